@@ -1,0 +1,121 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from interviews.models import (
+    ConsentDocument,
+    ConsentRecord,
+    Participant,
+    ProlificIdentity,
+    Scenario,
+    Study,
+    StudyStatistics,
+)
+from mgeplatform.admin import ReadOnlyAdminMixin
+
+
+class ScenarioInline(admin.TabularInline):
+    model = Scenario
+    extra = 0
+    fields = ["order", "key", "title", "prompt", "active"]
+
+
+class ConsentDocumentInline(admin.StackedInline):
+    model = ConsentDocument
+    extra = 0
+    fields = ["version_label", "irb_protocol_id", "text", "is_active", "content_hash", "created_at"]
+    readonly_fields = ["content_hash", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Published consent text is frozen (a database trigger enforces it too);
+        # new wording is a new version.
+        return self.readonly_fields + ["version_label", "irb_protocol_id", "text"] if obj else self.readonly_fields
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "status", "participant_count", "created_at"]
+    list_filter = ["status", "require_prolific"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ScenarioInline, ConsentDocumentInline]
+    actions = ["record_statistics"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
+        ("Prolific completion codes", {"fields": [
+            "completion_code_completed", "completion_code_no_consent",
+            "completion_code_screened_out", "completion_code_failed_attention",
+        ]}),
+        ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url"]}),
+    ]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else [ScenarioInline]
+
+    @admin.display(description="participants")
+    def participant_count(self, obj):
+        return obj.participants.filter(simulated=False).count()
+
+    @admin.action(description="Record participant statistics now (background job)")
+    def record_statistics(self, request, queryset):
+        from interviews.tasks import record_study_statistics
+
+        for study in queryset:
+            transaction.on_commit(lambda pk=study.pk: record_study_statistics.defer(study_id=pk))
+        self.message_user(request, f"Queued statistics for {queryset.count()} studies.", messages.SUCCESS)
+
+
+class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    fields = ["created_at", "accepted", "consent_document", "consent_hash"]
+    readonly_fields = fields
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "study", "current_step", "via_prolific", "simulated", "created_at"]
+    list_filter = ["study", "current_step", "simulated", "via_prolific", "created_at"]
+    search_fields = ["id"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["id", "study", "current_step", "simulated", "via_prolific", "created_at", "updated_at"]
+    inlines = [ConsentRecordInline]
+
+
+@admin.register(ProlificIdentity)
+class ProlificIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["participant", "study", "prolific_pid", "created_at", "last_seen_at"]
+    list_filter = ["study"]
+    search_fields = ["prolific_pid", "participant__id"]
+    readonly_fields = ["participant", "study", "prolific_pid", "prolific_study_id", "prolific_session_id",
+                       "created_at", "last_seen_at"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "participant", "accepted", "consent_document"]
+    list_filter = ["accepted", "consent_document__study", "created_at"]
+    search_fields = ["participant__id", "consent_hash"]
+    readonly_fields = ["participant", "consent_document", "consent_hash", "accepted", "created_at"]
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    list_display = ["study", "version_label", "irb_protocol_id", "is_active", "created_at", "short_hash"]
+    list_filter = ["study", "is_active"]
+    search_fields = ["version_label", "irb_protocol_id", "content_hash"]
+    readonly_fields = ["content_hash", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        frozen = ["study", "version_label", "irb_protocol_id", "text"] if obj else []
+        return self.readonly_fields + frozen
+
+    @admin.display(description="hash")
+    def short_hash(self, obj):
+        return obj.content_hash[:12]
+
+
+@admin.register(StudyStatistics)
+class StudyStatisticsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["study", "recorded_at", "participants", "consented", "declined"]
+    list_filter = ["study"]
+    readonly_fields = ["study", "recorded_at", "participants", "consented", "declined", "by_step"]

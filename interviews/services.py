@@ -1,0 +1,236 @@
+"""Writes for studies and the participant journey.
+
+Each service does its change, its audit event and any follow-up in one
+transaction, under a pghistory context naming the actor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from interviews import selectors
+from interviews.models import ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Step, Study
+from interviews.selectors import SESSION_KEY
+from mgeplatform.audit import participant_context, record_event
+
+PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
+# Prolific ids are 24 hex characters; accept any short token of safe
+# characters so test links and other recruiters' ids also work.
+_PROLIFIC_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class EntryError(Exception):
+    """A participant cannot enter; `status` and `message` go on the page."""
+
+    def __init__(self, message: str, status: int = 400, title: str = "This link does not work"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.title = title
+
+
+@dataclass(frozen=True)
+class ProlificParams:
+    pid: str
+    study_id: str
+    session_id: str
+
+
+def parse_prolific_params(query) -> ProlificParams | None:
+    """Validate Prolific's URL parameters; None for a plain join link."""
+    present = {name: query.get(name) for name in PROLIFIC_PARAMS if name in query}
+    if not present:
+        return None
+    max_len = settings.PROLIFIC_PARAM_MAX_LENGTH
+    for name in PROLIFIC_PARAMS:
+        value = (present.get(name) or "").strip()
+        if name not in present:
+            raise EntryError(f"The link is missing {name}. Please go back to Prolific and open the study again.")
+        if not value:
+            raise EntryError(f"{name} in the link is empty. Please go back to Prolific and open the study again.")
+        if len(value) > max_len:
+            raise EntryError(f"{name} in the link is too long (over {max_len} characters).")
+        if not _PROLIFIC_VALUE.match(value):
+            raise EntryError(f"{name} in the link contains characters that are not allowed.")
+    return ProlificParams(
+        pid=present["PROLIFIC_PID"].strip(),
+        study_id=present["STUDY_ID"].strip(),
+        session_id=present["SESSION_ID"].strip(),
+    )
+
+
+def enter_study(*, study: Study | None, session, prolific: ProlificParams | None) -> Participant:
+    """Create or resume the participant for this browser and bind the session."""
+    if study is None or study.status == Study.Status.DRAFT:
+        raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+    existing = selectors.participant_for_session(session, study)
+
+    if prolific is not None:
+        participant = _participant_for_prolific(study, prolific, session_participant=existing)
+    elif existing is not None:
+        participant = existing
+    else:
+        if study.require_prolific:
+            raise EntryError("Please open this study from Prolific: the link needs your Prolific ID.")
+        participant = None
+
+    if participant is None:  # a brand-new participant
+        _require_open(study)
+        with transaction.atomic():
+            participant = Participant.objects.create(study=study)
+            with participant_context(participant.pk):
+                record_event("participant.joined", participant_id=participant.pk, study_slug=study.slug,
+                             subject=participant, payload={"via_prolific": False})
+    bind_session(session, participant)
+    return participant
+
+
+def _require_open(study: Study) -> None:
+    if study.status == Study.Status.CLOSED:
+        raise EntryError(
+            "This study has closed and is not taking new participants. Thank you for your interest.",
+            status=410,
+            title="Study closed",
+        )
+
+
+def _participant_for_prolific(study, prolific: ProlificParams, session_participant) -> Participant:
+    identity = ProlificIdentity.objects.select_related("participant").filter(
+        study=study, prolific_pid=prolific.pid
+    ).first()
+    if identity is not None:
+        _touch_identity(identity, prolific)
+        return identity.participant
+    _require_open(study)
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(study=study, via_prolific=True)
+            ProlificIdentity.objects.create(
+                participant=participant,
+                study=study,
+                prolific_pid=prolific.pid,
+                prolific_study_id=prolific.study_id,
+                prolific_session_id=prolific.session_id,
+            )
+            with participant_context(participant.pk):
+                record_event("participant.joined", participant_id=participant.pk, study_slug=study.slug,
+                             subject=participant, payload={"via_prolific": True})
+            return participant
+    except IntegrityError:
+        # A concurrent request with the same PID won the race: resume theirs.
+        identity = ProlificIdentity.objects.select_related("participant").get(study=study, prolific_pid=prolific.pid)
+        return identity.participant
+
+
+def _touch_identity(identity: ProlificIdentity, prolific: ProlificParams) -> None:
+    if identity.prolific_session_id != prolific.session_id or identity.prolific_study_id != prolific.study_id:
+        identity.prolific_session_id = prolific.session_id
+        identity.prolific_study_id = prolific.study_id
+        identity.save(update_fields=["prolific_session_id", "prolific_study_id", "last_seen_at"])
+
+
+def bind_session(session, participant: Participant) -> None:
+    bound = dict(session.get(SESSION_KEY) or {})
+    if bound.get(participant.study.slug) != str(participant.pk):
+        bound[participant.study.slug] = str(participant.pk)
+        session[SESSION_KEY] = bound
+        # New binding: rotate the session key so a planted cookie is useless.
+        if hasattr(session, "cycle_key"):
+            session.cycle_key()
+
+
+class ConsentError(Exception):
+    pass
+
+
+@transaction.atomic
+def record_consent(*, participant: Participant, consent: ConsentDocument, accepted: bool) -> ConsentRecord:
+    """Store the participant's answer and move them on.
+
+    Idempotent for a double-clicked button: a second identical answer returns
+    the first record instead of writing another.
+    """
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    last = participant.consent_records.order_by("-created_at", "-id").first()
+    if participant.current_step != Step.CONSENT:
+        if last is not None:
+            return last
+        raise ConsentError("Consent was already handled for this participant.")
+    if consent.study_id != participant.study_id:
+        raise ConsentError("This consent form belongs to another study.")
+    with participant_context(participant.pk):
+        record = ConsentRecord.objects.create(
+            participant=participant,
+            consent_document=consent,
+            consent_hash=consent.content_hash,
+            accepted=accepted,
+        )
+        participant.current_step = first_step_after_consent(participant.study) if accepted else Step.DECLINED
+        participant.save(update_fields=["current_step", "updated_at"])
+        record_event(
+            "consent.accepted" if accepted else "consent.declined",
+            participant_id=participant.pk,
+            study_slug=participant.study.slug,
+            subject=record,
+            payload={"consent_hash": consent.content_hash, "version": consent.version_label},
+        )
+    return record
+
+
+def first_step_after_consent(study: Study) -> str:
+    return Step.INTERVIEW if selectors.active_scenarios(study).count() == 1 else Step.SCENARIO
+
+
+def prolific_redirect_url(code: str) -> str | None:
+    if not code:
+        return None
+    from urllib.parse import quote
+
+    return settings.PROLIFIC_COMPLETION_URL.format(code=quote(code))
+
+
+@transaction.atomic
+def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "", user=None) -> ConsentDocument:
+    """Add a consent version and make it the current one."""
+    doc = ConsentDocument.objects.create(
+        study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id
+    )
+    record_event("consent.published", user=user, study_slug=study.slug, subject=doc,
+                 payload={"version": version_label, "hash": doc.content_hash})
+    return doc
+
+
+def record_study_statistics(study: Study):
+    from interviews.models import StudyStatistics
+
+    counts = selectors.study_counts(study)
+    return StudyStatistics.objects.create(study=study, **counts)
+
+
+@transaction.atomic
+def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
+    """Create the case study if missing; never overwrite a coordinator's edits."""
+    from interviews import case_study
+    from interviews.models import Scenario
+
+    study, created = Study.objects.get_or_create(
+        slug=slug or case_study.SLUG,
+        defaults={
+            "title": case_study.TITLE,
+            "description": case_study.DESCRIPTION,
+            "status": Study.Status.OPEN,
+            **case_study.COMPLETION_CODES,
+        },
+    )
+    for order, (key, title, prompt) in enumerate(case_study.SCENARIOS):
+        Scenario.objects.get_or_create(study=study, key=key, defaults={"title": title, "prompt": prompt, "order": order})
+    if not study.consent_documents.exists():
+        publish_consent(study=study, text=case_study.CONSENT_TEXT, version_label=case_study.CONSENT_VERSION,
+                        irb_protocol_id=case_study.IRB_PROTOCOL_ID)
+    if created:
+        record_event("study.seeded", study_slug=study.slug, subject=study)
+    return study, created

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from interviews import views
+
+app_name = "interviews"
+
+urlpatterns = [
+    path("s/<slug:slug>/", views.entry, name="entry"),
+    path("s/<slug:slug>/consent/", views.consent, name="consent"),
+    path("s/<slug:slug>/journey/", views.journey, name="journey"),
+]

@@ -1,0 +1,105 @@
+"""Participant-facing pages. Thin: they validate, call services, render."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from interviews import selectors, services
+from interviews.models import Step
+
+
+def _error(request, status: int, title: str, message: str, study=None):
+    return render(request, "interviews/error.html", {"title": title, "message": message, "study": study}, status=status)
+
+
+def _step_url(participant) -> str:
+    slug = participant.study.slug
+    if participant.current_step == Step.CONSENT:
+        return reverse("interviews:consent", kwargs={"slug": slug})
+    return reverse("interviews:journey", kwargs={"slug": slug})
+
+
+@require_http_methods(["GET", "HEAD"])
+def entry(request, slug: str):
+    """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=.."""
+    study = selectors.get_study(slug)
+    try:
+        prolific = services.parse_prolific_params(request.GET)
+        participant = services.enter_study(study=study, session=request.session, prolific=prolific)
+    except services.EntryError as err:
+        return _error(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
+    # Redirect so the Prolific ids do not linger in the address bar or history.
+    return HttpResponseRedirect(_step_url(participant))
+
+
+def _participant_or_error(request, slug):
+    study = selectors.get_study(slug)
+    if study is None:
+        return None, None, _error(request, 404, "Study not found", "We could not find this study. Please check the link.")
+    participant = selectors.participant_for_session(request.session, study)
+    if participant is None:
+        return study, None, _error(
+            request, 403, "Please start from the study link",
+            "This page belongs to a participant session we cannot find in this browser. "
+            "Open the study link you were given (on Prolific, click the study again).",
+            study=study,
+        )
+    return study, participant, None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def consent(request, slug: str):
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    if participant.current_step == Step.DECLINED:
+        return _declined_response(request, study)
+    if participant.current_step != Step.CONSENT:
+        return redirect(_step_url(participant))
+    document = selectors.current_consent(study)
+    if document is None:
+        return _error(request, 503, "Not ready yet", "This study has no consent form yet. Please try again later.", study)
+
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        if choice not in ("accept", "decline") or request.POST.get("consent_hash") != document.content_hash:
+            return render(request, "interviews/consent.html", {
+                "study": study, "document": document, "participant": participant,
+                "form_error": "The consent form changed or the answer was not understood. Please read it and choose again.",
+            }, status=400)
+        services.record_consent(participant=participant, consent=document, accepted=choice == "accept")
+        participant.refresh_from_db()
+        if participant.current_step == Step.DECLINED:
+            return _declined_response(request, study)
+        return redirect(_step_url(participant))
+
+    return render(request, "interviews/consent.html", {"study": study, "document": document, "participant": participant})
+
+
+def _declined_response(request, study):
+    url = services.prolific_redirect_url(study.completion_code_no_consent)
+    if url:
+        return HttpResponseRedirect(url)
+    return render(request, "interviews/declined.html", {"study": study})
+
+
+@require_http_methods(["GET", "HEAD"])
+def journey(request, slug: str):
+    """The participant's current step. Later issues fill in each step."""
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    if participant.current_step == Step.CONSENT:
+        return redirect(_step_url(participant))
+    if participant.current_step == Step.DECLINED:
+        return _declined_response(request, study)
+    return render(request, "interviews/journey.html", {
+        "study": study,
+        "participant": participant,
+        "step": Step(participant.current_step),
+        "scenarios": selectors.active_scenarios(study),
+        "progress": selectors.progress(participant),
+    })

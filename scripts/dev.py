@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine that has only Python 3.11+.
+
+    python3 scripts/dev.py run    # set up, then serve the platform + a worker
+    python3 scripts/dev.py test   # set up, then run the whole test suite
+
+Set-up is idempotent: a virtual env at .venv/, the pinned requirements (re-
+installed only when requirements.txt changes), the embedded PostgreSQL 18 +
+pgvector server under var/ (unless DATABASE_URL is set), migrations and the
+demo study. Uses only the standard library so it runs before anything is
+installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+VENV_PY = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+PGDATA = Path(os.environ.get("MGE_PGDATA", ROOT / "var" / "pgdata"))
+# Debian packages the browser tests need; the test command installs them.
+BROWSER_PACKAGES = ["chromium"]
+
+
+def log(message: str) -> None:
+    print(f"[mge] {message}", flush=True)
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)
+
+
+def ensure_python() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+
+
+def ensure_venv() -> None:
+    if not VENV_PY.exists():
+        log("creating virtual env at .venv/")
+        run([sys.executable, "-m", "venv", str(VENV)])
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    log("installing pinned requirements (first run takes about a minute)")
+    quiet = ["--quiet"] if os.environ.get("CI") or not sys.stdout.isatty() else []
+    run([str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", *quiet, "--upgrade", "pip"])
+    run([str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", *quiet, "-r", str(REQUIREMENTS)])
+    STAMP.write_text(digest)
+
+
+def ensure_browser() -> None:
+    """Debian's chromium for the Playwright tests (no browser download)."""
+    if shutil.which("chromium") or os.environ.get("MGE_SKIP_BROWSER"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("chromium not found and cannot be installed here; browser tests will be skipped")
+        return
+    log("installing Debian chromium for browser tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *BROWSER_PACKAGES], env=env)
+
+
+def platform_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.setdefault("MGE_DEV", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.update(extra or {})
+    return env
+
+
+def embedded_db_running() -> bool:
+    pid_file = PGDATA / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+        return True
+    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+        return False
+
+
+def stop_embedded_db() -> None:
+    code = "from mgeplatform import embedded_db; from pathlib import Path; import sys; embedded_db.stop(Path(sys.argv[1]))"
+    subprocess.run([str(VENV_PY), "-c", code, str(PGDATA)], cwd=ROOT, check=False)
+
+
+class EmbeddedDatabaseOwnership:
+    """Stop the embedded server on exit only if this command started it,
+    so a test run never pulls the database out from under a running server."""
+
+    def __init__(self):
+        self.owned = not os.environ.get("DATABASE_URL") and not embedded_db_running()
+
+    def release(self) -> None:
+        if self.owned and embedded_db_running():
+            log("stopping the embedded PostgreSQL server")
+            stop_embedded_db()
+
+
+def manage(*args: str, env: dict) -> None:
+    run([str(VENV_PY), "manage.py", *args], env=env)
+
+
+def prepare_database(env: dict) -> None:
+    log("applying migrations")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("seed_case_study", env=env)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    ensure_python()
+    ensure_venv()
+    ensure_browser()
+    owner = EmbeddedDatabaseOwnership()
+    env = platform_env()
+    try:
+        pytest = [str(VENV_PY), "-m", "pytest", *args.pytest_args]
+        log("running: " + " ".join(pytest[1:]))
+        return subprocess.call(pytest, cwd=ROOT, env=env)
+    finally:
+        owner.release()
+
+
+def wait_for_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args[1] if len(proc.args) > 1 else proc.args[0]} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def smoke_check(base: str) -> None:
+    """A real request to the participant page and the admin login."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{base}/s/case-study/?PROLIFIC_PID=smokecheck&STUDY_ID=smoke&SESSION_ID=smoke", timeout=10) as r:
+        body = r.read().decode()
+        if r.status != 200 or "I agree" not in body:
+            raise RuntimeError(f"consent page did not render (HTTP {r.status})")
+        log(f"consent page OK: {r.geturl()}")
+    with opener.open(f"{base}/admin/", timeout=10) as r:
+        body = r.read().decode()
+        if r.status != 200 or "password" not in body.lower():
+            raise RuntimeError(f"admin login did not render (HTTP {r.status})")
+        log(f"admin login OK: {r.geturl()}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    ensure_python()
+    ensure_venv()
+    owner = EmbeddedDatabaseOwnership()
+    env = platform_env()
+    procs: list[subprocess.Popen] = []
+
+    def shutdown(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        prepare_database(env)
+        manage("collectstatic", "--noinput", "-v", "0", env=env)
+        credentials = subprocess.run(
+            [str(VENV_PY), "manage.py", "ensure_demo_staff"], cwd=ROOT, env=env, check=True,
+            capture_output=True, text=True,
+        ).stdout if env.get("MGE_DEV") == "1" else ""
+        base = f"http://{args.host}:{args.port}"
+        log(f"starting web server (daphne) on {base}")
+        procs.append(subprocess.Popen(
+            [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port), "--proxy-headers",
+             "mgeplatform.asgi:application"], cwd=ROOT, env=env))
+        log("starting background worker (procrastinate)")
+        procs.append(subprocess.Popen([str(VENV_PY), "manage.py", "procrastinate", "worker"], cwd=ROOT, env=env))
+        wait_for_http(f"{base}/healthz", timeout=60, procs=procs)
+        print(
+            f"\n  The platform is running.\n"
+            f"  Participant link:  {base}/s/case-study/\n"
+            f"  (from Prolific:    {base}/s/case-study/?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...)\n"
+            f"  Staff sign-in:     {base}/admin/\n"
+            + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
+               "  Create a coordinator: .venv/bin/python manage.py create_staff --email you@example.org --role coordinator\n")
+            + "  Stop with Ctrl-C.\n",
+            flush=True,
+        )
+        if args.check:
+            smoke_check(base)
+            return 0
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        failed = [p for p in procs if p.poll() is not None]
+        log(f"{failed[0].args[0]} stopped unexpectedly (exit {failed[0].returncode}); shutting down")
+        return 1
+    except KeyboardInterrupt:
+        log("shutting down")
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        owner.release()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="set up and serve the platform with a background worker")
+    p_run.add_argument("--host", default=os.environ.get("MGE_HOST", "127.0.0.1"))
+    p_run.add_argument("--port", type=int, default=int(os.environ.get("MGE_PORT", "8000")))
+    p_run.add_argument("--check", action="store_true",
+                       help="start, request the consent page and the admin, then stop (exit 0 if both work)")
+    p_run.set_defaults(func=cmd_run)
+    p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p_test.set_defaults(func=cmd_test)
+    args = parser.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ValuesConfig(AppConfig):
+    name = "values"
+    verbose_name = "Values cards and canonical values"
