@@ -68,6 +68,7 @@ def consent(request, slug: str):
         if choice not in ("accept", "decline") or request.POST.get("consent_hash") != document.content_hash:
             return render(request, "interviews/consent.html", {
                 "study": study, "document": document, "participant": participant,
+                "progress": selectors.progress(participant),
                 "form_error": "The consent form changed or the answer was not understood. Please read it and choose again.",
             }, status=400)
         services.record_consent(participant=participant, consent=document, accepted=choice == "accept")
@@ -76,7 +77,9 @@ def consent(request, slug: str):
             return _declined_response(request, study)
         return redirect(_step_url(participant))
 
-    return render(request, "interviews/consent.html", {"study": study, "document": document, "participant": participant})
+    return render(request, "interviews/consent.html", {
+        "study": study, "document": document, "participant": participant, "progress": selectors.progress(participant),
+    })
 
 
 def _declined_response(request, study):

@@ -30,10 +30,9 @@ def _editable_by_coordinators(content_type) -> bool:
 
 
 def sync_role_permissions(sender=None, **kwargs):
-    coordinators = Group.objects.filter(name=COORDINATORS).first()
-    auditors = Group.objects.filter(name=AUDITORS).first()
-    if coordinators is None or auditors is None:
-        return  # before the roles migration has run
+    # get_or_create: a database flush (tests) removes rows the migration made.
+    coordinators, _ = Group.objects.get_or_create(name=COORDINATORS)
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS)
     perms = Permission.objects.select_related("content_type").filter(
         content_type__app_label__in=RESEARCH_APPS + READ_ONLY_APPS
     )

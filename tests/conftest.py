@@ -40,3 +40,12 @@ def coordinator(db):
 @pytest.fixture
 def auditor(db):
     return platform_services.upsert_staff_user(email="audit@example.org", role="auditor", password="x-audit-pass-1")
+
+
+def run_jobs_until_idle(queues=("default",)):
+    """Run a real procrastinate worker (as `manage.py procrastinate worker`
+    does) until the queues are empty."""
+    from procrastinate.contrib.django import app
+
+    with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+        worker_app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, queues=list(queues))

@@ -1,0 +1,99 @@
+"""Management commands, deployment settings and the README's run command."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from interviews.models import ConsentDocument, Scenario, Study
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**overrides):
+    env = {k: v for k, v in os.environ.items() if k not in ("MGE_DEV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env.update(overrides)
+    return env
+
+
+def test_seed_case_study_is_idempotent_and_keeps_coordinator_edits(db):
+    call_command("seed_case_study")
+    study = Study.objects.get()
+    study.title = "Our pilot"
+    study.save()
+    call_command("seed_case_study")
+    assert Study.objects.count() == 1
+    assert Study.objects.get().title == "Our pilot"
+    assert list(Scenario.objects.values_list("key", flat=True)) == ["abortion", "parenting", "weapons"]
+    assert ConsentDocument.objects.count() == 1
+    assert "Christian girl" in Scenario.objects.get(key="abortion").prompt
+
+
+def test_create_staff_command_makes_a_coordinator(db):
+    from django.contrib.auth import get_user_model
+
+    call_command("create_staff", email="Lead@Example.org", role="coordinator", password="a-long-pass-123")
+    user = get_user_model().objects.get(email="lead@example.org")
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["Coordinators"]
+    assert user.check_password("a-long-pass-123")
+
+
+def test_production_settings_pass_check_deploy():
+    result = subprocess.run(
+        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, capture_output=True, text=True,
+        env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings", DEBUG="0",
+                 SECRET_KEY="k" * 10 + "Zx9!q" * 10, ALLOWED_HOSTS="mge.example.org"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = subprocess.run(
+        [PYTHON, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings"),
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def _layer_backend(**env):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
+    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings_test", **env))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_channel_layer_is_in_memory_by_default_and_redis_when_configured():
+    assert _layer_backend() == "channels.layers.InMemoryChannelLayer"
+    assert _layer_backend(REDIS_URL="redis://127.0.0.1:6379/0") == "channels_redis.core.RedisChannelLayer"
+
+
+@pytest.mark.slow
+def test_run_command_serves_consent_page_and_admin():
+    """The README's run command, for real: daphne + worker + HTTP requests."""
+    port = _free_port()
+    result = subprocess.run(
+        [PYTHON, "scripts/dev.py", "run", "--check", "--port", str(port)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, env=_env(),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "consent page OK" in output
+    assert "admin login OK" in output
+    assert f"http://127.0.0.1:{port}/s/case-study/" in output
+    assert "coordinator@example.org" in output
