@@ -22,7 +22,8 @@ def _free_port() -> int:
 
 
 def _env(**overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("MGE_DEV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env = {k: v for k, v in os.environ.items() if k not in ("MGE_DEV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE",
+                                                       "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(overrides)
     return env
 
