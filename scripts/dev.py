@@ -235,9 +235,11 @@ def main() -> int:
                        help="start, request the consent page and the admin, then stop (exit 0 if both work)")
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
-    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     p_test.set_defaults(func=cmd_test)
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     return args.func(args)
 
 
