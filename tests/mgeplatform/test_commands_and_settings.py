@@ -98,3 +98,16 @@ def test_run_command_serves_consent_page_and_admin():
     assert "admin login OK" in output
     assert f"http://127.0.0.1:{port}/s/case-study/" in output
     assert "coordinator@example.org" in output
+
+
+def test_database_is_postgres_18_with_pgvector(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        version = int(cursor.fetchone()[0])
+        cursor.execute("SELECT '[1,2,3]'::vector <=> '[1,2,4]'::vector")
+        distance = cursor.fetchone()[0]
+    if not os.environ.get("DATABASE_URL"):
+        assert version >= 180000
+    assert 0 < distance < 0.01
