@@ -216,3 +216,80 @@ class StudyStatistics(models.Model):
 
     def __str__(self):
         return f"{self.study.slug} @ {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+@pghistory.track()
+class Interview(models.Model):
+    """One participant's values interview about one scenario (paper 4.3)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUBMITTED = "submitted", "Card submitted"
+        ABANDONED = "abandoned", "Abandoned"
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="interviews")
+    scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="interviews")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    offline = models.BooleanField(default=False, help_text="Run by the offline scripted interviewer.")
+    prompt_versions = models.JSONField(default=dict, help_text="{prompt name: {version, hash}} used in this interview.")
+    # A reply being generated: who holds it and when it last showed signs of
+    # life. A reply whose heartbeat stops (server restart) is taken over.
+    reply_token = models.UUIDField(null=True, blank=True)
+    reply_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant"], condition=models.Q(status="active"), name="one_active_interview_per_participant"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Interview {self.pk} ({self.scenario.key})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class ChatMessage(models.Model):
+    """One turn of the interview transcript, in order.
+
+    `tool` turns and `note` turns (the participant edited the card) are part
+    of what the interviewer sees; participants see user and assistant text.
+    """
+
+    class Role(models.TextChoices):
+        USER = "user", "Participant"
+        ASSISTANT = "assistant", "Interviewer"
+        TOOL = "tool", "Tool result"
+        NOTE = "note", "Note to the interviewer"
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    tool_calls = models.JSONField(default=list, blank=True)
+    tool_call_id = models.CharField(max_length=100, blank=True)
+    client_message_id = models.CharField(max_length=64, blank=True, help_text="Sent by the browser; makes resends idempotent.")
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["interview", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["interview", "client_message_id"], condition=~models.Q(client_message_id=""),
+                name="client_message_id_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.role} #{self.seq}"

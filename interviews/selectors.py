@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db.models import Count, Q
 
 from interviews.models import ConsentDocument, Participant, Scenario, Step, Study
@@ -65,3 +66,37 @@ def progress(participant: Participant) -> dict:
         index = len(JOURNEY) - 1
     total = len(JOURNEY) - 1
     return {"index": index, "total": total, "percent": round(100 * index / total), "label": Step(participant.current_step).label}
+
+
+def active_interview(participant: Participant):
+    from interviews.models import Interview
+
+    return (Interview.objects.filter(participant=participant).select_related("scenario")
+            .order_by("status", "-created_at").first())
+
+
+def interview_snapshot(interview) -> dict:
+    """Everything a (re)connecting browser needs to draw the interview."""
+    from interviews.interview_services import _reply_alive, message_payload, needs_reply
+    from interviews.models import ChatMessage
+    from mgeplatform.llm import gateway
+
+    card = interview.cards.order_by("-revision").first()
+    visible = interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]).exclude(content="")
+    route = gateway.resolve(interview.participant.study)
+    return {
+        "type": "state",
+        "interview": {
+            "id": interview.pk,
+            "status": interview.status,
+            "scenario": {"title": interview.scenario.title, "prompt": interview.scenario.prompt},
+            "offline": interview.offline,
+            "offline_reason": route.fallback_reason if interview.offline else "",
+        },
+        "messages": [message_payload(m) for m in visible.order_by("seq")],
+        "card": card.as_dict() if card else None,
+        "replying": _reply_alive(interview),
+        "awaiting_reply": needs_reply(interview),
+        "last_error": bool(interview.last_error),
+        "limits": {"max_chars": settings.INTERVIEW_MAX_MESSAGE_CHARS},
+    }

@@ -8,4 +8,5 @@ urlpatterns = [
     path("s/<slug:slug>/", views.entry, name="entry"),
     path("s/<slug:slug>/consent/", views.consent, name="consent"),
     path("s/<slug:slug>/journey/", views.journey, name="journey"),
+    path("s/<slug:slug>/scenario/", views.choose_scenario, name="choose_scenario"),
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from interviews import selectors, services
+from interviews import interview_services, selectors, services
 from interviews.models import Step
 
 
@@ -99,10 +100,47 @@ def journey(request, slug: str):
         return redirect(_step_url(participant))
     if participant.current_step == Step.DECLINED:
         return _declined_response(request, study)
+    scenarios = selectors.active_scenarios(study)
+    if participant.current_step == Step.INTERVIEW:
+        interview = selectors.active_interview(participant)
+        if interview is None:
+            if scenarios.count() != 1:
+                return _scenario_page(request, study, participant, scenarios)
+            interview = interview_services.choose_scenario(participant=participant, scenario=scenarios.get())
+        return render(request, "interviews/interview.html", {
+            "study": study, "participant": participant, "interview": interview,
+            "progress": selectors.progress(participant),
+            "max_chars": settings.INTERVIEW_MAX_MESSAGE_CHARS,
+        })
+    if participant.current_step == Step.SCENARIO:
+        return _scenario_page(request, study, participant, scenarios)
     return render(request, "interviews/journey.html", {
         "study": study,
         "participant": participant,
         "step": Step(participant.current_step),
-        "scenarios": selectors.active_scenarios(study),
         "progress": selectors.progress(participant),
     })
+
+
+def _scenario_page(request, study, participant, scenarios, error="", status=200):
+    return render(request, "interviews/scenario.html", {
+        "study": study, "participant": participant, "scenarios": scenarios, "error": error,
+        "progress": selectors.progress(participant),
+    }, status=status)
+
+
+@require_http_methods(["POST"])
+def choose_scenario(request, slug: str):
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    if participant.current_step not in (Step.SCENARIO, Step.INTERVIEW):
+        return redirect(_step_url(participant))
+    scenarios = selectors.active_scenarios(study)
+    scenario = scenarios.filter(pk=request.POST.get("scenario") or 0).first() if (
+        request.POST.get("scenario") or "").isdigit() else None
+    if scenario is None:
+        return _scenario_page(request, study, participant, scenarios, error="Please choose one of the questions.",
+                              status=400)
+    interview_services.choose_scenario(participant=participant, scenario=scenario)
+    return redirect(_step_url(participant))

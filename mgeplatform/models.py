@@ -39,3 +39,40 @@ class DomainEvent(models.Model):
         if self.actor_participant:
             return f"participant:{self.actor_participant}"
         return "system"
+
+
+class LLMCall(models.Model):
+    """One call to a language model or embedding model, successful or not.
+
+    Enough to answer an auditor: which prompt (name, version, hash), which
+    provider and model, for whom, what it cost, how long it took, what came
+    back, and what went wrong.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    purpose = models.CharField(max_length=64, db_index=True, help_text="e.g. interview.reply, values.articulate")
+    study = models.ForeignKey("interviews.Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    participant = models.UUIDField(null=True, blank=True, db_index=True)
+    provider = models.CharField(max_length=32, db_index=True)
+    model = models.CharField(max_length=100, db_index=True)
+    prompt_name = models.CharField(max_length=64, blank=True, db_index=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    prompt_hash = models.CharField(max_length=64, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    cached_input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    estimated_cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    ok = models.BooleanField(default=True, db_index=True)
+    error = models.TextField(blank=True)
+    response_text = models.TextField(blank=True)
+    response_tool_calls = models.JSONField(default=list, blank=True)
+    stop_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "LLM call"
+
+    def __str__(self):
+        return f"{self.purpose} {self.provider}/{self.model} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -195,3 +196,12 @@ import pghistory  # noqa: E402
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False)  # history survives deleting the row
 PGHISTORY_APPEND_ONLY = True  # nobody, not even a superuser, edits the trail
+LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
+LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
+# Seconds between streamed words of the offline interviewer (0 in tests).
+LLM_OFFLINE_STREAM_DELAY = env.float("LLM_OFFLINE_STREAM_DELAY", default=0.02)
+
+# --- Interview
+INTERVIEW_MAX_MESSAGE_CHARS = env.int("INTERVIEW_MAX_MESSAGE_CHARS", default=4000)
+# A reply whose heartbeat is older than this is taken to be dead (server restart).
+INTERVIEW_REPLY_STALE_SECONDS = env.int("INTERVIEW_REPLY_STALE_SECONDS", default=20)

@@ -198,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  (from Prolific:    {base}/s/case-study/?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...)\n"
             f"  Staff sign-in:     {base}/admin/\n"
             + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
-               "  Create a coordinator: .venv/bin/python manage.py create_staff --email you@example.org --role coordinator\n")
+               "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff --email you@example.org --role coordinator\n")
             + "  Stop with Ctrl-C.\n",
             flush=True,
         )

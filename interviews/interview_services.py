@@ -1,0 +1,443 @@
+"""The values interview: transcript, replies, cards, submission (paper 4.3).
+
+Writes are synchronous services (one transaction each). The reply is an
+async function that streams the interviewer's answer through the gateway and
+reports progress through an `emit` callback (the websocket consumer sends
+those events to every tab of the interview).
+
+Durability rules: the participant's turn is saved before the model is
+called; the interviewer's turn is saved when complete; a reply is guarded by
+a token with a heartbeat, so only one runs at a time and one whose server
+died is taken over by the next connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from interviews.models import ChatMessage, Interview, Participant, Scenario, Step
+from mgeplatform.audit import participant_context, record_event
+from mgeplatform.llm import gateway
+from mgeplatform.llm.prompts import app_prompt
+from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall, ToolSpec
+from values.models import ValuesCard
+
+Emit = Callable[[dict], Awaitable[None]]
+
+HEARTBEAT_SECONDS = 5
+MAX_TOOL_ROUNDS = 4
+
+TOOLS = [
+    ToolSpec(
+        name="show_values_card",
+        description=("Have the card writer turn the conversation so far into a values card and show it to the "
+                     "participant. Call again with change_request to revise the card as the participant asked."),
+        parameters={
+            "type": "object",
+            "properties": {"change_request": {"type": "string", "description": "What the participant wants changed."}},
+        },
+    ),
+    ToolSpec(
+        name="submit_values_card",
+        description="Submit the current card once the participant has said it captures their value.",
+        parameters={"type": "object", "properties": {}},
+    ),
+]
+
+CARD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "card": {
+            "type": "object",
+            "required": ["title", "description", "policies"],
+            "properties": {
+                "title": {"type": "string", "minLength": 2, "maxLength": 120},
+                "description": {"type": "string", "minLength": 5, "maxLength": 400},
+                "policies": {"type": "array", "minItems": 1, "maxItems": 10,
+                             "items": {"type": "string", "minLength": 3, "maxLength": 300}},
+            },
+        },
+        "critique": {"type": "string", "minLength": 3},
+    },
+}
+
+
+class InterviewError(Exception):
+    """A participant action that cannot be done; `code` goes to the client."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def interviewer_prompt():
+    return app_prompt(__file__, "interviewer")
+
+
+def articulator_prompt():
+    return app_prompt(__file__, "articulator")
+
+
+# --- starting -----------------------------------------------------------
+
+def greeting(scenario: Scenario) -> str:
+    return (f"Help us figure out how an AI assistant should respond to questions like this one:\n\n"
+            f"\u201c{scenario.prompt}\u201d\n\n"
+            "Everyone's input helps! Say what you think should be considered in the response.")
+
+
+@transaction.atomic
+def choose_scenario(*, participant: Participant, scenario: Scenario) -> Interview:
+    """Start (or return) the participant's interview. Idempotent."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    existing = Interview.objects.filter(participant=participant, status=Interview.Status.ACTIVE).first()
+    if existing is not None:
+        return existing
+    if scenario.study_id != participant.study_id or not scenario.active:
+        raise InterviewError("bad_scenario", "That question is not part of this study.")
+    route = gateway.resolve(participant.study)
+    prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer_prompt(), articulator_prompt())}
+    with participant_context(participant.pk):
+        interview = Interview.objects.create(
+            participant=participant, scenario=scenario, provider=route.provider, model=route.model,
+            offline=route.offline, prompt_versions=prompts,
+        )
+        ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario))
+        if participant.current_step in (Step.SCENARIO, Step.CONSENT):
+            participant.current_step = Step.INTERVIEW
+            participant.save(update_fields=["current_step", "updated_at"])
+        record_event("interview.started", participant_id=participant.pk, study_slug=participant.study.slug,
+                     subject=interview, payload={"scenario": scenario.key, "provider": route.provider,
+                                                 "model": route.model})
+    return interview
+
+
+def _next_seq(interview: Interview) -> int:
+    return (interview.messages.aggregate(m=Max("seq"))["m"] or 0) + 1
+
+
+def _lock(interview_id: int) -> Interview:
+    return Interview.objects.select_for_update().select_related("participant__study", "scenario").get(pk=interview_id)
+
+
+def _reply_alive(interview: Interview) -> bool:
+    if interview.reply_token is None or interview.reply_heartbeat_at is None:
+        return False
+    stale = timezone.now() - timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
+    return interview.reply_heartbeat_at > stale
+
+
+def needs_reply(interview: Interview) -> bool:
+    last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
+    return interview.status == Interview.Status.ACTIVE and last is not None and last.role in (
+        ChatMessage.Role.USER, ChatMessage.Role.TOOL)
+
+
+# --- participant actions --------------------------------------------------
+
+def add_user_message(*, interview_id: int, text: str, client_message_id: str = "") -> tuple[ChatMessage, bool]:
+    """Save the participant's turn. Returns (message, created).
+
+    A resend with the same client id returns the saved message (a double
+    click or a reconnect resend never duplicates a turn)."""
+    text = (text or "").strip()
+    if not text:
+        raise InterviewError("empty", "Please write something first.")
+    limit = settings.INTERVIEW_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise InterviewError("too_long", f"Messages can be at most {limit:,} characters; yours has {len(text):,}.")
+    client_message_id = (client_message_id or "")[:64]
+    try:
+        with transaction.atomic():
+            interview = _lock(interview_id)
+            if client_message_id:
+                previous = interview.messages.filter(client_message_id=client_message_id).first()
+                if previous is not None:
+                    return previous, False
+            if interview.status != Interview.Status.ACTIVE:
+                raise InterviewError("closed", "This interview is finished; your card was submitted.")
+            if _reply_alive(interview):
+                raise InterviewError("busy", "Please wait for the interviewer to finish answering.")
+            with participant_context(interview.participant_id):
+                message = ChatMessage.objects.create(
+                    interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.USER, content=text,
+                    client_message_id=client_message_id,
+                )
+                interview.last_error = ""
+                interview.save(update_fields=["last_error", "updated_at"])
+            return message, True
+    except IntegrityError:
+        # The same client id raced in from another tab; return the winner.
+        return ChatMessage.objects.get(interview_id=interview_id, client_message_id=client_message_id), False
+
+
+def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str]]:
+    if not isinstance(title, str) or not isinstance(description, str) or not isinstance(policies, list):
+        raise InterviewError("bad_card", "A card needs a title, a description and a list of policies.")
+    title, description = title.strip(), description.strip()
+    policies = [p.strip() for p in policies if isinstance(p, str) and p.strip()]
+    if not title or len(title) > 120:
+        raise InterviewError("bad_card", "The title must be between 1 and 120 characters.")
+    if not description or len(description) > 400:
+        raise InterviewError("bad_card", "The description must be between 1 and 400 characters.")
+    if not 1 <= len(policies) <= 10 or any(len(p) > 300 for p in policies):
+        raise InterviewError("bad_card", "A card needs 1 to 10 policies of at most 300 characters each.")
+    return title, description, policies
+
+
+def _save_card(interview: Interview, *, title, description, policies, source, llm_call=None) -> ValuesCard:
+    revision = (interview.cards.aggregate(m=Max("revision"))["m"] or 0) + 1
+    return ValuesCard.objects.create(interview=interview, revision=revision, title=title, description=description,
+                                     policies=policies, source=source, llm_call=llm_call)
+
+
+def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
+    """The participant edits the card directly: a new revision, and a note so
+    the interviewer knows what changed."""
+    title, description, policies = _clean_card_fields(title, description, policies)
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        if interview.status != Interview.Status.ACTIVE:
+            raise InterviewError("closed", "This interview is finished; the card can no longer change.")
+        if not interview.cards.exists():
+            raise InterviewError("no_card", "There is no card to edit yet.")
+        with participant_context(interview.participant_id):
+            card = _save_card(interview, title=title, description=description, policies=policies,
+                              source=ValuesCard.Source.PARTICIPANT_EDIT)
+            ChatMessage.objects.create(
+                interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.NOTE,
+                content="The participant edited the card directly. It now reads: " + json.dumps(_card_payload(card)),
+            )
+        return card
+
+
+def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
+    """Submit the current card and move the participant on. Idempotent."""
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        card = interview.cards.order_by("-revision").first()
+        if card is None:
+            raise InterviewError("no_card", "There is no card to submit yet.")
+        if interview.status == Interview.Status.SUBMITTED:
+            return card
+        now = timezone.now()
+        participant = Participant.objects.select_for_update().get(pk=interview.participant_id)
+        with participant_context(participant.pk):
+            card.submitted, card.submitted_at = True, now
+            card.save(update_fields=["submitted", "submitted_at"])
+            interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
+            interview.save(update_fields=["status", "submitted_at", "updated_at"])
+            if participant.current_step == Step.INTERVIEW:
+                participant.current_step = Step.RELEVANCE
+                participant.save(update_fields=["current_step", "updated_at"])
+            record_event("values_card.submitted", participant_id=participant.pk, study_slug=participant.study.slug,
+                         subject=card, payload={"interview": interview.pk, "revision": card.revision, "via": via})
+        return card
+
+
+# --- the interviewer's reply ------------------------------------------------
+
+def claim_reply(interview_id: int) -> uuid.UUID | None:
+    """Take the right to generate the next reply, if one is due and nobody
+    alive holds it."""
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        if not needs_reply(interview) or _reply_alive(interview):
+            return None
+        interview.reply_token = uuid.uuid4()
+        interview.reply_heartbeat_at = timezone.now()
+        interview.save(update_fields=["reply_token", "reply_heartbeat_at"])
+        return interview.reply_token
+
+
+def _heartbeat(interview_id: int, token: uuid.UUID) -> bool:
+    return Interview.objects.filter(pk=interview_id, reply_token=token).update(reply_heartbeat_at=timezone.now()) == 1
+
+
+def _release(interview_id: int, token: uuid.UUID, error: str = "") -> None:
+    Interview.objects.filter(pk=interview_id, reply_token=token).update(
+        reply_token=None, reply_heartbeat_at=None, last_error=error)
+
+
+def transcript_messages(interview: Interview) -> list[Message]:
+    """The transcript as the interviewer sees it. Consecutive participant
+    turns and notes merge into one user turn (providers want alternation)."""
+    out: list[Message] = []
+    for m in interview.messages.order_by("seq"):
+        if m.role in (ChatMessage.Role.USER, ChatMessage.Role.NOTE):
+            text = m.content if m.role == ChatMessage.Role.USER else f"[{m.content}]"
+            if out and out[-1].role == "user":
+                out[-1].content += "\n\n" + text
+            else:
+                out.append(Message(role="user", content=text))
+        elif m.role == ChatMessage.Role.ASSISTANT:
+            calls = [ToolCall(id=c["id"], name=c["name"], arguments=c.get("arguments") or {}) for c in m.tool_calls]
+            out.append(Message(role="assistant", content=m.content, tool_calls=calls))
+        else:
+            out.append(Message(role="tool", content=m.content, tool_call_id=m.tool_call_id))
+    return out
+
+
+def transcript_text(interview: Interview) -> str:
+    lines = []
+    for m in interview.messages.order_by("seq"):
+        if m.role == ChatMessage.Role.USER:
+            lines.append(f"Participant: {m.content}")
+        elif m.role == ChatMessage.Role.ASSISTANT and m.content:
+            lines.append(f"Interviewer: {m.content}")
+        elif m.role == ChatMessage.Role.NOTE:
+            lines.append(f"Note: {m.content}")
+    return "\n".join(line.replace("\n", " ") for line in lines)
+
+
+def _card_payload(card: ValuesCard) -> dict:
+    return {"title": card.title, "description": card.description, "policies": list(card.policies)}
+
+
+def _context(interview: Interview, purpose: str, prompt) -> gateway.CallContext:
+    route = gateway.Route(interview.provider, interview.model, interview.participant.study.llm_base_url)
+    return gateway.CallContext(purpose=purpose, prompt=prompt, study=interview.participant.study,
+                               participant_id=interview.participant_id, route=route)
+
+
+def _load(interview_id: int) -> Interview:
+    return Interview.objects.select_related("participant__study", "scenario").get(pk=interview_id)
+
+
+def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall], record) -> ChatMessage:
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        return ChatMessage.objects.create(
+            interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.ASSISTANT, content=text,
+            tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
+            llm_call=record, input_tokens=record.input_tokens if record else 0,
+            output_tokens=record.output_tokens if record else 0,
+        )
+
+
+def _save_tool_result(interview_id: int, call_id: str, content: str) -> ChatMessage:
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        return ChatMessage.objects.create(interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.TOOL,
+                                          content=content, tool_call_id=call_id)
+
+
+def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCard | None, str]:
+    """Run the card writer. Returns (card, tool result text for the interviewer)."""
+    interview = _load(interview_id)
+    prompt = articulator_prompt()
+    transcript = transcript_text(interview)
+    previous = interview.cards.order_by("-revision").first()
+    if previous is not None:
+        transcript += "\nPrevious card: " + json.dumps(_card_payload(previous))
+    if change_request:
+        transcript += "\nChange requested: " + change_request.replace("\n", " ")
+    request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
+                          messages=[Message(role="user", content=transcript)], max_tokens=800, temperature=0)
+    try:
+        answer, record = gateway.structured(request, CARD_SCHEMA, _context(interview, "interview.articulate", prompt))
+    except LLMError:
+        return None, ("CARD NOT WRITTEN: the card writer failed this time. Tell the participant you need a moment "
+                      "more, and ask one more question about what they pay attention to.")
+    if answer.get("card"):
+        fields = answer["card"]
+        try:
+            title, description, policies = _clean_card_fields(fields["title"], fields["description"], fields["policies"])
+        except InterviewError as err:
+            return None, f"CARD NOT WRITTEN: {err.message} Ask one more question, then try again."
+        with transaction.atomic():
+            interview = _lock(interview_id)
+            with participant_context(interview.participant_id):
+                card = _save_card(interview, title=title, description=description, policies=policies,
+                                  source=ValuesCard.Source.ARTICULATOR, llm_call=record)
+        return card, "CARD SHOWN to the participant: " + json.dumps(_card_payload(card))
+    critique = answer.get("critique") or "More is needed."
+    return None, f"MORE NEEDED before a card can be written: {critique}"
+
+
+async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
+    """Generate the interviewer's reply (and any card it asks for), streaming
+    events through `emit`. Always releases the reply token."""
+    heartbeat = asyncio.create_task(_beat(interview_id, token))
+    error = ""
+    try:
+        for _round in range(MAX_TOOL_ROUNDS):
+            interview = await database_sync_to_async(_load)(interview_id)
+            prompt = interviewer_prompt()
+            messages = await database_sync_to_async(transcript_messages)(interview)
+            request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
+                                  messages=messages, tools=TOOLS, max_tokens=700)
+            reply_id = uuid.uuid4().hex
+            await emit({"type": "reply_started", "reply_id": reply_id})
+            call = gateway.stream_chat(request, _context(interview, "interview.reply", prompt))
+            try:
+                async for event in call:
+                    if isinstance(event, TextDelta):
+                        await emit({"type": "delta", "reply_id": reply_id, "text": event.text})
+            except LLMError as err:
+                await emit({"type": "reply_failed", "reply_id": reply_id})
+                raise err
+            result = call.result
+            message = await database_sync_to_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record)
+            await emit({"type": "message_complete", "reply_id": reply_id, "message": message_payload(message)})
+            if not result.tool_calls:
+                return
+            for tool_call in result.tool_calls:
+                if not await _run_tool(interview_id, tool_call, emit):
+                    return
+    except LLMError as err:
+        error = str(err)
+        await emit({"type": "error", "code": "llm_failed", "retry": True,
+                    "message": "The interviewer could not answer just now. Your message is saved; press Retry."})
+    finally:
+        heartbeat.cancel()
+        await database_sync_to_async(_release)(interview_id, token, error)
+
+
+async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
+    """Carry out one tool call. False when the interview is over."""
+    if tool_call.name == "show_values_card":
+        change = tool_call.arguments.get("change_request") if isinstance(tool_call.arguments, dict) else None
+        card, result = await database_sync_to_async(_articulate)(interview_id, change if isinstance(change, str) else None)
+        await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, result)
+        if card is not None:
+            await emit({"type": "card_shown", "card": card.as_dict()})
+        return True
+    if tool_call.name == "submit_values_card":
+        try:
+            card = await database_sync_to_async(submit_card)(interview_id=interview_id, via="interviewer")
+        except InterviewError as err:
+            await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, f"NOT SUBMITTED: {err.message}")
+            return True
+        await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, "SUBMITTED")
+        await emit(await database_sync_to_async(submitted_event)(card))
+        return False
+    await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, f"Unknown tool {tool_call.name!r}.")
+    return True
+
+
+async def _beat(interview_id: int, token: uuid.UUID) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await database_sync_to_async(_heartbeat)(interview_id, token)
+
+
+def submitted_event(card: ValuesCard) -> dict:
+    slug = card.interview.participant.study.slug
+    return {"type": "submitted", "card": card.as_dict(), "next_url": f"/s/{slug}/journey/"}
+
+
+def message_payload(message: ChatMessage) -> dict:
+    return {"seq": message.seq, "role": message.role, "content": message.content,
+            "client_message_id": message.client_message_id, "created_at": message.created_at.isoformat()}

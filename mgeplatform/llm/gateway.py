@@ -1,0 +1,331 @@
+"""One entry point for every model call, with retries and a record of each.
+
+Providers are chosen per study (provider, model, base URL) with defaults
+from the environment; a provider that needs a key that is not configured
+falls back to the offline provider, and `resolve()` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from mgeplatform.llm import pricing
+from mgeplatform.llm.prompts import Prompt
+from mgeplatform.llm.types import (
+    ChatRequest,
+    ChatResult,
+    Done,
+    LLMError,
+    LLMOutputError,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallEvent,
+    Usage,
+)
+
+log = logging.getLogger(__name__)
+
+PROVIDERS_NEEDING_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+_factories: dict[str, Callable[["Route"], object]] = {}
+
+
+def register_provider(name: str, factory: Callable[["Route"], object]) -> None:
+    """Add or replace a provider (tests register fakes this way)."""
+    _factories[name] = factory
+
+
+def _default_factories():
+    from mgeplatform.llm.providers.offline import OfflineProvider
+
+    def anthropic(route):
+        from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider
+
+        return AnthropicProvider(api_key=settings.ANTHROPIC_API_KEY)
+
+    def openai(route):
+        from mgeplatform.llm.providers.openai_provider import OpenAIProvider
+
+        return OpenAIProvider(api_key=settings.OPENAI_API_KEY, base_url=route.base_url or None)
+
+    def compatible(route):
+        from mgeplatform.llm.providers.openai_provider import OpenAIProvider
+
+        return OpenAIProvider(api_key=settings.OPENAI_API_KEY or "not-needed",
+                              base_url=route.base_url or settings.OPENAI_BASE_URL, name="openai-compatible")
+
+    return {"offline": lambda route: OfflineProvider(), "anthropic": anthropic, "openai": openai,
+            "openai-compatible": compatible}
+
+
+@dataclass(frozen=True)
+class Route:
+    provider: str
+    model: str
+    base_url: str = ""
+    fallback_reason: str = ""  # why we are offline although something else was asked for
+
+    @property
+    def offline(self) -> bool:
+        return self.provider == "offline"
+
+
+def resolve(study=None) -> Route:
+    provider = (getattr(study, "llm_provider", "") or settings.LLM_DEFAULT_PROVIDER).strip()
+    model = (getattr(study, "llm_model", "") or "").strip()
+    base_url = (getattr(study, "llm_base_url", "") or "").strip()
+    key_setting = PROVIDERS_NEEDING_KEYS.get(provider)
+    if key_setting and not getattr(settings, key_setting, ""):
+        return Route("offline", "offline", fallback_reason=f"{provider} was chosen but {key_setting} is not set")
+    if provider == "openai-compatible" and not (base_url or settings.OPENAI_BASE_URL):
+        return Route("offline", "offline", fallback_reason="openai-compatible was chosen but no base URL is set")
+    if provider not in _factories and provider not in _default_factories():
+        return Route("offline", "offline", fallback_reason=f"unknown provider {provider!r}")
+    if not model:
+        model = settings.LLM_DEFAULT_MODEL if provider == settings.LLM_DEFAULT_PROVIDER else ""
+        model = model or {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4o"}.get(provider, "offline")
+    return Route(provider, model, base_url)
+
+
+def provider_for(route: Route):
+    factory = _factories.get(route.provider) or _default_factories()[route.provider]
+    return factory(route)
+
+
+@dataclass
+class CallContext:
+    """Who and what a call is for; becomes the LLMCall record."""
+
+    purpose: str
+    prompt: Prompt | None = None
+    study: object = None
+    participant_id: uuid.UUID | None = None
+    route: Route | None = None
+    extra: dict = field(default_factory=dict)
+
+    def get_route(self) -> Route:
+        if self.route is None:
+            self.route = resolve(self.study)
+        return self.route
+
+
+def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
+            tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = ""):
+    from mgeplatform.models import LLMCall
+
+    route = ctx.get_route()
+    prompt_ref = ctx.prompt.ref if ctx.prompt else {}
+    return LLMCall.objects.create(
+        purpose=ctx.purpose,
+        study=ctx.study if getattr(ctx.study, "pk", None) else None,
+        participant=ctx.participant_id,
+        provider=route.provider,
+        model=route.model,
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        output_tokens=usage.output_tokens,
+        latency_ms=int((time.monotonic() - started) * 1000),
+        attempts=attempts,
+        estimated_cost_usd=pricing.estimate_cost(route.model, usage.input_tokens, usage.cached_input_tokens,
+                                                 usage.output_tokens),
+        ok=not error,
+        error=error[:4000],
+        response_text=text,
+        response_tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls or []],
+        stop_reason=stop_reason,
+        **prompt_ref,
+    )
+
+
+def _backoff(attempt: int) -> float:
+    base = settings.LLM_RETRY_BASE_SECONDS
+    return base * (2 ** (attempt - 1)) * (1 + random.random() / 2)
+
+
+class StreamedCall:
+    """Async-iterate for events; afterwards `.record` holds the LLMCall."""
+
+    def __init__(self, request: ChatRequest, ctx: CallContext):
+        self.request = request
+        self.ctx = ctx
+        self.record = None
+        self.result: ChatResult | None = None
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._run()
+
+    async def _run(self):
+        ctx, request = self.ctx, self.request
+        route = ctx.get_route()
+        request.model = route.model
+        if ctx.prompt and not request.role_hint:
+            request.role_hint = ctx.prompt.name
+        provider = provider_for(route)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            text_parts: list[str] = []
+            calls: list[ToolCall] = []
+            emitted = False
+            try:
+                done = None
+                async with asyncio.timeout(settings.LLM_TIMEOUT_SECONDS):
+                    async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
+                        if isinstance(event, TextDelta):
+                            text_parts.append(event.text)
+                        elif isinstance(event, ToolCallEvent):
+                            calls.append(event.call)
+                        elif isinstance(event, Done):
+                            done = event
+                            continue
+                        emitted = True
+                        yield event
+                if done is None:
+                    raise LLMError("The model's stream ended without finishing.", retryable=True)
+            except (LLMError, TimeoutError) as err:
+                if isinstance(err, TimeoutError):
+                    err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
+                # Once text has reached the participant a retry would repeat it.
+                if err.retryable and not emitted and attempt < settings.LLM_MAX_ATTEMPTS:
+                    log.warning("LLM %s attempt %d failed (%s); retrying", ctx.purpose, attempt, err)
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                self.record = await database_sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
+                                                           text="".join(text_parts), error=str(err))
+                raise err
+            text = "".join(text_parts)
+            self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
+            self.record = await database_sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempt,
+                                                       text=text, tool_calls=calls, stop_reason=done.stop_reason)
+            yield done
+            return
+
+
+def stream_chat(request: ChatRequest, ctx: CallContext) -> StreamedCall:
+    return StreamedCall(request, ctx)
+
+
+async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatResult, object]:
+    call = stream_chat(request, ctx)
+    async for _ in call:
+        pass
+    return call.result, call.record
+
+
+def complete(request: ChatRequest, ctx: CallContext) -> tuple[ChatResult, object]:
+    return async_to_sync(complete_async)(request, ctx)
+
+
+def parse_json_answer(text: str) -> dict:
+    """The first JSON object in a model's answer (models like code fences)."""
+    start = text.find("{")
+    end = text.rfind("}")
+    if start < 0 or end <= start:
+        raise LLMOutputError("The model did not answer with a JSON object.")
+    try:
+        value = json.loads(text[start:end + 1])
+    except json.JSONDecodeError as err:
+        raise LLMOutputError(f"The model's JSON did not parse: {err}") from err
+    if not isinstance(value, dict):
+        raise LLMOutputError("The model's JSON was not an object.")
+    return value
+
+
+def validate(value: dict, schema: dict) -> dict:
+    """Check the small JSON-schema subset our prompts use."""
+    _check(value, schema, "$")
+    return value
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float), "boolean": bool}
+
+
+def _check(value, schema, path):
+    expected = schema.get("type")
+    if expected and not isinstance(value, _TYPES[expected]) or (expected in ("integer", "number") and isinstance(value, bool)):
+        raise LLMOutputError(f"{path} should be {expected}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise LLMOutputError(f"{path} should be one of {schema['enum']}")
+    if expected == "object":
+        for key in schema.get("required", []):
+            if key not in value:
+                raise LLMOutputError(f"{path}.{key} is missing")
+        for key, sub in schema.get("properties", {}).items():
+            if key in value and value[key] is not None:
+                _check(value[key], sub, f"{path}.{key}")
+    if expected == "array":
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            raise LLMOutputError(f"{path} needs at least {schema['minItems']} items")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            raise LLMOutputError(f"{path} allows at most {schema['maxItems']} items")
+        for i, item in enumerate(value):
+            _check(item, schema.get("items", {}), f"{path}[{i}]")
+    if expected == "string":
+        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
+            raise LLMOutputError(f"{path} is too short")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            raise LLMOutputError(f"{path} is too long")
+    if expected in ("integer", "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            raise LLMOutputError(f"{path} is below {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            raise LLMOutputError(f"{path} is above {schema['maximum']}")
+
+
+async def structured_async(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
+    """A call whose answer must be a JSON object matching `schema`.
+
+    A malformed answer raises LLMOutputError; the LLMCall row keeps the raw
+    text and the reason, so an auditor sees what the model said."""
+    result, record = await complete_async(request, ctx)
+    try:
+        return validate(parse_json_answer(result.text), schema), record
+    except LLMOutputError as err:
+        await database_sync_to_async(_mark_bad_output)(record, str(err))
+        raise
+
+
+def structured(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
+    return async_to_sync(structured_async)(request, schema, ctx)
+
+
+def _mark_bad_output(record, reason: str) -> None:
+    record.ok = False
+    record.error = f"bad output: {reason}"
+    record.save(update_fields=["ok", "error"])
+
+
+async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
+    route = ctx.get_route()
+    provider = provider_for(route)
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            vectors = await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
+        except LLMError as err:
+            if err.retryable and attempt < settings.LLM_MAX_ATTEMPTS:
+                await asyncio.sleep(_backoff(attempt))
+                continue
+            await database_sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt, error=str(err))
+            raise
+        tokens = sum(len(t) // 4 + 1 for t in texts)
+        await database_sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempt)
+        return vectors
+
+
+def embed(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
+    return async_to_sync(embed_async)(texts, ctx, model=model, dimensions=dimensions)

@@ -1,0 +1,241 @@
+// The interview chat. Protocol: docs/interview-protocol.md.
+// What the participant types is kept in localStorage until the server has
+// saved it, so a reload or a dropped connection never loses it.
+(function () {
+  "use strict";
+  var root = document.getElementById("interview");
+  if (!root) return;
+  var wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.dataset.ws;
+  var maxChars = parseInt(root.dataset.maxChars, 10) || 4000;
+  var draftKey = "mge-draft-" + root.dataset.interview;
+  var pendingKey = "mge-pending-" + root.dataset.interview;
+
+  var log = document.getElementById("chat-log");
+  var composer = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var sendButton = document.getElementById("send");
+  var counter = document.getElementById("char-count");
+  var statusLine = document.getElementById("status");
+  var retryButton = document.getElementById("retry");
+  var cardBox = document.getElementById("card");
+  var editor = document.getElementById("card-editor");
+
+  var ws = null;
+  var backoff = 500;
+  var replying = false;
+  var finished = false;
+  var streaming = {};  // reply_id -> element
+  var shown = {};  // seq -> true: a resent message is not drawn twice
+  var currentCard = null;
+  var pending = JSON.parse(localStorage.getItem(pendingKey) || "null");  // {client_id, text}
+
+  input.value = localStorage.getItem(draftKey) || (pending ? pending.text : "");
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function setStatus(text) { statusLine.textContent = text || ""; }
+
+  function updateControls() {
+    var length = input.value.length;
+    counter.textContent = length > maxChars * 0.8 ? length + " / " + maxChars : "";
+    sendButton.disabled = finished || replying || !!pending || !input.value.trim() || length > maxChars;
+    input.disabled = finished;
+  }
+
+  function addMessage(role, text, extraClass) {
+    var el = document.createElement("div");
+    el.className = "msg " + role + (extraClass ? " " + extraClass : "");
+    el.textContent = text;
+    if (role === "assistant") el.setAttribute("aria-label", "Interviewer");
+    log.appendChild(el);
+    el.scrollIntoView({block: "end"});
+    return el;
+  }
+
+  function renderCard(card) {
+    currentCard = card;
+    if (!card) { cardBox.hidden = true; return; }
+    cardBox.hidden = false;
+    cardBox.querySelector(".card-title").textContent = card.title;
+    cardBox.querySelector(".card-description").textContent = card.description;
+    var list = cardBox.querySelector(".card-policies");
+    list.textContent = "";
+    card.policies.forEach(function (policy) {
+      var li = document.createElement("li");
+      li.textContent = policy;
+      list.appendChild(li);
+    });
+    cardBox.querySelector(".card-revision").textContent =
+      "Version " + card.revision + (card.source === "participant_edit" ? " (your edit)" : "");
+    document.getElementById("submit-card").disabled = finished;
+    document.getElementById("edit-card").disabled = finished;
+  }
+
+  function clearPending() {
+    pending = null;
+    localStorage.removeItem(pendingKey);
+    localStorage.removeItem(draftKey);
+  }
+
+  function send(frame) {
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(frame)); return true; }
+    setStatus("Not connected. Your text is kept; it will be sent when the connection is back.");
+    return false;
+  }
+
+  function sendPending() { if (pending) send({type: "user_message", text: pending.text, client_id: pending.client_id}); }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "state":
+        log.textContent = "";
+        streaming = {};
+        shown = {};
+        frame.messages.forEach(function (m) { shown[m.seq] = true; addMessage(m.role, m.content); });
+        renderCard(frame.card);
+        finished = frame.interview.status !== "active";
+        replying = frame.replying;
+        if (pending && frame.messages.some(function (m) { return m.client_message_id === pending.client_id; })) {
+          clearPending();
+          input.value = "";
+        } else if (pending) {
+          sendPending();
+        }
+        retryButton.hidden = !(frame.last_error && frame.awaiting_reply && !frame.replying);
+        if (!retryButton.hidden) setStatus("The interviewer could not answer your last message. Press Retry.");
+        else setStatus("");
+        break;
+      case "message":
+        if (!shown[frame.message.seq]) addMessage(frame.message.role, frame.message.content);
+        shown[frame.message.seq] = true;
+        if (pending && frame.message.client_message_id === pending.client_id) {
+          clearPending();
+          input.value = "";
+        }
+        break;
+      case "reply_started":
+        replying = true;
+        retryButton.hidden = true;
+        setStatus("");
+        streaming[frame.reply_id] = addMessage("assistant", "", "streaming");
+        break;
+      case "delta":
+        var el = streaming[frame.reply_id];
+        if (el) { el.textContent += frame.text; el.scrollIntoView({block: "end"}); }
+        break;
+      case "reply_failed":
+        if (streaming[frame.reply_id]) streaming[frame.reply_id].remove();
+        delete streaming[frame.reply_id];
+        replying = false;
+        break;
+      case "message_complete":
+        shown[frame.message.seq] = true;
+        var done = streaming[frame.reply_id];
+        if (done) {
+          if (frame.message.content) { done.textContent = frame.message.content; done.classList.remove("streaming"); }
+          else done.remove();
+          delete streaming[frame.reply_id];
+        } else if (frame.message.content) {
+          addMessage("assistant", frame.message.content);
+        }
+        replying = false;
+        break;
+      case "card_shown":
+        renderCard(frame.card);
+        break;
+      case "submitted":
+        finished = true;
+        renderCard(frame.card);
+        setStatus("");
+        addMessage("assistant", "Your card is submitted. Taking you to the next step…");
+        setTimeout(function () { location.assign(frame.next_url); }, 1200);
+        break;
+      case "error":
+        replying = frame.code === "busy" ? replying : false;
+        if (frame.code === "busy" || frame.code === "too_long" || frame.code === "empty" || frame.code === "closed") {
+          clearPendingButKeepText();
+        }
+        setStatus(frame.message);
+        if (frame.retry) retryButton.hidden = false;
+        break;
+    }
+    updateControls();
+  }
+
+  function clearPendingButKeepText() {
+    if (pending) { input.value = pending.text; localStorage.setItem(draftKey, pending.text); }
+    pending = null;
+    localStorage.removeItem(pendingKey);
+  }
+
+  function connect() {
+    ws = new WebSocket(wsUrl);
+    ws.onopen = function () { backoff = 500; setStatus(""); };
+    ws.onmessage = function (event) {
+      try { handle(JSON.parse(event.data)); } catch (e) { setStatus("Something went wrong showing a message."); }
+    };
+    ws.onclose = function (event) {
+      if (finished) return;
+      if (event.code === 4403 || event.code === 4404) { location.reload(); return; }
+      setStatus("Connection lost. Reconnecting… Your text is kept.");
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  composer.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || replying || pending || finished) return;
+    if (text.length > maxChars) { setStatus("Please shorten your message to " + maxChars + " characters."); return; }
+    pending = {client_id: newId(), text: text};
+    localStorage.setItem(pendingKey, JSON.stringify(pending));
+    send({type: "user_message", text: text, client_id: pending.client_id});
+    updateControls();
+  });
+
+  input.addEventListener("input", function () {
+    localStorage.setItem(draftKey, input.value);
+    updateControls();
+  });
+  input.addEventListener("keydown", function (event) {
+    // Enter sends on a keyboard; Shift+Enter makes a new line.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && window.matchMedia("(pointer: fine)").matches) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  retryButton.addEventListener("click", function () {
+    retryButton.hidden = true;
+    setStatus("");
+    send({type: "retry"});
+  });
+  document.getElementById("submit-card").addEventListener("click", function () {
+    this.disabled = true;
+    send({type: "submit"});
+  });
+  document.getElementById("edit-card").addEventListener("click", function () {
+    if (!currentCard) return;
+    document.getElementById("edit-title").value = currentCard.title;
+    document.getElementById("edit-description").value = currentCard.description;
+    document.getElementById("edit-policies").value = currentCard.policies.join("\n");
+    editor.hidden = false;
+    document.getElementById("edit-title").focus();
+  });
+  document.getElementById("cancel-edit").addEventListener("click", function () { editor.hidden = true; });
+  editor.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var policies = document.getElementById("edit-policies").value.split("\n")
+      .map(function (p) { return p.trim(); }).filter(Boolean);
+    if (send({type: "card_edit", title: document.getElementById("edit-title").value,
+              description: document.getElementById("edit-description").value, policies: policies})) {
+      editor.hidden = true;
+    }
+  });
+
+  updateControls();
+  connect();
+})();
