@@ -98,6 +98,10 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     transcript = request.messages[-1].content if request.messages else ""
     answers = [line[len("Participant: "):] for line in transcript.splitlines() if line.startswith("Participant: ")]
     substantive = [a for a in answers if len(a.split()) >= 4 and not APPROVAL.match(a)]
+    # Slogans and rules are where people start, not their value (paper 4.3).
+    personal = [a for a in substantive if not SLOGAN_WORDS.search(a)]
+    if len(personal) >= 2:
+        substantive = personal
     change = re.search(r"^Change requested: (.+)$", transcript, re.M)
     previous = re.search(r"^Previous card: (\{.+\})$", transcript, re.M)
     if previous:

@@ -53,3 +53,31 @@ def screenshot_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {ARTIFACTS}")
     return ARTIFACTS
+
+
+class _LiveServer:
+    def __init__(self, url):
+        self.url = url
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    """Daphne in a forked process serving HTTP *and* websockets against the
+    test database (pytest-django's live_server speaks only WSGI)."""
+    from functools import partial
+
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    connections.close_all()
+    process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+                            setup=set_database_connection)
+    process.start()
+    if not process.ready.wait(timeout=30):
+        process.terminate()
+        pytest.fail("daphne did not start")
+    yield _LiveServer(f"http://127.0.0.1:{process.port.value}")
+    process.terminate()
+    process.join(timeout=10)
