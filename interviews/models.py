@@ -293,3 +293,21 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return f"{self.role} #{self.seq}"
+
+
+class DialogueGrade(models.Model):
+    """The dialogue grader's verdict on one finished interview (paper A.4)."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="grades")
+    grader_prompt_version = models.CharField(max_length=32)
+    grader_prompt_hash = models.CharField(max_length=64, db_index=True)
+    scores = models.JSONField(help_text="{criterion: {score 1-5, evidence}}")
+    mean_score = models.FloatField()
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"grade {self.mean_score:.2f} for interview {self.interview_id}"

@@ -49,3 +49,45 @@ def run_jobs_until_idle(queues=("default",)):
 
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
         worker_app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, queues=list(queues))
+
+
+INTERVIEW_ANSWERS = [
+    "Abortion is wrong, you should never do it.",
+    "I care that people think about everyone affected, not only themselves, when they decide.",
+    "When I thought I was pregnant in college I was scared and only thought about myself at first.",
+    "Looking back I paid attention to how others would feel and to what my faith teaches me.",
+]
+
+
+def consented_participant(study, pid="pid-consented"):
+    from interviews import services as journey
+    from interviews.models import Participant
+
+    client = Client()
+    enter(client, study, PROLIFIC_PID=pid, STUDY_ID="s", SESSION_ID="t")
+    participant = Participant.objects.get(prolific_identity__prolific_pid=pid)
+    journey.record_consent(participant=participant, consent=study.consent_documents.get(), accepted=True)
+    participant.refresh_from_db()
+    return participant, client
+
+
+def run_interview(participant, scenario, answers=INTERVIEW_ANSWERS, submit=True):
+    """Drive a whole interview through the services (no websocket)."""
+    from asgiref.sync import async_to_sync
+
+    from interviews import interview_services as chat
+
+    interview = chat.choose_scenario(participant=participant, scenario=scenario)
+    events = []
+
+    async def emit(event):
+        events.append(event)
+
+    for i, answer in enumerate(answers):
+        chat.add_user_message(interview_id=interview.pk, text=answer, client_message_id=f"t{i}")
+        token = chat.claim_reply(interview.pk)
+        async_to_sync(chat.run_reply)(interview.pk, token, emit)
+    if submit:
+        chat.submit_card(interview_id=interview.pk)
+    interview.refresh_from_db()
+    return interview, events

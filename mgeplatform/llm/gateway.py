@@ -16,8 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 
 from mgeplatform.llm import pricing
@@ -120,6 +119,8 @@ class CallContext:
         return self.route
 
 
+# Plain sync_to_async, not Channels' database_sync_to_async: the latter closes
+# the thread's connection, which would break a caller's open transaction.
 def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
             tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = ""):
     from mgeplatform.models import LLMCall
@@ -202,12 +203,12 @@ class StreamedCall:
                     log.warning("LLM %s attempt %d failed (%s); retrying", ctx.purpose, attempt, err)
                     await asyncio.sleep(_backoff(attempt))
                     continue
-                self.record = await database_sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
+                self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
                                                            text="".join(text_parts), error=str(err))
                 raise err
             text = "".join(text_parts)
             self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
-            self.record = await database_sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempt,
+            self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempt,
                                                        text=text, tool_calls=calls, stop_reason=done.stop_reason)
             yield done
             return
@@ -293,7 +294,7 @@ async def structured_async(request: ChatRequest, schema: dict, ctx: CallContext)
     try:
         return validate(parse_json_answer(result.text), schema), record
     except LLMOutputError as err:
-        await database_sync_to_async(_mark_bad_output)(record, str(err))
+        await sync_to_async(_mark_bad_output)(record, str(err))
         raise
 
 
@@ -320,10 +321,10 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
             if err.retryable and attempt < settings.LLM_MAX_ATTEMPTS:
                 await asyncio.sleep(_backoff(attempt))
                 continue
-            await database_sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt, error=str(err))
+            await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt, error=str(err))
             raise
         tokens = sum(len(t) // 4 + 1 for t in texts)
-        await database_sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempt)
+        await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempt)
         return vectors
 
 

@@ -1,0 +1,172 @@
+"""The gateway: routing, retries, timeouts, validation, prompts, records."""
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from mgeplatform.llm import gateway, pricing
+from mgeplatform.llm.prompts import load
+from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
+from mgeplatform.models import LLMCall
+
+
+class Flaky:
+    def __init__(self, script):
+        self.script = list(script)  # items: "fail", "fail-after-text", "hang", "ok", "garbage"
+        self.calls = 0
+
+    async def stream_chat(self, request, *, timeout):
+        self.calls += 1
+        step = self.script.pop(0)
+        if step == "fail":
+            raise LLMError("429 rate limited", retryable=True, status=429)
+        if step == "bad-request":
+            raise LLMError("400 bad request", retryable=False, status=400)
+        if step == "hang":
+            await asyncio.sleep(10)
+        if step == "fail-after-text":
+            yield TextDelta("Hel")
+            raise LLMError("connection dropped", retryable=True)
+        text = '{"answer": 3}' if step == "ok" else "no json here"
+        yield TextDelta(text)
+        yield Done(usage=Usage(input_tokens=1000, cached_input_tokens=200, output_tokens=50), stop_reason="end_turn")
+
+
+@pytest.fixture
+def flaky():
+    holder = {}
+
+    def install(script):
+        holder["p"] = Flaky(script)
+        gateway.register_provider("flaky", lambda route: holder["p"])
+        return holder["p"]
+
+    yield install
+    gateway._factories.pop("flaky", None)
+
+
+def _ctx(purpose="test.call"):
+    return gateway.CallContext(purpose=purpose, route=gateway.Route("flaky", "gpt-4o-mini"))
+
+
+def _request():
+    return ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")])
+
+
+SCHEMA = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "integer", "maximum": 5}}}
+
+
+def test_retries_transient_errors_then_records_one_call(db, flaky):
+    provider = flaky(["fail", "fail", "ok"])
+    answer, record = gateway.structured(_request(), SCHEMA, _ctx())
+    assert answer == {"answer": 3} and provider.calls == 3
+    record.refresh_from_db()
+    assert record.attempts == 3 and record.ok
+    assert (record.input_tokens, record.cached_input_tokens, record.output_tokens) == (1000, 200, 50)
+    # gpt-4o-mini: 800 uncached * 0.15 + 200 cached * 0.075 + 50 * 0.60, per million
+    assert record.estimated_cost_usd == Decimal("0.000165")
+    assert LLMCall.objects.count() == 1
+
+
+def test_gives_up_after_max_attempts_and_records_the_error(db, flaky):
+    flaky(["fail", "fail", "fail"])
+    with pytest.raises(LLMError):
+        gateway.complete(_request(), _ctx())
+    call = LLMCall.objects.get()
+    assert not call.ok and "429" in call.error and call.attempts == 3
+
+
+def test_client_errors_are_not_retried(db, flaky):
+    provider = flaky(["bad-request", "ok"])
+    with pytest.raises(LLMError):
+        gateway.complete(_request(), _ctx())
+    assert provider.calls == 1
+
+
+def test_a_stream_that_already_showed_text_is_not_retried(db, flaky):
+    provider = flaky(["fail-after-text", "ok"])
+    with pytest.raises(LLMError, match="dropped"):
+        gateway.complete(_request(), _ctx())
+    assert provider.calls == 1
+    assert LLMCall.objects.get().response_text == "Hel"
+
+
+@override_settings(LLM_TIMEOUT_SECONDS=0.2)
+def test_timeout_counts_as_retryable_failure(db, flaky):
+    provider = flaky(["hang", "ok"])
+    result, _ = gateway.complete(_request(), _ctx())
+    assert provider.calls == 2 and result.text == '{"answer": 3}'
+
+
+def test_garbage_answer_raises_output_error_and_is_marked(db, flaky):
+    flaky(["garbage"])
+    with pytest.raises(LLMOutputError):
+        gateway.structured(_request(), SCHEMA, _ctx())
+    call = LLMCall.objects.get()
+    assert not call.ok and call.error.startswith("bad output") and call.response_text == "no json here"
+
+
+@pytest.mark.parametrize("value, ok", [
+    ({"answer": 3}, True), ({"answer": 9}, False), ({"answer": "3"}, False), ({}, False), ({"answer": True}, False),
+])
+def test_schema_validation(value, ok):
+    if ok:
+        assert gateway.validate(value, SCHEMA) == value
+    else:
+        with pytest.raises(LLMOutputError):
+            gateway.validate(value, SCHEMA)
+
+
+def test_json_is_found_inside_code_fences():
+    assert gateway.parse_json_answer('Here:\n```json\n{"critique": "ask more"}\n```') == {"critique": "ask more"}
+    with pytest.raises(LLMOutputError):
+        gateway.parse_json_answer("{not json}")
+
+
+@override_settings(LLM_DEFAULT_PROVIDER="anthropic", ANTHROPIC_API_KEY="")
+def test_missing_key_falls_back_to_offline_and_says_why():
+    route = gateway.resolve(None)
+    assert route.offline and "ANTHROPIC_API_KEY" in route.fallback_reason
+
+
+@override_settings(LLM_DEFAULT_PROVIDER="offline", OPENAI_API_KEY="sk-test", ANTHROPIC_API_KEY="sk-ant")
+def test_study_settings_choose_provider_and_model():
+    class StudyLike:
+        llm_provider, llm_model, llm_base_url = "anthropic", "claude-haiku-4-5", ""
+
+    assert gateway.resolve(StudyLike()) == gateway.Route("anthropic", "claude-haiku-4-5")
+    StudyLike.llm_provider, StudyLike.llm_model = "openai", ""
+    assert gateway.resolve(StudyLike()).model == "gpt-4o"
+    StudyLike.llm_provider = "openai-compatible"
+    assert gateway.resolve(StudyLike()).offline  # no base URL anywhere
+    StudyLike.llm_base_url, StudyLike.llm_model = "http://127.0.0.1:11434/v1", "llama3"
+    assert gateway.resolve(StudyLike()) == gateway.Route("openai-compatible", "llama3", "http://127.0.0.1:11434/v1")
+
+
+def test_prompt_files_have_name_version_and_hash(tmp_path):
+    path = tmp_path / "p.md"
+    path.write_text("---\nname: demo\nversion: 2\n---\nAnswer about {{ topic }}.\n")
+    prompt = load(path)
+    assert (prompt.name, prompt.version, len(prompt.sha256)) == ("demo", "2", 64)
+    assert prompt.render(topic="parenting") == "Answer about parenting.\n"
+    with pytest.raises(KeyError):
+        prompt.render()
+    bad = tmp_path / "bad.md"
+    bad.write_text("no header")
+    with pytest.raises(ValueError):
+        load(bad)
+
+
+def test_shipped_prompts_load():
+    from interviews import grading, interview_services
+
+    for prompt in (interview_services.interviewer_prompt(), interview_services.articulator_prompt(),
+                   grading.grader_prompt()):
+        assert prompt.version and "{{" not in prompt.render(scenario_prompt="Q?")
+
+
+def test_pricing_of_dated_model_names_and_unknown_models():
+    assert pricing.estimate_cost("claude-sonnet-4-5-20250929", 1_000_000, 0, 0) == Decimal("3.000000")
+    assert pricing.estimate_cost("mystery-model", 10, 0, 10) is None
