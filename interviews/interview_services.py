@@ -36,6 +36,7 @@ Emit = Callable[[dict], Awaitable[None]]
 
 HEARTBEAT_SECONDS = 5
 MAX_TOOL_ROUNDS = 4
+DELTA_FLUSH_SECONDS = 0.05
 
 TOOLS = [
     ToolSpec(
@@ -333,8 +334,7 @@ def _save_tool_result(interview_id: int, call_id: str, content: str) -> ChatMess
                                           content=content, tool_call_id=call_id)
 
 
-def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCard | None, str]:
-    """Run the card writer. Returns (card, tool result text for the interviewer)."""
+def _articulation_request(interview_id: int, change_request: str | None):
     interview = _load(interview_id)
     prompt = articulator_prompt()
     transcript = transcript_text(interview)
@@ -345,8 +345,24 @@ def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCa
         transcript += "\nChange requested: " + change_request.replace("\n", " ")
     request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
                           messages=[Message(role="user", content=transcript)], max_tokens=800, temperature=0)
+    return request, _context(interview, "interview.articulate", prompt)
+
+
+def _save_articulated_card(interview_id: int, fields: dict, record) -> ValuesCard:
+    with transaction.atomic():
+        interview = _lock(interview_id)
+        with participant_context(interview.participant_id):
+            return _save_card(interview, source=ValuesCard.Source.ARTICULATOR, llm_call=record, **fields)
+
+
+async def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCard | None, str]:
+    """Run the card writer. Returns (card, tool result text for the interviewer).
+
+    Async so that waiting for the model never holds the thread that all
+    database work of this process shares."""
+    request, ctx = await database_sync_to_async(_articulation_request)(interview_id, change_request)
     try:
-        answer, record = gateway.structured(request, CARD_SCHEMA, _context(interview, "interview.articulate", prompt))
+        answer, record = await gateway.structured_async(request, CARD_SCHEMA, ctx)
     except LLMError:
         return None, ("CARD NOT WRITTEN: the card writer failed this time. Tell the participant you need a moment "
                       "more, and ask one more question about what they pay attention to.")
@@ -356,11 +372,8 @@ def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCa
             title, description, policies = _clean_card_fields(fields["title"], fields["description"], fields["policies"])
         except InterviewError as err:
             return None, f"CARD NOT WRITTEN: {err.message} Ask one more question, then try again."
-        with transaction.atomic():
-            interview = _lock(interview_id)
-            with participant_context(interview.participant_id):
-                card = _save_card(interview, title=title, description=description, policies=policies,
-                                  source=ValuesCard.Source.ARTICULATOR, llm_call=record)
+        card = await database_sync_to_async(_save_articulated_card)(
+            interview_id, {"title": title, "description": description, "policies": policies}, record)
         return card, "CARD SHOWN to the participant: " + json.dumps(_card_payload(card))
     critique = answer.get("critique") or "More is needed."
     return None, f"MORE NEEDED before a card can be written: {critique}"
@@ -382,9 +395,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
             await emit({"type": "reply_started", "reply_id": reply_id})
             call = gateway.stream_chat(request, _context(interview, "interview.reply", prompt))
             try:
-                async for event in call:
-                    if isinstance(event, TextDelta):
-                        await emit({"type": "delta", "reply_id": reply_id, "text": event.text})
+                await _stream_deltas(call, reply_id, emit)
             except LLMError as err:
                 await emit({"type": "reply_failed", "reply_id": reply_id})
                 raise err
@@ -405,11 +416,29 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
         await database_sync_to_async(_release)(interview_id, token, error)
 
 
+async def _stream_deltas(call, reply_id: str, emit: Emit) -> None:
+    """Forward streamed text, coalescing words that arrive within
+    DELTA_FLUSH_SECONDS into one frame: the first word goes out at once, and
+    a fast model does not cost one websocket frame per token."""
+    loop = asyncio.get_running_loop()
+    buffer: list[str] = []
+    last_flush = 0.0
+    async for event in call:
+        if isinstance(event, TextDelta):
+            buffer.append(event.text)
+            now = loop.time()
+            if now - last_flush >= DELTA_FLUSH_SECONDS:
+                await emit({"type": "delta", "reply_id": reply_id, "text": "".join(buffer)})
+                buffer, last_flush = [], now
+    if buffer:
+        await emit({"type": "delta", "reply_id": reply_id, "text": "".join(buffer)})
+
+
 async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
     """Carry out one tool call. False when the interview is over."""
     if tool_call.name == "show_values_card":
         change = tool_call.arguments.get("change_request") if isinstance(tool_call.arguments, dict) else None
-        card, result = await database_sync_to_async(_articulate)(interview_id, change if isinstance(change, str) else None)
+        card, result = await _articulate(interview_id, change if isinstance(change, str) else None)
         await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, result)
         if card is not None:
             await emit({"type": "card_shown", "card": card.as_dict()})

@@ -91,7 +91,10 @@ else:
     from mgeplatform import embedded_db
 
     DATABASES = {"default": embedded_db.ensure_running(embedded_db.data_dir(BASE_DIR))}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections: websocket work hops into a sync thread many times
+# per turn, and a new Postgres connection each time costs milliseconds.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_mgeplatform")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -200,6 +203,7 @@ LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
 # Seconds between streamed words of the offline interviewer (0 in tests).
 LLM_OFFLINE_STREAM_DELAY = env.float("LLM_OFFLINE_STREAM_DELAY", default=0.02)
+LLM_OFFLINE_FIRST_TOKEN_SECONDS = env.float("LLM_OFFLINE_FIRST_TOKEN_SECONDS", default=0.0)
 
 # --- Interview
 INTERVIEW_MAX_MESSAGE_CHARS = env.int("INTERVIEW_MAX_MESSAGE_CHARS", default=4000)

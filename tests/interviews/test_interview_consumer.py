@@ -115,7 +115,8 @@ async def test_connect_sends_snapshot_with_greeting_and_offline_flag():
     await ws.disconnect()
 
 
-async def test_reply_streams_token_by_token_and_is_saved():
+async def test_reply_streams_token_by_token_and_is_saved(settings):
+    settings.LLM_OFFLINE_STREAM_DELAY = 0.03  # a model that takes its time
     study, cookie = await setup()
     ws, _ = await connect(study.slug, cookie)
     frames = await say(ws, ANSWERS[0])
@@ -123,7 +124,7 @@ async def test_reply_streams_token_by_token_and_is_saved():
     assert kinds[0] == "message" and frames[0]["message"]["content"] == ANSWERS[0]
     assert "reply_started" in kinds
     deltas = [f["text"] for f in frames if f["type"] == "delta"]
-    assert len(deltas) > 5
+    assert len(deltas) >= 4  # words arrive in several frames, not all at the end
     complete = frames[-1]["message"]
     assert "".join(deltas) == complete["content"]
     assert "good thing you want to protect" in complete["content"]  # slogan → underlying good

@@ -38,16 +38,20 @@ def _request_tokens(request: ChatRequest) -> int:
 class OfflineProvider:
     name = "offline"
 
-    def __init__(self, delay: float | None = None):
+    def __init__(self, delay: float | None = None, first_token: float | None = None):
         self.delay = settings.LLM_OFFLINE_STREAM_DELAY if delay is None else delay
+        # Benchmarks set a first-token latency to stand in for a real model.
+        self.first_token = settings.LLM_OFFLINE_FIRST_TOKEN_SECONDS if first_token is None else first_token
 
     async def stream_chat(self, request: ChatRequest, *, timeout: float):
         script = _SCRIPTS.get(request.role_hint)
         if script is None:
             raise LLMError(f"The offline provider has no script for prompt {request.role_hint!r}.")
         text, tool_calls = script(request)
-        for chunk in re.findall(r"\S+\s*|\s+", text):
-            if self.delay:
+        if self.first_token:
+            await asyncio.sleep(self.first_token)
+        for i, chunk in enumerate(re.findall(r"\S+\s*|\s+", text)):
+            if self.delay and i:
                 await asyncio.sleep(self.delay)
             yield TextDelta(chunk)
         for call in tool_calls:

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""N concurrent interviews over real websockets against a daphne server.
+
+The server runs the offline interviewer as a stand-in LLM that waits
+--llm-latency seconds before its first token and then streams one word every
+--word-delay seconds, so what is measured is what the platform adds.
+
+Each simulated participant opens the study link, consents, picks a scenario,
+connects the interview websocket, sends four answers (waiting --think
+seconds before each), receives the card and submits it. Printed:
+
+  platform-added latency per turn: time from sending a message to its first
+    streamed word, minus the stand-in LLM's first-token latency (p50, p99);
+  frames/s received over the run; errors; completed interviews; and the
+  input tokens the interviewer and card writer consumed per completed
+  interview (from the LLMCall records).
+
+    .venv/bin/python bench/interview_load.py -n 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.cookiejar
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = [
+    "Kids need discipline, you should be firm.",
+    "I care that a child learns to follow through on things that matter to them, not just obey.",
+    "When my daughter struggled with piano I noticed she practised when she chose the piece herself.",
+    "I paid attention to what lit her up and to small signs she was proud of her own effort.",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def join(base: str, slug: str) -> str:
+    """Study link → consent → scenario. Returns the session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    pid = uuid.uuid4().hex[:24]
+
+    def post(url, html, fields):
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        with opener.open(urllib.request.Request(url, data=data, headers={"Referer": base + "/"}), timeout=60) as r:
+            return r.read().decode()
+
+    with opener.open(f"{base}/s/{slug}/?PROLIFIC_PID={pid}&STUDY_ID=load&SESSION_ID={pid}", timeout=60) as r:
+        html = r.read().decode()
+    consent_hash = re.search(r'name="consent_hash" value="([^"]+)"', html).group(1)
+    html = post(f"{base}/s/{slug}/consent/", html, {"choice": "accept", "consent_hash": consent_hash})
+    scenario = re.search(r'name="scenario" value="(\d+)"', html).group(1)
+    post(f"{base}/s/{slug}/scenario/", html, {"scenario": scenario})
+    return next(c.value for c in jar if c.name == "sessionid")
+
+
+class Stats:
+    def __init__(self):
+        self.added_ms: list[float] = []
+        self.frames = 0
+        self.errors: list[str] = []
+        self.completed = 0
+
+
+async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: float, llm_latency: float):
+    from websockets.asyncio.client import connect
+
+    async with connect(ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"},
+                       open_timeout=60, max_size=2**22) as ws:
+        import json
+
+        async def next_frame():
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=120))
+            stats.frames += 1
+            if frame["type"] == "error":
+                raise RuntimeError(f"error frame: {frame['code']}")
+            return frame
+
+        await next_frame()  # state
+        card_seen = False
+        for i, answer in enumerate(ANSWERS):
+            await asyncio.sleep(think * random.uniform(0.5, 1.5))
+            sent = time.perf_counter()
+            await ws.send(json.dumps({"type": "user_message", "text": answer, "client_id": f"a{i}"}))
+            first_delta = None
+            while True:
+                frame = await next_frame()
+                if frame["type"] == "delta" and first_delta is None:
+                    first_delta = time.perf_counter()
+                    stats.added_ms.append((first_delta - sent - llm_latency) * 1000)
+                card_seen = card_seen or frame["type"] == "card_shown"
+                # The last answer triggers the card and a second streamed reply.
+                if frame["type"] == "message_complete" and (i < len(ANSWERS) - 1 or card_seen):
+                    if i < len(ANSWERS) - 1 or frame["message"]["content"].startswith("This card"):
+                        break
+        await ws.send(json.dumps({"type": "submit"}))
+        while (await next_frame())["type"] != "submitted":
+            pass
+        stats.completed += 1
+
+
+async def run_load(base: str, cookies: list[str], think: float, llm_latency: float) -> tuple[Stats, float]:
+    stats = Stats()
+    ws_url = base.replace("http", "ws", 1) + "/ws/s/bench-load/interview/"
+
+    async def one(cookie):
+        try:
+            await interview(ws_url, base, cookie, stats, think, llm_latency)
+        except Exception as exc:
+            stats.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in cookies))
+    return stats, time.perf_counter() - start
+
+
+def tokens_per_interview(env: dict) -> float | None:
+    code = ("import django,statistics; django.setup();"
+            "from django.db.models import Sum; from mgeplatform.models import LLMCall;"
+            "rows=LLMCall.objects.filter(study__slug='bench-load', purpose__in=['interview.reply','interview.articulate'])"
+            ".values('participant').annotate(t=Sum('input_tokens'));"
+            "print(statistics.mean(r['t'] for r in rows) if rows else 0)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    try:
+        return float(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=50, help="concurrent interviews")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds a participant takes before each answer")
+    parser.add_argument("--llm-latency", type=float, default=0.5, help="stand-in LLM first-token latency (s)")
+    parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
+    args = parser.parse_args()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
+           "LLM_DEFAULT_PROVIDER": "offline", "LLM_OFFLINE_FIRST_TOKEN_SECONDS": str(args.llm_latency),
+           "LLM_OFFLINE_STREAM_DELAY": str(args.word_delay), "DJANGO_SETTINGS_MODULE": "mgeplatform.settings"}
+    server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            cookies = list(pool.map(lambda _: join(base, "bench-load"), range(args.n)))
+        print(f"joined {args.n} participants over HTTP in {time.perf_counter() - started:.1f}s")
+        stats, wall = asyncio.run(run_load(base, cookies, args.think, args.llm_latency))
+        tokens = tokens_per_interview(env)
+        print(f"concurrent interviews: {args.n}   stand-in LLM: {args.llm_latency * 1000:.0f} ms to first word, "
+              f"{args.word_delay * 1000:.0f} ms per word   think time: {args.think}s")
+        print(f"completed: {stats.completed}/{args.n}   errors: {len(stats.errors)}   wall: {wall:.1f}s")
+        print(f"platform-added latency to first word (ms): p50 {pct(stats.added_ms, 0.5):.1f}   "
+              f"p99 {pct(stats.added_ms, 0.99):.1f}   max {max(stats.added_ms, default=float('nan')):.1f}   "
+              f"(turns: {len(stats.added_ms)})")
+        print(f"frames received: {stats.frames}   frames/s: {stats.frames / wall:.0f}")
+        if tokens is not None:
+            print(f"interviewer + card-writer input tokens per interview (offline estimate): {tokens:.0f}")
+        for error in sorted(set(stats.errors))[:5]:
+            print("  error:", error)
+    finally:
+        server.send_signal(2)
+        server.wait(timeout=60)
+    return 0 if not stats.errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
