@@ -164,8 +164,10 @@ def main() -> int:
     env = {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
            "LLM_DEFAULT_PROVIDER": "offline", "LLM_OFFLINE_FIRST_TOKEN_SECONDS": str(args.llm_latency),
            "LLM_OFFLINE_STREAM_DELAY": str(args.word_delay), "DJANGO_SETTINGS_MODULE": "mgeplatform.settings"}
+    server_log = open(ROOT / "var" / "bench-server.log", "w")
+    print(f"server log: {server_log.name}")
     server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=server_log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 180
         while time.time() < deadline:

@@ -91,10 +91,18 @@ else:
     from mgeplatform import embedded_db
 
     DATABASES = {"default": embedded_db.ensure_running(embedded_db.data_dir(BASE_DIR))}
-# Persistent connections: websocket work hops into a sync thread many times
-# per turn, and a new Postgres connection each time costs milliseconds.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection pool per process: websocket work hops into sync threads many
+# times per turn, and under ASGI every request may run in a thread of its own,
+# so neither a new connection per hop nor one kept per thread scales.
+if env.bool("DB_POOL", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=30),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_mgeplatform")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
