@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from interviews import interview_services as chat
 from interviews import selectors
 from interviews.models import Interview, Step
+from mgeplatform.asyncdb import db_async
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        self.participant = await database_sync_to_async(self._load_participant)(slug)
+        self.participant = await db_async(self._load_participant)(slug)
         if self.participant is None:
             await self.close(code=CLOSE_NOT_A_PARTICIPANT)
             return
@@ -101,7 +101,7 @@ class JourneyConsumer(ParticipantConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def on_state(self, content):
-        await database_sync_to_async(self.participant.refresh_from_db)()
+        await db_async(self.participant.refresh_from_db)()
         await self.send_json(self._state())
 
     async def journey_state(self, event):
@@ -121,7 +121,7 @@ class InterviewConsumer(ParticipantConsumer):
         return settings.INTERVIEW_MAX_MESSAGE_CHARS * 6 + 2_000
 
     async def participant_connected(self):
-        interview = await database_sync_to_async(self._interview)()
+        interview = await db_async(self._interview)()
         if interview is None:
             await self.close(code=CLOSE_NO_INTERVIEW)
             return
@@ -129,7 +129,7 @@ class InterviewConsumer(ParticipantConsumer):
         self.group = interview_group(interview.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await database_sync_to_async(selectors.interview_snapshot)(interview))
+        await self.send_json(await db_async(selectors.interview_snapshot)(interview))
         # A participant turn left unanswered (a dropped connection, a server
         # restart mid-reply) is answered now.
         await self.start_reply_if_due()
@@ -151,7 +151,7 @@ class InterviewConsumer(ParticipantConsumer):
         await self.send_json(message["event"])
 
     async def start_reply_if_due(self):
-        token = await database_sync_to_async(chat.claim_reply)(self.interview_id)
+        token = await db_async(chat.claim_reply)(self.interview_id)
         if token is None:
             return
         self.reply_task = asyncio.create_task(self._reply(token))
@@ -166,7 +166,7 @@ class InterviewConsumer(ParticipantConsumer):
 
     async def _act(self, fn, **kwargs):
         try:
-            return await database_sync_to_async(fn)(interview_id=self.interview_id, **kwargs)
+            return await db_async(fn)(interview_id=self.interview_id, **kwargs)
         except chat.InterviewError as err:
             await self.error(err.code, err.message)
             return None
@@ -187,7 +187,7 @@ class InterviewConsumer(ParticipantConsumer):
         await self.start_reply_if_due()
 
     async def on_retry(self, content):
-        if await database_sync_to_async(self._is_busy)():
+        if await db_async(self._is_busy)():
             await self.error("busy", "The interviewer is already answering.")
             return
         await self.start_reply_if_due()
@@ -204,9 +204,9 @@ class InterviewConsumer(ParticipantConsumer):
     async def on_submit(self, content):
         card = await self._act(chat.submit_card)
         if card is not None:
-            await self.broadcast(await database_sync_to_async(chat.submitted_event)(card))
+            await self.broadcast(await db_async(chat.submitted_event)(card))
 
     async def on_state(self, content):
-        interview = await database_sync_to_async(Interview.objects.select_related("scenario", "participant__study").get)(
+        interview = await db_async(Interview.objects.select_related("scenario", "participant__study").get)(
             pk=self.interview_id)
-        await self.send_json(await database_sync_to_async(selectors.interview_snapshot)(interview))
+        await self.send_json(await db_async(selectors.interview_snapshot)(interview))

@@ -19,13 +19,13 @@ import uuid
 from datetime import timedelta
 from typing import Awaitable, Callable
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from interviews.models import ChatMessage, Interview, Participant, Scenario, Step
+from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
@@ -360,7 +360,7 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
 
     Async so that waiting for the model never holds the thread that all
     database work of this process shares."""
-    request, ctx = await database_sync_to_async(_articulation_request)(interview_id, change_request)
+    request, ctx = await db_async(_articulation_request)(interview_id, change_request)
     try:
         answer, record = await gateway.structured_async(request, CARD_SCHEMA, ctx)
     except LLMError:
@@ -372,7 +372,7 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
             title, description, policies = _clean_card_fields(fields["title"], fields["description"], fields["policies"])
         except InterviewError as err:
             return None, f"CARD NOT WRITTEN: {err.message} Ask one more question, then try again."
-        card = await database_sync_to_async(_save_articulated_card)(
+        card = await db_async(_save_articulated_card)(
             interview_id, {"title": title, "description": description, "policies": policies}, record)
         return card, "CARD SHOWN to the participant: " + json.dumps(_card_payload(card))
     critique = answer.get("critique") or "More is needed."
@@ -386,9 +386,9 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
     error = ""
     try:
         for _round in range(MAX_TOOL_ROUNDS):
-            interview = await database_sync_to_async(_load)(interview_id)
+            interview = await db_async(_load)(interview_id)
             prompt = interviewer_prompt()
-            messages = await database_sync_to_async(transcript_messages)(interview)
+            messages = await db_async(transcript_messages)(interview)
             request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
                                   messages=messages, tools=TOOLS, max_tokens=700)
             reply_id = uuid.uuid4().hex
@@ -400,7 +400,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
                 await emit({"type": "reply_failed", "reply_id": reply_id})
                 raise err
             result = call.result
-            message = await database_sync_to_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record)
+            message = await db_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record)
             await emit({"type": "message_complete", "reply_id": reply_id, "message": message_payload(message)})
             if not result.tool_calls:
                 return
@@ -413,7 +413,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
                     "message": "The interviewer could not answer just now. Your message is saved; press Retry."})
     finally:
         heartbeat.cancel()
-        await database_sync_to_async(_release)(interview_id, token, error)
+        await db_async(_release)(interview_id, token, error)
 
 
 async def _stream_deltas(call, reply_id: str, emit: Emit) -> None:
@@ -439,27 +439,27 @@ async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
     if tool_call.name == "show_values_card":
         change = tool_call.arguments.get("change_request") if isinstance(tool_call.arguments, dict) else None
         card, result = await _articulate(interview_id, change if isinstance(change, str) else None)
-        await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, result)
+        await db_async(_save_tool_result)(interview_id, tool_call.id, result)
         if card is not None:
             await emit({"type": "card_shown", "card": card.as_dict()})
         return True
     if tool_call.name == "submit_values_card":
         try:
-            card = await database_sync_to_async(submit_card)(interview_id=interview_id, via="interviewer")
+            card = await db_async(submit_card)(interview_id=interview_id, via="interviewer")
         except InterviewError as err:
-            await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, f"NOT SUBMITTED: {err.message}")
+            await db_async(_save_tool_result)(interview_id, tool_call.id, f"NOT SUBMITTED: {err.message}")
             return True
-        await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, "SUBMITTED")
-        await emit(await database_sync_to_async(submitted_event)(card))
+        await db_async(_save_tool_result)(interview_id, tool_call.id, "SUBMITTED")
+        await emit(await db_async(submitted_event)(card))
         return False
-    await database_sync_to_async(_save_tool_result)(interview_id, tool_call.id, f"Unknown tool {tool_call.name!r}.")
+    await db_async(_save_tool_result)(interview_id, tool_call.id, f"Unknown tool {tool_call.name!r}.")
     return True
 
 
 async def _beat(interview_id: int, token: uuid.UUID) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
-        await database_sync_to_async(_heartbeat)(interview_id, token)
+        await db_async(_heartbeat)(interview_id, token)
 
 
 def submitted_event(card: ValuesCard) -> dict:

@@ -3,6 +3,11 @@
 import os
 
 os.environ.setdefault("MGE_DEV", "1")
+# Plain connections in tests: with the psycopg pool, connections taken in the
+# thread pool of a test's event loop are not all handed back before the
+# transactional flush, and the pool runs dry after a few dozen websocket
+# tests. Served processes use the pool (bench/interview_load.py runs it).
+os.environ.setdefault("DB_POOL", "0")
 
 from mgeplatform.settings import *  # noqa: E402,F401,F403
 

@@ -8,6 +8,7 @@ falls back to the offline provider, and `resolve()` says so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -18,6 +19,7 @@ from typing import AsyncIterator, Callable
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
+from django.db import connection
 
 from mgeplatform.llm import pricing
 from mgeplatform.llm.prompts import Prompt
@@ -119,8 +121,25 @@ class CallContext:
         return self.route
 
 
-# Plain sync_to_async, not Channels' database_sync_to_async: the latter closes
-# the thread's connection, which would break a caller's open transaction.
+def _returns_connection(fn):
+    """Run `fn` (called through sync_to_async, not Channels'
+    database_sync_to_async, which would close a caller's open transaction)
+    and give the connection back to the pool afterwards unless a transaction
+    is open: thread-sensitive calls from a websocket run on a thread of that
+    connection's own, which would otherwise keep a pooled connection forever."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+
+    return wrapper
+
+
+@_returns_connection
 def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
             tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = ""):
     from mgeplatform.models import LLMCall
@@ -302,6 +321,7 @@ def structured(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[di
     return async_to_sync(structured_async)(request, schema, ctx)
 
 
+@_returns_connection
 def _mark_bad_output(record, reason: str) -> None:
     record.ok = False
     record.error = f"bad output: {reason}"

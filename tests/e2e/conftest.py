@@ -72,6 +72,9 @@ def asgi_live_server(transactional_db):
     from django.db import connections
 
     connections.close_all()
+    # A forked child must not share the parent's pooled sockets.
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
     process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
                             setup=set_database_connection)
     process.start()
