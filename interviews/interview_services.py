@@ -129,7 +129,10 @@ def _next_seq(interview: Interview) -> int:
 
 
 def _lock(interview_id: int) -> Interview:
-    return Interview.objects.select_for_update().select_related("participant__study", "scenario").get(pk=interview_id)
+    # of=("self",): lock the interview row only. Locking the joined rows too
+    # would make every interview in the study queue on the one Study row.
+    return (Interview.objects.select_for_update(of=("self",)).select_related("participant__study", "scenario")
+            .get(pk=interview_id))
 
 
 def _reply_alive(interview: Interview) -> bool:

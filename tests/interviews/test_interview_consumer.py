@@ -57,7 +57,7 @@ async def connect(slug, cookie):
     return ws, state
 
 
-async def until(ws, kind, timeout=10):
+async def until(ws, kind, timeout=20):
     """Frames up to and including the first of type `kind`."""
     frames = []
     while True:
