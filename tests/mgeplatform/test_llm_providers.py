@@ -1,0 +1,191 @@
+"""Provider adapters against recorded HTTP payloads, through the real SDKs.
+
+The recordings in recordings/ are responses in each API's wire format; an
+httpx MockTransport serves them, so the SDK parses real HTTP and we check
+both what we send and what we make of the answer. No network is touched.
+"""
+
+import json
+from pathlib import Path
+
+import httpx2 as httpx  # the HTTP client the anthropic and openai SDKs are built on
+import pytest
+
+from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider
+from mgeplatform.llm.providers.openai_provider import OpenAIProvider
+from mgeplatform.llm.types import ChatRequest, Done, LLMError, Message, TextDelta, ToolCall, ToolCallEvent, ToolSpec
+
+RECORDINGS = Path(__file__).parent / "recordings"
+TOOLS = [ToolSpec("show_values_card", "Show the card.", {"type": "object", "properties": {}})]
+
+
+class Recorder:
+    """Serves one recorded response and keeps the request it answered."""
+
+    def __init__(self, body: str | bytes = b"", status: int = 200, content_type: str = "text/event-stream"):
+        self.body = body.encode() if isinstance(body, str) else body
+        self.status = status
+        self.content_type = content_type
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status, content=self.body, headers={"content-type": self.content_type})
+
+    @property
+    def sent(self) -> dict:
+        return json.loads(self.requests[-1].content)
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self))
+
+
+def recording(name: str) -> str:
+    return (RECORDINGS / name).read_text()
+
+
+def transcript():
+    return [
+        Message(role="user", content="Kids need discipline."),
+        Message(role="assistant", content="What good does it protect?",
+                tool_calls=[ToolCall(id="call_1", name="show_values_card", arguments={})]),
+        Message(role="tool", content="CARD SHOWN: {...}", tool_call_id="call_1"),
+        Message(role="user", content="Change the title please."),
+    ]
+
+
+async def collect(stream):
+    return [event async for event in stream]
+
+
+async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
+    recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
+    provider = AnthropicProvider(api_key="sk-ant-test", http_client=recorder.client())
+    request = ChatRequest(model="claude-sonnet-4-5", system="You interview.", messages=transcript(), tools=TOOLS,
+                          max_tokens=500)
+    events = await collect(provider.stream_chat(request, timeout=30))
+
+    texts = [e.text for e in events if isinstance(e, TextDelta)]
+    assert texts == ["Thank you. ", "Let me write ", "that up."]
+    calls = [e.call for e in events if isinstance(e, ToolCallEvent)]
+    assert calls == [ToolCall(id="toolu_01", name="show_values_card", arguments={"change_request": "shorter title"})]
+    done = events[-1]
+    assert isinstance(done, Done) and done.stop_reason == "tool_use"
+    assert (done.usage.input_tokens, done.usage.cached_input_tokens, done.usage.output_tokens) == (1920, 1800, 42)
+
+    sent = recorder.sent
+    assert recorder.requests[-1].url.path == "/v1/messages"
+    headers = recorder.requests[-1].headers
+    assert "sk-ant-test" in headers.get("x-api-key", "") + headers.get("authorization", "")
+    assert sent["stream"] is True and sent["model"] == "claude-sonnet-4-5" and sent["max_tokens"] == 500
+    assert sent["system"] == [{"type": "text", "text": "You interview.", "cache_control": {"type": "ephemeral"}}]
+    assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert sent["tools"][0]["input_schema"] == {"type": "object", "properties": {}}
+    assert "temperature" not in sent
+    # Alternation: the tool result and the next user text share one user turn.
+    roles = [m["role"] for m in sent["messages"]]
+    assert roles == ["user", "assistant", "user"]
+    assert sent["messages"][1]["content"][1] == {"type": "tool_use", "id": "call_1", "name": "show_values_card",
+                                                 "input": {}}
+    assert sent["messages"][2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "call_1", "content": "CARD SHOWN: {...}"},
+        {"type": "text", "text": "Change the title please."},
+    ]
+
+
+@pytest.mark.parametrize("status, retryable", [(429, True), (500, True), (529, True), (400, False), (401, False)])
+async def test_anthropic_http_errors_map_to_retryable_or_not(status, retryable):
+    body = json.dumps({"type": "error", "error": {"type": "x", "message": "nope"}})
+    recorder = Recorder(body, status=status, content_type="application/json")
+    provider = AnthropicProvider(api_key="k", http_client=recorder.client())
+    request = ChatRequest(model="m", system="s", messages=[Message(role="user", content="hi")])
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(request, timeout=5))
+    assert caught.value.retryable is retryable and caught.value.status == status
+    assert "k" != str(caught.value)  # never echoes the key
+
+
+async def test_anthropic_connection_failure_is_retryable():
+    def refuse(request):
+        raise httpx.ConnectError("refused")
+
+    provider = AnthropicProvider(api_key="k", http_client=httpx.AsyncClient(transport=httpx.MockTransport(refuse)))
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
+    assert caught.value.retryable
+
+
+async def test_anthropic_malformed_tool_arguments_raise():
+    recorder = Recorder(recording("anthropic_stream_bad_tool_json.sse"))
+    provider = AnthropicProvider(api_key="k", http_client=recorder.client())
+    with pytest.raises(LLMError, match="malformed tool arguments"):
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
+
+
+async def test_anthropic_has_no_embeddings():
+    with pytest.raises(LLMError, match="no embeddings"):
+        await AnthropicProvider(api_key="k").embed(["x"], model="m", dimensions=384, timeout=5)
+
+
+async def test_openai_streams_text_and_assembles_split_tool_call():
+    recorder = Recorder(recording("openai_stream_tool_calls.sse"))
+    provider = OpenAIProvider(api_key="sk-test", http_client=recorder.client())
+    request = ChatRequest(model="gpt-4o", system="You interview.", messages=transcript(), tools=TOOLS,
+                          max_tokens=300, temperature=0.2)
+    events = await collect(provider.stream_chat(request, timeout=30))
+
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Thank you. ", "Here is your card."]
+    assert [e.call for e in events if isinstance(e, ToolCallEvent)] == [
+        ToolCall(id="call_abc", name="show_values_card", arguments={"change_request": "add faith"})]
+    done = events[-1]
+    assert done.stop_reason == "tool_calls"
+    assert (done.usage.input_tokens, done.usage.cached_input_tokens, done.usage.output_tokens) == (2100, 1920, 31)
+
+    sent = recorder.sent
+    assert recorder.requests[-1].url.path == "/v1/chat/completions"
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert sent["temperature"] == 0.2 and sent["max_tokens"] == 300
+    assert sent["messages"][0] == {"role": "system", "content": "You interview."}
+    assert sent["messages"][2]["tool_calls"] == [
+        {"id": "call_1", "type": "function", "function": {"name": "show_values_card", "arguments": "{}"}}]
+    assert sent["messages"][3] == {"role": "tool", "tool_call_id": "call_1", "content": "CARD SHOWN: {...}"}
+    assert sent["tools"] == [{"type": "function", "function": {"name": "show_values_card",
+                                                               "description": "Show the card.",
+                                                               "parameters": {"type": "object", "properties": {}}}}]
+
+
+async def test_openai_compatible_server_by_base_url_without_usage():
+    recorder = Recorder(recording("openai_stream_no_usage.sse"))
+    provider = OpenAIProvider(api_key="none", base_url="http://127.0.0.1:11434/v1", name="openai-compatible",
+                              http_client=recorder.client())
+    events = await collect(provider.stream_chat(
+        ChatRequest(model="llama3", system="s", messages=[Message(role="user", content="hi")]), timeout=5))
+    assert str(recorder.requests[-1].url) == "http://127.0.0.1:11434/v1/chat/completions"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there"
+    assert events[-1].usage.input_tokens == 0 and events[-1].stop_reason == "stop"
+
+
+@pytest.mark.parametrize("status, retryable", [(429, True), (503, True), (400, False)])
+async def test_openai_http_errors_map_to_retryable_or_not(status, retryable):
+    recorder = Recorder(json.dumps({"error": {"message": "nope", "type": "x"}}), status=status,
+                        content_type="application/json")
+    provider = OpenAIProvider(api_key="k", http_client=recorder.client())
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
+    assert caught.value.retryable is retryable and caught.value.status == status
+
+
+async def test_openai_malformed_tool_arguments_raise():
+    body = recording("openai_stream_tool_calls.sse").replace('request\\":\\"add faith\\"}', 'request')
+    provider = OpenAIProvider(api_key="k", http_client=Recorder(body).client())
+    with pytest.raises(LLMError, match="malformed tool arguments"):
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
+
+
+async def test_openai_embeddings_come_back_in_input_order():
+    recorder = Recorder(recording("openai_embeddings.json"), content_type="application/json")
+    provider = OpenAIProvider(api_key="k", http_client=recorder.client())
+    vectors = await provider.embed(["first", "second"], model="text-embedding-3-small", dimensions=3, timeout=5)
+    assert vectors == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert recorder.sent == {"model": "text-embedding-3-small", "input": ["first", "second"], "dimensions": 3,
+                             "encoding_format": recorder.sent.get("encoding_format", "float")}
