@@ -95,7 +95,7 @@ def resolve(study=None) -> Route:
         return Route("offline", "offline", fallback_reason=f"unknown provider {provider!r}")
     if not model:
         model = settings.LLM_DEFAULT_MODEL if provider == settings.LLM_DEFAULT_PROVIDER else ""
-        model = model or {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4o"}.get(provider, "offline")
+        model = model or {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}.get(provider, "offline")
     return Route(provider, model, base_url)
 
 

@@ -61,7 +61,7 @@ async def collect(stream):
 async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
     recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
     provider = AnthropicProvider(api_key="sk-ant-test", http_client=recorder.client())
-    request = ChatRequest(model="claude-sonnet-4-5", system="You interview.", messages=transcript(), tools=TOOLS,
+    request = ChatRequest(model="claude-sonnet-4-6", system="You interview.", messages=transcript(), tools=TOOLS,
                           max_tokens=500)
     events = await collect(provider.stream_chat(request, timeout=30))
 
@@ -77,7 +77,7 @@ async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
     assert recorder.requests[-1].url.path == "/v1/messages"
     headers = recorder.requests[-1].headers
     assert "sk-ant-test" in headers.get("x-api-key", "") + headers.get("authorization", "")
-    assert sent["stream"] is True and sent["model"] == "claude-sonnet-4-5" and sent["max_tokens"] == 500
+    assert sent["stream"] is True and sent["model"] == "claude-sonnet-4-6" and sent["max_tokens"] == 500
     assert sent["system"] == [{"type": "text", "text": "You interview.", "cache_control": {"type": "ephemeral"}}]
     assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert sent["tools"][0]["input_schema"] == {"type": "object", "properties": {}}
