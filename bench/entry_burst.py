@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,13 +23,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from platform_server import running_platform, bench_env  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def arrive(base: str, slug: str) -> float:
@@ -85,6 +79,14 @@ def burst(base: str, slug: str, arrivals: int, concurrency: int) -> dict:
             "p50": pct(0.5), "p95": pct(0.95), "mean": statistics.mean(latencies) * 1000}
 
 
+def report(base: str, args) -> None:
+    arrive(base, args.slug)  # warm-up
+    print(f"{'clients':>7} {'arrivals/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'ok':>5} {'errors':>6}")
+    for level in [int(x) for x in args.levels.split(",")]:
+        r = burst(base, args.slug, args.arrivals, level)
+        print(f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['ok']:>5} {r['errors']:>6}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="an already running platform, e.g. http://127.0.0.1:8000")
@@ -93,33 +95,11 @@ def main() -> int:
     parser.add_argument("--levels", default="1,2,4,8")
     args = parser.parse_args()
 
-    server = None
-    base = args.url
-    if base is None:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        # A separate embedded database, so benchmark participants never mix
-        # with the demo study's data.
-        env = {**os.environ, "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata")}
-        server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port)], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-    try:
-        arrive(base, args.slug)  # warm-up
-        print(f"{'clients':>7} {'arrivals/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'ok':>5} {'errors':>6}")
-        for level in [int(x) for x in args.levels.split(",")]:
-            r = burst(base, args.slug, args.arrivals, level)
-            print(f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['ok']:>5} {r['errors']:>6}")
-    finally:
-        if server is not None:
-            server.send_signal(2)
-            server.wait(timeout=30)
+    if args.url:
+        report(args.url, args)
+    else:
+        with running_platform(bench_env(), "bench-entry-server.log") as base:
+            report(base, args)
     return 0
 
 

@@ -23,11 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.cookiejar
-import os
 import random
 import re
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -37,19 +34,15 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from platform_server import ROOT, bench_env, running_platform  # noqa: E402
+
 ANSWERS = [
     "Kids need discipline, you should be firm.",
     "I care that a child learns to follow through on things that matter to them, not just obey.",
     "When my daughter struggled with piano I noticed she practised when she chose the piece herself.",
     "I paid attention to what lit her up and to small signs she was proud of her own effort.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def join(base: str, slug: str) -> str:
@@ -159,23 +152,9 @@ def main() -> int:
     parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
     args = parser.parse_args()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
-           "LLM_DEFAULT_PROVIDER": "offline", "LLM_OFFLINE_FIRST_TOKEN_SECONDS": str(args.llm_latency),
-           "LLM_OFFLINE_STREAM_DELAY": str(args.word_delay), "DJANGO_SETTINGS_MODULE": "mgeplatform.settings"}
-    server_log = open(ROOT / "var" / "bench-server.log", "w")
-    print(f"server log: {server_log.name}")
-    server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=server_log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    env = bench_env(LLM_DEFAULT_PROVIDER="offline", LLM_OFFLINE_FIRST_TOKEN_SECONDS=str(args.llm_latency),
+                    LLM_OFFLINE_STREAM_DELAY=str(args.word_delay))
+    with running_platform(env) as base:
         subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         started = time.perf_counter()
@@ -195,9 +174,6 @@ def main() -> int:
             print(f"interviewer + card-writer input tokens per interview (offline estimate): {tokens:.0f}")
         for error in sorted(set(stats.errors))[:5]:
             print("  error:", error)
-    finally:
-        server.send_signal(2)
-        server.wait(timeout=60)
     return 0 if not stats.errors else 1
 
 

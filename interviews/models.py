@@ -8,7 +8,6 @@ import hashlib
 import uuid
 
 import pghistory
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 

@@ -1,0 +1,55 @@
+"""Start the platform for a benchmark: `scripts/dev.py run` on a free port,
+on its own embedded database (var/bench-pgdata) so benchmark participants
+never mix with the demo study's data."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_env(**overrides) -> dict:
+    return {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
+            "DJANGO_SETTINGS_MODULE": "mgeplatform.settings", **overrides}
+
+
+@contextlib.contextmanager
+def running_platform(env: dict, log_name: str = "bench-server.log"):
+    """Yield the base URL of a running platform; stop it afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = ROOT / "var" / log_name
+    log_path.parent.mkdir(exist_ok=True)
+    print(f"server log: {log_path}")
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port)], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 180
+            while True:
+                try:
+                    urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                    break
+                except OSError:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"the platform did not start; see {log_path}")
+                    time.sleep(0.5)
+            yield base
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
