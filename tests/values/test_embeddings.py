@@ -1,0 +1,73 @@
+"""Embeddings on pgvector: nearest canonical values, one model at a time."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from mgeplatform.models import LLMCall
+from tests.conftest import consented_participant, run_interview
+from values import embeddings, selectors
+from values.models import CanonicalValue, ValuesCard
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VALUES = {
+    "curiosity": ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
+                  "OPPORTUNITIES to follow the child's passions"],
+    "discipline": ["ROUTINES that the family keeps every day", "CONSEQUENCES that follow broken rules firmly",
+                   "SCHEDULES for homework and screen time"],
+    "faith": ["SCRIPTURE passages that guide the decision", "PRAYER before choosing", "TEACHINGS of the church"],
+}
+
+
+@pytest.fixture
+def canon(db):
+    from interviews import services
+
+    study, _ = services.seed_case_study()
+    values = [CanonicalValue.objects.create(study=study, title=name.title(), description=f"About {name}.",
+                                            policies=policies, origin="manual") for name, policies in VALUES.items()]
+    embeddings.embed_objects(values, study=study)
+    return study, {v.title.lower(): v for v in values}
+
+
+def test_nearest_canonical_values_rank_by_cosine_distance(canon):
+    study, values = canon
+    card_policies = ["MOMENTS when the child's eyes light up", "QUESTIONS the child asks about the world"]
+    model, [query] = embeddings.embed_texts([embeddings.policies_text(card_policies)])
+    nearest = selectors.nearest_canonical_values(query, model_name=model, study=study, k=3)
+    assert [v.title for v in nearest][0] == "Curiosity"
+    distances = [v.distance for v in nearest]
+    assert distances == sorted(distances) and distances[0] < 0.5 < distances[-1]
+
+
+def test_vectors_of_another_model_are_never_compared(canon):
+    study, values = canon
+    CanonicalValue.objects.filter(pk=values["curiosity"].pk).update(embedding_model="text-embedding-3-small")
+    model, [query] = embeddings.embed_texts([embeddings.policies_text(VALUES["curiosity"])])
+    nearest = selectors.nearest_canonical_values(query, model_name=model, study=study, k=5)
+    assert "Curiosity" not in [v.title for v in nearest] and len(nearest) == 2
+
+
+def test_reembed_command_embeds_submitted_cards_and_canonical_values(canon, capsys):
+    study, values = canon
+    participant, _ = consented_participant(study, "embed-1")
+    interview, _ = run_interview(participant, study.scenarios.get(key="parenting"))
+    CanonicalValue.objects.update(embedding=None, embedding_model="")
+    call_command("reembed", study=study.slug)
+    assert "Embedded 1 cards and 3 canonical values with offline-hash-384" in capsys.readouterr().out
+    card = ValuesCard.objects.get(submitted=True)
+    assert card.embedding_model == "offline-hash-384" and len(card.embedding) == 384
+    assert not CanonicalValue.objects.filter(embedding__isnull=True).exists()
+    assert LLMCall.objects.filter(purpose="values.embed", provider="offline").exists()
+    call_command("reembed", study=study.slug, only_missing=True)
+    assert "Embedded 0 cards and 0 canonical values" in capsys.readouterr().out
+    assert selectors.nearest_to_card(card)[0].distance is not None
+
+
+def test_hnsw_cosine_indexes_exist(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%embedding_hnsw'")
+        rows = dict(cursor.fetchall())
+    assert set(rows) == {"canonical_embedding_hnsw", "card_embedding_hnsw"}
+    assert all("hnsw" in d and "vector_cosine_ops" in d for d in rows.values())

@@ -1,0 +1,57 @@
+"""Embedding values cards and canonical values (paper 4.5, step 1).
+
+What is embedded is the attentional policies, one per line: they are the
+part of a card written in a standard form, and what deduplication compares.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from mgeplatform.llm import gateway
+from values.models import CanonicalValue, ValuesCard
+
+BATCH_SIZE = 64
+
+
+def policies_text(policies) -> str:
+    return "\n".join(p.strip() for p in policies)
+
+
+def embed_texts(texts: list[str], *, study=None, participant_id=None) -> tuple[str, list[list[float]]]:
+    route = gateway.resolve_embedding()
+    ctx = gateway.CallContext(purpose="values.embed", study=study, participant_id=participant_id, route=route)
+    vectors = gateway.embed(texts, ctx, model=route.model, dimensions=settings.EMBEDDING_DIMENSIONS)
+    return route.model, vectors
+
+
+def embed_objects(objects, *, study=None) -> int:
+    """Embed cards or canonical values in batches; returns how many."""
+    objects = list(objects)
+    for start in range(0, len(objects), BATCH_SIZE):
+        batch = objects[start:start + BATCH_SIZE]
+        model_name, vectors = embed_texts([policies_text(o.policies) for o in batch], study=study)
+        for obj, vector in zip(batch, vectors):
+            obj.embedding, obj.embedding_model = vector, model_name
+        with transaction.atomic():
+            type(batch[0]).objects.bulk_update(batch, ["embedding", "embedding_model"])
+    return len(objects)
+
+
+def embed_card(card: ValuesCard) -> ValuesCard:
+    embed_objects([card], study=card.interview.participant.study)
+    return card
+
+
+def reembed_study(study, *, only_missing: bool = False) -> dict:
+    """Recompute vectors of a study's submitted cards and canonical values
+    with the current embedding model (after changing EMBEDDING_PROVIDER)."""
+    model_name = gateway.resolve_embedding().model
+    cards = ValuesCard.objects.filter(interview__participant__study=study, submitted=True)
+    canonical = CanonicalValue.objects.filter(study=study)
+    if only_missing:
+        cards = cards.exclude(embedding_model=model_name, embedding__isnull=False)
+        canonical = canonical.exclude(embedding_model=model_name, embedding__isnull=False)
+    return {"model": model_name, "cards": embed_objects(cards.order_by("pk"), study=study),
+            "canonical_values": embed_objects(canonical.order_by("pk"), study=study)}
