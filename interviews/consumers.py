@@ -202,9 +202,15 @@ class InterviewConsumer(ParticipantConsumer):
             await self.broadcast({"type": "card_shown", "card": card.as_dict()})
 
     async def on_submit(self, content):
+        already = await db_async(self._is_submitted)()
         card = await self._act(chat.submit_card)
         if card is not None:
+            if not already:
+                await chat.after_submit(card)
             await self.broadcast(await db_async(chat.submitted_event)(card))
+
+    def _is_submitted(self):
+        return Interview.objects.filter(pk=self.interview_id, status=Interview.Status.SUBMITTED).exists()
 
     async def on_state(self, content):
         interview = await db_async(Interview.objects.select_related("scenario", "participant__study").get)(

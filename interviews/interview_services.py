@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from datetime import timedelta
 from typing import Awaitable, Callable
@@ -33,6 +34,7 @@ from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, Too
 from values.models import ValuesCard
 
 Emit = Callable[[dict], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
 MAX_TOOL_ROUNDS = 4
@@ -453,6 +455,7 @@ async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
             await db_async(_save_tool_result)(interview_id, tool_call.id, f"NOT SUBMITTED: {err.message}")
             return True
         await db_async(_save_tool_result)(interview_id, tool_call.id, "SUBMITTED")
+        await after_submit(card)
         await emit(await db_async(submitted_event)(card))
         return False
     await db_async(_save_tool_result)(interview_id, tool_call.id, f"Unknown tool {tool_call.name!r}.")
@@ -463,6 +466,18 @@ async def _beat(interview_id: int, token: uuid.UUID) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         await db_async(_heartbeat)(interview_id, token)
+
+
+async def after_submit(card: ValuesCard) -> None:
+    """Look for a canonical value that says the same thing (paper 4.5): the
+    participant is asked about it on the next page. A failure here must not
+    undo a submission, so it is logged and the card waits for the batch."""
+    from values.services import match_card_in_chat_async
+
+    try:
+        await match_card_in_chat_async(card.pk)
+    except Exception:  # noqa: BLE001 - recorded, and the batch deduplicator retries
+        log.exception("in-chat match failed for card %s", card.pk)
 
 
 def submitted_event(card: ValuesCard) -> dict:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("s/<slug:slug>/consent/", views.consent, name="consent"),
     path("s/<slug:slug>/journey/", views.journey, name="journey"),
     path("s/<slug:slug>/scenario/", views.choose_scenario, name="choose_scenario"),
+    path("s/<slug:slug>/approval/", views.record_approval, name="record_approval"),
 ]

@@ -10,6 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from interviews import interview_services, selectors, services
 from interviews.models import Step
+from values import selectors as values_selectors
+from values import services as values_services
+from values.models import CanonicalApproval
 
 
 def _error(request, status: int, title: str, message: str, study=None):
@@ -114,6 +117,10 @@ def journey(request, slug: str):
         })
     if participant.current_step == Step.SCENARIO:
         return _scenario_page(request, study, participant, scenarios)
+    if participant.current_step == Step.RELEVANCE:
+        pending = values_selectors.pending_approval(participant)
+        if pending is not None:
+            return _approval_page(request, study, participant, *pending)
     return render(request, "interviews/journey.html", {
         "study": study,
         "participant": participant,
@@ -127,6 +134,31 @@ def _scenario_page(request, study, participant, scenarios, error="", status=200)
         "study": study, "participant": participant, "scenarios": scenarios, "error": error,
         "progress": selectors.progress(participant),
     }, status=status)
+
+
+def _approval_page(request, study, participant, card, canonical, error="", status=200):
+    return render(request, "values/approval.html", {
+        "study": study, "participant": participant, "card": card, "canonical": canonical, "error": error,
+        "answers": CanonicalApproval.Answer.choices, "progress": selectors.progress(participant),
+    }, status=status)
+
+
+@require_http_methods(["POST"])
+def record_approval(request, slug: str):
+    """The participant's answer about the canonical value their card matched."""
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    pending = values_selectors.pending_approval(participant)
+    if pending is None:  # already answered (double click) or nothing to ask
+        return redirect(_step_url(participant))
+    card, canonical = pending
+    answer = request.POST.get("answer")
+    if answer not in CanonicalApproval.Answer.values or request.POST.get("canonical") != str(canonical.pk):
+        return _approval_page(request, study, participant, card, canonical,
+                              error="Please choose one of the answers.", status=400)
+    values_services.record_approval(card=card, canonical=canonical, answer=answer)
+    return redirect(_step_url(participant))
 
 
 @require_http_methods(["POST"])

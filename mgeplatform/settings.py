@@ -225,3 +225,6 @@ INTERVIEW_REPLY_STALE_SECONDS = env.int("INTERVIEW_REPLY_STALE_SECONDS", default
 EMBEDDING_PROVIDER = env.str("EMBEDDING_PROVIDER", default="offline")
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")
 EMBEDDING_DIMENSIONS = 384
+# In-chat match: candidates farther than this cosine distance are not shown to the model.
+DEDUP_MAX_DISTANCE = env.float("DEDUP_MAX_DISTANCE", default=0.5)
+DEDUP_CANDIDATES = env.int("DEDUP_CANDIDATES", default=5)

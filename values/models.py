@@ -1,6 +1,7 @@
 """Values cards (paper 4.1) and canonical values (paper 4.5)."""
 
 import pghistory
+import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
@@ -91,3 +92,62 @@ class ValuesCard(Embedded):
             "source": self.source,
             "submitted": self.submitted,
         }
+
+
+class DeduplicationDecision(models.Model):
+    """One deduplication judgement and the evidence for it (paper 4.5).
+
+    Kept for every card looked at, matched or not, so an auditor can see
+    which candidates were offered, what the model said, and what we did."""
+
+    class Kind(models.TextChoices):
+        IN_CHAT = "in_chat", "In-chat match"
+        BATCH = "batch", "Batch deduplication"
+        SEED = "seed", "Seeding"
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", "Matched a canonical value"
+        NO_MATCH = "no_match", "No match"
+        NO_CANDIDATES = "no_candidates", "No candidates close enough"
+        BAD_OUTPUT = "bad_output", "Model answer unusable (treated as no match)"
+        ERROR = "error", "Model call failed (treated as no match)"
+
+    card = models.ForeignKey(ValuesCard, on_delete=models.CASCADE, related_name="dedup_decisions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)
+    candidates = models.JSONField(default=list, help_text="[{id, title, distance}] offered to the model.")
+    matched = models.ForeignKey(CanonicalValue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        triggers = [pgtrigger.Protect(name="dedup_decision_immutable", operation=pgtrigger.Update)]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+
+@pghistory.track()
+class CanonicalApproval(models.Model):
+    """A participant's answer: does this canonical value represent what they
+    care about? Asked right after an in-chat match, or after a rewrite."""
+
+    class Answer(models.TextChoices):
+        WELL = "well", "Yes, it represents what I care about"
+        PARTLY = "partly", "Partly"
+        NOT = "not", "No, it does not"
+
+    card = models.ForeignKey(ValuesCard, on_delete=models.CASCADE, related_name="approvals")
+    canonical = models.ForeignKey(CanonicalValue, on_delete=models.CASCADE, related_name="approvals")
+    answer = models.CharField(max_length=16, choices=Answer.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["card", "canonical"], name="one_approval_per_card_and_value")]
+
+    def __str__(self):
+        return f"{self.get_answer_display()}"

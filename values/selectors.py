@@ -23,3 +23,17 @@ def nearest_to_card(card: ValuesCard, *, k: int = 5):
         return []
     return nearest_canonical_values(card.embedding, model_name=card.embedding_model,
                                     study=card.interview.participant.study, k=k)
+
+
+def submitted_card(participant):
+    return (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
+            .select_related("canonical").order_by("-submitted_at").first())
+
+
+def pending_approval(participant):
+    """(card, canonical value) the participant has not yet said anything
+    about, or None."""
+    card = submitted_card(participant)
+    if card is None or card.canonical is None or card.approvals.filter(canonical=card.canonical).exists():
+        return None
+    return card, card.canonical

@@ -243,6 +243,7 @@ class StreamedCall:
                     continue
                 self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
                                                            text="".join(text_parts), error=str(err))
+                err.record = self.record  # so callers can point at the evidence
                 raise err
             text = "".join(text_parts)
             self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
@@ -333,6 +334,7 @@ async def structured_async(request: ChatRequest, schema: dict, ctx: CallContext)
         return validate(parse_json_answer(result.text), schema), record
     except LLMOutputError as err:
         await sync_to_async(_mark_bad_output)(record, str(err))
+        err.record = record
         raise
 
 

@@ -336,3 +336,25 @@ async def test_no_interview_socket_before_consent():
     connected, code = await ws.connect()
     assert not connected and code == 4404
 
+
+
+async def test_submit_looks_for_a_matching_canonical_value_first():
+    from values import embeddings
+    from values.models import CanonicalValue
+
+    study, cookie = await setup()
+    ws, _ = await connect(study.slug, cookie)
+    card, _ = await _interview_to_card(ws)
+
+    def make_canonical():
+        value = CanonicalValue.objects.create(study=study, title="Shared", description="Shared.",
+                                              policies=card["policies"], origin="manual")
+        embeddings.embed_objects([value], study=study)
+        return value
+
+    canonical = await db(make_canonical)
+    await ws.send_json_to({"type": "submit"})
+    assert (await ws.receive_json_from(timeout=20))["type"] == "submitted"
+    linked = await db(lambda: ValuesCard.objects.get(submitted=True).canonical_id)
+    assert linked == canonical.pk
+    await ws.disconnect()

@@ -1,0 +1,116 @@
+"""Writes for values: matching a card to canonical values (paper 4.5, step 2)
+and participants' approvals.
+
+Bad model output (an id that was not offered, malformed JSON, a refusal) is
+treated as "no match": recorded, and never links a card wrongly.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from mgeplatform.asyncdb import db_async
+from mgeplatform.audit import participant_context, record_event
+from mgeplatform.llm import gateway
+from mgeplatform.llm.prompts import app_prompt
+from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
+from values import embeddings, selectors
+from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, ValuesCard
+
+MATCH_SCHEMA = {"type": "object", "required": ["match"],
+                "properties": {"match": {"type": "integer"}, "reason": {"type": "string"}}}
+
+
+def deduplicator_prompt():
+    return app_prompt(__file__, "deduplicator")
+
+
+def card_text(title: str, description: str, policies) -> str:
+    return f"Title: {title}\nDescription: {description}\nAttentional policies:\n" + "\n".join(
+        f"- {p}" for p in policies)
+
+
+def _prepare_match(card_id: int):
+    """Embed the card and pick candidates; None when there is nothing to ask."""
+    card = ValuesCard.objects.select_related("interview__participant__study").get(pk=card_id)
+    study = card.interview.participant.study
+    if card.embedding is None:
+        embeddings.embed_card(card)
+    candidates = [c for c in selectors.nearest_to_card(card, k=settings.DEDUP_CANDIDATES)
+                  if c.distance <= settings.DEDUP_MAX_DISTANCE]
+    offered = [{"id": c.pk, "title": c.title, "distance": round(float(c.distance), 4)} for c in candidates]
+    if not candidates:
+        return card, offered, None, None
+    prompt = deduplicator_prompt()
+    text = "New card:\n" + card_text(card.title, card.description, card.policies) + "\n\nCanonical values:\n"
+    text += "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in candidates)
+    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
+                          max_tokens=300, temperature=0)
+    ctx = gateway.CallContext(purpose="values.match_in_chat", prompt=prompt, study=study,
+                              participant_id=card.interview.participant_id)
+    return card, offered, request, ctx
+
+
+def _decide(card: ValuesCard, offered: list, answer: dict | None, record, error: str = "") -> DeduplicationDecision:
+    Outcome = DeduplicationDecision.Outcome
+    matched = None
+    if not offered:
+        outcome, reason = Outcome.NO_CANDIDATES, "No canonical value was close enough to ask about."
+    elif error:
+        outcome, reason = (Outcome.BAD_OUTPUT if error.startswith("bad output") else Outcome.ERROR), error
+    else:
+        chosen = answer.get("match")
+        reason = str(answer.get("reason") or "")
+        if chosen is None:
+            outcome = Outcome.NO_MATCH
+        elif chosen in {c["id"] for c in offered}:
+            outcome, matched = Outcome.MATCHED, CanonicalValue.objects.get(pk=chosen)
+        else:
+            outcome, reason = Outcome.BAD_OUTPUT, f"The model named id {chosen}, which was not offered. {reason}"
+    with transaction.atomic(), participant_context(card.interview.participant_id):
+        decision = DeduplicationDecision.objects.create(
+            card=card, kind=DeduplicationDecision.Kind.IN_CHAT, outcome=outcome, candidates=offered,
+            matched=matched, reason=reason[:2000], llm_call=record)
+        if matched is not None:
+            ValuesCard.objects.filter(pk=card.pk).update(canonical=matched)
+            record_event("values_card.matched", participant_id=card.interview.participant_id,
+                         study_slug=matched.study.slug, subject=card,
+                         payload={"canonical": matched.pk, "decision": decision.pk})
+    return decision
+
+
+async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision:
+    card, offered, request, ctx = await db_async(_prepare_match)(card_id)
+    answer, record, error = None, None, ""
+    if request is not None:
+        try:
+            # "match" may be null: validate() checks presence and skips None.
+            answer, record = await gateway.structured_async(request, MATCH_SCHEMA, ctx)
+        except LLMOutputError as err:
+            error, record = f"bad output: {err}", getattr(err, "record", None)
+        except LLMError as err:
+            error, record = f"call failed: {err}", getattr(err, "record", None)
+    return await db_async(_decide)(card, offered, answer, record, error)
+
+
+def match_card_in_chat(card_id: int) -> DeduplicationDecision:
+    return async_to_sync(match_card_in_chat_async)(card_id)
+
+
+def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str) -> CanonicalApproval:
+    """The participant says how well the canonical value represents them.
+    A second answer (double click, back button) keeps the first."""
+    if answer not in CanonicalApproval.Answer.values:
+        raise ValueError("unknown answer")
+    try:
+        with transaction.atomic(), participant_context(card.interview.participant_id):
+            approval = CanonicalApproval.objects.create(card=card, canonical=canonical, answer=answer)
+            record_event("canonical.approval", participant_id=card.interview.participant_id,
+                         study_slug=canonical.study.slug, subject=approval,
+                         payload={"card": card.pk, "canonical": canonical.pk, "answer": answer})
+            return approval
+    except IntegrityError:
+        return CanonicalApproval.objects.get(card=card, canonical=canonical)
+
