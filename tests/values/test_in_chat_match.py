@@ -122,3 +122,23 @@ def test_decisions_cannot_be_rewritten(submitted):
     services.match_card_in_chat(card.pk)
     with pytest.raises(ProgrammingError), transaction.atomic():
         DeduplicationDecision.objects.update(outcome="no_match")
+
+
+def test_auditor_sees_provenance_of_a_canonical_value(submitted, auditor):
+    study, card, client = submitted
+    same = _same_as(card, study)
+    decision = services.match_card_in_chat(card.pk)
+    client.post(f"/s/{study.slug}/approval/", {"canonical": same.pk, "answer": "partly"})
+    staff = Client()
+    staff.post("/accounts/login/", {"login": auditor.email, "password": "x-audit-pass-1"})
+    html = staff.get(f"/admin/values/canonicalvalue/{same.pk}/change/").content.decode()
+    assert card.title in html and f"interview {card.interview_id}" in html
+    assert str(card.interview.participant_id) in html
+    assert f"call {decision.llm_call_id}" in html
+    assert f"deduplicator v1 ({decision.llm_call.prompt_hash[:10]})" in html and "offline/" in html
+    assert "Partly" in html
+    assert 'name="_save"' not in html  # auditors read, never change
+    listing = staff.get("/admin/values/canonicalvalue/").content.decode()
+    assert "0 / 1 / 0" in listing
+    call_page = staff.get(f"/admin/mgeplatform/llmcall/{decision.llm_call_id}/change/").content.decode()
+    assert "policy words shared" in call_page  # the raw answer

@@ -1,0 +1,112 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from mgeplatform.admin import ReadOnlyAdminMixin
+from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, ValuesCard
+
+
+def _link(obj, label=None):
+    if obj is None:
+        return "–"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or obj)
+
+
+class SourceCardInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ValuesCard
+    fk_name = "canonical"
+    extra = 0
+    verbose_name_plural = "source cards"
+    fields = ["card_link", "interview_link", "participant", "policies", "submitted_at"]
+    readonly_fields = fields
+
+    @admin.display(description="card")
+    def card_link(self, obj):
+        return _link(obj)
+
+    @admin.display(description="interview")
+    def interview_link(self, obj):
+        return _link(obj.interview, f"interview {obj.interview_id} ({obj.interview.scenario.key})")
+
+    @admin.display(description="participant")
+    def participant(self, obj):
+        return obj.interview.participant_id
+
+
+class DecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeduplicationDecision
+    fk_name = "matched"
+    extra = 0
+    verbose_name_plural = "deduplication decisions that chose this value"
+    fields = ["created_at", "kind", "card", "candidates", "reason", "llm_call_link", "prompt", "model_used"]
+    readonly_fields = fields
+
+    @admin.display(description="LLM call")
+    def llm_call_link(self, obj):
+        return _link(obj.llm_call, f"call {obj.llm_call_id}" if obj.llm_call_id else None)
+
+    @admin.display(description="prompt")
+    def prompt(self, obj):
+        call = obj.llm_call
+        return f"{call.prompt_name} v{call.prompt_version} ({call.prompt_hash[:10]})" if call else "–"
+
+    @admin.display(description="model")
+    def model_used(self, obj):
+        return f"{obj.llm_call.provider}/{obj.llm_call.model}" if obj.llm_call else "–"
+
+
+class ApprovalInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CanonicalApproval
+    extra = 0
+    fields = ["created_at", "card", "answer"]
+    readonly_fields = fields
+
+
+@admin.register(CanonicalValue)
+class CanonicalValueAdmin(admin.ModelAdmin):
+    """Provenance: source cards, the decisions (with their LLM calls) that
+    linked them, and participants' approvals."""
+
+    list_display = ["title", "study", "origin", "source_cards", "approvals_summary", "embedding_model", "created_at"]
+    list_filter = ["study", "origin", "embedding_model"]
+    search_fields = ["title", "description", "policies"]
+    readonly_fields = ["embedding_model", "representative_card", "created_at", "updated_at"]
+    fields = ["study", "title", "description", "policies", "origin", "representative_card", "embedding_model",
+              "created_at", "updated_at"]
+    inlines = [SourceCardInline, DecisionInline, ApprovalInline]
+
+    @admin.display(description="source cards")
+    def source_cards(self, obj):
+        return obj.cards.count()
+
+    @admin.display(description="approvals (well / partly / not)")
+    def approvals_summary(self, obj):
+        answers = list(obj.approvals.values_list("answer", flat=True))
+        return f"{answers.count('well')} / {answers.count('partly')} / {answers.count('not')}"
+
+
+class CardDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeduplicationDecision
+    fk_name = "card"
+    extra = 0
+    fields = ["created_at", "kind", "outcome", "matched", "candidates", "reason", "llm_call"]
+    readonly_fields = fields
+
+
+@admin.register(ValuesCard)
+class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "revision", "source", "submitted", "canonical", "interview", "created_at"]
+    list_filter = ["submitted", "source", "interview__scenario__study", "interview__scenario"]
+    search_fields = ["title", "description", "policies", "interview__participant__id"]
+    readonly_fields = ["interview", "revision", "title", "description", "policies", "source", "llm_call", "submitted",
+                       "submitted_at", "canonical", "embedding_model", "created_at"]
+    exclude = ["embedding"]
+    inlines = [CardDecisionInline]
+
+
+@admin.register(DeduplicationDecision)
+class DeduplicationDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "outcome", "card", "matched", "llm_call"]
+    list_filter = ["kind", "outcome", "card__interview__scenario__study"]
+    readonly_fields = ["card", "kind", "outcome", "candidates", "matched", "reason", "llm_call", "created_at"]
