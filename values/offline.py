@@ -38,5 +38,18 @@ def deduplicator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     return json.dumps({"match": None, "reason": f"Offline: at most {best_score:.0%} of policy words shared."}), []
 
 
+
+
+def best_card(request: ChatRequest) -> tuple[str, list[ToolCall]]:
+    """Offline: the card with the most attentional policies (ties: lowest id)."""
+    text = request.messages[-1].content if request.messages else ""
+    blocks = re.findall(r"^id (\d+)\n(.*?)(?=^id \d+\n|\Z)", text, re.S | re.M)
+    if not blocks:
+        return json.dumps({"best": None}), []
+    best = max(blocks, key=lambda b: (b[1].count("\n- "), -int(b[0])))
+    return json.dumps({"best": int(best[0]), "reason": "Offline: the most complete card."}), []
+
+
 def register() -> None:
     register_script("deduplicator", deduplicator)
+    register_script("best_card", best_card)

@@ -114,3 +114,69 @@ def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str)
     except IntegrityError:
         return CanonicalApproval.objects.get(card=card, canonical=canonical)
 
+
+
+# --- seeding (paper 4.5, step 1) -------------------------------------------
+
+BEST_SCHEMA = {"type": "object", "required": ["best"],
+               "properties": {"best": {"type": "integer"}, "reason": {"type": "string"}}}
+
+
+def best_card_prompt():
+    return app_prompt(__file__, "best_card")
+
+
+def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str, object]:
+    """The LLM picks the best-written card; an unusable answer falls back to
+    the cluster's medoid, and the reason says so."""
+    from values.clustering import medoid
+
+    prompt = best_card_prompt()
+    text = "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in cards)
+    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
+                          max_tokens=300, temperature=0)
+    ctx = gateway.CallContext(purpose="values.seed_best_card", prompt=prompt, study=study)
+    by_id = {c.pk: c for c in cards}
+    try:
+        answer, record = gateway.structured(request, BEST_SCHEMA, ctx)
+    except LLMError as err:
+        return cards[medoid(vectors)], f"Model answer unusable ({err}); took the cluster's medoid.", getattr(
+            err, "record", None)
+    if answer["best"] not in by_id:
+        return cards[medoid(vectors)], f"Model chose id {answer['best']}, not in the cluster; took the medoid.", record
+    return by_id[answer["best"]], str(answer.get("reason") or ""), record
+
+
+def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> dict:
+    """Cluster the study's submitted cards that have no canonical value yet;
+    each cluster becomes a canonical value worded like its best card. Safe to
+    re-run: cards already linked are left alone."""
+    from values.clustering import cluster_vectors, groups
+
+    model_name = gateway.resolve_embedding().model
+    pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True)
+    embeddings.embed_objects(pending.exclude(embedding_model=model_name, embedding__isnull=False), study=study)
+    cards = list(pending.filter(embedding_model=model_name).order_by("pk"))
+    vectors = [list(c.embedding) for c in cards]
+    clusters = groups(cluster_vectors(vectors, eps=eps, min_samples=min_samples))
+    created = 0
+    for members in clusters.values():
+        member_cards = [cards[i] for i in members]
+        best, reason, record = _pick_best(study, member_cards, [vectors[i] for i in members])
+        with transaction.atomic():
+            value = CanonicalValue.objects.create(
+                study=study, title=best.title, description=best.description, policies=list(best.policies),
+                origin=CanonicalValue.Origin.SEED, representative_card=best, embedding=best.embedding,
+                embedding_model=best.embedding_model)
+            ValuesCard.objects.filter(pk__in=[c.pk for c in member_cards]).update(canonical=value)
+            DeduplicationDecision.objects.bulk_create([
+                DeduplicationDecision(card=c, kind=DeduplicationDecision.Kind.SEED,
+                                      outcome=DeduplicationDecision.Outcome.MATCHED, matched=value,
+                                      candidates=[{"id": m.pk, "title": m.title} for m in member_cards],
+                                      reason=reason[:2000], llm_call=record)
+                for c in member_cards])
+            record_event("canonical.seeded", study_slug=study.slug, subject=value,
+                         payload={"cards": [c.pk for c in member_cards], "best": best.pk})
+        created += 1
+    return {"clusters": created, "clustered_cards": sum(len(m) for m in clusters.values()),
+            "unclustered_cards": len(cards) - sum(len(m) for m in clusters.values())}
