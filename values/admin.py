@@ -75,6 +75,28 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     fields = ["study", "title", "description", "policies", "origin", "representative_card", "embedding_model",
               "created_at", "updated_at"]
     inlines = [SourceCardInline, DecisionInline, ApprovalInline]
+    change_list_template = "admin/values/canonicalvalue/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("closest-pairs/", self.admin_site.admin_view(self.closest_pairs_view),
+                     name="values_canonicalvalue_closest_pairs")] + super().get_urls()
+
+    def closest_pairs_view(self, request):
+        """Quality view: the closest canonical pairs per study."""
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        from interviews.models import Study
+        from values.selectors import closest_canonical_pairs
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        studies = [(study, closest_canonical_pairs(study, limit=30)) for study in Study.objects.order_by("title")]
+        context = {**self.admin_site.each_context(request), "title": "Closest canonical values",
+                   "studies": studies, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/values/canonicalvalue/closest_pairs.html", context)
 
     @admin.display(description="source cards")
     def source_cards(self, obj):

@@ -37,3 +37,23 @@ def pending_approval(participant):
     if card is None or card.canonical is None or card.approvals.filter(canonical=card.canonical).exists():
         return None
     return card, card.canonical
+
+
+def closest_canonical_pairs(study, *, limit: int = 50) -> list[dict]:
+    """The most similar pairs of a study's canonical values (candidates for a
+    merge, or signs that deduplication is too cautious)."""
+    from django.db import connection
+
+    sql = """
+        SELECT a.id, a.title, b.id, b.title, a.embedding <=> b.embedding AS distance
+        FROM values_canonicalvalue a
+        JOIN values_canonicalvalue b
+          ON a.study_id = b.study_id AND a.id < b.id AND a.embedding_model = b.embedding_model
+        WHERE a.study_id = %s AND a.embedding IS NOT NULL AND b.embedding IS NOT NULL
+        ORDER BY distance
+        LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [study.pk, limit])
+        return [{"a_id": r[0], "a_title": r[1], "b_id": r[2], "b_title": r[3], "distance": float(r[4])}
+                for r in cursor.fetchall()]

@@ -71,3 +71,20 @@ def test_hnsw_cosine_indexes_exist(db):
         rows = dict(cursor.fetchall())
     assert set(rows) == {"canonical_embedding_hnsw", "card_embedding_hnsw"}
     assert all("hnsw" in d and "vector_cosine_ops" in d for d in rows.values())
+
+
+def test_quality_view_lists_closest_pairs_first(canon, coordinator):
+    from django.test import Client
+
+    study, values = canon
+    near = CanonicalValue.objects.create(study=study, title="Curiosity again", description="x", origin="manual",
+                                         policies=VALUES["curiosity"][:2] + ["OPPORTUNITIES to follow passions"])
+    embeddings.embed_objects([near], study=study)
+    pairs = selectors.closest_canonical_pairs(study)
+    assert {pairs[0]["a_title"], pairs[0]["b_title"]} == {"Curiosity", "Curiosity again"}
+    assert [p["distance"] for p in pairs] == sorted(p["distance"] for p in pairs)
+    client = Client()
+    client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
+    html = client.get("/admin/values/canonicalvalue/closest-pairs/").content.decode()
+    assert html.index("Curiosity again") < html.index("Ceremony" if "Ceremony" in html else "Faith")
+    assert "Closest pairs" in client.get("/admin/values/canonicalvalue/").content.decode()
