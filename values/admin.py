@@ -68,12 +68,27 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     """Provenance: source cards, the decisions (with their LLM calls) that
     linked them, and participants' approvals."""
 
-    list_display = ["title", "study", "origin", "source_cards", "approvals_summary", "embedding_model", "created_at"]
-    list_filter = ["study", "origin", "embedding_model"]
+    list_display = ["title", "study", "origin", "source_cards", "approvals_summary", "merged_into", "created_at"]
+    list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter)]
+    actions = ["merge_into_oldest"]
     search_fields = ["title", "description", "policies"]
-    readonly_fields = ["embedding_model", "representative_card", "created_at", "updated_at"]
-    fields = ["study", "title", "description", "policies", "origin", "representative_card", "embedding_model",
-              "created_at", "updated_at"]
+    readonly_fields = ["embedding_model", "representative_card", "merged_into", "created_at", "updated_at"]
+    fields = ["study", "title", "description", "policies", "origin", "representative_card", "merged_into",
+              "embedding_model", "created_at", "updated_at"]
+
+    @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)")
+    def merge_into_oldest(self, request, queryset):
+        from django.contrib import messages
+
+        from values import services
+
+        chosen = list(queryset.order_by("created_at", "pk"))
+        try:
+            services.merge_canonical_values(keep=chosen[0], merge=chosen[1:], user=request.user)
+        except ValueError as err:
+            self.message_user(request, str(err), messages.ERROR)
+            return
+        self.message_user(request, f"Merged {len(chosen) - 1} values into “{chosen[0].title}”.", messages.SUCCESS)
     inlines = [SourceCardInline, DecisionInline, ApprovalInline]
     change_list_template = "admin/values/canonicalvalue/change_list.html"
 

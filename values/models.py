@@ -36,6 +36,8 @@ class CanonicalValue(Embedded):
     origin = models.CharField(max_length=16, choices=Origin.choices)
     representative_card = models.ForeignKey("ValuesCard", null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="+", help_text="The card whose wording this value took.")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
+                                    help_text="Set when a coordinator merged this value into another; kept for provenance.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -180,3 +180,21 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
         created += 1
     return {"clusters": created, "clustered_cards": sum(len(m) for m in clusters.values()),
             "unclustered_cards": len(cards) - sum(len(m) for m in clusters.values())}
+
+
+# --- coordinator corrections ---------------------------------------------------
+
+@transaction.atomic
+def merge_canonical_values(*, keep: CanonicalValue, merge: list[CanonicalValue], user=None) -> CanonicalValue:
+    """Merge values into `keep`: their cards follow, and each merged value
+    stays (marked merged_into) so its provenance remains readable."""
+    others = [v for v in merge if v.pk != keep.pk]
+    if not others:
+        raise ValueError("Choose at least one other value to merge.")
+    if any(v.study_id != keep.study_id for v in others) or keep.merged_into_id:
+        raise ValueError("Values can only be merged into a live value of the same study.")
+    moved = ValuesCard.objects.filter(canonical__in=others).update(canonical=keep)
+    CanonicalValue.objects.filter(pk__in=[v.pk for v in others]).update(merged_into=keep)
+    record_event("canonical.merged", user=user, study_slug=keep.study.slug, subject=keep,
+                 payload={"merged": [v.pk for v in others], "cards_moved": moved})
+    return keep

@@ -85,3 +85,29 @@ def test_bad_options_are_refused(cards):
         call_command("seed_canonical_values", study=study.slug, eps=0, min_samples=2)
     with pytest.raises(CommandError, match="No study"):
         call_command("seed_canonical_values", study="nope")
+
+
+def test_coordinator_merges_two_values_and_cards_follow(cards, coordinator):
+    from django.test import Client
+
+    from mgeplatform.models import DomainEvent
+    from values import services
+
+    study, made = cards
+    services.seed_canonical_values(study, eps=0.5, min_samples=2)
+    curiosity = ValuesCard.objects.get(pk=made["c1"].pk).canonical
+    faith = ValuesCard.objects.get(pk=made["f1"].pk).canonical
+    client = Client()
+    client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
+    response = client.post("/admin/values/canonicalvalue/",
+                           {"action": "merge_into_oldest", "_selected_action": [curiosity.pk, faith.pk]})
+    assert response.status_code == 302
+    keep, gone = sorted([curiosity, faith], key=lambda v: (v.created_at, v.pk))
+    assert set(ValuesCard.objects.filter(canonical=keep).values_list("pk", flat=True)) == {
+        made["c1"].pk, made["c2"].pk, made["f1"].pk, made["f2"].pk}
+    gone.refresh_from_db()
+    assert gone.merged_into == keep  # kept, for provenance
+    event = DomainEvent.objects.get(kind="canonical.merged")
+    assert event.actor_user == coordinator and event.payload["cards_moved"] == 2
+    with pytest.raises(ValueError):
+        services.merge_canonical_values(keep=gone, merge=[keep])
