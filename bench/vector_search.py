@@ -109,9 +109,20 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ef-search", default="40,100")
     args = parser.parse_args()
+    from mgeplatform import embedded_db
+
+    pgdata = Path(os.environ["MGE_PGDATA"])
+    started_here = not os.environ.get("DATABASE_URL") and not embedded_db.is_running(pgdata)
     rng = np.random.default_rng(7)
-    for n in [int(s) for s in args.sizes.split(",")]:
-        run(n, args.queries, [int(e) for e in args.ef_search.split(",")], rng)
+    try:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            run(n, args.queries, [int(e) for e in args.ef_search.split(",")], rng)
+    finally:
+        if started_here:
+            from django.db import connections
+
+            connections.close_all()
+            embedded_db.stop(pgdata)
     return 0
 
 

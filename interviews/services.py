@@ -234,3 +234,15 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
     if created:
         record_event("study.seeded", study_slug=study.slug, subject=study)
     return study, created
+
+
+@transaction.atomic
+def advance(*, participant: Participant, from_step: str, to_step: str) -> bool:
+    """Move a participant on, only if they are still where the caller thinks
+    (a double submit or a second tab moves them once)."""
+    with participant_context(participant.pk):
+        moved = Participant.objects.filter(pk=participant.pk, current_step=from_step).update(current_step=to_step)
+        if moved:
+            record_event("journey.step", participant_id=participant.pk, study_slug=participant.study.slug,
+                         subject=participant, payload={"from": from_step, "to": to_step})
+    return bool(moved)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from interviews import interview_services, selectors, services
 from interviews.models import Step
+from values import relevance
 from values import selectors as values_selectors
 from values import services as values_services
 from values.models import CanonicalApproval
@@ -121,6 +122,9 @@ def journey(request, slug: str):
         pending = values_selectors.pending_approval(participant)
         if pending is not None:
             return _approval_page(request, study, participant, *pending)
+        draw = relevance.draw_for(participant)
+        if draw is not None and draw.items.exists():
+            return _relevance_page(request, study, participant, draw)
     return render(request, "interviews/journey.html", {
         "study": study,
         "participant": participant,
@@ -158,6 +162,32 @@ def record_approval(request, slug: str):
         return _approval_page(request, study, participant, card, canonical,
                               error="Please choose one of the answers.", status=400)
     values_services.record_approval(card=card, canonical=canonical, answer=answer)
+    return redirect(_step_url(participant))
+
+
+def _relevance_page(request, study, participant, draw, error="", status=200):
+    return render(request, "values/relevance.html", {
+        "study": study, "participant": participant, "draw": draw, "error": error,
+        "items": draw.items.select_related("canonical"), "progress": selectors.progress(participant),
+    }, status=status)
+
+
+@require_http_methods(["POST"])
+def submit_relevance(request, slug: str):
+    """Which of the six values apply to the participant's scenario (paper 5.4)."""
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    draw = relevance.draw_for(participant) if participant.current_step == Step.RELEVANCE else None
+    if draw is None:
+        return redirect(_step_url(participant))
+    shown = set(draw.items.values_list("canonical_id", flat=True))
+    chosen = request.POST.getlist("relevant")
+    if not all(value.isdigit() and int(value) in shown for value in chosen):
+        return _relevance_page(request, study, participant, draw, status=400,
+                               error="Something went wrong with your choices. Please mark them again.")
+    relevance.submit_marks(draw=draw, relevant_ids={int(v) for v in chosen})
+    services.advance(participant=participant, from_step=Step.RELEVANCE, to_step=Step.STORIES)
     return redirect(_step_url(participant))
 
 

@@ -153,3 +153,38 @@ class CanonicalApproval(models.Model):
 
     def __str__(self):
         return f"{self.get_answer_display()}"
+
+
+class RelevanceDraw(models.Model):
+    """The six values shown to a participant after the interview (paper 5.4)."""
+
+    participant = models.OneToOneField("interviews.Participant", on_delete=models.CASCADE, related_name="relevance_draw")
+    card = models.ForeignKey(ValuesCard, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scenario = models.ForeignKey("interviews.Scenario", on_delete=models.PROTECT, related_name="+",
+                                 help_text="The participant's own scenario.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"draw {self.pk} for {self.participant_id}"
+
+
+@pghistory.track()
+class RelevanceItem(models.Model):
+    """One value shown in a draw (an impression) and the participant's mark."""
+
+    class Pool(models.TextChoices):
+        HOT = "hot", "Hottest (votes / impressions)"
+        NEW = "new", "Newest"
+
+    draw = models.ForeignKey(RelevanceDraw, on_delete=models.CASCADE, related_name="items")
+    canonical = models.ForeignKey(CanonicalValue, on_delete=models.PROTECT, related_name="relevance_items")
+    position = models.PositiveSmallIntegerField()
+    pool = models.CharField(max_length=8, choices=Pool.choices)
+    source_scenario = models.ForeignKey("interviews.Scenario", null=True, on_delete=models.PROTECT, related_name="+",
+                                        help_text="The scenario the value came from.")
+    relevant = models.BooleanField(null=True, help_text="Marked as applying to the participant's scenario.")
+
+    class Meta:
+        ordering = ["draw", "position"]
+        constraints = [models.UniqueConstraint(fields=["draw", "canonical"], name="value_once_per_draw")]

@@ -1,0 +1,109 @@
+"""The relevance step (paper 5.4): a participant sees six values other
+participants articulated and marks those that apply to their own scenario.
+Draws and marks are kept per item, so Table 2 (relevance of same-scenario
+vs other-scenario values) can be computed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from pgvector.django import CosineDistance
+
+from mgeplatform.audit import participant_context, record_event
+from values import embeddings
+from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
+
+DRAW_SIZE = 6
+POOL_SIZE = 12
+
+
+def hotness(votes: int, impressions: int) -> float:
+    """Votes per impression; never-shown values rank after shown ones with votes."""
+    return votes / impressions if impressions else 0.0
+
+
+def source_scenario_id(value: CanonicalValue):
+    """The scenario most of a value's cards came from (its representative
+    card's scenario breaks ties)."""
+    counts = Counter(value.cards.values_list("interview__scenario_id", flat=True))
+    if value.representative_card_id:
+        counts[value.representative_card.interview.scenario_id] += 0.5
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def draw_for(participant) -> RelevanceDraw | None:
+    """The participant's draw, made once (a reload shows the same values)."""
+    existing = RelevanceDraw.objects.filter(participant=participant).first()
+    if existing is not None:
+        return existing
+    card = (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
+            .select_related("interview").order_by("-submitted_at").first())
+    if card is None:
+        return None
+    if card.embedding is None:
+        embeddings.embed_card(card)
+    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True)
+    if card.canonical_id:
+        live = live.exclude(pk=card.canonical_id)
+    stats = live.annotate(impressions=Count("relevance_items", filter=Q(relevance_items__relevant__isnull=False)),
+                          votes=Count("relevance_items", filter=Q(relevance_items__relevant=True)))
+    hot = sorted(stats, key=lambda v: (-hotness(v.votes, v.impressions), -v.created_at.timestamp(), v.pk))[:POOL_SIZE]
+    new = list(live.order_by("-created_at", "-pk")[:POOL_SIZE])
+    pools = {v.pk: RelevanceItem.Pool.HOT for v in hot}
+    for v in new:
+        pools.setdefault(v.pk, RelevanceItem.Pool.NEW)
+    candidates = CanonicalValue.objects.filter(pk__in=pools)
+    if card.embedding is not None:
+        candidates = candidates.filter(embedding_model=card.embedding_model).annotate(
+            distance=CosineDistance("embedding", card.embedding)).order_by("distance", "pk")
+    chosen = list(candidates.select_related("representative_card__interview")[:DRAW_SIZE])
+    try:
+        with transaction.atomic(), participant_context(participant.pk):
+            draw = RelevanceDraw.objects.create(participant=participant, card=card, scenario=card.interview.scenario)
+            RelevanceItem.objects.bulk_create([
+                RelevanceItem(draw=draw, canonical=value, position=i, pool=pools[value.pk],
+                              source_scenario_id=source_scenario_id(value))
+                for i, value in enumerate(chosen)])
+        return draw
+    except IntegrityError:  # a second tab made it first
+        return RelevanceDraw.objects.get(participant=participant)
+
+
+@transaction.atomic
+def submit_marks(*, draw: RelevanceDraw, relevant_ids: set[int]) -> bool:
+    """Store the marks; False when already submitted (double click)."""
+    draw = RelevanceDraw.objects.select_for_update().get(pk=draw.pk)
+    if draw.submitted_at is not None:
+        return False
+    with participant_context(draw.participant_id):
+        for item in draw.items.all():
+            item.relevant = item.canonical_id in relevant_ids
+            item.save(update_fields=["relevant"])
+        draw.submitted_at = timezone.now()
+        draw.save(update_fields=["submitted_at"])
+        record_event("relevance.marked", participant_id=draw.participant_id, study_slug=draw.participant.study.slug,
+                     subject=draw, payload={"shown": draw.items.count(), "relevant": len(relevant_ids)})
+    return True
+
+
+def relevance_by_origin(rows) -> dict:
+    """Table 2 from (same_scenario: bool, relevant: bool) pairs: votes,
+    impressions and % relevant for values from the participant's own
+    scenario and from other scenarios."""
+    out = {}
+    for key, same in (("same_scenario", True), ("other_scenario", False)):
+        marks = [relevant for is_same, relevant in rows if is_same is same]
+        votes = sum(1 for m in marks if m)
+        out[key] = {"votes": votes, "impressions": len(marks),
+                    "percent": round(100 * votes / len(marks), 1) if marks else None}
+    return out
+
+
+def relevance_table(study) -> dict:
+    rows = (RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False,
+                                         draw__participant__simulated=False)
+            .values_list("source_scenario_id", "draw__scenario_id", "relevant"))
+    return relevance_by_origin([(source == own, relevant) for source, own, relevant in rows])
