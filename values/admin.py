@@ -147,3 +147,13 @@ class DeduplicationDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "outcome", "card", "matched", "llm_call"]
     list_filter = ["kind", "outcome", "card__interview__scenario__study"]
     readonly_fields = ["card", "kind", "outcome", "candidates", "matched", "reason", "llm_call", "created_at"]
+
+
+from values.models import DeduplicationRun  # noqa: E402
+
+
+@admin.register(DeduplicationRun)
+class DeduplicationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["started_at", "study", "status", "finished_at", "counts", "error"]
+    list_filter = ["status", "study"]
+    readonly_fields = ["study", "status", "started_at", "finished_at", "counts", "error"]

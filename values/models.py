@@ -188,3 +188,32 @@ class RelevanceItem(models.Model):
     class Meta:
         ordering = ["draw", "position"]
         constraints = [models.UniqueConstraint(fields=["draw", "canonical"], name="value_once_per_draw")]
+
+
+class DeduplicationRun(models.Model):
+    """One run of the batch deduplicator, for coordinators to follow."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run was in progress)"
+
+    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="dedup_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="cards, joined, new, failed")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"dedup run {self.pk} ({self.status})"
+
+    def finish(self, status: str, error: str = "") -> None:
+        from django.utils import timezone
+
+        self.status, self.error, self.finished_at = status, error, timezone.now()
+        self.save(update_fields=["status", "error", "finished_at", "counts"])

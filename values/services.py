@@ -17,7 +17,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
 from values import embeddings, selectors
-from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, ValuesCard
+from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
 
 MATCH_SCHEMA = {"type": "object", "required": ["match"],
                 "properties": {"match": {"type": "integer"}, "reason": {"type": "string"}}}
@@ -32,8 +32,11 @@ def card_text(title: str, description: str, policies) -> str:
         f"- {p}" for p in policies)
 
 
-def _prepare_match(card_id: int):
-    """Embed the card and pick candidates; None when there is nothing to ask."""
+PURPOSES = {DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat", DeduplicationDecision.Kind.BATCH: "values.batch_dedup"}
+
+
+def _prepare_match(card_id: int, kind: str):
+    """Embed the card and pick candidates; no request when there is nothing to ask."""
     card = ValuesCard.objects.select_related("interview__participant__study").get(pk=card_id)
     study = card.interview.participant.study
     if card.embedding is None:
@@ -48,12 +51,16 @@ def _prepare_match(card_id: int):
     text += "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in candidates)
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=300, temperature=0)
-    ctx = gateway.CallContext(purpose="values.match_in_chat", prompt=prompt, study=study,
+    ctx = gateway.CallContext(purpose=PURPOSES[kind], prompt=prompt, study=study,
                               participant_id=card.interview.participant_id)
     return card, offered, request, ctx
 
 
-def _decide(card: ValuesCard, offered: list, answer: dict | None, record, error: str = "") -> DeduplicationDecision:
+def _decide(card: ValuesCard, kind: str, offered: list, answer: dict | None, record,
+            error: str = "") -> DeduplicationDecision:
+    """Record the decision and act on it, in one transaction. In a batch run,
+    a card that matches nothing becomes a canonical value itself; a failed
+    call leaves it for the next run."""
     Outcome = DeduplicationDecision.Outcome
     matched = None
     if not offered:
@@ -70,8 +77,14 @@ def _decide(card: ValuesCard, offered: list, answer: dict | None, record, error:
         else:
             outcome, reason = Outcome.BAD_OUTPUT, f"The model named id {chosen}, which was not offered. {reason}"
     with transaction.atomic(), participant_context(card.interview.participant_id):
+        if kind == DeduplicationDecision.Kind.BATCH and matched is None and outcome != Outcome.ERROR:
+            matched = CanonicalValue.objects.create(
+                study=card.interview.participant.study, title=card.title, description=card.description,
+                policies=list(card.policies), origin=CanonicalValue.Origin.BATCH, representative_card=card,
+                embedding=card.embedding, embedding_model=card.embedding_model)
+            reason = f"{reason} New canonical value {matched.pk} made from this card.".strip()
         decision = DeduplicationDecision.objects.create(
-            card=card, kind=DeduplicationDecision.Kind.IN_CHAT, outcome=outcome, candidates=offered,
+            card=card, kind=kind, outcome=outcome, candidates=offered,
             matched=matched, reason=reason[:2000], llm_call=record)
         if matched is not None:
             ValuesCard.objects.filter(pk=card.pk).update(canonical=matched)
@@ -81,8 +94,8 @@ def _decide(card: ValuesCard, offered: list, answer: dict | None, record, error:
     return decision
 
 
-async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision:
-    card, offered, request, ctx = await db_async(_prepare_match)(card_id)
+async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision:
+    card, offered, request, ctx = await db_async(_prepare_match)(card_id, kind)
     answer, record, error = None, None, ""
     if request is not None:
         try:
@@ -92,11 +105,15 @@ async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision:
             error, record = f"bad output: {err}", getattr(err, "record", None)
         except LLMError as err:
             error, record = f"call failed: {err}", getattr(err, "record", None)
-    return await db_async(_decide)(card, offered, answer, record, error)
+    return await db_async(_decide)(card, kind, offered, answer, record, error)
+
+
+async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision:
+    return await match_card_async(card_id, DeduplicationDecision.Kind.IN_CHAT)
 
 
 def match_card_in_chat(card_id: int) -> DeduplicationDecision:
-    return async_to_sync(match_card_in_chat_async)(card_id)
+    return async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.IN_CHAT)
 
 
 def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str) -> CanonicalApproval:
@@ -198,3 +215,46 @@ def merge_canonical_values(*, keep: CanonicalValue, merge: list[CanonicalValue],
     record_event("canonical.merged", user=user, study_slug=keep.study.slug, subject=keep,
                  payload={"merged": [v.pk for v in others], "cards_moved": moved})
     return keep
+
+
+# --- batch deduplication (paper 4.5, step 3) --------------------------------------
+
+def run_batch_dedup(study) -> DeduplicationRun:
+    """Every submitted card not yet linked joins a canonical value or becomes
+    one. Each card is decided in its own transaction, so a crash loses at
+    most the card in hand and a re-run carries on without duplicates; an
+    advisory lock keeps two runs of one study from overlapping."""
+    from django.db import connection
+
+    run = DeduplicationRun.objects.create(study=study)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [DEDUP_LOCK_NAMESPACE, study.pk])
+        if not cursor.fetchone()[0]:
+            run.finish(DeduplicationRun.Status.SKIPPED, error="Another run of this study is in progress.")
+            return run
+    counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
+    try:
+        pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
+                                            canonical__isnull=True).order_by("submitted_at", "pk")
+        for card_id in list(pending.values_list("pk", flat=True)):
+            decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
+            counts["cards"] += 1
+            if decision.outcome == DeduplicationDecision.Outcome.MATCHED:
+                counts["joined"] += 1
+            elif decision.outcome == DeduplicationDecision.Outcome.ERROR:
+                counts["failed"] += 1
+            else:
+                counts["new"] += 1
+        run.counts = counts
+        run.finish(DeduplicationRun.Status.FINISHED)
+    except Exception as err:
+        run.counts = counts
+        run.finish(DeduplicationRun.Status.FAILED, error=f"{type(err).__name__}: {err}")
+        raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [DEDUP_LOCK_NAMESPACE, study.pk])
+    return run
+
+
+DEDUP_LOCK_NAMESPACE = 4_500  # first key of the advisory lock pair (study id is the second)

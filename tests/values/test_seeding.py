@@ -5,16 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from mgeplatform.llm.providers import offline
-from tests.conftest import consented_participant
+from tests.values.conftest import FAITH
 from values.clustering import cluster_vectors, groups, medoid
 from values.models import CanonicalValue, DeduplicationDecision, ValuesCard
-
-CURIOSITY = ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
-             "OPPORTUNITIES to follow the child's passions"]
-CURIOSITY_2 = CURIOSITY[:2] + ["OPPORTUNITIES to follow the child's own passions and interests"]
-FAITH = ["SCRIPTURE passages that guide the decision", "PRAYER before choosing", "TEACHINGS of the church"]
-FAITH_2 = FAITH[:2]
-ODD = ["RITUALS of the royal court", "ETIQUETTE at state banquets"]
 
 
 def test_dbscan_groups_close_vectors_and_leaves_noise():
@@ -24,22 +17,6 @@ def test_dbscan_groups_close_vectors_and_leaves_noise():
     assert sorted(len(v) for v in groups(labels).values()) == [2, 2]
     assert medoid([[1, 0], [0.9, 0.1], [0, 1]]) == 1
     assert cluster_vectors([], eps=0.1, min_samples=2) == []
-
-
-@pytest.fixture
-def cards(transactional_db):
-    from interviews import interview_services as chat
-    from interviews import services as journey
-
-    study, _ = journey.seed_case_study()
-    made = {}
-    for name, policies in {"c1": CURIOSITY, "c2": CURIOSITY_2, "f1": FAITH, "f2": FAITH_2, "odd": ODD}.items():
-        participant, _ = consented_participant(study, f"seed-{name}")
-        interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-        made[name] = ValuesCard.objects.create(interview=interview, revision=1, title=name.title(),
-                                               description=f"{name} card.", policies=policies,
-                                               source="articulator", submitted=True)
-    return study, made
 
 
 def test_seeding_makes_one_canonical_value_per_cluster_and_is_idempotent(cards, capsys):

@@ -1,0 +1,102 @@
+"""Batch deduplication (paper 4.5, step 3): runs are recorded, safe to re-run
+after a crash, and never duplicate canonical values."""
+
+import pytest
+from django.core.management import call_command
+
+from mgeplatform.llm import gateway
+from mgeplatform.llm.types import LLMError
+from tests.conftest import run_jobs_until_idle
+from values import selectors, services
+from values.models import CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
+
+
+def test_unlinked_cards_join_or_become_canonical_values(cards, capsys):
+    study, made = cards
+    call_command("deduplicate", study=study.slug)
+    out = capsys.readouterr().out
+    assert "finished: 5 cards, 2 joined existing values, 3 became new values" in out
+    linked = {name: ValuesCard.objects.get(pk=card.pk).canonical for name, card in made.items()}
+    assert all(linked.values())
+    assert linked["c1"] == linked["c2"] and linked["f1"] == linked["f2"] and linked["odd"] not in (
+        linked["c1"], linked["f1"])
+    assert CanonicalValue.objects.filter(origin="batch").count() == 3
+    assert DeduplicationDecision.objects.filter(kind="batch").count() == 5
+    run = DeduplicationRun.objects.get()
+    assert run.status == "finished" and run.counts == {"cards": 5, "joined": 2, "new": 3, "failed": 0}
+    # The participant whose card joined another's value is asked about it.
+    joined_participant = made["c2"].interview.participant
+    assert selectors.pending_approval(joined_participant) == (
+        ValuesCard.objects.get(pk=made["c2"].pk), linked["c1"])
+    call_command("deduplicate", study=study.slug)
+    assert "0 cards" in capsys.readouterr().out
+    assert CanonicalValue.objects.count() == 3
+
+
+def test_a_crash_mid_run_is_recorded_and_a_rerun_finishes_without_duplicates(cards, monkeypatch):
+    study, made = cards
+    real = services.match_card_async
+    calls = {"n": 0}
+
+    async def crash_on_third(card_id, kind):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("worker killed")
+        return await real(card_id, kind)
+
+    monkeypatch.setattr(services, "match_card_async", crash_on_third)
+    with pytest.raises(RuntimeError):
+        services.run_batch_dedup(study)
+    failed = DeduplicationRun.objects.get()
+    assert failed.status == "failed" and "worker killed" in failed.error and failed.counts["cards"] == 2
+    monkeypatch.setattr(services, "match_card_async", real)
+    services.run_batch_dedup(study)
+    assert not ValuesCard.objects.filter(submitted=True, canonical__isnull=True).exists()
+    assert CanonicalValue.objects.count() == 3
+    assert DeduplicationDecision.objects.filter(kind="batch").count() == 5
+
+
+def test_model_failure_leaves_the_card_for_the_next_run(cards):
+    study, made = cards
+
+    class Down:
+        async def stream_chat(self, request, *, timeout):
+            raise LLMError("503 unavailable", retryable=False, status=503)
+            yield  # pragma: no cover
+
+        async def embed(self, texts, **kwargs):
+            from mgeplatform.llm.providers.offline import OfflineProvider
+
+            return await OfflineProvider().embed(texts, **kwargs)
+
+    services.run_batch_dedup(study)  # everything linked; now add a card similar to an existing value
+    from interviews import interview_services as chat
+    from tests.conftest import consented_participant
+    from tests.values.conftest import CURIOSITY
+
+    participant, _ = consented_participant(study, "late")
+    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    late = ValuesCard.objects.create(interview=interview, revision=1, title="Late", description="d",
+                                     policies=CURIOSITY, source="articulator", submitted=True)
+    gateway.register_provider("offline", lambda route: Down())
+    try:
+        run = services.run_batch_dedup(study)
+    finally:
+        gateway._factories.pop("offline", None)
+    assert run.counts == {"cards": 1, "joined": 0, "new": 0, "failed": 1}
+    late.refresh_from_db()
+    assert late.canonical is None
+    assert DeduplicationDecision.objects.get(card=late).outcome == "error"
+    run = services.run_batch_dedup(study)
+    late.refresh_from_db()
+    assert run.counts["joined"] == 1 and late.canonical is not None
+
+
+def test_periodic_job_runs_in_the_worker(cards):
+    from values.tasks import batch_deduplicate
+
+    study, _ = cards
+    batch_deduplicate.defer(study_id=study.pk)
+    run_jobs_until_idle()
+    assert DeduplicationRun.objects.filter(study=study, status="finished").exists()
+    assert not ValuesCard.objects.filter(submitted=True, canonical__isnull=True).exists()
