@@ -56,7 +56,7 @@ class StudyAdmin(admin.ModelAdmin):
     def participant_count(self, obj):
         return obj.participants.filter(simulated=False).count()
 
-    @admin.action(description="Record participant statistics now (background job)")
+    @admin.action(description="Record participant statistics now (background job)", permissions=["change"])
     def record_statistics(self, request, queryset):
         from interviews.tasks import record_study_statistics
 

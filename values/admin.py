@@ -76,7 +76,8 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     fields = ["study", "title", "description", "policies", "origin", "representative_card", "merged_into",
               "embedding_model", "created_at", "updated_at"]
 
-    @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)")
+    @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",
+                  permissions=["change"])
     def merge_into_oldest(self, request, queryset):
         from django.contrib import messages
 
@@ -140,6 +141,27 @@ class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "submitted_at", "canonical", "embedding_model", "created_at"]
     exclude = ["embedding"]
     inlines = [CardDecisionInline]
+    actions = ["split_into_new_value"]
+
+    @admin.action(description="Split selected cards off into a new canonical value (audited)")
+    def split_into_new_value(self, request, queryset):
+        from django.contrib import messages
+
+        from values import services
+
+        if not request.user.has_perm("values.change_canonicalvalue"):
+            self.message_user(request, "You may not change canonical values.", messages.ERROR)
+            return
+        try:
+            value = services.split_canonical_value(cards=list(queryset), user=request.user)
+        except ValueError as err:
+            self.message_user(request, str(err), messages.ERROR)
+            return
+        self.message_user(request, f"Made “{value.title}” from {queryset.count()} cards.", messages.SUCCESS)
+
+    def get_actions(self, request):
+        # Actions show even though the card itself is read-only.
+        return admin.ModelAdmin.get_actions(self, request)
 
 
 @admin.register(DeduplicationDecision)

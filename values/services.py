@@ -258,3 +258,25 @@ def run_batch_dedup(study) -> DeduplicationRun:
 
 
 DEDUP_LOCK_NAMESPACE = 4_500  # first key of the advisory lock pair (study id is the second)
+
+
+@transaction.atomic
+def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalValue:
+    """Move some of a canonical value's cards to a new canonical value,
+    worded like the first of them. Decisions that linked them stay, for
+    provenance; the split itself is the audited event."""
+    sources = {c.canonical_id for c in cards}
+    if not cards or len(sources) != 1 or None in sources:
+        raise ValueError("Choose cards that all belong to the same canonical value.")
+    source = CanonicalValue.objects.select_for_update().get(pk=sources.pop())
+    if source.cards.exclude(pk__in=[c.pk for c in cards]).count() == 0:
+        raise ValueError("Leave at least one card with the original value (or edit it instead).")
+    first = min(cards, key=lambda c: c.pk)
+    value = CanonicalValue.objects.create(
+        study=source.study, title=first.title, description=first.description, policies=list(first.policies),
+        origin=CanonicalValue.Origin.MANUAL, representative_card=first, embedding=first.embedding,
+        embedding_model=first.embedding_model)
+    ValuesCard.objects.filter(pk__in=[c.pk for c in cards]).update(canonical=value)
+    record_event("canonical.split", user=user, study_slug=source.study.slug, subject=value,
+                 payload={"from": source.pk, "cards": [c.pk for c in cards]})
+    return value

@@ -100,3 +100,34 @@ def test_periodic_job_runs_in_the_worker(cards):
     run_jobs_until_idle()
     assert DeduplicationRun.objects.filter(study=study, status="finished").exists()
     assert not ValuesCard.objects.filter(submitted=True, canonical__isnull=True).exists()
+
+
+def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, auditor):
+    from django.test import Client
+
+    from mgeplatform.models import DomainEvent
+
+    study, made = cards
+    services.run_batch_dedup(study)
+    faith = ValuesCard.objects.get(pk=made["f1"].pk).canonical
+    auditor_client = Client()
+    auditor_client.post("/accounts/login/", {"login": auditor.email, "password": "x-audit-pass-1"})
+    auditor_client.post("/admin/values/valuescard/", {"action": "split_into_new_value",
+                                                     "_selected_action": [made["f2"].pk]})
+    assert ValuesCard.objects.get(pk=made["f2"].pk).canonical == faith  # auditors change nothing
+
+    client = Client()
+    client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
+    response = client.post("/admin/values/valuescard/", {"action": "split_into_new_value",
+                                                        "_selected_action": [made["f2"].pk]})
+    assert response.status_code == 302
+    new_value = ValuesCard.objects.get(pk=made["f2"].pk).canonical
+    assert new_value != faith and new_value.title == made["f2"].title and new_value.origin == "manual"
+    assert ValuesCard.objects.get(pk=made["f1"].pk).canonical == faith
+    event = DomainEvent.objects.get(kind="canonical.split")
+    assert event.actor_user == coordinator and event.payload == {"from": faith.pk, "cards": [made["f2"].pk]}
+    with pytest.raises(ValueError, match="at least one card"):
+        services.split_canonical_value(cards=[ValuesCard.objects.get(pk=made["f1"].pk)])
+    with pytest.raises(ValueError, match="same canonical value"):
+        services.split_canonical_value(cards=[ValuesCard.objects.get(pk=made["f1"].pk),
+                                              ValuesCard.objects.get(pk=made["c1"].pk)])

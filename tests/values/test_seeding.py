@@ -64,7 +64,7 @@ def test_bad_options_are_refused(cards):
         call_command("seed_canonical_values", study="nope")
 
 
-def test_coordinator_merges_two_values_and_cards_follow(cards, coordinator):
+def test_coordinator_merges_two_values_and_cards_follow(cards, coordinator, auditor):
     from django.test import Client
 
     from mgeplatform.models import DomainEvent
@@ -74,6 +74,11 @@ def test_coordinator_merges_two_values_and_cards_follow(cards, coordinator):
     services.seed_canonical_values(study, eps=0.5, min_samples=2)
     curiosity = ValuesCard.objects.get(pk=made["c1"].pk).canonical
     faith = ValuesCard.objects.get(pk=made["f1"].pk).canonical
+    reader = Client()
+    reader.post("/accounts/login/", {"login": auditor.email, "password": "x-audit-pass-1"})
+    reader.post("/admin/values/canonicalvalue/", {"action": "merge_into_oldest",
+                                                 "_selected_action": [curiosity.pk, faith.pk]})
+    assert not CanonicalValue.objects.exclude(merged_into=None).exists()  # auditors change nothing
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
     response = client.post("/admin/values/canonicalvalue/",
