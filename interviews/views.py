@@ -118,10 +118,13 @@ def journey(request, slug: str):
         })
     if participant.current_step == Step.SCENARIO:
         return _scenario_page(request, study, participant, scenarios)
-    if participant.current_step == Step.RELEVANCE:
+    if participant.current_step in (Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE):
+        # A card matched in the chat, or merged later by the batch
+        # deduplicator, is put to its author on their next visit.
         pending = values_selectors.pending_approval(participant)
         if pending is not None:
             return _approval_page(request, study, participant, *pending)
+    if participant.current_step == Step.RELEVANCE:
         draw = relevance.draw_for(participant)
         if draw is not None and draw.items.exists():
             return _relevance_page(request, study, participant, draw)

@@ -131,3 +131,21 @@ def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, audit
     with pytest.raises(ValueError, match="same canonical value"):
         services.split_canonical_value(cards=[ValuesCard.objects.get(pk=made["f1"].pk),
                                               ValuesCard.objects.get(pk=made["c1"].pk)])
+
+
+def test_author_of_a_card_merged_later_is_asked_on_their_next_visit(cards):
+    from django.test import Client
+
+    from interviews.models import Participant, Step
+    from interviews.selectors import SESSION_KEY
+
+    study, made = cards
+    participant = made["c2"].interview.participant
+    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
+    services.run_batch_dedup(study)
+    client = Client()
+    session = client.session
+    session[SESSION_KEY] = {study.slug: str(participant.pk)}
+    session.save()
+    html = client.get(f"/s/{study.slug}/journey/").content.decode()
+    assert "Is this your value?" in html and made["c1"].title in html
