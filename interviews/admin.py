@@ -39,7 +39,7 @@ class StudyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["record_statistics"]
+    actions = ["record_statistics", "generate_stories", "build_moral_graph"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
         ("Prolific completion codes", {"fields": [
@@ -47,6 +47,7 @@ class StudyAdmin(admin.ModelAdmin):
             "completion_code_screened_out", "completion_code_failed_attention",
         ]}),
         ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url"]}),
+        ("Moral graph", {"fields": ["stories_per_participant", "graph_public"]}),
     ]
 
     def get_inlines(self, request, obj):
@@ -63,6 +64,24 @@ class StudyAdmin(admin.ModelAdmin):
         for study in queryset:
             transaction.on_commit(lambda pk=study.pk: record_study_statistics.defer(study_id=pk))
         self.message_user(request, f"Queued statistics for {queryset.count()} studies.", messages.SUCCESS)
+
+    @admin.action(description="Write transition stories for new value pairs (background job)", permissions=["change"])
+    def generate_stories(self, request, queryset):
+        from graph.tasks import generate_stories
+
+        for study in queryset:
+            transaction.on_commit(lambda pk=study.pk: generate_stories.defer(study_id=pk))
+        self.message_user(request, f"Queued story writing for {queryset.count()} studies; follow it under "
+                                   "Moral graph › Story runs.", messages.SUCCESS)
+
+    @admin.action(description="Build the moral graph (background job)", permissions=["change"])
+    def build_moral_graph(self, request, queryset):
+        from graph.tasks import build_snapshot
+
+        for study in queryset:
+            transaction.on_commit(lambda pk=study.pk: build_snapshot.defer(study_id=pk, user_id=request.user.pk))
+        self.message_user(request, f"Queued a graph build for {queryset.count()} studies; the result appears "
+                                   "under Moral graph › Graph snapshots.", messages.SUCCESS)
 
 
 class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):

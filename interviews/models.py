@@ -42,6 +42,10 @@ class Study(models.Model):
     )
     llm_model = models.CharField(max_length=100, blank=True, help_text="Blank = platform default model.")
     llm_base_url = models.URLField(blank=True, help_text="For an OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
+    stories_per_participant = models.PositiveSmallIntegerField(
+        default=3, help_text="Transition stories each participant judges (paper 4.4).")
+    graph_public = models.BooleanField(
+        default=False, help_text="Anyone with the link may explore the anonymised moral graph.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

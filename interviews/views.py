@@ -128,6 +128,10 @@ def journey(request, slug: str):
         draw = relevance.draw_for(participant)
         if draw is not None and draw.items.exists():
             return _relevance_page(request, study, participant, draw)
+    if participant.current_step == Step.STORIES:
+        from graph.views import stories_step
+
+        return stories_step(request, study, participant)
     return render(request, "interviews/journey.html", {
         "study": study,
         "participant": participant,

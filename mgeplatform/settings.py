@@ -153,6 +153,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "mgeplatform" / "static"]
+# Browser libraries installed by `npm ci` (scripts/dev.py) from package-lock.json;
+# without them the graph explorer shows its tables only.
+NPM_STATIC = {"vendor/cytoscape": BASE_DIR / "node_modules" / "cytoscape" / "dist"}
+STATICFILES_DIRS += [(prefix, path) for prefix, path in NPM_STATIC.items() if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -5,9 +5,10 @@
     python3 scripts/dev.py test   # set up, then run the whole test suite
 
 Set-up is idempotent: a virtual env at .venv/, the pinned requirements (re-
-installed only when requirements.txt changes), the embedded PostgreSQL 18 +
-pgvector server under var/ (unless DATABASE_URL is set), migrations and the
-demo study. Uses only the standard library so it runs before anything is
+installed only when requirements.txt changes), the browser libraries pinned
+in package-lock.json (`npm ci`, again only when the lock changes), the
+embedded PostgreSQL 18 + pgvector server under var/ (unless DATABASE_URL is
+set), migrations and the demo study. Uses only the standard library so it runs before anything is
 installed.
 """
 
@@ -33,6 +34,12 @@ STAMP = VENV / ".requirements.sha256"
 PGDATA = Path(os.environ.get("MGE_PGDATA", ROOT / "var" / "pgdata"))
 # Debian packages the browser tests need; the test command installs them.
 BROWSER_PACKAGES = ["chromium"]
+# Browser libraries (the graph explorer's cytoscape) come from npm, pinned by
+# package-lock.json, and are served from node_modules/ as static files.
+PACKAGE_LOCK = ROOT / "package-lock.json"
+NODE_MODULES = ROOT / "node_modules"
+JS_STAMP = NODE_MODULES / ".package-lock.sha256"
+JS_PACKAGES = ["npm"]
 
 
 def log(message: str) -> None:
@@ -73,6 +80,31 @@ def ensure_browser() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env)
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *BROWSER_PACKAGES], env=env)
+
+
+def ensure_js() -> None:
+    """`npm ci` from package-lock.json, again only when the lock changes.
+    Without npm the graph explorer still works, as tables."""
+    if os.environ.get("MGE_SKIP_JS"):
+        return
+    digest = hashlib.sha256(PACKAGE_LOCK.read_bytes()).hexdigest()
+    if JS_STAMP.exists() and JS_STAMP.read_text().strip() == digest:
+        return
+    if not shutil.which("npm"):
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            log("npm not found and cannot be installed here; the graph explorer will show tables only")
+            return
+        log("installing Debian npm for the graph explorer's JavaScript")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *JS_PACKAGES], env=env)
+    log("installing pinned JavaScript packages (npm ci)")
+    try:
+        run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    except (subprocess.CalledProcessError, OSError) as err:
+        log(f"npm ci failed ({err}); the graph explorer will show tables only")
+        return
+    JS_STAMP.write_text(digest)
 
 
 def platform_env(extra: dict | None = None) -> dict:
@@ -126,6 +158,7 @@ def prepare_database(env: dict) -> None:
 def cmd_test(args: argparse.Namespace) -> int:
     ensure_python()
     ensure_venv()
+    ensure_js()
     ensure_browser()
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
@@ -169,6 +202,7 @@ def smoke_check(base: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     ensure_python()
     ensure_venv()
+    ensure_js()
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
     procs: list[subprocess.Popen] = []

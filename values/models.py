@@ -28,6 +28,7 @@ class CanonicalValue(Embedded):
         SEED = "seed", "Seeded by clustering"
         BATCH = "batch", "Batch deduplication"
         MANUAL = "manual", "Made by a coordinator"
+        IMPORTED = "imported", "Imported with a moral graph"
 
     study = models.ForeignKey("interviews.Study", on_delete=models.PROTECT, related_name="canonical_values")
     title = models.CharField(max_length=120)
@@ -38,6 +39,8 @@ class CanonicalValue(Embedded):
                                             related_name="+", help_text="The card whose wording this value took.")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
                                     help_text="Set when a coordinator merged this value into another; kept for provenance.")
+    external_id = models.CharField(max_length=64, blank=True, db_index=True,
+                                   help_text="The value's id in the file it was imported from.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

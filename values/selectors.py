@@ -57,3 +57,32 @@ def closest_canonical_pairs(study, *, limit: int = 50) -> list[dict]:
         cursor.execute(sql, [study.pk, limit])
         return [{"a_id": r[0], "a_title": r[1], "b_id": r[2], "b_title": r[3], "distance": float(r[4])}
                 for r in cursor.fetchall()]
+
+
+def live_values(study):
+    """Canonical values that have not been merged into another."""
+    return CanonicalValue.objects.filter(study=study, merged_into__isnull=True)
+
+
+def live_value_id(value_ids, study) -> dict[int, int]:
+    """{value id: the live value it was (perhaps repeatedly) merged into}."""
+    parents = dict(CanonicalValue.objects.filter(study=study).values_list("pk", "merged_into_id"))
+    resolved = {}
+    for value_id in value_ids:
+        seen, current = set(), value_id
+        while parents.get(current) and current not in seen:
+            seen.add(current)
+            current = parents[current]
+        resolved[value_id] = current
+    return resolved
+
+
+def value_scenarios(study) -> dict[int, set[int]]:
+    """{live value id: ids of the scenarios its cards were written for}."""
+    out: dict[int, set[int]] = {}
+    rows = ValuesCard.objects.filter(canonical__study=study, submitted=True).values_list(
+        "canonical_id", "interview__scenario_id")
+    resolved = live_value_id({value for value, _ in rows}, study)
+    for value, scenario in rows:
+        out.setdefault(resolved[value], set()).add(scenario)
+    return out

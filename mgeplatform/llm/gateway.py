@@ -371,3 +371,8 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
 
 def embed(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
     return async_to_sync(embed_async)(texts, ctx, model=model, dimensions=dimensions)
+
+
+def mark_bad_output(record, reason: str) -> None:
+    """Flag a call whose well-formed answer failed a caller's own checks."""
+    _mark_bad_output(record, reason)

@@ -11,3 +11,13 @@ document.querySelectorAll("form.once").forEach(function (form) {
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
   });
 });
+
+// Text typed into a field with data-draft-key survives a reload or a dropped
+// connection: it is kept in this browser until the page moves on.
+document.querySelectorAll("[data-draft-key]").forEach(function (field) {
+  var key = field.getAttribute("data-draft-key");
+  try {
+    if (!field.value && localStorage.getItem(key)) { field.value = localStorage.getItem(key); }
+    field.addEventListener("input", function () { localStorage.setItem(key, field.value); });
+  } catch (e) { /* storage disabled: nothing to keep */ }
+});

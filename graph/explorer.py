@@ -1,0 +1,262 @@
+"""Reads for the moral graph explorer (paper 4.2, Fig. 3), the winning
+values per scenario and the scalability view (paper 5.5, Fig. 12).
+
+Everything shown comes from a stored GraphSnapshot, so an old snapshot reads
+as it was built; only the transition stories' text and the scalability
+events are read live from the database.
+"""
+
+from __future__ import annotations
+
+from graph import aggregation, reports
+from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
+from graph.selectors import latest_snapshot
+from values import selectors as value_selectors
+
+TOP = 3
+CHECKPOINTS = 11
+
+
+# --- who may look ---------------------------------------------------------------
+
+def is_graph_staff(user) -> bool:
+    """Coordinators and auditors: staff who may view graph snapshots."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff
+                and user.has_perm("graph.view_graphsnapshot"))
+
+
+def access(user, study) -> str | None:
+    """"staff", "public" (anyone, anonymised) or None (not allowed)."""
+    if is_graph_staff(user):
+        return "staff"
+    if study.graph_public:
+        return "public"
+    return None
+
+
+# --- snapshots --------------------------------------------------------------------
+
+def snapshot_for(study, snapshot_id: str | None) -> GraphSnapshot | None:
+    """`?snapshot=<id>` of this study, or the latest. Raises
+    GraphSnapshot.DoesNotExist for an id that is not this study's."""
+    if snapshot_id:
+        if not str(snapshot_id).isdigit():
+            raise GraphSnapshot.DoesNotExist
+        return GraphSnapshot.objects.get(pk=int(snapshot_id), study=study)
+    return latest_snapshot(study)
+
+
+def snapshot_choices(study, limit: int = 30) -> list[dict]:
+    rows = GraphSnapshot.objects.filter(study=study).order_by("-created_at", "-id").values(
+        "id", "created_at", "summary")[:limit]
+    return [{"id": r["id"], "created_at": r["created_at"], "edges_kept": (r["summary"] or {}).get("edges_kept")}
+            for r in rows]
+
+
+def _ordered(scores: dict) -> list[tuple[str, float]]:
+    return sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))
+
+
+def ranks(snapshot) -> dict[str, int]:
+    """Position of every value by global PageRank (1 = highest)."""
+    return {vid: i + 1 for i, (vid, _) in enumerate(_ordered(snapshot.scores.get("global", {})))}
+
+
+def interval_text(b: dict | None) -> str:
+    if not b:
+        return ""
+    low, high = b["rank_low"], b["rank_high"]
+    span = f"{low}" if low == high else f"{low}–{high}"
+    return f"95% interval {span}"
+
+
+def is_stable(b: dict | None) -> bool:
+    return bool(b) and (b["rank_low"] == b["rank_high"] == 1 or b.get("top_share", 0) >= 0.9)
+
+
+def scenario_titles(study) -> dict[str, str]:
+    return {str(pk): title for pk, title in study.scenarios.order_by("order", "id").values_list("pk", "title")}
+
+
+# --- the graph as the browser draws it ---------------------------------------------
+
+def _live_pair_stories(study) -> dict[tuple[int, int], list[dict]]:
+    """Active stories by (live from value, live to value)."""
+    rows = list(TransitionStory.objects.filter(study=study, status=TransitionStory.Status.ACTIVE)
+                .order_by("context_id", "id").values("id", "from_value_id", "to_value_id", "context_id", "story"))
+    live = value_selectors.live_value_id({r["from_value_id"] for r in rows} | {r["to_value_id"] for r in rows}, study)
+    out: dict[tuple[int, int], list[dict]] = {}
+    for r in rows:
+        key = (live[r["from_value_id"]], live[r["to_value_id"]])
+        out.setdefault(key, []).append({"id": r["id"], "context": r["context_id"], "text": r["story"]})
+    return out
+
+
+def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
+    """Nodes (every value) and kept edges with the stories for their
+    direction. Public readers get no external ids and no admin links;
+    dropped edges are not here (the page lists them with their reasons)."""
+    study = snapshot.study
+    global_scores = snapshot.scores.get("global", {})
+    position = ranks(snapshot)
+    nodes = []
+    for vid, v in sorted(snapshot.values.items(), key=lambda kv: int(kv[0])):
+        b = snapshot.bootstrap.get(vid)
+        node = {"id": vid, "title": v.get("title", ""), "description": v.get("description", ""),
+                "policies": list(v.get("policies", [])), "scenarios": [str(s) for s in v.get("scenarios", [])],
+                "score": global_scores.get(vid), "rank": position.get(vid),
+                "interval": ({k: b[k] for k in ("rank_low", "rank_high", "rank_median", "top_share") if k in b}
+                             if b else None),
+                "interval_text": interval_text(b), "stable": is_stable(b)}
+        if staff:
+            node["external_id"] = v.get("external_id", "")
+            node["origin"] = v.get("origin", "")
+            if admin_url:
+                node["admin_url"] = admin_url(int(vid))
+        nodes.append(node)
+    stories = _live_pair_stories(study)
+    edges = []
+    for e in snapshot.edges:
+        if not e.get("kept"):
+            continue
+        contexts = [str(c) for c in e.get("contexts", [])]
+        edge_stories = [s for s in stories.get((int(e["source"]), int(e["target"])), [])]
+        # Stories in the edge's contexts first, then any other active ones for this direction.
+        edge_stories.sort(key=lambda s: (str(s["context"]) not in contexts, s["context"], s["id"]))
+        edges.append({"id": f"{e['source']}-{e['target']}", "source": str(e["source"]), "target": str(e["target"]),
+                      "counts": e.get("counts", {}), "likelihood": e.get("likelihood"), "entropy": e.get("entropy"),
+                      "contexts": contexts,
+                      "stories": [{"context": str(s["context"]), "text": s["text"]} for s in edge_stories]})
+    titles = scenario_titles(study)
+    contexts = {cid: {"text": c.get("text", ""), "scenario": str(c["scenario"]) if c.get("scenario") else None}
+                for cid, c in snapshot.contexts.items()}
+    scenarios = {sid: title for sid, title in titles.items()
+                 if any(c["scenario"] == sid for c in contexts.values())}
+    return {
+        "study": {"slug": study.slug, "title": study.title},
+        "snapshot": {"id": snapshot.pk, "created_at": snapshot.created_at.isoformat(),
+                     "parameters": snapshot.parameters, "summary": snapshot.summary},
+        "access": "staff" if staff else "public",
+        "nodes": nodes, "edges": edges, "contexts": contexts, "scenarios": scenarios,
+        "scores": {"scenario": snapshot.scores.get("scenario", {}), "context": snapshot.scores.get("context", {})},
+    }
+
+
+# --- filters (the context select) ---------------------------------------------------
+
+def filter_options(snapshot) -> list[dict]:
+    """Scenarios, each followed by its contexts; contexts without a scenario last."""
+    titles = scenario_titles(snapshot.study)
+    contexts = snapshot.contexts
+    groups = []
+    for sid, title in titles.items():
+        in_scenario = [(cid, c["text"]) for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
+                       if str(c.get("scenario")) == sid]
+        if in_scenario:
+            groups.append({"label": title, "scenario": f"scenario:{sid}",
+                           "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in in_scenario]})
+    loose = [(cid, c["text"]) for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
+             if not c.get("scenario") or str(c.get("scenario")) not in titles]
+    if loose:
+        groups.append({"label": "Other contexts", "scenario": None,
+                       "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in loose]})
+    return groups
+
+
+def filter_contexts(snapshot, choice: str) -> set[str] | None:
+    """The context ids a filter value ("context:<id>", "scenario:<id>")
+    selects; None for all contexts (or an unknown value)."""
+    kind, _, ident = (choice or "").partition(":")
+    if kind == "context" and ident in snapshot.contexts:
+        return {ident}
+    if kind == "scenario" and ident:
+        chosen = {cid for cid, c in snapshot.contexts.items() if str(c.get("scenario")) == ident}
+        return chosen or None
+    return None
+
+
+def edge_tables(snapshot, contexts: set[str] | None = None) -> dict:
+    kept = reports.edge_rows(snapshot, kept=True)
+    if contexts is not None:
+        kept = [e for e in kept if contexts.intersection(str(c) for c in e["contexts"])]
+    kept.sort(key=lambda e: (-e["likelihood"], -e["counts"]["wiser"], e["source"], e["target"]))
+    return {"kept_edges": kept, "dropped_edges": reports.edge_rows(snapshot, kept=False),
+            "cycles": [[_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles]}
+
+
+def _title(snapshot, vid) -> str:
+    return snapshot.values.get(str(vid), {}).get("title", f"value {vid}")
+
+
+def ranking(snapshot) -> list[dict]:
+    """Every value by global PageRank, for the page without JavaScript."""
+    out = []
+    for i, (vid, score) in enumerate(_ordered(snapshot.scores.get("global", {}))):
+        b = snapshot.bootstrap.get(vid)
+        out.append({"id": vid, "rank": i + 1, "title": _title(snapshot, vid), "score": score,
+                    "interval_text": interval_text(b), "stable": is_stable(b)})
+    return out
+
+
+# --- winning values per scenario -------------------------------------------------------
+
+def winners(snapshot, top: int = TOP) -> list[dict]:
+    """Every scenario of the study with its top values by that scenario's
+    PageRank (kept edges in its contexts)."""
+    by_scenario = snapshot.scores.get("scenario", {})
+    out = []
+    for sid, title in scenario_titles(snapshot.study).items():
+        rows = []
+        for i, (vid, score) in enumerate(_ordered(by_scenario.get(sid, {}))[:top]):
+            value = snapshot.values.get(vid, {})
+            b = snapshot.bootstrap.get(vid)
+            rows.append({"id": vid, "position": i + 1, "title": value.get("title", f"value {vid}"),
+                         "description": value.get("description", ""), "policies": value.get("policies", []),
+                         "score": score, "bootstrap": b, "interval_text": interval_text(b), "stable": is_stable(b)})
+        out.append({"id": sid, "title": title, "values": rows})
+    return out
+
+
+# --- scalability (paper 5.5, Fig. 12) ------------------------------------------------
+
+def participation_events(study, *, include_simulated: bool = False) -> list[tuple[int, int, int, str]]:
+    """Votes and impressions in the order they happened, as
+    (source value, target value, context, kind) with kind yes / no / unsure /
+    impression; merged values count for the value they live on in."""
+    votes = WisdomVote.objects.filter(study=study)
+    shown = StoryAssignment.objects.filter(story__study=study, shown_at__isnull=False)
+    if not include_simulated:
+        votes = votes.exclude(participant__simulated=True)
+        shown = shown.exclude(participant__simulated=True)
+    rows = [(at, 1, pk, a, b, c, kind) for pk, at, a, b, c, kind in votes.values_list(
+        "pk", "created_at", "from_value_id", "to_value_id", "context_id", "answer")]
+    rows += [(at, 0, pk, a, b, c, "impression") for pk, at, a, b, c in shown.values_list(
+        "pk", "shown_at", "story__from_value_id", "story__to_value_id", "story__context_id")]
+    rows.sort(key=lambda r: r[:3])  # time; at the same instant the impression first
+    live = value_selectors.live_value_id({r[3] for r in rows} | {r[4] for r in rows}, study)
+    events = []
+    for _, _, _, a, b, context, kind in rows:
+        source, target = live[a], live[b]
+        if source != target:
+            events.append((source, target, context, kind))
+    return events
+
+
+def value_choices(study, snapshot) -> list[dict]:
+    """Values to pick from: the snapshot's, by global rank, else the live ones."""
+    if snapshot is not None and snapshot.values:
+        order = ranks(snapshot)
+        rows = sorted(snapshot.values.items(), key=lambda kv: (order.get(kv[0], 10 ** 9), int(kv[0])))
+        return [{"id": int(vid), "title": v.get("title", f"value {vid}")} for vid, v in rows]
+    return [{"id": v.pk, "title": v.title} for v in value_selectors.live_values(study).order_by("title", "pk")]
+
+
+def scalability(study, value_id: int, *, snapshot=None, include_simulated: bool = False,
+                checkpoints: int = CHECKPOINTS) -> dict:
+    """The value's position by PageRank and by direct votes after growing
+    shares of the events, with the snapshot's (or default) parameters."""
+    params = aggregation.Parameters.from_dict(snapshot.parameters) if snapshot is not None else aggregation.Parameters()
+    events = participation_events(study, include_simulated=include_simulated)
+    points = aggregation.trajectory(events, value_id, checkpoints=checkpoints, params=params)
+    return {"events": len(events), "votes": sum(1 for e in events if e[3] != "impression"),
+            "impressions": sum(1 for e in events if e[3] == "impression"), "points": points, "parameters": params}

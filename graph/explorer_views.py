@@ -1,0 +1,173 @@
+"""The moral graph explorer, the winning values per scenario and the
+scalability view. Coordinators and auditors (staff who may view graph
+snapshots) see every study's graph; anyone sees a study's graph when the
+study is marked `graph_public`, anonymised."""
+
+from __future__ import annotations
+
+from django.contrib.staticfiles import finders
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from graph import explorer
+from graph.models import GraphSnapshot
+from interviews.models import Study
+
+CYTOSCAPE = "vendor/cytoscape/cytoscape.min.js"
+
+
+def _cytoscape_url() -> str | None:
+    """None when `npm ci` has not run: the page then shows its tables only."""
+    if not finders.find(CYTOSCAPE):
+        return None
+    try:
+        return static(CYTOSCAPE)
+    except ValueError:  # manifest storage without the file collected
+        return None
+
+
+def _study(request, slug):
+    study = get_object_or_404(Study, slug=slug)
+    return study, explorer.access(request.user, study)
+
+
+def _denied(request, study, page: str):
+    return render(request, "graph/explorer.html", {"study": study, "denied": True, "page": page,
+                                                   "login_url": f"{reverse('account_login')}?next={request.path}"},
+                  status=403)
+
+
+def _snapshot(request, study):
+    try:
+        return explorer.snapshot_for(study, request.GET.get("snapshot"))
+    except GraphSnapshot.DoesNotExist:
+        raise Http404("No such graph snapshot for this study.")
+
+
+def _admin_value_url(value_id: int) -> str:
+    return reverse("admin:values_canonicalvalue_change", args=[value_id])
+
+
+def _base_context(request, study, snapshot, access, page):
+    return {"study": study, "snapshot": snapshot, "staff": access == "staff", "public": access == "public",
+            "page": page, "snapshots": explorer.snapshot_choices(study),
+            "snapshot_param": request.GET.get("snapshot", "") if snapshot else ""}
+
+
+@require_safe
+def graph_explorer(request, slug: str):
+    study, access = _study(request, slug)
+    if access is None:
+        return _denied(request, study, "explorer")
+    snapshot = _snapshot(request, study)
+    context = _base_context(request, study, snapshot, access, "explorer")
+    if snapshot is not None:
+        chosen = request.GET.get("context", "")
+        selected = explorer.filter_contexts(snapshot, chosen)
+        tables = explorer.edge_tables(snapshot)
+        for edge in tables["kept_edges"]:
+            edge["contexts_attr"] = " ".join(str(c) for c in edge["contexts"])
+            edge["shown"] = selected is None or bool(selected.intersection(str(c) for c in edge["contexts"]))
+        data_url = reverse("graph:data", args=[study.slug]) + f"?snapshot={snapshot.pk}"
+        context.update(tables)
+        context.update({
+            "filter_groups": explorer.filter_options(snapshot), "selected": chosen if selected is not None else "",
+            "ranking": explorer.ranking(snapshot), "data_url": data_url, "cytoscape_url": _cytoscape_url(),
+            "shown_edges": sum(1 for e in tables["kept_edges"] if e["shown"]), "value_count": len(snapshot.values),
+        })
+    return render(request, "graph/explorer.html", context)
+
+
+@require_safe
+def graph_data(request, slug: str):
+    study, access = _study(request, slug)
+    if access is None:
+        return JsonResponse({"error": "This moral graph is not public."}, status=403)
+    snapshot = _snapshot(request, study)
+    if snapshot is None:
+        return JsonResponse({"error": "No graph has been built for this study yet."}, status=404)
+    staff = access == "staff"
+    data = explorer.graph_data(snapshot, staff=staff, admin_url=_admin_value_url if staff else None)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache" if staff else "no-cache"
+    return response
+
+
+@require_safe
+def graph_winners(request, slug: str):
+    study, access = _study(request, slug)
+    if access is None:
+        return _denied(request, study, "winners")
+    snapshot = _snapshot(request, study)
+    context = _base_context(request, study, snapshot, access, "winners")
+    if snapshot is not None:
+        context["scenarios"] = explorer.winners(snapshot)
+    return render(request, "graph/winners.html", context)
+
+
+# --- scalability -------------------------------------------------------------
+
+CHART = {"width": 640, "height": 260, "left": 44, "right": 16, "top": 16, "bottom": 40}
+
+
+def line_chart(points: list[dict]) -> dict:
+    """Inline SVG geometry for positions at the checkpoints (1 at the top:
+    lower is better). A series is broken where the value has no position."""
+    w, h = CHART["width"], CHART["height"]
+    x0, x1 = CHART["left"], w - CHART["right"]
+    y0, y1 = CHART["top"], h - CHART["bottom"]
+    positions = [p[k] for p in points for k in ("pagerank_position", "votes_position") if p[k] is not None]
+    worst = max(positions + [2])
+    n = max(len(points) - 1, 1)
+
+    def x(i):
+        return round(x0 + (x1 - x0) * i / n, 1)
+
+    def y(pos):
+        return round(y0 + (y1 - y0) * (pos - 1) / (worst - 1), 1)
+
+    series = []
+    for key, label, css in (("pagerank_position", "By PageRank", "pagerank"),
+                            ("votes_position", "By direct votes", "votes")):
+        segments, current, dots = [], [], []
+        for i, p in enumerate(points):
+            if p[key] is None:
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            current.append(f"{x(i)},{y(p[key])}")
+            dots.append({"x": x(i), "y": y(p[key]), "position": p[key], "events": p["events"]})
+        if current:
+            segments.append(current)
+        series.append({"key": key, "label": label, "css": css, "segments": [" ".join(s) for s in segments],
+                       "dots": dots})
+    step = max(1, round((worst - 1) / 5))
+    y_ticks = [{"label": pos, "y": y(pos)} for pos in range(1, worst + 1, step)]
+    if y_ticks[-1]["label"] != worst:
+        y_ticks.append({"label": worst, "y": y(worst)})
+    x_ticks = [{"label": p["events"], "x": x(i)} for i, p in enumerate(points)]
+    return {**CHART, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "series": series, "y_ticks": y_ticks,
+            "x_ticks": x_ticks, "axis_y": y1 + 28, "mid_x": round((x0 + x1) / 2, 1)}
+
+
+@require_safe
+def graph_scalability(request, slug: str):
+    study, access = _study(request, slug)
+    if access is None:
+        return _denied(request, study, "scalability")
+    snapshot = _snapshot(request, study)
+    context = _base_context(request, study, snapshot, access, "scalability")
+    choices = explorer.value_choices(study, snapshot)
+    raw = request.GET.get("value", "")
+    value = next((c for c in choices if str(c["id"]) == raw), None)
+    include_simulated = access == "staff" and request.GET.get("simulated") == "1"
+    context.update({"choices": choices, "value": value, "unknown_value": bool(raw) and value is None,
+                    "include_simulated": include_simulated, "checkpoints": explorer.CHECKPOINTS})
+    if value is not None:
+        result = explorer.scalability(study, value["id"], snapshot=snapshot, include_simulated=include_simulated)
+        context.update({"result": result, "chart": line_chart(result["points"]) if result["events"] else None})
+    return render(request, "graph/scalability.html", context)

@@ -1,0 +1,252 @@
+"""Moral graphs in and out of the platform.
+
+Export follows the paper's Definition 4.4 (scenarios, contexts, users,
+values, edges) with each value's PageRank; the schema and codebook are in
+docs/moral-graph-format.md. Edge keys use the original implementation's
+names (sourceValueId, wiserValueId, counts.markedWiser ...) so its published
+graph and ours read alike, and import accepts both.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+from django.db import transaction
+
+from graph.aggregation import REASONS
+from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
+from mgeplatform.audit import record_event
+from values.models import CanonicalValue
+
+FORMAT = "mge-moral-graph"
+FORMAT_VERSION = 1
+COUNT_KEYS = {"wiser": "markedWiser", "not_wiser": "markedNotWiser", "unsure": "markedUnsure",
+              "less_wise": "markedLessWise", "impressions": "impressions"}
+NO_CONTEXT = "Imported without a context"
+
+
+# --- export -------------------------------------------------------------------------
+
+def snapshot_document(snapshot: GraphSnapshot) -> dict:
+    """The snapshot as a JSON-ready document (Definition 4.4 + PageRank)."""
+    from interviews.models import Scenario
+
+    study = snapshot.study
+    scores = snapshot.scores.get("global", {})
+    intervals = snapshot.bootstrap
+    contexts = snapshot.contexts
+    scenario_ids = {c["scenario"] for c in contexts.values() if c["scenario"]} | {
+        s for v in snapshot.values.values() for s in v.get("scenarios", [])}
+    scenarios = Scenario.objects.filter(pk__in=scenario_ids).order_by("order", "pk")
+    users = sorted(str(p) for p in WisdomVote.objects.filter(
+        study=study, participant__isnull=False, updated_at__lte=snapshot.votes_through or snapshot.created_at,
+        **({} if snapshot.include_simulated else {"participant__simulated": False}))
+        .values_list("participant_id", flat=True).distinct())
+    values = []
+    for vid, value in snapshot.values.items():
+        interval = intervals.get(vid, {})
+        values.append({"id": int(vid), "externalId": value.get("external_id") or None, "title": value["title"],
+                       "description": value["description"], "policies": value["policies"],
+                       "scenarios": value.get("scenarios", []), "pagerank": scores.get(vid),
+                       "rank": interval.get("rank"),
+                       "rankInterval": [interval["rank_low"], interval["rank_high"]] if interval else None})
+    external = {vid: v.get("external_id") or None for vid, v in snapshot.values.items()}
+    edges = []
+    for edge in snapshot.edges:
+        edges.append({
+            "sourceValueId": edge["source"], "wiserValueId": edge["target"],
+            "sourceExternalId": external.get(str(edge["source"])), "wiserExternalId": external.get(str(edge["target"])),
+            "contexts": [contexts[str(c)]["text"] for c in edge["contexts"] if str(c) in contexts],
+            "contextIds": edge["contexts"],
+            "counts": {COUNT_KEYS[k]: v for k, v in edge["counts"].items()},
+            "wiserLikelihood": edge["likelihood"], "entropy": edge["entropy"],
+            "kept": edge["kept"], "droppedBecause": edge["reason"] or None,
+        })
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION,
+        "study": {"slug": study.slug, "title": study.title},
+        "snapshot": {"id": snapshot.pk, "createdAt": snapshot.created_at.isoformat(),
+                     "votesThrough": snapshot.votes_through.isoformat() if snapshot.votes_through else None,
+                     "parameters": snapshot.parameters, "includeSimulated": snapshot.include_simulated,
+                     "summary": snapshot.summary},
+        "scenarios": [{"id": s.pk, "key": s.key, "title": s.title, "prompt": s.prompt} for s in scenarios],
+        "contexts": [{"id": int(cid), "text": c["text"], "scenario": c["scenario"]} for cid, c in contexts.items()],
+        "users": users,
+        "values": values,
+        "edges": edges,
+        "cycles": snapshot.cycles,
+    }
+
+
+def write_json(snapshot: GraphSnapshot, path: Path) -> None:
+    path.write_text(json.dumps(snapshot_document(snapshot), indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def write_graphml(snapshot: GraphSnapshot, path: Path) -> None:
+    """Kept edges only, for graph tools (Gephi, yEd, networkx)."""
+    import networkx as nx
+
+    doc = snapshot_document(snapshot)
+    graph = nx.DiGraph(study=doc["study"]["slug"], snapshot=snapshot.pk)
+    for v in doc["values"]:
+        graph.add_node(v["id"], title=v["title"], description=v["description"], policies="\n".join(v["policies"]),
+                       external_id=v["externalId"] or "", pagerank=v["pagerank"] or 0.0, rank=v["rank"] or 0)
+    for e in doc["edges"]:
+        if e["kept"]:
+            graph.add_edge(e["sourceValueId"], e["wiserValueId"], likelihood=e["wiserLikelihood"],
+                           entropy=e["entropy"], contexts="; ".join(e["contexts"]), **e["counts"])
+    nx.write_graphml(graph, str(path))
+
+
+def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
+    """values.csv, edges.csv (every pair, kept or not) and contexts.csv."""
+    doc = snapshot_document(snapshot)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "values.csv": (["id", "external_id", "title", "description", "policies", "scenarios", "pagerank", "rank",
+                        "rank_low", "rank_high"],
+                       [[v["id"], v["externalId"] or "", v["title"], v["description"], " | ".join(v["policies"]),
+                         " ".join(map(str, v["scenarios"])), v["pagerank"], v["rank"],
+                         *(v["rankInterval"] or ["", ""])] for v in doc["values"]]),
+        "edges.csv": (["source_value_id", "wiser_value_id", "contexts", *COUNT_KEYS.values(), "wiser_likelihood",
+                       "entropy", "kept", "dropped_because"],
+                      [[e["sourceValueId"], e["wiserValueId"], " | ".join(e["contexts"]),
+                        *[e["counts"][k] for k in COUNT_KEYS.values()], e["wiserLikelihood"], e["entropy"],
+                        e["kept"], e["droppedBecause"] or ""] for e in doc["edges"]]),
+        "contexts.csv": (["id", "text", "scenario_id"], [[c["id"], c["text"], c["scenario"]] for c in doc["contexts"]]),
+    }
+    written = []
+    for name, (header, rows) in files.items():
+        with (directory / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        written.append(directory / name)
+    return written
+
+
+EXPORTERS = {"json": write_json, "graphml": write_graphml, "csv": write_csv}
+
+
+# --- import -------------------------------------------------------------------------
+
+class GraphFileError(ValueError):
+    """The file is not a moral graph we can read; the message says where."""
+
+
+def _value_fields(raw: dict, index: int) -> dict:
+    if not isinstance(raw, dict) or "id" not in raw or not str(raw.get("title", "")).strip():
+        raise GraphFileError(f"values[{index}] needs an id and a title")
+    policies = raw.get("policies", raw.get("evaluationCriteria"))
+    description = raw.get("description", raw.get("instructionsShort"))
+    if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
+        raise GraphFileError(f"values[{index}] needs policies (or evaluationCriteria) as a list of strings")
+    if not isinstance(description, str):
+        raise GraphFileError(f"values[{index}] needs a description (or instructionsShort)")
+    return {"external_id": str(raw["id"]), "title": str(raw["title"]).strip()[:120], "description": description[:400],
+            "policies": [p[:300] for p in policies]}
+
+
+def _edge_fields(raw: dict, index: int, known: set[str]) -> dict:
+    if not isinstance(raw, dict):
+        raise GraphFileError(f"edges[{index}] is not an object")
+    source, wiser = str(raw.get("sourceValueId", "")), str(raw.get("wiserValueId", ""))
+    for name, ref in (("sourceValueId", source), ("wiserValueId", wiser)):
+        if ref not in known:
+            raise GraphFileError(f"edges[{index}].{name} = {ref!r} is not the id of a value in the file")
+    if source == wiser:
+        raise GraphFileError(f"edges[{index}] goes from a value to itself")
+    counts = raw.get("counts") or {}
+    out = {}
+    for key in ("markedWiser", "markedNotWiser", "markedUnsure", "markedLessWise", "impressions"):
+        n = counts.get(key, 0)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise GraphFileError(f"edges[{index}].counts.{key} must be a whole number of 0 or more")
+        out[key] = n
+    contexts = raw.get("contexts") or []
+    if not isinstance(contexts, list) or not all(isinstance(c, (str, dict)) for c in contexts):
+        raise GraphFileError(f"edges[{index}].contexts must be a list")
+    texts = [(c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip() for c in contexts]
+    return {"source": source, "wiser": wiser, "counts": out, "contexts": [t[:200] for t in texts if t] or [NO_CONTEXT]}
+
+
+def _spread(n: int, k: int) -> list[int]:
+    """n items over k slots as evenly as possible, the first slots first."""
+    return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+
+def import_graph(study, raw: bytes, *, source_name: str, user=None) -> GraphImport:
+    """Read a published moral graph into a study: canonical values (keeping
+    their ids as external_id), contexts, anonymous votes and impression
+    counts, so that building the graph reproduces the file's edges and
+    counts. markedLessWise of A→B is made of yes votes on B→A (as the counts
+    were derived); where the file's two directions disagree, the larger
+    count is used and the mismatch reported in the summary."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if GraphImport.objects.filter(study=study, sha256=digest).exists():
+        raise GraphFileError("This file has already been imported into this study.")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise GraphFileError(f"The file is not JSON: {err}") from err
+    if not isinstance(data, dict) or not isinstance(data.get("values"), list) or not isinstance(data.get("edges"), list):
+        raise GraphFileError('The file needs a "values" list and an "edges" list.')
+    values = [_value_fields(v, i) for i, v in enumerate(data["values"])]
+    known = {v["external_id"] for v in values}
+    if len(known) != len(values):
+        raise GraphFileError("Two values in the file share an id.")
+    edges = [_edge_fields(e, i, known) for i, e in enumerate(data["edges"])]
+
+    by_pair = {(e["source"], e["wiser"]): e for e in edges}
+    yes_needed, mismatches = {}, []
+    for (a, b), e in by_pair.items():
+        implied = by_pair.get((b, a), {}).get("counts", {}).get("markedLessWise", 0)
+        yes_needed[(a, b)] = max(e["counts"]["markedWiser"], implied)
+        if (b, a) in by_pair and implied != e["counts"]["markedWiser"]:
+            mismatches.append([a, b])
+        if (b, a) not in by_pair and e["counts"]["markedLessWise"]:
+            yes_needed[(b, a)] = e["counts"]["markedLessWise"]
+
+    with transaction.atomic():
+        graph_import = GraphImport.objects.create(study=study, source_name=source_name[:300], sha256=digest,
+                                                  created_by=user if getattr(user, "is_authenticated", False) else None)
+        made = {}
+        for v in values:
+            made[v["external_id"]] = CanonicalValue.objects.create(study=study, origin=CanonicalValue.Origin.IMPORTED,
+                                                                   **v)
+        context_ids = {}
+        for text in sorted({t for e in edges for t in e["contexts"]}):
+            context, _ = MoralContext.objects.get_or_create(study=study, text=text,
+                                                            defaults={"origin": MoralContext.Origin.IMPORTED})
+            context_ids[text] = context.pk
+        votes, impressions = [], []
+        for (a, b), n_yes in yes_needed.items():
+            edge = by_pair.get((a, b)) or by_pair[(b, a)]
+            slots = [context_ids[t] for t in edge["contexts"]]
+            own = by_pair.get((a, b), {}).get("counts", {})
+            for answer, n in (("yes", n_yes), ("no", own.get("markedNotWiser", 0)),
+                              ("unsure", own.get("markedUnsure", 0))):
+                for context_id, k in zip(slots, _spread(n, len(slots))):
+                    votes += [WisdomVote(study=study, from_value=made[a], to_value=made[b], context_id=context_id,
+                                         answer=answer, graph_import=graph_import) for _ in range(k)]
+            for context_id, k in zip(slots, _spread(own.get("impressions", 0), len(slots))):
+                if k:
+                    impressions.append(ImportedImpressions(graph_import=graph_import, from_value=made[a],
+                                                           to_value=made[b], context_id=context_id, count=k))
+        WisdomVote.objects.bulk_create(votes, batch_size=5000)
+        ImportedImpressions.objects.bulk_create(impressions, batch_size=5000)
+        graph_import.summary = {"values": len(values), "edges": len(edges), "contexts": len(context_ids),
+                                "votes": len(votes), "impressions": sum(i.count for i in impressions),
+                                "direction_mismatches": mismatches[:100]}
+        graph_import.save(update_fields=["summary"])
+        record_event("graph.imported", user=user, study_slug=study.slug, subject=graph_import,
+                     payload=graph_import.summary)
+    return graph_import
+
+
+def reason_text(reason: str) -> str:
+    return REASONS.get(reason, reason)
+
