@@ -230,11 +230,84 @@ def positions(scores: dict[int, float]) -> dict[int, int]:
 
 # --- uncertainty ------------------------------------------------------------------
 
+def _sparse_pagerank(n: int, src, dst, weight, alpha: float, tol: float = 1e-6, max_iter: int = 100):
+    """networkx's power iteration (uniform teleport and dangling weights) on
+    index arrays, without building a graph object per bootstrap sample."""
+    import scipy.sparse as sparse
+
+    matrix = sparse.csr_array((weight, (src, dst)), shape=(n, n))
+    out = np.asarray(matrix.sum(axis=1)).ravel()
+    scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
+    matrix = sparse.dia_array((scale, 0), shape=(n, n)).tocsr() @ matrix
+    dangling = out == 0
+    x = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        last = x
+        x = alpha * (x @ matrix + x[dangling].sum() / n) + (1 - alpha) / n
+        if np.abs(x - last).sum() < n * tol:
+            break
+    return x
+
+
+class _Resampler:
+    """The graph rules (thresholds, two-way, cycles, PageRank) as array
+    operations over ordered pairs, for many resampled vote counts."""
+
+    def __init__(self, cells: list[Cell], params: Parameters, node_ids: list[int]):
+        self.params = params
+        self.node_ids = node_ids
+        index = {n: i for i, n in enumerate(node_ids)}
+        pairs: dict[tuple[int, int], int] = {}
+        for c in cells:
+            pairs.setdefault((c.source, c.target), len(pairs))
+        self.cell_pair = np.array([pairs[(c.source, c.target)] for c in cells], dtype=np.int64)
+        self.n_pairs = len(pairs)
+        keys = list(pairs)
+        self.reverse = np.array([pairs.get((b, a), -1) for a, b in keys], dtype=np.int64)
+        self.src = np.array([index[a] for a, _ in keys], dtype=np.int64)
+        self.dst = np.array([index[b] for _, b in keys], dtype=np.int64)
+        self.impressions = np.bincount(self.cell_pair, weights=[c.impressions for c in cells],
+                                       minlength=self.n_pairs)
+
+    def positions(self, answers: np.ndarray) -> np.ndarray:
+        """1-based PageRank position of every node for per-cell (yes, no, unsure)."""
+        from scipy.sparse.csgraph import connected_components
+
+        p, n_pairs = self.params, self.n_pairs
+        wiser, not_wiser, unsure = (np.bincount(self.cell_pair, weights=answers[:, k], minlength=n_pairs)
+                                    for k in range(3))
+        has_reverse = self.reverse >= 0
+        less_wise = np.where(has_reverse, wiser[np.where(has_reverse, self.reverse, 0)], 0.0)
+        votes = wiser + not_wiser + unsure + less_wise
+        like = np.divide(wiser - less_wise, votes, out=np.zeros(n_pairs), where=votes > 0)
+        parts = [wiser, not_wiser, unsure, less_wise] + ([self.impressions] if p.entropy_over == "five" else [])
+        total = sum(parts)
+        ent = np.zeros(n_pairs)
+        for part in parts:
+            share = np.divide(part, total, out=np.zeros(n_pairs), where=total > 0)
+            ent -= np.where(share > 0, share * np.log2(np.where(share > 0, share, 1)), 0)
+        kept = (wiser >= p.min_wiser) & (like >= p.min_likelihood) & (ent <= p.max_entropy + 1e-12)
+        kept &= ~(has_reverse & kept[np.where(has_reverse, self.reverse, 0)])
+        n = len(self.node_ids)
+        if kept.any():
+            import scipy.sparse as sparse
+
+            graph = sparse.csr_array((np.ones(kept.sum()), (self.src[kept], self.dst[kept])), shape=(n, n))
+            _, labels = connected_components(graph, directed=True, connection="strong")
+            kept &= ~(labels[self.src] == labels[self.dst])
+        scores = _sparse_pagerank(n, self.src[kept], self.dst[kept], np.maximum(like[kept], 1e-9),
+                                  p.pagerank_alpha)
+        order = np.lexsort((np.asarray(self.node_ids), -scores))
+        ranks = np.empty(n, dtype=np.int32)
+        ranks[order] = np.arange(1, n + 1)
+        return ranks
+
+
 def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     """How stable each value's rank is: resample the votes with replacement
     (a multinomial draw over (cell, answer) in proportion to their counts,
-    impressions as observed), rebuild the graph each time with the same
-    rules, and report percentiles of every value's position."""
+    impressions as observed), apply the same rules to each sample, and
+    report percentiles of every value's position."""
     cells = list(cells)
     if params.bootstrap_samples == 0:
         return {}
@@ -242,23 +315,19 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     base_positions = positions(full.scores)
     if not base_positions:
         return {}
+    node_ids = sorted(set(base_positions) | {n for c in cells for n in (c.source, c.target)})
+    resampler = _Resampler(cells, params, node_ids)
     counts = np.array([[c.yes, c.no, c.unsure] for c in cells], dtype=np.int64).reshape(-1)
     total = int(counts.sum())
     rng = np.random.default_rng(params.bootstrap_seed)
-    node_ids = sorted(base_positions)
-    index = {n: i for i, n in enumerate(node_ids)}
-    samples = np.zeros((params.bootstrap_samples, len(node_ids)), dtype=np.int32)
-    probabilities = counts / total if total else None
+    samples = np.empty((params.bootstrap_samples, len(node_ids)), dtype=np.int32)
     for s in range(params.bootstrap_samples):
-        draw = rng.multinomial(total, probabilities).reshape(-1, 3) if total else np.zeros((len(cells), 3), int)
-        resampled = [Cell(c.source, c.target, c.context, int(y), int(n), int(u), c.impressions)
-                     for c, (y, n, u) in zip(cells, draw)]
-        scores = build(resampled, params, node_ids).scores
-        for node, pos in positions(scores).items():
-            if node in index:
-                samples[s, index[node]] = pos
+        draw = (rng.multinomial(total, counts / total) if total else counts).reshape(-1, 3).astype(float)
+        samples[s] = resampler.positions(draw)
     out = {}
-    for node, i in index.items():
+    for i, node in enumerate(node_ids):
+        if node not in base_positions:
+            continue
         column = samples[:, i]
         out[node] = {"rank": base_positions[node], "rank_low": int(np.percentile(column, 2.5, method="lower")),
                      "rank_high": int(np.percentile(column, 97.5, method="higher")),
