@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from graph import aggregation, reports
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
+from graph.reports import _title
 from graph.selectors import latest_snapshot
 from values import selectors as value_selectors
 
@@ -182,10 +183,6 @@ def edge_tables(snapshot, contexts: set[str] | None = None) -> dict:
     kept.sort(key=lambda e: (-e["likelihood"], -e["counts"]["wiser"], e["source"], e["target"]))
     return {"kept_edges": kept, "dropped_edges": reports.edge_rows(snapshot, kept=False),
             "cycles": [[_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles]}
-
-
-def _title(snapshot, vid) -> str:
-    return snapshot.values.get(str(vid), {}).get("title", f"value {vid}")
 
 
 def ranking(snapshot) -> list[dict]:

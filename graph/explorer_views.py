@@ -149,7 +149,8 @@ def line_chart(points: list[dict]) -> dict:
     y_ticks = [{"label": pos, "y": y(pos)} for pos in range(1, worst + 1, step)]
     if y_ticks[-1]["label"] != worst:
         y_ticks.append({"label": worst, "y": y(worst)})
-    x_ticks = [{"label": p["events"], "x": x(i)} for i, p in enumerate(points)]
+    x_ticks = [{"label": p["events"], "x": x(i)} for i, p in enumerate(points)
+               if i == 0 or p["events"] != points[i - 1]["events"]]
     return {**CHART, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "series": series, "y_ticks": y_ticks,
             "x_ticks": x_ticks, "axis_y": y1 + 28, "mid_x": round((x0 + x1) / 2, 1)}
 

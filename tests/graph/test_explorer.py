@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 def _visible(html: str) -> str:
     """Text as a reader sees it: tags (and scripts) out, entities read, whitespace collapsed."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"</?(td|th|tr|li|p|h\d|div|section|article|nav|option|optgroup|br|dt|dd|label|button|figcaption)\b[^>]*>",
-                  " ", html)
+    blocks = "td|th|tr|li|p|h\\d|div|section|article|nav|option|optgroup|br|dt|dd|label|button|figcaption"
+    html = re.sub(rf"</?({blocks})\b[^>]*>", " ", html)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html))).strip()
 
 
@@ -32,9 +32,9 @@ def _text(response) -> str:
 
 
 def _value(study, title, **extra):
-    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant guided by {title.lower()}.",
-                                         policies=[f"MOMENTS of {title.lower()}", f"SIGNS of {title.lower()}"],
-                                         origin="manual", **extra)
+    name = title.lower()
+    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant guided by {name}.",
+                                         policies=[f"MOMENTS of {name}", f"SIGNS of {name}"], origin="manual", **extra)
 
 
 def _counts(wiser=0, not_wiser=0, unsure=0, less_wise=0, impressions=0):
@@ -253,7 +253,8 @@ def test_context_filter_offers_scenarios_and_contexts_and_filters_the_table(publ
 
     html = Client().get(_url("explorer", study)).content.decode()
     assert f'<option value="context:{ctx["bored"].pk}">When a child is bored</option>' in html
-    assert f'<option value="scenario:{scenarios["parenting"].pk}">All of “{scenarios["parenting"].title}”</option>' in html
+    parenting = scenarios["parenting"]
+    assert f'<option value="scenario:{parenting.pk}">All of “{parenting.title}”</option>' in html
 
     # Without JavaScript the form filters the table of kept edges.
     response = Client().get(_url("explorer", study, context=f"context:{ctx['bored'].pk}"))

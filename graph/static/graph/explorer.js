@@ -69,6 +69,64 @@
     };
   }
 
+  // Layers by the longest chain of arrows below a value, so every arrow
+  // points upwards: the wisest values on top (kept edges have no cycles).
+  function layered(data) {
+    var ids = data.nodes.map(function (n) { return n.id; });
+    var succ = {}, preds = {}, indegree = {}, level = {};
+    ids.forEach(function (id) { succ[id] = []; preds[id] = []; indegree[id] = 0; level[id] = 0; });
+    data.edges.forEach(function (e) {
+      if (!(e.source in succ) || !(e.target in succ)) { return; }
+      succ[e.source].push(e.target);
+      preds[e.target].push(e.source);
+      indegree[e.target] += 1;
+    });
+    var queue = ids.filter(function (id) { return indegree[id] === 0; });
+    while (queue.length) {
+      var id = queue.shift();
+      succ[id].forEach(function (t) {
+        level[t] = Math.max(level[t], level[id] + 1);
+        indegree[t] -= 1;
+        if (indegree[t] === 0) { queue.push(t); }
+      });
+    }
+    var layers = [];
+    if (!ids.length) { return function () { return { x: 0, y: 0 }; }; }
+    ids.forEach(function (id) { (layers[level[id]] = layers[level[id]] || []).push(id); });
+    var x = {}, gapX = 230, gapY = 130;
+    function place(layer) {
+      layer.forEach(function (id, i) { x[id] = (i - (layer.length - 1) / 2) * gapX; });
+    }
+    function mean(list, fallback) {
+      return list.length ? list.reduce(function (sum, id) { return sum + x[id]; }, 0) / list.length : fallback;
+    }
+    // Connected values first, loose ones at the ends of the bottom row.
+    layers[0].sort(function (a, b) { return (succ[b].length > 0) - (succ[a].length > 0); });
+    place(layers[0]);
+    for (var pass = 0; pass < 2; pass += 1) {
+      for (var l = 1; l < layers.length; l += 1) {
+        layers[l].sort(function (a, b) { return mean(preds[a], x[a] || 0) - mean(preds[b], x[b] || 0); });
+        place(layers[l]);
+      }
+      layers[0].sort(function (a, b) { return mean(succ[a], x[a]) - mean(succ[b], x[b]); });
+      place(layers[0]);
+    }
+    // A wide layer wraps onto several rows (all above the layer below), so
+    // the drawing stays about as wide as it is high.
+    var perRow = Math.max(4, Math.ceil(Math.sqrt(ids.length) * 1.2));
+    var y = {}, top = 0;
+    layers.forEach(function (layer) {
+      var rows = Math.ceil(layer.length / perRow);
+      layer.forEach(function (id, i) {
+        var row = Math.floor(i / perRow), inRow = Math.min(perRow, layer.length - row * perRow);
+        x[id] = (i % perRow - (inRow - 1) / 2 + (row % 2 ? 0.5 : 0)) * gapX;
+        y[id] = -(top + row) * gapY;
+      });
+      top += rows;
+    });
+    return function (node) { return { x: x[node.id()], y: y[node.id()] }; };
+  }
+
   function draw(data) {
     var nodes = {};
     data.nodes.forEach(function (n) { nodes[n.id] = n; });
@@ -81,7 +139,6 @@
       return { group: "edges", data: { id: e.id, source: e.source, target: e.target } };
     }));
 
-    var large = data.nodes.length > 120;
     var cy = window.cytoscape({
       container: document.getElementById("graph-canvas"),
       elements: elements,
@@ -91,22 +148,19 @@
       style: [
         { selector: "node", style: {
           "width": "data(size)", "height": "data(size)", "background-color": "#2f6f4f",
-          "label": "data(label)", "font-size": 10, "color": "#1d1d1f", "text-wrap": "wrap", "text-max-width": 120,
-          "text-valign": "bottom", "text-margin-y": 4, "text-background-color": "#fff", "text-background-opacity": 0.75,
-          "text-background-padding": 1 } },
+          "label": "data(label)", "font-size": 11, "color": "#1d1d1f", "text-wrap": "wrap", "text-max-width": 130,
+          // Beside the circle: arrows arrive from below and leave upwards.
+          "text-valign": "center", "text-halign": "right", "text-margin-x": 5,
+          "text-background-color": "#fff", "text-background-opacity": 0.8, "text-background-padding": 1,
+          "min-zoomed-font-size": 7 } },
         { selector: "edge", style: {
           "width": 1.6, "line-color": "#9aa59f", "target-arrow-color": "#9aa59f", "target-arrow-shape": "triangle",
           "curve-style": "bezier", "arrow-scale": 1.1 } },
         { selector: "node:selected", style: { "background-color": "#b3261e", "border-width": 3, "border-color": "#f2c5c1" } },
         { selector: "edge:selected", style: { "line-color": "#b3261e", "target-arrow-color": "#b3261e", "width": 3.5 } },
-        { selector: ".neighbour", style: { "background-color": "#4f8f6f" } },
         { selector: ".filtered-out", style: { "display": "none" } }
       ],
-      layout: large
-        ? { name: "cose", animate: false, nodeDimensionsIncludeLabels: true, randomize: false }
-        : { name: "breadthfirst", directed: true, spacingFactor: 1.15, avoidOverlap: true, nodeDimensionsIncludeLabels: true,
-            // Wiser values towards the top.
-            transform: function (node, pos) { return { x: pos.x, y: -pos.y }; } }
+      layout: { name: "preset", positions: layered(data), fit: true, padding: 30 }
     });
     window.mgeGraph = cy;
     window.mgeGraphData = data;
@@ -232,6 +286,10 @@
           (chosen ? " for " + (select.options[select.selectedIndex] || {}).text : "") + ".";
       }
       cy.fit(cy.elements(":visible"), 30);
+      if (cy.zoom() > 1.3) {  // a small graph: readable, not blown up
+        cy.zoom(1.3);
+        cy.center(cy.elements(":visible"));
+      }
       var url = new URL(window.location.href);
       if (choice) { url.searchParams.set("context", choice); } else { url.searchParams.delete("context"); }
       window.history.replaceState(null, "", url);
