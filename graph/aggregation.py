@@ -1,9 +1,17 @@
-"""The moral graph's maths (paper 4.4, 5.5, footnotes 15 and 23), as pure
-functions: no database, so every rule is tested by hand-computed cases.
+"""The moral graph's maths (paper 4.2, 4.4, 5.5, footnotes 15 and 23), as
+pure functions: no database, so every rule is tested by hand-computed cases.
 
 Votes arrive as `Cell`s: for one story direction (source value → target
 value) in one moral context, how many participants answered yes / no / not
 sure to "did this person become wiser?", and how often it was shown.
+
+Pipeline (`build`): cells → per-pair `Counts` (summed over contexts, with
+the reverse direction's "yes" as `less_wise`) → thresholds (wiser votes,
+wiser-likelihood, entropy) → drop pairs kept in both directions → list
+and drop cycles → PageRank over the kept edges, score flowing to the wiser
+value. `bootstrap` repeats the pipeline on resampled votes to say how
+stable each value's rank is; `trajectory` replays it over growing prefixes
+of the events (paper Fig. 12).
 """
 
 from __future__ import annotations
@@ -15,8 +23,16 @@ import networkx as nx
 import numpy as np
 
 ANSWERS = ("yes", "no", "unsure")
+EVENT_KINDS = ANSWERS + ("impression",)
 ENTROPY_CHOICES = ("five", "answers")
 MAX_CYCLES_LISTED = 100
+# Threshold comparisons allow this much floating-point slack, identically in
+# `decide_edges` and in the vectorised bootstrap, so both reach the same
+# decision for a value that sits on a boundary.
+_SLACK = 1e-9
+_PAGERANK_TOL = 1e-6
+_TIE_DECIMALS = 12
+_PAGERANK_MAX_ITER = 10_000  # alpha close to 1 converges slowly; never give up early
 
 REASONS = {
     "too_few_wiser": "too few participants marked the move as wiser",
@@ -25,10 +41,13 @@ REASONS = {
     "two_way": "kept in both directions (participants disagree on direction)",
     "cycle": "part of a cycle (no consensus on direction; excluded)",
 }
+REASON_ORDER = ("too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle")
 
 
 @dataclass(frozen=True)
 class Cell:
+    """Aggregated data for one story direction in one context."""
+
     source: int
     target: int
     context: int
@@ -36,6 +55,9 @@ class Cell:
     no: int = 0
     unsure: int = 0
     impressions: int = 0
+
+    def is_empty(self) -> bool:
+        return not (self.yes or self.no or self.unsure or self.impressions)
 
 
 @dataclass(frozen=True)
@@ -53,8 +75,16 @@ class Counts:
     def votes(self) -> int:
         return self.wiser + self.not_wiser + self.unsure + self.less_wise
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
         return asdict(self)
+
+    as_dict = to_dict
+
+
+# --- parameters -------------------------------------------------------------------
+
+_INT_FIELDS = ("min_wiser", "bootstrap_samples", "bootstrap_seed")
+_FLOAT_FIELDS = ("min_likelihood", "max_entropy", "pagerank_alpha")
 
 
 @dataclass(frozen=True)
@@ -64,68 +94,108 @@ class Parameters:
     min_wiser: int = 2
     min_likelihood: float = 0.33
     max_entropy: float = 1.69
-    entropy_over: str = "five"
+    entropy_over: str = "five"   # "five": answers and impressions (original); "answers": answers only
     pagerank_alpha: float = 0.85
     bootstrap_samples: int = 200
     bootstrap_seed: int = 0
 
     def __post_init__(self):
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer, not {value!r}")
+            object.__setattr__(self, name, int(value))
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value!r}")
+            object.__setattr__(self, name, float(value))
         if self.entropy_over not in ENTROPY_CHOICES:
-            raise ValueError(f"entropy_over must be one of {ENTROPY_CHOICES}, not {self.entropy_over!r}")
-        if not 0 < self.pagerank_alpha < 1:
-            raise ValueError("pagerank_alpha must be between 0 and 1")
-        if self.bootstrap_samples < 0 or self.min_wiser < 0:
-            raise ValueError("bootstrap_samples and min_wiser cannot be negative")
+            raise ValueError(f"entropy_over must be one of {', '.join(ENTROPY_CHOICES)}, not {self.entropy_over!r}")
+        if self.min_wiser < 0:
+            raise ValueError(f"min_wiser cannot be negative (got {self.min_wiser})")
+        if not -1.0 <= self.min_likelihood <= 1.0:
+            raise ValueError(f"min_likelihood must be between -1 and 1, as likelihoods are (got {self.min_likelihood})")
         if self.max_entropy < 0:
-            raise ValueError("max_entropy cannot be negative")
+            raise ValueError(f"max_entropy cannot be negative (got {self.max_entropy})")
+        if not 0.0 < self.pagerank_alpha < 1.0:
+            raise ValueError(f"pagerank_alpha must be strictly between 0 and 1 (got {self.pagerank_alpha})")
+        if self.bootstrap_samples < 0:
+            raise ValueError(f"bootstrap_samples cannot be negative (got {self.bootstrap_samples})")
+        if self.bootstrap_seed < 0:
+            raise ValueError(f"bootstrap_seed cannot be negative (got {self.bootstrap_seed})")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Parameters":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        if not isinstance(data, dict):
+            raise ValueError(f"graph parameters must be a mapping, not {type(data).__name__}")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(known), key=str)
         if unknown:
-            raise ValueError(f"unknown graph parameters: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown graph parameters: {', '.join(map(str, unknown))} "
+                             f"(known: {', '.join(known)})")
         return cls(**data)
 
 
+# --- per-pair statistics -----------------------------------------------------------
+
 def likelihood(c: Counts) -> float:
+    """(wiser − less wise) / all votes on the pair, in [−1, 1]; 0 without votes."""
     return (c.wiser - c.less_wise) / c.votes if c.votes else 0.0
+
+
+def _entropy_parts(c: Counts, over: str) -> list[int]:
+    if over not in ENTROPY_CHOICES:
+        raise ValueError(f"entropy over must be one of {', '.join(ENTROPY_CHOICES)}, not {over!r}")
+    parts = [c.wiser, c.not_wiser, c.unsure, c.less_wise]
+    return parts + [c.impressions] if over == "five" else parts
 
 
 def entropy(c: Counts, over: str = "five") -> float:
     """Shannon entropy in bits. The original implementation took it over the
     four answer counts and the impressions ("five"); "answers" leaves the
-    impressions out."""
-    parts = [c.wiser, c.not_wiser, c.unsure, c.less_wise] + ([c.impressions] if over == "five" else [])
+    impressions out. Zero counts contribute nothing; no data gives 0."""
+    parts = _entropy_parts(c, over)
     total = sum(parts)
     if not total:
         return 0.0
     return -sum(n / total * math.log2(n / total) for n in parts if n)
 
 
+def _usable(cells):
+    """Cells that say something: not a value compared with itself, not empty."""
+    return [c for c in cells if c.source != c.target and not c.is_empty()]
+
+
 def pair_counts(cells) -> dict[tuple[int, int], Counts]:
+    """Cells summed over contexts per ordered pair. A pair appears only when
+    a story in its own direction was shown or voted on; its `less_wise` is
+    the yes answers on the reverse direction's stories."""
     own: dict[tuple[int, int], list[int]] = {}
-    for cell in cells:
+    for cell in _usable(cells):
         t = own.setdefault((cell.source, cell.target), [0, 0, 0, 0])
         t[0] += cell.yes
         t[1] += cell.no
         t[2] += cell.unsure
         t[3] += cell.impressions
     return {(a, b): Counts(wiser=t[0], not_wiser=t[1], unsure=t[2], impressions=t[3],
-                           less_wise=own.get((b, a), (0,))[0])
+                           less_wise=own[(b, a)][0] if (b, a) in own else 0)
             for (a, b), t in own.items()}
 
 
 def pair_contexts(cells) -> dict[tuple[int, int], list[int]]:
+    """Sorted contexts with any vote or impression on each direction."""
     out: dict[tuple[int, int], set[int]] = {}
-    for cell in cells:
-        if cell.yes or cell.no or cell.unsure or cell.impressions:
-            out.setdefault((cell.source, cell.target), set()).add(cell.context)
+    for cell in _usable(cells):
+        out.setdefault((cell.source, cell.target), set()).add(cell.context)
     return {k: sorted(v) for k, v in out.items()}
 
+
+# --- edges ---------------------------------------------------------------------------
 
 @dataclass
 class Edge:
@@ -136,10 +206,10 @@ class Edge:
     entropy: float
     contexts: list[int]
     kept: bool = True
-    reason: str = ""
+    reason: str = ""   # "" when kept, else a key of REASONS
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "target": self.target, "counts": self.counts.as_dict(),
+        return {"source": self.source, "target": self.target, "counts": self.counts.to_dict(),
                 "likelihood": round(self.likelihood, 6), "entropy": round(self.entropy, 6),
                 "contexts": list(self.contexts), "kept": self.kept, "reason": self.reason}
 
@@ -154,208 +224,278 @@ class GraphResult:
         return [e for e in self.edges if e.kept]
 
 
-def _threshold_reason(e: Edge, params: Parameters) -> str:
-    if e.counts.wiser < params.min_wiser:
+def _threshold_reason(c: Counts, like: float, ent: float, params: Parameters) -> str:
+    if c.wiser < params.min_wiser:
         return "too_few_wiser"
-    if e.likelihood < params.min_likelihood:
+    if like < params.min_likelihood - _SLACK:
         return "low_likelihood"
-    if e.entropy > params.max_entropy:
+    if ent > params.max_entropy + _SLACK:
         return "high_entropy"
     return ""
 
 
-def _canonical_cycle(cycle: list[int]) -> list[int]:
+def _canonical_cycle(cycle) -> list[int]:
+    cycle = list(cycle)
     i = cycle.index(min(cycle))
     return cycle[i:] + cycle[:i]
 
 
 def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list[Edge], list[list[int]]]:
-    """Every pair with the first rule it fails: thresholds, then agreement
-    on direction, then cycles (footnotes 15, 23)."""
+    """Every pair, kept or with the first rule it fails: the thresholds, then
+    agreement on direction (footnote 15), then cycles (footnotes 15, 23).
+    Returns the edges (sorted by pair) and the cycles found, each starting at
+    its smallest id, at most MAX_CYCLES_LISTED of them."""
     edges = []
     for (a, b), c in sorted(counts.items()):
-        e = Edge(a, b, c, likelihood(c), entropy(c, params.entropy_over), contexts.get((a, b), []))
-        e.reason = _threshold_reason(e, params)
-        e.kept = not e.reason
-        edges.append(e)
-    passing = {(e.source, e.target): e for e in edges if e.kept}
-    for (a, b), e in passing.items():
-        if (b, a) in passing:
+        like, ent = likelihood(c), entropy(c, params.entropy_over)
+        reason = _threshold_reason(c, like, ent, params)
+        edges.append(Edge(a, b, c, like, ent, list(contexts.get((a, b), [])), kept=not reason, reason=reason))
+
+    passing = {(e.source, e.target) for e in edges if e.kept}
+    for e in edges:
+        if e.kept and (e.target, e.source) in passing:
             e.kept, e.reason = False, "two_way"
+
     graph = nx.DiGraph()
     graph.add_edges_from((e.source, e.target) for e in edges if e.kept)
-    cycles = []
+    component_of = {}
+    cyclic = []
     for component in nx.strongly_connected_components(graph):
-        if len(component) < 2:
-            continue
-        # In a strongly connected component every edge lies on some cycle.
-        sub = graph.subgraph(component)
-        for cycle in nx.simple_cycles(sub):
-            cycles.append(_canonical_cycle(list(cycle)))
+        if len(component) > 1:   # self-loops were filtered out with the cells
+            cyclic.append(component)
+            for node in component:
+                component_of[node] = len(cyclic)
+    # In a strongly connected component every edge lies on some cycle.
+    for e in edges:
+        if e.kept and component_of.get(e.source) is not None \
+                and component_of.get(e.source) == component_of.get(e.target):
+            e.kept, e.reason = False, "cycle"
+
+    cycles = []
+    for component in sorted(cyclic, key=min):
+        for cycle in nx.simple_cycles(graph.subgraph(component)):
             if len(cycles) >= MAX_CYCLES_LISTED:
                 break
-        for e in edges:
-            if e.kept and e.source in component and e.target in component:
-                e.kept, e.reason = False, "cycle"
-    return edges, sorted(cycles)[:MAX_CYCLES_LISTED]
+            cycles.append(_canonical_cycle(cycle))
+    return edges, sorted(cycles)
 
+
+# --- ranking -------------------------------------------------------------------------
 
 def pagerank(edges, nodes=None, alpha: float = 0.85) -> dict[int, float]:
-    """The wiser value receives the score; weights are likelihoods."""
+    """PageRank over edges source → target, so the wiser value receives the
+    score, weighted by likelihood (a non-positive likelihood, only possible
+    with min_likelihood ≤ 0, counts as a negligible weight). `nodes` adds
+    values without edges. Scores sum to 1; an empty graph gives {}."""
     graph = nx.DiGraph()
-    graph.add_nodes_from(nodes or [])
+    if nodes is not None:
+        graph.add_nodes_from(nodes)
     graph.add_weighted_edges_from((e.source, e.target, max(e.likelihood, 1e-9)) for e in edges)
     if graph.number_of_nodes() == 0:
         return {}
-    return {int(k): float(v) for k, v in nx.pagerank(graph, alpha=alpha, weight="weight").items()}
+    scores = nx.pagerank(graph, alpha=alpha, weight="weight", tol=_PAGERANK_TOL, max_iter=_PAGERANK_MAX_ITER)
+    return {int(k): float(v) for k, v in scores.items()}
 
 
 def build(cells, params: Parameters = Parameters(), nodes=None) -> GraphResult:
+    cells = list(cells)
     edges, cycles = decide_edges(pair_counts(cells), pair_contexts(cells), params)
     kept = [e for e in edges if e.kept]
     return GraphResult(edges=edges, cycles=cycles, scores=pagerank(kept, nodes=nodes, alpha=params.pagerank_alpha))
 
 
 def rank_subset(result: GraphResult, contexts: set[int], alpha: float = 0.85) -> dict[int, float]:
-    """PageRank within some contexts (a scenario's, or one): kept edges with
-    any of them, and only the values those edges touch."""
+    """PageRank within some contexts (a scenario's, or one): the kept edges
+    with any of them, over only the values those edges touch."""
+    contexts = set(contexts)
     subset = [e for e in result.kept() if contexts.intersection(e.contexts)]
     return pagerank(subset, alpha=alpha) if subset else {}
 
 
+def _tie_rounded(scores):
+    """Scores as compared for ranking. Values in symmetric positions of the
+    graph should score the same, but floating-point summation order can
+    make them differ in the last digits; scores equal to 12 decimals tie."""
+    return np.round(np.asarray(scores, dtype=float), _TIE_DECIMALS)
+
+
 def positions(scores: dict[int, float]) -> dict[int, int]:
-    ordered = sorted(scores, key=lambda k: (-scores[k], k))
+    """1 = highest score; equal scores (to 12 decimals) ordered by smaller id."""
+    keys = list(scores)
+    rounded = dict(zip(keys, _tie_rounded([scores[k] for k in keys]).tolist()))
+    ordered = sorted(keys, key=lambda k: (-rounded[k], k))
     return {k: i + 1 for i, k in enumerate(ordered)}
 
 
 # --- uncertainty ------------------------------------------------------------------
 
-def _sparse_pagerank(n: int, src, dst, weight, alpha: float, tol: float = 1e-6, max_iter: int = 100):
-    """networkx's power iteration (uniform teleport and dangling weights) on
-    index arrays, without building a graph object per bootstrap sample."""
+def _sparse_pagerank(n: int, src, dst, weight, alpha: float) -> np.ndarray:
+    """networkx's power iteration (uniform teleport and dangling weights,
+    same tolerance) on index arrays, without a graph object per sample."""
     import scipy.sparse as sparse
 
-    matrix = sparse.csr_array((weight, (src, dst)), shape=(n, n))
+    if n == 0:
+        return np.zeros(0)
+    matrix = sparse.csr_array((np.asarray(weight, dtype=float), (src, dst)), shape=(n, n))
     out = np.asarray(matrix.sum(axis=1)).ravel()
     scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
     matrix = sparse.dia_array((scale, 0), shape=(n, n)).tocsr() @ matrix
     dangling = out == 0
     x = np.full(n, 1.0 / n)
-    for _ in range(max_iter):
+    for _ in range(_PAGERANK_MAX_ITER):
         last = x
         x = alpha * (x @ matrix + x[dangling].sum() / n) + (1 - alpha) / n
-        if np.abs(x - last).sum() < n * tol:
+        if np.abs(x - last).sum() < n * _PAGERANK_TOL:
             break
     return x
 
 
 class _Resampler:
     """The graph rules (thresholds, two-way, cycles, PageRank) as array
-    operations over ordered pairs, for many resampled vote counts."""
+    operations over ordered pairs, for many resampled answer counts. For one
+    sample, `positions` equals `positions(build(sample_cells, params,
+    nodes=base_nodes).scores)` up to PageRank's numerical tolerance."""
 
-    def __init__(self, cells: list[Cell], params: Parameters, node_ids: list[int]):
+    def __init__(self, cells: list[Cell], params: Parameters, node_ids: list[int], base_nodes):
+        import scipy.sparse  # noqa: F401  (fail early if missing)
+
         self.params = params
-        self.node_ids = node_ids
+        self.node_ids = np.asarray(node_ids, dtype=np.int64)
         index = {n: i for i, n in enumerate(node_ids)}
         pairs: dict[tuple[int, int], int] = {}
-        for c in cells:
-            pairs.setdefault((c.source, c.target), len(pairs))
-        self.cell_pair = np.array([pairs[(c.source, c.target)] for c in cells], dtype=np.int64)
+        cell_pair = np.empty(len(cells), dtype=np.int64)
+        for i, c in enumerate(cells):
+            cell_pair[i] = pairs.setdefault((c.source, c.target), len(pairs))
+        self.cell_pair = cell_pair
         self.n_pairs = len(pairs)
         keys = list(pairs)
         self.reverse = np.array([pairs.get((b, a), -1) for a, b in keys], dtype=np.int64)
+        self.has_reverse = self.reverse >= 0
+        self.reverse_or_self = np.where(self.has_reverse, self.reverse, np.arange(self.n_pairs))
         self.src = np.array([index[a] for a, _ in keys], dtype=np.int64)
         self.dst = np.array([index[b] for _, b in keys], dtype=np.int64)
-        self.impressions = np.bincount(self.cell_pair, weights=[c.impressions for c in cells],
+        self.impressions = np.bincount(cell_pair, weights=np.array([c.impressions for c in cells], dtype=float),
                                        minlength=self.n_pairs)
+        self.base = np.zeros(len(node_ids), dtype=bool)
+        self.base[[index[n] for n in base_nodes]] = True
 
-    def positions(self, answers: np.ndarray) -> np.ndarray:
-        """1-based PageRank position of every node for per-cell (yes, no, unsure)."""
+    def kept_pairs(self, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mask of kept pairs and their likelihoods, for per-cell (yes, no, unsure)."""
+        from scipy.sparse import csr_array
         from scipy.sparse.csgraph import connected_components
 
         p, n_pairs = self.params, self.n_pairs
         wiser, not_wiser, unsure = (np.bincount(self.cell_pair, weights=answers[:, k], minlength=n_pairs)
                                     for k in range(3))
-        has_reverse = self.reverse >= 0
-        less_wise = np.where(has_reverse, wiser[np.where(has_reverse, self.reverse, 0)], 0.0)
+        less_wise = np.where(self.has_reverse, wiser[self.reverse_or_self], 0.0)
         votes = wiser + not_wiser + unsure + less_wise
         like = np.divide(wiser - less_wise, votes, out=np.zeros(n_pairs), where=votes > 0)
         parts = [wiser, not_wiser, unsure, less_wise] + ([self.impressions] if p.entropy_over == "five" else [])
-        total = sum(parts)
+        total = np.sum(parts, axis=0)
         ent = np.zeros(n_pairs)
         for part in parts:
             share = np.divide(part, total, out=np.zeros(n_pairs), where=total > 0)
-            ent -= np.where(share > 0, share * np.log2(np.where(share > 0, share, 1)), 0)
-        kept = (wiser >= p.min_wiser) & (like >= p.min_likelihood) & (ent <= p.max_entropy + 1e-12)
-        kept &= ~(has_reverse & kept[np.where(has_reverse, self.reverse, 0)])
-        n = len(self.node_ids)
+            ent -= share * np.log2(np.where(share > 0, share, 1.0))
+        # Without answers or impressions of its own in this sample, a pair is absent (as in pair_counts).
+        present = wiser + not_wiser + unsure + self.impressions > 0
+        kept = present & (wiser >= p.min_wiser) & (like >= p.min_likelihood - _SLACK) \
+            & (ent <= p.max_entropy + _SLACK)
+        kept &= ~(self.has_reverse & kept[self.reverse_or_self])
         if kept.any():
-            import scipy.sparse as sparse
-
-            graph = sparse.csr_array((np.ones(kept.sum()), (self.src[kept], self.dst[kept])), shape=(n, n))
+            n = len(self.node_ids)
+            graph = csr_array((np.ones(int(kept.sum())), (self.src[kept], self.dst[kept])), shape=(n, n))
             _, labels = connected_components(graph, directed=True, connection="strong")
-            kept &= ~(labels[self.src] == labels[self.dst])
-        scores = _sparse_pagerank(n, self.src[kept], self.dst[kept], np.maximum(like[kept], 1e-9),
-                                  p.pagerank_alpha)
-        order = np.lexsort((np.asarray(self.node_ids), -scores))
-        ranks = np.empty(n, dtype=np.int32)
-        ranks[order] = np.arange(1, n + 1)
+            kept &= labels[self.src] != labels[self.dst]
+        return kept, like
+
+    def positions(self, answers: np.ndarray) -> np.ndarray:
+        """1-based position of every node among this sample's graph (the base
+        nodes plus the ends of kept edges); 0 for nodes outside it."""
+        kept, like = self.kept_pairs(answers)
+        active = self.base.copy()
+        active[self.src[kept]] = True
+        active[self.dst[kept]] = True
+        idx = np.flatnonzero(active)
+        local = np.full(len(self.node_ids), -1, dtype=np.int64)
+        local[idx] = np.arange(len(idx))
+        scores = _sparse_pagerank(len(idx), local[self.src[kept]], local[self.dst[kept]],
+                                  np.maximum(like[kept], 1e-9), self.params.pagerank_alpha)
+        order = np.lexsort((self.node_ids[idx], -_tie_rounded(scores)))
+        ranks = np.zeros(len(self.node_ids), dtype=np.int32)
+        ranks[idx[order]] = np.arange(1, len(idx) + 1)
         return ranks
 
 
 def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
-    """How stable each value's rank is: resample the votes with replacement
-    (a multinomial draw over (cell, answer) in proportion to their counts,
-    impressions as observed), apply the same rules to each sample, and
-    report percentiles of every value's position."""
-    cells = list(cells)
+    """How stable each value's rank is. Resample the individual answers with
+    replacement (a multinomial draw of all N answers over the (cell, answer)
+    categories in proportion to their counts; impressions as observed),
+    apply the same rules to each sample, and report per value of the
+    full-data graph: its rank, the 2.5th / 97.5th percentiles and median of
+    its rank over the samples, and the share of samples where it is first.
+    In a sample, a full-data value none of whose edges survive still counts,
+    as a value without edges (as `nodes` does in `build`)."""
     if params.bootstrap_samples == 0:
         return {}
+    cells = _usable(cells)
     full = build(cells, params, nodes)
     base_positions = positions(full.scores)
     if not base_positions:
         return {}
     node_ids = sorted(set(base_positions) | {n for c in cells for n in (c.source, c.target)})
-    resampler = _Resampler(cells, params, node_ids)
+    resampler = _Resampler(cells, params, node_ids, base_positions)
     counts = np.array([[c.yes, c.no, c.unsure] for c in cells], dtype=np.int64).reshape(-1)
     total = int(counts.sum())
     rng = np.random.default_rng(params.bootstrap_seed)
     samples = np.empty((params.bootstrap_samples, len(node_ids)), dtype=np.int32)
+    shares = counts / total if total else None
     for s in range(params.bootstrap_samples):
-        draw = (rng.multinomial(total, counts / total) if total else counts).reshape(-1, 3).astype(float)
-        samples[s] = resampler.positions(draw)
+        draw = rng.multinomial(total, shares) if total else counts
+        samples[s] = resampler.positions(draw.reshape(-1, 3).astype(float))
     out = {}
     for i, node in enumerate(node_ids):
         if node not in base_positions:
             continue
         column = samples[:, i]
-        out[node] = {"rank": base_positions[node], "rank_low": int(np.percentile(column, 2.5, method="lower")),
+        out[node] = {"rank": base_positions[node],
+                     "rank_low": int(np.percentile(column, 2.5, method="lower")),
                      "rank_high": int(np.percentile(column, 97.5, method="higher")),
-                     "rank_median": float(np.median(column)), "top_share": round(float(np.mean(column == 1)), 4)}
+                     "rank_median": float(np.median(column)),
+                     "top_share": round(float(np.mean(column == 1)), 4)}
     return out
 
 
 # --- scalability (paper 5.5, Fig. 12) -------------------------------------------
 
+def checkpoint_sizes(n_events: int, checkpoints: int) -> list[int]:
+    """Prefix lengths at `checkpoints` even steps; the last is all events."""
+    if checkpoints < 1:
+        raise ValueError(f"checkpoints must be at least 1 (got {checkpoints})")
+    return [n_events * k // checkpoints for k in range(1, checkpoints + 1)]
+
+
 def trajectory(events, value: int, checkpoints: int = 11, params: Parameters = Parameters()) -> list[dict]:
     """A value's position by PageRank and by direct votes (yes answers where
     it is the wiser value) after growing shares of the chronological events
-    (source, target, context, kind), kind in yes/no/unsure/impression."""
+    (source, target, context, kind), kind in yes / no / unsure / impression.
+    A position is None while the value is in no kept edge / has no votes."""
     events = list(events)
+    slot = {"yes": 0, "no": 1, "unsure": 2, "impression": 3}
+    cells: dict[tuple[int, int, int], list[int]] = {}
+    direct: dict[int, int] = {}
+    done = 0
     out = []
-    for k in range(1, checkpoints + 1):
-        n = round(len(events) * k / checkpoints)
-        cells: dict[tuple, list[int]] = {}
-        direct: dict[int, int] = {}
-        for source, target, context, kind in events[:n]:
-            t = cells.setdefault((source, target, context), [0, 0, 0, 0])
-            t[{"yes": 0, "no": 1, "unsure": 2, "impression": 3}[kind]] += 1
+    for n in checkpoint_sizes(len(events), checkpoints):
+        for source, target, context, kind in events[done:n]:
+            if kind not in slot:
+                raise ValueError(f"unknown event kind {kind!r} (expected one of {', '.join(EVENT_KINDS)})")
+            cells.setdefault((source, target, context), [0, 0, 0, 0])[slot[kind]] += 1
             if kind == "yes":
                 direct[target] = direct.get(target, 0) + 1
-        prefix = [Cell(a, b, c, *t) for (a, b, c), t in cells.items()]
-        result = build(prefix, params)
-        kept_nodes = {e.source for e in result.kept()} | {e.target for e in result.kept()}
-        by_pagerank = positions({n_: s for n_, s in result.scores.items() if n_ in kept_nodes})
-        by_votes = positions({n_: float(v) for n_, v in direct.items()})
-        out.append({"events": n, "pagerank_position": by_pagerank.get(value), "votes_position": by_votes.get(value)})
+        done = n
+        result = build([Cell(a, b, c, *t) for (a, b, c), t in cells.items()], params)
+        by_pagerank = positions(result.scores)   # without `nodes`: only values in kept edges
+        by_votes = positions({k: float(v) for k, v in direct.items()})
+        out.append({"events": n, "pagerank_position": by_pagerank.get(value),
+                    "votes_position": by_votes.get(value)})
     return out

@@ -1,12 +1,20 @@
-"""The graph's maths with hand-computed cases (no database)."""
+"""The graph's maths with hand-computed cases (no database).
+
+PageRank expectations use alpha = 0.85 and the uniform teleport/dangling
+rule: every value without incoming edges gets the same base score t, and a
+value gets t plus 0.85 × (its in-neighbours' scores × their edge's share of
+their outgoing weight)."""
 
 import math
 
+import numpy as np
 import pytest
 
 from graph.aggregation import (
+    REASONS,
     Cell,
     Counts,
+    Edge,
     Parameters,
     bootstrap,
     build,
@@ -24,34 +32,8 @@ from graph.aggregation import (
 DEFAULT = Parameters()
 
 
-def test_counts_sum_contexts_and_take_less_wise_from_the_reverse_direction():
-    cells = [Cell(1, 2, 10, yes=3, no=1, impressions=5), Cell(1, 2, 11, yes=1, unsure=2, impressions=4),
-             Cell(2, 1, 10, yes=2, no=4, impressions=7)]
-    counts = pair_counts(cells)
-    assert counts[(1, 2)] == Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2, impressions=9)
-    assert counts[(2, 1)] == Counts(wiser=2, not_wiser=4, unsure=0, less_wise=4, impressions=7)
-    assert counts[(1, 2)].votes == 9
-    assert pair_contexts(cells) == {(1, 2): [10, 11], (2, 1): [10]}
-    # A direction nobody was shown does not appear, even when its reverse was voted on.
-    assert (3, 1) not in pair_counts([Cell(1, 3, 10, yes=2)])
-
-
-def test_likelihood():
-    assert likelihood(Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2)) == pytest.approx(2 / 9)
-    assert likelihood(Counts(wiser=1, less_wise=3)) == pytest.approx(-0.5)
-    assert likelihood(Counts(impressions=5)) == 0.0
-
-
-def test_entropy_over_five_counts_and_over_answers_only():
-    c = Counts(wiser=4, impressions=4)
-    assert entropy(c, "five") == pytest.approx(1.0)      # two equal parts
-    assert entropy(c, "answers") == pytest.approx(0.0)   # all answers agree
-    assert entropy(Counts(1, 1, 1, 1, 1), "five") == pytest.approx(math.log2(5))
-    # (3,2,2,0,3) over 10: -(2*.3*log2 .3 + 2*.2*log2 .2) = 1.971
-    assert entropy(Counts(3, 2, 2, 0, 3), "five") == pytest.approx(1.9710, abs=1e-4)
-    # (3,2,2,0) over 7: 1.557
-    assert entropy(Counts(3, 2, 2, 0, 3), "answers") == pytest.approx(1.5567, abs=1e-4)
-    assert entropy(Counts(), "five") == 0.0
+def _edge(a, b, like):
+    return Edge(a, b, Counts(), like, 0.0, [])
 
 
 def _one(counts: Counts, params=DEFAULT):
@@ -59,36 +41,121 @@ def _one(counts: Counts, params=DEFAULT):
     return edges[0]
 
 
+# --- counts ---------------------------------------------------------------------------
+
+def test_counts_sum_contexts_and_take_less_wise_from_the_reverse_direction():
+    cells = [Cell(1, 2, 10, yes=3, no=1, impressions=5), Cell(1, 2, 11, yes=1, unsure=2, impressions=4),
+             Cell(2, 1, 10, yes=2, no=4, impressions=7)]
+    counts = pair_counts(cells)
+    # (1,2): yes 3+1, no 1, unsure 2, impressions 5+4; less wise = yes on 2→1 = 2
+    assert counts[(1, 2)] == Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2, impressions=9)
+    # (2,1): less wise = yes on 1→2 over both contexts = 4
+    assert counts[(2, 1)] == Counts(wiser=2, not_wiser=4, unsure=0, less_wise=4, impressions=7)
+    assert counts[(1, 2)].votes == 4 + 1 + 2 + 2
+    assert counts[(2, 1)].votes == 2 + 4 + 0 + 4
+    assert pair_contexts(cells) == {(1, 2): [10, 11], (2, 1): [10]}
+
+
+def test_a_pair_needs_cells_of_its_own():
+    # The reverse of a voted direction, never shown itself, is not a pair.
+    assert set(pair_counts([Cell(1, 3, 10, yes=2)])) == {(1, 3)}
+    # Shown but unanswered is a pair (its impressions count), and its context is listed.
+    shown = [Cell(1, 3, 10, yes=2), Cell(3, 1, 12, impressions=4)]
+    assert pair_counts(shown)[(3, 1)] == Counts(less_wise=2, impressions=4)
+    assert pair_contexts(shown) == {(1, 3): [10], (3, 1): [12]}
+    # An empty cell or a value compared with itself says nothing.
+    assert pair_counts([Cell(1, 3, 10), Cell(4, 4, 10, yes=5)]) == {}
+    assert pair_contexts([Cell(1, 3, 10), Cell(4, 4, 10, yes=5)]) == {}
+
+
+def test_likelihood():
+    assert likelihood(Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2)) == pytest.approx((4 - 2) / 9)
+    assert likelihood(Counts(wiser=1, less_wise=3)) == pytest.approx((1 - 3) / 4)   # -0.5
+    assert likelihood(Counts(wiser=5)) == 1.0
+    assert likelihood(Counts(wiser=5, impressions=100)) == 1.0     # impressions are not votes
+    assert likelihood(Counts(impressions=5)) == 0.0                # no votes
+
+
+def test_entropy_over_five_counts_and_over_answers_only():
+    c = Counts(wiser=4, impressions=4)
+    assert entropy(c, "five") == pytest.approx(1.0)      # two equal parts: 1 bit
+    assert entropy(c, "answers") == 0.0                  # all answers agree
+    assert entropy(c) == pytest.approx(1.0)              # "five" is the default
+    assert entropy(Counts(1, 1, 1, 1, 1), "five") == pytest.approx(math.log2(5))
+    assert entropy(Counts(1, 1, 1, 1, 1), "answers") == pytest.approx(2.0)   # 4 equal parts
+    # (3,2,2,0,3) over 10: -(2 × .3·log2 .3 + 2 × .2·log2 .2) = 1.0422 + 0.9288 = 1.9710
+    assert entropy(Counts(3, 2, 2, 0, 3), "five") == pytest.approx(1.9710, abs=1e-4)
+    # (3,2,2,0) over 7: 3/7·1.2224 + 2 × 2/7·1.8074 = 0.5239 + 1.0328 = 1.5567
+    assert entropy(Counts(3, 2, 2, 0, 3), "answers") == pytest.approx(1.5567, abs=1e-4)
+    assert entropy(Counts(), "five") == 0.0
+    assert entropy(Counts(impressions=3), "answers") == 0.0
+    with pytest.raises(ValueError, match="entropy over"):
+        entropy(c, "six")
+
+
+# --- thresholds --------------------------------------------------------------------
+
 def test_thresholds_at_their_boundaries():
     assert _one(Counts(wiser=2, impressions=2)).kept                     # wiser = 2 kept
     assert _one(Counts(wiser=1, impressions=1)).reason == "too_few_wiser"
-    # likelihood exactly 0.33: (33 - 0) / (33 + 67) with no impressions; entropy 0.915
+    assert _one(Counts(wiser=2), Parameters(min_wiser=3)).reason == "too_few_wiser"
+    # likelihood exactly 0.33: (33 - 0) / (33 + 67); entropy H(.33,.67) = 0.915 ≤ 1.69
     at = _one(Counts(wiser=33, not_wiser=67))
-    assert at.likelihood == pytest.approx(0.33) and at.kept
-    below = _one(Counts(wiser=32, not_wiser=68))
-    assert below.reason == "low_likelihood"
-    # entropy exactly at the maximum is kept
+    assert at.likelihood == pytest.approx(0.33) and at.kept and at.reason == ""
+    below = _one(Counts(wiser=32, not_wiser=68))                        # 0.32
+    assert not below.kept and below.reason == "low_likelihood"
+    # entropy exactly at the maximum is kept: (4,0,0,0,4) is 1 bit
     edge = _one(Counts(wiser=4, impressions=4), Parameters(max_entropy=1.0))
     assert edge.entropy == pytest.approx(1.0) and edge.kept
-    # (4,1,0,0,4) over 9: 1.392 bits
-    assert _one(Counts(wiser=4, not_wiser=1, impressions=4), Parameters(max_entropy=1.0)).reason == "high_entropy"
+    # (4,1,0,0,4) over 9: 2 × 4/9·1.1699 + 1/9·3.1699 = 1.0399 + 0.3522 = 1.392 bits
+    over = _one(Counts(wiser=4, not_wiser=1, impressions=4), Parameters(max_entropy=1.0))
+    assert over.entropy == pytest.approx(1.3921, abs=1e-4) and over.reason == "high_entropy"
+    # a maximum equal to a computed entropy (log2 5 = 2.3219) keeps it; just below drops it
+    uniform = Counts(1, 1, 1, 1, 1)
+    assert _one(uniform, Parameters(min_wiser=1, min_likelihood=0, max_entropy=math.log2(5))).kept
+    assert _one(uniform, Parameters(min_wiser=1, min_likelihood=0, max_entropy=2.32)).reason == "high_entropy"
+
+
+def test_the_first_failing_rule_is_the_reason():
+    # wiser 1, likelihood (1-3)/8 < 0, entropy high: all three fail; the first is reported.
+    c = Counts(wiser=1, not_wiser=2, unsure=2, less_wise=3, impressions=8)
+    assert _one(c).reason == "too_few_wiser"
+    # with enough wiser votes, likelihood (2-3)/9 fails before entropy
+    assert _one(Counts(wiser=2, not_wiser=2, unsure=2, less_wise=3, impressions=8)).reason == "low_likelihood"
 
 
 def test_default_entropy_counts_impressions_as_the_original_did():
-    # (3,2,2,0,3): likelihood 3/7 = .43; five-count entropy 1.971 > 1.69 -> dropped;
-    # over the answers only 1.557 -> kept.
+    # Kept: (6,1,1,0,4) over 12: .5·1 + 2 × 1/12·3.585 + 1/3·1.585 = .5 + .5975 + .5283 = 1.6258 ≤ 1.69;
+    # likelihood 6/8 = .75.
+    kept = _one(Counts(wiser=6, not_wiser=1, unsure=1, impressions=4))
+    assert kept.kept and kept.entropy == pytest.approx(1.6258, abs=1e-4) and kept.likelihood == 0.75
+    # Dropped: (3,2,2,0,3): likelihood 3/7 = .43; five-count entropy 1.971 > 1.69;
+    # over the answers only 1.557 ≤ 1.69 -> kept.
     counts = Counts(wiser=3, not_wiser=2, unsure=2, impressions=3)
     assert _one(counts).reason == "high_entropy"
-    assert _one(counts, Parameters(entropy_over="answers")).kept
+    answers_only = _one(counts, Parameters(entropy_over="answers"))
+    assert answers_only.kept and answers_only.entropy == pytest.approx(1.5567, abs=1e-4)
 
+
+# --- direction disagreement and cycles ---------------------------------------------------
 
 def test_two_way_disagreement_drops_both_directions():
-    params = Parameters(min_likelihood=-1.0, max_entropy=3)
-    counts = pair_counts([Cell(1, 2, 1, yes=3, no=1), Cell(2, 1, 1, yes=3, no=1)])
-    edges, cycles = decide_edges(counts, {}, params)
+    cells = [Cell(1, 2, 1, yes=3), Cell(2, 1, 1, yes=4)]
+    counts = pair_counts(cells)
+    # 1→2: (3 - 4) / 7 = -0.143; 2→1: (4 - 3) / 7 = 0.143; entropy H(3/7, 4/7) = 0.985 both ways.
+    loose = Parameters(min_likelihood=-1.0)
+    edges, cycles = decide_edges(counts, pair_contexts(cells), loose)
     assert [(e.source, e.target, e.kept, e.reason) for e in edges] == [(1, 2, False, "two_way"),
                                                                         (2, 1, False, "two_way")]
+    assert edges[0].likelihood == pytest.approx(-1 / 7) and edges[1].likelihood == pytest.approx(1 / 7)
     assert cycles == []
+    # When only one direction passes, it is kept and the other fails on its own threshold.
+    edges, _ = decide_edges(counts, {}, Parameters(min_likelihood=0.1))
+    assert [(e.kept, e.reason) for e in edges] == [(False, "low_likelihood"), (True, "")]
+    # With the default 0.33 neither passes: 1/7 is too low too.
+    edges, _ = decide_edges(counts, {}, DEFAULT)
+    assert [e.reason for e in edges] == ["low_likelihood", "low_likelihood"]
+    assert build(cells, loose).scores == {}
 
 
 def test_a_three_cycle_is_listed_once_and_excluded_and_its_tail_kept():
@@ -98,64 +165,232 @@ def test_a_three_cycle_is_listed_once_and_excluded_and_its_tail_kept():
     assert reasons == {(1, 2): "cycle", (2, 3): "cycle", (3, 1): "cycle", (3, 4): ""}
     assert result.cycles == [[1, 2, 3]]
     assert [(e.source, e.target) for e in result.kept()] == [(3, 4)]
+    # Only the tail is ranked: 3 → 4 alone, so 4 first.
+    assert set(result.scores) == {3, 4} and positions(result.scores) == {4: 1, 3: 2}
 
 
-def test_pagerank_flows_to_the_wiser_value_and_follows_likelihood():
-    cells = [Cell(1, 2, 1, yes=5), Cell(3, 4, 1, yes=3, no=2, impressions=0)]
-    result = build(cells, Parameters(max_entropy=3))
-    scores = result.scores
-    assert scores[2] > scores[1] and scores[4] > scores[3]
-    # 1→2 has likelihood 1.0, 3→4 0.6: but with one out-edge each, all weight goes to the target;
-    # so compare a node with two incoming edges of different likelihood instead.
-    fan = build([Cell(1, 3, 1, yes=5), Cell(2, 4, 1, yes=5), Cell(1, 4, 1, yes=3, no=2)], Parameters(max_entropy=3))
-    assert fan.scores[4] > fan.scores[3]
-    assert sum(scores.values()) == pytest.approx(1.0)
-    assert pagerank([], nodes=[]) == {}
+def test_a_chord_inside_a_cycle_is_dropped_and_both_cycles_listed():
+    # 1→2→3→4→1 with the chord 1→3: cycles (1,2,3,4) and (1,3,4); every edge lies on one.
+    pairs = [(1, 2), (2, 3), (3, 4), (4, 1), (1, 3), (4, 5)]
+    counts = {p: Counts(wiser=3) for p in pairs}
+    edges, cycles = decide_edges(counts, {}, DEFAULT)
+    assert cycles == [[1, 2, 3, 4], [1, 3, 4]]
+    assert {(e.source, e.target) for e in edges if e.reason == "cycle"} == set(pairs) - {(4, 5)}
+    assert [(e.source, e.target) for e in edges if e.kept] == [(4, 5)]
+
+
+def test_cycle_listing_is_capped_at_100():
+    # A tournament on 8 values (i→j when j - i mod 8 is 1, 2 or 3, and i→i+4) has 367 simple cycles.
+    pairs = [(i, j) for i in range(1, 9) for j in range(1, 9)
+             if i != j and ((j - i) % 8 in (1, 2, 3) or ((j - i) % 8 == 4 and i < j))]
+    edges, cycles = decide_edges({p: Counts(wiser=3) for p in pairs}, {}, DEFAULT)
+    assert len(edges) == 28 and all(e.reason == "cycle" for e in edges)
+    assert len(cycles) == 100
+    assert all(c[0] == min(c) for c in cycles) and len({tuple(c) for c in cycles}) == 100
+
+
+def test_edge_to_dict_is_json_ready():
+    edges, _ = decide_edges({(1, 2): Counts(wiser=2, not_wiser=1, impressions=3)}, {(1, 2): [7, 9]}, DEFAULT)
+    # likelihood 2/3; entropy of (2,1,0,0,3) over 6: 1/3·1.585 + 1/6·2.585 + 1/2·1 = 1.459148
+    assert edges[0].to_dict() == {
+        "source": 1, "target": 2,
+        "counts": {"wiser": 2, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 3},
+        "likelihood": 0.666667, "entropy": 1.459148, "contexts": [7, 9], "kept": True, "reason": ""}
+    assert REASONS["two_way"] == "kept in both directions (participants disagree on direction)"
+    assert set(REASONS) == {"too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle"}
+
+
+# --- PageRank -------------------------------------------------------------------------
+
+def test_pagerank_flows_to_the_wiser_value():
+    # One edge 1→2, 2 dangling: x1 = .15/2 + .85·x2/2 and x1 + x2 = 1
+    # -> x1 = .075 + .425(1 - x1) -> x1 = .5 / 1.425 = .350877, x2 = .649123
+    scores = pagerank([_edge(1, 2, 1.0)])
+    assert scores[1] == pytest.approx(0.350877, abs=1e-5)
+    assert scores[2] == pytest.approx(0.649123, abs=1e-5)
+    # alpha .5: x1 = .25 + .25·x2 -> x1 = .5 / 1.25 = .4
+    assert pagerank([_edge(1, 2, 1.0)], alpha=0.5)[1] == pytest.approx(0.4, abs=1e-5)
+    # An isolated value: x1 = x3 = t, x2 = t + .85t, 3.85t = 1 -> t = .259740, x2 = .480519
+    with_isolated = pagerank([_edge(1, 2, 1.0)], nodes=[3])
+    assert with_isolated == pytest.approx({1: 0.259740, 2: 0.480519, 3: 0.259740}, abs=1e-5)
+    assert pagerank([], nodes=[]) == {} and pagerank([]) == {}
+    assert pagerank([], nodes=[5]) == pytest.approx({5: 1.0})
+
+
+def test_pagerank_weights_follow_likelihood():
+    # 1→2 (likelihood 1.0) and 1→3 (0.6): 1 sends 1/1.6 = .625 of its flow to 2, .375 to 3.
+    # x1 = t = 1/3 / (1 + .85/3) = .259740; x2 = t(1 + .85·.625) = .397727; x3 = t(1 + .85·.375) = .342532
+    cells = [Cell(1, 2, 1, yes=3), Cell(1, 3, 1, yes=3, no=2)]
+    result = build(cells)
+    assert [e.likelihood for e in result.kept()] == [1.0, 0.6]
+    assert result.scores == pytest.approx({1: 0.259740, 2: 0.397727, 3: 0.342532}, abs=1e-5)
+    assert sum(result.scores.values()) == pytest.approx(1.0)
+
+
+def test_positions_break_ties_by_smaller_id():
     assert positions({1: 0.2, 2: 0.5, 3: 0.2}) == {2: 1, 1: 2, 3: 3}
+    assert positions({}) == {}
+    # 0.1 + 0.2 is 0.30000000000000004 in floating point: still a tie with 0.3, so id 1 first
+    assert positions({2: 0.3, 1: 0.1 + 0.2, 3: 0.4}) == {3: 1, 1: 2, 2: 3}
 
 
 def test_ranking_within_contexts():
-    result = build([Cell(1, 2, 10, yes=3), Cell(3, 4, 20, yes=3)])
-    within = rank_subset(result, {10})
-    assert set(within) == {1, 2} and within[2] > within[1]
+    # 1→2 in context 10, 3→2 in 20, 2→4 in both.
+    cells = [Cell(1, 2, 10, yes=3), Cell(3, 2, 20, yes=3), Cell(2, 4, 10, yes=2), Cell(2, 4, 20, yes=2)]
+    result = build(cells)
+    assert [(e.source, e.target, e.contexts) for e in result.kept()] == [
+        (1, 2, [10]), (2, 4, [10, 20]), (3, 2, [20])]
+    # A chain a→b→c: x_a = t, x_b = 1.85t, x_c = t(1 + .85·1.85) = 2.5725t; 5.4225t = 1
+    # -> t = .184417, x_b = .341171, x_c = .474412
+    chain = (0.184417, 0.341171, 0.474412)
+    assert rank_subset(result, {10}) == pytest.approx(dict(zip((1, 2, 4), chain)), abs=1e-5)
+    assert rank_subset(result, {20}) == pytest.approx(dict(zip((3, 2, 4), chain)), abs=1e-5)
+    # Both contexts: the global graph (1 and 3 feed 2, which feeds 4).
+    assert rank_subset(result, {10, 20}) == pytest.approx(result.scores)
     assert rank_subset(result, {99}) == {}
 
 
-def test_bootstrap_is_deterministic_and_wide_when_votes_are_few():
+# --- bootstrap -------------------------------------------------------------------------
+
+def test_bootstrap_is_deterministic_and_certain_of_a_clear_winner():
     clear = [Cell(1, 2, 1, yes=40, no=2), Cell(3, 2, 1, yes=40, no=1), Cell(4, 2, 1, yes=35, no=3)]
     params = Parameters(bootstrap_samples=50, bootstrap_seed=3)
     first = bootstrap(clear, params)
     assert first == bootstrap(clear, params)
-    assert first[2]["rank"] == first[2]["rank_low"] == first[2]["rank_high"] == 1
-    assert first[2]["top_share"] == 1.0
-    noisy = [Cell(1, 2, 1, yes=2, no=1), Cell(3, 4, 1, yes=2, no=1)]
-    spread = bootstrap(noisy, Parameters(bootstrap_samples=200, bootstrap_seed=3, max_entropy=3))
-    assert spread[2]["rank_high"] > spread[2]["rank_low"]
-    assert 0 < spread[2]["top_share"] < 1
+    assert set(first) == {1, 2, 3, 4}
+    assert first[2] == {"rank": 1, "rank_low": 1, "rank_high": 1, "rank_median": 1.0, "top_share": 1.0}
     assert bootstrap(clear, Parameters(bootstrap_samples=0)) == {}
+    assert bootstrap([], params) == {}
 
+
+def test_bootstrap_is_wide_when_votes_are_few():
+    clear = [Cell(1, 2, 1, yes=40, no=2), Cell(3, 2, 1, yes=40, no=1), Cell(4, 2, 1, yes=35, no=3)]
+    # Two separate edges with 2 yes / 1 no each: a resample often leaves one of them with < 2 yes,
+    # so 2 and 4 trade places (tied, 2 wins by id; if 1→2 drops, 4 leads).
+    noisy = [Cell(1, 2, 1, yes=2, no=1), Cell(3, 4, 1, yes=2, no=1)]
+    spread = bootstrap(noisy, Parameters(bootstrap_samples=200, bootstrap_seed=3))
+    certain = bootstrap(clear, Parameters(bootstrap_samples=200, bootstrap_seed=3))
+    assert spread[2]["rank"] == 1 and spread[4]["rank"] == 2
+    assert spread[2]["rank_high"] - spread[2]["rank_low"] > certain[2]["rank_high"] - certain[2]["rank_low"] == 0
+    assert 0 < spread[2]["top_share"] < 1 and 0 < spread[4]["top_share"] < 1
+
+
+def _replay_bootstrap(cells, params, nodes=None):
+    """The documented draw (default_rng(seed), one multinomial of all answers
+    over the (cell, yes/no/unsure) categories per sample, impressions kept)
+    replayed through `build`: each value's positions over the samples."""
+    full = positions(build(cells, params, nodes).scores)
+    answers = np.array([[c.yes, c.no, c.unsure] for c in cells]).reshape(-1)
+    rng = np.random.default_rng(params.bootstrap_seed)
+    ranks = {n: [] for n in full}
+    for _ in range(params.bootstrap_samples):
+        draw = rng.multinomial(answers.sum(), answers / answers.sum()).reshape(-1, 3)
+        sample = [Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions)
+                  for c, d in zip(cells, draw)]
+        sample_positions = positions(build(sample, params, nodes=list(full)).scores)
+        for n in full:
+            ranks[n].append(sample_positions[n])
+    return full, ranks
+
+
+REPLAY_CELLS = [
+    Cell(1, 2, 1, yes=3, no=1, impressions=4), Cell(2, 1, 1, yes=1, impressions=2),
+    Cell(2, 3, 2, yes=2, unsure=1, impressions=3), Cell(3, 1, 2, yes=2, impressions=2),
+    Cell(3, 4, 1, yes=4, no=2, unsure=1, impressions=7), Cell(5, 4, 2, yes=2, impressions=1),
+    Cell(6, 7, 1, yes=1, no=2), Cell(7, 6, 1, yes=2, no=1), Cell(8, 5, 2, impressions=3),
+]
+
+
+@pytest.mark.parametrize("params, nodes", [
+    (Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2), [1, 2, 3, 4, 5, 6, 9]),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=5), None),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=7, min_likelihood=-1.0, entropy_over="answers"), None),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=2, min_wiser=0, min_likelihood=-0.5), None),
+])
+def test_bootstrap_samples_follow_the_same_rules_as_build(params, nodes):
+    got = bootstrap(REPLAY_CELLS, params, nodes=nodes)
+    full, ranks = _replay_bootstrap(REPLAY_CELLS, params, nodes)
+    assert set(got) == set(full)
+    for n, column in ranks.items():
+        assert got[n]["rank"] == full[n]
+        assert got[n]["rank_low"] == int(np.percentile(column, 2.5, method="lower"))
+        assert got[n]["rank_high"] == int(np.percentile(column, 97.5, method="higher"))
+        assert got[n]["rank_median"] == float(np.median(column))
+        assert got[n]["top_share"] == round(column.count(1) / params.bootstrap_samples, 4)
+    # and the samples did vary (the check above is not comparing constants)
+    assert any(len(set(column)) > 1 for column in ranks.values())
+
+
+# --- parameters -----------------------------------------------------------------------
 
 def test_parameters_round_trip_and_refuse_bad_values():
-    params = Parameters(min_wiser=3, entropy_over="answers")
+    params = Parameters(min_wiser=3, entropy_over="answers", max_entropy=2)
+    assert params.max_entropy == 2.0 and isinstance(params.max_entropy, float)
     assert Parameters.from_dict(params.to_dict()) == params
+    assert Parameters.from_dict({}) == DEFAULT
+    assert DEFAULT.to_dict() == {"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69,
+                                 "entropy_over": "five", "pagerank_alpha": 0.85, "bootstrap_samples": 200,
+                                 "bootstrap_seed": 0}
     with pytest.raises(ValueError, match="unknown graph parameters: colour"):
-        Parameters.from_dict({"colour": "red"})
-    with pytest.raises(ValueError, match="entropy_over"):
-        Parameters(entropy_over="six")
-    with pytest.raises(ValueError, match="pagerank_alpha"):
-        Parameters(pagerank_alpha=1.5)
+        Parameters.from_dict({"colour": "red", "min_wiser": 2})
+    bad = [({"entropy_over": "six"}, "entropy_over"), ({"pagerank_alpha": 1.0}, "pagerank_alpha"),
+           ({"pagerank_alpha": 0}, "pagerank_alpha"), ({"pagerank_alpha": 1.5}, "pagerank_alpha"),
+           ({"bootstrap_samples": -1}, "bootstrap_samples"), ({"bootstrap_samples": 2.5}, "bootstrap_samples"),
+           ({"min_wiser": "3"}, "min_wiser"), ({"min_wiser": -1}, "min_wiser"),
+           ({"min_likelihood": 1.5}, "min_likelihood"), ({"max_entropy": -0.1}, "max_entropy"),
+           ({"max_entropy": float("nan")}, "max_entropy"), ({"bootstrap_seed": -2}, "bootstrap_seed")]
+    for data, name in bad:
+        with pytest.raises(ValueError, match=name):
+            Parameters.from_dict(data)
+    with pytest.raises(ValueError, match="mapping"):
+        Parameters.from_dict([("min_wiser", 2)])
 
 
-def test_trajectory_positions_by_pagerank_and_by_direct_votes():
-    events = [
-        (1, 2, 1, "yes"), (1, 2, 1, "yes"),                  # after 2 events: 1→2 kept; 2 leads both rankings
-        (3, 1, 1, "yes"), (3, 1, 1, "yes"), (3, 1, 1, "yes"),  # 1 gets 3 direct votes: most voted
-        (4, 2, 1, "yes"), (4, 2, 1, "yes"),                  # 2 gets flow from 1 (and 3 through 1) and 4
+# --- trajectory (paper Fig. 12) ----------------------------------------------------------
+
+STAGES = [
+    # 1: 1→2 shown 3 times, 2 yes, 1 unsure: (2,0,1,0,3) entropy 1.459, likelihood 2/3 -> kept
+    [(1, 2, 1, "impression"), (1, 2, 1, "yes"), (1, 2, 1, "impression"), (1, 2, 1, "yes"),
+     (1, 2, 1, "impression"), (1, 2, 1, "unsure")],
+    # 2: value 4 gets 6 direct votes from 3 and 5
+    [(3, 4, 1, "yes")] * 3 + [(5, 4, 1, "yes")] * 3,
+    # 3: 4→2: (2,0,0,0,4) entropy 0.918 -> kept; 2 now has 4 direct votes
+    [(4, 2, 1, "impression"), (4, 2, 1, "yes"), (4, 2, 1, "impression"), (4, 2, 1, "yes"),
+     (4, 2, 1, "impression"), (4, 2, 1, "impression")],
+    # 4: value 10 gets 5 direct votes from 9: (5,0,0,0,1) entropy 0.650 -> kept
+    [(9, 10, 2, "yes")] * 5 + [(9, 10, 2, "impression")],
+]
+EVENTS = [e for stage in STAGES for e in stage]
+
+
+def test_trajectory_rises_by_pagerank_while_falling_by_votes():
+    points = trajectory(EVENTS, value=2, checkpoints=4)   # checkpoints after each stage of 6 events
+    # Base score t for values without incoming edges:
+    # after 6:  1→2 only; 2 first both ways.
+    # after 12: x2 = t + .85t = 1.85t < x4 = t + .85·2t = 2.7t -> 2 second; votes 4:6, 2:2 -> second.
+    # after 18: x4 = 2.7t, x2 = t + .85(t + 2.7t) = 4.145t -> 2 first; votes 4:6, 2:4 -> second.
+    # after 24: x10 = 1.85t < x4 < x2 -> 2 still first; votes 4:6, 10:5, 2:4 -> third.
+    assert points == [
+        {"events": 6, "pagerank_position": 1, "votes_position": 1},
+        {"events": 12, "pagerank_position": 2, "votes_position": 2},
+        {"events": 18, "pagerank_position": 1, "votes_position": 2},
+        {"events": 24, "pagerank_position": 1, "votes_position": 3},
     ]
-    points = trajectory(events, value=2, checkpoints=7)
-    assert [p["events"] for p in points] == [1, 2, 3, 4, 5, 6, 7]
-    assert points[0] == {"events": 1, "pagerank_position": None, "votes_position": 1}
-    assert points[1]["pagerank_position"] == 1 and points[1]["votes_position"] == 1
-    # After 5 events value 1 has 3 direct votes and value 2 has 2: second by votes, still first by PageRank.
-    assert points[4] == {"events": 5, "pagerank_position": 1, "votes_position": 2}
-    assert points[6]["votes_position"] == 1 and points[6]["pagerank_position"] == 1
+    assert [p["pagerank_position"] for p in trajectory(EVENTS, value=4, checkpoints=4)] == [None, 1, 2, 2]
+
+
+def test_trajectory_positions_are_none_before_a_value_is_in_the_graph():
+    # 8 checkpoints of 3 events; after 3 events 1→2 has a single yes: no kept edge yet.
+    points = trajectory(EVENTS, value=2, checkpoints=8)
+    assert [p["events"] for p in points] == [3, 6, 9, 12, 15, 18, 21, 24]
+    assert points[0] == {"events": 3, "pagerank_position": None, "votes_position": 1}
+    assert trajectory(EVENTS, value=99, checkpoints=2) == [
+        {"events": 12, "pagerank_position": None, "votes_position": None},
+        {"events": 24, "pagerank_position": None, "votes_position": None}]
+    # Stricter parameters: with min_wiser 3, neither edge into 2 (2 yes each) is kept.
+    strict = trajectory(EVENTS, value=2, checkpoints=1, params=Parameters(min_wiser=3))
+    assert strict == [{"events": 24, "pagerank_position": None, "votes_position": 3}]
+    with pytest.raises(ValueError, match="event kind"):
+        trajectory([(1, 2, 1, "maybe")], value=2, checkpoints=1)
+    with pytest.raises(ValueError, match="checkpoints"):
+        trajectory(EVENTS, value=2, checkpoints=0)
