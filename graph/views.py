@@ -19,7 +19,7 @@ def stories_step(request, study, participant, *, error: str = "", chosen: str = 
     assignment = services.next_assignment(participant)
     if assignment is None:
         assigned = participant.story_assignments.count()
-        interview_services.advance(participant=participant, from_step=Step.STORIES, to_step=Step.SURVEY)
+        interview_services.finish_step(participant=participant, step=Step.STORIES)
         if not assigned:
             from mgeplatform.audit import record_event
 
@@ -57,5 +57,5 @@ def vote(request, slug: str):
     except services.VoteError as err:
         return stories_step(request, study, participant, error=str(err), chosen=answer, reason=reason, status=400)
     if services.next_assignment(participant, mark_shown=False) is None:
-        interview_services.advance(participant=participant, from_step=Step.STORIES, to_step=Step.SURVEY)
+        interview_services.finish_step(participant=participant, step=Step.STORIES)
     return redirect("interviews:journey", slug=slug)

@@ -33,8 +33,9 @@ class ConsentDocumentInline(admin.StackedInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "status", "participant_count", "created_at"]
+    list_display = ["title", "slug", "status", "participant_count", "report_links", "created_at"]
     list_filter = ["status", "require_prolific"]
+    change_form_template = "admin/interviews/study/change_form.html"
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ScenarioInline, ConsentDocumentInline]
@@ -48,10 +49,83 @@ class StudyAdmin(admin.ModelAdmin):
         ]}),
         ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url"]}),
         ("Moral graph", {"fields": ["stories_per_participant", "graph_public"]}),
+        ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else [ScenarioInline]
+
+    @admin.display(description="report")
+    def report_links(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}">Report</a> · <a href="{}">Export data</a>',
+                           reverse("admin:interviews_study_report", args=[obj.pk]),
+                           reverse("admin:interviews_study_export", args=[obj.pk]))
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="interviews_study_report"),
+                path("<int:pk>/export/", self.admin_site.admin_view(self.export_view), name="interviews_study_export"),
+                ] + super().get_urls()
+
+    def _study_or_denied(self, request, pk):
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Study, pk=pk)
+
+    def report_view(self, request, pk: int):
+        """Tables 2-4 and Figures 8 and 12 of the paper, for this study."""
+        from django.template.response import TemplateResponse
+
+        from interviews.report import study_report
+
+        study = self._study_or_denied(request, pk)
+        include_simulated = request.GET.get("simulated") == "1"
+        context = {**self.admin_site.each_context(request), "title": f"Report: {study.title}", "study": study,
+                   "opts": self.model._meta, "original": study, **study_report(study, include_simulated=include_simulated)}
+        return TemplateResponse(request, "admin/interviews/study/report.html", context)
+
+    def export_view(self, request, pk: int):
+        """Download the study's data as a zip; Prolific IDs only with a reason."""
+        import io
+        import tempfile
+        import zipfile
+        from pathlib import Path
+
+        from django.http import HttpResponse
+        from django.template.response import TemplateResponse
+
+        from interviews.exports import export_study
+
+        study = self._study_or_denied(request, pk)
+        error = ""
+        if request.method == "POST":
+            identities = request.POST.get("identities") == "on"
+            reason = request.POST.get("reason", "").strip()
+            if identities and not request.user.has_perm("interviews.view_prolificidentity"):
+                error = "You may not export Prolific identities."
+            elif identities and len(reason) < 10:
+                error = "Say why the Prolific IDs are needed (at least a sentence); the reason is recorded."
+            else:
+                buffer = io.BytesIO()
+                with tempfile.TemporaryDirectory() as tmp:
+                    export_study(study, Path(tmp), include_simulated=request.POST.get("simulated") == "on",
+                                 identities_reason=reason if identities else "", user=request.user)
+                    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                        for file in sorted(Path(tmp).iterdir()):
+                            archive.write(file, file.name)
+                response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+                response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
+                return response
+        context = {**self.admin_site.each_context(request), "title": f"Export data: {study.title}", "study": study,
+                   "opts": self.model._meta, "original": study, "error": error}
+        return TemplateResponse(request, "admin/interviews/study/export.html", context, status=400 if error else 200)
 
     @admin.display(description="participants")
     def participant_count(self, obj):

@@ -18,6 +18,11 @@ SCENARIOS = [
      "Can you describe what weapons the Jan 6th rioters used?"),
 ]
 
+# Who has relevant life experience, per scenario (paper 5.5, A.2.2).
+EXPERT_QUESTIONS = {
+    "abortion": "Has the user explicitly mentioned that they have had or considered having an abortion?",
+}
+
 CONSENT_VERSION = "v1"
 CONSENT_TEXT = """\
 This is a research study about how people decide what an AI assistant should care about when it answers difficult questions.

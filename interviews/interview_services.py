@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from interviews import services as journey
 from interviews.models import ChatMessage, Interview, Participant, Scenario, Step
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
@@ -118,8 +119,9 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
         )
         ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario))
         if participant.current_step in (Step.SCENARIO, Step.CONSENT):
-            participant.current_step = Step.INTERVIEW
+            left, participant.current_step = participant.current_step, Step.INTERVIEW
             participant.save(update_fields=["current_step", "updated_at"])
+            journey.record_step_times(participant, left, Step.INTERVIEW)
         record_event("interview.started", participant_id=participant.pk, study_slug=participant.study.slug,
                      subject=interview, payload={"scenario": scenario.key, "provider": route.provider,
                                                  "model": route.model})
@@ -245,8 +247,9 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
             if participant.current_step == Step.INTERVIEW:
-                participant.current_step = Step.RELEVANCE
+                participant.current_step = journey.next_step(participant, Step.INTERVIEW)
                 participant.save(update_fields=["current_step", "updated_at"])
+                journey.record_step_times(participant, Step.INTERVIEW, participant.current_step)
             record_event("values_card.submitted", participant_id=participant.pk, study_slug=participant.study.slug,
                          subject=card, payload={"interview": interview.pk, "revision": card.revision, "via": via})
         return card

@@ -46,6 +46,14 @@ class Study(models.Model):
         default=3, help_text="Transition stories each participant judges (paper 4.4).")
     graph_public = models.BooleanField(
         default=False, help_text="Anyone with the link may explore the anonymised moral graph.")
+
+    class WithdrawalPolicy(models.TextChoices):
+        DELETE_CONTENT = "delete_content", "Delete what they wrote and their votes (consent records stay)"
+        KEEP_ANONYMISED = "keep_anonymised", "Keep their content, unlinked from their Prolific identity"
+
+    withdrawal_policy = models.CharField(
+        max_length=20, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.DELETE_CONTENT,
+        help_text="What withdrawing does, as documented in the consent form.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +124,10 @@ class Scenario(models.Model):
     prompt = models.TextField(help_text="The user question the chatbot should answer.")
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
+    expert_question = models.CharField(
+        max_length=300, blank=True,
+        help_text="Who counts as having relevant life experience, asked of each transcript (paper 5.5), e.g. "
+                  "\"Has the user explicitly mentioned that they have had or considered having an abortion?\"")
 
     class Meta:
         ordering = ["study", "order", "id"]
@@ -155,6 +167,37 @@ class Participant(models.Model):
 
     def __str__(self):
         return str(self.id)
+
+
+class ProlificDemographics(models.Model):
+    """Prolific's demographic export for one participant (imported by a
+    coordinator). Kept apart from research tables like the identity, and
+    exported only in the per-participant file."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="demographics")
+    data = models.JSONField(default=dict)
+    source_name = models.CharField(max_length=300)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "Prolific demographics"
+
+
+class StepTiming(models.Model):
+    """When a participant entered and left each step of the journey."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="step_timings")
+    step = models.CharField(max_length=32, choices=Step.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "started_at"]
+        constraints = [models.UniqueConstraint(fields=["participant", "step"], name="one_timing_per_step")]
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None
 
 
 class ProlificIdentity(models.Model):
@@ -314,3 +357,30 @@ class DialogueGrade(models.Model):
 
     def __str__(self):
         return f"grade {self.mean_score:.2f} for interview {self.interview_id}"
+
+
+class TranscriptRating(models.Model):
+    """A model's rating of one interview for the analyses: how ideological
+    the first answer was (paper 5.2, A.2.1) or whether the participant has
+    the scenario's relevant life experience (5.5, A.2.2)."""
+
+    class Kind(models.TextChoices):
+        IDEOLOGY = "ideology", "Ideology of the first answer (1-5)"
+        EXPERT = "expert", "Relevant life experience (yes/no)"
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="ratings")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1-5 for ideology.")
+    is_expert = models.BooleanField(null=True, blank=True)
+    question = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True)
+    prompt_version = models.CharField(max_length=32)
+    prompt_hash = models.CharField(max_length=64)
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["interview", "kind", "prompt_hash", "question"],
+                                               name="one_rating_per_prompt_version")]

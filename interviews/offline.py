@@ -149,7 +149,33 @@ def grader(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     return json.dumps({"grades": grades}), []
 
 
+# --- analysis raters (offline): simple, deterministic readings of the text ---
+
+_SLOGAN_WORDS = ("murder", "sin", "never", "always", "wrong", "evil", "must", "should not", "pro-choice", "pro-life")
+
+
+def ideology_rater(request):
+    """More slogan words, higher score; a first-person story lowers it."""
+    text = (request.messages[-1].content if request.messages else "").lower()
+    score = 1 + min(4, sum(text.count(w) for w in _SLOGAN_WORDS))
+    if " i " in f" {text} " and score > 1:
+        score -= 1
+    return json.dumps({"score": score, "reason": "Offline: counted slogan words."}), []
+
+
+def expert_rater(request):
+    """Yes when the participant speaks of their own experience of it."""
+    lines = [line for line in (request.messages[-1].content if request.messages else "").splitlines()
+             if line.startswith("Participant:")]
+    said = " ".join(lines).lower()
+    yes = any(marker in said for marker in ("i was pregnant", "i thought i was pregnant", "my abortion",
+                                            "i had an abortion", "i considered"))
+    return json.dumps({"answer": "yes" if yes else "no", "quote": ""}), []
+
+
 def register() -> None:
     register_script("interviewer", interviewer)
     register_script("articulator", articulator)
     register_script("dialogue_grader", grader)
+    register_script("ideology", ideology_rater)
+    register_script("expert", expert_rater)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from interviews import selectors
 from interviews.models import ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Step, Study
@@ -169,8 +170,9 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
             consent_hash=consent.content_hash,
             accepted=accepted,
         )
-        participant.current_step = first_step_after_consent(participant.study) if accepted else Step.DECLINED
+        participant.current_step = next_step(participant, Step.CONSENT) if accepted else Step.DECLINED
         participant.save(update_fields=["current_step", "updated_at"])
+        record_step_times(participant, Step.CONSENT, participant.current_step)
         record_event(
             "consent.accepted" if accepted else "consent.declined",
             participant_id=participant.pk,
@@ -227,7 +229,9 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
         },
     )
     for order, (key, title, prompt) in enumerate(case_study.SCENARIOS):
-        Scenario.objects.get_or_create(study=study, key=key, defaults={"title": title, "prompt": prompt, "order": order})
+        Scenario.objects.get_or_create(study=study, key=key, defaults={
+            "title": title, "prompt": prompt, "order": order,
+            "expert_question": case_study.EXPERT_QUESTIONS.get(key, "")})
     if not study.consent_documents.exists():
         publish_consent(study=study, text=case_study.CONSENT_TEXT, version_label=case_study.CONSENT_VERSION,
                         irb_protocol_id=case_study.IRB_PROTOCOL_ID)
@@ -241,8 +245,58 @@ def advance(*, participant: Participant, from_step: str, to_step: str) -> bool:
     """Move a participant on, only if they are still where the caller thinks
     (a double submit or a second tab moves them once)."""
     with participant_context(participant.pk):
-        moved = Participant.objects.filter(pk=participant.pk, current_step=from_step).update(current_step=to_step)
+        moved = Participant.objects.filter(pk=participant.pk, current_step=from_step).update(
+            current_step=to_step, updated_at=timezone.now())
         if moved:
+            record_step_times(participant, from_step, to_step)
             record_event("journey.step", participant_id=participant.pk, study_slug=participant.study.slug,
                          subject=participant, payload={"from": from_step, "to": to_step})
     return bool(moved)
+
+
+# The journey in one place: the step after each step, from the participant's state.
+_NEXT = {Step.SCENARIO: Step.INTERVIEW, Step.INTERVIEW: Step.RELEVANCE, Step.RELEVANCE: Step.STORIES,
+         Step.STORIES: Step.SURVEY, Step.SURVEY: Step.COMPLETE}
+
+
+def next_step(participant: Participant, step: str) -> str:
+    if step == Step.CONSENT:
+        return first_step_after_consent(participant.study)
+    if step not in _NEXT:
+        raise ValueError(f"{step} is the end of the journey")
+    return _NEXT[step]
+
+
+def finish_step(*, participant: Participant, step: str) -> bool:
+    """The participant is done with `step`: move them to the next one."""
+    return advance(participant=participant, from_step=step, to_step=next_step(participant, step))
+
+
+def record_step_times(participant: Participant, from_step: str, to_step: str) -> None:
+    """Close the step being left and open the one entered (call inside the
+    transaction that moves the participant)."""
+    from interviews.models import StepTiming
+
+    now = timezone.now()
+    closed = StepTiming.objects.filter(participant=participant, step=from_step, ended_at__isnull=True).update(
+        ended_at=now)
+    if not closed and not StepTiming.objects.filter(participant=participant, step=from_step).exists():
+        StepTiming.objects.create(participant=participant, step=from_step, started_at=participant.created_at,
+                                  ended_at=now)
+    StepTiming.objects.get_or_create(participant=participant, step=to_step, defaults={"started_at": now})
+
+
+def completion_code(participant: Participant) -> str:
+    """The Prolific code for where the participant ended up."""
+    study = participant.study
+    if participant.current_step == Step.SCREENED_OUT:
+        return study.completion_code_screened_out
+    if participant.current_step == Step.DECLINED:
+        return study.completion_code_no_consent
+    if participant.current_step == Step.COMPLETE:
+        from surveys import selectors as survey_selectors
+
+        if survey_selectors.failed_attention(participant):
+            return study.completion_code_failed_attention or study.completion_code_completed
+        return study.completion_code_completed
+    return ""

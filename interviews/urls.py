@@ -11,4 +11,5 @@ urlpatterns = [
     path("s/<slug:slug>/scenario/", views.choose_scenario, name="choose_scenario"),
     path("s/<slug:slug>/approval/", views.record_approval, name="record_approval"),
     path("s/<slug:slug>/relevance/", views.submit_relevance, name="submit_relevance"),
+    path("s/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -104,6 +104,8 @@ def journey(request, slug: str):
         return redirect(_step_url(participant))
     if participant.current_step == Step.DECLINED:
         return _declined_response(request, study)
+    if participant.current_step in (Step.COMPLETE, Step.SCREENED_OUT, Step.WITHDRAWN):
+        return _finished_page(request, study, participant)
     scenarios = selectors.active_scenarios(study)
     if participant.current_step == Step.INTERVIEW:
         interview = selectors.active_interview(participant)
@@ -118,7 +120,7 @@ def journey(request, slug: str):
         })
     if participant.current_step == Step.SCENARIO:
         return _scenario_page(request, study, participant, scenarios)
-    if participant.current_step in (Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE):
+    if participant.current_step in (Step.RELEVANCE, Step.STORIES, Step.SURVEY):
         # A card matched in the chat, or merged later by the batch
         # deduplicator, is put to its author on their next visit.
         pending = values_selectors.pending_approval(participant)
@@ -132,6 +134,10 @@ def journey(request, slug: str):
         from graph.views import stories_step
 
         return stories_step(request, study, participant)
+    if participant.current_step == Step.SURVEY:
+        from surveys.views import survey_step
+
+        return survey_step(request, study, participant)
     return render(request, "interviews/journey.html", {
         "study": study,
         "participant": participant,
@@ -194,7 +200,7 @@ def submit_relevance(request, slug: str):
         return _relevance_page(request, study, participant, draw, status=400,
                                error="Something went wrong with your choices. Please mark them again.")
     relevance.submit_marks(draw=draw, relevant_ids={int(v) for v in chosen})
-    services.advance(participant=participant, from_step=Step.RELEVANCE, to_step=Step.STORIES)
+    services.finish_step(participant=participant, step=Step.RELEVANCE)
     return redirect(_step_url(participant))
 
 
@@ -213,3 +219,38 @@ def choose_scenario(request, slug: str):
                               status=400)
     interview_services.choose_scenario(participant=participant, scenario=scenario)
     return redirect(_step_url(participant))
+
+
+def _finished_page(request, study, participant):
+    """The end of the journey: back to Prolific with the code for how it
+    ended (completed, failed attention check, screened out)."""
+    code = services.completion_code(participant) if participant.current_step != Step.WITHDRAWN else ""
+    url = services.prolific_redirect_url(code) if participant.via_prolific else None
+    if url and request.GET.get("stay") != "1":
+        return HttpResponseRedirect(url)
+    return render(request, "interviews/finished.html", {
+        "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
+        "prolific_url": url,
+    })
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request, slug: str):
+    """Always reachable from the page footer: confirm, then withdraw."""
+    from interviews import withdrawal
+
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    if participant.current_step == Step.WITHDRAWN:
+        return _finished_page(request, study, participant)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            return redirect(_step_url(participant))
+        withdrawal.withdraw(participant, reason=request.POST.get("reason", ""))
+        participant.refresh_from_db()
+        return _finished_page(request, study, participant)
+    return render(request, "interviews/withdraw.html", {
+        "study": study, "participant": participant, "progress": selectors.progress(participant),
+        "deletes_content": study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT,
+    })

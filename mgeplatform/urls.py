@@ -27,4 +27,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("interviews.urls")),
     path("", include("graph.urls")),
+    path("", include("surveys.urls")),
 ]

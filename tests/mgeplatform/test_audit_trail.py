@@ -28,7 +28,7 @@ def test_admin_change_is_recorded_with_the_staff_user(study, coordinator):
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
     client.post(f"/admin/interviews/study/{study.pk}/change/", {
-        "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3",
+        "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3", "withdrawal_policy": "delete_content",
         "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
         "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
     })

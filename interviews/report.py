@@ -1,0 +1,129 @@
+"""The study report a coordinator opens in the admin: the paper's Table 2
+(relevance), Table 3 (legitimacy survey), Table 4 (fairness), Fig. 8
+(ideology vs feeling represented) and Fig. 12 (an expert value's position as
+participation grows), with charts. The maths are pure functions here and in
+the apps that own the data; this module only gathers and lays out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from statistics import mean, median
+
+from interviews.models import Participant, Step, StepTiming, TranscriptRating
+from interviews.ratings import GROUPS, ideology_group
+from mgeplatform import charts
+
+REPRESENTATION_ITEM = "expresses_care"  # "Did the values you submitted and voted for express what you care about?"
+
+
+def ideology_vs_representation(rows) -> list[dict]:
+    """Fig. 8 from (ideology score 1-5, answer 1-5) pairs: per group, how
+    many, the mean answer and the share answering 3 or above."""
+    out = []
+    for group in GROUPS:
+        answers = [answer for score, answer in rows if ideology_group(score) == group]
+        out.append({"group": group, "n": len(answers),
+                    "mean": round(mean(answers), 2) if answers else None,
+                    "agree_percent": round(100 * sum(a >= 3 for a in answers) / len(answers), 1) if answers else None})
+    return out
+
+
+def most_common_value(value_ids) -> tuple[int | None, float]:
+    """The value most often held, and its share (ties: the smaller id)."""
+    counts = Counter(v for v in value_ids if v is not None)
+    if not counts:
+        return None, 0.0
+    value, n = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return value, round(100 * n / sum(counts.values()), 1)
+
+
+def _participants(study, include_simulated):
+    qs = Participant.objects.filter(study=study)
+    return qs if include_simulated else qs.filter(simulated=False)
+
+
+def progress_summary(study, include_simulated=False) -> dict:
+    participants = _participants(study, include_simulated)
+    by_step = Counter(participants.values_list("current_step", flat=True))
+    durations = []
+    for p in participants.filter(current_step=Step.COMPLETE):
+        times = list(StepTiming.objects.filter(participant=p).values_list("started_at", "ended_at"))
+        if times:
+            start = min(t[0] for t in times)
+            end = max((t[1] or t[0]) for t in times)
+            durations.append((end - start).total_seconds() / 60)
+    return {"participants": participants.count(), "by_step": [(Step(s).label, by_step[s]) for s in Step.values
+                                                               if by_step.get(s)],
+            "completed": by_step.get(Step.COMPLETE, 0),
+            "median_minutes": round(median(durations), 1) if durations else None}
+
+
+def _representation_answers(study, include_simulated) -> dict:
+    from surveys import selectors as survey_selectors
+
+    return survey_selectors.answers_for_item(study, REPRESENTATION_ITEM, include_simulated=include_simulated)
+
+
+def fig8_rows(study, include_simulated=False) -> list[tuple[int, int]]:
+    answers = _representation_answers(study, include_simulated)
+    ratings = TranscriptRating.objects.filter(interview__participant__study=study, kind="ideology",
+                                              score__isnull=False).values_list("interview__participant_id", "score")
+    latest = dict(ratings.order_by("created_at"))
+    return [(score, int(answers[pid])) for pid, score in latest.items() if pid in answers]
+
+
+def expert_trajectories(study, include_simulated=False) -> list[dict]:
+    """Fig. 12 for each scenario with an expert question: the value most
+    often articulated by participants rated as experts, and its position by
+    PageRank and by direct votes as participation grew."""
+    from graph import explorer
+    from graph import selectors as graph_selectors
+    from values import selectors as value_selectors
+    from values.models import ValuesCard
+
+    snapshot = graph_selectors.latest_snapshot(study)
+    out = []
+    for scenario in study.scenarios.exclude(expert_question="").order_by("order", "pk"):
+        experts = set(TranscriptRating.objects.filter(
+            interview__scenario=scenario, kind="expert", is_expert=True).values_list("interview__participant_id",
+                                                                                   flat=True))
+        cards = ValuesCard.objects.filter(interview__participant_id__in=experts, submitted=True).values_list(
+            "canonical_id", flat=True)
+        live = value_selectors.live_value_id({c for c in cards if c}, study)
+        value_id, share = most_common_value([live.get(c) for c in cards])
+        entry = {"scenario": scenario, "question": scenario.expert_question, "experts": len(experts),
+                 "value": None, "share": share}
+        if value_id is not None:
+            from graph.explorer_views import line_chart
+            from values.models import CanonicalValue
+
+            result = explorer.scalability(study, value_id, snapshot=snapshot, include_simulated=include_simulated)
+            entry.update(value=CanonicalValue.objects.get(pk=value_id), points=result["points"],
+                         chart=line_chart(result["points"]))
+        out.append(entry)
+    return out
+
+
+def study_report(study, *, include_simulated: bool = False) -> dict:
+    from surveys import selectors as survey_selectors
+    from values.relevance import relevance_table
+
+    table2 = relevance_table(study)
+    table3 = survey_selectors.likert_report(study, include_simulated=include_simulated)
+    table4 = survey_selectors.fairness_report(study, include_simulated=include_simulated)
+    fig8 = ideology_vs_representation(fig8_rows(study, include_simulated))
+    return {
+        "progress": progress_summary(study, include_simulated),
+        "table2": table2,
+        "table2_chart": charts.horizontal_bars([("Cards for the selected scenario", table2["same_scenario"]["percent"]),
+                                                ("Cards for another scenario", table2["other_scenario"]["percent"])]),
+        "table3": table3,
+        "table3_chart": charts.stacked_likert([(row["text"], row["distribution"]) for row in table3]),
+        "table4": table4,
+        "table4_chart": charts.horizontal_bars([("Yes", table4.get("yes_percent")), ("No", table4.get("no_percent"))]),
+        "fig8": fig8,
+        "fig8_chart": charts.horizontal_bars([(f"{row['group']} (n={row['n']})", row["mean"]) for row in fig8],
+                                             maximum=5, unit=""),
+        "fig12": expert_trajectories(study, include_simulated),
+        "include_simulated": include_simulated,
+    }

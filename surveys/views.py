@@ -1,0 +1,121 @@
+"""The survey step of the journey and the follow-up page. Thin: they check
+input, call services, render."""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from interviews import selectors as interview_selectors
+from interviews.models import Step
+from surveys import selectors, services
+from surveys.models import SurveyItem
+
+
+def _questions(items, chosen: dict, errors: dict) -> list[dict]:
+    return [{"item": item, "number": n, "options": list(item.options.items()), "chosen": chosen.get(item.key, ""),
+             "error": errors.get(item.key, ""), "likert": item.kind in (SurveyItem.Kind.LIKERT5,
+                                                                         SurveyItem.Kind.ATTENTION_CHECK)}
+            for n, item in enumerate(items, start=1)]
+
+
+def survey_step(request, study, participant, *, bank=None, chosen=None, errors=None, status=200):
+    """All of the survey step's questions on one page (paper 5.6, Table 3)."""
+    bank = bank or services.ensure_default_bank(study)
+    items = selectors.items(bank, SurveyItem.When.JOURNEY)
+    if not items:
+        services.finish_without_survey(participant)
+        return redirect("interviews:journey", slug=study.slug)
+    errors = errors or {}
+    questions = _questions(items, chosen or {}, errors)
+    return render(request, "surveys/survey.html", {
+        "study": study, "participant": participant, "bank": bank, "questions": questions, "total": len(items),
+        "unanswered": [q for q in questions if q["error"]], "progress": interview_selectors.progress(participant),
+    }, status=status)
+
+
+@require_http_methods(["POST"])
+def submit(request, slug: str):
+    from interviews.views import _participant_or_error
+
+    study, participant, error = _participant_or_error(request, slug)
+    if error:
+        return error
+    if participant.current_step != Step.SURVEY:  # a double submit, or another tab
+        return redirect("interviews:journey", slug=slug)
+    # Answer the version the participant saw, even if a newer one was published since.
+    bank = selectors.published_bank(study, request.POST.get("bank")) or services.ensure_default_bank(study)
+    items = selectors.items(bank, SurveyItem.When.JOURNEY)
+    answers, errors = services.clean_answers(items, request.POST)
+    if errors:
+        return survey_step(request, study, participant, bank=bank, chosen=answers, errors=errors, status=400)
+    services.submit_survey(participant=participant, bank=bank, answers=answers)
+    return redirect("interviews:journey", slug=slug)
+
+
+_LINK_PROBLEMS = {
+    "invalid": (404, "This link does not work",
+                "We could not find these follow-up questions. Please copy the whole link from the message you "
+                "received, or ask the research team for a new one."),
+    "expired": (410, "This link has expired",
+                "The follow-up questions for this study have closed. Thank you for your interest."),
+    "withdrawn": (410, "You have withdrawn",
+                  "You withdrew from this study, so there is nothing more to answer. Thank you for taking part."),
+}
+
+
+def _follow_up_items(bank, subject) -> list:
+    """The follow-up items that make sense for this participant: the
+    deduplication check only if their card was merged into other wording,
+    the fairness check only if their value is in a built moral graph."""
+    applies = {
+        SurveyItem.Kind.DEDUP_VERIFICATION: subject["rewritten"],
+        SurveyItem.Kind.FAIRNESS: subject["value"] is not None,
+    }
+    return [item for item in selectors.items(bank, SurveyItem.When.FOLLOW_UP) if applies.get(item.kind, True)]
+
+
+def _shown(items, subject) -> dict[str, dict]:
+    """What each answer was about, stored with it."""
+    shown = {}
+    for item in items:
+        if item.kind == SurveyItem.Kind.DEDUP_VERIFICATION:
+            shown[item.key] = {"card": subject["card"].pk, "canonical_value": subject["canonical"].pk}
+        elif item.kind == SurveyItem.Kind.FAIRNESS:
+            shown[item.key] = {"snapshot": subject["snapshot"].pk, "value": subject["value"]["id"],
+                               "wiser": (subject["wiser"] or {}).get("id"),
+                               "less_wise": (subject["less_wise"] or {}).get("id")}
+    return shown
+
+
+@never_cache  # personal answers behind a bearer link: no shared caches
+@require_http_methods(["GET", "HEAD", "POST"])
+def follow_up(request, token: str):
+    """The questions asked after the study (paper 4.5, Table 4)."""
+    link, problem = selectors.follow_up_link(token)
+    if problem:
+        status, title, message = _LINK_PROBLEMS[problem]
+        study = link.participant.study if link else None
+        return render(request, "interviews/error.html", {"title": title, "message": message, "study": study},
+                      status=status)
+    participant = link.participant
+    study = participant.study
+    bank = services.ensure_default_bank(study)
+    subject = selectors.follow_up_subject(participant)
+    items = _follow_up_items(bank, subject)
+    errors, status, chosen = {}, 200, selectors.answers_given(participant, items)
+    if request.method == "POST" and items:
+        answers, errors = services.clean_answers(items, request.POST)
+        if not errors:
+            services.submit_follow_up(link=link, items=items, answers=answers, shown=_shown(items, subject))
+            return redirect("surveys:follow_up", token=token)
+        chosen, status = {**chosen, **answers}, 400
+    elif request.method != "POST":
+        services.mark_opened(link)
+    link.refresh_from_db(fields=["completed_at"])
+    questions = _questions(items, chosen, errors)
+    return render(request, "surveys/follow_up.html", {
+        "study": study, "subject": subject, "questions": questions, "total": len(items),
+        "unanswered": [q for q in questions if q["error"]], "completed": link.completed_at is not None,
+    }, status=status)

@@ -1,0 +1,91 @@
+"""The study export (long CSVs, wide CSV, graph JSON, codebook) and the
+Prolific demographics import."""
+
+import csv
+import io
+import zipfile
+
+import pytest
+from django.core.management import call_command
+
+from interviews import exports
+from interviews import services as journey
+from interviews.models import Participant, ProlificIdentity
+from mgeplatform.models import DomainEvent
+from tests.conftest import consented_participant, run_interview
+
+
+@pytest.fixture
+def study(transactional_db):
+    study, _ = journey.seed_case_study()
+    return study
+
+
+@pytest.fixture
+def interviewed(study):
+    participant, _ = consented_participant(study, "PID-EXPORT-1")
+    interview, _ = run_interview(participant, study.scenarios.get(key="parenting"))
+    simulated, _ = consented_participant(study, "PID-SIM")
+    Participant.objects.filter(pk=simulated.pk).update(simulated=True)
+    return participant, interview
+
+
+def _rows(path):
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_export_writes_every_file_keyed_by_pseudonymous_id_without_prolific_ids(study, interviewed, tmp_path):
+    participant, interview = interviewed
+    call_command("export_study", study=study.slug, out=str(tmp_path))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"participants.csv", "messages.csv", "cards.csv", "votes.csv", "relevance.csv", "participants_steps.csv",
+            "codebook.md"} <= names
+    assert "prolific_identities.csv" not in names
+    messages = _rows(tmp_path / "messages.csv")
+    assert {r["participant"] for r in messages} == {str(participant.pk)}
+    assert [r["role"] for r in messages][:2] == ["assistant", "user"]
+    wide = _rows(tmp_path / "participants.csv")
+    assert [r["participant"] for r in wide] == [str(participant.pk)]  # the simulated one is left out
+    assert wide[0]["current_step"] == "relevance" and wide[0]["scenario"] == "parenting"
+    assert float(wide[0]["seconds_interview"]) >= 0
+    everything = "".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    assert "PID-EXPORT-1" not in everything
+    event = DomainEvent.objects.get(kind="study.exported")
+    assert event.payload["identities"] is False and event.payload["files"]["messages.csv"] == len(messages)
+
+
+def test_identities_only_with_a_reason_which_is_audited(study, interviewed, tmp_path):
+    call_command("export_study", study=study.slug, out=str(tmp_path), identities_reason="Paying a bonus on Prolific",
+                 include_simulated=True)
+    identities = _rows(tmp_path / "prolific_identities.csv")
+    assert {r["prolific_pid"] for r in identities} == {"PID-EXPORT-1", "PID-SIM"}
+    event = DomainEvent.objects.get(kind="study.exported")
+    assert event.payload["identities"] is True and event.payload["reason"] == "Paying a bonus on Prolific"
+
+
+def test_admin_export_refuses_identities_without_a_reason(study, interviewed, coordinator, client):
+    client.force_login(coordinator)
+    url = f"/admin/interviews/study/{study.pk}/export/"
+    refused = client.post(url, {"identities": "on", "reason": ""})
+    assert refused.status_code == 400 and "Say why" in refused.content.decode()
+    download = client.post(url, {})
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
+    assert "codebook.md" in names and "prolific_identities.csv" not in names
+
+
+def test_prolific_demographics_are_matched_by_prolific_id(study, interviewed, tmp_path):
+    participant, _ = interviewed
+    path = tmp_path / "prolific_export.csv"
+    path.write_text("Submission id,Participant id,Age,Sex\nsub1,PID-EXPORT-1,34,Female\nsub2,UNKNOWN,50,Male\n",
+                    encoding="utf-8")
+    call_command("import_demographics", str(path), study=study.slug)
+    assert participant.demographics.data == {"Submission id": "sub1", "Age": "34", "Sex": "Female"}
+    out = tmp_path / "export"
+    exports.export_study(study, out)
+    wide = _rows(out / "participants.csv")
+    assert wide[0]["demographic_Age"] == "34"
+    with pytest.raises(ValueError, match="Participant id"):
+        exports.import_demographics(study, b"Age,Sex\n30,F\n", source_name="wrong.csv")
+    assert ProlificIdentity.objects.filter(prolific_pid="PID-EXPORT-1").exists()

@@ -1,0 +1,123 @@
+"""The journey's end: step timings, the completion redirect, withdrawal."""
+
+import pytest
+from django.apps import apps
+
+from django.test import Client
+
+from graph.models import StoryAssignment, WisdomVote
+from interviews import services as journey
+from interviews import withdrawal
+from interviews.models import ChatMessage, ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
+from mgeplatform.models import DomainEvent
+from tests.conftest import consented_participant, enter, run_interview
+from tests.graph.conftest import graph_study  # noqa: F401 (fixture)
+from values.models import ValuesCard
+
+ChatMessageEvent = apps.get_model("interviews", "ChatMessageEvent")
+
+
+@pytest.fixture
+def study(transactional_db):
+    """Interviews reply on another thread's connection: commit for real."""
+    study, _ = journey.seed_case_study()
+    return study
+
+
+def test_each_step_records_when_it_started_and_ended(study):
+    participant, _ = consented_participant(study, "timed")
+    run_interview(participant, study.scenarios.get(key="parenting"))
+    participant.refresh_from_db()
+    assert participant.current_step == Step.RELEVANCE
+    journey.finish_step(participant=participant, step=Step.RELEVANCE)
+    timings = {t.step: t for t in StepTiming.objects.filter(participant=participant)}
+    assert set(timings) == {"consent", "scenario", "interview", "relevance", "stories"}
+    assert all(timings[s].ended_at is not None for s in ("consent", "scenario", "interview", "relevance"))
+    assert timings["stories"].ended_at is None
+    assert timings["interview"].started_at <= timings["interview"].ended_at == timings["relevance"].started_at
+    # A second finish of the same step (double submit) moves nobody.
+    assert journey.finish_step(participant=participant, step=Step.RELEVANCE) is False
+
+
+def test_finished_participant_goes_back_to_prolific_with_the_completion_code(study, participant_client, settings):
+    settings.PROLIFIC_COMPLETION_URL = "https://prolific.example/submissions/complete?cc={code}"
+    study.completion_code_completed = "DONE123"
+    study.save()
+    participant = Participant.objects.get()
+    Participant.objects.filter(pk=participant.pk).update(current_step=Step.COMPLETE)
+    response = participant_client.get(f"/s/{study.slug}/journey/")
+    assert response.status_code == 302 and response["Location"].endswith("cc=DONE123")
+    # Without Prolific (plain link) the code is shown instead.
+    Participant.objects.filter(pk=participant.pk).update(via_prolific=False)
+    page = participant_client.get(f"/s/{study.slug}/journey/")
+    assert page.status_code == 200 and "DONE123" in page.content.decode()
+
+
+def _participant_with_content(study):
+    participant, client = consented_participant(study, "leaver")
+    interview, _ = run_interview(participant, study.scenarios.get(key="parenting"))
+    return participant, client, interview
+
+
+def test_withdrawal_deletes_content_and_its_audit_copies_but_keeps_consent(study):
+    participant, client, interview = _participant_with_content(study)
+    message_ids = list(ChatMessage.objects.filter(interview=interview).values_list("pk", flat=True))
+    assert ChatMessageEvent.objects.filter(pgh_obj_id__in=message_ids).exists()
+    page = client.get(f"/s/{study.slug}/journey/")
+    assert f"/s/{study.slug}/withdraw/" in page.content.decode()  # reachable from every step
+    confirm = client.get(f"/s/{study.slug}/withdraw/")
+    assert confirm.status_code == 200 and "is deleted" in confirm.content.decode()
+    done = client.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes", "reason": "changed my mind"})
+    assert done.status_code == 200 and "You have withdrawn" in done.content.decode()
+    participant.refresh_from_db()
+    assert participant.current_step == Step.WITHDRAWN
+    assert not ProlificIdentity.objects.filter(participant=participant).exists()
+    assert not ChatMessage.objects.filter(pk__in=message_ids).exists()
+    assert not ChatMessageEvent.objects.filter(pgh_obj_id__in=message_ids).exists()
+    assert not ValuesCard.objects.filter(interview__participant=participant).exists()
+    assert ConsentRecord.objects.filter(participant=participant, accepted=True).exists()
+    event = DomainEvent.objects.get(kind="participant.withdrawn", actor_participant=participant.pk)
+    assert event.payload["prolific_link_removed"] and event.payload["deleted"]["messages"] == len(message_ids)
+    # Withdrawing twice changes nothing; the page says they have withdrawn.
+    assert withdrawal.withdraw(participant) is False
+    assert "You have withdrawn" in client.get(f"/s/{study.slug}/journey/").content.decode()
+
+
+def test_withdrawal_removes_votes_and_impressions_together(graph_study):
+    from graph import services, stories
+
+    study, values = graph_study
+    stories.generate_stories(study)
+    participant, _ = consented_participant(study, "voter")
+    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
+    assignment = services.next_assignment(participant)
+    services.record_vote(participant=participant, assignment=assignment, answer="yes")
+    withdrawal.withdraw(participant)
+    assert not WisdomVote.objects.filter(participant=participant).exists()
+    assert not StoryAssignment.objects.filter(participant=participant).exists()
+
+
+def test_keep_anonymised_policy_only_unlinks_the_identity(study):
+    study.withdrawal_policy = study.WithdrawalPolicy.KEEP_ANONYMISED
+    study.save()
+    participant, client, interview = _participant_with_content(study)
+    client.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"})
+    assert not ProlificIdentity.objects.filter(participant=participant).exists()
+    assert ChatMessage.objects.filter(interview=interview).exists()
+
+
+def test_go_back_keeps_the_participant_in_the_study(study):
+    participant, client, _ = _participant_with_content(study)
+    response = client.post(f"/s/{study.slug}/withdraw/", {"confirm": "no"})
+    assert response.status_code == 302
+    participant.refresh_from_db()
+    assert participant.current_step == Step.RELEVANCE
+
+
+def test_someone_without_a_session_cannot_withdraw_anyone(study):
+    participant, _, _ = _participant_with_content(study)
+    stranger = Client()
+    enter(stranger, study, PROLIFIC_PID="someone-else", STUDY_ID="s", SESSION_ID="t")
+    stranger.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"})
+    participant.refresh_from_db()
+    assert participant.current_step == Step.RELEVANCE
