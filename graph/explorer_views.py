@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from graph import explorer
 from graph.models import GraphSnapshot
 from interviews.models import Study
+from mgeplatform import charts
 
 CYTOSCAPE = "vendor/cytoscape/cytoscape.min.js"
 
@@ -110,51 +111,6 @@ def graph_winners(request, slug: str):
 
 # --- scalability -------------------------------------------------------------
 
-CHART = {"width": 640, "height": 260, "left": 44, "right": 16, "top": 16, "bottom": 40}
-
-
-def line_chart(points: list[dict]) -> dict:
-    """Inline SVG geometry for positions at the checkpoints (1 at the top:
-    lower is better). A series is broken where the value has no position."""
-    w, h = CHART["width"], CHART["height"]
-    x0, x1 = CHART["left"], w - CHART["right"]
-    y0, y1 = CHART["top"], h - CHART["bottom"]
-    positions = [p[k] for p in points for k in ("pagerank_position", "votes_position") if p[k] is not None]
-    worst = max(positions + [2])
-    n = max(len(points) - 1, 1)
-
-    def x(i):
-        return round(x0 + (x1 - x0) * i / n, 1)
-
-    def y(pos):
-        return round(y0 + (y1 - y0) * (pos - 1) / (worst - 1), 1)
-
-    series = []
-    for key, label, css in (("pagerank_position", "By PageRank", "pagerank"),
-                            ("votes_position", "By direct votes", "votes")):
-        segments, current, dots = [], [], []
-        for i, p in enumerate(points):
-            if p[key] is None:
-                if current:
-                    segments.append(current)
-                current = []
-                continue
-            current.append(f"{x(i)},{y(p[key])}")
-            dots.append({"x": x(i), "y": y(p[key]), "position": p[key], "events": p["events"]})
-        if current:
-            segments.append(current)
-        series.append({"key": key, "label": label, "css": css, "segments": [" ".join(s) for s in segments],
-                       "dots": dots})
-    step = max(1, round((worst - 1) / 5))
-    y_ticks = [{"label": pos, "y": y(pos)} for pos in range(1, worst + 1, step)]
-    if y_ticks[-1]["label"] != worst:
-        y_ticks.append({"label": worst, "y": y(worst)})
-    x_ticks = [{"label": p["events"], "x": x(i)} for i, p in enumerate(points)
-               if i == 0 or p["events"] != points[i - 1]["events"]]
-    return {**CHART, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "series": series, "y_ticks": y_ticks,
-            "x_ticks": x_ticks, "axis_y": y1 + 28, "mid_x": round((x0 + x1) / 2, 1)}
-
-
 @require_safe
 def graph_scalability(request, slug: str):
     study, access = _study(request, slug)
@@ -170,5 +126,5 @@ def graph_scalability(request, slug: str):
                     "include_simulated": include_simulated, "checkpoints": explorer.CHECKPOINTS})
     if value is not None:
         result = explorer.scalability(study, value["id"], snapshot=snapshot, include_simulated=include_simulated)
-        context.update({"result": result, "chart": line_chart(result["points"]) if result["events"] else None})
+        context.update({"result": result, "chart": charts.line_chart(result["points"]) if result["events"] else None})
     return render(request, "graph/scalability.html", context)

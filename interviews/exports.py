@@ -99,19 +99,15 @@ def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
             for r in TranscriptRating.objects.filter(interview__participant__in=pids).select_related("interview")
             .order_by("created_at"))),
     }
-    survey = _survey_table(pids)
-    if survey:
-        tables["survey_answers.csv"] = survey
+    tables["survey_answers.csv"] = _survey_table(pids)
     return tables
 
 
 def _survey_table(pids):
     from surveys import selectors as survey_selectors
 
-    rows = getattr(survey_selectors, "export_rows", None)
-    if rows is None:
-        return None
-    return (["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at"], rows(pids))
+    return (["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at"],
+            survey_selectors.export_rows(pids))
 
 
 def wide_rows(study, pids) -> tuple[list[str], list[list]]:
@@ -162,8 +158,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
 def _survey_wide(pids) -> dict:
     from surveys import selectors as survey_selectors
 
-    answers = getattr(survey_selectors, "answers_by_participant", None)
-    return answers(pids) if answers else {}
+    return survey_selectors.answers_by_participant(pids)
 
 
 def _demographics(pids):

@@ -94,12 +94,11 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
         entry = {"scenario": scenario, "question": scenario.expert_question, "experts": len(experts),
                  "value": None, "share": share}
         if value_id is not None:
-            from graph.explorer_views import line_chart
             from values.models import CanonicalValue
 
             result = explorer.scalability(study, value_id, snapshot=snapshot, include_simulated=include_simulated)
             entry.update(value=CanonicalValue.objects.get(pk=value_id), points=result["points"],
-                         chart=line_chart(result["points"]))
+                         chart=charts.line_chart(result["points"]))
         out.append(entry)
     return out
 
@@ -108,9 +107,11 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
     from surveys import selectors as survey_selectors
     from values.relevance import relevance_table
 
-    table2 = relevance_table(study)
-    table3 = survey_selectors.likert_report(study, include_simulated=include_simulated)
-    table4 = survey_selectors.fairness_report(study, include_simulated=include_simulated)
+    table2 = relevance_table(study, include_simulated=include_simulated)
+    table3 = survey_selectors.legitimacy_table(study, include_simulated=include_simulated)
+    for row in table3:
+        row["distribution_list"] = sorted(row["distribution"].items())
+    table4 = survey_selectors.fairness_table(study, include_simulated=include_simulated)
     fig8 = ideology_vs_representation(fig8_rows(study, include_simulated))
     return {
         "progress": progress_summary(study, include_simulated),

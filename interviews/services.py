@@ -106,6 +106,10 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
     if identity is not None:
         _touch_identity(identity, prolific)
         return identity.participant
+    if session_participant is not None and session_participant.current_step == Step.WITHDRAWN:
+        # Withdrawal removed the PID link; this browser still shows they
+        # withdrew rather than starting them again under the same PID.
+        return session_participant
     _require_open(study)
     try:
         with transaction.atomic():

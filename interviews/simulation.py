@@ -33,6 +33,11 @@ PERSONAS = {
          "I care that she feels held by her faith community and is not alone while she decides.",
          "When I went through a crisis my church friends sat with me and listened without judging.",
          "What mattered was being accompanied by people who shared my faith and loved me anyway."],
+        # First-person experience, so the expert rater (Fig. 12) finds someone.
+        ["It is not my place to judge her.",
+         "I care that she weighs the decision with full information and on her own terms.",
+         "When I was pregnant at twenty I considered an abortion, and a nurse walked me through every option.",
+         "What mattered was having the facts and the time to decide for myself, without pressure."],
         ["It is her body and her choice.",
          "I care about the feelings she may not have named yet, like fear or grief or relief.",
          "When my friend was pregnant at nineteen she needed someone to notice how scared she was.",
@@ -152,10 +157,25 @@ def _stories(participant, rng: random.Random) -> None:
 
 
 def _survey(participant, rng: random.Random) -> None:
+    """Answer the survey step as a real participant would (the attention
+    check correctly), through the same service as the survey page."""
+    from surveys import selectors as survey_selectors
     from surveys import services as survey_services
+    from surveys.models import SurveyItem
 
-    survey_services.answer_for_simulation(participant, rng)
-    journey.finish_step(participant=participant, step=Step.SURVEY)
+    bank = survey_services.ensure_default_bank(participant.study)
+    answers = {}
+    for item in survey_selectors.items(bank, SurveyItem.When.JOURNEY):
+        if item.kind == SurveyItem.Kind.ATTENTION_CHECK:
+            answers[item.key] = item.expected_answer
+        elif item.kind == SurveyItem.Kind.LIKERT5:
+            answers[item.key] = str(rng.choices(list(LIKERT_WEIGHTS), list(LIKERT_WEIGHTS.values()))[0])
+        else:
+            answers[item.key] = rng.choice(list(item.options))
+    if answers:
+        survey_services.submit_survey(participant=participant, bank=bank, answers=answers)
+    else:
+        survey_services.finish_without_survey(participant)
 
 
 def simulate_one(study, rng: random.Random) -> Participant:
@@ -175,6 +195,7 @@ def simulate_one(study, rng: random.Random) -> Participant:
     participant.refresh_from_db()
     if participant.current_step == Step.SURVEY:
         _survey(participant, rng)
+        participant.refresh_from_db()
     return participant
 
 
@@ -184,6 +205,7 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     import time
 
     from graph import stories
+    from mgeplatform.llm.providers.offline import unpaced
     from mgeplatform.models import LLMCall
     from values import services as value_services
 
@@ -191,15 +213,43 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     started, calls_before = time.perf_counter(), LLMCall.objects.count()
     completed = runs = 0
     first_batch = max(5, n // 10)
-    for i in range(n):
-        if i == first_batch or (i > first_batch and (i - first_batch) % 25 == 0):
-            value_services.run_batch_dedup(study)
-            stories.generate_stories(study, max_stories=40)
-            runs += 1
-        participant = simulate_one(study, rng)
-        completed += participant.current_step == Step.COMPLETE
-        if progress:
-            progress(i + 1, n)
-    value_services.run_batch_dedup(study)
+    with unpaced():
+        for i in range(n):
+            if i == first_batch or (i > first_batch and (i - first_batch) % 25 == 0):
+                value_services.run_batch_dedup(study)
+                stories.generate_stories(study, max_stories=40)
+                runs += 1
+            participant = simulate_one(study, rng)
+            completed += participant.current_step == Step.COMPLETE
+            if progress:
+                progress(i + 1, n)
+        value_services.run_batch_dedup(study)
     return SimulationResult(participants=n, completed=completed, llm_calls=LLMCall.objects.count() - calls_before,
                             seconds=time.perf_counter() - started, story_runs=runs)
+
+
+DEMO_SLUG = "demo"
+
+
+def populate_demo(n: int, *, slug: str = DEMO_SLUG, seed: int = 0, progress=None) -> dict:
+    """A study for a new user to look around: the case study's scenarios
+    with `n` simulated participants, their transcripts rated, and a moral
+    graph built from them. Tops up to `n`, so running it again is cheap."""
+    from graph import services as graph_services
+    from interviews import ratings
+    from interviews.models import Study
+
+    study, created = journey.seed_case_study(slug)
+    if created:
+        Study.objects.filter(pk=study.pk).update(
+            title="Demo: simulated participants", graph_public=True,
+            description="Filled by scripted participants (offline models) to show the graph and the report.")
+        study.refresh_from_db()
+    missing = n - Participant.objects.filter(study=study, simulated=True).count()
+    result = simulate(study, missing, seed=seed, progress=progress) if missing > 0 else None
+    rated = ratings.rate_study(study, include_simulated=True)
+    snapshot = None
+    if result is not None or not study.graph_snapshots.exists():
+        snapshot = graph_services.build_snapshot(study, include_simulated=True)
+    return {"study": study, "simulated": result, "rated": rated, "snapshot": snapshot}
+

@@ -74,12 +74,9 @@ def _delete_content(participant) -> dict:
 
 
 def _delete_survey_answers(participant) -> int:
-    try:
-        from surveys import services as survey_services
-    except ImportError:  # surveys app without answers yet
-        return 0
-    delete = getattr(survey_services, "delete_participant_answers", None)
-    return delete(participant) if delete else 0
+    from surveys import services as survey_services
+
+    return survey_services.delete_participant_answers(participant)
 
 
 def withdraw(participant: Participant, *, reason: str = "") -> bool:

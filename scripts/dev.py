@@ -214,6 +214,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         prepare_database(env)
         manage("collectstatic", "--noinput", "-v", "0", env=env)
+        report_path = ""
+        if args.demo:
+            log(f"filling the demo study with {args.demo} simulated participants (offline models)")
+            demo = subprocess.run([str(VENV_PY), "manage.py", "demo_study", "--n", str(args.demo)], cwd=ROOT,
+                                  env=env, check=True, capture_output=True, text=True).stdout
+            print(demo, end="", flush=True)
+            report_path = next((line.split()[-1] for line in demo.splitlines() if line.startswith("Report:")), "")
         credentials = subprocess.run(
             [str(VENV_PY), "manage.py", "ensure_demo_staff"], cwd=ROOT, env=env, check=True,
             capture_output=True, text=True,
@@ -231,6 +238,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Participant link:  {base}/s/case-study/\n"
             f"  (from Prolific:    {base}/s/case-study/?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...)\n"
             f"  Staff sign-in:     {base}/admin/\n"
+            + (f"  Demo moral graph:  {base}/graph/demo/\n"
+               f"  Demo report:       {base}{report_path}\n"
+               if args.demo else
+               "  For a populated graph and report: python3 scripts/dev.py run --demo  (30 simulated participants)\n")
             + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
                "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff --email you@example.org --role coordinator\n")
             + "  Stop with Ctrl-C.\n",
@@ -267,6 +278,9 @@ def main() -> int:
     p_run.add_argument("--port", type=int, default=int(os.environ.get("MGE_PORT", "8000")))
     p_run.add_argument("--check", action="store_true",
                        help="start, request the consent page and the admin, then stop (exit 0 if both work)")
+    p_run.add_argument("--demo", type=int, nargs="?", const=30, default=0, metavar="N",
+                       help="first fill a demo study with N simulated participants (default 30), its moral graph "
+                            "and report")
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
     p_test.set_defaults(func=cmd_test)

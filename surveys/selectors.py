@@ -199,6 +199,15 @@ def likert_answers(study, *, include_simulated: bool = False, bank: ItemBank | N
     return out
 
 
+def answers_for_item(study, key: str, *, include_simulated: bool = False) -> dict:
+    """{participant id: answer} to the item with this key (any bank version;
+    a participant answers one version)."""
+    rows = SurveyResponse.objects.filter(item__bank__study=study, item__key=key)
+    if not include_simulated:
+        rows = rows.filter(participant__simulated=False)
+    return dict(rows.values_list("participant_id", "answer"))
+
+
 def legitimacy_table(study, *, include_simulated: bool = False, bank: ItemBank | None = None) -> list[dict]:
     """Table 3 for a study, each row with the wording of the newest version asked."""
     rows = analysis.likert_table(likert_answers(study, include_simulated=include_simulated, bank=bank))

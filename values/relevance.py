@@ -102,8 +102,9 @@ def relevance_by_origin(rows) -> dict:
     return out
 
 
-def relevance_table(study) -> dict:
-    rows = (RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False,
-                                         draw__participant__simulated=False)
-            .values_list("source_scenario_id", "draw__scenario_id", "relevant"))
+def relevance_table(study, *, include_simulated: bool = False) -> dict:
+    rows = RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False)
+    if not include_simulated:
+        rows = rows.filter(draw__participant__simulated=False)
+    rows = (rows.values_list("source_scenario_id", "draw__scenario_id", "relevant"))
     return relevance_by_origin([(source == own, relevant) for source, own, relevant in rows])

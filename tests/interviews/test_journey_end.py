@@ -121,3 +121,11 @@ def test_someone_without_a_session_cannot_withdraw_anyone(study):
     stranger.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"})
     participant.refresh_from_db()
     assert participant.current_step == Step.RELEVANCE
+
+
+def test_reopening_the_prolific_link_after_withdrawing_does_not_start_again(study):
+    participant, client, _ = _participant_with_content(study)
+    client.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"})
+    again = client.get(f"/s/{study.slug}/?PROLIFIC_PID=leaver&STUDY_ID=s&SESSION_ID=t2", follow=True)
+    assert "You have withdrawn" in again.content.decode()
+    assert list(Participant.objects.filter(study=study)) == [participant]

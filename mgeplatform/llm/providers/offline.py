@@ -9,6 +9,8 @@ from the request alone. Replies stream word by word, like a real model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import hashlib
 import math
 import re
@@ -35,6 +37,20 @@ def _request_tokens(request: ChatRequest) -> int:
     return approx_tokens(request.system) + sum(approx_tokens(m.content) for m in request.messages)
 
 
+# Pacing stands in for a model's speed in front of a reader; scripted
+# participants (simulations) read nothing, so they switch it off.
+_paced: contextvars.ContextVar[bool] = contextvars.ContextVar("offline_paced", default=True)
+
+
+@contextlib.contextmanager
+def unpaced():
+    token = _paced.set(False)
+    try:
+        yield
+    finally:
+        _paced.reset(token)
+
+
 class OfflineProvider:
     name = "offline"
 
@@ -48,10 +64,11 @@ class OfflineProvider:
         if script is None:
             raise LLMError(f"The offline provider has no script for prompt {request.role_hint!r}.")
         text, tool_calls = script(request)
-        if self.first_token:
+        paced = _paced.get()
+        if self.first_token and paced:
             await asyncio.sleep(self.first_token)
         for i, chunk in enumerate(re.findall(r"\S+\s*|\s+", text)):
-            if self.delay and i:
+            if self.delay and i and paced:
                 await asyncio.sleep(self.delay)
             yield TextDelta(chunk)
         for call in tool_calls:

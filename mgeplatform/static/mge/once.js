@@ -21,3 +21,21 @@ document.querySelectorAll("[data-draft-key]").forEach(function (field) {
     field.addEventListener("input", function () { localStorage.setItem(key, field.value); });
   } catch (e) { /* storage disabled: nothing to keep */ }
 });
+
+// Choices in a form with data-draft-choices survive a reload in this tab;
+// the server's own answers (already checked) win over the kept ones.
+document.querySelectorAll("form[data-draft-choices]").forEach(function (form) {
+  var key = form.getAttribute("data-draft-choices");
+  var kept = {};
+  try { kept = JSON.parse(sessionStorage.getItem(key) || "{}"); } catch (e) { kept = {}; }
+  Object.keys(kept).forEach(function (name) {
+    if (form.querySelector('input[type="radio"][name="' + CSS.escape(name) + '"]:checked')) { return; }
+    var radio = form.querySelector('input[type="radio"][name="' + CSS.escape(name) + '"][value="' + CSS.escape(kept[name]) + '"]');
+    if (radio) { radio.checked = true; }
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target.type !== "radio") { return; }
+    kept[event.target.name] = event.target.value;
+    try { sessionStorage.setItem(key, JSON.stringify(kept)); } catch (e) { /* storage disabled */ }
+  });
+});

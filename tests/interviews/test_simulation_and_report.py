@@ -1,0 +1,149 @@
+"""Simulated participants and the coordinator's study report (paper Tables
+2-4, Figures 8 and 12)."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from graph.models import WisdomVote
+from interviews import services as journey
+from interviews.models import Participant, Step, TranscriptRating
+from surveys import services as survey_services
+from surveys.models import SurveyItem, SurveyResponse
+from tests.surveys.conftest import at_step, full_answers
+from values.models import ValuesCard
+
+
+@pytest.fixture
+def study(transactional_db):
+    study, _ = journey.seed_case_study()
+    return study
+
+
+def test_simulated_participants_go_through_the_whole_journey(study, capsys):
+    call_command("simulate_participants", study=study.slug, n=10, seed=3)
+    out = capsys.readouterr().out
+    simulated = Participant.objects.filter(study=study, simulated=True)
+    assert simulated.count() == 10
+    completed = simulated.filter(current_step=Step.COMPLETE)
+    assert f"Simulated 10 participants ({completed.count()} completed)" in out
+    # Stories are written after the first few, so most participants judge some.
+    assert completed.count() >= 8
+    assert WisdomVote.objects.filter(participant__in=simulated).count() >= 5
+    table3_items = SurveyItem.objects.filter(bank__study=study, kind=SurveyItem.Kind.LIKERT5).count()
+    for participant in completed:
+        assert SurveyResponse.objects.filter(participant=participant).count() == table3_items
+        # Every step's time is recorded, from consent to the survey.
+        assert {"consent", "scenario", "interview", "relevance", "survey"} <= set(
+            participant.step_timings.values_list("step", flat=True))
+    # Participants share personas, so their cards merge into fewer canonical values.
+    cards = ValuesCard.objects.filter(interview__participant__in=simulated, submitted=True)
+    assert cards.count() >= 8
+    assert 1 < cards.values("canonical").distinct().count() < cards.count()
+    # Simulated participants are not counted on the study list.
+    assert Participant.objects.filter(study=study, simulated=False).count() == 0
+
+
+def test_simulation_refuses_unknown_studies_and_online_models(study, settings):
+    with pytest.raises(CommandError, match="No study"):
+        call_command("simulate_participants", study="nope", n=1)
+    settings.ANTHROPIC_API_KEY = "sk-test-not-used"
+    study.llm_provider = "anthropic"
+    study.save()
+    with pytest.raises(CommandError, match="offline"):
+        call_command("simulate_participants", study=study.slug, n=1)
+    assert not Participant.objects.filter(study=study).exists()
+
+
+def _answer(study, pid, answers):
+    participant, client = at_step(study, pid)
+    bank = survey_services.ensure_default_bank(study)
+    survey_services.submit_survey(participant=participant, bank=bank, answers=answers)
+    return participant
+
+
+def _cells(html, row_text):
+    """The cells of the report table row whose first cell starts with `row_text`."""
+    row = re.search(r"<tr><td>" + re.escape(row_text) + r".*?</tr>", html, re.S)
+    assert row, f"no row for {row_text!r}"
+    return [re.sub(r"<.*?>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(0), re.S)]
+
+
+def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, client):
+    # "clarify" answered 1, 3, 4, 5: 3 or above 75%, 4 or above 50%.
+    for i, value in enumerate(["1", "3", "4", "5"]):
+        _answer(study, f"r{i}", full_answers("4", clarify=value))
+    fairness = SurveyItem.objects.get(bank__study=study, kind=SurveyItem.Kind.FAIRNESS)
+    for i, answer in enumerate(["yes", "yes", "yes", "no"]):
+        SurveyResponse.objects.create(participant=Participant.objects.get(study=study, prolific_identity__prolific_pid=f"r{i}"),
+                                      item=fairness, answer=answer)
+    # A simulated participant who disagrees is left out unless asked for.
+    simulated = _answer(study, "sim", full_answers("1"))
+    Participant.objects.filter(pk=simulated.pk).update(simulated=True)
+
+    client.force_login(coordinator)
+    html = client.get(f"/admin/interviews/study/{study.pk}/report/").content.decode()
+    assert _cells(html, "Did it help you clarify") == [
+        "Did it help you clarify what was important to you?", "4", "25.0%", "0.0%", "25.0%", "25.0%", "25.0%",
+        "75.0%", "50.0%"]
+    assert _cells(html, "Did you learn something")[-2:] == ["100.0%", "100.0%"]
+    assert "4 answers: yes 75.0%, no 25.0%" in html
+    assert "<svg" in html and "5 participants" not in html
+
+    with_simulated = client.get(f"/admin/interviews/study/{study.pk}/report/?simulated=1").content.decode()
+    assert _cells(with_simulated, "Did it help you clarify")[1:3] == ["5", "40.0%"]
+
+
+def test_report_groups_ideology_ratings_against_feeling_represented(study, coordinator, client):
+    from tests.conftest import consented_participant, run_interview
+
+    # Two rated participants: one not ideological (score 1) answering 5, one very (score 5) answering 2.
+    for pid, score, answer in (("calm", 1, "5"), ("slogans", 5, "2")):
+        participant, _ = consented_participant(study, pid)
+        interview, _ = run_interview(participant, study.scenarios.get(key="abortion"))
+        TranscriptRating.objects.create(interview=interview, kind="ideology", score=score, prompt_version="test",
+                                        prompt_hash="x")
+        Participant.objects.filter(pk=participant.pk).update(current_step=Step.SURVEY)
+        participant.refresh_from_db()
+        survey_services.submit_survey(participant=participant, bank=survey_services.ensure_default_bank(study),
+                                      answers=full_answers("4", expresses_care=answer))
+    client.force_login(coordinator)
+    html = client.get(f"/admin/interviews/study/{study.pk}/report/").content.decode()
+    assert _cells(html, "not ideological") == ["not ideological", "1", "5", "100.0%"]
+    assert _cells(html, "slightly ideological") == ["slightly ideological", "0", "–", "–"]
+    assert _cells(html, "very ideological") == ["very ideological", "1", "2", "0.0%"]
+
+
+def test_auditors_read_the_report_but_participants_cannot(study, auditor, client, participant_client):
+    client.force_login(auditor)
+    assert client.get(f"/admin/interviews/study/{study.pk}/report/").status_code == 200
+    anonymous = participant_client.get(f"/admin/interviews/study/{study.pk}/report/")
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+
+
+def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordinator, client, capsys):
+    from graph.models import GraphSnapshot
+    from interviews.models import Study
+
+    call_command("demo_study", n=12, seed=1)
+    out = capsys.readouterr().out
+    study = Study.objects.get(slug="demo")
+    assert Participant.objects.filter(study=study, simulated=True).count() == 12
+    snapshot = GraphSnapshot.objects.get(study=study)
+    assert snapshot.include_simulated and snapshot.scores["global"]
+    # The demo graph is public: anyone with the link sees it.
+    assert client.get("/graph/demo/").status_code == 200
+    report_path = out.strip().splitlines()[-1].removeprefix("Report: ")
+    client.force_login(coordinator)
+    html = client.get(report_path).content.decode()
+    completed = Participant.objects.filter(study=study, current_step=Step.COMPLETE).count()
+    assert _cells(html, "Did it help you clarify")[1] == str(completed)
+    # The simulated persona who considered an abortion is found by the expert rater.
+    assert TranscriptRating.objects.filter(interview__participant__study=study, kind="expert", is_expert=True).exists()
+    assert "Most common expert value" in html
+    # Running it again tops up to N: nothing more to do.
+    call_command("demo_study", n=12)
+    assert Participant.objects.filter(study=study).count() == 12
+    assert GraphSnapshot.objects.filter(study=study).count() == 1
