@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import math
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from graph.models import MoralContext, StoryRun, TransitionStory
+from mgeplatform import locks
 from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
@@ -212,41 +213,38 @@ def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> 
     reverse direction too when asked. Existing stories are never replaced."""
     run = StoryRun.objects.create(study=study, counts={"groups": 0, "pairs": 0, "stories": 0, "rejected": 0,
                                                        "skipped": 0})
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [STORY_LOCK_NAMESPACE, study.pk])
-        if not cursor.fetchone()[0]:
+    with locks.try_advisory_lock(STORY_LOCK_NAMESPACE, study.pk) as acquired:
+        if not acquired:
             _finish(run, StoryRun.Status.FAILED, "Another story run of this study is in progress.")
             return run
-    try:
-        scenarios_of = value_selectors.value_scenarios(study)
-        live = {v.pk: v for v in value_selectors.live_values(study)}
-        for scenario in study.scenarios.filter(active=True).order_by("order", "pk"):
-            values = [live[pk] for pk, scenarios in scenarios_of.items() if scenario.pk in scenarios and pk in live]
-            if len(values) < 2:
-                continue
-            contexts = contexts_for(scenario)
-            for group in group_values(sorted(values, key=lambda v: v.pk)):
-                run.counts["groups"] += 1
-                for from_value, to_value, context in candidate_pairs(scenario, contexts, group, run):
-                    run.counts["pairs"] += 1
-                    directions = [(from_value, to_value)] + ([(to_value, from_value)] if reverse else [])
-                    for a, b in directions:
-                        if run.counts["stories"] >= max_stories:
-                            break
-                        if has_active_story(a.pk, b.pk, context.pk):
-                            run.counts["skipped"] += 1
-                            continue
-                        if write_story(a, b, context, run):
-                            run.counts["stories"] += 1
-                    StoryRun.objects.filter(pk=run.pk).update(counts=run.counts)
-        _finish(run, StoryRun.Status.FINISHED)
-        record_event("graph.stories_generated", study_slug=study.slug, subject=run, payload=run.counts)
-    except Exception as err:
-        _finish(run, StoryRun.Status.FAILED, f"{type(err).__name__}: {err}")
-        raise
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [STORY_LOCK_NAMESPACE, study.pk])
+        try:
+            scenarios_of = value_selectors.value_scenarios(study)
+            live = {v.pk: v for v in value_selectors.live_values(study)}
+            for scenario in study.scenarios.filter(active=True).order_by("order", "pk"):
+                values = [live[pk] for pk, scenarios in scenarios_of.items()
+                          if scenario.pk in scenarios and pk in live]
+                if len(values) < 2:
+                    continue
+                contexts = contexts_for(scenario)
+                for group in group_values(sorted(values, key=lambda v: v.pk)):
+                    run.counts["groups"] += 1
+                    for from_value, to_value, context in candidate_pairs(scenario, contexts, group, run):
+                        run.counts["pairs"] += 1
+                        directions = [(from_value, to_value)] + ([(to_value, from_value)] if reverse else [])
+                        for a, b in directions:
+                            if run.counts["stories"] >= max_stories:
+                                break
+                            if has_active_story(a.pk, b.pk, context.pk):
+                                run.counts["skipped"] += 1
+                                continue
+                            if write_story(a, b, context, run):
+                                run.counts["stories"] += 1
+                        StoryRun.objects.filter(pk=run.pk).update(counts=run.counts)
+            _finish(run, StoryRun.Status.FINISHED)
+            record_event("graph.stories_generated", study_slug=study.slug, subject=run, payload=run.counts)
+        except Exception as err:
+            _finish(run, StoryRun.Status.FAILED, f"{type(err).__name__}: {err}")
+            raise
     return run
 
 

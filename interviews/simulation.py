@@ -25,6 +25,11 @@ from mgeplatform.audit import participant_context, record_event
 
 PERSONAS = {
     "abortion": [
+        # First-person experience, so the expert rater (Fig. 12) finds someone.
+        ["It is not my place to judge her.",
+         "I care that she weighs the decision with full information and on her own terms.",
+         "When I was pregnant at twenty I considered an abortion, and a nurse walked me through every option.",
+         "What mattered was having the facts and the time to decide for myself, without pressure."],
         ["She should never do it, it is wrong.",
          "I care that she knows every option and the facts about each, so she can decide for herself.",
          "When my sister faced a hard pregnancy I looked for clear information and doctors she could trust.",
@@ -33,11 +38,6 @@ PERSONAS = {
          "I care that she feels held by her faith community and is not alone while she decides.",
          "When I went through a crisis my church friends sat with me and listened without judging.",
          "What mattered was being accompanied by people who shared my faith and loved me anyway."],
-        # First-person experience, so the expert rater (Fig. 12) finds someone.
-        ["It is not my place to judge her.",
-         "I care that she weighs the decision with full information and on her own terms.",
-         "When I was pregnant at twenty I considered an abortion, and a nurse walked me through every option.",
-         "What mattered was having the facts and the time to decide for myself, without pressure."],
         ["It is her body and her choice.",
          "I care about the feelings she may not have named yet, like fear or grief or relief.",
          "When my friend was pregnant at nineteen she needed someone to notice how scared she was.",
@@ -178,13 +178,21 @@ def _survey(participant, rng: random.Random) -> None:
         survey_services.finish_without_survey(participant)
 
 
-def simulate_one(study, rng: random.Random) -> Participant:
+def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Participant:
+    """One participant. `turns` counts participants per scenario so personas
+    are taken in turn: every persona appears once a scenario has as many
+    participants as personas (a demo always has its expert)."""
     participant = create_participant(study)
     journey.record_consent(participant=participant, consent=selectors.current_consent(study), accepted=True)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
     personas = PERSONAS.get(scenario.key) or [p for ps in PERSONAS.values() for p in ps]
-    run_interview(participant, scenario, rng.choice(personas))
+    if turns is None:
+        persona = rng.choice(personas)
+    else:
+        persona = personas[turns.get(scenario.key, 0) % len(personas)]
+        turns[scenario.key] = turns.get(scenario.key, 0) + 1
+    run_interview(participant, scenario, persona)
     participant.refresh_from_db()
     if participant.current_step != Step.RELEVANCE:
         return participant  # no card: stays where a real participant would be stuck
@@ -201,7 +209,8 @@ def simulate_one(study, rng: random.Random) -> Participant:
 
 def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult:
     """Run n participants; stories are written (as the background job would)
-    after the first tenth and then every 25 participants."""
+    after the first few and then four more times, so values that appear
+    later get stories and votes too."""
     import time
 
     from graph import stories
@@ -213,13 +222,15 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     started, calls_before = time.perf_counter(), LLMCall.objects.count()
     completed = runs = 0
     first_batch = max(5, n // 10)
+    every = max(5, n // 5)
+    turns: dict[str, int] = {}
     with unpaced():
         for i in range(n):
-            if i == first_batch or (i > first_batch and (i - first_batch) % 25 == 0):
+            if i == first_batch or (i > first_batch and (i - first_batch) % every == 0):
                 value_services.run_batch_dedup(study)
                 stories.generate_stories(study, max_stories=40)
                 runs += 1
-            participant = simulate_one(study, rng)
+            participant = simulate_one(study, rng, turns)
             completed += participant.current_step == Step.COMPLETE
             if progress:
                 progress(i + 1, n)

@@ -4,6 +4,8 @@ so the figures are the same numbers as the tables beside them."""
 
 from __future__ import annotations
 
+import textwrap
+
 LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#d9d9d9", 4: "#67a9cf", 5: "#2166ac"}
 
 
@@ -21,22 +23,30 @@ def horizontal_bars(rows: list[tuple[str, float | None]], *, maximum: float = 10
             "label_width": label_width, "bars": bars}
 
 
-def stacked_likert(rows: list[tuple[str, dict[int, float]]], *, width: int = 520, bar_height: int = 22) -> dict:
-    """One 100% bar per item, split into its 1-5 shares."""
-    usable = width
-    bars = []
-    for i, (label, distribution) in enumerate(rows):
-        y = i * (bar_height + 26)
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width) or [""]
+
+
+def stacked_likert(rows: list[tuple[str, dict[int, float]]], *, width: int = 600, bar_height: int = 22,
+                   line_height: int = 15, chars_per_line: int = 90) -> dict:
+    """One 100% bar per item, split into its 1-5 shares, under its label
+    (wrapped: an SVG text does not wrap by itself)."""
+    bars, y = [], 0
+    for label, distribution in rows:
+        lines = _wrap(label, chars_per_line)
+        label_lines = [{"text": line, "y": y + line_height * (i + 1) - 3} for i, line in enumerate(lines)]
+        top = y + line_height * len(lines) + 2
         x, parts = 0.0, []
         for level in range(1, 6):
             share = distribution.get(level, 0) or 0
-            w = usable * share / 100
+            w = width * share / 100
             parts.append({"level": level, "x": round(x, 1), "width": round(w, 1), "colour": LIKERT_COLOURS[level],
                           "share": share, "show": share >= 6, "text_x": round(x + w / 2, 1)})
             x += w
-        bars.append({"label": label, "label_y": y + 12, "y": y + 16, "text_y": y + 16 + bar_height * 0.7,
+        bars.append({"label": label, "label_lines": label_lines, "y": top, "text_y": top + bar_height * 0.7,
                      "parts": parts})
-    return {"width": width, "height": len(rows) * (bar_height + 26), "bar_height": bar_height, "bars": bars,
+        y = top + bar_height + 12
+    return {"width": width, "height": y, "bar_height": bar_height, "bars": bars,
             "legend": [{"level": k, "colour": c} for k, c in LIKERT_COLOURS.items()]}
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from mgeplatform.asyncdb import db_async
+from mgeplatform import locks
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
@@ -224,36 +225,30 @@ def run_batch_dedup(study) -> DeduplicationRun:
     one. Each card is decided in its own transaction, so a crash loses at
     most the card in hand and a re-run carries on without duplicates; an
     advisory lock keeps two runs of one study from overlapping."""
-    from django.db import connection
-
     run = DeduplicationRun.objects.create(study=study)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [DEDUP_LOCK_NAMESPACE, study.pk])
-        if not cursor.fetchone()[0]:
+    with locks.try_advisory_lock(DEDUP_LOCK_NAMESPACE, study.pk) as acquired:
+        if not acquired:
             run.finish(DeduplicationRun.Status.SKIPPED, error="Another run of this study is in progress.")
             return run
-    counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
-    try:
-        pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
-                                            canonical__isnull=True).order_by("submitted_at", "pk")
-        for card_id in list(pending.values_list("pk", flat=True)):
-            decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
-            counts["cards"] += 1
-            if decision.outcome == DeduplicationDecision.Outcome.MATCHED:
-                counts["joined"] += 1
-            elif decision.outcome == DeduplicationDecision.Outcome.ERROR:
-                counts["failed"] += 1
-            else:
-                counts["new"] += 1
-        run.counts = counts
-        run.finish(DeduplicationRun.Status.FINISHED)
-    except Exception as err:
-        run.counts = counts
-        run.finish(DeduplicationRun.Status.FAILED, error=f"{type(err).__name__}: {err}")
-        raise
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [DEDUP_LOCK_NAMESPACE, study.pk])
+        counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
+        try:
+            pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
+                                                canonical__isnull=True).order_by("submitted_at", "pk")
+            for card_id in list(pending.values_list("pk", flat=True)):
+                decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
+                counts["cards"] += 1
+                if decision.outcome == DeduplicationDecision.Outcome.MATCHED:
+                    counts["joined"] += 1
+                elif decision.outcome == DeduplicationDecision.Outcome.ERROR:
+                    counts["failed"] += 1
+                else:
+                    counts["new"] += 1
+            run.counts = counts
+            run.finish(DeduplicationRun.Status.FINISHED)
+        except Exception as err:
+            run.counts = counts
+            run.finish(DeduplicationRun.Status.FAILED, error=f"{type(err).__name__}: {err}")
+            raise
     return run
 
 

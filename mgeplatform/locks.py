@@ -1,0 +1,40 @@
+"""Advisory locks that outlive Django's connection handling.
+
+A long job (story generation, batch deduplication) calls models between
+its queries, and the LLM gateway hands Django's connection back to the
+pool after each call, so a session lock taken on that connection would
+stay with whichever pooled connection took it, and the unlock would run on
+another one: the study stays locked until that pooled connection closes.
+The lock therefore lives on a connection of its own, held for the job;
+if the process dies the connection drops and Postgres releases the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import psycopg
+from django.db import connections
+
+
+def _conninfo(alias: str) -> dict:
+    s = connections[alias].settings_dict
+    params = {"dbname": s["NAME"], "user": s.get("USER") or None, "password": s.get("PASSWORD") or None,
+              "host": s.get("HOST") or None, "port": s.get("PORT") or None}
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options"):
+        if key in s.get("OPTIONS", {}):
+            params[key] = s["OPTIONS"][key]
+    return {k: v for k, v in params.items() if v is not None}
+
+
+@contextlib.contextmanager
+def try_advisory_lock(namespace: int, key: int, *, alias: str = "default"):
+    """Yield True if this process now holds the lock (namespace, key), False
+    if another holder has it. Released when the block ends."""
+    with psycopg.connect(**_conninfo(alias), autocommit=True) as conn:
+        acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired and not conn.closed:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, key))
