@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from statistics import mean, median
 
+from django.db.models import Max, Min
+from django.db.models.functions import Coalesce
+
 from interviews.models import Participant, Step, StepTiming, TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
 from mgeplatform import charts
@@ -45,13 +48,9 @@ def _participants(study, include_simulated):
 def progress_summary(study, include_simulated=False) -> dict:
     participants = _participants(study, include_simulated)
     by_step = Counter(participants.values_list("current_step", flat=True))
-    durations = []
-    for p in participants.filter(current_step=Step.COMPLETE):
-        times = list(StepTiming.objects.filter(participant=p).values_list("started_at", "ended_at"))
-        if times:
-            start = min(t[0] for t in times)
-            end = max((t[1] or t[0]) for t in times)
-            durations.append((end - start).total_seconds() / 60)
+    spans = (StepTiming.objects.filter(participant__in=participants.filter(current_step=Step.COMPLETE))
+             .values("participant").annotate(start=Min("started_at"), end=Max(Coalesce("ended_at", "started_at"))))
+    durations = [(row["end"] - row["start"]).total_seconds() / 60 for row in spans]
     return {"participants": participants.count(), "by_step": [(Step(s).label, by_step[s]) for s in Step.values
                                                                if by_step.get(s)],
             "completed": by_step.get(Step.COMPLETE, 0),

@@ -89,3 +89,31 @@ def test_prolific_demographics_are_matched_by_prolific_id(study, interviewed, tm
     with pytest.raises(ValueError, match="Participant id"):
         exports.import_demographics(study, b"Age,Sex\n30,F\n", source_name="wrong.csv")
     assert ProlificIdentity.objects.filter(prolific_pid="PID-EXPORT-1").exists()
+
+
+def test_the_codebook_describes_every_column_written(study, tmp_path):
+    import re
+
+    from interviews import simulation
+
+    simulation.simulate(study, 8, seed=2)  # votes, ratings, survey answers and the rest
+    call_command("export_study", study=study.slug, out=str(tmp_path), include_simulated=True,
+                 identities_reason="Checking the codebook covers identities too")
+    codebook = (tmp_path / "codebook.md").read_text(encoding="utf-8")
+    wide_section = codebook.split("## participants.csv", 1)[1].split("\n## ", 1)[0]
+    wide_documented = {name.strip() for cell in re.findall(r"^\| ([^|]+) \|", wide_section, re.M)
+                       for name in cell.split(",")}
+    undocumented = []
+    for path in sorted(tmp_path.glob("*.csv")):
+        with path.open(encoding="utf-8") as fh:
+            header = next(csv.reader(fh))
+        if path.name == "participants.csv":
+            undocumented += [f"{path.name}: {c}" for c in header if c not in wide_documented
+                             and not re.match(r"(seconds|survey|demographic)_", c)]
+            continue
+        line = next((ln for ln in codebook.splitlines() if ln.startswith(f"| {path.name} |")), None) \
+            or codebook.split(f"## {path.name}", 1)[-1].split("\n## ", 1)[0]
+        undocumented += [f"{path.name}: {c}" for c in header if not re.search(rf"\b{re.escape(c)}\b", line)]
+    assert undocumented == []
+    assert {"votes.csv", "survey_answers.csv", "ratings.csv", "prolific_identities.csv"} <= {
+        p.name for p in tmp_path.glob("*.csv")}
