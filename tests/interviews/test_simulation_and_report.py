@@ -90,7 +90,8 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
         "75.0%", "50.0%"]
     assert _cells(html, "Did you learn something")[-2:] == ["100.0%", "100.0%"]
     assert "4 answers: yes 75.0%, no 25.0%" in html
-    assert "<svg" in html and "4 participants, 4 completed; median time to complete" in html
+    assert 'aria-label="Answers 1 to 5 per question"' in html
+    assert "4 participants, 4 completed; median time to complete" in html
 
     with_simulated = client.get(f"/admin/interviews/study/{study.pk}/report/?simulated=1").content.decode()
     assert _cells(with_simulated, "Did it help you clarify")[1:3] == ["5", "40.0%"]
