@@ -40,7 +40,7 @@ class StudyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["record_statistics", "generate_stories", "build_moral_graph"]
+    actions = ["record_statistics", "generate_stories", "build_moral_graph", "rate_transcripts", "export_data"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
         ("Prolific completion codes", {"fields": [
@@ -156,6 +156,26 @@ class StudyAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda pk=study.pk: build_snapshot.defer(study_id=pk, user_id=request.user.pk))
         self.message_user(request, f"Queued a graph build for {queryset.count()} studies; the result appears "
                                    "under Moral graph › Graph snapshots.", messages.SUCCESS)
+
+
+    @admin.action(description="Rate transcripts for the report: ideology, life experience (background job)",
+                  permissions=["change"])
+    def rate_transcripts(self, request, queryset):
+        from interviews.tasks import rate_transcripts
+
+        for study in queryset:
+            transaction.on_commit(lambda pk=study.pk: rate_transcripts.defer(study_id=pk))
+        self.message_user(request, f"Queued transcript ratings for {queryset.count()} studies; they appear in "
+                                   "each study's report (Figures 8 and 12) when done.", messages.SUCCESS)
+
+    @admin.action(description="Export data (zip of CSV files, graph JSON and codebook)", permissions=["view"])
+    def export_data(self, request, queryset):
+        from django.shortcuts import redirect
+
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one study to export.", messages.WARNING)
+            return None
+        return redirect("admin:interviews_study_export", queryset.get().pk)
 
 
 class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -1,6 +1,6 @@
 from procrastinate.contrib.django import app
 
-from interviews import services
+from interviews import ratings, services
 from interviews.models import Study
 
 
@@ -18,3 +18,9 @@ def record_open_study_statistics(timestamp: int) -> int:
     for study in studies:
         services.record_study_statistics(study)
     return studies.count()
+
+
+@app.task(name="interviews.rate_transcripts", queue="default")
+def rate_transcripts(study_id: int, include_simulated: bool = False) -> dict:
+    """Ideology and expert ratings for the report (admin action)."""
+    return ratings.rate_study(Study.objects.get(pk=study_id), include_simulated=include_simulated)

@@ -59,3 +59,23 @@ def test_unusable_rating_leaves_the_interview_unrated_with_the_evidence(study):
     call = LLMCall.objects.filter(prompt_name="ideology").get()
     assert not call.ok and "above 5" in call.error
     assert not TranscriptRating.objects.exists()
+
+
+def test_coordinator_rates_transcripts_from_the_study_list_in_the_background(study, coordinator):
+    from django.test import Client
+
+    from tests.conftest import run_jobs_until_idle
+
+    participant, _ = consented_participant(study, "rated-later")
+    run_interview(participant, study.scenarios.get(key="abortion"))
+    client = Client()
+    client.force_login(coordinator)
+    response = client.post("/admin/interviews/study/", {"action": "rate_transcripts", "_selected_action": [study.pk]})
+    assert response.status_code == 302
+    assert not TranscriptRating.objects.exists()  # queued, not done in the request
+    run_jobs_until_idle()
+    kinds = set(TranscriptRating.objects.filter(interview__participant=participant).values_list("kind", flat=True))
+    assert kinds == {"ideology", "expert"}
+    # The export action takes the coordinator to the study's export page.
+    export = client.post("/admin/interviews/study/", {"action": "export_data", "_selected_action": [study.pk]})
+    assert export.status_code == 302 and export["Location"] == f"/admin/interviews/study/{study.pk}/export/"
