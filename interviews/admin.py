@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models, transaction
 
+from interviews import services
 from interviews.models import (
     ConsentDocument,
     ConsentRecord,
@@ -193,6 +194,28 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["id", "study", "current_step", "simulated", "via_prolific", "created_at", "updated_at"]
     inlines = [ConsentRecordInline]
+    actions = ["screen_out"]
+
+    def has_screen_out_permission(self, request):
+        # The admin is read-only for participants; screening out goes through its service.
+        return request.user.has_perm("interviews.change_participant")
+
+    @admin.action(description="Screen out (back to Prolific with the screened-out code; asks for a reason)",
+                  permissions=["screen_out"])
+    def screen_out(self, request, queryset):
+        from django.template.response import TemplateResponse
+
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("confirm") == "yes" and reason:
+            moved = sum(services.screen_out(participant=p, reason=reason, user=request.user) for p in queryset)
+            self.message_user(request, f"Screened out {moved} participants"
+                                       + (f"; {queryset.count() - moved} had already finished." if moved < queryset.count()
+                                          else "."), messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/interviews/participant/screen_out.html", {
+            **self.admin_site.each_context(request), "title": "Screen out participants", "participants": queryset,
+            "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "error": "Say why they are screened out." if request.POST.get("confirm") == "yes" else ""})
 
 
 @admin.register(ProlificIdentity)

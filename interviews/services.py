@@ -258,6 +258,28 @@ def advance(*, participant: Participant, from_step: str, to_step: str) -> bool:
     return bool(moved)
 
 
+# Steps a participant can no longer be moved out of by staff.
+_ENDED = (Step.COMPLETE, Step.DECLINED, Step.SCREENED_OUT, Step.WITHDRAWN)
+
+
+def screen_out(*, participant: Participant, reason: str, user) -> bool:
+    """A coordinator screens a participant out (not eligible, could not take
+    part as designed): on their next page they go back to Prolific with the
+    study's screened-out code. False when their journey had already ended."""
+    if not reason.strip():
+        raise ValueError("Say why the participant is screened out; the reason is recorded.")
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        if locked.current_step in _ENDED:
+            return False
+        left, locked.current_step = locked.current_step, Step.SCREENED_OUT
+        locked.save(update_fields=["current_step", "updated_at"])
+        record_step_times(locked, left, Step.SCREENED_OUT)
+        record_event("participant.screened_out", user=user, participant_id=locked.pk, study_slug=locked.study.slug,
+                     subject=locked, payload={"from_step": left, "reason": reason.strip()[:500]})
+    return True
+
+
 # The journey in one place: the step after each step, from the participant's state.
 _NEXT = {Step.SCENARIO: Step.INTERVIEW, Step.INTERVIEW: Step.RELEVANCE, Step.RELEVANCE: Step.STORIES,
          Step.STORIES: Step.SURVEY, Step.SURVEY: Step.COMPLETE}

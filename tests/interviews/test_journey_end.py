@@ -129,3 +129,33 @@ def test_reopening_the_prolific_link_after_withdrawing_does_not_start_again(stud
     again = client.get(f"/s/{study.slug}/?PROLIFIC_PID=leaver&STUDY_ID=s&SESSION_ID=t2", follow=True)
     assert "You have withdrawn" in again.content.decode()
     assert list(Participant.objects.filter(study=study)) == [participant]
+
+
+def test_coordinator_screens_out_a_participant_with_a_reason(study, coordinator, auditor, settings):
+    settings.PROLIFIC_COMPLETION_URL = "https://prolific.example/done?cc={code}"
+    study.completion_code_screened_out = "SCREEN9"
+    study.save()
+    participant, client, _ = _participant_with_content(study)
+    admin = Client()
+    admin.force_login(coordinator)
+    action = {"action": "screen_out", "_selected_action": [str(participant.pk)]}
+    confirm = admin.post("/admin/interviews/participant/", action)
+    assert confirm.status_code == 200 and "Reason" in confirm.content.decode()
+    # No reason, no change.
+    admin.post("/admin/interviews/participant/", {**action, "confirm": "yes", "reason": ""})
+    participant.refresh_from_db()
+    assert participant.current_step == Step.RELEVANCE
+    admin.post("/admin/interviews/participant/", {**action, "confirm": "yes", "reason": "Not eligible: under 18"})
+    participant.refresh_from_db()
+    assert participant.current_step == Step.SCREENED_OUT
+    event = DomainEvent.objects.get(kind="participant.screened_out")
+    assert event.payload == {"from_step": "relevance", "reason": "Not eligible: under 18"}
+    assert event.actor_user == coordinator
+    # Their next page sends them back to Prolific with the screened-out code.
+    response = client.get(f"/s/{study.slug}/journey/")
+    assert response.status_code == 302 and response["Location"].endswith("cc=SCREEN9")
+    # Auditors cannot screen anyone out.
+    reader = Client()
+    reader.force_login(auditor)
+    page = reader.get("/admin/interviews/participant/").content.decode()
+    assert "screen_out" not in page
