@@ -208,9 +208,9 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         reason = request.POST.get("reason", "").strip()
         if request.POST.get("confirm") == "yes" and reason:
             moved = sum(services.screen_out(participant=p, reason=reason, user=request.user) for p in queryset)
+            skipped = queryset.count() - moved
             self.message_user(request, f"Screened out {moved} participants"
-                                       + (f"; {queryset.count() - moved} had already finished." if moved < queryset.count()
-                                          else "."), messages.SUCCESS)
+                                       + (f"; {skipped} had already finished." if skipped else "."), messages.SUCCESS)
             return None
         return TemplateResponse(request, "admin/interviews/participant/screen_out.html", {
             **self.admin_site.each_context(request), "title": "Screen out participants", "participants": queryset,
