@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from graph.models import GraphSnapshot
 from interviews.models import Participant, Step
@@ -112,7 +113,7 @@ def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir)
     assert "An assistant that informed autonomy." in merged.inner_text()
     dedup = _question(phone, "dedup_represents")
     assert dedup.locator(".question-text").inner_text() == DEDUP_QUESTION
-    assert dedup.locator(".eyebrow").inner_text() == "Question 1 of 2"
+    assert dedup.locator(".eyebrow").inner_text().lower() == "question 1 of 2"
     assert "Gentle guidance" not in phone.locator("main").inner_text()  # the intermediate merge is not shown
 
     # (b) Their value between the wiser and the less wise neighbour, with vote counts.
@@ -131,7 +132,7 @@ def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir)
     tops = [box.bounding_box()["y"] for box in (above, own, below, fair)]
     assert tops == sorted(tops), tops
     assert fair.locator(".question-text").inner_text() == FAIR_QUESTION
-    assert fair.locator(".eyebrow").inner_text() == "Question 2 of 2"
+    assert fair.locator(".eyebrow").inner_text().lower() == "question 2 of 2"
     main_text = phone.locator("main").inner_text()
     assert "Wise elders" not in main_text and "Dropped" not in main_text  # runner-up and dropped edges
     # Every neighbour card is wide enough to read on the phone.
@@ -159,6 +160,9 @@ def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir)
     assert alert.get_by_role("link", name="Question 2").is_visible()
     assert alert.bounding_box()["y"] < phone.viewport_size["height"]  # seen without scrolling
     assert fair.locator(".field-error").inner_text() == "Please choose an answer."
+    # The error's link takes them to the unanswered question, further down.
+    alert.get_by_role("link", name="Question 2").click()
+    expect(fair.locator(".field-error")).to_be_in_viewport()
     assert _checked(phone) == {"dedup_represents": "partly"}
     assert not SurveyResponse.objects.filter(participant=participant).exists()
     _fits_the_phone(phone)
