@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MGE_DEV", "1")
 os.environ.setdefault("MGE_PGDATA", str(ROOT / "var" / "bench-pgdata"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mgeplatform.settings")
-os.environ.setdefault("DB_POOL", "0")
 
 
 def timed(fn):

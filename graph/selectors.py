@@ -96,5 +96,9 @@ def latest_snapshot(study) -> GraphSnapshot | None:
     return GraphSnapshot.objects.filter(study=study).order_by("-created_at", "-id").first()
 
 
+def simulated_vote_count(study) -> int:
+    return WisdomVote.objects.filter(study=study, participant__simulated=True).count()
+
+
 def newest_vote_at(study):
     return WisdomVote.objects.filter(study=study).aggregate(newest=Max("updated_at"))["newest"]

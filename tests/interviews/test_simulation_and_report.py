@@ -44,6 +44,14 @@ def test_simulated_participants_go_through_the_whole_journey(study, capsys):
     assert 1 < cards.values("canonical").distinct().count() < cards.count()
     # Simulated participants are not counted on the study list.
     assert Participant.objects.filter(study=study, simulated=False).count() == 0
+    # Building the graph leaves them out by default, and says how to count them.
+    call_command("build_moral_graph", study=study.slug, bootstrap_samples=0)
+    out = capsys.readouterr().out
+    votes = WisdomVote.objects.filter(participant__in=simulated).count()
+    assert ", 0 votes," in out and f"Left out {votes} votes of simulated participants" in out
+    call_command("build_moral_graph", study=study.slug, bootstrap_samples=0, include_simulated=True)
+    out = capsys.readouterr().out
+    assert f", {votes} votes," in out and "Left out" not in out
 
 
 def test_simulation_refuses_unknown_studies_and_online_models(study, settings):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import aggregation, services
+from graph import aggregation, selectors, services
 from graph.management.commands._common import study_or_error
 
 
@@ -35,6 +35,11 @@ class Command(BaseCommand):
         s = snapshot.summary
         self.stdout.write(f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
                           f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles.")
+        if not o["include_simulated"]:
+            left_out = selectors.simulated_vote_count(study)
+            if left_out:
+                self.stdout.write(f"Left out {left_out} votes of simulated participants; add --include-simulated "
+                                  "to count them.")
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
         for vid, score in top:
