@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from graph.models import GraphSnapshot
-from interviews.models import Participant, Step
+from interviews.models import Participant
 from surveys.models import FollowUpLink, SurveyResponse
 from tests.e2e.test_full_journey import PHONE_WIDTH, _beside_the_browser, _overflowing
 
@@ -25,57 +25,20 @@ FAIR_QUESTION = "Do you believe your value ended up in a fair position in the mo
 
 # --- a participant who completed, weeks later ------------------------------------------
 
-def _value(study, title, **extra):
-    from values.models import CanonicalValue
-
-    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant that {title.lower()}.",
-                                         policies=[f"MOMENTS of {title.lower()}"], origin="manual", **extra)
-
-
-def _edge(source, target, wiser, not_wiser=0, unsure=0, likelihood=0.5, kept=True):
-    return {"source": source.pk, "target": target.pk, "likelihood": likelihood, "entropy": 1.0, "kept": kept,
-            "reason": "" if kept else "cycle", "contexts": [],
-            "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": 0, "impressions": 20}}
-
-
 @pytest.fixture
 def finished(transactional_db):
-    """As tests/surveys/test_follow_up.py's `finished`: a participant who
-    completed, whose card ("Let kids choose") was merged, via an older value,
-    into "Informed autonomy"; the latest moral graph has "Shared wisdom"
-    voted wiser than it and "Strict rules" less wise. Their follow-up link
-    is issued the way the admin action does it."""
-    from interviews import interview_services
+    """As tests/surveys/test_follow_up.py's `finished`
+    (`finished_participant`), with the follow-up link issued the way the admin
+    action does it."""
     from interviews import services as journey
     from surveys import services
-    from tests.surveys.conftest import at_step
-    from values.models import ValuesCard
+    from tests.surveys.conftest import finished_participant
 
     def prepare():
         study, _ = journey.seed_case_study()
-        participant, _ = at_step(study, "follow-up-pid", step=Step.INTERVIEW)
-        interview = interview_services.choose_scenario(participant=participant,
-                                                       scenario=study.scenarios.get(key="parenting"))
-        live = _value(study, "Informed autonomy")
-        old = _value(study, "Gentle guidance", merged_into=live)
-        card = ValuesCard.objects.create(
-            interview=interview, revision=1, title="Let kids choose", description="Help children decide for themselves.",
-            policies=["CHOICES the child can make alone"], source="articulator", submitted=True,
-            submitted_at=timezone.now(), canonical=old)
-        wiser, runner_up, dropped = _value(study, "Shared wisdom"), _value(study, "Wise elders"), _value(study, "Dropped")
-        less_wise, other = _value(study, "Strict rules"), _value(study, "Other")
-        values = {str(v.pk): {"title": v.title, "description": v.description, "policies": list(v.policies)}
-                  for v in (live, wiser, runner_up, dropped, less_wise, other)}
-        GraphSnapshot.objects.create(study=study, parameters={}, values=values, edges=[
-            _edge(live, wiser, wiser=12, not_wiser=2, unsure=1, likelihood=0.7),
-            _edge(live, runner_up, wiser=12, not_wiser=3, likelihood=0.6),
-            _edge(live, dropped, wiser=30, kept=False),
-            _edge(less_wise, live, wiser=5, not_wiser=1),
-            _edge(other, less_wise, wiser=9),
-        ])
-        Participant.objects.filter(pk=participant.pk).update(current_step=Step.COMPLETE)
+        result = finished_participant(study, "follow-up-pid")
         assert services.issue_follow_up_links(study, days_valid=30) == 1
-        return participant, card, live, wiser, less_wise
+        return result
 
     return _beside_the_browser(prepare)
 

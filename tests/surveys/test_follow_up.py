@@ -16,47 +16,13 @@ from interviews.models import Participant, Step
 from mgeplatform.models import DomainEvent
 from surveys import selectors, services
 from surveys.models import FollowUpLink, SurveyResponse
-from tests.surveys.conftest import at_step
-from values.models import CanonicalValue, ValuesCard
-
-
-def _value(study, title, **extra):
-    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant that {title.lower()}.",
-                                         policies=[f"MOMENTS of {title.lower()}"], origin="manual", **extra)
-
-
-def _edge(source, target, wiser, not_wiser=0, unsure=0, likelihood=0.5, kept=True):
-    return {"source": source.pk, "target": target.pk, "likelihood": likelihood, "entropy": 1.0, "kept": kept,
-            "reason": "" if kept else "cycle", "contexts": [],
-            "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": 0, "impressions": 20}}
+from tests.surveys.conftest import at_step, canonical_value as _value, finished_participant
+from values.models import ValuesCard
 
 
 @pytest.fixture
 def finished(study):
-    """A participant who completed, whose card was merged (twice) into a
-    value that sits in the study's latest moral graph."""
-    participant, _ = at_step(study, "returning", step=Step.INTERVIEW)
-    interview = interview_services.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    live = _value(study, "Informed autonomy")
-    old = _value(study, "Gentle guidance", merged_into=live)
-    card = ValuesCard.objects.create(
-        interview=interview, revision=1, title="Let kids choose", description="Help children decide for themselves.",
-        policies=["CHOICES the child can make alone"], source="articulator", submitted=True,
-        submitted_at=timezone.now(), canonical=old)
-    wiser, runner_up, dropped = _value(study, "Shared wisdom"), _value(study, "Wise elders"), _value(study, "Dropped")
-    less_wise, other = _value(study, "Strict rules"), _value(study, "Other")
-    values = {str(v.pk): {"title": v.title, "description": v.description, "policies": list(v.policies)}
-              for v in (live, wiser, runner_up, dropped, less_wise, other)}
-    GraphSnapshot.objects.create(study=study, parameters={}, values=values, edges=[
-        _edge(live, wiser, wiser=12, not_wiser=2, unsure=1, likelihood=0.7),
-        _edge(live, runner_up, wiser=12, not_wiser=3, likelihood=0.6),
-        _edge(live, dropped, wiser=30, kept=False),
-        _edge(less_wise, live, wiser=5, not_wiser=1),
-        _edge(other, less_wise, wiser=9),
-    ])
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.COMPLETE)
-    participant.refresh_from_db()
-    return participant, card, live, wiser, less_wise
+    return finished_participant(study, "returning")
 
 
 def _link(participant, days=30):
