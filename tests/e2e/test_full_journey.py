@@ -14,6 +14,7 @@ from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage, Participant, Step
 from surveys.models import SurveyResponse
 from tests.conftest import PROLIFIC
+from tests.e2e.conftest import send_answer
 from tests.graph.conftest import make_values
 from values.models import CanonicalApproval, RelevanceItem, ValuesCard
 
@@ -89,19 +90,11 @@ def _choose_scenario(page, shots, title):
     page.get_by_role("button", name="Start the interview").click()
 
 
-def _send(page, text):
-    """Send one answer and wait for the interviewer's whole reply."""
-    replies = page.locator(".msg.assistant:not(.streaming)").count()
-    page.get_by_label("Your answer").fill(text)
-    page.get_by_role("button", name="Send").click()
-    page.locator(".msg.assistant:not(.streaming)").nth(replies).wait_for()
-
-
 def _interview(page, shots, policies):
     page.locator(".msg.assistant").first.wait_for()
     _check_page(page, shots, "03-interview", 3, "Interview")
     for answer in ANSWERS[:-1]:
-        _send(page, answer)
+        send_answer(page, answer)
     page.get_by_label("Your answer").fill(ANSWERS[-1])
     page.get_by_role("button", name="Send").click()
     card = page.get_by_role("region", name="Your values card")
@@ -332,7 +325,7 @@ def test_phone_participant_withdraws_mid_journey_and_stays_withdrawn(asgi_live_s
     phone.get_by_text("Weapons", exact=True).click()
     phone.get_by_role("button", name="Start the interview").click()
     phone.locator(".msg.assistant").first.wait_for()
-    _send(phone, ANSWERS[0])
+    send_answer(phone, ANSWERS[0])
 
     # Mid-interview, the footer link leads to a confirmation, not straight out.
     phone.locator("footer").get_by_role("link", name="Withdraw from the study").click()

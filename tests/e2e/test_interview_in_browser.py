@@ -4,6 +4,7 @@ import pytest
 
 from interviews.models import ChatMessage, Participant
 from tests.conftest import PROLIFIC
+from tests.e2e.conftest import send_answer
 from values.models import ValuesCard
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,13 +15,6 @@ ANSWERS = [
     "When I thought I was pregnant in college I was scared and thought only of myself.",
     "Looking back I paid attention to how others would feel and to my faith.",
 ]
-
-
-def _send(page, text):
-    count = page.locator(".msg.assistant:not(.streaming)").count()
-    page.get_by_label("Your answer").fill(text)
-    page.get_by_role("button", name="Send").click()
-    page.locator(".msg.assistant:not(.streaming)").nth(count).wait_for()
 
 
 def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, screenshot_dir):
@@ -37,7 +31,7 @@ def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, sc
     assert phone.get_by_text("Offline mode").is_visible()
     assert "Everyone's input helps" in phone.locator(".msg.assistant").first.inner_text()
 
-    _send(phone, ANSWERS[0])
+    send_answer(phone, ANSWERS[0])
     assert "good thing" in phone.locator(".msg.assistant").last.inner_text()
     phone.screenshot(path=str(screenshot_dir / "10-interview-first-reply-375px.png"), full_page=True)
 
@@ -50,7 +44,7 @@ def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, sc
     phone.get_by_role("button", name="Send").click()
     phone.locator(".msg.assistant:not(.streaming)").nth(2).wait_for()
 
-    _send(phone, ANSWERS[2])
+    send_answer(phone, ANSWERS[2])
     phone.get_by_label("Your answer").fill(ANSWERS[3])
     phone.get_by_role("button", name="Send").click()
     card = phone.get_by_role("region", name="Your values card")
