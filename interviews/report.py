@@ -67,7 +67,7 @@ def fig8_rows(study, include_simulated=False) -> list[tuple[int, int]]:
     answers = _representation_answers(study, include_simulated)
     ratings = TranscriptRating.objects.filter(interview__participant__study=study, kind="ideology",
                                               score__isnull=False).values_list("interview__participant_id", "score")
-    latest = dict(ratings.order_by("created_at"))
+    latest = dict(ratings.order_by("created_at", "pk"))
     return [(score, int(answers[pid])) for pid, score in latest.items() if pid in answers]
 
 
@@ -83,9 +83,13 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
     snapshot = graph_selectors.latest_snapshot(study)
     out = []
     for scenario in study.scenarios.exclude(expert_question="").order_by("order", "pk"):
-        experts = set(TranscriptRating.objects.filter(
-            interview__scenario=scenario, kind="expert", is_expert=True).values_list("interview__participant_id",
-                                                                                   flat=True))
+        ratings = TranscriptRating.objects.filter(interview__scenario=scenario, kind="expert",
+                                                  question=scenario.expert_question)
+        if not include_simulated:
+            ratings = ratings.filter(interview__participant__simulated=False)
+        # A participant's latest rating decides (a newer prompt may disagree with an older one).
+        latest = dict(ratings.order_by("created_at", "pk").values_list("interview__participant_id", "is_expert"))
+        experts = {pid for pid, is_expert in latest.items() if is_expert}
         cards = ValuesCard.objects.filter(interview__participant_id__in=experts, submitted=True).values_list(
             "canonical_id", flat=True)
         live = value_selectors.live_value_id({c for c in cards if c}, study)

@@ -156,3 +156,37 @@ def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordi
     call_command("demo_study", n=12)
     assert Participant.objects.filter(study=study).count() == 12
     assert GraphSnapshot.objects.filter(study=study).count() == 1
+
+
+def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
+    from interviews import report
+    from tests.surveys.conftest import canonical_value
+
+    abortion = study.scenarios.get(key="abortion")
+    care, choice = canonical_value(study, "Care for both lives"), canonical_value(study, "Informed choice")
+
+    def expert(pid, value, *, simulated=False, ratings=(True,)):
+        participant, _ = at_step(study, pid, step=Step.INTERVIEW)
+        from interviews import interview_services
+
+        interview = interview_services.choose_scenario(participant=participant, scenario=abortion)
+        ValuesCard.objects.create(interview=interview, revision=1, title=value.title, description="x",
+                                  policies=["MOMENTS x"], source="articulator", submitted=True, canonical=value)
+        Participant.objects.filter(pk=participant.pk).update(simulated=simulated)
+        for version, flag in enumerate(ratings):
+            TranscriptRating.objects.create(interview=interview, kind="expert", is_expert=flag,
+                                            question=abortion.expert_question, prompt_version=f"v{version}",
+                                            prompt_hash=f"h{version}")
+
+    expert("real-1", care)
+    # Rated expert by an older prompt, not by the newer one: no longer counted.
+    expert("real-2", choice, ratings=(True, False))
+    expert("sim-1", choice, simulated=True)
+    expert("sim-2", choice, simulated=True)
+
+    real = next(e for e in report.expert_trajectories(study) if e["scenario"] == abortion)
+    assert (real["experts"], real["value"], real["share"]) == (1, care, 100.0)
+    with_simulated = next(e for e in report.expert_trajectories(study, include_simulated=True)
+                          if e["scenario"] == abortion)
+    assert (with_simulated["experts"], with_simulated["value"]) == (3, choice)
+    assert with_simulated["share"] == round(100 * 2 / 3, 1)
