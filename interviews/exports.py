@@ -18,6 +18,10 @@ from pathlib import Path
 from interviews.models import ChatMessage, Participant, ProlificIdentity, StepTiming, TranscriptRating
 from mgeplatform.audit import record_event
 
+# Prolific's identifiers in its demographic export: they would link the
+# pseudonymous data back to Prolific accounts, so they are not kept.
+PROLIFIC_ID_COLUMNS = {"submission id", "session id", "study id"}
+
 CODEBOOK = Path(__file__).resolve().parent.parent / "docs" / "export-codebook.md"
 
 
@@ -132,7 +136,9 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     for v in WisdomVote.objects.filter(participant__in=pids).values("participant_id", "answer"):
         votes[v["participant_id"]][v["answer"]] += 1
     ratings = defaultdict(dict)
-    for r in TranscriptRating.objects.filter(interview__participant__in=pids).select_related("interview"):
+    # Oldest first, so each participant's latest rating of each kind is the one kept.
+    for r in TranscriptRating.objects.filter(interview__participant__in=pids).select_related("interview").order_by(
+            "created_at", "pk"):
         ratings[r.interview.participant_id][r.kind] = r.score if r.kind == "ideology" else r.is_expert
     survey = _survey_wide(pids)
     survey_keys = sorted({k for answers in survey.values() for k in answers})
@@ -225,7 +231,8 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
             if participant_id is None:
                 unmatched += 1
                 continue
-            data = {k.strip(): (v or "").strip() for k, v in row.items() if k and k != id_column}
+            data = {k.strip(): (v or "").strip() for k, v in row.items()
+                    if k and k != id_column and k.strip().lower() not in PROLIFIC_ID_COLUMNS}
             ProlificDemographics.objects.update_or_create(participant_id=participant_id,
                                                           defaults={"data": data, "source_name": source_name})
             matched += 1

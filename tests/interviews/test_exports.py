@@ -81,11 +81,13 @@ def test_prolific_demographics_are_matched_by_prolific_id(study, interviewed, tm
     path.write_text("Submission id,Participant id,Age,Sex\nsub1,PID-EXPORT-1,34,Female\nsub2,UNKNOWN,50,Male\n",
                     encoding="utf-8")
     call_command("import_demographics", str(path), study=study.slug)
-    assert participant.demographics.data == {"Submission id": "sub1", "Age": "34", "Sex": "Female"}
+    # Prolific's own identifiers would link the pseudonymous export back to Prolific: not kept.
+    assert participant.demographics.data == {"Age": "34", "Sex": "Female"}
     out = tmp_path / "export"
     exports.export_study(study, out)
     wide = _rows(out / "participants.csv")
     assert wide[0]["demographic_Age"] == "34"
+    assert "sub1" not in (out / "participants.csv").read_text()
     with pytest.raises(ValueError, match="Participant id"):
         exports.import_demographics(study, b"Age,Sex\n30,F\n", source_name="wrong.csv")
     assert ProlificIdentity.objects.filter(prolific_pid="PID-EXPORT-1").exists()
@@ -117,3 +119,15 @@ def test_the_codebook_describes_every_column_written(study, tmp_path):
     assert undocumented == []
     assert {"votes.csv", "survey_answers.csv", "ratings.csv", "prolific_identities.csv"} <= {
         p.name for p in tmp_path.glob("*.csv")}
+
+
+def test_wide_csv_shows_the_latest_rating_of_a_rerated_interview(study, interviewed, tmp_path):
+    from interviews.models import TranscriptRating
+
+    _, interview = interviewed
+    for version, score in (("v1", 2), ("v2", 5)):  # the newer prompt version rates it 5
+        TranscriptRating.objects.create(interview=interview, kind="ideology", score=score, prompt_version=version,
+                                        prompt_hash=version)
+    exports.export_study(study, tmp_path)
+    assert _rows(tmp_path / "participants.csv")[0]["ideology_score"] == "5"
+    assert [r["score"] for r in _rows(tmp_path / "ratings.csv")] == ["2", "5"]
