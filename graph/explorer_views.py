@@ -126,5 +126,5 @@ def graph_scalability(request, slug: str):
                     "include_simulated": include_simulated, "checkpoints": explorer.CHECKPOINTS})
     if value is not None:
         result = explorer.scalability(study, value["id"], snapshot=snapshot, include_simulated=include_simulated)
-        context.update({"result": result, "chart": charts.line_chart(result["points"]) if result["events"] else None})
+        context.update({"result": result, "chart": charts.line_chart(result["points"])})
     return render(request, "graph/scalability.html", context)

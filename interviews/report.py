@@ -100,9 +100,8 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
             from values.models import CanonicalValue
 
             result = explorer.scalability(study, value_id, snapshot=snapshot, include_simulated=include_simulated)
-            placed = any(p["pagerank_position"] or p["votes_position"] for p in result["points"])
             entry.update(value=CanonicalValue.objects.get(pk=value_id), points=result["points"],
-                         chart=charts.line_chart(result["points"]) if placed else None)
+                         chart=charts.line_chart(result["points"]))
         out.append(entry)
     return out
 

@@ -53,13 +53,16 @@ def stacked_likert(rows: list[tuple[str, dict[int, float]]], *, width: int = 600
 LINE_CHART = {"width": 640, "height": 260, "left": 44, "right": 16, "top": 16, "bottom": 40}
 
 
-def line_chart(points: list[dict]) -> dict:
+def line_chart(points: list[dict]) -> dict | None:
     """Inline SVG geometry for positions at the checkpoints (1 at the top:
-    lower is better). A series is broken where the value has no position."""
+    lower is better). A series is broken where the value has no position;
+    None when it has none anywhere (an empty chart says nothing)."""
     w, h = LINE_CHART["width"], LINE_CHART["height"]
     x0, x1 = LINE_CHART["left"], w - LINE_CHART["right"]
     y0, y1 = LINE_CHART["top"], h - LINE_CHART["bottom"]
     positions = [p[k] for p in points for k in ("pagerank_position", "votes_position") if p[k] is not None]
+    if not positions:
+        return None
     worst = max(positions + [2])
     n = max(len(points) - 1, 1)
 

@@ -395,6 +395,11 @@ def test_scalability_page_shows_the_chart_and_the_table(timeline, coordinator):
     # An unknown value is not computed.
     response = client.get(_url("scalability", study, value=999999))
     assert "That value is not in this graph" in _text(response)
+    # A value nobody has ranked yet gets a sentence, not an empty chart.
+    lonely = _value(study, "Lonely")
+    response = client.get(_url("scalability", study, value=lonely.pk))
+    assert "Lonely has no position at any checkpoint yet" in _text(response)
+    assert 'id="trajectory-chart"' not in response.content.decode()
 
 
 def test_participation_events_are_chronological_with_impressions_and_merged_values(study):

@@ -152,6 +152,12 @@ def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordi
     # The simulated persona who considered an abortion is found by the expert rater.
     assert TranscriptRating.objects.filter(interview__participant__study=study, kind="expert", is_expert=True).exists()
     assert "Most common expert value" in html
+    # Fig. 12 draws a dot for every position in its table, so a lone position is still seen.
+    fig12 = re.search(r'<section id="fig12">.*?</section>', html, re.S).group(0)
+    table = re.search(r"<tbody>.*?</tbody>", fig12, re.S).group(0)
+    rows = re.findall(r"<tr><td>\d+</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    ranked = sum(cell.isdigit() for row in rows for cell in row)
+    assert rows and ranked and fig12.count("<circle") == ranked
     # Running it again tops up to N: nothing more to do.
     call_command("demo_study", n=12)
     assert Participant.objects.filter(study=study).count() == 12
