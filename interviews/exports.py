@@ -15,6 +15,7 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
+from interviews import selectors
 from interviews.models import ChatMessage, Participant, ProlificIdentity, StepTiming, TranscriptRating
 from mgeplatform.audit import record_event
 
@@ -135,11 +136,9 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     votes = defaultdict(lambda: defaultdict(int))
     for v in WisdomVote.objects.filter(participant__in=pids).values("participant_id", "answer"):
         votes[v["participant_id"]][v["answer"]] += 1
-    ratings = defaultdict(dict)
-    # Oldest first, so each participant's latest rating of each kind is the one kept.
-    for r in TranscriptRating.objects.filter(interview__participant__in=pids).select_related("interview").order_by(
-            "created_at", "pk"):
-        ratings[r.interview.participant_id][r.kind] = r.score if r.kind == "ideology" else r.is_expert
+    rated = TranscriptRating.objects.filter(interview__participant__in=pids)
+    ideology = selectors.latest_ratings(rated.filter(kind="ideology"), "score")
+    expert = selectors.latest_ratings(rated.filter(kind="expert"), "is_expert")
     survey = _survey_wide(pids)
     survey_keys = sorted({k for answers in survey.values() for k in answers})
     demographics = {d.participant_id: d.data for d in _demographics(pids)}
@@ -155,7 +154,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
                      card.interview.scenario.key if card else None, card.title if card else None,
                      card.canonical_id if card else None, approvals.get(card.pk) if card else None,
                      votes[p.pk]["yes"], votes[p.pk]["no"], votes[p.pk]["unsure"],
-                     ratings[p.pk].get("ideology"), ratings[p.pk].get("expert")]
+                     ideology.get(p.pk), expert.get(p.pk)]
                     + [seconds[p.pk].get(s) for s in steps] + [survey.get(p.pk, {}).get(k) for k in survey_keys]
                     + [demographics.get(p.pk, {}).get(k) for k in demo_keys])
     return header, rows

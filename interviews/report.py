@@ -12,6 +12,7 @@ from statistics import mean, median
 from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 
+from interviews import selectors
 from interviews.models import Participant, Step, StepTiming, TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
 from mgeplatform import charts
@@ -65,9 +66,8 @@ def _representation_answers(study, include_simulated) -> dict:
 
 def fig8_rows(study, include_simulated=False) -> list[tuple[int, int]]:
     answers = _representation_answers(study, include_simulated)
-    ratings = TranscriptRating.objects.filter(interview__participant__study=study, kind="ideology",
-                                              score__isnull=False).values_list("interview__participant_id", "score")
-    latest = dict(ratings.order_by("created_at", "pk"))
+    latest = selectors.latest_ratings(TranscriptRating.objects.filter(
+        interview__participant__study=study, kind="ideology", score__isnull=False), "score")
     return [(score, int(answers[pid])) for pid, score in latest.items() if pid in answers]
 
 
@@ -87,9 +87,7 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
                                                   question=scenario.expert_question)
         if not include_simulated:
             ratings = ratings.filter(interview__participant__simulated=False)
-        # A participant's latest rating decides (a newer prompt may disagree with an older one).
-        latest = dict(ratings.order_by("created_at", "pk").values_list("interview__participant_id", "is_expert"))
-        experts = {pid for pid, is_expert in latest.items() if is_expert}
+        experts = {pid for pid, is_expert in selectors.latest_ratings(ratings, "is_expert").items() if is_expert}
         cards = ValuesCard.objects.filter(interview__participant_id__in=experts, submitted=True).values_list(
             "canonical_id", flat=True)
         live = value_selectors.live_value_id({c for c in cards if c}, study)

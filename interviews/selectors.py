@@ -100,3 +100,10 @@ def interview_snapshot(interview) -> dict:
         "last_error": bool(interview.last_error),
         "limits": {"max_chars": settings.INTERVIEW_MAX_MESSAGE_CHARS},
     }
+
+
+def latest_ratings(ratings, field: str) -> dict:
+    """{participant id: `field` of their newest rating} among `ratings` (a
+    TranscriptRating queryset): a re-rating with a newer prompt replaces the
+    older answer everywhere it is read (report and export alike)."""
+    return dict(ratings.order_by("created_at", "pk").values_list("interview__participant_id", field))
