@@ -42,8 +42,8 @@ def setup_study(n_values: int, rng):
 
     call_command("migrate", verbosity=0)
     from graph.models import MoralContext
-    from interviews import services as journey
-    from interviews.models import Study
+    from studies import services as journey
+    from studies.models import Study
     from values.models import CanonicalValue
 
     slug = f"bench-graph-{int(time.time())}"

@@ -51,8 +51,8 @@ def main() -> None:
 
     from graph import services as graph_services
     from interviews import exports, ratings, report, simulation
-    from interviews import services as journey
-    from interviews.models import Participant
+    from studies import services as journey
+    from studies.models import Participant
     from mgeplatform.services import upsert_staff_user
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -71,7 +71,7 @@ def main() -> None:
         ratings.rate_study(study, include_simulated=True)
         graph_services.build_snapshot(study, include_simulated=True)
         _, report_seconds = timed(lambda: report.study_report(study, include_simulated=True))
-        page, page_seconds = timed(lambda: client.get(f"/admin/interviews/study/{study.pk}/report/?simulated=1"))
+        page, page_seconds = timed(lambda: client.get(f"/admin/studies/study/{study.pk}/report/?simulated=1"))
         assert page.status_code == 200, page.status_code
         with tempfile.TemporaryDirectory() as tmp:
             _, export_seconds = timed(lambda: exports.export_study(study, Path(tmp), include_simulated=True))

@@ -6,6 +6,11 @@ class GraphConfig(AppConfig):
     verbose_name = "Moral graph"
 
     def ready(self):
-        from graph import offline
+        # Registration needs the app registry ready, so these imports wait for it.
+        from graph import offline, services, views
+        from studies import steps
+        from studies.models import Step
 
         offline.register()
+        steps.on_enter(Step.STORIES, services.on_enter_stories)
+        steps.page(Step.STORIES, views.stories_page)

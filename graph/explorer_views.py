@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 
 from graph import explorer
 from graph.models import GraphSnapshot
-from interviews.models import Study
+from studies.models import Study
 from mgeplatform import charts
 
 CYTOSCAPE = "vendor/cytoscape/cytoscape.min.js"

@@ -32,7 +32,7 @@ NO_CONTEXT = "Imported without a context"
 
 def snapshot_document(snapshot: GraphSnapshot) -> dict:
     """The snapshot as a JSON-ready document (Definition 4.4 + PageRank)."""
-    from interviews.models import Scenario
+    from studies.models import Scenario
 
     study = snapshot.study
     scores = snapshot.scores.get("global", {})

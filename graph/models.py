@@ -22,8 +22,8 @@ class MoralContext(models.Model):
         MANUAL = "manual", "Written by a coordinator"
         IMPORTED = "imported", "Imported with a graph"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="moral_contexts")
-    scenario = models.ForeignKey("interviews.Scenario", null=True, blank=True, on_delete=models.PROTECT,
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="moral_contexts")
+    scenario = models.ForeignKey("studies.Scenario", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="moral_contexts", help_text="Blank for contexts imported with a graph.")
     text = models.CharField(max_length=200)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
@@ -49,7 +49,7 @@ class StoryRun(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="story_runs")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="story_runs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -75,7 +75,7 @@ class TransitionStory(models.Model):
         ACTIVE = "active", "Shown to participants"
         ARCHIVED = "archived", "Archived"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="transition_stories")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="transition_stories")
     from_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="stories_from")
     to_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="stories_to")
     context = models.ForeignKey(MoralContext, on_delete=models.PROTECT, related_name="stories")
@@ -111,7 +111,7 @@ class TransitionStory(models.Model):
 class StoryAssignment(models.Model):
     """A story put to a participant: an impression, whether or not they vote."""
 
-    participant = models.ForeignKey("interviews.Participant", on_delete=models.CASCADE, related_name="story_assignments")
+    participant = models.ForeignKey("studies.Participant", on_delete=models.CASCADE, related_name="story_assignments")
     story = models.ForeignKey(TransitionStory, on_delete=models.PROTECT, related_name="assignments")
     position = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -126,7 +126,7 @@ class GraphImport(models.Model):
     """A moral graph read from a file (e.g. the original implementation's
     published graph); its votes and impressions are anonymous."""
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="graph_imports")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="graph_imports")
     source_name = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)
     summary = models.JSONField(default=dict, blank=True)
@@ -160,8 +160,8 @@ class WisdomVote(models.Model):
         NO = "no", "No"
         UNSURE = "unsure", "Not sure"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="wisdom_votes")
-    participant = models.ForeignKey("interviews.Participant", null=True, blank=True, on_delete=models.CASCADE,
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="wisdom_votes")
+    participant = models.ForeignKey("studies.Participant", null=True, blank=True, on_delete=models.CASCADE,
                                     related_name="wisdom_votes", help_text="Blank for imported votes.")
     from_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="+")
     to_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="+")
@@ -191,7 +191,7 @@ class GraphSnapshot(models.Model):
     why, the cycles, the PageRank scores and how stable each rank is.
     Append-only, so a published result can always be traced back."""
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="graph_snapshots")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="graph_snapshots")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

@@ -13,6 +13,8 @@ from pgvector.django import CosineDistance
 from graph import aggregation, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform.audit import participant_context, record_event
+from studies import steps
+from studies.models import Step
 from values import selectors as value_selectors
 
 REASON_MAX_CHARS = 1000
@@ -88,19 +90,47 @@ def assign_stories(participant) -> list[StoryAssignment]:
     return list(participant.story_assignments.select_related("story").order_by("position"))
 
 
-def next_assignment(participant, *, mark_shown: bool = True) -> StoryAssignment | None:
-    """The first assigned story without a vote, marked as shown."""
-    assignments = assign_stories(participant)
+def _first_unvoted(participant, assignments) -> StoryAssignment | None:
     voted = {(v.from_value_id, v.to_value_id, v.context_id) for v in WisdomVote.objects.filter(participant=participant)}
     for assignment in assignments:
         s = assignment.story
         if (s.from_value_id, s.to_value_id, s.context_id) not in voted:
-            if assignment.shown_at is None and mark_shown:
-                assignment.shown_at = timezone.now()
-                StoryAssignment.objects.filter(pk=assignment.pk, shown_at__isnull=True).update(
-                    shown_at=assignment.shown_at)
             return assignment
     return None
+
+
+def current_assignment(participant) -> StoryAssignment | None:
+    """The story the participant is asked about now (read only)."""
+    return _first_unvoted(participant, participant.story_assignments.select_related("story").order_by("position"))
+
+
+def next_assignment(participant, *, mark_shown: bool = True) -> StoryAssignment | None:
+    """The first assigned story without a vote, marked as shown."""
+    assignment = _first_unvoted(participant, assign_stories(participant))
+    if assignment is not None and assignment.shown_at is None and mark_shown:
+        assignment.shown_at = timezone.now()
+        StoryAssignment.objects.filter(pk=assignment.pk, shown_at__isnull=True).update(shown_at=assignment.shown_at)
+    return assignment
+
+
+def on_enter_stories(participant) -> str | None:
+    """Entry work of the stories step: choose the participant's stories and
+    show the first; with none to judge (none written yet), move on."""
+    if next_assignment(participant) is not None:
+        return None
+    if not participant.story_assignments.exists():
+        record_event("graph.no_stories", participant_id=participant.pk, study_slug=participant.study.slug,
+                     subject=participant)
+    return steps.next_step(participant, Step.STORIES)
+
+
+@transaction.atomic
+def vote_and_continue(*, participant, assignment: StoryAssignment, answer: str, reason: str = "") -> WisdomVote:
+    """Record the vote, then show the next story or, after the last, move on."""
+    vote = record_vote(participant=participant, assignment=assignment, answer=answer, reason=reason)
+    if next_assignment(participant) is None:
+        steps.finish(participant, Step.STORIES)
+    return vote
 
 
 # --- votes -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
 
-from interviews.models import Study
+from studies.models import Study
 
 
 @app.task(name="graph.generate_stories", queue="default")

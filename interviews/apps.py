@@ -3,9 +3,15 @@ from django.apps import AppConfig
 
 class InterviewsConfig(AppConfig):
     name = "interviews"
-    verbose_name = "Studies and participant journey"
+    verbose_name = "Values interviews"
 
     def ready(self):
-        from interviews import offline
+        # Registration needs the app registry ready, so these imports wait for it.
+        from interviews import interview_services, offline, views
+        from studies import steps
+        from studies.models import Step
 
         offline.register()
+        steps.on_enter(Step.INTERVIEW, interview_services.start_only_scenario)
+        steps.page(Step.SCENARIO, views.scenario_page)
+        steps.page(Step.INTERVIEW, views.interview_page)

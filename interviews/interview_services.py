@@ -25,14 +25,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from interviews import services as journey
-from interviews.models import ChatMessage, Interview, Participant, Scenario, Step
+from interviews.models import ChatMessage, Interview
+from studies import steps
+from studies.models import Participant, Scenario, Step
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall, ToolSpec
 from values.models import ValuesCard
+from values.services import match_card_in_chat_async
 
 Emit = Callable[[dict], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -118,14 +120,20 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
             offline=route.offline, prompt_versions=prompts,
         )
         ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario))
-        if participant.current_step in (Step.SCENARIO, Step.CONSENT):
-            left, participant.current_step = participant.current_step, Step.INTERVIEW
-            participant.save(update_fields=["current_step", "updated_at"])
-            journey.record_step_times(participant, left, Step.INTERVIEW)
         record_event("interview.started", participant_id=participant.pk, study_slug=participant.study.slug,
                      subject=interview, payload={"scenario": scenario.key, "provider": route.provider,
                                                  "model": route.model})
+        if participant.current_step in (Step.SCENARIO, Step.CONSENT):
+            steps.move(participant, Step.INTERVIEW)
     return interview
+
+
+def start_only_scenario(participant: Participant) -> None:
+    """On entering the interview step: a study with one question starts its
+    interview straight away (there is nothing to choose)."""
+    scenarios = participant.study.scenarios.filter(active=True)
+    if scenarios.count() == 1 and not Interview.objects.filter(participant=participant).exists():
+        choose_scenario(participant=participant, scenario=scenarios.get())
 
 
 def _next_seq(interview: Interview) -> int:
@@ -246,12 +254,9 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             card.save(update_fields=["submitted", "submitted_at"])
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
-            if participant.current_step == Step.INTERVIEW:
-                participant.current_step = journey.next_step(participant, Step.INTERVIEW)
-                participant.save(update_fields=["current_step", "updated_at"])
-                journey.record_step_times(participant, Step.INTERVIEW, participant.current_step)
             record_event("values_card.submitted", participant_id=participant.pk, study_slug=participant.study.slug,
                          subject=card, payload={"interview": interview.pk, "revision": card.revision, "via": via})
+            steps.finish(participant, Step.INTERVIEW)
         return card
 
 
@@ -453,12 +458,12 @@ async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
         return True
     if tool_call.name == "submit_values_card":
         try:
+            await match_before_submit(interview_id)
             card = await db_async(submit_card)(interview_id=interview_id, via="interviewer")
         except InterviewError as err:
             await db_async(_save_tool_result)(interview_id, tool_call.id, f"NOT SUBMITTED: {err.message}")
             return True
         await db_async(_save_tool_result)(interview_id, tool_call.id, "SUBMITTED")
-        await after_submit(card)
         await emit(await db_async(submitted_event)(card))
         return False
     await db_async(_save_tool_result)(interview_id, tool_call.id, f"Unknown tool {tool_call.name!r}.")
@@ -471,12 +476,22 @@ async def _beat(interview_id: int, token: uuid.UUID) -> None:
         await db_async(_heartbeat)(interview_id, token)
 
 
-async def after_submit(card: ValuesCard) -> None:
-    """Look for a canonical value that says the same thing (paper 4.5): the
-    participant is asked about it on the next page. A failure here must not
-    undo a submission, so it is logged and the card waits for the batch."""
-    from values.services import match_card_in_chat_async
+def _unsubmitted_card(interview_id: int) -> ValuesCard | None:
+    interview = Interview.objects.get(pk=interview_id)
+    if interview.status == Interview.Status.SUBMITTED:
+        return None
+    return interview.cards.order_by("-revision").first()
 
+
+async def match_before_submit(interview_id: int) -> None:
+    """Look for a canonical value that says the same thing (paper 4.5) before
+    the card is submitted, so the steps that follow (the participant's
+    approval, the relevance draw, which leaves their own value out) know it.
+    A failure here must not stop a submission: it is logged, and the batch
+    deduplicator takes the card later. Nothing to do once submitted."""
+    card = await db_async(_unsubmitted_card)(interview_id)
+    if card is None:
+        return
     try:
         await match_card_in_chat_async(card.pk)
     except Exception:  # noqa: BLE001 - recorded, and the batch deduplicator retries

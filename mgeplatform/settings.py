@@ -47,10 +47,12 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "channels",
     "mgeplatform",
+    "studies",
     "interviews",
     "values",
     "graph",
     "surveys",
+    "journey",
 ]
 
 MIDDLEWARE = [

@@ -25,7 +25,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("journey.urls")),
     path("", include("interviews.urls")),
+    path("", include("values.urls")),
     path("", include("graph.urls")),
     path("", include("surveys.urls")),
 ]

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from interviews.models import Study
+from studies.models import Study
 from mgeplatform.admin import ReadOnlyAdminMixin
 from surveys import selectors, services
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
@@ -182,7 +182,7 @@ class FollowUpLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_export_permission(self, request):
         # Coordinators, not auditors: the export carries Prolific ids.
         return (request.user.has_perm("surveys.change_followuplink")
-                and request.user.has_perm("interviews.view_prolificidentity"))
+                and request.user.has_perm("studies.view_prolificidentity"))
 
     def has_issue_permission(self, request):
         return request.user.has_perm("surveys.add_followuplink")

@@ -31,7 +31,7 @@ DEDUP_LABELS = {
 class ItemBank(models.Model):
     """One version of a study's survey questions."""
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="item_banks")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="item_banks")
     version = models.PositiveIntegerField()
     published = models.BooleanField(
         default=False, help_text="Published banks are asked and frozen; the newest published bank is the one used.")
@@ -138,7 +138,7 @@ class SurveyItem(models.Model):
 class SurveyResponse(models.Model):
     """A participant's answer to one item; a second submit updates it."""
 
-    participant = models.ForeignKey("interviews.Participant", on_delete=models.CASCADE,
+    participant = models.ForeignKey("studies.Participant", on_delete=models.CASCADE,
                                     related_name="survey_responses")
     item = models.ForeignKey(SurveyItem, on_delete=models.PROTECT, related_name="responses")
     answer = models.CharField(max_length=16)
@@ -168,7 +168,7 @@ class FollowUpLink(models.Model):
     """A signed, expiring link to the follow-up questions, one per participant,
     for coordinators to send through Prolific's messages."""
 
-    participant = models.OneToOneField("interviews.Participant", on_delete=models.CASCADE,
+    participant = models.OneToOneField("studies.Participant", on_delete=models.CASCADE,
                                        related_name="follow_up_link")
     token = models.CharField(max_length=200, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -64,7 +64,7 @@ def participant_id_in_token(token: str) -> uuid.UUID | None:
 def follow_up_link(token: str) -> tuple[FollowUpLink | None, str]:
     """(link, "") for a usable link, else (link or None, why not): "invalid"
     (tampered, unknown, replaced), "expired" or "withdrawn"."""
-    from interviews.models import Step
+    from studies.models import Step
 
     participant_id = participant_id_in_token(token)
     if participant_id is None:
@@ -94,7 +94,7 @@ def follow_up_link_rows(links, *, site_url: str) -> list[dict]:
     has withdrawn is messaged."""
     from django.urls import reverse
 
-    from interviews.models import ProlificIdentity, Step
+    from studies.models import ProlificIdentity, Step
 
     links = list(links.exclude(participant__current_step=Step.WITHDRAWN).select_related("participant"))
     pids = dict(ProlificIdentity.objects.filter(participant_id__in=[link.participant_id for link in links])

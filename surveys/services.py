@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from interviews.models import Participant, Step, Study
-from interviews.services import advance
+from studies.models import Participant, Step, Study
+from studies import steps
 from mgeplatform.audit import participant_context, record_event
 from surveys import defaults, selectors
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
@@ -174,15 +174,18 @@ def submit_survey(*, participant: Participant, bank: ItemBank, answers: dict[str
         _save_answers(locked, items, answers, {})
         record_event("survey.submitted", participant_id=locked.pk, study_slug=locked.study.slug, subject=bank,
                      payload={"version": bank.version, "items": len(items)})
-        return advance(participant=locked, from_step=Step.SURVEY, to_step=Step.COMPLETE)
+        return steps.finish(locked, Step.SURVEY)
 
 
-def finish_without_survey(participant: Participant) -> bool:
-    """A bank with no survey-step items: nothing to ask, move on."""
-    with transaction.atomic(), participant_context(participant.pk):
-        record_event("survey.no_items", participant_id=participant.pk, study_slug=participant.study.slug,
-                     subject=participant)
-        return advance(participant=participant, from_step=Step.SURVEY, to_step=Step.COMPLETE)
+def on_enter_survey(participant: Participant) -> str | None:
+    """Entry work of the survey step: the bank to ask (the paper's questions
+    if the study has none); with no survey-step items, nothing to ask: move on."""
+    bank = ensure_default_bank(participant.study)
+    if selectors.items(bank, SurveyItem.When.JOURNEY):
+        return None
+    record_event("survey.no_items", participant_id=participant.pk, study_slug=participant.study.slug,
+                 subject=participant)
+    return steps.next_step(participant, Step.SURVEY)
 
 
 def delete_participant_answers(participant: Participant) -> int:

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from interviews import selectors as interview_selectors
-from interviews.models import Step
+from studies.models import Step
+from studies.views import error_page, participant_view, step_page, step_url
 from surveys import selectors, services
 from surveys.models import SurveyItem
 
@@ -20,38 +20,32 @@ def _questions(items, chosen: dict, errors: dict) -> list[dict]:
             for n, item in enumerate(items, start=1)]
 
 
-def survey_step(request, study, participant, *, bank=None, chosen=None, errors=None, status=200):
-    """All of the survey step's questions on one page (paper 5.6, Table 3)."""
-    bank = bank or services.ensure_default_bank(study)
-    items = selectors.items(bank, SurveyItem.When.JOURNEY)
+def survey_page(request, study, participant, *, bank=None, chosen=None, errors=None, status=200):
+    """All of the survey step's questions on one page (paper 5.6, Table 3).
+    The bank was settled when the participant entered the step."""
+    bank = bank or selectors.current_bank(study)
+    items = selectors.items(bank, SurveyItem.When.JOURNEY) if bank else []
     if not items:
-        services.finish_without_survey(participant)
-        return redirect("interviews:journey", slug=study.slug)
+        return None
     errors = errors or {}
     questions = _questions(items, chosen or {}, errors)
-    return render(request, "surveys/survey.html", {
-        "study": study, "participant": participant, "bank": bank, "questions": questions, "total": len(items),
-        "unanswered": [q for q in questions if q["error"]], "progress": interview_selectors.progress(participant),
-    }, status=status)
+    return step_page(request, "surveys/survey.html", study, participant, status=status, bank=bank,
+                     questions=questions, total=len(items), unanswered=[q for q in questions if q["error"]])
 
 
 @require_http_methods(["POST"])
-def submit(request, slug: str):
-    from interviews.views import _participant_or_error
-
-    study, participant, error = _participant_or_error(request, slug)
-    if error:
-        return error
-    if participant.current_step != Step.SURVEY:  # a double submit, or another tab
-        return redirect("interviews:journey", slug=slug)
+@participant_view(at=(Step.SURVEY,))  # else a double submit, or another tab
+def submit(request, study, participant):
     # Answer the version the participant saw, even if a newer one was published since.
-    bank = selectors.published_bank(study, request.POST.get("bank")) or services.ensure_default_bank(study)
+    bank = selectors.published_bank(study, request.POST.get("bank")) or selectors.current_bank(study)
+    if bank is None:
+        return redirect(step_url(participant))
     items = selectors.items(bank, SurveyItem.When.JOURNEY)
     answers, errors = services.clean_answers(items, request.POST)
     if errors:
-        return survey_step(request, study, participant, bank=bank, chosen=answers, errors=errors, status=400)
+        return survey_page(request, study, participant, bank=bank, chosen=answers, errors=errors, status=400)
     services.submit_survey(participant=participant, bank=bank, answers=answers)
-    return redirect("interviews:journey", slug=slug)
+    return redirect(step_url(participant))
 
 
 _LINK_PROBLEMS = {
@@ -97,8 +91,7 @@ def follow_up(request, token: str):
     if problem:
         status, title, message = _LINK_PROBLEMS[problem]
         study = link.participant.study if link else None
-        return render(request, "interviews/error.html", {"title": title, "message": message, "study": study},
-                      status=status)
+        return error_page(request, status, title, message, study=study)
     participant = link.participant
     study = participant.study
     bank = services.ensure_default_bank(study)

@@ -1,8 +1,8 @@
 import pytest
 from django.test import Client
 
-from interviews import services
-from interviews.models import Study
+from studies import services
+from studies.models import Study
 from mgeplatform import services as platform_services
 
 PROLIFIC = {"PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "64aa00bb11cc22dd33ee44ff", "SESSION_ID": "sess0001"}
@@ -60,8 +60,8 @@ INTERVIEW_ANSWERS = [
 
 
 def consented_participant(study, pid="pid-consented"):
-    from interviews import services as journey
-    from interviews.models import Participant
+    from studies import services as journey
+    from studies.models import Participant
 
     client = Client()
     enter(client, study, PROLIFIC_PID=pid, STUDY_ID="s", SESSION_ID="t")

@@ -104,7 +104,7 @@ class CanonicalValueAdmin(admin.ModelAdmin):
         from django.core.exceptions import PermissionDenied
         from django.template.response import TemplateResponse
 
-        from interviews.models import Study
+        from studies.models import Study
         from values.selectors import closest_canonical_pairs
 
         if not self.has_view_permission(request):

@@ -6,6 +6,12 @@ class ValuesConfig(AppConfig):
     verbose_name = "Values cards and canonical values"
 
     def ready(self):
-        from values import offline
+        # Registration needs the app registry ready, so these imports wait for it.
+        from studies import steps
+        from studies.models import Step
+        from values import offline, relevance, views
 
         offline.register()
+        steps.on_enter(Step.RELEVANCE, relevance.on_enter_relevance)
+        steps.page(Step.RELEVANCE, views.relevance_page)
+        steps.interstitial(views.approval_page, at=(Step.RELEVANCE, Step.STORIES, Step.SURVEY))

@@ -30,7 +30,7 @@ class CanonicalValue(Embedded):
         MANUAL = "manual", "Made by a coordinator"
         IMPORTED = "imported", "Imported with a moral graph"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.PROTECT, related_name="canonical_values")
+    study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="canonical_values")
     title = models.CharField(max_length=120)
     description = models.CharField(max_length=400)
     policies = ArrayField(models.CharField(max_length=300))
@@ -161,9 +161,9 @@ class CanonicalApproval(models.Model):
 class RelevanceDraw(models.Model):
     """The six values shown to a participant after the interview (paper 5.4)."""
 
-    participant = models.OneToOneField("interviews.Participant", on_delete=models.CASCADE, related_name="relevance_draw")
+    participant = models.OneToOneField("studies.Participant", on_delete=models.CASCADE, related_name="relevance_draw")
     card = models.ForeignKey(ValuesCard, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    scenario = models.ForeignKey("interviews.Scenario", on_delete=models.PROTECT, related_name="+",
+    scenario = models.ForeignKey("studies.Scenario", on_delete=models.PROTECT, related_name="+",
                                  help_text="The participant's own scenario.")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -184,7 +184,7 @@ class RelevanceItem(models.Model):
     canonical = models.ForeignKey(CanonicalValue, on_delete=models.PROTECT, related_name="relevance_items")
     position = models.PositiveSmallIntegerField()
     pool = models.CharField(max_length=8, choices=Pool.choices)
-    source_scenario = models.ForeignKey("interviews.Scenario", null=True, on_delete=models.PROTECT, related_name="+",
+    source_scenario = models.ForeignKey("studies.Scenario", null=True, on_delete=models.PROTECT, related_name="+",
                                         help_text="The scenario the value came from.")
     relevant = models.BooleanField(null=True, help_text="Marked as applying to the participant's scenario.")
 
@@ -202,7 +202,7 @@ class DeduplicationRun(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (another run was in progress)"
 
-    study = models.ForeignKey("interviews.Study", on_delete=models.CASCADE, related_name="dedup_runs")
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="dedup_runs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from mgeplatform.audit import participant_context, record_event
+from studies import steps
+from studies.models import Step
 from values import embeddings
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
 
@@ -32,6 +34,16 @@ def source_scenario_id(value: CanonicalValue):
     if value.representative_card_id:
         counts[value.representative_card.interview.scenario_id] += 0.5
     return counts.most_common(1)[0][0] if counts else None
+
+
+def current_draw(participant) -> RelevanceDraw | None:
+    """The draw made when the participant reached the step (read only)."""
+    return RelevanceDraw.objects.filter(participant=participant).first()
+
+
+def on_enter_relevance(participant) -> None:
+    """Entry work of the relevance step: make the participant's draw."""
+    draw_for(participant)
 
 
 def draw_for(participant) -> RelevanceDraw | None:
@@ -70,6 +82,15 @@ def draw_for(participant) -> RelevanceDraw | None:
         return draw
     except IntegrityError:  # a second tab made it first
         return RelevanceDraw.objects.get(participant=participant)
+
+
+@transaction.atomic
+@transaction.atomic
+def submit(*, participant, draw: RelevanceDraw, relevant_ids: set[int]) -> bool:
+    """The participant's marks, and on to the next step, together."""
+    marked = submit_marks(draw=draw, relevant_ids=relevant_ids)
+    steps.finish(participant, Step.RELEVANCE)
+    return marked
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from procrastinate.contrib.django import app
 
-from interviews.models import Study
+from studies.models import Study
 from values import services
 
 

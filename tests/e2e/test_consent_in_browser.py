@@ -2,7 +2,7 @@
 
 import pytest
 
-from interviews.models import ConsentRecord, Participant
+from studies.models import ConsentRecord, Participant
 from tests.conftest import PROLIFIC
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -13,7 +13,7 @@ def _no_sideways_scroll(page):
 
 
 def test_phone_participant_consents_and_reaches_first_step(live_server, phone, screenshot_dir):
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     query = "&".join(f"{k}={v}" for k, v in PROLIFIC.items())
@@ -40,7 +40,7 @@ def test_phone_participant_consents_and_reaches_first_step(live_server, phone, s
 
 
 def test_decline_in_browser_goes_back_to_prolific(live_server, phone, screenshot_dir):
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     prolific_hits = []

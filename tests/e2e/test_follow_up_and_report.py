@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from graph.models import GraphSnapshot
-from interviews.models import Participant
+from studies.models import Participant
 from surveys.models import FollowUpLink, SurveyResponse
 from tests.e2e.test_full_journey import PHONE_WIDTH, _beside_the_browser, _overflowing
 
@@ -30,7 +30,7 @@ def finished(transactional_db):
     """As tests/surveys/test_follow_up.py's `finished`
     (`finished_participant`), with the follow-up link issued the way the admin
     action does it."""
-    from interviews import services as journey
+    from studies import services as journey
     from surveys import services
     from tests.surveys.conftest import finished_participant
 
@@ -193,7 +193,7 @@ def laptop(browser):
 def surveyed_study(transactional_db):
     """Five real participants who answered the survey step, and one simulated
     participant (answering 1 everywhere) the report must leave out."""
-    from interviews import services as journey
+    from studies import services as journey
     from surveys import services as survey_services
     from tests.surveys.conftest import at_step, full_answers
 
@@ -225,11 +225,11 @@ def test_coordinator_reads_the_report_and_downloads_the_export(surveyed_study, c
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{asgi_live_server.url}/admin/")
 
-    page.goto(f"{asgi_live_server.url}/admin/interviews/study/")
+    page.goto(f"{asgi_live_server.url}/admin/studies/study/")
     row = page.locator("#result_list tbody tr", has_text=study.title)
     assert row.count() == 1
     row.get_by_role("link", name="Report").click()
-    page.wait_for_url(f"**/admin/interviews/study/{study.pk}/report/")
+    page.wait_for_url(f"**/admin/studies/study/{study.pk}/report/")
     assert page.get_by_role("heading", name=f"Report: {study.title}").is_visible()
     assert "5 participants, 5 completed" in page.locator("#progress").inner_text()
 

@@ -11,7 +11,8 @@ from django.conf import settings
 
 from graph import stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
-from interviews.models import ChatMessage, Participant, Step
+from interviews.models import ChatMessage
+from studies.models import Participant, Step
 from surveys.models import SurveyResponse
 from tests.conftest import PROLIFIC
 from tests.e2e.conftest import send_answer
@@ -250,7 +251,7 @@ def study_with_stories(transactional_db):
     """Six parenting values from earlier participants (tests/graph/conftest.py),
     with their transition stories written (by the background job, in
     production) before this participant arrives."""
-    from interviews import services
+    from studies import services
 
     def prepare():
         study, _ = services.seed_case_study()
@@ -316,7 +317,7 @@ def test_phone_participant_goes_from_prolific_link_to_completion_code(study_with
 
 
 def test_phone_participant_withdraws_mid_journey_and_stays_withdrawn(asgi_live_server, phone, screenshot_dir):
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     link = asgi_live_server.url + _prolific_link(study, pid="withdrawing-pid")

@@ -33,7 +33,7 @@ def needs_cytoscape():
 
 
 def _public_graph():
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     study.graph_public = True
@@ -147,7 +147,7 @@ def test_winners_and_scalability_pages(asgi_live_server, laptop, screenshot_dir)
     """Server-rendered: the winners per scenario, and a value's path as
     votes come in drawn as an inline SVG chart."""
     from graph.models import WisdomVote
-    from interviews.models import Participant
+    from studies.models import Participant
 
     study, values, resists = _public_graph()
     for a, b in [(0, 1), (0, 1), (1, 3), (1, 3), (2, 3), (2, 3), (0, 3)]:
@@ -177,7 +177,7 @@ def test_a_larger_graph_is_laid_out_with_arrows_pointing_up(asgi_live_server, la
     """Sixty values in layers: every kept arrow points to a value drawn higher."""
     import random
 
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     study.graph_public = True

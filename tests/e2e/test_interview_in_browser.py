@@ -2,7 +2,9 @@
 
 import pytest
 
-from interviews.models import ChatMessage, Participant
+from interviews.models import ChatMessage
+
+from studies.models import Participant
 from tests.conftest import PROLIFIC
 from tests.e2e.conftest import send_answer
 from values.models import ValuesCard
@@ -19,7 +21,7 @@ ANSWERS = [
 
 def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, screenshot_dir):
     live_server = asgi_live_server
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     query = "&".join(f"{k}={v}" for k, v in PROLIFIC.items())

@@ -41,7 +41,7 @@ def make_values(study, scenario_key="parenting", policies=POLICIES, prefix="auth
 
 @pytest.fixture
 def graph_study(transactional_db):
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     return study, make_values(study)

@@ -6,7 +6,7 @@ from django.db import DatabaseError, transaction
 
 from graph import aggregation, services
 from graph.models import GraphSnapshot, MoralContext, WisdomVote
-from interviews.models import Participant
+from studies.models import Participant
 from tests.conftest import consented_participant
 from values import services as value_services
 

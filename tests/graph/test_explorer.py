@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from graph import explorer
 from graph.models import GraphSnapshot, MoralContext, StoryAssignment, TransitionStory, WisdomVote
-from interviews.models import Participant
+from studies.models import Participant
 from values.models import CanonicalValue
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ COUNT_KEYS = ["markedWiser", "markedNotWiser", "markedUnsure", "markedLessWise",
 
 @pytest.fixture
 def imported(transactional_db):
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     graph_import = interchange.import_graph(study, DATA.read_bytes(), source_name=DATA.name)
@@ -98,7 +98,7 @@ def test_graphml_and_csv_exports(imported, tmp_path):
     (json.dumps({"values": [{"id": 1, "title": "A"}], "edges": []}).encode(), "values[0] needs policies"),
 ])
 def test_bad_files_are_refused_with_a_clear_message_and_change_nothing(transactional_db, content, message):
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     with pytest.raises(interchange.GraphFileError, match=None) as err:

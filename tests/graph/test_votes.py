@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from graph import services, stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
-from interviews.models import Participant, Step
+from studies.models import Participant, Step
 from tests.conftest import consented_participant
 from values import services as value_services
 from values.models import ValuesCard
+from tests.factories import move_to
 
 
 def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes():
@@ -44,7 +45,6 @@ def judge(graph_study):
                                      canonical=values[1], policies=list(values[1].policies), source="articulator",
                                      submitted=True, submitted_at=timezone.now())
     value_services.record_approval(card=card, canonical=values[1], answer="well")
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
     return study, values, participant, client
 
 
@@ -54,6 +54,7 @@ def test_assignment_is_made_once_and_skips_pairs_already_judged(judge):
     # The participant judged this pair before (e.g. in a pilot): neither direction comes back.
     WisdomVote.objects.create(study=study, participant=participant, from_value=story.to_value,
                               to_value=story.from_value, context=story.context, answer="yes")
+    move_to(participant, Step.STORIES)
     first = services.assign_stories(participant)
     assert 1 <= len(first) <= study.stories_per_participant
     pairs = [frozenset((a.story.from_value_id, a.story.to_value_id)) for a in first]
@@ -64,6 +65,7 @@ def test_assignment_is_made_once_and_skips_pairs_already_judged(judge):
 
 def test_participant_votes_through_the_stories_then_reaches_the_survey(judge):
     study, values, participant, client = judge
+    move_to(participant, Step.STORIES)
     page = client.get(f"/s/{study.slug}/journey/")
     assert page.status_code == 200
     assignments = list(StoryAssignment.objects.filter(participant=participant).order_by("position"))
@@ -88,6 +90,7 @@ def test_participant_votes_through_the_stories_then_reaches_the_survey(judge):
 
 def test_double_submit_updates_the_vote_instead_of_adding_one(judge):
     study, _, participant, client = judge
+    move_to(participant, Step.STORIES)
     client.get(f"/s/{study.slug}/journey/")
     assignment = StoryAssignment.objects.filter(participant=participant).order_by("position").first()
     for answer in ("no", "yes"):
@@ -98,6 +101,7 @@ def test_double_submit_updates_the_vote_instead_of_adding_one(judge):
 
 def test_missing_answer_or_long_reason_is_refused_and_keeps_the_text(judge):
     study, _, participant, client = judge
+    move_to(participant, Step.STORIES)
     client.get(f"/s/{study.slug}/journey/")
     assignment = StoryAssignment.objects.filter(participant=participant).order_by("position").first()
     response = client.post(f"/s/{study.slug}/stories/vote/", {"assignment": assignment.pk, "reason": "half a thought"})
@@ -113,8 +117,9 @@ def test_missing_answer_or_long_reason_is_refused_and_keeps_the_text(judge):
 
 def test_someone_elses_story_is_refused(judge):
     study, _, participant, client = judge
+    move_to(participant, Step.STORIES)
     other, _ = consented_participant(study, "other")
-    Participant.objects.filter(pk=other.pk).update(current_step=Step.STORIES)
+    move_to(other, Step.STORIES)
     theirs = services.assign_stories(other)[0]
     client.get(f"/s/{study.slug}/journey/")
     response = client.post(f"/s/{study.slug}/stories/vote/", {"assignment": theirs.pk, "answer": "yes"})
@@ -123,12 +128,10 @@ def test_someone_elses_story_is_refused(judge):
 
 
 def test_without_stories_the_participant_moves_on_to_the_survey(transactional_db):
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     participant, client = consented_participant(study, "early")
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
-    response = client.get(f"/s/{study.slug}/journey/")
-    assert response.status_code == 302
-    participant.refresh_from_db()
+    move_to(participant, Step.STORIES)
     assert participant.current_step == Step.SURVEY
+    assert "Question 1 of" in client.get(f"/s/{study.slug}/journey/").content.decode()

@@ -4,7 +4,7 @@ import pytest
 from django.db import ProgrammingError, transaction
 from django.test import Client
 
-from interviews.models import ConsentDocument, ConsentRecord, Participant, Step
+from studies.models import ConsentDocument, ConsentRecord, Participant, Step
 from mgeplatform.models import DomainEvent
 from tests.conftest import enter
 

@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from django.core.management import call_command
 
-from interviews import exports
-from interviews import services as journey
-from interviews.models import Participant, ProlificIdentity
+from journey import exports
+from studies import services as journey
+from studies.models import Participant, ProlificIdentity
 from mgeplatform.models import DomainEvent
 from tests.conftest import consented_participant, run_interview
 
@@ -66,7 +66,7 @@ def test_identities_only_with_a_reason_which_is_audited(study, interviewed, tmp_
 
 def test_admin_export_refuses_identities_without_a_reason(study, interviewed, coordinator, client):
     client.force_login(coordinator)
-    url = f"/admin/interviews/study/{study.pk}/export/"
+    url = f"/admin/studies/study/{study.pk}/export/"
     refused = client.post(url, {"identities": "on", "reason": ""})
     assert refused.status_code == 400 and "Say why" in refused.content.decode()
     download = client.post(url, {})
@@ -96,7 +96,7 @@ def test_prolific_demographics_are_matched_by_prolific_id(study, interviewed, tm
 def test_the_codebook_describes_every_column_written(study, tmp_path):
     import re
 
-    from interviews import simulation
+    from journey import simulation
 
     simulation.simulate(study, 8, seed=2)  # votes, ratings, survey answers and the rest
     call_command("export_study", study=study.slug, out=str(tmp_path), include_simulated=True,

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def two_interviews():
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     scenario = study.scenarios.get(key="parenting")

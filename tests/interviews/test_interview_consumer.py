@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from interviews import interview_services as chat
-from interviews import services
-from interviews.models import ChatMessage, Interview, Participant, Step
+from studies import services
+from interviews.models import ChatMessage, Interview
+from studies.models import Participant, Step
 from mgeplatform.asgi import application
 from mgeplatform.llm import gateway
 from mgeplatform.llm.types import Done, LLMError, TextDelta, Usage

@@ -4,9 +4,9 @@ import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 from django.test import Client
 
-from interviews import services
-from interviews.models import StudyStatistics
-from interviews.tasks import record_study_statistics
+from studies import services
+from studies.models import StudyStatistics
+from studies.tasks import record_study_statistics
 from tests.conftest import PROLIFIC, enter, run_jobs_until_idle
 
 
@@ -34,10 +34,10 @@ def test_admin_action_queues_the_job(coordinator):
     study, _ = services.seed_case_study()
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    response = client.post("/admin/interviews/study/", {"action": "record_statistics", "_selected_action": [study.pk]})
+    response = client.post("/admin/studies/study/", {"action": "record_statistics", "_selected_action": [study.pk]})
     assert response.status_code == 302
     # Job tables are not flushed between tests: look for this study's job.
-    job = ProcrastinateJob.objects.get(task_name="interviews.record_study_statistics", args={"study_id": study.pk})
+    job = ProcrastinateJob.objects.get(task_name="studies.record_study_statistics", args={"study_id": study.pk})
     assert job.status == "todo"
     run_jobs_until_idle()
     job.refresh_from_db()

@@ -6,13 +6,16 @@ from django.apps import apps
 from django.test import Client
 
 from graph.models import StoryAssignment, WisdomVote
-from interviews import services as journey
-from interviews import withdrawal
-from interviews.models import ChatMessage, ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
+from studies import services as journey
+from studies import steps
+from journey import withdrawal
+from interviews.models import ChatMessage
+from studies.models import ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
 from mgeplatform.models import DomainEvent
 from tests.conftest import consented_participant, enter, run_interview
 from tests.graph.conftest import graph_study  # noqa: F401 (fixture)
 from values.models import ValuesCard
+from tests.factories import move_to
 
 ChatMessageEvent = apps.get_model("interviews", "ChatMessageEvent")
 
@@ -29,14 +32,15 @@ def test_each_step_records_when_it_started_and_ended(study):
     run_interview(participant, study.scenarios.get(key="parenting"))
     participant.refresh_from_db()
     assert participant.current_step == Step.RELEVANCE
-    journey.finish_step(participant=participant, step=Step.RELEVANCE)
+    steps.finish(participant, Step.RELEVANCE)
     timings = {t.step: t for t in StepTiming.objects.filter(participant=participant)}
-    assert set(timings) == {"consent", "scenario", "interview", "relevance", "stories"}
-    assert all(timings[s].ended_at is not None for s in ("consent", "scenario", "interview", "relevance"))
-    assert timings["stories"].ended_at is None
+    # No stories are written yet, so the stories step is entered and left at once.
+    assert set(timings) == {"consent", "scenario", "interview", "relevance", "stories", "survey"}
+    assert all(timings[s].ended_at is not None for s in ("consent", "scenario", "interview", "relevance", "stories"))
+    assert timings["survey"].ended_at is None
     assert timings["interview"].started_at <= timings["interview"].ended_at == timings["relevance"].started_at
     # A second finish of the same step (double submit) moves nobody.
-    assert journey.finish_step(participant=participant, step=Step.RELEVANCE) is False
+    assert steps.finish(participant, Step.RELEVANCE) is False
 
 
 def test_finished_participant_goes_back_to_prolific_with_the_completion_code(study, participant_client, settings):
@@ -89,7 +93,7 @@ def test_withdrawal_removes_votes_and_impressions_together(graph_study):
     study, values = graph_study
     stories.generate_stories(study)
     participant, _ = consented_participant(study, "voter")
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
+    move_to(participant, Step.STORIES)
     assignment = services.next_assignment(participant)
     services.record_vote(participant=participant, assignment=assignment, answer="yes")
     withdrawal.withdraw(participant)
@@ -139,13 +143,13 @@ def test_coordinator_screens_out_a_participant_with_a_reason(study, coordinator,
     admin = Client()
     admin.force_login(coordinator)
     action = {"action": "screen_out", "_selected_action": [str(participant.pk)]}
-    confirm = admin.post("/admin/interviews/participant/", action)
+    confirm = admin.post("/admin/studies/participant/", action)
     assert confirm.status_code == 200 and "Reason" in confirm.content.decode()
     # No reason, no change.
-    admin.post("/admin/interviews/participant/", {**action, "confirm": "yes", "reason": ""})
+    admin.post("/admin/studies/participant/", {**action, "confirm": "yes", "reason": ""})
     participant.refresh_from_db()
     assert participant.current_step == Step.RELEVANCE
-    admin.post("/admin/interviews/participant/", {**action, "confirm": "yes", "reason": "Not eligible: under 18"})
+    admin.post("/admin/studies/participant/", {**action, "confirm": "yes", "reason": "Not eligible: under 18"})
     participant.refresh_from_db()
     assert participant.current_step == Step.SCREENED_OUT
     event = DomainEvent.objects.get(kind="participant.screened_out")
@@ -157,5 +161,5 @@ def test_coordinator_screens_out_a_participant_with_a_reason(study, coordinator,
     # Auditors cannot screen anyone out.
     reader = Client()
     reader.force_login(auditor)
-    page = reader.get("/admin/interviews/participant/").content.decode()
+    page = reader.get("/admin/studies/participant/").content.decode()
     assert "screen_out" not in page

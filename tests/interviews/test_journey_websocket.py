@@ -4,7 +4,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from interviews import services
+from studies import services
 from mgeplatform.asgi import application
 from tests.conftest import PROLIFIC, enter
 
@@ -78,8 +78,8 @@ async def test_foreign_origin_is_rejected():
 async def test_state_pushed_through_the_channel_layer_reaches_the_browser():
     from channels.layers import get_channel_layer
 
-    from interviews.consumers import participant_group
-    from interviews.models import Participant
+    from studies.steps import participant_group
+    from studies.models import Participant
 
     study, cookie = await _sync(_participant_cookie)
     ws = _connect(study.slug, cookie)

@@ -6,7 +6,7 @@ import pytest
 from django.db import close_old_connections
 from django.test import Client
 
-from interviews.models import Participant, ProlificIdentity, Step, Study
+from studies.models import Participant, ProlificIdentity, Step, Study
 from mgeplatform.models import DomainEvent
 from tests.conftest import enter
 
@@ -56,7 +56,7 @@ def test_resume_goes_to_the_current_step(study, prolific_params):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_first_visits_create_one_participant(prolific_params):
-    from interviews import services
+    from studies import services
 
     services.seed_case_study()
     study = Study.objects.get()

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from interviews import ratings
-from interviews import services as journey
+from studies import services as journey
 from interviews.models import TranscriptRating
 from mgeplatform.llm.providers import offline as offline_provider
 from mgeplatform.models import LLMCall
@@ -70,12 +70,12 @@ def test_coordinator_rates_transcripts_from_the_study_list_in_the_background(stu
     run_interview(participant, study.scenarios.get(key="abortion"))
     client = Client()
     client.force_login(coordinator)
-    response = client.post("/admin/interviews/study/", {"action": "rate_transcripts", "_selected_action": [study.pk]})
+    response = client.post("/admin/studies/study/", {"action": "rate_transcripts", "_selected_action": [study.pk]})
     assert response.status_code == 302
     assert not TranscriptRating.objects.exists()  # queued, not done in the request
     run_jobs_until_idle()
     kinds = set(TranscriptRating.objects.filter(interview__participant=participant).values_list("kind", flat=True))
     assert kinds == {"ideology", "expert"}
     # The export action takes the coordinator to the study's export page.
-    export = client.post("/admin/interviews/study/", {"action": "export_data", "_selected_action": [study.pk]})
-    assert export.status_code == 302 and export["Location"] == f"/admin/interviews/study/{study.pk}/export/"
+    export = client.post("/admin/studies/study/", {"action": "export_data", "_selected_action": [study.pk]})
+    assert export.status_code == 302 and export["Location"] == f"/admin/studies/study/{study.pk}/export/"

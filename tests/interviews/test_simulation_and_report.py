@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from graph.models import WisdomVote
-from interviews import services as journey
-from interviews.models import Participant, Step, TranscriptRating
+from studies import services as journey
+from interviews.models import TranscriptRating
+from studies.models import Participant, Step
 from surveys import services as survey_services
 from surveys.models import SurveyItem, SurveyResponse
 from tests.surveys.conftest import at_step, full_answers
@@ -92,7 +93,7 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
     Participant.objects.filter(pk=simulated.pk).update(simulated=True)
 
     client.force_login(coordinator)
-    html = client.get(f"/admin/interviews/study/{study.pk}/report/").content.decode()
+    html = client.get(f"/admin/studies/study/{study.pk}/report/").content.decode()
     assert _cells(html, "Did it help you clarify") == [
         "Did it help you clarify what was important to you?", "4", "25.0%", "0.0%", "25.0%", "25.0%", "25.0%",
         "75.0%", "50.0%"]
@@ -101,7 +102,7 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
     assert 'aria-label="Answers 1 to 5 per question"' in html
     assert "4 participants, 4 completed; median time to complete" in html
 
-    with_simulated = client.get(f"/admin/interviews/study/{study.pk}/report/?simulated=1").content.decode()
+    with_simulated = client.get(f"/admin/studies/study/{study.pk}/report/?simulated=1").content.decode()
     assert _cells(with_simulated, "Did it help you clarify")[1:3] == ["5", "40.0%"]
 
 
@@ -119,7 +120,7 @@ def test_report_groups_ideology_ratings_against_feeling_represented(study, coord
         survey_services.submit_survey(participant=participant, bank=survey_services.ensure_default_bank(study),
                                       answers=full_answers("4", expresses_care=answer))
     client.force_login(coordinator)
-    html = client.get(f"/admin/interviews/study/{study.pk}/report/").content.decode()
+    html = client.get(f"/admin/studies/study/{study.pk}/report/").content.decode()
     assert _cells(html, "not ideological") == ["not ideological", "1", "5", "100.0%"]
     assert _cells(html, "slightly ideological") == ["slightly ideological", "0", "–", "–"]
     assert _cells(html, "very ideological") == ["very ideological", "1", "2", "0.0%"]
@@ -127,14 +128,14 @@ def test_report_groups_ideology_ratings_against_feeling_represented(study, coord
 
 def test_auditors_read_the_report_but_participants_cannot(study, auditor, client, participant_client):
     client.force_login(auditor)
-    assert client.get(f"/admin/interviews/study/{study.pk}/report/").status_code == 200
-    anonymous = participant_client.get(f"/admin/interviews/study/{study.pk}/report/")
+    assert client.get(f"/admin/studies/study/{study.pk}/report/").status_code == 200
+    anonymous = participant_client.get(f"/admin/studies/study/{study.pk}/report/")
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
 
 
 def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordinator, client, capsys):
     from graph.models import GraphSnapshot
-    from interviews.models import Study
+    from studies.models import Study
 
     call_command("demo_study", n=12, seed=1)
     out = capsys.readouterr().out
@@ -165,7 +166,7 @@ def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordi
 
 
 def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
-    from interviews import report
+    from journey import report
     from tests.surveys.conftest import canonical_value
 
     abortion = study.scenarios.get(key="abortion")

@@ -4,7 +4,7 @@ import pytest
 from django.db import ProgrammingError, transaction
 from django.test import Client
 
-from interviews.models import Participant, Study
+from studies.models import Participant, Study
 from mgeplatform.models import DomainEvent
 from tests.conftest import enter
 
@@ -27,7 +27,7 @@ def test_change_through_a_service_is_recorded_with_the_participant(study, partic
 def test_admin_change_is_recorded_with_the_staff_user(study, coordinator):
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    client.post(f"/admin/interviews/study/{study.pk}/change/", {
+    client.post(f"/admin/studies/study/{study.pk}/change/", {
         "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3", "withdrawal_policy": "delete_content",
         "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
         "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
@@ -67,5 +67,5 @@ def test_domain_events_name_actor_and_subject(study, participant_client):
     participant = Participant.objects.get()
     joined = DomainEvent.objects.get(kind="participant.joined")
     assert joined.actor == f"participant:{participant.pk}"
-    assert (joined.subject_type, joined.subject_id) == ("interviews.Participant", str(participant.pk))
+    assert (joined.subject_type, joined.subject_id) == ("studies.Participant", str(participant.pk))
     assert joined.study_slug == study.slug

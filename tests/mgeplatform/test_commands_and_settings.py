@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from interviews.models import ConsentDocument, Scenario, Study
+from studies.models import ConsentDocument, Scenario, Study
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

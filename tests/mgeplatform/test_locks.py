@@ -29,7 +29,7 @@ def test_the_lock_stays_while_django_gives_its_connection_back(transactional_db)
 def test_a_story_run_is_refused_while_another_runs_then_allowed(transactional_db):
     from graph import stories
     from graph.models import StoryRun
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     with try_advisory_lock(stories.STORY_LOCK_NAMESPACE, study.pk):

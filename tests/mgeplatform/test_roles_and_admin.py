@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from interviews.models import Study
+from studies.models import Study
 from tests.conftest import enter
 
 
@@ -14,7 +14,7 @@ def _login(user, password):
 
 
 def test_participant_session_cannot_reach_admin(study, participant_client):
-    for url in ("/admin/", "/admin/interviews/participant/", f"/admin/interviews/study/{study.pk}/change/"):
+    for url in ("/admin/", "/admin/studies/participant/", f"/admin/studies/study/{study.pk}/change/"):
         response = participant_client.get(url, follow=True)
         assert response.request["PATH_INFO"] == "/accounts/login/"
         assert "Studies" not in response.content.decode()
@@ -52,7 +52,7 @@ def test_mfa_totp_is_available_to_staff(coordinator):
 
 def test_coordinator_can_edit_a_study(study, coordinator):
     client = _login(coordinator, "x-coord-pass-1")
-    page = client.get(f"/admin/interviews/study/{study.pk}/change/")
+    page = client.get(f"/admin/studies/study/{study.pk}/change/")
     assert page.status_code == 200
     assert 'name="_save"' in page.content.decode()
     data = {
@@ -63,7 +63,7 @@ def test_coordinator_can_edit_a_study(study, coordinator):
         "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
         "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
     }
-    response = client.post(f"/admin/interviews/study/{study.pk}/change/", data)
+    response = client.post(f"/admin/studies/study/{study.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     study.refresh_from_db()
     assert study.title == "Renamed"
@@ -72,21 +72,21 @@ def test_coordinator_can_edit_a_study(study, coordinator):
 def test_auditor_reads_everything_but_changes_nothing(study, auditor, participant_client):
     client = _login(auditor, "x-audit-pass-1")
     for url in (
-        "/admin/interviews/study/",
-        f"/admin/interviews/study/{study.pk}/change/",
-        "/admin/interviews/participant/",
-        "/admin/interviews/consentrecord/",
+        "/admin/studies/study/",
+        f"/admin/studies/study/{study.pk}/change/",
+        "/admin/studies/participant/",
+        "/admin/studies/consentrecord/",
         "/admin/mgeplatform/domainevent/",
         "/admin/pghistory/events/",
     ):
         response = client.get(url)
         assert response.status_code == 200, url
-    change_page = client.get(f"/admin/interviews/study/{study.pk}/change/").content.decode()
+    change_page = client.get(f"/admin/studies/study/{study.pk}/change/").content.decode()
     assert 'name="_save"' not in change_page
-    response = client.post(f"/admin/interviews/study/{study.pk}/change/", {"title": "Hacked", "slug": study.slug})
+    response = client.post(f"/admin/studies/study/{study.pk}/change/", {"title": "Hacked", "slug": study.slug})
     assert response.status_code == 403
-    assert client.get("/admin/interviews/study/add/").status_code == 403
-    assert client.post(f"/admin/interviews/study/{study.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/studies/study/add/").status_code == 403
+    assert client.post(f"/admin/studies/study/{study.pk}/delete/", {"post": "yes"}).status_code == 403
     study.refresh_from_db()
     assert study.title != "Hacked"
     assert Study.objects.filter(pk=study.pk).exists()
@@ -106,6 +106,6 @@ def test_coordinators_cannot_edit_the_audit_trail(study, coordinator):
 def test_admin_lists_filter_participants_by_study_and_step(study, coordinator, prolific_params):
     enter(Client(), study, **prolific_params)
     client = _login(coordinator, "x-coord-pass-1")
-    response = client.get(f"/admin/interviews/participant/?study__id__exact={study.pk}&current_step__exact=consent")
+    response = client.get(f"/admin/studies/participant/?study__id__exact={study.pk}&current_step__exact=consent")
     assert response.status_code == 200
     assert "1 participant" in response.content.decode()

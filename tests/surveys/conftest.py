@@ -1,14 +1,14 @@
 from django.test import Client
 
-from interviews.models import Participant, Step
+from studies.models import Participant, Step
 from tests.conftest import consented_participant
+from tests.factories import move_to
 
 
 def at_step(study, pid, step=Step.SURVEY) -> tuple[Participant, Client]:
     """A participant (with a browser session) moved straight to `step`."""
     participant, client = consented_participant(study, pid)
-    Participant.objects.filter(pk=participant.pk).update(current_step=step)
-    participant.refresh_from_db()
+    move_to(participant, step)
     return participant, client
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from graph.models import GraphSnapshot
 from interviews import interview_services
-from interviews.models import Participant, Step
+from studies.models import Participant, Step
 from mgeplatform.models import DomainEvent
 from surveys import selectors, services
 from surveys.models import FollowUpLink, SurveyResponse
@@ -180,7 +180,7 @@ def test_coordinator_issues_links_from_the_admin(finished, coordinator):
 
 
 def test_withdrawal_removes_answers_and_the_link(finished):
-    from interviews import withdrawal
+    from journey import withdrawal
 
     participant = finished[0]
     link = _link(participant)
@@ -193,7 +193,7 @@ def test_withdrawal_removes_answers_and_the_link(finished):
 
 
 def test_withdrawn_participants_are_left_out_of_the_export(study, finished, coordinator):
-    from interviews import withdrawal
+    from journey import withdrawal
 
     study.withdrawal_policy = study.WithdrawalPolicy.KEEP_ANONYMISED
     study.save()

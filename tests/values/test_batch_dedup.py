@@ -136,8 +136,8 @@ def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, audit
 def test_author_of_a_card_merged_later_is_asked_on_their_next_visit(cards):
     from django.test import Client
 
-    from interviews.models import Participant, Step
-    from interviews.selectors import SESSION_KEY
+    from studies.models import Participant, Step
+    from studies.selectors import SESSION_KEY
 
     study, made = cards
     participant = made["c2"].interview.participant

@@ -22,7 +22,7 @@ VALUES = {
 
 @pytest.fixture
 def canon(db):
-    from interviews import services
+    from studies import services
 
     study, _ = services.seed_case_study()
     values = [CanonicalValue.objects.create(study=study, title=name.title(), description=f"About {name}.",

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def submitted(db):
     """A participant whose offline interview produced a submitted card."""
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     participant, client = consented_participant(study, "match-1")

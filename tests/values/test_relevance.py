@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from interviews.models import Participant, Step
+from studies.models import Participant, Step
 from tests.conftest import consented_participant
 from values import embeddings, relevance
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
+from tests.factories import move_to
 
 
 def test_table_2_percentages_by_origin():
@@ -25,7 +26,7 @@ def study_with_values(transactional_db):
     """A participant with a submitted card, and 30 canonical values of
     different ages from two scenarios."""
     from interviews import interview_services as chat
-    from interviews import services as journey
+    from studies import services as journey
 
     study, _ = journey.seed_case_study()
     parenting, weapons = study.scenarios.get(key="parenting"), study.scenarios.get(key="weapons")
@@ -50,7 +51,7 @@ def study_with_values(transactional_db):
     ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
                               policies=["MOMENTS of kind 3", "CHOICES that matter"], source="articulator",
                               submitted=True, submitted_at=timezone.now())
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.RELEVANCE)
+    move_to(participant, Step.RELEVANCE)
     return study, participant, client, values
 
 
@@ -95,7 +96,8 @@ def test_marks_are_stored_once_and_the_participant_moves_on(study_with_values):
         assert response.status_code == 302
     marks = dict(draw.items.values_list("canonical_id", "relevant"))
     assert {k for k, v in marks.items() if v} == set(chosen) and list(marks.values()).count(False) == 4
-    assert Participant.objects.get(pk=participant.pk).current_step == Step.STORIES
+    # On to the stories; none are written yet, so straight on to the survey.
+    assert Participant.objects.get(pk=participant.pk).current_step == Step.SURVEY
     table = relevance.relevance_table(study)
     total = table["same_scenario"]["impressions"] + table["other_scenario"]["impressions"]
     assert total == 6 and table["same_scenario"]["votes"] + table["other_scenario"]["votes"] == 2

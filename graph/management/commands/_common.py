@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from interviews import selectors
+from studies import selectors
 
 
 def study_or_error(slug: str):

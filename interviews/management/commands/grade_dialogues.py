@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews import grading, selectors
+from interviews import grading
+from studies import selectors
 
 
 class Command(BaseCommand):

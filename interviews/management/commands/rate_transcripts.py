@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews import ratings, selectors
+from interviews import ratings
+from studies import selectors
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews.models import Study
+from studies.models import Study
 from surveys import selectors
 
 

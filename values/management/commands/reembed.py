@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews import selectors
+from studies import selectors
 from values import embeddings
 
 

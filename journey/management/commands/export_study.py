@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews import exports, selectors
+from journey import exports
+from studies import selectors
 
 
 class Command(BaseCommand):

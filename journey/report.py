@@ -13,7 +13,8 @@ from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 
 from interviews import selectors
-from interviews.models import Participant, Step, StepTiming, TranscriptRating
+from interviews.models import TranscriptRating
+from studies.models import Participant, Step, StepTiming
 from interviews.ratings import GROUPS, ideology_group
 from mgeplatform import charts
 

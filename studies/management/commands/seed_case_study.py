@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from interviews import services
+from studies import services
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from interviews import selectors, simulation
+from journey import simulation
+from studies import selectors
 from mgeplatform.llm import gateway
 
 

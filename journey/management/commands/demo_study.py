@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from django.urls import reverse
 
-from interviews import simulation
+from journey import simulation
 
 
 class Command(BaseCommand):
@@ -29,4 +29,4 @@ class Command(BaseCommand):
             f"Demo study '{study.slug}': "
             + (f"{made.participants} participants simulated in {made.seconds:.0f} s" if made else "already populated")
             + (f"; moral graph built ({len(snapshot.scores.get('global', {}))} values ranked)" if snapshot else ""))
-        self.stdout.write("Report: " + reverse("admin:interviews_study_report", args=[study.pk]) + "?simulated=1")
+        self.stdout.write("Report: " + reverse("admin:studies_study_report", args=[study.pk]) + "?simulated=1")

@@ -16,7 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from interviews import selectors
-from interviews.models import ChatMessage, Participant, ProlificIdentity, StepTiming, TranscriptRating
+from interviews.models import ChatMessage, TranscriptRating
+from studies.models import Participant, ProlificIdentity, StepTiming
 from mgeplatform.audit import record_event
 
 # Prolific's identifiers in its demographic export: they would link the
@@ -120,7 +121,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     their card and value, their vote and survey counts, ratings,
     demographics if imported."""
     from graph.models import WisdomVote
-    from interviews.models import Step
+    from studies.models import Step
     from values.models import CanonicalApproval, ValuesCard
 
     participants = list(Participant.objects.filter(pk__in=pids).order_by("created_at"))
@@ -167,7 +168,7 @@ def _survey_wide(pids) -> dict:
 
 
 def _demographics(pids):
-    from interviews.models import ProlificDemographics
+    from studies.models import ProlificDemographics
 
     return ProlificDemographics.objects.filter(participant__in=pids)
 
@@ -210,7 +211,7 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
 
     from django.db import transaction
 
-    from interviews.models import ProlificDemographics
+    from studies.models import ProlificDemographics
 
     try:
         text = raw.decode("utf-8-sig")

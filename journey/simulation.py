@@ -12,15 +12,29 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from graph import services as graph_services
+from graph import stories
 from interviews import interview_services as chat
-from interviews import selectors
-from interviews import services as journey
-from interviews.models import Participant, Step
+from interviews import ratings
+from mgeplatform.llm.providers.offline import unpaced
+from mgeplatform.models import LLMCall
+from studies import steps
+from studies.models import Study
+from surveys import selectors as survey_selectors
+from surveys import services as survey_services
+from surveys.models import SurveyItem
+from values import relevance
+from values import selectors as value_selectors
+from values import services as value_services
+from studies import selectors
+from studies import services as journey
+from studies.models import Participant, Step
 from mgeplatform.audit import participant_context, record_event
 
 PERSONAS = {
@@ -113,15 +127,13 @@ def run_interview(participant, scenario, answers: list[str]):
         if interview.status != interview.Status.ACTIVE:
             break
     if interview.status == interview.Status.ACTIVE and interview.cards.exists():
+        async_to_sync(chat.match_before_submit)(interview.pk)
         chat.submit_card(interview_id=interview.pk, via="simulation")
     interview.refresh_from_db()
     return interview
 
 
 def _after_card(participant, rng: random.Random) -> None:
-    from values import selectors as value_selectors
-    from values import services as value_services
-
     card = value_selectors.submitted_card(participant)
     if card is None:
         return
@@ -134,18 +146,14 @@ def _after_card(participant, rng: random.Random) -> None:
 
 
 def _relevance(participant, rng: random.Random) -> None:
-    from values import relevance
-
     draw = relevance.draw_for(participant)
     if draw is not None:
         shown = list(draw.items.values_list("canonical_id", flat=True))
         relevance.submit_marks(draw=draw, relevant_ids={v for v in shown if rng.random() < 0.4})
-    journey.finish_step(participant=participant, step=Step.RELEVANCE)
+    steps.finish(participant, Step.RELEVANCE)
 
 
 def _stories(participant, rng: random.Random) -> None:
-    from graph import services as graph_services
-
     while (assignment := graph_services.next_assignment(participant)) is not None:
         story = assignment.story
         upgrade = (_hidden_preference(story.to_value_id, story.to_value.title)
@@ -153,15 +161,12 @@ def _stories(participant, rng: random.Random) -> None:
         weights = [0.75, 0.15, 0.1] if upgrade else [0.25, 0.6, 0.15]
         graph_services.record_vote(participant=participant, assignment=assignment,
                                    answer=rng.choices(["yes", "no", "unsure"], weights)[0])
-    journey.finish_step(participant=participant, step=Step.STORIES)
+    steps.finish(participant, Step.STORIES)
 
 
 def _survey(participant, rng: random.Random) -> None:
     """Answer the survey step as a real participant would (the attention
     check correctly), through the same service as the survey page."""
-    from surveys import selectors as survey_selectors
-    from surveys import services as survey_services
-    from surveys.models import SurveyItem
 
     bank = survey_services.ensure_default_bank(participant.study)
     answers = {}
@@ -172,10 +177,7 @@ def _survey(participant, rng: random.Random) -> None:
             answers[item.key] = str(rng.choices(list(LIKERT_WEIGHTS), list(LIKERT_WEIGHTS.values()))[0])
         else:
             answers[item.key] = rng.choice(list(item.options))
-    if answers:
-        survey_services.submit_survey(participant=participant, bank=bank, answers=answers)
-    else:
-        survey_services.finish_without_survey(participant)
+    survey_services.submit_survey(participant=participant, bank=bank, answers=answers)
 
 
 def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Participant:
@@ -211,12 +213,7 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     """Run n participants; stories are written (as the background job would)
     after the first few and then four more times, so values that appear
     later get stories and votes too."""
-    import time
 
-    from graph import stories
-    from mgeplatform.llm.providers.offline import unpaced
-    from mgeplatform.models import LLMCall
-    from values import services as value_services
 
     rng = random.Random(seed)
     started, calls_before = time.perf_counter(), LLMCall.objects.count()
@@ -246,9 +243,6 @@ def populate_demo(n: int, *, slug: str = DEMO_SLUG, seed: int = 0, progress=None
     """A study for a new user to look around: the case study's scenarios
     with `n` simulated participants, their transcripts rated, and a moral
     graph built from them. Tops up to `n`, so running it again is cheap."""
-    from graph import services as graph_services
-    from interviews import ratings
-    from interviews.models import Study
 
     study, created = journey.seed_case_study(slug)
     if created:

@@ -1,4 +1,4 @@
-"""Writes for studies and the participant journey.
+"""Writes for studies, consent and participants (the base layer).
 
 Each service does its change, its audit event and any follow-up in one
 transaction, under a pghistory context naming the actor.
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from interviews import selectors
-from interviews.models import ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Step, Study
-from interviews.selectors import SESSION_KEY
+from studies import case_study, selectors, steps
+from studies.models import (ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, Step, Study,
+                            StudyStatistics)
+from studies.selectors import SESSION_KEY
 from mgeplatform.audit import participant_context, record_event
 
 PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
@@ -174,9 +174,6 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
             consent_hash=consent.content_hash,
             accepted=accepted,
         )
-        participant.current_step = next_step(participant, Step.CONSENT) if accepted else Step.DECLINED
-        participant.save(update_fields=["current_step", "updated_at"])
-        record_step_times(participant, Step.CONSENT, participant.current_step)
         record_event(
             "consent.accepted" if accepted else "consent.declined",
             participant_id=participant.pk,
@@ -184,19 +181,8 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
             subject=record,
             payload={"consent_hash": consent.content_hash, "version": consent.version_label},
         )
+        steps.move(participant, steps.next_step(participant, Step.CONSENT) if accepted else Step.DECLINED)
     return record
-
-
-def first_step_after_consent(study: Study) -> str:
-    return Step.INTERVIEW if selectors.active_scenarios(study).count() == 1 else Step.SCENARIO
-
-
-def prolific_redirect_url(code: str) -> str | None:
-    if not code:
-        return None
-    from urllib.parse import quote
-
-    return settings.PROLIFIC_COMPLETION_URL.format(code=quote(code))
 
 
 @transaction.atomic
@@ -211,8 +197,6 @@ def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol
 
 
 def record_study_statistics(study: Study):
-    from interviews.models import StudyStatistics
-
     counts = selectors.study_counts(study)
     return StudyStatistics.objects.create(study=study, **counts)
 
@@ -220,9 +204,6 @@ def record_study_statistics(study: Study):
 @transaction.atomic
 def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
     """Create the case study if missing; never overwrite a coordinator's edits."""
-    from interviews import case_study
-    from interviews.models import Scenario
-
     study, created = Study.objects.get_or_create(
         slug=slug or case_study.SLUG,
         defaults={
@@ -244,24 +225,6 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
     return study, created
 
 
-@transaction.atomic
-def advance(*, participant: Participant, from_step: str, to_step: str) -> bool:
-    """Move a participant on, only if they are still where the caller thinks
-    (a double submit or a second tab moves them once)."""
-    with participant_context(participant.pk):
-        moved = Participant.objects.filter(pk=participant.pk, current_step=from_step).update(
-            current_step=to_step, updated_at=timezone.now())
-        if moved:
-            record_step_times(participant, from_step, to_step)
-            record_event("journey.step", participant_id=participant.pk, study_slug=participant.study.slug,
-                         subject=participant, payload={"from": from_step, "to": to_step})
-    return bool(moved)
-
-
-# Steps a participant can no longer be moved out of by staff.
-_ENDED = (Step.COMPLETE, Step.DECLINED, Step.SCREENED_OUT, Step.WITHDRAWN)
-
-
 def screen_out(*, participant: Participant, reason: str, user) -> bool:
     """A coordinator screens a participant out (not eligible, could not take
     part as designed): on their next page they go back to Prolific with the
@@ -269,60 +232,8 @@ def screen_out(*, participant: Participant, reason: str, user) -> bool:
     if not reason.strip():
         raise ValueError("Say why the participant is screened out; the reason is recorded.")
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
-        if locked.current_step in _ENDED:
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.current_step in steps.ENDED:
             return False
-        left, locked.current_step = locked.current_step, Step.SCREENED_OUT
-        locked.save(update_fields=["current_step", "updated_at"])
-        record_step_times(locked, left, Step.SCREENED_OUT)
-        record_event("participant.screened_out", user=user, participant_id=locked.pk, study_slug=locked.study.slug,
-                     subject=locked, payload={"from_step": left, "reason": reason.strip()[:500]})
-    return True
-
-
-# The journey in one place: the step after each step, from the participant's state.
-_NEXT = {Step.SCENARIO: Step.INTERVIEW, Step.INTERVIEW: Step.RELEVANCE, Step.RELEVANCE: Step.STORIES,
-         Step.STORIES: Step.SURVEY, Step.SURVEY: Step.COMPLETE}
-
-
-def next_step(participant: Participant, step: str) -> str:
-    if step == Step.CONSENT:
-        return first_step_after_consent(participant.study)
-    if step not in _NEXT:
-        raise ValueError(f"{step} is the end of the journey")
-    return _NEXT[step]
-
-
-def finish_step(*, participant: Participant, step: str) -> bool:
-    """The participant is done with `step`: move them to the next one."""
-    return advance(participant=participant, from_step=step, to_step=next_step(participant, step))
-
-
-def record_step_times(participant: Participant, from_step: str, to_step: str) -> None:
-    """Close the step being left and open the one entered (call inside the
-    transaction that moves the participant)."""
-    from interviews.models import StepTiming
-
-    now = timezone.now()
-    closed = StepTiming.objects.filter(participant=participant, step=from_step, ended_at__isnull=True).update(
-        ended_at=now)
-    if not closed and not StepTiming.objects.filter(participant=participant, step=from_step).exists():
-        StepTiming.objects.create(participant=participant, step=from_step, started_at=participant.created_at,
-                                  ended_at=now)
-    StepTiming.objects.get_or_create(participant=participant, step=to_step, defaults={"started_at": now})
-
-
-def completion_code(participant: Participant) -> str:
-    """The Prolific code for where the participant ended up."""
-    study = participant.study
-    if participant.current_step == Step.SCREENED_OUT:
-        return study.completion_code_screened_out
-    if participant.current_step == Step.DECLINED:
-        return study.completion_code_no_consent
-    if participant.current_step == Step.COMPLETE:
-        from surveys import selectors as survey_selectors
-
-        if survey_selectors.failed_attention(participant):
-            return study.completion_code_failed_attention or study.completion_code_completed
-        return study.completion_code_completed
-    return ""
+        return steps.move(locked, Step.SCREENED_OUT, user=user, event="participant.screened_out",
+                          payload={"from_step": locked.current_step, "reason": reason.strip()[:500]})

@@ -15,8 +15,10 @@ from __future__ import annotations
 import pgtrigger
 from django.db import transaction
 
-from interviews.models import ChatMessage, Interview, Participant, ProlificIdentity, Step, Study
-from interviews.services import record_step_times
+from interviews.models import ChatMessage, Interview
+
+from studies import steps
+from studies.models import Participant, ProlificIdentity, Step, Study
 from mgeplatform.audit import participant_context, record_event
 
 # Audit-trail event tables holding copies of a participant's content, and
@@ -90,11 +92,7 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
         deleted = {}
         if participant.study.withdrawal_policy == Study.WithdrawalPolicy.DELETE_CONTENT:
             deleted = _delete_content(participant)
-        participant.current_step = Step.WITHDRAWN
-        participant.save(update_fields=["current_step", "updated_at"])
-        record_step_times(participant, left, Step.WITHDRAWN)
-        record_event("participant.withdrawn", participant_id=participant.pk, study_slug=participant.study.slug,
-                     subject=participant, payload={"from_step": left, "policy": participant.study.withdrawal_policy,
-                                                   "prolific_link_removed": had_identity, "deleted": deleted,
-                                                   "reason": reason[:500]})
+        steps.move(participant, Step.WITHDRAWN, event="participant.withdrawn",
+                   payload={"from_step": left, "policy": participant.study.withdrawal_policy,
+                            "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason[:500]})
     return True

@@ -1,0 +1,31 @@
+"""The journey websocket: the participant's current step, pushed again
+whenever the step-transition service moves them (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from mgeplatform.asyncdb import db_async
+from studies.consumers import ParticipantConsumer
+from studies.steps import participant_group
+
+
+class JourneyConsumer(ParticipantConsumer):
+    async def participant_connected(self):
+        self.group = participant_group(self.participant.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(self._state())
+
+    def _state(self):
+        return {"type": "state", "step": self.participant.current_step}
+
+    async def disconnect(self, code):
+        if self.participant is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def on_state(self, content):
+        await db_async(self.participant.refresh_from_db)()
+        await self.send_json(self._state())
+
+    async def journey_state(self, event):
+        """Pushed by services when the participant's step changes elsewhere."""
+        await self.send_json({"type": "state", "step": event["step"]})

@@ -1,0 +1,111 @@
+"""The participant's way through the study: the study link, consent, the
+page of whatever step they are at, the end of the journey and withdrawal.
+Each step's page belongs to the feature that owns the step and is found in
+the step table (studies.steps); GET pages only read."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from journey import selectors, withdrawal
+from studies import selectors as study_selectors
+from studies import services, steps
+from studies.models import Step
+from studies.views import error_page, participant_view, step_page, step_url
+
+
+@require_http_methods(["GET", "HEAD"])
+def entry(request, slug: str):
+    """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=.."""
+    study = study_selectors.get_study(slug)
+    try:
+        prolific = services.parse_prolific_params(request.GET)
+        participant = services.enter_study(study=study, session=request.session, prolific=prolific)
+    except services.EntryError as err:
+        return error_page(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
+    # Redirect so the Prolific ids do not linger in the address bar or history.
+    return HttpResponseRedirect(step_url(participant))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_view()
+def consent(request, study, participant):
+    if participant.current_step == Step.DECLINED:
+        return _declined_response(request, study)
+    if participant.current_step != Step.CONSENT:
+        return redirect(step_url(participant))
+    document = study_selectors.current_consent(study)
+    if document is None:
+        return error_page(request, 503, "Not ready yet", "This study has no consent form yet. Please try again later.",
+                          study)
+
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        if choice not in ("accept", "decline") or request.POST.get("consent_hash") != document.content_hash:
+            return step_page(request, "journey/consent.html", study, participant, status=400, document=document,
+                             form_error="The consent form changed or the answer was not understood. "
+                                        "Please read it and choose again.")
+        services.record_consent(participant=participant, consent=document, accepted=choice == "accept")
+        participant.refresh_from_db()
+        if participant.current_step == Step.DECLINED:
+            return _declined_response(request, study)
+        return redirect(step_url(participant))
+
+    return step_page(request, "journey/consent.html", study, participant, document=document)
+
+
+def _declined_response(request, study):
+    url = selectors.prolific_redirect_url(study.completion_code_no_consent)
+    if url:
+        return HttpResponseRedirect(url)
+    return render(request, "journey/declined.html", {"study": study})
+
+
+@require_http_methods(["GET", "HEAD"])
+@participant_view()
+def journey(request, study, participant):
+    """The page of the participant's current step, as registered by the
+    feature that owns it; a step with nothing to show yet says so."""
+    step = participant.current_step
+    if step == Step.CONSENT:
+        return redirect(step_url(participant))
+    if step == Step.DECLINED:
+        return _declined_response(request, study)
+    if step in steps.ENDED:
+        return _finished_page(request, study, participant)
+    for view in [*steps.interstitials_for(step), steps.page_for(step)]:
+        response = view(request, study, participant) if view else None
+        if response is not None:
+            return response
+    return step_page(request, "journey/journey.html", study, participant, step=Step(step))
+
+
+def _finished_page(request, study, participant):
+    """The end of the journey: back to Prolific with the code for how it
+    ended (completed, failed attention check, screened out)."""
+    code = selectors.completion_code(participant) if participant.current_step != Step.WITHDRAWN else ""
+    url = selectors.prolific_redirect_url(code) if participant.via_prolific else None
+    if url and request.GET.get("stay") != "1":
+        return HttpResponseRedirect(url)
+    return render(request, "journey/finished.html", {
+        "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
+        "prolific_url": url,
+    })
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_view()
+def withdraw(request, study, participant):
+    """Always reachable from the page footer: confirm, then withdraw."""
+    if participant.current_step == Step.WITHDRAWN:
+        return _finished_page(request, study, participant)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            return redirect(step_url(participant))
+        withdrawal.withdraw(participant, reason=request.POST.get("reason", ""))
+        participant.refresh_from_db()
+        return _finished_page(request, study, participant)
+    return step_page(request, "journey/withdraw.html", study, participant,
+                     deletes_content=study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT)

@@ -1,0 +1,277 @@
+"""The base layer: studies, scenarios, consent and participants.
+
+Every other app points at these models; this app imports none of them.
+
+Research data refers to participants only by their pseudonymous UUID; the
+Prolific identifiers live in `ProlificIdentity`, which exports leave out.
+"""
+
+import hashlib
+import uuid
+
+import pghistory
+from django.db import models
+from django.urls import reverse
+
+import pgtrigger
+
+_slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
+
+
+@pghistory.track(meta={"db_table": "interviews_studyevent"})
+class Study(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=64, unique=True, help_text=_slug_validator_help)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Shown to participants on the consent page.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    require_prolific = models.BooleanField(
+        default=False,
+        help_text="Refuse the plain join link: participants must arrive with PROLIFIC_PID, STUDY_ID and SESSION_ID.",
+    )
+    completion_code_completed = models.CharField("Prolific code: completed", max_length=32, blank=True)
+    completion_code_no_consent = models.CharField("Prolific code: no consent", max_length=32, blank=True)
+    completion_code_screened_out = models.CharField("Prolific code: screened out", max_length=32, blank=True)
+    completion_code_failed_attention = models.CharField(
+        "Prolific code: failed attention check", max_length=32, blank=True
+    )
+    llm_provider = models.CharField(
+        max_length=32, blank=True, help_text="anthropic, openai, openai-compatible or offline; blank = platform default."
+    )
+    llm_model = models.CharField(max_length=100, blank=True, help_text="Blank = platform default model.")
+    llm_base_url = models.URLField(blank=True, help_text="For an OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
+    stories_per_participant = models.PositiveSmallIntegerField(
+        default=3, help_text="Transition stories each participant judges (paper 4.4).")
+    graph_public = models.BooleanField(
+        default=False, help_text="Anyone with the link may explore the anonymised moral graph.")
+
+    class WithdrawalPolicy(models.TextChoices):
+        DELETE_CONTENT = "delete_content", "Delete what they wrote and their votes (consent records stay)"
+        KEEP_ANONYMISED = "keep_anonymised", "Keep their content, unlinked from their Prolific identity"
+
+    withdrawal_policy = models.CharField(
+        max_length=20, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.DELETE_CONTENT,
+        help_text="What withdrawing does, as documented in the consent form.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "interviews_study"  # created by the interviews app; see docs/architecture.md
+        verbose_name_plural = "studies"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("journey:entry", kwargs={"slug": self.slug})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+@pghistory.track(meta={"db_table": "interviews_consentdocumentevent"})
+class ConsentDocument(models.Model):
+    """One version of a study's consent text. New wording = new version."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="consent_documents")
+    version_label = models.CharField(max_length=32, help_text="e.g. v1, 2026-11 amendment")
+    text = models.TextField(help_text="Plain text; blank lines separate paragraphs. Shown exactly as written.")
+    irb_protocol_id = models.CharField("IRB protocol id", max_length=64, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    is_active = models.BooleanField(default=True, help_text="The newest active version is the one shown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "interviews_consentdocument"  # created by the interviews app; see docs/architecture.md
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "version_label"], name="consent_version_unique_per_study"),
+        ]
+        triggers = [
+            # Participants consented to exactly this text: never edit it in place.
+            pgtrigger.Protect(
+                name="consent_text_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("text", "version_label", "irb_protocol_id", "content_hash", "study"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.study.slug} consent {self.version_label}"
+
+    @staticmethod
+    def compute_hash(text: str, version_label: str, irb_protocol_id: str) -> str:
+        digest = hashlib.sha256()
+        for part in (version_label, irb_protocol_id, text):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+    def save(self, *args, **kwargs):
+        self.content_hash = self.compute_hash(self.text, self.version_label, self.irb_protocol_id)
+        super().save(*args, **kwargs)
+
+
+@pghistory.track(meta={"db_table": "interviews_scenarioevent"})
+class Scenario(models.Model):
+    """A contentious prompt participants respond to (paper section 4.3)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="scenarios")
+    key = models.SlugField(max_length=64, help_text="Short stable name, e.g. abortion.")
+    title = models.CharField(max_length=200)
+    prompt = models.TextField(help_text="The user question the chatbot should answer.")
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    expert_question = models.CharField(
+        max_length=300, blank=True,
+        help_text="Who counts as having relevant life experience, asked of each transcript (paper 5.5), e.g. "
+                  "\"Has the user explicitly mentioned that they have had or considered having an abortion?\"")
+
+    class Meta:
+        db_table = "interviews_scenario"  # created by the interviews app; see docs/architecture.md
+        ordering = ["study", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["study", "key"], name="scenario_key_unique_per_study")]
+
+    def __str__(self):
+        return f"{self.title}"
+
+
+class Step(models.TextChoices):
+    """Where a participant is in the journey."""
+
+    CONSENT = "consent", "Consent"
+    SCENARIO = "scenario", "Choose a scenario"
+    INTERVIEW = "interview", "Interview"
+    RELEVANCE = "relevance", "Relevance"
+    STORIES = "stories", "Transition stories"
+    SURVEY = "survey", "Survey"
+    COMPLETE = "complete", "Complete"
+    DECLINED = "declined", "Declined consent"
+    SCREENED_OUT = "screened_out", "Screened out"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+@pghistory.track(meta={"db_table": "interviews_participantevent"})
+class Participant(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
+    current_step = models.CharField(max_length=32, choices=Step.choices, default=Step.CONSENT, db_index=True)
+    simulated = models.BooleanField(default=False, db_index=True)
+    via_prolific = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "interviews_participant"  # created by the interviews app; see docs/architecture.md
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return str(self.id)
+
+
+class ProlificDemographics(models.Model):
+    """Prolific's demographic export for one participant (imported by a
+    coordinator). Kept apart from research tables like the identity, and
+    exported only in the per-participant file."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="demographics")
+    data = models.JSONField(default=dict)
+    source_name = models.CharField(max_length=300)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "interviews_prolificdemographics"  # created by the interviews app; see docs/architecture.md
+        verbose_name_plural = "Prolific demographics"
+
+
+class StepTiming(models.Model):
+    """When a participant entered and left each step of the journey."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="step_timings")
+    step = models.CharField(max_length=32, choices=Step.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "interviews_steptiming"  # created by the interviews app; see docs/architecture.md
+        ordering = ["participant", "started_at"]
+        constraints = [models.UniqueConstraint(fields=["participant", "step"], name="one_timing_per_step")]
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None
+
+
+class ProlificIdentity(models.Model):
+    """Prolific's identifiers, kept apart from research data.
+
+    Deliberately not tracked by pghistory: the audit trail is research data
+    too, and must not copy identifiers out of this table.
+    """
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="prolific_identity")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    prolific_pid = models.CharField(max_length=64)
+    prolific_study_id = models.CharField(max_length=64)
+    prolific_session_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "interviews_prolificidentity"  # created by the interviews app; see docs/architecture.md
+        verbose_name_plural = "Prolific identities"
+        constraints = [
+            # The database, not the view, guarantees one participant per PID.
+            models.UniqueConstraint(fields=["study", "prolific_pid"], name="one_participant_per_prolific_pid"),
+        ]
+
+    def __str__(self):
+        return f"Prolific identity of {self.participant_id}"
+
+
+@pghistory.track(pghistory.InsertEvent(), meta={"db_table": "interviews_consentrecordevent"})
+class ConsentRecord(models.Model):
+    """A participant's answer to one consent version. Append-only."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consent_records")
+    consent_document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="records")
+    consent_hash = models.CharField(max_length=64)
+    accepted = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "interviews_consentrecord"  # created by the interviews app; see docs/architecture.md
+        ordering = ["-created_at"]
+        triggers = [
+            pgtrigger.Protect(name="consent_record_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{'accepted' if self.accepted else 'declined'} {self.consent_hash[:10]}"
+
+
+class StudyStatistics(models.Model):
+    """A snapshot of a study's counts, recorded by a background job."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="statistics")
+    recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    participants = models.PositiveIntegerField()
+    consented = models.PositiveIntegerField()
+    declined = models.PositiveIntegerField()
+    by_step = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "interviews_studystatistics"  # created by the interviews app; see docs/architecture.md
+        verbose_name_plural = "study statistics"
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"{self.study.slug} @ {self.recorded_at:%Y-%m-%d %H:%M}"
+
+

@@ -1,0 +1,55 @@
+"""Reads for studies and participants."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from studies.models import ConsentDocument, Participant, Scenario, Step, Study
+
+SESSION_KEY = "mge_participants"  # {study_slug: participant uuid}
+
+
+def get_study(slug: str) -> Study | None:
+    return Study.objects.filter(slug=slug).first()
+
+
+def current_consent(study: Study) -> ConsentDocument | None:
+    return study.consent_documents.filter(is_active=True).order_by("-created_at", "-id").first()
+
+
+def active_scenarios(study: Study):
+    return Scenario.objects.filter(study=study, active=True).order_by("order", "id")
+
+
+def participant_for_session(session, study: Study) -> Participant | None:
+    """The participant this browser belongs to in this study, if any.
+
+    The session cookie is the only key to a participant's data: no page takes
+    a participant id from the URL.
+    """
+    raw = (session.get(SESSION_KEY) or {}).get(study.slug)
+    if not raw:
+        return None
+    try:
+        pid = uuid.UUID(str(raw))
+    except ValueError:
+        return None
+    return Participant.objects.filter(pk=pid, study=study).first()
+
+
+def study_counts(study: Study) -> dict:
+    participants = Participant.objects.filter(study=study, simulated=False)
+    by_step = dict(participants.values_list("current_step").annotate(n=Count("id")).order_by())
+    consent = participants.aggregate(
+        consented=Count("id", filter=Q(consent_records__accepted=True), distinct=True),
+        declined=Count("id", filter=Q(consent_records__accepted=False), distinct=True),
+    )
+    return {
+        "participants": participants.count(),
+        "consented": consent["consented"],
+        "declined": consent["declined"],
+        "by_step": {step: by_step.get(step, 0) for step in Step.values if by_step.get(step)},
+    }

@@ -1,0 +1,177 @@
+"""The participant journey's one step table and its one transition service.
+
+Every change of `Participant.current_step` goes through `move()`: it locks the
+participant row, checks the transition against `TRANSITIONS`, closes and
+opens the step timings, writes the domain event, runs the work the entered
+step needs (registered by the feature that owns the step) and, after commit,
+pushes the new step to the participant's journey websocket. Progress, the
+next step and the journey page's dispatch are all read from the tables here.
+
+Feature apps register with this module in `AppConfig.ready()`:
+`on_enter(step, fn)` for the work a step needs before it is shown, and
+`page(step, view)` for the view that draws it. The base layer never imports a
+feature; the journey layer only reads what was registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from mgeplatform.audit import participant_context, record_event
+from studies.models import Participant, Step, StepTiming
+
+# The steps a participant who finishes goes through, in order.
+JOURNEY = [Step.CONSENT, Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE]
+# Where a journey can end; nobody is moved out of these except into withdrawal.
+ENDED = frozenset({Step.COMPLETE, Step.DECLINED, Step.SCREENED_OUT, Step.WITHDRAWN})
+
+# The forward moves a participant makes by taking part.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Step.CONSENT: frozenset({Step.SCENARIO, Step.INTERVIEW, Step.DECLINED}),
+    Step.SCENARIO: frozenset({Step.INTERVIEW}),
+    Step.INTERVIEW: frozenset({Step.RELEVANCE}),
+    Step.RELEVANCE: frozenset({Step.STORIES}),
+    Step.STORIES: frozenset({Step.SURVEY}),
+    Step.SURVEY: frozenset({Step.COMPLETE}),
+}
+
+
+class TransitionError(ValueError):
+    """A move the step table does not allow (a bug in the caller)."""
+
+
+def allowed(from_step: str, to_step: str) -> bool:
+    if to_step == Step.WITHDRAWN:  # a participant may withdraw at any point, once
+        return from_step != Step.WITHDRAWN
+    if to_step == Step.SCREENED_OUT:  # staff screen out anyone still taking part
+        return from_step not in ENDED
+    return to_step in TRANSITIONS.get(from_step, ())
+
+
+def next_step(participant: Participant, step: str) -> str:
+    """The step after `step` for someone who takes part as designed."""
+    if step == Step.CONSENT:
+        # A study with one question skips the choice.
+        return Step.INTERVIEW if participant.study.scenarios.filter(active=True).count() == 1 else Step.SCENARIO
+    try:
+        return JOURNEY[JOURNEY.index(Step(step)) + 1]
+    except (ValueError, IndexError):
+        raise TransitionError(f"{step} is the end of the journey") from None
+
+
+def progress(participant: Participant) -> dict:
+    """Where the participant is, for the progress bar."""
+    try:
+        index = JOURNEY.index(Step(participant.current_step))
+    except ValueError:
+        index = len(JOURNEY) - 1
+    total = len(JOURNEY) - 1
+    return {"index": index, "total": total, "percent": round(100 * index / total),
+            "label": Step(participant.current_step).label}
+
+
+# --- what features register ---------------------------------------------------------
+
+# Work a step needs before it is shown, run inside the transition. A hook may
+# return a step to move straight on to (there is nothing to do here).
+EntryHook = Callable[[Participant], "str | None"]
+_on_enter: dict[str, list[EntryHook]] = {}
+_pages: dict[str, Callable] = {}
+_interstitials: list[tuple[frozenset[str], Callable]] = []
+
+
+def on_enter(step: str, hook: EntryHook) -> None:
+    hooks = _on_enter.setdefault(step, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def page(step: str, view: Callable) -> None:
+    """`view(request, study, participant)` draws `step` (GET only reads)."""
+    _pages[step] = view
+
+
+def interstitial(view: Callable, *, at: tuple[str, ...]) -> None:
+    """`view(request, study, participant)` may answer first at the steps `at`
+    (None to let the step's page draw): a question that waits for the
+    participant's next visit, whatever step they are at."""
+    entry = (frozenset(at), view)
+    if entry not in _interstitials:
+        _interstitials.append(entry)
+
+
+def page_for(step: str) -> Callable | None:
+    return _pages.get(step)
+
+
+def interstitials_for(step: str) -> list[Callable]:
+    return [view for at, view in _interstitials if step in at]
+
+
+# --- the transition ----------------------------------------------------------------
+
+def move(participant: Participant, to: str, *, expect: str | None = None, user=None,
+         event: str = "journey.step", payload: dict | None = None) -> bool:
+    """Move the participant to `to`. With `expect`, only if they are still at
+    that step (a double submit or a second tab moves them once); False when
+    they were not. `event` and `payload` name the domain event (default
+    journey.step with from and to). Call inside or outside a transaction."""
+    with transaction.atomic(), participant_context(participant.pk):
+        locked = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        if expect is not None and locked.current_step != expect:
+            return False
+        while to is not None:
+            left = locked.current_step
+            if not allowed(left, to):
+                raise TransitionError(f"{left} → {to} is not a step the journey allows")
+            locked.current_step = to
+            locked.save(update_fields=["current_step", "updated_at"])
+            _record_step_times(locked, left, to)
+            record_event(event, user=user, participant_id=locked.pk, study_slug=locked.study.slug, subject=locked,
+                         payload={"from": left, "to": to} if payload is None else payload)
+            to = _enter(locked, to)
+            event, payload, user = "journey.step", None, None
+        transaction.on_commit(lambda: _push_state(locked.pk, locked.current_step))
+    participant.current_step = locked.current_step
+    return True
+
+
+def finish(participant: Participant, step: str) -> bool:
+    """The participant is done with `step`: on to the next one, once."""
+    return move(participant, next_step(participant, step), expect=step)
+
+
+def _enter(participant: Participant, step: str) -> str | None:
+    """Run the entered step's hooks; the step to skip on to, if any."""
+    for hook in _on_enter.get(step, ()):
+        skip_to = hook(participant)
+        if skip_to is not None:
+            return skip_to
+    return None
+
+
+def _record_step_times(participant: Participant, from_step: str, to_step: str) -> None:
+    """Close the step being left and open the one entered."""
+    now = timezone.now()
+    closed = StepTiming.objects.filter(participant=participant, step=from_step, ended_at__isnull=True).update(
+        ended_at=now)
+    if not closed and not StepTiming.objects.filter(participant=participant, step=from_step).exists():
+        StepTiming.objects.create(participant=participant, step=from_step, started_at=participant.created_at,
+                                  ended_at=now)
+    StepTiming.objects.get_or_create(participant=participant, step=to_step, defaults={"started_at": now})
+
+
+def participant_group(participant_id) -> str:
+    """The channel-layer group of a participant's journey websockets."""
+    return f"participant.{participant_id}"
+
+
+def _push_state(participant_id, step: str) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(participant_group(participant_id), {"type": "journey.state", "step": step})
