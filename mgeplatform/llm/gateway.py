@@ -15,7 +15,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -37,6 +37,7 @@ from mgeplatform.llm.types import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROVIDERS_NEEDING_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 _factories: dict[str, Callable[["Route"], object]] = {}
@@ -192,6 +193,36 @@ def _backoff(attempt: int) -> float:
     return base * (2 ** (attempt - 1)) * (1 + random.random() / 2)
 
 
+@dataclass
+class Attempts:
+    count: int = 0
+
+
+async def retrying(purpose: str, attempt: Callable[[], AsyncIterator[T]], attempts: Attempts) -> AsyncIterator[T]:
+    """Pass on what `attempt()` yields, starting it again after a retryable
+    LLMError or a timeout (LLM_TIMEOUT_SECONDS), with exponential backoff and
+    jitter, up to LLM_MAX_ATTEMPTS in all. Once an item has reached the
+    caller there is no retry: a participant would see the text twice. The
+    last error is raised as an LLMError; `attempts.count` says how many ran."""
+    while True:
+        attempts.count += 1
+        passed_on = False
+        try:
+            async with asyncio.timeout(settings.LLM_TIMEOUT_SECONDS):
+                async for item in attempt():
+                    passed_on = True
+                    yield item
+            return
+        except (LLMError, TimeoutError) as err:
+            if isinstance(err, TimeoutError):
+                err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
+            if err.retryable and not passed_on and attempts.count < settings.LLM_MAX_ATTEMPTS:
+                log.warning("LLM %s attempt %d failed (%s); retrying", purpose, attempts.count, err)
+                await asyncio.sleep(_backoff(attempts.count))
+                continue
+            raise err
+
+
 class StreamedCall:
     """Async-iterate for events; afterwards `.record` holds the LLMCall."""
 
@@ -212,45 +243,41 @@ class StreamedCall:
             request.role_hint = ctx.prompt.name
         provider = provider_for(route)
         started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            text_parts: list[str] = []
-            calls: list[ToolCall] = []
-            emitted = False
-            try:
-                done = None
-                async with asyncio.timeout(settings.LLM_TIMEOUT_SECONDS):
-                    async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
-                        if isinstance(event, TextDelta):
-                            text_parts.append(event.text)
-                        elif isinstance(event, ToolCallEvent):
-                            calls.append(event.call)
-                        elif isinstance(event, Done):
-                            done = event
-                            continue
-                        emitted = True
-                        yield event
-                if done is None:
-                    raise LLMError("The model's stream ended without finishing.", retryable=True)
-            except (LLMError, TimeoutError) as err:
-                if isinstance(err, TimeoutError):
-                    err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
-                # Once text has reached the participant a retry would repeat it.
-                if err.retryable and not emitted and attempt < settings.LLM_MAX_ATTEMPTS:
-                    log.warning("LLM %s attempt %d failed (%s); retrying", ctx.purpose, attempt, err)
-                    await asyncio.sleep(_backoff(attempt))
-                    continue
-                self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
-                                                           text="".join(text_parts), error=str(err))
-                err.record = self.record  # so callers can point at the evidence
-                raise err
-            text = "".join(text_parts)
-            self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
-            self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempt,
-                                                       text=text, tool_calls=calls, stop_reason=done.stop_reason)
-            yield done
-            return
+        attempts = Attempts()
+        text_parts: list[str] = []  # of the current attempt
+        calls: list[ToolCall] = []
+        done = None
+
+        async def attempt():
+            text_parts.clear()
+            calls.clear()
+            finished = False
+            async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
+                finished = finished or isinstance(event, Done)
+                yield event
+            if not finished:
+                raise LLMError("The model's stream ended without finishing.", retryable=True)
+
+        try:
+            async for event in retrying(ctx.purpose, attempt, attempts):
+                if isinstance(event, TextDelta):
+                    text_parts.append(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    calls.append(event.call)
+                elif isinstance(event, Done):
+                    done = event
+                    continue  # passed on once the call is recorded
+                yield event
+        except LLMError as err:
+            self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
+                                                       text="".join(text_parts), error=str(err))
+            err.record = self.record  # so callers can point at the evidence
+            raise err
+        text = "".join(text_parts)
+        self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
+        self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempts.count,
+                                                   text=text, tool_calls=calls, stop_reason=done.stop_reason)
+        yield done
 
 
 def stream_chat(request: ChatRequest, ctx: CallContext) -> StreamedCall:
@@ -353,20 +380,20 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
     route = ctx.get_route()
     provider = provider_for(route)
     started = time.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            vectors = await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
-        except LLMError as err:
-            if err.retryable and attempt < settings.LLM_MAX_ATTEMPTS:
-                await asyncio.sleep(_backoff(attempt))
-                continue
-            await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt, error=str(err))
-            raise
-        tokens = sum(len(t) // 4 + 1 for t in texts)
-        await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempt)
-        return vectors
+    attempts = Attempts()
+
+    async def attempt():
+        yield await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
+
+    try:
+        [vectors] = [v async for v in retrying(ctx.purpose, attempt, attempts)]
+    except LLMError as err:
+        err.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
+                                                  error=str(err))
+        raise err
+    tokens = sum(len(t) // 4 + 1 for t in texts)
+    await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count)
+    return vectors
 
 
 def embed(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
