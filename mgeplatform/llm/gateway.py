@@ -20,8 +20,9 @@ from typing import AsyncIterator, Callable, TypeVar
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection
+from pydantic import BaseModel, ValidationError
 
-from mgeplatform.llm import pricing
+from mgeplatform.llm import contracts, pricing
 from mgeplatform.llm.prompts import Prompt
 from mgeplatform.llm.types import (
     ChatRequest,
@@ -38,6 +39,7 @@ from mgeplatform.llm.types import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+C = TypeVar("C", bound=BaseModel)
 
 PROVIDERS_NEEDING_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 _factories: dict[str, Callable[["Route"], object]] = {}
@@ -310,63 +312,26 @@ def parse_json_answer(text: str) -> dict:
     return value
 
 
-def validate(value: dict, schema: dict) -> dict:
-    """Check the small JSON-schema subset our prompts use."""
-    _check(value, schema, "$")
-    return value
+async def structured_async(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
+    """A call whose answer must be a JSON object satisfying `contract` (a
+    pydantic model); returns the validated instance and the LLMCall.
 
-
-_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float), "boolean": bool}
-
-
-def _check(value, schema, path):
-    expected = schema.get("type")
-    if expected and not isinstance(value, _TYPES[expected]) or (expected in ("integer", "number") and isinstance(value, bool)):
-        raise LLMOutputError(f"{path} should be {expected}")
-    if "enum" in schema and value not in schema["enum"]:
-        raise LLMOutputError(f"{path} should be one of {schema['enum']}")
-    if expected == "object":
-        for key in schema.get("required", []):
-            if key not in value:
-                raise LLMOutputError(f"{path}.{key} is missing")
-        for key, sub in schema.get("properties", {}).items():
-            if key in value and value[key] is not None:
-                _check(value[key], sub, f"{path}.{key}")
-    if expected == "array":
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            raise LLMOutputError(f"{path} needs at least {schema['minItems']} items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise LLMOutputError(f"{path} allows at most {schema['maxItems']} items")
-        for i, item in enumerate(value):
-            _check(item, schema.get("items", {}), f"{path}[{i}]")
-    if expected == "string":
-        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-            raise LLMOutputError(f"{path} is too short")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            raise LLMOutputError(f"{path} is too long")
-    if expected in ("integer", "number"):
-        if "minimum" in schema and value < schema["minimum"]:
-            raise LLMOutputError(f"{path} is below {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            raise LLMOutputError(f"{path} is above {schema['maximum']}")
-
-
-async def structured_async(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
-    """A call whose answer must be a JSON object matching `schema`.
-
-    A malformed answer raises LLMOutputError; the LLMCall row keeps the raw
-    text and the reason, so an auditor sees what the model said."""
+    A malformed answer raises LLMOutputError naming the field; the LLMCall
+    row keeps the raw text and the reason, so an auditor sees what the model
+    said."""
     result, record = await complete_async(request, ctx)
     try:
-        return validate(parse_json_answer(result.text), schema), record
-    except LLMOutputError as err:
+        return contract.model_validate(parse_json_answer(result.text)), record
+    except (LLMOutputError, ValidationError) as err:
+        if isinstance(err, ValidationError):
+            err = LLMOutputError(contracts.describe(err))
         await sync_to_async(_mark_bad_output)(record, str(err))
         err.record = record
-        raise
+        raise err
 
 
-def structured(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
-    return async_to_sync(structured_async)(request, schema, ctx)
+def structured(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
+    return async_to_sync(structured_async)(request, contract, ctx)
 
 
 @_returns_connection
