@@ -15,10 +15,13 @@ import json
 from pathlib import Path
 
 from django.db import transaction
+from pydantic import ValidationError
 
 from graph.aggregation import REASONS
+from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
 from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
 from mgeplatform.audit import record_event
+from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
 from values.models import CanonicalValue
 
 FORMAT = "mge-moral-graph"
@@ -137,40 +140,14 @@ class GraphFileError(ValueError):
     """The file is not a moral graph we can read; the message says where."""
 
 
-def _value_fields(raw: dict, index: int) -> dict:
-    if not isinstance(raw, dict) or "id" not in raw or not str(raw.get("title", "")).strip():
-        raise GraphFileError(f"values[{index}] needs an id and a title")
-    policies = raw.get("policies", raw.get("evaluationCriteria"))
-    description = raw.get("description", raw.get("instructionsShort"))
-    if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
-        raise GraphFileError(f"values[{index}] needs policies (or evaluationCriteria) as a list of strings")
-    if not isinstance(description, str):
-        raise GraphFileError(f"values[{index}] needs a description (or instructionsShort)")
-    return {"external_id": str(raw["id"]), "title": str(raw["title"]).strip()[:120], "description": description[:400],
-            "policies": [p[:300] for p in policies]}
+def _value_fields(value: ImportedValue) -> dict:
+    return {"external_id": value.external_id, "title": value.title[:TITLE_MAX],
+            "description": value.description[:DESCRIPTION_MAX], "policies": [p[:POLICY_MAX] for p in value.policies]}
 
 
-def _edge_fields(raw: dict, index: int, known: set[str]) -> dict:
-    if not isinstance(raw, dict):
-        raise GraphFileError(f"edges[{index}] is not an object")
-    source, wiser = str(raw.get("sourceValueId", "")), str(raw.get("wiserValueId", ""))
-    for name, ref in (("sourceValueId", source), ("wiserValueId", wiser)):
-        if ref not in known:
-            raise GraphFileError(f"edges[{index}].{name} = {ref!r} is not the id of a value in the file")
-    if source == wiser:
-        raise GraphFileError(f"edges[{index}] goes from a value to itself")
-    counts = raw.get("counts") or {}
-    out = {}
-    for key in ("markedWiser", "markedNotWiser", "markedUnsure", "markedLessWise", "impressions"):
-        n = counts.get(key, 0)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise GraphFileError(f"edges[{index}].counts.{key} must be a whole number of 0 or more")
-        out[key] = n
-    contexts = raw.get("contexts") or []
-    if not isinstance(contexts, list) or not all(isinstance(c, (str, dict)) for c in contexts):
-        raise GraphFileError(f"edges[{index}].contexts must be a list")
-    texts = [(c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip() for c in contexts]
-    return {"source": source, "wiser": wiser, "counts": out, "contexts": [t[:200] for t in texts if t] or [NO_CONTEXT]}
+def _edge_fields(edge: ImportedEdge) -> dict:
+    return {"source": edge.source, "wiser": edge.wiser, "counts": edge.counts.model_dump(by_alias=True),
+            "contexts": edge.context_texts or [NO_CONTEXT]}
 
 
 def _spread(n: int, k: int) -> list[int]:
@@ -192,13 +169,12 @@ def import_graph(study, raw: bytes, *, source_name: str, user=None) -> GraphImpo
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise GraphFileError(f"The file is not JSON: {err}") from err
-    if not isinstance(data, dict) or not isinstance(data.get("values"), list) or not isinstance(data.get("edges"), list):
-        raise GraphFileError('The file needs a "values" list and an "edges" list.')
-    values = [_value_fields(v, i) for i, v in enumerate(data["values"])]
-    known = {v["external_id"] for v in values}
-    if len(known) != len(values):
-        raise GraphFileError("Two values in the file share an id.")
-    edges = [_edge_fields(e, i, known) for i, e in enumerate(data["edges"])]
+    try:
+        graph_file = GraphFile.model_validate(data)
+    except ValidationError as err:
+        raise GraphFileError(file_problem(err)) from err
+    values = [_value_fields(v) for v in graph_file.values]
+    edges = [_edge_fields(e) for e in graph_file.edges]
 
     by_pair = {(e["source"], e["wiser"]): e for e in edges}
     yes_needed, mismatches = {}, []

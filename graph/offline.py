@@ -44,11 +44,13 @@ def pair_values(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     the one with more (ties: lower id first), in the first context."""
     text = _user_text(request)
     contexts = [int(c) for c in re.findall(r"^context (\d+):", text, re.M)]
+    if not contexts:
+        return json.dumps({"pairs": []}), []  # every pair needs a context
     blocks = _blocks(text)
     pairs = []
     for (a, na), (b, nb) in zip(blocks, blocks[1:]):
         low, high = ((a, b) if (na, -a) <= (nb, -b) else (b, a))
-        pairs.append({"from": low, "to": high, "context": contexts[len(pairs) % len(contexts)] if contexts else None,
+        pairs.append({"from": low, "to": high, "context": contexts[len(pairs) % len(contexts)],
                       "reason": "Offline: the second covers more."})
     return json.dumps({"pairs": pairs}), []
 

@@ -16,6 +16,7 @@ import math
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from graph.contracts import ContextsAnswer, PairsAnswer, ReasoningAnswer, StoryAnswer
 from graph.models import MoralContext, StoryRun, TransitionStory
 from mgeplatform import locks
 from mgeplatform.audit import record_event
@@ -26,23 +27,6 @@ from values import selectors as value_selectors
 from values.models import CanonicalValue
 from values.services import card_text
 
-CONTEXTS_SCHEMA = {"type": "object", "required": ["contexts"], "properties": {
-    "contexts": {"type": "array", "minItems": 1, "maxItems": 8,
-                 "items": {"type": "string", "minLength": 6, "maxLength": 200}}}}
-PAIRS_SCHEMA = {"type": "object", "required": ["pairs"], "properties": {
-    "pairs": {"type": "array", "maxItems": 40, "items": {
-        "type": "object", "required": ["from", "to", "context"],
-        "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "context": {"type": "integer"},
-                       "reason": {"type": "string"}}}}}}
-REASONING_SCHEMA = {"type": "object", "required": ["shared_meaning", "clarification", "policy_changes"], "properties": {
-    "shared_meaning": {"type": "string", "minLength": 10},
-    "clarification": {"type": "string", "minLength": 10},
-    "policy_changes": {"type": "array", "minItems": 1, "items": {
-        "type": "object", "required": ["policy", "change"],
-        "properties": {"policy": {"type": "string", "minLength": 1}, "change": {"type": "string", "minLength": 5}}}}}}
-STORY_SCHEMA = {"type": "object", "required": ["story"], "properties": {
-    "story": {"type": "string", "minLength": 80, "maxLength": 2000}}}
-
 GROUP_SIZE = 6
 STORY_LOCK_NAMESPACE = 4_501
 
@@ -51,12 +35,12 @@ def _structured(prompt_name: str, text: str, study, purpose: str, max_tokens: in
     prompt = app_prompt(__file__, prompt_name)
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=max_tokens, temperature=0)
-    return gateway.structured(request, _SCHEMAS[prompt_name], gateway.CallContext(purpose=purpose, prompt=prompt,
-                                                                                   study=study))
+    return gateway.structured(request, _CONTRACTS[prompt_name], gateway.CallContext(purpose=purpose, prompt=prompt,
+                                                                                     study=study))
 
 
-_SCHEMAS = {"moral_contexts": CONTEXTS_SCHEMA, "pair_values": PAIRS_SCHEMA, "story_reasoning": REASONING_SCHEMA,
-            "story_writer": STORY_SCHEMA}
+_CONTRACTS = {"moral_contexts": ContextsAnswer, "pair_values": PairsAnswer, "story_reasoning": ReasoningAnswer,
+              "story_writer": StoryAnswer}
 
 
 # --- moral contexts ------------------------------------------------------------------
@@ -68,7 +52,7 @@ def generate_contexts(scenario) -> list[MoralContext]:
                                  "graph.moral_contexts", max_tokens=400)
     made = []
     with transaction.atomic():
-        for text in answer["contexts"]:
+        for text in answer.contexts:
             text = " ".join(text.split()).rstrip(".")
             context, created = MoralContext.objects.get_or_create(
                 study=scenario.study, text=text,
@@ -128,8 +112,8 @@ def candidate_pairs(scenario, contexts, group, run: StoryRun) -> list[tuple[Cano
         _problem(run, "pair_values", None, None, str(err), err)
         return []
     pairs = []
-    for item in answer["pairs"]:
-        a, b, c = item["from"], item["to"], item["context"]
+    for item in answer.pairs:
+        a, b, c = item.from_, item.to, item.context
         if a not in by_id or b not in by_id or c not in context_by_id or a == b:
             _problem(run, "pair_values", (a, b), c, "The model named a value or context that was not offered, "
                                                     "or paired a value with itself.", record=record)
@@ -146,10 +130,10 @@ def _pair_text(from_value, to_value, context) -> str:
             + "\n\nSecond value:\n" + card_text(to_value.title, to_value.description, to_value.policies))
 
 
-def check_reasoning(reasoning: dict, from_value) -> str:
+def check_reasoning(reasoning: ReasoningAnswer, from_value) -> str:
     """Why the reasoning step is unusable, or "" when it is fine."""
     policies = {" ".join(p.split()).lower() for p in from_value.policies}
-    quoted = [" ".join(c["policy"].split()).lower() for c in reasoning["policy_changes"]]
+    quoted = [" ".join(c.policy.split()).lower() for c in reasoning.policy_changes]
     unknown = [q for q in quoted if q not in policies]
     if unknown:
         return f"policy_changes quote policies the first value does not have: {unknown[:3]}"
@@ -173,7 +157,8 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
         _problem(run, "story_reasoning", pair, context.pk, problem, record=first)
         return None
     try:
-        written, final = _structured("story_writer", base + "\n\nReasoning:\n" + json.dumps(reasoning, indent=1),
+        written, final = _structured("story_writer",
+                                     base + "\n\nReasoning:\n" + json.dumps(reasoning.model_dump(), indent=1),
                                      study, "graph.story_writer")
     except LLMError as err:
         _problem(run, "story_writer", pair, context.pk, str(err), err)
@@ -183,8 +168,9 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
         with transaction.atomic():
             story = TransitionStory.objects.create(
                 study=study, from_value=from_value, to_value=to_value, context=context,
-                story=written["story"].strip(), shared_meaning=reasoning["shared_meaning"],
-                clarification=reasoning["clarification"], policy_changes=reasoning["policy_changes"],
+                story=written.story, shared_meaning=reasoning.shared_meaning,
+                clarification=reasoning.clarification,
+                policy_changes=[c.model_dump() for c in reasoning.policy_changes],
                 run=run, llm_call=final, chain_calls=[first.pk, final.pk],
                 prompt_version=f"story_reasoning v{app_prompt(__file__, 'story_reasoning').version}, "
                                f"story_writer v{prompt.version}",

@@ -6,31 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
+from interviews.contracts import GradeAnswer, Grades
 from interviews.interview_services import _card_payload, transcript_text
 from interviews.models import DialogueGrade, Interview
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
 
-CRITERIA = ["personal_story", "educated_about_meaning", "new_perspective", "no_leading", "one_question_at_a_time",
-            "single_source_of_meaning", "is_source_of_meaning", "coherent_criteria", "clear_specific_criteria"]
-
-GRADE_SCHEMA = {
-    "type": "object",
-    "required": ["grades"],
-    "properties": {
-        "grades": {
-            "type": "object",
-            "required": CRITERIA,
-            "properties": {
-                name: {"type": "object", "required": ["score"],
-                       "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5},
-                                      "evidence": {"type": "string"}}}
-                for name in CRITERIA
-            },
-        }
-    },
-}
+CRITERIA = list(Grades.model_fields)  # the paper's nine, in the report's order
 
 
 def grader_prompt():
@@ -47,8 +30,8 @@ def grade_interview(interview: Interview) -> DialogueGrade:
                           messages=[Message(role="user", content=text)], max_tokens=1200, temperature=0)
     ctx = gateway.CallContext(purpose="interview.grade", prompt=prompt, study=interview.participant.study,
                               participant_id=interview.participant_id)
-    answer, record = gateway.structured(request, GRADE_SCHEMA, ctx)
-    scores = {name: answer["grades"][name] for name in CRITERIA}
+    answer, record = gateway.structured(request, GradeAnswer, ctx)
+    scores = {name: getattr(answer.grades, name).model_dump(exclude_none=True) for name in CRITERIA}
     return DialogueGrade.objects.create(
         interview=interview, grader_prompt_version=prompt.version, grader_prompt_hash=prompt.sha256, scores=scores,
         mean_score=mean(s["score"] for s in scores.values()), llm_call=record,

@@ -24,15 +24,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from pydantic import ValidationError
 
+from interviews.contracts import ArticulatorAnswer, ShowValuesCardArgs, SubmitValuesCardArgs
 from interviews.models import ChatMessage, Interview
 from studies import steps
 from studies.models import Participant, Scenario, Step
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
-from mgeplatform.llm import gateway
+from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.prompts import app_prompt
-from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall, ToolSpec
+from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall
+from values import contracts as card_limits
 from values.models import ValuesCard
 from values.services import match_card_in_chat_async
 
@@ -44,38 +47,18 @@ MAX_TOOL_ROUNDS = 4
 DELTA_FLUSH_SECONDS = 0.05
 
 TOOLS = [
-    ToolSpec(
-        name="show_values_card",
-        description=("Have the card writer turn the conversation so far into a values card and show it to the "
-                     "participant. Call again with change_request to revise the card as the participant asked."),
-        parameters={
-            "type": "object",
-            "properties": {"change_request": {"type": "string", "description": "What the participant wants changed."}},
-        },
+    contracts.tool(
+        "show_values_card",
+        "Have the card writer turn the conversation so far into a values card and show it to the participant. "
+        "Call again with change_request to revise the card as the participant asked.",
+        ShowValuesCardArgs,
     ),
-    ToolSpec(
-        name="submit_values_card",
-        description="Submit the current card once the participant has said it captures their value.",
-        parameters={"type": "object", "properties": {}},
+    contracts.tool(
+        "submit_values_card",
+        "Submit the current card once the participant has said it captures their value.",
+        SubmitValuesCardArgs,
     ),
 ]
-
-CARD_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "card": {
-            "type": "object",
-            "required": ["title", "description", "policies"],
-            "properties": {
-                "title": {"type": "string", "minLength": 2, "maxLength": 120},
-                "description": {"type": "string", "minLength": 5, "maxLength": 400},
-                "policies": {"type": "array", "minItems": 1, "maxItems": 10,
-                             "items": {"type": "string", "minLength": 3, "maxLength": 300}},
-            },
-        },
-        "critique": {"type": "string", "minLength": 3},
-    },
-}
 
 
 class InterviewError(Exception):
@@ -203,12 +186,15 @@ def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str
         raise InterviewError("bad_card", "A card needs a title, a description and a list of policies.")
     title, description = title.strip(), description.strip()
     policies = [p.strip() for p in policies if isinstance(p, str) and p.strip()]
-    if not title or len(title) > 120:
-        raise InterviewError("bad_card", "The title must be between 1 and 120 characters.")
-    if not description or len(description) > 400:
-        raise InterviewError("bad_card", "The description must be between 1 and 400 characters.")
-    if not 1 <= len(policies) <= 10 or any(len(p) > 300 for p in policies):
-        raise InterviewError("bad_card", "A card needs 1 to 10 policies of at most 300 characters each.")
+    if not title or len(title) > card_limits.TITLE_MAX:
+        raise InterviewError("bad_card", f"The title must be between 1 and {card_limits.TITLE_MAX} characters.")
+    if not description or len(description) > card_limits.DESCRIPTION_MAX:
+        raise InterviewError("bad_card",
+                             f"The description must be between 1 and {card_limits.DESCRIPTION_MAX} characters.")
+    if (not card_limits.POLICIES_MIN <= len(policies) <= card_limits.POLICIES_MAX
+            or any(len(p) > card_limits.POLICY_MAX for p in policies)):
+        raise InterviewError("bad_card", f"A card needs {card_limits.POLICIES_MIN} to {card_limits.POLICIES_MAX} "
+                                         f"policies of at most {card_limits.POLICY_MAX} characters each.")
     return title, description, policies
 
 
@@ -375,20 +361,20 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
     database work of this process shares."""
     request, ctx = await db_async(_articulation_request)(interview_id, change_request)
     try:
-        answer, record = await gateway.structured_async(request, CARD_SCHEMA, ctx)
+        answer, record = await gateway.structured_async(request, ArticulatorAnswer, ctx)
     except LLMError:
         return None, ("CARD NOT WRITTEN: the card writer failed this time. Tell the participant you need a moment "
                       "more, and ask one more question about what they pay attention to.")
-    if answer.get("card"):
-        fields = answer["card"]
+    if answer.card is not None:
+        fields = answer.card
         try:
-            title, description, policies = _clean_card_fields(fields["title"], fields["description"], fields["policies"])
+            title, description, policies = _clean_card_fields(fields.title, fields.description, list(fields.policies))
         except InterviewError as err:
             return None, f"CARD NOT WRITTEN: {err.message} Ask one more question, then try again."
         card = await db_async(_save_articulated_card)(
             interview_id, {"title": title, "description": description, "policies": policies}, record)
         return card, "CARD SHOWN to the participant: " + json.dumps(_card_payload(card))
-    critique = answer.get("critique") or "More is needed."
+    critique = answer.critique or "More is needed."
     return None, f"MORE NEEDED before a card can be written: {critique}"
 
 
@@ -450,8 +436,11 @@ async def _stream_deltas(call, reply_id: str, emit: Emit) -> None:
 async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
     """Carry out one tool call. False when the interview is over."""
     if tool_call.name == "show_values_card":
-        change = tool_call.arguments.get("change_request") if isinstance(tool_call.arguments, dict) else None
-        card, result = await _articulate(interview_id, change if isinstance(change, str) else None)
+        try:
+            change = ShowValuesCardArgs.model_validate(tool_call.arguments).change_request
+        except ValidationError:
+            change = None  # unusable arguments: write the card without a change request
+        card, result = await _articulate(interview_id, change)
         await db_async(_save_tool_result)(interview_id, tool_call.id, result)
         if card is not None:
             await emit({"type": "card_shown", "card": card.as_dict()})

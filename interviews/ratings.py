@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from django.db import IntegrityError
 
+from interviews.contracts import ExpertAnswer, IdeologyAnswer
 from interviews.interview_services import transcript_text
 from interviews.models import ChatMessage, Interview, TranscriptRating
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
 
-IDEOLOGY_SCHEMA = {"type": "object", "required": ["score"], "properties": {
-    "score": {"type": "integer", "minimum": 1, "maximum": 5}, "reason": {"type": "string"}}}
-EXPERT_SCHEMA = {"type": "object", "required": ["answer"], "properties": {
-    "answer": {"type": "string", "enum": ["yes", "no"]}, "quote": {"type": "string"}}}
 GROUPS = ("not ideological", "slightly ideological", "very ideological")
 
 
@@ -32,7 +29,7 @@ def first_answer(interview: Interview) -> str:
     return first.content if first else ""
 
 
-def _rate(interview, kind, prompt_name, schema, system_values, text, question=""):
+def _rate(interview, kind, prompt_name, contract, system_values, text, question=""):
     prompt = app_prompt(__file__, prompt_name)
     existing = TranscriptRating.objects.filter(interview=interview, kind=kind, prompt_hash=prompt.sha256,
                                                question=question).first()
@@ -43,11 +40,11 @@ def _rate(interview, kind, prompt_name, schema, system_values, text, question=""
     ctx = gateway.CallContext(purpose=f"analysis.{kind}", prompt=prompt, study=interview.participant.study,
                               participant_id=interview.participant_id)
     try:
-        answer, record = gateway.structured(request, schema, ctx)
+        answer, record = gateway.structured(request, contract, ctx)
     except LLMError:
         return None  # the LLMCall row keeps the evidence; the interview stays unrated
-    fields = ({"score": answer["score"], "reason": str(answer.get("reason") or "")} if kind == "ideology"
-              else {"is_expert": answer["answer"] == "yes", "reason": str(answer.get("quote") or "")})
+    fields = ({"score": answer.score, "reason": answer.reason or ""} if kind == "ideology"
+              else {"is_expert": answer.answer == "yes", "reason": answer.quote or ""})
     try:
         return TranscriptRating.objects.create(interview=interview, kind=kind, question=question,
                                                prompt_version=prompt.version, prompt_hash=prompt.sha256,
@@ -61,7 +58,7 @@ def rate_ideology(interview: Interview):
     answer = first_answer(interview)
     if not answer:
         return None
-    return _rate(interview, TranscriptRating.Kind.IDEOLOGY, "ideology", IDEOLOGY_SCHEMA,
+    return _rate(interview, TranscriptRating.Kind.IDEOLOGY, "ideology", IdeologyAnswer,
                  {"question": interview.scenario.prompt}, f"First answer: {answer}")
 
 
@@ -69,7 +66,7 @@ def rate_expert(interview: Interview):
     question = interview.scenario.expert_question
     if not question:
         return None
-    return _rate(interview, TranscriptRating.Kind.EXPERT, "expert", EXPERT_SCHEMA, {"question": question},
+    return _rate(interview, TranscriptRating.Kind.EXPERT, "expert", ExpertAnswer, {"question": question},
                  transcript_text(interview), question=question)
 
 

@@ -6,6 +6,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
+from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
+
 EMBEDDING_DIMENSIONS = 384
 
 
@@ -31,9 +33,9 @@ class CanonicalValue(Embedded):
         IMPORTED = "imported", "Imported with a moral graph"
 
     study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="canonical_values")
-    title = models.CharField(max_length=120)
-    description = models.CharField(max_length=400)
-    policies = ArrayField(models.CharField(max_length=300))
+    title = models.CharField(max_length=TITLE_MAX)
+    description = models.CharField(max_length=DESCRIPTION_MAX)
+    policies = ArrayField(models.CharField(max_length=POLICY_MAX))
     origin = models.CharField(max_length=16, choices=Origin.choices)
     representative_card = models.ForeignKey("ValuesCard", null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="+", help_text="The card whose wording this value took.")
@@ -67,9 +69,10 @@ class ValuesCard(Embedded):
 
     interview = models.ForeignKey("interviews.Interview", on_delete=models.CASCADE, related_name="cards")
     revision = models.PositiveIntegerField()
-    title = models.CharField(max_length=120)
-    description = models.CharField(max_length=400, help_text="One line: what an assistant with this value does.")
-    policies = ArrayField(models.CharField(max_length=300), help_text="Attentional policies, in order.")
+    title = models.CharField(max_length=TITLE_MAX)
+    description = models.CharField(max_length=DESCRIPTION_MAX,
+                                   help_text="One line: what an assistant with this value does.")
+    policies = ArrayField(models.CharField(max_length=POLICY_MAX), help_text="Attentional policies, in order.")
     source = models.CharField(max_length=32, choices=Source.choices)
     llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     submitted = models.BooleanField(default=False, db_index=True)

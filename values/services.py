@@ -18,11 +18,8 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
 from values import embeddings, selectors
+from values.contracts import BestCardAnswer, MatchAnswer
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
-
-MATCH_SCHEMA = {"type": "object", "required": ["match"],
-                "properties": {"match": {"type": "integer"}, "reason": {"type": "string"}}}
-
 
 def deduplicator_prompt():
     return app_prompt(__file__, "deduplicator")
@@ -57,7 +54,7 @@ def _prepare_match(card_id: int, kind: str):
     return card, offered, request, ctx
 
 
-def _decide(card: ValuesCard, kind: str, offered: list, answer: dict | None, record,
+def _decide(card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | None, record,
             error: str = "") -> DeduplicationDecision:
     """Record the decision and act on it, in one transaction. In a batch run,
     a card that matches nothing becomes a canonical value itself; a failed
@@ -69,8 +66,8 @@ def _decide(card: ValuesCard, kind: str, offered: list, answer: dict | None, rec
     elif error:
         outcome, reason = (Outcome.BAD_OUTPUT if error.startswith("bad output") else Outcome.ERROR), error
     else:
-        chosen = answer.get("match")
-        reason = str(answer.get("reason") or "")
+        chosen = answer.match
+        reason = answer.reason or ""
         if chosen is None:
             outcome = Outcome.NO_MATCH
         elif chosen in {c["id"] for c in offered}:
@@ -100,8 +97,7 @@ async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision:
     answer, record, error = None, None, ""
     if request is not None:
         try:
-            # "match" may be null: validate() checks presence and skips None.
-            answer, record = await gateway.structured_async(request, MATCH_SCHEMA, ctx)
+            answer, record = await gateway.structured_async(request, MatchAnswer, ctx)
         except LLMOutputError as err:
             error, record = f"bad output: {err}", getattr(err, "record", None)
         except LLMError as err:
@@ -136,10 +132,6 @@ def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str)
 
 # --- seeding (paper 4.5, step 1) -------------------------------------------
 
-BEST_SCHEMA = {"type": "object", "required": ["best"],
-               "properties": {"best": {"type": "integer"}, "reason": {"type": "string"}}}
-
-
 def best_card_prompt():
     return app_prompt(__file__, "best_card")
 
@@ -156,13 +148,13 @@ def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str
     ctx = gateway.CallContext(purpose="values.seed_best_card", prompt=prompt, study=study)
     by_id = {c.pk: c for c in cards}
     try:
-        answer, record = gateway.structured(request, BEST_SCHEMA, ctx)
+        answer, record = gateway.structured(request, BestCardAnswer, ctx)
     except LLMError as err:
         return cards[medoid(vectors)], f"Model answer unusable ({err}); took the cluster's medoid.", getattr(
             err, "record", None)
-    if answer["best"] not in by_id:
-        return cards[medoid(vectors)], f"Model chose id {answer['best']}, not in the cluster; took the medoid.", record
-    return by_id[answer["best"]], str(answer.get("reason") or ""), record
+    if answer.best not in by_id:
+        return cards[medoid(vectors)], f"Model chose id {answer.best}, not in the cluster; took the medoid.", record
+    return by_id[answer.best], answer.reason or "", record
 
 
 def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> dict:

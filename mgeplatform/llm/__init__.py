@@ -2,6 +2,6 @@
 
     from mgeplatform.llm import gateway
     async for event in gateway.stream_chat(request, context): ...
-    result = gateway.structured(request, schema, context)      # sync
+    answer, record = gateway.structured(request, Contract, context)  # sync; a validated pydantic model
     vectors = gateway.embed(texts, context)                    # sync
 """

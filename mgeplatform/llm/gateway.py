@@ -15,13 +15,14 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection
+from pydantic import BaseModel, ValidationError
 
-from mgeplatform.llm import pricing
+from mgeplatform.llm import contracts, pricing
 from mgeplatform.llm.prompts import Prompt
 from mgeplatform.llm.types import (
     ChatRequest,
@@ -37,6 +38,8 @@ from mgeplatform.llm.types import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+C = TypeVar("C", bound=BaseModel)
 
 PROVIDERS_NEEDING_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 _factories: dict[str, Callable[["Route"], object]] = {}
@@ -192,6 +195,36 @@ def _backoff(attempt: int) -> float:
     return base * (2 ** (attempt - 1)) * (1 + random.random() / 2)
 
 
+@dataclass
+class Attempts:
+    count: int = 0
+
+
+async def retrying(purpose: str, attempt: Callable[[], AsyncIterator[T]], attempts: Attempts) -> AsyncIterator[T]:
+    """Pass on what `attempt()` yields, starting it again after a retryable
+    LLMError or a timeout (LLM_TIMEOUT_SECONDS), with exponential backoff and
+    jitter, up to LLM_MAX_ATTEMPTS in all. Once an item has reached the
+    caller there is no retry: a participant would see the text twice. The
+    last error is raised as an LLMError; `attempts.count` says how many ran."""
+    while True:
+        attempts.count += 1
+        passed_on = False
+        try:
+            async with asyncio.timeout(settings.LLM_TIMEOUT_SECONDS):
+                async for item in attempt():
+                    passed_on = True
+                    yield item
+            return
+        except (LLMError, TimeoutError) as err:
+            if isinstance(err, TimeoutError):
+                err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
+            if err.retryable and not passed_on and attempts.count < settings.LLM_MAX_ATTEMPTS:
+                log.warning("LLM %s attempt %d failed (%s); retrying", purpose, attempts.count, err)
+                await asyncio.sleep(_backoff(attempts.count))
+                continue
+            raise err
+
+
 class StreamedCall:
     """Async-iterate for events; afterwards `.record` holds the LLMCall."""
 
@@ -212,45 +245,41 @@ class StreamedCall:
             request.role_hint = ctx.prompt.name
         provider = provider_for(route)
         started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            text_parts: list[str] = []
-            calls: list[ToolCall] = []
-            emitted = False
-            try:
-                done = None
-                async with asyncio.timeout(settings.LLM_TIMEOUT_SECONDS):
-                    async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
-                        if isinstance(event, TextDelta):
-                            text_parts.append(event.text)
-                        elif isinstance(event, ToolCallEvent):
-                            calls.append(event.call)
-                        elif isinstance(event, Done):
-                            done = event
-                            continue
-                        emitted = True
-                        yield event
-                if done is None:
-                    raise LLMError("The model's stream ended without finishing.", retryable=True)
-            except (LLMError, TimeoutError) as err:
-                if isinstance(err, TimeoutError):
-                    err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
-                # Once text has reached the participant a retry would repeat it.
-                if err.retryable and not emitted and attempt < settings.LLM_MAX_ATTEMPTS:
-                    log.warning("LLM %s attempt %d failed (%s); retrying", ctx.purpose, attempt, err)
-                    await asyncio.sleep(_backoff(attempt))
-                    continue
-                self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt,
-                                                           text="".join(text_parts), error=str(err))
-                err.record = self.record  # so callers can point at the evidence
-                raise err
-            text = "".join(text_parts)
-            self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
-            self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempt,
-                                                       text=text, tool_calls=calls, stop_reason=done.stop_reason)
-            yield done
-            return
+        attempts = Attempts()
+        text_parts: list[str] = []  # of the current attempt
+        calls: list[ToolCall] = []
+        done = None
+
+        async def attempt():
+            text_parts.clear()
+            calls.clear()
+            finished = False
+            async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
+                finished = finished or isinstance(event, Done)
+                yield event
+            if not finished:
+                raise LLMError("The model's stream ended without finishing.", retryable=True)
+
+        try:
+            async for event in retrying(ctx.purpose, attempt, attempts):
+                if isinstance(event, TextDelta):
+                    text_parts.append(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    calls.append(event.call)
+                elif isinstance(event, Done):
+                    done = event
+                    continue  # passed on once the call is recorded
+                yield event
+        except LLMError as err:
+            self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
+                                                       text="".join(text_parts), error=str(err))
+            err.record = self.record  # so callers can point at the evidence
+            raise err
+        text = "".join(text_parts)
+        self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
+        self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempts.count,
+                                                   text=text, tool_calls=calls, stop_reason=done.stop_reason)
+        yield done
 
 
 def stream_chat(request: ChatRequest, ctx: CallContext) -> StreamedCall:
@@ -283,63 +312,26 @@ def parse_json_answer(text: str) -> dict:
     return value
 
 
-def validate(value: dict, schema: dict) -> dict:
-    """Check the small JSON-schema subset our prompts use."""
-    _check(value, schema, "$")
-    return value
+async def structured_async(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
+    """A call whose answer must be a JSON object satisfying `contract` (a
+    pydantic model); returns the validated instance and the LLMCall.
 
-
-_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float), "boolean": bool}
-
-
-def _check(value, schema, path):
-    expected = schema.get("type")
-    if expected and not isinstance(value, _TYPES[expected]) or (expected in ("integer", "number") and isinstance(value, bool)):
-        raise LLMOutputError(f"{path} should be {expected}")
-    if "enum" in schema and value not in schema["enum"]:
-        raise LLMOutputError(f"{path} should be one of {schema['enum']}")
-    if expected == "object":
-        for key in schema.get("required", []):
-            if key not in value:
-                raise LLMOutputError(f"{path}.{key} is missing")
-        for key, sub in schema.get("properties", {}).items():
-            if key in value and value[key] is not None:
-                _check(value[key], sub, f"{path}.{key}")
-    if expected == "array":
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            raise LLMOutputError(f"{path} needs at least {schema['minItems']} items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise LLMOutputError(f"{path} allows at most {schema['maxItems']} items")
-        for i, item in enumerate(value):
-            _check(item, schema.get("items", {}), f"{path}[{i}]")
-    if expected == "string":
-        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-            raise LLMOutputError(f"{path} is too short")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            raise LLMOutputError(f"{path} is too long")
-    if expected in ("integer", "number"):
-        if "minimum" in schema and value < schema["minimum"]:
-            raise LLMOutputError(f"{path} is below {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            raise LLMOutputError(f"{path} is above {schema['maximum']}")
-
-
-async def structured_async(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
-    """A call whose answer must be a JSON object matching `schema`.
-
-    A malformed answer raises LLMOutputError; the LLMCall row keeps the raw
-    text and the reason, so an auditor sees what the model said."""
+    A malformed answer raises LLMOutputError naming the field; the LLMCall
+    row keeps the raw text and the reason, so an auditor sees what the model
+    said."""
     result, record = await complete_async(request, ctx)
     try:
-        return validate(parse_json_answer(result.text), schema), record
-    except LLMOutputError as err:
+        return contract.model_validate(parse_json_answer(result.text)), record
+    except (LLMOutputError, ValidationError) as err:
+        if isinstance(err, ValidationError):
+            err = LLMOutputError(contracts.describe(err))
         await sync_to_async(_mark_bad_output)(record, str(err))
         err.record = record
-        raise
+        raise err
 
 
-def structured(request: ChatRequest, schema: dict, ctx: CallContext) -> tuple[dict, object]:
-    return async_to_sync(structured_async)(request, schema, ctx)
+def structured(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
+    return async_to_sync(structured_async)(request, contract, ctx)
 
 
 @_returns_connection
@@ -353,20 +345,20 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
     route = ctx.get_route()
     provider = provider_for(route)
     started = time.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            vectors = await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
-        except LLMError as err:
-            if err.retryable and attempt < settings.LLM_MAX_ATTEMPTS:
-                await asyncio.sleep(_backoff(attempt))
-                continue
-            await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempt, error=str(err))
-            raise
-        tokens = sum(len(t) // 4 + 1 for t in texts)
-        await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempt)
-        return vectors
+    attempts = Attempts()
+
+    async def attempt():
+        yield await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
+
+    try:
+        [vectors] = [v async for v in retrying(ctx.purpose, attempt, attempts)]
+    except LLMError as err:
+        err.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
+                                                  error=str(err))
+        raise err
+    tokens = sum(len(t) // 4 + 1 for t in texts)
+    await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count)
+    return vectors
 
 
 def embed(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:

@@ -96,6 +96,21 @@ def test_graphml_and_csv_exports(imported, tmp_path):
                  "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"markedWiser": -1}}]}).encode(),
      "counts.markedWiser must be a whole number"),
     (json.dumps({"values": [{"id": 1, "title": "A"}], "edges": []}).encode(), "values[0] needs policies"),
+    (json.dumps({"values": [{"id": 1, "title": "A", "evaluationCriteria": ["ok", 2], "instructionsShort": "d"}],
+                 "edges": []}).encode(), "values[0] needs policies (or evaluationCriteria) as a list of strings"),
+    (json.dumps({"values": ["A"], "edges": []}).encode(), "values[0] needs an id and a title"),
+    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": []},
+                            {"id": "1", "title": "B", "description": "d", "policies": []}], "edges": []}).encode(),
+     "Two values in the file share an id"),
+    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]},
+                            {"id": 2, "title": "B", "description": "d", "policies": ["p"]}],
+                 "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"impressions": True}}]}).encode(),
+     "edges[0].counts.impressions must be a whole number"),
+    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]},
+                            {"id": 2, "title": "B", "description": "d", "policies": ["p"]}],
+                 "edges": [{"sourceValueId": 1, "wiserValueId": 2}, {"sourceValueId": 2, "wiserValueId": 2}]}).encode(),
+     "edges[1] goes from a value to itself"),
+    (json.dumps({"values": [], "edges": [7]}).encode(), "edges[0] is not an object"),
 ])
 def test_bad_files_are_refused_with_a_clear_message_and_change_nothing(transactional_db, content, message):
     from studies import services as journey

@@ -1,12 +1,15 @@
 """The gateway: routing, retries, timeouts, validation, prompts, records."""
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from pydantic import Field
 
 from mgeplatform.llm import gateway, pricing
+from mgeplatform.llm.contracts import Contract
 from mgeplatform.llm.prompts import load
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
 from mgeplatform.models import LLMCall
@@ -34,6 +37,19 @@ class Flaky:
         yield Done(usage=Usage(input_tokens=1000, cached_input_tokens=200, output_tokens=50), stop_reason="end_turn")
 
 
+class Replies:
+    """Answers each call with the next text."""
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+        self.requests = []
+
+    async def stream_chat(self, request, *, timeout):
+        self.requests.append(request)
+        yield TextDelta(self.texts.pop(0))
+        yield Done(usage=Usage(), stop_reason="end_turn")
+
+
 @pytest.fixture
 def flaky():
     holder = {}
@@ -55,13 +71,14 @@ def _request():
     return ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")])
 
 
-SCHEMA = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "integer", "maximum": 5}}}
+class Answer(Contract):
+    answer: int = Field(le=5)
 
 
 def test_retries_transient_errors_then_records_one_call(db, flaky):
     provider = flaky(["fail", "fail", "ok"])
-    answer, record = gateway.structured(_request(), SCHEMA, _ctx())
-    assert answer == {"answer": 3} and provider.calls == 3
+    answer, record = gateway.structured(_request(), Answer, _ctx())
+    assert answer == Answer(answer=3) and provider.calls == 3
     record.refresh_from_db()
     assert record.attempts == 3 and record.ok
     assert (record.input_tokens, record.cached_input_tokens, record.output_tokens) == (1000, 200, 50)
@@ -103,7 +120,7 @@ def test_timeout_counts_as_retryable_failure(db, flaky):
 def test_garbage_answer_raises_output_error_and_is_marked(db, flaky):
     flaky(["garbage"])
     with pytest.raises(LLMOutputError):
-        gateway.structured(_request(), SCHEMA, _ctx())
+        gateway.structured(_request(), Answer, _ctx())
     call = LLMCall.objects.get()
     assert not call.ok and call.error.startswith("bad output") and call.response_text == "no json here"
 
@@ -111,12 +128,17 @@ def test_garbage_answer_raises_output_error_and_is_marked(db, flaky):
 @pytest.mark.parametrize("value, ok", [
     ({"answer": 3}, True), ({"answer": 9}, False), ({"answer": "3"}, False), ({}, False), ({"answer": True}, False),
 ])
-def test_schema_validation(value, ok):
-    if ok:
-        assert gateway.validate(value, SCHEMA) == value
-    else:
-        with pytest.raises(LLMOutputError):
-            gateway.validate(value, SCHEMA)
+def test_schema_validation(db, value, ok):
+    gateway.register_provider("replies", lambda route: Replies([json.dumps(value)]))
+    ctx = gateway.CallContext(purpose="test.call", route=gateway.Route("replies", "m"))
+    try:
+        if ok:
+            assert gateway.structured(_request(), Answer, ctx)[0].answer == value["answer"]
+        else:
+            with pytest.raises(LLMOutputError, match=r"\$\.answer"):
+                gateway.structured(_request(), Answer, ctx)
+    finally:
+        gateway._factories.pop("replies", None)
 
 
 def test_json_is_found_inside_code_fences():

@@ -11,6 +11,9 @@ from pathlib import Path
 import httpx2 as httpx  # the HTTP client the anthropic and openai SDKs are built on
 import pytest
 
+from interviews.contracts import ShowValuesCardArgs, SubmitValuesCardArgs
+from interviews.interview_services import TOOLS as INTERVIEWER_TOOLS
+from mgeplatform.llm.contracts import json_schema
 from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider
 from mgeplatform.llm.providers.openai_provider import OpenAIProvider
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, Message, TextDelta, ToolCall, ToolCallEvent, ToolSpec
@@ -91,6 +94,19 @@ async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
         {"type": "tool_result", "tool_use_id": "call_1", "content": "CARD SHOWN: {...}"},
         {"type": "text", "text": "Change the title please."},
     ]
+
+
+async def test_tool_schemas_on_the_wire_are_the_contracts_schemas():
+    anthropic = Recorder(recording("anthropic_stream_tool_use.sse"))
+    openai = Recorder(recording("openai_stream_tool_calls.sse"))
+    request = ChatRequest(model="m", system="s", messages=transcript(), tools=INTERVIEWER_TOOLS)
+    await collect(AnthropicProvider(api_key="k", http_client=anthropic.client()).stream_chat(request, timeout=5))
+    await collect(OpenAIProvider(api_key="k", http_client=openai.client()).stream_chat(request, timeout=5))
+    expected = [json_schema(ShowValuesCardArgs), json_schema(SubmitValuesCardArgs)]
+    assert [t["input_schema"] for t in anthropic.sent["tools"]] == expected
+    assert [t["function"]["parameters"] for t in openai.sent["tools"]] == expected
+    assert expected[0] == {"type": "object", "properties": {
+        "change_request": {"type": "string", "description": "What the participant wants changed."}}}
 
 
 @pytest.mark.parametrize("status, retryable", [(429, True), (500, True), (529, True), (400, False), (401, False)])
