@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platform_server import running_platform, bench_env  # noqa: E402
+from platform_server import bench_env, running_platform  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,8 @@ def report(base: str, args) -> None:
     print(f"{'clients':>7} {'arrivals/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'ok':>5} {'errors':>6}")
     for level in [int(x) for x in args.levels.split(",")]:
         r = burst(base, args.slug, args.arrivals, level)
-        print(f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['ok']:>5} {r['errors']:>6}")
+        print(f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+              f"{r['ok']:>5} {r['errors']:>6}")
 
 
 def main() -> int:

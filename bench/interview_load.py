@@ -129,7 +129,8 @@ async def run_load(base: str, cookies: list[str], think: float, llm_latency: flo
 def tokens_per_interview(env: dict) -> float | None:
     code = ("import django,statistics; django.setup();"
             "from django.db.models import Sum; from mgeplatform.models import LLMCall;"
-            "rows=LLMCall.objects.filter(study__slug='bench-load', purpose__in=['interview.reply','interview.articulate'])"
+            "rows=LLMCall.objects.filter(study__slug='bench-load', "
+            "purpose__in=['interview.reply','interview.articulate'])"
             ".values('participant').annotate(t=Sum('input_tokens'));"
             "print(statistics.mean(r['t'] for r in rows) if rows else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 def bench_env(**overrides) -> dict:
     return {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
-            "DJANGO_SETTINGS_MODULE": "mgeplatform.settings", **overrides}
+            "DJANGO_SETTINGS_MODULE": "config.settings", **overrides}
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MGE_DEV", "1")
 os.environ.setdefault("MGE_PGDATA", str(ROOT / "var" / "bench-pgdata"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mgeplatform.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def timed(fn):
@@ -51,9 +51,9 @@ def main() -> None:
 
     from graph import services as graph_services
     from interviews import exports, ratings, report, simulation
+    from mgeplatform.services import upsert_staff_user
     from studies import services as journey
     from studies.models import Participant
-    from mgeplatform.services import upsert_staff_user
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)

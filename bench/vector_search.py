@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MGE_DEV", "1")
 os.environ.setdefault("MGE_PGDATA", str(ROOT / "var" / "bench-pgdata"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mgeplatform.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DB_POOL", "0")
 
 DIM = 384

@@ -1,8 +1,16 @@
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from graph import interchange, reports, stories
 from graph.models import GraphImport, GraphSnapshot, MoralContext, StoryRun, TransitionStory, WisdomVote
 from mgeplatform.admin import ReadOnlyAdminMixin
 
@@ -106,8 +114,6 @@ class TransitionStoryAdmin(admin.ModelAdmin):
     @admin.action(description="Archive selected stories (no longer shown; votes keep counting)",
                   permissions=["change"])
     def archive(self, request, queryset):
-        from graph import stories
-
         n = stories.archive_stories(list(queryset), reason=f"Archived in the admin by {request.user}",
                                     user=request.user)
         self.message_user(request, f"Archived {n} stories.", messages.SUCCESS)
@@ -160,35 +166,24 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return _snapshot_urls(self) + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from graph import reports
-
         snapshot = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), **(reports.snapshot_report(snapshot) if snapshot else {})}
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-def _export_response(snapshot, fmt: str):
+def _export_response(snapshot, fmt: str, user):
     """A download of the snapshot; csv comes as a zip of its three files."""
-    import io
-    import tempfile
-    import zipfile
-    from pathlib import Path
-
-    from django.http import HttpResponse
-
-    from graph import interchange
-
     name = f"{snapshot.study.slug}-graph-{snapshot.pk}"
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "csv":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in interchange.write_csv(snapshot, Path(tmp)):
+                for path in interchange.export_snapshot(snapshot, fmt, Path(tmp), user=user, via="admin"):
                     archive.write(path, path.name)
             body, content_type, filename = buffer.getvalue(), "application/zip", f"{name}-csv.zip"
         else:
             path = Path(tmp) / f"{name}.{fmt}"
-            interchange.EXPORTERS[fmt](snapshot, path)
+            interchange.export_snapshot(snapshot, fmt, path, user=user, via="admin")
             body, filename = path.read_bytes(), path.name
             content_type = "application/json" if fmt == "json" else "application/xml"
     response = HttpResponse(body, content_type=content_type)
@@ -197,23 +192,13 @@ def _export_response(snapshot, fmt: str):
 
 
 def _snapshot_urls(model_admin):
-    from django.urls import path
-
     def export(request, pk: int, fmt: str):
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
-        from graph import interchange
-        from mgeplatform.audit import record_event
-
         if not model_admin.has_view_permission(request):
             raise PermissionDenied
         snapshot = GraphSnapshot.objects.filter(pk=pk).select_related("study").first()
         if snapshot is None or fmt not in interchange.EXPORTERS:
             raise Http404("No such snapshot or format.")
-        record_event("graph.exported", user=request.user, study_slug=snapshot.study.slug, subject=snapshot,
-                     payload={"format": fmt, "via": "admin"})
-        return _export_response(snapshot, fmt)
+        return _export_response(snapshot, fmt, request.user)
 
     return [path("<int:pk>/export/<str:fmt>/", model_admin.admin_site.admin_view(export),
                  name="graph_graphsnapshot_export")]

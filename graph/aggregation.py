@@ -130,7 +130,7 @@ class Parameters:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Parameters":
+    def from_dict(cls, data: dict) -> Parameters:
         if not isinstance(data, dict):
             raise ValueError(f"graph parameters must be a mapping, not {type(data).__name__}")
         known = [f.name for f in fields(cls)]

@@ -92,7 +92,8 @@ class ImportedEdge(Contract):
     @property
     def context_texts(self) -> list[str]:
         """Contexts are strings, or objects with a name or text."""
-        texts = [(c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip() for c in self.contexts]
+        texts = [(c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip()
+                 for c in self.contexts]
         return [t[:CONTEXT_MAX] for t in texts if t]
 
 
@@ -105,7 +106,7 @@ class GraphFile(Contract):
     edges: list[ImportedEdge]
 
     @model_validator(mode="after")
-    def _edges_join_values(self) -> "GraphFile":
+    def _edges_join_values(self) -> GraphFile:
         known = {v.external_id for v in self.values}
         if len(known) != len(self.values):
             raise _graph_file_error("Two values in the file share an id.")

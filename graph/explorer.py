@@ -8,10 +8,11 @@ events are read live from the database.
 
 from __future__ import annotations
 
-from graph import aggregation, reports
+from graph import aggregation
+from graph.aggregation import REASONS
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
-from graph.reports import _title
 from graph.selectors import latest_snapshot
+from studies.models import counted
 from values import selectors as value_selectors
 
 TOP = 3
@@ -177,12 +178,12 @@ def filter_contexts(snapshot, choice: str) -> set[str] | None:
 
 
 def edge_tables(snapshot, contexts: set[str] | None = None) -> dict:
-    kept = reports.edge_rows(snapshot, kept=True)
+    kept = edge_rows(snapshot, kept=True)
     if contexts is not None:
         kept = [e for e in kept if contexts.intersection(str(c) for c in e["contexts"])]
     kept.sort(key=lambda e: (-e["likelihood"], -e["counts"]["wiser"], e["source"], e["target"]))
-    return {"kept_edges": kept, "dropped_edges": reports.edge_rows(snapshot, kept=False),
-            "cycles": [[_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles]}
+    return {"kept_edges": kept, "dropped_edges": edge_rows(snapshot, kept=False),
+            "cycles": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles]}
 
 
 def ranking(snapshot) -> list[dict]:
@@ -190,9 +191,27 @@ def ranking(snapshot) -> list[dict]:
     out = []
     for i, (vid, score) in enumerate(_ordered(snapshot.scores.get("global", {}))):
         b = snapshot.bootstrap.get(vid)
-        out.append({"id": vid, "rank": i + 1, "title": _title(snapshot, vid), "score": score,
+        out.append({"id": vid, "rank": i + 1, "title": value_title(snapshot, vid), "score": score,
                     "interval_text": interval_text(b), "stable": is_stable(b)})
     return out
+
+
+# --- edges of a snapshot, with titles -------------------------------------------------
+
+def value_title(snapshot, vid) -> str:
+    return snapshot.values.get(str(vid), {}).get("title", f"value {vid}")
+
+
+def edge_rows(snapshot, *, kept: bool) -> list[dict]:
+    rows = []
+    for e in snapshot.edges:
+        if e["kept"] is kept:
+            rows.append({**e, "source_title": value_title(snapshot, e["source"]),
+                         "target_title": value_title(snapshot, e["target"]),
+                         "reason_text": REASONS.get(e["reason"], e["reason"]),
+                         "contexts_text": [snapshot.contexts.get(str(c), {}).get("text", str(c))
+                                           for c in e["contexts"]]})
+    return sorted(rows, key=lambda r: (r["reason"], -r["counts"]["wiser"], r["source"], r["target"]))
 
 
 # --- winning values per scenario -------------------------------------------------------
@@ -222,9 +241,8 @@ def participation_events(study, *, include_simulated: bool = False) -> list[tupl
     impression; merged values count for the value they live on in."""
     votes = WisdomVote.objects.filter(study=study)
     shown = StoryAssignment.objects.filter(story__study=study, shown_at__isnull=False)
-    if not include_simulated:
-        votes = votes.exclude(participant__simulated=True)
-        shown = shown.exclude(participant__simulated=True)
+    votes = votes.filter(counted("participant", include_simulated))
+    shown = shown.filter(counted("participant", include_simulated))
     rows = [(at, 1, pk, a, b, c, kind) for pk, at, a, b, c, kind in votes.values_list(
         "pk", "created_at", "from_value_id", "to_value_id", "context_id", "answer")]
     rows += [(at, 0, pk, a, b, c, "impression") for pk, at, a, b, c in shown.values_list(

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_safe
 
 from graph import explorer
 from graph.models import GraphSnapshot
-from studies.models import Study
 from mgeplatform import charts
+from studies.models import Study
 
 CYTOSCAPE = "vendor/cytoscape/cytoscape.min.js"
 

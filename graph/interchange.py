@@ -17,10 +17,12 @@ from pathlib import Path
 from django.db import transaction
 from pydantic import ValidationError
 
+from graph import events
 from graph.aggregation import REASONS
 from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
 from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
 from mgeplatform.audit import record_event
+from studies.models import Scenario, counted
 from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
 from values.models import CanonicalValue
 
@@ -35,7 +37,6 @@ NO_CONTEXT = "Imported without a context"
 
 def snapshot_document(snapshot: GraphSnapshot) -> dict:
     """The snapshot as a JSON-ready document (Definition 4.4 + PageRank)."""
-    from studies.models import Scenario
 
     study = snapshot.study
     scores = snapshot.scores.get("global", {})
@@ -45,8 +46,8 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         s for v in snapshot.values.values() for s in v.get("scenarios", [])}
     scenarios = Scenario.objects.filter(pk__in=scenario_ids).order_by("order", "pk")
     users = sorted(str(p) for p in WisdomVote.objects.filter(
-        study=study, participant__isnull=False, updated_at__lte=snapshot.votes_through or snapshot.created_at,
-        **({} if snapshot.include_simulated else {"participant__simulated": False}))
+        counted("participant", snapshot.include_simulated), study=study, participant__isnull=False,
+        updated_at__lte=snapshot.votes_through or snapshot.created_at)
         .values_list("participant_id", flat=True).distinct())
     values = []
     for vid, value in snapshot.values.items():
@@ -134,6 +135,15 @@ def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
 EXPORTERS = {"json": write_json, "graphml": write_graphml, "csv": write_csv}
 
 
+def export_snapshot(snapshot: GraphSnapshot, fmt: str, path: Path, *, user=None, via: str = "command"):
+    """Write the snapshot in `fmt` to `path` (a folder for csv) and record who
+    exported it; returns what the writer returns (csv: the files written)."""
+    written = EXPORTERS[fmt](snapshot, path)
+    record_event(events.GRAPH_EXPORTED, user=user, study_slug=snapshot.study.slug, subject=snapshot,
+                 payload={"format": fmt, "via": via, **({"path": str(path)} if via == "command" else {})})
+    return written
+
+
 # --- import -------------------------------------------------------------------------
 
 class GraphFileError(ValueError):
@@ -218,7 +228,7 @@ def import_graph(study, raw: bytes, *, source_name: str, user=None) -> GraphImpo
                                 "votes": len(votes), "impressions": sum(i.count for i in impressions),
                                 "direction_mismatches": mismatches[:100]}
         graph_import.save(update_fields=["summary"])
-        record_event("graph.imported", user=user, study_slug=study.slug, subject=graph_import,
+        record_event(events.GRAPH_IMPORTED, user=user, study_slug=study.slug, subject=graph_import,
                      payload=graph_import.summary)
     return graph_import
 

@@ -27,7 +27,8 @@ class MoralContext(models.Model):
                                  related_name="moral_contexts", help_text="Blank for contexts imported with a graph.")
     text = models.CharField(max_length=200)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
-    active = models.BooleanField(default=True, help_text="Inactive contexts get no new stories; their votes still count.")
+    active = models.BooleanField(default=True,
+                                 help_text="Inactive contexts get no new stories; their votes still count.")
     llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,7 +100,8 @@ class TransitionStory(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["from_value", "to_value", "context"], condition=models.Q(status="active"),
                                     name="one_active_story_per_direction_and_context"),
-            models.CheckConstraint(condition=~models.Q(from_value=models.F("to_value")), name="story_between_two_values"),
+            models.CheckConstraint(condition=~models.Q(from_value=models.F("to_value")),
+                                   name="story_between_two_values"),
         ]
         # Archive, never delete: votes and audits point at stories.
         triggers = [pgtrigger.Protect(name="story_never_deleted", operation=pgtrigger.Delete)]
@@ -169,7 +171,8 @@ class WisdomVote(models.Model):
     story = models.ForeignKey(TransitionStory, null=True, blank=True, on_delete=models.PROTECT, related_name="votes")
     answer = models.CharField(max_length=8, choices=Answer.choices)
     reason = models.TextField(blank=True)
-    time_taken_ms = models.PositiveIntegerField(null=True, blank=True, help_text="From the story being shown to the answer.")
+    time_taken_ms = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="From the story being shown to the answer.")
     graph_import = models.ForeignKey(GraphImport, null=True, blank=True, on_delete=models.CASCADE, related_name="votes")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -178,7 +181,8 @@ class WisdomVote(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "from_value", "to_value", "context"],
-                                    condition=models.Q(participant__isnull=False), name="one_vote_per_participant_edge"),
+                                    condition=models.Q(participant__isnull=False),
+                                    name="one_vote_per_participant_edge"),
         ]
         indexes = [models.Index(fields=["study", "from_value", "to_value", "context"], name="vote_edge_idx")]
 
@@ -203,7 +207,8 @@ class GraphSnapshot(models.Model):
     contexts = models.JSONField(default=dict, help_text="{id: {text, scenario}}")
     edges = models.JSONField(default=list)
     cycles = models.JSONField(default=list)
-    scores = models.JSONField(default=dict, help_text="{global: {id: score}, scenario: {id: {...}}, context: {id: {...}}}")
+    scores = models.JSONField(default=dict,
+                              help_text="{global: {id: score}, scenario: {id: {...}}, context: {id: {...}}}")
     bootstrap = models.JSONField(default=dict, help_text="{id: {rank, rank_low, rank_high, rank_median, top_share}}")
     stage_seconds = models.JSONField(default=dict)
 

@@ -73,7 +73,8 @@ def story_reasoning(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     second = _second_title(text)
     return json.dumps({
         "shared_meaning": f"Both {title.lower()} and {second.lower()} were about helping someone live well.",
-        "clarification": f"I saw that {title.lower()} was one way of reaching something {second.lower()} reaches more fully.",
+        "clarification": (f"I saw that {title.lower()} was one way of reaching something "
+                          f"{second.lower()} reaches more fully."),
         "policy_changes": [{"policy": p, "change": f"I still notice this, as part of {second.lower()}."}
                            for p in policies],
     }), []

@@ -7,9 +7,10 @@ from django.db.models import Count, Max
 
 from graph.aggregation import Cell
 from graph.models import GraphSnapshot, MoralContext, WisdomVote
+from studies.models import COUNTED_SQL, Participant
 from values import selectors as value_selectors
 
-_VOTES_SQL = """
+_VOTES_SQL = f"""
     SELECT v.from_value_id, v.to_value_id, v.context_id,
            count(*) FILTER (WHERE v.answer = 'yes'),
            count(*) FILTER (WHERE v.answer = 'no'),
@@ -17,15 +18,15 @@ _VOTES_SQL = """
            max(v.updated_at)
     FROM graph_wisdomvote v
     LEFT JOIN interviews_participant p ON p.id = v.participant_id
-    WHERE v.study_id = %(study)s AND (%(simulated)s OR p.simulated IS NOT TRUE)
+    WHERE v.study_id = %(study)s AND {COUNTED_SQL}
     GROUP BY 1, 2, 3
 """
-_IMPRESSIONS_SQL = """
+_IMPRESSIONS_SQL = f"""
     SELECT s.from_value_id, s.to_value_id, s.context_id, count(*)
     FROM graph_storyassignment a
     JOIN graph_transitionstory s ON s.id = a.story_id
-    JOIN interviews_participant p ON p.id = a.participant_id
-    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND (%(simulated)s OR NOT p.simulated)
+    LEFT JOIN interviews_participant p ON p.id = a.participant_id
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
     GROUP BY 1, 2, 3
     UNION ALL
     SELECT i.from_value_id, i.to_value_id, i.context_id, sum(i.count)
@@ -39,7 +40,7 @@ _IMPRESSIONS_SQL = """
 def graph_cells(study, *, include_simulated: bool = False) -> tuple[list[Cell], object]:
     """Votes and impressions per (from value, to value, context), counted in
     SQL; values merged into another count for the value they live on in."""
-    params = {"study": study.pk, "simulated": include_simulated}
+    params = {"study": study.pk, "include_simulated": include_simulated}
     totals: dict[tuple, list] = {}
     newest = None
     with connection.cursor() as cursor:
@@ -97,7 +98,7 @@ def latest_snapshot(study) -> GraphSnapshot | None:
 
 
 def simulated_vote_count(study) -> int:
-    return WisdomVote.objects.filter(study=study, participant__simulated=True).count()
+    return WisdomVote.objects.filter(study=study, participant__in=Participant.objects.filter(simulated=True)).count()
 
 
 def newest_vote_at(study):

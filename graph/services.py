@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
-from graph import aggregation, selectors
+from graph import aggregation, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform.audit import participant_context, record_event
 from studies import steps
@@ -83,7 +83,7 @@ def assign_stories(participant) -> list[StoryAssignment]:
         with transaction.atomic(), participant_context(participant.pk):
             StoryAssignment.objects.bulk_create([StoryAssignment(participant=participant, story_id=story_id,
                                                                  position=i) for i, story_id in enumerate(picked)])
-            record_event("graph.stories_assigned", participant_id=participant.pk, study_slug=study.slug,
+            record_event(events.GRAPH_STORIES_ASSIGNED, participant_id=participant.pk, study_slug=study.slug,
                          subject=participant, payload={"stories": picked})
     except IntegrityError:  # a second tab assigned them first
         pass
@@ -119,7 +119,7 @@ def on_enter_stories(participant) -> str | None:
     if next_assignment(participant) is not None:
         return None
     if not participant.story_assignments.exists():
-        record_event("graph.no_stories", participant_id=participant.pk, study_slug=participant.study.slug,
+        record_event(events.GRAPH_NO_STORIES, participant_id=participant.pk, study_slug=participant.study.slug,
                      subject=participant)
     return steps.next_step(participant, Step.STORIES)
 
@@ -162,11 +162,11 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
                 if vote is None:
                     vote = WisdomVote.objects.create(study_id=participant.study_id, story=story, answer=answer,
                                                      reason=reason, time_taken_ms=taken, **key)
-                    kind = "graph.vote"
+                    kind = events.GRAPH_VOTE
                 else:
                     vote.answer, vote.reason, vote.story = answer, reason, story
                     vote.save(update_fields=["answer", "reason", "story", "updated_at"])
-                    kind = "graph.vote_changed"
+                    kind = events.GRAPH_VOTE_CHANGED
                 record_event(kind, participant_id=participant.pk, study_slug=participant.study.slug, subject=vote,
                              payload={"story": story.pk, "answer": answer})
                 return vote
@@ -198,7 +198,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     t = time.perf_counter()
     kept = [e for e in edges if e.kept]
     result = aggregation.GraphResult(edges=edges, cycles=cycles,
-                                     scores=aggregation.pagerank(kept, nodes=values.keys(), alpha=params.pagerank_alpha))
+                                     scores=aggregation.pagerank(kept, nodes=values.keys(),
+                                                                 alpha=params.pagerank_alpha))
     by_scenario = {}
     for scenario_id in {c["scenario"] for c in contexts.values() if c["scenario"]}:
         ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
@@ -228,7 +229,7 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
-        record_event("graph.snapshot_built", user=user, study_slug=study.slug, subject=snapshot, payload=summary)
+        record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
     return snapshot
 
 

@@ -16,6 +16,7 @@ import math
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from graph import events
 from graph.contracts import ContextsAnswer, PairsAnswer, ReasoningAnswer, StoryAnswer
 from graph.models import MoralContext, StoryRun, TransitionStory
 from mgeplatform import locks
@@ -59,7 +60,7 @@ def generate_contexts(scenario) -> list[MoralContext]:
                 defaults={"scenario": scenario, "origin": MoralContext.Origin.LLM, "llm_call": record})
             if created:
                 made.append(context)
-        record_event("graph.contexts_generated", study_slug=scenario.study.slug, subject=scenario,
+        record_event(events.GRAPH_CONTEXTS_GENERATED, study_slug=scenario.study.slug, subject=scenario,
                      payload={"contexts": [c.pk for c in made], "llm_call": record.pk})
     return made
 
@@ -100,7 +101,8 @@ def _pairing_text(scenario, contexts, group) -> str:
     return text + "\n\n".join(f"id {v.pk}\n" + card_text(v.title, v.description, v.policies) for v in group)
 
 
-def candidate_pairs(scenario, contexts, group, run: StoryRun) -> list[tuple[CanonicalValue, CanonicalValue, MoralContext]]:
+def candidate_pairs(scenario, contexts, group,
+                    run: StoryRun) -> list[tuple[CanonicalValue, CanonicalValue, MoralContext]]:
     """The model's proposed upgrades within one group; pairs naming ids it
     was not offered are rejected and recorded."""
     by_id = {v.pk: v for v in group}
@@ -227,7 +229,7 @@ def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> 
                                 run.counts["stories"] += 1
                         StoryRun.objects.filter(pk=run.pk).update(counts=run.counts)
             _finish(run, StoryRun.Status.FINISHED)
-            record_event("graph.stories_generated", study_slug=study.slug, subject=run, payload=run.counts)
+            record_event(events.GRAPH_STORIES_GENERATED, study_slug=study.slug, subject=run, payload=run.counts)
         except Exception as err:
             _finish(run, StoryRun.Status.FAILED, f"{type(err).__name__}: {err}")
             raise
@@ -246,6 +248,6 @@ def archive_stories(stories, *, reason: str, user=None) -> int:
     TransitionStory.objects.filter(pk__in=ids).update(status=TransitionStory.Status.ARCHIVED,
                                                       archived_reason=reason[:300])
     if ids:
-        record_event("graph.stories_archived", user=user, study_slug=stories[0].study.slug,
+        record_event(events.GRAPH_STORIES_ARCHIVED, user=user, study_slug=stories[0].study.slug,
                      payload={"stories": ids, "reason": reason})
     return len(ids)

@@ -1,20 +1,17 @@
 from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
 
+from graph import services, stories
 from studies.models import Study
 
 
 @app.task(name="graph.generate_stories", queue="default")
 def generate_stories(study_id: int, reverse: bool = False) -> dict:
-    from graph import stories
-
     return stories.generate_stories(Study.objects.get(pk=study_id), reverse=reverse).counts
 
 
 @app.task(name="graph.build_snapshot", queue="default")
 def build_snapshot(study_id: int, user_id: int | None = None, include_simulated: bool = False) -> int:
-    from graph import services
-
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return services.build_snapshot(Study.objects.get(pk=study_id), include_simulated=include_simulated, user=user).pk
 
@@ -24,7 +21,6 @@ def build_snapshot(study_id: int, user_id: int | None = None, include_simulated:
 def generate_stories_open_studies(timestamp: int) -> int:
     """Stories are written continuously in the background (paper 4.4) as new
     values appear; a run only writes directions that have no story yet."""
-    from graph import stories
 
     studies = Study.objects.filter(status=Study.Status.OPEN)
     for study in studies:

@@ -7,11 +7,11 @@ class InterviewsConfig(AppConfig):
 
     def ready(self):
         # Registration needs the app registry ready, so these imports wait for it.
-        from interviews import interview_services, offline, views
+        from interviews import offline, services, views
         from studies import steps
         from studies.models import Step
 
         offline.register()
-        steps.on_enter(Step.INTERVIEW, interview_services.start_only_scenario)
+        steps.on_enter(Step.INTERVIEW, services.start_only_scenario)
         steps.page(Step.SCENARIO, views.scenario_page)
         steps.page(Step.INTERVIEW, views.interview_page)

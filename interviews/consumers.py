@@ -8,12 +8,12 @@ import logging
 
 from django.conf import settings
 
-from interviews import interview_services as chat
 from interviews import selectors
+from interviews import services as chat
 from interviews.models import Interview
-from studies.models import Step
 from mgeplatform.asyncdb import db_async
 from studies.consumers import ParticipantConsumer
+from studies.models import Step
 
 log = logging.getLogger(__name__)
 

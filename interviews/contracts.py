@@ -10,7 +10,6 @@ from pydantic import Field
 from mgeplatform.llm.contracts import Contract, Text
 from values.contracts import DESCRIPTION_MAX, POLICIES_MAX, POLICIES_MIN, POLICY_MAX, TITLE_MAX
 
-
 # --- articulator -----------------------------------------------------------------------
 
 class ArticulatedCard(Contract):

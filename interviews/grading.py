@@ -7,8 +7,8 @@ from collections import defaultdict
 from statistics import mean
 
 from interviews.contracts import GradeAnswer, Grades
-from interviews.interview_services import _card_payload, transcript_text
 from interviews.models import DialogueGrade, Interview
+from interviews.services import _card_payload, transcript_text
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message

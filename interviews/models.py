@@ -64,8 +64,10 @@ class ChatMessage(models.Model):
     content = models.TextField(blank=True)
     tool_calls = models.JSONField(default=list, blank=True)
     tool_call_id = models.CharField(max_length=100, blank=True)
-    client_message_id = models.CharField(max_length=64, blank=True, help_text="Sent by the browser; makes resends idempotent.")
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    client_message_id = models.CharField(max_length=64, blank=True,
+                                         help_text="Sent by the browser; makes resends idempotent.")
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -92,7 +94,8 @@ class DialogueGrade(models.Model):
     grader_prompt_hash = models.CharField(max_length=64, db_index=True)
     scores = models.JSONField(help_text="{criterion: {score 1-5, evidence}}")
     mean_score = models.FloatField()
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

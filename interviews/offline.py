@@ -17,12 +17,17 @@ from mgeplatform.llm.types import ChatRequest, ToolCall
 
 SLOGAN_WORDS = re.compile(r"\b(should|must|never|always|wrong|murder|sin|evil|right to|obviously|just)\b", re.I)
 DONT_KNOW = re.compile(r"\b(don'?t know|not sure|can'?t think|no idea|nothing comes|never had)\b", re.I)
-APPROVAL = re.compile(r"^\s*(yes|yep|yeah|looks good|that'?s (it|right|good)|perfect|great|submit|correct|exactly|good)\b", re.I)
-STOPWORDS = set("""a about above after again against all am an and any are as at be because been before being below between
-both but by can could did do does doing down during each few for from further had has have having he her here hers him his
-how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours out over
+APPROVAL = re.compile(r"^\s*(yes|yep|yeah|looks good|that'?s (it|right|good)|perfect|great|submit|correct|"
+                      r"exactly|good)\b", re.I)
+STOPWORDS = set("""a about above after again against all am an and any are as at be because been before being below \
+between
+both but by can could did do does doing down during each few for from further had has have having he her here hers him \
+his
+how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours out \
+over
 own same she should so some such than that the their theirs them then there these they this those through to too under
-until up very was we were what when where which while who whom why will with would you your yours think really things thing
+until up very was we were what when where which while who whom why will with would you your yours think really things \
+thing
 someone something people person like know want feel make get go going also much many well way even lot dont im its thats
 one time help need still""".split())
 
@@ -56,7 +61,8 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
             return (f"This card, titled \u201c{name}\u201d, is my attempt to capture what you've shared about what "
                     "you pay attention to. Does it fit what you care about, or is there anything you would change?"), []
         if last_tool.content.startswith("SUBMITTED"):
-            return "Thank you for submitting your value. Your input helps us understand how an assistant should respond.", []
+            return ("Thank you for submitting your value. "
+                    "Your input helps us understand how an assistant should respond."), []
         return ("I'd like to understand a little more before writing this up. "
                 "When you faced a choice like this, what did you look for or notice first?"), []
 
@@ -112,22 +118,26 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
             if "title" in request_text.lower() and quoted:
                 card["title"] = quoted.group(1)
             else:
-                card["policies"] = (card["policies"] + [f'CONSIDERATIONS such as "{_first_sentence(request_text)}"'])[:6]
+                card["policies"] = (card["policies"]
+                                    + [f'CONSIDERATIONS such as "{_first_sentence(request_text)}"'])[:6]
         return json.dumps({"card": card}), []
     if len(substantive) < 2:
         return json.dumps({"critique": "Ask for a personal example of a choice like this and what they noticed."}), []
-    words = Counter(w for a in substantive for w in re.findall(r"[a-z']+", a.lower()) if w not in STOPWORDS and len(w) > 3)
+    words = Counter(w for a in substantive for w in re.findall(r"[a-z']+", a.lower())
+                    if w not in STOPWORDS and len(w) > 3)
     top = [w.capitalize() for w, _ in words.most_common(2)] or ["What", "Matters"]
     policies = [f'{POLICY_NOUNS[i % len(POLICY_NOUNS)]} "{_first_sentence(a)}"' for i, a in enumerate(substantive[:5])]
     card = {
         "title": " and ".join(top),
-        "description": f"The assistant should attend to what this person described: {_first_sentence(substantive[0], 160)}.",
+        "description": ("The assistant should attend to what this person described: "
+                        f"{_first_sentence(substantive[0], 160)}."),
         "policies": policies,
     }
     return json.dumps({"card": card}), []
 
 
-GRADER_CRITERIA = ["personal_story", "educated_about_meaning", "new_perspective", "no_leading", "one_question_at_a_time",
+GRADER_CRITERIA = ["personal_story", "educated_about_meaning", "new_perspective", "no_leading",
+                   "one_question_at_a_time",
                    "single_source_of_meaning", "is_source_of_meaning", "coherent_criteria", "clear_specific_criteria"]
 
 
@@ -145,7 +155,8 @@ def grader(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         "evidence": f"{multi_questions} interviewer turns asked more than one question.",
     }
     grades["personal_story"] = {"score": 4 if story else 2,
-                                "evidence": "The participant told a story from their life." if story else "No personal story found."}
+                                "evidence": ("The participant told a story from their life." if story
+                                             else "No personal story found.")}
     return json.dumps({"grades": grades}), []
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from django.db import IntegrityError
 
 from interviews.contracts import ExpertAnswer, IdeologyAnswer
-from interviews.interview_services import transcript_text
 from interviews.models import ChatMessage, Interview, TranscriptRating
+from interviews.services import transcript_text
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
+from studies.models import counted
 
 GROUPS = ("not ideological", "slightly ideological", "very ideological")
 
@@ -74,8 +75,7 @@ def rate_study(study, *, include_simulated: bool = False) -> dict:
     """Rate every submitted interview not yet rated with the current prompts."""
     interviews = Interview.objects.filter(participant__study=study, status=Interview.Status.SUBMITTED).select_related(
         "scenario", "participant__study")
-    if not include_simulated:
-        interviews = interviews.filter(participant__simulated=False)
+    interviews = interviews.filter(counted("participant", include_simulated))
     done = {"ideology": 0, "expert": 0}
     for interview in interviews:
         done["ideology"] += bool(rate_ideology(interview))

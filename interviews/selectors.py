@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from interviews.interview_services import _reply_alive, message_payload, needs_reply
 from interviews.models import ChatMessage, Interview
+from interviews.services import _reply_alive, message_payload, needs_reply
 from mgeplatform.llm import gateway
 from studies.models import Participant
 
@@ -18,7 +18,8 @@ def active_interview(participant: Participant):
 def interview_snapshot(interview) -> dict:
     """Everything a (re)connecting browser needs to draw the interview."""
     card = interview.cards.order_by("-revision").first()
-    visible = interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]).exclude(content="")
+    visible = (interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT])
+               .exclude(content=""))
     route = gateway.resolve(interview.participant.study)
     return {
         "type": "state",

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from interviews import interview_services, selectors
+from interviews import selectors, services
 from studies import selectors as study_selectors
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
@@ -33,5 +33,5 @@ def choose_scenario(request, study, participant):
     scenario = study_selectors.active_scenarios(study).filter(pk=raw).first() if raw.isdigit() else None
     if scenario is None:
         return scenario_page(request, study, participant, error="Please choose one of the questions.", status=400)
-    interview_services.choose_scenario(participant=participant, scenario=scenario)
+    services.choose_scenario(participant=participant, scenario=scenario)
     return redirect(step_url(participant))

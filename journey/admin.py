@@ -70,7 +70,8 @@ class StudyAdmin(admin.ModelAdmin):
         study = self._study_or_denied(request, pk)
         include_simulated = request.GET.get("simulated") == "1"
         context = {**self.admin_site.each_context(request), "title": f"Report: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study, **study_report(study, include_simulated=include_simulated)}
+                   "opts": self.model._meta, "original": study,
+                   **study_report(study, include_simulated=include_simulated)}
         return TemplateResponse(request, "admin/studies/study/report.html", context)
 
     def export_view(self, request, pk: int):
@@ -101,7 +102,7 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants")
     def participant_count(self, obj):
-        return obj.participants.filter(simulated=False).count()
+        return obj.participants.real().count()
 
     @admin.action(description="Record participant statistics now (background job)", permissions=["change"])
     def record_statistics(self, request, queryset):

@@ -15,10 +15,18 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
+from django.db import transaction
+
+from graph import interchange
+from graph import selectors as graph_selectors
+from graph.models import StoryAssignment, WisdomVote
 from interviews import selectors
 from interviews.models import ChatMessage, TranscriptRating
-from studies.models import Participant, ProlificIdentity, StepTiming
+from journey import events
 from mgeplatform.audit import record_event
+from studies.models import Participant, ProlificDemographics, ProlificIdentity, Step, StepTiming
+from surveys import selectors as survey_selectors
+from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, RelevanceItem, ValuesCard
 
 # Prolific's identifiers in its demographic export: they would link the
 # pseudonymous data back to Prolific accounts, so they are not kept.
@@ -29,7 +37,7 @@ CODEBOOK = Path(__file__).resolve().parent.parent / "docs" / "export-codebook.md
 
 def _participants(study, include_simulated: bool):
     participants = Participant.objects.filter(study=study)
-    return participants if include_simulated else participants.filter(simulated=False)
+    return participants.for_analysis(include_simulated)
 
 
 def _write(directory: Path, name: str, header: list[str], rows) -> int:
@@ -49,8 +57,6 @@ def _iso(value):
 
 def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
     """{file name: (header, rows)} for every event-level table."""
-    from graph.models import StoryAssignment, WisdomVote
-    from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, RelevanceItem, ValuesCard
 
     tables = {
         "participants_steps.csv": (["participant", "step", "started_at", "ended_at", "seconds"], (
@@ -68,7 +74,8 @@ def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
              " | ".join(c.policies), c.source, c.submitted, c.canonical_id, _iso(c.created_at))
             for c in ValuesCard.objects.filter(interview__participant__in=pids).select_related("interview")
             .order_by("interview", "revision"))),
-        "dedup_decisions.csv": (["participant", "card", "kind", "outcome", "matched_value", "candidates", "created_at"], (
+        "dedup_decisions.csv": (["participant", "card", "kind", "outcome", "matched_value", "candidates",
+                                 "created_at"], (
             (d.card.interview.participant_id, d.card_id, d.kind, d.outcome, d.matched_id,
              json.dumps(d.candidates), _iso(d.created_at))
             for d in DeduplicationDecision.objects.filter(card__interview__participant__in=pids)
@@ -110,8 +117,6 @@ def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
 
 
 def _survey_table(pids):
-    from surveys import selectors as survey_selectors
-
     return (["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at"],
             survey_selectors.export_rows(pids))
 
@@ -120,9 +125,6 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     """One row per participant: where they got to, how long each step took,
     their card and value, their vote and survey counts, ratings,
     demographics if imported."""
-    from graph.models import WisdomVote
-    from studies.models import Step
-    from values.models import CanonicalApproval, ValuesCard
 
     participants = list(Participant.objects.filter(pk__in=pids).order_by("created_at"))
     steps = [s for s in Step.values]
@@ -162,14 +164,10 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
 
 
 def _survey_wide(pids) -> dict:
-    from surveys import selectors as survey_selectors
-
     return survey_selectors.answers_by_participant(pids)
 
 
 def _demographics(pids):
-    from studies.models import ProlificDemographics
-
     return ProlificDemographics.objects.filter(participant__in=pids)
 
 
@@ -184,7 +182,6 @@ def export_study(study, directory: Path, *, include_simulated: bool = False, ide
         written[name] = _write(directory, name, header, rows)
     header, rows = wide_rows(study, pids)
     written["participants.csv"] = _write(directory, "participants.csv", header, rows)
-    from graph import interchange, selectors as graph_selectors
 
     snapshot = graph_selectors.latest_snapshot(study)
     if snapshot is not None:
@@ -197,7 +194,7 @@ def export_study(study, directory: Path, *, include_simulated: bool = False, ide
                                                    "prolific_session_id"],
             ProlificIdentity.objects.filter(participant__in=pids).values_list(
                 "participant_id", "prolific_pid", "prolific_study_id", "prolific_session_id"))
-    record_event("study.exported", user=user, study_slug=study.slug, subject=study,
+    record_event(events.STUDY_EXPORTED, user=user, study_slug=study.slug, subject=study,
                  payload={"files": written, "include_simulated": include_simulated,
                           "identities": bool(identities_reason.strip()), "reason": identities_reason.strip()})
     return written
@@ -209,9 +206,6 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
     not stored."""
     import io
 
-    from django.db import transaction
-
-    from studies.models import ProlificDemographics
 
     try:
         text = raw.decode("utf-8-sig")
@@ -237,6 +231,7 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
                                                           defaults={"data": data, "source_name": source_name})
             matched += 1
         summary = {"matched": matched, "unmatched": unmatched, "source": source_name}
-        record_event("study.demographics_imported", user=user, study_slug=study.slug, subject=study, payload=summary)
+        record_event(events.STUDY_DEMOGRAPHICS_IMPORTED, user=user, study_slug=study.slug, subject=study,
+                     payload=summary)
     return summary
 

@@ -12,11 +12,17 @@ from statistics import mean, median
 from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 
+from graph import explorer
+from graph import selectors as graph_selectors
 from interviews import selectors
 from interviews.models import TranscriptRating
-from studies.models import Participant, Step, StepTiming
 from interviews.ratings import GROUPS, ideology_group
 from mgeplatform import charts
+from studies.models import Participant, Step, StepTiming, counted
+from surveys import selectors as survey_selectors
+from values import selectors as value_selectors
+from values.models import CanonicalValue, ValuesCard
+from values.relevance import relevance_table
 
 REPRESENTATION_ITEM = "expresses_care"  # "Did the values you submitted and voted for express what you care about?"
 
@@ -43,8 +49,7 @@ def most_common_value(value_ids) -> tuple[int | None, float]:
 
 
 def _participants(study, include_simulated):
-    qs = Participant.objects.filter(study=study)
-    return qs if include_simulated else qs.filter(simulated=False)
+    return Participant.objects.filter(study=study).for_analysis(include_simulated)
 
 
 def progress_summary(study, include_simulated=False) -> dict:
@@ -60,8 +65,6 @@ def progress_summary(study, include_simulated=False) -> dict:
 
 
 def _representation_answers(study, include_simulated) -> dict:
-    from surveys import selectors as survey_selectors
-
     return survey_selectors.answers_for_item(study, REPRESENTATION_ITEM, include_simulated=include_simulated)
 
 
@@ -76,18 +79,13 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
     """Fig. 12 for each scenario with an expert question: the value most
     often articulated by participants rated as experts, and its position by
     PageRank and by direct votes as participation grew."""
-    from graph import explorer
-    from graph import selectors as graph_selectors
-    from values import selectors as value_selectors
-    from values.models import ValuesCard
 
     snapshot = graph_selectors.latest_snapshot(study)
     out = []
     for scenario in study.scenarios.exclude(expert_question="").order_by("order", "pk"):
         ratings = TranscriptRating.objects.filter(interview__scenario=scenario, kind="expert",
                                                   question=scenario.expert_question)
-        if not include_simulated:
-            ratings = ratings.filter(interview__participant__simulated=False)
+        ratings = ratings.filter(counted("interview__participant", include_simulated))
         experts = {pid for pid, is_expert in selectors.latest_ratings(ratings, "is_expert").items() if is_expert}
         cards = ValuesCard.objects.filter(interview__participant_id__in=experts, submitted=True).values_list(
             "canonical_id", flat=True)
@@ -96,7 +94,6 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
         entry = {"scenario": scenario, "question": scenario.expert_question, "experts": len(experts),
                  "value": None, "share": share}
         if value_id is not None:
-            from values.models import CanonicalValue
 
             result = explorer.scalability(study, value_id, snapshot=snapshot, include_simulated=include_simulated)
             entry.update(value=CanonicalValue.objects.get(pk=value_id), points=result["points"],
@@ -106,9 +103,6 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
 
 
 def study_report(study, *, include_simulated: bool = False) -> dict:
-    from surveys import selectors as survey_selectors
-    from values.relevance import relevance_table
-
     table2 = relevance_table(study, include_simulated=include_simulated)
     table3 = survey_selectors.legitimacy_table(study, include_simulated=include_simulated)
     for row in table3:

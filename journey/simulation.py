@@ -20,22 +20,21 @@ from django.db import transaction
 
 from graph import services as graph_services
 from graph import stories
-from interviews import interview_services as chat
 from interviews import ratings
+from interviews import services as chat
+from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm.providers.offline import unpaced
 from mgeplatform.models import LLMCall
-from studies import steps
-from studies.models import Study
+from studies import events as studies_events
+from studies import selectors, steps
+from studies import services as journey
+from studies.models import Participant, Step, Study
 from surveys import selectors as survey_selectors
 from surveys import services as survey_services
 from surveys.models import SurveyItem
 from values import relevance
 from values import selectors as value_selectors
 from values import services as value_services
-from studies import selectors
-from studies import services as journey
-from studies.models import Participant, Step
-from mgeplatform.audit import participant_context, record_event
 
 PERSONAS = {
     "abortion": [
@@ -107,7 +106,7 @@ def create_participant(study) -> Participant:
     with transaction.atomic():
         participant = Participant.objects.create(study=study, simulated=True)
         with participant_context(participant.pk):
-            record_event("participant.joined", participant_id=participant.pk, study_slug=study.slug,
+            record_event(studies_events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                          subject=participant, payload={"via_prolific": False, "simulated": True})
     return participant
 
@@ -213,7 +212,6 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     """Run n participants; stories are written (as the background job would)
     after the first few and then four more times, so values that appear
     later get stories and votes too."""
-
 
     rng = random.Random(seed)
     started, calls_before = time.perf_counter(), LLMCall.objects.count()

@@ -13,13 +13,18 @@ Votes and impressions go together, so edge counts stay consistent.
 from __future__ import annotations
 
 import pgtrigger
+from django.apps import apps
 from django.db import transaction
 
+from graph.models import StoryAssignment, WisdomVote
 from interviews.models import ChatMessage, Interview
-
+from journey import events
+from mgeplatform.audit import participant_context
+from mgeplatform.models import LLMCall
 from studies import steps
 from studies.models import Participant, ProlificIdentity, Step, Study
-from mgeplatform.audit import participant_context, record_event
+from surveys import services as survey_services
+from values.models import RelevanceDraw
 
 # Audit-trail event tables holding copies of a participant's content, and
 # the tracked model each one copies.
@@ -34,8 +39,6 @@ _TRACKED = [
 
 
 def _content_ids(participant) -> dict[str, list]:
-    from django.apps import apps
-
     lookups = {
         "interviews.ChatMessage": {"interview__participant": participant},
         "values.ValuesCard": {"interview__participant": participant},
@@ -50,11 +53,6 @@ def _content_ids(participant) -> dict[str, list]:
 
 
 def _delete_content(participant) -> dict:
-    from django.apps import apps
-
-    from graph.models import StoryAssignment, WisdomVote
-    from mgeplatform.models import LLMCall
-    from values.models import RelevanceDraw
 
     ids = _content_ids(participant)
     deleted = {
@@ -76,8 +74,6 @@ def _delete_content(participant) -> dict:
 
 
 def _delete_survey_answers(participant) -> int:
-    from surveys import services as survey_services
-
     return survey_services.delete_participant_answers(participant)
 
 
@@ -92,7 +88,7 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
         deleted = {}
         if participant.study.withdrawal_policy == Study.WithdrawalPolicy.DELETE_CONTENT:
             deleted = _delete_content(participant)
-        steps.move(participant, Step.WITHDRAWN, event="participant.withdrawn",
+        steps.move(participant, Step.WITHDRAWN, event=events.PARTICIPANT_WITHDRAWN,
                    payload={"from_step": left, "policy": participant.study.withdrawal_policy,
                             "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason[:500]})
     return True

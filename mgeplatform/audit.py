@@ -13,6 +13,7 @@ from typing import Any
 import pghistory
 from django.db import connection
 
+from mgeplatform import events
 from mgeplatform.models import DomainEvent
 
 PARTICIPANT_SESSION_KEY = "mge_participants"
@@ -49,7 +50,9 @@ def record_event(
     subject: Any = None,
     payload: dict | None = None,
 ) -> DomainEvent:
-    """Write a domain event; call inside the service's transaction."""
+    """Write a domain event; call inside the service's transaction. `kind`
+    must be declared in an app's events.py (mgeplatform/events.py)."""
+    events.check(kind)
     subject_type = subject_id = ""
     if subject is not None:
         subject_type = subject._meta.label

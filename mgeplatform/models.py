@@ -1,7 +1,6 @@
+import pgtrigger
 from django.conf import settings
 from django.db import models
-
-import pgtrigger
 
 
 class DomainEvent(models.Model):
@@ -51,7 +50,8 @@ class LLMCall(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     purpose = models.CharField(max_length=64, db_index=True, help_text="e.g. interview.reply, values.articulate")
-    study = models.ForeignKey("studies.Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    study = models.ForeignKey("studies.Study", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="llm_calls")
     participant = models.UUIDField(null=True, blank=True, db_index=True)
     provider = models.CharField(max_length=32, db_index=True)
     model = models.CharField(max_length=100, db_index=True)

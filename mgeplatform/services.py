@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from mgeplatform import roles
+from mgeplatform import events, roles
 from mgeplatform.audit import record_event
 
 ROLE_GROUPS = {"coordinator": roles.COORDINATORS, "auditor": roles.AUDITORS}
@@ -35,6 +35,6 @@ def upsert_staff_user(*, email: str, role: str, password: str | None = None, cre
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"primary": True, "verified": True}
     )
-    record_event("staff.role_set", user=created_by, subject=user,
+    record_event(events.STAFF_ROLE_SET, user=created_by, subject=user,
                  payload={"email": email, "role": role, "created": created})
     return user

@@ -51,7 +51,7 @@ def run(cmd: list[str], **kwargs) -> None:
 
 
 def ensure_python() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv, on any python3
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
 
 
@@ -128,7 +128,8 @@ def embedded_db_running() -> bool:
 
 
 def stop_embedded_db() -> None:
-    code = "from mgeplatform import embedded_db; from pathlib import Path; import sys; embedded_db.stop(Path(sys.argv[1]))"
+    code = ("from mgeplatform import embedded_db; from pathlib import Path; import sys; "
+            "embedded_db.stop(Path(sys.argv[1]))")
     subprocess.run([str(VENV_PY), "-c", code, str(PGDATA)], cwd=ROOT, check=False)
 
 
@@ -163,11 +164,43 @@ def cmd_test(args: argparse.Namespace) -> int:
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
     try:
-        pytest = [str(VENV_PY), "-m", "pytest", *args.pytest_args]
+        failed = static_checks(env)
+        pytest = [str(VENV_PY), "-m", "pytest", *reuse_test_database(), *args.pytest_args]
         log("running: " + " ".join(pytest[1:]))
-        return subprocess.call(pytest, cwd=ROOT, env=env)
+        code = subprocess.call(pytest, cwd=ROOT, env=env)
+        if failed:
+            log("failed: " + ", ".join(failed))
+        return code or (1 if failed else 0)
     finally:
         owner.release()
+
+
+def static_checks(env: dict) -> list[str]:
+    """Lint, the layering of the apps, and migrations that match the models."""
+    checks = {
+        "ruff": [str(VENV / "bin" / "ruff"), "check", "--quiet", "."],
+        "layers": [str(VENV_PY), "scripts/check_layers.py"],
+        "migrations": [str(VENV_PY), "manage.py", "makemigrations", "--check", "--dry-run"],
+    }
+    failed = []
+    for name, cmd in checks.items():
+        log(f"check: {name}")
+        if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
+            failed.append(name)
+    return failed
+
+
+def reuse_test_database() -> list[str]:
+    """Keep the test database between runs (--reuse-db), and build it again
+    when any migration changed since it was made."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    stamp = ROOT / "var" / "test-db-migrations.sha256"
+    stamp.parent.mkdir(exist_ok=True)
+    fresh = stamp.exists() and stamp.read_text().strip() == digest.hexdigest()
+    stamp.write_text(digest.hexdigest())
+    return ["--reuse-db"] if fresh else ["--reuse-db", "--create-db"]
 
 
 def wait_for_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> None:
@@ -175,7 +208,8 @@ def wait_for_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> No
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.poll() is not None:
-                raise RuntimeError(f"{proc.args[1] if len(proc.args) > 1 else proc.args[0]} exited with {proc.returncode}")
+                name = proc.args[1] if len(proc.args) > 1 else proc.args[0]
+                raise RuntimeError(f"{name} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -229,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log(f"starting web server (daphne) on {base}")
         procs.append(subprocess.Popen(
             [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port), "--proxy-headers",
-             "mgeplatform.asgi:application"], cwd=ROOT, env=env))
+             "config.asgi:application"], cwd=ROOT, env=env))
         log("starting background worker (procrastinate)")
         procs.append(subprocess.Popen([str(VENV_PY), "manage.py", "procrastinate", "worker"], cwd=ROOT, env=env))
         wait_for_http(f"{base}/healthz", timeout=60, procs=procs)
@@ -243,7 +277,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                if args.demo else
                "  For a populated graph and report: python3 scripts/dev.py run --demo  (30 simulated participants)\n")
             + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
-               "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff --email you@example.org --role coordinator\n")
+               "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff "
+               "--email you@example.org --role coordinator\n")
             + "  Stop with Ctrl-C.\n",
             flush=True,
         )

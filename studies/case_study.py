@@ -25,15 +25,22 @@ EXPERT_QUESTIONS = {
 
 CONSENT_VERSION = "v1"
 CONSENT_TEXT = """\
-This is a research study about how people decide what an AI assistant should care about when it answers difficult questions.
+This is a research study about how people decide what an AI assistant should care about when it answers difficult \
+questions.
 
-What you will do: chat with an AI interviewer about one question, look at short descriptions of values written by other participants, and say which seem wiser in a given situation. Then answer a few questions about the process. It takes about 15 minutes.
+What you will do: chat with an AI interviewer about one question, look at short descriptions of values written by \
+other participants, and say which seem wiser in a given situation. Then answer a few questions about the process. It \
+takes about 15 minutes.
 
-What we keep: what you write in the chat, the values card that comes out of it, your answers and when you gave them. Your Prolific ID is stored apart from your answers and is used only to pay you. Published results use a random code instead of your ID. Your values card may be shown, without your name, to other participants and in published results.
+What we keep: what you write in the chat, the values card that comes out of it, your answers and when you gave them. \
+Your Prolific ID is stored apart from your answers and is used only to pay you. Published results use a random code \
+instead of your ID. Your values card may be shown, without your name, to other participants and in published results.
 
-Risks: some questions touch on topics people feel strongly about. You can skip the study at any time by closing the page; you can withdraw and have your answers removed until the data is published.
+Risks: some questions touch on topics people feel strongly about. You can skip the study at any time by closing the \
+page; you can withdraw and have your answers removed until the data is published.
 
-Taking part is voluntary. If you agree, choose "I agree and want to take part". If you do not, choose "I do not agree" and you will be returned to Prolific."""
+Taking part is voluntary. If you agree, choose "I agree and want to take part". If you do not, choose "I do not agree" \
+and you will be returned to Prolific."""
 
 IRB_PROTOCOL_ID = "DEMO-0000"
 

@@ -36,7 +36,7 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
             return None
         participant = selectors.participant_for_session(session, study)
         if participant is not None:
-            participant.study  # load the study while we are in a sync thread
+            participant.study  # noqa: B018 - load the study while we are in a sync thread
         return participant
 
     async def error(self, code: str, message: str, **extra):

@@ -10,10 +10,9 @@ import hashlib
 import uuid
 
 import pghistory
+import pgtrigger
 from django.db import models
 from django.urls import reverse
-
-import pgtrigger
 
 _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
 
@@ -40,7 +39,8 @@ class Study(models.Model):
         "Prolific code: failed attention check", max_length=32, blank=True
     )
     llm_provider = models.CharField(
-        max_length=32, blank=True, help_text="anthropic, openai, openai-compatible or offline; blank = platform default."
+        max_length=32, blank=True,
+        help_text="anthropic, openai, openai-compatible or offline; blank = platform default."
     )
     llm_model = models.CharField(max_length=100, blank=True, help_text="Blank = platform default model.")
     llm_base_url = models.URLField(blank=True, help_text="For an OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
@@ -157,6 +157,34 @@ class Step(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+def counted(path: str, include_simulated: bool) -> models.Q:
+    """Rows reached through the participant foreign key at `path` that an
+    analysis counts: simulated participants' rows are left out unless asked
+    for; rows with no participant (votes imported with a published graph)
+    always count. Every report, export, figure and graph build uses this (or
+    COUNTED_SQL), so "leave simulated participants out" means one thing."""
+    if include_simulated:
+        return models.Q()
+    return ~models.Q(**{f"{path}__simulated": True})
+
+
+# The same rule for raw SQL: `p` is the participant row (LEFT JOINed), and
+# %(include_simulated)s the flag.
+COUNTED_SQL = "(%(include_simulated)s OR p.simulated IS NOT TRUE)"
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def real(self):
+        return self.filter(simulated=False)
+
+    def for_analysis(self, include_simulated: bool = False):
+        """The participants an analysis counts (see `counted`)."""
+        return self if include_simulated else self.real()
+
+    def completed(self):
+        return self.filter(current_step=Step.COMPLETE)
+
+
 @pghistory.track(meta={"db_table": "interviews_participantevent"})
 class Participant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -166,6 +194,8 @@ class Participant(models.Model):
     via_prolific = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         db_table = "interviews_participant"  # created by the interviews app; see docs/architecture.md

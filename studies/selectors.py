@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db.models import Count, Q
 
 from studies.models import ConsentDocument, Participant, Scenario, Step, Study
@@ -41,7 +40,7 @@ def participant_for_session(session, study: Study) -> Participant | None:
 
 
 def study_counts(study: Study) -> dict:
-    participants = Participant.objects.filter(study=study, simulated=False)
+    participants = Participant.objects.filter(study=study).real()
     by_step = dict(participants.values_list("current_step").annotate(n=Count("id")).order_by())
     consent = participants.aggregate(
         consented=Count("id", filter=Q(consent_records__accepted=True), distinct=True),

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from studies import case_study, selectors, steps
-from studies.models import (ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, Step, Study,
-                            StudyStatistics)
-from studies.selectors import SESSION_KEY
 from mgeplatform.audit import participant_context, record_event
+from studies import case_study, events, selectors, steps
+from studies.models import (
+    ConsentDocument,
+    ConsentRecord,
+    Participant,
+    ProlificIdentity,
+    Scenario,
+    Step,
+    Study,
+    StudyStatistics,
+)
+from studies.selectors import SESSION_KEY
 
 PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 # Prolific ids are 24 hex characters; accept any short token of safe
@@ -84,7 +92,7 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
         with transaction.atomic():
             participant = Participant.objects.create(study=study)
             with participant_context(participant.pk):
-                record_event("participant.joined", participant_id=participant.pk, study_slug=study.slug,
+                record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                              subject=participant, payload={"via_prolific": False})
     bind_session(session, participant)
     return participant
@@ -122,7 +130,7 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
                 prolific_session_id=prolific.session_id,
             )
             with participant_context(participant.pk):
-                record_event("participant.joined", participant_id=participant.pk, study_slug=study.slug,
+                record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                              subject=participant, payload={"via_prolific": True})
             return participant
     except IntegrityError:
@@ -175,7 +183,7 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
             accepted=accepted,
         )
         record_event(
-            "consent.accepted" if accepted else "consent.declined",
+            events.CONSENT_ACCEPTED if accepted else events.CONSENT_DECLINED,
             participant_id=participant.pk,
             study_slug=participant.study.slug,
             subject=record,
@@ -186,12 +194,13 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
 
 
 @transaction.atomic
-def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "", user=None) -> ConsentDocument:
+def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "",
+                    user=None) -> ConsentDocument:
     """Add a consent version and make it the current one."""
     doc = ConsentDocument.objects.create(
         study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id
     )
-    record_event("consent.published", user=user, study_slug=study.slug, subject=doc,
+    record_event(events.CONSENT_PUBLISHED, user=user, study_slug=study.slug, subject=doc,
                  payload={"version": version_label, "hash": doc.content_hash})
     return doc
 
@@ -221,7 +230,7 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
         publish_consent(study=study, text=case_study.CONSENT_TEXT, version_label=case_study.CONSENT_VERSION,
                         irb_protocol_id=case_study.IRB_PROTOCOL_ID)
     if created:
-        record_event("study.seeded", study_slug=study.slug, subject=study)
+        record_event(events.STUDY_SEEDED, study_slug=study.slug, subject=study)
     return study, created
 
 
@@ -235,5 +244,5 @@ def screen_out(*, participant: Participant, reason: str, user) -> bool:
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         if locked.current_step in steps.ENDED:
             return False
-        return steps.move(locked, Step.SCREENED_OUT, user=user, event="participant.screened_out",
+        return steps.move(locked, Step.SCREENED_OUT, user=user, event=events.PARTICIPANT_SCREENED_OUT,
                           payload={"from_step": locked.current_step, "reason": reason.strip()[:500]})

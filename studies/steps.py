@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mgeplatform.audit import participant_context, record_event
+from studies import events
 from studies.models import Participant, Step, StepTiming
 
 # The steps a participant who finishes goes through, in order.
@@ -116,7 +117,7 @@ def interstitials_for(step: str) -> list[Callable]:
 # --- the transition ----------------------------------------------------------------
 
 def move(participant: Participant, to: str, *, expect: str | None = None, user=None,
-         event: str = "journey.step", payload: dict | None = None) -> bool:
+         event: str = events.JOURNEY_STEP, payload: dict | None = None) -> bool:
     """Move the participant to `to`. With `expect`, only if they are still at
     that step (a double submit or a second tab moves them once); False when
     they were not. `event` and `payload` name the domain event (default
@@ -135,7 +136,7 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
             record_event(event, user=user, participant_id=locked.pk, study_slug=locked.study.slug, subject=locked,
                          payload={"from": left, "to": to} if payload is None else payload)
             to = _enter(locked, to)
-            event, payload, user = "journey.step", None, None
+            event, payload, user = events.JOURNEY_STEP, None, None
         transaction.on_commit(lambda: _push_state(locked.pk, locked.current_step))
     participant.current_step = locked.current_step
     return True

@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from studies.models import Study
 from mgeplatform.admin import ReadOnlyAdminMixin
+from studies.models import Study
 from surveys import selectors, services
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
 
@@ -63,8 +64,6 @@ class ItemBankAdmin(admin.ModelAdmin):
         obj.pk, obj.version = bank.pk, bank.version  # the admin goes on to the new draft
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).select_related("study").annotate(n_items=Count("items"))
 
     @admin.display(description="items", ordering="n_items")
@@ -213,7 +212,8 @@ class FollowUpLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             study = form.cleaned_data["study"]
             n = services.issue_follow_up_links(study, days_valid=form.cleaned_data["days_valid"], user=request.user)
             self.message_user(request, f"Issued {n} new follow-up links for {study.slug}.", messages.SUCCESS)
-            return redirect(reverse("admin:surveys_followuplink_changelist") + f"?participant__study__id__exact={study.pk}")
+            return redirect(reverse("admin:surveys_followuplink_changelist")
+                            + f"?participant__study__id__exact={study.pk}")
         return render(request, "surveys/admin/issue_links.html", {
             **self.admin_site.each_context(request), "form": form, "title": "Issue follow-up links",
             "opts": self.model._meta,

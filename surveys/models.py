@@ -103,7 +103,9 @@ class SurveyItem(models.Model):
             models.UniqueConstraint(fields=["bank", "key"], name="item_key_unique_per_bank"),
             models.CheckConstraint(
                 name="attention_check_expects_an_answer_in_the_journey",
-                condition=~models.Q(kind="attention_check") | (~models.Q(expected_answer="") & models.Q(when="journey")),
+                condition=(
+                    ~models.Q(kind="attention_check") | (~models.Q(expected_answer="") & models.Q(when="journey"))
+                ),
             ),
         ]
         triggers = [

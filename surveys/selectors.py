@@ -6,10 +6,15 @@ import uuid
 
 from django.core import signing
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from graph.selectors import latest_snapshot
+from studies.models import ProlificIdentity, Step, counted
 from surveys import analysis
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
+from values import selectors as value_selectors
+from values.models import CanonicalValue
 
 TOKEN_SALT = "surveys.follow_up"
 
@@ -64,7 +69,6 @@ def participant_id_in_token(token: str) -> uuid.UUID | None:
 def follow_up_link(token: str) -> tuple[FollowUpLink | None, str]:
     """(link, "") for a usable link, else (link or None, why not): "invalid"
     (tampered, unknown, replaced), "expired" or "withdrawn"."""
-    from studies.models import Step
 
     participant_id = participant_id_in_token(token)
     if participant_id is None:
@@ -92,9 +96,6 @@ def link_status(link: FollowUpLink, now=None) -> str:
 def follow_up_link_rows(links, *, site_url: str) -> list[dict]:
     """One row per link for messaging participants on Prolific; nobody who
     has withdrawn is messaged."""
-    from django.urls import reverse
-
-    from studies.models import ProlificIdentity, Step
 
     links = list(links.exclude(participant__current_step=Step.WITHDRAWN).select_related("participant"))
     pids = dict(ProlificIdentity.objects.filter(participant_id__in=[link.participant_id for link in links])
@@ -113,9 +114,6 @@ def follow_up_subject(participant) -> dict:
     canonical value it lives on now (4.5), and that value's place in the
     study's latest moral graph with one wiser and one less wise neighbour
     (Table 4). Missing parts are None."""
-    from graph.selectors import latest_snapshot
-    from values import selectors as value_selectors
-    from values.models import CanonicalValue
 
     out = {"card": None, "canonical": None, "rewritten": False, "snapshot": None, "value": None,
            "wiser": None, "less_wise": None}
@@ -182,9 +180,7 @@ def _responses(study, *, kinds, include_simulated: bool, bank: ItemBank | None):
     rows = SurveyResponse.objects.filter(item__bank__study=study, item__kind__in=kinds)
     if bank is not None:
         rows = rows.filter(item__bank=bank)
-    if not include_simulated:
-        rows = rows.filter(participant__simulated=False)
-    return rows
+    return rows.filter(counted("participant", include_simulated))
 
 
 def likert_answers(study, *, include_simulated: bool = False, bank: ItemBank | None = None) -> dict[str, list[int]]:
@@ -203,8 +199,7 @@ def answers_for_item(study, key: str, *, include_simulated: bool = False) -> dic
     """{participant id: answer} to the item with this key (any bank version;
     a participant answers one version)."""
     rows = SurveyResponse.objects.filter(item__bank__study=study, item__key=key)
-    if not include_simulated:
-        rows = rows.filter(participant__simulated=False)
+    rows = rows.filter(counted("participant", include_simulated))
     return dict(rows.values_list("participant_id", "answer"))
 
 

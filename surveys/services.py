@@ -11,6 +11,7 @@ import io
 import secrets
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -18,10 +19,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from studies.models import Participant, Step, Study
-from studies import steps
 from mgeplatform.audit import participant_context, record_event
-from surveys import defaults, selectors
+from studies import steps
+from studies.models import Participant, Step, Study
+from surveys import defaults, events, selectors
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
 from surveys.selectors import TOKEN_SALT
 
@@ -57,7 +58,8 @@ def ensure_default_bank(study: Study) -> ItemBank:
     bank = ItemBank.objects.create(study=study, version=_next_version(study), note="The paper's questions")
     SurveyItem.objects.bulk_create(SurveyItem(bank=bank, **fields) for fields in defaults.default_items())
     _publish(bank)
-    record_event("survey.default_bank_created", study_slug=study.slug, subject=bank, payload={"version": bank.version})
+    record_event(events.SURVEY_DEFAULT_BANK_CREATED, study_slug=study.slug, subject=bank,
+                 payload={"version": bank.version})
     return bank
 
 
@@ -77,7 +79,7 @@ def new_version(study: Study, *, source: ItemBank | None = None, user=None, note
         dict(key=i.key, kind=i.kind, text=i.text, order=i.order, when=i.when, expected_answer=i.expected_answer)
         for i in source.items.all()])
     SurveyItem.objects.bulk_create(SurveyItem(bank=bank, **f) for f in fields)
-    record_event("survey.bank_drafted", user=user, study_slug=study.slug, subject=bank,
+    record_event(events.SURVEY_BANK_DRAFTED, user=user, study_slug=study.slug, subject=bank,
                  payload={"version": bank.version, "from_version": source.version if source else None})
     return bank
 
@@ -112,7 +114,7 @@ def publish_bank(bank: ItemBank, *, user=None) -> ItemBank:
         raise BankError(f"v{newest} is newer than v{bank.version}: make a new version from the newest bank instead.")
     validate_bank(bank)
     _publish(bank)
-    record_event("survey.bank_published", user=user, study_slug=bank.study.slug, subject=bank,
+    record_event(events.SURVEY_BANK_PUBLISHED, user=user, study_slug=bank.study.slug, subject=bank,
                  payload={"version": bank.version, "items": list(bank.items.values_list("key", flat=True))})
     return bank
 
@@ -172,7 +174,7 @@ def submit_survey(*, participant: Participant, bank: ItemBank, answers: dict[str
         if locked.current_step != Step.SURVEY:
             return False
         _save_answers(locked, items, answers, {})
-        record_event("survey.submitted", participant_id=locked.pk, study_slug=locked.study.slug, subject=bank,
+        record_event(events.SURVEY_SUBMITTED, participant_id=locked.pk, study_slug=locked.study.slug, subject=bank,
                      payload={"version": bank.version, "items": len(items)})
         return steps.finish(locked, Step.SURVEY)
 
@@ -183,7 +185,7 @@ def on_enter_survey(participant: Participant) -> str | None:
     bank = ensure_default_bank(participant.study)
     if selectors.items(bank, SurveyItem.When.JOURNEY):
         return None
-    record_event("survey.no_items", participant_id=participant.pk, study_slug=participant.study.slug,
+    record_event(events.SURVEY_NO_ITEMS, participant_id=participant.pk, study_slug=participant.study.slug,
                  subject=participant)
     return steps.next_step(participant, Step.SURVEY)
 
@@ -192,7 +194,6 @@ def delete_participant_answers(participant: Participant) -> int:
     """For withdrawal: the participant's answers and follow-up link, with
     the audit trail's copies of them. Call inside the withdrawal's transaction."""
     import pgtrigger
-    from django.apps import apps
 
     response_ids = list(SurveyResponse.objects.filter(participant=participant).values_list("pk", flat=True))
     link_ids = list(FollowUpLink.objects.filter(participant=participant).values_list("pk", flat=True))
@@ -218,13 +219,13 @@ def issue_follow_up_links(study: Study, *, days_valid: int = 30, user=None) -> i
     if days_valid < 1:
         raise ValueError("days_valid must be at least 1")
     _locked_study(study)
-    waiting = (Participant.objects.filter(study=study, current_step=Step.COMPLETE, simulated=False,
-                                          follow_up_link__isnull=True).order_by("created_at"))
+    waiting = (Participant.objects.filter(study=study, follow_up_link__isnull=True).real().completed()
+               .order_by("created_at"))
     expires = timezone.now() + timedelta(days=days_valid)
     made = FollowUpLink.objects.bulk_create(
         FollowUpLink(participant=p, token=make_token(p.pk), expires_at=expires) for p in waiting)
     if made:
-        record_event("survey.follow_up_links_issued", user=user, study_slug=study.slug, subject=study,
+        record_event(events.SURVEY_FOLLOW_UP_LINKS_ISSUED, user=user, study_slug=study.slug, subject=study,
                      payload={"links": len(made), "days_valid": days_valid, "expires_at": expires.isoformat()})
     return len(made)
 
@@ -246,7 +247,8 @@ def submit_follow_up(*, link: FollowUpLink, items, answers: dict[str, str], show
         if first:
             link.completed_at = timezone.now()
             link.save(update_fields=["completed_at"])
-        record_event("survey.follow_up_submitted", participant_id=participant.pk, study_slug=participant.study.slug,
+        record_event(events.SURVEY_FOLLOW_UP_SUBMITTED, participant_id=participant.pk,
+                     study_slug=participant.study.slug,
                      subject=link, payload={"items": sorted(answers), "first": first})
 
 
@@ -272,5 +274,5 @@ def export_follow_up_links(links, *, user) -> str:
         counts["links"] += 1
         counts["with_prolific_pid"] += bool(row["prolific_pid"])
     for slug, counts in sorted(per_study.items()):
-        record_event("survey.follow_up_links_exported", user=user, study_slug=slug, payload=counts)
+        record_event(events.SURVEY_FOLLOW_UP_LINKS_EXPORTED, user=user, study_slug=slug, payload=counts)
     return out.getvalue()

@@ -1,11 +1,12 @@
 import pytest
 from django.test import Client
 
+from mgeplatform import services as platform_services
 from studies import services
 from studies.models import Study
-from mgeplatform import services as platform_services
 
-PROLIFIC = {"PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "64aa00bb11cc22dd33ee44ff", "SESSION_ID": "sess0001"}
+PROLIFIC = {"PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "64aa00bb11cc22dd33ee44ff",
+            "SESSION_ID": "sess0001"}
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def run_interview(participant, scenario, answers=INTERVIEW_ANSWERS, submit=True)
     """Drive a whole interview through the services (no websocket)."""
     from asgiref.sync import async_to_sync
 
-    from interviews import interview_services as chat
+    from interviews import services as chat
 
     interview = chat.choose_scenario(participant=participant, scenario=scenario)
     events = []
@@ -91,3 +92,10 @@ def run_interview(participant, scenario, answers=INTERVIEW_ANSWERS, submit=True)
         chat.submit_card(interview_id=interview.pk)
     interview.refresh_from_db()
     return interview, events
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the real-browser tests, so `-m "not slow and not browser"` is the fast tier."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.browser)

@@ -1,9 +1,14 @@
-from django.contrib import admin
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from mgeplatform.admin import ReadOnlyAdminMixin
-from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, ValuesCard
+from studies.models import Study
+from values import services
+from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
+from values.selectors import closest_canonical_pairs
 
 
 def _link(obj, label=None):
@@ -79,9 +84,6 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",
                   permissions=["change"])
     def merge_into_oldest(self, request, queryset):
-        from django.contrib import messages
-
-        from values import services
 
         chosen = list(queryset.order_by("created_at", "pk"))
         try:
@@ -94,18 +96,12 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     change_list_template = "admin/values/canonicalvalue/change_list.html"
 
     def get_urls(self):
-        from django.urls import path
-
         return [path("closest-pairs/", self.admin_site.admin_view(self.closest_pairs_view),
                      name="values_canonicalvalue_closest_pairs")] + super().get_urls()
 
     def closest_pairs_view(self, request):
         """Quality view: the closest canonical pairs per study."""
-        from django.core.exceptions import PermissionDenied
-        from django.template.response import TemplateResponse
 
-        from studies.models import Study
-        from values.selectors import closest_canonical_pairs
 
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -145,9 +141,6 @@ class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Split selected cards off into a new canonical value (audited)")
     def split_into_new_value(self, request, queryset):
-        from django.contrib import messages
-
-        from values import services
 
         if not request.user.has_perm("values.change_canonicalvalue"):
             self.message_user(request, "You may not change canonical values.", messages.ERROR)
@@ -170,8 +163,6 @@ class DeduplicationDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "outcome", "card__interview__scenario__study"]
     readonly_fields = ["card", "kind", "outcome", "candidates", "matched", "reason", "llm_call", "created_at"]
 
-
-from values.models import DeduplicationRun  # noqa: E402
 
 
 @admin.register(DeduplicationRun)

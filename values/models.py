@@ -4,6 +4,7 @@ import pghistory
 import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
@@ -40,7 +41,8 @@ class CanonicalValue(Embedded):
     representative_card = models.ForeignKey("ValuesCard", null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="+", help_text="The card whose wording this value took.")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
-                                    help_text="Set when a coordinator merged this value into another; kept for provenance.")
+                                    help_text="Set when a coordinator merged this value into another; "
+                                              "kept for provenance.")
     external_id = models.CharField(max_length=64, blank=True, db_index=True,
                                    help_text="The value's id in the file it was imported from.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -74,7 +76,8 @@ class ValuesCard(Embedded):
                                    help_text="One line: what an assistant with this value does.")
     policies = ArrayField(models.CharField(max_length=POLICY_MAX), help_text="Attentional policies, in order.")
     source = models.CharField(max_length=32, choices=Source.choices)
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
     submitted = models.BooleanField(default=False, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     canonical = models.ForeignKey(CanonicalValue, null=True, blank=True, on_delete=models.SET_NULL,
@@ -219,7 +222,5 @@ class DeduplicationRun(models.Model):
         return f"dedup run {self.pk} ({self.status})"
 
     def finish(self, status: str, error: str = "") -> None:
-        from django.utils import timezone
-
         self.status, self.error, self.finished_at = status, error, timezone.now()
         self.save(update_fields=["status", "error", "finished_at", "counts"])

@@ -14,8 +14,8 @@ from pgvector.django import CosineDistance
 
 from mgeplatform.audit import participant_context, record_event
 from studies import steps
-from studies.models import Step
-from values import embeddings
+from studies.models import Step, counted
+from values import embeddings, events
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
 
 DRAW_SIZE = 6
@@ -105,7 +105,8 @@ def submit_marks(*, draw: RelevanceDraw, relevant_ids: set[int]) -> bool:
             item.save(update_fields=["relevant"])
         draw.submitted_at = timezone.now()
         draw.save(update_fields=["submitted_at"])
-        record_event("relevance.marked", participant_id=draw.participant_id, study_slug=draw.participant.study.slug,
+        record_event(events.RELEVANCE_MARKED, participant_id=draw.participant_id,
+                     study_slug=draw.participant.study.slug,
                      subject=draw, payload={"shown": draw.items.count(), "relevant": len(relevant_ids)})
     return True
 
@@ -125,7 +126,6 @@ def relevance_by_origin(rows) -> dict:
 
 def relevance_table(study, *, include_simulated: bool = False) -> dict:
     rows = RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False)
-    if not include_simulated:
-        rows = rows.filter(draw__participant__simulated=False)
+    rows = rows.filter(counted("draw__participant", include_simulated))
     rows = (rows.values_list("source_scenario_id", "draw__scenario_id", "relevant"))
     return relevance_by_origin([(source == own, relevant) for source, own, relevant in rows])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from pgvector.django import CosineDistance
 
 from values.models import CanonicalValue, ValuesCard
@@ -42,7 +43,6 @@ def pending_approval(participant):
 def closest_canonical_pairs(study, *, limit: int = 50) -> list[dict]:
     """The most similar pairs of a study's canonical values (candidates for a
     merge, or signs that deduplication is too cautious)."""
-    from django.db import connection
 
     sql = """
         SELECT a.id, a.title, b.id, b.title, a.embedding <=> b.embedding AS distance

@@ -11,15 +11,17 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from mgeplatform.asyncdb import db_async
 from mgeplatform import locks
+from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
-from values import embeddings, selectors
+from values import embeddings, events, selectors
+from values.clustering import cluster_vectors, groups, medoid
 from values.contracts import BestCardAnswer, MatchAnswer
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
+
 
 def deduplicator_prompt():
     return app_prompt(__file__, "deduplicator")
@@ -30,7 +32,8 @@ def card_text(title: str, description: str, policies) -> str:
         f"- {p}" for p in policies)
 
 
-PURPOSES = {DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat", DeduplicationDecision.Kind.BATCH: "values.batch_dedup"}
+PURPOSES = {DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat",
+            DeduplicationDecision.Kind.BATCH: "values.batch_dedup"}
 
 
 def _prepare_match(card_id: int, kind: str):
@@ -86,7 +89,7 @@ def _decide(card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | No
             matched=matched, reason=reason[:2000], llm_call=record)
         if matched is not None:
             ValuesCard.objects.filter(pk=card.pk).update(canonical=matched)
-            record_event("values_card.matched", participant_id=card.interview.participant_id,
+            record_event(events.VALUES_CARD_MATCHED, participant_id=card.interview.participant_id,
                          study_slug=matched.study.slug, subject=card,
                          payload={"canonical": matched.pk, "decision": decision.pk})
     return decision
@@ -121,7 +124,7 @@ def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str)
     try:
         with transaction.atomic(), participant_context(card.interview.participant_id):
             approval = CanonicalApproval.objects.create(card=card, canonical=canonical, answer=answer)
-            record_event("canonical.approval", participant_id=card.interview.participant_id,
+            record_event(events.CANONICAL_APPROVAL, participant_id=card.interview.participant_id,
                          study_slug=canonical.study.slug, subject=approval,
                          payload={"card": card.pk, "canonical": canonical.pk, "answer": answer})
             return approval
@@ -139,7 +142,6 @@ def best_card_prompt():
 def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str, object]:
     """The LLM picks the best-written card; an unusable answer falls back to
     the cluster's medoid, and the reason says so."""
-    from values.clustering import medoid
 
     prompt = best_card_prompt()
     text = "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in cards)
@@ -161,7 +163,6 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
     """Cluster the study's submitted cards that have no canonical value yet;
     each cluster becomes a canonical value worded like its best card. Safe to
     re-run: cards already linked are left alone."""
-    from values.clustering import cluster_vectors, groups
 
     model_name = gateway.resolve_embedding().model
     pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True)
@@ -185,7 +186,7 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
                                       candidates=[{"id": m.pk, "title": m.title} for m in member_cards],
                                       reason=reason[:2000], llm_call=record)
                 for c in member_cards])
-            record_event("canonical.seeded", study_slug=study.slug, subject=value,
+            record_event(events.CANONICAL_SEEDED, study_slug=study.slug, subject=value,
                          payload={"cards": [c.pk for c in member_cards], "best": best.pk})
         created += 1
     return {"clusters": created, "clustered_cards": sum(len(m) for m in clusters.values()),
@@ -205,7 +206,7 @@ def merge_canonical_values(*, keep: CanonicalValue, merge: list[CanonicalValue],
         raise ValueError("Values can only be merged into a live value of the same study.")
     moved = ValuesCard.objects.filter(canonical__in=others).update(canonical=keep)
     CanonicalValue.objects.filter(pk__in=[v.pk for v in others]).update(merged_into=keep)
-    record_event("canonical.merged", user=user, study_slug=keep.study.slug, subject=keep,
+    record_event(events.CANONICAL_MERGED, user=user, study_slug=keep.study.slug, subject=keep,
                  payload={"merged": [v.pk for v in others], "cards_moved": moved})
     return keep
 
@@ -264,6 +265,6 @@ def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalVal
         origin=CanonicalValue.Origin.MANUAL, representative_card=first, embedding=first.embedding,
         embedding_model=first.embedding_model)
     ValuesCard.objects.filter(pk__in=[c.pk for c in cards]).update(canonical=value)
-    record_event("canonical.split", user=user, study_slug=source.study.slug, subject=value,
+    record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
                  payload={"from": source.pk, "cards": [c.pk for c in cards]})
     return value

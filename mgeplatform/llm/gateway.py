@@ -14,8 +14,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, TypeVar
+from typing import TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from mgeplatform.llm import contracts, pricing
 from mgeplatform.llm.prompts import Prompt
+from mgeplatform.llm.providers.offline import OfflineProvider
 from mgeplatform.llm.types import (
     ChatRequest,
     ChatResult,
@@ -36,41 +38,41 @@ from mgeplatform.llm.types import (
     ToolCallEvent,
     Usage,
 )
+from mgeplatform.models import LLMCall
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 C = TypeVar("C", bound=BaseModel)
 
 PROVIDERS_NEEDING_KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
-_factories: dict[str, Callable[["Route"], object]] = {}
+_factories: dict[str, Callable[[Route], object]] = {}
 
 
-def register_provider(name: str, factory: Callable[["Route"], object]) -> None:
+def register_provider(name: str, factory: Callable[[Route], object]) -> None:
     """Add or replace a provider (tests register fakes this way)."""
     _factories[name] = factory
 
 
 def _default_factories():
-    from mgeplatform.llm.providers.offline import OfflineProvider
-
+    # A provider's SDK is imported only when the provider is used (minilm's is optional).
     def anthropic(route):
-        from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider
+        from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider  # SDK loads only when used
 
         return AnthropicProvider(api_key=settings.ANTHROPIC_API_KEY)
 
     def openai(route):
-        from mgeplatform.llm.providers.openai_provider import OpenAIProvider
+        from mgeplatform.llm.providers.openai_provider import OpenAIProvider  # SDK loads only when used
 
         return OpenAIProvider(api_key=settings.OPENAI_API_KEY, base_url=route.base_url or None)
 
     def compatible(route):
-        from mgeplatform.llm.providers.openai_provider import OpenAIProvider
+        from mgeplatform.llm.providers.openai_provider import OpenAIProvider  # SDK loads only when used
 
         return OpenAIProvider(api_key=settings.OPENAI_API_KEY or "not-needed",
                               base_url=route.base_url or settings.OPENAI_BASE_URL, name="openai-compatible")
 
     def minilm(route):
-        from mgeplatform.llm.providers.minilm import MiniLMProvider
+        from mgeplatform.llm.providers.minilm import MiniLMProvider  # optional package, loads when used
 
         return MiniLMProvider()
 
@@ -164,7 +166,6 @@ def _returns_connection(fn):
 @_returns_connection
 def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
             tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = ""):
-    from mgeplatform.models import LLMCall
 
     route = ctx.get_route()
     prompt_ref = ctx.prompt.ref if ctx.prompt else {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _HEADER = re.compile(r"\A---\n(?P<header>.*?)\n---\n(?P<body>.*)\Z", re.S)
@@ -46,7 +46,7 @@ class Prompt:
         return {"prompt_name": self.name, "prompt_version": self.version, "prompt_hash": self.sha256}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: str | Path) -> Prompt:
     path = Path(path)
     raw = path.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Done:
     type: Literal["done"] = "done"
 
 
-StreamEvent = Union[TextDelta, ToolCallEvent, Done]
+StreamEvent = TextDelta | ToolCallEvent | Done
 
 
 @dataclass

@@ -3,7 +3,6 @@
 import pytest
 
 from interviews.models import ChatMessage
-
 from studies.models import Participant
 from tests.conftest import PROLIFIC
 from tests.e2e.conftest import send_answer

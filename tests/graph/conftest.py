@@ -21,7 +21,7 @@ POLICIES = [
 
 
 def make_values(study, scenario_key="parenting", policies=POLICIES, prefix="author"):
-    from interviews import interview_services as chat
+    from interviews import services as chat
 
     scenario = study.scenarios.get(key=scenario_key)
     values = []

@@ -3,8 +3,8 @@ read as a visitor sees them: who may look, what the page and its JSON show,
 and a value's path as participation grows (checked by hand)."""
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.test import Client

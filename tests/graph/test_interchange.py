@@ -33,9 +33,11 @@ def _edges_by_external(document):
 def test_import_build_export_keeps_every_edge_and_its_counts(imported, tmp_path):
     study, graph_import = imported
     assert graph_import.summary["values"] == 6 and graph_import.summary["direction_mismatches"] == []
-    assert CanonicalValue.objects.get(study=study, external_id="104").policies[1] == "SPACE for the user's own reasoning"
+    assert (CanonicalValue.objects.get(study=study, external_id="104").policies[1]
+            == "SPACE for the user's own reasoning")
     assert CanonicalValue.objects.get(study=study, external_id="101").description.startswith("ChatGPT should inspire")
-    assert WisdomVote.objects.filter(graph_import=graph_import, participant__isnull=True).count() == graph_import.summary["votes"]
+    assert (WisdomVote.objects.filter(graph_import=graph_import, participant__isnull=True).count()
+            == graph_import.summary["votes"])
 
     snapshot = services.build_snapshot(study)
     out = tmp_path / "graph.json"

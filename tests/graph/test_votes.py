@@ -3,16 +3,15 @@
 import random
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from graph import services, stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
-from studies.models import Participant, Step
+from studies.models import Step
 from tests.conftest import consented_participant
+from tests.factories import move_to
 from values import services as value_services
 from values.models import ValuesCard
-from tests.factories import move_to
 
 
 def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes():
@@ -35,7 +34,7 @@ def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes()
 @pytest.fixture
 def judge(graph_study):
     """Stories exist; a participant who wrote a parenting card reaches the stories step."""
-    from interviews import interview_services as chat
+    from interviews import services as chat
 
     study, values = graph_study
     stories.generate_stories(study, reverse=True)

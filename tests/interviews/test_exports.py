@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from journey import exports
+from mgeplatform.models import DomainEvent
 from studies import services as journey
 from studies.models import Participant, ProlificIdentity
-from mgeplatform.models import DomainEvent
 from tests.conftest import consented_participant, run_interview
 
 

@@ -9,14 +9,14 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
-from interviews import interview_services as chat
-from studies import services
+from config.asgi import application
+from interviews import services as chat
 from interviews.models import ChatMessage, Interview
-from studies.models import Participant, Step
-from mgeplatform.asgi import application
 from mgeplatform.llm import gateway
 from mgeplatform.llm.types import Done, LLMError, TextDelta, Usage
 from mgeplatform.models import DomainEvent, LLMCall
+from studies import services
+from studies.models import Participant, Step
 from tests.conftest import PROLIFIC, enter
 from values.models import ValuesCard
 
@@ -157,7 +157,8 @@ async def test_card_appears_in_chat_and_can_be_revised_by_chat():
     articulate = await db(lambda: LLMCall.objects.get(purpose="interview.articulate"))
     assert articulate.prompt_name == "articulator"
 
-    await ws.send_json_to({"type": "user_message", "text": 'Please change the title to "Faith and Care"', "client_id": "c1"})
+    await ws.send_json_to({"type": "user_message", "text": 'Please change the title to "Faith and Care"',
+                           "client_id": "c1"})
     frames = await until(ws, "card_shown")
     assert frames[-1]["card"]["title"] == "Faith and Care" and frames[-1]["card"]["revision"] == 2
     await until(ws, "message_complete")
@@ -279,7 +280,8 @@ async def test_message_while_streaming_is_refused(fake_provider):
     frames = await until(ws, "error")
     assert frames[-1]["code"] == "busy"
     await until(ws, "message_complete")
-    assert await db(lambda: list(ChatMessage.objects.filter(role="user").values_list("content", flat=True))) == ["first"]
+    assert await db(lambda: list(ChatMessage.objects.filter(role="user")
+                                 .values_list("content", flat=True))) == ["first"]
     await ws.disconnect()
 
 

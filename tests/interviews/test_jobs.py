@@ -1,8 +1,8 @@
 """A real procrastinate job: deferred into Postgres, run by a worker."""
 
 import pytest
-from procrastinate.contrib.django.models import ProcrastinateJob
 from django.test import Client
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from studies import services
 from studies.models import StudyStatistics

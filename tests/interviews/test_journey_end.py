@@ -2,20 +2,19 @@
 
 import pytest
 from django.apps import apps
-
 from django.test import Client
 
 from graph.models import StoryAssignment, WisdomVote
+from interviews.models import ChatMessage
+from journey import withdrawal
+from mgeplatform.models import DomainEvent
 from studies import services as journey
 from studies import steps
-from journey import withdrawal
-from interviews.models import ChatMessage
 from studies.models import ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
-from mgeplatform.models import DomainEvent
 from tests.conftest import consented_participant, enter, run_interview
+from tests.factories import move_to
 from tests.graph.conftest import graph_study  # noqa: F401 (fixture)
 from values.models import ValuesCard
-from tests.factories import move_to
 
 ChatMessageEvent = apps.get_model("interviews", "ChatMessageEvent")
 

@@ -4,8 +4,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from config.asgi import application
 from studies import services
-from mgeplatform.asgi import application
 from tests.conftest import PROLIFIC, enter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,14 +78,15 @@ async def test_foreign_origin_is_rejected():
 async def test_state_pushed_through_the_channel_layer_reaches_the_browser():
     from channels.layers import get_channel_layer
 
-    from studies.steps import participant_group
     from studies.models import Participant
+    from studies.steps import participant_group
 
     study, cookie = await _sync(_participant_cookie)
     ws = _connect(study.slug, cookie)
     await ws.connect()
     await ws.receive_json_from()
     participant = await _sync(lambda: Participant.objects.get())
-    await get_channel_layer().group_send(participant_group(participant.pk), {"type": "journey.state", "step": "interview"})
+    await get_channel_layer().group_send(participant_group(participant.pk),
+                                         {"type": "journey.state", "step": "interview"})
     assert await ws.receive_json_from() == {"type": "state", "step": "interview"}
     await ws.disconnect()

@@ -6,8 +6,8 @@ import pytest
 from django.db import close_old_connections
 from django.test import Client
 
-from studies.models import Participant, ProlificIdentity, Step, Study
 from mgeplatform.models import DomainEvent
+from studies.models import Participant, ProlificIdentity, Step, Study
 from tests.conftest import enter
 
 

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from interviews import ratings
-from studies import services as journey
 from interviews.models import TranscriptRating
 from mgeplatform.llm.providers import offline as offline_provider
 from mgeplatform.models import LLMCall
+from studies import services as journey
 from tests.conftest import INTERVIEW_ANSWERS, consented_participant, run_interview
 
 

@@ -1,7 +1,6 @@
 """Choosing a scenario and opening the interview page."""
 
 from interviews.models import ChatMessage, Interview
-
 from studies.models import Participant, Step
 from tests.conftest import consented_participant
 

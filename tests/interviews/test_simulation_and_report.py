@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from graph.models import WisdomVote
-from studies import services as journey
 from interviews.models import TranscriptRating
+from studies import services as journey
 from studies.models import Participant, Step
 from surveys import services as survey_services
 from surveys.models import SurveyItem, SurveyResponse
@@ -86,7 +86,8 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
         _answer(study, f"r{i}", full_answers("4", clarify=value))
     fairness = SurveyItem.objects.get(bank__study=study, kind=SurveyItem.Kind.FAIRNESS)
     for i, answer in enumerate(["yes", "yes", "yes", "no"]):
-        SurveyResponse.objects.create(participant=Participant.objects.get(study=study, prolific_identity__prolific_pid=f"r{i}"),
+        SurveyResponse.objects.create(participant=Participant.objects.get(study=study,
+                                                                          prolific_identity__prolific_pid=f"r{i}"),
                                       item=fairness, answer=answer)
     # A simulated participant who disagrees is left out unless asked for.
     simulated = _answer(study, "sim", full_answers("1"))
@@ -174,7 +175,7 @@ def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
 
     def expert(pid, value, *, simulated=False, ratings=(True,)):
         participant, _ = at_step(study, pid, step=Step.INTERVIEW)
-        from interviews import interview_services
+        from interviews import services as interview_services
 
         interview = interview_services.choose_scenario(participant=participant, scenario=abortion)
         ValuesCard.objects.create(interview=interview, revision=1, title=value.title, description="x",

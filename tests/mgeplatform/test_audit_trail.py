@@ -4,8 +4,8 @@ import pytest
 from django.db import ProgrammingError, transaction
 from django.test import Client
 
-from studies.models import Participant, Study
 from mgeplatform.models import DomainEvent
+from studies.models import Participant, Study
 from tests.conftest import enter
 
 
@@ -28,7 +28,8 @@ def test_admin_change_is_recorded_with_the_staff_user(study, coordinator):
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
     client.post(f"/admin/studies/study/{study.pk}/change/", {
-        "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3", "withdrawal_policy": "delete_content",
+        "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3",
+        "withdrawal_policy": "delete_content",
         "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
         "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
     })

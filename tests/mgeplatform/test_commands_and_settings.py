@@ -55,7 +55,7 @@ def test_production_settings_pass_check_deploy():
     result = subprocess.run(
         [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, capture_output=True, text=True,
-        env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings", DEBUG="0",
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0",
                  SECRET_KEY="k" * 10 + "Zx9!q" * 10, ALLOWED_HOSTS="mge.example.org"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,16 +65,17 @@ def test_production_settings_pass_check_deploy():
 def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run(
         [PYTHON, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
-        env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings"),
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings"),
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
 
 def _layer_backend(**env):
-    code = "import django; django.setup(); from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.CHANNEL_LAYERS['default']['BACKEND'])")
     result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env=_env(DJANGO_SETTINGS_MODULE="mgeplatform.settings_test", **env))
+                            env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", **env))
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

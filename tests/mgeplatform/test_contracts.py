@@ -11,7 +11,7 @@ from django.test import override_settings
 from pydantic import Field
 
 from graph.contracts import PairsAnswer, ReasoningAnswer, StoryAnswer
-from interviews import interview_services
+from interviews import services as interview_services
 from interviews.contracts import ArticulatorAnswer, ExpertAnswer, GradeAnswer, IdeologyAnswer, ShowValuesCardArgs
 from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.contracts import Contract
@@ -65,7 +65,8 @@ GOOD_CARD = {"title": "Informed Autonomy", "description": "Help the user decide 
     (MatchAnswer, {"match": 3.0}, "$.match should be an integer"),
     # out of range
     (IdeologyAnswer, {"score": 9}, "$.score is above 5"),
-    (GradeAnswer, {"grades": {name: {"score": 0} for name in GradeAnswer.model_fields["grades"].annotation.model_fields}},
+    (GradeAnswer, {"grades": {name: {"score": 0}
+                              for name in GradeAnswer.model_fields["grades"].annotation.model_fields}},
      "$.grades.personal_story.score is below 1"),
     # too long, too short (blank counts as empty), too many items
     (ArticulatorAnswer, {"card": {**GOOD_CARD, "title": "x" * 121}}, "$.card.title is too long (at most 120"),

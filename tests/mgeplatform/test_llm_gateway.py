@@ -182,7 +182,8 @@ def test_prompt_files_have_name_version_and_hash(tmp_path):
 
 
 def test_shipped_prompts_load():
-    from interviews import grading, interview_services
+    from interviews import grading
+    from interviews import services as interview_services
 
     for prompt in (interview_services.interviewer_prompt(), interview_services.articulator_prompt(),
                    grading.grader_prompt()):

@@ -12,7 +12,7 @@ import httpx2 as httpx  # the HTTP client the anthropic and openai SDKs are buil
 import pytest
 
 from interviews.contracts import ShowValuesCardArgs, SubmitValuesCardArgs
-from interviews.interview_services import TOOLS as INTERVIEWER_TOOLS
+from interviews.services import TOOLS as INTERVIEWER_TOOLS
 from mgeplatform.llm.contracts import json_schema
 from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider
 from mgeplatform.llm.providers.openai_provider import OpenAIProvider

@@ -21,7 +21,8 @@ def test_participant_session_cannot_reach_admin(study, participant_client):
 
 
 def test_nobody_can_sign_up(db):
-    response = Client().post("/accounts/signup/", {"email": "x@example.org", "password1": "abcdefgh123!", "password2": "abcdefgh123!"})
+    response = Client().post("/accounts/signup/",
+                             {"email": "x@example.org", "password1": "abcdefgh123!", "password2": "abcdefgh123!"})
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.filter(email="x@example.org").exists()

@@ -42,11 +42,12 @@ def finished_participant(study, pid):
     from django.utils import timezone
 
     from graph.models import GraphSnapshot
-    from interviews import interview_services
+    from interviews import services as interview_services
     from values.models import ValuesCard
 
     participant, _ = at_step(study, pid, step=Step.INTERVIEW)
-    interview = interview_services.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    interview = interview_services.choose_scenario(participant=participant,
+                                                   scenario=study.scenarios.get(key="parenting"))
     live = canonical_value(study, "Informed autonomy")
     old = canonical_value(study, "Gentle guidance", merged_into=live)
     card = ValuesCard.objects.create(

@@ -46,7 +46,8 @@ def test_dedup_table_matches_a_hand_computation():
 
 
 def _edge(source, target, wiser, not_wiser=0, unsure=0, likelihood=0.5, kept=True):
-    return {"source": source, "target": target, "likelihood": likelihood, "kept": kept, "reason": "" if kept else "cycle",
+    return {"source": source, "target": target, "likelihood": likelihood, "kept": kept,
+            "reason": "" if kept else "cycle",
             "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": 0, "impressions": 0},
             "contexts": [1]}
 

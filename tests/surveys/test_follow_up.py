@@ -11,12 +11,13 @@ from django.test import Client
 from django.utils import timezone
 
 from graph.models import GraphSnapshot
-from interviews import interview_services
-from studies.models import Participant, Step
+from interviews import services as interview_services
 from mgeplatform.models import DomainEvent
+from studies.models import Participant, Step
 from surveys import selectors, services
 from surveys.models import FollowUpLink, SurveyResponse
-from tests.surveys.conftest import at_step, canonical_value as _value, finished_participant
+from tests.surveys.conftest import at_step, finished_participant
+from tests.surveys.conftest import canonical_value as _value
 from values.models import ValuesCard
 
 
@@ -121,7 +122,8 @@ def test_answers_are_recorded_with_what_was_shown_and_shown_again(finished):
 
 def test_without_a_graph_or_merge_only_what_applies_is_asked(study):
     participant, _ = at_step(study, "unmerged", step=Step.INTERVIEW)
-    interview = interview_services.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    interview = interview_services.choose_scenario(participant=participant,
+                                                   scenario=study.scenarios.get(key="parenting"))
     card = ValuesCard.objects.create(interview=interview, revision=1, title="Own value", description="Mine.",
                                      policies=["THINGS I notice"], source="articulator", submitted=True,
                                      submitted_at=timezone.now())

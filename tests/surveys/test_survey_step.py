@@ -3,8 +3,8 @@ required, answers kept on an error, recorded once, then the journey ends."""
 
 import re
 
-from studies.models import Step
 from mgeplatform.models import DomainEvent
+from studies.models import Step
 from surveys import selectors, services
 from surveys.models import SurveyResponse
 from tests.surveys.conftest import TABLE_3_KEYS, at_step, full_answers
@@ -24,7 +24,7 @@ def test_survey_page_shows_every_question_with_large_choices(study):
         assert f"Question {k} of 6" in html
     assert "Would you trust this process to create a wise version of Chat-GPT" in html
     assert html.count('type="radio"') == 30 and html.count("Strongly agree") == 6
-    assert 'action="/s/%s/survey/"' % study.slug in html
+    assert f'action="/s/{study.slug}/survey/"' in html
     assert 'name="viewport"' in html  # laid out for a phone (base template)
 
 

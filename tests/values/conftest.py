@@ -15,7 +15,7 @@ ODD = ["RITUALS of the royal court", "ETIQUETTE at state banquets"]
 
 @pytest.fixture
 def cards(transactional_db):
-    from interviews import interview_services as chat
+    from interviews import services as chat
     from studies import services as journey
 
     study, _ = journey.seed_case_study()

@@ -70,7 +70,7 @@ def test_model_failure_leaves_the_card_for_the_next_run(cards):
             return await OfflineProvider().embed(texts, **kwargs)
 
     services.run_batch_dedup(study)  # everything linked; now add a card similar to an existing value
-    from interviews import interview_services as chat
+    from interviews import services as chat
     from tests.conftest import consented_participant
     from tests.values.conftest import CURIOSITY
 

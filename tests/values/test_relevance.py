@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from studies.models import Participant, Step
 from tests.conftest import consented_participant
+from tests.factories import move_to
 from values import embeddings, relevance
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
-from tests.factories import move_to
 
 
 def test_table_2_percentages_by_origin():
@@ -25,7 +25,7 @@ def test_table_2_percentages_by_origin():
 def study_with_values(transactional_db):
     """A participant with a submitted card, and 30 canonical values of
     different ages from two scenarios."""
-    from interviews import interview_services as chat
+    from interviews import services as chat
     from studies import services as journey
 
     study, _ = journey.seed_case_study()

@@ -5,7 +5,6 @@ from django.core.management.base import BaseCommand, CommandError
 from graph import interchange, selectors
 from graph.management.commands._common import study_or_error
 from graph.models import GraphSnapshot
-from mgeplatform.audit import record_event
 
 
 class Command(BaseCommand):
@@ -27,7 +26,5 @@ class Command(BaseCommand):
         path = Path(out)
         if format != "csv" and not path.parent.exists():
             raise CommandError(f"The folder {path.parent} does not exist.")
-        interchange.EXPORTERS[format](chosen, path)
-        record_event("graph.exported", study_slug=study_obj.slug, subject=chosen,
-                     payload={"format": format, "path": str(path)})
+        interchange.export_snapshot(chosen, format, path)
         self.stdout.write(f"Wrote snapshot {chosen.pk} as {format} to {path}.")

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from journey import simulation
-from studies import selectors
 from mgeplatform.llm import gateway
+from studies import selectors
 
 
 class Command(BaseCommand):

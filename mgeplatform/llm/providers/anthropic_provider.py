@@ -59,7 +59,8 @@ class AnthropicProvider:
             "messages": to_anthropic_messages(request.messages),
         }
         if request.tools:
-            tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools]
+            tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters}
+                     for t in request.tools]
             tools[-1]["cache_control"] = {"type": "ephemeral"}
             params["tools"] = tools
         if request.temperature is not None:

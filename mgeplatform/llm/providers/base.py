@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Protocol
 
 from mgeplatform.llm.types import ChatRequest, StreamEvent
 

@@ -14,7 +14,7 @@ import contextvars
 import hashlib
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 

@@ -17,8 +17,8 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Awaitable, Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,15 +26,16 @@ from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
 
+from interviews import events
 from interviews.contracts import ArticulatorAnswer, ShowValuesCardArgs, SubmitValuesCardArgs
 from interviews.models import ChatMessage, Interview
-from studies import steps
-from studies.models import Participant, Scenario, Step
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall
+from studies import steps
+from studies.models import Participant, Scenario, Step
 from values import contracts as card_limits
 from values.models import ValuesCard
 from values.services import match_card_in_chat_async
@@ -102,8 +103,9 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
             participant=participant, scenario=scenario, provider=route.provider, model=route.model,
             offline=route.offline, prompt_versions=prompts,
         )
-        ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario))
-        record_event("interview.started", participant_id=participant.pk, study_slug=participant.study.slug,
+        ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT,
+                                   content=greeting(scenario))
+        record_event(events.INTERVIEW_STARTED, participant_id=participant.pk, study_slug=participant.study.slug,
                      subject=interview, payload={"scenario": scenario.key, "provider": route.provider,
                                                  "model": route.model})
         if participant.current_step in (Step.SCENARIO, Step.CONSENT):
@@ -240,7 +242,7 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             card.save(update_fields=["submitted", "submitted_at"])
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
-            record_event("values_card.submitted", participant_id=participant.pk, study_slug=participant.study.slug,
+            record_event(events.VALUES_CARD_SUBMITTED, participant_id=participant.pk, study_slug=participant.study.slug,
                          subject=card, payload={"interview": interview.pk, "revision": card.revision, "via": via})
             steps.finish(participant, Step.INTERVIEW)
         return card

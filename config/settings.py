@@ -68,8 +68,8 @@ MIDDLEWARE = [
     "mgeplatform.audit.AuditContextMiddleware",
 ]
 
-ROOT_URLCONF = "mgeplatform.urls"
-ASGI_APPLICATION = "mgeplatform.asgi.application"
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {

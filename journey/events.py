@@ -1,0 +1,7 @@
+"""Domain event kinds written by the journey app (see mgeplatform/events.py)."""
+
+from mgeplatform.events import kind
+
+PARTICIPANT_WITHDRAWN = kind("participant.withdrawn", "A participant withdrew; the payload says what was deleted")
+STUDY_EXPORTED = kind("study.exported", "A study's data was exported (with the reason, if identities were included)")
+STUDY_DEMOGRAPHICS_IMPORTED = kind("study.demographics_imported", "Prolific's demographics export was imported")

@@ -1,0 +1,12 @@
+"""Domain event kinds written by the studies app (see mgeplatform/events.py)."""
+
+from mgeplatform.events import kind
+
+PARTICIPANT_JOINED = kind("participant.joined", "A participant arrived by the study link (Prolific or plain)")
+CONSENT_ACCEPTED = kind(
+    "consent.accepted", "A participant agreed to the consent form shown (its hash is in the payload)")
+CONSENT_DECLINED = kind("consent.declined", "A participant declined the consent form shown")
+CONSENT_PUBLISHED = kind("consent.published", "A new consent version was published")
+STUDY_SEEDED = kind("study.seeded", "The case study was created from the paper's scenarios")
+JOURNEY_STEP = kind("journey.step", "A participant moved from one step to the next")
+PARTICIPANT_SCREENED_OUT = kind("participant.screened_out", "A coordinator screened a participant out, with a reason")

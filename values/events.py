@@ -1,0 +1,10 @@
+"""Domain event kinds written by the values app (see mgeplatform/events.py)."""
+
+from mgeplatform.events import kind
+
+VALUES_CARD_MATCHED = kind("values_card.matched", "The deduplicator linked a card to a canonical value")
+CANONICAL_SEEDED = kind("canonical.seeded", "Canonical values were made from clusters of cards")
+CANONICAL_MERGED = kind("canonical.merged", "A coordinator merged canonical values")
+CANONICAL_SPLIT = kind("canonical.split", "A coordinator split cards off into a new canonical value")
+CANONICAL_APPROVAL = kind("canonical.approval", "A participant said how well a canonical value represents their card")
+RELEVANCE_MARKED = kind("relevance.marked", "A participant marked which of the drawn values apply to their question")
