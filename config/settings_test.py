@@ -15,3 +15,5 @@ from config.settings import *  # noqa: E402,F401,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LLM_OFFLINE_STREAM_DELAY = 0
 LLM_RETRY_BASE_SECONDS = 0.01
+# Async services' database calls run on the caller's connection (see mgeplatform/asyncdb.py).
+DB_ASYNC_ON_CALLER = True

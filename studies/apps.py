@@ -7,3 +7,9 @@ class StudiesConfig(AppConfig):
 
     name = "studies"
     verbose_name = "Studies and participants"
+
+    def ready(self):
+        # Registration needs the app registry ready, so the import waits for it.
+        from studies import participant_data
+
+        participant_data.register()

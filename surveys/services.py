@@ -11,7 +11,6 @@ import io
 import secrets
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -188,21 +187,6 @@ def on_enter_survey(participant: Participant) -> str | None:
     record_event(events.SURVEY_NO_ITEMS, participant_id=participant.pk, study_slug=participant.study.slug,
                  subject=participant)
     return steps.next_step(participant, Step.SURVEY)
-
-
-def delete_participant_answers(participant: Participant) -> int:
-    """For withdrawal: the participant's answers and follow-up link, with
-    the audit trail's copies of them. Call inside the withdrawal's transaction."""
-    import pgtrigger
-
-    response_ids = list(SurveyResponse.objects.filter(participant=participant).values_list("pk", flat=True))
-    link_ids = list(FollowUpLink.objects.filter(participant=participant).values_list("pk", flat=True))
-    deleted = SurveyResponse.objects.filter(pk__in=response_ids).delete()[0]
-    FollowUpLink.objects.filter(pk__in=link_ids).delete()
-    with pgtrigger.ignore("surveys.SurveyResponseEvent:append_only", "surveys.FollowUpLinkEvent:append_only"):
-        apps.get_model("surveys.SurveyResponseEvent").objects.filter(pgh_obj_id__in=response_ids).delete()
-        apps.get_model("surveys.FollowUpLinkEvent").objects.filter(pgh_obj_id__in=link_ids).delete()
-    return deleted
 
 
 # Follow-up links ----------------------------------------------------------

@@ -85,10 +85,3 @@ def asgi_live_server(transactional_db):
     process.terminate()
     process.join(timeout=10)
 
-
-def send_answer(page, text):
-    """Send one chat answer and wait for the interviewer's whole reply."""
-    replies = page.locator(".msg.assistant:not(.streaming)").count()
-    page.get_by_label("Your answer").fill(text)
-    page.get_by_role("button", name="Send").click()
-    page.locator(".msg.assistant:not(.streaming)").nth(replies).wait_for()

@@ -3,7 +3,7 @@
 import pytest
 
 from studies.models import ConsentRecord, Participant
-from tests.conftest import PROLIFIC
+from tests.factories import PROLIFIC
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

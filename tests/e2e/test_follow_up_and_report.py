@@ -32,7 +32,7 @@ def finished(transactional_db):
     action does it."""
     from studies import services as journey
     from surveys import services
-    from tests.surveys.conftest import finished_participant
+    from tests.factories import finished_participant
 
     def prepare():
         study, _ = journey.seed_case_study()
@@ -195,7 +195,7 @@ def surveyed_study(transactional_db):
     participant (answering 1 everywhere) the report must leave out."""
     from studies import services as journey
     from surveys import services as survey_services
-    from tests.surveys.conftest import at_step, full_answers
+    from tests.factories import at_step, full_answers
 
     def prepare():
         study, _ = journey.seed_case_study()
@@ -218,7 +218,7 @@ def test_coordinator_reads_the_report_and_downloads_the_export(surveyed_study, c
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
 
-    # Staff log in through allauth (tests/conftest.py's coordinator password).
+    # Staff log in through allauth (tests/fixtures.py's coordinator password).
     page.goto(f"{asgi_live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(coordinator.email)
     page.get_by_label("Password").fill("x-coord-pass-1")

@@ -14,9 +14,8 @@ from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage
 from studies.models import Participant, Step
 from surveys.models import SurveyResponse
-from tests.conftest import PROLIFIC
-from tests.e2e.conftest import send_answer
-from tests.graph.conftest import make_values
+from tests.e2e.helpers import send_answer
+from tests.factories import PROLIFIC, make_values
 from values.models import CanonicalApproval, RelevanceItem, ValuesCard
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -248,7 +247,7 @@ def _beside_the_browser(fn):
 
 @pytest.fixture
 def study_with_stories(transactional_db):
-    """Six parenting values from earlier participants (tests/graph/conftest.py),
+    """Six parenting values from earlier participants (tests/factories.py make_values),
     with their transition stories written (by the background job, in
     production) before this participant arrives."""
     from studies import services

@@ -4,8 +4,8 @@ import pytest
 
 from interviews.models import ChatMessage
 from studies.models import Participant
-from tests.conftest import PROLIFIC
-from tests.e2e.conftest import send_answer
+from tests.e2e.helpers import send_answer
+from tests.factories import PROLIFIC
 from values.models import ValuesCard
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from django.db import DatabaseError, transaction
 from graph import aggregation, services
 from graph.models import GraphSnapshot, MoralContext, WisdomVote
 from studies.models import Participant
-from tests.conftest import consented_participant
+from tests.factories import consented_participant
 from values import services as value_services
 
 

@@ -18,7 +18,7 @@ COUNT_KEYS = ["markedWiser", "markedNotWiser", "markedUnsure", "markedLessWise",
 
 
 @pytest.fixture
-def imported(transactional_db):
+def imported(db):
     from studies import services as journey
 
     study, _ = journey.seed_case_study()
@@ -114,7 +114,7 @@ def test_graphml_and_csv_exports(imported, tmp_path):
      "edges[1] goes from a value to itself"),
     (json.dumps({"values": [], "edges": [7]}).encode(), "edges[0] is not an object"),
 ])
-def test_bad_files_are_refused_with_a_clear_message_and_change_nothing(transactional_db, content, message):
+def test_bad_files_are_refused_with_a_clear_message_and_change_nothing(db, content, message):
     from studies import services as journey
 
     study, _ = journey.seed_case_study()

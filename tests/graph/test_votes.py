@@ -8,8 +8,7 @@ from django.utils import timezone
 from graph import services, stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from studies.models import Step
-from tests.conftest import consented_participant
-from tests.factories import move_to
+from tests.factories import consented_participant, move_to
 from values import services as value_services
 from values.models import ValuesCard
 
@@ -126,7 +125,7 @@ def test_someone_elses_story_is_refused(judge):
     assert WisdomVote.objects.count() == 0
 
 
-def test_without_stories_the_participant_moves_on_to_the_survey(transactional_db):
+def test_without_stories_the_participant_moves_on_to_the_survey(db):
     from studies import services as journey
 
     study, _ = journey.seed_case_study()

@@ -6,7 +6,7 @@ from django.test import Client
 
 from mgeplatform.models import DomainEvent
 from studies.models import ConsentDocument, ConsentRecord, Participant, Step
-from tests.conftest import enter
+from tests.factories import enter
 
 
 def _consent_form(client, study):

@@ -12,11 +12,11 @@ from journey import exports
 from mgeplatform.models import DomainEvent
 from studies import services as journey
 from studies.models import Participant, ProlificIdentity
-from tests.conftest import consented_participant, run_interview
+from tests.factories import consented_participant, run_interview
 
 
 @pytest.fixture
-def study(transactional_db):
+def study(db):
     study, _ = journey.seed_case_study()
     return study
 

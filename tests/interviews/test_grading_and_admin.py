@@ -7,9 +7,9 @@ from django.test import Client
 from interviews.models import DialogueGrade
 from mgeplatform.llm.providers import offline
 from mgeplatform.models import LLMCall
-from tests.conftest import consented_participant, run_interview
+from tests.factories import consented_participant, run_interview
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

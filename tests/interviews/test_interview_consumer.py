@@ -17,7 +17,7 @@ from mgeplatform.llm.types import Done, LLMError, TextDelta, Usage
 from mgeplatform.models import DomainEvent, LLMCall
 from studies import services
 from studies.models import Participant, Step
-from tests.conftest import PROLIFIC, enter
+from tests.factories import PROLIFIC, enter
 from values.models import ValuesCard
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from studies import services
 from studies.models import StudyStatistics
 from studies.tasks import record_study_statistics
-from tests.conftest import PROLIFIC, enter, run_jobs_until_idle
+from tests.factories import PROLIFIC, enter, run_jobs_until_idle
 
 
 @pytest.mark.django_db(transaction=True)

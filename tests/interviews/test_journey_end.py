@@ -11,16 +11,14 @@ from mgeplatform.models import DomainEvent
 from studies import services as journey
 from studies import steps
 from studies.models import ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
-from tests.conftest import consented_participant, enter, run_interview
-from tests.factories import move_to
-from tests.graph.conftest import graph_study  # noqa: F401 (fixture)
+from tests.factories import consented_participant, enter, move_to, run_interview
 from values.models import ValuesCard
 
 ChatMessageEvent = apps.get_model("interviews", "ChatMessageEvent")
 
 
 @pytest.fixture
-def study(transactional_db):
+def study(db):
     """Interviews reply on another thread's connection: commit for real."""
     study, _ = journey.seed_case_study()
     return study
@@ -47,7 +45,7 @@ def test_finished_participant_goes_back_to_prolific_with_the_completion_code(stu
     study.completion_code_completed = "DONE123"
     study.save()
     participant = Participant.objects.get()
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.COMPLETE)
+    move_to(participant, Step.COMPLETE)
     response = participant_client.get(f"/s/{study.slug}/journey/")
     assert response.status_code == 302 and response["Location"].endswith("cc=DONE123")
     # Without Prolific (plain link) the code is shown instead.

@@ -6,7 +6,7 @@ from django.test import Client
 
 from config.asgi import application
 from studies import services
-from tests.conftest import PROLIFIC, enter
+from tests.factories import PROLIFIC, enter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from django.test import Client
 
 from mgeplatform.models import DomainEvent
 from studies.models import Participant, ProlificIdentity, Step, Study
-from tests.conftest import enter
+from tests.factories import enter, move_to
 
 
 def test_new_prolific_participant_lands_on_consent_without_ids_in_url(study, prolific_params):
@@ -49,7 +49,7 @@ def test_same_pid_resumes_same_participant_from_another_browser(study, prolific_
 def test_resume_goes_to_the_current_step(study, prolific_params):
     client = Client()
     enter(client, study, **prolific_params)
-    Participant.objects.update(current_step=Step.INTERVIEW)
+    move_to(Participant.objects.get(), Step.INTERVIEW)
     response = enter(client, study, **prolific_params)
     assert response["Location"] == f"/s/{study.slug}/journey/"
 

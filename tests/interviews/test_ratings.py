@@ -9,11 +9,11 @@ from interviews.models import TranscriptRating
 from mgeplatform.llm.providers import offline as offline_provider
 from mgeplatform.models import LLMCall
 from studies import services as journey
-from tests.conftest import INTERVIEW_ANSWERS, consented_participant, run_interview
+from tests.factories import INTERVIEW_ANSWERS, consented_participant, run_interview
 
 
 @pytest.fixture
-def study(transactional_db):
+def study(db):
     study, _ = journey.seed_case_study()
     return study
 
@@ -61,10 +61,11 @@ def test_unusable_rating_leaves_the_interview_unrated_with_the_evidence(study):
     assert not TranscriptRating.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads on its own connection
 def test_coordinator_rates_transcripts_from_the_study_list_in_the_background(study, coordinator):
     from django.test import Client
 
-    from tests.conftest import run_jobs_until_idle
+    from tests.factories import run_jobs_until_idle
 
     participant, _ = consented_participant(study, "rated-later")
     run_interview(participant, study.scenarios.get(key="abortion"))

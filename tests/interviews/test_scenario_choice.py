@@ -2,7 +2,7 @@
 
 from interviews.models import ChatMessage, Interview
 from studies.models import Participant, Step
-from tests.conftest import consented_participant
+from tests.factories import consented_participant
 
 
 def test_choosing_a_scenario_starts_one_interview_with_the_greeting(study):

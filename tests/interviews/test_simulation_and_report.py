@@ -13,12 +13,12 @@ from studies import services as journey
 from studies.models import Participant, Step
 from surveys import services as survey_services
 from surveys.models import SurveyItem, SurveyResponse
-from tests.surveys.conftest import at_step, full_answers
+from tests.factories import at_step, full_answers, move_to
 from values.models import ValuesCard
 
 
 @pytest.fixture
-def study(transactional_db):
+def study(db):
     study, _ = journey.seed_case_study()
     return study
 
@@ -108,7 +108,7 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
 
 
 def test_report_groups_ideology_ratings_against_feeling_represented(study, coordinator, client):
-    from tests.conftest import consented_participant, run_interview
+    from tests.factories import consented_participant, run_interview
 
     # Two rated participants: one not ideological (score 1) answering 5, one very (score 5) answering 2.
     for pid, score, answer in (("calm", 1, "5"), ("slogans", 5, "2")):
@@ -116,8 +116,7 @@ def test_report_groups_ideology_ratings_against_feeling_represented(study, coord
         interview, _ = run_interview(participant, study.scenarios.get(key="abortion"))
         TranscriptRating.objects.create(interview=interview, kind="ideology", score=score, prompt_version="test",
                                         prompt_hash="x")
-        Participant.objects.filter(pk=participant.pk).update(current_step=Step.SURVEY)
-        participant.refresh_from_db()
+        move_to(participant, Step.SURVEY)
         survey_services.submit_survey(participant=participant, bank=survey_services.ensure_default_bank(study),
                                       answers=full_answers("4", expresses_care=answer))
     client.force_login(coordinator)
@@ -134,7 +133,7 @@ def test_auditors_read_the_report_but_participants_cannot(study, auditor, client
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
 
 
-def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordinator, client, capsys):
+def test_demo_study_has_a_graph_and_a_report_to_look_at(db, coordinator, client, capsys):
     from graph.models import GraphSnapshot
     from studies.models import Study
 
@@ -168,7 +167,7 @@ def test_demo_study_has_a_graph_and_a_report_to_look_at(transactional_db, coordi
 
 def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
     from journey import report
-    from tests.surveys.conftest import canonical_value
+    from tests.factories import canonical_value
 
     abortion = study.scenarios.get(key="abortion")
     care, choice = canonical_value(study, "Care for both lives"), canonical_value(study, "Informed choice")

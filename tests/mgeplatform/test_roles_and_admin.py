@@ -3,7 +3,7 @@
 from django.test import Client
 
 from studies.models import Study
-from tests.conftest import enter
+from tests.factories import enter
 
 
 def _login(user, password):

@@ -16,8 +16,8 @@ from mgeplatform.models import DomainEvent
 from studies.models import Participant, Step
 from surveys import selectors, services
 from surveys.models import FollowUpLink, SurveyResponse
-from tests.surveys.conftest import at_step, finished_participant
-from tests.surveys.conftest import canonical_value as _value
+from tests.factories import at_step, finished_participant, move_to
+from tests.factories import canonical_value as _value
 from values.models import ValuesCard
 
 
@@ -129,7 +129,7 @@ def test_without_a_graph_or_merge_only_what_applies_is_asked(study):
                                      submitted_at=timezone.now())
     own = _value(study, "Own value", representative_card=card)
     ValuesCard.objects.filter(pk=card.pk).update(canonical=own)
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.COMPLETE)
+    move_to(participant, Step.COMPLETE)
     link = _link(participant)
     html = Client().get(f"/f/{link.token}/").content.decode()
     # Their value kept their own wording, and there is no graph yet: nothing to ask.

@@ -7,7 +7,7 @@ from mgeplatform.models import DomainEvent
 from studies.models import Step
 from surveys import selectors, services
 from surveys.models import SurveyResponse
-from tests.surveys.conftest import TABLE_3_KEYS, at_step, full_answers
+from tests.factories import TABLE_3_KEYS, at_step, full_answers
 
 
 def _submit(client, study, answers):

@@ -1,20 +1,13 @@
-"""Shared fixtures for the values tests."""
+"""Fixtures only the values tests use."""
 
 import pytest
 
-from tests.conftest import consented_participant
+from tests.factories import CURIOSITY, CURIOSITY_2, FAITH, FAITH_2, ODD, consented_participant
 from values.models import ValuesCard
-
-CURIOSITY = ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
-             "OPPORTUNITIES to follow the child's passions"]
-CURIOSITY_2 = CURIOSITY[:2] + ["OPPORTUNITIES to follow the child's own passions and interests"]
-FAITH = ["SCRIPTURE passages that guide the decision", "PRAYER before choosing", "TEACHINGS of the church"]
-FAITH_2 = FAITH[:2]
-ODD = ["RITUALS of the royal court", "ETIQUETTE at state banquets"]
 
 
 @pytest.fixture
-def cards(transactional_db):
+def cards(db):
     from interviews import services as chat
     from studies import services as journey
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from mgeplatform.llm import gateway
 from mgeplatform.llm.types import LLMError
-from tests.conftest import run_jobs_until_idle
+from tests.factories import move_to, run_jobs_until_idle
 from values import selectors, services
 from values.models import CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
 
@@ -71,8 +71,7 @@ def test_model_failure_leaves_the_card_for_the_next_run(cards):
 
     services.run_batch_dedup(study)  # everything linked; now add a card similar to an existing value
     from interviews import services as chat
-    from tests.conftest import consented_participant
-    from tests.values.conftest import CURIOSITY
+    from tests.factories import CURIOSITY, consented_participant
 
     participant, _ = consented_participant(study, "late")
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
@@ -92,6 +91,7 @@ def test_model_failure_leaves_the_card_for_the_next_run(cards):
     assert run.counts["joined"] == 1 and late.canonical is not None
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads on its own connection
 def test_periodic_job_runs_in_the_worker(cards):
     from values.tasks import batch_deduplicate
 
@@ -136,12 +136,12 @@ def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, audit
 def test_author_of_a_card_merged_later_is_asked_on_their_next_visit(cards):
     from django.test import Client
 
-    from studies.models import Participant, Step
+    from studies.models import Step
     from studies.selectors import SESSION_KEY
 
     study, made = cards
     participant = made["c2"].interview.participant
-    Participant.objects.filter(pk=participant.pk).update(current_step=Step.STORIES)
+    move_to(participant, Step.STORIES)
     services.run_batch_dedup(study)
     client = Client()
     session = client.session

@@ -5,11 +5,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from mgeplatform.models import LLMCall
-from tests.conftest import consented_participant, run_interview
+from tests.factories import consented_participant, run_interview
 from values import embeddings, selectors
 from values.models import CanonicalValue, ValuesCard
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 VALUES = {
     "curiosity": ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",

@@ -6,11 +6,11 @@ from django.test import Client
 
 from mgeplatform.llm.providers import offline
 from mgeplatform.models import DomainEvent, LLMCall
-from tests.conftest import consented_participant, run_interview
+from tests.factories import consented_participant, run_interview
 from values import embeddings, services
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from studies.models import Participant, Step
-from tests.conftest import consented_participant
-from tests.factories import move_to
+from tests.factories import consented_participant, move_to
 from values import embeddings, relevance
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
 
@@ -22,7 +21,7 @@ def test_table_2_percentages_by_origin():
 
 
 @pytest.fixture
-def study_with_values(transactional_db):
+def study_with_values(db):
     """A participant with a submitted card, and 30 canonical values of
     different ages from two scenarios."""
     from interviews import services as chat

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from mgeplatform.llm.providers import offline
-from tests.values.conftest import FAITH
+from tests.factories import FAITH
 from values.clustering import cluster_vectors, groups, medoid
 from values.models import CanonicalValue, DeduplicationDecision, ValuesCard
 

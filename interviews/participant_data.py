@@ -1,0 +1,46 @@
+"""The interview's share of a participant's data: transcripts and ratings in
+the study export; on withdrawal, the transcript and the interview (its cards
+go with it), with their audit-trail copies."""
+
+from interviews.models import ChatMessage, Interview, TranscriptRating
+from studies.contributions import export_table, iso, participant_content
+
+
+def _messages(study, pids):
+    return ((m.interview.participant_id, m.interview_id, m.interview.scenario.key, m.seq, m.role, m.content,
+             iso(m.created_at))
+            for m in ChatMessage.objects.filter(interview__participant__in=pids,
+                                                role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT])
+            .exclude(content="").select_related("interview__scenario").order_by("interview", "seq"))
+
+
+def _ratings(study, pids):
+    return ((r.interview.participant_id, r.interview_id, r.kind, r.score, r.is_expert, r.question, r.prompt_version,
+             iso(r.created_at))
+            for r in TranscriptRating.objects.filter(interview__participant__in=pids).select_related("interview")
+            .order_by("created_at"))
+
+
+def _delete(participant) -> dict[str, int]:
+    return {
+        "messages": ChatMessage.objects.filter(interview__participant=participant).delete()[0],
+        # Cards (with their decisions and approvals) go with the interviews.
+        "interviews": Interview.objects.filter(participant=participant).delete()[0],
+    }
+
+
+def _audit_copies(participant) -> dict[str, list]:
+    return {
+        "interviews.ChatMessageEvent": list(ChatMessage.objects.filter(interview__participant=participant)
+                                            .values_list("pk", flat=True)),
+        "interviews.InterviewEvent": list(Interview.objects.filter(participant=participant)
+                                          .values_list("pk", flat=True)),
+    }
+
+
+def register() -> None:
+    export_table("messages.csv", ["participant", "interview", "scenario", "seq", "role", "content", "created_at"],
+                 _messages)
+    export_table("ratings.csv", ["participant", "interview", "kind", "score", "is_expert", "question",
+                                 "prompt_version", "created_at"], _ratings)
+    participant_content(_delete, _audit_copies)

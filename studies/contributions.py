@@ -1,0 +1,60 @@
+"""What feature apps contribute to a study's export and to a withdrawal.
+
+Each feature registers in its AppConfig.ready(): the event-level tables it
+adds to the study export (`export_table`), and its share of a participant's
+content (`participant_content`): how to delete it and which audit-trail
+copies go with it. The journey layer writes the export and carries out a
+withdrawal from what was registered, so it never needs to know every model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from studies.models import Participant, Study
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    name: str  # the CSV file's name
+    header: list[str]
+    rows: Callable[[Study, list], Iterable]  # (study, participant ids) -> rows, in the header's order
+
+
+@dataclass(frozen=True)
+class ParticipantContent:
+    # Deletes the participant's rows; {what: how many} for the withdrawal event.
+    delete: Callable[[Participant], dict[str, int]]
+    # {pghistory event model label: ids of the rows it copies}, read before deleting.
+    audit_copies: Callable[[Participant], dict[str, list]] = field(default=lambda participant: {})
+
+
+_tables: dict[str, ExportTable] = {}
+_content: list[ParticipantContent] = []
+
+
+def iso(value) -> str | None:
+    """Timestamps in export files."""
+    return value.isoformat() if value else None
+
+
+def export_table(name: str, header: list[str], rows: Callable[[Study, list], Iterable]) -> None:
+    _tables[name] = ExportTable(name, header, rows)
+
+
+def export_tables() -> list[ExportTable]:
+    return list(_tables.values())
+
+
+def participant_content(delete: Callable[[Participant], dict[str, int]],
+                        audit_copies: Callable[[Participant], dict[str, list]] | None = None) -> None:
+    entry = ParticipantContent(delete, audit_copies or (lambda participant: {}))
+    if all(c.delete is not delete for c in _content):
+        _content.append(entry)
+
+
+def participant_contents() -> list[ParticipantContent]:
+    """In registration order (INSTALLED_APPS); delete in reverse, so a feature's
+    rows go before the rows of the features it builds on."""
+    return list(_content)

@@ -1,0 +1,76 @@
+"""The values app's share of a participant's data: cards, deduplication
+decisions, approvals, relevance marks and the study's canonical values in the
+export; on withdrawal, the relevance draw (cards go with the interview), and
+the audit-trail copies of cards, approvals and marks."""
+
+import json
+
+from studies.contributions import export_table, iso, participant_content
+from values.models import (
+    CanonicalApproval,
+    CanonicalValue,
+    DeduplicationDecision,
+    RelevanceDraw,
+    RelevanceItem,
+    ValuesCard,
+)
+
+
+def _cards(study, pids):
+    return ((c.interview.participant_id, c.interview_id, c.pk, c.revision, c.title, c.description,
+             " | ".join(c.policies), c.source, c.submitted, c.canonical_id, iso(c.created_at))
+            for c in ValuesCard.objects.filter(interview__participant__in=pids).select_related("interview")
+            .order_by("interview", "revision"))
+
+
+def _decisions(study, pids):
+    return ((d.card.interview.participant_id, d.card_id, d.kind, d.outcome, d.matched_id, json.dumps(d.candidates),
+             iso(d.created_at))
+            for d in DeduplicationDecision.objects.filter(card__interview__participant__in=pids)
+            .select_related("card__interview").order_by("created_at"))
+
+
+def _approvals(study, pids):
+    return ((a.card.interview.participant_id, a.card_id, a.canonical_id, a.answer, iso(a.created_at))
+            for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)
+            .select_related("card__interview").order_by("created_at"))
+
+
+def _canonical_values(study, pids):
+    return ((v.pk, v.title, v.description, " | ".join(v.policies), v.origin, v.merged_into_id, v.external_id,
+             iso(v.created_at)) for v in CanonicalValue.objects.filter(study=study).order_by("pk"))
+
+
+def _relevance(study, pids):
+    return ((i.draw.participant_id, i.canonical_id, i.position, i.pool, i.source_scenario_id, i.draw.scenario_id,
+             i.relevant, iso(i.draw.created_at))
+            for i in RelevanceItem.objects.filter(draw__participant__in=pids).select_related("draw")
+            .order_by("draw", "position"))
+
+
+def _delete(participant) -> dict[str, int]:
+    return {"relevance_draws": RelevanceDraw.objects.filter(participant=participant).delete()[0]}
+
+
+def _audit_copies(participant) -> dict[str, list]:
+    return {
+        "values.ValuesCardEvent": list(ValuesCard.objects.filter(interview__participant=participant)
+                                       .values_list("pk", flat=True)),
+        "values.CanonicalApprovalEvent": list(CanonicalApproval.objects.filter(card__interview__participant=participant)
+                                              .values_list("pk", flat=True)),
+        "values.RelevanceItemEvent": list(RelevanceItem.objects.filter(draw__participant=participant)
+                                          .values_list("pk", flat=True)),
+    }
+
+
+def register() -> None:
+    export_table("cards.csv", ["participant", "interview", "card", "revision", "title", "description", "policies",
+                               "source", "submitted", "canonical_value", "created_at"], _cards)
+    export_table("dedup_decisions.csv", ["participant", "card", "kind", "outcome", "matched_value", "candidates",
+                                         "created_at"], _decisions)
+    export_table("approvals.csv", ["participant", "card", "canonical_value", "answer", "created_at"], _approvals)
+    export_table("canonical_values.csv", ["canonical_value", "title", "description", "policies", "origin",
+                                          "merged_into", "external_id", "created_at"], _canonical_values)
+    export_table("relevance.csv", ["participant", "canonical_value", "position", "pool", "value_scenario",
+                                   "own_scenario", "relevant", "drawn_at"], _relevance)
+    participant_content(_delete, _audit_copies)
