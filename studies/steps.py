@@ -15,6 +15,8 @@ feature; the journey layer only reads what was registered.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
@@ -25,6 +27,8 @@ from django.utils import timezone
 from mgeplatform.audit import participant_context, record_event
 from studies import events
 from studies.models import Participant, Step, StepTiming
+
+log = logging.getLogger(__name__)
 
 # The steps a participant who finishes goes through, in order.
 JOURNEY = [Step.CONSENT, Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE]
@@ -173,6 +177,20 @@ def participant_group(participant_id) -> str:
 
 
 def _push_state(participant_id, step: str) -> None:
+    """Tell the participant's open pages (best effort: the move is committed,
+    and a page that misses it shows the new step on its next load)."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(participant_group(participant_id), {"type": "journey.state", "step": step})
+    if layer is None:
+        return
+    message = {"type": "journey.state", "step": step}
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a sync view or a worker thread
+        loop = None
+    try:
+        if loop is None:
+            async_to_sync(layer.group_send)(participant_group(participant_id), message)
+        else:  # called from sync code inside a running event loop
+            loop.create_task(layer.group_send(participant_group(participant_id), message))
+    except Exception:  # noqa: BLE001 - the channel layer (e.g. Redis) is down; pages catch up on reload
+        log.warning("could not push step %s to participant %s", step, participant_id, exc_info=True)

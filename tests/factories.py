@@ -5,6 +5,7 @@ shared pytest fixtures are in tests/fixtures.py."""
 
 from django.test import Client
 
+from mgeplatform.llm.types import Done, TextDelta, Usage
 from studies import steps
 from studies.models import Participant, Step, Study
 from values import embeddings
@@ -197,3 +198,16 @@ def finished_participant(study, pid):
     ])
     move_to(participant, Step.COMPLETE)
     return participant, card, live, wiser, less_wise
+
+
+class Replies:
+    """A stand-in provider that answers each call with the next text and keeps the requests."""
+
+    def __init__(self, texts):
+        self.texts = list(texts)
+        self.requests = []
+
+    async def stream_chat(self, request, *, timeout):
+        self.requests.append(request)
+        yield TextDelta(self.texts.pop(0))
+        yield Done(usage=Usage(), stop_reason="end_turn")

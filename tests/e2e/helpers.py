@@ -1,5 +1,11 @@
 """Browser helpers the e2e tests share (tests in this package only)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connections
+
+PHONE_WIDTH = 375  # the `phone` fixture's viewport
+
 
 def send_answer(page, text):
     """Send one chat answer and wait for the interviewer's whole reply."""
@@ -7,3 +13,25 @@ def send_answer(page, text):
     page.get_by_label("Your answer").fill(text)
     page.get_by_role("button", name="Send").click()
     page.locator(".msg.assistant:not(.streaming)").nth(replies).wait_for()
+
+
+def overflowing(page) -> list[str]:
+    """Elements reaching past the right edge of the phone (cut off or making
+    the page scroll sideways)."""
+    return page.evaluate(f"""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > {PHONE_WIDTH} + 1)
+        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
+
+
+def beside_the_browser(fn, *args):
+    """Run fn in a worker thread: Playwright's sync API keeps an event loop
+    running in this thread, and embeddings and offline model calls go through
+    async_to_sync, which refuses to run under a running loop."""
+    def call():
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()

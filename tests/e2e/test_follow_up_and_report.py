@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from graph.models import GraphSnapshot
 from studies.models import Participant
 from surveys.models import FollowUpLink, SurveyResponse
-from tests.e2e.test_full_journey import PHONE_WIDTH, _beside_the_browser, _overflowing
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,12 +40,12 @@ def finished(transactional_db):
         assert services.issue_follow_up_links(study, days_valid=30) == 1
         return result
 
-    return _beside_the_browser(prepare)
+    return beside_the_browser(prepare)
 
 
 def _fits_the_phone(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-    assert _overflowing(page) == []
+    assert overflowing(page) == []
 
 
 def _question(page, key):
@@ -208,7 +208,7 @@ def surveyed_study(transactional_db):
                 Participant.objects.filter(pk=participant.pk).update(simulated=True)
         return study
 
-    return _beside_the_browser(prepare)
+    return beside_the_browser(prepare)
 
 
 def test_coordinator_reads_the_report_and_downloads_the_export(surveyed_study, coordinator, asgi_live_server, laptop,

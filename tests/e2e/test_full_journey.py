@@ -14,13 +14,12 @@ from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage
 from studies.models import Participant, Step
 from surveys.models import SurveyResponse
-from tests.e2e.helpers import send_answer
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, send_answer
 from tests.factories import PROLIFIC, make_values
 from values.models import CanonicalApproval, RelevanceItem, ValuesCard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE_WIDTH = 375  # the `phone` fixture's viewport
 STEPS = 7  # consent, scenario, interview, relevance, stories, survey, complete
 
 # Four turns: the offline interviewer shows the card after the fourth.
@@ -35,14 +34,6 @@ QUESTIONS = 6  # the paper's Table 3 (surveys/defaults.py)
 
 
 # --- what a participant sees on every page -------------------------------------------
-
-def _overflowing(page) -> list[str]:
-    """Elements reaching past the right edge of the phone (cut off or making
-    the page scroll sideways)."""
-    return page.evaluate(f"""() => [...document.querySelectorAll('body *')]
-        .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > {PHONE_WIDTH} + 1)
-        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
-
 
 def _spacing(page) -> dict:
     """Pixels between the header and the page's content, and between the
@@ -67,7 +58,7 @@ def _check_page(page, shots, name, step, label):
     spacing = _spacing(page)
     assert spacing["top"] >= 12 and spacing["footer"] >= 24, spacing
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-    assert _overflowing(page) == []
+    assert overflowing(page) == []
     page.screenshot(path=str(shots / f"journey-{name}.png"), full_page=True)
 
 
@@ -227,24 +218,6 @@ def _survey(page, shots):
 
 # --- the tests -------------------------------------------------------------------------
 
-def _beside_the_browser(fn):
-    """Run fn in a worker thread: Playwright's sync API keeps an event loop
-    running in this thread, and embeddings and offline model calls go through
-    async_to_sync, which refuses to run under a running loop."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
-    def call():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result()
-
-
 @pytest.fixture
 def study_with_stories(transactional_db):
     """Six parenting values from earlier participants (tests/factories.py make_values),
@@ -257,7 +230,7 @@ def study_with_stories(transactional_db):
         values = make_values(study)
         return study, values, stories.generate_stories(study, reverse=True)
 
-    study, values, run = _beside_the_browser(prepare)
+    study, values, run = beside_the_browser(prepare)
     assert run.counts["stories"] >= study.stories_per_participant, run.problems
     # The value the participant will match (below) starts some stories.
     assert TransitionStory.objects.filter(from_value=values[1]).exists()
@@ -333,7 +306,7 @@ def test_phone_participant_withdraws_mid_journey_and_stays_withdrawn(asgi_live_s
     assert phone.url.endswith(f"/s/{study.slug}/withdraw/")
     assert "is deleted" in phone.locator("main").inner_text()
     assert phone.get_by_role("button", name="Go back and continue").is_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH and _overflowing(phone) == []
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH and overflowing(phone) == []
     phone.screenshot(path=str(screenshot_dir / "journey-withdraw-01-confirm.png"), full_page=True)
     phone.get_by_label("Anything you want to tell us? (optional)").fill("No time today.")
     phone.get_by_role("button", name="Withdraw from the study").click()

@@ -17,22 +17,10 @@ from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.contracts import Contract
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
 from mgeplatform.models import LLMCall
+from tests.factories import Replies
 from values import contracts as card_limits
 from values.contracts import MatchAnswer
 from values.models import CanonicalValue, ValuesCard
-
-
-class Replies:
-    """A provider that answers each call with the next text and keeps the requests."""
-
-    def __init__(self, texts):
-        self.texts = list(texts)
-        self.requests = []
-
-    async def stream_chat(self, request, *, timeout):
-        self.requests.append(request)
-        yield TextDelta(self.texts.pop(0))
-        yield Done(usage=Usage(), stop_reason="end_turn")
 
 
 @pytest.fixture

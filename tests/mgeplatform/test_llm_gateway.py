@@ -13,6 +13,7 @@ from mgeplatform.llm.contracts import Contract
 from mgeplatform.llm.prompts import load
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
 from mgeplatform.models import LLMCall
+from tests.factories import Replies
 
 
 class Flaky:
@@ -35,19 +36,6 @@ class Flaky:
         text = '{"answer": 3}' if step == "ok" else "no json here"
         yield TextDelta(text)
         yield Done(usage=Usage(input_tokens=1000, cached_input_tokens=200, output_tokens=50), stop_reason="end_turn")
-
-
-class Replies:
-    """Answers each call with the next text."""
-
-    def __init__(self, texts):
-        self.texts = list(texts)
-        self.requests = []
-
-    async def stream_chat(self, request, *, timeout):
-        self.requests.append(request)
-        yield TextDelta(self.texts.pop(0))
-        yield Done(usage=Usage(), stop_reason="end_turn")
 
 
 @pytest.fixture

@@ -1,0 +1,120 @@
+"""The step table and its one transition service, as a participant meets
+them: moves the journey does not allow are refused, every move is pushed to
+the participant's open pages once it is committed, and drawing a page never
+writes anything."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from graph import stories
+from mgeplatform.models import DomainEvent
+from studies import services, steps
+from studies.models import Participant, Step, StepTiming
+from tests.factories import consented_participant, make_values, move_to, run_interview
+
+
+def test_a_move_the_journey_does_not_allow_is_refused_and_changes_nothing(study):
+    participant, _ = consented_participant(study, "jumper")
+    before = participant.current_step
+    with pytest.raises(steps.TransitionError):
+        steps.move(participant, Step.COMPLETE)
+    participant.refresh_from_db()
+    assert participant.current_step == before
+    assert not StepTiming.objects.filter(participant=participant, step=Step.COMPLETE).exists()
+
+
+def test_withdrawing_is_allowed_from_any_step_once_and_screening_out_only_while_taking_part(study, coordinator):
+    participant, _ = consented_participant(study, "leaver")
+    move_to(participant, Step.COMPLETE)
+    assert services.screen_out(participant=participant, reason="Not eligible", user=coordinator) is False
+    assert steps.move(participant, Step.WITHDRAWN)
+    with pytest.raises(steps.TransitionError):
+        steps.move(participant, Step.WITHDRAWN)
+    kinds = list(DomainEvent.objects.filter(subject_id=str(participant.pk)).values_list("kind", flat=True))
+    assert "participant.screened_out" not in kinds
+
+
+def _listen(participant):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(steps.participant_group(participant.pk), channel)
+    return layer, channel
+
+
+def _pushed(layer, channel):
+    async def drain():
+        frames = []
+        while True:
+            try:
+                frames.append(await layer.receive(channel) if layer.channels.get(channel) else None)
+            except Exception:  # noqa: BLE001 - nothing more queued
+                break
+            if frames[-1] is None:
+                frames.pop()
+                break
+        return frames
+
+    return async_to_sync(drain)()
+
+
+def test_a_move_reaches_the_participants_open_pages_only_once_committed(study, django_capture_on_commit_callbacks):
+    participant, _ = consented_participant(study, "watcher")
+    layer, channel = _listen(participant)
+    # A move rolled back (the request failed later) tells the pages nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            steps.move(participant, Step.WITHDRAWN)
+            raise RuntimeError("the rest of the request failed")
+    assert _pushed(layer, channel) == []
+    participant.refresh_from_db()
+    assert participant.current_step != Step.WITHDRAWN
+    with django_capture_on_commit_callbacks(execute=True):
+        steps.move(participant, Step.WITHDRAWN)
+    assert _pushed(layer, channel) == [{"type": "journey.state", "step": "withdrawn"}]
+
+
+class _Writes:
+    """The INSERT, UPDATE and DELETE statements a block sends to the database."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.statements.append(sql)
+        return execute(sql, params, many, context)
+
+
+def _page_writes(client, study) -> tuple[int, list[str]]:
+    writes = _Writes()
+    with connection.execute_wrapper(writes):
+        response = client.get(f"/s/{study.slug}/journey/")
+    return response.status_code, writes.statements
+
+
+def test_drawing_any_step_page_writes_nothing(study):
+    """GET pages only read: the scenario's interview, the relevance draw, the
+    participant's stories and the survey's questions are settled when the
+    participant enters the step, so a reload (or a bot following links)
+    changes nothing."""
+    make_values(study)
+    stories.generate_stories(study)
+    participant, client = consented_participant(study, "reader")
+    seen = {}
+    for step in (Step.SCENARIO, Step.INTERVIEW):
+        move_to(participant, step)
+        seen[participant.current_step] = _page_writes(client, study)
+    run_interview(participant, study.scenarios.get(key="parenting"))
+    participant.refresh_from_db()
+    assert participant.current_step == Step.RELEVANCE
+    seen[Step.RELEVANCE] = _page_writes(client, study)
+    for step in (Step.STORIES, Step.SURVEY, Step.COMPLETE):
+        move_to(participant, step)
+        seen[participant.current_step] = _page_writes(client, study)
+    assert set(seen) == {Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE}
+    assert {step: status for step, (status, _) in seen.items()} == {
+        step: 302 if step == Step.COMPLETE else 200 for step in seen}
+    assert {step: writes for step, (_, writes) in seen.items()} == {step: [] for step in seen}
+    assert Participant.objects.get(pk=participant.pk).story_assignments.exists()
