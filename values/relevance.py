@@ -5,6 +5,7 @@ vs other-scenario values) can be computed."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from mgeplatform.audit import participant_context, record_event
+from mgeplatform.llm.types import LLMError
 from studies import steps
 from studies.models import Step, counted
 from values import embeddings, events
@@ -20,6 +22,8 @@ from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCa
 
 DRAW_SIZE = 6
 POOL_SIZE = 12
+
+log = logging.getLogger(__name__)
 
 
 def hotness(votes: int, impressions: int) -> float:
@@ -56,7 +60,10 @@ def draw_for(participant) -> RelevanceDraw | None:
     if card is None:
         return None
     if card.embedding is None:
-        embeddings.embed_card(card)
+        try:
+            embeddings.embed_card(card)
+        except LLMError:  # recorded by the gateway; the draw is made, just not ordered by closeness
+            log.warning("could not embed card %s for the relevance draw", card.pk, exc_info=True)
     live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True)
     if card.canonical_id:
         live = live.exclude(pk=card.canonical_id)

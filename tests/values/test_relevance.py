@@ -100,3 +100,32 @@ def test_marks_are_stored_once_and_the_participant_moves_on(study_with_values):
     table = relevance.relevance_table(study)
     total = table["same_scenario"]["impressions"] + table["other_scenario"]["impressions"]
     assert total == 6 and table["same_scenario"]["votes"] + table["other_scenario"]["votes"] == 2
+
+
+def test_the_draw_is_made_even_when_the_embedding_model_is_down(study_with_values):
+    """Entering the step must not fail because a model is unreachable: the
+    values are drawn, just not ordered by closeness, and the failed call is kept."""
+    from interviews import services as chat
+    from mgeplatform.llm import gateway
+    from mgeplatform.llm.types import LLMError
+    from mgeplatform.models import LLMCall
+
+    study, _, _, _ = study_with_values
+    participant, _ = consented_participant(study, "unreachable")
+    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
+                              policies=["MOMENTS of kind 5"], source="articulator", submitted=True,
+                              submitted_at=timezone.now())
+
+    class Down:
+        async def embed(self, texts, **kwargs):
+            raise LLMError("503 unavailable", retryable=False, status=503)
+
+    gateway.register_provider("offline", lambda route: Down())
+    try:
+        move_to(participant, Step.RELEVANCE)
+    finally:
+        gateway._factories.pop("offline", None)
+    assert participant.current_step == Step.RELEVANCE
+    assert RelevanceDraw.objects.get(participant=participant).items.count() == 6
+    assert LLMCall.objects.filter(purpose__contains="embed", ok=False).exists()
