@@ -5,7 +5,7 @@ study sizes.
 On its own embedded PostgreSQL (var/bench-pgdata), makes a study and grows it
 with simulated participants (the whole journey through the platform's
 services, offline models unpaced) to each size N, then times: the admin
-report's data (`interviews.report.study_report`, simulated included), the
+report's data (`journey.report.study_report`, simulated included), the
 report page as a coordinator gets it (HTTP through Django's test client),
 and `export_study` to a temporary directory. Prints one line per size, so
 the growth from one size to the next can be read off as a ratio.
@@ -50,7 +50,8 @@ def main() -> None:
     from django.test import Client
 
     from graph import services as graph_services
-    from interviews import exports, ratings, report, simulation
+    from interviews import ratings
+    from journey import exports, report, simulation
     from mgeplatform.services import upsert_staff_user
     from studies import services as journey
     from studies.models import Participant

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 
 
 def cluster_vectors(vectors, *, eps: float, min_samples: int) -> list[int]:
     """DBSCAN with cosine distance; -1 marks cards in no cluster."""
     if len(vectors) == 0:
         return []
+    # scikit-learn takes over a second to import: every process would pay it at start-up for a rare batch job.
+    from sklearn.cluster import DBSCAN
+
     labels = DBSCAN(eps=eps, min_samples=min_samples, metric="cosine").fit_predict(np.asarray(vectors, dtype=float))
     return [int(label) for label in labels]
 
