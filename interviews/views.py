@@ -11,6 +11,7 @@ from interviews import selectors, services
 from studies import selectors as study_selectors
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
+from values import contracts as card_limits
 
 
 def scenario_page(request, study, participant, error="", status=200):
@@ -23,7 +24,8 @@ def interview_page(request, study, participant):
     if interview is None:  # no interview yet: the question is still to choose
         return scenario_page(request, study, participant)
     return step_page(request, "interviews/interview.html", study, participant, interview=interview,
-                     max_chars=settings.INTERVIEW_MAX_MESSAGE_CHARS)
+                     max_chars=settings.INTERVIEW_MAX_MESSAGE_CHARS,
+                     card_limits={"title": card_limits.TITLE_MAX, "description": card_limits.DESCRIPTION_MAX})
 
 
 @require_http_methods(["POST"])

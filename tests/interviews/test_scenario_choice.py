@@ -3,6 +3,7 @@
 from interviews.models import ChatMessage, Interview
 from studies.models import Participant, Step
 from tests.factories import consented_participant
+from values import contracts as card_limits
 
 
 def test_choosing_a_scenario_starts_one_interview_with_the_greeting(study):
@@ -20,6 +21,9 @@ def test_choosing_a_scenario_starts_one_interview_with_the_greeting(study):
     html = page.content.decode()
     assert f'data-ws="/ws/s/{study.slug}/interview/"' in html
     assert "Offline mode" in html and scenario.prompt in html
+    # The card editor refuses what the server would refuse (limits defined once, in values/contracts.py).
+    assert f'id="edit-title" maxlength="{card_limits.TITLE_MAX}"' in html
+    assert f'id="edit-description" rows="2" maxlength="{card_limits.DESCRIPTION_MAX}"' in html
 
 
 def test_bad_scenario_choice_is_a_clear_400(study):
