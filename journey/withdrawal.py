@@ -45,7 +45,7 @@ def _delete_content(participant) -> dict:
 def withdraw(participant: Participant, *, reason: str = "") -> bool:
     """Withdraw the participant (idempotent: False when already withdrawn)."""
     with transaction.atomic(), participant_context(participant.pk):
-        participant = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        participant = Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=participant.pk)
         if participant.current_step == Step.WITHDRAWN:
             return False
         left = participant.current_step

@@ -127,7 +127,8 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
     they were not. `event` and `payload` name the domain event (default
     journey.step with from and to). Call inside or outside a transaction."""
     with transaction.atomic(), participant_context(participant.pk):
-        locked = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        # Lock the participant's row only: a lock on the study would queue every participant behind each other.
+        locked = Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=participant.pk)
         if expect is not None and locked.current_step != expect:
             return False
         while to is not None:
@@ -165,10 +166,12 @@ def _record_step_times(participant: Participant, from_step: str, to_step: str) -
     now = timezone.now()
     closed = StepTiming.objects.filter(participant=participant, step=from_step, ended_at__isnull=True).update(
         ended_at=now)
-    if not closed and not StepTiming.objects.filter(participant=participant, step=from_step).exists():
-        StepTiming.objects.create(participant=participant, step=from_step, started_at=participant.created_at,
-                                  ended_at=now)
-    StepTiming.objects.get_or_create(participant=participant, step=to_step, defaults={"started_at": now})
+    opened = [StepTiming(participant=participant, step=to_step, started_at=now)]
+    if not closed:  # a step entered before timings were kept: it ran from the participant's arrival
+        opened.append(StepTiming(participant=participant, step=from_step, started_at=participant.created_at,
+                                 ended_at=now))
+    # A step entered before (withdrawing from where one was) keeps its first timing.
+    StepTiming.objects.bulk_create(opened, ignore_conflicts=True)
 
 
 def participant_group(participant_id) -> str:

@@ -169,7 +169,7 @@ def submit_survey(*, participant: Participant, bank: ItemBank, answers: dict[str
     if missing:
         raise ValueError(f"answers missing for {sorted(missing)}")
     with transaction.atomic(), participant_context(participant.pk):
-        locked = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        locked = Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=participant.pk)
         if locked.current_step != Step.SURVEY:
             return False
         _save_answers(locked, items, answers, {})

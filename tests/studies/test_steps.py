@@ -118,3 +118,39 @@ def test_drawing_any_step_page_writes_nothing(study):
         step: 302 if step == Step.COMPLETE else 200 for step in seen}
     assert {step: writes for step, (_, writes) in seen.items()} == {step: [] for step in seen}
     assert Participant.objects.get(pk=participant.pk).story_assignments.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_locks_only_its_participant_not_the_study(study):
+    """Many participants of one study move at once: one participant's open
+    move must not hold up another's (the row lock is the participant's)."""
+    import threading
+
+    from django.db import connections
+
+    first, _ = consented_participant(study, "first")
+    second, _ = consented_participant(study, "second")
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+
+    def hold_a_move_open():
+        try:
+            with transaction.atomic():
+                steps.move(first, Step.INTERVIEW)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold_a_move_open)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            outcome["moved"] = steps.move(second, Step.INTERVIEW)
+    finally:
+        release.set()
+        thread.join(10)
+    assert outcome == {"moved": True}
+    assert set(Participant.objects.values_list("current_step", flat=True)) == {Step.INTERVIEW}
