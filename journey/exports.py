@@ -37,11 +37,6 @@ PROLIFIC_ID_COLUMNS = {"submission id", "session id", "study id"}
 CODEBOOK = Path(__file__).resolve().parent.parent / "docs" / "export-codebook.md"
 
 
-def _participants(study, include_simulated: bool):
-    participants = Participant.objects.filter(study=study)
-    return participants.for_analysis(include_simulated)
-
-
 def _write(directory: Path, name: str, header: list[str], rows) -> int:
     n = 0
     with (directory / name).open("w", newline="", encoding="utf-8") as fh:
@@ -106,7 +101,7 @@ def export_study(study, directory: Path, *, include_simulated: bool = False, ide
     """Write every file into `directory`; returns {file: rows}. Identities
     are written only with a reason, and the export is audited either way."""
     directory.mkdir(parents=True, exist_ok=True)
-    pids = list(_participants(study, include_simulated).values_list("pk", flat=True))
+    pids = list(study.participants.for_analysis(include_simulated).values_list("pk", flat=True))
     written = {}
     for name, (header, rows) in long_tables(study, pids).items():
         written[name] = _write(directory, name, header, rows)

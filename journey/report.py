@@ -18,7 +18,7 @@ from interviews import selectors
 from interviews.models import TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
 from mgeplatform import charts
-from studies.models import Participant, Step, StepTiming, counted
+from studies.models import Step, StepTiming, counted
 from surveys import selectors as survey_selectors
 from values import selectors as value_selectors
 from values.models import CanonicalValue, ValuesCard
@@ -48,12 +48,8 @@ def most_common_value(value_ids) -> tuple[int | None, float]:
     return value, round(100 * n / sum(counts.values()), 1)
 
 
-def _participants(study, include_simulated):
-    return Participant.objects.filter(study=study).for_analysis(include_simulated)
-
-
 def progress_summary(study, include_simulated=False) -> dict:
-    participants = _participants(study, include_simulated)
+    participants = study.participants.for_analysis(include_simulated)
     by_step = Counter(participants.values_list("current_step", flat=True))
     spans = (StepTiming.objects.filter(participant__in=participants.filter(current_step=Step.COMPLETE))
              .values("participant").annotate(start=Min("started_at"), end=Max(Coalesce("ended_at", "started_at"))))
