@@ -44,30 +44,27 @@ _TYPE_NAMES = {"int_type": "an integer", "string_type": "a string", "list_type":
                "model_attributes_type": "an object"}
 
 
+# pydantic's error type -> our sentence; {path} and the error's context fill it in.
+_MESSAGES = {
+    "missing": "{path} is missing",
+    "string_too_long": "{path} is too long (at most {max_length} characters)",
+    "string_too_short": "{path} is too short (at least {min_length} characters, not counting spaces around it)",
+    "too_long": "{path} allows at most {max_length} items",
+    "too_short": "{path} needs at least {min_length} items",
+    "less_than_equal": "{path} is above {le}",
+    "greater_than_equal": "{path} is below {ge}",
+    "less_than": "{path} should be less than {lt}",
+    "greater_than": "{path} should be more than {gt}",
+    "literal_error": "{path} should be {expected}",
+}
+
+
 def _problem(error: dict) -> str:
     kind, ctx, path = error["type"], error.get("ctx") or {}, _path(error["loc"])
-    if kind == "missing":
-        return f"{path} is missing"
     if kind in _TYPE_NAMES or kind.endswith("_type"):
         return f"{path} should be {_TYPE_NAMES.get(kind, kind.removesuffix('_type'))}, not {error['input']!r}"[:300]
-    if kind == "string_too_long":
-        return f"{path} is too long (at most {ctx['max_length']} characters)"
-    if kind == "string_too_short":
-        return f"{path} is too short (at least {ctx['min_length']} characters, not counting spaces around it)"
-    if kind == "too_long":
-        return f"{path} allows at most {ctx['max_length']} items"
-    if kind == "too_short":
-        return f"{path} needs at least {ctx['min_length']} items"
-    if kind == "less_than_equal":
-        return f"{path} is above {ctx['le']}"
-    if kind == "greater_than_equal":
-        return f"{path} is below {ctx['ge']}"
-    if kind == "less_than":
-        return f"{path} should be less than {ctx['lt']}"
-    if kind == "greater_than":
-        return f"{path} should be more than {ctx['gt']}"
-    if kind == "literal_error":
-        return f"{path} should be {ctx['expected']}"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind].format(path=path, **ctx)
     return f"{path}: {error['msg']}"
 
 
