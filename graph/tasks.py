@@ -22,7 +22,7 @@ def generate_stories_open_studies(timestamp: int) -> int:
     """Stories are written continuously in the background (paper 4.4) as new
     values appear; a run only writes directions that have no story yet."""
 
-    studies = Study.objects.filter(status=Study.Status.OPEN)
+    studies = Study.objects.filter(status__in=Study.RUNNING)
     for study in studies:
         stories.generate_stories(study)
     return studies.count()

@@ -20,9 +20,16 @@ _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study
 @pghistory.track(meta={"db_table": "interviews_studyevent"})
 class Study(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
+        DRAFT = "draft", "Draft (staff preview only)"
+        PILOT = "pilot", "Pilot (a first small batch)"
         OPEN = "open", "Open"
+        PAUSED = "paused", "Paused (no new participants)"
         CLOSED = "closed", "Closed"
+
+    # Statuses in which the study link takes new participants and background work runs.
+    TAKING_PART = (Status.PILOT, Status.OPEN)
+    # Statuses in which people already in the study can carry on.
+    RUNNING = (Status.PILOT, Status.OPEN, Status.PAUSED)
 
     slug = models.SlugField(max_length=64, unique=True, help_text=_slug_validator_help)
     title = models.CharField(max_length=200)
@@ -38,6 +45,18 @@ class Study(models.Model):
     completion_code_failed_attention = models.CharField(
         "Prolific code: failed attention check", max_length=32, blank=True
     )
+    completion_code_no_places = models.CharField(
+        "Prolific code: no places left", max_length=32, blank=True,
+        help_text="Given to people who arrive after the study is paused or its budget is spent.")
+    scripted_interviewer_ok = models.BooleanField(
+        "Pilot with scripted interviewer", default=False,
+        help_text="Let participants in although no language model is configured: the offline interviewer follows a "
+                  "script. Only for trying the study out; participants are told the interviewer is offline.")
+    budget_usd = models.DecimalField(
+        "Budget (USD)", max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="Model spending at which the study stops taking new participants; blank = no limit.")
+    stuck_after_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="The study console flags a participant idle at one step for longer than this.")
     llm_provider = models.CharField(
         max_length=32, blank=True,
         help_text="anthropic, openai, openai-compatible or offline; blank = platform default."
@@ -72,7 +91,8 @@ class Study(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == self.Status.OPEN
+        """The study link takes new participants (pilot or open)."""
+        return self.status in self.TAKING_PART
 
 
 @pghistory.track(meta={"db_table": "interviews_consentdocumentevent"})
@@ -157,29 +177,43 @@ class Step(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class Cohort(models.TextChoices):
+    """Who a participant is, for analyses."""
+
+    STUDY = "study", "Study participant"
+    PILOT = "pilot", "Pilot participant"  # joined while the study was in pilot: real, counted, filterable
+    PREVIEW = "preview", "Staff preview"  # a coordinator trying the study: never counted
+
+
 def counted(path: str, include_simulated: bool) -> models.Q:
     """Rows reached through the participant foreign key at `path` that an
-    analysis counts: simulated participants' rows are left out unless asked
-    for; rows with no participant (votes imported with a published graph)
-    always count. Every report, export, figure and graph build uses this (or
-    COUNTED_SQL), so "leave simulated participants out" means one thing."""
+    analysis counts: staff previews never count, simulated participants'
+    rows are left out unless asked for; rows with no participant (votes
+    imported with a published graph) always count. Every report, export,
+    figure and graph build uses this (or COUNTED_SQL), so "leave simulated
+    participants out" means one thing."""
+    no_preview = ~models.Q(**{f"{path}__cohort": Cohort.PREVIEW})
     if include_simulated:
-        return models.Q()
-    return ~models.Q(**{f"{path}__simulated": True})
+        return no_preview
+    return no_preview & ~models.Q(**{f"{path}__simulated": True})
 
 
 # The same rule for raw SQL: `p` is the participant row (LEFT JOINed), and
 # %(include_simulated)s the flag.
-COUNTED_SQL = "(%(include_simulated)s OR p.simulated IS NOT TRUE)"
+COUNTED_SQL = "(p.cohort IS DISTINCT FROM 'preview' AND (%(include_simulated)s OR p.simulated IS NOT TRUE))"
 
 
 class ParticipantQuerySet(models.QuerySet):
     def real(self):
-        return self.filter(simulated=False)
+        """People who took part: neither simulated nor a staff preview."""
+        return self.filter(simulated=False).exclude(cohort=Cohort.PREVIEW)
+
+    def previews(self):
+        return self.filter(cohort=Cohort.PREVIEW)
 
     def for_analysis(self, include_simulated: bool = False):
         """The participants an analysis counts (see `counted`)."""
-        return self if include_simulated else self.real()
+        return self.exclude(cohort=Cohort.PREVIEW) if include_simulated else self.real()
 
     def completed(self):
         return self.filter(current_step=Step.COMPLETE)
@@ -191,6 +225,7 @@ class Participant(models.Model):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
     current_step = models.CharField(max_length=32, choices=Step.choices, default=Step.CONSENT, db_index=True)
     simulated = models.BooleanField(default=False, db_index=True)
+    cohort = models.CharField(max_length=16, choices=Cohort.choices, default=Cohort.STUDY, db_index=True)
     via_prolific = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

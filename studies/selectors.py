@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
+from mgeplatform.models import LLMCall
 from studies.models import ConsentDocument, Participant, Scenario, Step, Study
 
 SESSION_KEY = "mge_participants"  # {study_slug: participant uuid}
@@ -52,3 +54,13 @@ def study_counts(study: Study) -> dict:
         "declined": consent["declined"],
         "by_step": {step: by_step.get(step, 0) for step in Step.values if by_step.get(step)},
     }
+
+
+def study_cost_usd(study: Study) -> Decimal:
+    """What the study's model calls have cost so far (estimated from token counts)."""
+    total = LLMCall.objects.filter(study=study).aggregate(total=Sum("estimated_cost_usd"))["total"]
+    return total or Decimal("0")
+
+
+def budget_spent(study: Study) -> bool:
+    return study.budget_usd is not None and study_cost_usd(study) >= study.budget_usd

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from mgeplatform.audit import participant_context, record_event
+from mgeplatform.llm import gateway
 from studies import case_study, events, selectors, steps
 from studies.models import (
     ConsentDocument,
@@ -218,7 +219,9 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
         defaults={
             "title": case_study.TITLE,
             "description": case_study.DESCRIPTION,
-            "status": Study.Status.OPEN,
+            # Without a language model the case study can only be a pilot with the scripted interviewer.
+            **({"status": Study.Status.PILOT, "scripted_interviewer_ok": True} if gateway.resolve().offline
+               else {"status": Study.Status.OPEN}),
             **case_study.COMPLETION_CODES,
         },
     )

@@ -16,7 +16,7 @@ def record_study_statistics(study_id: int) -> int:
 @app.task(name="studies.record_open_study_statistics", aliases=["interviews.record_open_study_statistics"],
           queue="default")
 def record_open_study_statistics(timestamp: int) -> int:
-    studies = Study.objects.filter(status=Study.Status.OPEN)
+    studies = Study.objects.filter(status__in=Study.RUNNING)
     for study in studies:
         services.record_study_statistics(study)
     return studies.count()

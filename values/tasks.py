@@ -13,7 +13,7 @@ def batch_deduplicate(study_id: int) -> dict:
 @app.task(name="values.batch_deduplicate_open_studies", queue="default", queueing_lock="batch_dedup_open")
 def batch_deduplicate_open_studies(timestamp: int) -> int:
     """Every ten minutes, cards that found no match in the chat are grouped."""
-    studies = Study.objects.filter(status=Study.Status.OPEN)
+    studies = Study.objects.filter(status__in=Study.RUNNING)
     for study in studies:
         services.run_batch_dedup(study)
     return studies.count()
