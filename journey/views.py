@@ -5,8 +5,10 @@ the step table (studies.steps); GET pages only read."""
 
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from journey import selectors, withdrawal
@@ -21,11 +23,40 @@ def entry(request, slug: str):
     """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=.."""
     study = study_selectors.get_study(slug)
     try:
-        prolific = services.parse_prolific_params(request.GET)
-        participant = services.enter_study(study=study, session=request.session, prolific=prolific)
+        if services.is_placeholder_link(request.GET):  # a researcher opening Prolific's template link
+            participant = services.start_preview(study=study, session=request.session,
+                                                 user=request.user if request.user.is_authenticated else None)
+        else:
+            prolific = services.parse_prolific_params(request.GET)
+            participant = services.enter_study(study=study, session=request.session, prolific=prolific)
+    except services.NoPlacesError as err:
+        return _no_places_page(request, study, err)
     except services.EntryError as err:
         return error_page(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
     # Redirect so the Prolific ids do not linger in the address bar or history.
+    return HttpResponseRedirect(step_url(participant))
+
+
+def _no_places_page(request, study, err):
+    code = study.completion_code_no_places
+    return render(request, "journey/no_places.html", {
+        "study": study, "message": err.message, "code": code,
+        "prolific_url": selectors.prolific_redirect_url(code)}, status=err.status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def preview(request, slug: str):
+    """Staff try the study as a participant: a new preview participant each
+    time (never counted), in this browser, whatever the study's status."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if not request.user.has_perm("studies.change_study"):
+        return error_page(request, 403, "Coordinators only", "Previewing a study needs a coordinator's account.")
+    study = study_selectors.get_study(slug)
+    try:
+        participant = services.start_preview(study=study, session=request.session, user=request.user)
+    except services.EntryError as err:
+        return error_page(request, err.status, err.title, err.message)
     return HttpResponseRedirect(step_url(participant))
 
 

@@ -16,6 +16,7 @@ from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from studies import case_study, events, selectors, steps
 from studies.models import (
+    Cohort,
     ConsentDocument,
     ConsentRecord,
     Participant,
@@ -48,6 +49,16 @@ class ProlificParams:
     pid: str
     study_id: str
     session_id: str
+
+
+# Prolific's template placeholder, as in the link a researcher copies before
+# Prolific fills it in: opening it is a look at the study, not taking part.
+_PLACEHOLDER = re.compile(r"^\{\{\s*%?\s*[A-Z_]+\s*%?\s*\}\}$")
+
+
+def is_placeholder_link(query) -> bool:
+    """The link still has Prolific's literal placeholders (e.g. {{%PROLIFIC_PID%}})."""
+    return any(_PLACEHOLDER.match((query.get(name) or "").strip()) for name in PROLIFIC_PARAMS)
 
 
 def parse_prolific_params(query) -> ProlificParams | None:
@@ -91,21 +102,57 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
     if participant is None:  # a brand-new participant
         _require_open(study)
         with transaction.atomic():
-            participant = Participant.objects.create(study=study)
+            participant = Participant.objects.create(study=study, cohort=_cohort_of_newcomers(study))
             with participant_context(participant.pk):
                 record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                             subject=participant, payload={"via_prolific": False})
+                             subject=participant, payload={"via_prolific": False, "cohort": participant.cohort})
     bind_session(session, participant)
     return participant
 
 
+class NoPlacesError(EntryError):
+    """The study takes nobody new for now (paused or its budget is spent);
+    people who arrive get the study's no-places code for Prolific."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status=503, title="No places left")
+
+
 def _require_open(study: Study) -> None:
+    """A new participant may join (people already in carry on regardless)."""
     if study.status == Study.Status.CLOSED:
         raise EntryError(
             "This study has closed and is not taking new participants. Thank you for your interest.",
             status=410,
             title="Study closed",
         )
+    if study.status == Study.Status.PAUSED:
+        raise NoPlacesError("This study is not taking new participants at the moment. Thank you for your interest; "
+                            "please return the study on Prolific.")
+    if selectors.budget_spent(study):
+        raise NoPlacesError("All the places in this study have been taken. Thank you for your interest; "
+                            "please return the study on Prolific.")
+    if gateway.resolve(study).offline and not study.scripted_interviewer_ok:
+        # A real participant would be interviewed by a script; the coordinator must say that is intended.
+        raise EntryError("This study is not ready yet. Please try again later.", status=503, title="Not ready yet")
+
+
+def _cohort_of_newcomers(study: Study) -> str:
+    return Cohort.PILOT if study.status == Study.Status.PILOT else Cohort.STUDY
+
+
+def start_preview(*, study: Study | None, session, user=None) -> Participant:
+    """A fresh preview participant for staff or a placeholder link: takes the
+    whole journey, is never counted, and can be deleted in one action."""
+    if study is None or study.status == Study.Status.CLOSED:
+        raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+    with transaction.atomic():
+        participant = Participant.objects.create(study=study, cohort=Cohort.PREVIEW)
+        with participant_context(participant.pk):
+            record_event(events.PARTICIPANT_JOINED, user=user, participant_id=participant.pk, study_slug=study.slug,
+                         subject=participant, payload={"via_prolific": False, "cohort": Cohort.PREVIEW})
+    bind_session(session, participant)
+    return participant
 
 
 def _participant_for_prolific(study, prolific: ProlificParams, session_participant) -> Participant:
@@ -122,7 +169,8 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
     _require_open(study)
     try:
         with transaction.atomic():
-            participant = Participant.objects.create(study=study, via_prolific=True)
+            participant = Participant.objects.create(study=study, via_prolific=True,
+                                                     cohort=_cohort_of_newcomers(study))
             ProlificIdentity.objects.create(
                 participant=participant,
                 study=study,
@@ -132,7 +180,7 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
             )
             with participant_context(participant.pk):
                 record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                             subject=participant, payload={"via_prolific": True})
+                             subject=participant, payload={"via_prolific": True, "cohort": participant.cohort})
             return participant
     except IntegrityError:
         # A concurrent request with the same PID won the race: resume theirs.
