@@ -195,6 +195,9 @@ ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+# A participant waits at most this long for background work (e.g. stories
+# being written) before the step is skipped and the skip recorded.
+STEP_WAIT_SECONDS = env.float("STEP_WAIT_SECONDS", default=90.0)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ import time
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pgvector.django import CosineDistance
+from procrastinate.exceptions import AlreadyEnqueued
 
 from graph import aggregation, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
@@ -29,27 +30,40 @@ def _pair(a: int, b: int) -> frozenset:
 def choose_stories(candidates: list[dict], *, n: int, own_value: int | None, judged: set[frozenset],
                    rng: random.Random) -> list[int]:
     """Pick n story ids (pure, for testing): never a pair of values the
-    participant has judged (in either direction, in any context) and never
-    the same pair twice; stories starting from the participant's own value
-    first, then those starting closest to it, then pairs with fewest votes.
+    participant has judged before (in either direction, in any context);
+    stories starting from the participant's own value first, then those
+    starting closest to it, then pairs with fewest votes. Each pair once
+    while there are enough pairs; when there are fewer pairs than n, a pair
+    already chosen comes back in another context, same direction (a vote is
+    about a context, so it is a new question).
 
-    candidates: [{id, from, to, distance (from-value to the participant's
-    card, or None), pair_votes}]"""
+    candidates: [{id, from, to, context (optional), distance (from-value to
+    the participant's card, or None), pair_votes}]"""
     def key(c):
         own = 0 if own_value is not None and c["from"] == own_value else 1
         distance = round(c["distance"], 1) if c["distance"] is not None else 9.0
         return own, distance, c["pair_votes"], rng.random()
 
-    chosen, used = [], set(judged)
-    for candidate in sorted(candidates, key=key):
-        pair = _pair(candidate["from"], candidate["to"])
-        if pair in used:
-            continue
-        chosen.append(candidate["id"])
-        used.add(pair)
+    ordered = [c for c in sorted(candidates, key=key) if _pair(c["from"], c["to"]) not in judged]
+    chosen: list[dict] = []
+    used: set[frozenset] = set()
+    for candidate in ordered:
         if len(chosen) == n:
             break
-    return chosen
+        pair = _pair(candidate["from"], candidate["to"])
+        if pair not in used:
+            chosen.append(candidate)
+            used.add(pair)
+    directions = {(c["from"], c["to"]) for c in chosen}
+    asked = {(c["from"], c["to"], c.get("context")) for c in chosen}
+    for candidate in ordered:  # fewer pairs than stories: the same pairs in other contexts
+        if len(chosen) == n:
+            break
+        question = (candidate["from"], candidate["to"], candidate.get("context"))
+        if question[:2] in directions and question not in asked:
+            chosen.append(candidate)
+            asked.add(question)
+    return [c["id"] for c in chosen]
 
 
 def assign_stories(participant) -> list[StoryAssignment]:
@@ -64,18 +78,18 @@ def assign_stories(participant) -> list[StoryAssignment]:
         own = value_selectors.live_value_id([card.canonical_id], study)[card.canonical_id]
     stories = TransitionStory.objects.filter(study=study, status=TransitionStory.Status.ACTIVE,
                                              from_value__merged_into__isnull=True, to_value__merged_into__isnull=True)
-    if card is not None and card.interview.scenario_id:
-        in_scenario = stories.filter(context__scenario_id=card.interview.scenario_id)
-        if in_scenario.exists():
-            stories = in_scenario
+    # Only the participant's own question's contexts: a parenting participant
+    # is never asked about a context written for another question.
+    stories = stories.filter(context__scenario_id=card.interview.scenario_id if card is not None else None)
     if card is not None and card.embedding is not None:
         stories = stories.annotate(distance=CosineDistance("from_value__embedding", card.embedding))
-    rows = list(stories.values("id", "from_value_id", "to_value_id", *(
+    rows = list(stories.values("id", "from_value_id", "to_value_id", "context_id", *(
         ["distance"] if card is not None and card.embedding is not None else [])))
     votes = selectors.pair_vote_counts(study)
     judged = {_pair(a, b) for a, b in WisdomVote.objects.filter(participant=participant)
               .values_list("from_value_id", "to_value_id")}
-    candidates = [{"id": r["id"], "from": r["from_value_id"], "to": r["to_value_id"], "distance": r.get("distance"),
+    candidates = [{"id": r["id"], "from": r["from_value_id"], "to": r["to_value_id"], "context": r["context_id"],
+                   "distance": r.get("distance"),
                    "pair_votes": votes.get(_pair(r["from_value_id"], r["to_value_id"]), 0)} for r in rows]
     picked = choose_stories(candidates, n=study.stories_per_participant, own_value=own, judged=judged,
                             rng=random.Random(str(participant.pk)))
@@ -115,13 +129,76 @@ def next_assignment(participant, *, mark_shown: bool = True) -> StoryAssignment 
 
 def on_enter_stories(participant) -> str | None:
     """Entry work of the stories step: choose the participant's stories and
-    show the first; with none to judge (none written yet), move on."""
+    show the first. When stories for their question may still be written
+    (values without stories yet), the background job is asked to write them
+    and the participant waits (journey page; the job moves them on). With
+    nothing to judge, the step is skipped and the skip recorded."""
     if next_assignment(participant) is not None:
         return None
-    if not participant.story_assignments.exists():
-        record_event(events.GRAPH_NO_STORIES, participant_id=participant.pk, study_slug=participant.study.slug,
-                     subject=participant)
+    if stories_may_come(participant):
+        request_stories(participant.study_id)
+        return None
+    return _no_stories(participant, "no stories for this question")
+
+
+def _no_stories(participant, reason: str) -> str:
+    record_event(events.GRAPH_NO_STORIES, participant_id=participant.pk, study_slug=participant.study.slug,
+                 subject=participant, payload={"reason": reason})
     return steps.next_step(participant, Step.STORIES)
+
+
+def stories_may_come(participant) -> bool:
+    """The participant's question has two or more values and one of them
+    is in no active story yet (a story run would pair it)."""
+    card = value_selectors.submitted_card(participant)
+    if card is None or not card.interview.scenario_id:
+        return False
+    in_scenario = [pk for pk, scenarios in value_selectors.value_scenarios(participant.study).items()
+                   if card.interview.scenario_id in scenarios]
+    live = set(value_selectors.live_values(participant.study).filter(pk__in=in_scenario).values_list("pk", flat=True))
+    if len(live) < 2:
+        return False
+    with_story = set(TransitionStory.objects.filter(study_id=participant.study_id,
+                                                    status=TransitionStory.Status.ACTIVE)
+                     .values_list("from_value_id", flat=True)) | set(
+        TransitionStory.objects.filter(study_id=participant.study_id, status=TransitionStory.Status.ACTIVE)
+        .values_list("to_value_id", flat=True))
+    return bool(live - with_story)
+
+
+def request_stories(study_id: int) -> None:
+    """Ask the worker to write the study's missing stories and then serve the
+    participants waiting for them (once per study at a time)."""
+    # graph.tasks imports this module; the task is only needed here, after commit.
+    from graph import tasks
+
+    def defer():
+        try:
+            tasks.write_stories_for_waiting.configure(queueing_lock=f"stories-waiting-{study_id}").defer(
+                study_id=study_id)
+        except AlreadyEnqueued:  # a run for this study is already queued: it serves everyone waiting
+            pass
+    transaction.on_commit(defer)
+
+
+def waiting_for_stories(study):
+    return study.participants.filter(current_step=Step.STORIES, story_assignments__isnull=True)
+
+
+def serve_waiting(study, *, failed: bool = False) -> dict:
+    """After a story run: participants waiting at the stories step get their
+    stories (their page reloads by itself) or, with none, move on."""
+    served = {"assigned": 0, "moved_on": 0}
+    for participant in waiting_for_stories(study):
+        if not failed and next_assignment(participant) is not None:
+            steps.refresh(participant.pk)
+            served["assigned"] += 1
+            continue
+        reason = "story writing failed" if failed else "no stories could be written for this question"
+        _no_stories(participant, reason)
+        if steps.skip(participant, Step.STORIES, reason=reason):
+            served["moved_on"] += 1
+    return served
 
 
 @transaction.atomic

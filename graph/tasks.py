@@ -1,3 +1,5 @@
+import time
+
 from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
 
@@ -8,6 +10,25 @@ from studies.models import Study
 @app.task(name="graph.generate_stories", queue="default")
 def generate_stories(study_id: int, reverse: bool = False) -> dict:
     return stories.generate_stories(Study.objects.get(pk=study_id), reverse=reverse).counts
+
+
+@app.task(name="graph.write_stories_for_waiting", queue="default")
+def write_stories_for_waiting(study_id: int) -> dict:
+    """Participants are waiting at the stories step: write the missing
+    stories, then give them theirs or move them on. Whatever happens to the
+    run, nobody is left waiting (the page's own time limit is the backstop)."""
+    study = Study.objects.get(pk=study_id)
+    try:
+        run = stories.generate_stories(study)
+        for _ in range(12):  # another run holds the study's story lock: wait for it rather than skip people
+            if run.status != run.Status.FAILED or "in progress" not in run.error:
+                break
+            time.sleep(5)
+            run = stories.generate_stories(study)
+    except Exception:
+        services.serve_waiting(study, failed=True)
+        raise
+    return {"run": run.pk, **services.serve_waiting(study, failed=run.status == run.Status.FAILED)}
 
 
 @app.task(name="graph.build_snapshot", queue="default")

@@ -27,5 +27,9 @@ class JourneyConsumer(ParticipantConsumer):
         await self.send_json(self._state())
 
     async def journey_state(self, event):
-        """Pushed by services when the participant's step changes elsewhere."""
-        await self.send_json({"type": "state", "step": event["step"]})
+        """Pushed by services when the participant's step changes elsewhere,
+        or (refresh) when their step has something new to show."""
+        if event.get("refresh"):
+            await self.send_json({"type": "state", "step": self.participant.current_step, "refresh": True})
+        else:
+            await self.send_json({"type": "state", "step": event["step"]})

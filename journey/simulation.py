@@ -195,13 +195,20 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
         turns[scenario.key] = turns.get(scenario.key, 0) + 1
     run_interview(participant, scenario, persona)
     participant.refresh_from_db()
-    if participant.current_step != Step.RELEVANCE:
-        return participant  # no card: stays where a real participant would be stuck
+    if participant.current_step == Step.INTERVIEW:
+        return participant  # no card: stays where a real participant would be
     _after_card(participant, rng)
-    _relevance(participant, rng)
-    participant.refresh_from_db()
-    _stories(participant, rng)
-    participant.refresh_from_db()
+    if participant.current_step == Step.RELEVANCE:
+        _relevance(participant, rng)
+        participant.refresh_from_db()
+    if participant.current_step == Step.STORIES and graph_services.next_assignment(participant) is None:
+        # Waiting for stories: do what the background job does.
+        stories.generate_stories(study, max_stories=40)
+        graph_services.serve_waiting(study)
+        participant.refresh_from_db()
+    if participant.current_step == Step.STORIES:
+        _stories(participant, rng)
+        participant.refresh_from_db()
     if participant.current_step == Step.SURVEY:
         _survey(participant, rng)
         participant.refresh_from_db()

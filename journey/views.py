@@ -5,6 +5,7 @@ the step table (studies.steps); GET pages only read."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -110,16 +111,22 @@ def journey(request, study, participant):
         response = view(request, study, participant) if view else None
         if response is not None:
             return response
-    return step_page(request, "journey/journey.html", study, participant, step=Step(step))
+    # Nothing to show yet (background work for this step): wait, but never for ever.
+    limit = settings.STEP_WAIT_SECONDS
+    waited = steps.waited_seconds(participant, step)
+    if waited >= limit:
+        steps.skip(participant, step, reason=f"waited {round(waited)} s for background work")
+        return redirect(step_url(participant))
+    return step_page(request, "journey/journey.html", study, participant, step=Step(step), wait_limit=round(limit),
+                     reload_after=round(limit - waited) + 1)
 
 
 def _finished_page(request, study, participant):
-    """The end of the journey: back to Prolific with the code for how it
-    ended (completed, failed attention check, screened out)."""
+    """The end of the journey: a thank-you page with the code for how it
+    ended (completed, failed attention check, screened out) and a button
+    back to Prolific, so the participant sees their code before leaving."""
     code = selectors.completion_code(participant) if participant.current_step != Step.WITHDRAWN else ""
     url = selectors.prolific_redirect_url(code) if participant.via_prolific else None
-    if url and request.GET.get("stay") != "1":
-        return HttpResponseRedirect(url)
     return render(request, "journey/finished.html", {
         "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
         "prolific_url": url,

@@ -10,3 +10,5 @@ CONSENT_PUBLISHED = kind("consent.published", "A new consent version was publish
 STUDY_SEEDED = kind("study.seeded", "The case study was created from the paper's scenarios")
 JOURNEY_STEP = kind("journey.step", "A participant moved from one step to the next")
 PARTICIPANT_SCREENED_OUT = kind("participant.screened_out", "A coordinator screened a participant out, with a reason")
+STEP_SKIPPED = kind("journey.step_skipped",
+                    "A participant passed a step with nothing to do (the reason is in the payload)")

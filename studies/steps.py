@@ -140,8 +140,11 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
             _record_step_times(locked, left, to)
             record_event(event, user=user, participant_id=locked.pk, study_slug=locked.study.slug, subject=locked,
                          payload={"from": left, "to": to} if payload is None else payload)
-            to = _enter(locked, to)
-            event, payload, user = events.JOURNEY_STEP, None, None
+            skip_to = _enter(locked, to)
+            # An entry hook found nothing to do at the step: the move on is a recorded skip.
+            event, user = events.STEP_SKIPPED, None
+            payload = {"from": to, "to": skip_to, "reason": "nothing to do at this step"}
+            to = skip_to
         transaction.on_commit(lambda: _push_state(locked.pk, locked.current_step))
     participant.current_step = locked.current_step
     return True
@@ -150,6 +153,27 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
 def finish(participant: Participant, step: str) -> bool:
     """The participant is done with `step`: on to the next one, once."""
     return move(participant, next_step(participant, step), expect=step)
+
+
+def skip(participant: Participant, step: str, *, reason: str) -> bool:
+    """Nothing for the participant to do at `step` (or it waited on
+    background work for too long): on to the next step, the skip recorded."""
+    to = next_step(participant, step)
+    return move(participant, to, expect=step, event=events.STEP_SKIPPED,
+                payload={"from": step, "to": to, "reason": reason})
+
+
+def waited_seconds(participant: Participant, step: str) -> float:
+    """How long the participant has been at `step` (0 when no timing is kept)."""
+    started = (StepTiming.objects.filter(participant=participant, step=step, ended_at__isnull=True)
+               .values_list("started_at", flat=True).first())
+    return (timezone.now() - started).total_seconds() if started else 0.0
+
+
+def refresh(participant_id) -> None:
+    """Tell the participant's open pages to load again (background work for
+    their step is done), after the surrounding transaction commits."""
+    transaction.on_commit(lambda: _push_state(participant_id, None))
 
 
 def _enter(participant: Participant, step: str) -> str | None:
@@ -179,13 +203,14 @@ def participant_group(participant_id) -> str:
     return f"participant.{participant_id}"
 
 
-def _push_state(participant_id, step: str) -> None:
+def _push_state(participant_id, step: str | None) -> None:
     """Tell the participant's open pages (best effort: the move is committed,
-    and a page that misses it shows the new step on its next load)."""
+    and a page that misses it shows the new step on its next load). Without
+    a step: the same step has something new to show."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "journey.state", "step": step}
+    message = {"type": "journey.state", "step": step} if step else {"type": "journey.state", "refresh": True}
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a sync view or a worker thread

@@ -18,10 +18,16 @@ def error_page(request, status: int, title: str, message: str, study=None):
                   status=status)
 
 
-def step_page(request, template: str, study, participant, *, status: int = 200, **context):
-    """Render a participant page: the study, the participant and the progress bar."""
-    return render(request, template, {"study": study, "participant": participant,
-                                      "progress": steps.progress(participant), **context}, status=status)
+def step_page(request, template: str, study, participant, *, status: int = 200, label: str | None = None,
+              **context):
+    """Render a participant page: the study, the participant and the progress
+    bar (`label` names a page shown between steps, such as a question about
+    the participant's value, instead of the step it is shown at)."""
+    progress = steps.progress(participant)
+    if label:
+        progress["label"] = label
+    return render(request, template, {"study": study, "participant": participant, "progress": progress, **context},
+                  status=status)
 
 
 def step_url(participant) -> str:

@@ -141,6 +141,23 @@ def make_values(study, scenario_key="parenting", policies=POLICIES, prefix="auth
     return values
 
 
+def parent_with_card(study, pid, value):
+    """A participant (with a browser session) whose submitted parenting card
+    matched `value` and who approved its wording."""
+    from django.utils import timezone
+
+    from interviews import services as chat
+    from values import services as value_services
+
+    participant, client = consented_participant(study, pid)
+    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
+                                     canonical=value, policies=list(value.policies), source="articulator",
+                                     submitted=True, submitted_at=timezone.now())
+    value_services.record_approval(card=card, canonical=value, answer="well")
+    return participant, client
+
+
 def canonical_value(study, title, **extra):
     from values.models import CanonicalValue
 

@@ -8,3 +8,4 @@ CANONICAL_MERGED = kind("canonical.merged", "A coordinator merged canonical valu
 CANONICAL_SPLIT = kind("canonical.split", "A coordinator split cards off into a new canonical value")
 CANONICAL_APPROVAL = kind("canonical.approval", "A participant said how well a canonical value represents their card")
 RELEVANCE_MARKED = kind("relevance.marked", "A participant marked which of the drawn values apply to their question")
+RELEVANCE_SKIPPED = kind("relevance.skipped", "A participant passed the relevance step with no values to show")

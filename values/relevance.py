@@ -45,9 +45,16 @@ def current_draw(participant) -> RelevanceDraw | None:
     return RelevanceDraw.objects.filter(participant=participant).first()
 
 
-def on_enter_relevance(participant) -> None:
-    """Entry work of the relevance step: make the participant's draw."""
-    draw_for(participant)
+def on_enter_relevance(participant) -> str | None:
+    """Entry work of the relevance step: make the participant's draw. With
+    nothing to show (the study's first participants: no other values yet)
+    the step is skipped, and the skip recorded."""
+    draw = draw_for(participant)
+    if draw is not None and draw.items.exists():
+        return None
+    record_event(events.RELEVANCE_SKIPPED, participant_id=participant.pk, study_slug=participant.study.slug,
+                 subject=participant, payload={"reason": "no card" if draw is None else "no other values yet"})
+    return steps.next_step(participant, Step.RELEVANCE)
 
 
 def draw_for(participant) -> RelevanceDraw | None:
@@ -91,7 +98,6 @@ def draw_for(participant) -> RelevanceDraw | None:
         return RelevanceDraw.objects.get(participant=participant)
 
 
-@transaction.atomic
 @transaction.atomic
 def submit(*, participant, draw: RelevanceDraw, relevant_ids: set[int]) -> bool:
     """The participant's marks, and on to the next step, together."""

@@ -33,9 +33,14 @@ def submitted_card(participant):
 
 def pending_approval(participant):
     """(card, canonical value) the participant has not yet said anything
-    about, or None."""
+    about, or None. Only a value worded by someone else is a question: a
+    canonical value made from the participant's own card (the first of its
+    kind) would ask them to approve their own words."""
     card = submitted_card(participant)
     if card is None or card.canonical is None or card.approvals.filter(canonical=card.canonical).exists():
+        return None
+    representative = card.canonical.representative_card
+    if representative is not None and representative.interview.participant_id == participant.pk:
         return None
     return card, card.canonical
 

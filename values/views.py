@@ -21,7 +21,7 @@ def approval_page(request, study, participant, card=None, canonical=None, error=
         if pending is None:
             return None
         card, canonical = pending
-    return step_page(request, "values/approval.html", study, participant, status=status, card=card,
+    return step_page(request, "values/approval.html", study, participant, status=status, label="Your value", card=card,
                      canonical=canonical, error=error, answers=CanonicalApproval.Answer.choices)
 
 

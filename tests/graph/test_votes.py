@@ -3,14 +3,11 @@
 import random
 
 import pytest
-from django.utils import timezone
 
 from graph import services, stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from studies.models import Step
-from tests.factories import consented_participant, move_to
-from values import services as value_services
-from values.models import ValuesCard
+from tests.factories import consented_participant, move_to, parent_with_card
 
 
 def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes():
@@ -33,16 +30,9 @@ def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes()
 @pytest.fixture
 def judge(graph_study):
     """Stories exist; a participant who wrote a parenting card reaches the stories step."""
-    from interviews import services as chat
-
     study, values = graph_study
     stories.generate_stories(study, reverse=True)
-    participant, client = consented_participant(study, "judge")
-    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                                     canonical=values[1], policies=list(values[1].policies), source="articulator",
-                                     submitted=True, submitted_at=timezone.now())
-    value_services.record_approval(card=card, canonical=values[1], answer="well")
+    participant, client = parent_with_card(study, "judge", values[1])
     return study, values, participant, client
 
 
@@ -114,9 +104,9 @@ def test_missing_answer_or_long_reason_is_refused_and_keeps_the_text(judge):
 
 
 def test_someone_elses_story_is_refused(judge):
-    study, _, participant, client = judge
+    study, values, participant, client = judge
     move_to(participant, Step.STORIES)
-    other, _ = consented_participant(study, "other")
+    other, _ = parent_with_card(study, "other", values[2])
     move_to(other, Step.STORIES)
     theirs = services.assign_stories(other)[0]
     client.get(f"/s/{study.slug}/journey/")

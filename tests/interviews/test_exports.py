@@ -47,7 +47,7 @@ def test_export_writes_every_file_keyed_by_pseudonymous_id_without_prolific_ids(
     assert [r["role"] for r in messages][:2] == ["assistant", "user"]
     wide = _rows(tmp_path / "participants.csv")
     assert [r["participant"] for r in wide] == [str(participant.pk)]  # the simulated one is left out
-    assert wide[0]["current_step"] == "relevance" and wide[0]["scenario"] == "parenting"
+    assert wide[0]["current_step"] == "survey" and wide[0]["scenario"] == "parenting"
     assert float(wide[0]["seconds_interview"]) >= 0
     everything = "".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
     assert "PID-EXPORT-1" not in everything

@@ -195,7 +195,8 @@ async def test_submit_ends_interview_and_double_submit_is_harmless():
     assert (await ws.receive_json_from(timeout=5))["type"] == "submitted"
     assert await db(lambda: DomainEvent.objects.filter(kind="values_card.submitted").count()) == 1
     participant = await db(lambda: Participant.objects.get())
-    assert participant.current_step == Step.RELEVANCE
+    # The study's first participant: nothing to mark or judge yet, so on to the survey.
+    assert participant.current_step == Step.SURVEY
     card = await db(lambda: ValuesCard.objects.get(submitted=True))
     assert card.revision == 1
     await ws.send_json_to({"type": "user_message", "text": "one more thing", "client_id": "late"})

@@ -11,7 +11,7 @@ from mgeplatform.models import DomainEvent
 from studies import services as journey
 from studies import steps
 from studies.models import ConsentRecord, Participant, ProlificIdentity, Step, StepTiming
-from tests.factories import consented_participant, enter, move_to, run_interview
+from tests.factories import consented_participant, enter, move_to, parent_with_card, run_interview
 from values.models import ValuesCard
 
 ChatMessageEvent = apps.get_model("interviews", "ChatMessageEvent")
@@ -28,35 +28,43 @@ def test_each_step_records_when_it_started_and_ended(study):
     participant, _ = consented_participant(study, "timed")
     run_interview(participant, study.scenarios.get(key="parenting"))
     participant.refresh_from_db()
-    assert participant.current_step == Step.RELEVANCE
-    steps.finish(participant, Step.RELEVANCE)
+    # The study's first participant: no other values to mark and no stories,
+    # so relevance and stories are entered and left at once, the skips recorded.
+    assert participant.current_step == Step.SURVEY
     timings = {t.step: t for t in StepTiming.objects.filter(participant=participant)}
-    # No stories are written yet, so the stories step is entered and left at once.
     assert set(timings) == {"consent", "scenario", "interview", "relevance", "stories", "survey"}
     assert all(timings[s].ended_at is not None for s in ("consent", "scenario", "interview", "relevance", "stories"))
     assert timings["survey"].ended_at is None
     assert timings["interview"].started_at <= timings["interview"].ended_at == timings["relevance"].started_at
-    # A second finish of the same step (double submit) moves nobody.
+    skipped = DomainEvent.objects.filter(kind="journey.step_skipped", actor_participant=participant.pk)
+    assert sorted(e.payload["from"] for e in skipped) == ["relevance", "stories"]
+    # A second finish of a step already left (double submit) moves nobody.
     assert steps.finish(participant, Step.RELEVANCE) is False
 
 
-def test_finished_participant_goes_back_to_prolific_with_the_completion_code(study, participant_client, settings):
+def test_finished_participant_sees_the_completion_code_and_a_way_back_to_prolific(study, participant_client, settings):
     settings.PROLIFIC_COMPLETION_URL = "https://prolific.example/submissions/complete?cc={code}"
     study.completion_code_completed = "DONE123"
     study.save()
     participant = Participant.objects.get()
     move_to(participant, Step.COMPLETE)
-    response = participant_client.get(f"/s/{study.slug}/journey/")
-    assert response.status_code == 302 and response["Location"].endswith("cc=DONE123")
-    # Without Prolific (plain link) the code is shown instead.
+    # A thank-you page first: the code is shown, and a button goes back to Prolific with it.
+    page = participant_client.get(f"/s/{study.slug}/journey/").content.decode()
+    assert "Thank you, you are done" in page and "DONE123" in page
+    assert 'href="https://prolific.example/submissions/complete?cc=DONE123">Back to Prolific</a>' in page
+    # Without Prolific (plain link) the code is shown, with no button.
     Participant.objects.filter(pk=participant.pk).update(via_prolific=False)
-    page = participant_client.get(f"/s/{study.slug}/journey/")
-    assert page.status_code == 200 and "DONE123" in page.content.decode()
+    page = participant_client.get(f"/s/{study.slug}/journey/").content.decode()
+    assert "DONE123" in page and "Back to Prolific" not in page
 
 
 def _participant_with_content(study):
+    """The study's first participant after their interview: with no other
+    values to mark or judge yet, they are at the survey."""
     participant, client = consented_participant(study, "leaver")
     interview, _ = run_interview(participant, study.scenarios.get(key="parenting"))
+    participant.refresh_from_db()
+    assert participant.current_step == Step.SURVEY
     return participant, client, interview
 
 
@@ -89,7 +97,7 @@ def test_withdrawal_removes_votes_and_impressions_together(graph_study):
 
     study, values = graph_study
     stories.generate_stories(study)
-    participant, _ = consented_participant(study, "voter")
+    participant, _ = parent_with_card(study, "voter", values[1])
     move_to(participant, Step.STORIES)
     assignment = services.next_assignment(participant)
     services.record_vote(participant=participant, assignment=assignment, answer="yes")
@@ -112,7 +120,7 @@ def test_go_back_keeps_the_participant_in_the_study(study):
     response = client.post(f"/s/{study.slug}/withdraw/", {"confirm": "no"})
     assert response.status_code == 302
     participant.refresh_from_db()
-    assert participant.current_step == Step.RELEVANCE
+    assert participant.current_step == Step.SURVEY
 
 
 def test_someone_without_a_session_cannot_withdraw_anyone(study):
@@ -121,7 +129,7 @@ def test_someone_without_a_session_cannot_withdraw_anyone(study):
     enter(stranger, study, PROLIFIC_PID="someone-else", STUDY_ID="s", SESSION_ID="t")
     stranger.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"})
     participant.refresh_from_db()
-    assert participant.current_step == Step.RELEVANCE
+    assert participant.current_step == Step.SURVEY
 
 
 def test_reopening_the_prolific_link_after_withdrawing_does_not_start_again(study):
@@ -145,16 +153,16 @@ def test_coordinator_screens_out_a_participant_with_a_reason(study, coordinator,
     # No reason, no change.
     admin.post("/admin/studies/participant/", {**action, "confirm": "yes", "reason": ""})
     participant.refresh_from_db()
-    assert participant.current_step == Step.RELEVANCE
+    assert participant.current_step == Step.SURVEY
     admin.post("/admin/studies/participant/", {**action, "confirm": "yes", "reason": "Not eligible: under 18"})
     participant.refresh_from_db()
     assert participant.current_step == Step.SCREENED_OUT
     event = DomainEvent.objects.get(kind="participant.screened_out")
-    assert event.payload == {"from_step": "relevance", "reason": "Not eligible: under 18"}
+    assert event.payload == {"from_step": "survey", "reason": "Not eligible: under 18"}
     assert event.actor_user == coordinator
-    # Their next page sends them back to Prolific with the screened-out code.
-    response = client.get(f"/s/{study.slug}/journey/")
-    assert response.status_code == 302 and response["Location"].endswith("cc=SCREEN9")
+    # Their next page gives them the screened-out code and the way back to Prolific.
+    page = client.get(f"/s/{study.slug}/journey/").content.decode()
+    assert "SCREEN9" in page and 'href="https://prolific.example/done?cc=SCREEN9"' in page
     # Auditors cannot screen anyone out.
     reader = Client()
     reader.force_login(auditor)

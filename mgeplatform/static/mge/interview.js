@@ -24,6 +24,7 @@
   var backoff = 500;
   var replying = false;
   var finished = false;
+  var sentAny = false;  // the participant has answered in this page: keep the cursor in the answer box
   var streaming = {};  // reply_id -> element
   var shown = {};  // seq -> true: a resent message is not drawn twice
   var currentCard = null;
@@ -142,6 +143,8 @@
           addMessage("assistant", frame.message.content);
         }
         replying = false;
+        // Ready for the next answer: the cursor goes back to the (sticky) answer box.
+        if (!finished && sentAny && document.activeElement !== input) { input.focus({preventScroll: true}); }
         break;
       case "card_shown":
         renderCard(frame.card);
@@ -192,6 +195,7 @@
     if (!text || replying || pending || finished) return;
     if (text.length > maxChars) { setStatus("Please shorten your message to " + maxChars + " characters."); return; }
     pending = {client_id: newId(), text: text};
+    sentAny = true;
     localStorage.setItem(pendingKey, JSON.stringify(pending));
     send({type: "user_message", text: text, client_id: pending.client_id});
     updateControls();

@@ -1,9 +1,14 @@
 // A page that waits for the study (a step with nothing to show yet) listens on
 // the journey websocket and moves on by itself when the participant's step
-// changes: the transition service pushes every change (studies/steps.py).
+// changes or background work for it is done: the services push both
+// (studies/steps.py). Whatever happens to the socket, the page loads again
+// when the wait's time limit is up, and the server then moves the participant on.
 (function () {
   var page = document.querySelector("[data-journey-socket]");
-  if (!page || !window.WebSocket) { return; }
+  if (!page) { return; }
+  var limit = parseFloat(page.getAttribute("data-reload-after") || "0");
+  if (limit > 0) { setTimeout(function () { location.reload(); }, limit * 1000); }
+  if (!window.WebSocket) { return; }
   var shown = page.getAttribute("data-step");
   var delay = 1000;
   function connect() {
@@ -12,7 +17,7 @@
     socket.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
-      if (message.type === "state" && message.step && message.step !== shown) {
+      if (message.type === "state" && message.step && (message.step !== shown || message.refresh)) {
         location.reload();
       }
     };
