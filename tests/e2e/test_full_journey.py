@@ -38,23 +38,26 @@ QUESTIONS = 6  # the paper's Table 3 (surveys/defaults.py)
 def _spacing(page) -> dict:
     """Pixels between the header and the page's content, and between the
     page's last button and the footer's withdraw link (a thumb aiming at
-    "Continue" must not land on "Withdraw")."""
+    "Continue" must not land on "Withdraw"; no link, no risk)."""
     return page.evaluate("""() => {
         const header = document.querySelector('header').getBoundingClientRect();
         const first = [...document.querySelectorAll('main > *')].find(e => e.getClientRects().length);
-        const link = document.querySelector('footer a').getBoundingClientRect();
+        const anchor = document.querySelector('footer a');
         const buttons = [...document.querySelectorAll('main button, main .button')]
             .filter(b => b.getClientRects().length).map(b => b.getBoundingClientRect().bottom);
-        return {top: first.getBoundingClientRect().top - header.bottom, footer: link.top - Math.max(...buttons)};
+        const footer = anchor ? anchor.getBoundingClientRect().top - Math.max(...buttons) : 999;
+        return {top: first.getBoundingClientRect().top - header.bottom, footer: footer};
     }""")
 
 
 def _check_page(page, shots, name, step, label):
     """The progress label says where the participant is, the page fits the
-    phone, and the footer always offers a way out, clear of the buttons."""
+    phone, and once they have joined the footer always offers a way out,
+    clear of the buttons (before consent there is nothing to withdraw from)."""
     assert page.locator(".progress-label").inner_text() == f"Step {step} of {STEPS}: {label}"
     assert page.get_by_role("progressbar").get_attribute("aria-valuenow") == str(step - 1)
-    assert page.locator("footer").get_by_role("link", name="Withdraw from the study").is_visible()
+    withdraw = page.locator("footer").get_by_role("link", name="Withdraw from the study")
+    assert withdraw.is_visible() if step > 1 else withdraw.count() == 0
     spacing = _spacing(page)
     assert spacing["top"] >= 12 and spacing["footer"] >= 24, spacing
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
@@ -107,7 +110,7 @@ def _approve(page, shots, shared_title):
     # The chat page moves on by itself after the card is submitted.
     page.get_by_role("heading", name="Is this your value?").wait_for()
     assert page.get_by_role("region", name="The shared value").get_by_role("heading").inner_text() == shared_title
-    _check_page(page, shots, "05-approval", 4, "Relevance")
+    _check_page(page, shots, "05-approval", 4, "Your value")
     page.get_by_role("button", name="Yes, it represents what I care about").click()
 
 
@@ -259,16 +262,14 @@ def test_phone_participant_goes_from_prolific_link_to_completion_code(study_with
     judged = _stories(phone, screenshot_dir, own_title=shared.title)
     answers = _survey(phone, screenshot_dir)
 
-    # Back to Prolific with the study's completion code.
-    phone.wait_for_url(done)
-    assert phone.url == done and f"cc={study.completion_code_completed}" in phone.url
-
-    # Opening the study again shows the end page, with the same way back.
-    phone.goto(f"{asgi_live_server.url}/s/{study.slug}/journey/?stay=1")
-    assert phone.get_by_role("heading", name="Thank you, you are done").is_visible()
-    assert phone.get_by_role("link", name="Back to Prolific").get_attribute("href") == done
+    # A thank-you page with the completion code, and a button back to Prolific with it.
+    phone.get_by_role("heading", name="Thank you, you are done").wait_for()
+    assert phone.locator("#completion-code").inner_text() == study.completion_code_completed
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     phone.screenshot(path=str(screenshot_dir / "journey-10-done.png"), full_page=True)
+    phone.get_by_role("link", name="Back to Prolific").click()
+    phone.wait_for_url(done)
+    assert phone.url == done and f"cc={study.completion_code_completed}" in phone.url
     assert errors == []
 
     # What the participant did was stored as they did it.

@@ -123,3 +123,15 @@ def test_without_stories_the_participant_moves_on_to_the_survey(db):
     move_to(participant, Step.STORIES)
     assert participant.current_step == Step.SURVEY
     assert "Question 1 of" in client.get(f"/s/{study.slug}/journey/").content.decode()
+
+
+def test_with_fewer_pairs_than_stories_a_pair_comes_back_in_another_context_never_reversed():
+    candidates = [
+        {"id": 1, "from": 10, "to": 11, "context": 1, "distance": 0.1, "pair_votes": 0},
+        {"id": 2, "from": 10, "to": 11, "context": 2, "distance": 0.1, "pair_votes": 0},
+        {"id": 3, "from": 11, "to": 10, "context": 3, "distance": 0.2, "pair_votes": 0},  # the reverse
+        {"id": 4, "from": 12, "to": 13, "context": 1, "distance": 0.5, "pair_votes": 0},
+    ]
+    picked = services.choose_stories(candidates, n=3, own_value=None, judged=set(), rng=random.Random(1))
+    assert sorted(picked) == [1, 2, 4]
+    assert 3 not in picked

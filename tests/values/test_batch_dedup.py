@@ -149,3 +149,20 @@ def test_author_of_a_card_merged_later_is_asked_on_their_next_visit(cards):
     session.save()
     html = client.get(f"/s/{study.slug}/journey/").content.decode()
     assert "Is this your value?" in html and made["c1"].title in html
+
+
+def test_nobody_is_asked_to_approve_their_own_words(cards):
+    """A value worded from the participant's own card (the representative of
+    its group, or a card like nothing else) is not put to them as "another
+    participant's" wording; the other authors in the group are asked."""
+    from values import selectors
+
+    study, made = cards
+    services.run_batch_dedup(study)
+    asked = {name: selectors.pending_approval(card.interview.participant) is not None for name, card in made.items()}
+    for name, card in made.items():
+        card.refresh_from_db()
+        own_words = card.canonical.representative_card_id == card.pk
+        assert asked[name] is not own_words, name
+    assert asked["odd"] is False  # alone in its value
+    assert any(asked.values())
