@@ -5,3 +5,4 @@ from mgeplatform.events import kind
 PARTICIPANT_WITHDRAWN = kind("participant.withdrawn", "A participant withdrew; the payload says what was deleted")
 STUDY_EXPORTED = kind("study.exported", "A study's data was exported (with the reason, if identities were included)")
 STUDY_DEMOGRAPHICS_IMPORTED = kind("study.demographics_imported", "Prolific's demographics export was imported")
+PREVIEWS_DELETED = kind("study.previews_deleted", "A coordinator deleted the staff previews of a study")

@@ -17,7 +17,7 @@ from django.apps import apps
 from django.db import transaction
 
 from journey import events
-from mgeplatform.audit import participant_context
+from mgeplatform.audit import participant_context, record_event
 from mgeplatform.models import LLMCall
 from studies import contributions, steps
 from studies.models import Participant, ProlificIdentity, Step, Study
@@ -57,3 +57,22 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
                    payload={"from_step": left, "policy": participant.study.withdrawal_policy,
                             "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason[:500]})
     return True
+
+
+def delete_previews(study: Study, *, user=None) -> int:
+    """Delete the study's staff previews and everything they wrote, chose
+    and consented to (a preview's consent is a test, not evidence). The
+    domain event says how many and who deleted them."""
+    count = 0
+    with transaction.atomic():
+        for participant in Participant.objects.previews().filter(study=study).select_for_update(of=("self",)):
+            with participant_context(participant.pk):
+                _delete_content(participant)
+            with pgtrigger.ignore("studies.ConsentRecord:consent_record_append_only"):
+                participant.consent_records.all().delete()
+            participant.delete()
+            count += 1
+        if count:
+            record_event(events.PREVIEWS_DELETED, user=user, study_slug=study.slug, subject=study,
+                         payload={"deleted": count})
+    return count

@@ -17,6 +17,7 @@ from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
+from studies.models import Cohort
 from values import embeddings, events, selectors
 from values.clustering import cluster_vectors, groups, medoid
 from values.contracts import BestCardAnswer, MatchAnswer
@@ -225,8 +226,10 @@ def run_batch_dedup(study) -> DeduplicationRun:
             return run
         counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
         try:
-            pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
-                                                canonical__isnull=True).order_by("submitted_at", "pk")
+            # Staff previews never shape the study's values.
+            pending = (ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
+                                                 canonical__isnull=True)
+                       .exclude(interview__participant__cohort=Cohort.PREVIEW).order_by("submitted_at", "pk"))
             for card_id in list(pending.values_list("pk", flat=True)):
                 decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
                 counts["cards"] += 1

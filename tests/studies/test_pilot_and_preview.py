@@ -111,3 +111,33 @@ def test_scripted_interviewer_needs_the_pilot_box_for_real_participants(study, t
         assert "not ready yet" in response.content.decode()
         # A preview still works, so the coordinator can try the script.
         assert enter(Client(), study, **PLACEHOLDERS).status_code == 302
+
+
+def test_previews_are_deleted_in_one_action_with_what_they_wrote(study, coordinator):
+    from graph.models import WisdomVote
+    from interviews.models import ChatMessage
+    from journey import withdrawal
+    from mgeplatform.models import DomainEvent
+    from studies import services
+    from tests.factories import run_interview
+    from values import services as value_services
+    from values.models import CanonicalValue
+
+    client = Client()
+    client.force_login(coordinator)
+    client.get(f"/s/{study.slug}/preview/")
+    preview = Participant.objects.previews().get()
+    services.record_consent(participant=preview, consent=study.consent_documents.get(), accepted=True)
+    run_interview(preview, study.scenarios.get(key="parenting"))
+    real = Client()
+    enter(real, study, **PROLIFIC)
+    # The batch deduplicator leaves a preview's card alone: it never becomes one of the study's values.
+    value_services.run_batch_dedup(study)
+    assert not CanonicalValue.objects.filter(study=study).exists()
+
+    assert withdrawal.delete_previews(study, user=coordinator) == 1
+    assert not Participant.objects.previews().exists()
+    assert not ChatMessage.objects.exists() and not WisdomVote.objects.exists()
+    assert Participant.objects.count() == 1  # the real participant stays
+    event = DomainEvent.objects.get(kind="study.previews_deleted")
+    assert event.payload == {"deleted": 1} and event.actor_user == coordinator
