@@ -198,6 +198,9 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
 # A participant waits at most this long for background work (e.g. stories
 # being written) before the step is skipped and the skip recorded.
 STEP_WAIT_SECONDS = env.float("STEP_WAIT_SECONDS", default=90.0)
+# A waiting page also loads again this often: the worker's push reaches it
+# only through a shared channel layer (Redis), not across processes in memory.
+STEP_POLL_SECONDS = env.float("STEP_POLL_SECONDS", default=10.0)
 
 LOGGING = {
     "version": 1,

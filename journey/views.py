@@ -118,7 +118,7 @@ def journey(request, study, participant):
         steps.skip(participant, step, reason=f"waited {round(waited)} s for background work")
         return redirect(step_url(participant))
     return step_page(request, "journey/journey.html", study, participant, step=Step(step), wait_limit=round(limit),
-                     reload_after=round(limit - waited) + 1)
+                     reload_after=min(round(limit - waited) + 1, settings.STEP_POLL_SECONDS))
 
 
 def _finished_page(request, study, participant):

@@ -66,4 +66,5 @@ def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, sc
     submitted = ValuesCard.objects.get(submitted=True)
     assert submitted.title == "Care for Everyone Affected" and submitted.source == "participant_edit"
     assert list(ChatMessage.objects.filter(role="user").values_list("content", flat=True)) == ANSWERS
-    assert Participant.objects.get().current_step == "relevance"
+    # The study's first participant: nothing to mark or judge yet, so on to the survey.
+    assert Participant.objects.get().current_step == "survey"

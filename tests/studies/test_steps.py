@@ -75,6 +75,15 @@ def test_a_move_reaches_the_participants_open_pages_only_once_committed(study, d
     assert _pushed(layer, channel) == [{"type": "journey.state", "step": "withdrawn"}]
 
 
+def test_work_done_for_a_waiting_step_tells_the_participants_pages_to_load_again(
+        study, django_capture_on_commit_callbacks):
+    participant, _ = consented_participant(study, "waiter")
+    layer, channel = _listen(participant)
+    with django_capture_on_commit_callbacks(execute=True):
+        steps.refresh(participant.pk)
+    assert _pushed(layer, channel) == [{"type": "journey.state", "refresh": True}]
+
+
 class _Writes:
     """The INSERT, UPDATE and DELETE statements a block sends to the database."""
 

@@ -2,7 +2,9 @@
 // the journey websocket and moves on by itself when the participant's step
 // changes or background work for it is done: the services push both
 // (studies/steps.py). Whatever happens to the socket, the page loads again
-// when the wait's time limit is up, and the server then moves the participant on.
+// every few seconds (a push from a worker in another process cannot reach it
+// without a shared channel layer), and at the wait's time limit the server
+// moves the participant on.
 (function () {
   var page = document.querySelector("[data-journey-socket]");
   if (!page) { return; }
