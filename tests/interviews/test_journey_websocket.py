@@ -90,3 +90,19 @@ async def test_state_pushed_through_the_channel_layer_reaches_the_browser():
                                          {"type": "journey.state", "step": "interview"})
     assert await ws.receive_json_from() == {"type": "state", "step": "interview"}
     await ws.disconnect()
+
+
+async def test_a_refresh_for_the_same_step_reaches_the_browser_with_its_step():
+    from channels.layers import get_channel_layer
+
+    from studies.models import Participant
+    from studies.steps import participant_group
+
+    study, cookie = await _sync(_participant_cookie)
+    ws = _connect(study.slug, cookie)
+    await ws.connect()
+    first = await ws.receive_json_from()
+    participant = await _sync(lambda: Participant.objects.get())
+    await get_channel_layer().group_send(participant_group(participant.pk), {"type": "journey.state", "refresh": True})
+    assert await ws.receive_json_from() == {"type": "state", "step": first["step"], "refresh": True}
+    await ws.disconnect()
