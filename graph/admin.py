@@ -4,7 +4,9 @@ import zipfile
 from pathlib import Path
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from graph import interchange, reports, selectors, stories
 from graph.models import GraphImport, GraphSnapshot, MoralContext, StoryRun, TransitionStory, WisdomVote
+from graph.tasks import build_snapshot as build_snapshot_task
 from interviews.models import Interview
 from mgeplatform.admin import ReadOnlyAdminMixin
 from mgeplatform.models import LLMCall
@@ -337,3 +340,43 @@ def _judged_pairs_section(request, value):
     return {"id": "judged-pairs", "title": "Stories and votes involving this value",
             "note": "" if rows else "No transition story or vote names this value yet.",
             "columns": ["edge (from → to, wiser, in context)", "stories", "votes"], "rows": rows}
+
+
+# --- the study action "Build the moral graph" (registered by journey's StudyAdmin) -----
+
+def build_moral_graph_action(model_admin, request, queryset):
+    """Ask first, per study, whether simulated participants' votes count
+    (ticked already when every counted vote is simulated, as in the demo),
+    then queue the builds and say what each one leaves out."""
+    studies = list(queryset.order_by("title"))
+    tallies = {study.pk: selectors.vote_tally(study) for study in studies}
+    if request.POST.get("apply") != "build":
+        context = {**model_admin.admin_site.each_context(request), "title": "Build the moral graph",
+                   "opts": model_admin.model._meta, "action": request.POST.get("action", "build_moral_graph"),
+                   "rows": [{"study": s, **tallies[s.pk]} for s in studies],
+                   "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "admin/graph/build_confirmation.html", context)
+    said = []
+    for study in studies:
+        include = request.POST.get(f"simulated_{study.pk}") == "on"
+        transaction.on_commit(lambda pk=study.pk, include=include: build_snapshot_task.defer(
+            study_id=pk, user_id=request.user.pk, include_simulated=include))
+        said.append(f"{study.title}: {_build_note(tallies[study.pk], include)}")
+    level = messages.WARNING if any("no votes" in s for s in said) else messages.SUCCESS
+    model_admin.message_user(request, f"Queued a graph build for {len(studies)} "
+                                      f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "
+                                      f"graph › Graph snapshots. " + " ".join(said), level)
+    return None
+
+
+def _build_note(tally: dict, include: bool) -> str:
+    counted, simulated = tally["counted"], tally["simulated"]
+    if include and tally["all_simulated"]:
+        return f"simulated votes included (all {simulated} counted votes are simulated)."
+    if include:
+        return f"{counted} votes plus {simulated} simulated votes counted."
+    if simulated and not counted:
+        return f"{simulated} simulated votes left out, so the graph will have no votes and no edges."
+    if simulated:
+        return f"{counted} votes counted; {simulated} simulated votes left out."
+    return f"{counted} votes counted (no simulated votes)." if counted else "no votes to count yet."

@@ -9,7 +9,7 @@ from graph.aggregation import REASONS, Cell
 from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
 from interviews.models import Interview
 from mgeplatform.models import LLMCall
-from studies.models import COUNTED_SQL, Participant
+from studies.models import COUNTED_SQL, Participant, counted
 from values import selectors as value_selectors
 from values.models import CanonicalValue
 
@@ -98,6 +98,15 @@ def snapshot_contexts(study) -> dict[str, dict]:
 
 def latest_snapshot(study) -> GraphSnapshot | None:
     return GraphSnapshot.objects.filter(study=study).order_by("-created_at", "-id").first()
+
+
+def vote_tally(study) -> dict:
+    """The votes a graph build counts without simulated participants, and the
+    simulated ones it would add if asked (staff previews never count)."""
+    votes = WisdomVote.objects.filter(study=study)
+    real = votes.filter(counted("participant", include_simulated=False)).count()
+    simulated = votes.filter(counted("participant", include_simulated=True)).count() - real
+    return {"counted": real, "simulated": simulated, "all_simulated": simulated > 0 and real == 0}
 
 
 def simulated_vote_count(study) -> int:
