@@ -73,7 +73,8 @@ def why_empty(snapshot) -> str:
     if not s.get("votes"):
         return "there were no votes to count when it was built"
     dropped = ", ".join(f"{REASONS.get(k, k)} ({n})" for k, n in sorted(s.get("dropped", {}).items()))
-    return f"none of the {s.get('pairs', 0)} judged pairs passed the thresholds" + (f": {dropped}" if dropped else "")
+    why = f"none of the {s.get('pairs', 0)} judged pairs passed the thresholds" + (f": {dropped}" if dropped else "")
+    return why + (f"; the votes of simulated participants ({left_out}) were left out" if left_out else "")
 
 
 def snapshot_facts(snapshot, *, staff: bool) -> dict:

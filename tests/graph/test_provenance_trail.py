@@ -136,6 +136,9 @@ def test_names_on_the_way_are_readable(judged, auditor):
     votes = _text(client.get("/admin/graph/wisdomvote/"))
     assert f"{vote.from_value.title} → {vote.to_value.title} in “{vote.context.text}”: wiser" in votes
     assert not re.search(r"\b\d+→\d+\b", votes)
+    vote_page = Walk(client, f"/admin/graph/wisdomvote/{vote.pk}/change/")
+    vote_page.click(rf"/admin/interviews/interview/{interview.pk}/change/", "transcript")
+    assert ANSWERS[-1] in _text(vote_page.page)
     story_list = _text(client.get("/admin/graph/transitionstory/"))
     assert vote.from_value.title in story_list
     story_page = Walk(client, f"/admin/graph/transitionstory/{vote.story_id}/change/")
