@@ -88,12 +88,11 @@ def _call_links(calls):
         (reverse("admin:mgeplatform_llmcall_change", args=[c.pk]), c.prompt_name or c.purpose, c.pk) for c in calls))
 
 
-def _transcript_links(participant_id, interviews=None):
+def _transcript_links(participant_id):
     """Links to the voter's interviews; each page shows the transcript."""
     if participant_id is None:
         return "– (imported: no participant)"
-    if interviews is None:
-        interviews = Interview.objects.filter(participant_id=participant_id).select_related("scenario")
+    interviews = Interview.objects.filter(participant_id=participant_id).select_related("scenario")
     links = format_html_join(", ", '<a href="{}">transcript of interview {} ({})</a>', (
         (reverse("admin:interviews_interview_change", args=[i.pk]), i.pk, i.scenario.key) for i in interviews))
     return links or "no interview"
