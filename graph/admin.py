@@ -4,15 +4,24 @@ import zipfile
 from pathlib import Path
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from graph import interchange, reports, stories
+from graph import interchange, reports, selectors, stories
 from graph.models import GraphImport, GraphSnapshot, MoralContext, StoryRun, TransitionStory, WisdomVote
+from graph.tasks import build_snapshot as build_snapshot_task
+from interviews.models import Interview
 from mgeplatform.admin import ReadOnlyAdminMixin
+from mgeplatform.models import LLMCall
+from values.admin import value_page_section
+from values.models import CanonicalValue
 
 
 def _link(obj, label=None):
@@ -68,12 +77,41 @@ class StoryRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html("<table>{}</table>", rows)
 
 
+def edge_url(from_id: int, to_id: int, context_id: int | None = None) -> str:
+    """The page of one edge: both directions' stories and votes."""
+    url = reverse("admin:graph_transitionstory_edge", args=[from_id, to_id])
+    return f"{url}?context={context_id}" if context_id else url
+
+
+def _call_links(calls):
+    return format_html_join(", ", '<a href="{}">{} (call {})</a>', (
+        (reverse("admin:mgeplatform_llmcall_change", args=[c.pk]), c.prompt_name or c.purpose, c.pk) for c in calls))
+
+
+def _transcript_links(participant_id):
+    """Links to the voter's interviews; each page shows the transcript."""
+    if participant_id is None:
+        return "– (imported: no participant)"
+    interviews = Interview.objects.filter(participant_id=participant_id).select_related("scenario")
+    links = format_html_join(", ", '<a href="{}">transcript of interview {} ({})</a>', (
+        (reverse("admin:interviews_interview_change", args=[i.pk]), i.pk, i.scenario.key) for i in interviews))
+    return links or "no interview"
+
+
 class VoteInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = WisdomVote
     fk_name = "story"
     extra = 0
-    fields = ["created_at", "participant", "answer", "reason", "time_taken_ms"]
+    fields = ["created_at", "vote_link", "answer", "reason", "time_taken_ms", "voter_transcripts"]
     readonly_fields = fields
+
+    @admin.display(description="vote")
+    def vote_link(self, obj):
+        return _link(obj)
+
+    @admin.display(description="voter's interviews")
+    def voter_transcripts(self, obj):
+        return _transcript_links(obj.participant_id)
 
 
 @admin.register(TransitionStory)
@@ -83,10 +121,45 @@ class TransitionStoryAdmin(admin.ModelAdmin):
     search_fields = ["story", "from_value__title", "to_value__title", "context__text"]
     actions = ["archive"]
     inlines = [VoteInline]
-    readonly_fields = ["study", "from_value", "to_value", "context", "story", "shared_meaning", "clarification",
-                       "policy_changes", "status", "archived_reason", "run", "llm_call_link", "chain_calls",
-                       "prompt_version", "model", "created_at"]
-    exclude = ["llm_call"]
+    readonly_fields = ["study", "from_value", "to_value", "context", "edge_link", "story", "shared_meaning",
+                       "clarification", "policy_changes", "status", "archived_reason", "run", "llm_call_link",
+                       "chain_call_links", "prompt_version", "model", "created_at"]
+    exclude = ["llm_call", "chain_calls"]
+
+    @admin.display(description="edge")
+    def edge_link(self, obj):
+        return format_html('<a href="{}">all stories and votes on this edge, both directions</a>',
+                           edge_url(obj.from_value_id, obj.to_value_id, obj.context_id))
+
+    @admin.display(description="LLM calls that wrote it, in order")
+    def chain_call_links(self, obj):
+        calls = {c.pk: c for c in LLMCall.objects.filter(pk__in=obj.chain_calls or [])}
+        return _call_links([calls[pk] for pk in obj.chain_calls or [] if pk in calls]) or "–"
+
+    def get_urls(self):
+        return [path("edge/<int:from_id>/<int:to_id>/", self.admin_site.admin_view(self.edge_view),
+                     name="graph_transitionstory_edge")] + super().get_urls()
+
+    def edge_view(self, request, from_id: int, to_id: int):
+        """One edge for auditors: the stories in both directions with the LLM
+        calls that wrote them, and every vote with its reason and a link to
+        the voter's transcript."""
+        if not (self.has_view_permission(request) and request.user.has_perm("graph.view_wisdomvote")):
+            raise PermissionDenied
+        from_value = get_object_or_404(CanonicalValue.objects.select_related("study"), pk=from_id)
+        to_value = get_object_or_404(CanonicalValue, pk=to_id, study=from_value.study)
+        raw = request.GET.get("context", "")
+        context = (get_object_or_404(MoralContext, pk=int(raw), study=from_value.study) if raw.isdigit() else None)
+        snapshot = selectors.latest_snapshot(from_value.study)
+        in_snapshot = [e for e in selectors.snapshot_edges_of(from_value, snapshot) if e["other"] == to_value.pk]
+        title = f"{from_value.title} → {to_value.title}" + (f" in “{context.text}”" if context else "")
+        ctx = {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
+               "from_value": from_value, "to_value": to_value, "context": context, "snapshot": snapshot,
+               "snapshot_edges": in_snapshot,
+               "all_contexts_url": edge_url(from_id, to_id) if context else "",
+               "directions": selectors.edge_provenance(from_value.study, from_value, to_value,
+                                                       context.pk if context else None)}
+        return TemplateResponse(request, "admin/graph/edge.html", ctx)
 
     def has_add_permission(self, request):
         return False
@@ -121,15 +194,23 @@ class TransitionStoryAdmin(admin.ModelAdmin):
 
 @admin.register(WisdomVote)
 class WisdomVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "participant", "from_value", "to_value", "context", "answer", "time_taken_ms",
-                    "graph_import"]
+    list_display = ["__str__", "answer", "reason", "created_at", "time_taken_ms", "graph_import"]
     list_filter = ["study", "answer", ("graph_import", admin.EmptyFieldListFilter), "participant__simulated",
                    "context__scenario"]
     search_fields = ["participant__id", "reason", "from_value__title", "to_value__title"]
     date_hierarchy = "created_at"
-    readonly_fields = ["study", "participant", "from_value", "to_value", "context", "story", "answer", "reason",
-                       "time_taken_ms", "graph_import", "created_at", "updated_at"]
+    readonly_fields = ["study", "participant", "voter_transcripts", "from_value", "to_value", "context", "edge_link",
+                       "story", "answer", "reason", "time_taken_ms", "graph_import", "created_at", "updated_at"]
     list_select_related = ["from_value", "to_value", "context"]
+
+    @admin.display(description="voter's interviews")
+    def voter_transcripts(self, obj):
+        return _transcript_links(obj.participant_id)
+
+    @admin.display(description="edge")
+    def edge_link(self, obj):
+        return format_html('<a href="{}">stories and votes on this edge</a>',
+                           edge_url(obj.from_value_id, obj.to_value_id, obj.context_id))
 
 
 @admin.register(GraphImport)
@@ -203,3 +284,98 @@ def _snapshot_urls(model_admin):
     return [path("<int:pk>/export/<str:fmt>/", model_admin.admin_site.admin_view(export),
                  name="graph_graphsnapshot_export")]
 
+
+
+# --- a canonical value's page: its edges, and the stories and votes behind them -------
+
+def _counts(c: dict) -> str:
+    return (f"{c.get('wiser', 0)} wiser / {c.get('not_wiser', 0)} not / {c.get('unsure', 0)} unsure / "
+            f"{c.get('less_wise', 0)} less wise / {c.get('impressions', 0)} shown")
+
+
+@value_page_section
+def _snapshot_edges_section(request, value):
+    if not request.user.has_perm("graph.view_graphsnapshot"):
+        return None
+    snapshot = selectors.latest_snapshot(value.study)
+    if snapshot is None:
+        return {"id": "snapshot-edges", "title": "Edges in the moral graph",
+                "note": "No moral graph has been built for this study yet."}
+    rows = [[
+        "the other value is wiser" if e["toward_other"] else "this value is wiser",
+        format_html('<a href="{}">{}</a>', reverse("admin:values_canonicalvalue_change", args=[e["other"]]),
+                    e["other_title"]),
+        format_html('<a href="{}">{} → {}</a>', edge_url(e["source"], e["target"]), e["source_title"],
+                    e["target_title"]),
+        "kept" if e["kept"] else f"dropped: {e['reason_text']}",
+        "; ".join(e["contexts_text"]) or "–",
+        _counts(e["counts"]),
+    ] for e in selectors.snapshot_edges_of(value, snapshot)]
+    who = snapshot.created_by or "a command or job"
+    note = format_html('From the latest snapshot, <a href="{}">{}</a> (built {} by {}{}).{}',
+                       reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk]), snapshot.pk,
+                       snapshot.created_at.strftime("%Y-%m-%d %H:%M"), who,
+                       ", simulated votes included" if snapshot.include_simulated else "",
+                       "" if rows else " No edge of this snapshot touches this value.")
+    if value.merged_into_id:
+        note = format_html("{} This value was merged into another; the graph counts its votes there.", note)
+    return {"id": "snapshot-edges", "title": "Edges in the moral graph", "note": note,
+            "columns": ["direction", "other value", "edge (stories and votes)", "in the graph", "contexts",
+                        "counts"], "rows": rows}
+
+
+@value_page_section
+def _judged_pairs_section(request, value):
+    if not request.user.has_perm("graph.view_wisdomvote"):
+        return None
+    rows = [[
+        format_html('<a href="{}">{} → {} in “{}”</a>', edge_url(r["from_value"].pk, r["to_value"].pk, r["context"].pk),
+                    r["from_value"].title, r["to_value"].title, r["context"].text),
+        format_html_join(", ", '<a href="{}">story {}{}</a>', (
+            (reverse("admin:graph_transitionstory_change", args=[s.pk]), s.pk,
+             " (archived)" if s.status == TransitionStory.Status.ARCHIVED else "") for s in r["stories"])) or "–",
+        f"{r['yes']} wiser / {r['no']} not / {r['unsure']} unsure",
+    ] for r in selectors.judged_pairs_of(value)]
+    return {"id": "judged-pairs", "title": "Stories and votes involving this value",
+            "note": "" if rows else "No transition story or vote names this value yet.",
+            "columns": ["edge (from → to, wiser, in context)", "stories", "votes"], "rows": rows}
+
+
+# --- the study action "Build the moral graph" (registered by journey's StudyAdmin) -----
+
+def build_moral_graph_action(model_admin, request, queryset):
+    """Ask first, per study, whether simulated participants' votes count
+    (ticked already when every counted vote is simulated, as in the demo),
+    then queue the builds and say what each one leaves out."""
+    studies = list(queryset.order_by("title"))
+    tallies = {study.pk: selectors.vote_tally(study) for study in studies}
+    if request.POST.get("apply") != "build":
+        context = {**model_admin.admin_site.each_context(request), "title": "Build the moral graph",
+                   "opts": model_admin.model._meta, "action": request.POST.get("action", "build_moral_graph"),
+                   "rows": [{"study": s, **tallies[s.pk]} for s in studies],
+                   "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+        return TemplateResponse(request, "admin/graph/build_confirmation.html", context)
+    said = []
+    for study in studies:
+        include = request.POST.get(f"simulated_{study.pk}") == "on"
+        transaction.on_commit(lambda pk=study.pk, include=include: build_snapshot_task.defer(
+            study_id=pk, user_id=request.user.pk, include_simulated=include))
+        said.append(f"{study.title}: {_build_note(tallies[study.pk], include)}")
+    level = messages.WARNING if any("no votes" in s for s in said) else messages.SUCCESS
+    model_admin.message_user(request, f"Queued a graph build for {len(studies)} "
+                                      f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "
+                                      f"graph › Graph snapshots. " + " ".join(said), level)
+    return None
+
+
+def _build_note(tally: dict, include: bool) -> str:
+    counted, simulated = tally["counted"], tally["simulated"]
+    if include and tally["all_simulated"]:
+        return f"simulated votes included (all {simulated} counted votes are simulated)."
+    if include:
+        return f"{counted} votes plus {simulated} simulated votes counted."
+    if simulated and not counted:
+        return f"{simulated} simulated votes left out, so the graph will have no votes and no edges."
+    if simulated:
+        return f"{counted} votes counted; {simulated} simulated votes left out."
+    return f"{counted} votes counted (no simulated votes)." if counted else "no votes to count yet."

@@ -8,7 +8,7 @@ events are read live from the database.
 
 from __future__ import annotations
 
-from graph import aggregation
+from graph import aggregation, selectors
 from graph.aggregation import REASONS
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from graph.selectors import latest_snapshot
@@ -46,6 +46,56 @@ def snapshot_for(study, snapshot_id: str | None) -> GraphSnapshot | None:
             raise GraphSnapshot.DoesNotExist
         return GraphSnapshot.objects.get(pk=int(snapshot_id), study=study)
     return latest_snapshot(study)
+
+
+def snapshot_to_show(study, snapshot_id: str | None) -> tuple[GraphSnapshot | None, GraphSnapshot | None]:
+    """(the snapshot to show, a newer empty one passed over). A chosen
+    snapshot is shown as it is; otherwise a newer build that kept no edges
+    does not replace the newest populated graph: the page shows that one
+    and says why the newer one is empty."""
+    snapshot = snapshot_for(study, snapshot_id)
+    if snapshot_id or snapshot is None or snapshot.summary.get("edges_kept"):
+        return snapshot, None
+    populated = (GraphSnapshot.objects.filter(study=study, summary__edges_kept__gt=0)
+                 .order_by("-created_at", "-id").first())
+    return (populated, snapshot) if populated else (snapshot, None)
+
+
+def why_empty(snapshot) -> str:
+    """Why a snapshot kept no edges, in a coordinator's words."""
+    s = snapshot.summary
+    left_out = s.get("simulated_votes_left_out")
+    if not snapshot.include_simulated and left_out is None:
+        left_out = selectors.simulated_vote_count(snapshot.study)  # built before snapshots said so
+    if not s.get("votes") and left_out:
+        return (f"it left out the {left_out} votes of simulated participants and had no other votes to count; "
+                "build it again with simulated votes included")
+    if not s.get("votes"):
+        return "there were no votes to count when it was built"
+    dropped = ", ".join(f"{REASONS.get(k, k)} ({n})" for k, n in sorted(s.get("dropped", {}).items()))
+    why = f"none of the {s.get('pairs', 0)} judged pairs passed the thresholds" + (f": {dropped}" if dropped else "")
+    return why + (f"; the votes of simulated participants ({left_out}) were left out" if left_out else "")
+
+
+def snapshot_facts(snapshot, *, staff: bool) -> dict:
+    """What a page says about the snapshot it shows: when, by whom, from how
+    many votes, with or without simulated participants. Public readers are
+    not told staff names."""
+    s = snapshot.summary
+    if snapshot.created_by_id is None:
+        by = "a command or background job (e.g. the demo set-up)"
+    else:
+        by = str(snapshot.created_by) if staff else "a coordinator"
+    if snapshot.include_simulated:
+        simulated = (f"simulated participants' votes included ({s['simulated_votes_included']})"
+                     if s.get("simulated_votes_included") is not None else "simulated participants' votes included")
+    else:
+        left_out = s.get("simulated_votes_left_out")
+        simulated = (f"simulated participants' votes left out ({left_out})" if left_out
+                     else "simulated participants' votes left out")
+    return {"id": snapshot.pk, "created_at": snapshot.created_at, "by": by, "simulated": simulated,
+            "votes": s.get("votes", 0), "edges_kept": s.get("edges_kept", 0), "pairs": s.get("pairs", 0),
+            "empty_because": "" if s.get("edges_kept") else why_empty(snapshot)}
 
 
 def snapshot_choices(study, limit: int = 30) -> list[dict]:

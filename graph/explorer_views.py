@@ -42,8 +42,9 @@ def _denied(request, study, page: str):
 
 
 def _snapshot(request, study):
+    """(snapshot shown, a newer empty snapshot passed over or None)."""
     try:
-        return explorer.snapshot_for(study, request.GET.get("snapshot"))
+        return explorer.snapshot_to_show(study, request.GET.get("snapshot"))
     except GraphSnapshot.DoesNotExist:
         raise Http404("No such graph snapshot for this study.")
 
@@ -52,10 +53,14 @@ def _admin_value_url(value_id: int) -> str:
     return reverse("admin:values_canonicalvalue_change", args=[value_id])
 
 
-def _base_context(request, study, snapshot, access, page):
-    return {"study": study, "snapshot": snapshot, "staff": access == "staff", "public": access == "public",
+def _base_context(request, study, shown, access, page):
+    snapshot, passed_over = shown
+    staff = access == "staff"
+    return {"study": study, "snapshot": snapshot, "staff": staff, "public": access == "public",
             "page": page, "snapshots": explorer.snapshot_choices(study),
-            "snapshot_param": request.GET.get("snapshot", "") if snapshot else ""}
+            "snapshot_param": request.GET.get("snapshot", "") if snapshot else "",
+            "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,
+            "passed_over": explorer.snapshot_facts(passed_over, staff=staff) if passed_over else None}
 
 
 @require_safe
@@ -63,8 +68,9 @@ def graph_explorer(request, slug: str):
     study, access = _study(request, slug)
     if access is None:
         return _denied(request, study, "explorer")
-    snapshot = _snapshot(request, study)
-    context = _base_context(request, study, snapshot, access, "explorer")
+    shown = _snapshot(request, study)
+    snapshot = shown[0]
+    context = _base_context(request, study, shown, access, "explorer")
     if snapshot is not None:
         chosen = request.GET.get("context", "")
         selected = explorer.filter_contexts(snapshot, chosen)
@@ -87,7 +93,7 @@ def graph_data(request, slug: str):
     study, access = _study(request, slug)
     if access is None:
         return JsonResponse({"error": "This moral graph is not public."}, status=403)
-    snapshot = _snapshot(request, study)
+    snapshot, _ = _snapshot(request, study)
     if snapshot is None:
         return JsonResponse({"error": "No graph has been built for this study yet."}, status=404)
     staff = access == "staff"
@@ -102,8 +108,9 @@ def graph_winners(request, slug: str):
     study, access = _study(request, slug)
     if access is None:
         return _denied(request, study, "winners")
-    snapshot = _snapshot(request, study)
-    context = _base_context(request, study, snapshot, access, "winners")
+    shown = _snapshot(request, study)
+    snapshot = shown[0]
+    context = _base_context(request, study, shown, access, "winners")
     if snapshot is not None:
         context["scenarios"] = explorer.winners(snapshot)
     return render(request, "graph/winners.html", context)
@@ -116,8 +123,9 @@ def graph_scalability(request, slug: str):
     study, access = _study(request, slug)
     if access is None:
         return _denied(request, study, "scalability")
-    snapshot = _snapshot(request, study)
-    context = _base_context(request, study, snapshot, access, "scalability")
+    shown = _snapshot(request, study)
+    snapshot = shown[0]
+    context = _base_context(request, study, shown, access, "scalability")
     choices = explorer.value_choices(study, snapshot)
     raw = request.GET.get("value", "")
     value = next((c for c in choices if str(c["id"]) == raw), None)

@@ -107,7 +107,7 @@ class TransitionStory(models.Model):
         triggers = [pgtrigger.Protect(name="story_never_deleted", operation=pgtrigger.Delete)]
 
     def __str__(self):
-        return f"{self.from_value_id} → {self.to_value_id} in {self.context_id}"
+        return f"{self.from_value.title} → {self.to_value.title} in “{self.context.text}”"
 
 
 class StoryAssignment(models.Model):
@@ -186,8 +186,14 @@ class WisdomVote(models.Model):
         ]
         indexes = [models.Index(fields=["study", "from_value", "to_value", "context"], name="vote_edge_idx")]
 
+    # How an answer reads after the edge it judges: "A → B in <context>: wiser".
+    VERDICTS = {"yes": "wiser", "no": "not wiser", "unsure": "not sure"}
+
     def __str__(self):
-        return f"{self.get_answer_display()} {self.from_value_id}→{self.to_value_id}"
+        voter = (f"participant {str(self.participant_id)[:8]}" if self.participant_id
+                 else "an imported vote" if self.graph_import_id else "no participant")
+        return (f"{self.from_value.title} → {self.to_value.title} in “{self.context.text}”: "
+                f"{self.VERDICTS.get(self.answer, self.answer)}, by {voter}")
 
 
 class GraphSnapshot(models.Model):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
-from graph.aggregation import Cell
-from graph.models import GraphSnapshot, MoralContext, WisdomVote
-from studies.models import COUNTED_SQL, Participant
+from graph.aggregation import REASONS, Cell
+from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
+from interviews.models import Interview
+from mgeplatform.models import LLMCall
+from studies.models import COUNTED_SQL, Participant, counted
 from values import selectors as value_selectors
+from values.models import CanonicalValue
 
 _VOTES_SQL = f"""
     SELECT v.from_value_id, v.to_value_id, v.context_id,
@@ -97,9 +100,110 @@ def latest_snapshot(study) -> GraphSnapshot | None:
     return GraphSnapshot.objects.filter(study=study).order_by("-created_at", "-id").first()
 
 
+def vote_tally(study) -> dict:
+    """The votes a graph build counts without simulated participants, and the
+    simulated ones it would add if asked (staff previews never count)."""
+    votes = WisdomVote.objects.filter(study=study)
+    real = votes.filter(counted("participant", include_simulated=False)).count()
+    simulated = votes.filter(counted("participant", include_simulated=True)).count() - real
+    return {"counted": real, "simulated": simulated, "all_simulated": simulated > 0 and real == 0}
+
+
 def simulated_vote_count(study) -> int:
     return WisdomVote.objects.filter(study=study, participant__in=Participant.objects.filter(simulated=True)).count()
 
 
 def newest_vote_at(study):
     return WisdomVote.objects.filter(study=study).aggregate(newest=Max("updated_at"))["newest"]
+
+
+# --- provenance: from a value to its edges, stories, votes and voters ------------------
+
+def value_family(value) -> set[int]:
+    """The value and every value merged (perhaps repeatedly) into it: votes
+    and stories written before a merge still name the old ids."""
+    ids = list(CanonicalValue.objects.filter(study_id=value.study_id).values_list("pk", flat=True))
+    live = value_selectors.live_value_id(ids, value.study)
+    return {pk for pk, to in live.items() if to == value.pk} | {value.pk}
+
+
+def snapshot_edges_of(value, snapshot) -> list[dict]:
+    """The snapshot's edges (kept and dropped) that touch the value, each
+    with the other value's title and which way the wisdom points."""
+    rows = []
+    for e in snapshot.edges if snapshot else []:
+        if value.pk not in (e["source"], e["target"]):
+            continue
+        wiser = e["source"] == value.pk  # the edge points to the wiser value
+        other = e["target"] if wiser else e["source"]
+        rows.append({**e, "toward_other": wiser, "other": other,
+                     "other_title": (snapshot.values.get(str(other)) or {}).get("title", f"value {other}"),
+                     "source_title": (snapshot.values.get(str(e["source"])) or {}).get("title", e["source"]),
+                     "target_title": (snapshot.values.get(str(e["target"])) or {}).get("title", e["target"]),
+                     "reason_text": "" if e["kept"] else REASONS.get(e["reason"], e["reason"]),
+                     "contexts_text": [(snapshot.contexts.get(str(c)) or {}).get("text", str(c))
+                                       for c in e["contexts"]]})
+    return sorted(rows, key=lambda r: (not r["kept"], -r["counts"]["wiser"], r["other"]))
+
+
+def judged_pairs_of(value) -> list[dict]:
+    """Every (from, to, context) with a story or a vote that involves the
+    value (or a value merged into it), with its stories and vote counts."""
+    family = value_family(value)
+    touching = Q(from_value__in=family) | Q(to_value__in=family)
+    pairs: dict[tuple, dict] = {}
+
+    def row(from_value, to_value, context):
+        key = (from_value.pk, to_value.pk, context.pk)
+        return pairs.setdefault(key, {"from_value": from_value, "to_value": to_value, "context": context,
+                                      "stories": [], "yes": 0, "no": 0, "unsure": 0})
+
+    for story in TransitionStory.objects.filter(touching, study_id=value.study_id).select_related(
+            "from_value", "to_value", "context").order_by("created_at", "pk"):
+        row(story.from_value, story.to_value, story.context)["stories"].append(story)
+    for vote in WisdomVote.objects.filter(touching, study_id=value.study_id).select_related(
+            "from_value", "to_value", "context"):
+        row(vote.from_value, vote.to_value, vote.context)[vote.answer] += 1
+    return sorted(pairs.values(), key=lambda r: (-(r["yes"] + r["no"] + r["unsure"]), r["from_value"].pk,
+                                                 r["to_value"].pk, r["context"].pk))
+
+
+def edge_provenance(study, from_value, to_value, context_id: int | None = None) -> list[dict]:
+    """Both directions of a pair of values (the reverse direction's "wiser"
+    counts as "less wise" for this one): per direction and context, the
+    stories with the LLM calls that wrote them, and the votes with the
+    voter's interviews."""
+    from_ids, to_ids = value_family(from_value), value_family(to_value)
+    directions = []
+    for a, b, a_ids, b_ids in ((from_value, to_value, from_ids, to_ids), (to_value, from_value, to_ids, from_ids)):
+        where = Q(study=study, from_value__in=a_ids, to_value__in=b_ids)
+        if context_id is not None:
+            where &= Q(context_id=context_id)
+        stories = list(TransitionStory.objects.filter(where).select_related("context", "from_value", "to_value")
+                       .order_by("context_id", "created_at"))
+        votes = list(WisdomVote.objects.filter(where).select_related(
+            "context", "from_value", "to_value", "participant", "story", "graph_import").order_by(
+            "context_id", "created_at", "pk"))
+        calls = {c.pk: c for c in LLMCall.objects.filter(
+            pk__in={pk for s in stories for pk in [*(s.chain_calls or []), s.llm_call_id] if pk})}
+        interviews: dict = {}
+        for interview in Interview.objects.filter(
+                participant__in={v.participant_id for v in votes if v.participant_id},
+                scenario__study=study).select_related("scenario").order_by("created_at"):
+            interviews.setdefault(interview.participant_id, []).append(interview)
+        contexts: dict[int, dict] = {}
+        for story in stories:
+            block = contexts.setdefault(story.context_id, {"context": story.context, "stories": [], "votes": []})
+            chain = [calls[pk] for pk in story.chain_calls or [] if pk in calls]
+            if story.llm_call_id in calls and calls[story.llm_call_id] not in chain:
+                chain.append(calls[story.llm_call_id])
+            block["stories"].append({"story": story, "calls": chain})
+        for vote in votes:
+            block = contexts.setdefault(vote.context_id, {"context": vote.context, "stories": [], "votes": []})
+            own = interviews.get(vote.participant_id, [])
+            # The interview about the context's scenario first: that is where the voter's own value came from.
+            own = sorted(own, key=lambda i: i.scenario_id != vote.context.scenario_id)
+            block["votes"].append({"vote": vote, "interviews": own})
+        directions.append({"from_value": a, "to_value": b, "contexts": list(contexts.values()),
+                           "votes": len(votes), "stories": len(stories)})
+    return directions

@@ -297,6 +297,9 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
                "dropped": reasons, "cycles": len(cycles),
                "votes": sum(c.yes + c.no + c.unsure for c in cells),
                "impressions": sum(c.impressions for c in cells)}
+    # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
+    tally = selectors.vote_tally(study)
+    summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
     with transaction.atomic():
         snapshot = GraphSnapshot.objects.create(
             study=study, created_by=user if getattr(user, "is_authenticated", False) else None,

@@ -41,7 +41,7 @@ class Interview(models.Model):
         ]
 
     def __str__(self):
-        return f"Interview {self.pk} ({self.scenario.key})"
+        return f"Interview {self.pk}: {self.scenario.key}, participant {str(self.participant_id)[:8]}"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
@@ -83,7 +83,7 @@ class ChatMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.role} #{self.seq}"
+        return f"{self.get_role_display()}, turn {self.seq}"
 
 
 class DialogueGrade(models.Model):

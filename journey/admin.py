@@ -16,7 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from graph.tasks import build_snapshot, generate_stories
+from graph.admin import build_moral_graph_action
+from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
 from journey.exports import export_study
 from journey.report import study_report
@@ -117,12 +118,10 @@ class StudyAdmin(admin.ModelAdmin):
         self.message_user(request, f"Queued story writing for {queryset.count()} studies; follow it under "
                                    "Moral graph › Story runs.", messages.SUCCESS)
 
-    @admin.action(description="Build the moral graph (background job)", permissions=["change"])
+    @admin.action(description="Build the moral graph (background job; asks whether simulated votes count)",
+                  permissions=["change"])
     def build_moral_graph(self, request, queryset):
-        for study in queryset:
-            transaction.on_commit(lambda pk=study.pk: build_snapshot.defer(study_id=pk, user_id=request.user.pk))
-        self.message_user(request, f"Queued a graph build for {queryset.count()} studies; the result appears "
-                                   "under Moral graph › Graph snapshots.", messages.SUCCESS)
+        return build_moral_graph_action(self, request, queryset)
 
     @admin.action(description="Rate transcripts for the report: ideology, life experience (background job)",
                   permissions=["change"])

@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from mgeplatform.models import DomainEvent
+from mgeplatform.models import DomainEvent, LLMCall
 
 
 class ReadOnlyAdminMixin:
@@ -25,21 +28,60 @@ class DomainEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in DomainEvent._meta.fields] + ["actor"]
 
 
-from django.db.models import Count, Sum  # noqa: E402
-
-from mgeplatform.models import LLMCall  # noqa: E402
+PRE = "white-space: pre-wrap; margin: 0"  # long prompts wrap instead of widening the page
+ROLE_NAMES = {"user": "user (participant or task)", "assistant": "assistant (model)", "tool": "tool result",
+              "input": "text embedded", "note": "note"}
 
 
 @admin.register(LLMCall)
 class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """One call: which prompt, which model, what was sent, what came back."""
+
     list_display = ["created_at", "purpose", "study", "participant", "provider", "model", "prompt_name",
                     "prompt_version", "input_tokens", "cached_input_tokens", "output_tokens", "latency_ms",
                     "estimated_cost_usd", "ok"]
     list_filter = ["ok", "purpose", "provider", "model", "prompt_name", "study", "created_at"]
     search_fields = ["participant", "prompt_hash", "error", "response_text"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in LLMCall._meta.fields]
+    readonly_fields = [f.name for f in LLMCall._meta.fields] + ["participant_link", "sent_system", "sent_messages",
+                                                                "answer"]
+    fieldsets = [
+        (None, {"fields": ["created_at", "purpose", "study", "participant_link", "ok", "error"]}),
+        ("Prompt and model", {"fields": ["prompt_name", "prompt_version", "prompt_hash", "provider", "model"]}),
+        ("Sent to the model", {"fields": ["sent_system", "sent_messages"]}),
+        ("Answer", {"fields": ["answer", "response_tool_calls", "stop_reason"]}),
+        ("Cost and timing", {"fields": ["input_tokens", "cached_input_tokens", "output_tokens", "latency_ms",
+                                        "attempts", "estimated_cost_usd"]}),
+    ]
     change_list_template = "admin/mgeplatform/llmcall/change_list.html"
+
+    @admin.display(description="participant")
+    def participant_link(self, obj):
+        if not obj.participant:
+            return "–"
+        # By URL name only: the platform does not import the studies app.
+        url = reverse("admin:studies_participant_change", args=[obj.participant])
+        return format_html('<a href="{}">participant {}</a>', url, str(obj.participant)[:8])
+
+    @admin.display(description="system prompt")
+    def sent_system(self, obj):
+        if not obj.request_system:
+            return "– (not recorded: calls made before requests were kept, or none sent)"
+        return format_html('<pre style="{}">{}</pre>', PRE, obj.request_system)
+
+    @admin.display(description="messages")
+    def sent_messages(self, obj):
+        if not obj.request_messages:
+            return "–"
+        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td><pre style="{}">{}</pre>{}</td></tr>', (
+            (i, ROLE_NAMES.get(m.get("role"), m.get("role")), PRE, m.get("content", ""), _tool_calls_html(m))
+            for i, m in enumerate(obj.request_messages, start=1)))
+        return format_html('<table class="llm-messages"><thead><tr><th>#</th><th>role</th><th>content</th></tr>'
+                           "</thead><tbody>{}</tbody></table>", rows)
+
+    @admin.display(description="answer")
+    def answer(self, obj):
+        return format_html('<pre style="{}">{}</pre>', PRE, obj.response_text) if obj.response_text else "–"
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -61,3 +103,12 @@ def llm_totals(queryset) -> dict:
         "by_participant": list(queryset.exclude(participant=None).values("participant").annotate(**fields)
                                .order_by("-input_tokens")[:20]),
     }
+
+
+def _tool_calls_html(message: dict):
+    calls = message.get("tool_calls") or []
+    parts = format_html_join("", "<li>calls <code>{}</code> with <code>{}</code></li>",
+                             ((c.get("name"), c.get("arguments")) for c in calls))
+    if message.get("tool_call_id"):
+        parts += format_html("<li>answers tool call <code>{}</code></li>", message["tool_call_id"])
+    return format_html("<ul>{}</ul>", parts) if parts else ""

@@ -44,8 +44,9 @@ class LLMCall(models.Model):
     """One call to a language model or embedding model, successful or not.
 
     Enough to answer an auditor: which prompt (name, version, hash), which
-    provider and model, for whom, what it cost, how long it took, what came
-    back, and what went wrong.
+    provider and model, for whom, what was sent (system prompt and messages,
+    long texts shortened), what it cost, how long it took, what came back,
+    and what went wrong.
     """
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -58,6 +59,11 @@ class LLMCall(models.Model):
     prompt_name = models.CharField(max_length=64, blank=True, db_index=True)
     prompt_version = models.CharField(max_length=32, blank=True)
     prompt_hash = models.CharField(max_length=64, blank=True)
+    request_system = models.TextField(blank=True, help_text="The system prompt sent (shortened when very long).")
+    request_messages = models.JSONField(
+        default=list, blank=True,
+        help_text="[{role, content, tool_calls?, tool_call_id?}] as sent, in order; the texts embedded for an "
+                  "embedding call. Long texts are shortened and very long conversations keep their ends.")
     input_tokens = models.PositiveIntegerField(default=0)
     cached_input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)

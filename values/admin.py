@@ -10,6 +10,18 @@ from values import services
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
 from values.selectors import closest_canonical_pairs
 
+# Sections other apps add to a value's admin page (the graph app: the value's
+# edges, stories and votes), so that values need not import them.
+_value_page_sections = []
+
+
+def value_page_section(build):
+    """Register `build(request, value)`, which returns a section for the value's
+    page, {"id", "title", "note", "columns", "rows"} (cells are text or safe
+    HTML), or None to show nothing."""
+    _value_page_sections.append(build)
+    return build
+
 
 def _link(obj, label=None):
     if obj is None:
@@ -30,9 +42,9 @@ class SourceCardInline(ReadOnlyAdminMixin, admin.TabularInline):
     def card_link(self, obj):
         return _link(obj)
 
-    @admin.display(description="interview")
+    @admin.display(description="interview (transcript)")
     def interview_link(self, obj):
-        return _link(obj.interview, f"interview {obj.interview_id} ({obj.interview.scenario.key})")
+        return _link(obj.interview, f"transcript of interview {obj.interview_id} ({obj.interview.scenario.key})")
 
     @admin.display(description="participant")
     def participant(self, obj):
@@ -94,6 +106,13 @@ class CanonicalValueAdmin(admin.ModelAdmin):
         self.message_user(request, f"Merged {len(chosen) - 1} values into “{chosen[0].title}”.", messages.SUCCESS)
     inlines = [SourceCardInline, DecisionInline, ApprovalInline]
     change_list_template = "admin/values/canonicalvalue/change_list.html"
+    change_form_template = "admin/values/canonicalvalue/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        value = self.get_object(request, object_id)
+        sections = [build(request, value) for build in _value_page_sections] if value else []
+        extra_context = {**(extra_context or {}), "provenance_sections": [s for s in sections if s]}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [path("closest-pairs/", self.admin_site.admin_view(self.closest_pairs_view),

@@ -163,11 +163,57 @@ def _returns_connection(fn):
     return wrapper
 
 
+# What an LLMCall keeps of the request. Interview replies resend the whole
+# conversation every turn, so the record is bounded: long texts lose their
+# middle, and a very long conversation keeps its first and last turns.
+MAX_RECORDED_TEXT = 8_000
+MAX_RECORDED_SYSTEM = 40_000
+RECORDED_HEAD_MESSAGES = 4
+RECORDED_TAIL_MESSAGES = 60
+
+
+def _shorten(text: str, limit: int = MAX_RECORDED_TEXT) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[… {len(text) - 2 * half} characters left out of this record …]\n{text[-half:]}"
+
+
+def _recorded_message(message) -> dict:
+    out = {"role": message.role, "content": _shorten(message.content or "")}
+    if message.tool_calls:
+        out["tool_calls"] = [{"id": c.id, "name": c.name,
+                              "arguments": _shorten(json.dumps(c.arguments, ensure_ascii=False))}
+                             for c in message.tool_calls]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def recorded_request(request: ChatRequest | None = None, texts: list[str] | None = None) -> tuple[str, list[dict]]:
+    """(system prompt, messages) as an LLMCall keeps them."""
+    if request is None:  # an embedding call: the texts embedded
+        texts = texts or []
+        inputs = [{"role": "input", "content": _shorten(t)} for t in texts[:RECORDED_TAIL_MESSAGES]]
+        if len(texts) > RECORDED_TAIL_MESSAGES:
+            inputs.append({"role": "note",
+                           "content": f"[… {len(texts) - RECORDED_TAIL_MESSAGES} texts left out of this record …]"})
+        return "", inputs
+    messages = [_recorded_message(m) for m in request.messages]
+    keep = RECORDED_HEAD_MESSAGES + RECORDED_TAIL_MESSAGES
+    if len(messages) > keep:
+        gap = {"role": "note", "content": f"[… {len(messages) - keep} messages left out of this record …]"}
+        messages = messages[:RECORDED_HEAD_MESSAGES] + [gap] + messages[-RECORDED_TAIL_MESSAGES:]
+    return _shorten(request.system or "", MAX_RECORDED_SYSTEM), messages
+
+
 @_returns_connection
 def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
-            tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = ""):
+            tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = "",
+            request: ChatRequest | None = None, texts: list[str] | None = None):
 
     route = ctx.get_route()
+    system, messages = recorded_request(request, texts)
     prompt_ref = ctx.prompt.ref if ctx.prompt else {}
     return LLMCall.objects.create(
         purpose=ctx.purpose,
@@ -187,6 +233,8 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         response_text=text,
         response_tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls or []],
         stop_reason=stop_reason,
+        request_system=system,
+        request_messages=messages,
         **prompt_ref,
     )
 
@@ -273,13 +321,14 @@ class StreamedCall:
                 yield event
         except LLMError as err:
             self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
-                                                       text="".join(text_parts), error=str(err))
+                                                       text="".join(text_parts), error=str(err), request=request)
             err.record = self.record  # so callers can point at the evidence
             raise err
         text = "".join(text_parts)
         self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
         self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempts.count,
-                                                   text=text, tool_calls=calls, stop_reason=done.stop_reason)
+                                                   text=text, tool_calls=calls, stop_reason=done.stop_reason,
+                                                   request=request)
         yield done
 
 
@@ -355,10 +404,11 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
         [vectors] = [v async for v in retrying(ctx.purpose, attempt, attempts)]
     except LLMError as err:
         err.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
-                                                  error=str(err))
+                                                  error=str(err), texts=texts)
         raise err
     tokens = sum(len(t) // 4 + 1 for t in texts)
-    await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count)
+    await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count,
+                                 texts=texts)
     return vectors
 
 

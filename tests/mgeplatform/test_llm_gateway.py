@@ -11,7 +11,16 @@ from pydantic import Field
 from mgeplatform.llm import gateway, pricing
 from mgeplatform.llm.contracts import Contract
 from mgeplatform.llm.prompts import load
-from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
+from mgeplatform.llm.types import (
+    ChatRequest,
+    Done,
+    LLMError,
+    LLMOutputError,
+    Message,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 from mgeplatform.models import LLMCall
 from tests.factories import Replies
 
@@ -111,6 +120,36 @@ def test_garbage_answer_raises_output_error_and_is_marked(db, flaky):
         gateway.structured(_request(), Answer, _ctx())
     call = LLMCall.objects.get()
     assert not call.ok and call.error.startswith("bad output") and call.response_text == "no json here"
+
+
+def test_the_record_keeps_what_was_sent_even_when_the_call_fails(db, flaky):
+    flaky(["ok", "bad-request"])
+    request = ChatRequest(model="", system="You are a careful interviewer.", messages=[
+        Message(role="user", content="I care about honesty."),
+        Message(role="assistant", content="", tool_calls=[ToolCall("t1", "show_values_card", {"title": "Honesty"})]),
+        Message(role="tool", content="shown", tool_call_id="t1")])
+    _, record = gateway.complete(request, _ctx())
+    assert record.request_system == "You are a careful interviewer."
+    assert [m["role"] for m in record.request_messages] == ["user", "assistant", "tool"]
+    assert record.request_messages[0]["content"] == "I care about honesty."
+    assert record.request_messages[1]["tool_calls"][0]["name"] == "show_values_card"
+    assert record.request_messages[2]["tool_call_id"] == "t1"
+    with pytest.raises(LLMError):
+        gateway.complete(_request(), _ctx())
+    failed = LLMCall.objects.filter(ok=False).get()
+    assert failed.request_system == "s" and failed.request_messages == [{"role": "user", "content": "hi"}]
+
+
+def test_long_requests_are_recorded_shortened_with_both_ends(db, flaky):
+    flaky(["ok"])
+    turns = [Message(role="user", content=f"turn {i} " + "x" * 20_000) for i in range(100)]
+    _, record = gateway.complete(ChatRequest(model="", system="s" * 100_000, messages=turns), _ctx())
+    kept = record.request_messages
+    assert len(kept) == gateway.RECORDED_HEAD_MESSAGES + 1 + gateway.RECORDED_TAIL_MESSAGES
+    assert kept[0]["content"].startswith("turn 0 ") and kept[-1]["content"].startswith("turn 99 ")
+    assert "messages left out" in kept[gateway.RECORDED_HEAD_MESSAGES]["content"]
+    assert all(len(m["content"]) < gateway.MAX_RECORDED_TEXT + 100 for m in kept)
+    assert len(record.request_system) < gateway.MAX_RECORDED_SYSTEM + 100 and "left out" in record.request_system
 
 
 @pytest.mark.parametrize("value, ok", [
