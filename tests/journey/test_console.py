@@ -19,8 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _staff_client(user, password):
+    # force_login: the sign-in page itself is tested in tests/mgeplatform/test_login_page.py, and its
+    # rate limit (allauth: 30 sign-ins a minute from one address) is shared by the whole test run.
     client = Client()
-    assert client.post("/accounts/login/", {"login": user.email, "password": password}).status_code == 302
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 

@@ -37,7 +37,7 @@ def voter(graph_study):
 
 def _login(user, password):
     client = Client()
-    client.post("/accounts/login/", {"login": user.email, "password": password})
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")  # see tests/journey/test_console.py
     return client
 
 

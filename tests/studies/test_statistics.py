@@ -26,7 +26,7 @@ def test_statistics_count_real_participants_and_show_simulated_and_previews_apar
     assert stats.by_step == {"scenario": 1, "interview": 1}
 
     client = Client()
-    client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
+    client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
     listing = client.get("/admin/studies/studystatistics/").content.decode()
     assert "Simulated" in listing and "Previews" in listing
     assert StudyStatistics.objects.count() == 1

@@ -18,7 +18,7 @@ NO_INLINES = {f"{prefix}-{field}": "0" for prefix in ("scenarios", "consent_docu
 @pytest.fixture
 def coordinator_client(coordinator):
     client = Client()
-    client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
+    client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 
