@@ -3,7 +3,7 @@ votes in the export; on withdrawal, both (so edge counts stay consistent),
 with the audit-trail copies of the votes."""
 
 from graph.models import StoryAssignment, WisdomVote
-from studies.contributions import export_table, iso, participant_content
+from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 
 
 def _impressions(study, pids):
@@ -29,9 +29,28 @@ def _audit_copies(participant) -> dict[str, list]:
                                           .values_list("pk", flat=True))}
 
 
+def _trail(participant) -> list[TrailSection]:
+    shown = StoryAssignment.objects.filter(participant=participant).select_related(
+        "story__from_value", "story__to_value", "story__context").order_by("position")
+    votes = WisdomVote.objects.filter(participant=participant).select_related(
+        "from_value", "to_value", "context").order_by("created_at")
+    return [
+        TrailSection("Stories shown", ["#", "story", "from", "to", "context", "first shown"],
+                     [[a.position + 1, admin_link(a.story, f"story {a.story_id}"), admin_link(a.story.from_value),
+                       admin_link(a.story.to_value), a.story.context.text, iso(a.shown_at) or "not yet"]
+                      for a in shown], empty="No stories assigned."),
+        TrailSection("Votes", ["when", "from", "to", "context", "wiser?", "reason", "seconds taken"],
+                     [[admin_link(v, iso(v.created_at)), admin_link(v.from_value), admin_link(v.to_value),
+                       v.context.text, v.get_answer_display(), v.reason,
+                       f"{v.time_taken_ms / 1000:.0f}" if v.time_taken_ms is not None else ""] for v in votes],
+                     empty="No votes yet."),
+    ]
+
+
 def register() -> None:
     export_table("story_impressions.csv", ["participant", "story", "from_value", "to_value", "context", "position",
                                            "shown_at"], _impressions)
     export_table("votes.csv", ["participant", "from_value", "to_value", "context", "story", "answer", "reason",
                                "time_taken_ms", "created_at", "updated_at"], _votes)
     participant_content(_delete, _audit_copies)
+    participant_trail(_trail)

@@ -3,7 +3,7 @@ the study export; on withdrawal, the transcript and the interview (its cards
 go with it), with their audit-trail copies."""
 
 from interviews.models import ChatMessage, Interview, TranscriptRating
-from studies.contributions import export_table, iso, participant_content
+from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 
 
 def _messages(study, pids):
@@ -38,9 +38,24 @@ def _audit_copies(participant) -> dict[str, list]:
     }
 
 
+def _trail(participant) -> list[TrailSection]:
+    sections = []
+    for interview in Interview.objects.filter(participant=participant).select_related("scenario").order_by("pk"):
+        rows = [[m.seq, m.get_role_display(), m.content, iso(m.created_at)]
+                for m in interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT])
+                .exclude(content="").order_by("seq")]
+        sections.append(TrailSection(
+            f"Interview transcript: {interview.scenario.title} ({interview.get_status_display().lower()}"
+            f"{', scripted interviewer' if interview.offline else ''})",
+            ["#", "who", "text", "sent"], rows, link=admin_link(interview, "Interview page"),
+            empty="No messages yet."))
+    return sections
+
+
 def register() -> None:
     export_table("messages.csv", ["participant", "interview", "scenario", "seq", "role", "content", "created_at"],
                  _messages)
     export_table("ratings.csv", ["participant", "interview", "kind", "score", "is_expert", "question",
                                  "prompt_version", "created_at"], _ratings)
     participant_content(_delete, _audit_copies)
+    participant_trail(_trail)

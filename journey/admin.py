@@ -1,12 +1,15 @@
-"""The study admin: the study's settings and the actions that reach every
-feature (statistics, stories, graph build, transcript ratings, report and
-export). It lives in the journey layer because it calls all of them."""
+"""The study admin: the study's settings, the live console, and the actions
+that reach every feature (statistics, stories, graph build, transcript
+ratings, report and export). It lives in the journey layer because it calls
+all of them."""
 
 import io
 import tempfile
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -19,15 +22,38 @@ from django.utils.html import format_html
 from graph.admin import build_moral_graph_action
 from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
+from journey import console
 from journey.exports import export_study
 from journey.report import study_report
+from mgeplatform.llm import gateway
 from studies.admin import ConsentDocumentInline, ScenarioInline
 from studies.models import Study
+from studies.selectors import study_cost_usd
 from studies.tasks import record_study_statistics
+
+SCRIPTED_INTERVIEWER_ERROR = (
+    "Participants would be interviewed by the scripted (offline) interviewer: {why}. Configure a language model "
+    "under \u201cLanguage model\u201d (or set the platform's API key), or, to try the study out with the script, "
+    "tick \u201cPilot with scripted interviewer\u201d.")
+
+
+class StudyForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status in Study.TAKING_PART and not cleaned.get("scripted_interviewer_ok"):
+            # The model the study would use with the settings as submitted, not as saved.
+            route = gateway.resolve(SimpleNamespace(**{name: cleaned.get(name, "") for name in
+                                                       ("llm_provider", "llm_model", "llm_base_url")}))
+            if route.offline:
+                why = route.fallback_reason or "no language model is configured"
+                self.add_error("status", SCRIPTED_INTERVIEWER_ERROR.format(why=why))
+        return cleaned
 
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
+    form = StudyForm
     list_display = ["title", "slug", "status", "participant_count", "report_links", "created_at"]
     list_filter = ["status", "require_prolific"]
     change_form_template = "admin/studies/study/change_form.html"
@@ -38,28 +64,84 @@ class StudyAdmin(admin.ModelAdmin):
     actions = ["record_statistics", "generate_stories", "build_moral_graph", "rate_transcripts", "export_data"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
+        ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
+                         "description": "Who may join and when the study stops taking people."}),
         ("Prolific completion codes", {"fields": [
             "completion_code_completed", "completion_code_no_consent",
-            "completion_code_screened_out", "completion_code_failed_attention",
-        ]}),
+            "completion_code_screened_out", "completion_code_failed_attention", "completion_code_no_places",
+        ], "description": "Copy each code from Prolific's study page (\u201cHow do you want to confirm "
+                          "participants have completed your study?\u201d); participants are sent back with it."}),
         ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url"]}),
         ("Moral graph", {"fields": ["stories_per_participant", "graph_public"]}),
         ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "slug" in form.base_fields:
+            # The model's help text has "<slug>" in it, which the admin would take for a tag.
+            form.base_fields["slug"].help_text = (
+                "Lowercase letters, digits and hyphens. The study link is /s/&lt;this&gt;/; "
+                "the full link for Prolific is shown at the top once the study is saved.")
+        for name, help_text in {
+            "scripted_interviewer_ok": "Let participants in although no language model is configured: the offline "
+                                       "interviewer follows a script. Needed to set a study without a model to "
+                                       "pilot or open; only for trying the study out.",
+            "budget_usd": "Estimated model spending (USD) at which the study stops taking new participants; people "
+                          "already in carry on. Blank = no limit. The console shows the spending so far.",
+            "stuck_after_minutes": "The live console flags a participant who has been at one step longer than this "
+                                   "(participants take about 15 minutes for the whole study).",
+            "completion_code_no_places": "Given to people who arrive after the study is paused or its budget is "
+                                         "spent, so Prolific can tell them apart from completions.",
+            "status": "Draft: only staff previews. Pilot: a first small batch (counted as pilot). Open: taking "
+                      "participants. Paused: nobody new, people already in carry on. Closed: nobody new.",
+        }.items():
+            if name in form.base_fields:
+                form.base_fields[name].help_text = help_text
+        return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        study = self.get_object(request, object_id)
+        if study is not None:
+            # The top of the page: the link to give Prolific and what the study has cost.
+            extra_context = {**(extra_context or {}), "participant_link": console.participant_link(request, study),
+                             "preview_url": console.preview_url(study), "cost": study_cost_usd(study)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_inlines(self, request, obj):
         return self.inlines if obj else [ScenarioInline]
 
-    @admin.display(description="report")
+    @admin.display(description="console and report")
     def report_links(self, obj):
-        return format_html('<a href="{}">Report</a> · <a href="{}">Export data</a>',
+        return format_html('<a href="{}"><strong>Live console</strong></a> · <a href="{}">Report</a> · '
+                           '<a href="{}">Export data</a>',
+                           reverse("admin:studies_study_console", args=[obj.pk]),
                            reverse("admin:studies_study_report", args=[obj.pk]),
                            reverse("admin:studies_study_export", args=[obj.pk]))
 
     def get_urls(self):
         return [path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="studies_study_report"),
                 path("<int:pk>/export/", self.admin_site.admin_view(self.export_view), name="studies_study_export"),
+                path("<int:pk>/console/", self.admin_site.admin_view(self.console_view),
+                     name="studies_study_console"),
+                path("<int:pk>/console/live/", self.admin_site.admin_view(self.console_live_view),
+                     name="studies_study_console_live"),
                 ] + super().get_urls()
+
+    def console_view(self, request, pk: int):
+        """The study while it runs: where participants are, who is stuck, what it costs."""
+        study = self._study_or_denied(request, pk)
+        context = {**self.admin_site.each_context(request), "title": f"Live console: {study.title}", "study": study,
+                   "opts": self.model._meta, "original": study, "participant_link": console.participant_link(
+                       request, study), "preview_url": console.preview_url(study),
+                   "can_change": self.has_change_permission(request, study), **console.study_console(study)}
+        return TemplateResponse(request, "admin/studies/study/console.html", context)
+
+    def console_live_view(self, request, pk: int):
+        """The console's changing part, fetched by the page every few seconds."""
+        study = self._study_or_denied(request, pk)
+        return TemplateResponse(request, "admin/studies/study/console_live.html",
+                                {"study": study, **console.study_console(study)})
 
     def _study_or_denied(self, request, pk):
         if not self.has_view_permission(request):

@@ -1,12 +1,14 @@
-"""Admin for the base layer: consent versions, participants, Prolific
+"""Admin for the base layer: consent versions, participants (with the trail
+every feature contributes, see contributions.participant_trail), Prolific
 identities, consent records and statistics. The study admin itself, with its
-report and export, is registered by the journey layer (journey/admin.py)."""
+report, export and console, is registered by the journey layer
+(journey/admin.py)."""
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from mgeplatform.admin import ReadOnlyAdminMixin
-from studies import services
+from studies import contributions, services
 from studies.models import ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, StudyStatistics
 
 
@@ -37,13 +39,22 @@ class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "study", "current_step", "via_prolific", "simulated", "created_at"]
-    list_filter = ["study", "current_step", "simulated", "via_prolific", "created_at"]
+    list_display = ["id", "study", "current_step", "cohort", "via_prolific", "simulated", "created_at"]
+    list_filter = ["study", "current_step", "cohort", "simulated", "via_prolific", "created_at"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "study", "current_step", "simulated", "via_prolific", "created_at", "updated_at"]
+    readonly_fields = ["id", "study", "current_step", "cohort", "simulated", "via_prolific", "created_at",
+                       "updated_at"]
     inlines = [ConsentRecordInline]
     actions = ["screen_out"]
+    change_form_template = "admin/studies/participant/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        participant = self.get_object(request, object_id)
+        if participant is not None:
+            # Each feature's part of what the participant did, in the journey's order.
+            extra_context = {**(extra_context or {}), "trail": contributions.trail(participant)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_screen_out_permission(self, request):
         # The admin is read-only for participants; screening out goes through its service.
@@ -100,6 +111,7 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
 
 @admin.register(StudyStatistics)
 class StudyStatisticsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["study", "recorded_at", "participants", "consented", "declined"]
+    list_display = ["study", "recorded_at", "participants", "consented", "declined", "simulated", "previews"]
     list_filter = ["study"]
-    readonly_fields = ["study", "recorded_at", "participants", "consented", "declined", "by_step"]
+    readonly_fields = ["study", "recorded_at", "participants", "consented", "declined", "by_step", "simulated",
+                       "previews"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.urls import NoReverseMatch, reverse
+
 from studies.models import Participant, Study
 
 
@@ -30,8 +32,28 @@ class ParticipantContent:
     audit_copies: Callable[[Participant], dict[str, list]] = field(default=lambda participant: {})
 
 
+@dataclass(frozen=True)
+class Link:
+    """A cell of a trail table that opens an object's admin page."""
+
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TrailSection:
+    """One table of a participant's trail, e.g. their interview transcript."""
+
+    title: str
+    header: list[str]
+    rows: list[list]  # cells: plain values or Link
+    link: Link | None = None  # the section's own object (e.g. the interview), if it has a page
+    empty: str = "Nothing yet."
+
+
 _tables: dict[str, ExportTable] = {}
 _content: list[ParticipantContent] = []
+_trail: list[Callable[[Participant], list[TrailSection]]] = []
 
 
 def iso(value) -> str | None:
@@ -58,3 +80,25 @@ def participant_contents() -> list[ParticipantContent]:
     """In registration order (INSTALLED_APPS); delete in reverse, so a feature's
     rows go before the rows of the features it builds on."""
     return list(_content)
+
+
+def participant_trail(sections: Callable[[Participant], list[TrailSection]]) -> None:
+    """`sections(participant)` gives the feature's part of the participant's trail."""
+    if sections not in _trail:
+        _trail.append(sections)
+
+
+def trail(participant: Participant) -> list[TrailSection]:
+    """Every registered section, in registration order (the journey's order)."""
+    return [section for sections in _trail for section in sections(participant)]
+
+
+def admin_link(obj, text=None) -> Link | str:
+    """A link to the object's admin page, or its text when it has none."""
+    if obj is None:
+        return ""
+    text = str(obj) if text is None else text
+    try:
+        return Link(text, reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]))
+    except NoReverseMatch:
+        return text

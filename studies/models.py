@@ -322,14 +322,18 @@ class ConsentRecord(models.Model):
 
 
 class StudyStatistics(models.Model):
-    """A snapshot of a study's counts, recorded by a background job."""
+    """A snapshot of a study's counts, recorded by a background job. The
+    counts are of real participants; simulated participants and staff
+    previews are counted beside them, never in them."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="statistics")
     recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    participants = models.PositiveIntegerField()
+    participants = models.PositiveIntegerField(help_text="Real participants (pilot included).")
     consented = models.PositiveIntegerField()
     declined = models.PositiveIntegerField()
     by_step = models.JSONField(default=dict)
+    simulated = models.PositiveIntegerField(default=0, help_text="Simulated participants, not counted above.")
+    previews = models.PositiveIntegerField(default=0, help_text="Staff previews, not counted above.")
 
     class Meta:
         db_table = "interviews_studystatistics"  # created by the interviews app; see docs/architecture.md

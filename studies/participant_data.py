@@ -1,7 +1,9 @@
 """The base layer's share of the study export: when each step began and ended."""
 
-from studies.contributions import export_table, iso
-from studies.models import StepTiming
+from django.utils import timezone
+
+from studies.contributions import TrailSection, export_table, iso, participant_trail
+from studies.models import Step, StepTiming
 
 
 def _steps(study, pids):
@@ -9,5 +11,17 @@ def _steps(study, pids):
             for t in StepTiming.objects.filter(participant__in=pids).order_by("participant", "started_at"))
 
 
+def _trail(participant) -> list[TrailSection]:
+    def when(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "still here"
+
+    rows = [[Step(t.step).label, when(t.started_at), when(t.ended_at),
+             f"{t.seconds / 60:.1f}" if t.seconds is not None else ""]
+            for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")]
+    return [TrailSection("Steps", ["step", "entered", "left", "minutes"], rows,
+                         empty="No step timings yet: the participant is still at the consent page.")]
+
+
 def register() -> None:
     export_table("participants_steps.csv", ["participant", "step", "started_at", "ended_at", "seconds"], _steps)
+    participant_trail(_trail)

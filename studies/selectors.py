@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from mgeplatform.models import LLMCall
-from studies.models import ConsentDocument, Participant, Scenario, Step, Study
+from studies.models import Cohort, ConsentDocument, Participant, Scenario, Step, Study
 
 SESSION_KEY = "mge_participants"  # {study_slug: participant uuid}
 
@@ -42,7 +42,11 @@ def participant_for_session(session, study: Study) -> Participant | None:
 
 
 def study_counts(study: Study) -> dict:
-    participants = Participant.objects.filter(study=study).real()
+    """Counts of the study's real participants, with the simulated ones and
+    staff previews beside them: a study filled by the simulator (the demo)
+    has 0 real participants, and the snapshot should say why."""
+    everyone = Participant.objects.filter(study=study)
+    participants = everyone.real()
     by_step = dict(participants.values_list("current_step").annotate(n=Count("id")).order_by())
     consent = participants.aggregate(
         consented=Count("id", filter=Q(consent_records__accepted=True), distinct=True),
@@ -53,6 +57,8 @@ def study_counts(study: Study) -> dict:
         "consented": consent["consented"],
         "declined": consent["declined"],
         "by_step": {step: by_step.get(step, 0) for step in Step.values if by_step.get(step)},
+        **everyone.aggregate(simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort=Cohort.PREVIEW)),
+                             previews=Count("id", filter=Q(cohort=Cohort.PREVIEW))),
     }
 
 

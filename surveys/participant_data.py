@@ -1,7 +1,7 @@
 """The surveys' share of a participant's data: answers in the export; on
 withdrawal, answers and the follow-up link, with their audit-trail copies."""
 
-from studies.contributions import export_table, participant_content
+from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 from surveys import selectors
 from surveys.models import FollowUpLink, SurveyResponse
 
@@ -21,7 +21,16 @@ def _audit_copies(participant) -> dict[str, list]:
     }
 
 
+def _trail(participant) -> list[TrailSection]:
+    answers = SurveyResponse.objects.filter(participant=participant).select_related("item__bank").order_by(
+        "item__when", "item__order", "pk")
+    return [TrailSection("Survey answers", ["question", "kind", "answer", "answered"],
+                         [[admin_link(r, r.item.text), r.item.get_kind_display(), r.answer, iso(r.updated_at)]
+                          for r in answers], empty="No answers yet.")]
+
+
 def register() -> None:
     export_table("survey_answers.csv", ["participant", "item", "bank_version", "kind", "answer", "created_at",
                                         "updated_at"], lambda study, pids: selectors.export_rows(pids))
     participant_content(_delete, _audit_copies)
+    participant_trail(_trail)

@@ -5,7 +5,7 @@ the audit-trail copies of cards, approvals and marks."""
 
 import json
 
-from studies.contributions import export_table, iso, participant_content
+from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 from values.models import (
     CanonicalApproval,
     CanonicalValue,
@@ -63,6 +63,35 @@ def _audit_copies(participant) -> dict[str, list]:
     }
 
 
+def _trail(participant) -> list[TrailSection]:
+    cards = ValuesCard.objects.filter(interview__participant=participant).select_related("canonical")
+    decisions = DeduplicationDecision.objects.filter(card__interview__participant=participant).select_related(
+        "card", "matched")
+    approvals = CanonicalApproval.objects.filter(card__interview__participant=participant).select_related(
+        "card", "canonical")
+    marks = RelevanceItem.objects.filter(draw__participant=participant).select_related("canonical")
+    return [
+        TrailSection("Values card revisions", ["card", "title", "description", "policies", "source", "submitted",
+                                               "canonical value", "written"],
+                     [[admin_link(c, f"rev {c.revision}"), c.title, c.description, " | ".join(c.policies),
+                       c.get_source_display(), "yes" if c.submitted else "no", admin_link(c.canonical),
+                       iso(c.created_at)] for c in cards.order_by("interview", "revision")],
+                     empty="No card yet."),
+        TrailSection("Deduplication decisions", ["when", "card", "how", "outcome", "matched value", "reason"],
+                     [[admin_link(d, iso(d.created_at)), admin_link(d.card), d.get_kind_display(),
+                       d.get_outcome_display(), admin_link(d.matched), d.reason]
+                      for d in decisions.order_by("created_at")],
+                     empty="No decision yet."),
+        TrailSection("Approvals of the matched value", ["when", "card", "value", "answer"],
+                     [[iso(a.created_at), admin_link(a.card), admin_link(a.canonical), a.get_answer_display()]
+                      for a in approvals.order_by("created_at")], empty="Not asked."),
+        TrailSection("Relevance marks", ["#", "value", "drawn from", "applies to their scenario"],
+                     [[m.position + 1, admin_link(m.canonical), m.get_pool_display(),
+                       {True: "yes", False: "no", None: "not answered"}[m.relevant]]
+                      for m in marks.order_by("position")], empty="No values drawn."),
+    ]
+
+
 def register() -> None:
     export_table("cards.csv", ["participant", "interview", "card", "revision", "title", "description", "policies",
                                "source", "submitted", "canonical_value", "created_at"], _cards)
@@ -74,3 +103,4 @@ def register() -> None:
     export_table("relevance.csv", ["participant", "canonical_value", "position", "pool", "value_scenario",
                                    "own_scenario", "relevant", "drawn_at"], _relevance)
     participant_content(_delete, _audit_copies)
+    participant_trail(_trail)

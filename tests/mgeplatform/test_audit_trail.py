@@ -29,6 +29,7 @@ def test_admin_change_is_recorded_with_the_staff_user(study, coordinator):
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
     client.post(f"/admin/studies/study/{study.pk}/change/", {
         "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3",
+        "scripted_interviewer_ok": "on", "stuck_after_minutes": "10",
         "withdrawal_policy": "delete_content",
         "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
         "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",

@@ -58,6 +58,7 @@ def test_coordinator_can_edit_a_study(study, coordinator):
     assert 'name="_save"' in page.content.decode()
     data = {
         "title": "Renamed", "slug": study.slug, "status": "open", "description": "", "require_prolific": "",
+        "scripted_interviewer_ok": "on", "stuck_after_minutes": "10",
         "stories_per_participant": "3", "withdrawal_policy": "delete_content",
         "completion_code_completed": "A", "completion_code_no_consent": "B", "completion_code_screened_out": "C",
         "completion_code_failed_attention": "D", "llm_provider": "", "llm_model": "", "llm_base_url": "",

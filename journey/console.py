@@ -1,0 +1,157 @@
+"""Reads for the live study console: where participants are now, how long
+each step takes, where people stop, who looks stuck, what the models have
+cost and which background jobs failed. Counts are of real participants
+(pilot included); staff previews and simulated participants are counted on
+their own and never mixed in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from statistics import median, quantiles
+
+from django.db.models import Count, Q, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from mgeplatform.llm import gateway
+from mgeplatform.models import LLMCall
+from studies.models import Participant, Step, StepTiming, Study
+from studies.steps import ENDED, JOURNEY
+
+# Prolific replaces these with the participant's ids when it sends them to the study.
+PROLIFIC_PLACEHOLDERS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+BUDGET_WARNING_SHARE = 0.8  # warn from 80 % of the budget on
+
+
+def participant_link(request, study: Study) -> str:
+    """The study link with Prolific's placeholders, ready to paste into Prolific."""
+    return f"{request.build_absolute_uri(reverse('journey:entry', args=[study.slug]))}?{PROLIFIC_PLACEHOLDERS}"
+
+
+def preview_url(study: Study) -> str | None:
+    try:
+        return reverse("journey:preview", args=[study.slug])
+    except NoReverseMatch:  # the preview page is not installed
+        return None
+
+
+def study_console(study: Study, now=None) -> dict:
+    now = now or timezone.now()
+    everyone = Participant.objects.filter(study=study)
+    real = everyone.real()
+    return {
+        "now": now,
+        "status": study.get_status_display(),
+        "taking_part": study.is_open,
+        "totals": _totals(everyone, real),
+        "steps": _steps(real),
+        "stuck": _stuck(study, real, now),
+        "llm": _llm(study),
+        "failed_jobs": _failed_jobs(study),
+        "interviewer": _interviewer(study),
+    }
+
+
+def _totals(everyone, real) -> dict:
+    counts = real.aggregate(participants=Count("id"), completed=Count("id", filter=Q(current_step=Step.COMPLETE)),
+                            pilot=Count("id", filter=Q(cohort="pilot")),
+                            still_in=Count("id", filter=~Q(current_step__in=ENDED)))
+    others = everyone.aggregate(previews=Count("id", filter=Q(cohort="preview")),
+                                simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort="preview")))
+    return {**counts, **others}
+
+
+def _percentile_90(values: list[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return quantiles(values, n=10, method="inclusive")[-1]
+
+
+def _steps(real) -> list[dict]:
+    """Per journey step: how many are there now, reached it, moved on, stopped
+    there (declined, withdrew or were screened out), and how long it took."""
+    here = dict(real.values_list("current_step").annotate(n=Count("id")).order_by())
+    position = {step: i for i, step in enumerate(JOURNEY)}
+    reached: dict[str, set] = {step: set() for step in JOURNEY}
+    furthest: dict = {}
+    durations: dict[str, list[float]] = {step: [] for step in JOURNEY}
+    for pid, step, started, ended in StepTiming.objects.filter(participant__in=real).values_list(
+            "participant_id", "step", "started_at", "ended_at"):
+        if step not in position:
+            continue  # declined, withdrawn, screened out: where they went, not a step they took
+        reached[step].add(pid)
+        furthest[pid] = max(furthest.get(pid, 0), position[step])
+        if ended is not None:
+            durations[step].append((ended - started).total_seconds())
+    # Everyone begins at consent; the step is timed only once they leave it.
+    for pid, step in real.values_list("id", "current_step"):
+        reached[Step.CONSENT].add(pid)
+        if step in position:
+            reached[step].add(pid)
+            furthest[pid] = max(furthest.get(pid, 0), position[step])
+    rows = []
+    for i, step in enumerate(JOURNEY):
+        moved_on = sum(1 for pid in reached[step] if furthest.get(pid, 0) > i)
+        now_here = here.get(step, 0) if step != Step.COMPLETE else 0
+        seconds = durations[step]
+        rows.append({
+            "step": step, "label": Step(step).label, "final": step == Step.COMPLETE,
+            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": moved_on,
+            "stopped": len(reached[step]) - moved_on - now_here if step != Step.COMPLETE else 0,
+            "median_minutes": median(seconds) / 60 if seconds and step != Step.COMPLETE else None,
+            "p90_minutes": _percentile_90(seconds) / 60 if seconds and step != Step.COMPLETE else None,
+        })
+    return rows
+
+
+def _stuck(study: Study, real, now) -> list[dict]:
+    """Participants still taking part who have been at one step longer than
+    the study's threshold (since they entered it; consent: since they arrived)."""
+    limit = now - timedelta(minutes=study.stuck_after_minutes)
+    taking_part = real.exclude(current_step__in=ENDED)
+    since = {pid: started for pid, started in StepTiming.objects.filter(
+        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at")}
+    stuck = []
+    for participant in taking_part.filter(created_at__lt=limit).only("id", "current_step", "created_at", "cohort"):
+        entered = since.get(participant.pk, participant.created_at)
+        if entered < limit:
+            stuck.append({"participant": participant, "step": participant.get_current_step_display(),
+                          "minutes": int((now - entered).total_seconds() // 60),
+                          "url": reverse("admin:studies_participant_change", args=[participant.pk])})
+    return sorted(stuck, key=lambda row: -row["minutes"])
+
+
+def _llm(study: Study) -> dict:
+    calls = LLMCall.objects.filter(study=study)
+    totals = calls.aggregate(calls=Count("id"), failed=Count("id", filter=Q(ok=False)),
+                             cost=Sum("estimated_cost_usd"))
+    cost = totals["cost"] or 0
+    budget = study.budget_usd
+    share = float(cost / budget) if budget else None
+    return {
+        "calls": totals["calls"], "failed": totals["failed"], "cost": cost, "budget": budget,
+        "percent": round(100 * share) if share is not None else None,
+        "spent": budget is not None and cost >= budget,
+        "near": share is not None and BUDGET_WARNING_SHARE <= share < 1,
+        "recent_errors": list(calls.filter(ok=False).order_by("-created_at").values(
+            "id", "created_at", "purpose", "error")[:5]),
+        "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}",
+        "errors_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}&ok__exact=0",
+    }
+
+
+def _failed_jobs(study: Study) -> dict:
+    """The study's background jobs that failed (stories, graph builds, statistics...)."""
+    jobs = ProcrastinateJob.objects.filter(status="failed", args__study_id=study.pk)
+    try:
+        url = reverse("admin:procrastinate_procrastinatejob_changelist") + "?status__exact=failed"
+    except NoReverseMatch:
+        url = None
+    return {"count": jobs.count(), "recent": list(jobs.order_by("-id").values("id", "task_name")[:5]), "url": url}
+
+
+def _interviewer(study: Study) -> dict:
+    route = gateway.resolve(study)
+    return {"offline": route.offline, "label": "the scripted (offline) interviewer" if route.offline
+            else f"{route.provider} {route.model}", "why": route.fallback_reason}
