@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from graph.admin import build_moral_graph_action
 from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
-from journey import console
+from journey import console, withdrawal
 from journey.exports import export_study
 from journey.report import study_report
 from mgeplatform.llm import gateway
@@ -61,7 +61,8 @@ class StudyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["record_statistics", "generate_stories", "build_moral_graph", "rate_transcripts", "export_data"]
+    actions = ["record_statistics", "generate_stories", "build_moral_graph", "rate_transcripts", "export_data",
+               "delete_previews"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
         ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
@@ -212,6 +213,12 @@ class StudyAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda pk=study.pk: rate_transcripts.defer(study_id=pk))
         self.message_user(request, f"Queued transcript ratings for {queryset.count()} studies; they appear in "
                                    "each study's report (Figures 8 and 12) when done.", messages.SUCCESS)
+
+    @admin.action(description="Delete staff previews (and everything they wrote)", permissions=["change"])
+    def delete_previews(self, request, queryset):
+        deleted = sum(withdrawal.delete_previews(study, user=request.user) for study in queryset)
+        self.message_user(request, f"Deleted {deleted} preview participant(s) with their chats, cards and votes."
+                          if deleted else "There were no previews to delete.", messages.SUCCESS)
 
     @admin.action(description="Export data (zip of CSV files, graph JSON and codebook)", permissions=["view"])
     def export_data(self, request, queryset):

@@ -141,3 +141,17 @@ def test_previews_are_deleted_in_one_action_with_what_they_wrote(study, coordina
     assert Participant.objects.count() == 1  # the real participant stays
     event = DomainEvent.objects.get(kind="study.previews_deleted")
     assert event.payload == {"deleted": 1} and event.actor_user == coordinator
+
+
+def test_coordinator_deletes_previews_from_the_study_list_and_auditors_cannot(study, coordinator, auditor):
+    client = Client()
+    client.force_login(coordinator)
+    client.get(f"/s/{study.slug}/preview/")
+    action = {"action": "delete_previews", "_selected_action": [str(study.pk)]}
+    reader = Client()
+    reader.force_login(auditor)
+    reader.post("/admin/studies/study/", action)
+    assert Participant.objects.previews().count() == 1
+    page = client.post("/admin/studies/study/", action, follow=True).content.decode()
+    assert "Deleted 1 preview participant" in page
+    assert not Participant.objects.previews().exists()
