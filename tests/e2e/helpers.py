@@ -1,7 +1,9 @@
 """Browser helpers the e2e tests share (tests in this package only)."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connections
 
 PHONE_WIDTH = 375  # the `phone` fixture's viewport
@@ -35,3 +37,16 @@ def beside_the_browser(fn, *args):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+def play_prolific(page, code: str) -> tuple[str, list[str]]:
+    """The browser must not leave the machine: Prolific's completion page is
+    played by a handler. Returns the URL a participant with `code` is sent
+    to, and the list the page's script errors are collected in."""
+    done = settings.PROLIFIC_COMPLETION_URL.format(code=code)
+    host = re.match(r"https?://[^/]+", done).group(0)
+    page.route(lambda url: url.startswith(host),
+               lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Prolific</h1>"))
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    return done, errors

@@ -3,13 +3,11 @@ stories) on a 375 px phone: from the Prolific link to the completion code,
 with the answer box on screen throughout the chat. A second test previews
 the study from Prolific's template link."""
 
-import re
 
 import pytest
-from django.conf import settings
 
 from studies.models import Cohort, Participant, Step
-from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, send_answer
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, play_prolific, send_answer
 from tests.factories import PROLIFIC
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,12 +44,7 @@ def fresh_study():
 def test_first_participant_of_a_fresh_study_reaches_the_completion_code_on_a_phone(fresh_study, asgi_live_server,
                                                                                     phone, screenshot_dir):
     study = fresh_study
-    done = settings.PROLIFIC_COMPLETION_URL.format(code=study.completion_code_completed)
-    prolific_host = re.match(r"https?://[^/]+", done).group(0)
-    phone.route(lambda url: url.startswith(prolific_host),
-                lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Prolific</h1>"))
-    errors = []
-    phone.on("pageerror", lambda err: errors.append(str(err)))
+    done, errors = play_prolific(phone, study.completion_code_completed)
     query = "&".join(f"{k}={v}" for k, v in PROLIFIC.items())
     phone.goto(f"{asgi_live_server.url}/s/{study.slug}/?{query}")
 

@@ -7,14 +7,13 @@ completion code. A second test withdraws half-way through."""
 import re
 
 import pytest
-from django.conf import settings
 
 from graph import stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage
 from studies.models import Participant, Step
 from surveys.models import SurveyResponse
-from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, send_answer
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, play_prolific, send_answer
 from tests.factories import PROLIFIC, make_values
 from values.models import CanonicalApproval, RelevanceItem, ValuesCard
 
@@ -244,13 +243,7 @@ def test_phone_participant_goes_from_prolific_link_to_completion_code(study_with
                                                                       screenshot_dir):
     study, values = study_with_stories
     shared = values[1]
-    done = settings.PROLIFIC_COMPLETION_URL.format(code=study.completion_code_completed)
-    prolific_host = re.match(r"https?://[^/]+", done).group(0)
-    # The browser must not leave the machine: Prolific is played by this handler.
-    phone.route(lambda url: url.startswith(prolific_host),
-                lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Prolific</h1>"))
-    errors = []
-    phone.on("pageerror", lambda err: errors.append(str(err)))
+    done, errors = play_prolific(phone, study.completion_code_completed)
 
     phone.goto(asgi_live_server.url + _prolific_link(study))
     assert "PROLIFIC_PID" not in phone.url
