@@ -21,17 +21,10 @@ SLOGAN_WORDS = re.compile(r"\b(should|must|never|always|wrong|murder|sin|evil|ri
 DONT_KNOW = re.compile(r"\b(don'?t know|not sure|can'?t think|no idea|nothing comes|never had)\b", re.I)
 APPROVAL = re.compile(r"^\s*(yes|yep|yeah|looks good|that'?s (it|right|good)|perfect|great|submit|correct|"
                       r"exactly|good)\b", re.I)
-STOPWORDS = set("""a about above after again against all am an and any are as at be because been before being below \
-between
-both but by can could did do does doing down during each few for from further had has have having he her here hers him \
-his
-how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours out \
-over
-own same she should so some such than that the their theirs them then there these they this those through to too under
-until up very was we were what when where which while who whom why will with would you your yours think really things \
-thing
-someone something people person like know want feel make get go going also much many well way even lot dont im its thats
-one time help need still""".split())
+
+
+HOW_TO_CHANGE = ("You can give it a new title (\u201ccall it \u2026\u201d), drop a point (\u201cdrop the second "
+                 "point\u201d) or add one (\u201cadd \u2026\u201d).")
 
 
 def _user_turns(request: ChatRequest) -> list[str]:
@@ -61,7 +54,8 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
             title = re.search(r'"title":\s*"([^"]*)"', last_tool.content)
             name = title.group(1) if title else "your value"
             return (f"This card, titled \u201c{name}\u201d, is my attempt to capture what you've shared about what "
-                    "you pay attention to. Does it fit what you care about, or is there anything you would change?"), []
+                    "you pay attention to. Does it fit what you care about, or is there anything you would change? "
+                    f"{HOW_TO_CHANGE}"), []
         if last_tool.content.startswith("SUBMITTED"):
             return ("Thank you for submitting your value. "
                     "Your input helps us understand how an assistant should respond."), []
@@ -71,8 +65,11 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     last = users[-1] if users else ""
     if card_shown:
         # "Yes, but call it ..." is a change first; the card is shown again before it is submitted.
-        if APPROVAL.match(last) and not requested_changes(last):
+        changes = requested_changes(last)
+        if APPROVAL.match(last) and not changes:
             return "Wonderful, I'll submit your card now.", [_call("submit_values_card")]
+        if not changes:  # a script cannot guess what to change: ask, rather than show the same card again
+            return (f"{HOW_TO_CHANGE} Or, if the card fits, just say so and I'll submit it."), []
         return "Thank you, let me change the card.", [_call("show_values_card", change_request=last)]
 
     turn = len(users)
@@ -606,7 +603,8 @@ RENAME = re.compile(r"\b(?:call(?:ed)?\s+(?:it|this|the card|the value)|name\s+(
                     r"|retitle(?:\s+it)?|title\s+(?:should|could|would|might|must)\s+be|title\s+(?:to|as|is)"
                     r"|(?:change|make|set)\s+the\s+(?:title|name)(?:\s+(?:to|into))?|title\s*:)\s*(?:to\s+|as\s+)?"
                     r"(.+)", re.I)
-DROP = re.compile(r"\b(?:drop|remove|delete|take out|get rid of|cut|scrap|lose|leave out)\b(.*)", re.I)
+DROP = re.compile(r"\b(?:drop|remove|delete|take (?:\w+ ){0,3}out|get rid of|cut|scrap|lose|leave (?:\w+ ){0,3}out)"
+                  r"\b(.*)", re.I)
 ADD = re.compile(r"\b(?:add|include|put in|also (?:attend to|pay attention to|notice|consider|look at|care about|"
                  r"mention))\b\s*(.+)", re.I)
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
@@ -650,7 +648,9 @@ def requested_changes(text: str) -> Changes:
             rest = drop.group(1).lower()
             ordinal = re.search(r"\b(" + "|".join(ORDINALS) + r")\b", rest)
             number = re.search(r"(?:#|\b(?:point|number|item|bullet|policy|no\.?)\s*)(\d)\b", rest)
-            about = re.search(r"\b(?:about|on|with|mentioning|saying)\s+(.+)", rest)
+            # "the point about X", or "it's not about X, take it out"
+            about = (re.search(r"\b(?:about|on|with|mentioning|saying)\s+(.+)", rest)
+                     or re.search(r"\babout\s+([^,]+)", clause[:drop.start()].lower()))
             if ordinal:
                 changes.drop.append(ORDINALS[ordinal.group(1)])
             elif number:
@@ -669,9 +669,11 @@ def requested_changes(text: str) -> Changes:
 def _added_policy(request: str) -> str | None:
     rest = re.sub(r"^(?:a|one|some)?\s*(?:thing|point|bit|line|something|more|policy)?\s*(?:about|on|for|that)?\s+",
                   "", _norm(request).strip(), flags=re.I)
-    whens = _when_clauses(rest)
+    whens, hows = _when_clauses(rest), _how_clauses(rest)
     if whens:
         return f"MOMENTS {_theirs(whens[0])}"
+    if hows:
+        return _theirs(hows[0])
     phrases = _distinct(_ranked(_phrases_in(rest, 0, 0)))
     if phrases:
         best = max(phrases, key=lambda p: (len(p.words), -p.position))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from interviews.offline import requested_changes
 from studies import services as journey
 from tests.factories import consented_participant, run_interview
 from values import contracts as card_limits
@@ -174,3 +175,23 @@ def test_the_interview_page_says_the_interviewer_is_offline(study):
                   submit=False)
     html = client.get(f"/s/{study.slug}/journey/").content.decode()
     assert 'id="offline-notice"' in html and "does not understand your answers" in html
+
+
+@pytest.mark.parametrize("request_", DATA["change_requests"], ids=lambda r: r["said"][:40])
+def test_change_requests_are_read_as_the_participant_meant_them(request_):
+    changes = requested_changes(request_["said"])
+    assert changes.title == request_.get("title")
+    assert changes.drop == request_.get("drop", [])
+    assert changes.add == request_.get("add", [])
+    assert changes.new_title is request_.get("new_title", False)
+
+
+def test_a_remark_the_script_cannot_act_on_gets_a_question_not_the_same_card_again(study):
+    participant, _ = consented_participant(study, "pid-vague")
+    person = PARTICIPANTS["maya"]
+    interview, _ = run_interview(participant, study.scenarios.get(key=person["scenario"]),
+                                 answers=person["answers"] + ["this doesn't really fit me"], submit=False)
+    assert interview.cards.count() == 1
+    reply = interview.messages.order_by("-seq").first()
+    assert reply.role == "assistant" and not reply.tool_calls
+    assert "call it" in reply.content and "drop" in reply.content and "add" in reply.content
