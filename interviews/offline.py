@@ -125,7 +125,8 @@ seriously anyway anyways probably definitely especially usually often sometimes 
 thats whatever whenever wherever whoever everyone everybody someone somebody anyone anybody nobody none part
 around across along behind beside near inside outside together apart ago anymore assistant chatgpt ai bot response
 answer person moment moments attention instead first second third one two three four five six seven eight nine
-ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty
+last next idk tbh imo btw ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty
+thirty forty fifty
 """.split()) | AUXILIARIES
 PARTICLES = {"up", "down", "out", "off", "away", "back", "through", "over"}
 OBJECTS = {"me", "him", "her", "them", "us", "you", "it"}
@@ -142,9 +143,9 @@ turn turned show showed shown push pushed pushing rush rushed rushing wait waite
 listened listening pray prayed praying read hate hated love loved resent resented ban banned beat beats build
 builds built carry carried end ended ask asks asked asking check checks checked judge judged judging agree
 disagree disagrees disagreed notice notices noticed noticing spend spent grow grew grown find found finds
-stick stuck talk talks talked talking understand understood bring brought hope hoped worry worried let
+stick stuck talk talks talked talking understand understood bring brought hope hoped worry worried
 force support supported respect respected trust trusted walk walked sat sit stay stayed hear heard
-broke broken happen goes hooked consider considered considering face faced facing fought wrote write writes
+broke broken hooked consider considered considering face faced facing fought wrote write writes
 named naming handle handled handling work works worked choose chose chosen choosing teach taught spread
 describing describe held hold holds
 """.split())
@@ -152,8 +153,17 @@ ADJECTIVE_ENDINGS = ("ous", "ful", "ive", "able", "ible", "less", "ish", "ed")
 ADJECTIVES = set("""safe scared alone afraid curious hard real true clear close sure able ready difficult important
 good bad right wrong different young old older big small free open honest quiet strong weak happy sad calm pregnant
 worried whole full new little long short best better worse worst wild own possible crazy serious sick upset
-personal official genuine
+personal official genuine nice kind great fine lovely mean cruel gentle patient supportive honest fair
+independent confident respectful loving caring
 """.split())
+# "makes him curious", "be kind to her": the quality named as a noun, for a policy (never a title: not their word).
+QUALITIES = {"curious": "curiosity", "honest": "honesty", "kind": "kindness", "nice": "kindness", "safe": "safety",
+             "free": "freedom", "independent": "independence", "confident": "confidence", "patient": "patience",
+             "gentle": "gentleness", "fair": "fairness", "respectful": "respect", "supportive": "support",
+             "loving": "love", "caring": "care", "calm": "calm", "open": "openness", "interested": "interest"}
+QUALITY_SAID = re.compile(r"\b(?:make|makes|made|keep|keeps|kept|feel|feels|felt|is|was|are|were|be|being|get|gets|"
+                          r"got|stay|stays|become|becomes)\s+(?:(him|her|them|me|us|someone|people|kids|the \w+|a \w+)"
+                          r"\s+)?(?:more\s+|so\s+|really\s+|very\s+)?(" + "|".join(QUALITIES) + r")\b", re.I)
 LY_WORDS = {"family", "reply", "ally", "belly", "holy", "lonely", "friendly", "early", "daily", "ugly", "assembly"}
 NOUN_ING = {"understanding", "feeling", "feelings", "meaning", "wellbeing", "well-being", "upbringing", "learning",
             "wedding", "building", "listening", "reasoning", "thinking", "grieving", "healing", "belonging"}
@@ -216,9 +226,9 @@ def _sentences(text: str) -> list[str]:
 
 def is_slogan(sentence: str) -> bool:
     """A short moral assertion ("It's her body and her choice", "abortion is murder")."""
-    words = sentence.split()
-    return len(words) <= 12 and bool(SLOGAN_WORDS.search(sentence) or SLOGAN_ASSERTION.search(sentence)) and not \
-        re.search(r"\b(i|my|me)\b", sentence, re.I)
+    asserted = SLOGAN_WORDS.search(sentence) or SLOGAN_ASSERTION.search(sentence)
+    personal = re.search(r"\b(i|my|me)\b", sentence, re.I)  # "I must have time" is about them, not a slogan
+    return len(sentence.split()) <= 12 and bool(asserted) and not personal
 
 
 def _tokens(sentence: str) -> list[str]:
@@ -289,6 +299,7 @@ class Phrase:
     answer: int
     position: int
     cue: bool  # said in a sentence about what matters to them
+    derived: bool = False  # named for them ("curiosity" from "makes him curious"), so never the title
 
     @property
     def text(self) -> str:
@@ -327,10 +338,9 @@ def _phrases_in(sentence: str, answer: int, position: int) -> list[Phrase]:
         # "time to think": the verb belongs to the phrase.
         room = (lower[end - 1] in ROOM_NOUNS and end + 1 < len(tokens) and lower[end] == "to"
                 and _is_word(tokens[end + 1]) and lower[end + 1] not in FUNCTION_WORDS)
-        # "feelings of others", "the context of the events": join an "of" phrase.
         if room:
             end = i = end + 2
-        elif end + 1 < len(tokens) and lower[end] in JOINERS:
+        elif end + 1 < len(tokens) and lower[end] in JOINERS:  # "feelings of others", "the context of the events"
             j = end + 1
             while j < len(tokens) and (lower[j] in ("a", "an", "the") or tags[j] == "P") and j - end < 3:
                 j += 1
@@ -391,8 +401,19 @@ def _feelings_named(sentence: str, answer: int, position: int) -> list[Phrase]:
     return [Phrase(tuple(text.split()), answer, position + 999, bool(CUES.search(sentence)))]
 
 
+def _qualities_named(sentence: str, answer: int, position: int) -> list[Phrase]:
+    out = []
+    for match in QUALITY_SAID.finditer(sentence):
+        before = sentence[:match.start()].split()[-1:]
+        if (match.group(1) or "").lower() in FIRST_PERSON or [w.lower() for w in before] in (["i"], ["we"]):
+            continue  # "I was calm" is their state, not what they attend to
+        out.append(Phrase((QUALITIES[match.group(2).lower()],), answer, position + 998, bool(CUES.search(sentence)),
+                          derived=True))
+    return out
+
+
 HOW_FEEL = re.compile(r"\bhow\s+(others|other people|people|she|he|they|someone|everyone|(?:her|his|their|the) "
-                      r"[a-z]+)\s+(?:would|will|might|could|may|might)?\s*(?:feel|feels|felt)\b", re.I)
+                      r"[a-z]+)\s+(?:would|will|might|could|may)?\s*(?:feel|feels|felt)\b", re.I)
 HOW_STATE = re.compile(r"\bhow\s+([a-z]+)\s+(she|he|they|someone)\s+(?:is|was|are|were|feels|felt)\b", re.I)
 OBJECT_OF = {"she": "her", "he": "him", "they": "them", "someone": "someone", "everyone": "everyone"}
 
@@ -419,6 +440,7 @@ def _material(answers: list[str]) -> tuple[list[Phrase], list[str]]:
                 continue
             phrases.extend(_phrases_in(sentence, index, position))
             phrases.extend(_feelings_named(sentence, index, position))
+            phrases.extend(_qualities_named(sentence, index, position))
             clauses.extend(_how_clauses(sentence))
             clauses.extend(f"MOMENTS {_theirs(w)}" for w in _when_clauses(sentence))
             clauses.extend(f"THINGS {_theirs(w)}" for w in _what_clauses(sentence))
@@ -477,10 +499,13 @@ def title_case(text: str) -> str:
 def _title_words(p: Phrase) -> list[str] | None:
     """The phrase as a title ("her faith community" -> "faith community"), or None if it names no value."""
     words = list(p.words)
+    if p.derived:
+        return None
     if words[0].lower() in POSSESSIVES and words[1:2] != ["own"]:
         words = words[1:]
     lowered = {w.lower() for w in words}
-    if (not words or FIRST_PERSON & lowered or {",", "or", "and"} & lowered or len(words) > 5
+    listed = {"or", "and"} & lowered or any(w.endswith(",") for w in words)  # "fear, grief or relief"
+    if (not words or FIRST_PERSON & lowered or listed or len(words) > 5
             or (p.last in PEOPLE and not JOINERS & lowered) or words[0].lower() in FUNCTION_WORDS - POSSESSIVES):
         return None
     return words
@@ -489,8 +514,9 @@ def _title_words(p: Phrase) -> list[str] | None:
 def _title_candidates(ranked: list[Phrase]) -> list[str]:
     """Titles in order of preference: a few words naming a value, then one word that does, then any."""
     fitting = [(p, w) for p in ranked if (w := _title_words(p))]
-    tiers = ([w for p, w in fitting if len(p.content) >= 2], [w for p, w in fitting if _valued(p.content[0])],
-             [w for p, w in fitting])
+    valued = [(p, w) for p, w in fitting if any(_valued(c) for c in p.content)]
+    tiers = ([w for p, w in valued if len(p.content) >= 2], [w for p, w in valued],
+             [w for p, w in fitting if len(p.content) >= 2], [w for p, w in fitting])
     titles = []
     for words in (w for tier in tiers for w in tier):
         title = title_case(" ".join(words))
@@ -562,6 +588,7 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
     # Title phrase first, then the others by rank. A phrase a clause already says is left out
     # ("child's eyes" beside "MOMENTS when the child's eyes ...").
     said = {w.lower() for c in clauses for w in re.findall(r"[A-Za-z']+", c)}
+    said |= {QUALITIES[w] for w in said if w in QUALITIES}  # "curiosity" is said by "... gets curious"
     ordered = [p for p in sorted(ranked, key=lambda p: not is_title(p)) if is_title(p) or not set(p.content) <= said]
     # A lone word says little ("SIGNS of electronics") unless it names a value ("SENSE of faith").
     strong = [p for p in ordered if len(p.content) >= 2 or _valued(p.content[0]) or "own" in p.words
