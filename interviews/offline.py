@@ -2,8 +2,10 @@
 
 A deterministic interviewer that follows the prompt's strategy sequence
 (similar choices, underlying good, the participant's history, role models),
-and an articulator that assembles a card from the participant's own words.
-Good enough to run a whole study with no API key; it is not a model.
+and an articulator that assembles a card from the participant's own phrases
+(slogans left out) and makes the changes they ask for in chat ("call it ...",
+"drop the second point", "add ..."). Good enough to run a whole study with no
+API key; it is not a model, and the interview page says so.
 """
 
 from __future__ import annotations
@@ -743,13 +745,26 @@ def revise_card(card: dict, request: str, answers: list[str], shown_titles: tupl
 def _is_feedback(answer: str) -> bool:
     """A turn about the card (a request or an approval), not about the participant's value."""
     return bool(APPROVAL.match(answer) or requested_changes(answer)
-                or re.search(r"\b(card|title|point|policy|policies|description|bullet)\b", answer, re.I))
+                or re.search(r"\b(card|title|policy|policies|bullet)\b", answer, re.I))
+
+
+def _answers(transcript: str) -> list[str]:
+    """What the participant said about their value: their turns other than requests to change a card, and
+    after the first card was shown (the interviewer's "This card, titled ..."), none about the card."""
+    answers, card_shown = [], False
+    for line in transcript.splitlines():
+        if line.startswith("Interviewer: This card, titled"):
+            card_shown = True
+        elif line.startswith("Participant: "):
+            answer = line[len("Participant: "):]
+            if not (_is_feedback(answer) if card_shown else requested_changes(answer)):
+                answers.append(answer)
+    return answers
 
 
 def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     transcript = request.messages[-1].content if request.messages else ""
-    answers = [line[len("Participant: "):] for line in transcript.splitlines() if line.startswith("Participant: ")]
-    answers = [a for a in answers if not _is_feedback(a)]
+    answers = _answers(transcript)
     change = re.search(r"^Change requested: (.+)$", transcript, re.M)
     previous = re.search(r"^Previous card: (\{.+\})$", transcript, re.M)
     if previous:
