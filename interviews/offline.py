@@ -601,11 +601,12 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
         if not any(q.split(" ")[0] == clause.split(" ")[0] for q in policies):
             policies.append(_fit(clause, card_limits.POLICY_MAX))
     # Two of a head first, so the card names different kinds of things; then a third if need be.
-    for most, pool in ((2, strong), (3, strong), (3, weak)):
+    # (at most this many of one head, from these phrases, until the card has this many policies)
+    for most, pool, enough in ((2, strong, 4), (3, strong, 5), (3, weak, 3)):
         for p in pool:
             policy = _fit(policy_for(_theirs(p.text)), card_limits.POLICY_MAX)
             head = policy.split(" ")[0]
-            if (len(policies) >= (5 if pool is strong else 3) or policy.lower() in seen
+            if (len(policies) >= enough or policy.lower() in seen
                     or sum(1 for q in policies if q.split(" ")[0] == head) >= most):
                 continue
             seen.add(policy.lower())
