@@ -151,8 +151,10 @@ async def test_card_appears_in_chat_and_can_be_revised_by_chat():
     ws, _ = await connect(study.slug, cookie)
     card, follow_up = await _interview_to_card(ws)
     assert card["revision"] == 1 and card["source"] == "articulator"
-    assert 2 <= len(card["policies"]) <= 6
-    assert any("how others would feel" in p for p in card["policies"])  # the participant's own words
+    assert 3 <= len(card["policies"]) <= 5
+    # Built from the participant's words ("how others would feel"), not their sentences pasted back.
+    assert "FEELINGS of others" in card["policies"]
+    assert not any(answer.rstrip(".") in p for p in card["policies"] for answer in ANSWERS)
     assert card["title"] in follow_up["content"]
     articulate = await db(lambda: LLMCall.objects.get(purpose="interview.articulate"))
     assert articulate.prompt_name == "articulator"
