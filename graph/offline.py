@@ -41,17 +41,19 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 
 def pair_values(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     """Neighbours in the given order, from the value with fewer policies to
-    the one with more (ties: lower id first), in the first context."""
+    the one with more (ties: lower id first), each in two contexts."""
     text = _user_text(request)
     contexts = [int(c) for c in re.findall(r"^context (\d+):", text, re.M)]
     if not contexts:
         return json.dumps({"pairs": []}), []  # every pair needs a context
     blocks = _blocks(text)
     pairs = []
-    for (a, na), (b, nb) in zip(blocks, blocks[1:]):
+    for i, ((a, na), (b, nb)) in enumerate(zip(blocks, blocks[1:])):
         low, high = ((a, b) if (na, -a) <= (nb, -b) else (b, a))
-        pairs.append({"from": low, "to": high, "context": contexts[len(pairs) % len(contexts)],
-                      "reason": "Offline: the second covers more."})
+        # Each pair in two of the question's contexts (when it has two), as a
+        # model finds a transition wise in more than one situation.
+        for context in dict.fromkeys([contexts[i % len(contexts)], contexts[(i + 1) % len(contexts)]]):
+            pairs.append({"from": low, "to": high, "context": context, "reason": "Offline: the second covers more."})
     return json.dumps({"pairs": pairs}), []
 
 

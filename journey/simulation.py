@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+import uuid
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
@@ -102,9 +103,13 @@ def _hidden_preference(value_id: int, title: str) -> float:
     return int.from_bytes(hashlib.sha256(f"{value_id}:{title}".encode()).digest()[:4], "little") / 2**32
 
 
-def create_participant(study) -> Participant:
+def create_participant(study, rng: random.Random | None = None) -> Participant:
+    """A simulated participant; with `rng`, its id comes from it too, so a
+    seeded simulation chooses the same stories for the same people (story
+    choice is seeded by the participant's id) and draws the same graph."""
+    pk = uuid.UUID(int=rng.getrandbits(128), version=4) if rng is not None else uuid.uuid4()
     with transaction.atomic():
-        participant = Participant.objects.create(study=study, simulated=True)
+        participant = Participant.objects.create(pk=pk, study=study, simulated=True)
         with participant_context(participant.pk):
             record_event(studies_events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                          subject=participant, payload={"via_prolific": False, "simulated": True})
@@ -183,7 +188,7 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
     """One participant. `turns` counts participants per scenario so personas
     are taken in turn: every persona appears once a scenario has as many
     participants as personas (a demo always has its expert)."""
-    participant = create_participant(study)
+    participant = create_participant(study, rng)
     journey.record_consent(participant=participant, consent=selectors.current_consent(study), accepted=True)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
@@ -220,7 +225,8 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     after the first few and then four more times, so values that appear
     later get stories and votes too."""
 
-    rng = random.Random(seed)
+    # Seeded by how many the study already has, so a top-up run makes new people.
+    rng = random.Random(f"{seed}:{study.participants.count()}")
     started, calls_before = time.perf_counter(), LLMCall.objects.count()
     completed = runs = 0
     first_batch = max(5, n // 10)
