@@ -38,7 +38,7 @@ class InterviewConsumer(ParticipantConsumer):
     async def participant_connected(self):
         interview = await db_async(self._interview)()
         if interview is None:
-            await self.close(code=CLOSE_NO_INTERVIEW)
+            await self.refuse(CLOSE_NO_INTERVIEW)
             return
         self.interview_id = interview.pk
         self.group = interview_group(interview.pk)
@@ -117,6 +117,10 @@ class InterviewConsumer(ParticipantConsumer):
             await self.broadcast({"type": "card_shown", "card": card.as_dict()})
 
     async def on_submit(self, content):
+        # Checked again under the row lock in submit_card; this spares the match's model call.
+        if await db_async(self._is_busy)():
+            await self.error("busy", "Please wait for the interviewer to finish answering, then submit.")
+            return
         await chat.match_before_submit(self.interview_id)
         card = await self._act(chat.submit_card)
         if card is not None:

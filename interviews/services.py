@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from interviews import events
 from interviews.contracts import ArticulatorAnswer, ShowValuesCardArgs, SubmitValuesCardArgs
 from interviews.models import ChatMessage, Interview
+from mgeplatform import inputs
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import contracts, gateway
@@ -160,6 +161,11 @@ def add_user_message(*, interview_id: int, text: str, client_message_id: str = "
         raise InterviewError("too_long", f"Messages can be at most {limit:,} characters; yours has {len(text):,}.")
     client_message_id = (client_message_id or "")[:64]
     try:
+        inputs.check_text(text, what="Your message")
+        inputs.check_text(client_message_id, what="The message id")
+    except inputs.BadInput as err:
+        raise InterviewError(err.code, err.message) from None
+    try:
         with transaction.atomic():
             interview = _lock(interview_id)
             if client_message_id:
@@ -184,20 +190,21 @@ def add_user_message(*, interview_id: int, text: str, client_message_id: str = "
 
 
 def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str]]:
-    if not isinstance(title, str) or not isinstance(description, str) or not isinstance(policies, list):
-        raise InterviewError("bad_card", "A card needs a title, a description and a list of policies.")
-    title, description = title.strip(), description.strip()
-    policies = [p.strip() for p in policies if isinstance(p, str) and p.strip()]
-    if not title or len(title) > card_limits.TITLE_MAX:
-        raise InterviewError("bad_card", f"The title must be between 1 and {card_limits.TITLE_MAX} characters.")
-    if not description or len(description) > card_limits.DESCRIPTION_MAX:
-        raise InterviewError("bad_card",
-                             f"The description must be between 1 and {card_limits.DESCRIPTION_MAX} characters.")
-    if (not card_limits.POLICIES_MIN <= len(policies) <= card_limits.POLICIES_MAX
-            or any(len(p) > card_limits.POLICY_MAX for p in policies)):
-        raise InterviewError("bad_card", f"A card needs {card_limits.POLICIES_MIN} to {card_limits.POLICIES_MAX} "
-                                         f"policies of at most {card_limits.POLICY_MAX} characters each.")
-    return title, description, policies
+    """The card's fields stripped, or InterviewError("bad_card") saying what
+    is wrong: a policy that is not text or is blank refuses the card (it is
+    never dropped silently)."""
+    for value in (title, description, *(policies if isinstance(policies, list) else [])):
+        if isinstance(value, str):
+            try:
+                inputs.check_text(value, what="The card")
+            except inputs.BadInput as err:
+                raise InterviewError("bad_card", err.message) from None
+    try:
+        card = card_limits.CardFields.model_validate(
+            {"title": title, "description": description, "policies": policies})
+    except ValidationError as err:
+        raise InterviewError("bad_card", card_limits.card_problem(err)) from None
+    return card.title, card.description, list(card.policies)
 
 
 def _save_card(interview: Interview, *, title, description, policies, source, llm_call=None) -> ValuesCard:
@@ -227,7 +234,11 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
 
 
 def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
-    """Submit the current card and move the participant on. Idempotent."""
+    """Submit the current card and move the participant on. Idempotent.
+
+    Refused as busy while the interviewer is answering (unless the
+    interviewer itself submits, from inside its reply): the reply would go on
+    writing messages and card revisions after the submission."""
     with transaction.atomic():
         interview = _lock(interview_id)
         card = interview.cards.order_by("-revision").first()
@@ -235,6 +246,8 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             raise InterviewError("no_card", "There is no card to submit yet.")
         if interview.status == Interview.Status.SUBMITTED:
             return card
+        if via != "interviewer" and _reply_alive(interview):
+            raise InterviewError("busy", "Please wait for the interviewer to finish answering, then submit.")
         now = timezone.now()
         participant = Participant.objects.select_for_update().get(pk=interview.participant_id)
         with participant_context(participant.pk):

@@ -4,10 +4,15 @@ error frames rather than crashes."""
 
 from __future__ import annotations
 
+import logging
+
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from mgeplatform import inputs
 from mgeplatform.asyncdb import db_async
 from studies import selectors
+
+log = logging.getLogger(__name__)
 
 CLOSE_NOT_A_PARTICIPANT = 4403
 
@@ -22,9 +27,15 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.participant = await db_async(self._load_participant)(slug)
         if self.participant is None:
-            await self.close(code=CLOSE_NOT_A_PARTICIPANT)
+            await self.refuse(CLOSE_NOT_A_PARTICIPANT)
             return
         await self.participant_connected()
+
+    async def refuse(self, code: int):
+        """Close with one of our codes. Accept first: a socket closed during
+        the handshake reaches the browser as 1006, whatever code was given."""
+        await self.accept()
+        await self.close(code=code)
 
     async def participant_connected(self):
         raise NotImplementedError
@@ -43,25 +54,20 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None:
-            await self.error("malformed", "Only text frames are accepted.")
-            return
-        if len(text_data) > self.max_frame_chars:
-            await self.error("too_long", "That message is too long to send.")
-            return
         try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self.error("malformed", "The message was not valid JSON.")
-            return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.error("malformed", "Expected a JSON object with a type.")
+            content = inputs.parse_frame(text_data, max_chars=self.max_frame_chars)
+        except inputs.BadInput as err:
+            await self.error(err.code, err.message)
             return
         handler = getattr(self, "on_" + content["type"], None) if content["type"].isidentifier() else None
         if handler is None:
             await self.error("unknown_type", f"Unknown message type {content['type'][:40]!r}.")
             return
-        await handler(content)
+        try:
+            await handler(content)
+        except Exception:  # a bug must not close the socket: the client would resend the same frame
+            log.exception("%s: %s frame failed", type(self).__name__, content["type"])
+            await self.error("server_error", "Something went wrong on our side. Please try again.")
 
     async def on_ping(self, content):
         await self.send_json({"type": "pong"})

@@ -7,6 +7,8 @@ ValuesCard and CanonicalValue all use them.
 
 from __future__ import annotations
 
+from pydantic import Field, ValidationError
+
 from mgeplatform.llm.contracts import Contract, Text
 
 TITLE_MAX = 120
@@ -28,3 +30,38 @@ class BestCardAnswer(Contract):
 
     best: int
     reason: Text() | None = None
+
+
+# --- a card as the participant edits it ----------------------------------------------
+
+class CardFields(Contract):
+    """The fields of a card written or edited by the participant. Strict: a
+    policy that is not text, or is blank, refuses the edit (nothing is
+    silently dropped)."""
+
+    title: Text(1, TITLE_MAX)
+    description: Text(1, DESCRIPTION_MAX)
+    policies: list[Text(1, POLICY_MAX)] = Field(min_length=POLICIES_MIN, max_length=POLICIES_MAX)
+
+
+_FIELD_NAMES = {"title": "The title", "description": "The description"}
+_LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX, "policies": POLICY_MAX}
+
+
+def card_problem(err: ValidationError) -> str:
+    """The first thing wrong with a card, in the participant's words."""
+    error = err.errors(include_url=False)[0]
+    loc, kind = error["loc"], error["type"]
+    field = loc[0] if loc else ""
+    if field == "policies" and len(loc) == 1:
+        if kind in ("too_short", "too_long"):
+            return f"A card needs {POLICIES_MIN} to {POLICIES_MAX} policies; this one has {len(error['input'])}."
+        return "The policies should be a list of texts."
+    name = f"Policy {loc[1] + 1}" if field == "policies" else _FIELD_NAMES.get(field, "The card")
+    if kind == "missing":
+        return f"{name} is missing."
+    if kind == "string_too_short":
+        return f"{name} is empty."
+    if kind == "string_too_long":
+        return f"{name} can be at most {_LIMITS[field]} characters."
+    return f"{name} should be text."

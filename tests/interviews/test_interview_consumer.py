@@ -344,8 +344,8 @@ async def test_no_interview_socket_before_consent():
     study, cookie = await db(_fresh)
     ws = WebsocketCommunicator(application, f"/ws/s/{study.slug}/interview/",
                                headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
-    connected, code = await ws.connect()
-    assert not connected and code == 4404
+    connected, _ = await ws.connect()
+    assert connected and await ws.receive_output() == {"type": "websocket.close", "code": 4404}
 
 
 

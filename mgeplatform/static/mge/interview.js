@@ -160,7 +160,12 @@
         replying = frame.code === "busy" ? replying : false;
         if (frame.code === "busy" || frame.code === "too_long" || frame.code === "empty" || frame.code === "closed") {
           clearPendingButKeepText();
+        } else if (frame.code === "bad_text") {
+          // Never resend text the server cannot store; keep it without the offending characters.
+          if (pending) pending.text = pending.text.replace(/[\u0000\p{Cs}]/gu, "");
+          clearPendingButKeepText();
         }
+        if (currentCard) document.getElementById("submit-card").disabled = finished;  // e.g. a refused submit
         setStatus(frame.message);
         if (frame.retry) retryButton.hidden = false;
         break;
