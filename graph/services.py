@@ -13,6 +13,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from graph import aggregation, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
+from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
 from studies import steps
 from studies.models import Step
@@ -224,6 +225,10 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_CHARS:
         raise VoteError(f"Please keep the reason under {REASON_MAX_CHARS} characters (it has {len(reason)}).")
+    try:
+        inputs.check_text(reason, what="Your reason")
+    except inputs.BadInput as err:
+        raise VoteError(err.message) from None
     if assignment.participant_id != participant.pk:
         raise VoteError("This story was not given to you.")
     story = assignment.story

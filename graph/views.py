@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from graph import services
 from graph.models import StoryAssignment, WisdomVote
+from mgeplatform import inputs
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
 
@@ -30,15 +31,18 @@ def stories_page(request, study, participant, *, error: str = "", chosen: str = 
 def vote(request, study, participant):
     """One answer to "Did this person become wiser?"."""
     raw = request.POST.get("assignment", "")
-    assignment = (StoryAssignment.objects.select_related("story").filter(pk=raw, participant=participant).first()
-                  if raw.isdigit() else None)
+    pk = inputs.parse_id(raw)
+    assignment = (StoryAssignment.objects.select_related("story").filter(pk=pk, participant=participant).first()
+                  if pk is not None else None)
     answer, reason = request.POST.get("answer", ""), request.POST.get("reason", "")
     if assignment is None:
-        return stories_page(request, study, participant, status=400, reason=reason,
+        return stories_page(request, study, participant, status=400, reason=inputs.storable(reason),
                             error="That story could not be found. Please answer this one.") or redirect(
             step_url(participant))
     try:
         services.vote_and_continue(participant=participant, assignment=assignment, answer=answer, reason=reason)
     except services.VoteError as err:
-        return stories_page(request, study, participant, error=str(err), chosen=answer, reason=reason, status=400)
+        # The text comes back without the characters that cannot be saved, so sending it again works.
+        return stories_page(request, study, participant, error=str(err), chosen=inputs.storable(answer),
+                            reason=inputs.storable(reason), status=400)
     return redirect(step_url(participant))

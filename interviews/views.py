@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from interviews import selectors, services
+from mgeplatform import inputs
 from studies import selectors as study_selectors
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
@@ -31,8 +32,8 @@ def interview_page(request, study, participant):
 @require_http_methods(["POST"])
 @participant_view(at=(Step.SCENARIO, Step.INTERVIEW))
 def choose_scenario(request, study, participant):
-    raw = request.POST.get("scenario") or ""
-    scenario = study_selectors.active_scenarios(study).filter(pk=raw).first() if raw.isdigit() else None
+    pk = inputs.parse_id(request.POST.get("scenario"))
+    scenario = study_selectors.active_scenarios(study).filter(pk=pk).first() if pk is not None else None
     if scenario is None:
         return scenario_page(request, study, participant, error="Please choose one of the questions.", status=400)
     services.choose_scenario(participant=participant, scenario=scenario)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from journey import selectors, withdrawal
+from mgeplatform import inputs
 from studies import selectors as study_selectors
 from studies import services, steps
 from studies.models import Step
@@ -142,8 +143,19 @@ def withdraw(request, study, participant):
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
             return redirect(step_url(participant))
-        withdrawal.withdraw(participant, reason=request.POST.get("reason", ""))
+        reason = request.POST.get("reason", "")
+        try:
+            withdrawal.withdraw(participant, reason=reason)
+        except inputs.BadInput as err:
+            # Nothing happened yet; the page comes back with their words (minus what cannot be saved).
+            return _withdraw_page(request, study, participant, error=err.message, reason=inputs.storable(reason),
+                                  status=400)
         participant.refresh_from_db()
         return _finished_page(request, study, participant)
-    return step_page(request, "journey/withdraw.html", study, participant,
+    return _withdraw_page(request, study, participant)
+
+
+def _withdraw_page(request, study, participant, *, error="", reason="", status=200):
+    return step_page(request, "journey/withdraw.html", study, participant, status=status, error=error, reason=reason,
+                     max_reason=withdrawal.REASON_MAX_CHARS,
                      deletes_content=study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT)

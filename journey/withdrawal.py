@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import transaction
 
 from journey import events
+from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.models import LLMCall
 from studies import contributions, steps
@@ -42,8 +43,18 @@ def _delete_content(participant) -> dict:
     return deleted
 
 
+REASON_MAX_CHARS = 500
+
+
+def check_reason(reason: str) -> str:
+    """The participant's optional reason, stripped; inputs.BadInput if it
+    cannot be stored or is too long (it is refused, never cut)."""
+    return inputs.check_text(reason or "", what="Your message", max_chars=REASON_MAX_CHARS).strip()
+
+
 def withdraw(participant: Participant, *, reason: str = "") -> bool:
     """Withdraw the participant (idempotent: False when already withdrawn)."""
+    reason = check_reason(reason)
     with transaction.atomic(), participant_context(participant.pk):
         participant = Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=participant.pk)
         if participant.current_step == Step.WITHDRAWN:
@@ -55,7 +66,7 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
             deleted = _delete_content(participant)
         steps.move(participant, Step.WITHDRAWN, event=events.PARTICIPANT_WITHDRAWN,
                    payload={"from_step": left, "policy": participant.study.withdrawal_policy,
-                            "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason[:500]})
+                            "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason})
     return True
 
 

@@ -59,14 +59,6 @@ def check_text(value, *, what: str = "Your text", max_chars: int | None = None, 
     return value
 
 
-def check_form(data, fields=None) -> None:
-    """Every value of a submitted form (or of `fields`) can be stored."""
-    for key in (fields if fields is not None else data.keys()):
-        for value in data.getlist(key) if hasattr(data, "getlist") else [data.get(key)]:
-            if isinstance(value, str):
-                check_text(value, what="The form")
-
-
 def parse_id(raw) -> int | None:
     """A database id typed into a form field: ASCII digits only ("²" and
     "١" are digits to str.isdigit but not ids), at most 18 of them."""

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from graph.selectors import latest_snapshot
+from mgeplatform import inputs
 from studies.models import ProlificIdentity, Step, counted
 from surveys import analysis
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
@@ -25,9 +26,10 @@ def current_bank(study) -> ItemBank | None:
 
 
 def published_bank(study, bank_id) -> ItemBank | None:
-    if not str(bank_id or "").isdigit():
+    pk = inputs.parse_id(bank_id)
+    if pk is None:
         return None
-    return ItemBank.objects.filter(study=study, published=True, pk=int(bank_id)).first()
+    return ItemBank.objects.filter(study=study, published=True, pk=pk).first()
 
 
 def items(bank: ItemBank | None, when: str) -> list[SurveyItem]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from mgeplatform import inputs
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
 from values import relevance, selectors, services
@@ -58,9 +59,9 @@ def submit_relevance(request, study, participant):
     if draw is None:
         return redirect(step_url(participant))
     shown = set(draw.items.values_list("canonical_id", flat=True))
-    chosen = request.POST.getlist("relevant")
-    if not all(value.isdigit() and int(value) in shown for value in chosen):
+    chosen = [inputs.parse_id(value) for value in request.POST.getlist("relevant")]
+    if not all(value in shown for value in chosen):
         return relevance_page(request, study, participant, draw, status=400,
                               error="Something went wrong with your choices. Please mark them again.")
-    relevance.submit(participant=participant, draw=draw, relevant_ids={int(v) for v in chosen})
+    relevance.submit(participant=participant, draw=draw, relevant_ids=set(chosen))
     return redirect(step_url(participant))
