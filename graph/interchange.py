@@ -9,7 +9,6 @@ graph and ours read alike, and import accepts both.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from pathlib import Path
@@ -21,6 +20,7 @@ from graph import events
 from graph.aggregation import REASONS
 from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
 from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
+from mgeplatform import csvfiles
 from mgeplatform.audit import record_event
 from studies.models import Scenario, counted
 from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
@@ -125,7 +125,7 @@ def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
     written = []
     for name, (header, rows) in files.items():
         with (directory / name).open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = csvfiles.writer(fh)
             writer.writerow(header)
             writer.writerows(rows)
         written.append(directory / name)

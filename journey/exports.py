@@ -23,6 +23,7 @@ from graph.models import WisdomVote
 from interviews import selectors
 from interviews.models import TranscriptRating
 from journey import events
+from mgeplatform import csvfiles
 from mgeplatform.audit import record_event
 from studies import contributions
 from studies.contributions import iso
@@ -40,10 +41,10 @@ CODEBOOK = Path(__file__).resolve().parent.parent / "docs" / "export-codebook.md
 def _write(directory: Path, name: str, header: list[str], rows) -> int:
     n = 0
     with (directory / name).open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = csvfiles.writer(fh)
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(row)
             n += 1
     return n
 

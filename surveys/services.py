@@ -6,7 +6,6 @@ a pghistory context naming the participant where one is acting.
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from datetime import timedelta
@@ -18,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mgeplatform import csvfiles
 from mgeplatform.audit import participant_context, record_event
 from studies import steps
 from studies.models import Participant, Step, Study
@@ -236,21 +236,15 @@ def submit_follow_up(*, link: FollowUpLink, items, answers: dict[str, str], show
                      subject=link, payload={"items": sorted(answers), "first": first})
 
 
-def _cell(value: str) -> str:
-    # Spreadsheets run cells that start like a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 @transaction.atomic
 def export_follow_up_links(links, *, user) -> str:
     """CSV of links with Prolific ids, for messaging participants. Exports
     identities, so each export is an audited event naming the user."""
     rows = selectors.follow_up_link_rows(links, site_url=settings.SITE_URL)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["participant_id", "prolific_pid", "url", "expires_at"])
+    writer = csvfiles.DictWriter(out, fieldnames=["participant_id", "prolific_pid", "url", "expires_at"])
     writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+    writer.writerows(rows)
     slugs = {str(pid): slug for pid, slug in links.values_list("participant_id", "participant__study__slug")}
     per_study: dict[str, dict] = {}
     for row in rows:
