@@ -156,7 +156,7 @@ def test_card_limits_are_defined_once():
         assert model._meta.get_field("title").max_length == card_limits.TITLE_MAX
         assert model._meta.get_field("description").max_length == card_limits.DESCRIPTION_MAX
         assert model._meta.get_field("policies").base_field.max_length == card_limits.POLICY_MAX
-    with pytest.raises(interview_services.InterviewError, match=f"between 1 and {card_limits.TITLE_MAX}"):
+    with pytest.raises(interview_services.InterviewError, match=f"at most {card_limits.TITLE_MAX} characters"):
         interview_services._clean_card_fields("x" * (card_limits.TITLE_MAX + 1), "d", ["p"])
     too_many = ["p"] * (card_limits.POLICIES_MAX + 1)
     with pytest.raises(interview_services.InterviewError, match=f"1 to {card_limits.POLICIES_MAX} policies"):
