@@ -12,10 +12,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from mgeplatform.security import TrustedProxyMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
+# Outermost: the client's address is settled (X-Forwarded-For only from
+# TRUSTED_PROXIES) before Django or Channels look at it.
+application = TrustedProxyMiddleware(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-)
+))
