@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mgeplatform.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,7 +144,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Participants' sessions: the browser stays tied to its participant for a month.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 30)
+# Staff sessions end sooner (set on login, mgeplatform.auth.shorten_staff_sessions).
+STAFF_SESSION_AGE = env.int("STAFF_SESSION_AGE", default=60 * 60 * 12)
+# allauth's sign-in form would otherwise keep a "remembered" staff member for
+# SESSION_COOKIE_AGE (the participants' month); every sign-in now lasts this long.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_SESSION_COOKIE_AGE = STAFF_SESSION_AGE
+# Failed logins: at most 10 a minute from one address, and 5 within two
+# minutes for one account from one address; another address is not blocked,
+# so nobody can lock a staff member out by knowing their email.
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/120s/key")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mge@localhost")
 
@@ -171,6 +183,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEV
 
 # --- Production hardening (all overridable for a TLS-terminating proxy).
+# Peers (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are
+# believed: the TLS proxy in front of daphne. From anyone else those headers
+# are dropped (mgeplatform.security.TrustedProxyMiddleware in config/asgi.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEV)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEV)
@@ -181,6 +197,14 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEV)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (mgeplatform.security): scripts and styles from our
+# origin only, websockets back to it; the admin also allows inline style
+# attributes, which Django's admin uses. No inline scripts anywhere.
+_CSP_BASE = ("default-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+             "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+CSP = env.str("CSP", default=f"{_CSP_BASE}; style-src 'self'")
+CSP_ADMIN = env.str("CSP_ADMIN", default=f"{_CSP_BASE}; style-src 'self' 'unsafe-inline'")
+CSP_ADMIN_PREFIX = "/admin/"
 
 # --- Prolific
 PROLIFIC_COMPLETION_URL = env.str(

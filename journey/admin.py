@@ -29,6 +29,7 @@ from mgeplatform.llm import gateway
 from studies.admin import ConsentDocumentInline, ScenarioInline
 from studies.models import Study
 from studies.selectors import study_cost_usd
+from studies.services import REVEAL_PERMISSION
 from studies.tasks import record_study_statistics
 
 SCRIPTED_INTERVIEWER_ERROR = (
@@ -165,7 +166,7 @@ class StudyAdmin(admin.ModelAdmin):
         if request.method == "POST":
             identities = request.POST.get("identities") == "on"
             reason = request.POST.get("reason", "").strip()
-            if identities and not request.user.has_perm("studies.view_prolificidentity"):
+            if identities and not request.user.has_perm(REVEAL_PERMISSION):  # coordinators; never auditors
                 error = "You may not export Prolific identities."
             elif identities and len(reason) < 10:
                 error = "Say why the Prolific IDs are needed (at least a sentence); the reason is recorded."
@@ -181,7 +182,8 @@ class StudyAdmin(admin.ModelAdmin):
                 response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
                 return response
         context = {**self.admin_site.each_context(request), "title": f"Export data: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study, "error": error}
+                   "opts": self.model._meta, "original": study, "error": error,
+                   "can_export_identities": request.user.has_perm(REVEAL_PERMISSION)}
         return TemplateResponse(request, "admin/studies/study/export.html", context, status=400 if error else 200)
 
     @admin.display(description="participants")

@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
+from procrastinate.contrib.django.models import ProcrastinateJob
 
+from mgeplatform import services
 from mgeplatform.models import DomainEvent, LLMCall
 
 
@@ -112,3 +115,38 @@ def _tool_calls_html(message: dict):
     if message.get("tool_call_id"):
         parts += format_html("<li>answers tool call <code>{}</code></li>", message["tool_call_id"])
     return format_html("<ul>{}</ul>", parts) if parts else ""
+
+
+class JobAdmin(ProcrastinateJobAdmin):
+    """procrastinate's job admin, with its actions behind the change permission
+    on jobs (coordinators have it, auditors only view) and recorded with the
+    actor. The job rows themselves stay read-only."""
+
+    actions = ["retry", "cancel", "abort"]
+
+    def has_manage_permission(self, request):
+        return request.user.has_perm("procrastinate.change_procrastinatejob")
+
+    def _act(self, request, queryset, action, verb):
+        done = services.act_on_jobs(action=action, job_ids=queryset.values_list("pk", flat=True), user=request.user)
+        left = queryset.count() - len(done)
+        self.message_user(request, f"{verb} {len(done)} job(s)" + (f"; {left} were in another state." if left else "."),
+                          messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description="Retry job (failed or running jobs)", permissions=["manage"])
+    def retry(self, request, queryset):
+        self._act(request, queryset, "retry", "Retried")
+
+    @admin.action(description="Cancel job (only jobs not started yet)", permissions=["manage"])
+    def cancel(self, request, queryset):
+        self._act(request, queryset, "cancel", "Cancelled")
+
+    @admin.action(description="Abort job (waiting or running jobs)", permissions=["manage"])
+    def abort(self, request, queryset):
+        self._act(request, queryset, "abort", "Aborted")
+
+
+# procrastinate registers its own admin (its app comes first in INSTALLED_APPS); ours replaces it.
+if admin.site.is_registered(ProcrastinateJob):
+    admin.site.unregister(ProcrastinateJob)
+admin.site.register(ProcrastinateJob, JobAdmin)

@@ -24,3 +24,6 @@ def check(name: str) -> None:
 
 
 STAFF_ROLE_SET = kind("staff.role_set", "A staff account was created or given a role")
+JOBS_RETRIED = kind("jobs.retried", "A staff member retried failed or running background jobs (ids in the payload)")
+JOBS_CANCELLED = kind("jobs.cancelled", "A staff member cancelled background jobs that had not started")
+JOBS_ABORTED = kind("jobs.aborted", "A staff member aborted waiting or running background jobs")

@@ -17,6 +17,9 @@ RESEARCH_APPS = ["studies", "interviews", "values", "graph", "surveys", "mgeplat
 READ_ONLY_APPS = ["pghistory", "procrastinate"]
 # DomainEvent is append-only in the database too; nobody edits it in admin.
 READ_ONLY_MODELS = {("mgeplatform", "domainevent")}
+# Beyond viewing: coordinators may retry, cancel and abort jobs (the admin's
+# job actions ask for this permission); the job rows stay read-only.
+COORDINATOR_EXTRA_PERMS = {("procrastinate", "change_procrastinatejob")}
 
 
 def _editable_by_coordinators(content_type) -> bool:
@@ -41,7 +44,8 @@ def sync_role_permissions(sender=None, **kwargs):
         if perm.codename.startswith("view_"):
             auditor_perms.append(perm)
             coordinator_perms.append(perm)
-        elif _editable_by_coordinators(perm.content_type):
+        elif (_editable_by_coordinators(perm.content_type)
+              or (perm.content_type.app_label, perm.codename) in COORDINATOR_EXTRA_PERMS):
             coordinator_perms.append(perm)
     coordinators.permissions.set(coordinator_perms)
     auditors.permissions.set(auditor_perms)

@@ -262,7 +262,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         base = f"http://{args.host}:{args.port}"
         log(f"starting web server (daphne) on {base}")
         procs.append(subprocess.Popen(
-            [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port), "--proxy-headers",
+            # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
+            # believes it only from TRUSTED_PROXIES.
+            [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
              "config.asgi:application"], cwd=ROOT, env=env))
         log("starting background worker (procrastinate)")
         procs.append(subprocess.Popen([str(VENV_PY), "manage.py", "procrastinate", "worker"], cwd=ROOT, env=env))

@@ -5,7 +5,10 @@ report, export and console, is registered by the journey layer
 (journey/admin.py)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path
 
 from mgeplatform.admin import ReadOnlyAdminMixin
 from studies import contributions, services
@@ -56,6 +59,38 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra_context = {**(extra_context or {}), "trail": contributions.trail(participant)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        return [path("<path:object_id>/prolific-id/", self.admin_site.admin_view(self.reveal_view),
+                     name="studies_participant_reveal_prolific_id")] + super().get_urls()
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_reveal_prolific_id"] = request.user.has_perm(services.REVEAL_PERMISSION)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def reveal_view(self, request, object_id):
+        """A participant's Prolific IDs, shown once the staff member says why (recorded)."""
+        participant = self.get_object(request, object_id)
+        if participant is None or not self.has_view_permission(request, participant):
+            raise Http404
+        if not request.user.has_perm(services.REVEAL_PERMISSION):
+            raise PermissionDenied
+        identity, error, status = None, "", 200
+        if request.method == "POST":
+            try:
+                identity = services.reveal_prolific_identity(participant=participant,
+                                                             reason=request.POST.get("reason", ""),
+                                                             user=request.user)
+            except ValueError as err:
+                error, status = str(err), 400
+            else:
+                if identity is None:
+                    error = "This participant has no Prolific IDs (a plain study link, or they withdrew)."
+        # admin_view marks it never_cache, so the ids are not kept in the browser's cache.
+        return TemplateResponse(request, "admin/studies/participant/reveal_prolific_id.html", {
+            **self.admin_site.each_context(request), "title": "Prolific IDs of a participant",
+            "opts": self.model._meta, "original": participant, "identity": identity, "error": error,
+        }, status=status)
+
     def has_screen_out_permission(self, request):
         # The admin is read-only for participants; screening out goes through its service.
         return request.user.has_perm("studies.change_participant")
@@ -76,13 +111,40 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "error": "Say why they are screened out." if request.POST.get("confirm") == "yes" else ""})
 
 
+HIDDEN = "hidden"  # what lists show instead of a Prolific ID or session id
+
+
 @admin.register(ProlificIdentity)
 class ProlificIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["participant", "study", "prolific_pid", "created_at", "last_seen_at"]
+    """Which participants came from Prolific, with their ids masked: the ids
+    are shown one participant at a time, with a reason, from the participant's
+    page. Search is by participant id, or (coordinators) by an exact Prolific
+    ID or session id, which is recorded."""
+
+    list_display = ["participant", "study", "prolific_id", "session_id", "created_at", "last_seen_at"]
     list_filter = ["study"]
-    search_fields = ["prolific_pid", "participant__id"]
-    readonly_fields = ["participant", "study", "prolific_pid", "prolific_study_id", "prolific_session_id",
-                       "created_at", "last_seen_at"]
+    search_fields = ["participant__id"]
+    search_help_text = ("Participant id. Coordinators may also enter a whole Prolific ID or session id; "
+                        "the lookup is recorded in the audit trail.")
+    readonly_fields = ["participant", "study", "prolific_id", "prolific_study_id", "session_id", "created_at",
+                       "last_seen_at"]
+    fields = readonly_fields
+
+    @admin.display(description="Prolific ID")
+    def prolific_id(self, obj):
+        return HIDDEN
+
+    @admin.display(description="session id")
+    def session_id(self, obj):
+        return HIDDEN
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term and request.user.has_perm(services.REVEAL_PERMISSION):
+            by_id, _ = super().get_search_results(request, queryset, term)
+            found = services.look_up_prolific_identities(queryset, term=term, user=request.user)
+            return (by_id | found).distinct(), True
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(ConsentRecord)

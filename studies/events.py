@@ -12,3 +12,8 @@ JOURNEY_STEP = kind("journey.step", "A participant moved from one step to the ne
 PARTICIPANT_SCREENED_OUT = kind("participant.screened_out", "A coordinator screened a participant out, with a reason")
 STEP_SKIPPED = kind("journey.step_skipped",
                     "A participant passed a step with nothing to do (the reason is in the payload)")
+PROLIFIC_ID_REVEALED = kind("prolific.identity_revealed",
+                            "A staff member was shown a participant's Prolific IDs (the reason is in the payload)")
+PROLIFIC_ID_LOOKED_UP = kind("prolific.identity_looked_up",
+                             "A staff member looked participants up by an exact Prolific ID or session id "
+                             "(the participants found are in the payload, the id searched for is not)")

@@ -291,6 +291,9 @@ class ProlificIdentity(models.Model):
     class Meta:
         db_table = "interviews_prolificidentity"  # created by the interviews app; see docs/architecture.md
         verbose_name_plural = "Prolific identities"
+        # Viewing lists identities with their ids masked; seeing or exporting the ids
+        # themselves takes this, with a reason that is recorded (coordinators only).
+        permissions = [("reveal_prolificidentity", "Can reveal and export Prolific IDs, with a recorded reason")]
         constraints = [
             # The database, not the view, guarantees one participant per PID.
             models.UniqueConstraint(fields=["study", "prolific_pid"], name="one_participant_per_prolific_pid"),

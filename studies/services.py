@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, models, transaction
 
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
@@ -297,3 +298,36 @@ def screen_out(*, participant: Participant, reason: str, user) -> bool:
             return False
         return steps.move(locked, Step.SCREENED_OUT, user=user, event=events.PARTICIPANT_SCREENED_OUT,
                           payload={"from_step": locked.current_step, "reason": reason.strip()[:500]})
+
+
+REVEAL_PERMISSION = "studies.reveal_prolificidentity"
+MIN_REVEAL_REASON = 10
+
+
+def reveal_prolific_identity(*, participant: Participant, reason: str, user) -> ProlificIdentity | None:
+    """A participant's Prolific identifiers, for a staff member who says why;
+    the reason and who asked are recorded. None when there are none (a plain
+    link, or withdrawn)."""
+    reason = reason.strip()
+    if not user.has_perm(REVEAL_PERMISSION):
+        raise PermissionDenied("You may not see Prolific IDs.")
+    if len(reason) < MIN_REVEAL_REASON:
+        raise ValueError("Say why you need this participant's Prolific ID (at least a sentence); it is recorded.")
+    identity = ProlificIdentity.objects.filter(participant=participant).first()
+    if identity is not None:
+        record_event(events.PROLIFIC_ID_REVEALED, user=user, study_slug=participant.study.slug,
+                     subject=participant, payload={"reason": reason[:500]})
+    return identity
+
+
+def look_up_prolific_identities(queryset, *, term: str, user):
+    """The identities in `queryset` whose Prolific ID or session id is exactly
+    `term` (no partial matches, so nobody can list ids by guessing prefixes);
+    every lookup is recorded, with the participants found but not the id."""
+    if not user.has_perm(REVEAL_PERMISSION):
+        raise PermissionDenied("You may not look participants up by Prolific ID.")
+    term = term.strip()
+    found = queryset.filter(models.Q(prolific_pid=term) | models.Q(prolific_session_id=term))
+    record_event(events.PROLIFIC_ID_LOOKED_UP, user=user,
+                 payload={"participants": [str(pk) for pk in found.values_list("participant_id", flat=True)]})
+    return found

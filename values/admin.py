@@ -158,12 +158,12 @@ class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [CardDecisionInline]
     actions = ["split_into_new_value"]
 
-    @admin.action(description="Split selected cards off into a new canonical value (audited)")
-    def split_into_new_value(self, request, queryset):
+    def has_split_permission(self, request):
+        # Cards are read-only; splitting changes canonical values, so it takes their change permission.
+        return request.user.has_perm("values.change_canonicalvalue")
 
-        if not request.user.has_perm("values.change_canonicalvalue"):
-            self.message_user(request, "You may not change canonical values.", messages.ERROR)
-            return
+    @admin.action(description="Split selected cards off into a new canonical value (audited)", permissions=["split"])
+    def split_into_new_value(self, request, queryset):
         try:
             value = services.split_canonical_value(cards=list(queryset), user=request.user)
         except ValueError as err:

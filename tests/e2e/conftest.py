@@ -39,6 +39,30 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(request):
+    """Every browser test also checks the Content-Security-Policy: a script,
+    style or socket the policy refused is reported in the page's console."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    refused, new_context = [], browser.new_context
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("console", lambda message: refused.append(f"{message.location.get('url')}: {message.text}")
+                   if "Content Security Policy" in message.text else None)
+        return context
+
+    browser.new_context = watched_context
+    try:
+        yield
+    finally:
+        browser.new_context = new_context
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,

@@ -1,12 +1,32 @@
 """Browser helpers the e2e tests share (tests in this package only)."""
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connections
 
 PHONE_WIDTH = 375  # the `phone` fixture's viewport
+
+
+def wait_until(page, expression: str, timeout: float = 30_000):
+    """Playwright's wait_for_function, without eval in the page: its string
+    predicates are compiled with eval, which the Content-Security-Policy
+    (rightly) refuses. page.evaluate runs outside the page's policy."""
+    from playwright.sync_api import Error  # imported where used, as conftest imports playwright lazily
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error as err:
+            if "context was destroyed" not in str(err):
+                raise  # only a page navigating away mid-check is worth another look
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
 
 
 def send_answer(page, text):

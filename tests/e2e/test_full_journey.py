@@ -13,7 +13,14 @@ from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage
 from studies.models import Participant, Step
 from surveys.models import SurveyResponse
-from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, play_prolific, send_answer
+from tests.e2e.helpers import (
+    PHONE_WIDTH,
+    beside_the_browser,
+    overflowing,
+    play_prolific,
+    send_answer,
+    wait_until,
+)
 from tests.factories import PROLIFIC, make_values
 from values.models import CanonicalApproval, RelevanceItem, ValuesCard
 
@@ -102,7 +109,7 @@ def _interview(page, shots, policies):
     page.get_by_role("heading", name="Following his curiosity").wait_for()
     _check_page(page, shots, "04-interview-card", 3, "Interview")
     card.get_by_role("button", name="This is my value: submit").click()
-    page.wait_for_function("document.body.innerText.includes('Your card is submitted')")
+    wait_until(page, "document.body.innerText.includes('Your card is submitted')")
 
 
 def _approve(page, shots, shared_title):

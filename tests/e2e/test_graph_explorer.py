@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from graph.models import GraphSnapshot, MoralContext, TransitionStory
+from tests.e2e.helpers import wait_until
 from values.models import CanonicalValue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,7 +91,7 @@ def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_s
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(f"{asgi_live_server.url}/graph/{study.slug}/")
     try:
-        page.wait_for_function("window.mgeGraph && window.mgeGraph.nodes().length > 0", timeout=15000)
+        wait_until(page, "window.mgeGraph && window.mgeGraph.nodes().length > 0", timeout=15000)
     except Exception:
         pytest.fail(f"the graph was not drawn; page errors: {errors}; note: "
                     f"{page.locator('#graph-js-note').inner_text()}")
@@ -114,7 +115,7 @@ def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_s
     # A click on a value shows its card, PageRank and rank interval.
     _click_element(page, f"mgeGraph.getElementById('{values[3].pk}')")
     panel = page.locator("#graph-panel")
-    page.wait_for_function("document.querySelector('#panel-title') !== null")
+    wait_until(page, "document.querySelector('#panel-title') !== null")
     assert panel.locator("h2").inner_text() == "Shared reasons"
     text = panel.inner_text()
     assert "An assistant guided by shared reasons." in text
@@ -126,7 +127,7 @@ def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_s
 
     # A click on an arrow shows its counts, contexts and story.
     _click_element(page, f"mgeGraph.getElementById('{values[0].pk}-{values[1].pk}')")
-    page.wait_for_function("document.querySelector('#panel-title').textContent.includes('→')")
+    wait_until(page, "document.querySelector('#panel-title').textContent.includes('→')")
     text = panel.inner_text()
     assert "Rules and discipline → Curiosity" in text
     assert "When a child resists authority" in text
@@ -200,7 +201,7 @@ def test_a_larger_graph_is_laid_out_with_arrows_pointing_up(asgi_live_server, la
         scores={"global": {i: int(i) / 1830 for i in ids}, "scenario": {}, "context": {}}, bootstrap={})
     page = laptop
     page.goto(f"{asgi_live_server.url}/graph/{study.slug}/")
-    page.wait_for_function("window.mgeGraph && window.mgeGraph.nodes().length === 60", timeout=15000)
+    wait_until(page, "window.mgeGraph && window.mgeGraph.nodes().length === 60", timeout=15000)
     upward = page.evaluate("""() => mgeGraph.edges().every(e =>
         e.target().position('y') < e.source().position('y'))""")
     assert upward

@@ -4,7 +4,7 @@ import pytest
 
 from interviews.models import ChatMessage
 from studies.models import Participant
-from tests.e2e.helpers import send_answer
+from tests.e2e.helpers import send_answer, wait_until
 from tests.factories import PROLIFIC
 from values.models import ValuesCard
 
@@ -60,7 +60,7 @@ def test_phone_interview_from_link_to_submitted_card(asgi_live_server, phone, sc
     phone.get_by_role("button", name="Save changes").click()
     phone.get_by_role("heading", name="Care for Everyone Affected").wait_for()
     card.get_by_role("button", name="This is my value: submit").click()
-    phone.wait_for_function("document.body.innerText.includes('Your card is submitted')")
+    wait_until(phone, "document.body.innerText.includes('Your card is submitted')")
     phone.screenshot(path=str(screenshot_dir / "12-interview-submitted-375px.png"), full_page=True)
 
     submitted = ValuesCard.objects.get(submitted=True)

@@ -5,7 +5,7 @@ the participant's step changes elsewhere."""
 import pytest
 
 from studies.models import Participant, Step
-from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, wait_until
 from tests.factories import make_values, move_to, parent_with_card, run_jobs_until_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +38,7 @@ def waiting_page(quick_poll, asgi_live_server, phone):
     phone.get_by_role("heading", name="Getting the next part ready").wait_for()
     assert "moves on by itself" in phone.locator("main").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH and overflowing(phone) == []
-    phone.wait_for_function("window.performance.getEntriesByType('resource')"
+    wait_until(phone, "window.performance.getEntriesByType('resource')"
                             ".some(e => e.name.indexOf('journey.js') >= 0)")
     phone.wait_for_timeout(300)  # the socket connects after the script runs
     return study
@@ -64,6 +64,6 @@ def test_a_waiting_page_moves_on_when_the_participant_withdraws_in_another_tab(w
                                    current_step=Step.WITHDRAWN)
 
     # The first tab was not touched: the pushed step reloads it.
-    phone.wait_for_function("document.body.innerText.indexOf('Getting the next part ready') < 0", timeout=10_000)
+    wait_until(phone, "document.body.innerText.indexOf('Getting the next part ready') < 0", timeout=10_000)
     assert "what you wrote and chose has been deleted" in phone.locator("main").inner_text()
     phone.screenshot(path=str(screenshot_dir / "waiting-page-moved-on-375px.png"), full_page=True)
