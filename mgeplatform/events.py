@@ -24,3 +24,5 @@ def check(name: str) -> None:
 
 
 STAFF_ROLE_SET = kind("staff.role_set", "A staff account was created or given a role")
+JOB_ACTION = kind("jobs.action", "A staff member acted on a background job: queued, retried, cancelled or deleted it "
+                                "(payload: action, task, job)")
