@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import pghistory
-from pghistory import runtime as pghistory_runtime
 from django.db import connection
+from pghistory import runtime as pghistory_runtime
 
 from mgeplatform import events
 from mgeplatform.models import DomainEvent

@@ -119,7 +119,8 @@ BEGIN
     FOR r IN SELECT p.oid::regprocedure AS sig, p.prokind FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
              WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = '{superuser}' AND d.objid IS NULL LOOP
-        EXECUTE format('ALTER %s %s OWNER TO {owner}', CASE WHEN r.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.sig);
+        EXECUTE format('ALTER %s %s OWNER TO {owner}',
+                       CASE WHEN r.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, r.sig);
     END LOOP;
     FOR r IN SELECT t.oid::regtype AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
              LEFT JOIN pg_depend d ON d.objid = t.oid AND d.deptype = 'e'
