@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -85,21 +86,29 @@ def _ensure_roles_and_database(host: str, port, superuser: str) -> None:
                 conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION {options}")
             except psycopg.errors.DuplicateObject:
                 pass
-        try:
-            conn.execute(f"CREATE DATABASE {DATABASE_NAME} OWNER {OWNER_ROLE}")
-        except psycopg.errors.DuplicateDatabase:
-            pass  # it exists (maybe made by another process just now)
-        databases = [row[0] for row in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0') "
-            "AND pg_get_userbyid(datdba) <> %s", (OWNER_ROLE,))]
     # pgvector is not a trusted extension: the superuser installs it, in
-    # template1 too, so test databases the owner creates have it already.
-    for dbname in ["template1", *[d for d in databases if d != "template1"]]:
+    # template1 first, so every database made from it (ours, and the test
+    # databases the owner creates) has it already.
+    with connect("template1") as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    with connect("postgres") as conn:
+        for _attempt in range(20):
+            try:
+                conn.execute(f"CREATE DATABASE {DATABASE_NAME} OWNER {OWNER_ROLE}")
+            except psycopg.errors.DuplicateDatabase:
+                pass  # it exists (maybe made by another process just now)
+            except psycopg.errors.ObjectInUse:  # another process is in template1 for a moment
+                time.sleep(0.25)
+                continue
+            break
+        databases = [row[0] for row in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') "
+            "AND (datname = %s OR pg_get_userbyid(datdba) <> %s)", (DATABASE_NAME, OWNER_ROLE))]
+    for dbname in databases:
         with connect(dbname) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            if dbname != "template1":
-                conn.execute(ADOPT_SQL.replace("{owner}", OWNER_ROLE).replace("{superuser}", superuser))
-                conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO {OWNER_ROLE}')
+            conn.execute(ADOPT_SQL.replace("{owner}", OWNER_ROLE).replace("{superuser}", superuser))
+            conn.execute(f'ALTER DATABASE "{dbname}" OWNER TO {OWNER_ROLE}')
 
 
 # Objects a superuser created in the public schema (before the roles existed).
