@@ -88,12 +88,18 @@ TEMPLATES = [
 ]
 
 # --- Database: external Postgres by URL, or the embedded server under var/.
+# The application connects as a role that owns nothing; `migrate` (and the
+# test database's set-up) switches to the owner's credentials, DATABASE_OWNER
+# (see mgeplatform/dbroles.py and docs/security.md).
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
+    _owner = env.db_url("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else {}
+    DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT") if key in _owner}
 else:
     from mgeplatform import embedded_db
 
     DATABASES = {"default": embedded_db.ensure_running(embedded_db.data_dir(BASE_DIR))}
+    DATABASE_OWNER = {"USER": embedded_db.OWNER_ROLE, "PASSWORD": ""}
 # A connection pool per process: websocket work hops into sync threads many
 # times per turn, and under ASGI every request may run in a thread of its own,
 # so neither a new connection per hop nor one kept per thread scales.
@@ -243,6 +249,10 @@ import pghistory  # noqa: E402
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False)  # history survives deleting the row
 PGHISTORY_APPEND_ONLY = True  # nobody, not even a superuser, edits the trail
+# Background jobs' writes name the job (`job:<task>#<id>`) as their actor.
+from mgeplatform.jobaudit import audit_job, audit_job_async  # noqa: E402
+
+PROCRASTINATE_WORKER_DEFAULTS = {"task_middleware": [audit_job, audit_job_async]}
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
 # Seconds between streamed words of the offline interviewer (0 in tests).

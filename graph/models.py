@@ -11,6 +11,8 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from mgeplatform.triggers import no_truncate
+
 
 @pghistory.track()
 class MoralContext(models.Model):
@@ -41,6 +43,7 @@ class MoralContext(models.Model):
         return self.text
 
 
+@pghistory.track()
 class StoryRun(models.Model):
     """One run of the story generator, for coordinators to follow and for
     auditors to see which model answers were rejected and why."""
@@ -110,6 +113,7 @@ class TransitionStory(models.Model):
         return f"{self.from_value.title} → {self.to_value.title} in “{self.context.text}”"
 
 
+@pghistory.track()
 class StoryAssignment(models.Model):
     """A story put to a participant: an impression, whether or not they vote."""
 
@@ -124,6 +128,7 @@ class StoryAssignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["participant", "story"], name="story_once_per_participant")]
 
 
+@pghistory.track()
 class GraphImport(models.Model):
     """A moral graph read from a file (e.g. the original implementation's
     published graph); its votes and impressions are anonymous."""
@@ -143,6 +148,7 @@ class GraphImport(models.Model):
         return f"import of {self.source_name}"
 
 
+@pghistory.track()
 class ImportedImpressions(models.Model):
     """Impressions counted in an imported graph (no participant to attach them to)."""
 
@@ -221,7 +227,14 @@ class GraphSnapshot(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
-        triggers = [pgtrigger.Protect(name="graph_snapshot_append_only", operation=pgtrigger.Update)]
+        # Append-only: a built graph is neither rewritten nor deleted (so a
+        # study that has one cannot be deleted either). No row history: with
+        # no update or delete, it would only copy each row; who built it is in
+        # created_by and the graph.snapshot_built event.
+        triggers = [
+            pgtrigger.Protect(name="graph_snapshot_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            no_truncate(),
+        ]
 
     def __str__(self):
         return f"{self.study.slug} graph @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -26,7 +26,9 @@ def _delete(participant) -> dict[str, int]:
 
 def _audit_copies(participant) -> dict[str, list]:
     return {"graph.WisdomVoteEvent": list(WisdomVote.objects.filter(participant=participant)
-                                          .values_list("pk", flat=True))}
+                                          .values_list("pk", flat=True)),
+            "graph.StoryAssignmentEvent": list(StoryAssignment.objects.filter(participant=participant)
+                                               .values_list("pk", flat=True))}
 
 
 def _trail(participant) -> list[TrailSection]:

@@ -86,6 +86,7 @@ class ChatMessage(models.Model):
         return f"{self.get_role_display()}, turn {self.seq}"
 
 
+@pghistory.track()
 class DialogueGrade(models.Model):
     """The dialogue grader's verdict on one finished interview (paper A.4)."""
 
@@ -105,6 +106,7 @@ class DialogueGrade(models.Model):
         return f"grade {self.mean_score:.2f} for interview {self.interview_id}"
 
 
+@pghistory.track()
 class TranscriptRating(models.Model):
     """A model's rating of one interview for the analyses: how ideological
     the first answer was (paper 5.2, A.2.1) or whether the participant has

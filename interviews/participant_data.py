@@ -2,7 +2,7 @@
 the study export; on withdrawal, the transcript and the interview (its cards
 go with it), with their audit-trail copies."""
 
-from interviews.models import ChatMessage, Interview, TranscriptRating
+from interviews.models import ChatMessage, DialogueGrade, Interview, TranscriptRating
 from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 
 
@@ -35,6 +35,10 @@ def _audit_copies(participant) -> dict[str, list]:
                                             .values_list("pk", flat=True)),
         "interviews.InterviewEvent": list(Interview.objects.filter(participant=participant)
                                           .values_list("pk", flat=True)),
+        "interviews.DialogueGradeEvent": list(DialogueGrade.objects.filter(interview__participant=participant)
+                                              .values_list("pk", flat=True)),
+        "interviews.TranscriptRatingEvent": list(TranscriptRating.objects.filter(
+            interview__participant=participant).values_list("pk", flat=True)),
     }
 
 

@@ -230,6 +230,9 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
                 interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.NOTE,
                 content="The participant edited the card directly. It now reads: " + json.dumps(_card_payload(card)),
             )
+            record_event(events.VALUES_CARD_EDITED, participant_id=interview.participant_id,
+                         study_slug=interview.participant.study.slug, subject=card,
+                         payload={"interview": interview.pk, "revision": card.revision})
         return card
 
 

@@ -2,6 +2,8 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from mgeplatform.triggers import no_truncate
+
 
 class DomainEvent(models.Model):
     """A research-relevant event (consent given, withdrawal, export...).
@@ -26,6 +28,7 @@ class DomainEvent(models.Model):
         ordering = ["-created_at", "-id"]
         triggers = [
             pgtrigger.Protect(name="domain_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            no_truncate(),
         ]
 
     def __str__(self):
@@ -40,6 +43,9 @@ class DomainEvent(models.Model):
         return "system"
 
 
+# No row history: a log in itself, written once per call and never edited, except
+# that withdrawal blanks the answers written for the participant, which a row
+# history would keep (docs/architecture.md, Audit trail).
 class LLMCall(models.Model):
     """One call to a language model or embedding model, successful or not.
 

@@ -240,6 +240,8 @@ class Participant(models.Model):
         return str(self.id)
 
 
+# No row history: like ProlificIdentity, Prolific's data about a person stays out of
+# the audit trail, so deleting it (withdrawal) leaves no copy.
 class ProlificDemographics(models.Model):
     """Prolific's demographic export for one participant (imported by a
     coordinator). Kept apart from research tables like the identity, and
@@ -255,6 +257,7 @@ class ProlificDemographics(models.Model):
         verbose_name_plural = "Prolific demographics"
 
 
+@pghistory.track()
 class StepTiming(models.Model):
     """When a participant entered and left each step of the journey."""
 
@@ -324,6 +327,8 @@ class ConsentRecord(models.Model):
         return f"{'accepted' if self.accepted else 'declined'} {self.consent_hash[:10]}"
 
 
+# No row history: derived counts, written only by the statistics job (whose
+# inputs, participants and step timings, are tracked) and never edited.
 class StudyStatistics(models.Model):
     """A snapshot of a study's counts, recorded by a background job. The
     counts are of real participants; simulated participants and staff

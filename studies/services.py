@@ -7,6 +7,7 @@ transaction, under a pghistory context naming the actor.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,8 +104,9 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
     if participant is None:  # a brand-new participant
         _require_open(study)
         with transaction.atomic():
-            participant = Participant.objects.create(study=study, cohort=_cohort_of_newcomers(study))
-            with participant_context(participant.pk):
+            # The id is drawn first, so the row's own insert names its participant.
+            with participant_context(new_id := uuid.uuid4()):
+                participant = Participant.objects.create(pk=new_id, study=study, cohort=_cohort_of_newcomers(study))
                 record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                              subject=participant, payload={"via_prolific": False, "cohort": participant.cohort})
     bind_session(session, participant)
@@ -148,8 +150,8 @@ def start_preview(*, study: Study | None, session, user=None) -> Participant:
     if study is None or study.status == Study.Status.CLOSED:
         raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
     with transaction.atomic():
-        participant = Participant.objects.create(study=study, cohort=Cohort.PREVIEW)
-        with participant_context(participant.pk):
+        with participant_context(new_id := uuid.uuid4()):
+            participant = Participant.objects.create(pk=new_id, study=study, cohort=Cohort.PREVIEW)
             record_event(events.PARTICIPANT_JOINED, user=user, participant_id=participant.pk, study_slug=study.slug,
                          subject=participant, payload={"via_prolific": False, "cohort": Cohort.PREVIEW})
     bind_session(session, participant)
@@ -170,16 +172,16 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
     _require_open(study)
     try:
         with transaction.atomic():
-            participant = Participant.objects.create(study=study, via_prolific=True,
-                                                     cohort=_cohort_of_newcomers(study))
-            ProlificIdentity.objects.create(
-                participant=participant,
-                study=study,
-                prolific_pid=prolific.pid,
-                prolific_study_id=prolific.study_id,
-                prolific_session_id=prolific.session_id,
-            )
-            with participant_context(participant.pk):
+            with participant_context(new_id := uuid.uuid4()):
+                participant = Participant.objects.create(pk=new_id, study=study, via_prolific=True,
+                                                         cohort=_cohort_of_newcomers(study))
+                ProlificIdentity.objects.create(
+                    participant=participant,
+                    study=study,
+                    prolific_pid=prolific.pid,
+                    prolific_study_id=prolific.study_id,
+                    prolific_session_id=prolific.session_id,
+                )
                 record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
                              subject=participant, payload={"via_prolific": True, "cohort": participant.cohort})
             return participant

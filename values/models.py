@@ -105,6 +105,7 @@ class ValuesCard(Embedded):
         }
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())  # updates are refused
 class DeduplicationDecision(models.Model):
     """One deduplication judgement and the evidence for it (paper 4.5).
 
@@ -164,6 +165,7 @@ class CanonicalApproval(models.Model):
         return f"{self.get_answer_display()}"
 
 
+@pghistory.track()
 class RelevanceDraw(models.Model):
     """The six values shown to a participant after the interview (paper 5.4)."""
 
@@ -199,6 +201,7 @@ class RelevanceItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["draw", "canonical"], name="value_once_per_draw")]
 
 
+@pghistory.track()
 class DeduplicationRun(models.Model):
     """One run of the batch deduplicator, for coordinators to follow."""
 

@@ -60,6 +60,10 @@ def _audit_copies(participant) -> dict[str, list]:
                                               .values_list("pk", flat=True)),
         "values.RelevanceItemEvent": list(RelevanceItem.objects.filter(draw__participant=participant)
                                           .values_list("pk", flat=True)),
+        "values.RelevanceDrawEvent": list(RelevanceDraw.objects.filter(participant=participant)
+                                          .values_list("pk", flat=True)),
+        "values.DeduplicationDecisionEvent": list(DeduplicationDecision.objects.filter(
+            card__interview__participant=participant).values_list("pk", flat=True)),
     }
 
 

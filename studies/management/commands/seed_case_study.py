@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from mgeplatform.audit import system_context
 from studies import services
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--slug", default=None, help="Study slug (default: case-study).")
 
     def handle(self, *args, slug=None, **options):
-        study, created = services.seed_case_study(slug=slug)
+        with system_context("seed_case_study"):
+            study, created = services.seed_case_study(slug=slug)
         verb = "Created" if created else "Up to date:"
         self.stdout.write(f"{verb} study '{study.slug}' with {study.scenarios.count()} scenarios.")

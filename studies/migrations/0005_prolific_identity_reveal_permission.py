@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0003_statistics_simulated_and_previews'),
+        ('studies', '0004_steptimingevent_consentdocumentevent_no_truncate_and_more'),
     ]
 
     operations = [
