@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import procrastinate
 import psutil
 import pytest
 
@@ -89,6 +90,16 @@ class Platform:
     def worker_pid(self) -> int | None:
         """The procrastinate worker itself (the child of manage.py run_worker)."""
         return self._pid("manage.py", "procrastinate", "worker")
+
+    def defer(self, task_name: str, **kwargs) -> int:
+        """Queue a job as the web process or an admin action does (by name,
+        straight into the platform's database)."""
+        app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=self.cluster.url()))
+        with app.open():
+            return app.configure_task(task_name).defer(**kwargs)
+
+    def job_status(self, job_id: int) -> str:
+        return self.cluster.query("SELECT status FROM procrastinate_jobs WHERE id = %s", job_id)[0][0]
 
     def manage(self, *args: str, timeout: float = 60) -> str:
         result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT,
