@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Short versions of the production timings (README, "Configuration").
 TIMINGS = {
-    "INTERVIEW_REPLY_STALE_SECONDS": "10",  # long enough that a restarted server finds the dead reply still fresh
+    "INTERVIEW_REPLY_STALE_SECONDS": "12",  # long enough that a restarted server finds the dead reply still fresh
     "LLM_OFFLINE_STREAM_DELAY": "0",
     "LLM_OFFLINE_FIRST_TOKEN_SECONDS": "1",  # every model call takes a second: time to kill mid-reply, mid-job
     "WORKER_HEARTBEAT_SECONDS": "0.5",
