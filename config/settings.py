@@ -108,7 +108,15 @@ if env.bool("DB_POOL", default=True):
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=30),
+        # While the database is away the pool retries with a doubling wait;
+        # giving a slot up after this long and reconnecting on demand keeps
+        # that wait short, so service resumes within seconds of a restart.
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=10),
     }
+    # After a database restart every idle pooled connection is dead; checking
+    # each one as it is handed out (an empty query) gives the request a fresh
+    # connection instead of an error.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_POOL_CHECK", default=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
@@ -261,8 +269,19 @@ LLM_OFFLINE_FIRST_TOKEN_SECONDS = env.float("LLM_OFFLINE_FIRST_TOKEN_SECONDS", d
 
 # --- Interview
 INTERVIEW_MAX_MESSAGE_CHARS = env.int("INTERVIEW_MAX_MESSAGE_CHARS", default=4000)
-# A reply whose heartbeat is older than this is taken to be dead (server restart).
-INTERVIEW_REPLY_STALE_SECONDS = env.int("INTERVIEW_REPLY_STALE_SECONDS", default=20)
+# A reply whose heartbeat is older than this is taken to be dead (server restart);
+# an open tab takes it over then. The heartbeat beats at a quarter of this (at most 5 s).
+INTERVIEW_REPLY_STALE_SECONDS = env.float("INTERVIEW_REPLY_STALE_SECONDS", default=20)
+# The page offers Retry when no text of a reply has arrived for this long.
+INTERVIEW_RETRY_AFTER_SECONDS = env.float("INTERVIEW_RETRY_AFTER_SECONDS", default=30)
+
+# --- Background worker (manage.py run_worker supervises `procrastinate worker`)
+# A worker beats every WORKER_HEARTBEAT_SECONDS; a job whose worker has not beaten
+# for WORKER_STALLED_SECONDS (killed, machine gone) is put back in the queue.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_STALLED_SECONDS = env.float("WORKER_STALLED_SECONDS", default=30)
+PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
+                                 "stalled_worker_timeout": WORKER_STALLED_SECONDS}
 
 # --- Embeddings of values cards (384 dimensions everywhere)
 # offline: hashed bag of words, no download; openai: text-embedding-3-small at

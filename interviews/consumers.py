@@ -30,6 +30,7 @@ class InterviewConsumer(ParticipantConsumer):
 
     interview_id = None
     reply_task: asyncio.Task | None = None
+    watch_task: asyncio.Task | None = None
 
     @property
     def max_frame_chars(self):
@@ -46,8 +47,10 @@ class InterviewConsumer(ParticipantConsumer):
         await self.accept()
         await self.send_json(await db_async(selectors.interview_snapshot)(interview))
         # A participant turn left unanswered (a dropped connection, a server
-        # restart mid-reply) is answered now.
-        await self.start_reply_if_due()
+        # restart mid-reply) is answered now, or, while a dead server's
+        # heartbeat is still fresh, as soon as it goes stale.
+        if not await self.start_reply_if_due():
+            self.watch_reply()
 
     def _interview(self):
         if self.participant.current_step not in (Step.INTERVIEW, Step.RELEVANCE):
@@ -55,6 +58,8 @@ class InterviewConsumer(ParticipantConsumer):
         return selectors.active_interview(self.participant)
 
     async def disconnect(self, code):
+        if self.watch_task is not None:
+            self.watch_task.cancel()
         if self.interview_id is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         # A reply in progress keeps going: its text is saved for the next visit.
@@ -64,12 +69,35 @@ class InterviewConsumer(ParticipantConsumer):
 
     async def interview_event(self, message):
         await self.send_json(message["event"])
+        if message["event"]["type"] in ("message", "reply_started"):
+            self.watch_reply()  # whichever process answers, this tab stands by
 
-    async def start_reply_if_due(self):
+    async def start_reply_if_due(self) -> bool:
         token = await db_async(chat.claim_reply)(self.interview_id)
         if token is None:
-            return
+            return False
         self.reply_task = asyncio.create_task(self._reply(token))
+        return True
+
+    def watch_reply(self):
+        if self.watch_task is None or self.watch_task.done():
+            self.watch_task = asyncio.create_task(self._watch_reply())
+
+    async def _watch_reply(self):
+        """Take over a reply whose server died, without waiting for a reload:
+        check again when its heartbeat would go stale; stop once no reply is
+        awaited (answered, failed, or taken by someone alive who finishes)."""
+        while True:
+            try:
+                due_in = await db_async(chat.takeover_due_in)(self.interview_id)
+                if due_in is None:
+                    return
+                if due_in == 0 and await self.start_reply_if_due():
+                    return
+            except Exception as err:  # noqa: BLE001 - the database may be restarting: look again shortly
+                log.warning("interview %s: reply watch: %s", self.interview_id, err)
+                due_in = chat.heartbeat_seconds()
+            await asyncio.sleep(max(due_in, 0.2) + 0.1)
 
     async def _reply(self, token):
         try:
@@ -104,6 +132,7 @@ class InterviewConsumer(ParticipantConsumer):
     async def on_retry(self, content):
         if await db_async(self._is_busy)():
             await self.error("busy", "The interviewer is already answering.")
+            self.watch_reply()  # if that answer's server has died, it is taken over here
             return
         await self.start_reply_if_due()
 

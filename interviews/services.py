@@ -140,6 +140,25 @@ def _reply_alive(interview: Interview) -> bool:
     return interview.reply_heartbeat_at > stale
 
 
+def heartbeat_seconds() -> float:
+    # Several beats fit in the stale window, so a live reply never looks dead.
+    return min(HEARTBEAT_SECONDS, settings.INTERVIEW_REPLY_STALE_SECONDS / 4)
+
+
+def takeover_due_in(interview_id: int) -> float | None:
+    """Seconds until an open tab may take over the reply to the unanswered
+    turn: 0 when nobody alive holds it, the time left until its holder's
+    heartbeat goes stale otherwise. None when there is nothing to take over
+    (no turn waiting, or the last reply failed: the participant retries)."""
+    interview = Interview.objects.get(pk=interview_id)
+    if interview.last_error or not needs_reply(interview):
+        return None
+    if not _reply_alive(interview):
+        return 0.0
+    stale_at = interview.reply_heartbeat_at + timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
+    return max(0.0, (stale_at - timezone.now()).total_seconds())
+
+
 def needs_reply(interview: Interview) -> bool:
     last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
     return interview.status == Interview.Status.ACTIVE and last is not None and last.role in (
@@ -479,7 +498,7 @@ async def _run_tool(interview_id: int, tool_call: ToolCall, emit: Emit) -> bool:
 
 async def _beat(interview_id: int, token: uuid.UUID) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(heartbeat_seconds())
         await db_async(_heartbeat)(interview_id, token)
 
 

@@ -26,6 +26,7 @@ def interview_page(request, study, participant):
         return scenario_page(request, study, participant)
     return step_page(request, "interviews/interview.html", study, participant, interview=interview,
                      max_chars=settings.INTERVIEW_MAX_MESSAGE_CHARS,
+                     retry_after=settings.INTERVIEW_RETRY_AFTER_SECONDS,
                      card_limits={"title": card_limits.TITLE_MAX, "description": card_limits.DESCRIPTION_MAX})
 
 

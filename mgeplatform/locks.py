@@ -17,7 +17,8 @@ import psycopg
 from django.db import connections
 
 
-def _conninfo(alias: str) -> dict:
+def conninfo(alias: str = "default") -> dict:
+    """Connection parameters for a psycopg connection of our own, outside Django's."""
     s = connections[alias].settings_dict
     params = {"dbname": s["NAME"], "user": s.get("USER") or None, "password": s.get("PASSWORD") or None,
               "host": s.get("HOST") or None, "port": s.get("PORT") or None}
@@ -31,10 +32,19 @@ def _conninfo(alias: str) -> dict:
 def try_advisory_lock(namespace: int, key: int, *, alias: str = "default"):
     """Yield True if this process now holds the lock (namespace, key), False
     if another holder has it. Released when the block ends."""
-    with psycopg.connect(**_conninfo(alias), autocommit=True) as conn:
+    with psycopg.connect(**conninfo(alias), autocommit=True) as conn:
         acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
         try:
             yield acquired
         finally:
             if acquired and not conn.closed:
                 conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, key))
+
+
+def advisory_lock_held(namespace: int, key: int, *, alias: str = "default") -> bool:
+    """Whether any session holds the lock (namespace, key) now. Reading
+    pg_locks never takes the lock, so a run about to start is not refused."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                       "AND classid = %s AND objid = %s AND objsubid = 2)", [namespace, key])
+        return cursor.fetchone()[0]

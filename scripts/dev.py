@@ -203,6 +203,61 @@ def reuse_test_database() -> list[str]:
     return ["--reuse-db"] if fresh else ["--reuse-db", "--create-db"]
 
 
+class Supervised:
+    """A child process that is started again, with backoff, whenever it exits
+    unasked: 1, 2, 4 ... up to RESTART_BACKOFF_MAX_SECONDS (30) between tries,
+    back to 1 s after it has run for a minute. A crash or a lost database
+    then costs a pause, not the platform."""
+
+    HEALTHY_SECONDS = 60
+
+    def __init__(self, name: str, cmd: list[str], env: dict):
+        self.name, self.cmd, self.env = name, cmd, env
+        self.max_backoff = float(env.get("RESTART_BACKOFF_MAX_SECONDS", 30))
+        self.backoff = 1.0
+        self.proc: subprocess.Popen | None = None
+        self.started = 0.0
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def tend(self) -> None:
+        """Called every half second: notice an exit, restart when it is due."""
+        now = time.monotonic()
+        if self.restart_at is None and self.proc.poll() is not None:
+            if now - self.started >= self.HEALTHY_SECONDS:
+                self.backoff = 1.0
+            log(f"{self.name} exited with {self.proc.returncode}; restarting in {self.backoff:.0f}s")
+            self.restart_at = now + self.backoff
+            self.backoff = min(self.backoff * 2, self.max_backoff)
+        elif self.restart_at is not None and now >= self.restart_at:
+            self.restarts += 1
+            log(f"restarting {self.name}")
+            self.start()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    def wait(self, timeout: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_embedded_db() -> None:
+    code = ("from mgeplatform import embedded_db; from pathlib import Path; import sys; "
+            "embedded_db.ensure_running(Path(sys.argv[1]))")
+    subprocess.run([str(VENV_PY), "-c", code, str(PGDATA)], cwd=ROOT, check=False, timeout=60)
+
+
 def wait_for_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -239,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_js()
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
-    procs: list[subprocess.Popen] = []
+    children: list[Supervised] = []
 
     def shutdown(*_):
         raise KeyboardInterrupt
@@ -261,14 +316,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         ).stdout if env.get("MGE_DEV") == "1" else ""
         base = f"http://{args.host}:{args.port}"
         log(f"starting web server (daphne) on {base}")
-        procs.append(subprocess.Popen(
-            # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
-            # believes it only from TRUSTED_PROXIES.
-            [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
-             "config.asgi:application"], cwd=ROOT, env=env))
-        log("starting background worker (procrastinate)")
-        procs.append(subprocess.Popen([str(VENV_PY), "manage.py", "procrastinate", "worker"], cwd=ROOT, env=env))
-        wait_for_http(f"{base}/healthz", timeout=60, procs=procs)
+        # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
+        # believes it only from TRUSTED_PROXIES.
+        children.append(Supervised("web server (daphne)", [
+            str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
+            "config.asgi:application"], env))
+        # run_worker keeps procrastinate's worker going through database restarts.
+        log("starting background worker (procrastinate, supervised by manage.py run_worker)")
+        children.append(Supervised("background worker", [str(VENV_PY), "manage.py", "run_worker"], env))
+        for child in children:
+            child.start()
+        # A web server that cannot start (a port in use) is a set-up error: say so and stop.
+        wait_for_http(f"{base}/healthz", timeout=60, procs=[children[0].proc])
         print(
             f"\n  The platform is running.\n"
             f"  Participant link:  {base}/s/case-study/\n"
@@ -281,30 +340,43 @@ def cmd_run(args: argparse.Namespace) -> int:
             + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
                "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff "
                "--email you@example.org --role coordinator\n")
-            + "  Stop with Ctrl-C.\n",
+            + "  A process that stops is started again. Stop everything with Ctrl-C.\n",
             flush=True,
         )
         if args.check:
             smoke_check(base)
             return 0
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        failed = [p for p in procs if p.poll() is not None]
-        log(f"{failed[0].args[0]} stopped unexpectedly (exit {failed[0].returncode}); shutting down")
-        return 1
+        supervise(children, owner)
+        return 0
     except KeyboardInterrupt:
         log("shutting down")
         return 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for child in children:
+            child.stop()
+        for child in children:
+            child.wait(timeout=15)
         owner.release()
+
+
+def supervise(children: list[Supervised], owner: EmbeddedDatabaseOwnership) -> None:
+    """Until Ctrl-C or SIGTERM: restart children that stop, and start the
+    embedded database again if the one this command started has stopped
+    (the children wait for it with their own backoff)."""
+    db_down_since = None
+    while True:
+        time.sleep(0.5)
+        for child in children:
+            child.tend()
+        if owner.owned:
+            if embedded_db_running():
+                db_down_since = None
+            elif db_down_since is None:
+                db_down_since = time.monotonic()
+            elif time.monotonic() - db_down_since > 5:  # give a deliberate restart time to finish
+                log("the embedded PostgreSQL server stopped; starting it again")
+                start_embedded_db()
+                db_down_since = None
 
 
 def main() -> int:

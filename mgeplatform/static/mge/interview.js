@@ -7,6 +7,8 @@
   if (!root) return;
   var wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.dataset.ws;
   var maxChars = parseInt(root.dataset.maxChars, 10) || 4000;
+  // No text of an answer for this long: offer Retry rather than a silent wait.
+  var retryAfter = (parseFloat(root.dataset.retryAfter) || 30) * 1000;
   var draftKey = "mge-draft-" + root.dataset.interview;
   var pendingKey = "mge-pending-" + root.dataset.interview;
 
@@ -22,6 +24,8 @@
 
   var ws = null;
   var backoff = 500;
+  var reconnectTimer = null;
+  var waitTimer = null;
   var replying = false;
   var finished = false;
   var sentAny = false;  // the participant has answered in this page: keep the cursor in the answer box
@@ -87,6 +91,18 @@
     return false;
   }
 
+  // Waiting for the interviewer: the timer restarts with every piece of text.
+  function expectReply() {
+    clearTimeout(waitTimer);
+    waitTimer = setTimeout(function () {
+      waitTimer = null;
+      retryButton.hidden = false;
+      setStatus("No answer yet. Press Retry to ask again; your message is saved.");
+    }, retryAfter);
+  }
+
+  function stopWaiting() { clearTimeout(waitTimer); waitTimer = null; }
+
   function sendPending() { if (pending) send({type: "user_message", text: pending.text, client_id: pending.client_id}); }
 
   function handle(frame) {
@@ -108,6 +124,7 @@
         retryButton.hidden = !(frame.last_error && frame.awaiting_reply && !frame.replying);
         if (!retryButton.hidden) setStatus("The interviewer could not answer your last message. Press Retry.");
         else setStatus("");
+        if (frame.awaiting_reply && retryButton.hidden && !finished) expectReply(); else stopWaiting();
         break;
       case "message":
         if (!shown[frame.message.seq]) addMessage(frame.message.role, frame.message.content);
@@ -116,21 +133,25 @@
           clearPending();
           input.value = "";
         }
+        if (frame.message.role === "user") expectReply();
         break;
       case "reply_started":
         replying = true;
         retryButton.hidden = true;
         setStatus("");
         streaming[frame.reply_id] = addMessage("assistant", "", "streaming");
+        expectReply();
         break;
       case "delta":
         var el = streaming[frame.reply_id];
         if (el) { el.textContent += frame.text; el.scrollIntoView({block: "end"}); }
+        expectReply();
         break;
       case "reply_failed":
         if (streaming[frame.reply_id]) streaming[frame.reply_id].remove();
         delete streaming[frame.reply_id];
         replying = false;
+        stopWaiting();
         break;
       case "message_complete":
         shown[frame.message.seq] = true;
@@ -143,6 +164,8 @@
           addMessage("assistant", frame.message.content);
         }
         replying = false;
+        // A turn that was only a tool call (the card writer) has more to come.
+        if (frame.message.content) stopWaiting(); else expectReply();
         // Ready for the next answer: the cursor goes back to the (sticky) answer box.
         if (!finished && sentAny && document.activeElement !== input) { input.focus({preventScroll: true}); }
         break;
@@ -151,6 +174,7 @@
         break;
       case "submitted":
         finished = true;
+        stopWaiting();
         renderCard(frame.card);
         setStatus("");
         addMessage("assistant", "Your card is submitted. Taking you to the next step…");
@@ -168,6 +192,7 @@
         if (currentCard) document.getElementById("submit-card").disabled = finished;  // e.g. a refused submit
         setStatus(frame.message);
         if (frame.retry) retryButton.hidden = false;
+        if (frame.code === "busy" && replying) expectReply(); else stopWaiting();
         break;
     }
     updateControls();
@@ -189,7 +214,7 @@
       if (finished) return;
       if (event.code === 4403 || event.code === 4404) { location.reload(); return; }
       setStatus("Connection lost. Reconnecting… Your text is kept.");
-      setTimeout(connect, backoff);
+      reconnectTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 10000);
     };
   }
@@ -220,6 +245,14 @@
   retryButton.addEventListener("click", function () {
     retryButton.hidden = true;
     setStatus("");
+    if (ws && ws.readyState === WebSocket.CLOSED) {  // do not wait for the next reconnect attempt
+      clearTimeout(reconnectTimer);
+      backoff = 500;
+      connect();
+      return;  // the fresh state answers any unanswered turn
+    }
+    // A fresh snapshot first: an answer this page missed is drawn, not asked for again.
+    send({type: "state"});
     send({type: "retry"});
   });
   document.getElementById("submit-card").addEventListener("click", function () {

@@ -1,0 +1,160 @@
+"""Faults a study meets in the field, on real processes: the database
+restarts, the web server dies mid-reply, the worker is killed mid-job. The
+platform must come back with nobody stepping in, and the participant must
+lose nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.faults.cluster import wait_until
+from tests.faults.participant import Participant
+
+pytestmark = [pytest.mark.fault, pytest.mark.slow]
+
+DB_DOWN_SECONDS = 10  # the restart the tester timed
+ANSWERS = [
+    "I care that people think about everyone affected, not only themselves, when they decide.",
+    "When I thought I was pregnant in college I was scared and only thought about myself at first.",
+    "Looking back I paid attention to how others would feel and to what my faith teaches me.",
+]
+
+
+def _assistant_replies(state) -> list[str]:
+    return [m["content"] for m in state["messages"] if m["role"] == "assistant"]
+
+
+def test_database_restart_under_a_live_interview(platform):
+    person = Participant(platform.base, "fault-db")
+    person.join()
+    person.open()
+    person.say(ANSWERS[0], "a1")
+    worker_before = platform.worker_pid()
+
+    platform.cluster.stop()
+    time.sleep(DB_DOWN_SECONDS)
+    platform.cluster.start()
+    restarted = time.monotonic()
+
+    # The participant's next message is answered, on the page they had open
+    # or, if the server dropped it, after the page reconnects by itself.
+    try:
+        frames = person.say(ANSWERS[1], "a2", timeout=45)
+    except Exception:  # noqa: BLE001 - the socket died with the database: connect again, as the page does
+        state, _ = person.reconnect(timeout=30)
+        if not any(m["client_message_id"] == "a2" for m in state["messages"]):
+            person.send({"type": "user_message", "text": ANSWERS[1], "client_id": "a2"})
+        frames = person.until("message_complete", timeout=45)
+    answered_after = time.monotonic() - restarted
+    assert frames[-1]["message"]["content"]
+
+    # Nothing lost: both answers and both replies are in the transcript.
+    person.close()
+    state = person.open()
+    users = [m["content"] for m in state["messages"] if m["role"] == "user"]
+    assert users == ANSWERS[:2]
+    assert len(_assistant_replies(state)) == 3  # greeting and two replies
+    assert not state["replying"] and not state["awaiting_reply"]
+
+    # No error pages once the database is back: every pooled connection was
+    # checked before use.
+    statuses = [person.get(f"/s/{person.slug}/journey/")[0] for _ in range(15)]
+    statuses += [person.get("/healthz")[0] for _ in range(15)]
+    assert set(statuses) == {200}, statuses
+
+    # The worker is still there (reconnected, or stopped and started again
+    # by run_worker) and runs jobs.
+    job = platform.defer("studies.record_open_study_statistics", timestamp=0)
+    wait_until(lambda: platform.job_status(job) == "succeeded", timeout=30,
+               message=f"a job queued after the restart was not run:\n{platform.tail()}")
+    assert platform.proc.poll() is None and platform.worker_pid() is not None
+    person.close()
+    print(f"\ndatabase down {DB_DOWN_SECONDS}s; next message answered {answered_after:.1f}s after it came back; "
+          f"worker {'restarted' if platform.worker_pid() != worker_before else 'reconnected'}")
+
+
+def test_web_server_killed_mid_reply_then_the_open_page_gets_the_answer(platform):
+    person = Participant(platform.base, "fault-web")
+    person.join()
+    person.open()
+    web_before = platform.web_pid()
+    person.send({"type": "user_message", "text": ANSWERS[0], "client_id": "w1"})
+    person.until("reply_started", timeout=15)  # the model is thinking (a second per call)
+
+    os.kill(web_before, signal.SIGKILL)
+    killed = time.monotonic()
+
+    # The page reconnects by itself once the server is back (restarted by
+    # dev.py run); the dead server's reply is still fresh then.
+    state, _ = person.reconnect(timeout=40)
+    reconnected_after = time.monotonic() - killed
+    assert platform.web_pid() not in (None, web_before)
+    assert state["awaiting_reply"] is True
+    assert state["replying"] is True, "reconnected after the stale window: the takeover timer was not exercised"
+
+    # The participant does nothing: no reload, no retry, no new message.
+    frames = person.until("message_complete", timeout=40)
+    answered_after = time.monotonic() - killed
+    assert frames[-1]["message"]["content"]
+
+    person.close()
+    state = person.open()
+    assert [m["content"] for m in state["messages"] if m["role"] == "user"] == [ANSWERS[0]]
+    assert len(_assistant_replies(state)) == 2  # the greeting and exactly one reply
+    person.close()
+    print(f"\nweb server killed mid-reply; page reconnected after {reconnected_after:.1f}s, "
+          f"answer arrived {answered_after:.1f}s after the kill")
+
+
+SETUP_STUDY = """
+from journey import simulation
+from studies import services
+from studies.models import Study
+from values.models import CanonicalValue
+study, _ = services.seed_case_study("faults-jobs")
+Study.objects.filter(pk=study.pk).update(status=Study.Status.CLOSED)  # no periodic job touches it
+simulation.simulate(Study.objects.get(pk=study.pk), 5, seed=3)
+print(study.pk, CanonicalValue.objects.filter(study=study).count())
+"""
+
+
+def test_worker_killed_mid_job_then_the_job_finishes_once(platform):
+    study_id, values = map(int, platform.manage("shell", "-c", SETUP_STUDY).split()[-2:])
+    assert values >= 2
+    job = platform.defer("graph.generate_stories", study_id=study_id)
+    count = f"SELECT count(*) FROM graph_transitionstory WHERE study_id = {study_id}"
+    running = f"SELECT id FROM graph_storyrun WHERE study_id = {study_id} AND status = 'running'"
+
+    # Kill the worker once the job has written a story and is still going.
+    wait_until(lambda: platform.cluster.query(count)[0][0] >= 1, timeout=60, interval=0.1,
+               message="the story job wrote nothing")
+    cut_off = platform.cluster.query(running)
+    assert cut_off, "the job finished before it could be killed"
+    worker_before = platform.worker_pid()
+    written_before = platform.cluster.query(count)[0][0]
+    os.kill(worker_before, signal.SIGKILL)
+    killed = time.monotonic()
+
+    wait_until(lambda: platform.job_status(job) == "succeeded", timeout=60, interval=0.2,
+               message=f"the job did not finish after the worker was killed:\n{platform.tail()}")
+    finished_after = time.monotonic() - killed
+    assert platform.worker_pid() not in (None, worker_before)
+
+    # The run that was cut off says why; a new run finished the work.
+    runs = platform.cluster.query(f"SELECT id, status, error FROM graph_storyrun WHERE study_id = {study_id} "
+                                  "ORDER BY id")
+    assert runs[0][0] == cut_off[0][0] and runs[0][1] == "failed" and "process running it ended" in runs[0][2]
+    assert [r[1] for r in runs[1:]] == ["finished"]
+    # Nothing written twice, and nothing written before the kill lost.
+    duplicates = platform.cluster.query(
+        f"SELECT from_value_id, to_value_id, context_id FROM graph_transitionstory WHERE study_id = {study_id} "
+        "GROUP BY 1, 2, 3 HAVING count(*) > 1")
+    assert duplicates == []
+    written = platform.cluster.query(count)[0][0]
+    assert written > written_before
+    print(f"\nworker killed mid-job ({written_before} stories written); job finished {finished_after:.1f}s later "
+          f"with {written}")
