@@ -257,10 +257,8 @@ import pghistory  # noqa: E402
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False)  # history survives deleting the row
 PGHISTORY_APPEND_ONLY = True  # nobody, not even a superuser, edits the trail
-# Background jobs' writes name the job (`job:<task>#<id>`) as their actor.
 from mgeplatform.jobaudit import audit_job, audit_job_async  # noqa: E402
 
-PROCRASTINATE_WORKER_DEFAULTS = {"task_middleware": [audit_job, audit_job_async]}
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
 # Seconds between streamed words of the offline interviewer (0 in tests).
@@ -281,7 +279,9 @@ INTERVIEW_RETRY_AFTER_SECONDS = env.float("INTERVIEW_RETRY_AFTER_SECONDS", defau
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
 WORKER_STALLED_SECONDS = env.float("WORKER_STALLED_SECONDS", default=30)
 PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
-                                 "stalled_worker_timeout": WORKER_STALLED_SECONDS}
+                                 "stalled_worker_timeout": WORKER_STALLED_SECONDS,
+                                 # Background jobs' writes name the job (`job:<task>#<id>`) as their actor.
+                                 "task_middleware": [audit_job, audit_job_async]}
 
 # --- Embeddings of values cards (384 dimensions everywhere)
 # offline: hashed bag of words, no download; openai: text-embedding-3-small at
