@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -208,7 +207,7 @@ def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> 
             return run
         # Holding the lock, no other run of this study is alive: any still
         # marked running was cut off (its job is what runs again now).
-        _fail_orphans(StoryRun.objects.filter(study=study).exclude(pk=run.pk))
+        locks.mark_runs_failed(StoryRun.objects.filter(study=study).exclude(pk=run.pk), ORPHANED_REASON)
         try:
             scenarios_of = value_selectors.value_scenarios(study)
             live = {v.pk: v for v in value_selectors.live_values(study)}
@@ -244,23 +243,9 @@ ORPHANED_REASON = ("Stopped before finishing: the process running it ended (work
                    "restarted). The job runs again; stories already written are kept.")
 
 
-def _fail_orphans(runs) -> int:
-    return runs.filter(status=StoryRun.Status.RUNNING).update(
-        status=StoryRun.Status.FAILED, error=ORPHANED_REASON, finished_at=timezone.now())
-
-
 def fail_orphaned_runs(*, min_age_seconds: float = 5) -> int:
-    """Story runs still marked running that no process runs: their study's
-    story lock is free (Postgres drops it with a dead process's connection).
-    A run younger than `min_age_seconds` may not have taken the lock yet and
-    is left alone (were one caught anyway, its own finish sets it right)."""
-    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    stuck = StoryRun.objects.filter(status=StoryRun.Status.RUNNING, started_at__lt=cutoff)
-    failed = 0
-    for study_id in set(stuck.values_list("study_id", flat=True)):
-        if not locks.advisory_lock_held(STORY_LOCK_NAMESPACE, study_id):
-            failed += _fail_orphans(stuck.filter(study_id=study_id))
-    return failed
+    """Story runs still marked running that no process runs (see mgeplatform.locks)."""
+    return locks.fail_orphaned_runs(StoryRun, STORY_LOCK_NAMESPACE, ORPHANED_REASON, min_age_seconds=min_age_seconds)
 
 
 def _finish(run: StoryRun, status: str, error: str = "") -> None:

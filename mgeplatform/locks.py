@@ -12,9 +12,11 @@ if the process dies the connection drops and Postgres releases the lock.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 import psycopg
 from django.db import connections
+from django.utils import timezone
 
 
 def conninfo(alias: str = "default") -> dict:
@@ -48,3 +50,27 @@ def advisory_lock_held(namespace: int, key: int, *, alias: str = "default") -> b
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
                        "AND classid = %s AND objid = %s AND objsubid = 2)", [namespace, key])
         return cursor.fetchone()[0]
+
+
+def fail_orphaned_runs(model, namespace: int, reason: str, *, min_age_seconds: float = 5) -> int:
+    """Mark failed, with `reason`, the runs of `model` (a per-study run record
+    with status, study, started_at, finished_at and error) still marked
+    running that no process runs: their study's advisory lock (namespace,
+    study id) is free, as Postgres drops it with a dead process's
+    connection. A run younger than `min_age_seconds` may not have taken the
+    lock yet and is left alone (were one caught anyway, its own finish sets
+    it right)."""
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
+    stuck = model.objects.filter(status=model.Status.RUNNING, started_at__lt=cutoff)
+    failed = 0
+    for study_id in set(stuck.values_list("study_id", flat=True)):
+        if not advisory_lock_held(namespace, study_id):
+            failed += mark_runs_failed(stuck.filter(study_id=study_id), reason)
+    return failed
+
+
+def mark_runs_failed(runs, reason: str) -> int:
+    """Those of `runs` still marked running are failed, with `reason`."""
+    model = runs.model
+    return runs.filter(status=model.Status.RUNNING).update(status=model.Status.FAILED, error=reason,
+                                                           finished_at=timezone.now())

@@ -7,12 +7,9 @@ treated as "no match": recorded, and never links a card wrongly.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from mgeplatform import locks
 from mgeplatform.asyncdb import db_async
@@ -229,7 +226,7 @@ def run_batch_dedup(study) -> DeduplicationRun:
             return run
         # Holding the lock, no other run of this study is alive: any still
         # marked running was cut off by a dying process.
-        _fail_orphans(DeduplicationRun.objects.filter(study=study).exclude(pk=run.pk))
+        locks.mark_runs_failed(DeduplicationRun.objects.filter(study=study).exclude(pk=run.pk), ORPHANED_REASON)
         counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
         try:
             # Staff previews never shape the study's values.
@@ -260,21 +257,10 @@ ORPHANED_REASON = ("Stopped before finishing: the process running it ended (work
                    "restarted). Cards already decided keep their decision; the next run takes the rest.")
 
 
-def _fail_orphans(runs) -> int:
-    return runs.filter(status=DeduplicationRun.Status.RUNNING).update(
-        status=DeduplicationRun.Status.FAILED, error=ORPHANED_REASON, finished_at=timezone.now())
-
-
 def fail_orphaned_runs(*, min_age_seconds: float = 5) -> int:
-    """Deduplication runs still marked running that no process runs (the
-    study's lock is free); see graph.stories.fail_orphaned_runs."""
-    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    stuck = DeduplicationRun.objects.filter(status=DeduplicationRun.Status.RUNNING, started_at__lt=cutoff)
-    failed = 0
-    for study_id in set(stuck.values_list("study_id", flat=True)):
-        if not locks.advisory_lock_held(DEDUP_LOCK_NAMESPACE, study_id):
-            failed += _fail_orphans(stuck.filter(study_id=study_id))
-    return failed
+    """Deduplication runs still marked running that no process runs (see mgeplatform.locks)."""
+    return locks.fail_orphaned_runs(DeduplicationRun, DEDUP_LOCK_NAMESPACE, ORPHANED_REASON,
+                                    min_age_seconds=min_age_seconds)
 
 
 @transaction.atomic
