@@ -8,8 +8,8 @@ sure to "did this person become wiser?", and how often it was shown.
 Pipeline (`build`): cells → per-pair `Counts` (summed over contexts, with
 the reverse direction's "yes" as `less_wise`) → thresholds (wiser votes,
 wiser-likelihood, entropy) → drop pairs kept in both directions → list
-and drop cycles → PageRank over the kept edges, score flowing to the wiser
-value. `bootstrap` repeats the pipeline on resampled votes to say how
+cycles and drop, keep or break them (`Parameters.cycle_policy`) → PageRank
+over the kept edges, score flowing to the wiser value. `bootstrap` repeats the pipeline on resampled votes to say how
 stable each value's rank is; `trajectory` replays it over growing prefixes
 of the events (paper Fig. 12).
 """
@@ -25,6 +25,10 @@ import numpy as np
 ANSWERS = ("yes", "no", "unsure")
 EVENT_KINDS = ANSWERS + ("impression",)
 ENTROPY_CHOICES = ("five", "answers")
+# What to do with edges that form cycles: "drop" every edge of a strongly
+# connected component (the original rule), "keep" them all, or
+# "break_weakest": remove the lowest-likelihood edge of each cycle until none is left.
+CYCLE_POLICIES = ("drop", "keep", "break_weakest")
 MAX_CYCLES_LISTED = 100
 # Threshold comparisons allow this much floating-point slack, identically in
 # `decide_edges` and in the vectorised bootstrap, so both reach the same
@@ -40,8 +44,15 @@ REASONS = {
     "high_entropy": "answers too spread out (entropy above the threshold)",
     "two_way": "kept in both directions (participants disagree on direction)",
     "cycle": "part of a cycle (no consensus on direction; excluded)",
+    "weakest_in_cycle": "the weakest edge (lowest likelihood) of a cycle, removed to break it",
 }
-REASON_ORDER = ("too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle")
+# How pages describe each cycle policy.
+CYCLE_POLICY_TEXT = {
+    "drop": "every edge on a cycle excluded",
+    "keep": "cycles kept (not looked for)",
+    "break_weakest": "each cycle broken at its weakest edge (lowest likelihood)",
+}
+REASON_ORDER = ("too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle", "weakest_in_cycle")
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,7 @@ class Parameters:
     pagerank_alpha: float = 0.85
     bootstrap_samples: int = 200
     bootstrap_seed: int = 0
+    cycle_policy: str = "drop"   # one of CYCLE_POLICIES; "drop" is the original rule
 
     def __post_init__(self):
         for name in _INT_FIELDS:
@@ -113,6 +125,8 @@ class Parameters:
             object.__setattr__(self, name, float(value))
         if self.entropy_over not in ENTROPY_CHOICES:
             raise ValueError(f"entropy_over must be one of {', '.join(ENTROPY_CHOICES)}, not {self.entropy_over!r}")
+        if self.cycle_policy not in CYCLE_POLICIES:
+            raise ValueError(f"cycle_policy must be one of {', '.join(CYCLE_POLICIES)}, not {self.cycle_policy!r}")
         if self.min_wiser < 0:
             raise ValueError(f"min_wiser cannot be negative (got {self.min_wiser})")
         if not -1.0 <= self.min_likelihood <= 1.0:
@@ -240,11 +254,41 @@ def _canonical_cycle(cycle) -> list[int]:
     return cycle[i:] + cycle[:i]
 
 
+def _weakest_in_cycles(n: int, src, dst, like) -> np.ndarray:
+    """Which edges (index arrays over n nodes) to remove so that no cycle is
+    left, removing each time the weakest edge of a cycle. Every edge inside a
+    strongly connected component lies on a cycle, so the component's weakest
+    edge is the weakest of some cycle; remove it from every component at once
+    (components do not share edges) and look again. Weakest = lowest
+    likelihood (to 12 decimals), ties to the smaller source then target
+    index, so the result does not depend on the order edges come in."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    removed = np.zeros(len(src), dtype=bool)
+    if not len(src):
+        return removed
+    order = np.lexsort((dst, src, np.round(np.asarray(like, dtype=float), _TIE_DECIMALS)))
+    while True:
+        alive = ~removed
+        graph = csr_array((np.ones(int(alive.sum())), (src[alive], dst[alive])), shape=(n, n))
+        _, labels = connected_components(graph, directed=True, connection="strong")
+        inside = alive & (labels[src] == labels[dst])   # src != dst, so the component has a cycle
+        if not inside.any():
+            return removed
+        candidates = order[inside[order]]   # weakest first
+        _, first = np.unique(labels[src[candidates]], return_index=True)
+        removed[candidates[first]] = True
+
+
 def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list[Edge], list[list[int]]]:
     """Every pair, kept or with the first rule it fails: the thresholds, then
-    agreement on direction (footnote 15), then cycles (footnotes 15, 23).
-    Returns the edges (sorted by pair) and the cycles found, each starting at
-    its smallest id, at most MAX_CYCLES_LISTED of them."""
+    agreement on direction (footnote 15), then cycles (footnotes 15, 23) as
+    `params.cycle_policy` says. Returns the edges (sorted by pair) and the
+    cycles found among the edges left after the two-way rule, each starting
+    at its smallest id, at most MAX_CYCLES_LISTED of them ("keep" does not
+    look for cycles and lists none)."""
     edges = []
     for (a, b), c in sorted(counts.items()):
         like, ent = likelihood(c), entropy(c, params.entropy_over)
@@ -255,6 +299,8 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
     for e in edges:
         if e.kept and (e.target, e.source) in passing:
             e.kept, e.reason = False, "two_way"
+    if params.cycle_policy == "keep":
+        return edges, []
 
     graph = nx.DiGraph()
     graph.add_edges_from((e.source, e.target) for e in edges if e.kept)
@@ -265,11 +311,20 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
             cyclic.append(component)
             for node in component:
                 component_of[node] = len(cyclic)
-    # In a strongly connected component every edge lies on some cycle.
-    for e in edges:
-        if e.kept and component_of.get(e.source) is not None \
-                and component_of.get(e.source) == component_of.get(e.target):
-            e.kept, e.reason = False, "cycle"
+    if params.cycle_policy == "drop":
+        # In a strongly connected component every edge lies on some cycle.
+        for e in edges:
+            if e.kept and component_of.get(e.source) is not None \
+                    and component_of.get(e.source) == component_of.get(e.target):
+                e.kept, e.reason = False, "cycle"
+    else:
+        kept = [e for e in edges if e.kept]
+        index = {node: i for i, node in enumerate(sorted(graph.nodes))}   # index order = id order, for ties
+        removed = _weakest_in_cycles(len(index), [index[e.source] for e in kept], [index[e.target] for e in kept],
+                                     [e.likelihood for e in kept])
+        for e, out in zip(kept, removed):
+            if out:
+                e.kept, e.reason = False, "weakest_in_cycle"
 
     cycles = []
     for component in sorted(cyclic, key=min):
@@ -401,11 +456,15 @@ class _Resampler:
         kept = present & (wiser >= p.min_wiser) & (like >= p.min_likelihood - _SLACK) \
             & (ent <= p.max_entropy + _SLACK)
         kept &= ~(self.has_reverse & kept[self.reverse_or_self])
-        if kept.any():
+        if kept.any() and p.cycle_policy == "drop":
             n = len(self.node_ids)
             graph = csr_array((np.ones(int(kept.sum())), (self.src[kept], self.dst[kept])), shape=(n, n))
             _, labels = connected_components(graph, directed=True, connection="strong")
             kept &= labels[self.src] != labels[self.dst]
+        elif kept.any() and p.cycle_policy == "break_weakest":
+            # node_ids are sorted, so index ties break as decide_edges' id ties do
+            idx = np.flatnonzero(kept)
+            kept[idx[_weakest_in_cycles(len(self.node_ids), self.src[idx], self.dst[idx], like[idx])]] = False
         return kept, like
 
     def positions(self, answers: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ events are read live from the database.
 from __future__ import annotations
 
 from graph import aggregation, selectors
-from graph.aggregation import REASONS
+from graph.aggregation import CYCLE_POLICY_TEXT, REASONS
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from graph.selectors import latest_snapshot
 from studies.models import counted
@@ -93,7 +93,10 @@ def snapshot_facts(snapshot, *, staff: bool) -> dict:
         left_out = s.get("simulated_votes_left_out")
         simulated = (f"simulated participants' votes left out ({left_out})" if left_out
                      else "simulated participants' votes left out")
+    # Snapshots built before the policy was a parameter dropped cycles.
+    policy = (snapshot.parameters or {}).get("cycle_policy", "drop")
     return {"id": snapshot.pk, "created_at": snapshot.created_at, "by": by, "simulated": simulated,
+            "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
             "votes": s.get("votes", 0), "edges_kept": s.get("edges_kept", 0), "pairs": s.get("pairs", 0),
             "empty_because": "" if s.get("edges_kept") else why_empty(snapshot)}
 

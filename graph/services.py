@@ -11,7 +11,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 from procrastinate.exceptions import AlreadyEnqueued
 
-from graph import aggregation, events, selectors
+from graph import aggregation, aggregators, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
@@ -294,6 +294,16 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
     stages["bootstrap"] = time.perf_counter() - t
 
+    # Other rankings of the same votes and how far they agree (stored beside
+    # the PageRank scores: the row cannot be updated after the insert).
+    t = time.perf_counter()
+    others = {"global": aggregators.compare(cells, result.scores), "scenario": {}}
+    for scenario_id in sorted({c["scenario"] for c in contexts.values() if c["scenario"]}):
+        ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
+        pagerank = {int(k): v for k, v in by_scenario.get(str(scenario_id), {}).items()}
+        others["scenario"][str(scenario_id)] = aggregators.compare(cells, pagerank, contexts=ids)
+    stages["aggregators"] = time.perf_counter() - t
+
     reasons = {}
     for e in edges:
         if not e.kept:
@@ -311,7 +321,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             parameters=params.to_dict(), include_simulated=include_simulated, votes_through=votes_through,
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
-            scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context},
+            scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
+                    "aggregators": others},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)

@@ -179,6 +179,57 @@ def test_a_chord_inside_a_cycle_is_dropped_and_both_cycles_listed():
     assert [(e.source, e.target) for e in edges if e.kept] == [(4, 5)]
 
 
+# A 3-cycle 1 → 2 → 3 → 1 with a tail 3 → 4. Likelihoods: 1→2 3/3 = 1, 2→3 3/4 = 0.75,
+# 3→1 2/3 (the weakest), 3→4 1.
+THREE_CYCLE = [Cell(1, 2, 1, yes=3), Cell(2, 3, 1, yes=3, no=1), Cell(3, 1, 1, yes=2, no=1), Cell(3, 4, 1, yes=3)]
+
+
+def _reasons(result):
+    return {(e.source, e.target): e.reason for e in result.edges}
+
+
+def test_cycle_policy_drop_excludes_the_whole_three_cycle():
+    result = build(THREE_CYCLE, Parameters(cycle_policy="drop"))
+    assert _reasons(result) == {(1, 2): "cycle", (2, 3): "cycle", (3, 1): "cycle", (3, 4): ""}
+    assert result.cycles == [[1, 2, 3]]
+    assert build(THREE_CYCLE).scores == result.scores   # drop is the default
+
+
+def test_cycle_policy_keep_keeps_the_cycle_and_lists_none():
+    result = build(THREE_CYCLE, Parameters(cycle_policy="keep"))
+    assert _reasons(result) == {(1, 2): "", (2, 3): "", (3, 1): "", (3, 4): ""}
+    assert result.cycles == []
+    assert set(result.scores) == {1, 2, 3, 4}
+
+
+def test_cycle_policy_break_weakest_removes_the_lowest_likelihood_edge():
+    result = build(THREE_CYCLE, Parameters(cycle_policy="break_weakest"))
+    assert _reasons(result) == {(1, 2): "", (2, 3): "", (3, 1): "weakest_in_cycle", (3, 4): ""}
+    assert result.cycles == [[1, 2, 3]]   # still listed: it was found, then broken
+    # What is left is the chain 1 → 2 → 3 → 4: score flows down it, so 4 first and 1 last.
+    assert [(e.source, e.target) for e in result.kept()] == [(1, 2), (2, 3), (3, 4)]
+    assert positions(result.scores) == {4: 1, 3: 2, 2: 3, 1: 4}
+
+
+def test_break_weakest_ties_go_to_the_smaller_pair():
+    cells = [Cell(1, 2, 1, yes=3), Cell(2, 3, 1, yes=3), Cell(3, 1, 1, yes=3)]
+    result = build(cells, Parameters(cycle_policy="break_weakest"))
+    assert _reasons(result) == {(1, 2): "weakest_in_cycle", (2, 3): "", (3, 1): ""}
+    # the same whatever order the cells come in
+    assert _reasons(build(cells[::-1], Parameters(cycle_policy="break_weakest"))) == _reasons(result)
+
+
+def test_break_weakest_repeats_until_no_cycle_is_left():
+    # 1→2→3→4→1 with the chord 1→3. First the weakest of the whole component, 2→3 (0.6); then
+    # 1→3→4→1 is still a cycle and its weakest, 4→1 (0.75), goes.
+    counts = {(1, 2): Counts(wiser=3), (2, 3): Counts(wiser=3, not_wiser=2), (3, 4): Counts(wiser=3),
+              (4, 1): Counts(wiser=3, not_wiser=1), (1, 3): Counts(wiser=3), (4, 5): Counts(wiser=3)}
+    edges, cycles = decide_edges(counts, {}, Parameters(cycle_policy="break_weakest"))
+    assert cycles == [[1, 2, 3, 4], [1, 3, 4]]
+    assert {(e.source, e.target) for e in edges if e.reason == "weakest_in_cycle"} == {(2, 3), (4, 1)}
+    assert [(e.source, e.target) for e in edges if e.kept] == [(1, 2), (1, 3), (3, 4), (4, 5)]
+
+
 def test_cycle_listing_is_capped_at_100():
     # A tournament on 8 values (i→j when j - i mod 8 is 1, 2 or 3, and i→i+4) has 367 simple cycles.
     pairs = [(i, j) for i in range(1, 9) for j in range(1, 9)
@@ -197,7 +248,8 @@ def test_edge_to_dict_is_json_ready():
         "counts": {"wiser": 2, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 3},
         "likelihood": 0.666667, "entropy": 1.459148, "contexts": [7, 9], "kept": True, "reason": ""}
     assert REASONS["two_way"] == "kept in both directions (participants disagree on direction)"
-    assert set(REASONS) == {"too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle"}
+    assert set(REASONS) == {"too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle",
+                            "weakest_in_cycle"}
 
 
 # --- PageRank -------------------------------------------------------------------------
@@ -306,6 +358,11 @@ REPLAY_CELLS = [
     (Parameters(bootstrap_samples=60, bootstrap_seed=5), None),
     (Parameters(bootstrap_samples=60, bootstrap_seed=7, min_likelihood=-1.0, entropy_over="answers"), None),
     (Parameters(bootstrap_samples=60, bootstrap_seed=2, min_wiser=0, min_likelihood=-0.5), None),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=3, min_likelihood=0.2, cycle_policy="keep"), None),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=4, min_likelihood=0.2, cycle_policy="break_weakest"),
+     [1, 2, 3, 4, 5, 6, 9]),
+    (Parameters(bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5,
+                cycle_policy="break_weakest"), None),
 ])
 def test_bootstrap_samples_follow_the_same_rules_as_build(params, nodes):
     got = bootstrap(REPLAY_CELLS, params, nodes=nodes)
@@ -330,7 +387,7 @@ def test_parameters_round_trip_and_refuse_bad_values():
     assert Parameters.from_dict({}) == DEFAULT
     assert DEFAULT.to_dict() == {"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69,
                                  "entropy_over": "five", "pagerank_alpha": 0.85, "bootstrap_samples": 200,
-                                 "bootstrap_seed": 0}
+                                 "bootstrap_seed": 0, "cycle_policy": "drop"}
     with pytest.raises(ValueError, match="unknown graph parameters: colour"):
         Parameters.from_dict({"colour": "red", "min_wiser": 2})
     bad = [({"entropy_over": "six"}, "entropy_over"), ({"pagerank_alpha": 1.0}, "pagerank_alpha"),
@@ -338,7 +395,8 @@ def test_parameters_round_trip_and_refuse_bad_values():
            ({"bootstrap_samples": -1}, "bootstrap_samples"), ({"bootstrap_samples": 2.5}, "bootstrap_samples"),
            ({"min_wiser": "3"}, "min_wiser"), ({"min_wiser": -1}, "min_wiser"),
            ({"min_likelihood": 1.5}, "min_likelihood"), ({"max_entropy": -0.1}, "max_entropy"),
-           ({"max_entropy": float("nan")}, "max_entropy"), ({"bootstrap_seed": -2}, "bootstrap_seed")]
+           ({"max_entropy": float("nan")}, "max_entropy"), ({"bootstrap_seed": -2}, "bootstrap_seed"),
+           ({"cycle_policy": "ignore"}, "cycle_policy")]
     for data, name in bad:
         with pytest.raises(ValueError, match=name):
             Parameters.from_dict(data)

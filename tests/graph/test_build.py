@@ -42,7 +42,8 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
     assert edges[(b, c)]["reason"] == "too_few_wiser"
     assert snapshot.parameters == aggregation.Parameters(bootstrap_samples=20).to_dict()
     assert snapshot.summary["votes"] == 9 and snapshot.summary["edges_kept"] == 2
-    assert set(snapshot.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "bootstrap"}
+    assert set(snapshot.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "bootstrap",
+                                             "aggregators"}
     scores = snapshot.scores["global"]
     assert scores[b] > scores[a] and scores[d] > scores[c]
     scenario_id = str(context.scenario_id)
@@ -85,3 +86,23 @@ def test_coordinator_reads_winners_and_dropped_edges_in_the_admin(voted, coordin
     assert "Dropped edges (1)" in html and aggregation.REASONS["too_few_wiser"] in html
     download = client.get(f"/admin/graph/graphsnapshot/{snapshot.pk}/export/json/")
     assert download.status_code == 200 and download["Content-Disposition"].endswith('.json"')
+
+
+def test_snapshot_stores_the_other_aggregators_and_the_cycle_policy(voted, coordinator, client):
+    study, values, context, _ = voted
+    a, b, c, d = (v.pk for v in values[:4])
+    params = aggregation.Parameters(bootstrap_samples=0, cycle_policy="break_weakest")
+    snapshot = services.build_snapshot(study, parameters=params)
+    assert snapshot.parameters["cycle_policy"] == "break_weakest"
+    others = snapshot.scores["aggregators"]["global"]
+    # yes votes: b beat a 4 times, c beat b once, d beat c 3 times; "no" is no comparison
+    assert others["scores"]["direct_votes"] == {str(a): 0.0, str(b): 4.0, str(c): 1.0, str(d): 3.0}
+    assert others["cyclic_share"] == 0.0   # a chain: fully explained by an order
+    assert others["tau"]["bradley_terry|hodgerank"] == 1.0   # both read the chain a < b < c < d
+    # b and d lead PageRank (the two kept edges' wiser ends) and are in every other method's top 3
+    assert set(others["robust_winners"]) == {b, d}
+    assert set(snapshot.scores["aggregators"]["scenario"]) == {str(context.scenario_id)}
+    client.force_login(coordinator)
+    html = client.get(f"/admin/graph/graphsnapshot/{snapshot.pk}/change/").content.decode()
+    assert "Other aggregators on the same votes" in html and "Bradley–Terry" in html
+    assert aggregation.CYCLE_POLICY_TEXT["break_weakest"] in html

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-entropy", type=float, default=defaults.max_entropy)
         parser.add_argument("--entropy-over", choices=["five", "answers"], default=defaults.entropy_over,
                             help="five: over the four answer counts and impressions (original); answers: answers only.")
+        parser.add_argument("--cycle-policy", choices=aggregation.CYCLE_POLICIES, default=defaults.cycle_policy,
+                            help="drop: every edge on a cycle (original); keep: all; break_weakest: remove the "
+                                 "lowest-likelihood edge of each cycle until none is left.")
         parser.add_argument("--bootstrap-samples", type=int, default=defaults.bootstrap_samples)
         parser.add_argument("--seed", type=int, default=defaults.bootstrap_seed)
 
@@ -27,8 +30,8 @@ class Command(BaseCommand):
         try:
             params = aggregation.Parameters.from_dict({
                 "min_wiser": o["min_wiser"], "min_likelihood": o["min_likelihood"], "max_entropy": o["max_entropy"],
-                "entropy_over": o["entropy_over"], "bootstrap_samples": o["bootstrap_samples"],
-                "bootstrap_seed": o["seed"]})
+                "entropy_over": o["entropy_over"], "cycle_policy": o["cycle_policy"],
+                "bootstrap_samples": o["bootstrap_samples"], "bootstrap_seed": o["seed"]})
         except ValueError as err:
             raise CommandError(str(err)) from err
         snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"])
