@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "values",
     "graph",
     "surveys",
+    "alignment",
     "journey",
 ]
 

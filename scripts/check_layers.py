@@ -28,10 +28,11 @@ LAYERS = {
     "interviews": 2,
     "graph": 2,
     "surveys": 2,
-    "journey": 3,  # orchestration
-    "config": 4,  # project: settings, URLs, ASGI
+    "alignment": 3,  # uses of the moral graph: reads graph and values, which never read it
+    "journey": 4,  # orchestration
+    "config": 5,  # project: settings, URLs, ASGI
 }
-LAYER_NAMES = {0: "platform", 1: "base", 2: "feature", 3: "orchestration", 4: "project"}
+LAYER_NAMES = {0: "platform", 1: "base", 2: "feature", 3: "graph use", 4: "orchestration", 5: "project"}
 
 
 def modules(root: Path = ROOT):

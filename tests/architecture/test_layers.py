@@ -46,6 +46,17 @@ def test_the_layer_check_finds_an_upward_import_a_cycle_and_a_bare_local_import(
     assert len(problems) == 3
 
 
+def test_alignment_may_read_the_graph_but_the_graph_may_not_read_alignment(tmp_path):
+    root = _tree(tmp_path, {
+        "alignment/services.py": "from graph import selectors\nfrom values import models\n",
+        "graph/reports.py": "from alignment import selectors\n",
+        "journey/report.py": "from alignment import selectors\n",
+    })
+    assert check_layers.check(root) == [
+        "graph/reports.py:1: feature app graph imports alignment, a graph use app above it",
+        "apps import each other in a circle: alignment -> graph -> alignment"]
+
+
 def step_writes(root: Path) -> list[str]:
     """Places outside the transition service that set Participant.current_step:
     an assignment to `.current_step`, or `current_step=` given to a write

@@ -100,7 +100,7 @@ row("admin/autocomplete/", "/admin/autocomplete/", *STAFF_ONLY, NO, NO)
 row("admin/jsi18n/", "/admin/jsi18n/", *STAFF_ONLY, OK, OK)
 row("admin/r/<path:content_type_id>/<path:object_id>/", "/admin/r/{study_ct}/{study_pk}/", *STAFF_ONLY, MOVED,
     MOVED)  # "view on site": the study's own link
-row("admin/^(?P<app_label>auth|account|mfa|mgeplatform|procrastinate|studies|interviews|values|graph|surveys|"
+row("admin/^(?P<app_label>auth|account|mfa|mgeplatform|procrastinate|studies|interviews|values|graph|surveys|alignment|"
     "pghistory)/$", "/admin/studies/", *STAFF_ONLY, OK, OK)
 row("admin/(?P<url>.*)$", "/admin/no-such-page/", *STAFF_ONLY, GONE, GONE)
 # --- admin pages of our own, beyond each model's list and forms
@@ -118,6 +118,7 @@ row("admin/graph/graphsnapshot/<int:pk>/export/<str:fmt>/", "/admin/graph/graphs
     *STAFF_ONLY, GONE, GONE)
 row("admin/auth/user/<id>/password/", "/admin/auth/user/{auditor_pk}/password/", *STAFF_ONLY, NO, NO)
 row("admin/surveys/followuplink/issue/", "/admin/surveys/followuplink/issue/", *STAFF_ONLY, OK, NO)
+row("admin/alignment/answeraudit/run/", "/admin/alignment/answeraudit/run/", *STAFF_ONLY, OK, NO)  # runs model calls
 
 # Each registered admin model's own pages (list, add, change, delete,
 # history, and the bare object URL that redirects to change), from what
@@ -142,6 +143,7 @@ ADMIN_MODELS = {
     "graph.moralcontext": (EDIT, VIEW), "graph.storyrun": (VIEW, VIEW), "graph.transitionstory": (VIEW, VIEW),
     "graph.wisdomvote": (VIEW, VIEW), "graph.graphimport": (VIEW, VIEW), "graph.graphsnapshot": (VIEW, VIEW),
     "surveys.itembank": (EDIT, VIEW), "surveys.surveyresponse": (VIEW, VIEW), "surveys.followuplink": (VIEW, VIEW),
+    "alignment.answeraudit": (VIEW, VIEW),  # written by the audit service; coordinators run audits on "run/"
 }
 
 # Admin actions: {(model label, action): (coordinator may, auditor may)}.

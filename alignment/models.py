@@ -1,0 +1,64 @@
+"""Audits of answers against the moral graph (paper 5.3, 6.2): which moral
+contexts a prompt is in, and how well an answer attends to the policies of
+the values the graph ranks highest there."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+
+
+@pghistory.track()
+class AnswerAudit(models.Model):
+    """One prompt and answer, the contexts found for the prompt and, per
+    context, which of the graph's values the answer follows best."""
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="answer_audits")
+    snapshot = models.ForeignKey("graph.GraphSnapshot", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", help_text="The moral graph the answer was audited against.")
+    prompt = models.TextField()
+    answer = models.TextField()
+    contexts = models.ManyToManyField("graph.MoralContext", blank=True, related_name="+",
+                                      help_text="The contexts the prompt was found to be in.")
+    context_reason = models.TextField(blank=True, help_text="Why the model chose these contexts, or none.")
+    context_error = models.TextField(blank=True, help_text="Set when the contexts could not be found.")
+    context_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    verdicts = models.JSONField(default=list, help_text="Per context: the graph's winner, the value the answer "
+                                                        "follows best, and whether they are the same.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"audit {self.pk}: {self.prompt[:60]}"
+
+
+@pghistory.track()
+class AnswerAuditItem(models.Model):
+    """How well the answer attends to one value's policies, for one context."""
+
+    audit = models.ForeignKey(AnswerAudit, on_delete=models.CASCADE, related_name="items")
+    context = models.ForeignKey("graph.MoralContext", on_delete=models.PROTECT, related_name="+")
+    value = models.ForeignKey("values.CanonicalValue", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", help_text="Blank when the graph's value is no longer in the database.")
+    value_title = models.CharField(max_length=200, help_text="As in the graph snapshot.")
+    policies = models.JSONField(default=list, help_text="As in the graph snapshot: what the judge saw.")
+    position = models.PositiveSmallIntegerField(help_text="1 = the graph's winner in this context.")
+    context_score = models.FloatField(help_text="The value's PageRank in this context.")
+    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text="Bootstrap 95% rank interval (global).")
+    rank_high = models.PositiveIntegerField(null=True, blank=True)
+    adherence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; blank when the judge failed.")
+    quotes = models.JSONField(default=list, help_text="[{policy, quote}]; quote null when nothing attends to it.")
+    judge_failed = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    class Meta:
+        ordering = ["audit", "context_id", "position"]
+
+    def __str__(self):
+        return f"{self.value_title} in {self.context}"

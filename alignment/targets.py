@@ -1,0 +1,50 @@
+"""The alignment target read from a built moral graph: for a moral context,
+the values ranked by PageRank within that context (paper 6.2: "the highest
+ranking value would be retrieved from the moral graph for that particular
+context"). Pure reads of a GraphSnapshot's stored scores; no queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TOP = 3
+
+
+@dataclass(frozen=True)
+class RankedValue:
+    id: int
+    title: str
+    policies: list[str] = field(default_factory=list)
+    position: int = 1  # 1 = the winner in this context
+    score: float = 0.0  # PageRank within the context
+    rank_low: int | None = None  # the bootstrap's 95% interval of the value's global rank
+    rank_high: int | None = None
+
+    @property
+    def is_winner(self) -> bool:
+        return self.position == 1
+
+    @property
+    def interval(self) -> list[int] | None:
+        return None if self.rank_low is None else [self.rank_low, self.rank_high]
+
+
+def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedValue]:
+    """The context's top values, highest score first (equal scores: smaller
+    id first, as the explorer orders them). Empty when the graph kept no edge
+    in the context: it says nothing about what is wise there."""
+    scores = (snapshot.scores or {}).get("context", {}).get(str(context_id), {})
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
+    out = []
+    for position, (vid, score) in enumerate(ordered, start=1):
+        value = (snapshot.values or {}).get(vid, {})
+        b = (snapshot.bootstrap or {}).get(vid) or {}
+        out.append(RankedValue(id=int(vid), title=value.get("title", f"value {vid}"),
+                               policies=list(value.get("policies", [])), position=position, score=float(score),
+                               rank_low=b.get("rank_low"), rank_high=b.get("rank_high")))
+    return out
+
+
+def winners(snapshot, context_ids) -> dict[int, RankedValue | None]:
+    """{context id: the graph's winning value there, or None when it has none}."""
+    return {cid: next(iter(ranked_in_context(snapshot, cid, top=1)), None) for cid in context_ids}
