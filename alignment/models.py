@@ -62,3 +62,66 @@ class AnswerAuditItem(models.Model):
 
     def __str__(self):
         return f"{self.value_title} in {self.context}"
+
+
+class TrainingRun(models.Model):
+    """One export of training data from a moral graph (paper 6.2): a prompt
+    set and a graph snapshot. Its examples record progress, so a rerun of the
+    same prompts on the same snapshot resumes rather than repeats."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped (limit or budget); run again to resume"
+        DONE = "done", "Done"
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="training_runs")
+    snapshot = models.ForeignKey("graph.GraphSnapshot", on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64, db_index=True, help_text="Hash of the snapshot and prompt set.")
+    prompts = models.JSONField(default=list, help_text="[{text, source}] in order.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    stop_reason = models.CharField(max_length=200, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"training run {self.pk} ({self.status})"
+
+
+class TrainingExample(models.Model):
+    """One unit of a training run: the contexts of a prompt (kind detect),
+    the winner-guided answer in a context (sft) or the pair of answers for
+    one kept edge in a context (pair), with the line written for it."""
+
+    class Kind(models.TextChoices):
+        DETECT = "detect", "Contexts of a prompt"
+        SFT = "sft", "Answer guided by the context's winner"
+        PAIR = "pair", "Answers guided by an edge's less wise and wiser values"
+
+    class Status(models.TextChoices):
+        KEPT = "kept", "Kept"
+        DROPPED = "dropped", "Dropped"
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="examples")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    prompt_index = models.PositiveIntegerField()
+    context = models.ForeignKey("graph.MoralContext", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    edge = models.CharField(max_length=40, blank=True, help_text="'source>target' value ids; blank unless a pair.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.KEPT)
+    reason = models.CharField(max_length=40, blank=True, help_text="Why it was dropped.")
+    error = models.TextField(blank=True)
+    line = models.JSONField(null=True, blank=True, help_text="The JSONL line written for it (kept only).")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "prompt_index", "kind", "context_id", "edge"]
+        constraints = [models.UniqueConstraint(fields=["run", "kind", "prompt_index", "context", "edge"],
+                                               nulls_distinct=False, name="training_example_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.prompt_index}/{self.context_id}/{self.edge}"

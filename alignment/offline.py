@@ -68,6 +68,16 @@ def judge_adherence(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     return json.dumps({"policies": judged, "score": score}), []
 
 
+def guided_completion(request: ChatRequest) -> tuple[str, list[ToolCall]]:
+    """One sentence per attentional policy of the value in the system
+    prompt, so the judge finds each policy attended to; the user's prompt is
+    not echoed, so an answer attends only to its own value's policies."""
+    policies = re.findall(r"^- (.*)$", request.system, re.M)
+    said = [f"I would pay attention to {p.strip().rstrip('.').lower()}." for p in policies]
+    return " ".join(said) or "I would think this through with you.", []
+
+
 def register() -> None:
     register_script("choose_context", choose_context)
     register_script("judge_adherence", judge_adherence)
+    register_script("guided_completion", guided_completion)
