@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from alignment import services
-from alignment.models import AnswerAudit, AnswerAuditItem
+from alignment.models import AnswerAudit, AnswerAuditItem, PlaygroundConversation, PlaygroundTurn
 from graph.models import GraphSnapshot
 from mgeplatform.admin import ReadOnlyAdminMixin
 from studies.models import Study
@@ -141,3 +141,44 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "form": form, "title": "Audit an answer",
             "opts": self.model._meta,
         })
+
+
+# --- the playground's conversations (read-only: written by alignment/playground.py) ---------
+
+class PlaygroundTurnInline(admin.StackedInline):
+    model = PlaygroundTurn
+    extra = 0
+    can_delete = False
+    fields = ["position", "message", "contexts", "values", "reply_plain", "reply_constitution", "reply_graph",
+              "context_call", "plain_call", "constitution_call", "graph_call"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlaygroundConversation)
+class PlaygroundConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Conversations of the wise-response playground, with every turn's three
+    replies and their model calls. Written only by the playground's pages."""
+
+    list_display = ["pk", "created_at", "study", "snapshot", "created_by", "turn_count", "page_link"]
+    list_filter = ["study"]
+    fields = ["study", "snapshot", "created_at", "created_by", "constitution", "page_link"]
+    readonly_fields = fields
+    inlines = [PlaygroundTurnInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("study", "created_by").prefetch_related("turns")
+
+    @admin.display(description="turns")
+    def turn_count(self, obj):
+        return len(obj.turns.all())
+
+    @admin.display(description="page")
+    def page_link(self, obj):
+        url = reverse("alignment:playground_conversation", args=[obj.study.slug, obj.pk])
+        return format_html('<a href="{}">open in the playground</a>', url)

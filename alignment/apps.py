@@ -10,3 +10,4 @@ class AlignmentConfig(AppConfig):
         from alignment import offline
 
         offline.register()
+        offline.register_playground()

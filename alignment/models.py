@@ -125,3 +125,58 @@ class TrainingExample(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.prompt_index}/{self.context_id}/{self.edge}"
+
+
+# --- the wise-response playground (alignment/playground.py) -------------------------------
+
+class PlaygroundConversation(models.Model):
+    """A conversation in the playground: each user turn is answered three ways
+    (no values, a pasted constitution, the moral graph's winning values)."""
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="playground_conversations")
+    snapshot = models.ForeignKey("graph.GraphSnapshot", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", help_text="The moral graph the replies are guided by.")
+    constitution = models.TextField(blank=True, help_text="Principles pasted by the coordinator for column (b).")
+    share_token = models.CharField(max_length=64, unique=True, help_text="The read-only share link's secret.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    session_key = models.CharField(max_length=64, blank=True, help_text="The visitor's session, when not signed in.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"playground conversation {self.pk}"
+
+
+class PlaygroundTurn(models.Model):
+    """One user message and the three replies to it, with the contexts found
+    and the values (as in the snapshot) that guided the graph's reply."""
+
+    conversation = models.ForeignKey(PlaygroundConversation, on_delete=models.CASCADE, related_name="turns")
+    position = models.PositiveIntegerField()
+    message = models.TextField()
+    contexts = models.JSONField(default=list, help_text="[{id, text}], most important first; empty: none applies.")
+    context_reason = models.TextField(blank=True)
+    context_error = models.TextField(blank=True)
+    values = models.JSONField(default=list, help_text="[{context, id, title, description, policies}]: the winners.")
+    reply_graph = models.TextField(blank=True)
+    reply_plain = models.TextField(blank=True)
+    reply_constitution = models.TextField(blank=True)
+    context_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    graph_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    plain_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    constitution_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "position"]
+        constraints = [models.UniqueConstraint(fields=["conversation", "position"], name="playground_turn_once")]
+
+    def __str__(self):
+        return f"turn {self.position} of conversation {self.conversation_id}"

@@ -81,3 +81,33 @@ def register() -> None:
     register_script("choose_context", choose_context)
     register_script("judge_adherence", judge_adherence)
     register_script("guided_completion", guided_completion)
+
+
+# --- the playground's replies -------------------------------------------------------------
+
+def _last_user(request: ChatRequest) -> str:
+    users = [m.content for m in request.messages if m.role == "user"]
+    return users[-1] if users else ""
+
+
+def guided_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
+    """Names the policies the reply attends to, so a reader sees the graph's guidance."""
+    policies = re.findall(r"^- (.*)$", request.system, re.M)
+    return (f"(Offline reply, no model was called.) On \"{_last_user(request)[:80]}\": attending to "
+            + "; ".join(policies) + "."), []
+
+
+def plain_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
+    return f"(Offline reply without values, no model was called.) On \"{_last_user(request)[:80]}\".", []
+
+
+def constitution_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
+    first = next((line.strip() for line in _tagged(request.system, "constitution").splitlines() if line.strip()), "")
+    return (f"(Offline reply, no model was called.) On \"{_last_user(request)[:80]}\", "
+            f"following the constitution: {first[:120]}"), []
+
+
+def register_playground() -> None:
+    register_script("guided_reply", guided_reply)
+    register_script("plain_reply", plain_reply)
+    register_script("constitution_reply", constitution_reply)

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("interviews.urls")),
     path("", include("values.urls")),
     path("", include("graph.urls")),
+    path("", include("alignment.urls")),
     path("", include("surveys.urls")),
 ]

@@ -65,6 +65,14 @@ row("graph/<slug:slug>/", "/graph/{slug}/", NO, NO, NO, OK, OK)
 row("graph/<slug:slug>/data.json", "/graph/{slug}/data.json", NO, NO, NO, GONE, GONE)  # no graph built yet
 row("graph/<slug:slug>/winners/", "/graph/{slug}/winners/", NO, NO, NO, OK, OK)
 row("graph/<slug:slug>/scalability/", "/graph/{slug}/scalability/", NO, NO, NO, OK, OK)
+# --- the wise-response playground (alignment): coordinators converse, auditors read; not public here
+row("graph/<slug:slug>/playground/", "/graph/{slug}/playground/", NO, NO, NO, OK, OK)
+row("graph/<slug:slug>/playground/<int:pk>/", "/graph/{slug}/playground/999999999/", NO, NO, NO, GONE, GONE)
+row("graph/<slug:slug>/playground/<int:pk>/export.json", "/graph/{slug}/playground/999999999/export.json",
+    NO, NO, NO, GONE, GONE)
+row("playground/shared/<str:token>/", "/playground/shared/not-a-real-token/", GONE, GONE, GONE, GONE, GONE)
+row("playground/shared/<str:token>/export.json", "/playground/shared/not-a-real-token/export.json",
+    GONE, GONE, GONE, GONE, GONE)
 # --- staff sign-in (allauth); sign-up is closed
 row("accounts/login/", "/accounts/login/", OK, OK, OK, MOVED, MOVED)
 row("accounts/logout/", "/accounts/logout/", LOGIN, LOGIN, LOGIN, OK, OK)
@@ -144,6 +152,7 @@ ADMIN_MODELS = {
     "graph.wisdomvote": (VIEW, VIEW), "graph.graphimport": (VIEW, VIEW), "graph.graphsnapshot": (VIEW, VIEW),
     "surveys.itembank": (EDIT, VIEW), "surveys.surveyresponse": (VIEW, VIEW), "surveys.followuplink": (VIEW, VIEW),
     "alignment.answeraudit": (VIEW, VIEW),  # written by the audit service; coordinators run audits on "run/"
+    "alignment.playgroundconversation": (VIEW, VIEW),  # written by the playground's pages
 }
 
 # Admin actions: {(model label, action): (coordinator may, auditor may)}.

@@ -1,0 +1,131 @@
+"""The wise-response playground (paper Fig. 9): each user turn of a
+conversation is answered three ways, side by side: with no values, with a
+constitution the coordinator pasted, and with the moral graph, whose winning
+value in each of the message's moral contexts guides the reply by its
+attentional policies. Every model call goes through the gateway and is kept
+as an LLMCall; the conversation is stored as it goes."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.db.models import Max
+
+from alignment import services, targets
+from alignment.models import PlaygroundConversation, PlaygroundTurn
+from graph.selectors import latest_snapshot
+from mgeplatform.llm import gateway
+from mgeplatform.llm.prompts import app_prompt
+from mgeplatform.llm.types import ChatRequest, LLMError, Message
+
+PURPOSE = "alignment.playground"
+MAX_MESSAGE = 4_000
+MAX_TURNS = 30  # a conversation's turns the model sees, the latest
+
+
+def start(study, *, snapshot=None, constitution: str = "", user=None, session_key: str = "") -> PlaygroundConversation:
+    """A new conversation, guided by `snapshot` (the study's latest moral graph unless given)."""
+    return PlaygroundConversation.objects.create(
+        study=study, snapshot=snapshot or latest_snapshot(study), constitution=constitution,
+        share_token=secrets.token_urlsafe(32), created_by=user if getattr(user, "is_authenticated", False) else None,
+        session_key=session_key)
+
+
+def values_text(values: list[dict]) -> str:
+    """The winning values as the guided prompt shows them."""
+    blocks = []
+    for v in values:
+        policies = "\n".join(f"- {p}" for p in v["policies"])
+        blocks.append(f"<value>\nContext: {v['context_text']}\nTitle: {v['title']}\n"
+                      f"Description: {v['description']}\nAttentional policies:\n{policies}\n</value>")
+    return "\n\n".join(blocks)
+
+
+def winning_values(snapshot, contexts) -> list[dict]:
+    """For each context, the graph's winner there (contexts without one are
+    left out), with its card as the snapshot stores it."""
+    out = []
+    if snapshot is None:
+        return out
+    for context in contexts:
+        winner = targets.winners(snapshot, [context.pk])[context.pk]
+        if winner is None:
+            continue
+        card = (snapshot.values or {}).get(str(winner.id), {})
+        out.append({"context": context.pk, "context_text": context.text, "id": winner.id, "title": winner.title,
+                    "description": card.get("description", ""), "policies": winner.policies, "score": winner.score})
+    return out
+
+
+def _history(conversation, field: str, message: str) -> list[Message]:
+    messages = []
+    for turn in list(conversation.turns.order_by("-position")[:MAX_TURNS])[::-1]:
+        messages.append(Message(role="user", content=turn.message))
+        messages.append(Message(role="assistant", content=getattr(turn, field) or "(no reply)"))
+    messages.append(Message(role="user", content=message))
+    return messages
+
+
+def _reply(conversation, field: str, prompt_name: str, purpose: str, message: str, **values):
+    """(reply text, LLMCall or None). A failed call is kept on its LLMCall;
+    the reply then says so."""
+    prompt = app_prompt(services.__file__, prompt_name)
+    request = ChatRequest(model="", system=prompt.render(**values), messages=_history(conversation, field, message),
+                          max_tokens=800, temperature=0.3)
+    try:
+        result, record = gateway.complete(request, gateway.CallContext(purpose=purpose, prompt=prompt,
+                                                                       study=conversation.study))
+    except LLMError as err:
+        return f"(The model call failed: {err})", getattr(err, "record", None)
+    return result.text.strip(), record
+
+
+def add_turn(conversation: PlaygroundConversation, message: str) -> PlaygroundTurn:
+    """Answer one user message three ways and store the turn. Model calls
+    are made before the transaction opens."""
+    message = message.strip()[:MAX_MESSAGE]
+    study = conversation.study
+    detection = services.detect_contexts(study, message)
+    values = winning_values(conversation.snapshot, detection.contexts)
+    if values:
+        graph_reply, graph_call = _reply(conversation, "reply_graph", "guided_reply", f"{PURPOSE}.graph", message,
+                                         values=values_text(values))
+    else:  # no context applies, or the graph ranks no value in them: answer without values
+        graph_reply, graph_call = _reply(conversation, "reply_graph", "plain_reply", f"{PURPOSE}.graph", message)
+    plain_reply, plain_call = _reply(conversation, "reply_plain", "plain_reply", f"{PURPOSE}.plain", message)
+    if conversation.constitution.strip():
+        constitution_reply, constitution_call = _reply(
+            conversation, "reply_constitution", "constitution_reply", f"{PURPOSE}.constitution", message,
+            constitution=conversation.constitution.strip())
+    else:
+        constitution_reply, constitution_call = "", None
+    with transaction.atomic():
+        locked = PlaygroundConversation.objects.select_for_update().get(pk=conversation.pk)
+        position = (locked.turns.aggregate(n=Max("position"))["n"] or 0) + 1
+        return PlaygroundTurn.objects.create(
+            conversation=locked, position=position, message=message,
+            contexts=[{"id": c.pk, "text": c.text} for c in detection.contexts],
+            context_reason=detection.reason, context_error=detection.error, values=values,
+            reply_graph=graph_reply, reply_plain=plain_reply, reply_constitution=constitution_reply,
+            context_call=detection.llm_call, graph_call=graph_call, plain_call=plain_call,
+            constitution_call=constitution_call)
+
+
+def export(conversation: PlaygroundConversation) -> dict:
+    """The conversation as one JSON object (docs/alignment-target.md, "Playground")."""
+    return {
+        "conversation": conversation.pk,
+        "study": conversation.study.slug,
+        "snapshot": conversation.snapshot_id,
+        "constitution": conversation.constitution,
+        "created_at": conversation.created_at.isoformat(),
+        "turns": [{
+            "position": t.position, "message": t.message, "contexts": t.contexts,
+            "context_reason": t.context_reason, "context_error": t.context_error,
+            "values": [{k: v[k] for k in ("context", "id", "title", "description", "policies")} for v in t.values],
+            "replies": {"graph": t.reply_graph, "plain": t.reply_plain, "constitution": t.reply_constitution},
+            "llm_calls": {"contexts": t.context_call_id, "graph": t.graph_call_id, "plain": t.plain_call_id,
+                          "constitution": t.constitution_call_id},
+        } for t in conversation.turns.all()],
+    }

@@ -1,0 +1,164 @@
+"""The wise-response playground: each message is answered with no values,
+with a pasted constitution and with the moral graph, whose winning card in the
+message's context guides the reply; "none applies" is answered without
+values; everything is recorded, shareable read-only and exportable."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from alignment import playground
+from alignment.models import PlaygroundConversation, PlaygroundTurn
+from mgeplatform.models import LLMCall
+from tests.alignment.conftest import PROMPT
+
+pytestmark = pytest.mark.django_db
+
+CONSTITUTION = "Be honest.\nRespect the user's autonomy."
+
+
+def _coordinator_client(coordinator):
+    client = Client()
+    client.force_login(coordinator)
+    return client
+
+
+def test_the_graph_reply_is_guided_by_the_winning_cards_policies(target):
+    conversation = playground.start(target.study, constitution=CONSTITUTION)
+    assert conversation.snapshot == target.snapshot  # the study's latest graph
+    turn = playground.add_turn(conversation, PROMPT)
+    assert turn.contexts == [{"id": target.child.pk, "text": target.child.text}]
+    [card] = turn.values
+    assert card["id"] == target.autonomy.pk and card["title"] == "Informed autonomy"
+    assert card["description"] == target.autonomy.description
+    call = turn.graph_call
+    assert call.purpose == "alignment.playground.graph" and call.prompt_name == "guided_reply"
+    assert call.prompt_version == "1"
+    for policy in target.autonomy.policies:
+        assert policy in call.request_system
+        assert policy in turn.reply_graph  # the offline reply names what it attends to
+    assert "Strict rules" not in call.request_system  # only the winner guides
+    assert "Offline" in turn.reply_graph
+
+
+def test_the_prompt_sent_contains_the_policies_and_the_plain_one_does_not(target, replies):
+    provider = replies(json.dumps({"contexts": [target.child.pk], "reason": "A child and rules."}),
+                       "Guided answer.", "Plain answer.", "Constitutional answer.")
+    conversation = playground.start(target.study, constitution=CONSTITUTION)
+    turn = playground.add_turn(conversation, PROMPT)
+    choose, guided, plain, constitution = provider.requests
+    assert "CHOICES the child can make alone" in guided.system and "REASONS behind each family rule" in guided.system
+    assert "CHOICES" not in plain.system and "CHOICES" not in constitution.system
+    assert "Respect the user's autonomy." in constitution.system
+    assert (turn.reply_graph, turn.reply_plain, turn.reply_constitution) == (
+        "Guided answer.", "Plain answer.", "Constitutional answer.")
+
+
+def test_none_applies_is_said_and_answered_without_values(target, coordinator):
+    conversation = playground.start(target.study)
+    turn = playground.add_turn(conversation, "What is the capital of France?")
+    assert turn.contexts == [] and turn.values == []
+    assert "none applies" in turn.context_reason
+    assert turn.graph_call.prompt_name == "plain_reply" and "CHOICES" not in turn.graph_call.request_system
+    page = _coordinator_client(coordinator).get(f"/graph/{target.study.slug}/playground/{conversation.pk}/")
+    assert "No moral context applies: answered without values." in page.content.decode()
+
+
+def test_three_columns_are_produced_recorded_and_drawn_with_provenance(target, coordinator):
+    client = _coordinator_client(coordinator)
+    base = f"/graph/{target.study.slug}/playground/"
+    response = client.post(base, {"constitution": CONSTITUTION, "snapshot": ""})
+    conversation = PlaygroundConversation.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"{base}{conversation.pk}/"
+    assert conversation.created_by == coordinator and conversation.constitution == CONSTITUTION
+    client.post(f"{base}{conversation.pk}/", {"message": PROMPT})
+    client.post(f"{base}{conversation.pk}/", {"message": "And when they say the rules are unfair?"})
+    first, second = conversation.turns.all()
+    purposes = sorted(LLMCall.objects.filter(purpose__startswith="alignment.playground").values_list(
+        "purpose", flat=True))
+    assert purposes == sorted(["alignment.playground.graph", "alignment.playground.plain",
+                               "alignment.playground.constitution"] * 2)
+    for turn in (first, second):
+        assert turn.reply_plain and turn.reply_constitution and turn.reply_graph
+        assert {turn.plain_call.prompt_name, turn.constitution_call.prompt_name} == {"plain_reply",
+                                                                                     "constitution_reply"}
+    # The second turn's calls carry the conversation so far, each with its own column's replies.
+    assert [m["content"] for m in second.plain_call.request_messages] == [
+        PROMPT, first.reply_plain, "And when they say the rules are unfair?"]
+    assert second.graph_call.request_messages[1]["content"] == first.reply_graph
+    html = client.get(f"{base}{conversation.pk}/").content.decode()
+    assert html.count('data-column="plain"') == 2 and html.count('data-column="graph"') == 2
+    assert html.count('data-column="constitution"') == 2
+    assert f"/admin/values/canonicalvalue/{target.autonomy.pk}/change/" in html  # staff: the value's admin page
+    assert f"/admin/graph/moralcontext/{target.child.pk}/change/" in html
+    assert "style=" not in html and "onclick" not in html
+
+
+def test_the_share_link_is_read_only(target, coordinator):
+    conversation = playground.start(target.study, user=coordinator)
+    playground.add_turn(conversation, PROMPT)
+    url = f"/playground/shared/{conversation.share_token}/"
+    anonymous = Client()
+    page = anonymous.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "Informed autonomy" in html
+    assert 'id="turn-form"' not in html and "/admin/" not in html  # provenance: the public winners page
+    assert f"/graph/{target.study.slug}/winners/" in html
+    assert anonymous.post(url, {"message": "Hello"}).status_code == 405
+    assert PlaygroundTurn.objects.count() == 1
+    assert anonymous.get("/playground/shared/" + "x" * 43 + "/").status_code == 404
+    # The coordinator's own page offers the share link.
+    assert url in _coordinator_client(coordinator).get(
+        f"/graph/{target.study.slug}/playground/{conversation.pk}/").content.decode()
+
+
+def test_the_export_is_json(target, coordinator):
+    conversation = playground.start(target.study, constitution=CONSTITUTION)
+    playground.add_turn(conversation, PROMPT)
+    for client, url in ((_coordinator_client(coordinator),
+                         f"/graph/{target.study.slug}/playground/{conversation.pk}/export.json"),
+                        (Client(), f"/playground/shared/{conversation.share_token}/export.json")):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+        data = json.loads(response.content)
+        assert data["snapshot"] == target.snapshot.pk and data["constitution"] == CONSTITUTION
+        [turn] = data["turns"]
+        assert turn["message"] == PROMPT and turn["values"][0]["title"] == "Informed autonomy"
+        assert set(turn["replies"]) == {"graph", "plain", "constitution"}
+        assert LLMCall.objects.get(pk=turn["llm_calls"]["graph"]).purpose == "alignment.playground.graph"
+
+
+def test_anonymous_visitors_are_refused_unless_the_graph_is_public(target):
+    base = f"/graph/{target.study.slug}/playground/"
+    visitor = Client()
+    assert visitor.get(base).status_code == 403
+    assert visitor.post(base, {"constitution": ""}).status_code == 403
+    target.study.graph_public = True
+    target.study.save(update_fields=["graph_public"])
+    assert visitor.get(base).status_code == 200
+    response = visitor.post(base, {"constitution": ""})
+    conversation = PlaygroundConversation.objects.get()
+    assert response.status_code == 302 and conversation.created_by is None and conversation.session_key
+    assert visitor.post(f"{base}{conversation.pk}/", {"message": PROMPT}).status_code == 302
+    assert conversation.turns.count() == 1
+    # Another visitor neither sees nor adds to it.
+    other = Client()
+    assert other.get(f"{base}{conversation.pk}/").status_code == 404
+    assert other.post(f"{base}{conversation.pk}/", {"message": "Hi"}).status_code == 404
+    assert f"Conversation {conversation.pk}" not in other.get(base).content.decode()
+
+
+def test_auditors_read_every_conversation_but_do_not_converse(target, auditor, coordinator):
+    conversation = playground.start(target.study, user=coordinator)
+    playground.add_turn(conversation, PROMPT)
+    client = Client()
+    client.force_login(auditor)
+    base = f"/graph/{target.study.slug}/playground/"
+    assert f"Conversation {conversation.pk}" in client.get(base).content.decode()
+    page = client.get(f"{base}{conversation.pk}/")
+    assert page.status_code == 200 and 'id="turn-form"' not in page.content.decode()
+    assert client.post(f"{base}{conversation.pk}/", {"message": "Hi"}).status_code == 403
+    assert client.post(base, {"constitution": ""}).status_code == 403
+    assert conversation.turns.count() == 1
+    assert client.get(f"/admin/alignment/playgroundconversation/{conversation.pk}/change/").status_code == 200
