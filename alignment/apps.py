@@ -10,4 +10,3 @@ class AlignmentConfig(AppConfig):
         from alignment import offline
 
         offline.register()
-        offline.register_playground()

@@ -81,6 +81,9 @@ def register() -> None:
     register_script("choose_context", choose_context)
     register_script("judge_adherence", judge_adherence)
     register_script("guided_completion", guided_completion)
+    register_script("guided_reply", guided_reply)
+    register_script("plain_reply", plain_reply)
+    register_script("constitution_reply", constitution_reply)
 
 
 # --- the playground's replies -------------------------------------------------------------
@@ -105,9 +108,3 @@ def constitution_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     first = next((line.strip() for line in _tagged(request.system, "constitution").splitlines() if line.strip()), "")
     return (f"(Offline reply, no model was called.) On \"{_last_user(request)[:80]}\", "
             f"following the constitution: {first[:120]}"), []
-
-
-def register_playground() -> None:
-    register_script("guided_reply", guided_reply)
-    register_script("plain_reply", plain_reply)
-    register_script("constitution_reply", constitution_reply)
