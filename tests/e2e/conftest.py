@@ -84,13 +84,28 @@ class _LiveServer:
         self.url = url
 
 
+def _child_setup():
+    """In the forked server: asgiref's shared single-thread executor may have
+    had its thread started in this test process (a background job run
+    in-process does); a fork copies the executor but not its thread, so
+    every thread-sensitive call in the child would wait for ever. Give the
+    child a fresh one, then point it at the test database."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+    from channels.testing.live import set_database_connection
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    set_database_connection()
+
+
 @pytest.fixture
 def asgi_live_server(transactional_db):
     """Daphne in a forked process serving HTTP *and* websockets against the
     test database (pytest-django's live_server speaks only WSGI)."""
     from functools import partial
 
-    from channels.testing.live import make_application, set_database_connection
+    from channels.testing.live import make_application
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.db import connections
@@ -100,7 +115,7 @@ def asgi_live_server(transactional_db):
     if hasattr(connections["default"], "close_pool"):
         connections["default"].close_pool()
     process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-                            setup=set_database_connection)
+                            setup=_child_setup)
     process.start()
     if not process.ready.wait(timeout=30):
         process.terminate()
