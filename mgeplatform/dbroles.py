@@ -61,6 +61,10 @@ def switch_to_app(alias: str = "default") -> None:
 def _switch(alias: str, credentials: dict) -> None:
     connection = connections[alias]
     connection.close()
+    # A pool keeps handing out connections made with the old credentials:
+    # drop it, and the next connection builds one with the new ones.
+    if getattr(connection, "pool", None) is not None:
+        connection.close_pool()
     # The settings dict is shared by every thread's connection of the alias.
     connection.settings_dict.update(credentials)
     settings.DATABASES[alias].update(credentials)

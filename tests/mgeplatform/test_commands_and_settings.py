@@ -91,7 +91,8 @@ def test_run_command_serves_consent_page_and_admin():
     port = _free_port()
     result = subprocess.run(
         [PYTHON, "scripts/dev.py", "run", "--check", "--port", str(port)],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, env=_env(),
+        # With the connection pool, as a real run has it (the test settings turn it off).
+        cwd=ROOT, capture_output=True, text=True, timeout=240, env=_env(DB_POOL="1"),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -99,6 +100,26 @@ def test_run_command_serves_consent_page_and_admin():
     assert "admin login OK" in output
     assert f"http://127.0.0.1:{port}/s/case-study/" in output
     assert "coordinator@example.org" in output
+
+
+def test_owner_switch_takes_effect_with_the_connection_pool():
+    """`migrate` on a fresh database switches to the owner role; with the
+    pool on, the pool's connections (made as the app role) must not be reused."""
+    code = ("import django; django.setup()\n"
+            "from django.db import connection\n"
+            "from mgeplatform import dbroles\n"
+            "def who():\n"
+            "    with connection.cursor() as c:\n"
+            "        c.execute('SELECT current_user')\n"
+            "        return c.fetchone()[0]\n"
+            "before = who()\n"
+            "with dbroles.as_owner():\n"
+            "    during = who()\n"
+            "print(before, during, who())\n")
+    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", DB_POOL="1"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["mge_app", "mge_owner", "mge_app"]
 
 
 def test_database_is_postgres_18_with_pgvector(db):
