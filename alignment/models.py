@@ -81,6 +81,12 @@ class TrainingRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     stop_reason = models.CharField(max_length=200, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    limit = models.PositiveIntegerField(null=True, blank=True,
+                                        help_text="Examples to make per job before stopping (blank: all).")
+    job_id = models.BigIntegerField(null=True, blank=True,
+                                    help_text="The background job last queued for it from the admin.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

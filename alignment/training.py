@@ -18,9 +18,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alignment import services, targets
+from django.db import transaction
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from alignment import events, services, targets
 from alignment.models import TrainingExample, TrainingRun
 from graph.models import MoralContext, WisdomVote
+from mgeplatform import inputs
+from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.pricing import estimate_cost
 from mgeplatform.llm.prompts import app_prompt
@@ -54,10 +59,10 @@ def read_prompts(text: str, name: str = "") -> tuple[list[dict], list[str]]:
         for number, row in enumerate(reader, start=2):
             value = (row.get("prompt") or "").strip()
             if value:
-                prompts.append({"text": value, "source": f"{name or 'file'}:{number}"})
+                prompts.append({"text": value, "source": f"{name or 'file'}:{number}", "line": number})
             else:
                 problems.append(f"line {number}: empty prompt; skipped")
-        return prompts, problems
+        return _storable(prompts, problems)
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -70,8 +75,22 @@ def read_prompts(text: str, name: str = "") -> tuple[list[dict], list[str]]:
         if not isinstance(value, str) or not value.strip():
             problems.append(f"line {number}: needs 'prompt' as non-empty text; skipped")
             continue
-        prompts.append({"text": value.strip(), "source": f"{name or 'file'}:{number}"})
-    return prompts, problems
+        prompts.append({"text": value.strip(), "source": f"{name or 'file'}:{number}", "line": number})
+    return _storable(prompts, problems)
+
+
+def _storable(prompts: list[dict], problems: list[str]) -> tuple[list[dict], list[str]]:
+    """Leave out prompts the database cannot store (a NUL, a broken character)."""
+    kept = []
+    for item in prompts:
+        number = item.pop("line")
+        try:
+            inputs.check_text(item["text"], what="The prompt")
+        except inputs.BadInput as err:
+            problems.append(f"line {number}: {err.message.split('. Please')[0]}; skipped")
+            continue
+        kept.append(item)
+    return kept, problems
 
 
 def prompt_set(study, extra: list[dict] = ()) -> list[dict]:
@@ -151,12 +170,18 @@ def run_key(snapshot, prompts: list[dict]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def start_run(study, snapshot, prompts: list[dict]) -> TrainingRun:
+def existing_run(study, snapshot, prompts: list[dict]) -> TrainingRun | None:
+    """The run already made for these prompts on this snapshot, if any."""
+    return (TrainingRun.objects.filter(study=study, snapshot=snapshot, key=run_key(snapshot, prompts))
+            .order_by("-pk").first())
+
+
+def start_run(study, snapshot, prompts: list[dict], *, user=None) -> TrainingRun:
     """The run for these prompts on this snapshot: the existing one (to
     resume) or a new one."""
-    key = run_key(snapshot, prompts)
-    run = TrainingRun.objects.filter(study=study, snapshot=snapshot, key=key).order_by("-pk").first()
-    return run or TrainingRun.objects.create(study=study, snapshot=snapshot, key=key, prompts=prompts)
+    run = existing_run(study, snapshot, prompts)
+    return run or TrainingRun.objects.create(study=study, snapshot=snapshot, key=run_key(snapshot, prompts),
+                                             prompts=prompts, created_by=user)
 
 
 @dataclass
@@ -178,14 +203,19 @@ def estimate(run: TrainingRun) -> Estimate:
     detected takes one context call and is assumed to be in every context
     the graph has anything in; each such context takes one call for the
     winner's answer and four per kept edge (two answers, two judgements)."""
-    snapshot, study = run.snapshot, run.study
     done = set(run.examples.values_list("kind", "prompt_index", "context_id", "edge"))
+    return estimate_for(run.study, run.snapshot, run.prompts, done)
+
+
+def estimate_for(study, snapshot, prompts: list[dict], done=frozenset()) -> Estimate:
+    """`estimate` for a prompt set, before its run exists (`done`: the
+    (kind, prompt index, context id, edge) units already made)."""
     detected = {(i, c) for kind, i, c, _ in done if kind == TrainingExample.Kind.DETECT}
     contexts = [int(c) for c in (snapshot.contexts or {})] or list(
         MoralContext.objects.filter(study=study, active=True).values_list("pk", flat=True))
     system = {name: approx_tokens(p.body) for name, p in _prompts().items()}
     calls = tokens_in = tokens_out = 0
-    for index, item in enumerate(run.prompts):
+    for index, item in enumerate(prompts):
         prompt_tokens = approx_tokens(item["text"])
         if (index, None) not in detected:
             calls += 1
@@ -241,6 +271,7 @@ def _sft(run, item, index, context, detection, winner) -> TrainingExample:
     meta.update({"value": {"id": winner["id"], "title": winner["title"], "policies": winner["policies"]},
                  "position": 1, "context_score": winner["score"], "model": _model(done.llm_call)})
     meta["llm_calls"]["completion"] = _id(done.llm_call)
+    row.detail = {"llm_call": _id(done.llm_call)}
     row.line = {"messages": [{"role": "user", "content": item["text"]},
                              {"role": "assistant", "content": done.text}], "metadata": meta}
     return row
@@ -297,6 +328,9 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
     """Do what is left of the run, at most `limit` examples (not counting
     context detection); stop early when the study's budget is spent."""
     progress = Progress()
+    if run.status != TrainingRun.Status.RUNNING:  # resumed: running again until it stops or is done
+        run.status, run.stop_reason = TrainingRun.Status.RUNNING, ""
+        run.save(update_fields=["status", "stop_reason", "updated_at"])
     done = {(e.kind, e.prompt_index, e.context_id, e.edge): e for e in run.examples.all()}
     contexts = {c.pk: c for c in MoralContext.objects.filter(study=run.study)}
 
@@ -347,16 +381,27 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
 def counts(run: TrainingRun) -> dict:
     out = {"prompts": len(run.prompts), "sft": 0, "pairs": 0, "dropped": {}, "prompts_without_context": 0,
            "detection_failed": 0}
-    for row in run.examples.all():
-        if row.kind == TrainingExample.Kind.DETECT:
-            out["detection_failed"] += row.reason == "detection_failed"
-            out["prompts_without_context"] += not row.reason and not row.detail.get("contexts")
-        elif row.status == TrainingExample.Status.DROPPED:
-            key = f"{row.kind}:{row.reason}"
+    for kind, status, reason, contexts in run.examples.values_list("kind", "status", "reason", "detail__contexts"):
+        if kind == TrainingExample.Kind.DETECT:
+            out["detection_failed"] += reason == "detection_failed"
+            out["prompts_without_context"] += not reason and not contexts
+        elif status == TrainingExample.Status.DROPPED:
+            key = f"{kind}:{reason}"
             out["dropped"][key] = out["dropped"].get(key, 0) + 1
         else:
-            out["sft" if row.kind == TrainingExample.Kind.SFT else "pairs"] += 1
+            out["sft" if kind == TrainingExample.Kind.SFT else "pairs"] += 1
     return out
+
+
+def units_in_context(snapshot, context_id: int) -> int:
+    """Examples a prompt in this context makes: the winner's answer (when
+    the graph ranks a value there) and a pair per kept edge voted on in it."""
+    return (1 if targets.winners(snapshot, [context_id])[context_id] else 0) + len(kept_edges(snapshot, context_id))
+
+
+def graph_contexts(run: TrainingRun) -> list[int]:
+    return [int(c) for c in (run.snapshot.contexts or {})] or list(
+        MoralContext.objects.filter(study=run.study, active=True).values_list("pk", flat=True))
 
 
 # --- the files -------------------------------------------------------------------------------
@@ -376,19 +421,36 @@ def participants_behind(run: TrainingRun) -> int:
     return len(people)
 
 
+FILES = {"sft.jsonl": TrainingExample.Kind.SFT, "preferences.jsonl": TrainingExample.Kind.PAIR,
+         "dataset_card.md": None}
+
+
+def jsonl_lines(run: TrainingRun, kind: str):
+    """The lines of sft.jsonl (kind sft) or preferences.jsonl (kind pair),
+    each ending in a newline, from the run's kept examples: one per unit."""
+    rows = (run.examples.filter(kind=kind, status=TrainingExample.Status.KEPT, line__isnull=False)
+            .order_by("prompt_index", "context_id", "edge").values_list("line", flat=True))
+    for line in rows.iterator(chunk_size=500):
+        yield json.dumps(line, ensure_ascii=False) + "\n"
+
+
+def file_text(run: TrainingRun, name: str) -> str:
+    """One of the run's files (FILES) as text, built from its rows."""
+    kind = FILES[name]
+    return dataset_card(run) if kind is None else "".join(jsonl_lines(run, kind))
+
+
 def write_files(run: TrainingRun, out_dir) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = list(run.examples.filter(status=TrainingExample.Status.KEPT, line__isnull=False)
-                .order_by("prompt_index", "context_id", "edge"))
-    paths = {"sft": out / "sft.jsonl", "pair": out / "preferences.jsonl"}
-    for kind, path in paths.items():
-        with path.open("w", encoding="utf-8") as handle:
-            for row in rows:
-                if row.kind == kind:
-                    handle.write(json.dumps(row.line, ensure_ascii=False) + "\n")
-    (out / "dataset_card.md").write_text(dataset_card(run), encoding="utf-8")
-    return {"sft": str(paths["sft"]), "preferences": str(paths["pair"]), "card": str(out / "dataset_card.md")}
+    for name, kind in FILES.items():
+        if kind is None:
+            (out / name).write_text(dataset_card(run), encoding="utf-8")
+            continue
+        with (out / name).open("w", encoding="utf-8") as handle:
+            handle.writelines(jsonl_lines(run, kind))
+    return {"sft": str(out / "sft.jsonl"), "preferences": str(out / "preferences.jsonl"),
+            "card": str(out / "dataset_card.md")}
 
 
 def dataset_card(run: TrainingRun) -> str:
@@ -428,6 +490,41 @@ def dataset_card(run: TrainingRun) -> str:
               "of the model providers named above. Every line's `metadata` traces it to the snapshot, values, "
               "edge, vote counts and LLM calls (see docs/alignment-target.md, Training data).", ""]
     return "\n".join(lines)
+
+
+class AlreadyQueued(Exception):
+    """The run has a job waiting or running: a second would only wait for it."""
+
+
+def job_status(run: TrainingRun) -> str:
+    """The state of the run's last queued job ("todo", "doing", "succeeded",
+    "failed", ...), or "" when it has none."""
+    if run.job_id is None:
+        return ""
+    return ProcrastinateJob.objects.filter(pk=run.job_id).values_list("status", flat=True).first() or ""
+
+
+def queue_export(study, snapshot, prompts: list[dict], *, limit: int | None = None, user=None) -> TrainingRun:
+    """Start (or resume) the run for these prompts on this snapshot as a
+    background job, and record who asked. Raises AlreadyQueued when the
+    run's job is still waiting or running."""
+    # A function-local import: the tasks module imports this one.
+    from alignment import tasks
+
+    with transaction.atomic():
+        run = start_run(study, snapshot, prompts, user=user)
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if job_status(run) in ("todo", "doing"):
+            raise AlreadyQueued(f"training run {run.pk} already has job {run.job_id} {job_status(run)}")
+        # Deferred on the request's connection: the job exists exactly when the run's new state does.
+        job_id = tasks.export_training_data.configure(lock=f"training-run-{run.pk}").defer(
+            run_id=run.pk, out_dir=None, limit=limit)
+        run.job_id, run.limit = job_id, limit
+        run.save(update_fields=["job_id", "limit", "updated_at"])
+        record_event(events.ALIGNMENT_TRAINING_EXPORT_QUEUED, user=user, study_slug=study.slug, subject=run,
+                     payload={"run": run.pk, "job": job_id, "snapshot": snapshot.pk, "prompts": len(prompts),
+                              "limit": limit})
+    return run
 
 
 def export(study, snapshot, prompts: list[dict], out_dir, *, limit: int | None = None) -> tuple[TrainingRun, Progress]:

@@ -9,7 +9,7 @@ import pytest
 
 from graph.models import GraphSnapshot, MoralContext
 from mgeplatform.llm import gateway
-from tests.factories import Replies
+from tests.factories import Replies, _edge
 from values.models import CanonicalValue
 
 PROMPT = "My child refuses to follow our rules at home. What should I do?"
@@ -59,6 +59,32 @@ def target(study):
         bootstrap={str(autonomy.pk): {"rank": 1, "rank_low": 1, "rank_high": 2, "rank_median": 1, "top_share": 0.7},
                    str(strict.pk): {"rank": 2, "rank_low": 1, "rank_high": 3, "rank_median": 2, "top_share": 0.3}})
     return Target(study, snapshot, child, distress, faith, autonomy, strict, shared, quiet)
+
+
+@pytest.fixture
+def graph(target):
+    """The conftest graph plus edges: two kept edges into Informed autonomy
+    in the child context, one into "Calm" (whose only policy has no content
+    word, so no answer adheres to it better than another: a dropped pair),
+    a dropped edge and a kept one in another context."""
+    study, t = target.study, target
+    study.scenarios.exclude(key="parenting").update(active=False)
+    study.scenarios.filter(key="parenting").update(prompt=PROMPT)
+    calm = _value(study, "Calm", ["BE OK"])
+    values = {**t.snapshot.values, str(calm.pk): {"title": calm.title, "description": "", "policies": ["BE OK"]}}
+    edges = [_edge(t.strict, t.autonomy, wiser=9, not_wiser=1, likelihood=0.8),
+             _edge(t.shared, t.autonomy, wiser=6, not_wiser=2, likelihood=0.6),
+             _edge(t.autonomy, calm, wiser=5, likelihood=0.55),
+             _edge(t.quiet, t.shared, wiser=4, kept=False),
+             _edge(t.strict, t.shared, wiser=7)]
+    for edge in edges[:4]:
+        edge["contexts"] = [t.child.pk]
+    edges[4]["contexts"] = [t.distress.pk]
+    # Snapshots are append-only: the graph with edges is a newer one.
+    t.snapshot = GraphSnapshot.objects.create(study=study, parameters={"min_wiser": 3}, values=values, edges=edges,
+                                              contexts=t.snapshot.contexts, scores=t.snapshot.scores,
+                                              bootstrap=t.snapshot.bootstrap)
+    return t
 
 
 @pytest.fixture

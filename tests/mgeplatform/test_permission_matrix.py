@@ -127,6 +127,12 @@ row("admin/graph/graphsnapshot/<int:pk>/export/<str:fmt>/", "/admin/graph/graphs
 row("admin/auth/user/<id>/password/", "/admin/auth/user/{auditor_pk}/password/", *STAFF_ONLY, NO, NO)
 row("admin/surveys/followuplink/issue/", "/admin/surveys/followuplink/issue/", *STAFF_ONLY, OK, NO)
 row("admin/alignment/answeraudit/run/", "/admin/alignment/answeraudit/run/", *STAFF_ONLY, OK, NO)  # runs model calls
+# Training-data exports: coordinators start them (model calls) and download the files; auditors follow them.
+row("admin/alignment/trainingrun/start/", "/admin/alignment/trainingrun/start/", *STAFF_ONLY, OK, NO)
+row("admin/alignment/trainingrun/<int:pk>/live/", "/admin/alignment/trainingrun/999999999/live/", *STAFF_ONLY,
+    GONE, GONE)
+row("admin/alignment/trainingrun/<int:pk>/download/<str:name>",
+    "/admin/alignment/trainingrun/999999999/download/sft.jsonl", *STAFF_ONLY, GONE, NO)
 
 # Each registered admin model's own pages (list, add, change, delete,
 # history, and the bare object URL that redirects to change), from what
@@ -153,6 +159,7 @@ ADMIN_MODELS = {
     "surveys.itembank": (EDIT, VIEW), "surveys.surveyresponse": (VIEW, VIEW), "surveys.followuplink": (VIEW, VIEW),
     "alignment.answeraudit": (VIEW, VIEW),  # written by the audit service; coordinators run audits on "run/"
     "alignment.playgroundconversation": (VIEW, VIEW),  # written by the playground's pages
+    "alignment.trainingrun": (VIEW, VIEW),  # written by the export job; coordinators start one on "start/"
 }
 
 # Admin actions: {(model label, action): (coordinator may, auditor may)}.
