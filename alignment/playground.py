@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from alignment import services, targets
+from alignment import events, services, targets
 from alignment.models import PlaygroundConversation, PlaygroundTurn
 from graph.selectors import latest_snapshot
+from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
+from studies.selectors import budget_spent
 
 PURPOSE = "alignment.playground"
 MAX_MESSAGE = 4_000
@@ -30,6 +33,30 @@ def start(study, *, snapshot=None, constitution: str = "", user=None, session_ke
         study=study, snapshot=snapshot or latest_snapshot(study), constitution=constitution,
         share_token=secrets.token_urlsafe(32), created_by=user if getattr(user, "is_authenticated", False) else None,
         session_key=session_key)
+
+
+BUDGET_SPENT = ("The study's budget for model calls is spent, so the playground takes no new messages from visitors. "
+                "The conversations so far can still be read.")
+
+
+def public_refusal(study, mine, conversation=None) -> str:
+    """Why a public visitor (anyone, when the graph is public) may not send
+    a message now, or "" when they may: the study's model budget is spent,
+    or they have sent the most messages allowed in this conversation
+    (PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION) or in all their conversations
+    (PLAYGROUND_PUBLIC_TURNS_PER_VISITOR; `mine` is theirs). Staff are not
+    limited here: their calls count against the study's budget like any job."""
+    if budget_spent(study):
+        return BUDGET_SPENT
+    per_conversation = settings.PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION
+    if conversation is not None and conversation.turns.count() >= per_conversation:
+        return (f"This conversation has reached the limit of {per_conversation} messages for visitors. "
+                "Start a new conversation to go on.")
+    per_visitor = settings.PLAYGROUND_PUBLIC_TURNS_PER_VISITOR
+    if PlaygroundTurn.objects.filter(conversation__in=mine).count() >= per_visitor:
+        return (f"You have sent the {per_visitor} messages a visitor may send in this playground. "
+                "The conversations so far can still be read and shared.")
+    return ""
 
 
 def values_text(values: list[dict]) -> str:
@@ -81,9 +108,9 @@ def _reply(conversation, field: str, prompt_name: str, purpose: str, message: st
     return result.text.strip(), record
 
 
-def add_turn(conversation: PlaygroundConversation, message: str) -> PlaygroundTurn:
-    """Answer one user message three ways and store the turn. Model calls
-    are made before the transaction opens."""
+def add_turn(conversation: PlaygroundConversation, message: str, *, user=None, public: bool = False) -> PlaygroundTurn:
+    """Answer one user message three ways and store the turn, with its
+    event. Model calls are made before the transaction opens."""
     message = message.strip()[:MAX_MESSAGE]
     study = conversation.study
     detection = services.detect_contexts(study, message)
@@ -103,13 +130,22 @@ def add_turn(conversation: PlaygroundConversation, message: str) -> PlaygroundTu
     with transaction.atomic():
         locked = PlaygroundConversation.objects.select_for_update().get(pk=conversation.pk)
         position = (locked.turns.aggregate(n=Max("position"))["n"] or 0) + 1
-        return PlaygroundTurn.objects.create(
+        turn = PlaygroundTurn.objects.create(
             conversation=locked, position=position, message=message,
             contexts=[{"id": c.pk, "text": c.text} for c in detection.contexts],
             context_reason=detection.reason, context_error=detection.error, values=values,
             reply_graph=graph_reply, reply_plain=plain_reply, reply_constitution=constitution_reply,
             context_call=detection.llm_call, graph_call=graph_call, plain_call=plain_call,
             constitution_call=constitution_call)
+        calls = {"contexts": turn.context_call_id, "graph": turn.graph_call_id, "plain": turn.plain_call_id,
+                 "constitution": turn.constitution_call_id}
+        record_event(events.ALIGNMENT_PLAYGROUND_TURN, user=user, study_slug=study.slug, subject=turn, payload={
+            "conversation": locked.pk, "position": position, "snapshot": locked.snapshot_id, "public": public,
+            "contexts": [c.pk for c in detection.contexts], "values": [v["id"] for v in values],
+            "context_error": bool(detection.error), "llm_calls": calls,
+            "failed_calls": [k for k, r in (("graph", graph_call), ("plain", plain_call),
+                                            ("constitution", constitution_call)) if r is not None and not r.ok]})
+        return turn
 
 
 def export(conversation: PlaygroundConversation) -> dict:

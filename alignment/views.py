@@ -81,7 +81,20 @@ def _provenance(turns, staff: bool, study, snapshot_id):
     return turns
 
 
-def _conversation_page(request, conversation, *, staff, can_write, shared, form=None):
+def _refusal(request, study, access, conversation=None) -> str:
+    """Why this visitor may not send a message now ("" when they may):
+    public visitors are capped and stop when the study's budget is spent."""
+    if access != "public":
+        return ""
+    return playground.public_refusal(study, _mine(request, study), conversation)
+
+
+def _refused(request, context: dict, template: str, refusal: str):
+    status = 403 if refusal == playground.BUDGET_SPENT else 429
+    return render(request, template, {**context, "refusal": refusal}, status=status)
+
+
+def _conversation_page(request, conversation, *, staff, can_write, shared, form=None, refusal="", status=200):
     turns = _provenance(list(conversation.turns.all()), staff, conversation.study, conversation.snapshot_id)
     share_url = request.build_absolute_uri(reverse("alignment:playground_shared", args=[conversation.share_token]))
     export_url = (reverse("alignment:playground_shared_export", args=[conversation.share_token]) if shared
@@ -90,8 +103,8 @@ def _conversation_page(request, conversation, *, staff, can_write, shared, form=
         "study": conversation.study, "conversation": conversation, "turns": turns, "staff": staff,
         "can_write": can_write and not shared, "shared": shared, "form": form or TurnForm(),
         "share_url": None if shared else share_url, "export_url": export_url,
-        "winners_url": reverse("graph:winners", args=[conversation.study.slug]),
-    })
+        "winners_url": reverse("graph:winners", args=[conversation.study.slug]), "refusal": refusal,
+    }, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -101,9 +114,15 @@ def playground_index(request, slug: str):
     if access is None:
         return _denied(request, study)
     form = StartForm(study, request.POST or None)
+    refusal = _refusal(request, study, access) if can_write else ""
+    context = {"study": study, "form": form, "can_write": can_write, "staff": access == "staff",
+               "conversations": _mine(request, study).prefetch_related("turns")[:50],
+               "has_graph": GraphSnapshot.objects.filter(study=study).exists(), "refusal": refusal}
     if request.method == "POST":
         if not can_write:
             return HttpResponseForbidden("You may read conversations here, not start them.")
+        if refusal:
+            return _refused(request, context, "alignment/playground/index.html", refusal)
         if form.is_valid():
             if not request.session.session_key:
                 request.session.save()
@@ -112,11 +131,7 @@ def playground_index(request, slug: str):
                                             session_key="" if request.user.is_authenticated
                                             else request.session.session_key)
             return redirect("alignment:playground_conversation", slug=study.slug, pk=conversation.pk)
-    return render(request, "alignment/playground/index.html", {
-        "study": study, "form": form, "can_write": can_write, "staff": access == "staff",
-        "conversations": _mine(request, study).prefetch_related("turns")[:50],
-        "has_graph": GraphSnapshot.objects.filter(study=study).exists(),
-    })
+    return render(request, "alignment/playground/index.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -127,15 +142,20 @@ def playground_conversation(request, slug: str, pk: int):
         return _denied(request, study)
     conversation = get_object_or_404(_mine(request, study), pk=pk)
     form = None
+    refusal = _refusal(request, study, access, conversation) if can_write else ""
     if request.method == "POST":
         if not can_write:
             return HttpResponseForbidden("You may read this conversation, not add to it.")
+        if refusal:
+            return _conversation_page(request, conversation, staff=False, can_write=can_write, shared=False,
+                                      refusal=refusal, status=403 if refusal == playground.BUDGET_SPENT else 429)
         form = TurnForm(request.POST)
         if form.is_valid():
-            playground.add_turn(conversation, form.cleaned_data["message"])
+            playground.add_turn(conversation, form.cleaned_data["message"], user=request.user,
+                                public=access == "public")
             return redirect(reverse("alignment:playground_conversation", args=[study.slug, pk]) + "#latest")
     return _conversation_page(request, conversation, staff=access == "staff", can_write=can_write, shared=False,
-                              form=form)
+                              form=form, refusal=refusal)
 
 
 def _json(conversation):

@@ -266,6 +266,11 @@ LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
 LLM_OFFLINE_STREAM_DELAY = env.float("LLM_OFFLINE_STREAM_DELAY", default=0.02)
 LLM_OFFLINE_FIRST_TOKEN_SECONDS = env.float("LLM_OFFLINE_FIRST_TOKEN_SECONDS", default=0.0)
 
+# --- Wise-response playground: what a public visitor (graph_public studies) may send.
+# Staff are not capped here; visitors are also refused once the study's model budget is spent.
+PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION = env.int("PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION", default=10)
+PLAYGROUND_PUBLIC_TURNS_PER_VISITOR = env.int("PLAYGROUND_PUBLIC_TURNS_PER_VISITOR", default=30)
+
 # --- Interview
 INTERVIEW_MAX_MESSAGE_CHARS = env.int("INTERVIEW_MAX_MESSAGE_CHARS", default=4000)
 # A reply whose heartbeat is older than this is taken to be dead (server restart);

@@ -10,7 +10,7 @@ from django.test import Client
 
 from alignment import playground
 from alignment.models import PlaygroundConversation, PlaygroundTurn
-from mgeplatform.models import LLMCall
+from mgeplatform.models import DomainEvent, LLMCall
 from tests.alignment.conftest import PROMPT
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,82 @@ def test_auditors_read_every_conversation_but_do_not_converse(target, auditor, c
     assert client.post(base, {"constitution": ""}).status_code == 403
     assert conversation.turns.count() == 1
     assert client.get(f"/admin/alignment/playgroundconversation/{conversation.pk}/change/").status_code == 200
+
+
+def _public(target):
+    target.study.graph_public = True
+    target.study.save(update_fields=["graph_public"])
+    return f"/graph/{target.study.slug}/playground/"
+
+
+def _start(visitor, base) -> PlaygroundConversation:
+    assert visitor.post(base, {"constitution": ""}).status_code == 302
+    return PlaygroundConversation.objects.order_by("-pk").first()
+
+
+def test_each_turn_is_recorded_as_an_event_with_who_and_what(target, coordinator):
+    client = _coordinator_client(coordinator)
+    base = _public(target)
+    conversation = _start(client, base)
+    client.post(f"{base}{conversation.pk}/", {"message": PROMPT})
+    visitor = Client()
+    theirs = _start(visitor, base)
+    visitor.post(f"{base}{theirs.pk}/", {"message": "What is the capital of France?"})
+    staff_event, public_event = DomainEvent.objects.filter(kind="alignment.playground_turn").order_by("pk")
+    turn = conversation.turns.get()
+    assert staff_event.actor_user == coordinator and staff_event.study_slug == target.study.slug
+    assert staff_event.subject_id == str(turn.pk)
+    assert staff_event.payload["contexts"] == [target.child.pk]
+    assert staff_event.payload["values"] == [target.autonomy.pk]
+    assert staff_event.payload["llm_calls"]["graph"] == turn.graph_call_id and not staff_event.payload["public"]
+    assert public_event.actor_user is None and public_event.payload["public"] is True
+    assert public_event.payload["contexts"] == [] and public_event.payload["conversation"] == theirs.pk
+
+
+def test_public_visitors_get_no_new_turns_once_the_budget_is_spent(target, coordinator):
+    base = _public(target)
+    visitor = Client()
+    conversation = _start(visitor, base)
+    assert visitor.post(f"{base}{conversation.pk}/", {"message": PROMPT}).status_code == 302
+    target.study.budget_usd = 0
+    target.study.save(update_fields=["budget_usd"])
+    calls = LLMCall.objects.count()
+
+    response = visitor.post(f"{base}{conversation.pk}/", {"message": "And then?"})
+    assert response.status_code == 403 and "budget for model calls is spent" in response.content.decode()
+    page = visitor.get(f"{base}{conversation.pk}/").content.decode()
+    assert "budget for model calls is spent" in page and 'id="turn-form"' not in page
+    assert "Informed autonomy" in page  # what was said so far can still be read
+    response = visitor.post(base, {"constitution": ""})
+    assert response.status_code == 403 and PlaygroundConversation.objects.count() == 1
+    assert conversation.turns.count() == 1 and LLMCall.objects.count() == calls
+
+    # Coordinators are not refused here: their use is theirs to weigh against the budget.
+    staff = _coordinator_client(coordinator)
+    assert staff.post(f"{base}{conversation.pk}/", {"message": "And then?"}).status_code == 302
+    assert conversation.turns.count() == 2
+
+
+def test_public_visitors_are_capped_per_conversation_and_in_all(target, settings):
+    settings.PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION = 2
+    settings.PLAYGROUND_PUBLIC_TURNS_PER_VISITOR = 3
+    base = _public(target)
+    visitor = Client()
+    first = _start(visitor, base)
+    for message in ("One", "Two"):
+        assert visitor.post(f"{base}{first.pk}/", {"message": message}).status_code == 302
+    response = visitor.post(f"{base}{first.pk}/", {"message": "Three"})
+    assert response.status_code == 429 and "limit of 2 messages" in response.content.decode()
+    assert first.turns.count() == 2
+
+    second = _start(visitor, base)  # a new conversation goes on, up to the visitor's total
+    assert visitor.post(f"{base}{second.pk}/", {"message": "Three"}).status_code == 302
+    response = visitor.post(f"{base}{second.pk}/", {"message": "Four"})
+    assert response.status_code == 429 and "You have sent the 3 messages" in response.content.decode()
+    assert visitor.post(base, {"constitution": ""}).status_code == 429
+    assert "You have sent the 3 messages" in visitor.get(base).content.decode()
+    assert PlaygroundTurn.objects.count() == 3 and PlaygroundConversation.objects.count() == 2
+
+    other = Client()  # another visitor has their own allowance
+    theirs = _start(other, base)
+    assert other.post(f"{base}{theirs.pk}/", {"message": "Hello"}).status_code == 302
