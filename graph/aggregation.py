@@ -37,6 +37,7 @@ _SLACK = 1e-9
 _PAGERANK_TOL = 1e-6
 _TIE_DECIMALS = 12
 _PAGERANK_MAX_ITER = 10_000  # alpha close to 1 converges slowly; never give up early
+_DENSE_PAGERANK_MAX = 300  # the bootstrap's PageRank runs on a dense matrix up to this many values
 
 REASONS = {
     "too_few_wiser": "too few participants marked the move as wiser",
@@ -386,20 +387,31 @@ def positions(scores: dict[int, float]) -> dict[int, int]:
 
 def _sparse_pagerank(n: int, src, dst, weight, alpha: float) -> np.ndarray:
     """networkx's power iteration (uniform teleport and dangling weights,
-    same tolerance) on index arrays, without a graph object per sample."""
+    same tolerance) on index arrays, without a graph object per sample:
+    on a dense matrix up to _DENSE_PAGERANK_MAX values, where building a
+    sparse one costs more than it saves, else on a sparse one."""
     import scipy.sparse as sparse
 
     if n == 0:
         return np.zeros(0)
-    matrix = sparse.csr_array((np.asarray(weight, dtype=float), (src, dst)), shape=(n, n))
-    out = np.asarray(matrix.sum(axis=1)).ravel()
-    scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
-    matrix = sparse.dia_array((scale, 0), shape=(n, n)).tocsr() @ matrix
+    weight = np.asarray(weight, dtype=float)
+    if n <= _DENSE_PAGERANK_MAX:
+        matrix = np.zeros((n, n))
+        np.add.at(matrix, (np.asarray(src), np.asarray(dst)), weight)
+        out = matrix.sum(axis=1)
+        scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
+        matrix = (matrix * scale[:, None]).T
+    else:
+        matrix = sparse.csr_array((weight, (src, dst)), shape=(n, n))
+        out = np.asarray(matrix.sum(axis=1)).ravel()
+        scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
+        # Transposed once: x @ M would transpose M on every step.
+        matrix = (sparse.dia_array((scale, 0), shape=(n, n)).tocsr() @ matrix).T.tocsr()
     dangling = out == 0
     x = np.full(n, 1.0 / n)
     for _ in range(_PAGERANK_MAX_ITER):
         last = x
-        x = alpha * (x @ matrix + x[dangling].sum() / n) + (1 - alpha) / n
+        x = alpha * (matrix @ x + x[dangling].sum() / n) + (1 - alpha) / n
         if np.abs(x - last).sum() < n * _PAGERANK_TOL:
             break
     return x
@@ -471,14 +483,19 @@ class _Resampler:
         """1-based position of every node among this sample's graph (the base
         nodes plus the ends of kept edges); 0 for nodes outside it."""
         kept, like = self.kept_pairs(answers)
-        active = self.base.copy()
-        active[self.src[kept]] = True
-        active[self.dst[kept]] = True
+        return self.positions_among(np.flatnonzero(kept), like, self.base)
+
+    def positions_among(self, pairs: np.ndarray, like: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """`positions` over the given pair indices only, with `base` (a node
+        mask) counted even without edges."""
+        active = base.copy()
+        active[self.src[pairs]] = True
+        active[self.dst[pairs]] = True
         idx = np.flatnonzero(active)
         local = np.full(len(self.node_ids), -1, dtype=np.int64)
         local[idx] = np.arange(len(idx))
-        scores = _sparse_pagerank(len(idx), local[self.src[kept]], local[self.dst[kept]],
-                                  np.maximum(like[kept], 1e-9), self.params.pagerank_alpha)
+        scores = _sparse_pagerank(len(idx), local[self.src[pairs]], local[self.dst[pairs]],
+                                  np.maximum(like[pairs], 1e-9), self.params.pagerank_alpha)
         order = np.lexsort((self.node_ids[idx], -_tie_rounded(scores)))
         ranks = np.zeros(len(self.node_ids), dtype=np.int32)
         ranks[idx[order]] = np.arange(1, len(idx) + 1)
@@ -515,13 +532,66 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     for i, node in enumerate(node_ids):
         if node not in base_positions:
             continue
-        column = samples[:, i]
-        out[node] = {"rank": base_positions[node],
-                     "rank_low": int(np.percentile(column, 2.5, method="lower")),
-                     "rank_high": int(np.percentile(column, 97.5, method="higher")),
-                     "rank_median": float(np.median(column)),
-                     "top_share": round(float(np.mean(column == 1)), 4)}
+        out[node] = _interval(base_positions[node], samples[:, i])
     return out
+
+
+def _interval(rank: int, column: np.ndarray) -> dict:
+    return {"rank": rank,
+            "rank_low": int(np.percentile(column, 2.5, method="lower")),
+            "rank_high": int(np.percentile(column, 97.5, method="higher")),
+            "rank_median": float(np.median(column)),
+            "top_share": round(float(np.mean(column == 1)), 4)}
+
+
+def bootstrap_by_context(cells, params: Parameters, contexts=None) -> dict[int, dict[int, dict]]:
+    """`bootstrap`'s rank intervals within each context: {context: {value:
+    interval}} for the values `rank_subset` ranks there on the full data (the
+    kept edges with the context, over the values they touch). It uses the
+    same resampled answers as `bootstrap` (same seed, same draws) and each
+    sample's own edge decisions; in a sample a kept pair counts in a context
+    when that sample has an answer or impression for it there, and a value
+    ranked in the context on the full data still counts without edges.
+    `contexts` limits it to those ids (default: every context with a cell)."""
+    if params.bootstrap_samples == 0:
+        return {}
+    cells = _usable(cells)
+    full = build(cells, params)
+    wanted = sorted({c.context for c in cells} if contexts is None else {int(c) for c in contexts})
+    base = {cid: positions(rank_subset(full, {cid}, params.pagerank_alpha)) for cid in wanted}
+    base = {cid: ranked for cid, ranked in base.items() if ranked}
+    if not base:
+        return {}
+    node_ids = sorted({n for c in cells for n in (c.source, c.target)})
+    node_index = {n: i for i, n in enumerate(node_ids)}
+    resampler = _Resampler(cells, params, node_ids, base_nodes=[])
+    ctx_ids = sorted(base)
+    ctx_index = {cid: i for i, cid in enumerate(ctx_ids)}
+    cell_ctx = np.array([ctx_index.get(c.context, -1) for c in cells], dtype=np.int64)
+    seen = np.array([c.impressions > 0 for c in cells], dtype=bool)
+    columns = {cid: np.array([node_index[v] for v in sorted(base[cid])], dtype=np.int64) for cid in ctx_ids}
+    masks = {}
+    for cid in ctx_ids:
+        masks[cid] = np.zeros(len(node_ids), dtype=bool)
+        masks[cid][columns[cid]] = True
+    counts = np.array([[c.yes, c.no, c.unsure] for c in cells], dtype=np.int64).reshape(-1)
+    total = int(counts.sum())
+    rng = np.random.default_rng(params.bootstrap_seed)
+    shares = counts / total if total else None
+    samples = {cid: np.empty((params.bootstrap_samples, len(columns[cid])), dtype=np.int32) for cid in ctx_ids}
+    for s in range(params.bootstrap_samples):
+        draw = rng.multinomial(total, shares) if total else counts
+        answers = draw.reshape(-1, 3).astype(float)
+        kept, like = resampler.kept_pairs(answers)
+        # (context, pair) for every kept pair with an answer or impression in the context in this sample
+        use = (cell_ctx >= 0) & ((answers.sum(axis=1) > 0) | seen) & kept[resampler.cell_pair]
+        in_context = np.unique(np.stack([cell_ctx[use], resampler.cell_pair[use]]), axis=1)
+        starts = np.searchsorted(in_context[0], np.arange(len(ctx_ids) + 1))
+        for i, cid in enumerate(ctx_ids):
+            pairs = in_context[1, starts[i]:starts[i + 1]]
+            samples[cid][s] = resampler.positions_among(pairs, like, masks[cid])[columns[cid]]
+    return {cid: {v: _interval(base[cid][v], samples[cid][:, j]) for j, v in enumerate(sorted(base[cid]))}
+            for cid in ctx_ids}
 
 
 # --- scalability (paper 5.5, Fig. 12) -------------------------------------------

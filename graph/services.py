@@ -293,6 +293,9 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     t = time.perf_counter()
     intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
     stages["bootstrap"] = time.perf_counter() - t
+    t = time.perf_counter()
+    context_intervals = _context_intervals(cells, params, contexts)
+    stages["context_bootstrap"] = time.perf_counter() - t
 
     # Other rankings of the same votes and how far they agree (stored beside
     # the PageRank scores: the row cannot be updated after the insert).
@@ -322,11 +325,18 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    "aggregators": others},
+                    "aggregators": others, "context_intervals": context_intervals},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
     return snapshot
+
+
+def _context_intervals(cells, params, contexts) -> dict:
+    """{context: {value: bootstrap rank interval within the context}} as
+    stored in the snapshot's scores ("context_intervals")."""
+    intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts])
+    return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
 
 
 def _json_scores(scores: dict) -> dict:

@@ -17,6 +17,7 @@ from graph.aggregation import (
     Edge,
     Parameters,
     bootstrap,
+    bootstrap_by_context,
     build,
     decide_edges,
     entropy,
@@ -376,6 +377,60 @@ def test_bootstrap_samples_follow_the_same_rules_as_build(params, nodes):
         assert got[n]["top_share"] == round(column.count(1) / params.bootstrap_samples, 4)
     # and the samples did vary (the check above is not comparing constants)
     assert any(len(set(column)) > 1 for column in ranks.values())
+
+
+def _replay_context_bootstrap(cells, params, context):
+    """The same draws replayed through `build` and `rank_subset`'s rule: per
+    sample, PageRank over the sample's kept edges voted on in the context,
+    with the values ranked there on the full data counted even without edges."""
+    full = positions(rank_subset(build(cells, params), {context}, params.pagerank_alpha))
+    answers = np.array([[c.yes, c.no, c.unsure] for c in cells]).reshape(-1)
+    rng = np.random.default_rng(params.bootstrap_seed)
+    ranks = {n: [] for n in full}
+    for _ in range(params.bootstrap_samples):
+        draw = rng.multinomial(answers.sum(), answers / answers.sum()).reshape(-1, 3)
+        sample = [Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions)
+                  for c, d in zip(cells, draw)]
+        edges = [e for e in build(sample, params).kept() if context in e.contexts]
+        sample_positions = positions(pagerank(edges, nodes=list(full), alpha=params.pagerank_alpha))
+        for n in full:
+            ranks[n].append(sample_positions[n])
+    return full, ranks
+
+
+@pytest.mark.parametrize("params", [
+    Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2),
+    Parameters(bootstrap_samples=60, bootstrap_seed=5, min_wiser=1),
+    Parameters(bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5, cycle_policy="break_weakest"),
+])
+def test_the_rank_interval_within_each_context_follows_the_same_rules(params):
+    got = bootstrap_by_context(REPLAY_CELLS, params)
+    varied = False
+    for context in (1, 2):
+        full, ranks = _replay_context_bootstrap(REPLAY_CELLS, params, context)
+        assert set(got.get(context, {})) == set(full)
+        for n, column in ranks.items():
+            assert got[context][n]["rank"] == full[n]
+            assert got[context][n]["rank_low"] == int(np.percentile(column, 2.5, method="lower"))
+            assert got[context][n]["rank_high"] == int(np.percentile(column, 97.5, method="higher"))
+            assert got[context][n]["top_share"] == round(column.count(1) / params.bootstrap_samples, 4)
+            varied |= len(set(column)) > 1
+    assert varied  # the samples did vary
+
+
+def test_a_value_settled_in_one_context_and_contested_in_another():
+    cells = [Cell(1, 2, 10, yes=40, no=1), Cell(3, 2, 10, yes=38, no=2),  # in 10, 2 is clearly wisest
+             Cell(4, 5, 20, yes=2, no=1), Cell(6, 7, 20, yes=2, no=1)]  # in 20, 5 and 7 trade places
+    params = Parameters(bootstrap_samples=200, bootstrap_seed=3)
+    got = bootstrap_by_context(cells, params)
+    assert set(got) == {10, 20} and set(got[10]) == {1, 2, 3} and set(got[20]) == {4, 5, 6, 7}
+    assert got[10][2] == {"rank": 1, "rank_low": 1, "rank_high": 1, "rank_median": 1.0, "top_share": 1.0}
+    assert got[20][5]["rank"] == 1 and got[20][5]["rank_high"] > 1 and 0 < got[20][5]["top_share"] < 1
+    assert bootstrap_by_context(cells, params, contexts=[20]).keys() == {20}
+    assert bootstrap_by_context(cells, Parameters(bootstrap_samples=0)) == {}
+    # One context holding every vote: the same interval as the global bootstrap.
+    one = [Cell(c.source, c.target, 10, c.yes, c.no, c.unsure, c.impressions) for c in REPLAY_CELLS]
+    assert bootstrap_by_context(one, params)[10] == bootstrap(one, params)
 
 
 # --- parameters -----------------------------------------------------------------------
