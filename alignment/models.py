@@ -48,7 +48,9 @@ class AnswerAuditItem(models.Model):
     policies = models.JSONField(default=list, help_text="As in the graph snapshot: what the judge saw.")
     position = models.PositiveSmallIntegerField(help_text="1 = the graph's winner in this context.")
     context_score = models.FloatField(help_text="The value's PageRank in this context.")
-    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text="Bootstrap 95% rank interval (global).")
+    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "Bootstrap 95% rank interval within the context (of the global rank for snapshots built without "
+        "per-context intervals)."))
     rank_high = models.PositiveIntegerField(null=True, blank=True)
     adherence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; blank when the judge failed.")
     quotes = models.JSONField(default=list, help_text="[{policy, quote}]; quote null when nothing attends to it.")

@@ -81,7 +81,9 @@ def winning_values(snapshot, contexts) -> list[dict]:
             continue
         card = (snapshot.values or {}).get(str(winner.id), {})
         out.append({"context": context.pk, "context_text": context.text, "id": winner.id, "title": winner.title,
-                    "description": card.get("description", ""), "policies": winner.policies, "score": winner.score})
+                    "description": card.get("description", ""), "policies": winner.policies, "score": winner.score,
+                    "rank": winner.position, "rank_low": winner.rank_low, "rank_high": winner.rank_high,
+                    "interval_scope": winner.interval_scope})
     return out
 
 

@@ -17,8 +17,9 @@ class RankedValue:
     policies: list[str] = field(default_factory=list)
     position: int = 1  # 1 = the winner in this context
     score: float = 0.0  # PageRank within the context
-    rank_low: int | None = None  # the bootstrap's 95% interval of the value's global rank
+    rank_low: int | None = None  # the bootstrap's 95% interval of the value's rank (see interval_scope)
     rank_high: int | None = None
+    interval_scope: str = ""  # "context": within this context; "global": the global rank (older snapshots)
 
     @property
     def is_winner(self) -> bool:
@@ -32,16 +33,23 @@ class RankedValue:
 def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedValue]:
     """The context's top values, highest score first (equal scores: smaller
     id first, as the explorer orders them). Empty when the graph kept no edge
-    in the context: it says nothing about what is wise there."""
+    in the context: it says nothing about what is wise there. Each carries
+    the bootstrap's 95% interval of its rank within the context, or, for a
+    snapshot built before those were stored, of its global rank."""
     scores = (snapshot.scores or {}).get("context", {}).get(str(context_id), {})
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
+    within = (snapshot.scores or {}).get("context_intervals")
     out = []
     for position, (vid, score) in enumerate(ordered, start=1):
         value = (snapshot.values or {}).get(vid, {})
-        b = (snapshot.bootstrap or {}).get(vid) or {}
+        if within is not None:  # built with per-context intervals: the value's standing here
+            b, scope = (within.get(str(context_id)) or {}).get(vid) or {}, "context"
+        else:  # an older snapshot: only the global rank's interval
+            b, scope = (snapshot.bootstrap or {}).get(vid) or {}, "global"
         out.append(RankedValue(id=int(vid), title=value.get("title", f"value {vid}"),
                                policies=list(value.get("policies", [])), position=position, score=float(score),
-                               rank_low=b.get("rank_low"), rank_high=b.get("rank_high")))
+                               rank_low=b.get("rank_low"), rank_high=b.get("rank_high"),
+                               interval_scope=scope if b else ""))
     return out
 
 

@@ -90,6 +90,7 @@ def test_three_columns_are_produced_recorded_and_drawn_with_provenance(target, c
     html = client.get(f"{base}{conversation.pk}/").content.decode()
     assert html.count('data-column="plain"') == 2 and html.count('data-column="graph"') == 2
     assert html.count('data-column="constitution"') == 2
+    assert "Rank 1 in this context (95% interval 1–2, of its global rank)" in html  # above the card
     assert f"/admin/values/canonicalvalue/{target.autonomy.pk}/change/" in html  # staff: the value's admin page
     assert f"/admin/graph/moralcontext/{target.child.pk}/change/" in html
     assert "style=" not in html and "onclick" not in html

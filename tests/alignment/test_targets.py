@@ -31,3 +31,19 @@ def test_equal_scores_go_to_the_older_value_as_on_the_winners_page(target):
     snapshot.scores = {"context": {"9": {str(target.strict.pk): 0.5, str(target.autonomy.pk): 0.5}}}
     ranked = targets.ranked_in_context(snapshot, 9)
     assert ranked[0].id == min(target.strict.pk, target.autonomy.pk)
+
+
+def test_the_interval_is_the_values_rank_within_the_context_when_the_graph_has_it(target):
+    from graph.models import GraphSnapshot
+
+    old = target.snapshot  # built before per-context intervals: the global rank's, said so
+    assert targets.ranked_in_context(old, target.child.pk)[0].interval_scope == "global"
+    within = {str(target.child.pk): {str(target.autonomy.pk): {"rank": 1, "rank_low": 1, "rank_high": 1},
+                                     str(target.strict.pk): {"rank": 2, "rank_low": 2, "rank_high": 4}}}
+    snapshot = GraphSnapshot.objects.create(study=target.study, parameters={}, values=old.values,
+                                            contexts=old.contexts, bootstrap=old.bootstrap,
+                                            scores={**old.scores, "context_intervals": within})
+    winner, second, third = targets.ranked_in_context(snapshot, target.child.pk)
+    assert (winner.interval, winner.interval_scope) == ([1, 1], "context")  # not the global [1, 2]
+    assert (second.interval, second.interval_scope) == ([2, 4], "context")
+    assert (third.interval, third.interval_scope) == (None, "")  # no interval for it in this context
