@@ -15,6 +15,7 @@ from django.db.models import Max
 
 from alignment import events, services, targets
 from alignment.models import PlaygroundConversation, PlaygroundTurn
+from graph import explorer
 from graph.selectors import latest_snapshot
 from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
@@ -25,6 +26,12 @@ from studies.selectors import budget_spent
 PURPOSE = "alignment.playground"
 MAX_MESSAGE = 4_000
 MAX_TURNS = 30  # a conversation's turns the model sees, the latest
+
+
+def may_open(user, study) -> bool:
+    """Whoever may see the study's moral graph may open its playground:
+    staff to converse (coordinators) or read (auditors), anyone when the graph is public."""
+    return explorer.access(user, study) is not None
 
 
 def start(study, *, snapshot=None, constitution: str = "", user=None, session_key: str = "") -> PlaygroundConversation:

@@ -8,7 +8,8 @@ have a hidden "quality"; each candidate pair links a value to one of its
 neighbours and gets votes whose answers lean towards the better value, with
 impressions a little above the votes. Then runs the platform's own
 `build_snapshot` and prints the time of each stage (SQL aggregation,
-filtering, PageRank, bootstrap) from the snapshot's `stage_seconds`.
+filtering, PageRank, bootstrap, per-context bootstrap) from the snapshot's
+`stage_seconds`.
 
     .venv/bin/python bench/graph_build.py --values 10000 --votes 1000000 --bootstrap 100
     .venv/bin/python bench/graph_build.py --values 10000 --votes 100000,1000000
@@ -129,7 +130,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     print(f"cpus={os.cpu_count()} values={args.values} bootstrap_samples={args.bootstrap}")
     print(f"{'votes':>9} {'pairs':>7} {'load_s':>7} {'sql_s':>7} {'filter_s':>8} {'pagerank_s':>10} "
-          f"{'bootstrap_s':>11} {'total_s':>7} {'kept':>6} {'cycles':>6}")
+          f"{'bootstrap_s':>11} {'ctx_boot_s':>10} {'total_s':>7} {'kept':>6} {'cycles':>6}")
     try:
         for n_votes in [int(v) for v in args.votes.split(",")]:
             study, value_ids, contexts = setup_study(args.values, rng)
@@ -140,7 +141,8 @@ def main() -> None:
             total = time.perf_counter() - started
             s = snapshot.stage_seconds
             print(f"{n_votes:>9} {loaded['pairs']:>7} {loaded['load_s']:>7.1f} {s['sql_aggregation']:>7.2f} "
-                  f"{s['filtering']:>8.2f} {s['pagerank']:>10.2f} {s['bootstrap']:>11.2f} {total:>7.1f} "
+                  f"{s['filtering']:>8.2f} {s['pagerank']:>10.2f} {s['bootstrap']:>11.2f} "
+                  f"{s.get('context_bootstrap', 0):>10.2f} {total:>7.1f} "
                   f"{snapshot.summary['edges_kept']:>6} {snapshot.summary['cycles']:>6}", flush=True)
     finally:
         if started_here:

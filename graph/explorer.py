@@ -36,6 +36,23 @@ def access(user, study) -> str | None:
     return None
 
 
+# Pages of higher layers linked from the graph's pages (the playground, for
+# one), registered in their AppConfig.ready(): (label, URL name taking the
+# study's slug, may_open(user, study)).
+_PAGE_LINKS: list[tuple[str, str, object]] = []
+
+
+def register_page_link(label: str, url_name: str, may_open) -> None:
+    if not any(entry[1] == url_name for entry in _PAGE_LINKS):
+        _PAGE_LINKS.append((label, url_name, may_open))
+
+
+def page_links(user, study) -> list[dict]:
+    """The registered pages this visitor may open, as {label, url_name}."""
+    return [{"label": label, "url_name": url_name} for label, url_name, may_open in _PAGE_LINKS
+            if may_open(user, study)]
+
+
 # --- snapshots --------------------------------------------------------------------
 
 def snapshot_for(study, snapshot_id: str | None) -> GraphSnapshot | None:

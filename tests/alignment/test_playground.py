@@ -242,3 +242,20 @@ def test_public_visitors_are_capped_per_conversation_and_in_all(target, settings
     other = Client()  # another visitor has their own allowance
     theirs = _start(other, base)
     assert other.post(f"{base}{theirs.pk}/", {"message": "Hello"}).status_code == 302
+
+
+def test_the_graph_pages_link_to_the_playground_for_whoever_may_open_it(target, auditor):
+    base = f"/graph/{target.study.slug}/"
+    link = f'href="/graph/{target.study.slug}/playground/"'
+    staff = Client()
+    staff.force_login(auditor)
+    for page in ("", "winners/"):
+        assert link in staff.get(base + page).content.decode()
+    visitor = Client()
+    denied = visitor.get(base)
+    assert denied.status_code == 403 and link not in denied.content.decode()
+    _public(target)
+    for page in ("", "winners/"):
+        response = visitor.get(base + page)
+        assert response.status_code == 200 and link in response.content.decode()
+        assert visitor.get(f"/graph/{target.study.slug}/playground/").status_code == 200  # and it opens
