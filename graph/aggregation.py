@@ -528,23 +528,26 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     for s in range(params.bootstrap_samples):
         draw = rng.multinomial(total, shares) if total else counts
         samples[s] = resampler.positions(draw.reshape(-1, 3).astype(float))
-    out = {}
-    for i, node in enumerate(node_ids):
-        if node not in base_positions:
-            continue
-        out[node] = _interval(base_positions[node], samples[:, i])
-    return out
+    columns = [i for i, node in enumerate(node_ids) if node in base_positions]
+    return dict(zip((node_ids[i] for i in columns),
+                    _intervals([base_positions[node_ids[i]] for i in columns], samples[:, columns])))
 
 
-def _interval(rank: int, column: np.ndarray) -> dict:
-    return {"rank": rank,
-            "rank_low": int(np.percentile(column, 2.5, method="lower")),
-            "rank_high": int(np.percentile(column, 97.5, method="higher")),
-            "rank_median": float(np.median(column)),
-            "top_share": round(float(np.mean(column == 1)), 4)}
+def _intervals(ranks: list[int], samples: np.ndarray) -> list[dict]:
+    """Per column of `samples` (a value's positions over the samples): its
+    full-data rank, the 2.5th / 97.5th percentiles, median and share of firsts."""
+    if not ranks:
+        return []
+    low = np.percentile(samples, 2.5, axis=0, method="lower")
+    high = np.percentile(samples, 97.5, axis=0, method="higher")
+    median = np.median(samples, axis=0)
+    top = np.mean(samples == 1, axis=0)
+    return [{"rank": rank, "rank_low": int(low[j]), "rank_high": int(high[j]), "rank_median": float(median[j]),
+             "top_share": round(float(top[j]), 4)} for j, rank in enumerate(ranks)]
 
 
-def bootstrap_by_context(cells, params: Parameters, contexts=None) -> dict[int, dict[int, dict]]:
+def bootstrap_by_context(cells, params: Parameters, contexts=None, full: GraphResult | None = None
+                         ) -> dict[int, dict[int, dict]]:
     """`bootstrap`'s rank intervals within each context: {context: {value:
     interval}} for the values `rank_subset` ranks there on the full data (the
     kept edges with the context, over the values they touch). It uses the
@@ -552,11 +555,12 @@ def bootstrap_by_context(cells, params: Parameters, contexts=None) -> dict[int, 
     sample's own edge decisions; in a sample a kept pair counts in a context
     when that sample has an answer or impression for it there, and a value
     ranked in the context on the full data still counts without edges.
-    `contexts` limits it to those ids (default: every context with a cell)."""
+    `contexts` limits it to those ids (default: every context with a cell);
+    `full` is `build(cells, params)` when the caller has it already."""
     if params.bootstrap_samples == 0:
         return {}
     cells = _usable(cells)
-    full = build(cells, params)
+    full = full if full is not None else build(cells, params)
     wanted = sorted({c.context for c in cells} if contexts is None else {int(c) for c in contexts})
     base = {cid: positions(rank_subset(full, {cid}, params.pagerank_alpha)) for cid in wanted}
     base = {cid: ranked for cid, ranked in base.items() if ranked}
@@ -569,29 +573,65 @@ def bootstrap_by_context(cells, params: Parameters, contexts=None) -> dict[int, 
     ctx_index = {cid: i for i, cid in enumerate(ctx_ids)}
     cell_ctx = np.array([ctx_index.get(c.context, -1) for c in cells], dtype=np.int64)
     seen = np.array([c.impressions > 0 for c in cells], dtype=bool)
-    columns = {cid: np.array([node_index[v] for v in sorted(base[cid])], dtype=np.int64) for cid in ctx_ids}
-    masks = {}
-    for cid in ctx_ids:
-        masks[cid] = np.zeros(len(node_ids), dtype=bool)
-        masks[cid][columns[cid]] = True
+    # The values ranked in each context on the full data, as (context, node) keys: always in that context's graph.
+    n_nodes = len(node_ids)
+    base_keys = np.array([ctx_index[cid] * n_nodes + node_index[v] for cid in ctx_ids for v in sorted(base[cid])],
+                         dtype=np.int64)
     counts = np.array([[c.yes, c.no, c.unsure] for c in cells], dtype=np.int64).reshape(-1)
     total = int(counts.sum())
     rng = np.random.default_rng(params.bootstrap_seed)
     shares = counts / total if total else None
-    samples = {cid: np.empty((params.bootstrap_samples, len(columns[cid])), dtype=np.int32) for cid in ctx_ids}
+    samples = np.empty((params.bootstrap_samples, len(base_keys)), dtype=np.int32)
     for s in range(params.bootstrap_samples):
         draw = rng.multinomial(total, shares) if total else counts
         answers = draw.reshape(-1, 3).astype(float)
         kept, like = resampler.kept_pairs(answers)
         # (context, pair) for every kept pair with an answer or impression in the context in this sample
         use = (cell_ctx >= 0) & ((answers.sum(axis=1) > 0) | seen) & kept[resampler.cell_pair]
-        in_context = np.unique(np.stack([cell_ctx[use], resampler.cell_pair[use]]), axis=1)
-        starts = np.searchsorted(in_context[0], np.arange(len(ctx_ids) + 1))
-        for i, cid in enumerate(ctx_ids):
-            pairs = in_context[1, starts[i]:starts[i + 1]]
-            samples[cid][s] = resampler.positions_among(pairs, like, masks[cid])[columns[cid]]
-    return {cid: {v: _interval(base[cid][v], samples[cid][:, j]) for j, v in enumerate(sorted(base[cid]))}
-            for cid in ctx_ids}
+        key = np.unique(cell_ctx[use] * resampler.n_pairs + resampler.cell_pair[use])
+        block, pair = key // resampler.n_pairs, key % resampler.n_pairs
+        samples[s] = _block_positions(block, resampler.src[pair] + block * n_nodes,
+                                      resampler.dst[pair] + block * n_nodes, np.maximum(like[pair], 1e-9),
+                                      base_keys, n_nodes, resampler.node_ids, params.pagerank_alpha)
+    summary = iter(_intervals([base[cid][v] for cid in ctx_ids for v in sorted(base[cid])], samples))
+    return {cid: {v: next(summary) for v in sorted(base[cid])} for cid in ctx_ids}
+
+
+def _block_positions(block, src_keys, dst_keys, weight, base_keys, n_nodes, node_ids, alpha) -> np.ndarray:
+    """Every context's PageRank in one power iteration over a block-diagonal
+    matrix (a node is a (context, value) key: context * n_nodes + value
+    index), each block stopping when it has converged by networkx's rule for
+    a graph of its size, as a separate run would; then the 1-based position
+    of each base key within its block (equal scores to 12 decimals: smaller
+    id first)."""
+    import scipy.sparse as sparse
+
+    keys = np.unique(np.concatenate([base_keys, src_keys, dst_keys]))
+    of_key = keys // n_nodes  # each node's block
+    n = len(keys)
+    src, dst = np.searchsorted(keys, src_keys), np.searchsorted(keys, dst_keys)
+    out = np.bincount(src, weights=weight, minlength=n).astype(float)
+    scale = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
+    transposed = sparse.csr_array((weight * scale[src], (dst, src)), shape=(n, n))
+    n_blocks = int(of_key.max()) + 1 if n else 0
+    size = np.bincount(of_key, minlength=n_blocks).astype(float)
+    per_node = size[of_key]
+    dangling = out == 0
+    x = 1.0 / per_node
+    running = np.ones(n_blocks, dtype=bool)
+    for _ in range(_PAGERANK_MAX_ITER):
+        mass = np.bincount(of_key, weights=np.where(dangling, x, 0.0), minlength=n_blocks)
+        step = alpha * (transposed @ x + mass[of_key] / per_node) + (1 - alpha) / per_node
+        change = np.bincount(of_key, weights=np.abs(step - x), minlength=n_blocks)
+        x = np.where(running[of_key], step, x)
+        running &= ~(change < size * _PAGERANK_TOL)
+        if not running.any():
+            break
+    order = np.lexsort((node_ids[keys % n_nodes], -_tie_rounded(x), of_key))
+    position = np.empty(n, dtype=np.int32)
+    starts = np.searchsorted(of_key[order], np.arange(n_blocks))
+    position[order] = np.arange(n) - starts[of_key[order]] + 1
+    return position[np.searchsorted(keys, base_keys)]
 
 
 # --- scalability (paper 5.5, Fig. 12) -------------------------------------------

@@ -294,7 +294,7 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
     stages["bootstrap"] = time.perf_counter() - t
     t = time.perf_counter()
-    context_intervals = _context_intervals(cells, params, contexts)
+    context_intervals = _context_intervals(cells, params, contexts, result)
     stages["context_bootstrap"] = time.perf_counter() - t
 
     # Other rankings of the same votes and how far they agree (stored beside
@@ -332,10 +332,10 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     return snapshot
 
 
-def _context_intervals(cells, params, contexts) -> dict:
+def _context_intervals(cells, params, contexts, result) -> dict:
     """{context: {value: bootstrap rank interval within the context}} as
     stored in the snapshot's scores ("context_intervals")."""
-    intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts])
+    intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts], full=result)
     return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
 
 
