@@ -148,7 +148,7 @@ def story_reasoning(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         change = _pick([
             f"I still notice {_plain(policy)}, but now as one sign among others, next to {target}.",
             f"Where I used to look only at {_plain(policy)}, I now also look at {target}.",
-            f"{_plain(policy).capitalize()} still matters to me; it matters most when it leads to {target}.",
+            f"I keep {_plain(policy)} in view, but what I act on now is {target}.",
         ], seed + i, 1)
         changes.append({"policy": policy, "change": change})
     return json.dumps({
@@ -186,9 +186,9 @@ NOTICED = [
     "It was {b1} that made the difference, and I had barely registered it before.",
 ]
 NOW = [
-    "Now I pay attention to {b1} and to {b2}. I still care about {a1}, but it is no longer where I start.",
-    "These days I look first for {b2}, and for {b1}. {a1_cap} is still part of it, as one thing among several.",
-    "Now what I watch for is {b1}, and {b2}. I have not let go of {a1}; I see where it fits.",
+    "Now I pay attention to that, and to {b2}. I still care about {a1}, but it is no longer where I start.",
+    "These days I look first for {b2}, and for {b3}. I have not stopped noticing {a1}; it is one thing among several.",
+    "Now what I watch for is {b2}, as well as {b3}. I have not let go of {a1}; I see where it fits.",
 ]
 
 
@@ -205,8 +205,9 @@ def story_writer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     seed = _digest(title, second, where)
     old = [_plain(p) for p in policies] or [title.lower()]
     new = [_plain(p) for p in _new_to_them(policies, seconds)] or [second.lower()]
-    fill = {"a1": old[0], "a2": old[1] if len(old) > 1 else old[0], "a1_cap": old[0][:1].upper() + old[0][1:],
-            "b1": new[0], "b2": new[1] if len(new) > 1 else new[0], "where": where[:1].upper() + where[1:]}
+    fill = {"a1": old[0], "a2": old[1] if len(old) > 1 else old[0],
+            "b1": new[0], "b2": new[1] if len(new) > 1 else new[0],
+            "b3": new[2] if len(new) > 2 else new[0], "where": where[:1].upper() + where[1:]}
     parts = [_pick(OPENINGS, seed, 1), _pick(IN_CONTEXT, seed, 7), _pick(SCENES, seed, 11),
              _pick(NOTICED, seed, 13), _pick(NOW, seed, 17)]
     story = " ".join(p.format(**fill) for p in parts)
