@@ -118,3 +118,35 @@ def test_offline_contexts_for_the_case_study_questions_differ_per_question():
             Message(role="user", content=f"Question: {prompt}")]))[0])["contexts"]
         for theme in data.contexts:
             assert any(theme.match in c.lower() for c in contexts), theme.match
+
+
+def test_votes_follow_a_hidden_sense_of_wisdom_per_context_with_disagreement():
+    import random
+    from types import SimpleNamespace
+
+    from journey import simulation
+
+    by_key = {p.key: p for p in personas.for_scenario("parenting")}
+
+    def value(key):
+        card = by_key[key].card
+        return SimpleNamespace(pk=1, title=card.title, policies=card.policies)
+
+    def context(text):
+        return SimpleNamespace(scenario_id=1, scenario=SimpleNamespace(key="parenting"), text=text)
+
+    def yes_share(voter, a, b, text, n=400):
+        rng = random.Random(0)
+        story = SimpleNamespace(from_value=value(a), to_value=value(b), context=context(text))
+        return sum(simulation.judge(by_key[voter], story, rng) == "yes" for _ in range(n)) / n
+
+    unhappy = "When a child seems withdrawn or unhappy"
+    authority = "When a parent feels they are losing authority at home"
+    # Which value is wiser depends on the context: routines lose to looking beneath the behaviour when
+    # a child is unhappy, much less so when the parent is losing authority.
+    assert yes_share("family-mediator", "youth-football-coach", "child-psychologist", unhappy) > 0.85
+    assert yes_share("family-mediator", "youth-football-coach", "child-psychologist", authority) < 0.7
+    assert yes_share("family-mediator", "child-psychologist", "youth-football-coach", unhappy) < 0.1
+    # Personas disagree: the strict father, leaning to his own family, is far less sure of the move.
+    assert yes_share("strict-father-slogan", "youth-football-coach", "child-psychologist", authority) < \
+        yes_share("family-mediator", "youth-football-coach", "child-psychologist", authority) - 0.1
