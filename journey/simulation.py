@@ -67,7 +67,7 @@ def _hidden_preference(value_id: int, title: str) -> float:
 # --- the hidden sense of which value is wiser where -----------------------------------
 
 OWN_FAMILY_LEAN = 0.25  # a persona leans towards values of its own family
-VOTE_NOISE = 0.25       # spread of a persona's judgement from one story to the next
+VOTE_NOISE = 0.2        # spread of a persona's judgement from one story to the next
 
 
 def persona_of_value(value) -> Persona | None:
@@ -116,8 +116,8 @@ def judge(voter: Persona | None, story, rng: random.Random) -> str:
     voter's leanings and by noise. Near a tie people are often unsure."""
     d = (wisdom(story.to_value, story.context) - wisdom(story.from_value, story.context)
          + _lean(voter, story.to_value) - _lean(voter, story.from_value) + rng.gauss(0, VOTE_NOISE))
-    unsure = 0.05 + 0.3 * math.exp(-(d / 0.15) ** 2)
-    yes = (1 - unsure) / (1 + math.exp(-8 * d))
+    unsure = 0.04 + 0.25 * math.exp(-(d / 0.12) ** 2)
+    yes = (1 - unsure) / (1 + math.exp(-10 * d))
     return rng.choices(["yes", "no", "unsure"], [yes, 1 - unsure - yes, unsure])[0]
 
 
