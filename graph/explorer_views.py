@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from graph import explorer
 from graph.models import GraphSnapshot
 from mgeplatform import charts
+from studies import selectors as study_selectors
 from studies.models import Study
 
 CYTOSCAPE = "vendor/cytoscape/cytoscape.min.js"
@@ -57,6 +58,7 @@ def _base_context(request, study, shown, access, page):
     snapshot, passed_over = shown
     staff = access == "staff"
     return {"study": study, "snapshot": snapshot, "staff": staff, "public": access == "public",
+            "building": study_selectors.demo_build(study),
             "page": page, "snapshots": explorer.snapshot_choices(study),
             "snapshot_param": request.GET.get("snapshot", "") if snapshot else "",
             "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,

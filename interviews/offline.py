@@ -763,6 +763,34 @@ def _answers(transcript: str) -> list[str]:
     return answers
 
 
+# Cards that scripted participants mean (journey.personas): a persona's
+# answers are prose no word list reads well, so its data file carries the
+# card a good articulator would write, and the offline articulator gives it
+# when that persona's identifying answer is in the transcript. The card
+# still goes through the interview, the card checks, revisions and dedup.
+_EXPECTED_CARDS: dict[str, dict] = {}
+
+
+def _flat(text: str) -> str:
+    return " ".join(_norm(text).split())
+
+
+def expect_card(answer: str, card: dict) -> None:
+    """Write `card` for any transcript with this participant answer."""
+    _EXPECTED_CARDS[_flat(answer)] = dict(card)
+
+
+def _expected_card(transcript: str) -> dict | None:
+    if not _EXPECTED_CARDS:
+        return None
+    for line in transcript.splitlines():
+        if line.startswith("Participant: "):
+            card = _EXPECTED_CARDS.get(_flat(line[len("Participant: "):]))
+            if card is not None:
+                return {**card, "policies": list(card["policies"])}
+    return None
+
+
 def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     transcript = request.messages[-1].content if request.messages else ""
     answers = _answers(transcript)
@@ -774,6 +802,9 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
             shown = tuple(re.findall(r"titled \u201c([^\u201d]+)\u201d", transcript))
             card = revise_card(card, change.group(1).strip(), answers, shown)
         return json.dumps({"card": card}), []
+    expected = _expected_card(transcript)
+    if expected is not None:
+        return json.dumps({"card": expected}), []
     substantive = [a for a in answers if len(a.split()) >= 4]
     card = compose_card(answers) if len(substantive) >= 2 else None
     if card is None and len(substantive) >= 3:  # asked enough: a shorter card beats an interview that never ends

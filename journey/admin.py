@@ -26,6 +26,7 @@ from journey import console, withdrawal
 from journey.exports import export_study
 from journey.report import study_report
 from mgeplatform.llm import gateway
+from studies import selectors as study_selectors
 from studies.admin import ConsentDocumentInline, ScenarioInline
 from studies.models import Study
 from studies.selectors import study_cost_usd
@@ -155,7 +156,7 @@ class StudyAdmin(admin.ModelAdmin):
         study = self._study_or_denied(request, pk)
         include_simulated = request.GET.get("simulated") == "1"
         context = {**self.admin_site.each_context(request), "title": f"Report: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study,
+                   "opts": self.model._meta, "original": study, "building": study_selectors.demo_build(study),
                    **study_report(study, include_simulated=include_simulated)}
         return TemplateResponse(request, "admin/studies/study/report.html", context)
 

@@ -3,18 +3,24 @@ journey through the same services as a real one (consent, interview with
 the offline interviewer, deduplication, relevance marks, transition
 stories, survey), tagged `simulated` so reports leave them out by default.
 
-Personas give participants something to say: several share a persona, so
-their cards deduplicate into shared canonical values, and votes lean
-towards a hidden preference order so the graph has a shape.
+Personas (journey/personas/*.toml) give participants something to say:
+each scenario's personas are taken in turn, so a persona met twice gives
+the same card and its cards deduplicate into one canonical value. Votes
+come from each persona's hidden sense of which value is wiser in which
+moral context (`judge`), with disagreement between personas and noise, so
+the graph has clear winners, contested pairs and a few cycles.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
@@ -23,6 +29,10 @@ from graph import services as graph_services
 from graph import stories
 from interviews import ratings
 from interviews import services as chat
+from interviews.models import Interview
+from journey import personas as persona_data
+from journey.personas import Persona
+from mgeplatform import locks
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm.providers.offline import unpaced
 from mgeplatform.models import LLMCall
@@ -37,55 +47,6 @@ from values import relevance
 from values import selectors as value_selectors
 from values import services as value_services
 
-PERSONAS = {
-    "abortion": [
-        # First-person experience, so the expert rater (Fig. 12) finds someone.
-        ["It is not my place to judge her.",
-         "I care that she weighs the decision with full information and on her own terms.",
-         "When I was pregnant at twenty I considered an abortion, and a nurse walked me through every option.",
-         "What mattered was having the facts and the time to decide for myself, without pressure."],
-        ["She should never do it, it is wrong.",
-         "I care that she knows every option and the facts about each, so she can decide for herself.",
-         "When my sister faced a hard pregnancy I looked for clear information and doctors she could trust.",
-         "What mattered was that the choice stayed hers, with the information she needed to make it."],
-        ["She should pray about it.",
-         "I care that she feels held by her faith community and is not alone while she decides.",
-         "When I went through a crisis my church friends sat with me and listened without judging.",
-         "What mattered was being accompanied by people who shared my faith and loved me anyway."],
-        ["It is her body and her choice.",
-         "I care about the feelings she may not have named yet, like fear or grief or relief.",
-         "When my friend was pregnant at nineteen she needed someone to notice how scared she was.",
-         "What mattered was noticing her feelings before giving any advice at all."],
-    ],
-    "parenting": [
-        ["He must obey his parents.",
-         "I care that the child develops discipline and routines that help him finish what he starts.",
-         "When I was a boy my coach made us practise every day and I learned to stick with hard things.",
-         "What mattered was the steady routine and the pride of finishing."],
-        ["Kids need freedom.",
-         "I care about moments when the child's eyes light up with interest and curiosity.",
-         "When my daughter hated maths I found puzzles she loved and she started asking questions herself.",
-         "What mattered was following her curiosity instead of forcing her."],
-        ["Take the computer away.",
-         "I care that the child understands the reasons behind rules and helps shape the agreements.",
-         "When my son fought about bedtime we wrote the rules together and the fights stopped.",
-         "What mattered was that he had a say in the agreement and knew why it existed."],
-    ],
-    "weapons": [
-        ["Just tell the facts.",
-         "I care that the answer sticks to verified facts from reliable sources about the events.",
-         "When rumours spread in my town after a fire I checked the official reports before sharing anything.",
-         "What mattered was accuracy and naming where each fact came from."],
-        ["Do not spread violence.",
-         "I care that the answer avoids details that could help someone copy an attack.",
-         "When I worked in a school we talked about threats without describing how to carry them out.",
-         "What mattered was informing people while keeping them safe."],
-        ["People deserve to know.",
-         "I care that people can understand what happened so they can judge it for themselves.",
-         "When I read about historical riots I wanted the full picture, not a filtered one.",
-         "What mattered was trusting readers with the whole story in context."],
-    ],
-}
 APPROVAL = "Yes, that's right."
 LIKERT_WEIGHTS = {1: 0.03, 2: 0.05, 3: 0.2, 4: 0.35, 5: 0.37}
 
@@ -103,11 +64,70 @@ def _hidden_preference(value_id: int, title: str) -> float:
     return int.from_bytes(hashlib.sha256(f"{value_id}:{title}".encode()).digest()[:4], "little") / 2**32
 
 
+# --- the hidden sense of which value is wiser where -----------------------------------
+
+OWN_FAMILY_LEAN = 0.25  # a persona leans towards values of its own family
+VOTE_NOISE = 0.2        # spread of a persona's judgement from one story to the next
+
+
+def persona_of_value(value) -> Persona | None:
+    """The persona whose card a canonical value came from: same title, or
+    (renamed in chat, or a point dropped) most of the same policies."""
+    titles, by_policy = _persona_index()
+    if value.title.lower() in titles:
+        return titles[value.title.lower()]
+    policies = set(value.policies or [])
+    best, share = None, 0.0
+    for persona, theirs in by_policy:
+        overlap = len(policies & theirs) / max(1, len(policies | theirs))
+        if overlap > share:
+            best, share = persona, overlap
+    return best if share >= 0.5 else None
+
+
+@cache
+def _persona_index():
+    everyone = persona_data.all_personas()
+    return ({p.card.title.lower(): p for p in everyone}, [(p, set(p.card.policies)) for p in everyone])
+
+
+def wisdom(value, context) -> float:
+    """How wise a value is in a moral context, as the personas all sense it
+    before their own leanings: its persona's depth plus how much the
+    context's wording favours its family. Values from no persona (a real
+    participant's) get a fixed place from their id."""
+    persona = persona_of_value(value)
+    if persona is None:
+        return 0.3 + 0.3 * _hidden_preference(value.pk, value.title)
+    scenario = persona_data.load().get(context.scenario.key) if context.scenario_id else None
+    return persona.depth + (scenario.favours(context.text, persona.family) if scenario else 0.0)
+
+
+def _lean(voter: Persona | None, value) -> float:
+    persona = persona_of_value(value)
+    if voter is None or persona is None:
+        return 0.0
+    return voter.leans.get(persona.family, 0.0) + (OWN_FAMILY_LEAN if persona.family == voter.family else 0.0)
+
+
+def judge(voter: Persona | None, story, rng: random.Random) -> str:
+    """The voter's answer to "did this person become wiser?" for a story:
+    how much wiser the second value is in the story's context, moved by the
+    voter's leanings and by noise. Near a tie people are often unsure."""
+    d = (wisdom(story.to_value, story.context) - wisdom(story.from_value, story.context)
+         + _lean(voter, story.to_value) - _lean(voter, story.from_value) + rng.gauss(0, VOTE_NOISE))
+    unsure = 0.04 + 0.25 * math.exp(-(d / 0.12) ** 2)
+    yes = (1 - unsure) / (1 + math.exp(-10 * d))
+    return rng.choices(["yes", "no", "unsure"], [yes, 1 - unsure - yes, unsure])[0]
+
+
 def create_participant(study, rng: random.Random | None = None) -> Participant:
     """A simulated participant; with `rng`, its id comes from it too, so a
     seeded simulation chooses the same stories for the same people (story
     choice is seeded by the participant's id) and draws the same graph."""
     pk = uuid.UUID(int=rng.getrandbits(128), version=4) if rng is not None else uuid.uuid4()
+    while rng is not None and Participant.objects.filter(pk=pk).exists():  # another study drew it (same seed)
+        pk = uuid.UUID(int=rng.getrandbits(128), version=4)
     with transaction.atomic():
         participant = Participant.objects.create(pk=pk, study=study, simulated=True)
         with participant_context(participant.pk):
@@ -157,14 +177,10 @@ def _relevance(participant, rng: random.Random) -> None:
     steps.finish(participant, Step.RELEVANCE)
 
 
-def _stories(participant, rng: random.Random) -> None:
+def _stories(participant, rng: random.Random, voter: Persona | None = None) -> None:
     while (assignment := graph_services.next_assignment(participant)) is not None:
-        story = assignment.story
-        upgrade = (_hidden_preference(story.to_value_id, story.to_value.title)
-                   > _hidden_preference(story.from_value_id, story.from_value.title))
-        weights = [0.75, 0.15, 0.1] if upgrade else [0.25, 0.6, 0.15]
         graph_services.record_vote(participant=participant, assignment=assignment,
-                                   answer=rng.choices(["yes", "no", "unsure"], weights)[0])
+                                   answer=judge(voter, assignment.story, rng))
     steps.finish(participant, Step.STORIES)
 
 
@@ -188,17 +204,18 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
     """One participant. `turns` counts participants per scenario so personas
     are taken in turn: every persona appears once a scenario has as many
     participants as personas (a demo always has its expert)."""
+    persona_data.register_cards()
     participant = create_participant(study, rng)
     journey.record_consent(participant=participant, consent=selectors.current_consent(study), accepted=True)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
-    personas = PERSONAS.get(scenario.key) or [p for ps in PERSONAS.values() for p in ps]
+    personas = persona_data.for_scenario(scenario.key)
     if turns is None:
         persona = rng.choice(personas)
     else:
         persona = personas[turns.get(scenario.key, 0) % len(personas)]
         turns[scenario.key] = turns.get(scenario.key, 0) + 1
-    run_interview(participant, scenario, persona)
+    run_interview(participant, scenario, [*persona.answers, *persona.after_card])
     participant.refresh_from_db()
     if participant.current_step == Step.INTERVIEW:
         return participant  # no card: stays where a real participant would be
@@ -212,7 +229,7 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
         graph_services.serve_waiting(study)
         participant.refresh_from_db()
     if participant.current_step == Step.STORIES:
-        _stories(participant, rng)
+        _stories(participant, rng, persona)
         participant.refresh_from_db()
     if participant.current_step == Step.SURVEY:
         _survey(participant, rng)
@@ -231,7 +248,8 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     completed = runs = 0
     first_batch = max(5, n // 10)
     every = max(5, n // 5)
-    turns: dict[str, int] = {}
+    # Personas carry on in turn from where an earlier run stopped, so a top-up meets them again.
+    turns = dict(Counter(Interview.objects.filter(participant__study=study).values_list("scenario__key", flat=True)))
     with unpaced():
         for i in range(n):
             if i == first_batch or (i > first_batch and (i - first_batch) % every == 0):
@@ -248,24 +266,49 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
 
 
 DEMO_SLUG = "demo"
+DEMO_SIZE = 150  # participants in `run --demo` (and `demo_study`) unless told otherwise
+DEMO_STORIES_PER_PARTICIPANT = 5
+# Said in the demo study's description; a demo without it was filled by an
+# earlier generator, and is set aside and built again.
+DEMO_GENERATOR = "Demo generator: persona files v1."
 
 
-def populate_demo(n: int, *, slug: str = DEMO_SLUG, seed: int = 0, progress=None) -> dict:
-    """A study for a new user to look around: the case study's scenarios
-    with `n` simulated participants, their transcripts rated, and a moral
-    graph built from them. Tops up to `n`, so running it again is cheap."""
-
+def demo_study(slug: str = DEMO_SLUG):
+    """The demo study, created if missing. One filled by an earlier generator
+    (other personas, other votes) is kept under another slug, unlisted, and a
+    fresh one takes its place (studies are never deleted: their events and
+    snapshots are insert-only)."""
+    old = Study.objects.filter(slug=slug).first()
+    if old is not None and DEMO_GENERATOR not in old.description:
+        Study.objects.filter(pk=old.pk).update(slug=f"{slug}-replaced-{old.pk}", graph_public=False,
+                                               title=f"{old.title} (replaced by a newer demo)")
     study, created = journey.seed_case_study(slug)
     if created:
         Study.objects.filter(pk=study.pk).update(
             title="Demo: simulated participants", graph_public=True,
-            description="Filled by scripted participants (offline models) to show the graph and the report.")
+            stories_per_participant=DEMO_STORIES_PER_PARTICIPANT,
+            description=("Filled by scripted participants (offline models) to show the graph and the report. "
+                         + DEMO_GENERATOR))
         study.refresh_from_db()
-    missing = n - Participant.objects.filter(study=study, simulated=True).count()
-    result = simulate(study, missing, seed=seed, progress=progress) if missing > 0 else None
-    rated = ratings.rate_study(study, include_simulated=True)
-    snapshot = None
-    if result is not None or not study.graph_snapshots.exists():
-        snapshot = graph_services.build_snapshot(study, include_simulated=True)
-    return {"study": study, "simulated": result, "rated": rated, "snapshot": snapshot}
+    return study
 
+
+def populate_demo(n: int = DEMO_SIZE, *, slug: str = DEMO_SLUG, seed: int = 0, progress=None) -> dict:
+    """A study for a new user to look around: the case study's scenarios
+    with `n` simulated participants, their transcripts rated, and a moral
+    graph built from them. Tops up to `n`, so running it again is cheap.
+    While it runs, the study's pages say it is being built (the advisory
+    lock of studies.selectors.demo_build); a second build at the same time
+    does nothing."""
+
+    study = demo_study(slug)
+    with locks.try_advisory_lock(selectors.DEMO_BUILD_LOCK_NAMESPACE, study.pk) as acquired:
+        if not acquired:
+            return {"study": study, "simulated": None, "rated": 0, "snapshot": None, "busy": True}
+        missing = n - Participant.objects.filter(study=study, simulated=True).count()
+        result = simulate(study, missing, seed=seed, progress=progress) if missing > 0 else None
+        rated = ratings.rate_study(study, include_simulated=True)
+        snapshot = None
+        if result is not None or not study.graph_snapshots.exists():
+            snapshot = graph_services.build_snapshot(study, include_simulated=True)
+    return {"study": study, "simulated": result, "rated": rated, "snapshot": snapshot, "busy": False}

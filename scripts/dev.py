@@ -295,6 +295,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
     children: list[Supervised] = []
+    demo_builder: subprocess.Popen | None = None
 
     def shutdown(*_):
         raise KeyboardInterrupt
@@ -305,10 +306,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         manage("collectstatic", "--noinput", "-v", "0", env=env)
         report_path = ""
         if args.demo:
-            log(f"filling the demo study with {args.demo} simulated participants (offline models)")
-            demo = subprocess.run([str(VENV_PY), "manage.py", "demo_study", "--n", str(args.demo)], cwd=ROOT,
-                                  env=env, check=True, capture_output=True, text=True).stdout
-            print(demo, end="", flush=True)
+            # Only the study now (an outdated demo is set aside); it is filled in the background below.
+            demo = subprocess.run([str(VENV_PY), "manage.py", "demo_study", "--prepare", "--n", str(args.demo)],
+                                  cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
             report_path = next((line.split()[-1] for line in demo.splitlines() if line.startswith("Report:")), "")
         credentials = subprocess.run(
             [str(VENV_PY), "manage.py", "ensure_demo_staff"], cwd=ROOT, env=env, check=True,
@@ -326,6 +326,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         children.append(Supervised("background worker", [str(VENV_PY), "manage.py", "run_worker"], env))
         for child in children:
             child.start()
+        if args.demo:
+            demo_builder = start_demo_build(args.demo, env)
         # A web server that cannot start (a port in use) is a set-up error: say so and stop.
         wait_for_http(f"{base}/healthz", timeout=60, procs=[children[0].proc])
         print(
@@ -335,8 +337,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Staff sign-in:     {base}/admin/\n"
             + (f"  Demo moral graph:  {base}/graph/demo/\n"
                f"  Demo report:       {base}{report_path}\n"
+               f"  (the demo is being filled in the background with {args.demo} simulated participants;\n"
+               f"   its pages say so until it is done; progress in {DEMO_LOG.relative_to(ROOT)})\n"
                if args.demo else
-               "  For a populated graph and report: python3 scripts/dev.py run --demo  (30 simulated participants)\n")
+               f"  For a populated graph and report: python3 scripts/dev.py run --demo  ({DEMO_SIZE} simulated "
+               "participants)\n")
             + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
                "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff "
                "--email you@example.org --role coordinator\n")
@@ -352,11 +357,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         log("shutting down")
         return 0
     finally:
+        stop_demo_build(demo_builder)
         for child in children:
             child.stop()
         for child in children:
             child.wait(timeout=15)
         owner.release()
+
+
+DEMO_SIZE = 150  # journey.simulation.DEMO_SIZE (this script runs before Django is importable)
+DEMO_LOG = ROOT / "var" / "demo-build.log"
+
+
+def start_demo_build(n: int, env: dict) -> subprocess.Popen:
+    """Fill the demo study in the background (manage.py demo_study), so the
+    platform answers at once; its pages say it is being built meanwhile."""
+    log(f"filling the demo study with {n} simulated participants in the background (log: {DEMO_LOG})")
+    DEMO_LOG.parent.mkdir(exist_ok=True)
+    with open(DEMO_LOG, "w") as out:
+        return subprocess.Popen([str(VENV_PY), "manage.py", "demo_study", "--n", str(n)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_demo_build(proc: subprocess.Popen | None) -> None:
+    """Stop an unfinished demo build (the next `run --demo` tops it up)."""
+    if proc is None or proc.poll() is not None:
+        return
+    log("stopping the unfinished demo build; the next run --demo carries on")
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def supervise(children: list[Supervised], owner: EmbeddedDatabaseOwnership) -> None:
@@ -387,9 +419,9 @@ def main() -> int:
     p_run.add_argument("--port", type=int, default=int(os.environ.get("MGE_PORT", "8000")))
     p_run.add_argument("--check", action="store_true",
                        help="start, request the consent page and the admin, then stop (exit 0 if both work)")
-    p_run.add_argument("--demo", type=int, nargs="?", const=30, default=0, metavar="N",
-                       help="first fill a demo study with N simulated participants (default 30), its moral graph "
-                            "and report")
+    p_run.add_argument("--demo", type=int, nargs="?", const=DEMO_SIZE, default=0, metavar="N",
+                       help=f"fill a demo study in the background with N simulated participants (default "
+                            f"{DEMO_SIZE}), its moral graph and report; the server starts at once")
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
     p_test.set_defaults(func=cmd_test)

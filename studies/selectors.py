@@ -70,3 +70,18 @@ def study_cost_usd(study: Study) -> Decimal:
 
 def budget_spent(study: Study) -> bool:
     return study.budget_usd is not None and study_cost_usd(study) >= study.budget_usd
+
+
+# The demo study (journey.simulation.populate_demo) holds this advisory lock,
+# keyed by the study's id, while scripted participants fill it, so its pages
+# can say it is still being built. Held by a session: a build that dies lets go.
+DEMO_BUILD_LOCK_NAMESPACE = 4_502
+
+
+def demo_build(study: Study) -> dict | None:
+    """{"participants": simulated so far} while the study is being filled, else None."""
+    from mgeplatform import locks  # imported when used: a read of pg_locks, nothing else here needs it
+
+    if not locks.advisory_lock_held(DEMO_BUILD_LOCK_NAMESPACE, study.pk):
+        return None
+    return {"participants": Participant.objects.filter(study=study, simulated=True).count()}

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from graph.models import WisdomVote
 from interviews.models import TranscriptRating
+from journey import personas
 from studies import services as journey
 from studies.models import Participant, Step
 from surveys import services as survey_services
@@ -43,10 +44,15 @@ def test_simulated_participants_go_through_the_whole_journey(study, capsys):
         # Every step's time is recorded, from consent to the survey.
         assert {"consent", "scenario", "interview", "relevance", "survey"} <= set(
             participant.step_timings.values_list("step", flat=True))
-    # Participants share personas, so their cards merge into fewer canonical values.
+    # Each persona says something of its own: one canonical value per persona met, titled as its card.
     cards = ValuesCard.objects.filter(interview__participant__in=simulated, submitted=True)
     assert cards.count() >= 8
-    assert 1 < cards.values("canonical").distinct().count() < cards.count()
+    from interviews.offline import requested_changes
+
+    titles = {p.card.title for p in personas.all_personas()} | {
+        requested_changes(t).title for p in personas.all_personas() for t in p.after_card}
+    assert set(cards.values_list("canonical__title", flat=True)) <= titles
+    assert cards.values("canonical").distinct().count() == len(set(cards.values_list("title", flat=True)))
     # Simulated participants are not counted on the study list.
     assert Participant.objects.filter(study=study, simulated=False).count() == 0
     # Building the graph leaves them out by default, and says how to count them.
@@ -57,6 +63,24 @@ def test_simulated_participants_go_through_the_whole_journey(study, capsys):
     call_command("build_moral_graph", study=study.slug, bootstrap_samples=0, include_simulated=True)
     out = capsys.readouterr().out
     assert f", {votes} votes," in out and "Left out" not in out
+
+
+def test_a_persona_met_again_joins_its_canonical_value(study):
+    import random
+
+    from journey import simulation
+
+    study.scenarios.exclude(key="parenting").update(active=False)
+    for _ in range(2):
+        simulation.simulate_one(study, random.Random(1), turns={"parenting": 1})  # the same persona twice
+    from values import services as value_services
+
+    value_services.run_batch_dedup(study)
+    cards = ValuesCard.objects.filter(interview__participant__study=study, submitted=True)
+    persona = personas.for_scenario("parenting")[1]
+    assert cards.count() == 2 and set(cards.values_list("title", flat=True)) == {persona.card.title}
+    assert cards.values("canonical").distinct().count() == 1 and cards.first().canonical is not None
+    assert cards.first().canonical.policies == persona.card.policies
 
 
 def test_simulation_refuses_unknown_studies_and_online_models(study, settings):
