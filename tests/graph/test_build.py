@@ -43,7 +43,7 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
     assert snapshot.parameters == aggregation.Parameters(bootstrap_samples=20).to_dict()
     assert snapshot.summary["votes"] == 9 and snapshot.summary["edges_kept"] == 2
     assert set(snapshot.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "bootstrap",
-                                             "aggregators"}
+                                             "aggregators", "bridging"}
     scores = snapshot.scores["global"]
     assert scores[b] > scores[a] and scores[d] > scores[c]
     scenario_id = str(context.scenario_id)
