@@ -8,6 +8,7 @@ from graph import services
 from graph.aggregation import Cell, Parameters
 from graph.bridging import UNKNOWN, bridging, edge_table, find_key, group_of
 from graph.models import GraphSnapshot, MoralContext, WisdomVote
+from graph.reports import rank_by_policy
 from tests.factories import consented_participant
 
 PARAMS = Parameters(bootstrap_samples=0)   # min wiser 2, min likelihood 0.33, max entropy 1.69
@@ -163,3 +164,66 @@ def test_no_demographics_makes_everyone_unknown(graph_study):
     data = services.build_snapshot(study, parameters=PARAMS).scores["bridging"]
     assert data["column"] is None and data["groups"] == [{"name": UNKNOWN, "participants": 3, "votes": 3}]
     assert data["kinds"] == {"bridging": 0, "one_sided": 0, "no_group_alone": 1}
+
+
+# --- shown and exported ---------------------------------------------------------------------
+
+def _edge(a, b, wiser, not_wiser=0, contexts=(1,)):
+    return {"source": a, "target": b, "contexts": list(contexts),
+            "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": 0, "less_wise": 0, "impressions": 0}}
+
+
+def test_top_values_are_rebuilt_under_each_cycle_policy_from_the_stored_counts():
+    # a 3-cycle 1 → 2 → 3 → 1 (likelihoods 1, 0.8, 0.6) and 1 → 4 (likelihood 1)
+    edges = [_edge(1, 2, 5), _edge(2, 3, 4, 1), _edge(3, 1, 3, 2), _edge(1, 4, 2)]
+    ranked = rank_by_policy(edges, PARAMS.to_dict() | {"cycle_policy": "drop", "from_a_newer_build": 1},
+                            nodes=[1, 2, 3, 4], scenario_contexts={"10": {1}}, context_ids=["1"], top=1)
+    # drop: the three cycle edges go, 1 → 4 alone is left: 4 first
+    assert ranked["drop"]["edges_kept"] == 1 and ranked["drop"]["cycles"] == 1
+    assert ranked["drop"]["global"] == [4] and ranked["drop"]["scenario"]["10"] == [4]
+    # break_weakest: 3 → 1 (0.6) goes; 1 → 2 → 3 and 1 → 4 remain: 3 is at the end of the longer chain
+    assert ranked["break_weakest"]["edges_kept"] == 3 and ranked["break_weakest"]["global"] == [3]
+    # keep: all four edges, no cycle looked for
+    assert ranked["keep"]["edges_kept"] == 4 and ranked["keep"]["cycles"] == 0
+
+
+def test_coordinator_sees_robustness_on_the_snapshot_page_and_study_report(partisan, coordinator, client):
+    study, values = partisan
+    snapshot = services.build_snapshot(study, parameters=Parameters(bootstrap_samples=0, cycle_policy="keep"))
+    client.force_login(coordinator)
+    for url in (f"/admin/graph/graphsnapshot/{snapshot.pk}/change/", f"/admin/studies/study/{study.pk}/report/"):
+        html = client.get(url).content.decode()
+        assert "Other aggregators on the same votes" in html and "Kendall's τ between every two methods" in html
+        assert "Top values under each cycle policy" in html and "keep (used)" in html
+        assert "Bridging across groups" in html and "Democrat" in html and "Republican" in html
+        assert "Of 2 kept edges: 1 bridging, 1 one-sided, 0 held by no group alone." in html
+        section = html.split('<div class="robustness">')[1].split('<section class="module" id="bridging">')[1]
+        assert "graph/robustness.css" in html and " style=" not in section.split("</section>")[0]
+
+
+def test_exports_carry_aggregators_cycle_policy_and_bridging(partisan, tmp_path):
+    import csv
+    import json
+
+    from journey.exports import export_study
+
+    study, values = partisan
+    a, b = values[0].pk, values[1].pk
+    services.build_snapshot(study, parameters=Parameters(bootstrap_samples=0, cycle_policy="break_weakest"))
+    export_study(study, tmp_path / "study")
+    doc = json.loads((tmp_path / "study" / "moral_graph.json").read_text())
+    assert doc["snapshot"]["cyclePolicy"] == "break_weakest"
+    assert doc["aggregators"]["global"]["scores"]["direct_votes"][str(b)] == 8.0
+    assert doc["bridging"]["attribute"] == "U.s. political affiliation"
+    assert {(e["source"], e["target"], e["kind"]) for e in doc["bridging"]["edges"]} >= {(a, b, "bridging")}
+    call_command("export_moral_graph", study=study.slug, format="csv", out=str(tmp_path / "csv"))
+    rows = list(csv.DictReader((tmp_path / "csv" / "bridging.csv").open()))
+    democrats = [r for r in rows if r["source_value_id"] == str(a) and r["group"] == "Democrat"]
+    assert democrats == [{"source_value_id": str(a), "wiser_value_id": str(b), "kind": "bridging",
+                          "group": "Democrat", "votes": "3", "wiser": "3", "less_wise": "0", "likelihood": "1.0",
+                          "entropy": "0.0", "enough_votes": "True", "passes": "True", "fails_because": ""}]
+    scores = list(csv.DictReader((tmp_path / "csv" / "aggregators.csv").open()))
+    assert {"scope": "global", "scope_id": "", "method": "direct_votes", "value_id": str(b), "score": "8.0",
+            "rank": "1"} in scores
+    scopes = list(csv.DictReader((tmp_path / "csv" / "aggregator_scopes.csv").open()))
+    assert [s["scope"] for s in scopes] == ["global", "scenario", "context"]
