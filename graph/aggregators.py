@@ -56,13 +56,14 @@ def direct_votes(wins: dict, nodes=None) -> dict[int, float]:
 # Up to this many values, Bradley–Terry and Rank Centrality are choix's own
 # functions. They build a dense values × values Markov chain and solve it by
 # a dense LU factorisation: 0.8 GB and tens of seconds per solve at 10,000
-# values (Bradley–Terry solves once per iteration). Above it, the same
-# chains (same regularisation, same fixed point, to solver precision) are
-# solved as sparse systems: the regularisation adds the same rate between
-# every two values, which is kept out of the matrix and handled exactly
-# (see `_stationary`). tests/graph/test_aggregators.py checks both paths
-# against choix.
-DENSE_LIMIT = 1000
+# values, and Bradley–Terry solves once per iteration (75 s for one ranking
+# of 10,000 values, 2 s already at 300; docs/performance.md). Above it, the
+# same chains (same regularisation, same fixed point, to solver precision:
+# 4e-14 apart at 300 values) are solved as sparse systems: the
+# regularisation adds the same rate between every two values, which is kept
+# out of the matrix and handled exactly (see `_stationary`).
+# tests/graph/test_aggregators.py checks both paths against choix.
+DENSE_LIMIT = 50
 _ILSR_MAX_ITER = 100
 _ILSR_TOL = 1e-8
 

@@ -60,11 +60,12 @@ def tau_matrix(tau: dict, methods) -> list[dict]:
 def _block(snapshot, data: dict, top: int) -> dict:
     rows = []
     scores = data.get("scores", {})
-    for method, method_scores in scores.items():
+    # in METHODS order: the stored JSON (jsonb) does not keep the order keys were written in
+    methods = [m for m in METHODS if m in scores] + sorted(set(scores) - set(METHODS))
+    for method in methods:
         tau = None if method == "pagerank" else data.get("tau", {}).get(f"pagerank|{method}")
         rows.append({"method": METHOD_NAMES.get(method, method), "tau": tau,
-                     "top": _top_titles(snapshot, method_scores, top)})
-    methods = [m for m in METHODS if m in scores] + sorted(set(scores) - set(METHODS))
+                     "top": _top_titles(snapshot, scores[method], top)})
     return {"rows": rows, "cyclic_share": data.get("cyclic_share"), "k": data.get("k"),
             "robust": [value_title(snapshot, str(v)) for v in data.get("robust_winners", [])],
             "tau_header": [METHOD_NAMES.get(m, m) for m in methods],
@@ -84,11 +85,16 @@ def aggregator_tables(snapshot, top: int = 3) -> dict | None:
     contexts = [{"title": (snapshot.contexts.get(cid) or {}).get("text", f"context {cid}"),
                  **_block(snapshot, block, top)}
                 for cid, block in data.get("context", {}).items() if block.get("scores", {}).get("direct_votes")]
-    shares = [(f"{b['title'][:40]}", _percent(b["cyclic_share"])) for b in scenarios]
+    shares = [(_short(b["title"]), _percent(b["cyclic_share"])) for b in scenarios]
     return {"global": _block(snapshot, data.get("global", {}), top), "scenarios": scenarios, "contexts": contexts,
             "scenario_chart": charts.horizontal_bars(shares) if shares else None,
-            "context_chart": charts.horizontal_bars([(f"{b['title'][:40]}", _percent(b["cyclic_share"]))
+            "context_chart": charts.horizontal_bars([(_short(b["title"]), _percent(b["cyclic_share"]))
                                                      for b in contexts]) if contexts else None}
+
+
+def _short(title: str, n: int = 32) -> str:
+    """A chart label that fits beside its bar (an SVG text does not wrap)."""
+    return title if len(title) <= n else title[:n - 1] + "…"
 
 
 def _percent(share) -> float | None:
@@ -106,24 +112,28 @@ def rank_by_policy(edges: list[dict], parameters: dict, *, nodes, scenario_conte
     known = {f.name for f in fields(aggregation.Parameters)}
     counts = {(e["source"], e["target"]): aggregation.Counts(**e["counts"]) for e in edges}
     contexts = {(e["source"], e["target"]): list(e["contexts"]) for e in edges}
+    def best(scores):
+        positions = aggregation.positions(scores)
+        return sorted((n for n, p in positions.items() if p <= top), key=positions.get)
+
     out = {}
+    ranked_by_kept: dict[frozenset, dict] = {}   # policies that keep the same edges rank alike: rank once
     for policy in CYCLE_POLICIES:
         params = aggregation.Parameters.from_dict({**{k: v for k, v in parameters.items() if k in known},
                                                    "cycle_policy": policy})
         decided, cycles = aggregation.decide_edges(counts, contexts, params)
         kept = [e for e in decided if e.kept]
-        result = aggregation.GraphResult(edges=decided, cycles=cycles,
-                                         scores=aggregation.pagerank(kept, nodes=nodes, alpha=params.pagerank_alpha))
-
-        def best(scores):
-            positions = aggregation.positions(scores)
-            return sorted((n for n, p in positions.items() if p <= top), key=positions.get)
-
-        out[policy] = {"edges_kept": len(kept), "cycles": len(cycles), "global": best(result.scores),
-                       "scenario": {sid: best(aggregation.rank_subset(result, ids, params.pagerank_alpha))
-                                    for sid, ids in scenario_contexts.items()},
-                       "context": {str(cid): best(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
-                                   for cid in context_ids}}
+        key = frozenset((e.source, e.target) for e in kept)
+        if key not in ranked_by_kept:
+            result = aggregation.GraphResult(edges=decided, cycles=cycles, scores=aggregation.pagerank(
+                kept, nodes=nodes, alpha=params.pagerank_alpha))
+            ranked_by_kept[key] = {
+                "global": best(result.scores),
+                "scenario": {sid: best(aggregation.rank_subset(result, ids, params.pagerank_alpha))
+                             for sid, ids in scenario_contexts.items()},
+                "context": {str(cid): best(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
+                            for cid in context_ids}}
+        out[policy] = {"edges_kept": len(kept), "cycles": len(cycles), **ranked_by_kept[key]}
     return out
 
 
@@ -179,7 +189,7 @@ def bridging_tables(snapshot, limit: int = 100, top: int = 3) -> dict | None:
                                                   e["source"], e["target"])):
         by_kind[e["kind"]].append({
             "source_title": value_title(snapshot, e["source"]), "target_title": value_title(snapshot, e["target"]),
-            "kind": e["kind"], "kind_text": bridging.KIND_TEXT[e["kind"]],
+            "kind": e["kind"], "kind_text": bridging.KIND_TEXT[e["kind"]].split(" (")[0],
             "cells": [e["groups"].get(g) for g in groups]})
     kept = sum(data["kinds"].values())
     group_winners = []
