@@ -8,8 +8,19 @@ have a hidden "quality"; each candidate pair links a value to one of its
 neighbours and gets votes whose answers lean towards the better value, with
 impressions a little above the votes. Then runs the platform's own
 `build_snapshot` and prints the time of each stage (SQL aggregation,
-filtering, PageRank, bootstrap, per-context bootstrap) from the snapshot's
-`stage_seconds`.
+filtering, PageRank, bootstrap, per-context bootstrap, the other aggregators, bridging) from the
+snapshot's `stage_seconds`.
+
+Votes belong to synthetic participants (VOTES_PER_PARTICIPANT each), with
+Prolific demographics in three political groups (and a tenth without any),
+each group judging with its own slight twist on the hidden quality, so the
+bridging stage has real groups to split.
+
+Before the build, each other aggregator (direct votes, Bradley–Terry, Rank
+Centrality, HodgeRank) is timed alone on the whole graph's votes, in a
+child process with a time limit (`--method-timeout`), so a method that
+does not scale is reported as such instead of stalling the run;
+`--methods-only` skips the build.
 
     .venv/bin/python bench/graph_build.py --values 10000 --votes 1000000 --bootstrap 100
     .venv/bin/python bench/graph_build.py --values 10000 --votes 100000,1000000
@@ -19,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import multiprocessing
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +49,8 @@ os.environ.setdefault("DB_POOL", "0")
 
 CONTEXTS_PER_SCENARIO = 10
 VOTES_PER_PAIR = 20
+VOTES_PER_PARTICIPANT = 20
+GROUPS = ("Democrat", "Republican", "Independent")
 
 
 def setup_study(n_values: int, rng):
@@ -66,6 +82,7 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
     from django.utils import timezone
 
     from graph.models import GraphImport
+    from mgeplatform import dbroles
 
     n = len(value_ids)
     quality = rng.standard_normal(n)
@@ -73,26 +90,60 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
     a = rng.integers(0, n, n_pairs)
     b = (a + rng.integers(1, 12, n_pairs)) % n  # neighbours: candidate pairs come from clusters
     context_of_pair = rng.integers(0, len(contexts), n_pairs)
-    pair_of_vote = rng.integers(0, n_pairs, n_votes)
-    p_yes = 1 / (1 + np.exp(-2.5 * (quality[b] - quality[a])))
+    # One candidate per (from, to, context): a participant votes on it at most once.
+    _, first = np.unique((a * n + b) * len(contexts) + context_of_pair, return_index=True)
+    first.sort()
+    a, b, context_of_pair = a[first], b[first], context_of_pair[first]
+    n_pairs = len(first)
+    # Sorted, so a pair's votes are consecutive and go to distinct participants (one vote per
+    # participant, pair and context, as the table's unique constraint says).
+    pair_of_vote = np.sort(rng.integers(0, n_pairs, n_votes))
+    n_participants = max(1, n_votes // VOTES_PER_PARTICIPANT)
+    participant_of_vote = np.arange(n_votes) % n_participants
+    # group 0-2 by political affiliation, 3 = no demographics; each group sees quality with its own twist
+    group_of_participant = rng.choice(4, n_participants, p=[0.3, 0.3, 0.3, 0.1])
+    twist = rng.standard_normal((4, n)) * 0.7
+    group = group_of_participant[participant_of_vote]
+    seen = quality[None, :] + twist
+    p_yes = 1 / (1 + np.exp(-2.5 * (seen[group, b[pair_of_vote]] - seen[group, a[pair_of_vote]])))
     u = rng.random(n_votes)
-    answers = np.where(u < p_yes[pair_of_vote] * 0.85, "yes",
-                       np.where(u < p_yes[pair_of_vote] * 0.85 + 0.1, "unsure", "no"))
+    answers = np.where(u < p_yes * 0.85, "yes", np.where(u < p_yes * 0.85 + 0.1, "unsure", "no"))
     graph_import = GraphImport.objects.create(study=study, source_name="bench", sha256=f"bench-{time.time()}")
     now = timezone.now().isoformat()
     ids = np.asarray(value_ids)
     context_ids = np.asarray([c.pk for c in contexts])
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")  # bulk load: skip the audit triggers
+    participant_ids = [str(uuid.uuid4()) for _ in range(n_participants)]
+    tables = ["interviews_participant", "interviews_prolificdemographics", "graph_wisdomvote",
+              "graph_importedimpressions"]
+    # Bulk load, as the tables' owner: the audit (row history) triggers are off during the COPY.
+    with dbroles.as_owner(), connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        buffer = io.StringIO()
+        for pid in participant_ids:
+            buffer.write(f"{pid}\t{study.pk}\tcomplete\tf\tstudy\tt\t{now}\t{now}\n")
+        buffer.seek(0)
+        with cursor.copy("COPY interviews_participant (id, study_id, current_step, simulated, cohort, via_prolific, "
+                         "created_at, updated_at) FROM STDIN") as copy:
+            copy.write(buffer.read())
+        buffer = io.StringIO()
+        for pid, g in zip(participant_ids, group_of_participant):
+            if g < len(GROUPS):
+                data = json.dumps({"Age": "40", "U.s. political affiliation": GROUPS[g]})
+                buffer.write(f"{pid}\t{data}\tbench\t{now}\n")
+        buffer.seek(0)
+        with cursor.copy("COPY interviews_prolificdemographics (participant_id, data, source_name, imported_at) "
+                         "FROM STDIN") as copy:
+            copy.write(buffer.read())
         buffer = io.StringIO()
         for i in range(n_votes):
             p = pair_of_vote[i]
-            buffer.write(f"{study.pk}\t{ids[a[p]]}\t{ids[b[p]]}\t{context_ids[context_of_pair[p]]}\t{answers[i]}\t\t"
-                         f"{graph_import.pk}\t{now}\t{now}\n")
+            buffer.write(f"{study.pk}\t{participant_ids[participant_of_vote[i]]}\t{ids[a[p]]}\t{ids[b[p]]}\t"
+                         f"{context_ids[context_of_pair[p]]}\t{answers[i]}\t\t{now}\t{now}\n")
         buffer.seek(0)
-        with cursor.copy("COPY graph_wisdomvote (study_id, from_value_id, to_value_id, context_id, answer, reason, "
-                         "graph_import_id, created_at, updated_at) FROM STDIN") as copy:
+        with cursor.copy("COPY graph_wisdomvote (study_id, participant_id, from_value_id, to_value_id, context_id, "
+                         "answer, reason, created_at, updated_at) FROM STDIN") as copy:
             while chunk := buffer.read(1 << 20):
                 copy.write(chunk)
         votes_per_pair = np.bincount(pair_of_vote, minlength=n_pairs)
@@ -104,10 +155,76 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
         with cursor.copy("COPY graph_importedimpressions (graph_import_id, from_value_id, to_value_id, context_id, "
                          "count) FROM STDIN") as copy:
             copy.write(buffer.read())
-        cursor.execute("SET session_replication_role = origin")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cursor.execute("ANALYZE graph_wisdomvote")
         cursor.execute("ANALYZE graph_importedimpressions")
-    return {"pairs": n_pairs, "load_s": time.perf_counter() - started}
+        cursor.execute("ANALYZE interviews_participant")
+        cursor.execute("ANALYZE interviews_prolificdemographics")
+    return {"pairs": n_pairs, "participants": n_participants, "load_s": time.perf_counter() - started}
+
+
+def _run_method(name, wins, queue):
+    from graph import aggregators
+
+    started = time.perf_counter()
+    getattr(aggregators, name)(wins)
+    queue.put(time.perf_counter() - started)
+
+
+METHODS = ("direct_votes", "bradley_terry", "rank_centrality", "hodgerank")
+
+
+def time_methods(cells, timeout: float, methods=METHODS) -> dict[str, float | None]:
+    """Each aggregator alone on the whole graph's comparisons, in a forked
+    child (None: not done within `timeout` seconds)."""
+    from graph import aggregators
+
+    started = time.perf_counter()
+    wins = aggregators.comparisons(cells)
+    out = {"comparisons": time.perf_counter() - started}
+    ctx = multiprocessing.get_context("fork")
+    for name in methods:
+        queue = ctx.Queue()
+        child = ctx.Process(target=_run_method, args=(name, wins, queue))
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+            out[name] = None
+        else:
+            out[name] = queue.get() if child.exitcode == 0 else float("nan")
+    return out
+
+
+def time_bridging(study, snapshot) -> dict[str, float]:
+    """The bridging stage's parts: the SQL split by group, the edge table,
+    the groups' own graphs."""
+    from graph import aggregation, bridging, selectors
+
+    params = aggregation.Parameters.from_dict(snapshot.parameters)
+    out = {}
+    started = time.perf_counter()
+    _, group_cells, _ = selectors.graph_cells_by_group(study, bridging.DEFAULT_ATTRIBUTE)
+    out["sql_by_group"] = time.perf_counter() - started
+    kept = [e for e in snapshot.edges if e["kept"]]
+    started = time.perf_counter()
+    bridging.edge_table(group_cells, kept, params)
+    out["edge_table"] = time.perf_counter() - started
+    scenario_contexts: dict[str, set[int]] = {}
+    for cid, c in snapshot.contexts.items():
+        scenario_contexts.setdefault(str(c["scenario"]), set()).add(int(cid))
+    started = time.perf_counter()
+    bridging.group_graphs(group_cells, params, scenario_contexts)
+    out["group_graphs"] = time.perf_counter() - started
+    return out
+
+
+def robustness_report(snapshot):
+    from graph import reports
+
+    return reports.robustness_report(snapshot)
 
 
 def main() -> None:
@@ -116,6 +233,9 @@ def main() -> None:
     parser.add_argument("--votes", default="1000000", help="comma-separated vote counts, each a fresh study")
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap samples")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--method-timeout", type=float, default=600, help="seconds per aggregator timed alone")
+    parser.add_argument("--methods-only", action="store_true", help="time the aggregators alone, no build")
+    parser.add_argument("--methods", default=",".join(METHODS), help="aggregators to time alone (comma-separated)")
     args = parser.parse_args()
 
     from mgeplatform import embedded_db
@@ -125,25 +245,38 @@ def main() -> None:
     import django
 
     django.setup()
-    from graph import aggregation, services
+    from graph import aggregation, selectors, services
 
     rng = np.random.default_rng(args.seed)
     print(f"cpus={os.cpu_count()} values={args.values} bootstrap_samples={args.bootstrap}")
-    print(f"{'votes':>9} {'pairs':>7} {'load_s':>7} {'sql_s':>7} {'filter_s':>8} {'pagerank_s':>10} "
-          f"{'bootstrap_s':>11} {'ctx_boot_s':>10} {'total_s':>7} {'kept':>6} {'cycles':>6}")
     try:
         for n_votes in [int(v) for v in args.votes.split(",")]:
             study, value_ids, contexts = setup_study(args.values, rng)
             loaded = load_votes(study, value_ids, contexts, n_votes, rng)
+            print(f"votes={n_votes} pairs={loaded['pairs']} participants={loaded['participants']} "
+                  f"load_s={loaded['load_s']:.1f}", flush=True)
+            cells, _ = selectors.graph_cells(study)
+            methods = time_methods(cells, args.method_timeout, args.methods.split(","))
+            print("  alone on the whole graph (s): " + ", ".join(
+                f"{k} {'>' + str(int(args.method_timeout)) if v is None else f'{v:.2f}'}"
+                for k, v in methods.items()), flush=True)
+            if args.methods_only:
+                continue
             started = time.perf_counter()
             snapshot = services.build_snapshot(
                 study, parameters=aggregation.Parameters(bootstrap_samples=args.bootstrap))
             total = time.perf_counter() - started
             s = snapshot.stage_seconds
-            print(f"{n_votes:>9} {loaded['pairs']:>7} {loaded['load_s']:>7.1f} {s['sql_aggregation']:>7.2f} "
-                  f"{s['filtering']:>8.2f} {s['pagerank']:>10.2f} {s['bootstrap']:>11.2f} "
-                  f"{s.get('context_bootstrap', 0):>10.2f} {total:>7.1f} "
-                  f"{snapshot.summary['edges_kept']:>6} {snapshot.summary['cycles']:>6}", flush=True)
+            kinds = snapshot.scores["bridging"]["kinds"]
+            print("  build stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s.items())
+                  + f"; total {total:.1f}; kept {snapshot.summary['edges_kept']}, cycles {snapshot.summary['cycles']}; "
+                  + "bridging " + ", ".join(f"{k} {n}" for k, n in kinds.items()), flush=True)
+            parts = time_bridging(study, snapshot)
+            print("  bridging parts (s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()), flush=True)
+            started = time.perf_counter()
+            robustness_report(snapshot)
+            seconds = time.perf_counter() - started
+            print(f"  report's robustness section (three cycle policies rebuilt): {seconds:.2f} s", flush=True)
     finally:
         if started_here:
             from django.db import connections

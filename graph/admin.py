@@ -253,7 +253,7 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 def _export_response(snapshot, fmt: str, user):
-    """A download of the snapshot; csv comes as a zip of its three files."""
+    """A download of the snapshot; csv comes as a zip of its files."""
     name = f"{snapshot.study.slug}-graph-{snapshot.pk}"
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "csv":

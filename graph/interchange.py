@@ -17,7 +17,7 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from graph import events
-from graph.aggregation import REASONS
+from graph.aggregation import REASONS, positions
 from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
 from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
 from mgeplatform import csvfiles
@@ -75,6 +75,8 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         "snapshot": {"id": snapshot.pk, "createdAt": snapshot.created_at.isoformat(),
                      "votesThrough": snapshot.votes_through.isoformat() if snapshot.votes_through else None,
                      "parameters": snapshot.parameters, "includeSimulated": snapshot.include_simulated,
+                     # Older snapshots predate the parameter and dropped cycles.
+                     "cyclePolicy": (snapshot.parameters or {}).get("cycle_policy", "drop"),
                      "summary": snapshot.summary},
         "scenarios": [{"id": s.pk, "key": s.key, "title": s.title, "prompt": s.prompt} for s in scenarios],
         "contexts": [{"id": int(cid), "text": c["text"], "scenario": c["scenario"]} for cid, c in contexts.items()],
@@ -82,6 +84,8 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         "values": values,
         "edges": edges,
         "cycles": snapshot.cycles,
+        "aggregators": snapshot.scores.get("aggregators"),
+        "bridging": snapshot.scores.get("bridging"),
     }
 
 
@@ -94,7 +98,7 @@ def write_graphml(snapshot: GraphSnapshot, path: Path) -> None:
     import networkx as nx
 
     doc = snapshot_document(snapshot)
-    graph = nx.DiGraph(study=doc["study"]["slug"], snapshot=snapshot.pk)
+    graph = nx.DiGraph(study=doc["study"]["slug"], snapshot=snapshot.pk, cycle_policy=doc["snapshot"]["cyclePolicy"])
     for v in doc["values"]:
         graph.add_node(v["id"], title=v["title"], description=v["description"], policies="\n".join(v["policies"]),
                        external_id=v["externalId"] or "", pagerank=v["pagerank"] or 0.0, rank=v["rank"] or 0)
@@ -105,9 +109,41 @@ def write_graphml(snapshot: GraphSnapshot, path: Path) -> None:
     nx.write_graphml(graph, str(path))
 
 
+def aggregator_rows(aggregators: dict | None) -> tuple[list[list], list[list]]:
+    """(scores, scopes) rows: each method's score and rank of each value per
+    scope (global, scenario, context), and per scope HodgeRank's cyclic
+    share and the robust winners."""
+    scores, scopes = [], []
+    for scope, blocks in (("global", {"": (aggregators or {}).get("global")}),
+                          ("scenario", (aggregators or {}).get("scenario", {})),
+                          ("context", (aggregators or {}).get("context", {}))):
+        for scope_id, block in blocks.items():
+            if not block:
+                continue
+            for method, values in block.get("scores", {}).items():
+                ranks = positions({int(k): v for k, v in values.items()})
+                scores += [[scope, scope_id, method, int(vid), score, ranks[int(vid)]] for vid, score in values.items()]
+            scopes.append([scope, scope_id, block.get("cyclic_share"), block.get("k"),
+                           " ".join(map(str, block.get("robust_winners", [])))])
+    return scores, scopes
+
+
+def bridging_rows(bridging: dict | None) -> list[list]:
+    """One row per kept edge and group."""
+    rows = []
+    for e in (bridging or {}).get("edges", []):
+        for group, g in e["groups"].items():
+            rows.append([e["source"], e["target"], e["kind"], group, g["votes"], g["wiser"], g["less_wise"],
+                         g["likelihood"], g["entropy"], g["enough_votes"], g["passes"], g["fails_because"] or ""])
+    return rows
+
+
 def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
-    """values.csv, edges.csv (every pair, kept or not) and contexts.csv."""
+    """values.csv, edges.csv (every pair, kept or not), contexts.csv, the
+    other aggregators (aggregators.csv, aggregator_scopes.csv) and bridging
+    (bridging.csv)."""
     doc = snapshot_document(snapshot)
+    agg_scores, agg_scopes = aggregator_rows(doc["aggregators"])
     directory.mkdir(parents=True, exist_ok=True)
     files = {
         "values.csv": (["id", "external_id", "title", "description", "policies", "scenarios", "pagerank", "rank",
@@ -121,6 +157,11 @@ def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
                         *[e["counts"][k] for k in COUNT_KEYS.values()], e["wiserLikelihood"], e["entropy"],
                         e["kept"], e["droppedBecause"] or ""] for e in doc["edges"]]),
         "contexts.csv": (["id", "text", "scenario_id"], [[c["id"], c["text"], c["scenario"]] for c in doc["contexts"]]),
+        "aggregators.csv": (["scope", "scope_id", "method", "value_id", "score", "rank"], agg_scores),
+        "aggregator_scopes.csv": (["scope", "scope_id", "cyclic_share", "k", "robust_winners"], agg_scopes),
+        "bridging.csv": (["source_value_id", "wiser_value_id", "kind", "group", "votes", "wiser", "less_wise",
+                          "likelihood", "entropy", "enough_votes", "passes", "fails_because"],
+                         bridging_rows(doc["bridging"])),
     }
     written = []
     for name, (header, rows) in files.items():

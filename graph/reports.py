@@ -1,11 +1,19 @@
 """What a coordinator reads off a snapshot: winners per scenario with how
-stable they are, and every dropped edge with its reason. Pure over the
-snapshot's stored JSON, so an old snapshot reads as it was built."""
+stable they are, every dropped edge with its reason, and how robust the
+result is (other aggregators, other cycle policies, bridging across
+groups). Pure over the snapshot's stored JSON, so an old snapshot reads as
+it was built; the other cycle policies are rebuilt here from the
+snapshot's own pair counts."""
 
 from __future__ import annotations
 
-from graph.aggregation import CYCLE_POLICY_TEXT
+from dataclasses import fields
+
+from graph import aggregation, bridging
+from graph.aggregation import CYCLE_POLICIES, CYCLE_POLICY_TEXT
+from graph.aggregators import METHODS
 from graph.explorer import edge_rows, scenario_titles, value_title, winners
+from mgeplatform import charts
 
 
 def snapshot_report(snapshot) -> dict:
@@ -17,22 +25,51 @@ def snapshot_report(snapshot) -> dict:
         "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
         "aggregators": aggregator_tables(snapshot),
         "cycles_named": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles],
+        "robustness": robustness_report(snapshot),
     }
+
+
+def robustness_report(snapshot) -> dict:
+    """Everything the robustness section of the snapshot page and the study
+    report shows: the aggregators, the cycle policies, bridging."""
+    policy = (snapshot.parameters or {}).get("cycle_policy", "drop")
+    return {"snapshot": snapshot, "cycle_policy": policy, "cycle_policy_text": CYCLE_POLICY_TEXT.get(policy, policy),
+            "aggregators": aggregator_tables(snapshot), "policies": policy_tables(snapshot),
+            "bridging": bridging_tables(snapshot)}
 
 
 METHOD_NAMES = {"pagerank": "PageRank (moral graph)", "direct_votes": "direct votes (wiser votes received)",
                 "bradley_terry": "Bradley–Terry", "rank_centrality": "Rank Centrality", "hodgerank": "HodgeRank"}
 
 
+def _top_titles(snapshot, scores: dict, top: int) -> list[str]:
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
+    return [value_title(snapshot, vid) for vid, _ in ordered]
+
+
+def tau_matrix(tau: dict, methods) -> list[dict]:
+    """Kendall's τ of every two methods as rows of a square table ("a|b" keys,
+    either order); 1 on the diagonal."""
+    def cell(a, b):
+        if a == b:
+            return 1.0
+        return tau.get(f"{a}|{b}", tau.get(f"{b}|{a}"))
+    return [{"method": METHOD_NAMES.get(a, a), "cells": [cell(a, b) for b in methods]} for a in methods]
+
+
 def _block(snapshot, data: dict, top: int) -> dict:
     rows = []
-    for method, scores in data.get("scores", {}).items():
-        ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
+    scores = data.get("scores", {})
+    # in METHODS order: the stored JSON (jsonb) does not keep the order keys were written in
+    methods = [m for m in METHODS if m in scores] + sorted(set(scores) - set(METHODS))
+    for method in methods:
         tau = None if method == "pagerank" else data.get("tau", {}).get(f"pagerank|{method}")
         rows.append({"method": METHOD_NAMES.get(method, method), "tau": tau,
-                     "top": [value_title(snapshot, vid) for vid, _ in ordered]})
+                     "top": _top_titles(snapshot, scores[method], top)})
     return {"rows": rows, "cyclic_share": data.get("cyclic_share"), "k": data.get("k"),
-            "robust": [value_title(snapshot, str(v)) for v in data.get("robust_winners", [])]}
+            "robust": [value_title(snapshot, str(v)) for v in data.get("robust_winners", [])],
+            "tau_header": [METHOD_NAMES.get(m, m) for m in methods],
+            "tau_rows": tau_matrix(data.get("tau", {}), methods)}
 
 
 def aggregator_tables(snapshot, top: int = 3) -> dict | None:
@@ -43,6 +80,133 @@ def aggregator_tables(snapshot, top: int = 3) -> dict | None:
     if not data:
         return None
     titles = scenario_titles(snapshot.study)
-    return {"global": _block(snapshot, data.get("global", {}), top),
-            "scenarios": [{"title": titles.get(sid, f"scenario {sid}"), **_block(snapshot, block, top)}
-                          for sid, block in data.get("scenario", {}).items()]}
+    scenarios = [{"title": titles.get(sid, f"scenario {sid}"), **_block(snapshot, block, top)}
+                 for sid, block in data.get("scenario", {}).items()]
+    contexts = [{"title": (snapshot.contexts.get(cid) or {}).get("text", f"context {cid}"),
+                 **_block(snapshot, block, top)}
+                for cid, block in data.get("context", {}).items() if block.get("scores", {}).get("direct_votes")]
+    shares = [(_short(b["title"]), _percent(b["cyclic_share"])) for b in scenarios]
+    return {"global": _block(snapshot, data.get("global", {}), top), "scenarios": scenarios, "contexts": contexts,
+            "scenario_chart": charts.horizontal_bars(shares) if shares else None,
+            "context_chart": charts.horizontal_bars([(_short(b["title"]), _percent(b["cyclic_share"]))
+                                                     for b in contexts]) if contexts else None}
+
+
+def _short(title: str, n: int = 32) -> str:
+    """A chart label that fits beside its bar (an SVG text does not wrap)."""
+    return title if len(title) <= n else title[:n - 1] + "…"
+
+
+def _percent(share) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+# --- cycle policies ---------------------------------------------------------------
+
+def rank_by_policy(edges: list[dict], parameters: dict, *, nodes, scenario_contexts: dict[str, set[int]],
+                   context_ids, top: int = 3) -> dict[str, dict]:
+    """The graph rebuilt under every cycle policy from the snapshot's own pair
+    counts (the same votes; every other parameter as built): per policy,
+    the kept edges, cycles found, and the top `top` value ids over the whole
+    graph, per scenario and per context."""
+    known = {f.name for f in fields(aggregation.Parameters)}
+    counts = {(e["source"], e["target"]): aggregation.Counts(**e["counts"]) for e in edges}
+    contexts = {(e["source"], e["target"]): list(e["contexts"]) for e in edges}
+    def best(scores):
+        positions = aggregation.positions(scores)
+        return sorted((n for n, p in positions.items() if p <= top), key=positions.get)
+
+    out = {}
+    ranked_by_kept: dict[frozenset, dict] = {}   # policies that keep the same edges rank alike: rank once
+    for policy in CYCLE_POLICIES:
+        params = aggregation.Parameters.from_dict({**{k: v for k, v in parameters.items() if k in known},
+                                                   "cycle_policy": policy})
+        decided, cycles = aggregation.decide_edges(counts, contexts, params)
+        kept = [e for e in decided if e.kept]
+        key = frozenset((e.source, e.target) for e in kept)
+        if key not in ranked_by_kept:
+            result = aggregation.GraphResult(edges=decided, cycles=cycles, scores=aggregation.pagerank(
+                kept, nodes=nodes, alpha=params.pagerank_alpha))
+            ranked_by_kept[key] = {
+                "global": best(result.scores),
+                "scenario": {sid: best(aggregation.rank_subset(result, ids, params.pagerank_alpha))
+                             for sid, ids in scenario_contexts.items()},
+                "context": {str(cid): best(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
+                            for cid in context_ids}}
+        out[policy] = {"edges_kept": len(kept), "cycles": len(cycles), **ranked_by_kept[key]}
+    return out
+
+
+def _scenario_contexts(snapshot) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    for cid, c in snapshot.contexts.items():
+        if c.get("scenario"):
+            out.setdefault(str(c["scenario"]), set()).add(int(cid))
+    return out
+
+
+def policy_tables(snapshot, top: int = 3) -> dict:
+    """How the top values move between cycle policies: one row per scope
+    (whole graph, each scenario, each context with edges), one column per
+    policy, the snapshot's own policy marked, and whether the first value
+    differs between policies."""
+    used = (snapshot.parameters or {}).get("cycle_policy", "drop")
+    ranked = rank_by_policy(snapshot.edges, snapshot.parameters or {}, nodes=[int(v) for v in snapshot.values],
+                            scenario_contexts=_scenario_contexts(snapshot), context_ids=list(snapshot.contexts),
+                            top=top)
+    titles = scenario_titles(snapshot.study)
+
+    def row(title, picks):
+        firsts = {p[0] if p else None for p in picks}
+        return {"title": title, "cells": [[value_title(snapshot, v) for v in p] for p in picks],
+                "first_differs": len(firsts) > 1}
+
+    rows = [row("whole graph", [ranked[p]["global"] for p in CYCLE_POLICIES])]
+    rows += [row(titles.get(sid, f"scenario {sid}"), [ranked[p]["scenario"][sid] for p in CYCLE_POLICIES])
+             for sid in sorted(ranked[used]["scenario"], key=lambda s: list(titles).index(s) if s in titles else 0)]
+    rows += [row((snapshot.contexts.get(cid) or {}).get("text", cid), [ranked[p]["context"][cid]
+                                                                      for p in CYCLE_POLICIES])
+             for cid in snapshot.contexts if any(ranked[p]["context"][cid] for p in CYCLE_POLICIES)]
+    return {"used": used, "columns": [{"policy": p, "text": CYCLE_POLICY_TEXT[p], "used": p == used,
+                                       "edges_kept": ranked[p]["edges_kept"], "cycles": ranked[p]["cycles"]}
+                                      for p in CYCLE_POLICIES],
+            "rows": rows, "changed": sum(r["first_differs"] for r in rows)}
+
+
+# --- bridging ---------------------------------------------------------------------
+
+def bridging_tables(snapshot, limit: int = 100, top: int = 3) -> dict | None:
+    """The bridging table (kind of each kept edge, each group's votes,
+    likelihood and verdict; bridging edges first, at most `limit` rows per
+    kind) and each group's winners; None for snapshots built before it."""
+    data = snapshot.scores.get("bridging")
+    if not data:
+        return None
+    groups = [g["name"] for g in data["groups"]]
+    titles = scenario_titles(snapshot.study)
+    by_kind: dict[str, list] = {k: [] for k in bridging.KINDS}
+    for e in sorted(data["edges"], key=lambda e: (-sum(g["votes"] for g in e["groups"].values()),
+                                                  e["source"], e["target"])):
+        by_kind[e["kind"]].append({
+            "source_title": value_title(snapshot, e["source"]), "target_title": value_title(snapshot, e["target"]),
+            "kind": e["kind"], "kind_text": bridging.KIND_TEXT[e["kind"]].split(" (")[0],
+            "cells": [e["groups"].get(g) for g in groups]})
+    kept = sum(data["kinds"].values())
+    group_winners = []
+    for g in groups:
+        graph = data["group_graphs"].get(g)
+        if graph is None:
+            continue
+        group_winners.append({"group": g, "edges_kept": graph["edges_kept"],
+                              "global": [value_title(snapshot, v) for v in graph["winners"].get("global", [])],
+                              "scenarios": [{"title": titles.get(sid, f"scenario {sid}"),
+                                             "top": [value_title(snapshot, v) for v in picks]}
+                                            for sid, picks in graph["winners"].items() if sid != "global"]})
+    return {"attribute": data["attribute"], "column": data["column"], "min_votes": data["min_votes"],
+            "groups": data["groups"], "group_names": groups, "kinds": data["kinds"], "kept": kept,
+            "rows": [r for k in bridging.KINDS for r in by_kind[k][:limit]],
+            "hidden": sum(max(0, len(by_kind[k]) - limit) for k in bridging.KINDS), "limit": limit,
+            "chart": charts.horizontal_bars([(bridging.KIND_TEXT[k].split(" (")[0],
+                                              round(100 * data["kinds"][k] / kept, 1) if kept else None)
+                                             for k in bridging.KINDS]),
+            "group_winners": group_winners, "unknown": bridging.UNKNOWN}

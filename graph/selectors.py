@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Count, Max, Q
 
+from graph import bridging
 from graph.aggregation import REASONS, Cell
 from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
 from interviews.models import Interview
@@ -69,6 +70,87 @@ def graph_cells(study, *, include_simulated: bool = False) -> tuple[list[Cell], 
             totals.setdefault(key, [0, 0, 0, 0])[3] += int(n)
     cells = [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(totals.items())]
     return cells, newest
+
+
+_GROUP_SQL = """
+    LEFT JOIN interviews_participant p ON p.id = {alias}.participant_id
+    LEFT JOIN interviews_prolificdemographics d ON d.participant_id = p.id"""
+_GROUP_VOTES_SQL = f"""
+    SELECT v.from_value_id, v.to_value_id, v.context_id, d.data ->> %(column)s,
+           count(*) FILTER (WHERE v.answer = 'yes'),
+           count(*) FILTER (WHERE v.answer = 'no'),
+           count(*) FILTER (WHERE v.answer = 'unsure')
+    FROM graph_wisdomvote v {_GROUP_SQL.format(alias="v")}
+    WHERE v.study_id = %(study)s AND {COUNTED_SQL}
+    GROUP BY 1, 2, 3, 4
+"""
+_GROUP_IMPRESSIONS_SQL = f"""
+    SELECT s.from_value_id, s.to_value_id, s.context_id, d.data ->> %(column)s, count(*)
+    FROM graph_storyassignment a
+    JOIN graph_transitionstory s ON s.id = a.story_id {_GROUP_SQL.format(alias="a")}
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT i.from_value_id, i.to_value_id, i.context_id, NULL, sum(i.count)
+    FROM graph_importedimpressions i
+    JOIN graph_graphimport g ON g.id = i.graph_import_id
+    WHERE g.study_id = %(study)s
+    GROUP BY 1, 2, 3
+"""
+_GROUP_VOTERS_SQL = f"""
+    SELECT d.data ->> %(column)s, count(DISTINCT v.participant_id)
+    FROM graph_wisdomvote v {_GROUP_SQL.format(alias="v")}
+    WHERE v.study_id = %(study)s AND v.participant_id IS NOT NULL AND {COUNTED_SQL}
+    GROUP BY 1
+"""
+
+
+def demographic_column(study, attribute: str) -> str | None:
+    """The key of Prolific's demographic export that means `attribute` in
+    this study's imported demographics (exact, else ignoring case)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT jsonb_object_keys(d.data) FROM interviews_prolificdemographics d "
+                       "JOIN interviews_participant p ON p.id = d.participant_id WHERE p.study_id = %s", [study.pk])
+        keys = [row[0] for row in cursor.fetchall()]
+    return bridging.find_key(keys, attribute)
+
+
+def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = False
+                         ) -> tuple[str | None, dict[str, list[Cell]], dict[str, int]]:
+    """The votes and impressions of `graph_cells`, split by the voter's
+    answer to a demographic attribute (bridging.group_of: no demographics,
+    no answer and imported votes are "unknown"). Returns the column found,
+    the cells per group and the voters per group."""
+    column = demographic_column(study, attribute)
+    params = {"study": study.pk, "include_simulated": include_simulated, "column": column or ""}
+    with connection.cursor() as cursor:
+        cursor.execute(_GROUP_VOTES_SQL, params)
+        vote_rows = cursor.fetchall()
+        cursor.execute(_GROUP_IMPRESSIONS_SQL, params)
+        impression_rows = cursor.fetchall()
+        cursor.execute(_GROUP_VOTERS_SQL, params)
+        voter_rows = cursor.fetchall()
+    ids = {r[0] for r in vote_rows} | {r[1] for r in vote_rows} | {r[0] for r in impression_rows} | {
+        r[1] for r in impression_rows}
+    live = value_selectors.live_value_id(ids, study)
+    totals: dict[str, dict[tuple, list]] = {}
+    for a, b, context, answer, yes, no, unsure in vote_rows:
+        key = (live[a], live[b], context)
+        if key[0] != key[1]:
+            cell = totals.setdefault(bridging.group_of(answer), {}).setdefault(key, [0, 0, 0, 0])
+            cell[0] += yes
+            cell[1] += no
+            cell[2] += unsure
+    for a, b, context, answer, n in impression_rows:
+        key = (live[a], live[b], context)
+        if key[0] != key[1]:
+            totals.setdefault(bridging.group_of(answer), {}).setdefault(key, [0, 0, 0, 0])[3] += int(n)
+    voters: dict[str, int] = {}
+    for answer, n in voter_rows:
+        voters[bridging.group_of(answer)] = voters.get(bridging.group_of(answer), 0) + n
+    cells = {g: [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(
+        rows.items())] for g, rows in totals.items()}
+    return column, cells, voters
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:

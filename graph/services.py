@@ -11,7 +11,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 from procrastinate.exceptions import AlreadyEnqueued
 
-from graph import aggregation, aggregators, events, selectors
+from graph import aggregation, aggregators, bridging, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
@@ -261,9 +261,12 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
 # --- building the graph ----------------------------------------------------------
 
 def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
-                   user=None) -> GraphSnapshot:
+                   user=None, bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
+                   bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
-    the ranks are; store it all, with the time each stage took."""
+    the ranks are; store it all, with the time each stage took. Bridging
+    groups participants by `bridging_attribute` of their Prolific
+    demographics (see graph/bridging.py)."""
     params = parameters or aggregation.Parameters()
     stages = {}
     started = time.perf_counter()
@@ -305,7 +308,13 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
         ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
         pagerank = {int(k): v for k, v in by_scenario.get(str(scenario_id), {}).items()}
         others["scenario"][str(scenario_id)] = aggregators.compare(cells, pagerank, contexts=ids)
+    others["context"] = {cid: aggregators.compare(cells, {int(k): v for k, v in scores.items()}, contexts={int(cid)})
+                         for cid, scores in by_context.items()}
     stages["aggregators"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes)
+    stages["bridging"] = time.perf_counter() - t
 
     reasons = {}
     for e in edges:
@@ -325,7 +334,7 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    "aggregators": others, "context_intervals": context_intervals},
+                    "aggregators": others, "context_intervals": context_intervals, "bridging": bridged},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
@@ -337,6 +346,16 @@ def _context_intervals(cells, params, contexts, result) -> dict:
     stored in the snapshot's scores ("context_intervals")."""
     intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts], full=result)
     return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
+def _bridging(study, params, kept, contexts, include_simulated, attribute, min_votes) -> dict:
+    """The kept edges per group of `attribute` and each group's own graph."""
+    column, group_cells, voters = selectors.graph_cells_by_group(study, attribute,
+                                                                 include_simulated=include_simulated)
+    scenario_contexts: dict[str, set[int]] = {}
+    for cid, c in contexts.items():
+        if c["scenario"]:
+            scenario_contexts.setdefault(str(c["scenario"]), set()).add(int(cid))
+    return bridging.bridging(group_cells, kept, params, attribute=attribute, column=column,
+                             scenario_contexts=scenario_contexts, participants=voters, min_votes=min_votes)
 
 
 def _json_scores(scores: dict) -> dict:

@@ -1,8 +1,10 @@
 """The study report a coordinator opens in the admin: the paper's Table 2
 (relevance), Table 3 (legitimacy survey), Table 4 (fairness), Fig. 8
 (ideology vs feeling represented) and Fig. 12 (an expert value's position as
-participation grows), with charts. The maths are pure functions here and in
-the apps that own the data; this module only gathers and lays out."""
+participation grows), with charts, and the robustness of the latest moral
+graph (other aggregators, cycle policies, bridging across groups). The
+maths are pure functions here and in the apps that own the data; this
+module only gathers and lays out."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.db.models import Max, Min
 from django.db.models.functions import Coalesce
 
 from graph import explorer
+from graph import reports as graph_reports
 from graph import selectors as graph_selectors
 from interviews import selectors
 from interviews.models import TranscriptRating
@@ -118,5 +121,13 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
         "fig8_chart": charts.horizontal_bars([(f"{row['group']} (n={row['n']})", row["mean"]) for row in fig8],
                                              maximum=5, unit=""),
         "fig12": expert_trajectories(study, include_simulated),
+        "robustness": robustness(study),
         "include_simulated": include_simulated,
     }
+
+
+def robustness(study) -> dict | None:
+    """The latest snapshot's other aggregators, cycle policies and bridging
+    (as it was built: with or without simulated votes, whatever the page's switch)."""
+    snapshot = graph_selectors.latest_snapshot(study)
+    return graph_reports.robustness_report(snapshot) if snapshot is not None else None

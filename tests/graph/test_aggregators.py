@@ -37,7 +37,7 @@ def test_bradley_terry_and_rank_centrality_match_choix_called_directly():
     data = [(0, 2), (1, 0), (1, 0), (2, 0), (2, 1)]
     wins = comparisons(TINY)
     bt = bradley_terry(wins)
-    np.testing.assert_allclose([bt[1], bt[2], bt[3]], choix.ilsr_pairwise(3, data, alpha=0.01))
+    np.testing.assert_allclose([bt[1], bt[2], bt[3]], choix.ilsr_pairwise(3, data, alpha=0.01), atol=1e-6)
     rc = rank_centrality(wins)
     np.testing.assert_allclose([rc[1], rc[2], rc[3]], choix.rank_centrality(3, data, alpha=0.01))
     # 1 lost twice to 2 and won once of two against 3: weakest under both
@@ -99,3 +99,56 @@ def test_compare_is_json_ready_and_restricts_to_contexts():
     assert 0.0 < out["cyclic_share"] < 1.0
     # only context 2: 1 and 3 beat each other once each, flow 0, nothing to explain
     assert compare(TINY, contexts={2})["cyclic_share"] == 0.0
+
+
+def _random_wins(n_values: int, n_pairs: int, seed: int) -> dict:
+    """Comparisons among values 1..n on random pairs, a few votes each, one connected chain so every value plays."""
+    rng = np.random.default_rng(seed)
+    wins: dict = {}
+    pairs = [(i, i + 1) for i in range(1, n_values)] + [tuple(rng.choice(np.arange(1, n_values + 1), 2,
+                                                                           replace=False)) for _ in range(n_pairs)]
+    for a, b in pairs:
+        for winner, loser in ((a, b), (b, a)):
+            n = int(rng.integers(0, 4))
+            if n:
+                wins[(int(winner), int(loser))] = wins.get((int(winner), int(loser)), 0) + n
+    return wins
+
+
+def test_sparse_bradley_terry_and_rank_centrality_give_choix_s_scores():
+    """Above DENSE_LIMIT values the chains are solved sparsely; forced here on a
+    graph small enough for choix: the same estimates."""
+    wins = _random_wins(60, 150, seed=3)
+    items = sorted({n for pair in wins for n in pair})
+    index = {n: i for i, n in enumerate(items)}
+    data = [(index[w], index[lo]) for (w, lo), n in sorted(wins.items()) for _ in range(n)]
+    expected_bt = choix.ilsr_pairwise(len(items), data, alpha=0.01)
+    expected_rc = choix.rank_centrality(len(items), data, alpha=0.01)
+    for limit in (10_000, 0):   # choix's dense functions, then the sparse solver
+        bt, rc = bradley_terry(wins, dense_limit=limit), rank_centrality(wins, dense_limit=limit)
+        np.testing.assert_allclose([bt[n] for n in items], expected_bt, atol=1e-6)
+        np.testing.assert_allclose([rc[n] for n in items], expected_rc, atol=1e-9)
+    # a value never compared scores as choix scores it
+    assert bradley_terry({(2, 1): 3}, nodes=[9], dense_limit=0) == pytest.approx(
+        dict(zip([1, 2, 9], choix.ilsr_pairwise(3, [(1, 0)] * 3, alpha=0.01))), abs=1e-6)
+
+
+def test_hodgerank_on_separate_pieces_centres_each_piece():
+    # two pieces: 1 < 2 by flow 1; 3 < 4 < 5 unanimous steps; 9 alone
+    scores, share = hodgerank({(2, 1): 1, (4, 3): 2, (5, 4): 2}, nodes=[9])
+    assert share == 0.0
+    assert scores == pytest.approx({1: -0.5, 2: 0.5, 3: -1.0, 4: 0.0, 5: 1.0, 9: 0.0})
+    # against a dense least-norm least-squares solve on a random graph
+    wins = _random_wins(40, 80, seed=5)
+    items = sorted({n for pair in wins for n in pair})
+    pairs = sorted({(min(a, b), max(a, b)) for a, b in wins})
+    grad, flow, weight = np.zeros((len(pairs), len(items))), [], []
+    for row, (i, j) in enumerate(pairs):
+        w = wins.get((j, i), 0) + wins.get((i, j), 0)
+        weight.append(w)
+        flow.append((wins.get((j, i), 0) - wins.get((i, j), 0)) / w)
+        grad[row, items.index(i)], grad[row, items.index(j)] = -1.0, 1.0
+    root = np.sqrt(weight)
+    expected, *_ = np.linalg.lstsq(grad * root[:, None], np.array(flow) * root, rcond=None)
+    got, _ = hodgerank(wins)
+    np.testing.assert_allclose([got[n] for n in items], expected, atol=1e-9)

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import aggregation, selectors, services
+from graph import aggregation, bridging, selectors, services
 from graph.management.commands._common import study_or_error
 
 
@@ -24,6 +24,11 @@ class Command(BaseCommand):
                                  "lowest-likelihood edge of each cycle until none is left.")
         parser.add_argument("--bootstrap-samples", type=int, default=defaults.bootstrap_samples)
         parser.add_argument("--seed", type=int, default=defaults.bootstrap_seed)
+        parser.add_argument("--bridging-attribute", default=bridging.DEFAULT_ATTRIBUTE,
+                            help="Column of the imported Prolific demographics that groups participants for "
+                                 f"bridging (default {bridging.DEFAULT_ATTRIBUTE!r}); case does not matter.")
+        parser.add_argument("--bridging-min-votes", type=int, default=bridging.DEFAULT_MIN_VOTES,
+                            help="Votes a group must cast on an edge for its verdict to count.")
 
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
@@ -34,7 +39,11 @@ class Command(BaseCommand):
                 "bootstrap_samples": o["bootstrap_samples"], "bootstrap_seed": o["seed"]})
         except ValueError as err:
             raise CommandError(str(err)) from err
-        snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"])
+        if o["bridging_min_votes"] < 1:
+            raise CommandError("--bridging-min-votes must be at least 1")
+        snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"],
+                                           bridging_attribute=o["bridging_attribute"],
+                                           bridging_min_votes=o["bridging_min_votes"])
         s = snapshot.summary
         self.stdout.write(f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
                           f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles.")
@@ -43,6 +52,11 @@ class Command(BaseCommand):
             if left_out:
                 self.stdout.write(f"Left out {left_out} votes of simulated participants; add --include-simulated "
                                   "to count them.")
+        b = snapshot.scores["bridging"]
+        found = f"column {b['column']!r}" if b["column"] else "no participant has it: everyone is 'unknown'"
+        self.stdout.write(f"Bridging by {b['attribute']!r} ({found}): " + ", ".join(
+            f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items()) + " of the kept edges; groups "
+            + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"]) + ".")
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
         for vid, score in top:

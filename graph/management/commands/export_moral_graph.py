@@ -9,7 +9,9 @@ from graph.models import GraphSnapshot
 
 class Command(BaseCommand):
     help = ("Export a study's moral graph (the latest snapshot unless --snapshot): json (Definition 4.4 plus "
-            "PageRank; see docs/moral-graph-format.md), graphml (kept edges) or csv (a directory of three files).")
+            "PageRank, the other aggregators, the cycle policy and bridging; see docs/moral-graph-format.md), "
+            "graphml (kept edges) or csv (a directory: values, edges, contexts, aggregators, aggregator scopes, "
+            "bridging).")
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
