@@ -26,9 +26,10 @@ participants who answered at least `min_shared` of the same items:
   its first and last answer. P(Binomial(n, r̄) ≥ c) as above.
 
 A pair is suspicious when its agreement p-value is below alpha / (pairs
-tested) (Bonferroni), or when its timing p-value is, *and* it agrees at
-least as often as expected (timing alone is not enough: everyone answering
-a newly written story in the same minute is not a bloc). Suspicious pairs
+tested) (Bonferroni), or when its timing p-value is *and* its agreement
+p-value is below `timing_agreement_p` without correction (timing alone is
+not enough: people answering a newly written story in the same minute are
+not a bloc unless they also answer alike). Suspicious pairs
 form a graph; a connected piece of at least `min_group` participants is
 peeled (the least-connected participant removed) until every member is
 linked to at least `density` of the others (a γ-quasi-clique); its members
@@ -95,6 +96,7 @@ class DetectionParameters:
     density: float = 0.5         # each member linked to at least this share of the group
     prior_votes: float = 3.0     # pseudo-votes shrinking an item's answer shares to the study's
     min_group_votes: int = 5     # answers a group needs on an item for its own base rate
+    timing_agreement_p: float = 0.01  # a timed-together pair must also agree this surprisingly (uncorrected)
     rounds: int = 3              # base rates re-estimated without the flagged
     block_rows: int = 4096       # participants per block of the sparse products
 
@@ -228,18 +230,23 @@ def _agreement_rates(data: _Matrices, keep: np.ndarray, params: DetectionParamet
                      group: int | None = None) -> np.ndarray:
     """p_k per item from the answers of the participants in `keep` (and in
     `group`, when given), shrunk to the study's answer shares."""
+    if not keep.any():   # everyone flagged: nobody else to take base rates from
+        keep = np.ones_like(keep)
     mask = keep if group is None else keep & (data.group_of == group)
     counts = np.stack([np.asarray(m[mask].sum(axis=0)).ravel() if mask.any() else np.zeros(len(data.items))
                        for m in data.by_answer], axis=1)   # items × answers
     total = counts.sum()
     overall = counts.sum(axis=0) / total if total else np.full(len(ANSWERS), 1 / len(ANSWERS))
-    shares = (counts + params.prior_votes * overall) / (counts.sum(axis=1, keepdims=True) + params.prior_votes)
+    answered = counts.sum(axis=1, keepdims=True) + params.prior_votes
+    shares = np.where(answered > 0, (counts + params.prior_votes * overall) / np.maximum(answered, 1e-12), overall)
     return (shares ** 2).sum(axis=1), counts.sum(axis=1)
 
 
 def _study_rate(data: _Matrices, keep: np.ndarray) -> float:
     """Σ_answer q(answer)² over the whole study's answers."""
-    counts = np.array([m[keep].sum() if keep.any() else 0 for m in data.by_answer], dtype=float)
+    if not keep.any():
+        keep = np.ones_like(keep)
+    counts = np.array([m[keep].sum() for m in data.by_answer], dtype=float)
     return float(((counts / counts.sum()) ** 2).sum()) if counts.sum() else 1 / len(ANSWERS)
 
 
@@ -366,7 +373,7 @@ def _pair_statistics(data: _Matrices, excluded: np.ndarray, params: DetectionPar
     log10_p = _log10_tail(agree, shared, expected / np.maximum(shared, 1))
     timing = _log10_tail(co_timed, shared, co_expected / np.maximum(shared, 1))
     sus_agree = log10_p <= threshold
-    sus_timing = (timing <= threshold) & (agree >= expected)
+    sus_timing = (timing <= threshold) & (log10_p <= math.log10(params.timing_agreement_p))
     return _Pairs(i=i, j=j, shared=shared.astype(int), agree=agree.astype(int), expected=expected, log10_p=log10_p,
                   co_timed=co_timed.astype(int), expected_co_timed=co_expected, timing_log10_p=timing,
                   suspicious_agreement=sus_agree, suspicious_timing=sus_timing, tested=tested, threshold=threshold)

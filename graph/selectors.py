@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q
 
 from graph.aggregation import REASONS, Cell
+from graph.coordination import VoteRow
 from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
 from interviews.models import Interview
 from mgeplatform.models import LLMCall
@@ -21,7 +22,8 @@ _VOTES_SQL = f"""
            max(v.updated_at)
     FROM graph_wisdomvote v
     LEFT JOIN interviews_participant p ON p.id = v.participant_id
-    WHERE v.study_id = %(study)s AND {COUNTED_SQL}
+    WHERE v.study_id = %(study)s AND ({COUNTED_SQL} OR v.participant_id = ANY(%(also)s::uuid[]))
+      AND (v.participant_id IS NULL OR NOT v.participant_id = ANY(%(exclude)s::uuid[]))
     GROUP BY 1, 2, 3
 """
 _IMPRESSIONS_SQL = f"""
@@ -29,7 +31,9 @@ _IMPRESSIONS_SQL = f"""
     FROM graph_storyassignment a
     JOIN graph_transitionstory s ON s.id = a.story_id
     LEFT JOIN interviews_participant p ON p.id = a.participant_id
-    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL
+      AND ({COUNTED_SQL} OR a.participant_id = ANY(%(also)s::uuid[]))
+      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
     GROUP BY 1, 2, 3
     UNION ALL
     SELECT i.from_value_id, i.to_value_id, i.context_id, sum(i.count)
@@ -40,10 +44,14 @@ _IMPRESSIONS_SQL = f"""
 """
 
 
-def graph_cells(study, *, include_simulated: bool = False) -> tuple[list[Cell], object]:
+def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=()) -> tuple[list[Cell], object]:
     """Votes and impressions per (from value, to value, context), counted in
-    SQL; values merged into another count for the value they live on in."""
-    params = {"study": study.pk, "include_simulated": include_simulated}
+    SQL; values merged into another count for the value they live on in.
+    `exclude`: participant ids left out (flagged voters, said in the
+    snapshot); `also`: participant ids counted whatever the rule says (a
+    simulated attack bloc)."""
+    params = {"study": study.pk, "include_simulated": include_simulated,
+              "exclude": [str(p) for p in exclude], "also": [str(p) for p in also]}
     totals: dict[tuple, list] = {}
     newest = None
     with connection.cursor() as cursor:
@@ -69,6 +77,20 @@ def graph_cells(study, *, include_simulated: bool = False) -> tuple[list[Cell], 
             totals.setdefault(key, [0, 0, 0, 0])[3] += int(n)
     cells = [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(totals.items())]
     return cells, newest
+
+
+def coordination_votes(study, *, include_simulated: bool = False, also=()) -> list[VoteRow]:
+    """Every counted participant's answers for the coordination detector:
+    values merged into another named by the value they live on in, the time
+    of the first answer in seconds since the epoch. Imported votes have no
+    participant and are left out."""
+    rows = list(WisdomVote.objects.filter(study=study, participant__isnull=False)
+                .filter(counted("participant", include_simulated) | Q(participant_id__in=list(also)))
+                .values_list("participant_id", "from_value_id", "to_value_id", "context_id", "answer", "created_at")
+                .order_by("created_at", "pk"))
+    live = value_selectors.live_value_id({r[1] for r in rows} | {r[2] for r in rows}, study)
+    return [VoteRow(str(p), live[a], live[b], c, answer, at.timestamp()) for p, a, b, c, answer, at in rows
+            if live[a] != live[b]]
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 from procrastinate.exceptions import AlreadyEnqueued
 
-from graph import aggregation, aggregators, events, selectors
+from graph import aggregation, aggregators, coordination, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
@@ -261,14 +261,28 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
 # --- building the graph ----------------------------------------------------------
 
 def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
-                   user=None) -> GraphSnapshot:
+                   user=None, exclude: dict[str, str] | None = None,
+                   compared_to: GraphSnapshot | None = None) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
-    the ranks are; store it all, with the time each stage took."""
+    the ranks are; look for coordinated voting; store it all, with the time
+    each stage took. `exclude` ({participant id: why}) leaves participants'
+    votes and impressions out, and the snapshot lists them with the reason;
+    `compared_to` is the snapshot with everyone, for the winners' diff."""
     params = parameters or aggregation.Parameters()
+    exclude = {str(k): v for k, v in (exclude or {}).items()}
     stages = {}
     started = time.perf_counter()
-    cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated)
+    cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated, exclude=exclude)
     stages["sql_aggregation"] = time.perf_counter() - started
+
+    # Coordinated voting, over every counted participant (the excluded too:
+    # the evidence for leaving them out stays with the snapshot).
+    t = time.perf_counter()
+    detection = coordination.detect(selectors.coordination_votes(study, include_simulated=include_simulated))
+    coordinated = {**detection.to_dict(), "excluded": [{"participant": pid, "reason": why}
+                                                       for pid, why in sorted(exclude.items())],
+                   "compared_to": compared_to.pk if compared_to is not None else None}
+    stages["coordination"] = time.perf_counter() - t
 
     values = selectors.snapshot_values(study)
     contexts = selectors.snapshot_contexts(study)
@@ -311,7 +325,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     summary = {"values": len(values), "contexts": len(contexts), "pairs": len(edges), "edges_kept": len(kept),
                "dropped": reasons, "cycles": len(cycles),
                "votes": sum(c.yes + c.no + c.unsure for c in cells),
-               "impressions": sum(c.impressions for c in cells)}
+               "impressions": sum(c.impressions for c in cells),
+               "flagged_participants": len(detection.flagged), "excluded_participants": len(exclude)}
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
     tally = selectors.vote_tally(study)
     summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
@@ -322,11 +337,37 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    "aggregators": others},
+                    "aggregators": others, "coordination": coordinated},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
     return snapshot
+
+
+def exclusion_reason(flagged: dict) -> str:
+    """Why a flagged participant is left out, in words, from the detector's evidence."""
+    partners = flagged["partners"]
+    best = partners[0] if partners else None
+    text = (f"coordinated voting: in group {flagged['group'] + 1} with {flagged['suspicious_pairs']} "
+            f"suspicious pair(s)")
+    if best:
+        text += (f"; strongest: {best['agreements']} of {best['shared']} shared answers the same "
+                 f"(expected {best['expected']:.1f}, log10 p {best['log10_p']:.1f}), "
+                 f"{best['co_timed']} within seconds of each other")
+    return text
+
+
+def build_without_flagged(study, *, parameters: aggregation.Parameters | None = None,
+                          include_simulated: bool = False, user=None) -> tuple[GraphSnapshot, GraphSnapshot]:
+    """Two snapshots: everyone's votes, then the same without the
+    participants the coordination detector flagged (each listed in the
+    second with the reason); the second names the first, so its page shows
+    how the winners moved."""
+    everyone = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user)
+    flagged = everyone.scores["coordination"]["flagged"]
+    without = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user,
+                             exclude={f["participant"]: exclusion_reason(f) for f in flagged}, compared_to=everyone)
+    return everyone, without
 
 
 def _json_scores(scores: dict) -> dict:

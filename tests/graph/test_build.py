@@ -42,7 +42,7 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
     assert edges[(b, c)]["reason"] == "too_few_wiser"
     assert snapshot.parameters == aggregation.Parameters(bootstrap_samples=20).to_dict()
     assert snapshot.summary["votes"] == 9 and snapshot.summary["edges_kept"] == 2
-    assert set(snapshot.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "bootstrap",
+    assert set(snapshot.stage_seconds) == {"sql_aggregation", "coordination", "filtering", "pagerank", "bootstrap",
                                              "aggregators"}
     scores = snapshot.scores["global"]
     assert scores[b] > scores[a] and scores[d] > scores[c]

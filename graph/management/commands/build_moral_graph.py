@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import aggregation, selectors, services
+from graph import aggregation, reports, selectors, services
 from graph.management.commands._common import study_or_error
 
 
@@ -24,6 +24,9 @@ class Command(BaseCommand):
                                  "lowest-likelihood edge of each cycle until none is left.")
         parser.add_argument("--bootstrap-samples", type=int, default=defaults.bootstrap_samples)
         parser.add_argument("--seed", type=int, default=defaults.bootstrap_seed)
+        parser.add_argument("--exclude-flagged", action="store_true",
+                            help="Build a second snapshot without the participants the coordinated-voting detector "
+                                 "flags (each listed in it with the reason) and print how the winners moved.")
 
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
@@ -34,7 +37,24 @@ class Command(BaseCommand):
                 "bootstrap_samples": o["bootstrap_samples"], "bootstrap_seed": o["seed"]})
         except ValueError as err:
             raise CommandError(str(err)) from err
+        if o["exclude_flagged"]:
+            everyone, snapshot = services.build_without_flagged(study, parameters=params,
+                                                                include_simulated=o["include_simulated"])
+            self._report(everyone, study, o)
+            self.stdout.write("")
+            self._report(snapshot, study, o)
+            self.stdout.write(f"Left out {len(snapshot.scores['coordination']['excluded'])} flagged participant(s):")
+            for e in snapshot.scores["coordination"]["excluded"]:
+                self.stdout.write(f"  {e['participant']}: {e['reason']}")
+            for block in reports.winners_diff(everyone, snapshot):
+                changed = " (first place changed)" if block["winner_changed"] else ""
+                self.stdout.write(f"Winners, {block['title']}{changed}: " + "; ".join(
+                    f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"]))
+            return
         snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"])
+        self._report(snapshot, study, o)
+
+    def _report(self, snapshot, study, o):
         s = snapshot.summary
         self.stdout.write(f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
                           f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles.")
@@ -43,6 +63,7 @@ class Command(BaseCommand):
             if left_out:
                 self.stdout.write(f"Left out {left_out} votes of simulated participants; add --include-simulated "
                                   "to count them.")
+        self.stdout.write(f"Coordinated voting: {s.get('flagged_participants', 0)} participant(s) flagged.")
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
         for vid, score in top:
