@@ -147,7 +147,8 @@ def add_bloc(study, target: CanonicalValue, n: int, *, strategy: str = "votes", 
     rng = random.Random(f"attack:{seed}:{study.pk}:{target.pk}:{n}")
     stories = _target_stories(study, target) if strategy in ("votes", "both") else []
     family = graph_selectors.value_family(target)
-    start = timezone.now()
+    # The bloc's session ends now (a vote's time taken counts from the story being shown).
+    start = timezone.now() - timedelta(seconds=len(stories) * SECONDS_BETWEEN_STORIES + 60)
     members, votes, cards = [], 0, 0
     for _ in range(n):
         member = _bloc_member(study, rng)
