@@ -46,8 +46,9 @@ consensus on an item is not mistaken for coordination.
 Cost
 ----
 Participants × items are sparse matrices; the pair counts are sparse
-products X·Xᵀ (shared items), Σ_answer A·Aᵀ (agreements) and (X∘p)·Xᵀ
-(expected agreements), done in blocks of rows so memory stays bounded.
+products X·Xᵀ (shared items), Z·Zᵀ with one column per (item, answer)
+(agreements) and (X∘p)·Xᵀ (expected agreements; again each round), done in
+blocks of rows so memory stays bounded.
 Only pairs that share an item are ever touched (an inverted index in
 effect), so the work is Σ_k n_k² over items k with n_k answers, not
 participants². When the number of stories is fixed and participants grow,
@@ -162,13 +163,14 @@ def detect(votes: Iterable[VoteRow], groups: Mapping[str, str] | None = None,
     # Round 0 takes one study-wide agreement rate for every item, which a bloc
     # cannot bend towards itself; later rounds take each item's own rate,
     # estimated without the participants the round before flagged.
+    base = _pair_base(data, params)
     flagged: set[int] = set()
     rounds = 0
     pairs, graph_groups = None, []
     for rounds in range(0, max(params.rounds, 1) + 1):
         excluded = np.zeros(len(data.people), dtype=bool)
         excluded[list(flagged)] = True
-        pairs = _pair_statistics(data, excluded, params, per_item=rounds > 0)
+        pairs = _pair_statistics(data, base, excluded, params, per_item=rounds > 0)
         found, graph_groups = _groups(pairs, params)
         if rounds > 1 and found == flagged:
             break
@@ -319,22 +321,62 @@ def _log10_tail(k: np.ndarray, n: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.where(rate >= 1.0, 0.0, -300.0))
 
 
-def _pair_statistics(data: _Matrices, excluded: np.ndarray, params: DetectionParameters, *,
-                     per_item: bool = True) -> _Pairs:
-    keep = ~excluded
-    p_all, _ = _agreement_rates(data, keep, params)
-    if not per_item:
-        p_all = np.full(len(data.items), _study_rate(data, keep))
-    p_group, n_group = [], []
-    for g in range(data.n_groups if per_item else 0):
-        pg, ng = _agreement_rates(data, keep, params, group=g)
-        p_group.append(pg)
-        n_group.append(ng)
+def _lookup(matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """matrix[rows, cols] as a flat array (0 where the product has no
+    entry). Few lookups: scipy's, which scans each row asked for; many
+    (more than a row's length each): sort the product's keys once and
+    search them."""
+    matrix = matrix.tocsr()
+    nnz, n_rows = matrix.nnz, max(matrix.shape[0], 1)
+    if not nnz or not len(rows):
+        return np.zeros(len(rows))
+    if len(rows) * (nnz / n_rows) < nnz * max(math.log2(nnz), 1):
+        return np.asarray(matrix[rows, cols], dtype=float).ravel()
+    coo = matrix.tocoo()
+    n_cols = np.int64(matrix.shape[1])
+    keys = coo.row.astype(np.int64) * n_cols + coo.col
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], coo.data[order]
+    wanted = rows.astype(np.int64) * n_cols + cols
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, values[at], 0.0)
+
+
+def _scaled(block: sparse.csr_array, rates: np.ndarray, row_rate: np.ndarray | None = None) -> sparse.csr_array:
+    """The block with each answered item's 1 replaced by its rate (by the
+    row's own rate vector, rates[row_rate[row]], when given)."""
+    block = block.tocsr().copy()
+    if row_rate is None:
+        block.data = rates[block.indices].astype(float)
+    else:
+        row_of = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        block.data = rates[row_rate[row_of], block.indices].astype(float)
+    return block
+
+
+@dataclass
+class _Base:
+    """What does not change between rounds: the pairs sharing enough items,
+    their shared items, agreements, answers timed together and its chance."""
+
+    i: np.ndarray
+    j: np.ndarray
+    shared: np.ndarray
+    agree: np.ndarray
+    co_timed: np.ndarray
+    expected_co_timed: np.ndarray
+
+
+def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
     r = _co_timing_rates(data, params)
-    timed = _co_timed_matrix(data, params).tocsr()
+    timed = _co_timed_matrix(data, params)
     voted = data.voted
     voted_t = voted.T.tocsr()
-    answers_t = [m.T.tocsr() for m in data.by_answer]
+    # One column per (item, answer): a product counts agreements in one go.
+    n_a = len(ANSWERS)
+    coded = sparse.csr_array((np.ones(data.n_votes), (data.vote_person, data.vote_item * n_a + data.vote_answer)),
+                             shape=(len(data.people), len(data.items) * n_a))
+    coded_t = coded.T.tocsr()
     parts = []
     n = len(data.people)
     for lo in range(0, n, params.block_rows):
@@ -346,37 +388,66 @@ def _pair_statistics(data: _Matrices, excluded: np.ndarray, params: DetectionPar
         if not take.any():
             continue
         rows, cols, counts = rows[take], cols[take], counts[take]
-        agree = sum((m[lo:hi] @ t) for m, t in zip(data.by_answer, answers_t))
-        expected = block.multiply(p_all[None, :]).tocsr() @ voted_t
-        co_expected = block.multiply(r[None, :]).tocsr() @ voted_t
         local = rows - lo
-        a = np.asarray(agree[local, cols]).ravel()
-        e = np.asarray(expected[local, cols]).ravel()
-        if data.n_groups and per_item:
-            same = (data.group_of[rows] == data.group_of[cols]) & (data.group_of[rows] >= 0)
-            for g in range(data.n_groups):
-                # an item counts with the group's own rate only where the group answered it enough
-                rate = np.where(n_group[g] >= params.min_group_votes, p_group[g], p_all)
-                in_g = same & (data.group_of[rows] == g)
-                if in_g.any():
-                    eg = block.multiply(rate[None, :]).tocsr() @ voted_t
-                    e[in_g] = np.asarray(eg[local[in_g], cols[in_g]]).ravel()
-        parts.append((rows, cols, counts, a, e, np.asarray(co_expected[local, cols]).ravel(),
-                      np.asarray(timed[rows, cols]).ravel()))
-    if parts:
-        i, j, shared, agree, expected, co_expected, co_timed = (np.concatenate(x) for x in zip(*parts))
-    else:
-        i = j = np.zeros(0, dtype=np.int64)
-        shared = agree = expected = co_expected = co_timed = np.zeros(0)
-    tested = len(i)
+        parts.append((rows, cols, counts, _lookup(coded[lo:hi] @ coded_t, local, cols),
+                      _lookup(timed, rows, cols), _lookup(_scaled(block, r) @ voted_t, local, cols)))
+    if not parts:
+        empty = np.zeros(0)
+        return _Base(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
+    return _Base(*(np.concatenate(x) for x in zip(*parts)))
+
+
+def _expected_agreements(data: _Matrices, base: _Base, p_all: np.ndarray, p_rows: np.ndarray | None,
+                         params: DetectionParameters) -> np.ndarray:
+    """Σ p_k over each pair's shared items; for two members of one group,
+    with the group's own rates (p_rows: groups × items, the study's rates
+    in the last row for participants without a group)."""
+    voted = data.voted
+    voted_t = voted.T.tocsr()
+    out = np.zeros(len(base.i))
+    same = ((data.group_of[base.i] == data.group_of[base.j]) & (data.group_of[base.i] >= 0)
+            if p_rows is not None else np.zeros(len(base.i), dtype=bool))
+    n = len(data.people)
+    for lo in range(0, n, params.block_rows):
+        hi = min(n, lo + params.block_rows)
+        here = (base.i >= lo) & (base.i < hi)
+        if not here.any():
+            continue
+        block = voted[lo:hi]
+        out[here] = _lookup(_scaled(block, p_all) @ voted_t, base.i[here] - lo, base.j[here])
+        mine = here & same
+        if mine.any():
+            row_rate = np.where(data.group_of[lo:hi] >= 0, data.group_of[lo:hi], len(p_rows) - 1)
+            out[mine] = _lookup(_scaled(block, p_rows, row_rate) @ voted_t, base.i[mine] - lo, base.j[mine])
+    return out
+
+
+def _pair_statistics(data: _Matrices, base: _Base, excluded: np.ndarray, params: DetectionParameters, *,
+                     per_item: bool = True) -> _Pairs:
+    keep = ~excluded
+    p_all, _ = _agreement_rates(data, keep, params)
+    if not per_item:
+        p_all = np.full(len(data.items), _study_rate(data, keep))
+    p_rows = None
+    if per_item and data.n_groups:
+        rows = []
+        for g in range(data.n_groups):
+            pg, ng = _agreement_rates(data, keep, params, group=g)
+            # an item counts with the group's own rate only where the group answered it enough
+            rows.append(np.where(ng >= params.min_group_votes, pg, p_all))
+        p_rows = np.vstack([*rows, p_all])
+    expected = _expected_agreements(data, base, p_all, p_rows, params)
+    shared, agree, co_timed, co_expected = base.shared, base.agree, base.co_timed, base.expected_co_timed
+    tested = len(base.i)
     threshold = math.log10(params.alpha / max(tested, 1))
     log10_p = _log10_tail(agree, shared, expected / np.maximum(shared, 1))
     timing = _log10_tail(co_timed, shared, co_expected / np.maximum(shared, 1))
     sus_agree = log10_p <= threshold
     sus_timing = (timing <= threshold) & (log10_p <= math.log10(params.timing_agreement_p))
-    return _Pairs(i=i, j=j, shared=shared.astype(int), agree=agree.astype(int), expected=expected, log10_p=log10_p,
-                  co_timed=co_timed.astype(int), expected_co_timed=co_expected, timing_log10_p=timing,
-                  suspicious_agreement=sus_agree, suspicious_timing=sus_timing, tested=tested, threshold=threshold)
+    return _Pairs(i=base.i, j=base.j, shared=shared.astype(int), agree=agree.astype(int), expected=expected,
+                  log10_p=log10_p, co_timed=co_timed.astype(int), expected_co_timed=co_expected,
+                  timing_log10_p=timing, suspicious_agreement=sus_agree, suspicious_timing=sus_timing,
+                  tested=tested, threshold=threshold)
 
 
 # --- groups ----------------------------------------------------------------------------
@@ -450,8 +521,8 @@ def synthetic_votes(participants: int = 300, *, bloc_share: float = 0.0, items: 
                     groups: int = 2, duration_seconds: float = 3 * 86400.0,
                     bloc_timing: bool = True) -> tuple[list[VoteRow], dict[str, str], set[str]]:
     """Votes of `participants` people, `bloc_share` of them a bloc. Honest
-    people answer `per_participant` items each (some items more popular
-    than others), arriving over `duration_seconds` and answering a story a
+    people draw `per_participant` items each (some items more popular than
+    others; an item drawn twice is answered once), arriving over `duration_seconds` and answering a story a
     minute or so apart; each item is a real upgrade or not (yes 70% / no 20%
     / unsure 10%, or 25 / 60 / 15), two groups disagree on a third of the
     items, and one answer in five is a whim (any answer). The bloc answers
@@ -468,19 +539,23 @@ def synthetic_votes(participants: int = 300, *, bloc_share: float = 0.0, items: 
     popularity /= popularity.sum()
     n_bloc = int(round(participants * bloc_share))
     honest = participants - n_bloc
-    probs = {True: [0.7, 0.2, 0.1], False: [0.25, 0.6, 0.15]}
     rows, group_of = [], {}
+    per = min(per_participant, len(item_list))
+    # Drawn for everyone at once (a participant may draw an item twice: the last answer counts).
+    picks = rng.choice(len(item_list), size=(honest, per), p=popularity)
+    group = rng.integers(groups, size=honest) if groups else np.zeros(honest, dtype=int)
+    up = upgrade[picks] ^ (contested[picks] & (group[:, None] == 1))
+    lean = np.where(up[..., None], [0.7, 0.2, 0.1], [0.25, 0.6, 0.15]).cumsum(axis=-1)
+    answer = (rng.random((honest, per, 1)) > lean).sum(axis=-1)
+    whim = rng.random((honest, per)) < 0.2
+    answer = np.where(whim, rng.integers(3, size=(honest, per)), answer)
+    at = (rng.random(honest) * duration_seconds)[:, None] + np.cumsum(rng.uniform(30, 120, (honest, per)), axis=1)
     for person in range(honest):
         pid = f"p{person:06d}"
-        group = int(rng.integers(groups)) if groups else 0
-        group_of[pid] = f"g{group}"
-        start = rng.random() * duration_seconds
-        picks = rng.choice(len(item_list), size=min(per_participant, len(item_list)), replace=False, p=popularity)
-        for n, k in enumerate(picks):
-            up = bool(upgrade[k]) ^ bool(contested[k] and group == 1)
-            answer = ANSWERS[int(rng.integers(3))] if rng.random() < 0.2 else ANSWERS[rng.choice(3, p=probs[up])]
-            a, b, c = item_list[k]
-            rows.append(VoteRow(pid, a, b, c, answer, start + n * rng.uniform(30, 120)))
+        group_of[pid] = f"g{group[person]}"
+        for n in range(per):
+            a, b, c = item_list[picks[person, n]]
+            rows.append(VoteRow(pid, a, b, c, ANSWERS[answer[person, n]], float(at[person, n])))
     bloc = {f"b{m:06d}" for m in range(n_bloc)}
     burst = rng.random() * duration_seconds
     touching = [k for k, (a, b, _) in enumerate(item_list) if target in (a, b)]
