@@ -20,10 +20,11 @@ participants who answered at least `min_shared` of the same items:
   is P(Binomial(n, p̄) ≥ a) with p̄ the mean p_k over the shared items,
   which by Hoeffding (1956) is never smaller than the exact Poisson-binomial
   tail for a ≥ n·p̄ + 1: conservative.
-- timing: `c` of the shared items were answered by both within
-  `window_seconds` of each other; item k's chance of that under
-  independence is r_k = min(1, 2·window / span_k), span_k the time between
-  its first and last answer. P(Binomial(n, r̄) ≥ c) as above.
+- timing: `c` of the shared items were answered by both in the same or
+  neighbouring bins of `window_seconds` (so always when less than a window
+  apart, sometimes up to two); item k's chance of that under independence
+  is r_k = min(1, 3·window / span_k), span_k the time between its first
+  and last answer. P(Binomial(n, r̄) ≥ c) as above.
 
 A pair is suspicious when its agreement p-value is below alpha / (pairs
 tested) (Bonferroni), or when its timing p-value is *and* its agreement
@@ -56,8 +57,9 @@ n_k grows with them and that sum is quadratic in participants (each story
 pairs everyone who answered it); when stories grow with participants (new
 values, new stories, as in a real study) it grows roughly linearly.
 docs/performance.md ("Coordinated-voting detection") has the figures.
-Timing pairs come from each item's answers sorted by time (only answers
-within the window are paired).
+Timing is counted by sparse products too, over (item, time bin) columns,
+so a large bloc answering at once costs memory for its pairs once, not
+once per story.
 """
 
 from __future__ import annotations
@@ -253,8 +255,8 @@ def _study_rate(data: _Matrices, keep: np.ndarray) -> float:
 
 
 def _co_timing_rates(data: _Matrices, params: DetectionParameters) -> np.ndarray:
-    """r_k: chance that two answers on item k fall within the window, were
-    they spread evenly over the item's span."""
+    """r_k: chance that two answers on item k fall in the same or
+    neighbouring time bins, were they spread evenly over the item's span."""
     rates = np.zeros(len(data.items))
     ok = ~np.isnan(data.times)
     if not ok.any():
@@ -265,35 +267,35 @@ def _co_timing_rates(data: _Matrices, params: DetectionParameters) -> np.ndarray
     np.maximum.at(latest, data.vote_item[ok], data.times[ok])
     span = latest - first
     has = np.isfinite(span)
-    rates[has] = np.minimum(1.0, 2 * params.window_seconds / np.maximum(span[has], 1e-9))
+    rates[has] = np.minimum(1.0, 3 * params.window_seconds / np.maximum(span[has], 1e-9))
     return rates
 
 
-def _co_timed_matrix(data: _Matrices, params: DetectionParameters) -> sparse.csr_array:
-    """Participants × participants: shared items answered within the window of each other."""
+def _time_bins(data: _Matrices, params: DetectionParameters) -> tuple[sparse.csr_array, sparse.csr_array]:
+    """Participants × (item, time bin of `window_seconds`), and the same
+    shifted one bin later. Two answers on an item less than a window apart
+    fall in the same or neighbouring bins, so T·Tᵀ + T·T'ᵀ + T'·Tᵀ counts,
+    per pair, the shared items answered within about a window (up to two)
+    of each other: a product, so a bloc answering at once costs its pairs
+    once, not once per item in memory."""
     ok = ~np.isnan(data.times)
-    order = np.lexsort((data.times[ok], data.vote_item[ok]))
-    item, t, person = data.vote_item[ok][order], data.times[ok][order], data.vote_person[ok][order]
-    rows, cols = [], []
-    # Within each item, times are sorted: answer i pairs with the answers after it up to t_i + window.
-    boundary = np.flatnonzero(np.diff(item)) + 1
-    for lo, hi in zip(np.r_[0, boundary], np.r_[boundary, len(item)]):
-        times = t[lo:hi]
-        ends = np.searchsorted(times, times + params.window_seconds, side="right")
-        counts = ends - np.arange(len(times)) - 1
-        if not counts.sum():
-            continue
-        first = np.repeat(np.arange(len(times)), counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
-        a, b = person[lo:hi][first], person[lo:hi][first + offsets]
-        rows.append(np.minimum(a, b))
-        cols.append(np.maximum(a, b))
     n = len(data.people)
-    if not rows:
-        return sparse.csr_array((n, n))
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    keep = r != c
-    return sparse.csr_array((np.ones(int(keep.sum())), (r[keep], c[keep])), shape=(n, n))
+    if not ok.any():
+        empty = sparse.csr_array((n, 1))
+        return empty, empty
+    t = data.times[ok]
+    bins = np.floor((t - t.min()) / params.window_seconds).astype(np.int64)
+    width = int(bins.max()) + 2
+    key = data.vote_item[ok].astype(np.int64) * width + bins
+    person = data.vote_person[ok]
+    # Only the (item, bin) columns someone answered in, numbered densely.
+    columns = np.unique(key)
+    shape = (n, len(columns))
+    ones = np.ones(len(key))
+    later = np.searchsorted(columns, key + 1)
+    has_later = (later < len(columns)) & (columns[np.minimum(later, len(columns) - 1)] == key + 1)
+    return (sparse.csr_array((ones, (person, np.searchsorted(columns, key))), shape=shape),
+            sparse.csr_array((ones[has_later], (person[has_later], later[has_later])), shape=shape))
 
 
 @dataclass
@@ -369,7 +371,8 @@ class _Base:
 
 def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
     r = _co_timing_rates(data, params)
-    timed = _co_timed_matrix(data, params)
+    binned, shifted = _time_bins(data, params)
+    binned_t, shifted_t = binned.T.tocsr(), shifted.T.tocsr()
     voted = data.voted
     voted_t = voted.T.tocsr()
     # One column per (item, answer): a product counts agreements in one go.
@@ -389,8 +392,9 @@ def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
             continue
         rows, cols, counts = rows[take], cols[take], counts[take]
         local = rows - lo
+        timed = binned[lo:hi] @ binned_t + binned[lo:hi] @ shifted_t + shifted[lo:hi] @ binned_t
         parts.append((rows, cols, counts, _lookup(coded[lo:hi] @ coded_t, local, cols),
-                      _lookup(timed, rows, cols), _lookup(_scaled(block, r) @ voted_t, local, cols)))
+                      _lookup(timed, local, cols), _lookup(_scaled(block, r) @ voted_t, local, cols)))
     if not parts:
         empty = np.zeros(0)
         return _Base(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
