@@ -249,6 +249,11 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         snapshot = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), **(reports.snapshot_report(snapshot) if snapshot else {})}
+        compared = (extra_context.get("coordination") or {}).get("compared_to")
+        other = GraphSnapshot.objects.filter(pk=compared).first() if compared else None
+        if other is not None:
+            extra_context["winners_diff"] = reports.winners_diff(other, snapshot)
+            extra_context["compared_snapshot"] = other
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -358,9 +363,14 @@ def build_moral_graph_action(model_admin, request, queryset):
     said = []
     for study in studies:
         include = request.POST.get(f"simulated_{study.pk}") == "on"
-        transaction.on_commit(lambda pk=study.pk, include=include: build_snapshot_task.defer(
-            study_id=pk, user_id=request.user.pk, include_simulated=include))
-        said.append(f"{study.title}: {_build_note(tallies[study.pk], include)}")
+        exclude = request.POST.get(f"exclude_flagged_{study.pk}") == "on"
+        transaction.on_commit(lambda pk=study.pk, include=include, exclude=exclude: build_snapshot_task.defer(
+            study_id=pk, user_id=request.user.pk, include_simulated=include, exclude_flagged=exclude))
+        note = _build_note(tallies[study.pk], include)
+        if exclude:
+            note += (" Two snapshots: everyone's votes, then without the participants flagged for coordinated "
+                     "voting (listed in it with the reasons and how the winners moved).")
+        said.append(f"{study.title}: {note}")
     level = messages.WARNING if any("no votes" in s for s in said) else messages.SUCCESS
     model_admin.message_user(request, f"Queued a graph build for {len(studies)} "
                                       f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "

@@ -26,6 +26,7 @@ def snapshot_report(snapshot) -> dict:
         "aggregators": aggregator_tables(snapshot),
         "cycles_named": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles],
         "robustness": robustness_report(snapshot),
+        "coordination": coordination_table(snapshot),
     }
 
 
@@ -36,6 +37,52 @@ def robustness_report(snapshot) -> dict:
     return {"snapshot": snapshot, "cycle_policy": policy, "cycle_policy_text": CYCLE_POLICY_TEXT.get(policy, policy),
             "aggregators": aggregator_tables(snapshot), "policies": policy_tables(snapshot),
             "bridging": bridging_tables(snapshot)}
+
+
+def coordination_table(snapshot, partners_shown: int = 5) -> dict | None:
+    """The coordination detector's result stored with the snapshot: who was
+    flagged, in which group, with their strongest pairs' evidence, and who
+    this snapshot left out and why; None for snapshots built before it."""
+    data = snapshot.scores.get("coordination")
+    if data is None:
+        return None
+    excluded = {e["participant"]: e["reason"] for e in data.get("excluded", [])}
+    flagged = [{**f, "group_number": f["group"] + 1, "excluded": f["participant"] in excluded,
+                "partners": f["partners"][:partners_shown]}
+               for f in sorted(data.get("flagged", []), key=lambda f: (f["group"], f["participant"]))]
+    return {"flagged": flagged, "groups": len(data.get("groups", [])), "stats": data.get("stats", {}),
+            "parameters": data.get("parameters", {}),
+            "excluded": [{"participant": pid, "reason": why} for pid, why in sorted(excluded.items())],
+            "compared_to": data.get("compared_to")}
+
+
+def _positions(scores: dict) -> dict[str, int]:
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))
+    return {vid: i + 1 for i, (vid, _) in enumerate(ordered)}
+
+
+def winners_diff(before, after, top: int = 3) -> list[dict]:
+    """How the winners moved between two snapshots (everyone's votes, then
+    without the flagged): for the whole graph and each scenario, the values
+    in the top `top` of either, with their position in each (None: not
+    ranked) and whether the first place changed hands."""
+    titles = scenario_titles(after.study)
+    blocks = [("the whole graph", before.scores.get("global", {}), after.scores.get("global", {}))]
+    blocks += [(titles.get(sid, f"scenario {sid}"), before.scores.get("scenario", {}).get(sid, {}),
+                after.scores.get("scenario", {}).get(sid, {})) for sid in sorted(
+        set(before.scores.get("scenario", {})) | set(after.scores.get("scenario", {})), key=int)]
+    out = []
+    for title, old, new in blocks:
+        was, now = _positions(old), _positions(new)
+        ids = sorted({v for v, p in was.items() if p <= top} | {v for v, p in now.items() if p <= top},
+                     key=lambda v: (now.get(v, 10**9), was.get(v, 10**9), int(v)))
+        first_before = next((v for v, p in was.items() if p == 1), None)
+        first_after = next((v for v, p in now.items() if p == 1), None)
+        out.append({"title": title, "winner_changed": first_before != first_after,
+                    "rows": [{"id": int(v), "title": value_title(after, v), "before": was.get(v), "after": now.get(v),
+                              "moved": None if was.get(v) is None or now.get(v) is None else was[v] - now[v]}
+                             for v in ids]})
+    return out
 
 
 METHOD_NAMES = {"pagerank": "PageRank (moral graph)", "direct_votes": "direct votes (wiser votes received)",

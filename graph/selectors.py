@@ -7,6 +7,7 @@ from django.db.models import Count, Max, Q
 
 from graph import bridging
 from graph.aggregation import REASONS, Cell
+from graph.coordination import VoteRow
 from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
 from interviews.models import Interview
 from mgeplatform.models import LLMCall
@@ -22,7 +23,8 @@ _VOTES_SQL = f"""
            max(v.updated_at)
     FROM graph_wisdomvote v
     LEFT JOIN interviews_participant p ON p.id = v.participant_id
-    WHERE v.study_id = %(study)s AND {COUNTED_SQL}
+    WHERE v.study_id = %(study)s AND ({COUNTED_SQL} OR v.participant_id = ANY(%(also)s::uuid[]))
+      AND (v.participant_id IS NULL OR NOT v.participant_id = ANY(%(exclude)s::uuid[]))
     GROUP BY 1, 2, 3
 """
 _IMPRESSIONS_SQL = f"""
@@ -30,7 +32,9 @@ _IMPRESSIONS_SQL = f"""
     FROM graph_storyassignment a
     JOIN graph_transitionstory s ON s.id = a.story_id
     LEFT JOIN interviews_participant p ON p.id = a.participant_id
-    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL
+      AND ({COUNTED_SQL} OR a.participant_id = ANY(%(also)s::uuid[]))
+      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
     GROUP BY 1, 2, 3
     UNION ALL
     SELECT i.from_value_id, i.to_value_id, i.context_id, sum(i.count)
@@ -41,10 +45,14 @@ _IMPRESSIONS_SQL = f"""
 """
 
 
-def graph_cells(study, *, include_simulated: bool = False) -> tuple[list[Cell], object]:
+def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=()) -> tuple[list[Cell], object]:
     """Votes and impressions per (from value, to value, context), counted in
-    SQL; values merged into another count for the value they live on in."""
-    params = {"study": study.pk, "include_simulated": include_simulated}
+    SQL; values merged into another count for the value they live on in.
+    `exclude`: participant ids left out (flagged voters, said in the
+    snapshot); `also`: participant ids counted whatever the rule says (a
+    simulated attack bloc)."""
+    params = {"study": study.pk, "include_simulated": include_simulated,
+              "exclude": [str(p) for p in exclude], "also": [str(p) for p in also]}
     totals: dict[tuple, list] = {}
     newest = None
     with connection.cursor() as cursor:
@@ -82,6 +90,7 @@ _GROUP_VOTES_SQL = f"""
            count(*) FILTER (WHERE v.answer = 'unsure')
     FROM graph_wisdomvote v {_GROUP_SQL.format(alias="v")}
     WHERE v.study_id = %(study)s AND {COUNTED_SQL}
+      AND (v.participant_id IS NULL OR NOT v.participant_id = ANY(%(exclude)s::uuid[]))
     GROUP BY 1, 2, 3, 4
 """
 _GROUP_IMPRESSIONS_SQL = f"""
@@ -89,6 +98,7 @@ _GROUP_IMPRESSIONS_SQL = f"""
     FROM graph_storyassignment a
     JOIN graph_transitionstory s ON s.id = a.story_id {_GROUP_SQL.format(alias="a")}
     WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
     GROUP BY 1, 2, 3, 4
     UNION ALL
     SELECT i.from_value_id, i.to_value_id, i.context_id, NULL, sum(i.count)
@@ -101,6 +111,7 @@ _GROUP_VOTERS_SQL = f"""
     SELECT d.data ->> %(column)s, count(DISTINCT v.participant_id)
     FROM graph_wisdomvote v {_GROUP_SQL.format(alias="v")}
     WHERE v.study_id = %(study)s AND v.participant_id IS NOT NULL AND {COUNTED_SQL}
+      AND NOT v.participant_id = ANY(%(exclude)s::uuid[])
     GROUP BY 1
 """
 
@@ -115,14 +126,16 @@ def demographic_column(study, attribute: str) -> str | None:
     return bridging.find_key(keys, attribute)
 
 
-def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = False
+def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = False, exclude=()
                          ) -> tuple[str | None, dict[str, list[Cell]], dict[str, int]]:
     """The votes and impressions of `graph_cells`, split by the voter's
     answer to a demographic attribute (bridging.group_of: no demographics,
     no answer and imported votes are "unknown"). Returns the column found,
-    the cells per group and the voters per group."""
+    the cells per group and the voters per group. `exclude`: participant
+    ids left out, as in `graph_cells`."""
     column = demographic_column(study, attribute)
-    params = {"study": study.pk, "include_simulated": include_simulated, "column": column or ""}
+    params = {"study": study.pk, "include_simulated": include_simulated, "column": column or "",
+              "exclude": [str(p) for p in exclude]}
     with connection.cursor() as cursor:
         cursor.execute(_GROUP_VOTES_SQL, params)
         vote_rows = cursor.fetchall()
@@ -151,6 +164,18 @@ def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = Fal
     cells = {g: [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(
         rows.items())] for g, rows in totals.items()}
     return column, cells, voters
+def coordination_votes(study, *, include_simulated: bool = False, also=()) -> list[VoteRow]:
+    """Every counted participant's answers for the coordination detector:
+    values merged into another named by the value they live on in, the time
+    of the first answer in seconds since the epoch. Imported votes have no
+    participant and are left out."""
+    rows = list(WisdomVote.objects.filter(study=study, participant__isnull=False)
+                .filter(counted("participant", include_simulated) | Q(participant_id__in=list(also)))
+                .values_list("participant_id", "from_value_id", "to_value_id", "context_id", "answer", "created_at")
+                .order_by("created_at", "pk"))
+    live = value_selectors.live_value_id({r[1] for r in rows} | {r[2] for r in rows}, study)
+    return [VoteRow(str(p), live[a], live[b], c, answer, at.timestamp()) for p, a, b, c, answer, at in rows
+            if live[a] != live[b]]
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 from procrastinate.exceptions import AlreadyEnqueued
 
-from graph import aggregation, aggregators, bridging, events, selectors
+from graph import aggregation, aggregators, bridging, coordination, events, selectors
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
@@ -262,16 +262,30 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
 
 def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
                    user=None, bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
-                   bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES) -> GraphSnapshot:
+                   bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES, exclude: dict[str, str] | None = None,
+                   compared_to: GraphSnapshot | None = None) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
-    the ranks are; store it all, with the time each stage took. Bridging
-    groups participants by `bridging_attribute` of their Prolific
-    demographics (see graph/bridging.py)."""
+    the ranks are; look for coordinated voting; store it all, with the time
+    each stage took. Bridging groups participants by `bridging_attribute` of
+    their Prolific demographics (see graph/bridging.py). `exclude`
+    ({participant id: why}) leaves participants' votes and impressions out,
+    and the snapshot lists them with the reason; `compared_to` is the
+    snapshot with everyone, for the winners' diff."""
     params = parameters or aggregation.Parameters()
+    exclude = {str(k): v for k, v in (exclude or {}).items()}
     stages = {}
     started = time.perf_counter()
-    cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated)
+    cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated, exclude=exclude)
     stages["sql_aggregation"] = time.perf_counter() - started
+
+    # Coordinated voting, over every counted participant (the excluded too:
+    # the evidence for leaving them out stays with the snapshot).
+    t = time.perf_counter()
+    detection = coordination.detect(selectors.coordination_votes(study, include_simulated=include_simulated))
+    coordinated = {**detection.to_dict(), "excluded": [{"participant": pid, "reason": why}
+                                                       for pid, why in sorted(exclude.items())],
+                   "compared_to": compared_to.pk if compared_to is not None else None}
+    stages["coordination"] = time.perf_counter() - t
 
     values = selectors.snapshot_values(study)
     contexts = selectors.snapshot_contexts(study)
@@ -313,7 +327,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     stages["aggregators"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes)
+    bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes,
+                        exclude=exclude)
     stages["bridging"] = time.perf_counter() - t
 
     reasons = {}
@@ -323,7 +338,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     summary = {"values": len(values), "contexts": len(contexts), "pairs": len(edges), "edges_kept": len(kept),
                "dropped": reasons, "cycles": len(cycles),
                "votes": sum(c.yes + c.no + c.unsure for c in cells),
-               "impressions": sum(c.impressions for c in cells)}
+               "impressions": sum(c.impressions for c in cells),
+               "flagged_participants": len(detection.flagged), "excluded_participants": len(exclude)}
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
     tally = selectors.vote_tally(study)
     summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
@@ -334,7 +350,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    "aggregators": others, "context_intervals": context_intervals, "bridging": bridged},
+                    "aggregators": others, "context_intervals": context_intervals, "bridging": bridged,
+                    "coordination": coordinated},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
@@ -346,16 +363,45 @@ def _context_intervals(cells, params, contexts, result) -> dict:
     stored in the snapshot's scores ("context_intervals")."""
     intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts], full=result)
     return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
-def _bridging(study, params, kept, contexts, include_simulated, attribute, min_votes) -> dict:
+
+
+def _bridging(study, params, kept, contexts, include_simulated, attribute, min_votes, exclude=()) -> dict:
     """The kept edges per group of `attribute` and each group's own graph."""
     column, group_cells, voters = selectors.graph_cells_by_group(study, attribute,
-                                                                 include_simulated=include_simulated)
+                                                                 include_simulated=include_simulated, exclude=exclude)
     scenario_contexts: dict[str, set[int]] = {}
     for cid, c in contexts.items():
         if c["scenario"]:
             scenario_contexts.setdefault(str(c["scenario"]), set()).add(int(cid))
     return bridging.bridging(group_cells, kept, params, attribute=attribute, column=column,
                              scenario_contexts=scenario_contexts, participants=voters, min_votes=min_votes)
+
+
+def exclusion_reason(flagged: dict) -> str:
+    """Why a flagged participant is left out, in words, from the detector's evidence."""
+    partners = flagged["partners"]
+    best = partners[0] if partners else None
+    text = (f"coordinated voting: in group {flagged['group'] + 1} with {flagged['suspicious_pairs']} "
+            f"suspicious pair(s)")
+    if best:
+        text += (f"; strongest: {best['agreements']} of {best['shared']} shared answers the same "
+                 f"(expected {best['expected']:.1f}, log10 p {best['log10_p']:.1f}), "
+                 f"{best['co_timed']} within seconds of each other")
+    return text
+
+
+def build_without_flagged(study, *, parameters: aggregation.Parameters | None = None,
+                          include_simulated: bool = False, user=None, **options) -> tuple[GraphSnapshot, GraphSnapshot]:
+    """Two snapshots: everyone's votes, then the same without the
+    participants the coordination detector flagged (each listed in the
+    second with the reason); the second names the first, so its page shows
+    how the winners moved. `options`: build_snapshot's bridging options."""
+    everyone = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user,
+                              **options)
+    flagged = everyone.scores["coordination"]["flagged"]
+    without = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user, **options,
+                             exclude={f["participant"]: exclusion_reason(f) for f in flagged}, compared_to=everyone)
+    return everyone, without
 
 
 def _json_scores(scores: dict) -> dict:

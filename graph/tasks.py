@@ -32,9 +32,13 @@ def write_stories_for_waiting(study_id: int) -> dict:
 
 
 @app.task(name="graph.build_snapshot", queue="default")
-def build_snapshot(study_id: int, user_id: int | None = None, include_simulated: bool = False) -> int:
+def build_snapshot(study_id: int, user_id: int | None = None, include_simulated: bool = False,
+                   exclude_flagged: bool = False) -> int:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return services.build_snapshot(Study.objects.get(pk=study_id), include_simulated=include_simulated, user=user).pk
+    study = Study.objects.get(pk=study_id)
+    if exclude_flagged:
+        return services.build_without_flagged(study, include_simulated=include_simulated, user=user)[1].pk
+    return services.build_snapshot(study, include_simulated=include_simulated, user=user).pk
 
 
 @app.periodic(cron="*/15 * * * *")

@@ -20,6 +20,7 @@ from graph import selectors as graph_selectors
 from interviews import selectors
 from interviews.models import TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
+from journey import attack
 from mgeplatform import charts
 from studies.models import Step, StepTiming, counted
 from surveys import selectors as survey_selectors
@@ -101,6 +102,28 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
     return out
 
 
+def robustness_chart(run: dict) -> dict | None:
+    """The robustness curve of one simulator run: the target's position at
+    each bloc share by PageRank and by direct votes (None: never ranked)."""
+    return charts.line_chart(attack.curve_points(run))
+
+
+def robustness_section(study) -> list[dict]:
+    """The simulator's latest runs on the study, each with its table and curve."""
+    out = []
+    for run in attack.robustness_runs(study):
+        rows = [{"share": r["share"], "bloc": r["bloc"], "voters": r["voters"],
+                 "ranks": [(attack.fmt_rank(r["ranks_before"].get(m)), attack.fmt_rank(r["ranks_after"].get(m)))
+                           for m in attack.METHODS],
+                 "precision": r["precision"], "recall": r["recall"], "flagged": r["flagged"]}
+                for r in run.get("results", [])]
+        out.append({**run, "rows": rows, "chart": robustness_chart(run),
+                    "methods": [attack.METHOD_NAMES[m] for m in attack.METHODS],
+                    "needed": [(attack.METHOD_NAMES[m], attack.fmt_share(run.get("share_needed", {}).get(m)))
+                               for m in attack.METHODS]})
+    return out
+
+
 def study_report(study, *, include_simulated: bool = False) -> dict:
     table2 = relevance_table(study, include_simulated=include_simulated)
     table3 = survey_selectors.legitimacy_table(study, include_simulated=include_simulated)
@@ -122,6 +145,7 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
                                              maximum=5, unit=""),
         "fig12": expert_trajectories(study, include_simulated),
         "robustness": robustness(study),
+        "attack_runs": robustness_section(study),
         "include_simulated": include_simulated,
     }
 

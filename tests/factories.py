@@ -228,3 +228,44 @@ class Replies:
         self.requests.append(request)
         yield TextDelta(self.texts.pop(0))
         yield Done(usage=Usage(), stop_reason="end_turn")
+
+
+def stories_and_honest_votes(study, values, *, voters=24, per_voter=6, contexts=2, seed=0, prefix="honest"):
+    """Stories for every ordered pair of `values` in `contexts` contexts of
+    the parenting question, and `voters` participants who each judge
+    `per_voter` of them with realistic disagreement: a move to a value later
+    in the list is wiser for most (yes 70% / no 20% / unsure 10%), a move to
+    an earlier one mostly not (25 / 60 / 15), so values[0] is the least
+    wise. Each story judged was shown first (an impression); votes are
+    spread over a day. Returns (stories, voters)."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from graph.models import MoralContext, StoryAssignment, TransitionStory, WisdomVote
+
+    rng = random.Random(seed)
+    scenario = study.scenarios.get(key="parenting")
+    made = [MoralContext.objects.create(study=study, scenario=scenario, text=f"Context {i} of the parenting question")
+            for i in range(contexts)]
+    index = {v.pk: i for i, v in enumerate(values)}
+    stories = [TransitionStory.objects.create(study=study, from_value=a, to_value=b, context=c,
+                                              story=f"I moved from {a.title} to {b.title}.")
+               for c in made for a in values for b in values if a != b]
+    people = [consented_participant(study, f"{prefix}-{i}")[0] for i in range(voters)]
+    start = timezone.now() - timedelta(days=1)
+    for person in people:
+        at = start + timedelta(seconds=rng.uniform(0, 80000))
+        shown = rng.sample(stories, per_voter)
+        StoryAssignment.objects.bulk_create([StoryAssignment(participant=person, story=story, position=n,
+                                                             shown_at=at + timedelta(seconds=90 * n - 30))
+                                             for n, story in enumerate(shown)])
+        for n, story in enumerate(shown):
+            upgrade = index[story.to_value_id] > index[story.from_value_id]
+            answer = rng.choices(["yes", "no", "unsure"], [0.7, 0.2, 0.1] if upgrade else [0.25, 0.6, 0.15])[0]
+            vote = WisdomVote.objects.create(study=study, participant=person, from_value=story.from_value,
+                                             to_value=story.to_value, context=story.context, story=story,
+                                             answer=answer)
+            WisdomVote.objects.filter(pk=vote.pk).update(created_at=at + timedelta(seconds=90 * n))
+    return stories, people

@@ -47,10 +47,12 @@ def _choose_action(client, study):
     return client.post("/admin/studies/study/", {"action": "build_moral_graph", "_selected_action": [study.pk]})
 
 
-def _confirm(client, study, *, simulated: bool):
+def _confirm(client, study, *, simulated: bool, exclude_flagged: bool = False):
     data = {"action": "build_moral_graph", "_selected_action": [study.pk], "apply": "build"}
     if simulated:
         data[f"simulated_{study.pk}"] = "on"
+    if exclude_flagged:
+        data[f"exclude_flagged_{study.pk}"] = "on"
     return client.post("/admin/studies/study/", data, follow=True)
 
 
@@ -74,12 +76,19 @@ def test_build_asks_first_and_says_how_many_simulated_votes_it_leaves_out(graph_
     with django_capture_on_commit_callbacks(execute=True):
         done = _confirm(client, study, simulated=False)
     assert "2 votes counted; 6 simulated votes left out." in _messages(done)
-    assert queued == [{"study_id": study.pk, "user_id": coordinator.pk, "include_simulated": False}]
+    assert queued == [{"study_id": study.pk, "user_id": coordinator.pk, "include_simulated": False,
+                       "exclude_flagged": False}]
 
     with django_capture_on_commit_callbacks(execute=True):
         done = _confirm(client, study, simulated=True)
     assert "2 votes plus 6 simulated votes counted." in _messages(done)
     assert queued[-1]["include_simulated"] is True
+
+    # Leaving flagged voters out is asked for per study, and said in the message.
+    with django_capture_on_commit_callbacks(execute=True):
+        done = _confirm(client, study, simulated=False, exclude_flagged=True)
+    assert queued[-1]["exclude_flagged"] is True
+    assert "without the participants flagged for coordinated voting" in _messages(done)
 
 
 @pytest.mark.django_db(transaction=True)  # the worker reads on its own connection

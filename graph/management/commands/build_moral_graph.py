@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import aggregation, bridging, selectors, services
+from graph import aggregation, bridging, reports, selectors, services
 from graph.management.commands._common import study_or_error
 
 
@@ -29,6 +29,9 @@ class Command(BaseCommand):
                                  f"bridging (default {bridging.DEFAULT_ATTRIBUTE!r}); case does not matter.")
         parser.add_argument("--bridging-min-votes", type=int, default=bridging.DEFAULT_MIN_VOTES,
                             help="Votes a group must cast on an edge for its verdict to count.")
+        parser.add_argument("--exclude-flagged", action="store_true",
+                            help="Build a second snapshot without the participants the coordinated-voting detector "
+                                 "flags (each listed in it with the reason) and print how the winners moved.")
 
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
@@ -41,9 +44,28 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from err
         if o["bridging_min_votes"] < 1:
             raise CommandError("--bridging-min-votes must be at least 1")
+        bridging_options = {"bridging_attribute": o["bridging_attribute"],
+                            "bridging_min_votes": o["bridging_min_votes"]}
+        if o["exclude_flagged"]:
+            everyone, snapshot = services.build_without_flagged(study, parameters=params,
+                                                                include_simulated=o["include_simulated"],
+                                                                **bridging_options)
+            self._report(everyone, study, o)
+            self.stdout.write("")
+            self._report(snapshot, study, o)
+            self.stdout.write(f"Left out {len(snapshot.scores['coordination']['excluded'])} flagged participant(s):")
+            for e in snapshot.scores["coordination"]["excluded"]:
+                self.stdout.write(f"  {e['participant']}: {e['reason']}")
+            for block in reports.winners_diff(everyone, snapshot):
+                changed = " (first place changed)" if block["winner_changed"] else ""
+                self.stdout.write(f"Winners, {block['title']}{changed}: " + "; ".join(
+                    f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"]))
+            return
         snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"],
-                                           bridging_attribute=o["bridging_attribute"],
-                                           bridging_min_votes=o["bridging_min_votes"])
+                                           **bridging_options)
+        self._report(snapshot, study, o)
+
+    def _report(self, snapshot, study, o):
         s = snapshot.summary
         self.stdout.write(f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
                           f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles.")
@@ -57,6 +79,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Bridging by {b['attribute']!r} ({found}): " + ", ".join(
             f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items()) + " of the kept edges; groups "
             + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"]) + ".")
+        self.stdout.write(f"Coordinated voting: {s.get('flagged_participants', 0)} participant(s) flagged.")
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
         for vid, score in top:
