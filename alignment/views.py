@@ -16,6 +16,7 @@ from alignment import playground
 from alignment.models import PlaygroundConversation
 from graph import explorer
 from graph.models import GraphSnapshot
+from mgeplatform.llm import gateway
 from studies.models import Study
 
 
@@ -104,6 +105,7 @@ def _conversation_page(request, conversation, *, staff, can_write, shared, form=
         "can_write": can_write and not shared, "shared": shared, "form": form or TurnForm(),
         "share_url": None if shared else share_url, "export_url": export_url,
         "winners_url": reverse("graph:winners", args=[conversation.study.slug]), "refusal": refusal,
+        "offline": gateway.resolve(conversation.study).offline,
     }, status=status)
 
 
@@ -117,7 +119,8 @@ def playground_index(request, slug: str):
     refusal = _refusal(request, study, access) if can_write else ""
     context = {"study": study, "form": form, "can_write": can_write, "staff": access == "staff",
                "conversations": _mine(request, study).prefetch_related("turns")[:50],
-               "has_graph": GraphSnapshot.objects.filter(study=study).exists(), "refusal": refusal}
+               "has_graph": GraphSnapshot.objects.filter(study=study).exists(), "refusal": refusal,
+               "offline": gateway.resolve(study).offline}
     if request.method == "POST":
         if not can_write:
             return HttpResponseForbidden("You may read conversations here, not start them.")

@@ -259,3 +259,17 @@ def test_the_graph_pages_link_to_the_playground_for_whoever_may_open_it(target, 
         response = visitor.get(base + page)
         assert response.status_code == 200 and link in response.content.decode()
         assert visitor.get(f"/graph/{target.study.slug}/playground/").status_code == 200  # and it opens
+
+
+def test_the_playground_says_plainly_when_it_runs_offline(target, coordinator, settings):
+    client = _coordinator_client(coordinator)
+    base = f"/graph/{target.study.slug}/playground/"
+    conversation = playground.start(target.study, user=coordinator)
+    for url in (base, f"{base}{conversation.pk}/"):
+        assert 'id="offline-notice"' in client.get(url).content.decode()
+    # With a model configured (the key is never used by a GET), the notice goes.
+    target.study.llm_provider = "anthropic"
+    target.study.save(update_fields=["llm_provider"])
+    settings.ANTHROPIC_API_KEY = "sk-test-not-used"
+    for url in (base, f"{base}{conversation.pk}/"):
+        assert 'id="offline-notice"' not in client.get(url).content.decode()
