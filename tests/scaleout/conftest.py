@@ -83,6 +83,7 @@ class Layout:
             wait_until(self.healthy, timeout=420, interval=0.5, message="the platform did not start")
             wait_until(lambda: len(self.web_pids()) == processes, timeout=30, message="web processes missing")
         except BaseException:
+            print(self.tail())
             self.stop()
             raise
 
@@ -133,7 +134,7 @@ class Layout:
         self.cluster.destroy()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # started once for every test here: it migrates a fresh database
 def layout():
     started = time.monotonic()
     running = Layout(processes=2)

@@ -151,3 +151,17 @@ def test_the_list_layer_keeps_a_burst_only_with_the_raised_capacity(redis_server
     assert _layer_burst(redis_server.url, 2000, CHANNEL_LAYER="list") == ("RedisChannelLayer", 2000)
     name, kept = _layer_burst(redis_server.url, 2000, CHANNEL_LAYER="list", CHANNEL_CAPACITY="100")
     assert kept < 200
+
+
+def test_benchmark_smoke_20_interviews_over_two_processes_without_errors(layout):
+    """bench/interview_load.py against the running layout (--url): 20 whole
+    interviews (four answers, card, submit) with 0 errors."""
+    result = subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"], cwd=ROOT,
+                            env=layout.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = subprocess.run([sys.executable, "bench/interview_load.py", "-n", "20", "--think", "0.3",
+                             "--llm-latency", "0.2", "--url", layout.base], cwd=ROOT, env=layout.env,
+                            capture_output=True, text=True, timeout=400)
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "completed: 20/20   errors: 0" in result.stdout
