@@ -47,13 +47,17 @@ def test_web_units_share_one_socket_and_serve_a_tab_on_each_process(layout):
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     def as_fd_3():  # what systemd does for Sockets=: the listening socket is fd 3 (SD_LISTEN_FDS_START)
-        os.dup2(sock.fileno(), 3)
+        os.dup2(sock.fileno(), 3)  # a dup2'd descriptor is inheritable
 
-    procs = [subprocess.Popen(cmd, cwd=ROOT, env=layout.env, preexec_fn=as_fd_3, pass_fds=(sock.fileno(),),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    # close_fds=False: closing "every other" descriptor would close fd 3 after preexec_fn made it (Python's own
+    # descriptors are not inheritable, so nothing else leaks into the child).
+    log = open(layout.cluster.root / "units.log", "w")  # noqa: SIM115 - closed below
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=layout.env, preexec_fn=as_fd_3, close_fds=False,
+                              stdout=log, stderr=subprocess.STDOUT) for _ in range(2)]
     try:
         person = Participant(base, "units-tabs")
-        wait_until(lambda: _answers(base), timeout=90, message="the web units did not answer")
+        wait_until(lambda: _answers(base), timeout=90,
+                   message="the web units did not answer: " + (layout.cluster.root / "units.log").read_text()[-2000:])
         person.join()
 
         async def tabs(n):
@@ -94,6 +98,7 @@ def test_web_units_share_one_socket_and_serve_a_tab_on_each_process(layout):
             except subprocess.TimeoutExpired:
                 proc.kill()
         sock.close()
+        log.close()
 
 
 def _answers(base: str) -> bool:
