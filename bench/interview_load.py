@@ -15,13 +15,30 @@ seconds before each), receives the card and submits it. Printed:
   input tokens the interviewer and card writer consumed per completed
   interview (from the LLMCall records).
 
+Layouts: --processes N starts `scripts/dev.py run --processes N` (N daphne
+processes on one port; above 1 with a Redis channel layer), --redis gives
+even one process the Redis layer, --layer picks the Redis layer (pubsub, the
+default, or list). --url BASE (repeatable) targets servers already running
+instead (their database must hold the --slug study: `manage.py
+seed_case_study --slug bench-load`); participants are dealt round-robin over
+the URLs. With a started layout, the CPU time each web process used is read
+at the end: CPU per turn per process is that process's CPU seconds divided
+by the turns it served (turns / N, as the kernel spreads connections).
+
+--handshakes-only opens all N websockets at once (after joining N
+participants over HTTP) and counts failed handshakes, instead of running
+interviews.
+
     .venv/bin/python bench/interview_load.py -n 50
+    .venv/bin/python bench/interview_load.py -n 500 --processes 2
+    .venv/bin/python bench/interview_load.py -n 500 --handshakes-only --processes 2
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.cookiejar
 import random
 import re
@@ -35,7 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platform_server import ROOT, bench_env, running_platform  # noqa: E402
+from platform_server import ROOT, bench_env, redis_server, running_platform, web_processes  # noqa: E402
 
 ANSWERS = [
     "Kids need discipline, you should be firm.",
@@ -111,19 +128,58 @@ async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: 
         stats.completed += 1
 
 
-async def run_load(base: str, cookies: list[str], think: float, llm_latency: float) -> tuple[Stats, float]:
+async def run_load(bases: list[str], slug: str, cookies: list[tuple[str, str]], think: float,
+                   llm_latency: float) -> tuple[Stats, float]:
     stats = Stats()
-    ws_url = base.replace("http", "ws", 1) + "/ws/s/bench-load/interview/"
 
-    async def one(cookie):
+    async def one(base, cookie):
+        ws_url = base.replace("http", "ws", 1) + f"/ws/s/{slug}/interview/"
         try:
             await interview(ws_url, base, cookie, stats, think, llm_latency)
         except Exception as exc:
             stats.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
     start = time.perf_counter()
-    await asyncio.gather(*(one(c) for c in cookies))
+    await asyncio.gather(*(one(base, c) for base, c in cookies))
     return stats, time.perf_counter() - start
+
+
+async def handshake_burst(slug: str, cookies: list[tuple[str, str]], hold: float) -> tuple[int, list[str], float]:
+    """Open every websocket at once; count handshakes that fail or do not
+    bring the state snapshot within 60 s. Returns (ok, errors, seconds until
+    the last snapshot)."""
+    from websockets.asyncio.client import connect
+
+    errors: list[str] = []
+    ok = 0
+    start = time.perf_counter()
+    last = [0.0]
+    release = asyncio.Event()
+
+    async def one(base, cookie):
+        nonlocal ok
+        url = base.replace("http", "ws", 1) + f"/ws/s/{slug}/interview/"
+        try:
+            async with connect(url, origin=base, additional_headers={"Cookie": f"sessionid={cookie}"},
+                               open_timeout=60, max_size=2**22) as ws:
+                import json
+
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+                if frame["type"] != "state":
+                    raise RuntimeError(f"first frame {frame['type']}")
+                ok += 1
+                last[0] = time.perf_counter() - start
+                await release.wait()
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    tasks = [asyncio.create_task(one(b, c)) for b, c in cookies]
+    while sum(1 for t in tasks if not t.done()) and ok + len(errors) < len(tasks):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(hold)
+    release.set()
+    await asyncio.gather(*tasks)
+    return ok, errors, last[0]
 
 
 def tokens_per_interview(env: dict) -> float | None:
@@ -145,25 +201,69 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
+def cpu_seconds(procs) -> list[float]:
+    out = []
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            out.append(t.user + t.system)
+        except Exception:  # noqa: BLE001 - a process that died: no figure
+            out.append(float("nan"))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=50, help="concurrent interviews")
     parser.add_argument("--think", type=float, default=2.0, help="seconds a participant takes before each answer")
     parser.add_argument("--llm-latency", type=float, default=0.5, help="stand-in LLM first-token latency (s)")
     parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
+    parser.add_argument("--processes", type=int, default=1, help="web processes to start (scripts/dev.py run)")
+    parser.add_argument("--redis", action="store_true", help="Redis channel layer even for one process")
+    parser.add_argument("--layer", choices=["pubsub", "list"], default="pubsub", help="which Redis channel layer")
+    parser.add_argument("--url", action="append", default=[], help="a running server instead (repeatable)")
+    parser.add_argument("--slug", default="bench-load", help="the study participants join")
+    parser.add_argument("--handshakes-only", action="store_true",
+                        help="open all N websockets at once and count failed handshakes")
+    parser.add_argument("--hold", type=float, default=0.0, help="with --handshakes-only: seconds to keep them open")
     args = parser.parse_args()
 
     env = bench_env(LLM_DEFAULT_PROVIDER="offline", LLM_OFFLINE_FIRST_TOKEN_SECONDS=str(args.llm_latency),
-                    LLM_OFFLINE_STREAM_DELAY=str(args.word_delay))
-    with running_platform(env) as base:
-        subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+                    LLM_OFFLINE_STREAM_DELAY=str(args.word_delay), CHANNEL_LAYER=args.layer)
+    with contextlib.ExitStack() as stack:
+        procs = []
+        if args.url:
+            bases = [u.rstrip("/") for u in args.url]
+            layout = f"{len(bases)} running server(s)"
+        else:
+            if args.redis and not env.get("REDIS_URL"):
+                env["REDIS_URL"] = stack.enter_context(redis_server())
+            base, server = stack.enter_context(running_platform(env, processes=args.processes, with_server=True))
+            bases = [base]
+            subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", args.slug], cwd=ROOT, env=env,
+                           check=True, capture_output=True)
+            deadline = time.time() + 60
+            while len(procs := web_processes(server)) < args.processes and time.time() < deadline:
+                time.sleep(0.5)
+            redis = "Redis " + args.layer if args.redis or args.processes > 1 or env.get("REDIS_URL") else "in-memory"
+            layout = f"{args.processes} web process(es), {redis} channel layer"
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            cookies = list(pool.map(lambda _: join(base, "bench-load"), range(args.n)))
+            cookies = list(pool.map(lambda i: (bases[i % len(bases)], join(bases[i % len(bases)], args.slug)),
+                                    range(args.n)))
+        print(f"layout: {layout}")
         print(f"joined {args.n} participants over HTTP in {time.perf_counter() - started:.1f}s")
-        stats, wall = asyncio.run(run_load(base, cookies, args.think, args.llm_latency))
-        tokens = tokens_per_interview(env)
+        cpu_before = cpu_seconds(procs)
+        if args.handshakes_only:
+            ok, errors, took = asyncio.run(handshake_burst(args.slug, cookies, args.hold))
+            print(f"websocket handshakes at once: {args.n}   ok: {ok}   failed: {len(errors)} "
+                  f"({100 * len(errors) / args.n:.1f} %)   last snapshot after {took:.1f}s")
+            for error in sorted(set(errors))[:5]:
+                print("  error:", error)
+            return 0 if not errors else 1
+        stats, wall = asyncio.run(run_load(bases, args.slug, cookies, args.think, args.llm_latency))
+        cpu = [after - before for before, after in zip(cpu_before, cpu_seconds(procs), strict=True)]
+        tokens = tokens_per_interview(env) if not args.url else None
         print(f"concurrent interviews: {args.n}   stand-in LLM: {args.llm_latency * 1000:.0f} ms to first word, "
               f"{args.word_delay * 1000:.0f} ms per word   think time: {args.think}s")
         print(f"completed: {stats.completed}/{args.n}   errors: {len(stats.errors)}   wall: {wall:.1f}s")
@@ -171,6 +271,11 @@ def main() -> int:
               f"p99 {pct(stats.added_ms, 0.99):.1f}   max {max(stats.added_ms, default=float('nan')):.1f}   "
               f"(turns: {len(stats.added_ms)})")
         print(f"frames received: {stats.frames}   frames/s: {stats.frames / wall:.0f}")
+        turns = len(stats.added_ms)
+        if cpu and turns:
+            per_process = "   ".join(f"p{i + 1}: {c:.1f}s, {1000 * c / (turns / len(cpu)):.1f} ms/turn"
+                                     for i, c in enumerate(cpu))
+            print(f"web CPU: {sum(cpu):.1f}s in all, {1000 * sum(cpu) / turns:.1f} ms per turn   ({per_process})")
         if tokens is not None:
             print(f"interviewer + card-writer input tokens per interview (offline estimate): {tokens:.0f}")
         for error in sorted(set(stats.errors))[:5]:

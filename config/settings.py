@@ -125,14 +125,50 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAM
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels: in-memory layer for one process, Redis when several share it.
+# With REDIS_URL the default is channels-redis's pub/sub layer: a message goes
+# to whichever processes subscribe at that moment and is queued in memory
+# there, so there is no per-process capacity to overflow (the list layer keeps
+# one sorted set per process and silently drops sends past `capacity`) and a
+# send is one PUBLISH. What a participant misses while disconnected comes
+# back with the state snapshot on reconnect, so at-most-once delivery is
+# enough. docs/performance.md has the measurements behind the choice.
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")  # pubsub | list
+# redis-py 8 gives every socket a 5 s read timeout by default. The list
+# layer blocks reading for 5 s (BZPOPMIN), so an idle websocket was closed
+# with 1011 after ~5 s; reads are bounded by the layers' own timeouts, and
+# this one only catches a Redis that stopped answering.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=30)
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=2_000)
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
+    _redis_host = {
+        "address": REDIS_URL,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+        "max_connections": REDIS_MAX_CONNECTIONS,
     }
+    if CHANNEL_LAYER == "list":
+        CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # capacity counts every message waiting for any consumer of a
+            # process (one sorted set per process), not one socket's.
+            "CONFIG": {"hosts": [_redis_host], "capacity": env.int("CHANNEL_CAPACITY", default=100_000),
+                       "expiry": 60},
+        }}
+    else:
+        CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_redis_host]},
+        }}
+    # Anything kept between requests (allauth's failed-login counters) must
+    # be shared by every web process, or each process counts on its own.
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
+    }}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

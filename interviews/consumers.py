@@ -44,7 +44,6 @@ class InterviewConsumer(ParticipantConsumer):
         self.interview_id = interview.pk
         self.group = interview_group(interview.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         await self.send_json(await db_async(selectors.interview_snapshot)(interview))
         # A participant turn left unanswered (a dropped connection, a server
         # restart mid-reply) is answered now, or, while a dead server's

@@ -352,9 +352,16 @@ def _load(interview_id: int) -> Interview:
     return Interview.objects.select_related("participant__study", "scenario").get(pk=interview_id)
 
 
-def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall], record) -> ChatMessage:
+def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall], record,
+                         release: uuid.UUID | None = None) -> ChatMessage:
+    """Save the interviewer's turn; with `release`, the reply ends here and
+    its token is given back in the same transaction, so a participant who
+    submits or answers the moment the turn is complete never finds the
+    interviewer still "busy" (under load that gap was seconds)."""
     with transaction.atomic():
         interview = _lock(interview_id)
+        if release is not None:
+            _release(interview_id, release)
         return ChatMessage.objects.create(
             interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.ASSISTANT, content=text,
             tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
@@ -420,6 +427,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
     events through `emit`. Always releases the reply token."""
     heartbeat = asyncio.create_task(_beat(interview_id, token))
     error = ""
+    released = False
     try:
         for _round in range(MAX_TOOL_ROUNDS):
             interview = await db_async(_load)(interview_id)
@@ -436,9 +444,14 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
                 await emit({"type": "reply_failed", "reply_id": reply_id})
                 raise err
             result = call.result
-            message = await db_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record)
+            last = not result.tool_calls
+            message = await db_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record,
+                                                           release=token if last else None)
+            released = last
+            if last:
+                heartbeat.cancel()  # before the frame: a beat after it would find no token, harmlessly
             await emit({"type": "message_complete", "reply_id": reply_id, "message": message_payload(message)})
-            if not result.tool_calls:
+            if last:
                 return
             for tool_call in result.tool_calls:
                 if not await _run_tool(interview_id, tool_call, emit):
@@ -449,7 +462,8 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
                     "message": "The interviewer could not answer just now. Your message is saved; press Retry."})
     finally:
         heartbeat.cancel()
-        await db_async(_release)(interview_id, token, error)
+        if not released:
+            await db_async(_release)(interview_id, token, error)
 
 
 async def _stream_deltas(call, reply_id: str, emit: Emit) -> None:

@@ -12,7 +12,6 @@ class JourneyConsumer(ParticipantConsumer):
     async def participant_connected(self):
         self.group = participant_group(self.participant.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
         await self.send_json(self._state())
 
     def _state(self):

@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -211,8 +212,8 @@ class Supervised:
 
     HEALTHY_SECONDS = 60
 
-    def __init__(self, name: str, cmd: list[str], env: dict):
-        self.name, self.cmd, self.env = name, cmd, env
+    def __init__(self, name: str, cmd: list[str], env: dict, pass_fds: tuple[int, ...] = ()):
+        self.name, self.cmd, self.env, self.pass_fds = name, cmd, env, pass_fds
         self.max_backoff = float(env.get("RESTART_BACKOFF_MAX_SECONDS", 30))
         self.backoff = 1.0
         self.proc: subprocess.Popen | None = None
@@ -221,7 +222,7 @@ class Supervised:
         self.restarts = 0
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env)
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, pass_fds=self.pass_fds)
         self.started = time.monotonic()
         self.restart_at = None
 
@@ -288,6 +289,91 @@ def smoke_check(base: str) -> None:
         log(f"admin login OK: {r.geturl()}")
 
 
+REDIS_PACKAGES = ["redis-server"]
+# A handshake is given this long to be accepted (daphne's default is 5 s).
+# Consumers accept before any database work, so this only matters when a
+# burst of connects queues for the CPU.
+WEBSOCKET_CONNECT_TIMEOUT = os.environ.get("WEBSOCKET_CONNECT_TIMEOUT", "20")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """One listening socket that every web process accepts from (daphne
+    --fd): the kernel hands each new connection to whichever process is
+    waiting, with no proxy in between. Bound here, in the supervisor, so it
+    outlives a web process that is restarted: connects made meanwhile wait in
+    the backlog instead of being refused."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as err:
+        sock.close()
+        raise SystemExit(f"[mge] cannot listen on {host}:{port}: {err.strerror}") from None
+    sock.listen(4096)  # a launch sends hundreds of connects at once (capped by net.core.somaxconn)
+    sock.set_inheritable(True)
+    return sock
+
+
+def web_commands(host: str, sock: socket.socket, processes: int, env: dict) -> list[Supervised]:
+    """N daphne processes on the one socket."""
+    # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
+    # believes it only from TRUSTED_PROXIES.
+    cmd = [str(VENV / "bin" / "daphne"), "--fd", str(sock.fileno()),
+           "--websocket_connect_timeout", WEBSOCKET_CONNECT_TIMEOUT, "config.asgi:application"]
+    if processes == 1:
+        return [Supervised("web server (daphne)", cmd, env, pass_fds=(sock.fileno(),))]
+    return [Supervised(f"web server {i} (daphne)", cmd, env, pass_fds=(sock.fileno(),))
+            for i in range(1, processes + 1)]
+
+
+def ensure_redis_server() -> str:
+    """Debian's redis-server: installed with apt-get when missing and we are root."""
+    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists()
+                                               else None)
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit("[mge] --processes > 1 needs a shared channel layer: set REDIS_URL, or install "
+                         "redis-server (Debian package redis-server)")
+    log("installing Debian redis-server for the shared channel layer")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *REDIS_PACKAGES], env=env)
+    return shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def local_redis(env: dict) -> Supervised:
+    """A Redis for this run only (channel layer and shared cache), on a free
+    local port, keeping nothing on disk; supervised like the other children."""
+    binary = ensure_redis_server()
+    port = free_port()
+    workdir = ROOT / "var" / "redis"
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), "--save", "",
+           "--appendonly", "no", "--daemonize", "no", "--maxclients", "10000", "--tcp-backlog", "4096",
+           "--loglevel", "warning"]
+    env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    return Supervised("redis-server", cmd, env)
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout:.0f}s")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     ensure_python()
     ensure_venv()
@@ -315,21 +401,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             capture_output=True, text=True,
         ).stdout if env.get("MGE_DEV") == "1" else ""
         base = f"http://{args.host}:{args.port}"
-        log(f"starting web server (daphne) on {base}")
-        # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
-        # believes it only from TRUSTED_PROXIES.
-        children.append(Supervised("web server (daphne)", [
-            str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
-            "config.asgi:application"], env))
+        processes = max(1, args.processes)
+        if processes > 1 and not env.get("REDIS_URL"):
+            redis = local_redis(env)
+            log(f"starting redis-server on {env['REDIS_URL']} (channel layer and shared cache)")
+            redis.start()
+            children.append(redis)
+            wait_for_port(int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0]), timeout=15)
+        sock = listening_socket(args.host, args.port)
+        log(f"starting {processes} web server process{'es' if processes > 1 else ''} (daphne) on {base}")
+        web = web_commands(args.host, sock, processes, env)
+        children.extend(web)
         # run_worker keeps procrastinate's worker going through database restarts.
-        log("starting background worker (procrastinate, supervised by manage.py run_worker)")
-        children.append(Supervised("background worker", [str(VENV_PY), "manage.py", "run_worker"], env))
+        log(f"starting {args.workers} background worker(s) (procrastinate, supervised by manage.py run_worker)")
+        for i in range(args.workers):
+            name = "background worker" if args.workers == 1 else f"background worker {i + 1}"
+            children.append(Supervised(name, [str(VENV_PY), "manage.py", "run_worker"], env))
         for child in children:
-            child.start()
+            if child.proc is None:
+                child.start()
         if args.demo:
             demo_builder = start_demo_build(args.demo, env)
         # A web server that cannot start (a port in use) is a set-up error: say so and stop.
-        wait_for_http(f"{base}/healthz", timeout=60, procs=[children[0].proc])
+        wait_for_http(f"{base}/healthz", timeout=60, procs=[child.proc for child in web])
         print(
             f"\n  The platform is running.\n"
             f"  Participant link:  {base}/s/case-study/\n"
@@ -422,6 +516,11 @@ def main() -> int:
     p_run.add_argument("--demo", type=int, nargs="?", const=DEMO_SIZE, default=0, metavar="N",
                        help=f"fill a demo study in the background with N simulated participants (default "
                             f"{DEMO_SIZE}), its moral graph and report; the server starts at once")
+    p_run.add_argument("--processes", type=int, default=int(os.environ.get("WEB_PROCESSES", "1")), metavar="N",
+                       help="web processes sharing the port (default 1; WEB_PROCESSES). Above 1 they share a Redis "
+                            "channel layer: REDIS_URL, or a redis-server started here")
+    p_run.add_argument("--workers", type=int, default=int(os.environ.get("WORKER_PROCESSES", "1")), metavar="N",
+                       help="background worker processes (default 1; WORKER_PROCESSES)")
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
     p_test.set_defaults(func=cmd_test)

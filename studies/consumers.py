@@ -24,6 +24,13 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
     max_frame_chars = 64_000
 
     async def connect(self):
+        # Accept before any database work. The server gives a handshake 5 s
+        # to be accepted; at a burst of hundreds of connects, loading the
+        # participant first through the connection pool took longer than that
+        # and the browser saw a failed handshake. Accepting first also lets a
+        # refusal carry our close code (a socket closed during the handshake
+        # reaches the browser as 1006, whatever code was given).
+        await self.accept()
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.participant = await db_async(self._load_participant)(slug)
         if self.participant is None:
@@ -32,9 +39,7 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
         await self.participant_connected()
 
     async def refuse(self, code: int):
-        """Close with one of our codes. Accept first: a socket closed during
-        the handshake reaches the browser as 1006, whatever code was given."""
-        await self.accept()
+        """Close the (already accepted) socket with one of our codes."""
         await self.close(code=code)
 
     async def participant_connected(self):

@@ -71,9 +71,9 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "Set SECRET_KEY" in result.stderr
 
 
-def _layer_backend(**env):
+def _layer_backend(setting="CHANNEL_LAYERS", **env):
     code = ("import django; django.setup(); from django.conf import settings; "
-            "print(settings.CHANNEL_LAYERS['default']['BACKEND'])")
+            f"print(settings.{setting}['default']['BACKEND'])")
     result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", **env))
     assert result.returncode == 0, result.stderr
@@ -82,7 +82,17 @@ def _layer_backend(**env):
 
 def test_channel_layer_is_in_memory_by_default_and_redis_when_configured():
     assert _layer_backend() == "channels.layers.InMemoryChannelLayer"
-    assert _layer_backend(REDIS_URL="redis://127.0.0.1:6379/0") == "channels_redis.core.RedisChannelLayer"
+    url = "redis://127.0.0.1:6379/0"
+    assert _layer_backend(REDIS_URL=url) == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert _layer_backend(REDIS_URL=url, CHANNEL_LAYER="list") == "channels_redis.core.RedisChannelLayer"
+
+
+def test_cache_is_shared_in_redis_when_configured():
+    """Failed-login counters live in the cache: per process they would let
+    each web process allow the full number of attempts."""
+    assert _layer_backend("CACHES") == "django.core.cache.backends.locmem.LocMemCache"
+    assert _layer_backend("CACHES", REDIS_URL="redis://127.0.0.1:6379/0") == \
+        "django.core.cache.backends.redis.RedisCache"
 
 
 @pytest.mark.slow
