@@ -48,4 +48,23 @@ def test_the_demo_explorer_winners_and_report(asgi_live_server, laptop, screensh
     assert f"{SIZE} participants" in page.locator("#progress").inner_text()
     assert page.locator("#fig12 circle").count() > 0
     page.screenshot(path=str(screenshot_dir / "demo-report-1280px.png"), full_page=True)
+
+    # The playground on the demo's graph, with no API key: it says it is offline and
+    # the graph's column is guided by a winning card of a context the message is about.
+    context = next(c for c in study.moral_contexts.all() if snapshot.scores["context"].get(str(c.pk)))
+    message = f"{context.scenario.prompt} {context.text}"
+    page.goto(f"{asgi_live_server.url}/graph/demo/playground/")
+    assert page.locator("#offline-notice").is_visible()
+    page.get_by_role("button", name="Start a conversation").click()
+    page.get_by_label("Your message").fill(message)
+    page.get_by_role("button", name="Send").click()
+    turn = page.locator(".playground-turn").first
+    turn.wait_for()
+    assert turn.locator('[data-column="constitution"]').count() == 1  # none pasted: the column says so
+    for column in ("plain", "graph"):
+        assert turn.locator(f'[data-column="{column}"] .reply-text').inner_text().strip()
+    graph = turn.locator('[data-column="graph"]')
+    assert graph.locator(".used-card h3").first.inner_text().strip()
+    assert graph.locator(".context-link").count() >= 1
+    page.screenshot(path=str(screenshot_dir / "demo-playground-1280px.png"), full_page=True)
     assert not errors
