@@ -86,6 +86,8 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         "cycles": snapshot.cycles,
         "aggregators": snapshot.scores.get("aggregators"),
         "bridging": snapshot.scores.get("bridging"),
+        # Who the coordinated-voting detector flagged, with the evidence, and who this snapshot left out.
+        "coordination": snapshot.scores.get("coordination"),
     }
 
 
@@ -138,10 +140,24 @@ def bridging_rows(bridging: dict | None) -> list[list]:
     return rows
 
 
+def coordination_rows(coordination: dict | None) -> list[list]:
+    """One row per flagged participant, with their strongest pair's evidence
+    and whether (and why) this snapshot left them out."""
+    excluded = {e["participant"]: e["reason"] for e in (coordination or {}).get("excluded", [])}
+    rows = []
+    for f in (coordination or {}).get("flagged", []):
+        best = f["partners"][0] if f["partners"] else {}
+        rows.append([f["participant"], f["group"] + 1, f["suspicious_pairs"], best.get("partner", ""),
+                     best.get("shared", ""), best.get("agreements", ""), best.get("expected", ""),
+                     best.get("log10_p", ""), best.get("co_timed", ""), " ".join(best.get("signals", [])),
+                     f["participant"] in excluded, excluded.get(f["participant"], "")])
+    return rows
+
+
 def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
     """values.csv, edges.csv (every pair, kept or not), contexts.csv, the
-    other aggregators (aggregators.csv, aggregator_scopes.csv) and bridging
-    (bridging.csv)."""
+    other aggregators (aggregators.csv, aggregator_scopes.csv), bridging
+    (bridging.csv) and the coordinated-voting detector's flags (coordination.csv)."""
     doc = snapshot_document(snapshot)
     agg_scores, agg_scopes = aggregator_rows(doc["aggregators"])
     directory.mkdir(parents=True, exist_ok=True)
@@ -162,6 +178,9 @@ def write_csv(snapshot: GraphSnapshot, directory: Path) -> list[Path]:
         "bridging.csv": (["source_value_id", "wiser_value_id", "kind", "group", "votes", "wiser", "less_wise",
                           "likelihood", "entropy", "enough_votes", "passes", "fails_because"],
                          bridging_rows(doc["bridging"])),
+        "coordination.csv": (["participant_id", "group", "suspicious_pairs", "strongest_partner", "shared",
+                              "same_answers", "expected_same", "log10_p", "answered_within_seconds", "signals",
+                              "left_out", "left_out_because"], coordination_rows(doc["coordination"])),
     }
     written = []
     for name, (header, rows) in files.items():

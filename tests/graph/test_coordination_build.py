@@ -98,3 +98,22 @@ def test_no_one_is_flagged_or_left_out_without_a_bloc(graph_study):
     assert everyone.scores["coordination"]["flagged"] == []
     assert without.scores["coordination"]["excluded"] == [] and without.summary["votes"] == everyone.summary["votes"]
     assert all(not block["winner_changed"] for block in reports.winners_diff(everyone, without))
+
+
+def test_the_exports_carry_who_was_flagged_and_left_out(bloc_study, tmp_path):
+    import csv
+    import json
+
+    from graph import interchange
+
+    study, _, _, bloc, _, touching = bloc_study
+    _, without = services.build_without_flagged(study, parameters=PARAMS)
+    interchange.write_json(without, tmp_path / "graph.json")
+    doc = json.loads((tmp_path / "graph.json").read_text())
+    assert {f["participant"] for f in doc["coordination"]["flagged"]} == bloc
+    assert {e["participant"] for e in doc["coordination"]["excluded"]} == bloc
+    interchange.write_csv(without, tmp_path / "csv")
+    rows = list(csv.DictReader((tmp_path / "csv" / "coordination.csv").open()))
+    assert {r["participant_id"] for r in rows} == bloc
+    assert all(r["left_out"] == "True" and r["left_out_because"].startswith("coordinated voting") for r in rows)
+    assert all(r["strongest_partner"] in bloc and r["same_answers"] == str(touching) for r in rows)
