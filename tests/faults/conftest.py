@@ -43,21 +43,30 @@ def platform_env(database_url: str) -> dict:
 
 
 class Platform:
-    def __init__(self):
-        self.cluster = Cluster()
+    """`scripts/dev.py run` (plus `run_args`) on a throwaway PostgreSQL;
+    `env_for(database_url)` gives the processes' environment."""
+
+    start_timeout = 180
+
+    def __init__(self, *run_args: str, cluster: Cluster | None = None, env_for=platform_env):
+        self.cluster = cluster or Cluster()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = platform_env(self.cluster.url())
+        self.env = env_for(self.cluster.url())
         self.log_path = self.cluster.root / "platform.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(self.port), *run_args],
                                      cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            wait_until(self.healthy, timeout=180, interval=0.5, message="the platform did not start")
-            wait_until(lambda: self.worker_pid() is not None, timeout=30, message="no worker started")
+            wait_until(self.healthy, timeout=self.start_timeout, interval=0.5, message="the platform did not start")
+            self.wait_for_processes()
         except BaseException:
+            print(self.tail())
             self.stop()
             raise
+
+    def wait_for_processes(self) -> None:
+        wait_until(lambda: self.worker_pid() is not None, timeout=30, message="no worker started")
 
     def healthy(self) -> bool:
         if self.proc.poll() is not None:

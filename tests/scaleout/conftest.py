@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.faults.cluster import Cluster, free_port, wait_until
+from tests.faults.conftest import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,43 +62,19 @@ def layout_env(database_url: str, redis_url: str, **extra) -> dict:
     return env
 
 
-class Layout:
+class Layout(Platform):
     """`scripts/dev.py run --processes N` on its own database and Redis."""
 
+    start_timeout = 420  # a fresh database is migrated first; on a loaded 2-core machine that takes minutes
+
     def __init__(self, processes: int = 2, **extra_env):
-        self.cluster = Cluster("scaleout")
+        self.processes = processes
         self.redis = RedisServer()
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = layout_env(self.cluster.url(), self.redis.url, **extra_env)
-        self.log_path = self.cluster.root / "platform.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "scripts/dev.py", "run", "--port", str(self.port), "--processes", str(processes)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            # A fresh database is migrated first; on a loaded 2-core machine that takes minutes.
-            wait_until(self.healthy, timeout=420, interval=0.5, message="the platform did not start")
-            wait_until(lambda: len(self.web_pids()) == processes, timeout=30, message="web processes missing")
-        except BaseException:
-            print(self.tail())
-            self.stop()
-            raise
+        super().__init__("--processes", str(processes), cluster=Cluster("scaleout"),
+                         env_for=lambda url: layout_env(url, self.redis.url, **extra_env))
 
-    def healthy(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"scripts/dev.py run exited with {self.proc.returncode}:\n{self.tail()}")
-        try:
-            with urllib.request.urlopen(self.base + "/healthz", timeout=3) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    def children(self) -> list[psutil.Process]:
-        try:
-            return psutil.Process(self.proc.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
+    def wait_for_processes(self) -> None:
+        wait_until(lambda: len(self.web_pids()) == self.processes, timeout=30, message="web processes missing")
 
     def web_pids(self) -> list[int]:
         pids = []
@@ -112,26 +86,9 @@ class Layout:
                 pass
         return pids
 
-    def tail(self, lines: int = 60) -> str:
-        self.log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
     def stop(self) -> None:
-        left = self.children()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        for child in left:  # only processes this fixture started
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
-        self.log.close()
+        super().stop()
         self.redis.stop()
-        self.cluster.destroy()
 
 
 @pytest.fixture(scope="session")  # started once for every test here: it migrates a fresh database
