@@ -27,6 +27,9 @@ def test_retry_appears_when_no_text_arrives_and_brings_the_answer(short_wait, as
     phone.get_by_text("Abortion", exact=True).click()
     phone.get_by_role("button", name="Start the interview").click()
     phone.wait_for_url(f"**/s/{study.slug}/journey/")
+    # The interviewer's opening is written in full first: a reply still in flight when the
+    # test plants the dead server's token below would end, and be answered, on its own.
+    phone.locator(".msg.assistant:not(.streaming)").first.wait_for(timeout=30_000)
 
     # The participant's message was saved by a server that died while answering.
     interview = Interview.objects.get()
