@@ -170,7 +170,7 @@ if REDIS_URL:
         "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
     }}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "mgeplatform.channel_layer.LocalChannelLayer"}}
 
 # --- Auth: staff only log in (email + password, optional TOTP). Participants
 # never get a User; they are tied to the browser by the session cookie.

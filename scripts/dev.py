@@ -387,6 +387,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, shutdown)
+    # Also Ctrl-C's SIGINT, explicitly: started in the background (a script,
+    # `cmd &`), this process inherits SIGINT ignored, so a SIGINT would stop
+    # nothing, and the children (which inherit an ignored signal, not a
+    # handler) would ignore ours too and be killed only after the wait.
+    signal.signal(signal.SIGINT, shutdown)
     try:
         prepare_database(env)
         manage("collectstatic", "--noinput", "-v", "0", env=env)

@@ -42,13 +42,18 @@ def platform_env(database_url: str) -> dict:
     return env
 
 
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Platform:
     """`scripts/dev.py run` (plus `run_args`) on a throwaway PostgreSQL;
     `env_for(database_url)` gives the processes' environment."""
 
     start_timeout = 180
 
-    def __init__(self, *run_args: str, cluster: Cluster | None = None, env_for=platform_env):
+    def __init__(self, *run_args: str, cluster: Cluster | None = None, env_for=platform_env,
+                 sigint_ignored: bool = False):
         self.cluster = cluster or Cluster()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -56,7 +61,9 @@ class Platform:
         self.log_path = self.cluster.root / "platform.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(self.port), *run_args],
-                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     # as a shell script's `cmd &` starts it
+                                     preexec_fn=_ignore_sigint if sigint_ignored else None)
         try:
             wait_until(self.healthy, timeout=self.start_timeout, interval=0.5, message="the platform did not start")
             self.wait_for_processes()

@@ -9,9 +9,11 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
 
 from tests.faults.cluster import wait_until
+from tests.faults.conftest import Platform
 from tests.faults.participant import Participant
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -158,3 +160,20 @@ def test_worker_killed_mid_job_then_the_job_finishes_once(platform):
     assert written > written_before
     print(f"\nworker killed mid-job ({written_before} stories written); job finished {finished_after:.1f}s later "
           f"with {written}")
+
+
+def test_ctrl_c_stops_run_and_every_process_it_started_even_from_a_background_script():
+    """`run` started by a script in the background inherits SIGINT ignored;
+    Ctrl-C's signal (or a supervisor's SIGINT) must still stop it, and with
+    it the web server and the worker, instead of leaving them serving."""
+    running = Platform(sigint_ignored=True)
+    try:
+        children = running.children()
+        assert running.web_pid() and running.worker_pid()
+        running.proc.send_signal(signal.SIGINT)
+        running.proc.wait(timeout=40)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [" ".join(p.cmdline()) for p in alive]
+        assert "shutting down" in running.tail()
+    finally:
+        running.stop()

@@ -81,7 +81,7 @@ def _layer_backend(setting="CHANNEL_LAYERS", **env):
 
 
 def test_channel_layer_is_in_memory_by_default_and_redis_when_configured():
-    assert _layer_backend() == "channels.layers.InMemoryChannelLayer"
+    assert _layer_backend() == "mgeplatform.channel_layer.LocalChannelLayer"
     url = "redis://127.0.0.1:6379/0"
     assert _layer_backend(REDIS_URL=url) == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert _layer_backend(REDIS_URL=url, CHANNEL_LAYER="list") == "channels_redis.core.RedisChannelLayer"

@@ -1,0 +1,31 @@
+"""The channel layer for a single web process.
+
+channels' InMemoryChannelLayer looks through every channel and every group
+for expired messages on every send to a group and every receive. Each open
+socket is a channel and each interview a group, so with hundreds of
+interviews streaming replies that sweep ran for every streamed word: the
+work per message grew with the number of sockets, and a process with 500
+interviews spent most of its time sweeping. Here the sweep runs at most
+once per `clean_interval` seconds; messages still expire after `expiry`
+(a little later at worst), and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from channels.layers import InMemoryChannelLayer
+
+
+class LocalChannelLayer(InMemoryChannelLayer):
+    def __init__(self, clean_interval: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.clean_interval = clean_interval
+        self._cleaned_at = 0.0
+
+    def _clean_expired(self):
+        now = time.monotonic()
+        if now - self._cleaned_at < self.clean_interval:
+            return
+        self._cleaned_at = now
+        super()._clean_expired()
