@@ -68,8 +68,12 @@ class InterviewConsumer(ParticipantConsumer):
 
     async def interview_event(self, message):
         await self.send_json(message["event"])
-        if message["event"]["type"] in ("message", "reply_started"):
+        if message["event"]["type"] in ("message", "reply_started") and not self._replying():
             self.watch_reply()  # whichever process answers, this tab stands by
+
+    def _replying(self) -> bool:
+        """This tab's own task is writing the reply (so there is nothing to watch)."""
+        return self.reply_task is not None and not self.reply_task.done()
 
     async def start_reply_if_due(self) -> bool:
         token = await db_async(chat.claim_reply)(self.interview_id)
@@ -118,15 +122,18 @@ class InterviewConsumer(ParticipantConsumer):
         if not isinstance(text, str) or not isinstance(client_id, str):
             await self.error("malformed", "A user_message needs text.")
             return
-        result = await self._act(chat.add_user_message, text=text, client_message_id=client_id)
+        result = await self._act(chat.add_user_message_and_claim_reply, text=text, client_message_id=client_id)
         if result is None:
             return
-        message, created = result
+        message, created, token = result
         if created:
             await self.broadcast({"type": "message", "message": chat.message_payload(message)})
         else:
             await self.send_json({"type": "message", "message": chat.message_payload(message)})
-        await self.start_reply_if_due()
+        if token is not None:  # claimed with the turn (the echo, handled after this, finds this tab replying)
+            self.reply_task = asyncio.create_task(self._reply(token))
+        else:
+            await self.start_reply_if_due()
 
     async def on_retry(self, content):
         if await db_async(self._is_busy)():
