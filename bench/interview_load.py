@@ -15,8 +15,9 @@ seconds before each), receives the card and submits it. Printed:
   input tokens the interviewer and card writer consumed per completed
   interview (from the LLMCall records).
 
-Layouts: --processes N starts `scripts/dev.py run --processes N` (N daphne
-processes on one port; above 1 with a Redis channel layer), --redis gives
+Layouts: --processes N starts `scripts/dev.py run --processes N` (N web
+processes on one port, daphne or with --server uvicorn; above 1 with a Redis
+channel layer), --redis gives
 even one process the Redis layer, --layer picks the Redis layer (pubsub, the
 default, or list). --url BASE (repeatable) targets servers already running
 instead (their database must hold the --slug study: `manage.py
@@ -24,6 +25,9 @@ seed_case_study --slug bench-load`); participants are dealt round-robin over
 the URLs. With a started layout, the CPU time each web process used is read
 at the end: CPU per turn per process is that process's CPU seconds divided
 by the turns it served (turns / N, as the kernel spreads connections).
+
+--idle M also opens M interview tabs before the run and holds them open,
+idle, until it ends; each must then still answer a ping (errors otherwise).
 
 --handshakes-only opens all N websockets at once (after joining N
 participants over HTTP) and counts failed handshakes, instead of running
@@ -128,20 +132,74 @@ async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: 
         stats.completed += 1
 
 
+async def idle_socket(ws_url: str, origin: str, cookie: str, settle, done: asyncio.Event, counts: dict):
+    """A tab left open on the interview: it connects, gets its snapshot,
+    receives nothing while the others talk, and must still answer a ping
+    once they are done."""
+    from websockets.asyncio.client import connect
+
+    async with connect(ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"},
+                       open_timeout=60, max_size=2**22) as ws:
+        import json
+
+        assert json.loads(await asyncio.wait_for(ws.recv(), timeout=60))["type"] == "state"
+        counts["open"] += 1
+        settle()
+        await done.wait()
+        await ws.send(json.dumps({"type": "ping"}))
+        while json.loads(await asyncio.wait_for(ws.recv(), timeout=30))["type"] != "pong":
+            pass
+        counts["answered"] += 1
+
+
 async def run_load(bases: list[str], slug: str, cookies: list[tuple[str, str]], think: float,
-                   llm_latency: float) -> tuple[Stats, float]:
+                   llm_latency: float, idle: list[tuple[str, str]] = ()) -> tuple[Stats, float]:
+    """The interviews; with `idle`, those tabs are opened first and held
+    open (idle) until every interview is over."""
     stats = Stats()
+    opened, done = asyncio.Event(), asyncio.Event()
+    stats.idle = {"wanted": len(idle), "open": 0, "answered": 0}
+
+    def url(base):
+        return base.replace("http", "ws", 1) + f"/ws/s/{slug}/interview/"
 
     async def one(base, cookie):
-        ws_url = base.replace("http", "ws", 1) + f"/ws/s/{slug}/interview/"
         try:
-            await interview(ws_url, base, cookie, stats, think, llm_latency)
+            await interview(url(base), base, cookie, stats, think, llm_latency)
         except Exception as exc:
             stats.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
+    settled = [0]
+
+    def settle():  # every idle tab has opened, or failed to
+        settled[0] += 1
+        if settled[0] == len(idle):
+            opened.set()
+
+    async def held(base, cookie):
+        mine = []
+
+        def settle_once():
+            if not mine:
+                mine.append(True)
+                settle()
+
+        try:
+            await idle_socket(url(base), base, cookie, settle_once, done, stats.idle)
+        except Exception as exc:
+            stats.errors.append(f"idle tab: {type(exc).__name__}: {exc}"[:200])
+            settle_once()  # if it never opened
+
+    holders = [asyncio.create_task(held(base, c)) for base, c in idle]
+    if idle:
+        await asyncio.wait_for(opened.wait(), timeout=600)
+        print(f"idle tabs open: {stats.idle['open']}/{len(idle)}", flush=True)
     start = time.perf_counter()
     await asyncio.gather(*(one(base, c) for base, c in cookies))
-    return stats, time.perf_counter() - start
+    wall = time.perf_counter() - start
+    done.set()
+    await asyncio.gather(*holders)
+    return stats, wall
 
 
 async def handshake_burst(slug: str, cookies: list[tuple[str, str]], hold: float) -> tuple[int, list[str], float]:
@@ -220,11 +278,16 @@ def main() -> int:
     parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
     parser.add_argument("--processes", type=int, default=1, help="web processes to start (scripts/dev.py run)")
     parser.add_argument("--redis", action="store_true", help="Redis channel layer even for one process")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
+                        help="the ASGI server the started web processes run")
     parser.add_argument("--layer", choices=["pubsub", "list"], default="pubsub", help="which Redis channel layer")
     parser.add_argument("--url", action="append", default=[], help="a running server instead (repeatable)")
     parser.add_argument("--slug", default="bench-load", help="the study participants join")
     parser.add_argument("--handshakes-only", action="store_true",
                         help="open all N websockets at once and count failed handshakes")
+    parser.add_argument("--idle", type=int, default=0,
+                        help="also hold this many interview tabs open and idle through the run (each must "
+                             "still answer a ping at the end)")
     parser.add_argument("--hold", type=float, default=0.0, help="with --handshakes-only: seconds to keep them open")
     args = parser.parse_args()
 
@@ -238,7 +301,8 @@ def main() -> int:
         else:
             if args.redis and not env.get("REDIS_URL"):
                 env["REDIS_URL"] = stack.enter_context(redis_server())
-            base, server = stack.enter_context(running_platform(env, processes=args.processes, with_server=True))
+            base, server = stack.enter_context(running_platform(env, processes=args.processes, with_server=True,
+                                                                 server_kind=args.server))
             bases = [base]
             subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", args.slug], cwd=ROOT, env=env,
                            check=True, capture_output=True)
@@ -246,13 +310,14 @@ def main() -> int:
             while len(procs := web_processes(server)) < args.processes and time.time() < deadline:
                 time.sleep(0.5)
             redis = "Redis " + args.layer if args.redis or args.processes > 1 or env.get("REDIS_URL") else "in-memory"
-            layout = f"{args.processes} web process(es), {redis} channel layer"
+            layout = f"{args.processes} {args.server} web process(es), {redis} channel layer"
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as pool:
             cookies = list(pool.map(lambda i: (bases[i % len(bases)], join(bases[i % len(bases)], args.slug)),
-                                    range(args.n)))
+                                    range(args.n + args.idle)))
+        cookies, idle = cookies[:args.n], cookies[args.n:]
         print(f"layout: {layout}")
-        print(f"joined {args.n} participants over HTTP in {time.perf_counter() - started:.1f}s")
+        print(f"joined {args.n + args.idle} participants over HTTP in {time.perf_counter() - started:.1f}s")
         cpu_before = cpu_seconds(procs)
         if args.handshakes_only:
             ok, errors, took = asyncio.run(handshake_burst(args.slug, cookies, args.hold))
@@ -261,7 +326,7 @@ def main() -> int:
             for error in sorted(set(errors))[:5]:
                 print("  error:", error)
             return 0 if not errors else 1
-        stats, wall = asyncio.run(run_load(bases, args.slug, cookies, args.think, args.llm_latency))
+        stats, wall = asyncio.run(run_load(bases, args.slug, cookies, args.think, args.llm_latency, idle))
         cpu = [after - before for before, after in zip(cpu_before, cpu_seconds(procs), strict=True)]
         tokens = tokens_per_interview(env) if not args.url else None
         print(f"concurrent interviews: {args.n}   stand-in LLM: {args.llm_latency * 1000:.0f} ms to first word, "
@@ -271,6 +336,9 @@ def main() -> int:
               f"p99 {pct(stats.added_ms, 0.99):.1f}   max {max(stats.added_ms, default=float('nan')):.1f}   "
               f"(turns: {len(stats.added_ms)})")
         print(f"frames received: {stats.frames}   frames/s: {stats.frames / wall:.0f}")
+        if idle:
+            print(f"idle tabs: {len(idle)}   open through the run and answering at the end: "
+                  f"{stats.idle['answered']}")
         turns = len(stats.added_ms)
         if cpu and turns:
             per_process = "   ".join(f"p{i + 1}: {c:.1f}s, {1000 * c / (turns / len(cpu)):.1f} ms/turn"

@@ -52,13 +52,14 @@ def redis_server():
 
 
 def web_processes(server: subprocess.Popen) -> list:
-    """The daphne processes under a `scripts/dev.py run` (psutil objects)."""
+    """The web server processes under a `scripts/dev.py run` (psutil objects)."""
     import psutil
 
     found = []
     for child in psutil.Process(server.pid).children(recursive=True):
         try:
-            if "daphne" in " ".join(child.cmdline()):
+            cmd = " ".join(child.cmdline())
+            if "config.asgi:application" in cmd:
                 found.append(child)
         except psutil.Error:
             pass
@@ -66,7 +67,8 @@ def web_processes(server: subprocess.Popen) -> list:
 
 
 @contextlib.contextmanager
-def running_platform(env: dict, log_name: str = "bench-server.log", processes: int = 1, with_server: bool = False):
+def running_platform(env: dict, log_name: str = "bench-server.log", processes: int = 1, with_server: bool = False,
+                     server_kind: str = "daphne"):
     """Yield the base URL of a running platform (`scripts/dev.py run
     --processes N`); stop it afterwards. with_server: yield (base, Popen)."""
     port = free_port()
@@ -75,7 +77,7 @@ def running_platform(env: dict, log_name: str = "bench-server.log", processes: i
     log_path.parent.mkdir(exist_ok=True)
     print(f"server log: {log_path}")
     with open(log_path, "w") as log:
-        layout = ["--processes", str(processes)] if processes > 1 else []
+        layout = (["--processes", str(processes)] if processes > 1 else []) + ["--server", server_kind]
         server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port), *layout], cwd=ROOT,
                                   env=env,
                                   stdout=log, stderr=subprocess.STDOUT)

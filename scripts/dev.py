@@ -315,15 +315,25 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def web_commands(host: str, sock: socket.socket, processes: int, env: dict) -> list[Supervised]:
-    """N daphne processes on the one socket."""
-    # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
-    # believes it only from TRUSTED_PROXIES.
-    cmd = [str(VENV / "bin" / "daphne"), "--fd", str(sock.fileno()),
-           "--websocket_connect_timeout", WEBSOCKET_CONNECT_TIMEOUT, "config.asgi:application"]
+WEB_SERVERS = ("daphne", "uvicorn")
+
+
+def web_commands(host: str, sock: socket.socket, processes: int, env: dict, server: str = "daphne") -> list[Supervised]:
+    """N ASGI server processes on the one socket."""
+    fd = str(sock.fileno())
+    if server == "uvicorn":
+        # --no-proxy-headers: config/asgi.py believes X-Forwarded-For only from TRUSTED_PROXIES.
+        cmd = [str(VENV / "bin" / "uvicorn"), "--fd", fd, "--loop", "uvloop", "--http", "httptools",
+               "--ws", "websockets-sansio", "--no-proxy-headers", "--lifespan", "off",
+               "--timeout-graceful-shutdown", "10", "config.asgi:application"]
+    else:
+        # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
+        # believes it only from TRUSTED_PROXIES.
+        cmd = [str(VENV / "bin" / "daphne"), "--fd", fd,
+               "--websocket_connect_timeout", WEBSOCKET_CONNECT_TIMEOUT, "config.asgi:application"]
     if processes == 1:
-        return [Supervised("web server (daphne)", cmd, env, pass_fds=(sock.fileno(),))]
-    return [Supervised(f"web server {i} (daphne)", cmd, env, pass_fds=(sock.fileno(),))
+        return [Supervised(f"web server ({server})", cmd, env, pass_fds=(sock.fileno(),))]
+    return [Supervised(f"web server {i} ({server})", cmd, env, pass_fds=(sock.fileno(),))
             for i in range(1, processes + 1)]
 
 
@@ -414,8 +424,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             children.append(redis)
             wait_for_port(int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0]), timeout=15)
         sock = listening_socket(args.host, args.port)
-        log(f"starting {processes} web server process{'es' if processes > 1 else ''} (daphne) on {base}")
-        web = web_commands(args.host, sock, processes, env)
+        log(f"starting {processes} web server process{'es' if processes > 1 else ''} ({args.server}) on {base}")
+        web = web_commands(args.host, sock, processes, env, server=args.server)
         children.extend(web)
         # run_worker keeps procrastinate's worker going through database restarts.
         log(f"starting {args.workers} background worker(s) (procrastinate, supervised by manage.py run_worker)")
@@ -524,6 +534,8 @@ def main() -> int:
     p_run.add_argument("--processes", type=int, default=int(os.environ.get("WEB_PROCESSES", "1")), metavar="N",
                        help="web processes sharing the port (default 1; WEB_PROCESSES). Above 1 they share a Redis "
                             "channel layer: REDIS_URL, or a redis-server started here")
+    p_run.add_argument("--server", choices=WEB_SERVERS, default=os.environ.get("WEB_SERVER", "daphne"),
+                       help="the ASGI server each web process runs (default daphne; env WEB_SERVER)")
     p_run.add_argument("--workers", type=int, default=int(os.environ.get("WORKER_PROCESSES", "1")), metavar="N",
                        help="background worker processes (default 1; WORKER_PROCESSES)")
     p_run.set_defaults(func=cmd_run)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,8 +21,8 @@ from tests.scaleout.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 ANSWER = "I care that a child learns to follow through on things that matter to them, not just obey."
-# Longer than redis-py 8's default 5 s socket timeout, which closed idle sockets (1011).
-IDLE_SECONDS = float(os.environ.get("SCALEOUT_IDLE_SECONDS", "8"))
+# A participant thinking for a minute (redis-py 8's default 5 s socket timeout once closed such sockets with 1011).
+IDLE_SECONDS = float(os.environ.get("SCALEOUT_IDLE_SECONDS", "60"))
 
 
 def test_idle_interview_socket_stays_open_then_gets_the_next_reply(layout):
@@ -85,11 +86,10 @@ def test_every_tab_gets_every_frame_of_a_burst_across_processes(layout):
 
 
 def test_a_burst_of_handshakes_all_succeed(layout):
-    """200 websockets opened at once (each then gets its snapshot); the
-    bench (bench/interview_load.py --handshakes-only) does 500."""
-    people = [Participant(layout.base, f"hs-{i}") for i in range(200)]
-    for person in people:
-        person.join()
+    """500 websockets opened at once, each of which must get its snapshot."""
+    with ThreadPoolExecutor(max_workers=8) as pool:  # joining (consent, question) is HTTP, not what is tested
+        people = list(pool.map(lambda i: Participant(layout.base, f"hs-{i}"), range(500)))
+        list(pool.map(lambda person: person.join(), people))
 
     async def one(person):
         from websockets.asyncio.client import connect
