@@ -79,17 +79,18 @@ def _subtract(rows: str) -> str:
             "impressions = c.impressions + l.impressions FROM locked l WHERE c.id = l.id;")
 
 
-def _count_triggers(prefix: str, rows) -> list:
+def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
+    """`follow_time`: upsert on every update, even with no count moved, so
+    that `newest` follows the answer's time (votes)."""
     statement = {"level": pgtrigger.Statement, "when": pgtrigger.After}
     return [
         pgtrigger.Trigger(name=f"{prefix}_insert", operation=pgtrigger.Insert,
                           referencing=pgtrigger.Referencing(new="new_rows"), **statement,
                           func=_add(rows("new_rows", 1), changed_only=True) + " RETURN NULL;"),
-        # Always upserted on update (even with no count moved): `newest` follows the answer's time.
         pgtrigger.Trigger(name=f"{prefix}_update", operation=pgtrigger.Update,
                           referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"), **statement,
                           func=_add(f"{rows('new_rows', 1)} UNION ALL {rows('old_rows', -1)}",
-                                    changed_only=False) + " RETURN NULL;"),
+                                    changed_only=not follow_time) + " RETURN NULL;"),
         pgtrigger.Trigger(name=f"{prefix}_delete", operation=pgtrigger.Delete,
                           referencing=pgtrigger.Referencing(old="old_rows"), **statement,
                           func=_subtract(rows("old_rows", -1)) + " RETURN NULL;"),
@@ -129,8 +130,8 @@ PARTICIPANT_KIND_TRIGGER_DROP_SQL = ("DROP TRIGGER IF EXISTS graph_pair_count_pa
                                      "graph_pair_count_participant_kind();")
 
 
-VOTE_COUNT_TRIGGERS = _count_triggers("pair_count_votes", _vote_rows)
-IMPRESSION_COUNT_TRIGGERS = _count_triggers("pair_count_impressions", _impression_rows)
+VOTE_COUNT_TRIGGERS = _count_triggers("pair_count_votes", _vote_rows, follow_time=True)
+IMPRESSION_COUNT_TRIGGERS = _count_triggers("pair_count_impressions", _impression_rows, follow_time=False)
 
 # Every count from the votes and impressions themselves (rebuild_pair_counts,
 # the migration that fills the table); %(study)s: one study, or NULL for all.
