@@ -333,8 +333,14 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     for scenario_id in {c["scenario"] for c in contexts.values() if c["scenario"]}:
         ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
         by_scenario[str(scenario_id)] = _json_scores(aggregation.rank_subset(result, ids, params.pagerank_alpha))
-    by_context = {str(cid): _json_scores(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
-                  for cid in contexts}
+    # Each context's kept edges found in one pass (rank_subset would go through every edge per context).
+    in_context: dict[int, list] = {}
+    for e in kept:
+        for cid in e.contexts:
+            in_context.setdefault(cid, []).append(e)
+    by_context = {str(cid): _json_scores(aggregation.rank_subset(
+        aggregation.GraphResult(edges=in_context.get(int(cid), [])), {int(cid)}, params.pagerank_alpha))
+        for cid in contexts}
     stages["pagerank"] = time.perf_counter() - t
 
     intervals, context_intervals, others, bridged = {}, None, None, None
