@@ -16,6 +16,14 @@ Prolific demographics in three political groups (and a tenth without any),
 each group judging with its own slight twist on the hidden quality, so the
 bridging stage has real groups to split.
 
+The COPY bypasses the triggers that keep the pair counts (graph.models.PairCount),
+so they are rebuilt once from the votes (timed); then the quick build
+(`build_snapshot(quick=True)`: edges and PageRank from the pair counts, no
+bootstrap, aggregators, bridging or coordination) is timed `--repeat` times,
+the same cells are counted by scanning every vote for comparison, and the
+vote service records `--upkeep-votes` votes with the counts' trigger on and
+off (`--quick-only` stops there).
+
 Before the build, each other aggregator (direct votes, Bradley–Terry, Rank
 Centrality, HodgeRank) is timed alone on the whole graph's votes, in a
 child process with a time limit (`--method-timeout`), so a method that
@@ -164,6 +172,53 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
     return {"pairs": n_pairs, "participants": n_participants, "load_s": time.perf_counter() - started}
 
 
+def time_vote_upkeep(study, n_votes: int, rng) -> dict[str, float]:
+    """Milliseconds per vote for the vote service (graph.services.record_vote:
+    the vote, its audit copy, the domain event) with the pair counts kept by
+    their trigger and with that trigger off, on cells of the loaded study
+    (their count rows exist and are indexed among all the others). Blocks of
+    votes alternate between the two, so drift in the machine's load falls
+    on both."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from graph import services
+    from graph.models import PairCount, StoryAssignment, TransitionStory
+    from mgeplatform import dbroles
+    from studies.models import Participant
+
+    n_stories = 20
+    cells = list(PairCount.objects.filter(study=study).values_list("from_value_id", "to_value_id", "context_id"))
+    picked = [cells[i] for i in rng.choice(len(cells), n_stories, replace=False)]
+    stories = [TransitionStory.objects.create(study=study, from_value_id=a, to_value_id=b, context_id=c,
+                                              story="A bench story.") for a, b, c in picked]
+    people = [Participant.objects.create(study=study) for _ in range(max(2, n_votes // n_stories))]
+    now = timezone.now()
+    assignments = [StoryAssignment.objects.bulk_create([
+        StoryAssignment(participant=p, story=s, position=i, shown_at=now) for i, s in enumerate(stories)])
+        for p in people]
+    spent = {"with": [0.0, 0], "without": [0.0, 0]}
+    with dbroles.as_owner(), connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'pgtrigger_pair_count_votes_insert%%'")
+        trigger = cursor.fetchone()[0]
+        people_per_block = max(1, 100 // n_stories)
+        for block in range(0, len(people), people_per_block):
+            mode = "with" if (block // people_per_block) % 2 == 0 else "without"
+            if mode == "without":
+                cursor.execute(f"ALTER TABLE graph_wisdomvote DISABLE TRIGGER {trigger}")
+            started = time.perf_counter()
+            for person, theirs in zip(people[block:block + people_per_block],
+                                      assignments[block:block + people_per_block]):
+                for assignment in theirs:
+                    services.record_vote(participant=person, assignment=assignment,
+                                         answer=("yes", "no", "unsure")[int(rng.integers(3))])
+                    spent[mode][1] += 1
+            spent[mode][0] += time.perf_counter() - started
+            if mode == "without":
+                cursor.execute(f"ALTER TABLE graph_wisdomvote ENABLE TRIGGER {trigger}")
+    return {mode: 1000 * seconds / max(1, n) for mode, (seconds, n) in spent.items()}
+
+
 def _run_method(name, wins, queue):
     from graph import aggregators
 
@@ -236,6 +291,12 @@ def main() -> None:
     parser.add_argument("--method-timeout", type=float, default=600, help="seconds per aggregator timed alone")
     parser.add_argument("--methods-only", action="store_true", help="time the aggregators alone, no build")
     parser.add_argument("--methods", default=",".join(METHODS), help="aggregators to time alone (comma-separated)")
+    parser.add_argument("--quick-only", action="store_true",
+                        help="only the quick build (no bootstrap, aggregators, bridging or coordination), "
+                             "the pair counts' rebuild and their upkeep per vote")
+    parser.add_argument("--upkeep-votes", type=int, default=2000,
+                        help="votes recorded through the vote service to time the pair counts' upkeep")
+    parser.add_argument("--repeat", type=int, default=3, help="quick builds (each line printed)")
     args = parser.parse_args()
 
     from mgeplatform import embedded_db
@@ -255,6 +316,30 @@ def main() -> None:
             loaded = load_votes(study, value_ids, contexts, n_votes, rng)
             print(f"votes={n_votes} pairs={loaded['pairs']} participants={loaded['participants']} "
                   f"load_s={loaded['load_s']:.1f}", flush=True)
+            # COPY ran with the triggers off: count the loaded votes once.
+            started = time.perf_counter()
+            services.rebuild_pair_counts(study)
+            print(f"  pair counts rebuilt from the votes: {time.perf_counter() - started:.1f} s", flush=True)
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                snapshot = services.build_snapshot(study, quick=True)
+                total = time.perf_counter() - started
+                print("  quick build stages (s): " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in snapshot.stage_seconds.items())
+                    + f"; values, contexts and storing the snapshot {total - sum(snapshot.stage_seconds.values()):.2f}"
+                    + f"; total {total:.2f}; kept {snapshot.summary['edges_kept']}, "
+                    f"votes {snapshot.summary['votes']}", flush=True)
+            started = time.perf_counter()
+            scanned, _ = selectors.graph_cells(study, from_votes=True)
+            seconds = time.perf_counter() - started
+            counted, _ = selectors.graph_cells(study)
+            print(f"  cells by scanning every vote: {seconds:.2f} s; same cells as the counts: "
+                  f"{scanned == counted}", flush=True)
+            upkeep = time_vote_upkeep(study, args.upkeep_votes, rng)
+            print(f"  vote service per vote (ms): with the pair counts' upkeep {upkeep['with']:.2f}, "
+                  f"without {upkeep['without']:.2f}", flush=True)
+            if args.quick_only:
+                continue
             cells, _ = selectors.graph_cells(study)
             methods = time_methods(cells, args.method_timeout, args.methods.split(","))
             print("  alone on the whole graph (s): " + ", ".join(

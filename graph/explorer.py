@@ -115,7 +115,20 @@ def snapshot_facts(snapshot, *, staff: bool) -> dict:
     return {"id": snapshot.pk, "created_at": snapshot.created_at, "by": by, "simulated": simulated,
             "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
             "votes": s.get("votes", 0), "edges_kept": s.get("edges_kept", 0), "pairs": s.get("pairs", 0),
-            "empty_because": "" if s.get("edges_kept") else why_empty(snapshot)}
+            "empty_because": "" if s.get("edges_kept") else why_empty(snapshot),
+            "skipped": skipped_text(snapshot)}
+
+
+# What a quick build (build_snapshot(quick=True)) did not compute, in words.
+SKIPPED_TEXT = {"bootstrap": "rank intervals (bootstrap)", "context_bootstrap": "rank intervals per context",
+                "aggregators": "other aggregators", "bridging": "bridging across groups",
+                "coordination": "the check for coordinated voting"}
+
+
+def skipped_text(snapshot) -> str:
+    """"" for a full build; else the stages a quick build left out, in words."""
+    skipped = (snapshot.summary or {}).get("skipped_stages") or []
+    return ", ".join(SKIPPED_TEXT.get(stage, stage) for stage in skipped)
 
 
 def snapshot_choices(study, limit: int = 30) -> list[dict]:

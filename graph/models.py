@@ -13,6 +13,136 @@ from django.db import models
 
 from mgeplatform.triggers import no_truncate
 
+# --- pair counts: votes and impressions per cell, kept as they are written ------------
+#
+# Each statement that writes votes (or story impressions) adds its rows' net
+# change to graph_paircount in the same transaction, whatever wrote them:
+# the vote service, bulk imports, simulated participants, withdrawal and the
+# cascades of a deletion. Statement-level triggers with transition tables add
+# a whole bulk insert in one upsert; rows are upserted in key order, so two
+# statements touching the same cells take their locks in the same order.
+# Counts are kept on the value ids the vote names (a merge changes no vote);
+# readers map them to the live value, once per cell (graph/selectors.py).
+
+# The participant's kind, as `studies.models.counted` sees it: staff previews
+# never count, simulated participants only when asked; no participant
+# (imported votes) counts.
+def _kind(p: str = "p") -> str:
+    return (f"CASE WHEN {p}.cohort = 'preview' THEN 'preview' WHEN {p}.simulated THEN 'simulated' "
+            "ELSE 'counted' END")
+
+
+_KIND_SQL = _kind()
+_CELL = "study_id, from_value_id, to_value_id, context_id, kind"
+
+
+def _vote_rows(table: str, sign: int) -> str:
+    return (f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, {_KIND_SQL} AS kind, "
+            f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
+            f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
+            f"FROM {table} t LEFT JOIN interviews_participant p ON p.id = t.participant_id")
+
+
+def _impression_rows(table: str, sign: int) -> str:
+    return (f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, {_KIND_SQL} AS kind, "
+            f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
+            f"FROM {table} t JOIN graph_transitionstory s ON s.id = t.story_id "
+            f"LEFT JOIN interviews_participant p ON p.id = t.participant_id WHERE t.shown_at IS NOT NULL")
+
+
+def _grouped(rows: str) -> str:
+    return (f"SELECT {_CELL}, sum(yes) AS yes, sum(no) AS no, sum(unsure) AS unsure, "
+            f"sum(impressions) AS impressions, max(newest) AS newest FROM ({rows}) r GROUP BY {_CELL}")
+
+
+def _add(rows: str, *, changed_only: bool) -> str:
+    """Upsert the grouped change in key order. `changed_only`: skip cells
+    whose counts did not move (an update that kept the answer)."""
+    having = " HAVING sum(yes) <> 0 OR sum(no) <> 0 OR sum(unsure) <> 0 OR sum(impressions) <> 0" \
+        if changed_only else ""
+    return (f"INSERT INTO graph_paircount AS c ({_CELL}, yes, no, unsure, impressions, newest) "
+            f"SELECT {_CELL}, sum(yes), sum(no), sum(unsure), sum(impressions), max(newest) FROM ({rows}) r "
+            f"GROUP BY {_CELL}{having} ORDER BY {_CELL} "
+            "ON CONFLICT (study_id, from_value_id, to_value_id, context_id, kind) DO UPDATE SET "
+            "yes = c.yes + EXCLUDED.yes, no = c.no + EXCLUDED.no, unsure = c.unsure + EXCLUDED.unsure, "
+            "impressions = c.impressions + EXCLUDED.impressions, newest = GREATEST(c.newest, EXCLUDED.newest);")
+
+
+def _subtract(rows: str) -> str:
+    """Deleted rows were counted, so their cells exist: update them (locked in
+    id order), never insert (a study's deletion may have removed its cells
+    first)."""
+    return (f"WITH d AS ({_grouped(rows)}), locked AS (SELECT c.id, d.yes, d.no, d.unsure, d.impressions "
+            "FROM graph_paircount c JOIN d USING (study_id, from_value_id, to_value_id, context_id, kind) "
+            "ORDER BY c.id FOR UPDATE OF c) "
+            "UPDATE graph_paircount c SET yes = c.yes + l.yes, no = c.no + l.no, unsure = c.unsure + l.unsure, "
+            "impressions = c.impressions + l.impressions FROM locked l WHERE c.id = l.id;")
+
+
+def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
+    """`follow_time`: upsert on every update, even with no count moved, so
+    that `newest` follows the answer's time (votes)."""
+    statement = {"level": pgtrigger.Statement, "when": pgtrigger.After}
+    return [
+        pgtrigger.Trigger(name=f"{prefix}_insert", operation=pgtrigger.Insert,
+                          referencing=pgtrigger.Referencing(new="new_rows"), **statement,
+                          func=_add(rows("new_rows", 1), changed_only=True) + " RETURN NULL;"),
+        pgtrigger.Trigger(name=f"{prefix}_update", operation=pgtrigger.Update,
+                          referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"), **statement,
+                          func=_add(f"{rows('new_rows', 1)} UNION ALL {rows('old_rows', -1)}",
+                                    changed_only=not follow_time) + " RETURN NULL;"),
+        pgtrigger.Trigger(name=f"{prefix}_delete", operation=pgtrigger.Delete,
+                          referencing=pgtrigger.Referencing(old="old_rows"), **statement,
+                          func=_subtract(rows("old_rows", -1)) + " RETURN NULL;"),
+    ]
+
+
+def _participant_kind_sql() -> str:
+    """The body of a trigger on the participants' table: a participant whose
+    kind changes (marked simulated, say) takes their votes and impressions
+    from the old kind's counts to the new one's."""
+    changed = (f"SELECT n.id, {_kind('o')} AS old_kind, {_kind('n')} AS new_kind FROM new_rows n "
+               f"JOIN old_rows o ON o.id = n.id WHERE {_kind('o')} <> {_kind('n')}")
+    rows = []
+    for side, sign in (("old_kind", -1), ("new_kind", 1)):
+        rows.append(f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, k.{side} AS kind, "
+                    f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
+                    f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
+                    f"FROM graph_wisdomvote t JOIN changed k ON k.id = t.participant_id")
+        rows.append(f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, k.{side} AS kind, "
+                    f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
+                    f"FROM graph_storyassignment t JOIN graph_transitionstory s ON s.id = t.story_id "
+                    f"JOIN changed k ON k.id = t.participant_id WHERE t.shown_at IS NOT NULL")
+    return f"WITH changed AS ({changed}) " + _add(" UNION ALL ".join(rows), changed_only=True)
+
+
+# Not a pgtrigger trigger: it sits on the studies app's table, which knows
+# nothing of the graph (the graph app's migration 0004 creates it).
+PARTICIPANT_KIND_TRIGGER_SQL = (
+    "CREATE OR REPLACE FUNCTION graph_pair_count_participant_kind() RETURNS trigger AS $$ BEGIN "
+    + _participant_kind_sql() + " RETURN NULL; END; $$ LANGUAGE plpgsql; "
+    "DROP TRIGGER IF EXISTS graph_pair_count_participant_kind ON interviews_participant; "
+    "CREATE TRIGGER graph_pair_count_participant_kind AFTER UPDATE ON interviews_participant "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION graph_pair_count_participant_kind();")
+PARTICIPANT_KIND_TRIGGER_DROP_SQL = ("DROP TRIGGER IF EXISTS graph_pair_count_participant_kind ON "
+                                     "interviews_participant; DROP FUNCTION IF EXISTS "
+                                     "graph_pair_count_participant_kind();")
+
+
+VOTE_COUNT_TRIGGERS = _count_triggers("pair_count_votes", _vote_rows, follow_time=True)
+IMPRESSION_COUNT_TRIGGERS = _count_triggers("pair_count_impressions", _impression_rows, follow_time=False)
+
+# Every count from the votes and impressions themselves (rebuild_pair_counts,
+# the migration that fills the table); %(study)s: one study, or NULL for all.
+REBUILD_SQL = (
+    f"INSERT INTO graph_paircount ({_CELL}, yes, no, unsure, impressions, newest) "
+    f"SELECT {_CELL}, sum(yes), sum(no), sum(unsure), sum(impressions), max(newest) FROM ("
+    f"{_vote_rows('graph_wisdomvote', 1)} WHERE (%(study)s::bigint IS NULL OR t.study_id = %(study)s) "
+    f"UNION ALL {_impression_rows('graph_storyassignment', 1)} "
+    f"AND (%(study)s::bigint IS NULL OR s.study_id = %(study)s)) r GROUP BY {_CELL} ORDER BY {_CELL}")
+
+
 
 @pghistory.track()
 class MoralContext(models.Model):
@@ -126,6 +256,7 @@ class StoryAssignment(models.Model):
     class Meta:
         ordering = ["participant", "position"]
         constraints = [models.UniqueConstraint(fields=["participant", "story"], name="story_once_per_participant")]
+        triggers = IMPRESSION_COUNT_TRIGGERS
 
 
 @pghistory.track()
@@ -191,6 +322,7 @@ class WisdomVote(models.Model):
                                     name="one_vote_per_participant_edge"),
         ]
         indexes = [models.Index(fields=["study", "from_value", "to_value", "context"], name="vote_edge_idx")]
+        triggers = VOTE_COUNT_TRIGGERS
 
     # How an answer reads after the edge it judges: "A → B in <context>: wiser".
     VERDICTS = {"yes": "wiser", "no": "not wiser", "unsure": "not sure"}
@@ -238,3 +370,36 @@ class GraphSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.study.slug} graph @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PairCount(models.Model):
+    """Votes and impressions per (from value, to value, context) and kind of
+    participant, kept by the triggers above, so that a graph build reads one
+    row per cell instead of every vote. Impressions of an imported graph are
+    per cell already and stay in ImportedImpressions."""
+
+    class Kind(models.TextChoices):
+        COUNTED = "counted", "Counted (a participant in the study, or an imported vote)"
+        SIMULATED = "simulated", "A simulated participant"
+        PREVIEW = "preview", "A staff preview (never counted)"
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="+")
+    # Plain ids, no foreign keys: a row left at zero must not keep a value or context from being deleted.
+    from_value_id = models.IntegerField()
+    to_value_id = models.IntegerField()
+    context_id = models.IntegerField()
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    yes = models.IntegerField(default=0)
+    no = models.IntegerField(default=0)
+    unsure = models.IntegerField(default=0)
+    impressions = models.IntegerField(default=0)
+    newest = models.DateTimeField(null=True, blank=True,
+                                  help_text="The newest answer time counted here (not lowered by a deletion).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "from_value_id", "to_value_id", "context_id", "kind"],
+                                               name="one_pair_count_per_cell_and_kind")]
+
+    def __str__(self):
+        return (f"{self.from_value_id} → {self.to_value_id} in context {self.context_id} ({self.kind}): "
+                f"{self.yes} yes, {self.no} no, {self.unsure} unsure, {self.impressions} impressions")

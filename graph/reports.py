@@ -12,7 +12,7 @@ from dataclasses import fields
 from graph import aggregation, bridging
 from graph.aggregation import CYCLE_POLICIES, CYCLE_POLICY_TEXT
 from graph.aggregators import METHODS
-from graph.explorer import edge_rows, scenario_titles, value_title, winners
+from graph.explorer import edge_rows, scenario_titles, skipped_text, value_title, winners
 from mgeplatform import charts
 
 
@@ -27,6 +27,7 @@ def snapshot_report(snapshot) -> dict:
         "cycles_named": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles],
         "robustness": robustness_report(snapshot),
         "coordination": coordination_table(snapshot),
+        "skipped": skipped_text(snapshot),
     }
 
 
@@ -36,7 +37,7 @@ def robustness_report(snapshot) -> dict:
     policy = (snapshot.parameters or {}).get("cycle_policy", "drop")
     return {"snapshot": snapshot, "cycle_policy": policy, "cycle_policy_text": CYCLE_POLICY_TEXT.get(policy, policy),
             "aggregators": aggregator_tables(snapshot), "policies": policy_tables(snapshot),
-            "bridging": bridging_tables(snapshot)}
+            "bridging": bridging_tables(snapshot), "skipped": skipped_text(snapshot)}
 
 
 def coordination_table(snapshot, partners_shown: int = 5) -> dict | None:

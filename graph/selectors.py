@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import F, Max, Q, Sum
 
 from graph import bridging
 from graph.aggregation import REASONS, Cell
 from graph.coordination import VoteRow
-from graph.models import GraphSnapshot, MoralContext, TransitionStory, WisdomVote
+from graph.models import GraphSnapshot, MoralContext, PairCount, TransitionStory, WisdomVote
 from interviews.models import Interview
 from mgeplatform.models import LLMCall
 from studies.models import COUNTED_SQL, Participant, counted
@@ -45,38 +45,95 @@ _IMPRESSIONS_SQL = f"""
 """
 
 
-def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=()) -> tuple[list[Cell], object]:
-    """Votes and impressions per (from value, to value, context), counted in
-    SQL; values merged into another count for the value they live on in.
-    `exclude`: participant ids left out (flagged voters, said in the
-    snapshot); `also`: participant ids counted whatever the rule says (a
-    simulated attack bloc)."""
+_COUNTED_KINDS = "c.study_id = %(study)s AND (c.kind = 'counted' OR (%(include_simulated)s AND c.kind = 'simulated'))"
+# One row per cell (an imported graph's impressions added in SQL: half the rows to read).
+_COUNTS_SQL = f"""
+    SELECT from_value_id, to_value_id, context_id, sum(yes), sum(no), sum(unsure), sum(impressions), NULL
+    FROM (
+        SELECT c.from_value_id, c.to_value_id, c.context_id, c.yes, c.no, c.unsure, c.impressions
+        FROM graph_paircount c
+        WHERE {_COUNTED_KINDS}
+        UNION ALL
+        SELECT i.from_value_id, i.to_value_id, i.context_id, 0, 0, 0, i.count
+        FROM graph_importedimpressions i
+        JOIN graph_graphimport g ON g.id = i.graph_import_id
+        WHERE g.study_id = %(study)s
+    ) r
+    GROUP BY 1, 2, 3
+"""
+# The votes and impressions of the participants in `exclude` or `also`, each
+# row the change to the counts: -1 where the rule counted it but the build
+# leaves it out, +1 the other way round (a small scan: a few participants).
+_ADJUST_SQL = f"""
+    WITH rows AS (
+        SELECT v.from_value_id, v.to_value_id, v.context_id, v.answer, v.participant_id,
+               {COUNTED_SQL} AS by_rule
+        FROM graph_wisdomvote v JOIN interviews_participant p ON p.id = v.participant_id
+        WHERE v.study_id = %(study)s AND v.participant_id = ANY(%(changed)s::uuid[])
+        UNION ALL
+        SELECT s.from_value_id, s.to_value_id, s.context_id, NULL, a.participant_id, {COUNTED_SQL}
+        FROM graph_storyassignment a JOIN graph_transitionstory s ON s.id = a.story_id
+        JOIN interviews_participant p ON p.id = a.participant_id
+        WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND a.participant_id = ANY(%(changed)s::uuid[])
+    ), signed AS (
+        SELECT *, ((by_rule OR participant_id = ANY(%(also)s::uuid[]))
+                   AND NOT participant_id = ANY(%(exclude)s::uuid[]))::int - by_rule::int AS sign
+        FROM rows
+    )
+    SELECT from_value_id, to_value_id, context_id,
+           sum(sign) FILTER (WHERE answer = 'yes'), sum(sign) FILTER (WHERE answer = 'no'),
+           sum(sign) FILTER (WHERE answer = 'unsure'), sum(sign) FILTER (WHERE answer IS NULL), NULL
+    FROM signed WHERE sign <> 0
+    GROUP BY 1, 2, 3
+"""
+
+
+def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), from_votes: bool = False
+                ) -> tuple[list[Cell], object]:
+    """Votes and impressions per (from value, to value, context); values
+    merged into another count for the value they live on in. `exclude`:
+    participant ids left out (flagged voters, said in the snapshot);
+    `also`: participant ids counted whatever the rule says (a simulated
+    attack bloc). Read from the pair counts (graph.models.PairCount), less
+    or plus the votes of `exclude` and `also`; `from_votes` counts every vote
+    instead (the same cells, slower: kept to check the counts against).
+    Also returns the newest answer counted (from the counts: a deletion
+    does not lower it, and excluded participants' answers are in it)."""
     params = {"study": study.pk, "include_simulated": include_simulated,
               "exclude": [str(p) for p in exclude], "also": [str(p) for p in also]}
-    totals: dict[tuple, list] = {}
-    newest = None
+    params["changed"] = params["exclude"] + params["also"]
     with connection.cursor() as cursor:
-        cursor.execute(_VOTES_SQL, params)
-        vote_rows = cursor.fetchall()
-        cursor.execute(_IMPRESSIONS_SQL, params)
-        impression_rows = cursor.fetchall()
-    ids = {r[0] for r in vote_rows} | {r[1] for r in vote_rows} | {r[0] for r in impression_rows} | {
-        r[1] for r in impression_rows}
-    live = value_selectors.live_value_id(ids, study)
-    for a, b, context, yes, no, unsure, updated in vote_rows:
+        if from_votes:
+            cursor.execute(_VOTES_SQL, params)
+            rows = [(*r[:6], 0, r[6]) for r in cursor.fetchall()]
+            cursor.execute(_IMPRESSIONS_SQL, params)
+            rows += [(a, b, c, 0, 0, 0, n, None) for a, b, c, n in cursor.fetchall()]
+        else:
+            cursor.execute(_COUNTS_SQL, params)
+            rows = cursor.fetchall()
+            # One newest time, not one per cell (reading 50,000 timestamps costs more than the counts).
+            cursor.execute(f"SELECT max(c.newest) FROM graph_paircount c WHERE {_COUNTED_KINDS}", params)
+            newest_counted = cursor.fetchone()[0]
+            if params["changed"]:
+                cursor.execute(_ADJUST_SQL, params)
+                rows += cursor.fetchall()
+    live = value_selectors.live_value_id({r[0] for r in rows} | {r[1] for r in rows}, study)
+    totals: dict[tuple, list] = {}
+    newest = None if from_votes else newest_counted
+    for a, b, context, yes, no, unsure, impressions, updated in rows:
         key = (live[a], live[b], context)
         if key[0] == key[1]:
             continue  # both ends merged into one value
         cell = totals.setdefault(key, [0, 0, 0, 0])
-        cell[0] += yes
-        cell[1] += no
-        cell[2] += unsure
-        newest = updated if newest is None or updated > newest else newest
-    for a, b, context, n in impression_rows:
-        key = (live[a], live[b], context)
-        if key[0] != key[1]:
-            totals.setdefault(key, [0, 0, 0, 0])[3] += int(n)
-    cells = [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(totals.items())]
+        cell[0] += int(yes or 0)
+        cell[1] += int(no or 0)
+        cell[2] += int(unsure or 0)
+        cell[3] += int(impressions or 0)
+        if updated is not None and (newest is None or updated > newest):
+            newest = updated
+    # A cell left at zero (its votes withdrawn or left out) is no cell, as when counting the votes.
+    cells = [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3])
+             for (a, b, c), t in sorted(totals.items()) if any(t)]
     return cells, newest
 
 
@@ -179,13 +236,15 @@ def coordination_votes(study, *, include_simulated: bool = False, also=()) -> li
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:
-    """Votes per unordered pair of values (assignment favours the least judged)."""
+    """Votes per unordered pair of values (assignment favours the least
+    judged), every participant's, from the pair counts."""
     out: dict[frozenset, int] = {}
-    rows = WisdomVote.objects.filter(study=study).values_list("from_value_id", "to_value_id").annotate(
-        n=Count("id")).order_by()
+    rows = PairCount.objects.filter(study=study).values_list("from_value_id", "to_value_id").annotate(
+        n=Sum(F("yes") + F("no") + F("unsure"))).order_by()
     for a, b, n in rows:
-        key = frozenset((a, b))
-        out[key] = out.get(key, 0) + n
+        if n:
+            key = frozenset((a, b))
+            out[key] = out.get(key, 0) + n
     return out
 
 
@@ -193,9 +252,12 @@ def snapshot_values(study) -> dict[int, dict]:
     """What a snapshot keeps of each live value (so it reads the same after
     later edits)."""
     scenarios = value_selectors.value_scenarios(study)
-    return {v.pk: {"title": v.title, "description": v.description, "policies": list(v.policies),
-                   "external_id": v.external_id, "origin": v.origin, "scenarios": sorted(scenarios.get(v.pk, ()))}
-            for v in value_selectors.live_values(study).order_by("pk")}
+    # Only the fields kept: a whole row carries the value's embedding.
+    rows = value_selectors.live_values(study).order_by("pk").values_list(
+        "pk", "title", "description", "policies", "external_id", "origin")
+    return {pk: {"title": title, "description": description, "policies": list(policies),
+                 "external_id": external_id, "origin": origin, "scenarios": sorted(scenarios.get(pk, ()))}
+            for pk, title, description, policies, external_id, origin in rows}
 
 
 def snapshot_contexts(study) -> dict[str, dict]:
@@ -209,10 +271,11 @@ def latest_snapshot(study) -> GraphSnapshot | None:
 
 def vote_tally(study) -> dict:
     """The votes a graph build counts without simulated participants, and the
-    simulated ones it would add if asked (staff previews never count)."""
-    votes = WisdomVote.objects.filter(study=study)
-    real = votes.filter(counted("participant", include_simulated=False)).count()
-    simulated = votes.filter(counted("participant", include_simulated=True)).count() - real
+    simulated ones it would add if asked (staff previews never count); from
+    the pair counts."""
+    by_kind = dict(PairCount.objects.filter(study=study).values_list("kind").annotate(
+        n=Sum(F("yes") + F("no") + F("unsure"))).order_by())
+    real, simulated = by_kind.get(PairCount.Kind.COUNTED) or 0, by_kind.get(PairCount.Kind.SIMULATED) or 0
     return {"counted": real, "simulated": simulated, "all_simulated": simulated > 0 and real == 0}
 
 

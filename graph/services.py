@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from pgvector.django import CosineDistance
 from procrastinate.exceptions import AlreadyEnqueued
 
 from graph import aggregation, aggregators, bridging, coordination, events, selectors
-from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
+from graph.models import REBUILD_SQL, GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
 from studies import steps
@@ -260,17 +260,45 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
 
 # --- building the graph ----------------------------------------------------------
 
+# What a quick build leaves out: each goes through every vote (coordination,
+# bridging) or ranks the graph many times over (bootstrap, the other
+# aggregators), far beyond a few seconds at a million votes.
+QUICK_SKIPS = ("coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging")
+
+
+def rebuild_pair_counts(study=None) -> int:
+    """Count a study's (or, with None, every study's) votes and impressions
+    again into graph.models.PairCount, e.g. after a bulk load with the
+    triggers off. Writes to the votes and story impressions wait until it is
+    done (a share lock), so none is counted twice or missed. Returns the
+    rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE graph_wisdomvote, graph_storyassignment IN SHARE MODE")
+        if study is None:
+            cursor.execute("DELETE FROM graph_paircount")
+        else:
+            cursor.execute("DELETE FROM graph_paircount WHERE study_id = %s", [study.pk])
+        cursor.execute(REBUILD_SQL, {"study": study.pk if study is not None else None})
+        return cursor.rowcount
+
 def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
                    user=None, bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
                    bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES, exclude: dict[str, str] | None = None,
-                   compared_to: GraphSnapshot | None = None) -> GraphSnapshot:
+                   compared_to: GraphSnapshot | None = None, quick: bool = False) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
     the ranks are; look for coordinated voting; store it all, with the time
     each stage took. Bridging groups participants by `bridging_attribute` of
     their Prolific demographics (see graph/bridging.py). `exclude`
     ({participant id: why}) leaves participants' votes and impressions out,
     and the snapshot lists them with the reason; `compared_to` is the
-    snapshot with everyone, for the winners' diff."""
+    snapshot with everyone, for the winners' diff. `quick`: the edges and
+    PageRank scores only, read from the pair counts; the stages that go
+    through every vote or resample the graph (QUICK_SKIPS) are left out and
+    named in the summary's "skipped_stages", and the snapshot stores no
+    result for them."""
+    if quick and exclude:
+        raise ValueError("A quick build does not look for coordinated voting, so it cannot leave flagged "
+                         "participants out: build the full graph for that.")
     params = parameters or aggregation.Parameters()
     exclude = {str(k): v for k, v in (exclude or {}).items()}
     stages = {}
@@ -280,12 +308,14 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
 
     # Coordinated voting, over every counted participant (the excluded too:
     # the evidence for leaving them out stays with the snapshot).
-    t = time.perf_counter()
-    detection = coordination.detect(selectors.coordination_votes(study, include_simulated=include_simulated))
-    coordinated = {**detection.to_dict(), "excluded": [{"participant": pid, "reason": why}
-                                                       for pid, why in sorted(exclude.items())],
-                   "compared_to": compared_to.pk if compared_to is not None else None}
-    stages["coordination"] = time.perf_counter() - t
+    detection, coordinated = None, None
+    if not quick:
+        t = time.perf_counter()
+        detection = coordination.detect(selectors.coordination_votes(study, include_simulated=include_simulated))
+        coordinated = {**detection.to_dict(), "excluded": [{"participant": pid, "reason": why}
+                                                           for pid, why in sorted(exclude.items())],
+                       "compared_to": compared_to.pk if compared_to is not None else None}
+        stages["coordination"] = time.perf_counter() - t
 
     values = selectors.snapshot_values(study)
     contexts = selectors.snapshot_contexts(study)
@@ -303,33 +333,42 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     for scenario_id in {c["scenario"] for c in contexts.values() if c["scenario"]}:
         ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
         by_scenario[str(scenario_id)] = _json_scores(aggregation.rank_subset(result, ids, params.pagerank_alpha))
-    by_context = {str(cid): _json_scores(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
-                  for cid in contexts}
+    # Each context's kept edges found in one pass (rank_subset would go through every edge per context).
+    in_context: dict[int, list] = {}
+    for e in kept:
+        for cid in e.contexts:
+            in_context.setdefault(cid, []).append(e)
+    by_context = {str(cid): _json_scores(aggregation.rank_subset(
+        aggregation.GraphResult(edges=in_context.get(int(cid), [])), {int(cid)}, params.pagerank_alpha))
+        for cid in contexts}
     stages["pagerank"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
-    stages["bootstrap"] = time.perf_counter() - t
-    t = time.perf_counter()
-    context_intervals = _context_intervals(cells, params, contexts, result)
-    stages["context_bootstrap"] = time.perf_counter() - t
+    intervals, context_intervals, others, bridged = {}, None, None, None
+    if not quick:
+        t = time.perf_counter()
+        intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
+        stages["bootstrap"] = time.perf_counter() - t
+        t = time.perf_counter()
+        context_intervals = _context_intervals(cells, params, contexts, result)
+        stages["context_bootstrap"] = time.perf_counter() - t
 
-    # Other rankings of the same votes and how far they agree (stored beside
-    # the PageRank scores: the row cannot be updated after the insert).
-    t = time.perf_counter()
-    others = {"global": aggregators.compare(cells, result.scores), "scenario": {}}
-    for scenario_id in sorted({c["scenario"] for c in contexts.values() if c["scenario"]}):
-        ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
-        pagerank = {int(k): v for k, v in by_scenario.get(str(scenario_id), {}).items()}
-        others["scenario"][str(scenario_id)] = aggregators.compare(cells, pagerank, contexts=ids)
-    others["context"] = {cid: aggregators.compare(cells, {int(k): v for k, v in scores.items()}, contexts={int(cid)})
-                         for cid, scores in by_context.items()}
-    stages["aggregators"] = time.perf_counter() - t
+        # Other rankings of the same votes and how far they agree (stored beside
+        # the PageRank scores: the row cannot be updated after the insert).
+        t = time.perf_counter()
+        others = {"global": aggregators.compare(cells, result.scores), "scenario": {}}
+        for scenario_id in sorted({c["scenario"] for c in contexts.values() if c["scenario"]}):
+            ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
+            pagerank = {int(k): v for k, v in by_scenario.get(str(scenario_id), {}).items()}
+            others["scenario"][str(scenario_id)] = aggregators.compare(cells, pagerank, contexts=ids)
+        others["context"] = {cid: aggregators.compare(cells, {int(k): v for k, v in scores.items()},
+                                                      contexts={int(cid)})
+                             for cid, scores in by_context.items()}
+        stages["aggregators"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes,
-                        exclude=exclude)
-    stages["bridging"] = time.perf_counter() - t
+        t = time.perf_counter()
+        bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes,
+                            exclude=exclude)
+        stages["bridging"] = time.perf_counter() - t
 
     reasons = {}
     for e in edges:
@@ -339,7 +378,10 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
                "dropped": reasons, "cycles": len(cycles),
                "votes": sum(c.yes + c.no + c.unsure for c in cells),
                "impressions": sum(c.impressions for c in cells),
-               "flagged_participants": len(detection.flagged), "excluded_participants": len(exclude)}
+               "flagged_participants": len(detection.flagged) if detection else None,
+               "excluded_participants": len(exclude)}
+    if quick:
+        summary["skipped_stages"] = list(QUICK_SKIPS)
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
     tally = selectors.vote_tally(study)
     summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
@@ -350,8 +392,8 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
             edges=[e.to_dict() for e in edges], cycles=cycles,
             scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    "aggregators": others, "context_intervals": context_intervals, "bridging": bridged,
-                    "coordination": coordinated},
+                    **{k: v for k, v in (("aggregators", others), ("context_intervals", context_intervals),
+                                         ("bridging", bridged), ("coordination", coordinated)) if v is not None}},
             bootstrap={str(k): v for k, v in intervals.items()},
             stage_seconds={k: round(v, 4) for k, v in stages.items()})
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)

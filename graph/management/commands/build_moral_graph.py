@@ -32,6 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--exclude-flagged", action="store_true",
                             help="Build a second snapshot without the participants the coordinated-voting detector "
                                  "flags (each listed in it with the reason) and print how the winners moved.")
+        parser.add_argument("--quick", action="store_true",
+                            help="Edges and PageRank scores only, from the pair counts: no bootstrap intervals, "
+                                 "other aggregators, bridging or coordinated-voting detection (the snapshot says "
+                                 "which stages it skipped). Seconds at a million votes.")
 
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
@@ -46,6 +50,8 @@ class Command(BaseCommand):
             raise CommandError("--bridging-min-votes must be at least 1")
         bridging_options = {"bridging_attribute": o["bridging_attribute"],
                             "bridging_min_votes": o["bridging_min_votes"]}
+        if o["quick"] and o["exclude_flagged"]:
+            raise CommandError("--exclude-flagged needs the coordinated-voting detection that --quick skips")
         if o["exclude_flagged"]:
             everyone, snapshot = services.build_without_flagged(study, parameters=params,
                                                                 include_simulated=o["include_simulated"],
@@ -62,7 +68,7 @@ class Command(BaseCommand):
                     f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"]))
             return
         snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"],
-                                           **bridging_options)
+                                           quick=o["quick"], **bridging_options)
         self._report(snapshot, study, o)
 
     def _report(self, snapshot, study, o):
@@ -74,15 +80,22 @@ class Command(BaseCommand):
             if left_out:
                 self.stdout.write(f"Left out {left_out} votes of simulated participants; add --include-simulated "
                                   "to count them.")
-        b = snapshot.scores["bridging"]
-        found = f"column {b['column']!r}" if b["column"] else "no participant has it: everyone is 'unknown'"
-        self.stdout.write(f"Bridging by {b['attribute']!r} ({found}): " + ", ".join(
-            f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items()) + " of the kept edges; groups "
-            + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"]) + ".")
-        self.stdout.write(f"Coordinated voting: {s.get('flagged_participants', 0)} participant(s) flagged.")
+        if s.get("skipped_stages"):
+            self.stdout.write("Quick build, skipped: " + ", ".join(s["skipped_stages"]) + ".")
+        else:
+            self._robustness(snapshot)
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
         for vid, score in top:
             b = snapshot.bootstrap.get(vid, {})
             interval = f" (95% rank interval {b['rank_low']}-{b['rank_high']})" if b else ""
             self.stdout.write(f"  {score:.4f}  {snapshot.values[vid]['title']}{interval}")
+
+    def _robustness(self, snapshot):
+        b = snapshot.scores["bridging"]
+        found = f"column {b['column']!r}" if b["column"] else "no participant has it: everyone is 'unknown'"
+        self.stdout.write(f"Bridging by {b['attribute']!r} ({found}): " + ", ".join(
+            f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items()) + " of the kept edges; groups "
+            + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"]) + ".")
+        flagged = snapshot.summary.get("flagged_participants", 0)
+        self.stdout.write(f"Coordinated voting: {flagged} participant(s) flagged.")
