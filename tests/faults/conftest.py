@@ -101,7 +101,7 @@ class Platform:
         return None
 
     def web_pid(self) -> int | None:
-        return self._pid("daphne", "config.asgi:application")
+        return self._pid("config.asgi:application")  # daphne or uvicorn
 
     def worker_pid(self) -> int | None:
         """The procrastinate worker itself (the child of manage.py run_worker)."""

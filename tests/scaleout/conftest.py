@@ -80,7 +80,7 @@ class Layout(Platform):
         pids = []
         for child in self.children():
             try:
-                if "daphne" in " ".join(child.cmdline()):
+                if "config.asgi:application" in " ".join(child.cmdline()):  # daphne or uvicorn
                     pids.append(child.pid)
             except psutil.Error:
                 pass
