@@ -90,16 +90,21 @@ def test_quality_view_lists_closest_pairs_first(canon, coordinator):
     assert "Closest pairs" in client.get("/admin/values/canonicalvalue/").content.decode()
 
 
-def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db):
+@pytest.mark.parametrize("search", ["exact", "hnsw"])
+def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db, monkeypatch, search):
     """Deduplication candidates of a study holding a sliver of the table are
     not lost: 300 values of a big study sit right on the card's vector, the
     small study's 5 a little farther. An HNSW scan that stops after
     ef_search neighbours sees only the big study's and, once filtered to the
-    small study, returns nothing; the iterative scan goes on until k rows pass."""
+    small study, returned nothing. A small study is searched exactly; a larger
+    one (here: any, by lowering the threshold) by the iterative scan, which
+    goes on until k rows pass the filter."""
     import numpy as np
 
     from studies.models import Study
 
+    if search == "hnsw":
+        monkeypatch.setattr(selectors, "EXACT_SEARCH_BELOW", 1)
     big = Study.objects.create(slug="big", title="Big", description="Many values.")
     small = Study.objects.create(slug="small", title="Small", description="A few values.")
     rng = np.random.default_rng(1)
