@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from pgvector.django import CosineDistance
 
-from values.models import CanonicalValue, ValuesCard
+from values.models import CanonicalValue, ValuesCard, half_precision
 
 # How the nearest canonical values are found (figures in docs/performance.md,
 # "Nearest-neighbour search on pgvector"). A study with fewer values than
@@ -27,10 +27,13 @@ def nearest_canonical_values(vector, *, model_name: str, study, k: int = 5, excl
     vectors made by the same model. Each result carries `.distance`."""
     candidates = (CanonicalValue.objects.filter(study=study, embedding_model=model_name, embedding__isnull=False)
                   .exclude(pk__in=list(exclude_ids)))
-    by_distance = candidates.annotate(distance=CosineDistance("embedding", vector))
     if candidates[:EXACT_SEARCH_BELOW].count() < EXACT_SEARCH_BELOW:
-        # "+ 0": an order the HNSW index cannot give, so the planner reads the study's rows and sorts them all.
-        return list(by_distance.order_by(F("distance") + 0, "pk")[:k])
+        # Full-precision distances, and "+ 0": an order the HNSW index cannot
+        # give, so the planner reads the study's rows and sorts them all.
+        exact = candidates.annotate(distance=CosineDistance("embedding", vector))
+        return list(exact.order_by(F("distance") + 0, "pk")[:k])
+    # The index holds half-precision vectors: order by the same expression.
+    by_distance = candidates.annotate(distance=CosineDistance(half_precision("embedding"), vector))
     # set_config(..., true) is SET LOCAL: it ends with this transaction, so a
     # pooled connection goes back with the server's defaults.
     with transaction.atomic(), connection.cursor() as cursor:

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mgeplatform.models import LLMCall
 from tests.factories import consented_participant, run_interview
@@ -70,7 +71,7 @@ def test_hnsw_cosine_indexes_exist(db):
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%embedding_hnsw'")
         rows = dict(cursor.fetchall())
     assert set(rows) == {"canonical_embedding_hnsw", "card_embedding_hnsw"}
-    assert all("hnsw" in d and "vector_cosine_ops" in d for d in rows.values())
+    assert all("hnsw" in d and "halfvec(384)) halfvec_cosine_ops" in d for d in rows.values())
 
 
 def test_quality_view_lists_closest_pairs_first(canon, coordinator):
@@ -126,8 +127,13 @@ def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db, mo
         # settings only weigh against the other plans; the test's transaction ends them).
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
                        "SET LOCAL enable_sort = off")
-    nearest = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5)
+    with CaptureQueriesContext(connection) as queries:
+        nearest = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5)
     assert sorted(v.pk for v in nearest) == sorted(v.pk for v in mine)
+    with connection.cursor() as cursor:  # the premise: the search named took this plan
+        cursor.execute("EXPLAIN " + [q["sql"] for q in queries if "ORDER BY" in q["sql"]][-1])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert ("canonical_embedding_hnsw" in plan) == (search == "hnsw")
     distances = [v.distance for v in nearest]
     assert distances == sorted(distances)
     exclude = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5, exclude_ids=[nearest[0].pk])
