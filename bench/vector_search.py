@@ -158,7 +158,7 @@ def run(n, args, rng) -> None:
         # A new card near an existing one: a small perturbation (norm ~0.3) of a
         # stored vector of the study asked about.
         scenarios = []
-        for label, study_id in SCENARIOS:
+        for label, study_id in [SCENARIOS[int(i)] for i in args.scenarios.split(",")]:
             ids = np.arange(n) if study_id is None else np.flatnonzero(study == study_id)
             picks = ids[rng.integers(0, len(ids), args.queries)]
             noise = rng.standard_normal((args.queries, DIM), dtype=np.float32) * (0.3 / np.sqrt(DIM))
@@ -224,6 +224,8 @@ def main() -> int:
     parser.add_argument("--ef-search", default="40,100,200")
     parser.add_argument("--iterative", default="off,strict_order",
                         help="hnsw.iterative_scan modes: off, relaxed_order, strict_order")
+    parser.add_argument("--scenarios", default="0,1,2,3",
+                        help="which of: 0 all rows, 1 study of 60%%, 2 study of 10%%, 3 study of 1%%")
     parser.add_argument("--cutoff", type=float, default=0.5, help="the deduplicator's DEDUP_MAX_DISTANCE")
     parser.add_argument("--study-first", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--maintenance-work-mem", default="2GB")
