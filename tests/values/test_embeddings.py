@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mgeplatform.models import LLMCall
 from tests.factories import consented_participant, run_interview
@@ -70,7 +71,7 @@ def test_hnsw_cosine_indexes_exist(db):
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%embedding_hnsw'")
         rows = dict(cursor.fetchall())
     assert set(rows) == {"canonical_embedding_hnsw", "card_embedding_hnsw"}
-    assert all("hnsw" in d and "vector_cosine_ops" in d for d in rows.values())
+    assert all("hnsw" in d and "halfvec(384)) halfvec_cosine_ops" in d for d in rows.values())
 
 
 def test_quality_view_lists_closest_pairs_first(canon, coordinator):
@@ -88,3 +89,52 @@ def test_quality_view_lists_closest_pairs_first(canon, coordinator):
     html = client.get("/admin/values/canonicalvalue/closest-pairs/").content.decode()
     assert html.index("Curiosity again") < html.index("Ceremony" if "Ceremony" in html else "Faith")
     assert "Closest pairs" in client.get("/admin/values/canonicalvalue/").content.decode()
+
+
+@pytest.mark.parametrize("search", ["exact", "hnsw"])
+def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db, monkeypatch, search):
+    """Deduplication candidates of a study holding a sliver of the table are
+    not lost: 300 values of a big study sit right on the card's vector, the
+    small study's 5 a little farther. An HNSW scan that stops after
+    ef_search neighbours sees only the big study's and, once filtered to the
+    small study, returned nothing. A small study is searched exactly; a larger
+    one (here: any, by lowering the threshold) by the iterative scan, which
+    goes on until k rows pass the filter."""
+    import numpy as np
+
+    from studies.models import Study
+
+    if search == "hnsw":
+        monkeypatch.setattr(selectors, "EXACT_SEARCH_BELOW", 1)
+    big = Study.objects.create(slug="big", title="Big", description="Many values.")
+    small = Study.objects.create(slug="small", title="Small", description="A few values.")
+    rng = np.random.default_rng(1)
+    card = rng.standard_normal(384)
+
+    def near(spread):
+        v = card + spread * np.linalg.norm(card) / np.sqrt(384) * rng.standard_normal(384)
+        return v / np.linalg.norm(v)
+
+    def value(study, i, spread):
+        return CanonicalValue(study=study, title=f"{study.slug} {i}", description=".", policies=["MOMENTS"],
+                              origin="manual", embedding=near(spread), embedding_model="m")
+
+    CanonicalValue.objects.bulk_create([value(big, i, 0.05) for i in range(300)])
+    mine = CanonicalValue.objects.bulk_create([value(small, i, 0.3) for i in range(5)])
+    with connection.cursor() as cursor:
+        # A test table is small enough for a sequential scan; a platform-sized
+        # one is read through the HNSW index. Take that plan here (these
+        # settings only weigh against the other plans; the test's transaction ends them).
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+                       "SET LOCAL enable_sort = off")
+    with CaptureQueriesContext(connection) as queries:
+        nearest = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5)
+    assert sorted(v.pk for v in nearest) == sorted(v.pk for v in mine)
+    with connection.cursor() as cursor:  # the premise: the search named took this plan
+        cursor.execute("EXPLAIN " + [q["sql"] for q in queries if "ORDER BY" in q["sql"]][-1])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert ("canonical_embedding_hnsw" in plan) == (search == "hnsw")
+    distances = [v.distance for v in nearest]
+    assert distances == sorted(distances)
+    exclude = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5, exclude_ids=[nearest[0].pk])
+    assert [v.pk for v in exclude] == [v.pk for v in nearest[1:]]
