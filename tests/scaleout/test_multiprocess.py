@@ -146,15 +146,6 @@ def test_the_configured_layer_delivers_a_burst_of_2000_group_messages(redis_serv
     assert _layer_burst(redis_server.url, 2000) == ("RedisPubSubChannelLayer", 2000)
 
 
-def test_the_list_layer_keeps_a_burst_only_with_the_raised_capacity(redis_server):
-    """Why capacity is set: at channels-redis's default (100) most of the burst is dropped silently."""
-    # 500 rather than the pub/sub layer's 2,000: the list layer takes a connection per send in flight, and
-    # once (after the fault suite, on a loaded machine) 2,000 of them did not finish within two minutes.
-    assert _layer_burst(redis_server.url, 500, CHANNEL_LAYER="list") == ("RedisChannelLayer", 500)
-    name, kept = _layer_burst(redis_server.url, 500, CHANNEL_LAYER="list", CHANNEL_CAPACITY="100")
-    assert kept < 200
-
-
 def test_benchmark_smoke_20_interviews_over_two_processes_without_errors(layout):
     """bench/interview_load.py against the running layout (--url): 20 whole
     interviews (four answers, card, submit) with 0 errors."""
