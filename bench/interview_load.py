@@ -278,7 +278,7 @@ def main() -> int:
     parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
     parser.add_argument("--processes", type=int, default=1, help="web processes to start (scripts/dev.py run)")
     parser.add_argument("--redis", action="store_true", help="Redis channel layer even for one process")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne",
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="uvicorn",
                         help="the ASGI server the started web processes run")
     parser.add_argument("--layer", choices=["pubsub", "list"], default="pubsub", help="which Redis channel layer")
     parser.add_argument("--url", action="append", default=[], help="a running server instead (repeatable)")

@@ -68,7 +68,7 @@ def web_processes(server: subprocess.Popen) -> list:
 
 @contextlib.contextmanager
 def running_platform(env: dict, log_name: str = "bench-server.log", processes: int = 1, with_server: bool = False,
-                     server_kind: str = "daphne"):
+                     server_kind: str = "uvicorn"):
     """Yield the base URL of a running platform (`scripts/dev.py run
     --processes N`); stop it afterwards. with_server: yield (base, Popen)."""
     port = free_port()

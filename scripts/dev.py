@@ -318,7 +318,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 WEB_SERVERS = ("daphne", "uvicorn")
 
 
-def web_commands(host: str, sock: socket.socket, processes: int, env: dict, server: str = "daphne") -> list[Supervised]:
+def web_commands(host: str, sock: socket.socket, processes: int, env: dict,
+                 server: str = "uvicorn") -> list[Supervised]:
     """N ASGI server processes on the one socket."""
     fd = str(sock.fileno())
     if server == "uvicorn":
@@ -534,8 +535,9 @@ def main() -> int:
     p_run.add_argument("--processes", type=int, default=int(os.environ.get("WEB_PROCESSES", "1")), metavar="N",
                        help="web processes sharing the port (default 1; WEB_PROCESSES). Above 1 they share a Redis "
                             "channel layer: REDIS_URL, or a redis-server started here")
-    p_run.add_argument("--server", choices=WEB_SERVERS, default=os.environ.get("WEB_SERVER", "daphne"),
-                       help="the ASGI server each web process runs (default daphne; env WEB_SERVER)")
+    p_run.add_argument("--server", choices=WEB_SERVERS, default=os.environ.get("WEB_SERVER", "uvicorn"),
+                       help="the ASGI server each web process runs (default uvicorn, measured cheaper per "
+                            "turn than daphne in docs/performance.md; env WEB_SERVER)")
     p_run.add_argument("--workers", type=int, default=int(os.environ.get("WORKER_PROCESSES", "1")), metavar="N",
                        help="background worker processes (default 1; WORKER_PROCESSES)")
     p_run.set_defaults(func=cmd_run)

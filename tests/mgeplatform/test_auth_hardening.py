@@ -58,11 +58,13 @@ def test_the_client_behind_a_trusted_proxy_is_the_nearest_untrusted_hop():
     assert (b"x-forwarded-proto", b"https") in seen["headers"]
 
 
-def test_the_served_application_checks_proxies_and_daphne_is_not_told_to_trust_everyone():
+def test_the_served_application_checks_proxies_and_the_server_is_not_told_to_trust_everyone():
     from config.asgi import application
 
     assert isinstance(application, TrustedProxyMiddleware)
-    assert '"--proxy-headers"' not in (ROOT / "scripts" / "dev.py").read_text()
+    dev = (ROOT / "scripts" / "dev.py").read_text()
+    assert '"--proxy-headers"' not in dev  # daphne: off unless asked
+    assert '"--no-proxy-headers"' in dev  # uvicorn: on (for 127.0.0.1) unless told not to
 
 
 async def _asgi(app, method, path, *, peer, headers=(), body=b""):

@@ -38,8 +38,9 @@ def test_web_units_share_one_socket_and_serve_a_tab_on_each_process(layout):
     socket_unit, service = _unit("mge-web.socket"), _unit("mge-web@.service")
     assert socket_unit["ListenStream"] == "127.0.0.1:8000" and service["Sockets"] == "mge-web.socket"
     cmd = shlex.split(service["ExecStart"])
-    assert cmd[0] == "/srv/mge/.venv/bin/daphne" and "--fd" in cmd and cmd[cmd.index("--fd") + 1] == "3"
-    cmd[0] = str(Path(ROOT / ".venv" / "bin" / "daphne"))
+    assert cmd[0] == "/srv/mge/.venv/bin/uvicorn" and "--fd" in cmd and cmd[cmd.index("--fd") + 1] == "3"
+    assert "--no-proxy-headers" in cmd  # config/asgi.py decides which proxies to believe
+    cmd[0] = str(Path(ROOT / ".venv" / "bin" / "uvicorn"))
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
