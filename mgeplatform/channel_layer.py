@@ -3,12 +3,12 @@
 channels' InMemoryChannelLayer looks through every channel and every group
 for expired messages on every send to a group and every receive. Each open
 socket is a channel and each interview a group, so with hundreds of
-interviews streaming replies that sweep ran for every streamed word: the
-work per message grew with the number of sockets, and a process with 500
-interviews spent most of its time sweeping. Here the sweep runs at most
-once per `clean_interval` seconds; messages still expire after `expiry`
-(a little later at worst). A message to a group is put on each member's
-queue directly (the queues never block), not through a task per member.
+interviews streaming replies that sweep ran for every streamed word, and
+the work per message grew with the number of open sockets. Here the sweep
+runs at most once per `clean_interval` seconds; messages still expire after
+`expiry` (a little later at worst). A message to a group is put on each
+member's queue directly (the queues never block), not through a task per
+member.
 """
 
 from __future__ import annotations
