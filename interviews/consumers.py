@@ -102,9 +102,9 @@ class InterviewConsumer(ParticipantConsumer):
                 due_in = chat.heartbeat_seconds()
             await asyncio.sleep(max(due_in, 0.2) + 0.1)
 
-    async def _reply(self, token):
+    async def _reply(self, token, claimed=None):
         try:
-            await chat.run_reply(self.interview_id, token, self.broadcast)
+            await chat.run_reply(self.interview_id, token, self.broadcast, claimed)
         except Exception:  # never leave the participant without a word
             log.exception("interview %s: reply failed", self.interview_id)
             await self.broadcast({"type": "error", "code": "server_error", "retry": True,
@@ -125,13 +125,13 @@ class InterviewConsumer(ParticipantConsumer):
         result = await self._act(chat.add_user_message_and_claim_reply, text=text, client_message_id=client_id)
         if result is None:
             return
-        message, created, token = result
+        message, created, token, claimed = result
         if created:
             await self.broadcast({"type": "message", "message": chat.message_payload(message)})
         else:
             await self.send_json({"type": "message", "message": chat.message_payload(message)})
         if token is not None:  # claimed with the turn (the echo, handled after this, finds this tab replying)
-            self.reply_task = asyncio.create_task(self._reply(token))
+            self.reply_task = asyncio.create_task(self._reply(token, claimed))
         else:
             await self.start_reply_if_due()
 

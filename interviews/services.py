@@ -18,6 +18,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -182,21 +183,31 @@ def add_user_message(*, interview_id: int, text: str, client_message_id: str = "
 
     A resend with the same client id returns the saved message (a double
     click or a reconnect resend never duplicates a turn)."""
-    message, created, _token = _add_user_message(interview_id, text, client_message_id, claim=False)
+    message, created, _token, _read = _add_user_message(interview_id, text, client_message_id, claim=False)
     return message, created
 
 
-def add_user_message_and_claim_reply(*, interview_id: int, text: str,
-                                     client_message_id: str = "") -> tuple[ChatMessage, bool, uuid.UUID | None]:
+@dataclass
+class ClaimedTurn:
+    """What add_user_message_and_claim_reply read on its way: the reply's
+    first round starts from it instead of going back to the database."""
+    interview: Interview  # with participant, study and scenario
+    transcript: list[Message]
+
+
+def add_user_message_and_claim_reply(
+        *, interview_id: int, text: str,
+        client_message_id: str = "") -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
     """add_user_message, and in the same transaction claim the reply the new
-    turn calls for (claim_reply's token): the busiest path of an interview
-    then takes one transaction instead of two. No token for a resend (the
-    caller claims as usual, if a reply is still due)."""
+    turn calls for (claim_reply's token) and read what that reply needs: the
+    busiest path of an interview then takes one trip to a database thread
+    instead of three. No token (and no ClaimedTurn) for a resend: the caller
+    claims as usual, if a reply is still due."""
     return _add_user_message(interview_id, text, client_message_id, claim=True)
 
 
 def _add_user_message(interview_id: int, text: str, client_message_id: str,
-                      claim: bool) -> tuple[ChatMessage, bool, uuid.UUID | None]:
+                      claim: bool) -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
     text = (text or "").strip()
     if not text:
         raise InterviewError("empty", "Please write something first.")
@@ -211,19 +222,25 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
         raise InterviewError(err.code, err.message) from None
     try:
         with transaction.atomic():
-            interview = _lock_row(interview_id)
+            # The claimed reply needs the participant, study and scenario;
+            # a plain turn needs the row alone (the joined query costs more
+            # to build than to run).
+            interview = _lock(interview_id) if claim else _lock_row(interview_id)
+            # One read of the transcript answers the resend check, the next
+            # seq and (with the new turn) what the reply sends the model.
+            earlier = list(interview.messages.order_by("seq"))
             if client_message_id:
-                previous = interview.messages.filter(client_message_id=client_message_id).first()
+                previous = next((m for m in earlier if m.client_message_id == client_message_id), None)
                 if previous is not None:
-                    return previous, False, None
+                    return previous, False, None, None
             if interview.status != Interview.Status.ACTIVE:
                 raise InterviewError("closed", "This interview is finished; your card was submitted.")
             if _reply_alive(interview):
                 raise InterviewError("busy", "Please wait for the interviewer to finish answering.")
             with participant_context(interview.participant_id):
                 message = ChatMessage.objects.create(
-                    interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.USER, content=text,
-                    client_message_id=client_message_id,
+                    interview=interview, seq=(earlier[-1].seq if earlier else 0) + 1, role=ChatMessage.Role.USER,
+                    content=text, client_message_id=client_message_id,
                 )
                 interview.last_error = ""
                 fields = ["last_error", "updated_at"]
@@ -231,10 +248,14 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
                     interview.reply_token, interview.reply_heartbeat_at = uuid.uuid4(), timezone.now()
                     fields += ["reply_token", "reply_heartbeat_at"]
                 interview.save(update_fields=fields)
-            return message, True, interview.reply_token if claim else None
+            if not claim:
+                return message, True, None, None
+            return message, True, interview.reply_token, ClaimedTurn(interview, transcript_messages(
+                interview, [*earlier, message]))
     except IntegrityError:
         # The same client id raced in from another tab; return the winner.
-        return ChatMessage.objects.get(interview_id=interview_id, client_message_id=client_message_id), False, None
+        return (ChatMessage.objects.get(interview_id=interview_id, client_message_id=client_message_id), False,
+                None, None)
 
 
 def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str]]:
@@ -336,11 +357,12 @@ def _release(interview_id: int, token: uuid.UUID, error: str = "") -> None:
         reply_token=None, reply_heartbeat_at=None, last_error=error)
 
 
-def transcript_messages(interview: Interview) -> list[Message]:
+def transcript_messages(interview: Interview, messages: list[ChatMessage] | None = None) -> list[Message]:
     """The transcript as the interviewer sees it. Consecutive participant
-    turns and notes merge into one user turn (providers want alternation)."""
+    turns and notes merge into one user turn (providers want alternation).
+    `messages`: the interview's messages in seq order, when already read."""
     out: list[Message] = []
-    for m in interview.messages.order_by("seq"):
+    for m in interview.messages.order_by("seq") if messages is None else messages:
         if m.role in (ChatMessage.Role.USER, ChatMessage.Role.NOTE):
             text = m.content if m.role == ChatMessage.Role.USER else f"[{m.content}]"
             if out and out[-1].role == "user":
@@ -457,15 +479,19 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
     return None, f"MORE NEEDED before a card can be written: {critique}"
 
 
-async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit) -> None:
+async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: ClaimedTurn | None = None) -> None:
     """Generate the interviewer's reply (and any card it asks for), streaming
-    events through `emit`. Always releases the reply token."""
+    events through `emit`. Always releases the reply token. `claimed`: what
+    the claim read, for the first round."""
     heartbeat = asyncio.create_task(_beat(interview_id, token))
     error = ""
     released = False
     try:
         for _round in range(MAX_TOOL_ROUNDS):
-            interview, messages = await db_async(_load_with_transcript)(interview_id)
+            if claimed is not None:
+                interview, messages, claimed = claimed.interview, claimed.transcript, None
+            else:
+                interview, messages = await db_async(_load_with_transcript)(interview_id)
             prompt = interviewer_prompt()
             request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
                                   messages=messages, tools=TOOLS, max_tokens=700)
