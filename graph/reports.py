@@ -175,12 +175,13 @@ def rank_by_policy(edges: list[dict], parameters: dict, *, nodes, scenario_conte
         if key not in ranked_by_kept:
             result = aggregation.GraphResult(edges=decided, cycles=cycles, scores=aggregation.pagerank(
                 kept, nodes=nodes, alpha=params.pagerank_alpha))
+            scopes = {**{("scenario", sid): set(ids) for sid, ids in scenario_contexts.items()},
+                      **{("context", str(cid)): {int(cid)} for cid in context_ids}}
+            ranked = aggregation.rank_scopes(kept, scopes, params.pagerank_alpha)   # one pass for every scope
             ranked_by_kept[key] = {
                 "global": best(result.scores),
-                "scenario": {sid: best(aggregation.rank_subset(result, ids, params.pagerank_alpha))
-                             for sid, ids in scenario_contexts.items()},
-                "context": {str(cid): best(aggregation.rank_subset(result, {int(cid)}, params.pagerank_alpha))
-                            for cid in context_ids}}
+                "scenario": {sid: best(ranked[("scenario", sid)]) for sid in scenario_contexts},
+                "context": {str(cid): best(ranked[("context", str(cid))]) for cid in context_ids}}
         out[policy] = {"edges_kept": len(kept), "cycles": len(cycles), **ranked_by_kept[key]}
     return out
 

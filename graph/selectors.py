@@ -118,6 +118,11 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
                 cursor.execute(_ADJUST_SQL, params)
                 rows += cursor.fetchall()
     live = value_selectors.live_value_id({r[0] for r in rows} | {r[1] for r in rows}, study)
+    if not from_votes and not params["changed"] and all(a == b for a, b in live.items()):
+        # The common case: one row per cell already (grouped in SQL) and no merged value to fold in.
+        rows.sort()
+        return [Cell(a, b, c, yes, no, unsure, impressions) for a, b, c, yes, no, unsure, impressions, _ in rows
+                if a != b and (yes or no or unsure or impressions)], newest_counted
     totals: dict[tuple, list] = {}
     newest = None if from_votes else newest_counted
     for a, b, context, yes, no, unsure, impressions, updated in rows:

@@ -25,7 +25,9 @@ from graph.aggregation import (
     pagerank,
     pair_contexts,
     pair_counts,
+    pair_counts_and_contexts,
     positions,
+    rank_scopes,
     rank_subset,
     trajectory,
 )
@@ -67,6 +69,50 @@ def test_a_pair_needs_cells_of_its_own():
     # An empty cell or a value compared with itself says nothing.
     assert pair_counts([Cell(1, 3, 10), Cell(4, 4, 10, yes=5)]) == {}
     assert pair_contexts([Cell(1, 3, 10), Cell(4, 4, 10, yes=5)]) == {}
+
+
+def _random_cells(rng, n_values, n_cells, n_contexts=4):
+    ids = rng.permutation(1000 * n_values)[:n_values] + 1
+    return [Cell(int(ids[a]), int(ids[b]), int(c), yes=int(y), no=int(n), unsure=int(u), impressions=int(i))
+            for a, b, c, y, n, u, i in zip(rng.integers(0, n_values, n_cells), rng.integers(0, n_values, n_cells),
+                                           rng.integers(1, n_contexts + 1, n_cells), *rng.poisson(1.2, (4, n_cells)))]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_counts_and_rules_equal_the_rules_written_per_pair(seed):
+    """pair_counts_and_contexts and decide_edges (numpy inside) against the
+    rules written out pair by pair, on random cells: repeated cells, empty
+    ones, self-comparisons, pairs voted one way only; likelihood and entropy
+    to the bit."""
+    rng = np.random.default_rng(seed)
+    cells = _random_cells(rng, n_values=[3, 8, 30, 200, 5, 60][seed], n_cells=[5, 40, 300, 3000, 0, 800][seed])
+    own, where = {}, {}
+    for c in cells:
+        if c.source == c.target or c.is_empty():
+            continue
+        t = own.setdefault((c.source, c.target), [0, 0, 0, 0])
+        for k, n in enumerate((c.yes, c.no, c.unsure, c.impressions)):
+            t[k] += n
+        where.setdefault((c.source, c.target), set()).add(c.context)
+    expected = {(a, b): Counts(t[0], t[1], t[2], own[(b, a)][0] if (b, a) in own else 0, t[3])
+                for (a, b), t in own.items()}
+    counts, contexts = pair_counts_and_contexts(cells)
+    assert counts == expected
+    assert contexts == {k: sorted(v) for k, v in where.items()}
+    assert list(counts) == sorted(counts) and list(contexts) == sorted(counts)
+    for params in (Parameters(min_wiser=1, min_likelihood=0.1, max_entropy=1.5), Parameters(entropy_over="answers"),
+                   Parameters(min_wiser=0, min_likelihood=-1.0, max_entropy=3.0, cycle_policy="keep")):
+        edges, _ = decide_edges(counts, contexts, params)
+        assert [(e.source, e.target) for e in edges] == sorted(counts)
+        for e in edges:
+            c = counts[(e.source, e.target)]
+            like, ent = likelihood(c), entropy(c, params.entropy_over)
+            assert (e.likelihood, e.entropy) == (like, ent)
+            assert math.copysign(1, e.entropy) == math.copysign(1, ent)
+            rule = ("too_few_wiser" if c.wiser < params.min_wiser else "low_likelihood"
+                    if like < params.min_likelihood - 1e-9 else "high_entropy"
+                    if ent > params.max_entropy + 1e-9 else "")
+            assert e.reason == rule or (not rule and e.reason in ("two_way", "cycle"))
 
 
 def test_likelihood():
@@ -280,6 +326,37 @@ def test_pagerank_weights_follow_likelihood():
     assert sum(result.scores.values()) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("n, n_edges, alpha, seed", [
+    (2, 1, 0.85, 0), (12, 20, 0.85, 1), (60, 150, 0.5, 2), (250, 400, 0.85, 3), (800, 1500, 0.85, 4),
+    (2000, 1200, 0.95, 5), (400, 4000, 0.3, 6)])
+def test_pagerank_matches_networkx_on_random_graphs(n, n_edges, alpha, seed):
+    """The array PageRank against networkx's own, on graphs with dangling
+    and isolated values, weights from 1e-9 to 1, some pairs both ways, on
+    both sides of the dense/sparse switch; same keys in the same order."""
+    import networkx as nx
+
+    rng = np.random.default_rng(seed)
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, (n_edges, 2)) if a != b}
+    ids = rng.permutation(10 * n)[:n] + 1   # ids are not 0..n-1
+    edges = [_edge(int(ids[a]), int(ids[b]), float(w))
+             for (a, b), w in zip(sorted(pairs), rng.choice([1e-9, 0.2, 0.5, 1.0], len(pairs)))]
+    nodes = [int(i) for i in ids[rng.random(n) < 0.5]]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_weighted_edges_from((e.source, e.target, max(e.likelihood, 1e-9)) for e in edges)
+    expected = nx.pagerank(graph, alpha=alpha, weight="weight", tol=1e-6, max_iter=10_000)
+    scores = pagerank(edges, nodes=nodes, alpha=alpha)
+    assert list(scores) == list(expected)
+    assert max(abs(scores[k] - expected[k]) for k in expected) < 1e-9
+    assert sum(scores.values()) == pytest.approx(1.0)
+
+
+def test_pagerank_of_a_pair_given_twice_takes_the_last_weight_as_networkx_does():
+    twice = pagerank([_edge(1, 2, 0.2), _edge(1, 3, 1.0), _edge(1, 2, 1.0)])
+    assert twice == pytest.approx(pagerank([_edge(1, 2, 1.0), _edge(1, 3, 1.0)]))
+    assert list(twice) == [1, 2, 3]
+
+
 def test_positions_break_ties_by_smaller_id():
     assert positions({1: 0.2, 2: 0.5, 3: 0.2}) == {2: 1, 1: 2, 3: 3}
     assert positions({}) == {}
@@ -301,6 +378,23 @@ def test_ranking_within_contexts():
     # Both contexts: the global graph (1 and 3 feed 2, which feeds 4).
     assert rank_subset(result, {10, 20}) == pytest.approx(result.scores)
     assert rank_subset(result, {99}) == {}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rank_scopes_equal_pagerank_on_each_scopes_edges(seed):
+    """Many scopes ranked in one pass give, to the bit and in the same key
+    order, PageRank over each scope's own kept edges (rank_subset's rule)."""
+    rng = np.random.default_rng(seed)
+    cells = _random_cells(rng, n_values=[6, 40, 400, 25][seed], n_cells=[30, 400, 4000, 300][seed], n_contexts=6)
+    result = build(cells, Parameters(min_wiser=1, min_likelihood=0.2, max_entropy=3.0, cycle_policy="break_weakest"))
+    kept = result.kept()
+    assert kept
+    scopes = {"one": {1}, "three": {2, 4, 6}, "all": set(range(1, 7)), "none": {99}, "empty": set()}
+    ranked = rank_scopes(kept, scopes)
+    for name, contexts in scopes.items():
+        expected = pagerank([e for e in kept if contexts.intersection(e.contexts)])
+        assert ranked[name] == expected and list(ranked[name]) == list(expected)
+        assert rank_subset(result, contexts) == expected
 
 
 # --- bootstrap -------------------------------------------------------------------------

@@ -74,3 +74,20 @@ def test_a_quick_build_cannot_leave_flagged_participants_out(built):
     study, *_ = built
     with pytest.raises(ValueError, match="quick build does not look for coordinated voting"):
         services.build_snapshot(study, quick=True, exclude={"someone": "flagged"})
+
+
+def test_the_collector_pause_restores_the_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), services._collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed build")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with services._collector_paused():
+            pass
+        assert not gc.isenabled()   # someone else's pause is left alone
+    finally:
+        gc.enable()
