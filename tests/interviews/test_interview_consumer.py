@@ -85,9 +85,11 @@ class FakeProvider:
         self.delay = delay
         self.calls = 0
         self.error_status = error_status
+        self.requests = []
 
     async def stream_chat(self, request, *, timeout):
         self.calls += 1
+        self.requests.append(request)
         if self.failures > 0:
             self.failures -= 1
             raise LLMError("upstream overloaded", retryable=True, status=self.error_status)
@@ -296,6 +298,18 @@ async def test_double_sent_message_is_saved_once(fake_provider):
     frame = await ws.receive_json_from(timeout=5)
     assert frame["type"] == "message"
     assert await db(lambda: ChatMessage.objects.filter(role="user").count()) == 1
+    await ws.disconnect()
+
+
+async def test_the_interviewer_hears_the_whole_conversation_up_to_the_new_turn(fake_provider):
+    study, cookie = await setup("fake")
+    ws, _ = await connect(study.slug, cookie)
+    await say(ws, "I care about honesty.", client_id="h1")
+    await say(ws, "Even when it costs me.", client_id="h2")
+    sent = [(m.role, m.content) for m in fake_provider.requests[-1].messages]
+    assert sent[-3:] == [("user", "I care about honesty."), ("assistant", "Tell me more about that?"),
+                         ("user", "Even when it costs me.")]
+    assert sent[0][0] == "assistant" and "Everyone's input helps" in sent[0][1]  # the greeting
     await ws.disconnect()
 
 
