@@ -298,6 +298,11 @@ from mgeplatform.jobaudit import audit_job, audit_job_async  # noqa: E402
 
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)
+# A provider's retry-after is honoured up to this many seconds per wait.
+LLM_RETRY_AFTER_MAX_SECONDS = env.float("LLM_RETRY_AFTER_MAX_SECONDS", default=60.0)
+# Prices for models the table in mgeplatform/llm/pricing.py does not know, e.g. a
+# local server's (JSON: {"model": [input, cached, output, cache_write]} per million tokens).
+LLM_PRICE_OVERRIDES = env.json("LLM_PRICE_OVERRIDES", default={})
 # Seconds between streamed words of the offline interviewer (0 in tests).
 LLM_OFFLINE_STREAM_DELAY = env.float("LLM_OFFLINE_STREAM_DELAY", default=0.02)
 LLM_OFFLINE_FIRST_TOKEN_SECONDS = env.float("LLM_OFFLINE_FIRST_TOKEN_SECONDS", default=0.0)

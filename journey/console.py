@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from mgeplatform.llm import gateway
+from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
@@ -136,6 +136,10 @@ def _llm(study: Study) -> dict:
         "near": share is not None and BUDGET_WARNING_SHARE <= share < 1,
         "recent_errors": list(calls.filter(ok=False).order_by("-created_at").values(
             "id", "created_at", "purpose", "error")[:5]),
+        # Models the price table does not know are counted at the fallback price: say so.
+        "unpriced_models": sorted(m for m in calls.values_list("model", flat=True).distinct()
+                                  if not pricing.is_priced(m)),
+        "fallback_price": pricing.FALLBACK_PRICE,
         "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}",
         "errors_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}&ok__exact=0",
     }

@@ -53,8 +53,9 @@ class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Prompt and model", {"fields": ["prompt_name", "prompt_version", "prompt_hash", "provider", "model"]}),
         ("Sent to the model", {"fields": ["sent_system", "sent_messages"]}),
         ("Answer", {"fields": ["answer", "response_tool_calls", "stop_reason"]}),
-        ("Cost and timing", {"fields": ["input_tokens", "cached_input_tokens", "output_tokens", "latency_ms",
-                                        "attempts", "estimated_cost_usd"]}),
+        ("Cost and timing", {"fields": ["input_tokens", "cached_input_tokens", "cache_write_input_tokens",
+                                        "output_tokens", "usage_estimated", "latency_ms", "attempts",
+                                        "estimated_cost_usd"]}),
     ]
     change_list_template = "admin/mgeplatform/llmcall/change_list.html"
 

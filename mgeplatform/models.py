@@ -71,8 +71,12 @@ class LLMCall(models.Model):
         help_text="[{role, content, tool_calls?, tool_call_id?}] as sent, in order; the texts embedded for an "
                   "embedding call. Long texts are shortened and very long conversations keep their ends.")
     input_tokens = models.PositiveIntegerField(default=0)
-    cached_input_tokens = models.PositiveIntegerField(default=0)
+    cached_input_tokens = models.PositiveIntegerField(default=0, help_text="Input tokens read from the prompt cache.")
+    cache_write_input_tokens = models.PositiveIntegerField(
+        default=0, help_text="Input tokens written to the prompt cache (Anthropic prices them above plain input).")
     output_tokens = models.PositiveIntegerField(default=0)
+    usage_estimated = models.BooleanField(
+        default=False, help_text="The provider reported no token counts; they were counted from the texts.")
     latency_ms = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=1)
     estimated_cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)

@@ -334,7 +334,7 @@ def web_commands(socks: list[socket.socket], env: dict, server: str = "uvicorn")
         if server == "uvicorn":
             # --no-proxy-headers: config/asgi.py believes X-Forwarded-For only from TRUSTED_PROXIES.
             return [str(VENV / "bin" / "uvicorn"), "--fd", fd, "--loop", "uvloop", "--http", "httptools",
-                    "--ws", "websockets-sansio", "--no-proxy-headers", "--lifespan", "off",
+                    "--ws", "websockets-sansio", "--no-proxy-headers", "--lifespan", "on",
                     "--timeout-graceful-shutdown", "10", "config.asgi:application"]
         # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
         # believes it only from TRUSTED_PROXIES.

@@ -8,16 +8,19 @@ falls back to the offline provider, and `resolve()` says so.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
 import random
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import httpx2
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import connection
@@ -32,6 +35,7 @@ from mgeplatform.llm.types import (
     Done,
     LLMError,
     LLMOutputError,
+    Message,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -58,7 +62,7 @@ def _default_factories():
     def anthropic(route):
         from mgeplatform.llm.providers.anthropic_provider import AnthropicProvider  # SDK loads only when used
 
-        return AnthropicProvider(api_key=settings.ANTHROPIC_API_KEY)
+        return AnthropicProvider(api_key=settings.ANTHROPIC_API_KEY, base_url=route.base_url or None)
 
     def openai(route):
         from mgeplatform.llm.providers.openai_provider import OpenAIProvider  # SDK loads only when used
@@ -123,9 +127,62 @@ def resolve_embedding() -> Route:
     return Route(provider, settings.EMBEDDING_MODEL.strip() or EMBEDDING_MODELS[provider])
 
 
+# One SDK client per route and event loop: an async HTTP client belongs to
+# the loop it was made on. The web process's loop keeps its clients until
+# shutdown (aclose_clients, from the ASGI lifespan); a sync call (a job, a
+# command) runs on a loop of its own, so its clients are closed when it ends.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_owned: contextvars.ContextVar[list | None] = contextvars.ContextVar("llm_owned_providers", default=None)
+
+
 def provider_for(route: Route):
-    factory = _factories.get(route.provider) or _default_factories()[route.provider]
-    return factory(route)
+    if route.provider in _factories:  # registered (tests' fakes): made afresh, as registered
+        return _factories[route.provider](route)
+    factory = _default_factories()[route.provider]
+    owned = _owned.get()
+    if owned is not None:
+        provider = factory(route)
+        owned.append(provider)
+        return provider
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = (route.provider, route.base_url)
+    if key not in per_loop:
+        per_loop[key] = factory(route)
+    return per_loop[key]
+
+
+async def _close(providers) -> None:
+    for provider in providers:
+        close = getattr(provider, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # noqa: BLE001 - closing must not turn a good call into a failure
+                log.warning("closing the %s client failed", getattr(provider, "name", "?"), exc_info=True)
+
+
+async def aclose_clients() -> None:
+    """Close this loop's clients (the web process's, on shutdown)."""
+    await _close(list(_clients.pop(asyncio.get_running_loop(), {}).values()))
+
+
+def _sync(fn):
+    """A sync entry point: run `fn` on its own loop and close the clients it made there."""
+
+    async def run(*args, **kwargs):
+        token = _owned.set([])
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            owned = _owned.get()
+            _owned.reset(token)
+            await _close(owned)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return async_to_sync(run)(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass
@@ -217,6 +274,8 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
     prompt_ref = ctx.prompt.ref if ctx.prompt else {}
     return LLMCall.objects.create(
         purpose=ctx.purpose,
+        cache_write_input_tokens=usage.cache_write_input_tokens,
+        usage_estimated=usage.estimated,
         study=ctx.study if getattr(ctx.study, "pk", None) else None,
         participant=ctx.participant_id,
         provider=route.provider,
@@ -227,7 +286,7 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         latency_ms=int((time.monotonic() - started) * 1000),
         attempts=attempts,
         estimated_cost_usd=pricing.estimate_cost(route.model, usage.input_tokens, usage.cached_input_tokens,
-                                                 usage.output_tokens),
+                                                 usage.output_tokens, usage.cache_write_input_tokens),
         ok=not error,
         error=error[:4000],
         response_text=text,
@@ -239,9 +298,29 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
     )
 
 
-def _backoff(attempt: int) -> float:
+def _backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential with jitter, and never shorter than the provider's
+    retry-after (capped at LLM_RETRY_AFTER_MAX_SECONDS)."""
     base = settings.LLM_RETRY_BASE_SECONDS
-    return base * (2 ** (attempt - 1)) * (1 + random.random() / 2)
+    wait = base * (2 ** (attempt - 1)) * (1 + random.random() / 2)
+    if retry_after:
+        wait = max(wait, min(retry_after, settings.LLM_RETRY_AFTER_MAX_SECONDS))
+    return wait
+
+
+def as_llm_error(err: Exception) -> LLMError:
+    """Any failure of a provider call as an LLMError, so every caller's
+    handling (the participant's Retry, a job's retry) and the LLM-call row
+    cover it. A transport error the SDK let through is retryable; anything
+    else (a bug, an SDK that refuses an argument) is not, and is logged."""
+    if isinstance(err, LLMError):
+        return err
+    if isinstance(err, TimeoutError):
+        return LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
+    if isinstance(err, httpx2.RequestError):
+        return LLMError(f"Connection to the model lost ({type(err).__name__}).", retryable=True)
+    log.error("LLM call failed unexpectedly", exc_info=err)
+    return LLMError(f"Unexpected failure: {type(err).__name__}: {err}"[:300])
 
 
 @dataclass
@@ -264,14 +343,43 @@ async def retrying(purpose: str, attempt: Callable[[], AsyncIterator[T]], attemp
                     passed_on = True
                     yield item
             return
-        except (LLMError, TimeoutError) as err:
-            if isinstance(err, TimeoutError):
-                err = LLMError(f"No complete answer within {settings.LLM_TIMEOUT_SECONDS:.0f}s.", retryable=True)
+        except Exception as caught:  # noqa: BLE001 - every failure becomes an LLMError (as_llm_error)
+            err = as_llm_error(caught)
             if err.retryable and not passed_on and attempts.count < settings.LLM_MAX_ATTEMPTS:
                 log.warning("LLM %s attempt %d failed (%s); retrying", purpose, attempts.count, err)
-                await asyncio.sleep(_backoff(attempts.count))
+                await asyncio.sleep(_backoff(attempts.count, err.retry_after))
                 continue
-            raise err
+            raise err from (None if caught is err else caught)
+
+
+DANGLING_TOOL_RESULT = ("NOT DONE: this step failed before it finished (the connection or the model failed). "
+                        "Carry on with the conversation; ask for it again if it is still needed.")
+
+
+def repair_tool_calls(messages: list[Message]) -> list[Message]:
+    """Every tool call answered right after the turn that made it. A result
+    saved after the participant typed again is moved up to its call; a call
+    left without a result (the process died or the model failed between the
+    two) gets one saying the step failed. Without this, Anthropic refuses
+    every later request with 400 and the interview is stuck for good.
+    Results whose call is not in the conversation are dropped."""
+    # Results by call id, in order (the offline interviewer reuses ids across turns).
+    results: dict[str | None, list[tuple[int, Message]]] = {}
+    for position, m in enumerate(messages):
+        if m.role == "tool":
+            results.setdefault(m.tool_call_id, []).append((position, m))
+    out: list[Message] = []
+    for position, message in enumerate(messages):
+        if message.role == "tool":
+            continue
+        out.append(message)
+        for call in message.tool_calls if message.role == "assistant" else []:
+            queue = results.get(call.id, [])
+            while queue and queue[0][0] < position:  # a result of an earlier call with this id
+                queue.pop(0)
+            out.append(queue.pop(0)[1] if queue else
+                       Message(role="tool", content=DANGLING_TOOL_RESULT, tool_call_id=call.id))
+    return out
 
 
 class StreamedCall:
@@ -292,9 +400,16 @@ class StreamedCall:
         request.model = route.model
         if ctx.prompt and not request.role_hint:
             request.role_hint = ctx.prompt.name
-        provider = provider_for(route)
+        request.messages = repair_tool_calls(request.messages)
         started = time.monotonic()
         attempts = Attempts()
+        try:
+            provider = provider_for(route)
+        except Exception as err:  # noqa: BLE001 - a provider that cannot be made fails like a call, with a row
+            error = as_llm_error(err)
+            error.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=0,
+                                                        error=str(error), request=request)
+            raise error from err
         text_parts: list[str] = []  # of the current attempt
         calls: list[ToolCall] = []
         done = None
@@ -343,8 +458,7 @@ async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatRe
     return call.result, call.record
 
 
-def complete(request: ChatRequest, ctx: CallContext) -> tuple[ChatResult, object]:
-    return async_to_sync(complete_async)(request, ctx)
+complete = _sync(complete_async)
 
 
 def parse_json_answer(text: str) -> dict:
@@ -380,8 +494,7 @@ async def structured_async(request: ChatRequest, contract: type[C], ctx: CallCon
         raise err
 
 
-def structured(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
-    return async_to_sync(structured_async)(request, contract, ctx)
+structured = _sync(structured_async)
 
 
 @_returns_connection
@@ -393,15 +506,23 @@ def _mark_bad_output(record, reason: str) -> None:
 
 async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
     route = ctx.get_route()
-    provider = provider_for(route)
     started = time.monotonic()
     attempts = Attempts()
 
     async def attempt():
+        provider = provider_for(route)
         yield await provider.embed(texts, model=model, dimensions=dimensions, timeout=settings.LLM_TIMEOUT_SECONDS)
 
     try:
         [vectors] = [v async for v in retrying(ctx.purpose, attempt, attempts)]
+        sizes = sorted({len(v) for v in vectors})
+        if len(vectors) != len(texts) or sizes and sizes != [dimensions]:
+            # A server that ignores `dimensions` would otherwise fail at the
+            # database (a vector column of fixed size), far from the cause.
+            raise LLMError(f"The embedding model {model!r} answered {len(vectors)} vector(s) of "
+                           f"{'/'.join(map(str, sizes)) or 'no'} dimensions for {len(texts)} text(s); this platform "
+                           f"stores {dimensions}. Choose a model that supports {dimensions} dimensions "
+                           "(EMBEDDING_MODEL) or one that honours the `dimensions` parameter.")
     except LLMError as err:
         err.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
                                                   error=str(err), texts=texts)
@@ -412,8 +533,7 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
     return vectors
 
 
-def embed(texts: list[str], ctx: CallContext, *, model: str, dimensions: int = 384) -> list[list[float]]:
-    return async_to_sync(embed_async)(texts, ctx, model=model, dimensions=dimensions)
+embed = _sync(embed_async)
 
 
 def mark_bad_output(record, reason: str) -> None:

@@ -33,8 +33,10 @@ class Message:
 @dataclass
 class Usage:
     input_tokens: int = 0
-    cached_input_tokens: int = 0
+    cached_input_tokens: int = 0  # read from the provider's prompt cache
     output_tokens: int = 0
+    cache_write_input_tokens: int = 0  # written to the cache (Anthropic prices these above plain input)
+    estimated: bool = False  # the provider reported no usage; counted from the texts
 
 
 @dataclass
@@ -83,10 +85,12 @@ class ChatResult:
 class LLMError(Exception):
     """A provider call failed. `retryable` errors are retried with backoff."""
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None):
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.retry_after = retry_after  # seconds the provider asked us to wait (retry-after)
 
 
 class LLMOutputError(LLMError):

@@ -129,6 +129,26 @@ def test_cost_and_failed_calls_against_the_budget(study, coordinator_client):
     assert "Model cost so far: $2.10 of a $2.00 budget" in _text(change)
 
 
+def test_a_model_without_a_price_is_counted_at_the_fallback_price_and_named(study, coordinator_client):
+    from mgeplatform.llm import gateway
+    from mgeplatform.llm.types import Usage
+
+    study.budget_usd = Decimal("1.00")
+    study.save()
+    ctx = gateway.CallContext(purpose="interview.reply", study=study,
+                              route=gateway.Route("openai-compatible", "my-finetune-7b"))
+    gateway._record(ctx, usage=Usage(input_tokens=20_000, output_tokens=5_000), started=0, attempts=1)
+    html = console(coordinator_client, study)
+    warning = _text(re.search(r'<p[^>]*id="unpriced-models"[^>]*>(.*?)</p>', html, re.S).group(1))
+    assert warning.startswith("No price is known for my-finetune-7b")
+    assert "cost so far $0.00" not in _text(html)  # counted, not free
+    # A priced model raises no warning.
+    LLMCall.objects.all().delete()
+    LLMCall.objects.create(study=study, purpose="interview.reply", provider="anthropic", model="claude-sonnet-4-6",
+                           estimated_cost_usd=Decimal("0.10"))
+    assert 'id="unpriced-models"' not in console(coordinator_client, study)
+
+
 def test_without_a_budget_the_cost_still_shows(study, coordinator_client):
     _call(study, "0.25")
     html = console(coordinator_client, study)

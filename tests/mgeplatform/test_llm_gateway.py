@@ -219,4 +219,176 @@ def test_shipped_prompts_load():
 
 def test_pricing_of_dated_model_names_and_unknown_models():
     assert pricing.estimate_cost("claude-sonnet-4-5-20250929", 1_000_000, 0, 0) == Decimal("3.000000")
-    assert pricing.estimate_cost("mystery-model", 10, 0, 10) is None
+    # The default Anthropic model is priced, and cache writes cost more than plain input, reads less.
+    assert pricing.is_priced("claude-sonnet-4-6")
+    plain = pricing.estimate_cost("claude-sonnet-4-6", 1_000_000, 0, 0)
+    written = pricing.estimate_cost("claude-sonnet-4-6", 1_000_000, 0, 0, cache_write_tokens=1_000_000)
+    read = pricing.estimate_cost("claude-sonnet-4-6", 1_000_000, 1_000_000, 0)
+    assert (read, plain, written) == (Decimal("0.300000"), Decimal("3.000000"), Decimal("3.750000"))
+    # An unknown model is counted at the stated fallback price, never as free.
+    assert not pricing.is_priced("mystery-model")
+    in_price, _, out_price, _ = pricing.FALLBACK_PRICE
+    assert pricing.estimate_cost("mystery-model", 1_000_000, 0, 1_000_000) == in_price + out_price
+    assert pricing.estimate_cost("offline-interviewer", 10_000, 0, 10_000) == 0
+
+
+def test_price_overrides_price_a_local_model(settings):
+    settings.LLM_PRICE_OVERRIDES = {"llama3.1:8b": [0, 0, 0, 0]}
+    assert pricing.is_priced("llama3.1:8b")
+    assert pricing.estimate_cost("llama3.1:8b", 1_000_000, 0, 1_000_000) == 0
+
+
+# --- Every failure recorded, retry-after honoured, transcripts that cannot get stuck --------
+
+
+class Scripted:
+    """A provider whose attempts follow a script of callables."""
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.requests: list[ChatRequest] = []
+
+    async def stream_chat(self, request, *, timeout):
+        self.requests.append(request)
+        step = self.steps.pop(0)
+        for event in step():
+            yield event
+
+    async def embed(self, texts, *, model, dimensions, timeout):
+        return self.steps.pop(0)()
+
+
+@pytest.fixture
+def scripted():
+    def install(*steps):
+        provider = Scripted(*steps)
+        gateway.register_provider("scripted", lambda route: provider)
+        return provider
+
+    yield install
+    gateway._factories.pop("scripted", None)
+
+
+def _scripted_ctx(purpose="test.call"):
+    return gateway.CallContext(purpose=purpose, route=gateway.Route("scripted", "claude-sonnet-4-6"))
+
+
+def _ok():
+    yield TextDelta('{"answer": 2}')
+    yield Done(usage=Usage(input_tokens=10, output_tokens=5))
+
+
+def test_an_unexpected_exception_becomes_a_recorded_llm_error(db, scripted):
+    def sdk_refuses():
+        raise TypeError("create() got an unexpected keyword argument 'temperature'")
+        yield  # noqa: B901 - a generator
+
+    scripted(sdk_refuses)
+    with pytest.raises(LLMError, match="TypeError") as caught:
+        gateway.complete(_request(), _scripted_ctx())
+    assert not caught.value.retryable
+    row = LLMCall.objects.get()
+    assert not row.ok and "temperature" in row.error and caught.value.record == row
+
+
+def test_an_unwrapped_transport_error_is_retried_and_recorded(db, scripted):
+    import httpx2
+
+    def dropped():
+        yield from ()
+        raise httpx2.RemoteProtocolError("peer closed connection")
+
+    provider = scripted(dropped, _ok)
+    result, record = gateway.complete(_request(), _scripted_ctx())
+    assert result.text == '{"answer": 2}' and len(provider.requests) == 2
+    assert record.attempts == 2 and record.ok
+
+
+def test_retry_waits_at_least_the_providers_retry_after(db, scripted, monkeypatch):
+    waits = []
+
+    async def sleep(seconds):
+        waits.append(seconds)
+
+    monkeypatch.setattr(gateway.asyncio, "sleep", sleep)
+
+    def limited():
+        raise LLMError("429", retryable=True, status=429, retry_after=5.0)
+        yield  # noqa: B901 - a generator
+
+    scripted(limited, limited, _ok)
+    _, record = gateway.complete(_request(), _scripted_ctx())
+    assert record.attempts == 3 and len(waits) == 2 and all(w >= 5.0 for w in waits)
+    # A provider asking for an hour is capped, so a participant is not left waiting for good.
+    waits.clear()
+
+    def patient():
+        raise LLMError("429", retryable=True, status=429, retry_after=3600)
+        yield  # noqa: B901 - a generator
+
+    scripted(patient, _ok)
+    with override_settings(LLM_RETRY_AFTER_MAX_SECONDS=30):
+        gateway.complete(_request(), _scripted_ctx())
+    assert waits and max(waits) <= 30 * 1.5
+
+
+def test_a_dangling_tool_call_is_answered_before_the_request_is_sent(db, scripted):
+    provider = scripted(_ok)
+    messages = [
+        Message(role="user", content="Kids need discipline."),
+        Message(role="assistant", content="Let me write it up.",
+                tool_calls=[ToolCall(id="toolu_1", name="show_values_card", arguments={})]),
+        # the process died here: no tool result, and the participant typed again
+        Message(role="user", content="Hello? Are you there?"),
+    ]
+    _, record = gateway.complete(ChatRequest(model="", system="s", messages=messages), _scripted_ctx())
+    sent = provider.requests[0].messages
+    assert [m.role for m in sent] == ["user", "assistant", "tool", "user"]
+    assert sent[2].tool_call_id == "toolu_1" and sent[2].content == gateway.DANGLING_TOOL_RESULT
+    # The auditor sees the repair in what was sent.
+    assert record.request_messages[2]["tool_call_id"] == "toolu_1"
+
+
+def test_a_tool_result_saved_after_the_participant_typed_moves_up_to_its_call():
+    messages = [
+        Message(role="assistant", content="", tool_calls=[ToolCall(id="c1", name="show_values_card", arguments={})]),
+        Message(role="user", content="still there?"),
+        Message(role="tool", content="CARD SHOWN", tool_call_id="c1"),
+        Message(role="tool", content="stray result", tool_call_id="gone"),
+        # the offline interviewer reuses ids: each call gets the result that followed it
+        Message(role="assistant", content="", tool_calls=[ToolCall(id="c1", name="show_values_card", arguments={})]),
+        Message(role="tool", content="CARD SHOWN AGAIN", tool_call_id="c1"),
+    ]
+    repaired = gateway.repair_tool_calls(messages)
+    assert [(m.role, m.content) for m in repaired] == [
+        ("assistant", ""), ("tool", "CARD SHOWN"), ("user", "still there?"),
+        ("assistant", ""), ("tool", "CARD SHOWN AGAIN")]
+
+
+def test_embeddings_of_the_wrong_size_fail_clearly_with_a_record(db, scripted):
+    scripted(lambda: [[0.1] * 768])
+    ctx = gateway.CallContext(purpose="values.embed", route=gateway.Route("scripted", "nomic-embed-text"))
+    with pytest.raises(LLMError, match="768 dimensions.*stores 384"):
+        gateway.embed(["a card"], ctx, model="nomic-embed-text", dimensions=384)
+    row = LLMCall.objects.get()
+    assert not row.ok and "768" in row.error
+
+
+def test_sync_calls_close_the_clients_they_made(db, monkeypatch):
+    closed = []
+
+    class Closable(Scripted):
+        async def aclose(self):
+            closed.append(self)
+
+    made = []
+
+    def factory(route):
+        made.append(Closable(_ok))
+        return made[-1]
+
+    monkeypatch.setattr(gateway, "_default_factories", lambda: {"anthropic": factory})
+    ctx = gateway.CallContext(purpose="test.call", route=gateway.Route("anthropic", "claude-sonnet-4-6"))
+    gateway.complete(_request(), ctx)
+    gateway.complete(_request(), ctx)
+    assert len(made) == 2 and closed == made

@@ -81,8 +81,9 @@ async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
     headers = recorder.requests[-1].headers
     assert "sk-ant-test" in headers.get("x-api-key", "") + headers.get("authorization", "")
     assert sent["stream"] is True and sent["model"] == "claude-sonnet-4-6" and sent["max_tokens"] == 500
-    assert sent["system"] == [{"type": "text", "text": "You interview.", "cache_control": {"type": "ephemeral"}}]
-    assert sent["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    # A short prefix is below the model's caching minimum: not marked (it would cache nothing).
+    assert sent["system"] == [{"type": "text", "text": "You interview."}]
+    assert "cache_control" not in sent["tools"][-1]
     assert sent["tools"][0]["input_schema"] == {"type": "object", "properties": {}}
     assert "temperature" not in sent
     # Alternation: the tool result and the next user text share one user turn.
@@ -160,7 +161,8 @@ async def test_openai_streams_text_and_assembles_split_tool_call():
     sent = recorder.sent
     assert recorder.requests[-1].url.path == "/v1/chat/completions"
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
-    assert sent["temperature"] == 0.2 and sent["max_tokens"] == 300
+    # max_completion_tokens, not the deprecated max_tokens; gpt-4o takes a temperature.
+    assert sent["temperature"] == 0.2 and sent["max_completion_tokens"] == 300 and "max_tokens" not in sent
     assert sent["messages"][0] == {"role": "system", "content": "You interview."}
     assert sent["messages"][2]["tool_calls"] == [
         {"id": "call_1", "type": "function", "function": {"name": "show_values_card", "arguments": "{}"}}]
@@ -178,7 +180,12 @@ async def test_openai_compatible_server_by_base_url_without_usage():
         ChatRequest(model="llama3", system="s", messages=[Message(role="user", content="hi")]), timeout=5))
     assert str(recorder.requests[-1].url) == "http://127.0.0.1:11434/v1/chat/completions"
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there"
-    assert events[-1].usage.input_tokens == 0 and events[-1].stop_reason == "stop"
+    # No usage chunk: the tokens are counted from the texts, and marked as counted.
+    usage = events[-1].usage
+    assert usage.estimated and usage.input_tokens > 0 and usage.output_tokens > 0
+    assert events[-1].stop_reason == "stop"
+    # Compatible servers (vLLM, Ollama, llama.cpp) take the older max_tokens.
+    assert recorder.sent["max_tokens"] == 1024 and "max_completion_tokens" not in recorder.sent
 
 
 @pytest.mark.parametrize("status, retryable", [(429, True), (503, True), (400, False)])
@@ -205,3 +212,127 @@ async def test_openai_embeddings_come_back_in_input_order():
     assert vectors == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     assert recorder.sent == {"model": "text-embedding-3-small", "input": ["first", "second"], "dimensions": 3,
                              "encoding_format": recorder.sent.get("encoding_format", "float")}
+
+
+# --- Conformance with the documented request shapes (capabilities.py) ---------
+
+
+async def test_anthropic_never_sends_temperature_and_caches_a_prefix_that_reaches_the_minimum():
+    recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
+    provider = AnthropicProvider(api_key="k", http_client=recorder.client())
+    long_system = "You interview people about what they care about. " * 120  # ~1,500 tokens
+    request = ChatRequest(model="claude-sonnet-4-6", system=long_system, messages=transcript(), tools=TOOLS,
+                          temperature=0)
+    await collect(provider.stream_chat(request, timeout=5))
+    sent = recorder.sent
+    assert "temperature" not in sent and "top_p" not in sent
+    assert sent["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    # The same prefix is below Haiku 4.5's 4,096-token minimum: not marked.
+    request.model = "claude-haiku-4-5"
+    await collect(provider.stream_chat(request, timeout=5))
+    assert "cache_control" not in recorder.sent["system"][-1]
+
+
+async def test_anthropic_honours_the_base_url_and_not_the_environment(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://wrong.invalid")
+    recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
+    provider = AnthropicProvider(api_key="k", base_url="http://10.0.0.5:8080", http_client=recorder.client())
+    await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert str(recorder.requests[-1].url) == "http://10.0.0.5:8080/v1/messages"
+    default = Recorder(recording("anthropic_stream_tool_use.sse"))
+    await collect(AnthropicProvider(api_key="k", http_client=default.client()).stream_chat(
+        ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert default.requests[-1].url.host == "api.anthropic.com"
+
+
+async def test_anthropic_counts_cache_writes_apart():
+    body = recording("anthropic_stream_tool_use.sse").replace('"cache_creation_input_tokens":0',
+                                                              '"cache_creation_input_tokens":1500')
+    provider = AnthropicProvider(api_key="k", http_client=Recorder(body).client())
+    events = await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    usage = events[-1].usage
+    assert (usage.input_tokens, usage.cached_input_tokens, usage.cache_write_input_tokens) == (3420, 1800, 1500)
+
+
+OVERLOADED_IN_STREAM = (
+    'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_02","type":"message",'
+    '"role":"assistant","model":"claude-sonnet-4-6","content":[],"stop_reason":null,"stop_sequence":null,'
+    '"usage":{"input_tokens":10,"output_tokens":1}}}\n\n'
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+
+
+async def test_anthropic_overloaded_error_event_in_a_stream_is_retryable():
+    provider = AnthropicProvider(api_key="k", http_client=Recorder(OVERLOADED_IN_STREAM).client())
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert caught.value.retryable and caught.value.status == 529
+    assert "overloaded_error" in str(caught.value)
+
+
+async def test_anthropic_invalid_request_error_event_is_not_retryable():
+    body = OVERLOADED_IN_STREAM.replace("overloaded_error", "invalid_request_error")
+    provider = AnthropicProvider(api_key="k", http_client=Recorder(body).client())
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert not caught.value.retryable
+
+
+@pytest.mark.parametrize("headers, seconds", [({"retry-after": "7"}, 7.0), ({"retry-after-ms": "1500"}, 1.5),
+                                              ({}, None)])
+async def test_rate_limits_carry_the_providers_retry_after(headers, seconds):
+    def answer(request):
+        return httpx.Response(429, json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
+                              headers=headers)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    with pytest.raises(LLMError) as caught:
+        await collect(AnthropicProvider(api_key="k", http_client=client).stream_chat(
+            ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert caught.value.retry_after == seconds
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    with pytest.raises(LLMError) as caught:
+        await collect(OpenAIProvider(api_key="k", http_client=client).stream_chat(
+            ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert caught.value.retry_after == seconds and caught.value.status == 429
+
+
+class DropsMidStream(httpx.AsyncByteStream):
+    def __init__(self, first: bytes):
+        self.first = first
+
+    async def __aiter__(self):
+        yield self.first
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+
+@pytest.mark.parametrize("provider_class, recording_name", [(AnthropicProvider, "anthropic_stream_tool_use.sse"),
+                                                           (OpenAIProvider, "openai_stream_tool_calls.sse")])
+async def test_a_connection_dropped_mid_stream_is_a_retryable_llm_error(provider_class, recording_name):
+    body = recording(recording_name).encode()
+
+    def answer(request):
+        return httpx.Response(200, stream=DropsMidStream(body[:len(body) // 2]),
+                              headers={"content-type": "text/event-stream"})
+
+    provider = provider_class(api_key="k", http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    with pytest.raises(LLMError) as caught:
+        await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    assert caught.value.retryable and "connection" in str(caught.value).lower()
+
+
+@pytest.mark.parametrize("model", ["gpt-5", "gpt-5-mini", "o3", "o4-mini"])
+async def test_openai_reasoning_models_get_no_temperature(model):
+    recorder = Recorder(recording("openai_stream_tool_calls.sse"))
+    provider = OpenAIProvider(api_key="k", http_client=recorder.client())
+    await collect(provider.stream_chat(ChatRequest(model=model, system="s", messages=transcript(), temperature=0,
+                                                   max_tokens=300), timeout=5))
+    assert "temperature" not in recorder.sent and "max_tokens" not in recorder.sent
+    assert recorder.sent["max_completion_tokens"] == 300
+
+
+async def test_openai_base_url_in_the_environment_does_not_redirect_openai(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    recorder = Recorder(recording("openai_stream_tool_calls.sse"))
+    await collect(OpenAIProvider(api_key="k", http_client=recorder.client()).stream_chat(
+        ChatRequest(model="gpt-4o", system="s", messages=transcript()), timeout=5))
+    assert recorder.requests[-1].url.host == "api.openai.com"

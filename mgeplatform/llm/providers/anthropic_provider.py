@@ -1,12 +1,27 @@
-"""Anthropic Messages API, streamed, with prompt caching."""
+"""Anthropic Messages API, streamed, with prompt caching.
+
+Follows https://docs.anthropic.com/en/api/messages and .../messages-streaming:
+no sampling parameters (see capabilities.py), an `event: error` inside a
+200 stream carries the same error types as an HTTP error (overloaded_error
+is the 529 of a stream), and a 429 or 529 says how long to wait in
+`retry-after`.
+"""
 
 from __future__ import annotations
 
 import json
 
 import anthropic
+import httpx2
 
+from mgeplatform.llm.capabilities import capabilities
+from mgeplatform.llm.providers.base import retry_after_seconds
+from mgeplatform.llm.providers.offline import approx_tokens
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, Message, TextDelta, ToolCall, ToolCallEvent, Usage
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Error types (docs: "Errors") that a later attempt may not meet, with the HTTP status they stand for.
+RETRYABLE_ERROR_TYPES = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429, "timeout_error": 504}
 
 
 def _error(err: Exception) -> LLMError:
@@ -14,9 +29,19 @@ def _error(err: Exception) -> LLMError:
         return LLMError(f"Anthropic: {type(err).__name__}", retryable=True)
     if isinstance(err, anthropic.APIStatusError):
         status = err.status_code
-        retryable = status == 429 or status >= 500
-        return LLMError(f"Anthropic HTTP {status}: {getattr(err, 'message', '')[:200]}", retryable=retryable,
-                        status=status)
+        body = err.body if isinstance(err.body, dict) else {}
+        error_type = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
+        if status < 400:  # an error event inside a stream that began with 200
+            status = RETRYABLE_ERROR_TYPES.get(error_type, 500 if error_type else status)
+            retryable = error_type in RETRYABLE_ERROR_TYPES
+        else:
+            retryable = status == 429 or status >= 500
+        detail = (body.get("error") or {}).get("message", "") if isinstance(body.get("error"), dict) else ""
+        label = f" {error_type}" if error_type else ""
+        return LLMError(f"Anthropic HTTP {status}{label}: {(detail or getattr(err, 'message', ''))[:200]}",
+                        retryable=retryable, status=status, retry_after=retry_after_seconds(err.response.headers))
+    if isinstance(err, httpx2.RequestError):  # a drop the SDK lets through mid-stream
+        return LLMError(f"Anthropic: connection lost ({type(err).__name__})", retryable=True)
     return LLMError(f"Anthropic: {type(err).__name__}: {err}"[:300])
 
 
@@ -46,25 +71,33 @@ def to_anthropic_messages(messages: list[Message]) -> list[dict]:
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(self, api_key: str, http_client=None):
-        self.client = anthropic.AsyncAnthropic(api_key=api_key, max_retries=0, http_client=http_client)
+    def __init__(self, api_key: str, base_url: str | None = None, http_client=None):
+        # An explicit base URL: the SDK would otherwise take ANTHROPIC_BASE_URL from the environment.
+        self.client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url or DEFAULT_BASE_URL, max_retries=0,
+                                               http_client=http_client)
+
+    async def aclose(self) -> None:
+        await self.client.close()
 
     def _params(self, request: ChatRequest) -> dict:
+        caps = capabilities(self.name, request.model)
+        system = [{"type": "text", "text": request.system}]
         params = {
             "model": request.model,
             "max_tokens": request.max_tokens,
-            # The system prompt is the same for every turn of every interview:
-            # cache it (and the tools, which precede it in the cache prefix).
-            "system": [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
+            "system": system,
             "messages": to_anthropic_messages(request.messages),
         }
-        if request.tools:
-            tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters}
-                     for t in request.tools]
-            tools[-1]["cache_control"] = {"type": "ephemeral"}
+        tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools]
+        if tools:
             params["tools"] = tools
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
+        # The tools and system prompt are the same for every turn of every
+        # interview; they are marked for caching only when they reach the
+        # model's minimum, below which marking caches nothing.
+        prefix = approx_tokens(request.system) + approx_tokens(json.dumps(tools))
+        if prefix >= caps.cache_min_tokens:
+            system[-1]["cache_control"] = {"type": "ephemeral"}
+        # No temperature: the API refuses sampling parameters (capabilities.py).
         return params
 
     async def stream_chat(self, request: ChatRequest, *, timeout: float):
@@ -80,6 +113,7 @@ class AnthropicProvider:
                     created = getattr(u, "cache_creation_input_tokens", 0) or 0
                     usage.input_tokens = (u.input_tokens or 0) + cached + created
                     usage.cached_input_tokens = cached
+                    usage.cache_write_input_tokens = created
                     usage.output_tokens = getattr(u, "output_tokens", 0) or 0
                 elif event.type == "content_block_start" and event.content_block.type == "tool_use":
                     tools[event.index] = {"id": event.content_block.id, "name": event.content_block.name, "json": ""}
@@ -99,7 +133,7 @@ class AnthropicProvider:
                     stop_reason = event.delta.stop_reason or stop_reason
                     if event.usage is not None and event.usage.output_tokens is not None:
                         usage.output_tokens = event.usage.output_tokens
-        except anthropic.AnthropicError as err:
+        except (anthropic.AnthropicError, httpx2.RequestError) as err:
             raise _error(err) from err
         yield Done(usage=usage, stop_reason=stop_reason)
 
