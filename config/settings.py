@@ -270,6 +270,11 @@ ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+# For servers without tool calling or with strict turn templates, when a
+# study says "auto" and no capability probe has run (mgeplatform/llm/adapt.py):
+# "native" or "json"; strict turns: user first, alternating, no system role.
+LLM_TOOL_PROTOCOL = env.str("LLM_TOOL_PROTOCOL", default="native")
+LLM_STRICT_TURNS = env.bool("LLM_STRICT_TURNS", default=False)
 # A participant waits at most this long for background work (e.g. stories
 # being written) before the step is skipped and the skip recorded.
 STEP_WAIT_SECONDS = env.float("STEP_WAIT_SECONDS", default=90.0)

@@ -394,7 +394,7 @@ def _card_payload(card: ValuesCard) -> dict:
 
 
 def _context(interview: Interview, purpose: str, prompt) -> gateway.CallContext:
-    route = gateway.Route(interview.provider, interview.model, interview.participant.study.llm_base_url)
+    route = gateway.route_for(interview.participant.study, interview.provider, interview.model)
     return gateway.CallContext(purpose=purpose, prompt=prompt, study=interview.participant.study,
                                participant_id=interview.participant_id, route=route)
 

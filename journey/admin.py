@@ -26,12 +26,13 @@ from journey import console, withdrawal
 from journey.exports import export_study
 from journey.report import study_report
 from mgeplatform.llm import gateway
+from mgeplatform.llm.probe import ProbeReport
 from studies import selectors as study_selectors
 from studies.admin import ConsentDocumentInline, ScenarioInline
 from studies.models import Study
 from studies.selectors import study_cost_usd
 from studies.services import REVEAL_PERMISSION
-from studies.tasks import record_study_statistics
+from studies.tasks import check_study_model, record_study_statistics
 
 SCRIPTED_INTERVIEWER_ERROR = (
     "Participants would be interviewed by the scripted (offline) interviewer: {why}. Configure a language model "
@@ -63,8 +64,9 @@ class StudyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["record_statistics", "generate_stories", "build_moral_graph", "rate_transcripts", "export_data",
-               "delete_previews"]
+    readonly_fields = ["model_check"]
+    actions = ["record_statistics", "check_model", "generate_stories", "build_moral_graph", "rate_transcripts",
+               "export_data", "delete_previews"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
         ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
@@ -74,7 +76,10 @@ class StudyAdmin(admin.ModelAdmin):
             "completion_code_screened_out", "completion_code_failed_attention", "completion_code_no_places",
         ], "description": "Copy each code from Prolific's study page (\u201cHow do you want to confirm "
                           "participants have completed your study?\u201d); participants are sent back with it."}),
-        ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url"]}),
+        ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url", "llm_tool_protocol", "llm_turns",
+                                       "model_check"],
+                            "description": "Saving another model queues a check of what it supports (tool calls, "
+                                           "turn order, token usage, embedding size); its report is shown here."}),
         ("Moral graph", {"fields": ["stories_per_participant", "graph_public"]}),
         ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
@@ -196,6 +201,35 @@ class StudyAdmin(admin.ModelAdmin):
         for study in queryset:
             transaction.on_commit(lambda pk=study.pk: record_study_statistics.defer(study_id=pk))
         self.message_user(request, f"Queued statistics for {queryset.count()} studies.", messages.SUCCESS)
+
+    @admin.action(description="Check the language model: tools, turn order, usage, embeddings (background job)",
+                  permissions=["change"])
+    def check_model(self, request, queryset):
+        for study in queryset:
+            transaction.on_commit(lambda pk=study.pk: check_study_model.defer(study_id=pk))
+        self.message_user(request, f"Queued a model check for {queryset.count()} studies; the report appears on "
+                                   "each study's page under Language model.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"llm_provider", "llm_model", "llm_base_url"} & set(form.changed_data) and not gateway.resolve(obj).offline:
+            transaction.on_commit(lambda pk=obj.pk: check_study_model.defer(study_id=pk))
+            self.message_user(request, "The new language model is being checked; its report appears under "
+                                       "Language model in a minute.", messages.INFO)
+
+    @admin.display(description="model check")
+    def model_check(self, obj):
+        report = obj.llm_probe if obj is not None else None
+        if not report:
+            return "Not checked yet (the offline provider needs none)."
+        route = gateway.resolve(obj)
+        if (report.get("provider"), report.get("model"), report.get("base_url", "")) != (
+                route.provider, route.model, route.base_url):
+            return format_html("Checked {} for another model ({} {}); save or run the check again.",
+                               report.get("checked_at", ""), report.get("provider", ""), report.get("model", ""))
+        problems = ProbeReport.model_validate(report).problems()
+        return format_html("<span id=\"model-check\">Checked {} ({} {}): {}</span>", report.get("checked_at", ""),
+                           route.provider, route.model, "; ".join(problems) or "everything the interview needs works")
 
     @admin.action(description="Write transition stories for new value pairs (background job)", permissions=["change"])
     def generate_stories(self, request, queryset):

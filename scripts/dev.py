@@ -470,6 +470,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         if args.check:
             smoke_check(base)
+            # What the configured model supports (tools, turn order, usage, embeddings); says
+            # "nothing to check" for the offline provider, fails when the model cannot answer.
+            log("checking the default language model")
+            subprocess.run([str(VENV_PY), "manage.py", "check_model"], cwd=ROOT, env=env, check=True)
             return 0
         supervise(children, owner)
         return 0

@@ -17,3 +17,5 @@ PROLIFIC_ID_REVEALED = kind("prolific.identity_revealed",
 PROLIFIC_ID_LOOKED_UP = kind("prolific.identity_looked_up",
                              "A staff member looked participants up by an exact Prolific ID or session id "
                              "(the participants found are in the payload, the id searched for is not)")
+MODEL_CHECKED = kind("study.model_checked",
+                     "A study's language model was checked for what it supports (the report is in the payload)")

@@ -63,6 +63,28 @@ class Study(models.Model):
     )
     llm_model = models.CharField(max_length=100, blank=True, help_text="Blank = platform default model.")
     llm_base_url = models.URLField(blank=True, help_text="For an OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
+
+    class ToolProtocol(models.TextChoices):
+        AUTO = "auto", "Automatic (as the model check found)"
+        NATIVE = "native", "The API's tool calls"
+        JSON = "json", "Actions as JSON in the text (servers without tool calling)"
+
+    class Turns(models.TextChoices):
+        AUTO = "auto", "Automatic (as the model check found)"
+        AS_IS = "as_is", "As they are (the interviewer speaks first)"
+        STRICT = "strict", "User first and alternating, no system role (Mistral, Gemma templates)"
+
+    llm_tool_protocol = models.CharField(
+        "Tool protocol", max_length=8, choices=ToolProtocol.choices, default=ToolProtocol.AUTO, blank=True,
+        help_text="How the interviewer asks for the card writer. Servers started without tool calling "
+                  "need actions as JSON in the text. Blank = automatic.")
+    llm_turns = models.CharField(
+        "Turn order", max_length=8, choices=Turns.choices, default=Turns.AUTO, blank=True,
+        help_text="Some open-weight chat templates refuse a conversation that starts with the interviewer. "
+                  "Blank = automatic.")
+    llm_probe = models.JSONField(
+        "Model check", default=dict, blank=True, editable=False,
+        help_text="What the last capability check of this study's model found (run when the model is saved).")
     stories_per_participant = models.PositiveSmallIntegerField(
         default=3, help_text="Transition stories each participant judges (paper 4.4).")
     graph_public = models.BooleanField(

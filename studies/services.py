@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 
 from mgeplatform.audit import participant_context, record_event
-from mgeplatform.llm import gateway
+from mgeplatform.llm import gateway, probe
 from studies import case_study, events, selectors, steps
 from studies.models import (
     Cohort,
@@ -333,3 +333,19 @@ def look_up_prolific_identities(queryset, *, term: str, user):
     record_event(events.PROLIFIC_ID_LOOKED_UP, user=user,
                  payload={"participants": [str(pk) for pk in found.values_list("participant_id", flat=True)]})
     return found
+
+
+def check_study_model(study: Study):
+    """Run the capability probe against the study's model and keep the
+    report on the study, where "auto" tool protocol and turn order read it.
+    Offline routes need no check (returns None)."""
+    route = gateway.resolve(study)
+    if route.offline:
+        return None
+    report = probe.probe(route, study, embedding_dimensions=settings.EMBEDDING_DIMENSIONS)
+    with transaction.atomic():
+        Study.objects.filter(pk=study.pk).update(llm_probe=report.model_dump())
+        study.llm_probe = report.model_dump()
+        record_event(events.MODEL_CHECKED, study_slug=study.slug, subject=study,
+                     payload={**report.model_dump(), "problems": report.problems()})
+    return report

@@ -20,3 +20,10 @@ def record_open_study_statistics(timestamp: int) -> int:
     for study in studies:
         services.record_study_statistics(study)
     return studies.count()
+
+
+@app.task(name="studies.check_study_model", queue="default")
+def check_study_model(study_id: int) -> list[str]:
+    """The capability check of a study's model, queued when it is saved."""
+    report = services.check_study_model(Study.objects.get(pk=study_id))
+    return report.problems() if report else []

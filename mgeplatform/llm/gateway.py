@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 from pydantic import BaseModel, ValidationError
 
-from mgeplatform.llm import contracts, pricing
+from mgeplatform.llm import adapt, contracts, pricing
 from mgeplatform.llm.prompts import Prompt
 from mgeplatform.llm.providers.offline import OfflineProvider
 from mgeplatform.llm.types import (
@@ -90,6 +90,8 @@ class Route:
     model: str
     base_url: str = ""
     fallback_reason: str = ""  # why we are offline although something else was asked for
+    tool_protocol: str = "native"  # "json": no tools sent, actions as JSON text (adapt.py)
+    strict_turns: bool = False  # user first, alternating, no system role (adapt.py)
 
     @property
     def offline(self) -> bool:
@@ -110,7 +112,30 @@ def resolve(study=None) -> Route:
     if not model:
         model = settings.LLM_DEFAULT_MODEL if provider == settings.LLM_DEFAULT_PROVIDER else ""
         model = model or {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}.get(provider, "offline")
-    return Route(provider, model, base_url)
+    return route_for(study, provider, model)
+
+
+def transcript_settings(study, provider: str, model: str, base_url: str) -> tuple[str, bool]:
+    """(tool protocol, strict turns) for a route: the study's choice, or
+    with "auto" what the last capability probe of this very model found
+    (probe.py), else the documented APIs' way (native tools, turns as they are)."""
+    probe = getattr(study, "llm_probe", None) or {}
+    recommended = probe.get("recommended", {}) if (
+        probe.get("provider"), probe.get("model"), probe.get("base_url", "")) == (provider, model, base_url) else {}
+    protocol = getattr(study, "llm_tool_protocol", "auto") or "auto"
+    if protocol == "auto":
+        protocol = recommended.get("tool_protocol") or settings.LLM_TOOL_PROTOCOL
+    turns = getattr(study, "llm_turns", "auto") or "auto"
+    strict = recommended.get("strict_turns", settings.LLM_STRICT_TURNS) if turns == "auto" else turns == "strict"
+    return protocol, bool(strict)
+
+
+def route_for(study, provider: str, model: str) -> Route:
+    """The route of a study's calls to `provider`/`model` (an interview keeps
+    the provider and model it started with)."""
+    base_url = (getattr(study, "llm_base_url", "") or "").strip()
+    protocol, strict = transcript_settings(study, provider, model, base_url)
+    return Route(provider, model, base_url, tool_protocol=protocol, strict_turns=strict)
 
 
 EMBEDDING_MODELS = {"offline": "offline-hash-384", "openai": "text-embedding-3-small", "minilm": "all-MiniLM-L6-v2"}
@@ -166,7 +191,7 @@ async def aclose_clients() -> None:
     await _close(list(_clients.pop(asyncio.get_running_loop(), {}).values()))
 
 
-def _sync(fn):
+def sync_entry(fn):
     """A sync entry point: run `fn` on its own loop and close the clients it made there."""
 
     async def run(*args, **kwargs):
@@ -390,6 +415,7 @@ class StreamedCall:
         self.ctx = ctx
         self.record = None
         self.result: ChatResult | None = None
+        self.sent: ChatRequest | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._run()
@@ -401,6 +427,12 @@ class StreamedCall:
         if ctx.prompt and not request.role_hint:
             request.role_hint = ctx.prompt.name
         request.messages = repair_tool_calls(request.messages)
+        tool_names = {t.name for t in request.tools}
+        if route.tool_protocol == "json":
+            request = adapt.json_protocol(request)
+        if route.strict_turns:
+            request = adapt.strict_turns(request)
+        self.sent = request  # what the provider was sent, as the LLM-call row keeps it
         started = time.monotonic()
         attempts = Attempts()
         try:
@@ -413,16 +445,23 @@ class StreamedCall:
         text_parts: list[str] = []  # of the current attempt
         calls: list[ToolCall] = []
         done = None
+        filters: list[adapt.TextCallFilter] = []
 
         async def attempt():
             text_parts.clear()
             calls.clear()
+            filters[:] = [adapt.TextCallFilter(tool_names)] if tool_names else []
             finished = False
             async for event in provider.stream_chat(request, timeout=settings.LLM_TIMEOUT_SECONDS):
                 finished = finished or isinstance(event, Done)
-                yield event
+                for passed in filters[0].feed(event) if filters else [event]:
+                    yield passed
             if not finished:
                 raise LLMError("The model's stream ended without finishing.", retryable=True)
+
+        def said() -> str:
+            """All the model wrote, including an action written as text."""
+            return filters[0].raw_text if filters else "".join(text_parts)
 
         try:
             async for event in retrying(ctx.purpose, attempt, attempts):
@@ -436,13 +475,13 @@ class StreamedCall:
                 yield event
         except LLMError as err:
             self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
-                                                       text="".join(text_parts), error=str(err), request=request)
+                                                       text=said(), error=str(err), request=request)
             err.record = self.record  # so callers can point at the evidence
             raise err
         text = "".join(text_parts)
         self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
         self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempts.count,
-                                                   text=text, tool_calls=calls, stop_reason=done.stop_reason,
+                                                   text=said(), tool_calls=calls, stop_reason=done.stop_reason,
                                                    request=request)
         yield done
 
@@ -458,7 +497,7 @@ async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatRe
     return call.result, call.record
 
 
-complete = _sync(complete_async)
+complete = sync_entry(complete_async)
 
 
 def parse_json_answer(text: str) -> dict:
@@ -494,7 +533,7 @@ async def structured_async(request: ChatRequest, contract: type[C], ctx: CallCon
         raise err
 
 
-structured = _sync(structured_async)
+structured = sync_entry(structured_async)
 
 
 @_returns_connection
@@ -533,7 +572,7 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
     return vectors
 
 
-embed = _sync(embed_async)
+embed = sync_entry(embed_async)
 
 
 def mark_bad_output(record, reason: str) -> None:

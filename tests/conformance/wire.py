@@ -53,7 +53,10 @@ class Received:
 
 
 class FakeServer:
-    def __init__(self):
+    """`responder(received) -> Reply` answers when no reply is queued."""
+
+    def __init__(self, responder=None):
+        self.responder = responder
         self.replies: list[Reply] = []
         self.received: list[Received] = []
         server = self
@@ -69,8 +72,12 @@ class FakeServer:
                 raw = self.rfile.read(length)
                 server.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                 json.loads(raw or b"{}"), time.monotonic()))
-                reply = server.replies.pop(0) if server.replies else Reply(500, b'{"error": "no reply queued"}',
-                                                                           "application/json")
+                if server.replies:
+                    reply = server.replies.pop(0)
+                elif server.responder is not None:
+                    reply = server.responder(server.received[-1])
+                else:
+                    reply = Reply(500, b'{"error": "no reply queued"}', "application/json")
                 self.send_response(reply.status)
                 self.send_header("content-type", reply.content_type)
                 for name, value in reply.headers.items():
@@ -195,6 +202,13 @@ def openai_chunks(text: str, tool: dict | None = None, *, usage: bool = True) ->
                                                        "total_tokens": 70,
                                                        "prompt_tokens_details": {"cached_tokens": 0}}}))
     return sse(events) + b"data: [DONE]\n\n"
+
+
+def openai_error(status: int, message: str, error_type: str = "BadRequestError") -> Reply:
+    """An error body as vLLM and llama.cpp send it (OpenAI's shape)."""
+    body = json.dumps({"object": "error", "error": {"message": message, "type": error_type, "code": status},
+                       "message": message, "type": error_type, "code": status}).encode()
+    return Reply(status, body, "application/json")
 
 
 def openai_http_error(status: int, retry_after: str | None = None) -> Reply:

@@ -166,6 +166,7 @@ ADMIN_MODELS = {
 ACTIONS = {
     ("studies.study", "record_statistics"): (True, False),
     ("studies.study", "generate_stories"): (True, False),
+    ("studies.study", "check_model"): (True, False),
     ("studies.study", "build_moral_graph"): (True, False),
     ("studies.study", "rate_transcripts"): (True, False),
     ("studies.study", "delete_previews"): (True, False),

@@ -36,7 +36,8 @@ def _error(err: Exception, name: str) -> LLMError:
 
 
 def to_openai_messages(system: str, messages: list[Message]) -> list[dict]:
-    out: list[dict] = [{"role": "system", "content": system}]
+    # No system turn when there is no system prompt: strict templates refuse the role (adapt.strict_turns).
+    out: list[dict] = [{"role": "system", "content": system}] if system else []
     for m in messages:
         if m.role == "assistant":
             item: dict = {"role": "assistant", "content": m.content or None}
