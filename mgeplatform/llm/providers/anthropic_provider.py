@@ -14,6 +14,7 @@ import json
 import anthropic
 import httpx2
 
+from mgeplatform.llm.adapt import OPENING_TURN
 from mgeplatform.llm.capabilities import capabilities
 from mgeplatform.llm.providers.base import retry_after_seconds
 from mgeplatform.llm.providers.offline import approx_tokens
@@ -65,6 +66,10 @@ def to_anthropic_messages(messages: list[Message]) -> list[dict]:
             user_blocks().append({"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content})
         else:
             user_blocks().append({"type": "text", "text": m.content})
+    if out and out[0]["role"] != "user":
+        # The API refuses a conversation that opens with the assistant's turn
+        # ("first message must use the user role"); an interview opens with the greeting.
+        out.insert(0, {"role": "user", "content": [{"type": "text", "text": OPENING_TURN}]})
     return out
 
 
