@@ -172,8 +172,12 @@ def takeover_due_in(interview_id: int) -> float | None:
 
 def needs_reply(interview: Interview) -> bool:
     last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
-    return interview.status == Interview.Status.ACTIVE and last is not None and last.role in (
-        ChatMessage.Role.USER, ChatMessage.Role.TOOL)
+    # An interviewer's turn that asked for a tool whose result never came
+    # (the process died in the card writer) needs the rest of its reply too;
+    # the transcript sent then answers the call (gateway.repair_tool_calls).
+    return interview.status == Interview.Status.ACTIVE and last is not None and (last.role in (
+        ChatMessage.Role.USER, ChatMessage.Role.TOOL) or (last.role == ChatMessage.Role.ASSISTANT and bool(
+            last.tool_calls)))
 
 
 # --- participant actions --------------------------------------------------

@@ -177,3 +177,76 @@ def test_ctrl_c_stops_run_and_every_process_it_started_even_from_a_background_sc
         assert "shutting down" in running.tail()
     finally:
         running.stop()
+
+
+MORE_ANSWERS = [*ANSWERS, "I think about what my grandmother would say, and whether I could live with the choice.",
+                "Mostly whether everyone involved was heard before deciding.",
+                "Yes, that is what I pay attention to."]
+LAST_MESSAGE = """SELECT m.role, m.tool_calls::text FROM interviews_chatmessage m
+                  WHERE m.interview_id = (SELECT max(id) FROM interviews_interview) ORDER BY m.seq DESC LIMIT 1"""
+CARDS = "SELECT count(*) FROM values_valuescard WHERE interview_id = (SELECT max(id) FROM interviews_interview)"
+REPLY_REQUESTS = """SELECT request_messages FROM mgeplatform_llmcall WHERE purpose = 'interview.reply'
+                    AND participant = (SELECT participant_id FROM interviews_interview ORDER BY id DESC LIMIT 1)
+                    AND created_at > to_timestamp(%s)"""
+
+
+USER_MESSAGES = ("SELECT count(*) FROM interviews_chatmessage WHERE role = 'user' AND interview_id = "
+                 "(SELECT max(id) FROM interviews_interview)")
+
+
+def _turn_over(last) -> bool:
+    return last[0] == "assistant" and last[1] in ("[]", "", None)
+
+
+def _at(point: str, last) -> bool:
+    role, calls = last
+    if point == "card_writer":  # the interviewer asked for the card; its result is not saved yet
+        return role == "assistant" and calls not in ("[]", "", None)
+    return role == "tool"  # the card is shown; the interviewer's next words are not saved yet
+
+
+@pytest.mark.parametrize("point", ["card_writer", "follow_up"])
+def test_web_server_killed_inside_the_tool_loop_then_the_interview_carries_on(platform, point):
+    """The two places a reply can die between a tool call and the end of the
+    turn. Afterwards the interview is never stuck: the reply is taken over,
+    every request the model is sent answers each tool call, and a card comes."""
+    person = Participant(platform.base, f"fault-tool-{point}")
+    person.join()
+    person.open()
+    killed = None
+    for i, answer in enumerate(MORE_ANSWERS):
+        person.send({"type": "user_message", "text": answer, "client_id": f"t{i}"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            last = platform.cluster.query(LAST_MESSAGE)[0]
+            if _at(point, last):
+                web = platform.web_pid()
+                os.kill(web, signal.SIGKILL)
+                killed = time.time()
+                break
+            if _turn_over(last) and platform.cluster.query(USER_MESSAGES)[0][0] == i + 1:
+                break  # a plain reply: answer again
+            time.sleep(0.02)
+        if killed:
+            break
+    assert killed, f"the interviewer never reached the {point} point"
+
+    # Nobody steps in: the page reconnects, the reply is taken over and ends in words for the participant.
+    person.reconnect(timeout=40)
+    wait_until(lambda: _turn_over(platform.cluster.query(LAST_MESSAGE)[0]), timeout=60,
+               message=f"the reply was not taken over:\n{platform.tail()}")
+    person.close()
+    person.open()
+    for j, answer in enumerate(MORE_ANSWERS[-2:]):
+        if platform.cluster.query(CARDS)[0][0]:
+            break
+        person.say(answer, f"after{j}", timeout=40)
+    assert platform.cluster.query(CARDS)[0][0] >= 1, "no card after the kill"
+    # Every request sent after the kill answered each tool call right after it.
+    sent = platform.cluster.query(REPLY_REQUESTS, killed)
+    assert sent, "no interviewer request after the kill"
+    for (messages,) in sent:
+        for k, message in enumerate(messages):
+            for call in message.get("tool_calls") or []:
+                assert messages[k + 1]["role"] == "tool" and messages[k + 1]["tool_call_id"] == call["id"], messages
+    person.close()
