@@ -125,7 +125,8 @@ def _stuck(study: Study, real, now) -> list[dict]:
 def _llm(study: Study) -> dict:
     calls = LLMCall.objects.filter(study=study)
     totals = calls.aggregate(calls=Count("id"), failed=Count("id", filter=Q(ok=False)),
-                             cost=Sum("estimated_cost_usd"))
+                             cost=Sum("estimated_cost_usd"), input=Sum("input_tokens"),
+                             cached=Sum("cached_input_tokens"), cache_writes=Sum("cache_write_input_tokens"))
     cost = totals["cost"] or 0
     budget = study.budget_usd
     share = float(cost / budget) if budget else None
@@ -140,6 +141,10 @@ def _llm(study: Study) -> dict:
         "unpriced_models": sorted(m for m in calls.values_list("model", flat=True).distinct()
                                   if not pricing.is_priced(m)),
         "fallback_price": pricing.FALLBACK_PRICE,
+        # Prompt caching as measured: input tokens read from the provider's cache, and written to it.
+        "input_tokens": totals["input"] or 0, "cached_tokens": totals["cached"] or 0,
+        "cache_write_tokens": totals["cache_writes"] or 0,
+        "cached_percent": round(100 * (totals["cached"] or 0) / totals["input"]) if totals["input"] else None,
         "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}",
         "errors_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}&ok__exact=0",
     }

@@ -186,3 +186,16 @@ def test_study_list_and_study_page_lead_to_the_console_and_show_the_link(study, 
     for label in ("Pilot with scripted interviewer", "Budget (USD)", "Stuck after minutes",
                   "Prolific code: no places left"):
         assert label in page
+
+
+def test_prompt_caching_is_shown_as_measured(study, coordinator_client):
+    from mgeplatform.llm import gateway
+    from mgeplatform.llm.types import Usage
+
+    ctx = gateway.CallContext(purpose="interview.reply", study=study,
+                              route=gateway.Route("anthropic", "claude-sonnet-4-6"))
+    gateway._record(ctx, usage=Usage(input_tokens=3_000, cache_write_input_tokens=2_000), started=0, attempts=1)
+    gateway._record(ctx, usage=Usage(input_tokens=3_000, cached_input_tokens=2_000), started=0, attempts=1)
+    line = _text(re.search(r'<p id="llm-cache">(.*?)</p>', console(coordinator_client, study), re.S).group(1))
+    assert line == ("Input tokens: 6000, of which 2000 read from the provider's prompt cache (33%) "
+                    "and 2000 written to it.")

@@ -336,3 +336,17 @@ async def test_openai_base_url_in_the_environment_does_not_redirect_openai(monke
     await collect(OpenAIProvider(api_key="k", http_client=recorder.client()).stream_chat(
         ChatRequest(model="gpt-4o", system="s", messages=transcript()), timeout=5))
     assert recorder.requests[-1].url.host == "api.openai.com"
+
+
+async def test_anthropic_caches_the_conversation_once_it_reaches_the_minimum():
+    recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
+    provider = AnthropicProvider(api_key="k", http_client=recorder.client())
+    short = ChatRequest(model="claude-sonnet-4-6", system="You interview.", messages=transcript(), tools=TOOLS)
+    await collect(provider.stream_chat(short, timeout=5))
+    assert "cache_control" not in json.dumps(recorder.sent["messages"])  # below 1,024 tokens: marking caches nothing
+    long = ChatRequest(model="claude-sonnet-4-6", system="You interview.", tools=TOOLS, messages=[
+        *transcript(), Message(role="user", content="When I decide, I think of my family first. " * 100)])
+    await collect(provider.stream_chat(long, timeout=5))
+    last = recorder.sent["messages"][-1]["content"][-1]
+    assert last["cache_control"] == {"type": "ephemeral"} and "family first" in last["text"]
+    assert "cache_control" not in recorder.sent["system"][-1]  # the system prompt alone is still below

@@ -102,6 +102,15 @@ class AnthropicProvider:
         prefix = approx_tokens(request.system) + approx_tokens(json.dumps(tools))
         if prefix >= caps.cache_min_tokens:
             system[-1]["cache_control"] = {"type": "ephemeral"}
+        # The conversation so far is resent every turn: a second mark on its
+        # last block caches it too once it reaches the minimum, so the next
+        # turn reads it (the interviewer's system prompt alone is ~920 tokens,
+        # below every minimum; three or four turns take it past 1,024).
+        conversation = prefix + sum(approx_tokens(m.content or "") + approx_tokens(json.dumps(
+            [c.arguments for c in m.tool_calls])) for m in request.messages)
+        turns = params["messages"]
+        if turns and conversation >= caps.cache_min_tokens and turns[-1]["content"]:
+            turns[-1]["content"][-1]["cache_control"] = {"type": "ephemeral"}
         # No temperature: the API refuses sampling parameters (capabilities.py).
         return params
 
