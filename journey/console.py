@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import median, quantiles
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
+from studies import services as study_services
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
 
@@ -27,6 +29,13 @@ BUDGET_WARNING_SHARE = 0.8  # warn from 80 % of the budget on
 def participant_link(request, study: Study) -> str:
     """The study link with Prolific's placeholders, ready to paste into Prolific."""
     return f"{request.build_absolute_uri(reverse('journey:entry', args=[study.slug]))}?{PROLIFIC_PLACEHOLDERS}"
+
+
+def preview_link(request, study: Study) -> dict:
+    """A link that lets whoever has it preview the study (as a participant,
+    never counted) for PREVIEW_LINK_HOURS, with the hours it lasts."""
+    base = request.build_absolute_uri(reverse("journey:entry", args=[study.slug]))
+    return {"url": f"{base}?preview={study_services.preview_token(study)}", "hours": settings.PREVIEW_LINK_HOURS}
 
 
 def preview_url(study: Study) -> str | None:

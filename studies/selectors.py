@@ -62,8 +62,15 @@ def study_counts(study: Study) -> dict:
     }
 
 
+def may_preview(user) -> bool:
+    """A signed-in coordinator (staff who may change studies) may preview any study."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff
+                and user.has_perm("studies.change_study"))
+
+
 def study_cost_usd(study: Study) -> Decimal:
-    """What the study's model calls have cost so far (estimated from token counts)."""
+    """What the study's model calls have cost so far (estimated from token
+    counts): every call made for the study, staff previews' included."""
     total = LLMCall.objects.filter(study=study).aggregate(total=Sum("estimated_cost_usd"))["total"]
     return total or Decimal("0")
 

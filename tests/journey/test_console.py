@@ -47,7 +47,8 @@ def console(client, study):
     return response.content.decode()
 
 
-def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(study, coordinator_client):
+def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(study, coordinator,
+                                                                                         coordinator_client):
     consented_participant(study, "at-scenario-1")
     consented_participant(study, "at-scenario-2")
     at_step(study, "at-interview", Step.INTERVIEW)
@@ -55,7 +56,7 @@ def test_console_counts_real_participants_per_step_and_shows_previews_and_simula
     steps.move(gone, Step.WITHDRAWN)  # stopped at the scenario choice
     simulated, _ = consented_participant(study, "simulated")
     Participant.objects.filter(pk=simulated.pk).update(simulated=True)
-    services.start_preview(study=study, session=Client().session)
+    services.start_preview(study=study, session=Client().session, user=coordinator)
 
     html = console(coordinator_client, study)
 
