@@ -17,6 +17,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
+from studies import selectors as study_selectors
 from studies import services as study_services
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
@@ -78,20 +79,23 @@ def _percentile_90(values: list[float]) -> float:
 
 
 def _steps(real) -> list[dict]:
-    """Per journey step: how many are there now, reached it, moved on, stopped
-    there (declined, withdrew or were screened out), and how long it took."""
+    """Per journey step: how many are there now, reached it, did it, skipped
+    it (moved past it with nothing to do there, or after waiting too long),
+    stopped there (declined, withdrew or were screened out), and how long
+    it took those who did it."""
     here = dict(real.values_list("current_step").annotate(n=Count("id")).order_by())
     position = {step: i for i, step in enumerate(JOURNEY)}
     reached: dict[str, set] = {step: set() for step in JOURNEY}
     furthest: dict = {}
     durations: dict[str, list[float]] = {step: [] for step in JOURNEY}
+    skipped_by = study_selectors.skipped_steps(real)
     for pid, step, started, ended in StepTiming.objects.filter(participant__in=real).values_list(
             "participant_id", "step", "started_at", "ended_at"):
         if step not in position:
             continue  # declined, withdrawn, screened out: where they went, not a step they took
         reached[step].add(pid)
         furthest[pid] = max(furthest.get(pid, 0), position[step])
-        if ended is not None:
+        if ended is not None and step not in skipped_by.get(pid, ()):  # a skip takes no time worth counting
             durations[step].append((ended - started).total_seconds())
     # Everyone begins at consent; the step is timed only once they leave it.
     for pid, step in real.values_list("id", "current_step"):
@@ -101,13 +105,15 @@ def _steps(real) -> list[dict]:
             furthest[pid] = max(furthest.get(pid, 0), position[step])
     rows = []
     for i, step in enumerate(JOURNEY):
-        moved_on = sum(1 for pid in reached[step] if furthest.get(pid, 0) > i)
+        moved_on = {pid for pid in reached[step] if furthest.get(pid, 0) > i}
+        skipped = sum(1 for pid in moved_on if step in skipped_by.get(pid, ()))
         now_here = here.get(step, 0) if step != Step.COMPLETE else 0
         seconds = durations[step]
         rows.append({
             "step": step, "label": Step(step).label, "final": step == Step.COMPLETE,
-            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": moved_on,
-            "stopped": len(reached[step]) - moved_on - now_here if step != Step.COMPLETE else 0,
+            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": len(moved_on),
+            "did": len(moved_on) - skipped, "skipped": skipped,
+            "stopped": len(reached[step]) - len(moved_on) - now_here if step != Step.COMPLETE else 0,
             "median_minutes": median(seconds) / 60 if seconds and step != Step.COMPLETE else None,
             "p90_minutes": _percentile_90(seconds) / 60 if seconds and step != Step.COMPLETE else None,
         })

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from mgeplatform.models import LLMCall
+from mgeplatform.models import DomainEvent, LLMCall
+from studies import events
 from studies.models import Cohort, ConsentDocument, Participant, Scenario, Step, Study
 
 SESSION_KEY = "mge_participants"  # {study_slug: participant uuid}
@@ -60,6 +61,21 @@ def study_counts(study: Study) -> dict:
         **everyone.aggregate(simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort=Cohort.PREVIEW)),
                              previews=Count("id", filter=Q(cohort=Cohort.PREVIEW))),
     }
+
+
+def skipped_steps(participants) -> dict[uuid.UUID, set[str]]:
+    """{participant id: the steps they moved past without doing them}: a
+    step whose entry found nothing to do (no other values to mark, no stories
+    for their question, no survey questions) or that they waited at too long.
+    Read from the journey.step_skipped events steps.move writes; `participants`
+    is a queryset of participants or a list of their ids."""
+    ids = participants.values("pk") if hasattr(participants, "values") else list(participants)
+    out: dict[uuid.UUID, set[str]] = {}
+    for pid, step in DomainEvent.objects.filter(kind=events.STEP_SKIPPED, actor_participant__in=ids).values_list(
+            "actor_participant", "payload__from"):
+        if step:
+            out.setdefault(pid, set()).add(step)
+    return out
 
 
 def may_preview(user) -> bool:
