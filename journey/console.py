@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from statistics import median, quantiles
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -30,6 +31,24 @@ BUDGET_WARNING_SHARE = 0.8  # warn from 80 % of the budget on
 def participant_link(request, study: Study) -> str:
     """The study link with Prolific's placeholders, ready to paste into Prolific."""
     return f"{request.build_absolute_uri(reverse('journey:entry', args=[study.slug]))}?{PROLIFIC_PLACEHOLDERS}"
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int]:
+    parts = urlsplit(f"{scheme}://{netloc}")
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+def site_url_warning(request) -> str:
+    """"" when SITE_URL is the address this console was opened at; else what
+    goes wrong: the follow-up links the platform sends are built on SITE_URL."""
+    site = urlsplit((settings.SITE_URL or "").strip())
+    if site.scheme and site.netloc and _origin(site.scheme, site.netloc) == _origin(request.scheme,
+                                                                                     request.get_host()):
+        return ""
+    here = f"{request.scheme}://{request.get_host()}"
+    return (f"SITE_URL is {settings.SITE_URL or '(unset)'}, but this console is at {here}: follow-up links sent to "
+            f"participants would point to {settings.SITE_URL or 'nowhere'}, not to this site. Set SITE_URL to the "
+            "site's public address and restart the platform.")
 
 
 def preview_link(request, study: Study) -> dict:
