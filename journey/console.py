@@ -35,7 +35,9 @@ def participant_link(request, study: Study) -> str:
 
 def _origin(scheme: str, netloc: str) -> tuple[str, str, int]:
     parts = urlsplit(f"{scheme}://{netloc}")
-    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+    host = (parts.hostname or "").lower()
+    host = "localhost" if host in ("127.0.0.1", "::1") else host  # one machine, whichever name it is opened by
+    return scheme, host, parts.port or (443 if scheme == "https" else 80)
 
 
 def site_url_warning(request) -> str:

@@ -79,7 +79,8 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     page.get_by_role("heading", name=f"Live console: {study.title}").wait_for()
     _no_sideways_scroll(page, 1280)
     page.get_by_role("button", name="Copy link").click()
-    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    expect(page.locator(".study-link-row", has=page.locator("#participant-link")).locator(".copy-status")
+           ).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()").endswith("SESSION_ID={{%SESSION_ID%}}")
     expect(_here_now(page, "consent")).to_have_text("0")
 

@@ -53,3 +53,9 @@ def test_console_is_quiet_when_site_url_is_this_host(study, coordinator, setting
     settings.ALLOWED_HOSTS = ["mge.example.org", "testserver"]
     settings.SITE_URL = "http://mge.example.org/"
     assert 'id="site-url-alert"' not in _console(study, coordinator, "mge.example.org")
+
+
+def test_console_takes_localhost_and_127_0_0_1_for_the_same_machine(study, coordinator, settings):
+    settings.SITE_URL = "http://localhost:8000"
+    assert 'id="site-url-alert"' not in _console(study, coordinator, "127.0.0.1:8000")
+    assert 'id="site-url-alert"' in _console(study, coordinator, "127.0.0.1:9000")  # another port: another server
