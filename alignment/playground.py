@@ -90,7 +90,8 @@ def winning_values(snapshot, contexts) -> list[dict]:
         out.append({"context": context.pk, "context_text": context.text, "id": winner.id, "title": winner.title,
                     "description": card.get("description", ""), "policies": winner.policies, "score": winner.score,
                     "rank": winner.position, "rank_low": winner.rank_low, "rank_high": winner.rank_high,
-                    "interval_scope": winner.interval_scope})
+                    "interval_scope": winner.interval_scope, "votes": winner.votes,
+                    "too_few_votes": winner.too_few_votes})
     return out
 
 

@@ -1,11 +1,15 @@
 """The alignment target read from a built moral graph: for a moral context,
 the values ranked by PageRank within that context (paper 6.2: "the highest
 ranking value would be retrieved from the moral graph for that particular
-context"). Pure reads of a GraphSnapshot's stored scores; no queries."""
+context"). Pure reads of a GraphSnapshot's stored scores; no queries. A
+value with fewer votes than GRAPH_MIN_VOTES_FOR_WINNER is still returned,
+marked `too_few_votes` and without a rank interval."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from graph.explorer import min_votes, value_votes
 
 TOP = 3
 
@@ -20,6 +24,8 @@ class RankedValue:
     rank_low: int | None = None  # the bootstrap's 95% interval of the value's rank (see interval_scope)
     rank_high: int | None = None
     interval_scope: str = ""  # "context": within this context; "global": the global rank (older snapshots)
+    votes: int = 0  # votes on stories with the value at either end
+    too_few_votes: bool = False  # fewer than GRAPH_MIN_VOTES_FOR_WINNER: thin evidence, no interval given
 
     @property
     def is_winner(self) -> bool:
@@ -39,6 +45,7 @@ def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedV
     scores = (snapshot.scores or {}).get("context", {}).get(str(context_id), {})
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
     within = (snapshot.scores or {}).get("context_intervals")
+    votes, needed = value_votes(snapshot), min_votes()
     out = []
     for position, (vid, score) in enumerate(ordered, start=1):
         value = (snapshot.values or {}).get(vid, {})
@@ -46,10 +53,13 @@ def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedV
             b, scope = (within.get(str(context_id)) or {}).get(vid) or {}, "context"
         else:  # an older snapshot: only the global rank's interval
             b, scope = (snapshot.bootstrap or {}).get(vid) or {}, "global"
+        thin = votes.get(vid, 0) < needed
+        if thin:  # no rank interval from a vote or two
+            b = {}
         out.append(RankedValue(id=int(vid), title=value.get("title", f"value {vid}"),
                                policies=list(value.get("policies", [])), position=position, score=float(score),
                                rank_low=b.get("rank_low"), rank_high=b.get("rank_high"),
-                               interval_scope=scope if b else ""))
+                               interval_scope=scope if b else "", votes=votes.get(vid, 0), too_few_votes=thin))
     return out
 
 

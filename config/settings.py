@@ -281,6 +281,12 @@ STEP_WAIT_SECONDS = env.float("STEP_WAIT_SECONDS", default=90.0)
 # A waiting page also loads again this often: the worker's push reaches it
 # only through a shared channel layer (Redis), not across processes in memory.
 STEP_POLL_SECONDS = env.float("STEP_POLL_SECONDS", default=10.0)
+# The votes a value needs (on stories with it at either end) before the
+# graph's pages call it a winner and give its rank interval, and an edge
+# needs before it is shown without a "too few votes" mark.
+GRAPH_MIN_VOTES_FOR_WINNER = env.int("GRAPH_MIN_VOTES_FOR_WINNER", default=5)
+# A preview link made on the study's console works for this many hours.
+PREVIEW_LINK_HOURS = env.float("PREVIEW_LINK_HOURS", default=24.0)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,8 @@ events are read live from the database.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from graph import aggregation, selectors
 from graph.aggregation import CYCLE_POLICY_TEXT, REASONS
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
@@ -147,6 +149,48 @@ def ranks(snapshot) -> dict[str, int]:
     return {vid: i + 1 for i, (vid, _) in enumerate(_ordered(snapshot.scores.get("global", {})))}
 
 
+# --- how much evidence a value or an edge has ---------------------------------------
+
+TOO_FEW_VOTES = "too few votes"
+
+
+def min_votes() -> int:
+    """GRAPH_MIN_VOTES_FOR_WINNER: below it a value is not called a winner
+    and gets no rank interval, and an edge is marked as thin evidence."""
+    return settings.GRAPH_MIN_VOTES_FOR_WINNER
+
+
+def value_votes(snapshot) -> dict[str, int]:
+    """{value id: the votes cast on stories with the value at either end},
+    each vote counted once (on the edge of the story's own direction).
+    Kept on the snapshot object: snapshots are append-only, and the
+    alignment target asks once per context."""
+    key = (id(snapshot.edges), len(snapshot.edges))
+    cached = getattr(snapshot, "_value_votes", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    out: dict[str, int] = {}
+    for e in snapshot.edges:
+        c = e.get("counts") or {}
+        n = c.get("wiser", 0) + c.get("not_wiser", 0) + c.get("unsure", 0)
+        for end in (str(e["source"]), str(e["target"])):
+            out[end] = out.get(end, 0) + n
+    snapshot._value_votes = (key, out)
+    return out
+
+
+def edge_votes(edge: dict) -> int:
+    """The votes on an edge's pair of values: its own direction's answers and
+    the "wiser" answers on the reverse direction's stories."""
+    c = edge.get("counts") or {}
+    return c.get("wiser", 0) + c.get("not_wiser", 0) + c.get("unsure", 0) + c.get("less_wise", 0)
+
+
+def _evidence(votes: int) -> dict:
+    needed = min_votes()
+    return {"votes": votes, "min_votes": needed, "too_few_votes": votes < needed}
+
+
 def interval_text(b: dict | None) -> str:
     if not b:
         return ""
@@ -184,15 +228,17 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
     study = snapshot.study
     global_scores = snapshot.scores.get("global", {})
     position = ranks(snapshot)
+    votes = value_votes(snapshot)
     nodes = []
     for vid, v in sorted(snapshot.values.items(), key=lambda kv: int(kv[0])):
-        b = snapshot.bootstrap.get(vid)
+        evidence = _evidence(votes.get(vid, 0))
+        b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)  # no interval from a vote or two
         node = {"id": vid, "title": v.get("title", ""), "description": v.get("description", ""),
                 "policies": list(v.get("policies", [])), "scenarios": [str(s) for s in v.get("scenarios", [])],
                 "score": global_scores.get(vid), "rank": position.get(vid),
                 "interval": ({k: b[k] for k in ("rank_low", "rank_high", "rank_median", "top_share") if k in b}
                              if b else None),
-                "interval_text": interval_text(b), "stable": is_stable(b)}
+                "interval_text": interval_text(b), "stable": is_stable(b), **evidence}
         if staff:
             node["external_id"] = v.get("external_id", "")
             node["origin"] = v.get("origin", "")
@@ -210,7 +256,7 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
         edge_stories.sort(key=lambda s: (str(s["context"]) not in contexts, s["context"], s["id"]))
         edges.append({"id": f"{e['source']}-{e['target']}", "source": str(e["source"]), "target": str(e["target"]),
                       "counts": e.get("counts", {}), "likelihood": e.get("likelihood"), "entropy": e.get("entropy"),
-                      "contexts": contexts,
+                      "contexts": contexts, **_evidence(edge_votes(e)),
                       "stories": [{"context": str(s["context"]), "text": s["text"]} for s in edge_stories]})
     titles = scenario_titles(study)
     contexts = {cid: {"text": c.get("text", ""), "scenario": str(c["scenario"]) if c.get("scenario") else None}
@@ -224,6 +270,7 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
         "access": "staff" if staff else "public",
         "nodes": nodes, "edges": edges, "contexts": contexts, "scenarios": scenarios,
         "scores": {"scenario": snapshot.scores.get("scenario", {}), "context": snapshot.scores.get("context", {})},
+        "min_votes": min_votes(),
     }
 
 
@@ -272,10 +319,12 @@ def edge_tables(snapshot, contexts: set[str] | None = None) -> dict:
 def ranking(snapshot) -> list[dict]:
     """Every value by global PageRank, for the page without JavaScript."""
     out = []
+    votes = value_votes(snapshot)
     for i, (vid, score) in enumerate(_ordered(snapshot.scores.get("global", {}))):
-        b = snapshot.bootstrap.get(vid)
+        evidence = _evidence(votes.get(vid, 0))
+        b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)
         out.append({"id": vid, "rank": i + 1, "title": value_title(snapshot, vid), "score": score,
-                    "interval_text": interval_text(b), "stable": is_stable(b)})
+                    "interval_text": interval_text(b), "stable": is_stable(b), **evidence})
     return out
 
 
@@ -289,7 +338,7 @@ def edge_rows(snapshot, *, kept: bool) -> list[dict]:
     rows = []
     for e in snapshot.edges:
         if e["kept"] is kept:
-            rows.append({**e, "source_title": value_title(snapshot, e["source"]),
+            rows.append({**e, **_evidence(edge_votes(e)), "source_title": value_title(snapshot, e["source"]),
                          "target_title": value_title(snapshot, e["target"]),
                          "reason_text": REASONS.get(e["reason"], e["reason"]),
                          "contexts_text": [snapshot.contexts.get(str(c), {}).get("text", str(c))
@@ -303,15 +352,19 @@ def winners(snapshot, top: int = TOP) -> list[dict]:
     """Every scenario of the study with its top values by that scenario's
     PageRank (kept edges in its contexts)."""
     by_scenario = snapshot.scores.get("scenario", {})
+    votes = value_votes(snapshot)
     out = []
     for sid, title in scenario_titles(snapshot.study).items():
         rows = []
         for i, (vid, score) in enumerate(_ordered(by_scenario.get(sid, {}))[:top]):
             value = snapshot.values.get(vid, {})
-            b = snapshot.bootstrap.get(vid)
+            evidence = _evidence(votes.get(vid, 0))
+            # A value with fewer votes than the minimum is not presented as a winner with an interval.
+            b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)
             rows.append({"id": vid, "position": i + 1, "title": value.get("title", f"value {vid}"),
                          "description": value.get("description", ""), "policies": value.get("policies", []),
-                         "score": score, "bootstrap": b, "interval_text": interval_text(b), "stable": is_stable(b)})
+                         "score": score, "bootstrap": b, "interval_text": interval_text(b), "stable": is_stable(b),
+                         **evidence})
         out.append({"id": sid, "title": title, "values": rows})
     return out
 

@@ -59,7 +59,7 @@ def _base_context(request, study, shown, access, page):
     staff = access == "staff"
     return {"study": study, "snapshot": snapshot, "staff": staff, "public": access == "public",
             "building": study_selectors.demo_build(study),
-            "page": page, "snapshots": explorer.snapshot_choices(study),
+            "page": page, "snapshots": explorer.snapshot_choices(study), "min_votes": explorer.min_votes(),
             "snapshot_param": request.GET.get("snapshot", "") if snapshot else "",
             "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,
             "page_links": [{"label": link["label"], "url": reverse(link["url_name"], args=[study.slug])}

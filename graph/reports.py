@@ -12,7 +12,16 @@ from dataclasses import fields
 from graph import aggregation, bridging
 from graph.aggregation import CYCLE_POLICIES, CYCLE_POLICY_TEXT
 from graph.aggregators import METHODS
-from graph.explorer import edge_rows, scenario_titles, skipped_text, value_title, winners
+from graph.explorer import (
+    TOO_FEW_VOTES,
+    edge_rows,
+    min_votes,
+    scenario_titles,
+    skipped_text,
+    value_title,
+    value_votes,
+    winners,
+)
 from mgeplatform import charts
 
 
@@ -115,9 +124,15 @@ def _block(snapshot, data: dict, top: int) -> dict:
         rows.append({"method": METHOD_NAMES.get(method, method), "tau": tau,
                      "top": _top_titles(snapshot, scores[method], top)})
     return {"rows": rows, "cyclic_share": data.get("cyclic_share"), "k": data.get("k"),
-            "robust": [value_title(snapshot, str(v)) for v in data.get("robust_winners", [])],
+            "robust": [_robust_title(snapshot, str(v)) for v in data.get("robust_winners", [])],
             "tau_header": [METHOD_NAMES.get(m, m) for m in methods],
             "tau_rows": tau_matrix(data.get("tau", {}), methods)}
+
+
+def _robust_title(snapshot, vid: str) -> str:
+    """A robust winner's title, marked when it has fewer votes than GRAPH_MIN_VOTES_FOR_WINNER."""
+    title = value_title(snapshot, vid)
+    return f"{title} ({TOO_FEW_VOTES})" if value_votes(snapshot).get(vid, 0) < min_votes() else title
 
 
 def aggregator_tables(snapshot, top: int = 3) -> dict | None:

@@ -143,6 +143,9 @@ class StudyAdmin(admin.ModelAdmin):
                    "opts": self.model._meta, "original": study, "participant_link": console.participant_link(
                        request, study), "preview_url": console.preview_url(study),
                    "can_change": self.has_change_permission(request, study), **console.study_console(study)}
+        context["site_url_warning"] = console.site_url_warning(request)
+        if context["can_change"]:  # a preview writes and spends the budget: coordinators only
+            context["preview_link"] = console.preview_link(request, study)
         return TemplateResponse(request, "admin/studies/study/console.html", context)
 
     def console_live_view(self, request, pk: int):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from statistics import median, quantiles
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -16,6 +18,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
+from studies import selectors as study_selectors
+from studies import services as study_services
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
 
@@ -27,6 +31,33 @@ BUDGET_WARNING_SHARE = 0.8  # warn from 80 % of the budget on
 def participant_link(request, study: Study) -> str:
     """The study link with Prolific's placeholders, ready to paste into Prolific."""
     return f"{request.build_absolute_uri(reverse('journey:entry', args=[study.slug]))}?{PROLIFIC_PLACEHOLDERS}"
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int]:
+    parts = urlsplit(f"{scheme}://{netloc}")
+    host = (parts.hostname or "").lower()
+    host = "localhost" if host in ("127.0.0.1", "::1") else host  # one machine, whichever name it is opened by
+    return scheme, host, parts.port or (443 if scheme == "https" else 80)
+
+
+def site_url_warning(request) -> str:
+    """"" when SITE_URL is the address this console was opened at; else what
+    goes wrong: the follow-up links the platform sends are built on SITE_URL."""
+    site = urlsplit((settings.SITE_URL or "").strip())
+    if site.scheme and site.netloc and _origin(site.scheme, site.netloc) == _origin(request.scheme,
+                                                                                     request.get_host()):
+        return ""
+    here = f"{request.scheme}://{request.get_host()}"
+    return (f"SITE_URL is {settings.SITE_URL or '(unset)'}, but this console is at {here}: follow-up links sent to "
+            f"participants would point to {settings.SITE_URL or 'nowhere'}, not to this site. Set SITE_URL to the "
+            "site's public address and restart the platform.")
+
+
+def preview_link(request, study: Study) -> dict:
+    """A link that lets whoever has it preview the study (as a participant,
+    never counted) for PREVIEW_LINK_HOURS, with the hours it lasts."""
+    base = request.build_absolute_uri(reverse("journey:entry", args=[study.slug]))
+    return {"url": f"{base}?preview={study_services.preview_token(study)}", "hours": settings.PREVIEW_LINK_HOURS}
 
 
 def preview_url(study: Study) -> str | None:
@@ -69,20 +100,23 @@ def _percentile_90(values: list[float]) -> float:
 
 
 def _steps(real) -> list[dict]:
-    """Per journey step: how many are there now, reached it, moved on, stopped
-    there (declined, withdrew or were screened out), and how long it took."""
+    """Per journey step: how many are there now, reached it, did it, skipped
+    it (moved past it with nothing to do there, or after waiting too long),
+    stopped there (declined, withdrew or were screened out), and how long
+    it took those who did it."""
     here = dict(real.values_list("current_step").annotate(n=Count("id")).order_by())
     position = {step: i for i, step in enumerate(JOURNEY)}
     reached: dict[str, set] = {step: set() for step in JOURNEY}
     furthest: dict = {}
     durations: dict[str, list[float]] = {step: [] for step in JOURNEY}
+    skipped_by = study_selectors.skipped_steps(real)
     for pid, step, started, ended in StepTiming.objects.filter(participant__in=real).values_list(
             "participant_id", "step", "started_at", "ended_at"):
         if step not in position:
             continue  # declined, withdrawn, screened out: where they went, not a step they took
         reached[step].add(pid)
         furthest[pid] = max(furthest.get(pid, 0), position[step])
-        if ended is not None:
+        if ended is not None and step not in skipped_by.get(pid, ()):  # a skip takes no time worth counting
             durations[step].append((ended - started).total_seconds())
     # Everyone begins at consent; the step is timed only once they leave it.
     for pid, step in real.values_list("id", "current_step"):
@@ -92,13 +126,15 @@ def _steps(real) -> list[dict]:
             furthest[pid] = max(furthest.get(pid, 0), position[step])
     rows = []
     for i, step in enumerate(JOURNEY):
-        moved_on = sum(1 for pid in reached[step] if furthest.get(pid, 0) > i)
+        moved_on = {pid for pid in reached[step] if furthest.get(pid, 0) > i}
+        skipped = sum(1 for pid in moved_on if step in skipped_by.get(pid, ()))
         now_here = here.get(step, 0) if step != Step.COMPLETE else 0
         seconds = durations[step]
         rows.append({
             "step": step, "label": Step(step).label, "final": step == Step.COMPLETE,
-            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": moved_on,
-            "stopped": len(reached[step]) - moved_on - now_here if step != Step.COMPLETE else 0,
+            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": len(moved_on),
+            "did": len(moved_on) - skipped, "skipped": skipped,
+            "stopped": len(reached[step]) - len(moved_on) - now_here if step != Step.COMPLETE else 0,
             "median_minutes": median(seconds) / 60 if seconds and step != Step.COMPLETE else None,
             "p90_minutes": _percentile_90(seconds) / 60 if seconds and step != Step.COMPLETE else None,
         })

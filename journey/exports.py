@@ -26,6 +26,7 @@ from journey import events
 from mgeplatform import csvfiles
 from mgeplatform.audit import record_event
 from studies import contributions
+from studies import selectors as study_selectors
 from studies.contributions import iso
 from studies.models import Participant, ProlificDemographics, ProlificIdentity, Step, StepTiming
 from surveys import selectors as survey_selectors
@@ -65,6 +66,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     seconds = defaultdict(dict)
     for t in StepTiming.objects.filter(participant__in=pids):
         seconds[t.participant_id][t.step] = t.seconds
+    skipped = study_selectors.skipped_steps(pids)
     cards = {}
     for c in ValuesCard.objects.filter(interview__participant__in=pids, submitted=True).select_related(
             "interview__scenario").order_by("submitted_at"):
@@ -81,7 +83,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     demographics = {d.participant_id: d.data for d in ProlificDemographics.objects.filter(participant__in=pids)}
     demo_keys = sorted({k for data in demographics.values() for k in data})
     header = (["participant", "simulated", "via_prolific", "current_step", "joined_at", "scenario", "card_title",
-               "canonical_value", "approval", "votes_yes", "votes_no", "votes_unsure", "ideology_score", "expert"]
+               "canonical_value", "approval", "votes_yes", "votes_no", "votes_unsure", "ideology_score", "expert",
+               "steps_skipped"]
               + [f"seconds_{s}" for s in steps] + [f"survey_{k}" for k in survey_keys]
               + [f"demographic_{k}" for k in demo_keys])
     rows = []
@@ -91,7 +94,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
                      card.interview.scenario.key if card else None, card.title if card else None,
                      card.canonical_id if card else None, approvals.get(card.pk) if card else None,
                      votes[p.pk]["yes"], votes[p.pk]["no"], votes[p.pk]["unsure"],
-                     ideology.get(p.pk), expert.get(p.pk)]
+                     ideology.get(p.pk), expert.get(p.pk),
+                     ";".join(s for s in steps if s in skipped.get(p.pk, ()))]
                     + [seconds[p.pk].get(s) for s in steps] + [survey.get(p.pk, {}).get(k) for k in survey_keys]
                     + [demographics.get(p.pk, {}).get(k) for k in demo_keys])
     return header, rows

@@ -25,9 +25,11 @@ def entry(request, slug: str):
     """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=.."""
     study = study_selectors.get_study(slug)
     try:
-        if services.is_placeholder_link(request.GET):  # a researcher opening Prolific's template link
+        if services.is_placeholder_link(request.GET) or "preview" in request.GET:
+            # Prolific's template link or a preview link: a preview, for a coordinator or the link's holder only.
             participant = services.start_preview(study=study, session=request.session,
-                                                 user=request.user if request.user.is_authenticated else None)
+                                                 user=request.user if request.user.is_authenticated else None,
+                                                 token=request.GET.get("preview") or None)
         else:
             prolific = services.parse_prolific_params(request.GET)
             participant = services.enter_study(study=study, session=request.session, prolific=prolific)

@@ -11,7 +11,7 @@ class MGEPlatformConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
-        from mgeplatform import auth, dbroles, roles, triggers
+        from mgeplatform import auth, checks, dbroles, roles, triggers  # noqa: F401 - checks registers on import
 
         post_migrate.connect(roles.sync_role_permissions, dispatch_uid="mge-sync-roles")
         user_logged_in.connect(auth.shorten_staff_sessions, dispatch_uid="mge-staff-session-age")

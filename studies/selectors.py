@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from mgeplatform.models import LLMCall
+from mgeplatform.models import DomainEvent, LLMCall
+from studies import events
 from studies.models import Cohort, ConsentDocument, Participant, Scenario, Step, Study
 
 SESSION_KEY = "mge_participants"  # {study_slug: participant uuid}
@@ -62,8 +63,30 @@ def study_counts(study: Study) -> dict:
     }
 
 
+def skipped_steps(participants) -> dict[uuid.UUID, set[str]]:
+    """{participant id: the steps they moved past without doing them}: a
+    step whose entry found nothing to do (no other values to mark, no stories
+    for their question, no survey questions) or that they waited at too long.
+    Read from the journey.step_skipped events steps.move writes; `participants`
+    is a queryset of participants or a list of their ids."""
+    ids = participants.values("pk") if hasattr(participants, "values") else list(participants)
+    out: dict[uuid.UUID, set[str]] = {}
+    for pid, step in DomainEvent.objects.filter(kind=events.STEP_SKIPPED, actor_participant__in=ids).values_list(
+            "actor_participant", "payload__from"):
+        if step:
+            out.setdefault(pid, set()).add(step)
+    return out
+
+
+def may_preview(user) -> bool:
+    """A signed-in coordinator (staff who may change studies) may preview any study."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff
+                and user.has_perm("studies.change_study"))
+
+
 def study_cost_usd(study: Study) -> Decimal:
-    """What the study's model calls have cost so far (estimated from token counts)."""
+    """What the study's model calls have cost so far (estimated from token
+    counts): every call made for the study, staff previews' included."""
     total = LLMCall.objects.filter(study=study).aggregate(total=Sum("estimated_cost_usd"))["total"]
     return total or Decimal("0")
 

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 
@@ -144,16 +145,63 @@ def _cohort_of_newcomers(study: Study) -> str:
     return Cohort.PILOT if study.status == Study.Status.PILOT else Cohort.STUDY
 
 
-def start_preview(*, study: Study | None, session, user=None) -> Participant:
-    """A fresh preview participant for staff or a placeholder link: takes the
-    whole journey, is never counted, and can be deleted in one action."""
+# A preview link (`/s/<slug>/?preview=<token>`) lets whoever has it preview
+# one study for PREVIEW_LINK_HOURS, signed with the site's secret key.
+_PREVIEW_SALT = "studies.preview-link"
+
+
+class PreviewRefused(EntryError):
+    """Nobody may preview without a coordinator's sign-in or a valid preview link."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status=403, title="A preview needs a sign-in or a preview link")
+
+
+def preview_token(study: Study) -> str:
+    """A token for the study's preview link, valid for PREVIEW_LINK_HOURS from now."""
+    return signing.TimestampSigner(salt=_PREVIEW_SALT).sign(str(study.pk))
+
+
+def _check_preview_token(study: Study, token: str) -> None:
+    """Raise PreviewRefused unless `token` is this study's and has not expired."""
+    try:
+        value = signing.TimestampSigner(salt=_PREVIEW_SALT).unsign(token, max_age=settings.PREVIEW_LINK_HOURS * 3600)
+    except signing.SignatureExpired:
+        raise PreviewRefused("This preview link has expired. Ask the study's coordinator for a new one, "
+                             "or sign in as a coordinator and preview from the study's console.") from None
+    except signing.BadSignature:
+        value = None
+    if value != str(study.pk):
+        raise PreviewRefused("This preview link is not valid for this study. Ask the study's coordinator for a "
+                             "new one, or sign in as a coordinator and preview from the study's console.")
+
+
+def start_preview(*, study: Study | None, session, user=None, token: str | None = None) -> Participant:
+    """A fresh preview participant: takes the whole journey, is never
+    counted, and can be deleted in one action. Only for a signed-in
+    coordinator or a valid preview link (`token`); its model calls count
+    toward the study's budget, so none starts once the budget is spent."""
     if study is None or study.status == Study.Status.CLOSED:
         raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+    if selectors.may_preview(user):
+        via = "coordinator"
+    elif token:
+        _check_preview_token(study, token)
+        via = "preview_link"
+    else:
+        raise PreviewRefused("This is the study's link with Prolific's placeholders still in it, which starts a "
+                             "preview of the study. A preview needs a coordinator's sign-in or a preview link "
+                             "from the study's console. Participants: please open the study from Prolific.")
+    if selectors.budget_spent(study):
+        raise EntryError("The study's budget for model calls is spent, and a preview's model calls count toward it, "
+                         "so no preview can start. Raise the budget in the study's settings to preview again.",
+                         status=503, title="Budget spent")
     with transaction.atomic():
         with participant_context(new_id := uuid.uuid4()):
             participant = Participant.objects.create(pk=new_id, study=study, cohort=Cohort.PREVIEW)
-            record_event(events.PARTICIPANT_JOINED, user=user, participant_id=participant.pk, study_slug=study.slug,
-                         subject=participant, payload={"via_prolific": False, "cohort": Cohort.PREVIEW})
+            record_event(events.PARTICIPANT_JOINED, user=user if via == "coordinator" else None,
+                         participant_id=participant.pk, study_slug=study.slug, subject=participant,
+                         payload={"via_prolific": False, "cohort": Cohort.PREVIEW, "preview_via": via})
     bind_session(session, participant)
     return participant
 

@@ -37,7 +37,10 @@ def _value(study, title, policies):
 
 
 @pytest.fixture
-def target(study):
+def target(study, settings):
+    # A hand-built graph with no votes behind it: these tests are about the winners it ranks, not about
+    # how many votes a winner needs (tests/alignment/test_targets.py checks GRAPH_MIN_VOTES_FOR_WINNER).
+    settings.GRAPH_MIN_VOTES_FOR_WINNER = 0
     MoralContext.objects.filter(study=study).update(active=False)  # only this graph's contexts apply
     parenting = study.scenarios.get(key="parenting")
     child, distress, faith = (MoralContext.objects.create(study=study, scenario=parenting, text=text) for text in (

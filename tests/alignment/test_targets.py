@@ -47,3 +47,17 @@ def test_the_interval_is_the_values_rank_within_the_context_when_the_graph_has_i
     assert (winner.interval, winner.interval_scope) == ([1, 1], "context")  # not the global [1, 2]
     assert (second.interval, second.interval_scope) == ([2, 4], "context")
     assert (third.interval, third.interval_scope) == (None, "")  # no interval for it in this context
+
+
+def test_a_winner_with_too_few_votes_is_marked_and_given_no_interval(target, settings):
+    from tests.factories import _edge
+
+    settings.GRAPH_MIN_VOTES_FOR_WINNER = 5
+    snapshot = target.snapshot
+    # Informed autonomy: 3 votes on its stories; Strict rules: 3 there and 4 more elsewhere.
+    snapshot.edges = [_edge(target.strict, target.autonomy, wiser=2, not_wiser=1),
+                      _edge(target.strict, target.shared, wiser=4)]
+    ranked = targets.ranked_in_context(snapshot, target.child.pk)
+    assert ranked[0].title == "Informed autonomy" and ranked[0].is_winner
+    assert ranked[0].too_few_votes and ranked[0].votes == 3 and ranked[0].interval is None
+    assert not ranked[1].too_few_votes and ranked[1].votes == 7 and ranked[1].interval == [1, 3]

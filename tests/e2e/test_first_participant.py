@@ -7,6 +7,7 @@ the study from Prolific's template link."""
 import pytest
 
 from studies.models import Cohort, Participant, Step
+from studies.services import preview_token
 from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, overflowing, play_prolific, send_answer
 from tests.factories import PROLIFIC
 
@@ -87,8 +88,9 @@ def test_first_participant_of_a_fresh_study_reaches_the_completion_code_on_a_pho
 def test_prolific_template_link_opens_a_preview_that_is_not_counted(fresh_study, asgi_live_server, phone,
                                                                     screenshot_dir):
     study = fresh_study
+    # Opened with a preview link from the console (anyone else is refused a preview).
     phone.goto(f"{asgi_live_server.url}/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}"
-               f"&STUDY_ID={{{{%STUDY_ID%}}}}&SESSION_ID={{{{%SESSION_ID%}}}}")
+               f"&STUDY_ID={{{{%STUDY_ID%}}}}&SESSION_ID={{{{%SESSION_ID%}}}}&preview={preview_token(study)}")
     phone.get_by_role("heading", name="Before you start").wait_for()
     banner = phone.get_by_role("note")
     assert "Preview" in banner.inner_text() and "nothing you do here is counted" in banner.inner_text()

@@ -79,7 +79,8 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     page.get_by_role("heading", name=f"Live console: {study.title}").wait_for()
     _no_sideways_scroll(page, 1280)
     page.get_by_role("button", name="Copy link").click()
-    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    expect(page.locator(".study-link-row", has=page.locator("#participant-link")).locator(".copy-status")
+           ).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()").endswith("SESSION_ID={{%SESSION_ID%}}")
     expect(_here_now(page, "consent")).to_have_text("0")
 
@@ -107,7 +108,7 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     expect(_here_now(page, "interview")).to_have_text("1", timeout=REFRESH)
     expect(_here_now(page, "scenario")).to_have_text("0")
     row = page.locator('#console-steps tr[data-step="scenario"] td')
-    assert row.nth(1).inner_text() == "1" and row.nth(2).inner_text() == "1"  # reached, moved on
+    assert row.nth(1).inner_text() == "1" and row.nth(2).inner_text() == "1"  # reached, did it
     participant = Participant.objects.get(study=study, prolific_identity__prolific_pid=PROLIFIC["PROLIFIC_PID"])
     assert participant.current_step == Step.INTERVIEW
     page.screenshot(path=str(screenshot_dir / "console-01-laptop.png"), full_page=True)

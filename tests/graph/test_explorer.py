@@ -196,8 +196,12 @@ def test_public_explorer_json_has_every_value_and_only_kept_edges(public_graph):
     assert curiosity["title"] == "Curiosity" and curiosity["rank"] == 1
     assert curiosity["policies"] == ["MOMENTS of curiosity", "SIGNS of curiosity"]
     assert curiosity["interval_text"] == "95% interval 1" and curiosity["stable"]
+    assert curiosity["votes"] == 6 and not curiosity["too_few_votes"]
+    # Shared reasons has 3 votes, under GRAPH_MIN_VOTES_FOR_WINNER (5): ranked, but no interval from so few.
     reasons = next(n for n in data["nodes"] if n["id"] == str(v["reasons"].pk))
-    assert reasons["rank"] == 2 and reasons["interval_text"] == "95% interval 1–4" and not reasons["stable"]
+    assert reasons["rank"] == 2 and reasons["interval_text"] == "" and reasons["interval"] is None
+    assert reasons["too_few_votes"] and reasons["votes"] == 3 and not reasons["stable"]
+    assert data["min_votes"] == 5
 
 
 def test_edge_carries_the_active_story_for_its_direction_only(public_graph):
@@ -233,7 +237,11 @@ def test_public_page_lists_dropped_edges_with_reasons_and_the_cycle(public_graph
     assert "graph/explorer.js" in html
     ranking = _text_of(response, "ranking-table")
     assert ranking.startswith("Rank Value PageRank Bootstrap 1 Curiosity")
-    assert "2 Shared reasons show in graph 0.2000 95% interval 1–4" in ranking
+    assert "2 Shared reasons show in graph 0.2000 too few votes (3 of 5)" in ranking
+    assert "1 Curiosity show in graph 0.2500 95% interval 1 · stable" in ranking
+    # The kept edge with 3 votes is marked; the one with 5 is not.
+    assert "Calm home Shared reasons When a child is bored 3 / 0 / 0 / 0 / 0 too few votes" in kept
+    assert "4 / 1 / 0 / 0 / 6 too few votes" not in kept
 
 
 def _text_of(response, element_id: str) -> str:
@@ -304,7 +312,10 @@ def test_winners_page_shows_the_top_values_of_each_scenario(public_graph):
     assert "An assistant guided by curiosity. Attentional policies" in parenting
     assert "MOMENTS of curiosity SIGNS of curiosity" in parenting
     assert "Rank in the whole graph: 1, 95% interval 1; first in 97% of samples. Stable? Yes" in parenting
-    assert "Rank in the whole graph: 2, 95% interval 1–4; first in 20% of samples. Stable? Not yet." in parenting
+    # Shared reasons has 3 votes: labelled, not presented as a winner with an interval.
+    assert ("SIGNS of shared reasons Too few votes: 3 votes on stories about this value, 5 needed before it is "
+            "called a winner or given a rank interval. #3 in this scenario") in parenting
+    assert "95% interval 1–4" not in parenting
     assert parenting.count("#") == 3  # top 3 only
 
     abortion = _section(response, scenarios["abortion"])
@@ -312,6 +323,19 @@ def test_winners_page_shows_the_top_values_of_each_scenario(public_graph):
     assert "Stable? Not yet." in abortion and "Stable? Yes" not in abortion
     weapons = _section(response, scenarios["weapons"])
     assert "no winner" in weapons
+
+
+def test_the_minimum_is_a_setting_and_the_snapshot_page_labels_thin_winners(graph, coordinator, settings):
+    study, scenarios, snapshot = graph["study"], graph["scenarios"], graph["snapshot"]
+    page = _visible(_staff_client(coordinator).get(
+        reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk])).content.decode())
+    assert "Shared reasons 0.3000 too few votes (3; 5 needed to call it a winner)" in page
+    assert "Curiosity 0.4000 1–1 in the whole graph" in page
+    # With a minimum of 3, Shared reasons has enough votes: its interval is back.
+    settings.GRAPH_MIN_VOTES_FOR_WINNER = 3
+    parenting = _section(_staff_client(coordinator).get(_url("winners", study)), scenarios["parenting"])
+    assert "Rank in the whole graph: 2, 95% interval 1–4; first in 20% of samples. Stable? Not yet." in parenting
+    assert "Too few votes" not in parenting
 
 
 def test_stable_rule():

@@ -47,7 +47,8 @@ def console(client, study):
     return response.content.decode()
 
 
-def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(study, coordinator_client):
+def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(study, coordinator,
+                                                                                         coordinator_client):
     consented_participant(study, "at-scenario-1")
     consented_participant(study, "at-scenario-2")
     at_step(study, "at-interview", Step.INTERVIEW)
@@ -55,15 +56,15 @@ def test_console_counts_real_participants_per_step_and_shows_previews_and_simula
     steps.move(gone, Step.WITHDRAWN)  # stopped at the scenario choice
     simulated, _ = consented_participant(study, "simulated")
     Participant.objects.filter(pk=simulated.pk).update(simulated=True)
-    services.start_preview(study=study, session=Client().session)
+    services.start_preview(study=study, session=Client().session, user=coordinator)
 
     html = console(coordinator_client, study)
 
-    # step, here now, reached, moved on, stopped here, median, 90 %
-    assert step_row(html, "consent")[:5] == ["Consent", "0", "4", "4", "0"]
-    assert step_row(html, "scenario")[:5] == ["Choose a scenario", "2", "4", "1", "1"]
-    assert step_row(html, "interview")[:5] == ["Interview", "1", "1", "0", "0"]
-    assert step_row(html, "survey")[:5] == ["Survey", "0", "0", "0", "0"]
+    # step, here now, reached, did it, skipped, stopped here, median, 90 %
+    assert step_row(html, "consent")[:6] == ["Consent", "0", "4", "4", "0", "0"]
+    assert step_row(html, "scenario")[:6] == ["Choose a scenario", "2", "4", "1", "0", "1"]
+    assert step_row(html, "interview")[:6] == ["Interview", "1", "1", "0", "0", "0"]
+    assert step_row(html, "survey")[:6] == ["Survey", "0", "0", "0", "0", "0"]
     assert "4 participants" in _text(html) and "3 taking part now" in _text(html)
     assert "Not counted above: 1 staff preview, 1 simulated participant." in _text(html)
 
@@ -75,8 +76,8 @@ def test_median_and_90th_percentile_time_per_step(study, coordinator_client):
         StepTiming.objects.filter(pk=timing.pk).update(started_at=timing.ended_at - timedelta(minutes=minutes))
     html = console(coordinator_client, study)
     # median of 1, 2 and 10 minutes is 2; the 90th percentile lies 80 % of the way from 2 to 10.
-    assert step_row(html, "consent")[5:] == ["2.0", "8.4"]
-    assert step_row(html, "scenario")[5:] == ["–", "–"]  # nobody has left it yet
+    assert step_row(html, "consent")[6:] == ["2.0", "8.4"]
+    assert step_row(html, "scenario")[6:] == ["–", "–"]  # nobody has left it yet
 
 
 def test_participants_idle_past_the_threshold_are_flagged_stuck_with_a_link(study, coordinator_client):

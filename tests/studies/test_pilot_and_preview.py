@@ -16,8 +16,14 @@ from tests.factories import PROLIFIC, enter
 PLACEHOLDERS = {"PROLIFIC_PID": "{{%PROLIFIC_PID%}}", "STUDY_ID": "{{%STUDY_ID%}}", "SESSION_ID": "{{%SESSION_ID%}}"}
 
 
-def test_prolifics_template_link_is_a_preview_not_a_participant(study):
-    response = enter(Client(), study, **PLACEHOLDERS)
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_prolifics_template_link_is_a_preview_not_a_participant(study, coordinator):
+    response = enter(_signed_in(coordinator), study, **PLACEHOLDERS)
     assert response.status_code == 302
     participant = Participant.objects.get()
     assert participant.cohort == Cohort.PREVIEW
@@ -27,8 +33,8 @@ def test_prolifics_template_link_is_a_preview_not_a_participant(study):
     assert study_report(study, include_simulated=True)["progress"]["participants"] == 0
 
 
-def test_preview_pages_say_they_are_a_preview(study):
-    client = Client()
+def test_preview_pages_say_they_are_a_preview(study, coordinator):
+    client = _signed_in(coordinator)
     enter(client, study, **PLACEHOLDERS)
     page = client.get(f"/s/{study.slug}/consent/").content.decode()
     assert "Preview" in page and "nothing you do here is counted" in page
@@ -102,7 +108,7 @@ def test_spent_budget_stops_new_entries(study):
 
 
 @pytest.mark.parametrize("ticked, status", [(False, 503), (True, 302)])
-def test_scripted_interviewer_needs_the_pilot_box_for_real_participants(study, ticked, status):
+def test_scripted_interviewer_needs_the_pilot_box_for_real_participants(study, coordinator, ticked, status):
     study.scripted_interviewer_ok = ticked
     study.save()
     response = enter(Client(), study, **PROLIFIC)
@@ -110,7 +116,7 @@ def test_scripted_interviewer_needs_the_pilot_box_for_real_participants(study, t
     if not ticked:
         assert "not ready yet" in response.content.decode()
         # A preview still works, so the coordinator can try the script.
-        assert enter(Client(), study, **PLACEHOLDERS).status_code == 302
+        assert enter(_signed_in(coordinator), study, **PLACEHOLDERS).status_code == 302
 
 
 def test_previews_are_deleted_in_one_action_with_what_they_wrote(study, coordinator):

@@ -18,7 +18,7 @@ def test_statistics_count_real_participants_and_show_simulated_and_previews_apar
     for i in range(3):
         simulated, _ = consented_participant(study, f"sim-{i}")
         Participant.objects.filter(pk=simulated.pk).update(simulated=True)
-    services.start_preview(study=study, session=Client().session)
+    services.start_preview(study=study, session=Client().session, user=coordinator)
 
     stats = services.record_study_statistics(study)
     stats.refresh_from_db()

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import aggregation, bridging, reports, selectors, services
+from graph import aggregation, bridging, explorer, reports, selectors, services
 from graph.management.commands._common import study_or_error
 
 
@@ -86,9 +86,12 @@ class Command(BaseCommand):
             self._robustness(snapshot)
         self.stdout.write("Stages (s): " + ", ".join(f"{k} {v}" for k, v in snapshot.stage_seconds.items()))
         top = sorted(snapshot.scores["global"].items(), key=lambda kv: -kv[1])[:5]
+        votes = explorer.value_votes(snapshot)
         for vid, score in top:
             b = snapshot.bootstrap.get(vid, {})
             interval = f" (95% rank interval {b['rank_low']}-{b['rank_high']})" if b else ""
+            if votes.get(vid, 0) < explorer.min_votes():
+                interval = f" ({explorer.TOO_FEW_VOTES}: {votes.get(vid, 0)})"
             self.stdout.write(f"  {score:.4f}  {snapshot.values[vid]['title']}{interval}")
 
     def _robustness(self, snapshot):

@@ -182,7 +182,7 @@
       dl.appendChild(el("dt", "PageRank"));
       dl.appendChild(el("dd", fixed(n.score, 4), { "data-field": "score" }));
       dl.appendChild(el("dt", "Position"));
-      var rank = n.rank ? "rank " + n.rank + " of " + data.nodes.length + (n.interval_text ? ", " + n.interval_text : "") : "not ranked";
+      var rank = n.rank ? "rank " + n.rank + " of " + data.nodes.length + (n.too_few_votes ? ", too few votes (" + n.votes + " of " + n.min_votes + ")" : (n.interval_text ? ", " + n.interval_text : "")) : "not ranked";
       dl.appendChild(el("dd", rank, { "data-field": "rank" }));
       if (n.interval && typeof n.interval.top_share === "number") {
         dl.appendChild(el("dt", "First in"));
