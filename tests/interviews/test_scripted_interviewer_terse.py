@@ -47,6 +47,7 @@ def test_a_terse_participant_gets_a_card_within_a_few_turns_and_is_never_asked_i
     # A generic card that says it is scripted, with nothing of "dunno" in it.
     assert "scripted" in card.description.lower()
     assert not FILLER & _words(card.title + " " + " ".join(card.policies))
+    assert card.scripted
 
 
 def test_a_terse_participant_who_never_approves_the_card_still_moves_on(study):
