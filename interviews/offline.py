@@ -894,9 +894,8 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 
 GENERIC_CARD = {
     "title": "Care for the Person Deciding",
-    "description": ("Scripted placeholder: the offline interviewer had too little to go on, so this card is generic. "
-                    "It is about paying attention to the person and what they need when helping someone through a "
-                    "hard choice."),
+    "description": ("Scripted placeholder, as the offline interviewer had too little to go on: paying attention to "
+                    "the person and what they need in a hard choice."),
     "policies": ["FEELINGS the person has about the choice in front of them",
                  "OPTIONS they may not have thought of yet",
                  "PEOPLE they trust who could help them decide"],
