@@ -10,6 +10,7 @@ API key; it is not a model, and the interview page says so.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -21,8 +22,29 @@ from values import contracts as card_limits
 
 SLOGAN_WORDS = re.compile(r"\b(should|must|never|always|wrong|murder|sin|evil|right to|obviously|just)\b", re.I)
 DONT_KNOW = re.compile(r"\b(don'?t know|not sure|can'?t think|no idea|nothing comes|never had)\b", re.I)
-APPROVAL = re.compile(r"^\s*(yes|yep|yeah|looks good|that'?s (it|right|good)|perfect|great|submit|correct|"
-                      r"exactly|good)\b", re.I)
+APPROVAL = re.compile(r"^\s*(yes|yep|yeah|yup|ok|okay|k|kk|sure|fine|looks good|that'?s (it|right|good)|perfect|"
+                      r"great|submit|correct|exactly|good)\b", re.I)
+# A turn that says nothing about the participant's value ("dunno", "ok", "idk", "no idea", "yes", "k", "..."):
+# never a title or a policy. Checked word by word (letters of any script), so "Ok, I care about honesty" is not.
+FILLER_WORDS = set("""dunno idk ok okay k kk yes yeah yep yup ya no nope nah idea not sure don't dont do know i
+nothing whatever maybe hmm hm um uh er meh fine lol haha what huh eh pass skip nothing really clue sorry tbh
+""".split())
+LETTERS = r"[^\W\d_]"  # a letter of any script ("más", "ñ", "ü"); [A-Za-z] stripped accents ("Lo Que M")
+WORD = re.compile(LETTERS + r"+(?:['\u2019]" + LETTERS + r"+)*")
+
+# The interviewer asks for a card at this participant turn, and the card writer always writes one from the
+# turn after (FORCE_CARD_AT): a terse participant reaches a card, whatever they type.
+CARD_AT = 4
+FORCE_CARD_AT = CARD_AT + 1
+# After the card is shown, answers that neither approve it nor ask for a change get this many explanations;
+# the next one submits the card as it is (the participant can always press Submit themselves).
+MAX_NUDGES_AFTER_CARD = 2
+
+
+def is_filler(text: str) -> bool:
+    """True for an answer that says nothing about a value: only filler words, or no words at all."""
+    words = [w.lower().replace("\u2019", "'") for w in WORD.findall(text)]
+    return all(w in FILLER_WORDS for w in words)
 
 
 HOW_TO_CHANGE = ("You can give it a new title (\u201ccall it \u2026\u201d), drop a point (\u201cdrop the second "
@@ -42,14 +64,31 @@ def _last_tool_result(request: ChatRequest):
     return None
 
 
-def _call(name: str, **arguments) -> ToolCall:
-    return ToolCall(id=f"offline_{name}_{len(json.dumps(arguments))}", name=name, arguments=arguments)
+def _call(request: ChatRequest, name: str, **arguments) -> ToolCall:
+    """A tool call whose id is unique in the conversation: it is derived from the transcript so far, which
+    grows every turn (the id was once the arguments' length, the same for every argument-less call)."""
+    seen = json.dumps([[m.role, m.content, m.tool_call_id] for m in request.messages])
+    digest = hashlib.sha256(f"{name}\n{len(request.messages)}\n{seen}".encode()).hexdigest()[:16]
+    return ToolCall(id=f"offline_{name}_{len(request.messages)}_{digest}", name=name, arguments=arguments)
+
+
+def _nudges_since_card(request: ChatRequest) -> int:
+    """How often the interviewer has explained how to change the card since it was last shown."""
+    count = 0
+    for message in reversed(request.messages):
+        if message.role == "tool" and message.content.startswith("CARD SHOWN"):
+            break
+        if message.role == "assistant" and message.content.startswith(HOW_TO_CHANGE):
+            count += 1
+    return count
 
 
 def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     users = _user_turns(request)
     last_tool = _last_tool_result(request)
     card_shown = any(m.role == "tool" and m.content.startswith("CARD SHOWN") for m in request.messages)
+    attempts = sum(1 for m in request.messages if m.role == "assistant"
+                   and any(c.name == "show_values_card" for c in m.tool_calls))
 
     if last_tool is not None:
         if last_tool.content.startswith("CARD SHOWN"):
@@ -69,10 +108,13 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         # "Yes, but call it ..." is a change first; the card is shown again before it is submitted.
         changes = requested_changes(last)
         if APPROVAL.match(last) and not changes:
-            return "Wonderful, I'll submit your card now.", [_call("submit_values_card")]
+            return "Wonderful, I'll submit your card now.", [_call(request, "submit_values_card")]
+        if not changes and _nudges_since_card(request) >= MAX_NUDGES_AFTER_CARD:
+            # Never a loop: after a few turns with no change asked for, the card goes in as it stands.
+            return ("Thank you. I'll submit the card as it stands now."), [_call(request, "submit_values_card")]
         if not changes:  # a script cannot guess what to change: ask, rather than show the same card again
             return (f"{HOW_TO_CHANGE} Or, if the card fits, just say so and I'll submit it."), []
-        return "Thank you, let me change the card.", [_call("show_values_card", change_request=last)]
+        return "Thank you, let me change the card.", [_call(request, "show_values_card", change_request=last)]
 
     turn = len(users)
     if turn <= 1:
@@ -85,12 +127,15 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         return ("That helps. Could you tell me about a time in your own life when you made a choice like this? "
                 "What did you notice or look for then?"), []
     if turn == 3:
-        if DONT_KNOW.search(last):
+        if DONT_KNOW.search(last) or is_filler(last):
             return ("That's all right. Is there someone you admire for how they handle choices like this? "
                     "What would they pay attention to?"), []
         return "When you think back on that, what stood out to you as most important?", []
+    if attempts:  # the card writer asked for more once; from this turn on it always writes a card
+        return ("Thank you, that is enough for me to write a card from what you've said so far."), [
+            _call(request, "show_values_card")]
     return ("Thank you, I think I have a picture of what matters to you. Let me write it up as a card."), [
-        _call("show_values_card")]
+        _call(request, "show_values_card")]
 
 
 # --- the articulator: a values card from the participant's own phrases --------------
@@ -128,7 +173,7 @@ thats whatever whenever wherever whoever everyone everybody someone somebody any
 around across along behind beside near inside outside together apart ago anymore assistant chatgpt ai bot response
 answer person moment moments attention instead first second third one two three four five six seven eight nine
 last next idk tbh imo btw ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty
-thirty forty fifty
+thirty forty fifty dunno nope nah meh k kk yup ya
 """.split()) | AUXILIARIES
 PARTICLES = {"up", "down", "out", "off", "away", "back", "through", "over"}
 OBJECTS = {"me", "him", "her", "them", "us", "you", "it"}
@@ -149,7 +194,7 @@ stick stuck talk talks talked talking understand understood bring brought hope h
 force support supported respect respected trust trusted walk walked sat sit stay stayed hear heard
 broke broken hooked consider considered considering face faced facing fought wrote write writes
 named naming handle handled handling work works worked choose chose chosen choosing teach taught spread
-describing describe held hold holds
+describing describe held hold holds ran run runs drove died lost won paid sent met fell sang ate
 """.split())
 ADJECTIVE_ENDINGS = ("ous", "ful", "ive", "able", "ible", "less", "ish", "ed")
 ADJECTIVES = set("""safe scared alone afraid curious hard real true clear close sure able ready difficult important
@@ -234,7 +279,7 @@ def is_slogan(sentence: str) -> bool:
 
 
 def _tokens(sentence: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9]+(?:['-][A-Za-z]+)*|[,:()/\"]", sentence)
+    return re.findall(r"[^\W_]+(?:['-]" + LETTERS + r"+)*|[,:()/\"]", sentence)
 
 
 def _is_word(token: str) -> bool:
@@ -395,7 +440,7 @@ def _what_clauses(sentence: str) -> list[str]:
 
 def _feelings_named(sentence: str, answer: int, position: int) -> list[Phrase]:
     """ "like fear or grief or relief": the feelings named together, as one phrase."""
-    named = [w.lower() for w in re.findall(r"[A-Za-z]+", sentence) if w.lower() in FEELINGS - {"feelings", "feeling"}]
+    named = [w.lower() for w in re.findall(LETTERS + "+", sentence) if w.lower() in FEELINGS - {"feelings", "feeling"}]
     named = list(dict.fromkeys(named))
     if len(named) < 2:
         return []
@@ -415,8 +460,8 @@ def _qualities_named(sentence: str, answer: int, position: int) -> list[Phrase]:
 
 
 HOW_FEEL = re.compile(r"\bhow\s+(others|other people|people|she|he|they|someone|everyone|(?:her|his|their|the) "
-                      r"[a-z]+)\s+(?:would|will|might|could|may)?\s*(?:feel|feels|felt)\b", re.I)
-HOW_STATE = re.compile(r"\bhow\s+([a-z]+)\s+(she|he|they|someone)\s+(?:is|was|are|were|feels|felt)\b", re.I)
+                      r"\w+)\s+(?:would|will|might|could|may)?\s*(?:feel|feels|felt)\b", re.I)
+HOW_STATE = re.compile(r"\bhow\s+(\w+)\s+(she|he|they|someone)\s+(?:is|was|are|were|feels|felt)\b", re.I)
 OBJECT_OF = {"she": "her", "he": "him", "they": "them", "someone": "someone", "everyone": "everyone"}
 
 
@@ -569,9 +614,36 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _english_share(answers: list[str]) -> float:
+    """The share of the participant's words that the word lists above know: low for another language."""
+    words = [w.lower() for a in answers for w in WORD.findall(_norm(a))]
+    known = FUNCTION_WORDS | VERBS | ADJECTIVES | FEELINGS | SENSE | OCCASIONS | PEOPLE | INFORMATION | VALUE_WORDS
+    return sum(1 for w in words if w in known) / len(words) if words else 1.0
+
+
+def _card_in_their_words(answers: list[str]) -> dict | None:
+    """For answers in a language the word lists do not know: their own sentences, accents and all, rather
+    than fragments of them ("Lo Que M")."""
+    sentences = [s for a in answers for s in _sentences(a) if len(WORD.findall(s)) >= 3 and not is_slogan(s)]
+    if not sentences:
+        return None
+    first = sentences[0].rstrip(" ,:")
+    words = first.split()
+    title = first if len(words) <= 8 else " ".join(words[:6]) + "\u2026"
+    title = title[:1].upper() + title[1:]
+    policies = [_fit(f"WHAT they said matters: \u201c{s}\u201d", card_limits.POLICY_MAX) for s in sentences[:3]]
+    description = _fit("The scripted interviewer reads only English, so this card keeps the participant's own words: "
+                       f"\u201c{first}\u201d.", card_limits.DESCRIPTION_MAX)
+    return {"title": _fit(title, card_limits.TITLE_MAX), "description": description, "policies": policies}
+
+
 def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: int = 3) -> dict | None:
     """A values card from the participant's answers, or None when there is too little to go on
     (fewer than `least` policies)."""
+    if answers and _english_share(answers) < 0.25:
+        card = _card_in_their_words(answers)
+        return card if card is not None and len(card["policies"]) >= min(least, 2) and card["title"].lower() not in {
+            t.lower() for t in avoid_titles} else None
     phrases, clauses = _material(answers)
     # People are who helped, not what is attended to ("SUPPORT from their second child").
     ranked = [p for p in _distinct(_ranked(phrases))
@@ -589,7 +661,7 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
 
     # Title phrase first, then the others by rank. A phrase a clause already says is left out
     # ("child's eyes" beside "MOMENTS when the child's eyes ...").
-    said = {w.lower() for c in clauses for w in re.findall(r"[A-Za-z']+", c)}
+    said = {w.lower() for c in clauses for w in re.findall(r"(?:" + LETTERS + r"|')+", c)}
     said |= {QUALITIES[w] for w in said if w in QUALITIES}  # "curiosity" is said by "... gets curious"
     ordered = [p for p in sorted(ranked, key=lambda p: not is_title(p)) if is_title(p) or not set(p.content) <= said]
     # A lone word says little ("SIGNS of electronics") unless it names a value ("SENSE of faith").
@@ -716,8 +788,8 @@ def _drop(policies: list[str], which: int | str) -> list[str]:
         if -len(policies) <= which < len(policies) and len(policies) > card_limits.POLICIES_MIN:
             return [p for i, p in enumerate(policies) if i != which % len(policies)]
         return policies
-    wanted = {w for w in re.findall(r"[a-z']+", which.lower()) if w not in FUNCTION_WORDS}
-    overlap = [len(wanted & set(re.findall(r"[a-z']+", p.lower()))) for p in policies]
+    wanted = {w for w in re.findall(r"(?:" + LETTERS + r"|')+", which.lower()) if w not in FUNCTION_WORDS}
+    overlap = [len(wanted & set(re.findall(r"(?:" + LETTERS + r"|')+", p.lower()))) for p in policies]
     if not overlap or max(overlap) == 0 or len(policies) <= card_limits.POLICIES_MIN:
         return policies
     at = overlap.index(max(overlap))
@@ -750,14 +822,16 @@ def _is_feedback(answer: str) -> bool:
 
 
 def _answers(transcript: str) -> list[str]:
-    """What the participant said about their value: their turns other than requests to change a card, and
-    after the first card was shown (the interviewer's "This card, titled ..."), none about the card."""
+    """What the participant said about their value: their turns other than filler and requests to change a
+    card, and after the first card was shown (the interviewer's "This card, titled ..."), none about the card."""
     answers, card_shown = [], False
     for line in transcript.splitlines():
         if line.startswith("Interviewer: This card, titled"):
             card_shown = True
         elif line.startswith("Participant: "):
             answer = line[len("Participant: "):]
+            if is_filler(answer):  # "dunno", "ok": never a title or a policy
+                continue
             if not (_is_feedback(answer) if card_shown else requested_changes(answer)):
                 answers.append(answer)
     return answers
@@ -807,11 +881,31 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         return json.dumps({"card": expected}), []
     substantive = [a for a in answers if len(a.split()) >= 4]
     card = compose_card(answers) if len(substantive) >= 2 else None
-    if card is None and len(substantive) >= 3:  # asked enough: a shorter card beats an interview that never ends
-        card = compose_card(answers, least=1)
+    asked_enough = sum(1 for line in transcript.splitlines() if line.startswith("Participant: ")) >= FORCE_CARD_AT
+    if card is None and (len(substantive) >= 3 or asked_enough):
+        # Asked enough: a shorter card beats an interview that never ends.
+        card = compose_card(answers, least=1) if answers else None
+    if card is None and asked_enough:
+        card = generic_card()
     if card is None:
         return json.dumps({"critique": "Ask for a personal example of a choice like this and what they noticed."}), []
     return json.dumps({"card": card}), []
+
+
+GENERIC_CARD = {
+    "title": "Care for the Person Deciding",
+    "description": ("Scripted placeholder, as the offline interviewer had too little to go on: paying attention to "
+                    "the person and what they need in a hard choice."),
+    "policies": ["FEELINGS the person has about the choice in front of them",
+                 "OPTIONS they may not have thought of yet",
+                 "PEOPLE they trust who could help them decide"],
+}
+
+
+def generic_card() -> dict:
+    """The card written when the participant said nothing a card could be made of ("dunno", "ok"): sensible,
+    plainly generic, and saying it was scripted."""
+    return {**GENERIC_CARD, "policies": list(GENERIC_CARD["policies"])}
 
 
 GRADER_CRITERIA = ["personal_story", "educated_about_meaning", "new_perspective", "no_leading",

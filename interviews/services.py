@@ -35,6 +35,7 @@ from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.prompts import app_prompt
+from mgeplatform.llm.providers.offline import OfflineProvider
 from mgeplatform.llm.types import ChatRequest, LLMError, Message, TextDelta, ToolCall
 from studies import steps
 from studies.models import Participant, Scenario, Step
@@ -281,9 +282,17 @@ def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str
 
 
 def _save_card(interview: Interview, *, title, description, policies, source, llm_call=None) -> ValuesCard:
-    revision = (interview.cards.aggregate(m=Max("revision"))["m"] or 0) + 1
+    """A new revision. It is scripted when the offline provider wrote it (whatever the interview's route said:
+    a missing key falls back to the script), or when it edits a scripted card (the wording started as the
+    script's)."""
+    latest = interview.cards.order_by("-revision").values("revision", "scripted").first()
+    revision = (latest["revision"] if latest else 0) + 1
+    if llm_call is not None:
+        scripted = llm_call.provider == OfflineProvider.name
+    else:
+        scripted = bool(latest and latest["scripted"])
     return ValuesCard.objects.create(interview=interview, revision=revision, title=title, description=description,
-                                     policies=policies, source=source, llm_call=llm_call)
+                                     policies=policies, source=source, llm_call=llm_call, scripted=scripted)
 
 
 def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:

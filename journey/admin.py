@@ -80,7 +80,7 @@ class StudyAdmin(admin.ModelAdmin):
                                        "model_check"],
                             "description": "Saving another model queues a check of what it supports (tool calls, "
                                            "turn order, token usage, embedding size); its report is shown here."}),
-        ("Moral graph", {"fields": ["stories_per_participant", "graph_public"]}),
+        ("Moral graph", {"fields": ["stories_per_participant", "graph_public", "include_scripted_cards"]}),
         ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
 
@@ -95,6 +95,11 @@ class StudyAdmin(admin.ModelAdmin):
             "scripted_interviewer_ok": "Let participants in although no language model is configured: the offline "
                                        "interviewer follows a script. Needed to set a study without a model to "
                                        "pilot or open; only for trying the study out.",
+            "include_scripted_cards": "Cards written by the scripted (offline) interviewer are usually a pilot's "
+                                      "stand-ins, so they are left out of the canonical values and the transition "
+                                      "stories that real participants judge. Tick to include them (a demo, a "
+                                      "rehearsal of the whole pipeline). Simulated participants' cards always "
+                                      "count. Each card's page says whether it was scripted.",
             "budget_usd": "Estimated model spending (USD) at which the study stops taking new participants; people "
                           "already in carry on. Blank = no limit. The console shows the spending so far.",
             "stuck_after_minutes": "The live console flags a participant who has been at one step longer than this "

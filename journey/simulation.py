@@ -285,7 +285,7 @@ def demo_study(slug: str = DEMO_SLUG):
     study, created = journey.seed_case_study(slug)
     if created:
         Study.objects.filter(pk=study.pk).update(
-            title="Demo: simulated participants", graph_public=True,
+            title="Demo: simulated participants", graph_public=True, include_scripted_cards=True,
             stories_per_participant=DEMO_STORIES_PER_PARTICIPANT,
             description=("Filled by scripted participants (offline models) to show the graph and the report. "
                          + DEMO_GENERATOR))

@@ -52,6 +52,11 @@ class Study(models.Model):
         "Pilot with scripted interviewer", default=False,
         help_text="Let participants in although no language model is configured: the offline interviewer follows a "
                   "script. Only for trying the study out; participants are told the interviewer is offline.")
+    include_scripted_cards = models.BooleanField(
+        "Include scripted cards", default=False,
+        help_text="Let cards written by the offline (scripted) interviewer become canonical values and get "
+                  "transition stories. Off: a pilot's scripted cards stay out of what real participants judge. "
+                  "Simulated participants' cards are always included.")
     budget_usd = models.DecimalField(
         "Budget (USD)", max_digits=10, decimal_places=2, null=True, blank=True,
         help_text="Model spending at which the study stops taking new participants; blank = no limit.")

@@ -149,11 +149,11 @@ class CardDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(ValuesCard)
 class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "revision", "source", "submitted", "canonical", "interview", "created_at"]
-    list_filter = ["submitted", "source", "interview__scenario__study", "interview__scenario"]
+    list_display = ["title", "revision", "source", "scripted", "submitted", "canonical", "interview", "created_at"]
+    list_filter = ["submitted", "scripted", "source", "interview__scenario__study", "interview__scenario"]
     search_fields = ["title", "description", "policies", "interview__participant__id"]
-    readonly_fields = ["interview", "revision", "title", "description", "policies", "source", "llm_call", "submitted",
-                       "submitted_at", "canonical", "embedding_model", "created_at"]
+    readonly_fields = ["interview", "revision", "title", "description", "policies", "source", "scripted", "llm_call",
+                       "submitted", "submitted_at", "canonical", "embedding_model", "created_at"]
     exclude = ["embedding"]
     inlines = [CardDecisionInline]
     actions = ["split_into_new_value"]

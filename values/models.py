@@ -88,6 +88,10 @@ class ValuesCard(Embedded):
     source = models.CharField(max_length=32, choices=Source.choices)
     llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
+    scripted = models.BooleanField(
+        default=False, db_index=True,
+        help_text="Written by the offline (scripted) interviewer, not a language model. Left out of the study's "
+                  "canonical values and stories unless the study includes scripted cards.")
     submitted = models.BooleanField(default=False, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     canonical = models.ForeignKey(CanonicalValue, null=True, blank=True, on_delete=models.SET_NULL,
@@ -111,6 +115,7 @@ class ValuesCard(Embedded):
             "description": self.description,
             "policies": list(self.policies),
             "source": self.source,
+            "scripted": self.scripted,
             "submitted": self.submitted,
         }
 

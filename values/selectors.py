@@ -24,6 +24,23 @@ HNSW_EF_SEARCH = 400
 HNSW_ITERATIVE_SCAN = "strict_order"
 
 
+# Cards written by the offline (scripted) interviewer are a pilot's stand-ins,
+# not what people value: unless the study includes them, they neither become
+# nor join canonical values, so they never reach stories or votes. Simulated
+# participants are scripted on purpose (their personas' cards) and count.
+
+def left_out_of_values(card: ValuesCard, study) -> bool:
+    """The card may not become or join one of the study's canonical values."""
+    return card.scripted and not study.include_scripted_cards and not card.interview.participant.simulated
+
+
+def may_shape_values(cards, study):
+    """`cards` (a ValuesCard queryset of `study`) without those left out of its values."""
+    if study.include_scripted_cards:
+        return cards
+    return cards.exclude(scripted=True, interview__participant__simulated=False)
+
+
 def nearest_canonical_values(vector, *, model_name: str, study, k: int = 5, exclude_ids=()):
     """The k canonical values of a study closest to `vector` (cosine), among
     vectors made by the same model. Each result carries `.distance`."""
@@ -114,7 +131,9 @@ def live_value_id(value_ids, study) -> dict[int, int]:
 def value_scenarios(study) -> dict[int, set[int]]:
     """{live value id: ids of the scenarios its cards were written for}."""
     out: dict[int, set[int]] = {}
-    rows = ValuesCard.objects.filter(canonical__study=study, submitted=True).values_list(
+    # A value known only from cards left out (scripted, matched while the study still included them) gets
+    # no scenario, so no stories.
+    rows = may_shape_values(ValuesCard.objects.filter(canonical__study=study, submitted=True), study).values_list(
         "canonical_id", "interview__scenario_id")
     resolved = live_value_id({value for value, _ in rows}, study)
     for value, scenario in rows:

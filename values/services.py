@@ -38,9 +38,12 @@ PURPOSES = {DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat",
 
 
 def _prepare_match(card_id: int, kind: str):
-    """Embed the card and pick candidates; no request when there is nothing to ask."""
+    """Embed the card and pick candidates; no request when there is nothing to ask. None for a card left
+    out of the study's values (scripted)."""
     card = ValuesCard.objects.select_related("interview__participant__study").get(pk=card_id)
     study = card.interview.participant.study
+    if selectors.left_out_of_values(card, study):
+        return None, [], None, None
     if card.embedding is None:
         embeddings.embed_card(card)
     candidates = [c for c in selectors.nearest_to_card(card, k=settings.DEDUP_CANDIDATES)
@@ -96,8 +99,12 @@ def _decide(card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | No
     return decision
 
 
-async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision:
+async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision | None:
+    """Match the card (or, in a batch, make it a value); None, and nothing recorded, for a card left out of
+    the study's values."""
     card, offered, request, ctx = await db_async(_prepare_match)(card_id, kind)
+    if card is None:
+        return None
     answer, record, error = None, None, ""
     if request is not None:
         try:
@@ -109,11 +116,11 @@ async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision:
     return await db_async(_decide)(card, kind, offered, answer, record, error)
 
 
-async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision:
+async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision | None:
     return await match_card_async(card_id, DeduplicationDecision.Kind.IN_CHAT)
 
 
-def match_card_in_chat(card_id: int) -> DeduplicationDecision:
+def match_card_in_chat(card_id: int) -> DeduplicationDecision | None:
     return async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.IN_CHAT)
 
 
@@ -166,7 +173,8 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
     re-run: cards already linked are left alone."""
 
     model_name = gateway.resolve_embedding().model
-    pending = ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True)
+    pending = selectors.may_shape_values(
+        ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True), study)
     embeddings.embed_objects(pending.exclude(embedding_model=model_name, embedding__isnull=False), study=study)
     cards = list(pending.filter(embedding_model=model_name).order_by("pk"))
     vectors = [list(c.embedding) for c in cards]
@@ -229,12 +237,14 @@ def run_batch_dedup(study) -> DeduplicationRun:
         locks.mark_runs_failed(DeduplicationRun.objects.filter(study=study).exclude(pk=run.pk), ORPHANED_REASON)
         counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
         try:
-            # Staff previews never shape the study's values.
-            pending = (ValuesCard.objects.filter(interview__participant__study=study, submitted=True,
-                                                 canonical__isnull=True)
-                       .exclude(interview__participant__cohort=Cohort.PREVIEW).order_by("submitted_at", "pk"))
+            # Staff previews never shape the study's values, nor (unless the study says so) scripted cards.
+            pending = (selectors.may_shape_values(ValuesCard.objects.filter(
+                interview__participant__study=study, submitted=True, canonical__isnull=True), study)
+                .exclude(interview__participant__cohort=Cohort.PREVIEW).order_by("submitted_at", "pk"))
             for card_id in list(pending.values_list("pk", flat=True)):
                 decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
+                if decision is None:  # left out since the list was read (the study's setting changed)
+                    continue
                 counts["cards"] += 1
                 if decision.outcome == DeduplicationDecision.Outcome.MATCHED:
                     counts["joined"] += 1

@@ -11,7 +11,7 @@ import pytest
 from graph import stories
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from interviews.models import ChatMessage
-from studies.models import Participant, Step
+from studies.models import Participant, Step, Study
 from surveys.models import SurveyResponse
 from tests.e2e.helpers import (
     PHONE_WIDTH,
@@ -236,6 +236,8 @@ def study_with_stories(transactional_db):
 
     def prepare():
         study, _ = services.seed_case_study()
+        # The offline interviewer stands in for a language model here: the participant's card is matched.
+        Study.objects.filter(pk=study.pk).update(include_scripted_cards=True)
         values = make_values(study)
         return study, values, stories.generate_stories(study, reverse=True)
 

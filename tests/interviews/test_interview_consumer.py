@@ -16,7 +16,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.types import Done, LLMError, TextDelta, Usage
 from mgeplatform.models import DomainEvent, LLMCall
 from studies import services
-from studies.models import Participant, Step
+from studies.models import Participant, Step, Study
 from tests.factories import PROLIFIC, enter
 from values.models import ValuesCard
 
@@ -373,6 +373,8 @@ async def test_submit_looks_for_a_matching_canonical_value_first():
     card, _ = await _interview_to_card(ws)
 
     def make_canonical():
+        # The offline interviewer stands in for a language model here: its card takes part in matching.
+        Study.objects.filter(pk=study.pk).update(include_scripted_cards=True)
         value = CanonicalValue.objects.create(study=study, title="Shared", description="Shared.",
                                               policies=card["policies"], origin="manual")
         embeddings.embed_objects([value], study=study)

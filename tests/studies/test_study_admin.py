@@ -66,3 +66,28 @@ def test_draft_paused_and_closed_need_no_model(study, coordinator_client):
     study.refresh_from_db()
     for status in (Study.Status.DRAFT, Study.Status.PAUSED, Study.Status.CLOSED):
         assert _post(coordinator_client, study, status=status).status_code == 302
+
+
+def test_the_coordinator_can_include_scripted_cards_and_the_form_says_what_it_does(study, coordinator_client):
+    html = coordinator_client.get(f"/admin/studies/study/{study.pk}/change/").content.decode()
+    assert 'name="include_scripted_cards"' in html
+    assert "left out of the canonical values and the transition stories" in html
+    assert not study.include_scripted_cards  # off unless the coordinator asks
+    assert _post(coordinator_client, study, include_scripted_cards="on",
+                 scripted_interviewer_ok="on").status_code == 302
+    study.refresh_from_db()
+    assert study.include_scripted_cards
+
+
+def test_scripted_cards_are_marked_and_filterable_in_the_cards_admin(study, coordinator_client):
+    from tests.factories import consented_participant, run_interview
+
+    participant, _ = consented_participant(study, "pid-admin-scripted")
+    interview, _ = run_interview(participant, study.scenarios.get(key="parenting"),
+                                 answers=["dunno", "ok", "idk", "no idea", "k"], submit=False)
+    card = interview.cards.get()
+    listing = coordinator_client.get("/admin/values/valuescard/?scripted__exact=1").content.decode()
+    assert card.title in listing and "By scripted" in listing
+    assert card.title not in coordinator_client.get("/admin/values/valuescard/?scripted__exact=0").content.decode()
+    page = coordinator_client.get(f"/admin/values/valuescard/{card.pk}/change/").content.decode()
+    assert "Scripted" in page and "Written by the offline (scripted) interviewer" in page

@@ -19,6 +19,9 @@ def submitted(db):
     from studies import services as journey
 
     study, _ = journey.seed_case_study()
+    # The offline interviewer stands in for a language model here: its cards take part in matching.
+    study.include_scripted_cards = True
+    study.save(update_fields=["include_scripted_cards"])
     participant, client = consented_participant(study, "match-1")
     interview, _ = run_interview(participant, study.scenarios.get(key="parenting"))
     return study, interview.cards.get(submitted=True), client

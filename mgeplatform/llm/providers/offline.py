@@ -79,11 +79,12 @@ class OfflineProvider:
         )
 
     async def embed(self, texts, *, model: str, dimensions: int, timeout: float):
-        """Hashed bag of words: similar wording gives similar vectors."""
+        """Hashed bag of words: similar wording gives similar vectors. Words are letters of any script
+        ("dignidad", "más"), so non-English cards are not reduced to their ASCII fragments."""
         vectors = []
         for text in texts:
             vector = [0.0] * dimensions
-            for word in re.findall(r"[a-z']+", text.lower()):
+            for word in re.findall(r"(?:[^\W\d_]|')+", text.lower()):
                 digest = hashlib.sha256(word.encode()).digest()
                 index = int.from_bytes(digest[:4], "little") % dimensions
                 vector[index] += 1.0 if digest[4] % 2 else -1.0

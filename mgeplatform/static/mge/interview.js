@@ -56,12 +56,40 @@
     el.textContent = text;
     if (role === "assistant") el.setAttribute("aria-label", "Interviewer");
     log.appendChild(el);
-    el.scrollIntoView({block: "end"});
+    keepInView(el);
     return el;
+  }
+
+  // Once a card is shown it is what the participant must see: its bottom (the
+  // Submit button) is kept above the sticky answer box, which would otherwise
+  // cover it on a phone (new messages go above the card, and scrolling to them
+  // pushed the card under the box). The latest message shows above the card.
+  function revealCard() {
+    if (cardBox.hidden) return;
+    var gap = 8;
+    root.classList.remove("card-tall");
+    var card = cardBox.getBoundingClientRect();
+    var limit = Math.min(window.innerHeight, composer.getBoundingClientRect().top) - gap;
+    if (card.height > limit - gap) {
+      // No room above the answer box: it stops following the screen and waits below the card.
+      root.classList.add("card-tall");
+      card = cardBox.getBoundingClientRect();
+      limit = Math.min(window.innerHeight, composer.getBoundingClientRect().top) - gap;
+    }
+    var by = 0;
+    if (card.bottom > limit) by = card.bottom - limit;
+    if (card.top - by < gap) by = card.top - gap;  // taller than the room left: its top first
+    if (Math.abs(by) >= 1) window.scrollBy(0, by);
+  }
+
+  function keepInView(el) {
+    if (!cardBox.hidden) revealCard(); else el.scrollIntoView({block: "end"});
   }
 
   function renderCard(card) {
     currentCard = card;
+    root.classList.toggle("card-open", !!card && !finished);
+    if (!card || finished) root.classList.remove("card-tall");
     if (!card) { cardBox.hidden = true; return; }
     cardBox.hidden = false;
     cardBox.querySelector(".card-title").textContent = card.title;
@@ -77,6 +105,7 @@
       "Version " + card.revision + (card.source === "participant_edit" ? " (your edit)" : "");
     document.getElementById("submit-card").disabled = finished;
     document.getElementById("edit-card").disabled = finished;
+    revealCard();
   }
 
   function clearPending() {
@@ -112,8 +141,8 @@
         streaming = {};
         shown = {};
         frame.messages.forEach(function (m) { shown[m.seq] = true; addMessage(m.role, m.content); });
-        renderCard(frame.card);
         finished = frame.interview.status !== "active";
+        renderCard(frame.card);
         replying = frame.replying;
         if (pending && frame.messages.some(function (m) { return m.client_message_id === pending.client_id; })) {
           clearPending();
@@ -144,7 +173,7 @@
         break;
       case "delta":
         var el = streaming[frame.reply_id];
-        if (el) { el.textContent += frame.text; el.scrollIntoView({block: "end"}); }
+        if (el) { el.textContent += frame.text; keepInView(el); }
         expectReply();
         break;
       case "reply_failed":
