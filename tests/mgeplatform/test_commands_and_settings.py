@@ -56,7 +56,8 @@ def test_production_settings_pass_check_deploy():
         [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, capture_output=True, text=True,
         env=_env(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0",
-                 SECRET_KEY="k" * 10 + "Zx9!q" * 10, ALLOWED_HOSTS="mge.example.org", SITE_URL="https://mge.example.org"),
+                 SECRET_KEY="k" * 10 + "Zx9!q" * 10, ALLOWED_HOSTS="mge.example.org",
+                 SITE_URL="https://mge.example.org"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
