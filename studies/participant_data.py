@@ -19,7 +19,7 @@ def _trail(participant) -> list[TrailSection]:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "still here"
 
     skipped = skipped_steps([participant.pk]).get(participant.pk, set())
-    rows = [[Step(t.step).label + (" (skipped: nothing to do there)" if t.step in skipped else ""),
+    rows = [[Step(t.step).label + (" (skipped)" if t.step in skipped else ""),
              when(t.started_at), when(t.ended_at), f"{t.seconds / 60:.1f}" if t.seconds is not None else ""]
             for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")]
     return [TrailSection("Steps", ["step", "entered", "left", "minutes"], rows,

@@ -63,6 +63,16 @@ def test_production_settings_pass_check_deploy():
     assert "no issues" in result.stdout
 
 
+def test_production_settings_without_site_url_warn_that_links_would_point_to_localhost():
+    env = _env(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", SECRET_KEY="k" * 10 + "Zx9!q" * 10,
+               ALLOWED_HOSTS="mge.example.org")
+    env.pop("SITE_URL", None)
+    result = subprocess.run([PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "mge.W001" in result.stderr and "SITE_URL is 'http://localhost:8000'" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run(
         [PYTHON, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
