@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mgeplatform.audit import participant_context, record_event
+from mgeplatform.llm import gateway
 from studies import events
 from studies.models import Participant, Step, StepTiming
 
@@ -177,11 +178,15 @@ def refresh(participant_id) -> None:
 
 
 def _enter(participant: Participant, step: str) -> str | None:
-    """Run the entered step's hooks; the step to skip on to, if any."""
-    for hook in _on_enter.get(step, ()):
-        skip_to = hook(participant)
-        if skip_to is not None:
-            return skip_to
+    """Run the entered step's hooks; the step to skip on to, if any. They
+    run under the participant's row lock (and, from a submit, the
+    interview's): a model call there would hold those locks for as long as
+    the provider takes, so it is refused; hooks make such calls on commit."""
+    with gateway.no_model_calls("while a step's entry work holds the participant's row lock"):
+        for hook in _on_enter.get(step, ()):
+            skip_to = hook(participant)
+            if skip_to is not None:
+                return skip_to
     return None
 
 

@@ -5,7 +5,6 @@ vs other-scenario values) can be computed."""
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 
 from django.db import IntegrityError, transaction
@@ -14,16 +13,13 @@ from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from mgeplatform.audit import participant_context, record_event
-from mgeplatform.llm.types import LLMError
 from studies import steps
 from studies.models import Step, counted
-from values import embeddings, events
+from values import events
 from values.models import CanonicalValue, RelevanceDraw, RelevanceItem, ValuesCard
 
 DRAW_SIZE = 6
 POOL_SIZE = 12
-
-log = logging.getLogger(__name__)
 
 
 def hotness(votes: int, impressions: int) -> float:
@@ -57,23 +53,31 @@ def on_enter_relevance(participant) -> str | None:
     return steps.next_step(participant, Step.RELEVANCE)
 
 
+def _submitted_card(participant) -> ValuesCard | None:
+    return (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
+            .select_related("interview").order_by("-submitted_at").first())
+
+
+def _others(participant, card: ValuesCard):
+    """The study's live values other than the one the card joined."""
+    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True)
+    return live.exclude(pk=card.canonical_id) if card.canonical_id else live
+
+
 def draw_for(participant) -> RelevanceDraw | None:
-    """The participant's draw, made once (a reload shows the same values)."""
+    """The participant's draw, made once (a reload shows the same values),
+    ordered by closeness to their card. It makes no model call: it runs in
+    the step's entry work, under the transition's row locks. The card was
+    embedded when it was written (the in-chat match); one whose embedding
+    failed then gets the values unordered, and is embedded by the next
+    deduplication run."""
     existing = RelevanceDraw.objects.filter(participant=participant).first()
     if existing is not None:
         return existing
-    card = (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
-            .select_related("interview").order_by("-submitted_at").first())
+    card = _submitted_card(participant)
     if card is None:
         return None
-    if card.embedding is None:
-        try:
-            embeddings.embed_card(card)
-        except LLMError:  # recorded by the gateway; the draw is made, just not ordered by closeness
-            log.warning("could not embed card %s for the relevance draw", card.pk, exc_info=True)
-    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True)
-    if card.canonical_id:
-        live = live.exclude(pk=card.canonical_id)
+    live = _others(participant, card)
     stats = live.annotate(impressions=Count("relevance_items", filter=Q(relevance_items__relevant__isnull=False)),
                           votes=Count("relevance_items", filter=Q(relevance_items__relevant=True)))
     hot = sorted(stats, key=lambda v: (-hotness(v.votes, v.impressions), -v.created_at.timestamp(), v.pk))[:POOL_SIZE]

@@ -8,6 +8,7 @@ falls back to the offline provider, and `resolve()` says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import json
@@ -210,6 +211,25 @@ def sync_entry(fn):
     return wrapper
 
 
+# Set while code holds row locks that a model call must not be made under
+# (a step's entry work): a call there is a bug, found by any test that runs it.
+_forbidden: contextvars.ContextVar[str | None] = contextvars.ContextVar("llm_calls_forbidden", default=None)
+
+
+class ModelCallForbidden(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def no_model_calls(why: str):
+    """No model call may start inside this block; `why` says what it holds."""
+    token = _forbidden.set(why)
+    try:
+        yield
+    finally:
+        _forbidden.reset(token)
+
+
 @dataclass
 class CallContext:
     """Who and what a call is for; becomes the LLMCall record."""
@@ -222,6 +242,10 @@ class CallContext:
     extra: dict = field(default_factory=dict)
 
     def get_route(self) -> Route:
+        """The route of the call about to start (every call asks first)."""
+        why = _forbidden.get()
+        if why is not None:
+            raise ModelCallForbidden(f"a model call ({self.purpose}) was started {why}; make it after commit")
         if self.route is None:
             self.route = resolve(self.study)
         return self.route

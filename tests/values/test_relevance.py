@@ -22,8 +22,9 @@ def test_table_2_percentages_by_origin():
 
 @pytest.fixture
 def study_with_values(db):
-    """A participant with a submitted card, and 30 canonical values of
-    different ages from two scenarios."""
+    """A participant with a submitted card, embedded as the in-chat match
+    does before a submit, and 30 canonical values of different ages from
+    two scenarios."""
     from interviews import services as chat
     from studies import services as journey
 
@@ -47,9 +48,10 @@ def study_with_values(db):
     embeddings.embed_objects(values, study=study)
     participant, client = consented_participant(study, "judge")
     interview = chat.choose_scenario(participant=participant, scenario=parenting)
-    ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                              policies=["MOMENTS of kind 3", "CHOICES that matter"], source="articulator",
-                              submitted=True, submitted_at=timezone.now())
+    mine = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
+                                     policies=["MOMENTS of kind 3", "CHOICES that matter"], source="articulator",
+                                     submitted=True, submitted_at=timezone.now())
+    embeddings.embed_card(mine)
     move_to(participant, Step.RELEVANCE)
     return study, participant, client, values
 
@@ -102,30 +104,73 @@ def test_marks_are_stored_once_and_the_participant_moves_on(study_with_values):
     assert total == 6 and table["same_scenario"]["votes"] + table["other_scenario"]["votes"] == 2
 
 
-def test_the_draw_is_made_even_when_the_embedding_model_is_down(study_with_values):
-    """Entering the step must not fail because a model is unreachable: the
-    values are drawn, just not ordered by closeness, and the failed call is kept."""
+@pytest.mark.django_db(transaction=True)
+def test_a_card_whose_embedding_failed_gets_its_draw_with_no_model_call_under_the_locks():
+    """The participant submits a card with no vector (the model was down
+    when the in-chat match embedded it). Entering the relevance step runs
+    under the participant's and the interview's row locks, so it calls no
+    model (a slow provider would hold them for minutes): the values are
+    drawn unordered, the page shows them, and the next deduplication run
+    embeds the card."""
     from interviews import services as chat
     from mgeplatform.llm import gateway
-    from mgeplatform.llm.types import LLMError
+    from mgeplatform.llm.providers.offline import OfflineProvider
     from mgeplatform.models import LLMCall
+    from studies import services as journey
+    from values import services as dedup
 
-    study, _, _, _ = study_with_values
-    participant, _ = consented_participant(study, "unreachable")
-    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    study, _ = journey.seed_case_study()
+    parenting = study.scenarios.get(key="parenting")
+    values = []
+    for i, word in enumerate(["honesty", "children", "courage"]):
+        author, _ = consented_participant(study, f"author-{i}")
+        card = ValuesCard.objects.create(interview=chat.choose_scenario(participant=author, scenario=parenting),
+                                         revision=1, title=word.title(), description="d",
+                                         policies=[f"MOMENTS of {word}"], source="articulator", submitted=True)
+        values.append(CanonicalValue.objects.create(study=study, title=word.title(), description="d",
+                                                    policies=list(card.policies), origin="manual",
+                                                    representative_card=card))
+        card.canonical = values[-1]
+        card.save(update_fields=["canonical"])
+    embeddings.embed_objects(values, study=study)
+    participant, client = consented_participant(study, "judge")
+    move_to(participant, Step.INTERVIEW)
+    interview = chat.choose_scenario(participant=participant, scenario=parenting)
     ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                              policies=["MOMENTS of kind 5"], source="articulator", submitted=True,
-                              submitted_at=timezone.now())
+                              policies=["MOMENTS of children"], source="articulator")
+    asked = []
 
-    class Down:
+    class Watched(OfflineProvider):
         async def embed(self, texts, **kwargs):
-            raise LLMError("503 unavailable", retryable=False, status=503)
+            asked.append(texts)
+            return await super().embed(texts, **kwargs)
 
-    gateway.register_provider("offline", lambda route: Down())
+    gateway.register_provider("offline", lambda route: Watched())
     try:
-        move_to(participant, Step.RELEVANCE)
+        chat.submit_card(interview_id=interview.pk)
+        assert asked == []
+        participant.refresh_from_db()
+        assert participant.current_step == Step.RELEVANCE
+        page = client.get(f"/s/{study.slug}/journey/")
+        assert "Which of these also matter here?" in page.content.decode()
+        assert RelevanceDraw.objects.get(participant=participant).items.count() == 3
+        assert not LLMCall.objects.filter(purpose__contains="embed", participant=participant.pk).exists()
+        dedup.run_batch_dedup(study)
     finally:
         gateway._factories.pop("offline", None)
-    assert participant.current_step == Step.RELEVANCE
-    assert RelevanceDraw.objects.get(participant=participant).items.count() == 6
-    assert LLMCall.objects.filter(purpose__contains="embed", ok=False).exists()
+    assert ValuesCard.objects.get(title="Mine").embedding is not None and asked
+
+
+def test_a_model_call_inside_a_step_s_entry_work_is_refused(study_with_values):
+    """A feature whose entry hook called the model would hold the
+    participant's row lock for as long as the provider takes: the gateway
+    refuses the call, so any test that runs such a hook fails."""
+    from mgeplatform.llm import gateway
+    from mgeplatform.models import LLMCall
+
+    _, participant, _, _ = study_with_values
+    card = ValuesCard.objects.get(title="Mine")
+    calls = LLMCall.objects.count()
+    with gateway.no_model_calls("while testing"), pytest.raises(gateway.ModelCallForbidden, match="after commit"):
+        embeddings.embed_card(card)
+    assert LLMCall.objects.count() == calls
