@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from alignment import selectors, services, training
 from alignment.models import AnswerAudit, AnswerAuditItem, PlaygroundConversation, PlaygroundTurn, TrainingRun
+from graph import selectors as graph_selectors
 from graph.models import GraphSnapshot
 from graph.selectors import latest_snapshot
 from mgeplatform import inputs
@@ -84,10 +85,17 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["study"]
     search_fields = ["prompt", "answer"]
     change_list_template = "alignment/admin/answeraudit_change_list.html"
-    fields = ["study", "snapshot", "created_at", "created_by", "prompt", "answer", "contexts_text",
+    fields = ["study", "snapshot", "lineage", "created_at", "created_by", "prompt", "answer", "contexts_text",
               "context_reason", "context_error", "context_call_link", "outcome"]
     readonly_fields = fields
     inlines = [AnswerAuditItemInline]
+
+    @admin.display(description="lineage")
+    def lineage(self, obj):
+        if obj.snapshot_id is None:
+            return "–"
+        return (graph_selectors.lineage(obj.snapshot)["text"]
+                or "No participant whose data the snapshot used has withdrawn.")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("study", "created_by").prefetch_related("contexts")
@@ -311,6 +319,7 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [path("start/", view(self.start_view), name="alignment_trainingrun_start"),
                 path("<int:pk>/live/", view(self.live_view), name="alignment_trainingrun_live"),
+                path("<int:pk>/rerun/", view(self.rerun_view), name="alignment_trainingrun_rerun"),
                 path("<int:pk>/download/<str:name>", view(self.download_view), name="alignment_trainingrun_download"),
                 *super().get_urls()]
 
@@ -329,8 +338,12 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         if run is not None and self.has_view_permission(request, run):
+            rebuilt = graph_selectors.newest_rebuild(run.snapshot)
             extra_context = {**(extra_context or {}), **self._live_context(request, run),
-                             "live_url": reverse("admin:alignment_trainingrun_live", args=[run.pk])}
+                             "live_url": reverse("admin:alignment_trainingrun_live", args=[run.pk]),
+                             "lineage": graph_selectors.lineage(run.snapshot), "rebuilt": rebuilt,
+                             "rerun_url": (reverse("admin:alignment_trainingrun_rerun", args=[run.pk])
+                                           if rebuilt is not None and self.may_start(request) else "")}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _run_or_denied(self, request, pk):
@@ -358,6 +371,34 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{name}"'
         return response
 
+    def rerun_view(self, request, pk: int):
+        """The same prompts on the newest snapshot built again from the run's
+        (without the participants who withdrew since): the confirmation page,
+        with the estimate, before anything is queued."""
+        if not self.may_start(request):
+            raise PermissionDenied
+        run = self._run_or_denied(request, pk)
+        snapshot = graph_selectors.newest_rebuild(run.snapshot)
+        if snapshot is None:
+            messages.warning(request, f"Snapshot {run.snapshot_id} has not been built again: there is nothing "
+                                      "newer to run on.")
+            return redirect("admin:alignment_trainingrun_change", run.pk)
+        return self._confirm(request, run.study, snapshot, list(run.prompts), [], run.limit)
+
+    def _confirm(self, request, study, snapshot, prompts, problems, limit):
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        existing = training.existing_run(study, snapshot, prompts)
+        done = (set(existing.examples.values_list("kind", "prompt_index", "context_id", "edge"))
+                if existing else frozenset())
+        plan = signing.dumps({"study": study.pk, "snapshot": snapshot.pk, "prompts": prompts, "limit": limit},
+                             salt=PLAN_SALT, compress=True)
+        context.update({"title": "Confirm the training-data export", "study": study, "snapshot": snapshot,
+                        "prompts": prompts, "problems": problems, "limit": limit,
+                        "estimate": training.estimate_for(study, snapshot, prompts, done),
+                        "existing": existing, "plan": plan,
+                        "scenario_prompts": sum(1 for p in prompts if p["source"].startswith("scenario:"))})
+        return TemplateResponse(request, "alignment/admin/trainingrun_confirm.html", context)
+
     def start_view(self, request):
         """Pick study, snapshot, prompt file and limit; see the cost estimate;
         confirm to queue the job."""
@@ -384,18 +425,8 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = StartExportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            study, snapshot, prompts = data["study"], data["snapshot"], data["prompt_set"]
-            existing = training.existing_run(study, snapshot, prompts)
-            done = (set(existing.examples.values_list("kind", "prompt_index", "context_id", "edge"))
-                    if existing else frozenset())
-            plan = signing.dumps({"study": study.pk, "snapshot": snapshot.pk, "prompts": prompts,
-                                  "limit": data.get("limit")}, salt=PLAN_SALT, compress=True)
-            context.update({"title": "Confirm the training-data export", "study": study, "snapshot": snapshot,
-                            "prompts": prompts, "problems": data["problems"], "limit": data.get("limit"),
-                            "estimate": training.estimate_for(study, snapshot, prompts, done),
-                            "existing": existing, "plan": plan,
-                            "scenario_prompts": sum(1 for p in prompts if p["source"].startswith("scenario:"))})
-            return TemplateResponse(request, "alignment/admin/trainingrun_confirm.html", context)
+            return self._confirm(request, data["study"], data["snapshot"], data["prompt_set"], data["problems"],
+                                 data.get("limit"))
         context["form"] = form
         return TemplateResponse(request, "alignment/admin/trainingrun_start.html", context)
 

@@ -23,6 +23,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from alignment import events, services, targets
 from alignment.models import TrainingExample, TrainingRun
+from graph import selectors as graph_selectors
 from graph.models import MoralContext, WisdomVote
 from mgeplatform import inputs
 from mgeplatform.audit import record_event
@@ -453,6 +454,15 @@ def write_files(run: TrainingRun, out_dir) -> dict:
             "card": str(out / "dataset_card.md")}
 
 
+def _lineage_line(snapshot) -> str:
+    lineage = graph_selectors.lineage(snapshot)
+    if not lineage["recorded"]:
+        return "not recorded (the snapshot predates lineage records)."
+    if not lineage["withdrawn"]:
+        return "no participant whose data the snapshot used has withdrawn since it was built."
+    return lineage["text"] + " Run the export again on the rebuilt snapshot to leave them out."
+
+
 def dataset_card(run: TrainingRun) -> str:
     snapshot, study, c = run.snapshot, run.study, counts(run)
     consent = study_selectors.current_consent(study)
@@ -471,7 +481,8 @@ def dataset_card(run: TrainingRun) -> str:
         "- Prompt files: " + "; ".join(f"{name} v{v['version']} (sha256 {v['sha256'][:16]})"
                                        for name, v in prompt_versions().items()) + ".",
         f"- Participants behind the edges used: {participants_behind(run)} (distinct voters on the kept pairs' "
-        "edges, in those edges' contexts; 0 for a graph without recorded votes).", "",
+        "edges, in those edges' contexts; 0 for a graph without recorded votes).",
+        f"- Withdrawals: {_lineage_line(snapshot)}", "",
         "## Counts", "",
         f"- SFT examples (`sft.jsonl`): {c['sft']}.",
         f"- Preference pairs (`preferences.jsonl`): {c['pairs']}.",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from alignment import playground
 from alignment.models import PlaygroundConversation
 from graph import explorer
+from graph import selectors as graph_selectors
 from graph.models import GraphSnapshot
 from mgeplatform.llm import gateway
 from studies.models import Study
@@ -106,6 +107,7 @@ def _conversation_page(request, conversation, *, staff, can_write, shared, form=
         "share_url": None if shared else share_url, "export_url": export_url,
         "winners_url": reverse("graph:winners", args=[conversation.study.slug]), "refusal": refusal,
         "offline": gateway.resolve(conversation.study).offline,
+        "lineage": graph_selectors.lineage(conversation.snapshot) if conversation.snapshot_id else None,
     }, status=status)
 
 

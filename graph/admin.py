@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from graph import interchange, reports, selectors, stories
 from graph.models import GraphImport, GraphSnapshot, MoralContext, StoryRun, TransitionStory, WisdomVote
 from graph.tasks import build_snapshot as build_snapshot_task
+from graph.tasks import rebuild_without_withdrawn as rebuild_task
 from interviews.models import Interview
 from mgeplatform.admin import ReadOnlyAdminMixin
 from mgeplatform.models import LLMCall
@@ -224,9 +225,11 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A built graph: what was kept, what was dropped and why, who wins and
     how sure we are. Built by the Study action or `build_moral_graph`."""
 
-    list_display = ["created_at", "study", "edges_kept", "dropped", "cycle_count", "include_simulated", "created_by"]
+    list_display = ["created_at", "study", "edges_kept", "dropped", "cycle_count", "include_simulated", "created_by",
+                    "lineage"]
     list_filter = ["study", "include_simulated"]
     change_form_template = "admin/graph/graphsnapshot/change_form.html"
+    actions = ["rebuild_without_withdrawn"]
     readonly_fields = ["study", "created_at", "created_by", "parameters", "include_simulated", "votes_through",
                        "summary", "stage_seconds"]
     fields = readonly_fields
@@ -243,6 +246,33 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def cycle_count(self, obj):
         return len(obj.cycles)
 
+    @admin.display(description="lineage")
+    def lineage(self, obj):
+        return selectors.lineage(obj)["text"] or "–"
+
+    def has_rebuild_permission(self, request):
+        # Whoever may build a study's graph (the Study action) may build one again.
+        return request.user.has_perm("studies.change_study")
+
+    @admin.action(description="Build again without the participants who withdrew since", permissions=["rebuild"])
+    def rebuild_without_withdrawn(self, request, queryset):
+        queued, nothing = [], []
+        for snapshot in queryset.order_by("pk"):
+            if selectors.withdrawn_contributors(snapshot):
+                transaction.on_commit(lambda pk=snapshot.pk: rebuild_task.defer(snapshot_id=pk,
+                                                                                user_id=request.user.pk))
+                queued.append(str(snapshot.pk))
+            else:
+                nothing.append(str(snapshot.pk))
+        if queued:
+            self.message_user(request, f"Queued a rebuild of snapshot(s) {', '.join(queued)} without the "
+                                       "participants who withdrew since; each new snapshot names the one it "
+                                       "supersedes.", messages.SUCCESS)
+        if nothing:
+            self.message_user(request, f"Nothing to leave out of snapshot(s) {', '.join(nothing)}: no participant "
+                                       "whose data they used has withdrawn (or they predate lineage records).",
+                              messages.WARNING)
+
     def get_urls(self):
         return _snapshot_urls(self) + super().get_urls()
 
@@ -254,6 +284,9 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if other is not None:
             extra_context["winners_diff"] = reports.winners_diff(other, snapshot)
             extra_context["compared_snapshot"] = other
+        if snapshot is not None:
+            extra_context["lineage"] = selectors.lineage(snapshot)
+            extra_context["may_rebuild"] = self.has_rebuild_permission(request)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -118,7 +118,16 @@ def snapshot_facts(snapshot, *, staff: bool) -> dict:
             "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
             "votes": s.get("votes", 0), "edges_kept": s.get("edges_kept", 0), "pairs": s.get("pairs", 0),
             "empty_because": "" if s.get("edges_kept") else why_empty(snapshot),
-            "skipped": skipped_text(snapshot)}
+            "skipped": skipped_text(snapshot), "lineage": selectors.lineage(snapshot)}
+
+
+def public_lineage(snapshot) -> dict:
+    """A snapshot's lineage for files anyone may read: counts and snapshot
+    ids, never who."""
+    lineage = selectors.lineage(snapshot)
+    return {"withdrawn_since_build": lineage["withdrawn"],
+            "contributors": lineage["participants"] if lineage["recorded"] else None,
+            "superseded_by": lineage["superseded_by"], "supersedes": lineage["supersedes"]}
 
 
 # What a quick build (build_snapshot(quick=True)) did not compute, in words.
@@ -266,7 +275,8 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
     return {
         "study": {"slug": study.slug, "title": study.title},
         "snapshot": {"id": snapshot.pk, "created_at": snapshot.created_at.isoformat(),
-                     "parameters": snapshot.parameters, "summary": snapshot.summary},
+                     "parameters": snapshot.parameters, "summary": snapshot.summary,
+                     "lineage": public_lineage(snapshot)},
         "access": "staff" if staff else "public",
         "nodes": nodes, "edges": edges, "contexts": contexts, "scenarios": scenarios,
         "scores": {"scenario": snapshot.scores.get("scenario", {}), "context": snapshot.scores.get("context", {})},

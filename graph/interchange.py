@@ -17,6 +17,7 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from graph import events
+from graph import selectors as graph_selectors
 from graph.aggregation import REASONS, positions
 from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
 from graph.models import GraphImport, GraphSnapshot, ImportedImpressions, MoralContext, WisdomVote
@@ -41,6 +42,7 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
     study = snapshot.study
     scores = snapshot.scores.get("global", {})
     intervals = snapshot.bootstrap
+    lineage = graph_selectors.lineage(snapshot)
     contexts = snapshot.contexts
     scenario_ids = {c["scenario"] for c in contexts.values() if c["scenario"]} | {
         s for v in snapshot.values.values() for s in v.get("scenarios", [])}
@@ -77,7 +79,12 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
                      "parameters": snapshot.parameters, "includeSimulated": snapshot.include_simulated,
                      # Older snapshots predate the parameter and dropped cycles.
                      "cyclePolicy": (snapshot.parameters or {}).get("cycle_policy", "drop"),
-                     "summary": snapshot.summary},
+                     "summary": snapshot.summary,
+                     # Whose data it used who have withdrawn since, and the snapshot built again without them.
+                     "lineage": {"participantsUsed": lineage["participants"] if lineage["recorded"] else None,
+                                 "withdrawnSinceBuild": lineage["withdrawn"],
+                                 "supersededBy": lineage["superseded_by"], "supersedes": lineage["supersedes"],
+                                 "note": lineage["text"]}},
         "scenarios": [{"id": s.pk, "key": s.key, "title": s.title, "prompt": s.prompt} for s in scenarios],
         "contexts": [{"id": int(cid), "text": c["text"], "scenario": c["scenario"]} for cid, c in contexts.items()],
         "users": users,

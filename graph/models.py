@@ -9,6 +9,7 @@ all) without losing what participants said.
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from mgeplatform.triggers import no_truncate
@@ -355,6 +356,15 @@ class GraphSnapshot(models.Model):
                               help_text="{global: {id: score}, scenario: {id: {...}}, context: {id: {...}}}")
     bootstrap = models.JSONField(default=dict, help_text="{id: {rank, rank_low, rank_high, rank_median, top_share}}")
     stage_seconds = models.JSONField(default=dict)
+    # Lineage: whose data the snapshot used (a participant's votes and
+    # impressions counted, or a card behind one of its values), so that a
+    # later withdrawal can be said of it. None: built before this was kept.
+    contributors = ArrayField(models.UUIDField(), null=True, blank=True, editable=False,
+                              help_text="Participants whose votes, impressions or cards this snapshot used.")
+    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="superseded_by",
+                                   help_text="The snapshot this one was built again from, without the participants "
+                                             "who had withdrawn since.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

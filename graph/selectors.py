@@ -11,7 +11,7 @@ from graph.coordination import VoteRow
 from graph.models import GraphSnapshot, MoralContext, PairCount, TransitionStory, WisdomVote
 from interviews.models import Interview
 from mgeplatform.models import LLMCall
-from studies.models import COUNTED_SQL, Participant, counted
+from studies.models import COUNTED_SQL, Participant, Step, counted
 from values import selectors as value_selectors
 from values.models import CanonicalValue
 
@@ -42,6 +42,23 @@ _IMPRESSIONS_SQL = f"""
     JOIN graph_graphimport g ON g.id = i.graph_import_id
     WHERE g.study_id = %(study)s
     GROUP BY 1, 2, 3
+"""
+
+
+# Whose data a build uses (its lineage): the counted voters and story
+# viewers it did not leave out, and the authors of the cards behind its values.
+_CONTRIBUTORS_SQL = f"""
+    SELECT v.participant_id FROM graph_wisdomvote v JOIN interviews_participant p ON p.id = v.participant_id
+    WHERE v.study_id = %(study)s AND {COUNTED_SQL} AND NOT v.participant_id = ANY(%(exclude)s::uuid[])
+    UNION
+    SELECT a.participant_id FROM graph_storyassignment a JOIN graph_transitionstory s ON s.id = a.story_id
+    JOIN interviews_participant p ON p.id = a.participant_id
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
+    UNION
+    SELECT i.participant_id FROM values_valuescard c JOIN interviews_interview i ON i.id = c.interview_id
+    JOIN interviews_participant p ON p.id = i.participant_id
+    WHERE p.study_id = %(study)s AND c.submitted AND c.canonical_id IS NOT NULL AND {COUNTED_SQL}
 """
 
 
@@ -382,3 +399,59 @@ def edge_provenance(study, from_value, to_value, context_id: int | None = None) 
         directions.append({"from_value": a, "to_value": b, "contexts": list(contexts.values()),
                            "votes": len(votes), "stories": len(stories)})
     return directions
+
+
+def contributors(study, *, include_simulated: bool = False, exclude=()) -> list:
+    """The participants whose data a build of the study's graph uses now
+    (see _CONTRIBUTORS_SQL), for the snapshot's lineage."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTRIBUTORS_SQL, {"study": study.pk, "include_simulated": include_simulated,
+                                           "exclude": [str(p) for p in exclude]})
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def withdrawn_contributors(snapshot) -> list:
+    """The participants whose data the snapshot used and who have withdrawn
+    since ([] for a snapshot built before lineage was kept)."""
+    if not snapshot.contributors:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT p.id FROM interviews_participant p "
+                       "JOIN graph_graphsnapshot s ON p.id = ANY(s.contributors) "
+                       "WHERE s.id = %s AND p.study_id = s.study_id AND p.current_step = %s ORDER BY p.id",
+                       [snapshot.pk, Step.WITHDRAWN])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def lineage(snapshot) -> dict:
+    """What a page or an export says of the data behind a snapshot: how many
+    of the participants it used have withdrawn since, and the snapshot built
+    again without them, if any."""
+    withdrawn = withdrawn_contributors(snapshot)
+    newer = snapshot.superseded_by.order_by("-created_at", "-pk").first()
+    return {"recorded": snapshot.contributors is not None,
+            "participants": len(snapshot.contributors or []),
+            "withdrawn": len(withdrawn),
+            "superseded_by": newer.pk if newer else None,
+            "supersedes": snapshot.supersedes_id,
+            "text": lineage_text(len(withdrawn), newer.pk if newer else None)}
+
+
+def newest_rebuild(snapshot) -> GraphSnapshot | None:
+    """The end of the chain of snapshots built again from this one (each
+    without the participants who had withdrawn by then); None if none."""
+    newest = None
+    current = snapshot
+    while (current := current.superseded_by.order_by("-created_at", "-pk").first()) is not None:
+        newest = current
+    return newest
+
+
+def lineage_text(withdrawn: int, superseded_by: int | None) -> str:
+    if not withdrawn:
+        return ""
+    who = "1 participant" if withdrawn == 1 else f"{withdrawn} participants"
+    text = f"Built with data of {who} who later withdrew."
+    if superseded_by:
+        text += f" Snapshot {superseded_by} was built again without them."
+    return text

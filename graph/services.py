@@ -286,7 +286,8 @@ def rebuild_pair_counts(study=None) -> int:
 def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
                    user=None, bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
                    bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES, exclude: dict[str, str] | None = None,
-                   compared_to: GraphSnapshot | None = None, quick: bool = False) -> GraphSnapshot:
+                   compared_to: GraphSnapshot | None = None, quick: bool = False,
+                   supersedes: GraphSnapshot | None = None) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
     the ranks are; look for coordinated voting; store it all, with the time
     each stage took. Bridging groups participants by `bridging_attribute` of
@@ -297,7 +298,9 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     PageRank scores only, read from the pair counts; the stages that go
     through every vote or resample the graph (QUICK_SKIPS) are left out and
     named in the summary's "skipped_stages", and the snapshot stores no
-    result for them."""
+    result for them. The snapshot lists the participants whose data it used
+    (`contributors`, its lineage); `supersedes`: the snapshot it is built
+    again from (rebuild_without_withdrawn)."""
     if quick and exclude:
         raise ValueError("A quick build does not look for coordinated voting, so it cannot leave flagged "
                          "participants out: build the full graph for that.")
@@ -368,8 +371,12 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
     tally = selectors.vote_tally(study)
     summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
+    t = time.perf_counter()
+    used = selectors.contributors(study, include_simulated=include_simulated, exclude=exclude)
+    stages["lineage"] = time.perf_counter() - t
     with _collector_paused(), transaction.atomic():
         snapshot = GraphSnapshot.objects.create(
+            contributors=used, supersedes=supersedes,
             study=study, created_by=user if getattr(user, "is_authenticated", False) else None,
             parameters=params.to_dict(), include_simulated=include_simulated, votes_through=votes_through,
             summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
@@ -469,6 +476,35 @@ def build_without_flagged(study, *, parameters: aggregation.Parameters | None = 
     without = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user, **options,
                              exclude={f["participant"]: exclusion_reason(f) for f in flagged}, compared_to=everyone)
     return everyone, without
+
+
+def rebuild_without_withdrawn(snapshot: GraphSnapshot, *, user=None) -> GraphSnapshot:
+    """Build `snapshot` again, with its parameters, without the participants
+    who withdrew after it was built. Under the "delete content" policy their
+    votes are gone already; under "keep anonymised" they are left out here,
+    listed with the reason like flagged voters. The votes are read as they
+    are now (votes cast since are in). The new snapshot names the old one,
+    which is kept and shown as superseded."""
+    withdrawn = selectors.withdrawn_contributors(snapshot)
+    if not withdrawn:
+        raise ValueError(f"No participant whose data snapshot {snapshot.pk} used has withdrawn since: "
+                         "there is nothing to build without.")
+    old = snapshot.scores or {}
+    exclude = {e["participant"]: e["reason"] for e in (old.get("coordination") or {}).get("excluded", [])}
+    still_there = set(WisdomVote.objects.filter(study_id=snapshot.study_id, participant_id__in=withdrawn)
+                      .values_list("participant_id", flat=True).distinct())
+    exclude.update({str(p): "withdrew after the snapshot it rebuilds was built" for p in still_there})
+    bridged = old.get("bridging") or {}
+    options = {name: bridged[key] for key, name in (("attribute", "bridging_attribute"),
+                                                     ("min_votes", "bridging_min_votes")) if key in bridged}
+    quick = bool((snapshot.summary or {}).get("skipped_stages")) and not exclude
+    new = build_snapshot(snapshot.study, parameters=aggregation.Parameters.from_dict(snapshot.parameters or {}),
+                         include_simulated=snapshot.include_simulated, user=user, exclude=exclude or None,
+                         quick=quick, supersedes=snapshot, **options)
+    record_event(events.GRAPH_SNAPSHOT_REBUILT, user=user, study_slug=snapshot.study.slug, subject=new,
+                 payload={"supersedes": snapshot.pk, "withdrawn_left_out": len(withdrawn),
+                          "votes_still_stored": len(still_there)})
+    return new
 
 
 def _json_scores(scores: dict) -> dict:

@@ -3,7 +3,8 @@ import time
 from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
 
-from graph import services, stories
+from graph import selectors, services, stories
+from graph.models import GraphSnapshot
 from studies.models import Study
 
 
@@ -39,6 +40,17 @@ def build_snapshot(study_id: int, user_id: int | None = None, include_simulated:
     if exclude_flagged:
         return services.build_without_flagged(study, include_simulated=include_simulated, user=user)[1].pk
     return services.build_snapshot(study, include_simulated=include_simulated, user=user).pk
+
+
+@app.task(name="graph.rebuild_without_withdrawn", queue="default")
+def rebuild_without_withdrawn(snapshot_id: int, user_id: int | None = None) -> int | None:
+    """Build a snapshot again without the participants who withdrew after
+    it; None when nobody it used has (a second click after the first ran)."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    snapshot = GraphSnapshot.objects.select_related("study").get(pk=snapshot_id)
+    if not selectors.withdrawn_contributors(snapshot):
+        return None
+    return services.rebuild_without_withdrawn(snapshot, user=user).pk
 
 
 @app.periodic(cron="*/15 * * * *")

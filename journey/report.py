@@ -145,9 +145,15 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
                                              maximum=5, unit=""),
         "fig12": expert_trajectories(study, include_simulated),
         "robustness": robustness(study),
+        "lineage": _latest_lineage(study),
         "attack_runs": robustness_section(study),
         "include_simulated": include_simulated,
     }
+
+
+def _latest_lineage(study) -> dict | None:
+    snapshot = graph_selectors.latest_snapshot(study)
+    return graph_selectors.lineage(snapshot) if snapshot is not None else None
 
 
 def robustness(study) -> dict | None:

@@ -43,7 +43,8 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
     assert snapshot.parameters == aggregation.Parameters(bootstrap_samples=20).to_dict()
     assert snapshot.summary["votes"] == 9 and snapshot.summary["edges_kept"] == 2
     assert set(snapshot.stage_seconds) == {"sql_aggregation", "coordination", "filtering", "pagerank",
-                                             "bootstrap", "context_bootstrap", "aggregators", "bridging"}
+                                             "bootstrap", "context_bootstrap", "aggregators", "bridging",
+                                             "lineage"}
     within = snapshot.scores["context_intervals"][str(context.pk)]  # the rank interval within the context
     assert set(within) == {a, b, c, d}
     assert all(i["rank_low"] <= i["rank"] <= i["rank_high"] for i in within.values())

@@ -28,7 +28,7 @@ def test_a_quick_build_keeps_the_same_edges_and_scores_and_names_what_it_skipped
     assert quick.edges == full.edges and quick.summary["edges_kept"] > 0
     assert quick.scores["global"] == full.scores["global"] and quick.scores["scenario"] == full.scores["scenario"]
     assert quick.summary["skipped_stages"] == SKIPPED and "skipped_stages" not in full.summary
-    assert set(quick.stage_seconds) == {"sql_aggregation", "filtering", "pagerank"}
+    assert set(quick.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "lineage"}
     assert quick.bootstrap == {} and not {"aggregators", "bridging", "coordination", "context_intervals"} & set(
         quick.scores)
     assert quick.summary["votes"] == full.summary["votes"]

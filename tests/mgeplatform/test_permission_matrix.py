@@ -133,6 +133,8 @@ row("admin/alignment/trainingrun/<int:pk>/live/", "/admin/alignment/trainingrun/
     GONE, GONE)
 row("admin/alignment/trainingrun/<int:pk>/download/<str:name>",
     "/admin/alignment/trainingrun/999999999/download/sft.jsonl", *STAFF_ONLY, GONE, NO)
+row("admin/alignment/trainingrun/<int:pk>/rerun/", "/admin/alignment/trainingrun/999999999/rerun/", *STAFF_ONLY,
+    GONE, NO)  # the same export on the snapshot built again without withdrawn participants
 
 # Each registered admin model's own pages (list, add, change, delete,
 # history, and the bare object URL that redirects to change), from what
@@ -182,6 +184,7 @@ ACTIONS = {
     ("values.valuescard", "split_into_new_value"): (True, False),
     ("graph.moralcontext", "delete_selected"): (True, False),
     ("graph.transitionstory", "archive"): (True, False),
+    ("graph.graphsnapshot", "rebuild_without_withdrawn"): (True, False),
     ("surveys.itembank", "new_version_from_bank"): (True, False),
     ("surveys.itembank", "publish"): (True, False),
     ("surveys.itembank", "delete_selected"): (True, False),
