@@ -175,7 +175,7 @@ def needs_reply(interview: Interview) -> bool:
     last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
     # An interviewer's turn that asked for a tool whose result never came
     # (the process died in the card writer) needs the rest of its reply too;
-    # the transcript sent then answers the call (gateway.repair_tool_calls).
+    # claiming it records a result saying the step failed.
     return interview.status == Interview.Status.ACTIVE and last is not None and (last.role in (
         ChatMessage.Role.USER, ChatMessage.Role.TOOL) or (last.role == ChatMessage.Role.ASSISTANT and bool(
             last.tool_calls)))
@@ -243,6 +243,7 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
             if _reply_alive(interview):
                 raise InterviewError("busy", "Please wait for the interviewer to finish answering.")
             with participant_context(interview.participant_id):
+                earlier += _answer_dangling_tool_calls(interview, earlier)
                 message = ChatMessage.objects.create(
                     interview=interview, seq=(earlier[-1].seq if earlier else 0) + 1, role=ChatMessage.Role.USER,
                     content=text, client_message_id=client_message_id,
@@ -348,6 +349,28 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
 
 # --- the interviewer's reply ------------------------------------------------
 
+def _answer_dangling_tool_calls(interview: Interview, earlier: list[ChatMessage]) -> list[ChatMessage]:
+    """Record a result for each tool call of the interviewer that never got
+    one (the process died, or the model or connection failed, between the
+    call and its result), saying the step failed: the transcript kept is
+    the one the model is sent (gateway.repair_tool_calls), and an auditor
+    reading it sees what happened. Call under the interview's lock."""
+    pending: dict[str, None] = {}
+    for m in earlier:
+        if m.role == ChatMessage.Role.ASSISTANT:
+            pending = dict.fromkeys(c["id"] for c in m.tool_calls or [])
+        elif m.role == ChatMessage.Role.TOOL:
+            pending.pop(m.tool_call_id, None)
+    seq = earlier[-1].seq if earlier else 0
+    made = []
+    for n, call_id in enumerate(pending, start=1):
+        made.append(ChatMessage.objects.create(interview=interview, seq=seq + n, role=ChatMessage.Role.TOOL,
+                                               content=gateway.DANGLING_TOOL_RESULT, tool_call_id=call_id))
+    if made:
+        log.warning("interview %s: answered %d dangling tool call(s) as failed", interview.pk, len(made))
+    return made
+
+
 def claim_reply(interview_id: int) -> uuid.UUID | None:
     """Take the right to generate the next reply, if one is due and nobody
     alive holds it."""
@@ -355,6 +378,8 @@ def claim_reply(interview_id: int) -> uuid.UUID | None:
         interview = _lock_row(interview_id)
         if not needs_reply(interview) or _reply_alive(interview):
             return None
+        with participant_context(interview.participant_id):
+            _answer_dangling_tool_calls(interview, list(interview.messages.order_by("seq")))
         interview.reply_token = uuid.uuid4()
         interview.reply_heartbeat_at = timezone.now()
         interview.save(update_fields=["reply_token", "reply_heartbeat_at"])
