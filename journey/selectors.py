@@ -48,7 +48,10 @@ def dispute_subject(participant: Participant) -> dict:
         stories = list(TransitionStory.objects.filter(study=participant.study, status=TransitionStory.Status.ACTIVE)
                        .filter(models.Q(from_value=canonical) | models.Q(to_value=canonical))
                        .select_related("from_value", "to_value", "context").order_by("pk")[:STORIES_SHOWN])
-    return {**subject, "stories": stories}
+    # A merge to dispute: the card shares its value with other cards, or lives on someone else's wording.
+    merged = canonical is not None and (canonical.representative_card_id != subject["card"].pk
+                                        or canonical.cards.exclude(pk=subject["card"].pk).exists())
+    return {**subject, "stories": stories, "merged": merged}
 
 
 STORIES_SHOWN = 10

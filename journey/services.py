@@ -37,9 +37,9 @@ def _target(participant, kind, story_id):
     what they may dispute now."""
     subject = selectors.dispute_subject(participant)
     if kind == Dispute.Kind.MERGE:
-        if subject["canonical"] is None:
-            raise DisputeError("Your card has not been grouped with other values yet, so there is no merge to "
-                               "dispute.")
+        if not subject["merged"]:
+            raise DisputeError("Your card has not been grouped with other cards (or has a value of its own), so "
+                               "there is no merge to dispute.")
         return f"card:{subject['card'].pk}", {"card": subject["card"], "value": subject["canonical"]}
     if kind == Dispute.Kind.STORY:
         story = next((s for s in subject["stories"] if str(s.pk) == str(story_id)), None)

@@ -109,6 +109,9 @@ def test_upholding_a_merge_gives_the_card_its_own_value(disputer, coordinator):
     assert (dispute.status, dispute.decided_by) == (Dispute.Status.UPHELD, coordinator) and dispute.decided_at
     assert "value of its own" in dispute.reason
     assert DomainEvent.objects.filter(kind="canonical.split", subject_id=str(new.pk)).exists()
+    # The card's value is its own now: no merge is left to dispute.
+    with pytest.raises(services.DisputeError, match="no merge to dispute"):
+        _open(participant, Dispute.Kind.MERGE)
     assert DomainEvent.objects.filter(kind="dispute.upheld", subject_id=str(dispute.pk),
                                       actor_user=coordinator).exists()
     # Decided once: a second uphold is refused.
