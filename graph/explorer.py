@@ -55,6 +55,22 @@ def page_links(user, study) -> list[dict]:
             if may_open(user, study)]
 
 
+# Tables of higher layers drawn beside the graph (the study's disputes, for
+# one), registered in their AppConfig.ready(): section(study) gives a dict
+# {"id", "title", "intro", "header": [...], "rows": [[...]]} or None. What a
+# section shows is public when the graph is: counts only, never who.
+_SECTIONS: list = []
+
+
+def register_section(section) -> None:
+    if section not in _SECTIONS:
+        _SECTIONS.append(section)
+
+
+def sections(study) -> list[dict]:
+    return [table for section in _SECTIONS if (table := section(study)) is not None]
+
+
 # --- snapshots --------------------------------------------------------------------
 
 def snapshot_for(study, snapshot_id: str | None) -> GraphSnapshot | None:

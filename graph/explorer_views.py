@@ -64,7 +64,8 @@ def _base_context(request, study, shown, access, page):
             "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,
             "page_links": [{"label": link["label"], "url": reverse(link["url_name"], args=[study.slug])}
                            for link in explorer.page_links(request.user, study)],
-            "passed_over": explorer.snapshot_facts(passed_over, staff=staff) if passed_over else None}
+            "passed_over": explorer.snapshot_facts(passed_over, staff=staff) if passed_over else None,
+            "sections": explorer.sections(study)}
 
 
 @require_safe

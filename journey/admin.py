@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpResponse
@@ -23,8 +24,11 @@ from graph.admin import build_moral_graph_action
 from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
 from journey import console, withdrawal
+from journey import services as dispute_services
 from journey.exports import export_study
+from journey.models import REASON_MAX_CHARS, Dispute
 from journey.report import study_report
+from mgeplatform import inputs
 from mgeplatform.llm import gateway
 from mgeplatform.llm.probe import ProbeReport
 from studies import selectors as study_selectors
@@ -271,3 +275,76 @@ class StudyAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose one study to export.", messages.WARNING)
             return None
         return redirect("admin:studies_study_export", queryset.get().pk)
+
+
+# --- participants' disputes ---------------------------------------------------------
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """The coordinators' queue of disputes: read-only rows (the participant's
+    words are theirs), decided with the uphold and reject actions, which ask
+    for a reason (required to reject; the participant reads it)."""
+
+    list_display = ["pk", "created_at", "study", "kind", "status", "via", "short_text", "decided_at"]
+    list_filter = ["status", "kind", "study", "via"]
+    search_fields = ["text", "reason", "target", "participant__id"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["study", "participant", "kind", "status", "via", "text", "target", "card", "value", "story",
+                       "snapshot", "created_at", "decided_at", "decided_by", "reason", "outcome"]
+    actions = ["uphold", "reject"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # withdrawal deletes a participant's disputes; nobody else does
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("journey.change_dispute")
+
+    @admin.display(description="their words")
+    def short_text(self, obj):
+        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+
+    def _decide(self, request, queryset, *, action: str):
+        reason = request.POST.get("reason", "")
+        error = ""
+        if request.POST.get("apply") == action:
+            done, problems = 0, []
+            for dispute in queryset.order_by("pk"):
+                try:
+                    if action == "uphold":
+                        dispute_services.uphold_dispute(dispute, user=request.user, reason=reason)
+                    else:
+                        dispute_services.reject_dispute(dispute, user=request.user, reason=reason)
+                    done += 1
+                except inputs.BadInput as err:
+                    error = err.message
+                    break
+                except dispute_services.DisputeError as err:
+                    problems.append(str(err))
+            if not error:
+                verb = "Upheld" if action == "uphold" else "Rejected"
+                if done:
+                    self.message_user(request, f"{verb} {done} dispute{'s' if done != 1 else ''}.", messages.SUCCESS)
+                for problem in problems:
+                    self.message_user(request, problem, messages.ERROR)
+                return None
+        return TemplateResponse(request, "admin/journey/dispute/decide.html", {
+            **self.admin_site.each_context(request), "title": "Uphold disputes" if action == "uphold"
+            else "Reject disputes", "action": action, "disputes": list(queryset.order_by("pk")),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "reason": inputs.storable(reason),
+            "error": error, "max_reason": REASON_MAX_CHARS, "opts": self.model._meta,
+        }, status=400 if error else 200)
+
+    @admin.action(description="Uphold selected disputes (split the card off, archive the story or rebuild the graph)",
+                  permissions=["decide"])
+    def uphold(self, request, queryset):
+        return self._decide(request, queryset, action="uphold")
+
+    @admin.action(description="Reject selected disputes, with a reason", permissions=["decide"])
+    def reject(self, request, queryset):
+        return self._decide(request, queryset, action="reject")

@@ -8,3 +8,14 @@ class JourneyConfig(AppConfig):
 
     name = "journey"
     verbose_name = "Participant journey"
+
+    def ready(self):
+        # Registration needs the app registry ready, so these imports wait for it.
+        from graph import explorer
+        from journey import participant_data, selectors
+        from surveys import views as survey_views
+
+        participant_data.register()
+        survey_views.register_follow_up_link("Something wrong with how you are represented? Dispute it",
+                                             "journey:follow_up_disputes")
+        explorer.register_section(selectors.explorer_disputes_section)

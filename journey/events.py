@@ -9,3 +9,6 @@ PREVIEWS_DELETED = kind("study.previews_deleted", "A coordinator deleted the sta
 ROBUSTNESS_RUN = kind("study.robustness_run", "The manipulation simulator ran on a study (rolled back); the payload "
                                               "has the target's ranks per bloc share and the detector's precision "
                                               "and recall")
+DISPUTE_OPENED = kind("dispute.opened", "A participant disputed how they are represented (merge, story or place)")
+DISPUTE_UPHELD = kind("dispute.upheld", "A coordinator upheld a participant's dispute; the payload says what changed")
+DISPUTE_REJECTED = kind("dispute.rejected", "A coordinator rejected a participant's dispute, with a reason")

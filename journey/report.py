@@ -1,7 +1,7 @@
 """The study report a coordinator opens in the admin: the paper's Table 2
 (relevance), Table 3 (legitimacy survey), Table 4 (fairness), Fig. 8
-(ideology vs feeling represented) and Fig. 12 (an expert value's position as
-participation grows), with charts, and the robustness of the latest moral
+(ideology vs feeling represented), Fig. 12 (an expert value's position as
+participation grows), the disputes (rate and outcomes), with charts, and the robustness of the latest moral
 graph (other aggregators, cycle policies, bridging across groups). The
 maths are pure functions here and in the apps that own the data; this
 module only gathers and lays out."""
@@ -21,6 +21,7 @@ from interviews import selectors
 from interviews.models import TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
 from journey import attack
+from journey import selectors as journey_selectors
 from mgeplatform import charts
 from studies.models import Step, StepTiming, counted
 from surveys import selectors as survey_selectors
@@ -144,6 +145,7 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
         "fig8_chart": charts.horizontal_bars([(f"{row['group']} (n={row['n']})", row["mean"]) for row in fig8],
                                              maximum=5, unit=""),
         "fig12": expert_trajectories(study, include_simulated),
+        "disputes": journey_selectors.dispute_report(study, include_simulated=include_simulated),
         "robustness": robustness(study),
         "lineage": _latest_lineage(study),
         "attack_runs": robustness_section(study),

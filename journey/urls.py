@@ -10,4 +10,6 @@ urlpatterns = [
     path("s/<slug:slug>/consent/", views.consent, name="consent"),
     path("s/<slug:slug>/journey/", views.journey, name="journey"),
     path("s/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
+    path("s/<slug:slug>/disputes/", views.disputes, name="disputes"),
+    path("f/<str:token>/disputes/", views.follow_up_disputes, name="follow_up_disputes"),
 ]

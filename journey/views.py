@@ -10,14 +10,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from journey import selectors, withdrawal
+from journey import services as dispute_services
+from journey.models import TEXT_MAX_CHARS, Dispute
 from mgeplatform import inputs
 from studies import selectors as study_selectors
 from studies import services, steps
 from studies.models import Step
 from studies.views import error_page, participant_view, step_page, step_url
+from surveys import selectors as survey_selectors
+from surveys.views import LINK_PROBLEMS as FOLLOW_UP_LINK_PROBLEMS
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -132,7 +137,7 @@ def _finished_page(request, study, participant):
     url = selectors.prolific_redirect_url(code) if participant.via_prolific else None
     return render(request, "journey/finished.html", {
         "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
-        "prolific_url": url,
+        "prolific_url": url, "may_dispute": participant.current_step == Step.COMPLETE,
     })
 
 
@@ -161,3 +166,61 @@ def _withdraw_page(request, study, participant, *, error="", reason="", status=2
     return step_page(request, "journey/withdraw.html", study, participant, status=status, error=error, reason=reason,
                      max_reason=withdrawal.REASON_MAX_CHARS,
                      deletes_content=study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT)
+
+
+# --- disputes: a participant contests how they are represented -------------------------
+
+def _disputes_page(request, study, participant, *, via, post_url, status=200, form=None, error="", notice=""):
+    return render(request, "journey/disputes.html", {
+        "study": study, "participant": participant, "subject": selectors.dispute_subject(participant),
+        "disputes": selectors.disputes_of(participant), "post_url": post_url, "via": via,
+        "form": form or {}, "error": error, "notice": notice, "max_chars": TEXT_MAX_CHARS,
+        "kinds": Dispute.Kind,
+    }, status=status)
+
+
+def _disputes(request, study, participant, *, via, post_url):
+    """GET: what they may dispute and what became of their disputes; POST: a
+    new dispute (a repeat of an open one makes no second)."""
+    if request.method != "POST":
+        notice = {"sent": "Thank you: your dispute is recorded. A coordinator will look at it; the outcome will be "
+                          "shown here, at this link.",
+                  "already": "You already have an open dispute about this; it is shown below. The outcome will be "
+                             "shown here."}.get(request.GET.get("done", ""), "")
+        return _disputes_page(request, study, participant, via=via, post_url=post_url, notice=notice)
+    form = {"kind": request.POST.get("kind", ""), "story": request.POST.get("story", ""),
+            "text": request.POST.get("text", "")}
+    try:
+        _, created = dispute_services.open_dispute(participant=participant, kind=form["kind"], text=form["text"],
+                                                   via=via, story_id=inputs.parse_id(form["story"]))
+    except (inputs.BadInput, dispute_services.DisputeError) as err:
+        # Nothing stored; their words come back in the form (minus what cannot be saved).
+        form["text"] = inputs.storable(form["text"])
+        return _disputes_page(request, study, participant, via=via, post_url=post_url, form=form, status=400,
+                              error=getattr(err, "message", str(err)))
+    return redirect(f"{post_url}?done={'sent' if created else 'already'}#your-disputes")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@participant_view(at=(Step.COMPLETE,))
+def disputes(request, study, participant):
+    """From the thank-you page (the participant's own browser session)."""
+    return _disputes(request, study, participant, via=Dispute.Via.THANK_YOU,
+                     post_url=reverse("journey:disputes", kwargs={"slug": study.slug}))
+
+
+@never_cache  # a bearer link to personal words: no shared caches
+@require_http_methods(["GET", "HEAD", "POST"])
+def follow_up_disputes(request, token: str):
+    """From the signed follow-up link: the same page, found by the link."""
+    link, problem = survey_selectors.follow_up_link(token)
+    if problem:
+        status, title, message = FOLLOW_UP_LINK_PROBLEMS[problem]
+        return error_page(request, status, title, message, study=link.participant.study if link else None)
+    participant = link.participant
+    if participant.current_step != Step.COMPLETE:
+        return error_page(request, 404, "Nothing to dispute", "Only participants who completed the study can "
+                                                              "dispute how they are represented.")
+    return _disputes(request, participant.study, participant, via=Dispute.Via.FOLLOW_UP,
+                     post_url=reverse("journey:follow_up_disputes", kwargs={"token": token}))

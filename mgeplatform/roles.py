@@ -12,7 +12,7 @@ COORDINATORS = "Coordinators"
 AUDITORS = "Auditors"
 
 # Apps whose data coordinators manage and auditors read.
-RESEARCH_APPS = ["studies", "interviews", "values", "graph", "surveys", "alignment", "mgeplatform"]
+RESEARCH_APPS = ["studies", "interviews", "values", "graph", "surveys", "alignment", "journey", "mgeplatform"]
 # Read-only for everyone but superusers: the audit trail and the job queue.
 READ_ONLY_APPS = ["pghistory", "procrastinate"]
 # DomainEvent is append-only in the database too; nobody edits it in admin.

@@ -4,6 +4,7 @@ input, call services, render."""
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -48,7 +49,7 @@ def submit(request, study, participant):
     return redirect(step_url(participant))
 
 
-_LINK_PROBLEMS = {
+LINK_PROBLEMS = {
     "invalid": (404, "This link does not work",
                 "We could not find these follow-up questions. Please copy the whole link from the message you "
                 "received, or ask the research team for a new one."),
@@ -57,6 +58,17 @@ _LINK_PROBLEMS = {
     "withdrawn": (410, "You have withdrawn",
                   "You withdrew from this study, so there is nothing more to answer. Thank you for taking part."),
 }
+
+
+# Pages of higher layers reached from the follow-up page (the disputes page,
+# for one), registered in their AppConfig.ready(): (label, URL name taking
+# the link's token).
+_FOLLOW_UP_LINKS: list[tuple[str, str]] = []
+
+
+def register_follow_up_link(label: str, url_name: str) -> None:
+    if all(entry[1] != url_name for entry in _FOLLOW_UP_LINKS):
+        _FOLLOW_UP_LINKS.append((label, url_name))
 
 
 def _follow_up_items(bank, subject) -> list:
@@ -89,7 +101,7 @@ def follow_up(request, token: str):
     """The questions asked after the study (paper 4.5, Table 4)."""
     link, problem = selectors.follow_up_link(token)
     if problem:
-        status, title, message = _LINK_PROBLEMS[problem]
+        status, title, message = LINK_PROBLEMS[problem]
         study = link.participant.study if link else None
         return error_page(request, status, title, message, study=study)
     participant = link.participant
@@ -111,4 +123,5 @@ def follow_up(request, token: str):
     return render(request, "surveys/follow_up.html", {
         "study": study, "subject": subject, "questions": questions, "total": len(items),
         "unanswered": [q for q in questions if q["error"]], "completed": link.completed_at is not None,
+        "links": [{"label": label, "url": reverse(name, kwargs={"token": token})} for label, name in _FOLLOW_UP_LINKS],
     }, status=status)

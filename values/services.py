@@ -293,3 +293,28 @@ def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalVal
     record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
                  payload={"from": source.pk, "cards": [c.pk for c in cards]})
     return value
+
+
+@transaction.atomic
+def split_off_card(*, card: ValuesCard, user=None, reason: str = "") -> CanonicalValue:
+    """Give one card a canonical value of its own, worded as the card: what a
+    participant asked for when they disputed their card's merge and a
+    coordinator upheld it. The value the card leaves keeps its other cards
+    (and the votes on it); the decisions that linked the card stay, for
+    provenance. Audited as a split."""
+    card = ValuesCard.objects.select_for_update().get(pk=card.pk)
+    if card.canonical_id is None:
+        raise ValueError("This card is not part of a canonical value, so there is nothing to split it off from.")
+    source = CanonicalValue.objects.select_for_update().get(pk=card.canonical_id)
+    if not source.cards.exclude(pk=card.pk).exists() and (source.title, source.description, list(source.policies)) \
+            == (card.title, card.description, list(card.policies)):
+        raise ValueError("This card already has a value of its own, worded as the card.")
+    value = CanonicalValue.objects.create(
+        study=source.study, title=card.title, description=card.description, policies=list(card.policies),
+        origin=CanonicalValue.Origin.MANUAL, representative_card=card,
+        **({"embedding": card.embedding, "embedding_model": card.embedding_model} if card.embedding is not None
+           else {"embedding": source.embedding, "embedding_model": source.embedding_model}))
+    ValuesCard.objects.filter(pk=card.pk).update(canonical=value)
+    record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
+                 payload={"from": source.pk, "cards": [card.pk], "reason": reason[:300]})
+    return value

@@ -60,6 +60,9 @@ row("s/<slug:slug>/relevance/", "/s/{slug}/relevance/", POST_ONLY, POST_ONLY, PO
 row("s/<slug:slug>/stories/vote/", "/s/{slug}/stories/vote/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/survey/", "/s/{slug}/survey/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("f/<str:token>/", "/f/not-a-real-link/", GONE, GONE, GONE, GONE, GONE)
+# Disputes: the participant's own (this one is at consent, so sent on to their step), or by the follow-up link.
+row("s/<slug:slug>/disputes/", "/s/{slug}/disputes/", NO, MOVED, NO, NO, NO)
+row("f/<str:token>/disputes/", "/f/not-a-real-link/disputes/", GONE, GONE, GONE, GONE, GONE)
 # --- the moral graph's public pages (this study's graph is not public)
 row("graph/<slug:slug>/", "/graph/{slug}/", NO, NO, NO, OK, OK)
 row("graph/<slug:slug>/data.json", "/graph/{slug}/data.json", NO, NO, NO, GONE, GONE)  # no graph built yet
@@ -109,7 +112,7 @@ row("admin/jsi18n/", "/admin/jsi18n/", *STAFF_ONLY, OK, OK)
 row("admin/r/<path:content_type_id>/<path:object_id>/", "/admin/r/{study_ct}/{study_pk}/", *STAFF_ONLY, MOVED,
     MOVED)  # "view on site": the study's own link
 row("admin/^(?P<app_label>auth|account|mfa|mgeplatform|procrastinate|studies|interviews|values|graph|surveys|alignment|"
-    "pghistory)/$", "/admin/studies/", *STAFF_ONLY, OK, OK)
+    "journey|pghistory)/$", "/admin/studies/", *STAFF_ONLY, OK, OK)
 row("admin/(?P<url>.*)$", "/admin/no-such-page/", *STAFF_ONLY, GONE, GONE)
 # --- admin pages of our own, beyond each model's list and forms
 row("admin/studies/study/<int:pk>/report/", "/admin/studies/study/{study_pk}/report/", *STAFF_ONLY, OK, OK)
@@ -162,6 +165,7 @@ ADMIN_MODELS = {
     "alignment.answeraudit": (VIEW, VIEW),  # written by the audit service; coordinators run audits on "run/"
     "alignment.playgroundconversation": (VIEW, VIEW),  # written by the playground's pages
     "alignment.trainingrun": (VIEW, VIEW),  # written by the export job; coordinators start one on "start/"
+    "journey.dispute": (VIEW, VIEW),  # written by participants; coordinators decide with the actions below
 }
 
 # Admin actions: {(model label, action): (coordinator may, auditor may)}.
@@ -189,6 +193,8 @@ ACTIONS = {
     ("surveys.itembank", "publish"): (True, False),
     ("surveys.itembank", "delete_selected"): (True, False),
     ("surveys.followuplink", "export_csv"): (True, False),
+    ("journey.dispute", "uphold"): (True, False),
+    ("journey.dispute", "reject"): (True, False),
     ("auth.user", "delete_selected"): (False, False),
     ("auth.group", "delete_selected"): (False, False),
     ("account.emailaddress", "delete_selected"): (False, False),
