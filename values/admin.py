@@ -89,9 +89,11 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter)]
     actions = ["merge_into_oldest"]
     search_fields = ["title", "description", "policies"]
-    readonly_fields = ["embedding_model", "representative_card", "merged_into", "created_at", "updated_at"]
-    fields = ["study", "title", "description", "policies", "origin", "representative_card", "merged_into",
-              "embedding_model", "created_at", "updated_at"]
+    readonly_fields = ["embedding_model", "representative_card", "merged_into", "source_name", "created_by",
+                       "created_at", "updated_at"]
+    fields = ["study", "title", "description", "policies", "origin", "scenarios", "representative_card",
+              "merged_into", "source_name", "created_by", "embedding_model", "created_at", "updated_at"]
+    filter_horizontal = ["scenarios"]
 
     @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",
                   permissions=["change"])
