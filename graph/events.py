@@ -12,3 +12,4 @@ GRAPH_VOTE_CHANGED = kind("graph.vote_changed", "A participant changed their jud
 GRAPH_SNAPSHOT_BUILT = kind("graph.snapshot_built", "A moral graph snapshot was built")
 GRAPH_IMPORTED = kind("graph.imported", "A published moral graph was imported")
 GRAPH_EXPORTED = kind("graph.exported", "A moral graph snapshot was exported")
+GRAPH_STORIES_REQUESTED = kind("graph.stories_requested", "A coordinator queued a story run (e.g. before launch)")
