@@ -131,6 +131,14 @@ class CanonicalValueAdmin(admin.ModelAdmin):
                    "studies": studies, "opts": self.model._meta}
         return TemplateResponse(request, "admin/values/canonicalvalue/closest_pairs.html", context)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "scenarios":  # the value's own study's questions only
+            value = self.get_object(request, request.resolver_match.kwargs.get("object_id")) if (
+                request.resolver_match and request.resolver_match.kwargs.get("object_id")) else None
+            kwargs["queryset"] = (db_field.related_model.objects.filter(study=value.study) if value is not None
+                                  else db_field.related_model.objects.all())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="source cards")
     def source_cards(self, obj):
         return obj.cards.count()

@@ -93,7 +93,7 @@ def test_an_auditor_may_not_seed_or_queue_stories(study, auditor):
     assert upload(client, study, CARDS_CSV).status_code == 403
     assert client.post(f"/admin/studies/study/{study.pk}/write-stories/").status_code == 403
     assert not CanonicalValue.objects.exists() and not ProcrastinateJob.objects.filter(
-        task_name="graph.generate_stories").exists()
+        task_name="graph.generate_stories", args__study_id=study.pk).exists()
 
 
 def test_write_stories_now_queues_one_story_run_and_the_console_shows_it(study, coordinator,

@@ -168,3 +168,33 @@ def test_the_command_refuses_a_bad_file_and_saves_nothing(study, tmp_path):
     with pytest.raises(CommandError, match="No file"):
         call_command("seed_values", "--study", study.slug, "--file", str(tmp_path / "missing.csv"))
     assert not CanonicalValue.objects.filter(study=study).exists()
+
+
+@pytest.mark.django_db
+def test_seeded_values_reach_the_relevance_step_even_without_a_vector_and_count_as_the_same_question(study):
+    """The first participant of a seeded study marks seeded values; one whose
+    embedding failed is shown after the embedded ones rather than left out."""
+    from django.utils import timezone
+
+    from interviews import services as chat
+    from studies.models import Step
+    from tests.factories import consented_participant, move_to
+    from values import embeddings, relevance
+    from values.models import ValuesCard
+
+    seed(study, GOOD_CSV)
+    CanonicalValue.objects.filter(title="Honest information").update(embedding=None, embedding_model="")
+    participant, _ = consented_participant(study, "first-parent")
+    interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
+    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
+                                     policies=["MOMENTS when the child is curious"], source="articulator",
+                                     submitted=True, submitted_at=timezone.now())
+    embeddings.embed_card(card)
+    move_to(participant, Step.RELEVANCE)
+
+    draw = relevance.current_draw(participant)
+    shown = {item.canonical.title: item for item in draw.items.select_related("canonical")}
+    assert set(shown) == {"Curiosity", "Calm evenings", "Honest information"}
+    assert shown["Honest information"].position == 2  # after the two that are close to the card
+    parenting = study.scenarios.get(key="parenting").pk
+    assert all(item.source_scenario_id == parenting for item in shown.values())  # Table 2: same question
