@@ -57,7 +57,10 @@ def _readiness(page) -> str:
 
 def _now_showing(page) -> str:
     expression = " || ".join(f"document.body.innerText.indexOf({heading!r}) >= 0" for heading in NEXT_HEADINGS)
-    wait_until(page, expression, timeout=30_000)
+    try:
+        wait_until(page, expression, timeout=60_000)
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nthe page shows: {page.locator('body').inner_text()[:1500]}") from None
     text = page.locator("main").inner_text()
     return next(heading for heading in NEXT_HEADINGS if heading in text)
 
