@@ -14,3 +14,4 @@ GRAPH_SNAPSHOT_REBUILT = kind("graph.snapshot_rebuilt",
                               "A snapshot was built again without the participants who withdrew after it")
 GRAPH_IMPORTED = kind("graph.imported", "A published moral graph was imported")
 GRAPH_EXPORTED = kind("graph.exported", "A moral graph snapshot was exported")
+GRAPH_STORIES_REQUESTED = kind("graph.stories_requested", "A coordinator queued a story run (e.g. before launch)")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from graph import bridging
 from graph.aggregation import REASONS, Cell
 from graph.coordination import VoteRow
-from graph.models import GraphSnapshot, MoralContext, PairCount, TransitionStory, WisdomVote
+from graph.models import GraphSnapshot, MoralContext, PairCount, StoryRun, TransitionStory, WisdomVote
+from graph.stories import STORY_LOCK_NAMESPACE
 from interviews.models import Interview
+from mgeplatform import locks
 from mgeplatform.models import LLMCall
 from studies.models import COUNTED_SQL, Participant, Step, counted
 from values import selectors as value_selectors
@@ -455,3 +458,48 @@ def lineage_text(withdrawn: int, superseded_by: int | None) -> str:
     if superseded_by:
         text += f" Snapshot {superseded_by} was built again without them."
     return text
+
+
+# --- before launch: are there values and stories for every question? ------------------
+
+READY_VALUES = 2  # per question: values to pair...
+READY_STORIES = 1  # ...and stories to judge, so the first participants have something at both steps
+
+
+def story_run_in_progress(study) -> bool:
+    """A story run of the study is being written now (it holds the study's story lock)."""
+    return locks.advisory_lock_held(STORY_LOCK_NAMESPACE, study.pk)
+
+
+def story_writing(study) -> dict:
+    """Where story writing stands: a run being written (with its counts so
+    far), runs queued for the worker, and the last run."""
+    queued = ProcrastinateJob.objects.filter(
+        task_name__in=["graph.generate_stories", "graph.write_stories_for_waiting"], status__in=["todo", "doing"],
+        args__study_id=study.pk).count()
+    latest = StoryRun.objects.filter(study=study).order_by("-started_at", "-pk").first()
+    return {"writing": story_run_in_progress(study), "queued": queued, "latest": latest}
+
+
+def launch_readiness(study) -> dict:
+    """Per active question: its live canonical values and active stories
+    (both ends live, in that question's contexts). Ready when every
+    question has at least READY_VALUES values and READY_STORIES story."""
+    scenarios = list(study.scenarios.filter(active=True).order_by("order", "pk"))
+    live = set(value_selectors.live_values(study).values_list("pk", flat=True))
+    per_value = value_selectors.value_scenarios(study)
+    stories = dict(TransitionStory.objects.filter(
+        study=study, status=TransitionStory.Status.ACTIVE, from_value__merged_into__isnull=True,
+        to_value__merged_into__isnull=True, context__scenario__in=scenarios)
+        .values_list("context__scenario_id").annotate(n=Count("id")).order_by())
+    rows = []
+    for scenario in scenarios:
+        n_values = sum(1 for pk, ids in per_value.items() if pk in live and scenario.pk in ids)
+        n_stories = stories.get(scenario.pk, 0)
+        few_values, no_stories = n_values < READY_VALUES, n_stories < READY_STORIES
+        todo = ("seed values, then write stories" if few_values and no_stories else "seed values" if few_values
+                else "write stories" if no_stories else "")
+        rows.append({"scenario": scenario, "values": n_values, "stories": n_stories, "ready": not todo,
+                     "todo": todo})
+    return {"scenarios": rows, "ready": bool(rows) and all(r["ready"] for r in rows),
+            "min_values": READY_VALUES, "min_stories": READY_STORIES, **story_writing(study)}

@@ -152,20 +152,24 @@ def _no_stories(participant, reason: str) -> str:
 
 def stories_may_come(participant) -> bool:
     """The participant's question has two or more values and one of them
-    is in no active story yet (a story run would pair it)."""
+    is in no active story for that question yet (a story run would pair
+    it), or a story run for the study is being written now."""
     card = value_selectors.submitted_card(participant)
     if card is None or not card.interview.scenario_id:
         return False
+    scenario_id = card.interview.scenario_id
     in_scenario = [pk for pk, scenarios in value_selectors.value_scenarios(participant.study).items()
-                   if card.interview.scenario_id in scenarios]
+                   if scenario_id in scenarios]
     live = set(value_selectors.live_values(participant.study).filter(pk__in=in_scenario).values_list("pk", flat=True))
     if len(live) < 2:
         return False
-    with_story = set(TransitionStory.objects.filter(study_id=participant.study_id,
-                                                    status=TransitionStory.Status.ACTIVE)
-                     .values_list("from_value_id", flat=True)) | set(
-        TransitionStory.objects.filter(study_id=participant.study_id, status=TransitionStory.Status.ACTIVE)
-        .values_list("to_value_id", flat=True))
+    if selectors.story_run_in_progress(participant.study):
+        return True
+    # Stories of this question only: a value paired in another question's contexts is still unpaired here.
+    stories = TransitionStory.objects.filter(study_id=participant.study_id, status=TransitionStory.Status.ACTIVE,
+                                             context__scenario_id=scenario_id)
+    with_story = set(stories.values_list("from_value_id", flat=True)) | set(
+        stories.values_list("to_value_id", flat=True))
     return bool(live - with_story)
 
 
@@ -182,6 +186,26 @@ def request_stories(study_id: int) -> None:
         except AlreadyEnqueued:  # a run for this study is already queued: it serves everyone waiting
             pass
     transaction.on_commit(defer)
+
+
+def write_stories_ahead(study, *, user=None) -> None:
+    """A coordinator asks for the study's stories now (before launch, say,
+    for values seeded from a file): a story run is queued for the worker,
+    and followed on the console. A run already queued is not queued twice."""
+    # graph.tasks imports this module; the task is only needed here, after commit.
+    from graph import tasks
+
+    def defer():
+        if selectors.story_writing(study)["queued"]:
+            return  # a run not yet started writes whatever this one would
+        try:
+            tasks.generate_stories.configure(queueing_lock=f"stories-ahead-{study.pk}").defer(study_id=study.pk)
+        except AlreadyEnqueued:  # queued by another click meanwhile
+            pass
+    with transaction.atomic():
+        record_event(events.GRAPH_STORIES_REQUESTED, user=user if getattr(user, "is_authenticated", False) else None,
+                     study_slug=study.slug, subject=study, payload={"via": "console"})
+        transaction.on_commit(defer)
 
 
 def waiting_for_stories(study):

@@ -3,6 +3,8 @@ that reach every feature (statistics, stories, graph build, transcript
 ratings, report and export). It lives in the journey layer because it calls
 all of them."""
 
+import base64
+import binascii
 import io
 import tempfile
 import zipfile
@@ -20,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from graph import services as graph_services
 from graph.admin import build_moral_graph_action
 from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
@@ -37,6 +40,8 @@ from studies.models import Study
 from studies.selectors import study_cost_usd
 from studies.services import REVEAL_PERMISSION
 from studies.tasks import check_study_model, record_study_statistics
+from values import services as value_services
+from values.seed_file import MAX_FILE_BYTES, SeedFileError
 
 SCRIPTED_INTERVIEWER_ERROR = (
     "Participants would be interviewed by the scripted (offline) interviewer: {why}. Configure a language model "
@@ -69,8 +74,8 @@ class StudyAdmin(admin.ModelAdmin):
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["model_check"]
-    actions = ["record_statistics", "check_model", "generate_stories", "build_moral_graph", "rate_transcripts",
-               "export_data", "delete_previews"]
+    actions = ["record_statistics", "check_model", "seed_values", "generate_stories", "build_moral_graph",
+               "rate_transcripts", "export_data", "delete_previews"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
         ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
@@ -143,6 +148,10 @@ class StudyAdmin(admin.ModelAdmin):
                      name="studies_study_console"),
                 path("<int:pk>/console/live/", self.admin_site.admin_view(self.console_live_view),
                      name="studies_study_console_live"),
+                path("<int:pk>/seed-values/", self.admin_site.admin_view(self.seed_values_view),
+                     name="studies_study_seed_values"),
+                path("<int:pk>/write-stories/", self.admin_site.admin_view(self.write_stories_view),
+                     name="studies_study_write_stories"),
                 ] + super().get_urls()
 
     def console_view(self, request, pk: int):
@@ -161,7 +170,69 @@ class StudyAdmin(admin.ModelAdmin):
         """The console's changing part, fetched by the page every few seconds."""
         study = self._study_or_denied(request, pk)
         return TemplateResponse(request, "admin/studies/study/console_live.html",
-                                {"study": study, **console.study_console(study)})
+                                {"study": study, "can_change": self.has_change_permission(request, study),
+                                 **console.study_console(study)})
+
+    def _study_to_change(self, request, pk):
+        study = get_object_or_404(Study, pk=pk)
+        if not self.has_change_permission(request, study):
+            raise PermissionDenied
+        return study
+
+    def seed_values_view(self, request, pk: int):
+        """Seed canonical values from a file of cards: upload, see every row
+        and its problems, then save (nothing is saved before that, nor if
+        any row is bad)."""
+        study = self._study_to_change(request, pk)
+        rows, problems, name, content, error = None, [], "", "", ""
+        if request.method == "POST":
+            upload = request.FILES.get("file")
+            try:
+                if upload is not None:
+                    if upload.size > MAX_FILE_BYTES:
+                        raise SeedFileError([f"The file is {upload.size:,} bytes; at most {MAX_FILE_BYTES:,} can "
+                                             "be read."])
+                    raw, name = upload.read(), upload.name
+                else:  # the preview's "Save" sends back the file it showed
+                    raw, name = base64.b64decode(request.POST.get("content", ""), validate=True), request.POST.get(
+                        "name", "")
+                    if not raw:
+                        raise SeedFileError(["Choose a file of cards (CSV or JSON)."])
+                content = base64.b64encode(raw).decode()
+                if request.POST.get("save") and upload is None:
+                    result = value_services.seed_values_from_file(study, (name, raw), user=request.user)
+                    text = (f"Made {len(result['made'])} canonical values from {result['file']}"
+                            + (f"; skipped {len(result['skipped'])} whose titles the study already has"
+                               if result["skipped"] else "") + ".")
+                    self.message_user(request, text, messages.SUCCESS)
+                    if result["embed_error"]:
+                        self.message_user(request, f"They could not be embedded ({result['embed_error']}); run "
+                                                   f"manage.py reembed --study {study.slug} --only-missing before "
+                                                   "writing stories.", messages.WARNING)
+                    return redirect("admin:studies_study_console", study.pk)
+                rows, name = value_services.check_seed_file(study, (name, raw))
+                problems = [f"row {r.number}: {p}" for r in rows for p in r.problems]
+            except SeedFileError as err:
+                error, problems = "Nothing was saved.", err.problems
+            except (binascii.Error, ValueError):
+                error = "The file could not be read back; choose it again."
+        context = {**self.admin_site.each_context(request), "title": f"Seed values from a file: {study.title}",
+                   "study": study, "opts": self.model._meta, "original": study, "rows": rows, "problems": problems,
+                   "error": error, "name": name, "content": content if rows is not None and not problems else "",
+                   "to_make": sum(1 for r in rows or [] if not r.note and not r.problems),
+                   }
+        return TemplateResponse(request, "admin/studies/study/seed_values.html", context,
+                                status=400 if (problems or error) else 200)
+
+    def write_stories_view(self, request, pk: int):
+        """The console's "Write stories now": a story run queued for the worker."""
+        study = self._study_to_change(request, pk)
+        if request.method != "POST":
+            return redirect("admin:studies_study_console", study.pk)
+        graph_services.write_stories_ahead(study, user=request.user)
+        self.message_user(request, "Story writing is queued; its progress shows under “Ready to launch?”.",
+                          messages.SUCCESS)
+        return redirect("admin:studies_study_console", study.pk)
 
     def _study_or_denied(self, request, pk):
         if not self.has_view_permission(request):
@@ -249,6 +320,13 @@ class StudyAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda pk=study.pk: generate_stories.defer(study_id=pk))
         self.message_user(request, f"Queued story writing for {queryset.count()} studies; follow it under "
                                    "Moral graph › Story runs.", messages.SUCCESS)
+
+    @admin.action(description="Seed canonical values from a file of cards (before launch)", permissions=["change"])
+    def seed_values(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one study to seed.", messages.WARNING)
+            return None
+        return redirect("admin:studies_study_seed_values", queryset.get().pk)
 
     @admin.action(description="Build the moral graph (background job; asks whether simulated votes count)",
                   permissions=["change"])

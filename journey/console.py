@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from graph import selectors as graph_selectors
 from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
 from studies import selectors as study_selectors
@@ -81,7 +82,14 @@ def study_console(study: Study, now=None) -> dict:
         "llm": _llm(study),
         "failed_jobs": _failed_jobs(study),
         "interviewer": _interviewer(study),
+        "readiness": launch_readiness(study),
     }
+
+
+def launch_readiness(study: Study) -> dict:
+    """Before launch: does every question have values to mark and stories to
+    judge (graph.selectors.launch_readiness), and how story writing stands."""
+    return graph_selectors.launch_readiness(study)
 
 
 def _totals(everyone, real) -> dict:

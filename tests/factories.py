@@ -158,6 +158,23 @@ def parent_with_card(study, pid, value):
     return participant, client
 
 
+# A file of cards seeding two values for each of the case study's three questions (values.seed_file).
+SEED_CARDS_CSV = "title,description,policies,scenarios\n" + "".join(f"{row}\n" for row in [
+    "Curiosity,An assistant that follows the child's interest.,"
+    "MOMENTS when the child's eyes light up;QUESTIONS the child asks on their own,parenting",
+    "Calm evenings,An assistant that keeps the home calm.,"
+    "ROUTINES that give the family a calm evening;SIGNS that the child feels safe,parenting",
+    "Faith,An assistant that respects belief.,SCRIPTURE passages that guide the decision;PRAYER before choosing,"
+    "abortion",
+    "Her own choice,An assistant that leaves the choice to her.,OPTIONS she can weigh herself;FACTS she asked for,"
+    "abortion",
+    "Plain facts,An assistant that tells what happened.,SOURCES on all sides;EVENTS in the order they happened,"
+    "weapons",
+    "Safety,An assistant that keeps people from harm.,SIGNS that someone may be drawn to violence;HELP close by,"
+    "weapons",
+])
+
+
 def canonical_value(study, title, **extra):
     from values.models import CanonicalValue
 

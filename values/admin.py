@@ -89,9 +89,11 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter)]
     actions = ["merge_into_oldest"]
     search_fields = ["title", "description", "policies"]
-    readonly_fields = ["embedding_model", "representative_card", "merged_into", "created_at", "updated_at"]
-    fields = ["study", "title", "description", "policies", "origin", "representative_card", "merged_into",
-              "embedding_model", "created_at", "updated_at"]
+    readonly_fields = ["embedding_model", "representative_card", "merged_into", "source_name", "created_by",
+                       "created_at", "updated_at"]
+    fields = ["study", "title", "description", "policies", "origin", "scenarios", "representative_card",
+              "merged_into", "source_name", "created_by", "embedding_model", "created_at", "updated_at"]
+    filter_horizontal = ["scenarios"]
 
     @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",
                   permissions=["change"])
@@ -128,6 +130,14 @@ class CanonicalValueAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Closest canonical values",
                    "studies": studies, "opts": self.model._meta}
         return TemplateResponse(request, "admin/values/canonicalvalue/closest_pairs.html", context)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "scenarios":  # the value's own study's questions only
+            value = self.get_object(request, request.resolver_match.kwargs.get("object_id")) if (
+                request.resolver_match and request.resolver_match.kwargs.get("object_id")) else None
+            kwargs["queryset"] = (db_field.related_model.objects.filter(study=value.study) if value is not None
+                                  else db_field.related_model.objects.all())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="source cards")
     def source_cards(self, obj):

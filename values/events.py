@@ -9,3 +9,4 @@ CANONICAL_SPLIT = kind("canonical.split", "A coordinator split cards off into a 
 CANONICAL_APPROVAL = kind("canonical.approval", "A participant said how well a canonical value represents their card")
 RELEVANCE_MARKED = kind("relevance.marked", "A participant marked which of the drawn values apply to their question")
 RELEVANCE_SKIPPED = kind("relevance.skipped", "A participant passed the relevance step with no values to show")
+CANONICAL_SEEDED_FROM_FILE = kind("canonical.seeded_from_file", "Canonical values were seeded from a file of cards")

@@ -2,6 +2,7 @@
 
 import pghistory
 import pgtrigger
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
@@ -42,6 +43,7 @@ class CanonicalValue(Embedded):
         BATCH = "batch", "Batch deduplication"
         MANUAL = "manual", "Made by a coordinator"
         IMPORTED = "imported", "Imported with a moral graph"
+        FILE = "file", "Seeded from a file of cards"
 
     study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="canonical_values")
     title = models.CharField(max_length=TITLE_MAX)
@@ -55,6 +57,15 @@ class CanonicalValue(Embedded):
                                               "kept for provenance.")
     external_id = models.CharField(max_length=64, blank=True, db_index=True,
                                    help_text="The value's id in the file it was imported from.")
+    scenarios = models.ManyToManyField(
+        "studies.Scenario", blank=True, related_name="+",
+        help_text="Questions the value belongs to without cards of its own (a value seeded from a file). A value's "
+                  "cards add the questions they were written for.")
+    source_name = models.CharField(max_length=300, blank=True,
+                                   help_text="The file the value was seeded from, if any.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who seeded the value (blank: a command or the "
+                                                               "platform itself).")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

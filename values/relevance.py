@@ -27,13 +27,20 @@ def hotness(votes: int, impressions: int) -> float:
     return votes / impressions if impressions else 0.0
 
 
-def source_scenario_id(value: CanonicalValue):
+def source_scenario_id(value: CanonicalValue, own_scenario_id=None):
     """The scenario most of a value's cards came from (its representative
-    card's scenario breaks ties)."""
+    card's scenario breaks ties). A value without cards (seeded from a file)
+    comes from the scenarios it was seeded for: the participant's own if it
+    is one of them."""
     counts = Counter(value.cards.values_list("interview__scenario_id", flat=True))
     if value.representative_card_id:
         counts[value.representative_card.interview.scenario_id] += 0.5
-    return counts.most_common(1)[0][0] if counts else None
+    if counts:
+        return counts.most_common(1)[0][0]
+    seeded = sorted(value.scenarios.values_list("pk", flat=True))
+    if own_scenario_id in seeded:
+        return own_scenario_id
+    return seeded[0] if seeded else None
 
 
 def current_draw(participant) -> RelevanceDraw | None:
@@ -85,17 +92,21 @@ def draw_for(participant) -> RelevanceDraw | None:
     pools = {v.pk: RelevanceItem.Pool.HOT for v in hot}
     for v in new:
         pools.setdefault(v.pk, RelevanceItem.Pool.NEW)
-    candidates = CanonicalValue.objects.filter(pk__in=pools)
+    candidates = CanonicalValue.objects.filter(pk__in=pools).select_related("representative_card__interview")
     if card.embedding is not None:
-        candidates = candidates.filter(embedding_model=card.embedding_model).annotate(
-            distance=CosineDistance("embedding", card.embedding)).order_by("distance", "pk")
-    chosen = list(candidates.select_related("representative_card__interview")[:DRAW_SIZE])
+        chosen = list(candidates.filter(embedding_model=card.embedding_model).annotate(
+            distance=CosineDistance("embedding", card.embedding)).order_by("distance", "pk")[:DRAW_SIZE])
+        # Values with no vector of this model (a seeded value whose embedding failed) still fill the draw,
+        # after the close ones, rather than leave the participant nothing to mark.
+        chosen += list(candidates.exclude(pk__in=[v.pk for v in chosen]).order_by("pk")[:DRAW_SIZE - len(chosen)])
+    else:
+        chosen = list(candidates[:DRAW_SIZE])
     try:
         with transaction.atomic(), participant_context(participant.pk):
             draw = RelevanceDraw.objects.create(participant=participant, card=card, scenario=card.interview.scenario)
             RelevanceItem.objects.bulk_create([
                 RelevanceItem(draw=draw, canonical=value, position=i, pool=pools[value.pk],
-                              source_scenario_id=source_scenario_id(value))
+                              source_scenario_id=source_scenario_id(value, card.interview.scenario_id))
                 for i, value in enumerate(chosen)])
         return draw
     except IntegrityError:  # a second tab made it first

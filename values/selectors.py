@@ -135,6 +135,10 @@ def value_scenarios(study) -> dict[int, set[int]]:
     # no scenario, so no stories.
     rows = may_shape_values(ValuesCard.objects.filter(canonical__study=study, submitted=True), study).values_list(
         "canonical_id", "interview__scenario_id")
+    # A value seeded from a file belongs to the questions it was seeded for, cards or not.
+    seeded = list(CanonicalValue.scenarios.through.objects.filter(canonicalvalue__study=study).values_list(
+        "canonicalvalue_id", "scenario_id"))
+    rows = list(rows) + seeded
     resolved = live_value_id({value for value, _ in rows}, study)
     for value, scenario in rows:
         out.setdefault(resolved[value], set()).add(scenario)

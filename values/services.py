@@ -7,6 +7,8 @@ treated as "no match": recorded, and never links a card wrongly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,7 +20,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
 from studies.models import Cohort
-from values import embeddings, events, selectors
+from values import embeddings, events, seed_file, selectors
 from values.clustering import cluster_vectors, groups, medoid
 from values.contracts import BestCardAnswer, MatchAnswer
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
@@ -318,3 +320,66 @@ def split_off_card(*, card: ValuesCard, user=None, reason: str = "") -> Canonica
     record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
                  payload={"from": source.pk, "cards": [card.pk], "reason": reason[:300]})
     return value
+
+
+# --- seeding from a file of cards (before launch) ------------------------------------
+
+def _file_bytes(file) -> tuple[bytes, str]:
+    """(content, name) of a path, an uploaded file or (name, bytes)."""
+    if isinstance(file, tuple):
+        return file[1], file[0]
+    if isinstance(file, (str, Path)):
+        path = Path(file)
+        return path.read_bytes(), path.name
+    raw = file.read()
+    return (raw.encode() if isinstance(raw, str) else raw), Path(getattr(file, "name", "") or "upload").name
+
+
+def check_seed_file(study, file) -> tuple[list[seed_file.Row], str]:
+    """The file's rows, checked against the study (read only): what the
+    admin previews before anything is saved."""
+    raw, name = _file_bytes(file)
+    rows = seed_file.parse(raw, name, scenario_keys=set(study.scenarios.values_list("key", flat=True)),
+                           existing_titles=set(selectors.live_values(study).values_list("title", flat=True)))
+    return rows, name
+
+
+def seed_values_from_file(study, file, *, user=None) -> dict:
+    """Make a canonical value of each card in the file (CSV or JSON; see
+    values/seed_file.py), so the study's first participants have values to
+    mark and stories to judge. All or nothing: any bad row and nothing is
+    saved (SeedFileError lists every problem). Titles the study already has
+    are skipped, so the same file can be given twice. Values are embedded
+    after they are saved; a failed embedding leaves them without a vector
+    (`manage.py reembed --only-missing` fills it in)."""
+    rows, name = check_seed_file(study, file)
+    bad = seed_file.problems(rows)
+    if bad:
+        raise seed_file.SeedFileError(bad)
+    by_key = {s.key: s for s in study.scenarios.all()}
+    everywhere = [s for s in by_key.values() if s.active]
+    made, skipped = [], []
+    with transaction.atomic():
+        # One seeding of a study at a time, so two uploads cannot both add a title.
+        type(study).objects.select_for_update().filter(pk=study.pk).first()
+        taken = {seed_file._key(t) for t in selectors.live_values(study).values_list("title", flat=True)}
+        for row in rows:
+            card = row.card
+            if seed_file._key(card.title) in taken:
+                skipped.append(card.title)
+                continue
+            value = CanonicalValue.objects.create(
+                study=study, title=card.title, description=card.description, policies=card.policies,
+                origin=CanonicalValue.Origin.FILE, source_name=name[:300],
+                created_by=user if getattr(user, "is_authenticated", False) else None)
+            value.scenarios.set([by_key[k] for k in card.scenarios] if card.scenarios else everywhere)
+            made.append(value)
+        record_event(events.CANONICAL_SEEDED_FROM_FILE, user=user if getattr(user, "is_authenticated", False)
+                     else None, study_slug=study.slug,
+                     payload={"file": name, "values": [v.pk for v in made], "skipped": skipped})
+    embedded, embed_error = 0, ""
+    try:  # outside the transaction: the model call holds no row lock
+        embedded = embeddings.embed_objects(made, study=study)
+    except LLMError as err:
+        embed_error = str(err)
+    return {"file": name, "made": made, "skipped": skipped, "embedded": embedded, "embed_error": embed_error}

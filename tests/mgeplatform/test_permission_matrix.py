@@ -120,6 +120,10 @@ row("admin/studies/study/<int:pk>/export/", "/admin/studies/study/{study_pk}/exp
 row("admin/studies/study/<int:pk>/console/", "/admin/studies/study/{study_pk}/console/", *STAFF_ONLY, OK, OK)
 row("admin/studies/study/<int:pk>/console/live/", "/admin/studies/study/{study_pk}/console/live/", *STAFF_ONLY,
     OK, OK)
+row("admin/studies/study/<int:pk>/seed-values/", "/admin/studies/study/{study_pk}/seed-values/", *STAFF_ONLY, OK,
+    NO)
+row("admin/studies/study/<int:pk>/write-stories/", "/admin/studies/study/{study_pk}/write-stories/", *STAFF_ONLY,
+    MOVED, NO)
 row("admin/studies/participant/<path:object_id>/prolific-id/",
     "/admin/studies/participant/{participant_pk}/prolific-id/", *STAFF_ONLY, OK, NO)
 row("admin/values/canonicalvalue/closest-pairs/", "/admin/values/canonicalvalue/closest-pairs/", *STAFF_ONLY, OK, OK)
@@ -172,6 +176,7 @@ ADMIN_MODELS = {
 ACTIONS = {
     ("studies.study", "record_statistics"): (True, False),
     ("studies.study", "generate_stories"): (True, False),
+    ("studies.study", "seed_values"): (True, False),
     ("studies.study", "check_model"): (True, False),
     ("studies.study", "build_moral_graph"): (True, False),
     ("studies.study", "rate_transcripts"): (True, False),
