@@ -367,10 +367,10 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
 
 @transaction.atomic
 def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "",
-                    user=None) -> ConsentDocument:
-    """Add a consent version and make it the current one."""
+                    is_active: bool = True, user=None) -> ConsentDocument:
+    """Add a consent version (active: the current one)."""
     doc = ConsentDocument.objects.create(
-        study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id
+        study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id, is_active=is_active
     )
     record_event(events.CONSENT_PUBLISHED, user=user, study_slug=study.slug, subject=doc,
                  payload={"version": version_label, "hash": doc.content_hash})
