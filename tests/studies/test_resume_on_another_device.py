@@ -9,6 +9,7 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
 from django.test import Client
 
 from config.asgi import application
@@ -19,6 +20,13 @@ from studies.models import Participant, ProlificIdentity, Step
 from tests.factories import PROLIFIC, enter
 
 SECRET_ANSWER = "My sister Odalys moved back home after the divorce last spring."
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()  # the resume-code tries are counted in the cache, which outlives a test
+    yield
+    cache.clear()
 
 
 def _victim(study):
