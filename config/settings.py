@@ -206,7 +206,10 @@ ACCOUNT_SESSION_COOKIE_AGE = STAFF_SESSION_AGE
 # Failed logins: at most 10 a minute from one address, and 5 within two
 # minutes for one account from one address; another address is not blocked,
 # so nobody can lock a staff member out by knowing their email.
-ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/120s/key")}
+# Resume codes (a participant carrying on in another browser): at most 20
+# tries an hour from one address and 5 in 15 minutes for one participant.
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/120s/key"),
+                       "resume_code": env.str("RESUME_CODE_RATE_LIMIT", default="20/h/ip,5/15m/key")}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mge@localhost")
 
@@ -235,9 +238,11 @@ WHITENOISE_AUTOREFRESH = DEV
 
 # --- Production hardening (all overridable for a TLS-terminating proxy).
 # Peers (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are
-# believed: the TLS proxy in front of daphne. From anyone else those headers
-# are dropped (mgeplatform.security.TrustedProxyMiddleware in config/asgi.py).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# believed: the TLS proxy in front of the web server. From anyone else those
+# headers are dropped (mgeplatform.security.TrustedProxyMiddleware in
+# config/asgi.py). None by default: a deployment names its proxy (a proxy on
+# the same machine: 127.0.0.1,::1; `scripts/dev.py run` sets that itself).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEV)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEV)

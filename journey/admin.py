@@ -35,8 +35,9 @@ from mgeplatform import inputs
 from mgeplatform.llm import gateway
 from mgeplatform.llm.probe import ProbeReport
 from studies import selectors as study_selectors
+from studies import services
 from studies.admin import ConsentDocumentInline, ScenarioInline
-from studies.models import Study
+from studies.models import ConsentDocument, Study
 from studies.selectors import study_cost_usd
 from studies.services import REVEAL_PERMISSION
 from studies.tasks import check_study_model, record_study_statistics
@@ -130,8 +131,22 @@ class StudyAdmin(admin.ModelAdmin):
                              "preview_url": console.preview_url(study), "cost": study_cost_usd(study)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj else [ScenarioInline]
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ConsentDocument:
+            return super().save_formset(request, form, formset, change)
+        # A new consent version is published through its service (with its audit
+        # event); a saved one can only be switched on or off.
+        for document in formset.save(commit=False):
+            if document.pk is None:
+                services.publish_consent(study=form.instance, text=document.text,
+                                         version_label=document.version_label,
+                                         irb_protocol_id=document.irb_protocol_id, is_active=document.is_active,
+                                         user=request.user)
+            else:
+                document.save(update_fields=["is_active"])
+        for document in formset.deleted_objects:
+            document.delete()
+        return None
 
     @admin.display(description="console and report")
     def report_links(self, obj):

@@ -5,6 +5,7 @@ the step table (studies.steps); GET pages only read."""
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
@@ -40,10 +41,42 @@ def entry(request, slug: str):
             participant = services.enter_study(study=study, session=request.session, prolific=prolific)
     except services.NoPlacesError as err:
         return _no_places_page(request, study, err)
+    except services.ResumeCodeNeeded:
+        # Someone else's Prolific ID without their session id: nothing of theirs, only the resume code's page.
+        return redirect("journey:resume", slug=study.slug)
     except services.EntryError as err:
         return error_page(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
     # Redirect so the Prolific ids do not linger in the address bar or history.
     return HttpResponseRedirect(step_url(participant))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def resume(request, slug: str):
+    """Carry on in this browser as the participant whose Prolific ID was
+    opened here with another session id: only with their resume code."""
+    study = study_selectors.get_study(slug)
+    if study is None:
+        return error_page(request, 404, "Study not found", "We could not find this study. Please check the link.")
+    identity = services.pending_resume(request.session, study)
+    if identity is None:
+        if study_selectors.participant_for_session(request.session, study) is not None:
+            return redirect(step_url(study_selectors.participant_for_session(request.session, study)))
+        return error_page(request, 400, "Please start from the study link",
+                          "There is nothing to carry on in this browser. Please open the study from Prolific.", study)
+    code, error, status = "", "", 200
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        # Counted per address and per participant, so nobody can try codes for ever.
+        throttled = not ratelimit.consume(request, action="resume_code", key=f"{study.pk}:{identity.pk}")
+        try:
+            participant = services.resume_with_code(study=study, session=request.session, code=code,
+                                                    throttled=throttled)
+        except services.EntryError as err:
+            error, status = err.message, err.status
+        else:
+            return redirect(step_url(participant))
+    return render(request, "journey/resume.html", {"study": study, "error": error, "code": code[:20]},
+                  status=status)
 
 
 def _no_places_page(request, study, err):

@@ -34,7 +34,18 @@ class TrustedProxyMiddleware:
 
     def __init__(self, app, trusted_proxies=None):
         self.app = app
-        self.trusted = _networks(settings.TRUSTED_PROXIES if trusted_proxies is None else trusted_proxies)
+        self._fixed = None if trusted_proxies is None else _networks(trusted_proxies)
+        self._read: tuple = (None, [])
+
+    @property
+    def trusted(self) -> list:
+        """The trusted networks: those given, or settings.TRUSTED_PROXIES as it is now (default: none)."""
+        if self._fixed is not None:
+            return self._fixed
+        entries = tuple(settings.TRUSTED_PROXIES)
+        if self._read[0] != entries:
+            self._read = (entries, _networks(entries))
+        return self._read[1]
 
     def is_trusted(self, address) -> bool:
         return address is not None and any(address in network for network in self.trusted)

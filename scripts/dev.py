@@ -400,7 +400,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_venv()
     ensure_js()
     owner = EmbeddedDatabaseOwnership()
-    env = platform_env()
+    # A development run may sit behind a proxy on this machine; the settings
+    # trust none unless told (a deployment names its own proxy).
+    env = platform_env({"TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")})
     children: list[Supervised] = []
     demo_builder: subprocess.Popen | None = None
 

@@ -4,6 +4,7 @@ identities, consent records and statistics. The study admin itself, with its
 report, export and console, is registered by the journey layer
 (journey/admin.py)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -21,16 +22,43 @@ class ScenarioInline(admin.TabularInline):
     fields = ["order", "key", "title", "prompt", "active"]
 
 
+class ConsentDocumentForm(forms.ModelForm):
+    """One consent version on the study's page: a new one is written here;
+    a saved one is frozen (participants consented to exactly that text, and
+    a database trigger refuses edits too), only *Is active* can change."""
+
+    FROZEN = ("version_label", "irb_protocol_id", "text")
+
+    class Meta:
+        model = ConsentDocument
+        fields = ["version_label", "irb_protocol_id", "text", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in self.FROZEN:
+                if name in self.fields:
+                    # Disabled: shown, and whatever is posted for it is ignored.
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = "Saved versions are frozen; new wording is a new version."
+
+
 class ConsentDocumentInline(admin.StackedInline):
+    """On the study page (also when the study is first added): the study's
+    consent versions. The inline's own get_readonly_fields is given the
+    study, not the version, so freezing is done per form (ConsentDocumentForm)."""
+
     model = ConsentDocument
+    form = ConsentDocumentForm
     extra = 0
     fields = ["version_label", "irb_protocol_id", "text", "is_active", "content_hash", "created_at"]
     readonly_fields = ["content_hash", "created_at"]
+    verbose_name = "consent form version"
+    verbose_name_plural = "Consent form"
 
-    def get_readonly_fields(self, request, obj=None):
-        # Published consent text is frozen (a database trigger enforces it too);
-        # new wording is a new version.
-        return self.readonly_fields + ["version_label", "irb_protocol_id", "text"] if obj else self.readonly_fields
+    def get_extra(self, request, obj=None, **kwargs):
+        # A study without a consent form yet shows an empty one to fill in.
+        return 0 if obj is not None and obj.consent_documents.exists() else 1
 
 
 class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):

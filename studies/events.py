@@ -19,3 +19,9 @@ PROLIFIC_ID_LOOKED_UP = kind("prolific.identity_looked_up",
                              "(the participants found are in the payload, the id searched for is not)")
 MODEL_CHECKED = kind("study.model_checked",
                      "A study's language model was checked for what it supports (the report is in the payload)")
+RESUME_ACCEPTED = kind("participant.resume_accepted",
+                       "A Prolific participant carried on in another browser, proved by the Prolific session id "
+                       "they entered with or by their resume code (which one is in the payload)")
+RESUME_REFUSED = kind("participant.resume_refused",
+                      "A participant's Prolific ID was opened in another browser without their Prolific session "
+                      "id or resume code; nothing of theirs was shown (why is in the payload)")

@@ -14,6 +14,8 @@ import pgtrigger
 from django.db import models
 from django.urls import reverse
 
+from studies import resume_codes
+
 _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
 
 
@@ -315,6 +317,9 @@ class ProlificIdentity(models.Model):
     prolific_pid = models.CharField(max_length=64)
     prolific_study_id = models.CharField(max_length=64)
     prolific_session_id = models.CharField(max_length=64)
+    # Shown on the participant's pages; on another device whose link has a
+    # different SESSION_ID it is what proves they are the participant.
+    resume_code = models.CharField(max_length=16, default=resume_codes.new_code, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 
@@ -331,6 +336,10 @@ class ProlificIdentity(models.Model):
 
     def __str__(self):
         return f"Prolific identity of {self.participant_id}"
+
+    @property
+    def shown_resume_code(self) -> str:
+        return resume_codes.shown(self.resume_code)
 
 
 @pghistory.track(pghistory.InsertEvent(), meta={"db_table": "interviews_consentrecordevent"})

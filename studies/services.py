@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
+from django.utils.crypto import constant_time_compare
 
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway, probe
-from studies import case_study, events, selectors, steps
+from studies import case_study, events, resume_codes, selectors, steps
 from studies.models import (
     Cohort,
     ConsentDocument,
@@ -94,7 +95,7 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
     existing = selectors.participant_for_session(session, study)
 
     if prolific is not None:
-        participant = _participant_for_prolific(study, prolific, session_participant=existing)
+        participant = _participant_for_prolific(study, prolific, session, session_participant=existing)
     elif existing is not None:
         participant = existing
     else:
@@ -206,13 +207,12 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
     return participant
 
 
-def _participant_for_prolific(study, prolific: ProlificParams, session_participant) -> Participant:
+def _participant_for_prolific(study, prolific: ProlificParams, session, session_participant) -> Participant:
     identity = ProlificIdentity.objects.select_related("participant").filter(
         study=study, prolific_pid=prolific.pid
     ).first()
     if identity is not None:
-        _touch_identity(identity, prolific)
-        return identity.participant
+        return _resume(identity, prolific, session, session_participant)
     if session_participant is not None and session_participant.current_step == Step.WITHDRAWN:
         # Withdrawal removed the PID link; this browser still shows they
         # withdrew rather than starting them again under the same PID.
@@ -234,19 +234,91 @@ def _participant_for_prolific(study, prolific: ProlificParams, session_participa
                              subject=participant, payload={"via_prolific": True, "cohort": participant.cohort})
             return participant
     except IntegrityError:
-        # A concurrent request with the same PID won the race: resume theirs.
+        # A concurrent request with the same PID won the race: theirs, if this link is theirs.
         identity = ProlificIdentity.objects.select_related("participant").get(study=study, prolific_pid=prolific.pid)
-        return identity.participant
+        return _resume(identity, prolific, session, session_participant)
 
 
-def _touch_identity(identity: ProlificIdentity, prolific: ProlificParams) -> None:
-    if identity.prolific_session_id != prolific.session_id or identity.prolific_study_id != prolific.study_id:
-        identity.prolific_session_id = prolific.session_id
-        identity.prolific_study_id = prolific.study_id
-        identity.save(update_fields=["prolific_session_id", "prolific_study_id", "last_seen_at"])
+# The session's note of the identity waiting for a resume code: {study slug: identity id}.
+RESUME_KEY = "mge_resume_pending"
+
+
+class ResumeCodeNeeded(EntryError):
+    """The link has a participant's Prolific ID but this browser is not
+    theirs and the link's SESSION_ID is not the one they entered with: they
+    must enter their resume code (the resume page asks for it)."""
+
+    def __init__(self):
+        super().__init__("This study is already open on another device. Enter your resume code to carry on here.",
+                         status=409, title="This study is already open on another device")
+
+
+def _resume(identity: ProlificIdentity, prolific: ProlificParams, session, session_participant) -> Participant:
+    """The participant of a known Prolific ID, for a browser that proves it
+    is theirs: it already holds them, or the link carries the SESSION_ID
+    they entered with. Knowing the PID alone is not enough (anyone can
+    learn one): the browser is sent to enter the participant's resume code."""
+    participant = identity.participant
+    if session_participant is not None and session_participant.pk == participant.pk:
+        return participant
+    if constant_time_compare(identity.prolific_session_id, prolific.session_id):
+        record_event(events.RESUME_ACCEPTED, study_slug=participant.study.slug, subject=participant,
+                     payload={"proof": "prolific_session_id"})
+        return participant
+    record_event(events.RESUME_REFUSED, study_slug=participant.study.slug, subject=participant,
+                 payload={"reason": "another Prolific session id"})
+    pending = dict(session.get(RESUME_KEY) or {})
+    pending[participant.study.slug] = identity.pk
+    session[RESUME_KEY] = pending
+    raise ResumeCodeNeeded()
+
+
+class ResumeCodeError(EntryError):
+    pass
+
+
+def pending_resume(session, study: Study) -> ProlificIdentity | None:
+    """The identity this browser was asked to prove with a resume code, if it still exists."""
+    identity_id = (session.get(RESUME_KEY) or {}).get(study.slug)
+    if not isinstance(identity_id, int):
+        return None
+    return ProlificIdentity.objects.select_related("participant").filter(pk=identity_id, study=study).first()
+
+
+def resume_with_code(*, study: Study, session, code: str, throttled: bool = False) -> Participant:
+    """Carry on in this browser as the participant whose Prolific ID was
+    opened here, if `code` is their resume code. `throttled`: too many tries
+    from here or for them (the view counts them); refused, and recorded."""
+    identity = pending_resume(session, study)
+    if identity is None:
+        raise ResumeCodeError("We could not find the study session to carry on. Please open the study again "
+                              "from Prolific.", status=400, title="Please start from the study link")
+    participant = identity.participant
+    typed = resume_codes.normalise(code)
+    if throttled:
+        reason, error = "too many tries", ResumeCodeError(
+            "Too many tries with a resume code. Please wait 15 minutes and try again, or carry on on the device "
+            "where you started.", status=429, title="Too many tries")
+    elif not typed:
+        raise ResumeCodeError("Please enter your resume code: eight letters and digits, like ABCD-EFGH.")
+    elif not constant_time_compare(typed, identity.resume_code):
+        reason, error = "wrong resume code", ResumeCodeError(
+            "That resume code does not match. Check it on the device where you started (it is at the bottom of "
+            "the study's pages) and try again.")
+    else:
+        reason, error = None, None
+    if error is not None:
+        record_event(events.RESUME_REFUSED, study_slug=study.slug, subject=participant, payload={"reason": reason})
+        raise error
+    record_event(events.RESUME_ACCEPTED, study_slug=study.slug, subject=participant, payload={"proof": "resume_code"})
+    bind_session(session, participant)
+    return participant
 
 
 def bind_session(session, participant: Participant) -> None:
+    pending = dict(session.get(RESUME_KEY) or {})
+    if pending.pop(participant.study.slug, None) is not None:
+        session[RESUME_KEY] = pending  # this browser is in: no resume code to wait for
     bound = dict(session.get(SESSION_KEY) or {})
     if bound.get(participant.study.slug) != str(participant.pk):
         bound[participant.study.slug] = str(participant.pk)
@@ -295,10 +367,10 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
 
 @transaction.atomic
 def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "",
-                    user=None) -> ConsentDocument:
-    """Add a consent version and make it the current one."""
+                    is_active: bool = True, user=None) -> ConsentDocument:
+    """Add a consent version (active: the current one)."""
     doc = ConsentDocument.objects.create(
-        study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id
+        study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id, is_active=is_active
     )
     record_event(events.CONSENT_PUBLISHED, user=user, study_slug=study.slug, subject=doc,
                  payload={"version": version_label, "hash": doc.content_hash})

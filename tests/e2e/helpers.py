@@ -70,3 +70,14 @@ def play_prolific(page, code: str) -> tuple[str, list[str]]:
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     return done, errors
+
+
+def sign_in(page, base, user, password):
+    """Sign a staff member in through the sign-in page, as they do."""
+    page.goto(f"{base}/admin/")
+    page.get_by_role("heading", name="Staff sign-in").wait_for()
+    assert page.get_by_role("link", name="sign up").count() == 0
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"{base}/admin/")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from studies.models import Participant, Step
-from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser
+from tests.e2e.helpers import PHONE_WIDTH, beside_the_browser, sign_in
 from tests.factories import PROLIFIC
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,16 +36,6 @@ def laptop(browser):
     context.close()
 
 
-def _sign_in(page, base, user, password):
-    page.goto(f"{base}/admin/")
-    page.get_by_role("heading", name="Staff sign-in").wait_for()
-    assert page.get_by_role("link", name="sign up").count() == 0
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{base}/admin/")
-
-
 def _here_now(page, step):
     return page.locator(f'#console-steps tr[data-step="{step}"] td.now')
 
@@ -62,7 +52,7 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     study, base, page = seeded_study, asgi_live_server.url, laptop
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    _sign_in(page, base, coordinator, "x-coord-pass-1")
+    sign_in(page, base, coordinator, "x-coord-pass-1")
 
     # The study page: the link for Prolific at the top, no sideways scrolling at 1280 px.
     page.goto(f"{base}/admin/studies/study/{study.pk}/change/")
@@ -131,7 +121,7 @@ def test_console_fits_a_phone(seeded_study, coordinator, asgi_live_server, phone
     phone.goto(f"{base}/accounts/login/")
     _no_sideways_scroll(phone, PHONE_WIDTH)
     phone.screenshot(path=str(screenshot_dir / "console-login-phone.png"), full_page=True)
-    _sign_in(phone, base, coordinator, "x-coord-pass-1")
+    sign_in(phone, base, coordinator, "x-coord-pass-1")
     phone.goto(f"{base}/admin/studies/study/{study.pk}/console/")
     phone.get_by_role("heading", name=f"Live console: {study.title}").wait_for()
     steps = phone.locator("#console-steps")

@@ -36,14 +36,23 @@ def test_research_tables_never_hold_the_prolific_id(study, prolific_params):
     assert not any(pid in str(value) for value in Participant.objects.values().get().values())
 
 
-def test_same_pid_resumes_same_participant_from_another_browser(study, prolific_params):
+def test_same_pid_and_session_resumes_same_participant_from_another_browser(study, prolific_params):
+    enter(Client(), study, **prolific_params)
+    second = Client()
+    response = enter(second, study, **prolific_params)
+    assert response.status_code == 302 and response["Location"] == f"/s/{study.slug}/consent/"
+    assert Participant.objects.count() == 1
+    assert second.get(response["Location"]).status_code == 200
+
+
+def test_same_pid_with_another_session_id_is_asked_for_the_resume_code(study, prolific_params):
     enter(Client(), study, **prolific_params)
     second = Client()
     response = enter(second, study, **{**prolific_params, "SESSION_ID": "sess0002"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == f"/s/{study.slug}/resume/"
     assert Participant.objects.count() == 1
-    assert ProlificIdentity.objects.get().prolific_session_id == "sess0002"
-    assert second.get(response["Location"]).status_code == 200
+    assert ProlificIdentity.objects.get().prolific_session_id == prolific_params["SESSION_ID"]
+    assert second.get(f"/s/{study.slug}/consent/").status_code == 403
 
 
 def test_resume_goes_to_the_current_step(study, prolific_params):

@@ -58,6 +58,45 @@ def test_the_client_behind_a_trusted_proxy_is_the_nearest_untrusted_hop():
     assert (b"x-forwarded-proto", b"https") in seen["headers"]
 
 
+def test_by_default_no_proxy_is_trusted_not_even_one_on_this_machine():
+    """Anything on the machine (another user's process, a misconfigured
+    service) could otherwise claim any client address: a forged
+    X-Forwarded-For from 127.0.0.1 changes nothing unless TRUSTED_PROXIES
+    names loopback, which `scripts/dev.py run` does for itself."""
+    from config.asgi import application
+
+    assert settings.TRUSTED_PROXIES == []
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen.update(scope)
+
+    middleware = TrustedProxyMiddleware(app)
+    async_to_sync(middleware)(_scope("127.0.0.1", x_forwarded_for="198.51.100.7", x_forwarded_proto="https"),
+                              None, None)
+    assert seen["client"] == ("127.0.0.1", 40000)
+    assert seen["headers"] == []  # Django never hears "https" or the forged address
+    assert not application.is_trusted(_ip("127.0.0.1")) and not application.is_trusted(_ip("::1"))
+    run = (ROOT / "scripts" / "dev.py").read_text().split("def cmd_run", 1)[1].split("\ndef ", 1)[0]
+    assert '"TRUSTED_PROXIES"' in run and "127.0.0.1,::1" in run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forged_x_forwarded_for_from_this_machine_is_counted_at_this_machine(coordinator):
+    """With the default setting, rotating X-Forwarded-For from 127.0.0.1
+    does not escape the failed-login limit either."""
+    login = _served_login(coordinator, peer="127.0.0.1")
+    for i in range(5):
+        assert login("wrong password", f"198.51.100.{i}")[0] == 200
+    assert "Too many failed login attempts" in login("x-coord-pass-1", "198.51.100.77")[1]
+
+
+def _ip(text):
+    import ipaddress
+
+    return ipaddress.ip_address(text)
+
+
 def test_the_served_application_checks_proxies_and_the_server_is_not_told_to_trust_everyone():
     from config.asgi import application
 
@@ -124,8 +163,8 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_failed_login_limit(coordin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_behind_the_trusted_proxy_each_client_address_is_counted_on_its_own(coordinator):
-    assert "127.0.0.1" in settings.TRUSTED_PROXIES  # a proxy on the same machine, by default
+def test_behind_the_trusted_proxy_each_client_address_is_counted_on_its_own(coordinator, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]  # a proxy on the same machine, named by the deployment
     login = _served_login(coordinator, peer="127.0.0.1")
     for _ in range(5):
         login("wrong password", "203.0.113.9")

@@ -33,6 +33,7 @@ NO = "403"  # refused
 GONE = "404"  # not found (nothing to say who may see it)
 MOVED = "302"  # sent on elsewhere (the journey's next step, the admin index, ...)
 POST_ONLY = "405"  # not for GET
+NOTHING_HERE = "400"  # nothing to do in this browser (no resume waiting for a code)
 
 # Pages outside the admin: {route: (path, {role: answer})}. {slug} is the
 # study a participant is in; the other participant is in another study.
@@ -54,6 +55,8 @@ row("s/<slug:slug>/preview/", "/s/{slug}/preview/", *STAFF_ONLY, MOVED, NO)  # a
 row("s/<slug:slug>/consent/", "/s/{slug}/consent/", NO, OK, NO, NO, NO)
 row("s/<slug:slug>/journey/", "/s/{slug}/journey/", NO, MOVED, NO, NO, NO)  # the participant: on to consent
 row("s/<slug:slug>/withdraw/", "/s/{slug}/withdraw/", NO, OK, NO, NO, NO)
+# The resume-code page: only for a browser that opened a participant's Prolific ID without their session id.
+row("s/<slug:slug>/resume/", "/s/{slug}/resume/", NOTHING_HERE, MOVED, NOTHING_HERE, NOTHING_HERE, NOTHING_HERE)
 row("s/<slug:slug>/scenario/", "/s/{slug}/scenario/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/approval/", "/s/{slug}/approval/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/relevance/", "/s/{slug}/relevance/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
