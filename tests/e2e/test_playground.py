@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from graph.models import GraphSnapshot, MoralContext
 from tests.e2e.helpers import PHONE_WIDTH
-from tests.e2e.test_study_console import _no_sideways_scroll, _sign_in
+from tests.e2e.helpers import sign_in as _sign_in
+from tests.e2e.test_study_console import _no_sideways_scroll
 from values.models import CanonicalValue
 
 pytestmark = pytest.mark.django_db(transaction=True)

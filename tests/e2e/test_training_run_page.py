@@ -9,8 +9,8 @@ import pytest
 from alignment import training
 from graph.selectors import latest_snapshot
 from tests.e2e.helpers import beside_the_browser, wait_until
+from tests.e2e.helpers import sign_in as _sign_in
 from tests.e2e.test_playground import _built_graph
-from tests.e2e.test_study_console import _sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
