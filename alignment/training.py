@@ -33,6 +33,7 @@ from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.providers.offline import approx_tokens
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
 from studies import selectors as study_selectors
+from values import selectors as value_selectors
 
 COMPLETION_TOKENS = 600
 JUDGE_TOKENS = 800
@@ -148,7 +149,8 @@ def guided_completion(study, prompt: str, value: dict) -> Completion:
     system = template.render(title=value["title"], policies="\n".join(f"- {p}" for p in value["policies"]))
     request = ChatRequest(model="", system=system, messages=[Message(role="user", content=prompt[:services.MAX_TEXT])],
                           max_tokens=COMPLETION_TOKENS, temperature=0)
-    ctx = gateway.CallContext(purpose="alignment.guided_completion", prompt=template, study=study)
+    ctx = gateway.CallContext(purpose="alignment.guided_completion", prompt=template, study=study,
+                              content_of=value_selectors.authors([value["id"]]) if value.get("id") else ())
     try:
         result, record = gateway.complete(request, ctx)
     except LLMError as err:

@@ -219,7 +219,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where the platform writes files of its own (the embedded database, exports written by default).
+VAR_DIR = BASE_DIR / "var"
+STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "mgeplatform" / "static"]
 # Browser libraries installed by `npm ci` (scripts/dev.py) from package-lock.json;
 # without them the graph explorer shows its tables only.

@@ -31,6 +31,10 @@ def _audit_copies(participant) -> dict[str, list]:
                                                .values_list("pk", flat=True))}
 
 
+def _texts(participant):
+    return WisdomVote.objects.filter(participant=participant).exclude(reason="").values_list("reason", flat=True)
+
+
 def _trail(participant) -> list[TrailSection]:
     shown = StoryAssignment.objects.filter(participant=participant).select_related(
         "story__from_value", "story__to_value", "story__context").order_by("position")
@@ -54,5 +58,5 @@ def register() -> None:
                                            "shown_at"], _impressions)
     export_table("votes.csv", ["participant", "from_value", "to_value", "context", "story", "answer", "reason",
                                "time_taken_ms", "created_at", "updated_at"], _votes)
-    participant_content(_delete, _audit_copies)
+    participant_content(_delete, _audit_copies, _texts)
     participant_trail(_trail)

@@ -32,12 +32,12 @@ GROUP_SIZE = 6
 STORY_LOCK_NAMESPACE = 4_501
 
 
-def _structured(prompt_name: str, text: str, study, purpose: str, max_tokens: int = 800):
+def _structured(prompt_name: str, text: str, study, purpose: str, max_tokens: int = 800, values=()):
     prompt = app_prompt(__file__, prompt_name)
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=max_tokens, temperature=0)
-    return gateway.structured(request, _CONTRACTS[prompt_name], gateway.CallContext(purpose=purpose, prompt=prompt,
-                                                                                     study=study))
+    return gateway.structured(request, _CONTRACTS[prompt_name], gateway.CallContext(
+        purpose=purpose, prompt=prompt, study=study, content_of=value_selectors.authors(v.pk for v in values)))
 
 
 _CONTRACTS = {"moral_contexts": ContextsAnswer, "pair_values": PairsAnswer, "story_reasoning": ReasoningAnswer,
@@ -109,7 +109,7 @@ def candidate_pairs(scenario, contexts, group,
     context_by_id = {c.pk: c for c in contexts}
     try:
         answer, record = _structured("pair_values", _pairing_text(scenario, contexts, group), scenario.study,
-                                     "graph.pair_values")
+                                     "graph.pair_values", values=group)
     except LLMError as err:
         _problem(run, "pair_values", None, None, str(err), err)
         return []
@@ -149,7 +149,8 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
     base = _pair_text(from_value, to_value, context)
     pair = (from_value.pk, to_value.pk)
     try:
-        reasoning, first = _structured("story_reasoning", base, study, "graph.story_reasoning")
+        reasoning, first = _structured("story_reasoning", base, study, "graph.story_reasoning",
+                                       values=(from_value, to_value))
     except LLMError as err:
         _problem(run, "story_reasoning", pair, context.pk, str(err), err)
         return None
@@ -161,7 +162,7 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
     try:
         written, final = _structured("story_writer",
                                      base + "\n\nReasoning:\n" + json.dumps(reasoning.model_dump(), indent=1),
-                                     study, "graph.story_writer")
+                                     study, "graph.story_writer", values=(from_value, to_value))
     except LLMError as err:
         _problem(run, "story_writer", pair, context.pk, str(err), err)
         return None

@@ -42,6 +42,11 @@ def _audit_copies(participant) -> dict[str, list]:
     }
 
 
+def _texts(participant):
+    return ChatMessage.objects.filter(interview__participant=participant, role=ChatMessage.Role.USER).values_list(
+        "content", flat=True)
+
+
 def _trail(participant) -> list[TrailSection]:
     sections = []
     for interview in Interview.objects.filter(participant=participant).select_related("scenario").order_by("pk"):
@@ -61,5 +66,5 @@ def register() -> None:
                  _messages)
     export_table("ratings.csv", ["participant", "interview", "kind", "score", "is_expert", "question",
                                  "prompt_version", "created_at"], _ratings)
-    participant_content(_delete, _audit_copies)
+    participant_content(_delete, _audit_copies, _texts)
     participant_trail(_trail)

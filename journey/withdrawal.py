@@ -12,9 +12,16 @@ Votes and impressions go together, so edge counts stay consistent.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pgtrigger
 from django.apps import apps
-from django.db import transaction
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models, transaction
+from django.db.models import Case, F, Func, Q, Value, When
+from django.utils import timezone
 
 from journey import events
 from mgeplatform import inputs
@@ -23,20 +30,75 @@ from mgeplatform.models import LLMCall
 from studies import contributions, steps
 from studies.models import Participant, ProlificIdentity, Step, Study
 
+logger = logging.getLogger(__name__)
+
+
+def redaction_marker(policy: str) -> str:
+    """What a redacted text says instead: when and why."""
+    return f"[redacted {timezone.now():%Y-%m-%d}: participant withdrew, policy {policy}]"
+
+
+def _redact_llm_calls(participant) -> int:
+    """Every model call that carried the participant's words (made for them,
+    or a job's call that sent their messages, cards or values worded from
+    their cards: LLMCall.content_of, recorded by the gateway) keeps what
+    budgets and audits need (purpose, prompt name, version and hash, model,
+    tokens, cost, latency, times, outcome) and loses its texts."""
+    marker = redaction_marker(Study.WithdrawalPolicy.DELETE_CONTENT)
+    pid = Value(participant.pk, output_field=models.UUIDField())
+    calls = LLMCall.objects.filter(Q(participant=participant.pk) | Q(content_of__contains=[participant.pk]))
+    return calls.update(
+        request_system=marker, request_messages=[{"role": "redacted", "content": marker}], response_text=marker,
+        response_tool_calls=[], error=Case(When(error="", then=Value("")), default=Value(marker)),
+        participant=None, content_of=Func(F("content_of"), pid, function="array_remove",
+                                          output_field=ArrayField(models.UUIDField())))
+
+
+# Shorter texts ("ok", "yes") would match files that are not theirs.
+MIN_SEARCHED_TEXT = 12
+
+
+def export_root() -> Path:
+    """Where exports are written by default, and searched on withdrawal."""
+    return Path(settings.VAR_DIR) / "exports"
+
+
+def _delete_files_holding(texts: set[str]) -> list[str]:
+    """Delete every file under the export folder that holds the
+    participant's id or any of their texts (an export written before they
+    withdrew); after commit, since a deleted file cannot be rolled back.
+    Files written elsewhere are the coordinator's to delete (docs/security.md)."""
+    root, removed = export_root(), []
+    needles = [t.casefold() for t in texts]
+    if not root.is_dir():
+        return removed
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        try:
+            content = path.read_text(encoding="utf-8", errors="replace").casefold()
+        except OSError:
+            continue
+        if any(n in content for n in needles):
+            path.unlink()
+            removed.append(str(path.relative_to(root)))
+    if removed:
+        logger.info("withdrawal: deleted %d export file(s) holding a withdrawn participant's data", len(removed))
+    return removed
+
 
 def _delete_content(participant) -> dict:
     """Every feature's share of the participant's content (as each registered
     it), the audit trail's copies of it, and the model answers about them."""
     contents = contributions.participant_contents()
     copies: dict[str, list] = {}
+    texts = {str(participant.pk)}
     for content in contents:
         copies.update(content.audit_copies(participant))
+        texts.update(t.strip() for t in content.texts(participant) if len(t.strip()) >= MIN_SEARCHED_TEXT)
     deleted = {}
     for content in reversed(contents):
         deleted.update(content.delete(participant))
-    # Model answers written for this participant may quote them.
-    deleted["llm_calls_blanked"] = LLMCall.objects.filter(participant=participant.pk).update(
-        response_text="", response_tool_calls=[], participant=None)
+    deleted["llm_calls_redacted"] = _redact_llm_calls(participant)
+    transaction.on_commit(lambda: _delete_files_holding(texts))
     with pgtrigger.ignore(*[f"{label}:append_only" for label in copies]):
         for label, ids in copies.items():
             apps.get_model(label).objects.filter(pgh_obj_id__in=ids).delete()

@@ -1,5 +1,7 @@
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from mgeplatform.triggers import no_truncate
@@ -60,6 +62,10 @@ class LLMCall(models.Model):
     study = models.ForeignKey("studies.Study", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="llm_calls")
     participant = models.UUIDField(null=True, blank=True, db_index=True)
+    content_of = ArrayField(
+        models.UUIDField(), default=list, blank=True,
+        help_text="The participants whose words the call carried (their messages, cards, or values worded from their "
+                  "cards), whether or not the call was made for them: what a withdrawal redacts.")
     provider = models.CharField(max_length=32, db_index=True)
     model = models.CharField(max_length=100, db_index=True)
     prompt_name = models.CharField(max_length=64, blank=True, db_index=True)
@@ -89,6 +95,7 @@ class LLMCall(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "LLM call"
+        indexes = [GinIndex(fields=["content_of"], name="llmcall_content_of_gin")]
 
     def __str__(self):
         return f"{self.purpose} {self.provider}/{self.model} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -30,6 +30,9 @@ class ParticipantContent:
     delete: Callable[[Participant], dict[str, int]]
     # {pghistory event model label: ids of the rows it copies}, read before deleting.
     audit_copies: Callable[[Participant], dict[str, list]] = field(default=lambda participant: {})
+    # The texts the participant wrote (read before deleting): what a withdrawal looks for in files written
+    # earlier, such as exports under VAR_DIR.
+    texts: Callable[[Participant], Iterable[str]] = field(default=lambda participant: ())
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ def export_tables() -> list[ExportTable]:
 
 
 def participant_content(delete: Callable[[Participant], dict[str, int]],
-                        audit_copies: Callable[[Participant], dict[str, list]] | None = None) -> None:
-    entry = ParticipantContent(delete, audit_copies or (lambda participant: {}))
+                        audit_copies: Callable[[Participant], dict[str, list]] | None = None,
+                        texts: Callable[[Participant], Iterable[str]] | None = None) -> None:
+    entry = ParticipantContent(delete, audit_copies or (lambda participant: {}), texts or (lambda participant: ()))
     if all(c.delete is not delete for c in _content):
         _content.append(entry)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mgeplatform.llm import gateway
+from values import selectors
 from values.models import CanonicalValue, ValuesCard
 
 BATCH_SIZE = 64
@@ -19,9 +20,10 @@ def policies_text(policies) -> str:
     return "\n".join(p.strip() for p in policies)
 
 
-def embed_texts(texts: list[str], *, study=None, participant_id=None) -> tuple[str, list[list[float]]]:
+def embed_texts(texts: list[str], *, study=None, participant_id=None, content_of=()) -> tuple[str, list[list[float]]]:
     route = gateway.resolve_embedding()
-    ctx = gateway.CallContext(purpose="values.embed", study=study, participant_id=participant_id, route=route)
+    ctx = gateway.CallContext(purpose="values.embed", study=study, participant_id=participant_id, route=route,
+                              content_of=content_of)
     vectors = gateway.embed(texts, ctx, model=route.model, dimensions=settings.EMBEDDING_DIMENSIONS)
     return route.model, vectors
 
@@ -31,12 +33,21 @@ def embed_objects(objects, *, study=None) -> int:
     objects = list(objects)
     for start in range(0, len(objects), BATCH_SIZE):
         batch = objects[start:start + BATCH_SIZE]
-        model_name, vectors = embed_texts([policies_text(o.policies) for o in batch], study=study)
+        model_name, vectors = embed_texts([policies_text(o.policies) for o in batch], study=study,
+                                          content_of=_authors(batch))
         for obj, vector in zip(batch, vectors):
             obj.embedding, obj.embedding_model = vector, model_name
         with transaction.atomic():
             type(batch[0]).objects.bulk_update(batch, ["embedding", "embedding_model"])
     return len(objects)
+
+
+def _authors(objects) -> list:
+    """Whose words the texts are: a card's participant, a value's wording's author."""
+    cards = [o.pk for o in objects if isinstance(o, ValuesCard)]
+    values = [o.pk for o in objects if isinstance(o, CanonicalValue)]
+    return sorted(set(ValuesCard.objects.filter(pk__in=cards).values_list("interview__participant_id", flat=True))
+                  | set(selectors.authors(values)))
 
 
 def embed_card(card: ValuesCard) -> ValuesCard:

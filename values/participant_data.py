@@ -67,6 +67,11 @@ def _audit_copies(participant) -> dict[str, list]:
     }
 
 
+def _texts(participant):
+    for card in ValuesCard.objects.filter(interview__participant=participant):
+        yield from (card.title, card.description, *card.policies)
+
+
 def _trail(participant) -> list[TrailSection]:
     cards = ValuesCard.objects.filter(interview__participant=participant).select_related("canonical")
     decisions = DeduplicationDecision.objects.filter(card__interview__participant=participant).select_related(
@@ -106,5 +111,5 @@ def register() -> None:
                                           "merged_into", "external_id", "created_at"], _canonical_values)
     export_table("relevance.csv", ["participant", "canonical_value", "position", "pool", "value_scenario",
                                    "own_scenario", "relevant", "drawn_at"], _relevance)
-    participant_content(_delete, _audit_copies)
+    participant_content(_delete, _audit_copies, _texts)
     participant_trail(_trail)

@@ -143,3 +143,11 @@ def value_scenarios(study) -> dict[int, set[int]]:
     for value, scenario in rows:
         out.setdefault(resolved[value], set()).add(scenario)
     return out
+
+
+def authors(value_ids) -> list:
+    """The participants whose cards worded these canonical values (their
+    representative cards): a model call that sends a value's wording carries
+    their words (gateway.CallContext.content_of)."""
+    return sorted({pid for pid in CanonicalValue.objects.filter(pk__in=list(value_ids)).values_list(
+        "representative_card__interview__participant_id", flat=True) if pid})

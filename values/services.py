@@ -59,7 +59,8 @@ def _prepare_match(card_id: int, kind: str):
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=300, temperature=0)
     ctx = gateway.CallContext(purpose=PURPOSES[kind], prompt=prompt, study=study,
-                              participant_id=card.interview.participant_id)
+                              participant_id=card.interview.participant_id,
+                              content_of=selectors.authors(c.pk for c in candidates))
     return card, offered, request, ctx
 
 
@@ -157,7 +158,8 @@ def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str
     text = "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in cards)
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=300, temperature=0)
-    ctx = gateway.CallContext(purpose="values.seed_best_card", prompt=prompt, study=study)
+    ctx = gateway.CallContext(purpose="values.seed_best_card", prompt=prompt, study=study,
+                              content_of=[c.interview.participant_id for c in cards])
     by_id = {c.pk: c for c in cards}
     try:
         answer, record = gateway.structured(request, BestCardAnswer, ctx)

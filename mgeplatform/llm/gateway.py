@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -238,6 +238,9 @@ class CallContext:
     prompt: Prompt | None = None
     study: object = None
     participant_id: uuid.UUID | None = None
+    # Everyone whose words the request carries (participant_id is added):
+    # a withdrawal under "delete what they wrote" redacts these calls.
+    content_of: Iterable = ()
     route: Route | None = None
     extra: dict = field(default_factory=dict)
 
@@ -327,6 +330,7 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         usage_estimated=usage.estimated,
         study=ctx.study if getattr(ctx.study, "pk", None) else None,
         participant=ctx.participant_id,
+        content_of=sorted({uuid.UUID(str(p)) for p in (*ctx.content_of, ctx.participant_id) if p}),
         provider=route.provider,
         model=route.model,
         input_tokens=usage.input_tokens,
