@@ -365,16 +365,28 @@ class GraphSnapshot(models.Model):
                                    related_name="superseded_by",
                                    help_text="The snapshot this one was built again from, without the participants "
                                              "who had withdrawn since.")
+    # The one change a snapshot allows: a value's text redacted when the participant whose card worded it
+    # withdrew (under "delete what they wrote"); each redaction appends {at, reason, values}.
+    redactions = models.JSONField(default=list, blank=True, editable=False,
+                                  help_text="Values whose text was redacted after a withdrawal: when and why.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
         # Append-only: a built graph is neither rewritten nor deleted (so a
-        # study that has one cannot be deleted either). No row history: with
-        # no update or delete, it would only copy each row; who built it is in
-        # created_by and the graph.snapshot_built event.
+        # study that has one cannot be deleted either), except that a
+        # withdrawal redacts the texts of values worded from the withdrawn
+        # card, and records it in `redactions`. No row history: it would copy
+        # the redacted text; who built it is in created_by and the
+        # graph.snapshot_built event.
         triggers = [
-            pgtrigger.Protect(name="graph_snapshot_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(name="graph_snapshot_append_only", operation=pgtrigger.Delete),
+            # An update may only redact value texts, and must say so by appending to `redactions`.
+            pgtrigger.Protect(name="graph_snapshot_only_redacted", operation=pgtrigger.Update,
+                              condition=pgtrigger.Condition(
+                                  "((to_jsonb(OLD.*) - 'values' - 'redactions')"
+                                  " IS DISTINCT FROM (to_jsonb(NEW.*) - 'values' - 'redactions')"
+                                  " OR jsonb_array_length(NEW.redactions) <= jsonb_array_length(OLD.redactions))")),
             no_truncate(),
         ]
 

@@ -2,8 +2,11 @@
 votes in the export; on withdrawal, both (so edge counts stay consistent),
 with the audit-trail copies of the votes."""
 
+from graph import services, stories
 from graph.models import StoryAssignment, WisdomVote
+from mgeplatform.audit import redaction_marker
 from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
+from values import selectors as value_selectors
 
 
 def _impressions(study, pids):
@@ -20,14 +23,22 @@ def _votes(study, pids):
 
 
 def _delete(participant) -> dict[str, int]:
+    # Before the values app words their values again (or archives them): what the graph copied of that wording.
+    worded = list(value_selectors.worded_from(participant).values_list("pk", flat=True))
+    marker = redaction_marker(participant.study.withdrawal_policy)
     return {"votes": WisdomVote.objects.filter(participant=participant).delete()[0],
-            "impressions": StoryAssignment.objects.filter(participant=participant).delete()[0]}
+            "impressions": StoryAssignment.objects.filter(participant=participant).delete()[0],
+            "stories_redacted": stories.redact_stories(worded, marker=marker),
+            "snapshots_redacted": services.redact_snapshot_values(participant.study, worded, marker=marker)}
 
 
 def _audit_copies(participant) -> dict[str, list]:
     return {"graph.WisdomVoteEvent": list(WisdomVote.objects.filter(participant=participant)
                                           .values_list("pk", flat=True)),
             "graph.StoryAssignmentEvent": list(StoryAssignment.objects.filter(participant=participant)
+                                               .values_list("pk", flat=True)),
+            # The stories' history holds the text they are about to lose.
+            "graph.TransitionStoryEvent": list(stories.stories_of_values(value_selectors.worded_from(participant))
                                                .values_list("pk", flat=True))}
 
 

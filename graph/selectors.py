@@ -138,7 +138,8 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
                 cursor.execute(_ADJUST_SQL, params)
                 rows += cursor.fetchall()
     live = value_selectors.live_value_id({r[0] for r in rows} | {r[1] for r in rows}, study)
-    if not from_votes and not params["changed"] and all(a == b for a, b in live.items()):
+    archived = value_selectors.archived_value_ids(study)
+    if not from_votes and not params["changed"] and not archived and all(a == b for a, b in live.items()):
         # The common case: one row per cell already (grouped in SQL) and no merged value to fold in.
         rows.sort()
         return [Cell(a, b, c, yes, no, unsure, impressions) for a, b, c, yes, no, unsure, impressions, _ in rows
@@ -147,8 +148,8 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
     newest = None if from_votes else newest_counted
     for a, b, context, yes, no, unsure, impressions, updated in rows:
         key = (live[a], live[b], context)
-        if key[0] == key[1]:
-            continue  # both ends merged into one value
+        if key[0] == key[1] or key[0] in archived or key[1] in archived:
+            continue  # both ends merged into one value, or a value archived
         cell = totals.setdefault(key, [0, 0, 0, 0])
         cell[0] += int(yes or 0)
         cell[1] += int(no or 0)
@@ -228,17 +229,18 @@ def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = Fal
     ids = {r[0] for r in vote_rows} | {r[1] for r in vote_rows} | {r[0] for r in impression_rows} | {
         r[1] for r in impression_rows}
     live = value_selectors.live_value_id(ids, study)
+    archived = value_selectors.archived_value_ids(study)
     totals: dict[str, dict[tuple, list]] = {}
     for a, b, context, answer, yes, no, unsure in vote_rows:
         key = (live[a], live[b], context)
-        if key[0] != key[1]:
+        if key[0] != key[1] and not archived.intersection(key[:2]):
             cell = totals.setdefault(bridging.group_of(answer), {}).setdefault(key, [0, 0, 0, 0])
             cell[0] += yes
             cell[1] += no
             cell[2] += unsure
     for a, b, context, answer, n in impression_rows:
         key = (live[a], live[b], context)
-        if key[0] != key[1]:
+        if key[0] != key[1] and not archived.intersection(key[:2]):
             totals.setdefault(bridging.group_of(answer), {}).setdefault(key, [0, 0, 0, 0])[3] += int(n)
     voters: dict[str, int] = {}
     for answer, n in voter_rows:
@@ -256,8 +258,9 @@ def coordination_votes(study, *, include_simulated: bool = False, also=()) -> li
                 .values_list("participant_id", "from_value_id", "to_value_id", "context_id", "answer", "created_at")
                 .order_by("created_at", "pk"))
     live = value_selectors.live_value_id({r[1] for r in rows} | {r[2] for r in rows}, study)
+    archived = value_selectors.archived_value_ids(study)
     return [VoteRow(str(p), live[a], live[b], c, answer, at.timestamp()) for p, a, b, c, answer, at in rows
-            if live[a] != live[b]]
+            if live[a] != live[b] and live[a] not in archived and live[b] not in archived]
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:

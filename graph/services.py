@@ -534,3 +534,25 @@ def rebuild_without_withdrawn(snapshot: GraphSnapshot, *, user=None) -> GraphSna
 def _json_scores(scores: dict) -> dict:
     return {str(k): round(v, 8) for k, v in scores.items()}
 
+
+
+def redact_snapshot_values(study, value_ids, *, marker: str) -> int:
+    """On a withdrawal that deletes what the participant wrote: in every
+    snapshot of the study that kept one of the values (worded from their
+    card), the value's title, description and policies become the marker;
+    its id, scores and edges stay, so the graph reads the same. The snapshot
+    records the redaction (the only change its trigger allows). Returns how
+    many snapshots were redacted."""
+    keys = [str(v) for v in value_ids]
+    if not keys:
+        return 0
+    redacted = 0
+    for pk, values, redactions in (GraphSnapshot.objects.filter(study=study, values__has_any_keys=keys)
+                                   .values_list("pk", "values", "redactions")):
+        hit = [k for k in keys if k in values]
+        for key in hit:
+            values[key] = {**values[key], "title": marker, "description": marker, "policies": []}
+        record = {"at": timezone.now().isoformat(), "reason": marker, "values": sorted(int(k) for k in hit)}
+        GraphSnapshot.objects.filter(pk=pk).update(values=values, redactions=[*redactions, record])
+        redacted += 1
+    return redacted

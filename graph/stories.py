@@ -14,6 +14,7 @@ import json
 import math
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from graph import events
@@ -264,3 +265,18 @@ def archive_stories(stories, *, reason: str, user=None) -> int:
         record_event(events.GRAPH_STORIES_ARCHIVED, user=user, study_slug=stories[0].study.slug,
                      payload={"stories": ids, "reason": reason})
     return len(ids)
+
+
+def stories_of_values(value_ids):
+    """Every story written from or to one of the values (any status)."""
+    return TransitionStory.objects.filter(Q(from_value__in=value_ids) | Q(to_value__in=value_ids))
+
+
+def redact_stories(value_ids, *, marker: str) -> int:
+    """On a withdrawal that deletes what the participant wrote: the stories
+    written from values worded from their card are archived and lose their
+    text (their votes keep counting, and point at the archived row). Returns
+    how many stories were redacted."""
+    return stories_of_values(value_ids).update(
+        status=TransitionStory.Status.ARCHIVED, archived_reason=marker, story=marker, shared_meaning="",
+        clarification="", policy_changes=[])

@@ -16,6 +16,10 @@ def _audit_copies(participant) -> dict[str, list]:
                                          .values_list("pk", flat=True))}
 
 
+def _texts(participant):
+    return Dispute.objects.filter(participant=participant).values_list("text", flat=True)
+
+
 def _trail(participant) -> list[TrailSection]:
     rows = [[admin_link(d, f"#{d.pk}"), d.get_kind_display(), d.text, d.get_status_display(), d.reason,
              iso(d.created_at), iso(d.decided_at)]
@@ -25,5 +29,5 @@ def _trail(participant) -> list[TrailSection]:
 
 
 def register() -> None:
-    participant_content(_delete, _audit_copies)
+    participant_content(_delete, _audit_copies, _texts)
     participant_trail(_trail)

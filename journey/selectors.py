@@ -10,7 +10,9 @@ from django.db import models
 from django.db.models import Count
 
 from graph.models import TransitionStory
+from journey.events import PARTICIPANT_WITHDRAWN
 from journey.models import Dispute
+from mgeplatform.models import DomainEvent
 from studies.models import Participant, Step, counted
 from surveys import selectors as survey_selectors
 
@@ -103,3 +105,12 @@ def explorer_disputes_section(study) -> dict:
             "intro": "Participants may dispute how they are represented: the merge of their card into a shared value, "
                      "a story's depiction of their value, or their value's place in the graph. A coordinator upholds "
                      "or rejects each. These are the counts; who disputed and what they wrote are never shown here."}
+
+
+def deletion_receipt(participant: Participant) -> list[dict] | None:
+    """What the participant's withdrawal removed ({what, key, count}, no
+    content), from its event; None before a withdrawal, or for one made
+    before receipts were kept."""
+    event = (DomainEvent.objects.filter(kind=PARTICIPANT_WITHDRAWN, actor_participant=participant.pk)
+             .order_by("-created_at", "-pk").first())
+    return None if event is None else event.payload.get("receipt")

@@ -171,6 +171,7 @@ def _finished_page(request, study, participant):
     return render(request, "journey/finished.html", {
         "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
         "prolific_url": url, "may_dispute": participant.current_step == Step.COMPLETE,
+        "receipt": selectors.deletion_receipt(participant) if participant.current_step == Step.WITHDRAWN else None,
     })
 
 

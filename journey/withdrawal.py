@@ -21,21 +21,15 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
 from django.db.models import Case, F, Func, Q, Value, When
-from django.utils import timezone
 
 from journey import events
 from mgeplatform import inputs
-from mgeplatform.audit import participant_context, record_event
+from mgeplatform.audit import participant_context, record_event, redaction_marker
 from mgeplatform.models import LLMCall
 from studies import contributions, steps
 from studies.models import Participant, ProlificIdentity, Step, Study
 
 logger = logging.getLogger(__name__)
-
-
-def redaction_marker(policy: str) -> str:
-    """What a redacted text says instead: when and why."""
-    return f"[redacted {timezone.now():%Y-%m-%d}: participant withdrew, policy {policy}]"
 
 
 def _redact_llm_calls(participant) -> int:
@@ -63,26 +57,56 @@ def export_root() -> Path:
     return Path(settings.VAR_DIR) / "exports"
 
 
-def _delete_files_holding(texts: set[str]) -> list[str]:
-    """Delete every file under the export folder that holds the
-    participant's id or any of their texts (an export written before they
-    withdrew); after commit, since a deleted file cannot be rolled back.
-    Files written elsewhere are the coordinator's to delete (docs/security.md)."""
-    root, removed = export_root(), []
+def _files_holding(texts: set[str]) -> list[Path]:
+    """Every file under the export folder that holds the participant's id or
+    any of their texts (an export written before they withdrew). Files
+    written elsewhere are the coordinator's to delete (docs/security.md)."""
+    root, found = export_root(), []
     needles = [t.casefold() for t in texts]
     if not root.is_dir():
-        return removed
+        return found
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         try:
             content = path.read_text(encoding="utf-8", errors="replace").casefold()
         except OSError:
             continue
         if any(n in content for n in needles):
-            path.unlink()
-            removed.append(str(path.relative_to(root)))
-    if removed:
-        logger.info("withdrawal: deleted %d export file(s) holding a withdrawn participant's data", len(removed))
-    return removed
+            found.append(path)
+    return found
+
+
+def _delete_files(paths: list[Path]) -> None:
+    """After commit: a deleted file cannot be rolled back."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+    if paths:
+        logger.info("withdrawal: deleted %d export file(s) holding a withdrawn participant's data", len(paths))
+
+
+# What the participant is told was removed, for each count a feature reports (keys not listed read as is).
+RECEIPT_LABELS = {
+    "messages": "chat messages",
+    "interviews": "interviews",
+    "cards": "versions of your values card",
+    "relevance_draws": "sets of values you marked as relevant or not",
+    "votes": "answers about stories, with any reasons you gave",
+    "impressions": "records of stories shown to you",
+    "survey_answers": "survey answers",
+    "disputes": "disputes you raised",
+    "values_reworded": "shared values reworded from another participant's card instead of yours",
+    "values_archived": "shared values worded only from your card, archived with their text removed",
+    "stories_redacted": "stories written about your value, archived with their text removed",
+    "snapshots_redacted": "built moral graphs, from which your value's wording was removed",
+    "llm_calls_redacted": "records of AI model calls that carried your words, with the text removed",
+    "export_files": "export files holding your data",
+}
+
+
+def receipt(deleted: dict[str, int]) -> list[dict]:
+    """The deletion receipt: what was removed and how many, never what it
+    said. Shown on the thank-you page and kept in the withdrawal event."""
+    return [{"what": RECEIPT_LABELS.get(key, key.replace("_", " ")), "key": key, "count": int(count)}
+            for key, count in deleted.items() if count]
 
 
 def _delete_content(participant) -> dict:
@@ -98,7 +122,9 @@ def _delete_content(participant) -> dict:
     for content in reversed(contents):
         deleted.update(content.delete(participant))
     deleted["llm_calls_redacted"] = _redact_llm_calls(participant)
-    transaction.on_commit(lambda: _delete_files_holding(texts))
+    files = _files_holding(texts)
+    deleted["export_files"] = len(files)
+    transaction.on_commit(lambda: _delete_files(files))
     with pgtrigger.ignore(*[f"{label}:append_only" for label in copies]):
         for label, ids in copies.items():
             apps.get_model(label).objects.filter(pgh_obj_id__in=ids).delete()
@@ -128,7 +154,8 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
             deleted = _delete_content(participant)
         steps.move(participant, Step.WITHDRAWN, event=events.PARTICIPANT_WITHDRAWN,
                    payload={"from_step": left, "policy": participant.study.withdrawal_policy,
-                            "prolific_link_removed": had_identity, "deleted": deleted, "reason": reason})
+                            "prolific_link_removed": had_identity, "deleted": deleted, "receipt": receipt(deleted),
+                            "reason": reason})
     return True
 
 

@@ -13,12 +13,18 @@ from typing import Any
 
 import pghistory
 from django.db import connection
+from django.utils import timezone
 from pghistory import runtime as pghistory_runtime
 
 from mgeplatform import events
 from mgeplatform.models import DomainEvent
 
 PARTICIPANT_SESSION_KEY = "mge_participants"
+
+
+def redaction_marker(policy: str = "delete_content") -> str:
+    """What a text redacted on a withdrawal says instead: when and why."""
+    return f"[redacted {timezone.now():%Y-%m-%d}: participant withdrew, policy {policy}]"
 
 
 # Every row event names who made it, in its pghistory context's metadata:

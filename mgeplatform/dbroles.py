@@ -92,6 +92,9 @@ def event_tables() -> list[str]:
 # Append-only tables besides the row history: the application may read and
 # insert, nothing else (their triggers refuse updates and deletes as well).
 INSERT_ONLY_TABLES = ["mgeplatform_domainevent", "graph_graphsnapshot", "django_migrations"]
+# ...but for these columns, which a withdrawal redacts (the table's trigger
+# allows only that change, recorded in the row itself).
+REDACTABLE_COLUMNS = {"graph_graphsnapshot": ["values", "redactions"]}
 
 
 def grant_app_privileges(using: str = "default", **kwargs) -> None:
@@ -118,6 +121,10 @@ def grant_app_privileges(using: str = "default", **kwargs) -> None:
                 cursor.execute(f"REVOKE UPDATE ON {connection.ops.quote_name(table)} FROM {app}")
         for table in INSERT_ONLY_TABLES:
             cursor.execute(f"REVOKE UPDATE, DELETE ON {connection.ops.quote_name(table)} FROM {app}")
+        for table, columns in REDACTABLE_COLUMNS.items():
+            if table in existing:
+                names = ", ".join(connection.ops.quote_name(c) for c in columns)
+                cursor.execute(f"GRANT UPDATE ({names}) ON {connection.ops.quote_name(table)} TO {app}")
         cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON pghistory_context FROM {app}")
 
 

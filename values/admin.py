@@ -86,13 +86,15 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     linked them, and participants' approvals."""
 
     list_display = ["title", "study", "origin", "source_cards", "approvals_summary", "merged_into", "created_at"]
-    list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter)]
+    list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter),
+                   ("archived_at", admin.EmptyFieldListFilter)]
     actions = ["merge_into_oldest"]
     search_fields = ["title", "description", "policies"]
     readonly_fields = ["embedding_model", "representative_card", "merged_into", "source_name", "created_by",
-                       "created_at", "updated_at"]
+                       "archived_at", "archived_reason", "created_at", "updated_at"]
     fields = ["study", "title", "description", "policies", "origin", "scenarios", "representative_card",
-              "merged_into", "source_name", "created_by", "embedding_model", "created_at", "updated_at"]
+              "merged_into", "source_name", "created_by", "embedding_model", "archived_at", "archived_reason",
+              "created_at", "updated_at"]
     filter_horizontal = ["scenarios"]
 
     @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",

@@ -66,6 +66,10 @@ class CanonicalValue(Embedded):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", help_text="Who seeded the value (blank: a command or the "
                                                                "platform itself).")
+    # Archived: its wording came from a card whose writer withdrew and no other card is left to word it; kept
+    # (votes and stories point at it) with its text redacted, and left out of new graphs, draws and matches.
+    archived_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    archived_reason = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,11 +1,13 @@
 """The values app's share of a participant's data: cards, deduplication
 decisions, approvals, relevance marks and the study's canonical values in the
-export; on withdrawal, the relevance draw (cards go with the interview), and
-the audit-trail copies of cards, approvals and marks."""
+export; on withdrawal, the relevance draw (cards go with the interview), the
+audit-trail copies of cards, approvals and marks, and the wording of values
+taken from their cards (worded again from another card, or archived)."""
 
 import json
 
 from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
+from values import services
 from values.models import (
     CanonicalApproval,
     CanonicalValue,
@@ -38,7 +40,7 @@ def _approvals(study, pids):
 
 def _canonical_values(study, pids):
     return ((v.pk, v.title, v.description, " | ".join(v.policies), v.origin, v.merged_into_id, v.external_id,
-             iso(v.created_at)) for v in CanonicalValue.objects.filter(study=study).order_by("pk"))
+             iso(v.created_at), iso(v.archived_at)) for v in CanonicalValue.objects.filter(study=study).order_by("pk"))
 
 
 def _relevance(study, pids):
@@ -49,7 +51,10 @@ def _relevance(study, pids):
 
 
 def _delete(participant) -> dict[str, int]:
-    return {"relevance_draws": RelevanceDraw.objects.filter(participant=participant).delete()[0]}
+    # Before the cards go (with the interview): the values worded from them are worded again or archived.
+    return {**services.release_wording(participant),
+            "cards": ValuesCard.objects.filter(interview__participant=participant).count(),  # go with the interview
+            "relevance_draws": RelevanceDraw.objects.filter(participant=participant).delete()[0]}
 
 
 def _audit_copies(participant) -> dict[str, list]:
@@ -108,7 +113,7 @@ def register() -> None:
                                          "created_at"], _decisions)
     export_table("approvals.csv", ["participant", "card", "canonical_value", "answer", "created_at"], _approvals)
     export_table("canonical_values.csv", ["canonical_value", "title", "description", "policies", "origin",
-                                          "merged_into", "external_id", "created_at"], _canonical_values)
+                                          "merged_into", "external_id", "created_at", "archived_at"], _canonical_values)
     export_table("relevance.csv", ["participant", "canonical_value", "position", "pool", "value_scenario",
                                    "own_scenario", "relevant", "drawn_at"], _relevance)
     participant_content(_delete, _audit_copies, _texts)

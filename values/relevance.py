@@ -67,7 +67,8 @@ def _submitted_card(participant) -> ValuesCard | None:
 
 def _others(participant, card: ValuesCard):
     """The study's live values other than the one the card joined."""
-    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True)
+    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True,
+                                         archived_at__isnull=True)
     return live.exclude(pk=card.canonical_id) if card.canonical_id else live
 
 

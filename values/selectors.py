@@ -107,8 +107,20 @@ def closest_canonical_pairs(study, *, limit: int = 50) -> list[dict]:
 
 
 def live_values(study):
-    """Canonical values that have not been merged into another."""
-    return CanonicalValue.objects.filter(study=study, merged_into__isnull=True)
+    """Canonical values that have not been merged into another, nor archived
+    (worded from a withdrawn participant's card, with no other card left)."""
+    return CanonicalValue.objects.filter(study=study, merged_into__isnull=True, archived_at__isnull=True)
+
+
+def worded_from(participant):
+    """The canonical values whose wording was taken from one of the
+    participant's cards: on withdrawal, worded again or archived."""
+    return CanonicalValue.objects.filter(representative_card__interview__participant=participant)
+
+
+def archived_value_ids(study) -> set[int]:
+    """Values archived after a withdrawal: the graph counts no vote on them."""
+    return set(CanonicalValue.objects.filter(study=study, archived_at__isnull=False).values_list("pk", flat=True))
 
 
 def live_value_id(value_ids, study) -> dict[int, int]:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pgtrigger
 from asgiref.sync import async_to_sync
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from mgeplatform import locks
 from mgeplatform.asyncdb import db_async
-from mgeplatform.audit import participant_context, record_event
+from mgeplatform.audit import participant_context, record_event, redaction_marker
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
-from studies.models import Cohort
+from studies.models import Cohort, Step
 from values import embeddings, events, seed_file, selectors
 from values.clustering import cluster_vectors, groups, medoid
 from values.contracts import BestCardAnswer, MatchAnswer
@@ -385,3 +388,40 @@ def seed_values_from_file(study, file, *, user=None) -> dict:
     except LLMError as err:
         embed_error = str(err)
     return {"file": name, "made": made, "skipped": skipped, "embedded": embedded, "embed_error": embed_error}
+
+
+# --- withdrawal: a value worded from a withdrawn participant's card ---------------------
+
+def release_wording(participant) -> dict[str, int]:
+    """Called on a withdrawal that deletes what the participant wrote, before
+    their cards go: each canonical value worded from one of their cards is
+    worded again from another of its cards (the earliest submitted one of a
+    participant still in the study), or archived with its text redacted when
+    none is left. The value's history rows that hold the withdrawn wording
+    are deleted; the rewording itself is audited (ids, no text)."""
+    theirs = set(ValuesCard.objects.filter(interview__participant=participant).values_list("pk", flat=True))
+    reworded = archived = 0
+    for value in selectors.worded_from(participant).select_for_update().order_by("pk"):
+        cards = (ValuesCard.objects.filter(canonical=value, submitted=True).exclude(interview__participant=participant)
+                 .exclude(interview__participant__current_step=Step.WITHDRAWN))
+        other = selectors.may_shape_values(cards, participant.study).order_by("pk").first()
+        if other is not None:
+            value.title, value.description, value.policies = other.title, other.description, list(other.policies)
+            value.representative_card = other
+            if other.embedding is not None:
+                value.embedding, value.embedding_model = other.embedding, other.embedding_model
+            reworded += 1
+        else:
+            marker = redaction_marker(participant.study.withdrawal_policy)
+            value.title, value.description, value.policies = marker, marker, []
+            value.representative_card, value.embedding = None, None
+            value.archived_at, value.archived_reason = timezone.now(), marker
+            archived += 1
+        value.save()
+        with pgtrigger.ignore("values.CanonicalValueEvent:append_only"):
+            history = apps.get_model("values", "CanonicalValueEvent").objects
+            history.filter(pgh_obj_id=value.pk, representative_card_id__in=theirs).delete()
+        record_event(events.CANONICAL_REWORDED if other is not None else events.CANONICAL_ARCHIVED,
+                     study_slug=participant.study.slug, subject=value,
+                     payload={"card": other.pk if other is not None else None, "reason": "participant withdrew"})
+    return {"values_reworded": reworded, "values_archived": archived}
