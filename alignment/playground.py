@@ -22,6 +22,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
 from studies.selectors import budget_spent
+from values import selectors as value_selectors
 
 PURPOSE = "alignment.playground"
 MAX_MESSAGE = 4_000
@@ -104,15 +105,18 @@ def _history(conversation, field: str, message: str) -> list[Message]:
     return messages
 
 
-def _reply(conversation, field: str, prompt_name: str, purpose: str, message: str, **values):
+def _reply(conversation, field: str, prompt_name: str, purpose: str, message: str, content_of=(), **values):
     """(reply text, LLMCall or None). A failed call is kept on its LLMCall;
-    the reply then says so."""
+    the reply then says so. `content_of`: the authors of the values the
+    conversation's graph replies were guided by (their words are in the
+    request, or in the earlier replies it repeats)."""
     prompt = app_prompt(services.__file__, prompt_name)
     request = ChatRequest(model="", system=prompt.render(**values), messages=_history(conversation, field, message),
                           max_tokens=800, temperature=0.3)
     try:
         result, record = gateway.complete(request, gateway.CallContext(purpose=purpose, prompt=prompt,
-                                                                       study=conversation.study))
+                                                                       study=conversation.study,
+                                                                       content_of=content_of))
     except LLMError as err:
         return f"(The model call failed: {err})", getattr(err, "record", None)
     return result.text.strip(), record
@@ -125,11 +129,14 @@ def add_turn(conversation: PlaygroundConversation, message: str, *, user=None, p
     study = conversation.study
     detection = services.detect_contexts(study, message)
     values = winning_values(conversation.snapshot, detection.contexts)
+    authors = value_selectors.authors({v["id"] for t in conversation.turns.all() for v in t.values}
+                                      | {v["id"] for v in values})
     if values:
         graph_reply, graph_call = _reply(conversation, "reply_graph", "guided_reply", f"{PURPOSE}.graph", message,
-                                         values=values_text(values))
+                                         content_of=authors, values=values_text(values))
     else:  # no context applies, or the graph ranks no value in them: answer without values
-        graph_reply, graph_call = _reply(conversation, "reply_graph", "plain_reply", f"{PURPOSE}.graph", message)
+        graph_reply, graph_call = _reply(conversation, "reply_graph", "plain_reply", f"{PURPOSE}.graph", message,
+                                         content_of=authors)
     plain_reply, plain_call = _reply(conversation, "reply_plain", "plain_reply", f"{PURPOSE}.plain", message)
     if conversation.constitution.strip():
         constitution_reply, constitution_call = _reply(

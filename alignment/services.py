@@ -22,17 +22,21 @@ from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
+from values import selectors as value_selectors
 from values.models import CanonicalValue
 
 SHORTLIST = 8  # contexts the model is shown, the closest to the prompt by embedding
 MAX_TEXT = 20_000  # characters of a prompt or answer sent to the model
 
 
-def _ask(prompt_name: str, text: str, contract, study, purpose: str, max_tokens: int = 800):
+def _ask(prompt_name: str, text: str, contract, study, purpose: str, max_tokens: int = 800, content_of=()):
+    """`content_of`: the participants whose words the text carries (the
+    authors of the values it quotes), so a withdrawal redacts the call."""
     prompt = app_prompt(__file__, prompt_name)
     request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
                           max_tokens=max_tokens, temperature=0)
-    return gateway.structured(request, contract, gateway.CallContext(purpose=purpose, prompt=prompt, study=study))
+    return gateway.structured(request, contract, gateway.CallContext(purpose=purpose, prompt=prompt, study=study,
+                                                                     content_of=content_of))
 
 
 # --- which contexts a prompt is in -----------------------------------------------------
@@ -113,7 +117,7 @@ def _in_answer(quote: str, answer: str) -> bool:
     return " ".join(quote.split()).lower() in " ".join(answer.split()).lower()
 
 
-def judge(study, prompt: str, answer: str, title: str, policies: list[str]) -> Judgement:
+def judge(study, prompt: str, answer: str, title: str, policies: list[str], *, value_id=None) -> Judgement:
     """The judge's adherence score for one value, with the words of the
     answer attending to each of its policies. A malformed answer, one that
     skips a policy or quotes words the answer does not contain, is a failed
@@ -121,7 +125,8 @@ def judge(study, prompt: str, answer: str, title: str, policies: list[str]) -> J
     text = (f"<value>\nTitle: {title}\nAttentional policies:\n" + "\n".join(f"- {p}" for p in policies)
             + f"\n</value>\n\n<prompt>\n{prompt[:MAX_TEXT]}\n</prompt>\n\n<answer>\n{answer[:MAX_TEXT]}\n</answer>")
     try:
-        verdict, record = _ask("judge_adherence", text, JudgeAnswer, study, "alignment.judge")
+        verdict, record = _ask("judge_adherence", text, JudgeAnswer, study, "alignment.judge",
+                               content_of=value_selectors.authors([value_id]) if value_id else ())
     except LLMError as err:
         return Judgement(error=str(err), llm_call=getattr(err, "record", None))
     by_policy = {" ".join(j.policy.split()).lower(): j.quote for j in verdict.policies}
@@ -182,7 +187,7 @@ def audit_answer(study, prompt: str, answer: str, snapshot=None, *, user=None, t
     for context in detection.contexts:
         for ranked in (targets.ranked_in_context(snapshot, context.pk, top) if snapshot else []):
             if ranked.id not in judged:
-                judged[ranked.id] = judge(study, prompt, answer, ranked.title, ranked.policies)
+                judged[ranked.id] = judge(study, prompt, answer, ranked.title, ranked.policies, value_id=ranked.id)
             planned.append((context, ranked, judged[ranked.id]))
     live = CanonicalValue.objects.in_bulk([ranked.id for _, ranked, _ in planned])
     with transaction.atomic():

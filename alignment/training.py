@@ -292,8 +292,10 @@ def _pair(run, item, index, context, detection, edge) -> TrainingExample:
         row.status, row.reason = TrainingExample.Status.DROPPED, "completion_failed"
         row.error, row.detail = (rejected.error or chosen.error)[:4000], {"llm_calls": calls}
         return row
-    judged_rejected = services.judge(study, item["text"], rejected.text, wiser["title"], wiser["policies"])
-    judged_chosen = services.judge(study, item["text"], chosen.text, wiser["title"], wiser["policies"])
+    judged_rejected = services.judge(study, item["text"], rejected.text, wiser["title"], wiser["policies"],
+                                     value_id=wiser.get("id"))
+    judged_chosen = services.judge(study, item["text"], chosen.text, wiser["title"], wiser["policies"],
+                                   value_id=wiser.get("id"))
     calls.update(judge_rejected=_id(judged_rejected.llm_call), judge_chosen=_id(judged_chosen.llm_call))
     scores = {"chosen": judged_chosen.adherence, "rejected": judged_rejected.adherence}
     row.detail = {"llm_calls": calls, "judge_scores": scores}

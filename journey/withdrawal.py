@@ -97,6 +97,9 @@ RECEIPT_LABELS = {
     "values_archived": "shared values worded only from your card, archived with their text removed",
     "stories_redacted": "stories written about your value, archived with their text removed",
     "snapshots_redacted": "built moral graphs, from which your value's wording was removed",
+    "audit_items_redacted": "answer audits' copies of your value's wording, removed",
+    "playground_turns_redacted": "playground replies guided by your value's wording, removed",
+    "training_examples_dropped": "training examples guided by your value's wording, dropped",
     "llm_calls_redacted": "records of AI model calls that carried your words, with the text removed",
     "export_files": "export files holding your data",
 }

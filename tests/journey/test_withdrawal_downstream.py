@@ -136,3 +136,40 @@ def test_a_participant_who_wrote_nothing_is_told_there_was_nothing_to_remove(stu
     participant, client = consented_participant(study, "receipt-empty")
     html = client.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"}).content.decode()
     assert "there was nothing to remove" in html and "<table class=\"receipt\"" not in html
+
+
+def test_answer_audits_playground_turns_and_training_examples_lose_a_withdrawn_value_s_wording(
+        study, settings, tmp_path):
+    from alignment import playground, training
+    from alignment import services as alignment
+    from alignment.models import AnswerAuditItem, PlaygroundTurn, TrainingExample
+    from graph import services as graph_services
+    from journey import withdrawal
+    from mgeplatform.models import LLMCall
+    from tests.journey.test_erasure_by_schema import columns_holding
+    from values.models import CanonicalValue, ValuesCard
+
+    values = make_values(study)
+    wisest = values[-1]  # later values are wiser in these votes: the winner of every context
+    ValuesCard.objects.filter(pk=wisest.representative_card_id).update(title="Quillbright")
+    CanonicalValue.objects.filter(pk=wisest.pk).update(title="Quillbright")
+    stories_and_honest_votes(study, values, voters=24, per_voter=6)
+    snapshot = graph_services.build_snapshot(study)
+    prompt = "My child has a parenting question: what context is this?"
+    alignment.audit_answer(study, prompt, "Follow the child's interest and praise effort.", snapshot)
+    playground.add_turn(playground.start(study, snapshot=snapshot), prompt)
+    training.export(study, snapshot, [{"text": prompt, "source": "test"}], tmp_path / "training", limit=6)
+    before = {c.split(".")[0] for c in columns_holding("Quillbright")}
+    assert {"alignment_answeraudititem", "alignment_playgroundturn", "alignment_trainingexample"} <= before
+    assert LLMCall.objects.filter(purpose__startswith="alignment.", content_of__contains=[
+        _author(wisest).pk]).exists()
+
+    assert withdrawal.withdraw(_author(wisest))
+
+    after = columns_holding("Quillbright")
+    assert not [c for c in after if c.startswith(("alignment_", "mgeplatform_llmcall", "graph_"))], after
+    assert AnswerAuditItem.objects.filter(value=wisest, value_title__startswith="[redacted ").exists()
+    turn = PlaygroundTurn.objects.get()
+    assert turn.reply_graph.startswith("[redacted ") and turn.reply_plain  # the answer without values stays
+    dropped = TrainingExample.objects.filter(reason="withdrawn")
+    assert dropped.exists() and all(e.line is None for e in dropped)
