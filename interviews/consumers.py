@@ -127,9 +127,9 @@ class InterviewConsumer(ParticipantConsumer):
             return
         message, created, token, claimed = result
         if created:
-            await self.broadcast({"type": "message", "message": chat.message_payload(message)})
+            await self.broadcast({"type": "message", "message": selectors.message_payload(message)})
         else:
-            await self.send_json({"type": "message", "message": chat.message_payload(message)})
+            await self.send_json({"type": "message", "message": selectors.message_payload(message)})
         if token is not None:  # claimed with the turn (the echo, handled after this, finds this tab replying)
             self.reply_task = asyncio.create_task(self._reply(token, claimed))
         else:
@@ -143,7 +143,7 @@ class InterviewConsumer(ParticipantConsumer):
         await self.start_reply_if_due()
 
     def _is_busy(self):
-        return chat._reply_alive(Interview.objects.get(pk=self.interview_id))
+        return selectors.reply_alive(Interview.objects.get(pk=self.interview_id))
 
     async def on_card_edit(self, content):
         card = await self._act(chat.edit_card, title=content.get("title"), description=content.get("description"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 
 from interviews.models import ChatMessage, Interview
-from interviews.services import _reply_alive, message_payload, needs_reply
 from mgeplatform.llm import gateway
 from studies.models import Participant
 
@@ -32,7 +34,7 @@ def interview_snapshot(interview) -> dict:
         },
         "messages": [message_payload(m) for m in visible.order_by("seq")],
         "card": card.as_dict() if card else None,
-        "replying": _reply_alive(interview),
+        "replying": reply_alive(interview),
         "awaiting_reply": needs_reply(interview),
         "last_error": bool(interview.last_error),
         "limits": {"max_chars": settings.INTERVIEW_MAX_MESSAGE_CHARS},
@@ -44,3 +46,25 @@ def latest_ratings(ratings, field: str) -> dict:
     TranscriptRating queryset): a re-rating with a newer prompt replaces the
     older answer everywhere it is read (report and export alike)."""
     return dict(ratings.order_by("created_at", "pk").values_list("interview__participant_id", field))
+
+
+def reply_alive(interview: Interview) -> bool:
+    if interview.reply_token is None or interview.reply_heartbeat_at is None:
+        return False
+    stale = timezone.now() - timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
+    return interview.reply_heartbeat_at > stale
+
+
+def needs_reply(interview: Interview) -> bool:
+    last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
+    # An interviewer's turn that asked for a tool whose result never came
+    # (the process died in the card writer) needs the rest of its reply too;
+    # claiming it records a result saying the step failed.
+    return interview.status == Interview.Status.ACTIVE and last is not None and (last.role in (
+        ChatMessage.Role.USER, ChatMessage.Role.TOOL) or (last.role == ChatMessage.Role.ASSISTANT and bool(
+            last.tool_calls)))
+
+
+def message_payload(message: ChatMessage) -> dict:
+    return {"seq": message.seq, "role": message.role, "content": message.content,
+            "client_message_id": message.client_message_id, "created_at": message.created_at.isoformat()}

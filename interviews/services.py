@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from interviews import events
 from interviews.contracts import ArticulatorAnswer, ShowValuesCardArgs, SubmitValuesCardArgs
 from interviews.models import ChatMessage, Interview
+from interviews.selectors import message_payload, needs_reply, reply_alive
 from mgeplatform import inputs
 from mgeplatform.asyncdb import db_async
 from mgeplatform.audit import participant_context, record_event
@@ -145,13 +146,6 @@ def _lock_row(interview_id: int) -> Interview:
     return Interview.objects.select_for_update().get(pk=interview_id)
 
 
-def _reply_alive(interview: Interview) -> bool:
-    if interview.reply_token is None or interview.reply_heartbeat_at is None:
-        return False
-    stale = timezone.now() - timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
-    return interview.reply_heartbeat_at > stale
-
-
 def heartbeat_seconds() -> float:
     # Several beats fit in the stale window, so a live reply never looks dead.
     return min(HEARTBEAT_SECONDS, settings.INTERVIEW_REPLY_STALE_SECONDS / 4)
@@ -165,20 +159,10 @@ def takeover_due_in(interview_id: int) -> float | None:
     interview = Interview.objects.get(pk=interview_id)
     if interview.last_error or not needs_reply(interview):
         return None
-    if not _reply_alive(interview):
+    if not reply_alive(interview):
         return 0.0
     stale_at = interview.reply_heartbeat_at + timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
     return max(0.0, (stale_at - timezone.now()).total_seconds())
-
-
-def needs_reply(interview: Interview) -> bool:
-    last = interview.messages.exclude(role=ChatMessage.Role.NOTE).order_by("-seq").first()
-    # An interviewer's turn that asked for a tool whose result never came
-    # (the process died in the card writer) needs the rest of its reply too;
-    # claiming it records a result saying the step failed.
-    return interview.status == Interview.Status.ACTIVE and last is not None and (last.role in (
-        ChatMessage.Role.USER, ChatMessage.Role.TOOL) or (last.role == ChatMessage.Role.ASSISTANT and bool(
-            last.tool_calls)))
 
 
 # --- participant actions --------------------------------------------------
@@ -240,7 +224,7 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
                     return previous, False, None, None
             if interview.status != Interview.Status.ACTIVE:
                 raise InterviewError("closed", "This interview is finished; your card was submitted.")
-            if _reply_alive(interview):
+            if reply_alive(interview):
                 raise InterviewError("busy", "Please wait for the interviewer to finish answering.")
             with participant_context(interview.participant_id):
                 earlier += _answer_dangling_tool_calls(interview, earlier)
@@ -332,7 +316,7 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             raise InterviewError("no_card", "There is no card to submit yet.")
         if interview.status == Interview.Status.SUBMITTED:
             return card
-        if via != "interviewer" and _reply_alive(interview):
+        if via != "interviewer" and reply_alive(interview):
             raise InterviewError("busy", "Please wait for the interviewer to finish answering, then submit.")
         now = timezone.now()
         participant = Participant.objects.select_for_update().get(pk=interview.participant_id)
@@ -376,7 +360,7 @@ def claim_reply(interview_id: int) -> uuid.UUID | None:
     alive holds it."""
     with transaction.atomic():
         interview = _lock_row(interview_id)
-        if not needs_reply(interview) or _reply_alive(interview):
+        if not needs_reply(interview) or reply_alive(interview):
             return None
         with participant_context(interview.participant_id):
             _answer_dangling_tool_calls(interview, list(interview.messages.order_by("seq")))
@@ -639,8 +623,3 @@ async def match_before_submit(interview_id: int) -> None:
 def submitted_event(card: ValuesCard) -> dict:
     slug = card.interview.participant.study.slug
     return {"type": "submitted", "card": card.as_dict(), "next_url": f"/s/{slug}/journey/"}
-
-
-def message_payload(message: ChatMessage) -> dict:
-    return {"seq": message.seq, "role": message.role, "content": message.content,
-            "client_message_id": message.client_message_id, "created_at": message.created_at.isoformat()}

@@ -36,7 +36,6 @@ from interviews import services as chat
 from journey import events
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.models import DomainEvent
-from studies import events as studies_events
 from studies import selectors as study_selectors
 from studies import services as study_services
 from studies.models import Participant
@@ -117,12 +116,7 @@ def _target_stories(study, target: CanonicalValue) -> list[TransitionStory]:
 
 
 def _bloc_member(study, rng: random.Random) -> Participant:
-    participant = Participant.objects.create(pk=uuid.UUID(int=rng.getrandbits(128), version=4), study=study,
-                                             simulated=True)
-    with participant_context(participant.pk):
-        record_event(studies_events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                     subject=participant, payload={"via_prolific": False, "simulated": True, "attack_bloc": True})
-    return participant
+    return study_services.create_participant(study, via="attack", pk=uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _slogan_card(study, participant, target: CanonicalValue) -> None:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from asgiref.sync import async_to_sync
-from django.db import transaction
 
 from graph import services as graph_services
 from graph import stories
@@ -33,10 +32,8 @@ from interviews.models import Interview
 from journey import personas as persona_data
 from journey.personas import Persona
 from mgeplatform import locks
-from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm.providers.offline import unpaced
 from mgeplatform.models import LLMCall
-from studies import events as studies_events
 from studies import selectors, steps
 from studies import services as journey
 from studies.models import Participant, Step, Study
@@ -128,12 +125,7 @@ def create_participant(study, rng: random.Random | None = None) -> Participant:
     pk = uuid.UUID(int=rng.getrandbits(128), version=4) if rng is not None else uuid.uuid4()
     while rng is not None and Participant.objects.filter(pk=pk).exists():  # another study drew it (same seed)
         pk = uuid.UUID(int=rng.getrandbits(128), version=4)
-    with transaction.atomic():
-        participant = Participant.objects.create(pk=pk, study=study, simulated=True)
-        with participant_context(participant.pk):
-            record_event(studies_events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                         subject=participant, payload={"via_prolific": False, "simulated": True})
-    return participant
+    return journey.create_participant(study, via="simulation", pk=pk)
 
 
 def run_interview(participant, scenario, answers: list[str]):

@@ -108,11 +108,12 @@ def record_event(
     participant_id: uuid.UUID | None = None,
     study_slug: str = "",
     subject: Any = None,
-    payload: dict | None = None,
+    payload: dict | events.BaseModel | None = None,
 ) -> DomainEvent:
     """Write a domain event; call inside the service's transaction. `kind`
     must be declared in an app's events.py (mgeplatform/events.py)."""
     events.check(kind)
+    payload = events.checked_payload(kind, payload)
     subject_type = subject_id = ""
     if subject is not None:
         subject_type = subject._meta.label
@@ -124,7 +125,7 @@ def record_event(
         study_slug=study_slug,
         subject_type=subject_type,
         subject_id=subject_id,
-        payload=payload or {},
+        payload=payload,
     )
 
 

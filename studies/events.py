@@ -1,8 +1,22 @@
 """Domain event kinds written by the studies app (see mgeplatform/events.py)."""
 
-from mgeplatform.events import kind
+from typing import Literal
 
-PARTICIPANT_JOINED = kind("participant.joined", "A participant arrived by the study link (Prolific or plain)")
+from mgeplatform.events import Payload, kind
+
+
+class Joined(Payload):
+    """How a participant came to be (studies.services.create_participant)."""
+
+    via: Literal["link", "prolific", "preview", "simulation", "attack"]
+    via_prolific: bool
+    cohort: str
+    simulated: bool = False
+    preview_via: Literal["coordinator", "preview_link"] | None = None
+
+
+PARTICIPANT_JOINED = kind("participant.joined", "A participant arrived by the study link (Prolific or plain), or "
+                                                "was made for a preview, a simulation or an attack test", Joined)
 CONSENT_ACCEPTED = kind(
     "consent.accepted", "A participant agreed to the consent form shown (its hash is in the payload)")
 CONSENT_DECLINED = kind("consent.declined", "A participant declined the consent form shown")

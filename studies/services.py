@@ -105,13 +105,36 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
 
     if participant is None:  # a brand-new participant
         _require_open(study)
-        with transaction.atomic():
-            # The id is drawn first, so the row's own insert names its participant.
-            with participant_context(new_id := uuid.uuid4()):
-                participant = Participant.objects.create(pk=new_id, study=study, cohort=_cohort_of_newcomers(study))
-                record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                             subject=participant, payload={"via_prolific": False, "cohort": participant.cohort})
+        participant = create_participant(study, via="link")
     bind_session(session, participant)
+    return participant
+
+
+def create_participant(study: Study, *, via: str, pk: uuid.UUID | None = None, cohort: str | None = None,
+                       prolific: ProlificParams | None = None, user=None,
+                       preview_via: str | None = None) -> Participant:
+    """The one way a participant is made, whoever makes them: the study link
+    (`via` "link" or "prolific", with their Prolific parameters), a staff
+    preview, a simulation or an attack test. The row, its Prolific identity
+    and the `participant.joined` event (one shape, studies.events.Joined)
+    are written in one transaction, under a history context that names the
+    new participant (the id is drawn first, so the row's own insert does).
+    Raises IntegrityError when another request made the same Prolific
+    participant first."""
+    simulated = via in ("simulation", "attack")
+    cohort = cohort or (Cohort.PREVIEW if via == "preview" else
+                        Cohort.STUDY if simulated else _cohort_of_newcomers(study))
+    payload = events.Joined(via=via, via_prolific=prolific is not None, cohort=cohort, simulated=simulated,
+                            preview_via=preview_via)
+    with transaction.atomic(), participant_context(pk := pk or uuid.uuid4()):
+        participant = Participant.objects.create(pk=pk, study=study, cohort=cohort, simulated=simulated,
+                                                 via_prolific=prolific is not None)
+        if prolific is not None:
+            ProlificIdentity.objects.create(participant=participant, study=study, prolific_pid=prolific.pid,
+                                            prolific_study_id=prolific.study_id,
+                                            prolific_session_id=prolific.session_id)
+        record_event(events.PARTICIPANT_JOINED, user=user, participant_id=participant.pk, study_slug=study.slug,
+                     subject=participant, payload=payload)
     return participant
 
 
@@ -197,12 +220,8 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
         raise EntryError("The study's budget for model calls is spent, and a preview's model calls count toward it, "
                          "so no preview can start. Raise the budget in the study's settings to preview again.",
                          status=503, title="Budget spent")
-    with transaction.atomic():
-        with participant_context(new_id := uuid.uuid4()):
-            participant = Participant.objects.create(pk=new_id, study=study, cohort=Cohort.PREVIEW)
-            record_event(events.PARTICIPANT_JOINED, user=user if via == "coordinator" else None,
-                         participant_id=participant.pk, study_slug=study.slug, subject=participant,
-                         payload={"via_prolific": False, "cohort": Cohort.PREVIEW, "preview_via": via})
+    participant = create_participant(study, via="preview", preview_via=via,
+                                     user=user if via == "coordinator" else None)
     bind_session(session, participant)
     return participant
 
@@ -219,20 +238,7 @@ def _participant_for_prolific(study, prolific: ProlificParams, session, session_
         return session_participant
     _require_open(study)
     try:
-        with transaction.atomic():
-            with participant_context(new_id := uuid.uuid4()):
-                participant = Participant.objects.create(pk=new_id, study=study, via_prolific=True,
-                                                         cohort=_cohort_of_newcomers(study))
-                ProlificIdentity.objects.create(
-                    participant=participant,
-                    study=study,
-                    prolific_pid=prolific.pid,
-                    prolific_study_id=prolific.study_id,
-                    prolific_session_id=prolific.session_id,
-                )
-                record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                             subject=participant, payload={"via_prolific": True, "cohort": participant.cohort})
-            return participant
+        return create_participant(study, via="prolific", prolific=prolific)
     except IntegrityError:
         # A concurrent request with the same PID won the race: theirs, if this link is theirs.
         identity = ProlificIdentity.objects.select_related("participant").get(study=study, prolific_pid=prolific.pid)
