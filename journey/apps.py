@@ -12,9 +12,11 @@ class JourneyConfig(AppConfig):
     def ready(self):
         # Registration needs the app registry ready, so these imports wait for it.
         from graph import explorer
-        from journey import participant_data, selectors
+        from journey import participant_data, selectors, table
+        from studies import steps
         from surveys import views as survey_views
 
+        steps.declare(table.TABLE)
         participant_data.register()
         survey_views.register_follow_up_link("Something wrong with how you are represented? Dispute it",
                                              "journey:follow_up_disputes")

@@ -21,6 +21,7 @@ from mgeplatform.llm import gateway, pricing
 from mgeplatform.models import LLMCall
 from studies import selectors as study_selectors
 from studies import services as study_services
+from studies import steps
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
 
@@ -139,7 +140,7 @@ def _steps(real) -> list[dict]:
         now_here = here.get(step, 0) if step != Step.COMPLETE else 0
         seconds = durations[step]
         rows.append({
-            "step": step, "label": Step(step).label, "final": step == Step.COMPLETE,
+            "step": step, "label": steps.label(step), "final": step == Step.COMPLETE,
             "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": len(moved_on),
             "did": len(moved_on) - skipped, "skipped": skipped,
             "stopped": len(reached[step]) - len(moved_on) - now_here if step != Step.COMPLETE else 0,

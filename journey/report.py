@@ -23,6 +23,7 @@ from interviews.ratings import GROUPS, ideology_group
 from journey import attack
 from journey import selectors as journey_selectors
 from mgeplatform import charts
+from studies import steps
 from studies.models import Step, StepTiming, counted
 from surveys import selectors as survey_selectors
 from values import selectors as value_selectors
@@ -59,7 +60,8 @@ def progress_summary(study, include_simulated=False) -> dict:
     spans = (StepTiming.objects.filter(participant__in=participants.filter(current_step=Step.COMPLETE))
              .values("participant").annotate(start=Min("started_at"), end=Max(Coalesce("ended_at", "started_at"))))
     durations = [(row["end"] - row["start"]).total_seconds() / 60 for row in spans]
-    return {"participants": participants.count(), "by_step": [(Step(s).label, by_step[s]) for s in Step.values
+    order = [*steps.JOURNEY, *(s for s in Step.values if s not in steps.JOURNEY)]
+    return {"participants": participants.count(), "by_step": [(steps.label(s), by_step[s]) for s in order
                                                                if by_step.get(s)],
             "completed": by_step.get(Step.COMPLETE, 0),
             "median_minutes": round(median(durations), 1) if durations else None}

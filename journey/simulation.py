@@ -161,25 +161,60 @@ def _after_card(participant, rng: random.Random) -> None:
                                        answer=rng.choices(["well", "partly", "not"], [0.85, 0.12, 0.03])[0])
 
 
-def _relevance(participant, rng: random.Random) -> None:
+# --- what a simulated participant does at each step (journey/table.py) -------------------
+
+@dataclass
+class Actor:
+    """A simulated participant's plan: the question and persona chosen for
+    them, the random source, and the persona who judges their stories."""
+
+    scenario: object
+    persona: Persona
+    rng: random.Random
+
+
+def at_consent(participant, actor: Actor) -> None:
+    journey.record_consent(participant=participant, consent=selectors.current_consent(participant.study),
+                           accepted=True)
+
+
+def at_scenario(participant, actor: Actor) -> None:
+    chat.choose_scenario(participant=participant, scenario=actor.scenario)
+
+
+def at_interview(participant, actor: Actor) -> None:
+    run_interview(participant, actor.scenario, [*actor.persona.answers, *actor.persona.after_card])
+    participant.refresh_from_db()
+    if participant.current_step != Step.INTERVIEW:
+        _after_card(participant, actor.rng)
+
+
+def at_relevance(participant, actor: Actor) -> None:
     draw = relevance.draw_for(participant)
     if draw is not None:
         shown = list(draw.items.values_list("canonical_id", flat=True))
-        relevance.submit_marks(draw=draw, relevant_ids={v for v in shown if rng.random() < 0.4})
+        relevance.submit_marks(draw=draw, relevant_ids={v for v in shown if actor.rng.random() < 0.4})
     steps.finish(participant, Step.RELEVANCE)
 
 
-def _stories(participant, rng: random.Random, voter: Persona | None = None) -> None:
+def at_stories(participant, actor: Actor) -> None:
+    if graph_services.next_assignment(participant) is None:
+        # Waiting for stories: do what the background job does.
+        stories.generate_stories(participant.study, max_stories=40)
+        graph_services.serve_waiting(participant.study)
+        participant.refresh_from_db()
+        if participant.current_step != Step.STORIES:
+            return
     while (assignment := graph_services.next_assignment(participant)) is not None:
         graph_services.record_vote(participant=participant, assignment=assignment,
-                                   answer=judge(voter, assignment.story, rng))
+                                   answer=judge(actor.persona, assignment.story, actor.rng))
     steps.finish(participant, Step.STORIES)
 
 
-def _survey(participant, rng: random.Random) -> None:
+def at_survey(participant, actor: Actor) -> None:
     """Answer the survey step as a real participant would (the attention
     check correctly), through the same service as the survey page."""
-
+    rng = actor.rng
     bank = survey_services.ensure_default_bank(participant.study)
     answers = {}
     for item in survey_selectors.items(bank, SurveyItem.When.JOURNEY):
@@ -192,13 +227,27 @@ def _survey(participant, rng: random.Random) -> None:
     survey_services.submit_survey(participant=participant, bank=bank, answers=answers)
 
 
+def walk(participant, actor: Actor) -> Participant:
+    """Take the participant through the journey table, step by step, doing
+    what each step's `simulate` does, until the journey ends or a step keeps
+    them where a real participant would wait (no card written, say)."""
+    while True:
+        participant.refresh_from_db()
+        spec = steps.spec_for(participant.current_step)
+        if spec is None or spec.final:
+            return participant
+        spec.simulate(participant, actor)
+        participant.refresh_from_db()
+        if participant.current_step == spec.step:
+            return participant  # stays where a real participant would be
+
+
 def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Participant:
     """One participant. `turns` counts participants per scenario so personas
     are taken in turn: every persona appears once a scenario has as many
     participants as personas (a demo always has its expert)."""
     persona_data.register_cards()
     participant = create_participant(study, rng)
-    journey.record_consent(participant=participant, consent=selectors.current_consent(study), accepted=True)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
     personas = persona_data.for_scenario(scenario.key)
@@ -207,26 +256,7 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
     else:
         persona = personas[turns.get(scenario.key, 0) % len(personas)]
         turns[scenario.key] = turns.get(scenario.key, 0) + 1
-    run_interview(participant, scenario, [*persona.answers, *persona.after_card])
-    participant.refresh_from_db()
-    if participant.current_step == Step.INTERVIEW:
-        return participant  # no card: stays where a real participant would be
-    _after_card(participant, rng)
-    if participant.current_step == Step.RELEVANCE:
-        _relevance(participant, rng)
-        participant.refresh_from_db()
-    if participant.current_step == Step.STORIES and graph_services.next_assignment(participant) is None:
-        # Waiting for stories: do what the background job does.
-        stories.generate_stories(study, max_stories=40)
-        graph_services.serve_waiting(study)
-        participant.refresh_from_db()
-    if participant.current_step == Step.STORIES:
-        _stories(participant, rng, persona)
-        participant.refresh_from_db()
-    if participant.current_step == Step.SURVEY:
-        _survey(participant, rng)
-        participant.refresh_from_db()
-    return participant
+    return walk(participant, Actor(scenario=scenario, persona=persona, rng=rng))
 
 
 def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult:

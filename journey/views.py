@@ -158,7 +158,8 @@ def journey(request, study, participant):
     if waited >= limit:
         steps.skip(participant, step, reason=f"waited {round(waited)} s for background work")
         return redirect(step_url(participant))
-    return step_page(request, "journey/journey.html", study, participant, step=Step(step), wait_limit=round(limit),
+    return step_page(request, "journey/journey.html", study, participant, step=step, step_label=steps.label(step),
+                     wait_limit=round(limit),
                      reload_after=min(round(limit - waited) + 1, settings.STEP_POLL_SECONDS))
 
 

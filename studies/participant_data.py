@@ -2,8 +2,9 @@
 
 from django.utils import timezone
 
+from studies import steps
 from studies.contributions import TrailSection, export_table, iso, participant_trail
-from studies.models import Step, StepTiming
+from studies.models import StepTiming
 from studies.selectors import skipped_steps
 
 
@@ -19,7 +20,7 @@ def _trail(participant) -> list[TrailSection]:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "still here"
 
     skipped = skipped_steps([participant.pk]).get(participant.pk, set())
-    rows = [[Step(t.step).label + (" (skipped)" if t.step in skipped else ""),
+    rows = [[steps.label(t.step) + (" (skipped)" if t.step in skipped else ""),
              when(t.started_at), when(t.ended_at), f"{t.seconds / 60:.1f}" if t.seconds is not None else ""]
             for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")]
     return [TrailSection("Steps", ["step", "entered", "left", "minutes"], rows,

@@ -1,16 +1,19 @@
 """The participant journey's one step table and its one transition service.
 
 Every change of `Participant.current_step` goes through `move()`: it locks the
-participant row, checks the transition against `TRANSITIONS`, closes and
+participant row, checks the transition against the step table, closes and
 opens the step timings, writes the domain event, runs the work the entered
 step needs (registered by the feature that owns the step) and, after commit,
 pushes the new step to the participant's journey websocket. Progress, the
 next step and the journey page's dispatch are all read from the tables here.
 
-Feature apps register with this module in `AppConfig.ready()`:
-`on_enter(step, fn)` for the work a step needs before it is shown, and
-`page(step, view)` for the view that draws it. The base layer never imports a
-feature; the journey layer only reads what was registered.
+The steps themselves are one table, in the journey layer (journey/table.py):
+a `StepSpec` per step, in order, with its page, entry work, submit service,
+what a simulated participant does there and its label. The journey app
+declares it here when the apps are ready (`declare`), after checking that no
+part is missing, so the base layer never imports a feature. Features also
+register interstitials (`interstitial(view, at=steps)`): questions that wait
+for the participant's next visit at any of several steps.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -31,24 +35,100 @@ from studies.models import Participant, Step, StepTiming
 
 log = logging.getLogger(__name__)
 
-# The steps a participant who finishes goes through, in order.
-JOURNEY = [Step.CONSENT, Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE]
 # Where a journey can end; nobody is moved out of these except into withdrawal.
 ENDED = frozenset({Step.COMPLETE, Step.DECLINED, Step.SCREENED_OUT, Step.WITHDRAWN})
 
-# The forward moves a participant makes by taking part.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Step.CONSENT: frozenset({Step.SCENARIO, Step.INTERVIEW, Step.DECLINED}),
-    Step.SCENARIO: frozenset({Step.INTERVIEW}),
-    Step.INTERVIEW: frozenset({Step.RELEVANCE}),
-    Step.RELEVANCE: frozenset({Step.STORIES}),
-    Step.STORIES: frozenset({Step.SURVEY}),
-    Step.SURVEY: frozenset({Step.COMPLETE}),
-}
+# Work a step needs before it is shown, run inside the transition. A hook may
+# return a step to move straight on to (there is nothing to do here).
+EntryHook = Callable[[Participant], "str | None"]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step of the journey, whole: the journey layer's table
+    (journey/table.py) lists one per step, in order, and declares it here."""
+
+    step: str
+    # view(request, study, participant) that draws the step (GET only reads).
+    page: Callable | None = None
+    # The service that finishes the step: what the page, its websocket and a simulated participant call.
+    submit: Callable | None = None
+    # simulate(participant, actor): what a simulated participant does at the step (journey/simulation.py).
+    simulate: Callable | None = None
+    # What the step needs before it is shown (entry work, under the participant's row lock).
+    on_enter: tuple[EntryHook, ...] = ()
+    # The console's and progress bar's name for it (default: the Step choice's label).
+    label: str = ""
+    # skip_if(participant): pass the step by without entering it (a study with one question skips the choice).
+    skip_if: Callable[[Participant], bool] | None = None
+    # Where else a participant may go from here by taking part (consent: declined).
+    exits: tuple[str, ...] = ()
+    # The end of the journey: no page, submit or simulation of its own.
+    final: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        try:
+            return Step(self.step).label
+        except ValueError:
+            return self.step.replace("_", " ").capitalize()
+
+
+# The steps a participant who finishes goes through, in order, and each one's
+# spec: filled by `declare()` from the journey layer's table when the apps are
+# ready (the base layer imports no feature).
+JOURNEY: list[str] = []
+SPECS: dict[str, StepSpec] = {}
 
 
 class TransitionError(ValueError):
     """A move the step table does not allow (a bug in the caller)."""
+
+
+def check_table(specs: list[StepSpec]) -> list[str]:
+    """What is missing from a journey table (empty when it is whole): every
+    step but the last has a page, a submit service and a simulation; the
+    last is final; no step appears twice."""
+    problems = []
+    seen = set()
+    for i, spec in enumerate(specs):
+        if spec.step in seen:
+            problems.append(f"{spec.step}: listed twice")
+        seen.add(spec.step)
+        last = i == len(specs) - 1
+        if last != spec.final:
+            problems.append(f"{spec.step}: {'the last step must be final' if last else 'only the last step is final'}")
+        if not spec.final:
+            problems += [f"{spec.step}: no {part}" for part in ("page", "submit", "simulate")
+                         if getattr(spec, part) is None]
+    return problems
+
+
+def declare(specs: list[StepSpec]) -> None:
+    """Make `specs` the journey (refused when check_table finds a gap)."""
+    problems = check_table(specs)
+    if problems:
+        raise ValueError("the journey table is not whole: " + "; ".join(problems))
+    JOURNEY[:] = [spec.step for spec in specs]
+    SPECS.clear()
+    SPECS.update({spec.step: spec for spec in specs})
+
+
+def spec_for(step: str) -> StepSpec | None:
+    return SPECS.get(step)
+
+
+def label(step: str) -> str:
+    """A step's name, for any step (the journey's, or an end such as withdrawn)."""
+    spec = SPECS.get(step)
+    if spec is not None:
+        return spec.name
+    try:
+        return Step(step).label
+    except ValueError:
+        return step
 
 
 def allowed(from_step: str, to_step: str) -> bool:
@@ -56,50 +136,43 @@ def allowed(from_step: str, to_step: str) -> bool:
         return from_step != Step.WITHDRAWN
     if to_step == Step.SCREENED_OUT:  # staff screen out anyone still taking part
         return from_step not in ENDED
-    return to_step in TRANSITIONS.get(from_step, ())
+    spec = SPECS.get(from_step)
+    if spec is None or spec.final:
+        return False
+    if to_step in spec.exits:
+        return True
+    if to_step not in JOURNEY:
+        return False
+    # Forward to the next step, or past steps that may be skipped on the way.
+    i, j = JOURNEY.index(from_step), JOURNEY.index(to_step)
+    return j > i and all(SPECS[s].skip_if is not None for s in JOURNEY[i + 1:j])
 
 
 def next_step(participant: Participant, step: str) -> str:
     """The step after `step` for someone who takes part as designed."""
-    if step == Step.CONSENT:
-        # A study with one question skips the choice.
-        return Step.INTERVIEW if participant.study.scenarios.filter(active=True).count() == 1 else Step.SCENARIO
-    try:
-        return JOURNEY[JOURNEY.index(Step(step)) + 1]
-    except (ValueError, IndexError):
-        raise TransitionError(f"{step} is the end of the journey") from None
+    if step not in SPECS or SPECS[step].final:
+        raise TransitionError(f"{step} is the end of the journey")
+    for candidate in JOURNEY[JOURNEY.index(step) + 1:]:
+        skip_if = SPECS[candidate].skip_if
+        if skip_if is None or not skip_if(participant):
+            return candidate
+    raise TransitionError(f"{step} is the end of the journey")
 
 
 def progress(participant: Participant) -> dict:
     """Where the participant is, for the progress bar."""
     try:
-        index = JOURNEY.index(Step(participant.current_step))
+        index = JOURNEY.index(participant.current_step)
     except ValueError:
         index = len(JOURNEY) - 1
     total = len(JOURNEY) - 1
     return {"index": index, "total": total, "percent": round(100 * index / total),
-            "label": Step(participant.current_step).label}
+            "label": label(participant.current_step)}
 
 
-# --- what features register ---------------------------------------------------------
+# --- what features register besides the table ----------------------------------------
 
-# Work a step needs before it is shown, run inside the transition. A hook may
-# return a step to move straight on to (there is nothing to do here).
-EntryHook = Callable[[Participant], "str | None"]
-_on_enter: dict[str, list[EntryHook]] = {}
-_pages: dict[str, Callable] = {}
 _interstitials: list[tuple[frozenset[str], Callable]] = []
-
-
-def on_enter(step: str, hook: EntryHook) -> None:
-    hooks = _on_enter.setdefault(step, [])
-    if hook not in hooks:
-        hooks.append(hook)
-
-
-def page(step: str, view: Callable) -> None:
-    """`view(request, study, participant)` draws `step` (GET only reads)."""
-    _pages[step] = view
 
 
 def interstitial(view: Callable, *, at: tuple[str, ...]) -> None:
@@ -112,7 +185,8 @@ def interstitial(view: Callable, *, at: tuple[str, ...]) -> None:
 
 
 def page_for(step: str) -> Callable | None:
-    return _pages.get(step)
+    spec = SPECS.get(step)
+    return spec.page if spec is not None else None
 
 
 def interstitials_for(step: str) -> list[Callable]:
@@ -182,8 +256,9 @@ def _enter(participant: Participant, step: str) -> str | None:
     run under the participant's row lock (and, from a submit, the
     interview's): a model call there would hold those locks for as long as
     the provider takes, so it is refused; hooks make such calls on commit."""
+    spec = SPECS.get(step)
     with gateway.no_model_calls("while a step's entry work holds the participant's row lock"):
-        for hook in _on_enter.get(step, ()):
+        for hook in spec.on_enter if spec is not None else ():
             skip_to = hook(participant)
             if skip_to is not None:
                 return skip_to
