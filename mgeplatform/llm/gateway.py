@@ -54,8 +54,25 @@ _factories: dict[str, Callable[[Route], object]] = {}
 
 
 def register_provider(name: str, factory: Callable[[Route], object]) -> None:
-    """Add or replace a provider (tests register fakes this way)."""
+    """Add or replace a provider for the life of the process."""
     _factories[name] = factory
+
+
+@contextlib.contextmanager
+def override_provider(name: str, factory: Callable[[Route], object]):
+    """The test hook: calls routed to provider `name` (a fake's own name, or
+    "offline" to watch the offline provider) are made by `factory` inside the
+    block; on leaving it, whatever was registered under that name before is back."""
+    missing = object()
+    previous = _factories.get(name, missing)
+    _factories[name] = factory
+    try:
+        yield
+    finally:
+        if previous is missing:
+            _factories.pop(name, None)
+        else:
+            _factories[name] = previous
 
 
 def _default_factories():
