@@ -342,7 +342,7 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         purpose=ctx.purpose,
         cache_write_input_tokens=usage.cache_write_input_tokens,
         usage_estimated=usage.estimated,
-        study=ctx.study if getattr(ctx.study, "pk", None) else None,
+        study_id=getattr(ctx.study, "pk", None),
         participant=ctx.participant_id,
         provider=route.provider,
         model=route.model,
