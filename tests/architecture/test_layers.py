@@ -119,6 +119,19 @@ def test_a_trigger_on_another_apps_table_is_flagged_unless_explained(tmp_path, m
     assert check_layers.check(root) == []
 
 
+def test_the_allowed_values_interviews_cycle_stays_allowed_only_by_the_card_interview_relation(tmp_path):
+    files = {
+        "values/models.py": 'class ValuesCard:\n    interview = ForeignKey("interviews.Interview")\n',
+        "interviews/services.py": "from values.models import ValuesCard\n",
+    }
+    notes = []
+    assert check_layers.check(_tree(tmp_path / "allowed", files), notes) == []
+    assert notes[0].startswith("allowed: apps depend on each other in a circle: interviews -> values -> interviews")
+    also_imports = {**files, "values/services.py": "from interviews import selectors\n"}
+    assert check_layers.check(_tree(tmp_path / "not", also_imports))[0].startswith(
+        "apps depend on each other in a circle: interviews -> values -> interviews")
+
+
 def test_the_graph_option_lists_the_real_edges_by_kind():
     edges = check_layers.edge_kinds()
     assert "model" in edges["values", "interviews"] and "import" in edges["interviews", "values"]
