@@ -220,22 +220,28 @@ def dependencies(root: Path = ROOT):
                 problems.append(f"{rel}:{line}: function-local import of {target} with no comment saying why")
         for kind, found in (("model", relation_targets), ("url", url_namespaces), ("message", message_types)):
             edges.extend((kind, app, target, f"{rel}:{line}") for line, target in found(tree) if target in LAYERS)
-        for line, table in triggers(tree):
-            owner = owners.get(table)
-            if owner and owner != app and (app, table) not in ALLOWED_TRIGGERS:
-                problems.append(f"{rel}:{line}: {app} installs a trigger on {table}, a table of {owner}")
+        problems.extend(foreign_triggers(app, rel, tree, owners))
     for app, path in migrations(root):
-        rel = path.relative_to(root)
+        rel, tree = path.relative_to(root), ast.parse(path.read_text())
+        problems.extend(foreign_triggers(app, rel, tree, owners))
         if rel.as_posix() in MIGRATION_HISTORY:
             continue
-        for line, target in migration_dependencies(ast.parse(path.read_text())):
+        for line, target in migration_dependencies(tree):
             if target in LAYERS:
                 edges.append(("migration", app, target, f"{rel}:{line}"))
     for app, path in templates(root):
         rel = path.relative_to(root)
         for number, line in enumerate(path.read_text().splitlines(), 1):
             edges.extend(("url", app, ns, f"{rel}:{number}") for ns in TEMPLATE_URL.findall(line) if ns in LAYERS)
-    return sorted({e for e in edges if e[1] != e[2]}, key=edges.index), problems
+    return list(dict.fromkeys(e for e in edges if e[1] != e[2])), problems
+
+
+def foreign_triggers(app: str, rel: Path, tree: ast.AST, owners: dict[str, str]):
+    """Triggers `app` installs on another app's table (a library's own tables are no app's)."""
+    for line, table in triggers(tree):
+        owner = owners.get(table)
+        if owner and owner != app and (app, table) not in ALLOWED_TRIGGERS:
+            yield f"{rel}:{line}: {app} installs a trigger on {table}, a table of {owner}"
 
 
 def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
