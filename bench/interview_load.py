@@ -243,7 +243,8 @@ async def handshake_burst(slug: str, cookies: list[tuple[str, str]], hold: float
 def tokens_per_interview(env: dict) -> float | None:
     code = ("import django,statistics; django.setup();"
             "from django.db.models import Sum; from mgeplatform.models import LLMCall;"
-            "rows=LLMCall.objects.filter(study__slug='bench-load', "
+            "from studies.models import Study;"
+            "rows=LLMCall.objects.filter(study_id=Study.objects.get(slug='bench-load').pk, "
             "purpose__in=['interview.reply','interview.articulate'])"
             ".values('participant').annotate(t=Sum('input_tokens'));"
             "print(statistics.mean(r['t'] for r in rows) if rows else 0)")

@@ -105,7 +105,7 @@ def main() -> None:
             run, progress = training.export(study, snapshot, prompts, out)
             wall = time.perf_counter() - started
             lines = {name: len(Path(out, name).read_text().splitlines()) for name in ("sft.jsonl", "preferences.jsonl")}
-        calls = {row["purpose"]: row for row in LLMCall.objects.filter(study=study).values("purpose").annotate(
+        calls = {row["purpose"]: row for row in LLMCall.objects.filter(study_id=study.pk).values("purpose").annotate(
             n=Count("id"), ms=Sum("latency_ms"), tokens_in=Sum("input_tokens"), tokens_out=Sum("output_tokens"))}
         examples = run.counts["sft"] + run.counts["pairs"] + sum(run.counts["dropped"].values())
         print(f"cpus={os.cpu_count()} edges={args.edges} prompts={args.prompts} first_token={args.first_token}s "

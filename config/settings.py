@@ -11,7 +11,9 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
+# The test settings turn `.env` off (MGE_READ_DOTENV=0), so what a developer
+# keeps there (a real API key, a provider) never reaches a test run.
+if env.bool("MGE_READ_DOTENV", default=True) and (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)

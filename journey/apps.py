@@ -13,11 +13,12 @@ class JourneyConfig(AppConfig):
         # Registration needs the app registry ready, so these imports wait for it.
         from graph import explorer
         from journey import participant_data, selectors, table
-        from studies import steps
+        from studies import links, steps
         from surveys import views as survey_views
 
         steps.declare(table.TABLE)
         participant_data.register()
+        links.register(entry="journey:entry", consent="journey:consent", journey="journey:journey")
         survey_views.register_follow_up_link("Something wrong with how you are represented? Dispute it",
                                              "journey:follow_up_disputes")
         explorer.register_section(selectors.explorer_disputes_section)

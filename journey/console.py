@@ -168,7 +168,7 @@ def _stuck(study: Study, real, now) -> list[dict]:
 
 
 def _llm(study: Study) -> dict:
-    calls = LLMCall.objects.filter(study=study)
+    calls = LLMCall.objects.filter(study_id=study.pk)
     totals = calls.aggregate(calls=Count("id"), failed=Count("id", filter=Q(ok=False)),
                              cost=Sum("estimated_cost_usd"), input=Sum("input_tokens"),
                              cached=Sum("cached_input_tokens"), cache_writes=Sum("cache_write_input_tokens"))
@@ -190,8 +190,8 @@ def _llm(study: Study) -> dict:
         "input_tokens": totals["input"] or 0, "cached_tokens": totals["cached"] or 0,
         "cache_write_tokens": totals["cache_writes"] or 0,
         "cached_percent": round(100 * (totals["cached"] or 0) / totals["input"]) if totals["input"] else None,
-        "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}",
-        "errors_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study__id__exact={study.pk}&ok__exact=0",
+        "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study_id={study.pk}",
+        "errors_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study_id={study.pk}&ok__exact=0",
     }
 
 

@@ -25,10 +25,14 @@ class JourneyConsumer(ParticipantConsumer):
         await db_async(self.participant.refresh_from_db)()
         await self.send_json(self._state())
 
-    async def journey_state(self, event):
+    async def participant_state(self, event):
         """Pushed by services when the participant's step changes elsewhere,
         or (refresh) when their step has something new to show."""
         if event.get("refresh"):
             await self.send_json({"type": "state", "step": self.participant.current_step, "refresh": True})
         else:
             await self.send_json({"type": "state", "step": event["step"]})
+
+    # The type's name before it moved to the base layer's namespace: a web
+    # process not yet restarted may still send it during a rolling restart.
+    journey_state = participant_state

@@ -32,6 +32,28 @@ class DomainEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 PRE = "white-space: pre-wrap; margin: 0"  # long prompts wrap instead of widening the page
+# LLMCall keeps a study's id, not a foreign key; the studies app says what
+# each id is called (studies/apps.py), as the platform does not import it.
+_study_names = lambda ids=None: {}  # noqa: E731 - replaced by the studies app
+
+
+def register_study_names(names) -> None:
+    """`names(ids=None)` -> {study id: slug}, for those ids or (None) every study."""
+    global _study_names
+    _study_names = names
+
+
+class StudyFilter(admin.SimpleListFilter):
+    title = "study"
+    parameter_name = "study_id"
+
+    def lookups(self, request, model_admin):
+        return sorted(_study_names().items(), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(study_id=self.value()) if self.value() else queryset
+
+
 ROLE_NAMES = {"user": "user (participant or task)", "assistant": "assistant (model)", "tool": "tool result",
               "input": "text embedded", "note": "note"}
 
@@ -40,16 +62,16 @@ ROLE_NAMES = {"user": "user (participant or task)", "assistant": "assistant (mod
 class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """One call: which prompt, which model, what was sent, what came back."""
 
-    list_display = ["created_at", "purpose", "study", "participant", "provider", "model", "prompt_name",
+    list_display = ["created_at", "purpose", "study_link", "participant", "provider", "model", "prompt_name",
                     "prompt_version", "input_tokens", "cached_input_tokens", "output_tokens", "latency_ms",
                     "estimated_cost_usd", "ok"]
-    list_filter = ["ok", "purpose", "provider", "model", "prompt_name", "study", "created_at"]
+    list_filter = ["ok", "purpose", "provider", "model", "prompt_name", StudyFilter, "created_at"]
     search_fields = ["participant", "prompt_hash", "error", "response_text"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in LLMCall._meta.fields] + ["participant_link", "sent_system", "sent_messages",
-                                                                "answer"]
+    readonly_fields = [f.name for f in LLMCall._meta.fields] + ["study_link", "participant_link", "sent_system",
+                                                                "sent_messages", "answer"]
     fieldsets = [
-        (None, {"fields": ["created_at", "purpose", "study", "participant_link", "ok", "error"]}),
+        (None, {"fields": ["created_at", "purpose", "study_link", "participant_link", "ok", "error"]}),
         ("Prompt and model", {"fields": ["prompt_name", "prompt_version", "prompt_hash", "provider", "model"]}),
         ("Sent to the model", {"fields": ["sent_system", "sent_messages"]}),
         ("Answer", {"fields": ["answer", "response_tool_calls", "stop_reason"]}),
@@ -58,6 +80,15 @@ class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                         "estimated_cost_usd"]}),
     ]
     change_list_template = "admin/mgeplatform/llmcall/change_list.html"
+
+    @admin.display(description="study")
+    def study_link(self, obj):
+        if obj.study_id is None:
+            return "–"
+        name = _study_names([obj.study_id]).get(obj.study_id)
+        if name is None:
+            return f"study {obj.study_id} (deleted)"
+        return format_html('<a href="{}">{}</a>', reverse("admin:studies_study_change", args=[obj.study_id]), name)
 
     @admin.display(description="participant")
     def participant_link(self, obj):
@@ -103,10 +134,15 @@ def llm_totals(queryset) -> dict:
                   output_tokens=Sum("output_tokens"), cost=Sum("estimated_cost_usd"))
     return {
         "overall": queryset.aggregate(**fields),
-        "by_study": list(queryset.values("study__slug").annotate(**fields).order_by("-calls")[:20]),
+        "by_study": _named(list(queryset.values("study_id").annotate(**fields).order_by("-calls")[:20])),
         "by_participant": list(queryset.exclude(participant=None).values("participant").annotate(**fields)
                                .order_by("-input_tokens")[:20]),
     }
+
+
+def _named(rows: list[dict]) -> list[dict]:
+    names = _study_names({row["study_id"] for row in rows if row["study_id"] is not None})
+    return [{**row, "study": names.get(row["study_id"], row["study_id"])} for row in rows]
 
 
 def _tool_calls_html(message: dict):

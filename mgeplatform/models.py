@@ -59,8 +59,11 @@ class LLMCall(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     purpose = models.CharField(max_length=64, db_index=True, help_text="e.g. interview.reply, values.articulate")
-    study = models.ForeignKey("studies.Study", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="llm_calls")
+    # The study's id, not a foreign key: the platform layer has no relation to
+    # the studies app above it (scripts/check_layers.py); studies name
+    # themselves here through mgeplatform.admin.register_study_names. The
+    # column is the one the foreign key had (migration 0009).
+    study_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     participant = models.UUIDField(null=True, blank=True, db_index=True)
     content_of = ArrayField(
         models.UUIDField(), default=list, blank=True,

@@ -12,9 +12,8 @@ import uuid
 import pghistory
 import pgtrigger
 from django.db import models
-from django.urls import reverse
 
-from studies import resume_codes
+from studies import links, resume_codes
 
 _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
 
@@ -116,7 +115,7 @@ class Study(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("journey:entry", kwargs={"slug": self.slug})
+        return links.url("entry", self.slug)
 
     @property
     def is_open(self) -> bool:

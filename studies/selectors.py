@@ -87,7 +87,7 @@ def may_preview(user) -> bool:
 def study_cost_usd(study: Study) -> Decimal:
     """What the study's model calls have cost so far (estimated from token
     counts): every call made for the study, staff previews' included."""
-    total = LLMCall.objects.filter(study=study).aggregate(total=Sum("estimated_cost_usd"))["total"]
+    total = LLMCall.objects.filter(study_id=study.pk).aggregate(total=Sum("estimated_cost_usd"))["total"]
     return total or Decimal("0")
 
 

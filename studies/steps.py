@@ -290,7 +290,7 @@ def _push_state(participant_id, step: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "journey.state", "step": step} if step else {"type": "journey.state", "refresh": True}
+    message = {"type": "participant.state", "step": step} if step else {"type": "participant.state", "refresh": True}
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a sync view or a worker thread

@@ -7,9 +7,8 @@ from __future__ import annotations
 import functools
 
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
-from studies import selectors, steps
+from studies import links, selectors, steps
 from studies.models import Step
 
 
@@ -33,9 +32,7 @@ def step_page(request, template: str, study, participant, *, status: int = 200, 
 def step_url(participant) -> str:
     """Where the participant's current step is drawn."""
     slug = participant.study.slug
-    if participant.current_step == Step.CONSENT:
-        return reverse("journey:consent", kwargs={"slug": slug})
-    return reverse("journey:journey", kwargs={"slug": slug})
+    return links.url("consent" if participant.current_step == Step.CONSENT else "journey", slug)
 
 
 def find_participant(request, slug: str):

@@ -54,8 +54,25 @@ _factories: dict[str, Callable[[Route], object]] = {}
 
 
 def register_provider(name: str, factory: Callable[[Route], object]) -> None:
-    """Add or replace a provider (tests register fakes this way)."""
+    """Add or replace a provider for the life of the process."""
     _factories[name] = factory
+
+
+@contextlib.contextmanager
+def override_provider(name: str, factory: Callable[[Route], object]):
+    """The test hook: calls routed to provider `name` (a fake's own name, or
+    "offline" to watch the offline provider) are made by `factory` inside the
+    block; on leaving it, whatever was registered under that name before is back."""
+    missing = object()
+    previous = _factories.get(name, missing)
+    _factories[name] = factory
+    try:
+        yield
+    finally:
+        if previous is missing:
+            _factories.pop(name, None)
+        else:
+            _factories[name] = previous
 
 
 def _default_factories():
@@ -328,7 +345,7 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         purpose=ctx.purpose,
         cache_write_input_tokens=usage.cache_write_input_tokens,
         usage_estimated=usage.estimated,
-        study=ctx.study if getattr(ctx.study, "pk", None) else None,
+        study_id=getattr(ctx.study, "pk", None),
         participant=ctx.participant_id,
         content_of=sorted({uuid.UUID(str(p)) for p in (*ctx.content_of, ctx.participant_id) if p}),
         provider=route.provider,

@@ -3,6 +3,7 @@ context about a child resisting rules the graph ranks Informed autonomy first,
 then Strict rules, Shared wisdom and Quiet example; it ranks nothing in the
 other two contexts."""
 
+import contextlib
 from dataclasses import dataclass
 
 import pytest
@@ -93,12 +94,12 @@ def graph(target):
 @pytest.fixture
 def replies(target):
     """Point the study's model at recorded provider answers, given in call order."""
-    def install(*texts):
-        provider = Replies(texts)
-        gateway.register_provider("replies", lambda route: provider)
-        target.study.llm_provider = "replies"
-        target.study.save(update_fields=["llm_provider"])
-        return provider
+    with contextlib.ExitStack() as installed:
+        def install(*texts):
+            provider = Replies(texts)
+            installed.enter_context(gateway.override_provider("replies", lambda route: provider))
+            target.study.llm_provider = "replies"
+            target.study.save(update_fields=["llm_provider"])
+            return provider
 
-    yield install
-    gateway._factories.pop("replies", None)
+        yield install

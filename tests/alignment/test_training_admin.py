@@ -86,7 +86,7 @@ def test_a_coordinator_estimates_confirms_and_downloads_the_files(graph, coordin
     # Both prompts are in the child context: 1 SFT + 3 pairs each; the Calm pairs are dropped.
     assert "8 / 8" in done and "2 SFT example(s), 4 preference pair(s)" in done
     assert "pair:wiser_not_better: 2" in done
-    cost = sum(c.estimated_cost_usd or 0 for c in LLMCall.objects.filter(study=graph.study))
+    cost = sum(c.estimated_cost_usd or 0 for c in LLMCall.objects.filter(study_id=graph.study.pk))
     assert f"${cost:.4f}" in done
 
     sft_url = reverse("admin:alignment_trainingrun_download", args=[run.pk, "sft.jsonl"])

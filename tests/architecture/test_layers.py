@@ -40,7 +40,8 @@ def test_the_layer_check_finds_an_upward_import_a_cycle_and_a_bare_local_import(
     })
     problems = check_layers.check(root)
     assert any("studies/services.py:1: base app studies imports journey" in p for p in problems)
-    assert any("graph -> values -> graph" in p for p in problems)
+    assert any("in a circle: graph -> values -> graph (graph -> values by import graph/selectors.py:1; "
+               "values -> graph by import values/services.py:1)" in p for p in problems)
     assert any("surveys/views.py:2: function-local import of values" in p for p in problems)
     assert not any("interviews/views.py" in p for p in problems)
     assert len(problems) == 3
@@ -52,9 +53,92 @@ def test_alignment_may_read_the_graph_but_the_graph_may_not_read_alignment(tmp_p
         "graph/reports.py": "from alignment import selectors\n",
         "journey/report.py": "from alignment import selectors\n",
     })
+    # The upward import is reported once, not again as the circle it closes.
     assert check_layers.check(root) == [
-        "graph/reports.py:1: feature app graph imports alignment, a graph use app above it",
-        "apps import each other in a circle: alignment -> graph -> alignment"]
+        "graph/reports.py:1: feature app graph imports alignment, a graph use app above it"]
+
+
+def test_a_string_relation_to_a_higher_layers_model_fails_and_one_downward_passes(tmp_path):
+    root = _tree(tmp_path, {
+        "mgeplatform/models.py": 'from django.db import models\n\nclass Call(models.Model):\n'
+                                 '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n',
+        "graph/models.py": 'from django.db import models\n\nclass Vote(models.Model):\n'
+                           '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n'
+                           '    tags = models.ManyToManyField(to="alignment.Tag")\n'
+                           '    me = models.ForeignKey("self", on_delete=models.CASCADE)\n',
+    })
+    assert check_layers.check(root) == [
+        "mgeplatform/models.py:4: platform app mgeplatform has a relation to a model of studies, "
+        "a base app above it",
+        "graph/models.py:5: feature app graph has a relation to a model of alignment, a graph use app above it"]
+
+
+def test_migrations_may_not_depend_up_nor_both_ways_between_features(tmp_path):
+    def migration(*deps):
+        return "dependencies = [" + ", ".join(f"({app!r}, {name!r})" for app, name in deps) + "]\n"
+
+    root = _tree(tmp_path, {
+        "studies/migrations/0002_x.py": migration(("studies", "0001_initial"), ("graph", "0001_initial")),
+        "values/migrations/0002_x.py": migration(("surveys", "0001_initial"), ("mgeplatform", "0001_initial")),
+        "surveys/migrations/0002_x.py": migration(("values", "0002_x")),
+    })
+    problems = check_layers.check(root)
+    assert problems[0] == ("studies/migrations/0002_x.py:1: base app studies has a migration after one of graph, "
+                           "a feature app above it")
+    assert problems[1].startswith("apps depend on each other in a circle: surveys -> values -> surveys "
+                                  "(surveys -> values by migration surveys/migrations/0002_x.py:1")
+    assert len(problems) == 2
+
+
+def test_a_lower_layer_may_not_name_a_higher_layers_urls_or_message_types(tmp_path):
+    root = _tree(tmp_path, {
+        "studies/views.py": 'from django.urls import reverse\n\ndef go():\n'
+                            '    return reverse("journey:consent"), reverse("studies:own")\n',
+        "studies/steps.py": 'MESSAGE = {"type": "journey.state"}\nOWN = {"type": "participant.state"}\n',
+        "templates/graph/page.html": '<a href="{% url \'alignment:playground\' slug %}">\n'
+                                     '<a href="{% url "graph:explorer" slug %}">\n',
+        "templates/alignment/page.html": '<a href="{% url "graph:explorer" slug %}">\n',
+    })
+    assert sorted(check_layers.check(root)) == [
+        "studies/steps.py:1: base app studies sends a channel message of journey, a orchestration app above it",
+        "studies/views.py:4: base app studies names a URL of journey, a orchestration app above it",
+        "templates/graph/page.html:1: feature app graph names a URL of alignment, a graph use app above it"]
+
+
+def test_a_trigger_on_another_apps_table_is_flagged_unless_explained(tmp_path, monkeypatch):
+    root = _tree(tmp_path, {
+        "studies/models.py": "class Participant:\n    class Meta:\n        db_table = 'interviews_participant'\n",
+        "surveys/models.py": "class Answer:\n    pass\n",
+        "surveys/triggers.py": 'SQL = ("CREATE TRIGGER watch AFTER UPDATE ON interviews_participant "\n'
+                               '       "FOR EACH ROW EXECUTE FUNCTION f();")\n'
+                               'OWN = "CREATE OR REPLACE TRIGGER t BEFORE INSERT ON surveys_answer FOR EACH ROW"\n',
+    })
+    assert check_layers.check(root) == [
+        "surveys/triggers.py:1: surveys installs a trigger on interviews_participant, a table of studies"]
+    monkeypatch.setitem(check_layers.ALLOWED_TRIGGERS, ("surveys", "interviews_participant"), "a reason")
+    assert check_layers.check(root) == []
+
+
+def test_the_allowed_values_interviews_cycle_stays_allowed_only_by_the_card_interview_relation(tmp_path):
+    files = {
+        "values/models.py": 'class ValuesCard:\n    interview = ForeignKey("interviews.Interview")\n',
+        "interviews/services.py": "from values.models import ValuesCard\n",
+    }
+    notes = []
+    assert check_layers.check(_tree(tmp_path / "allowed", files), notes) == []
+    assert notes[0].startswith("allowed: apps depend on each other in a circle: interviews -> values -> interviews")
+    also_imports = {**files, "values/services.py": "from interviews import selectors\n"}
+    assert check_layers.check(_tree(tmp_path / "not", also_imports))[0].startswith(
+        "apps depend on each other in a circle: interviews -> values -> interviews")
+
+
+def test_the_graph_option_lists_the_real_edges_by_kind():
+    edges = check_layers.edge_kinds()
+    assert "model" in edges["values", "interviews"] and "import" in edges["interviews", "values"]
+    assert {"import", "model", "migration", "url"} <= edges["alignment", "graph"]
+    # Nothing points down from a layer to one above it, by any kind.
+    assert not [e for e in edges if check_layers.LAYERS[e[1]] > check_layers.LAYERS[e[0]]]
+    assert ("mgeplatform", "studies") not in edges and ("studies", "journey") not in edges
 
 
 def step_writes(root: Path) -> list[str]:

@@ -128,7 +128,7 @@ def test_the_model_check_finds_what_the_server_supports(local_study, kind):
     study.refresh_from_db()
     assert study.llm_probe["recommended"] == report.recommended.model_dump()
     # Each check call is an LLM-call row of the study's, counted in its budget.
-    assert LLMCall.objects.filter(study=study, purpose__startswith="probe.").count() >= 3
+    assert LLMCall.objects.filter(study_id=study.pk, purpose__startswith="probe.").count() >= 3
     route = gateway.resolve(study)  # "auto" follows the check
     assert (route.tool_protocol, route.strict_turns) == (report.recommended.tool_protocol, strict)
 
@@ -146,7 +146,7 @@ def test_an_interview_reaches_its_card_on_every_server(local_study, kind):
     assert "Aquí está tu tarjeta" in shown
     # No action's JSON ever reached the participant, and no request was refused.
     assert "{" not in shown and "tool_call" not in shown and '"action"' not in shown
-    refused = LLMCall.objects.filter(study=study, ok=False).exclude(purpose__startswith="probe.")
+    refused = LLMCall.objects.filter(study_id=study.pk, ok=False).exclude(purpose__startswith="probe.")
     assert not refused.exists(), list(refused.values_list("purpose", "error"))
     replies = [r.body for r in server.received if "You are interviewing" in json.dumps(r.body)]
     if kind != "native":
@@ -161,7 +161,7 @@ def test_without_a_check_a_server_without_tools_fails_clearly_with_a_record(loca
     interview, events = run_interview(participant, study.scenarios.get(key="parenting"), answers=ANSWERS[:1],
                                       submit=False)
     assert [e["code"] for e in events if e.get("type") == "error"] == ["llm_failed"]
-    failed = LLMCall.objects.get(study=study, purpose="interview.reply")
+    failed = LLMCall.objects.get(study_id=study.pk, purpose="interview.reply")
     assert not failed.ok and "enable-auto-tool-choice" in failed.error
     # The coordinator can say so without waiting for a check.
     study.llm_tool_protocol = study.ToolProtocol.JSON

@@ -74,6 +74,27 @@ def test_llm_call_admin_shows_totals_per_study_and_participant(two_interviews, a
     filtered = client.get(f"/admin/mgeplatform/llmcall/?participant={first.participant_id}")
     assert filtered.context_data["totals"]["overall"]["calls"] == LLMCall.objects.filter(
         participant=first.participant_id).count()
+    # The study is a plain id on the call (no foreign key up to studies): named, linked and filtered by it.
+    other = LLMCall.objects.create(purpose="other.call", study_id=None, provider="offline", model="m")
+    by_study = client.get(f"/admin/mgeplatform/llmcall/?study_id={study.pk}")
+    assert by_study.context_data["totals"]["overall"]["calls"] == LLMCall.objects.filter(study_id=study.pk).count()
+    assert other not in by_study.context_data["cl"].queryset
+    studies = next(f for f in by_study.context_data["cl"].filter_specs if f.title == "study")
+    assert (study.pk, study.slug) in studies.lookup_choices and f">{study.slug}</a>" in by_study.content.decode()
+    call = LLMCall.objects.filter(study_id=study.pk).first()
+    detail = client.get(f"/admin/mgeplatform/llmcall/{call.pk}/change/").content.decode()
+    assert f'<a href="/admin/studies/study/{study.pk}/change/">{study.slug}</a>' in detail
+
+
+def test_a_deleted_study_leaves_its_llm_calls_without_a_study(db):
+    """As the foreign key's SET_NULL did, now that the call keeps a plain study id."""
+    from studies.models import Study
+
+    study = Study.objects.create(slug="short-lived", title="Short-lived")
+    call = LLMCall.objects.create(purpose="p", study_id=study.pk, provider="offline", model="m")
+    study.delete()
+    call.refresh_from_db()
+    assert call.study_id is None
 
 
 def test_interview_admin_shows_transcript_cards_and_prompt_versions(two_interviews, auditor):

@@ -102,9 +102,8 @@ class FakeProvider:
 @pytest.fixture
 def fake_provider():
     provider = FakeProvider()
-    gateway.register_provider("fake", lambda route: provider)
-    yield provider
-    gateway._factories.pop("fake", None)
+    with gateway.override_provider("fake", lambda route: provider):
+        yield provider
 
 
 async def test_connect_sends_snapshot_with_greeting_and_offline_flag():

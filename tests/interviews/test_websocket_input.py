@@ -34,9 +34,8 @@ class SlowProvider:
 
 @pytest.fixture
 def slow_provider():
-    gateway.register_provider("slow", lambda route: SlowProvider())
-    yield
-    gateway._factories.pop("slow", None)
+    with gateway.override_provider("slow", lambda route: SlowProvider()):
+        yield
 
 
 def _setup(provider=""):

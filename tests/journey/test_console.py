@@ -105,7 +105,7 @@ def test_participants_idle_past_the_threshold_are_flagged_stuck_with_a_link(stud
 
 
 def _call(study, cost, ok=True, error=""):
-    return LLMCall.objects.create(study=study, purpose="interview.reply", provider="anthropic", model="m",
+    return LLMCall.objects.create(study_id=study.pk, purpose="interview.reply", provider="anthropic", model="m",
                                   estimated_cost_usd=Decimal(cost), ok=ok, error=error)
 
 
@@ -145,8 +145,8 @@ def test_a_model_without_a_price_is_counted_at_the_fallback_price_and_named(stud
     assert "cost so far $0.00" not in _text(html)  # counted, not free
     # A priced model raises no warning.
     LLMCall.objects.all().delete()
-    LLMCall.objects.create(study=study, purpose="interview.reply", provider="anthropic", model="claude-sonnet-4-6",
-                           estimated_cost_usd=Decimal("0.10"))
+    LLMCall.objects.create(study_id=study.pk, purpose="interview.reply", provider="anthropic",
+                           model="claude-sonnet-4-6", estimated_cost_usd=Decimal("0.10"))
     assert 'id="unpriced-models"' not in console(coordinator_client, study)
 
 

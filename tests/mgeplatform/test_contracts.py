@@ -3,6 +3,7 @@ and are kept as bad output, tool schemas come from the same contracts, card
 limits are defined once, and the one retry loop never repeats shown text."""
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -25,13 +26,13 @@ from values.models import CanonicalValue, ValuesCard
 
 @pytest.fixture
 def replies():
-    def install(*texts):
-        provider = Replies(texts)
-        gateway.register_provider("replies", lambda route: provider)
-        return provider
+    with contextlib.ExitStack() as installed:
+        def install(*texts):
+            provider = Replies(texts)
+            installed.enter_context(gateway.override_provider("replies", lambda route: provider))
+            return provider
 
-    yield install
-    gateway._factories.pop("replies", None)
+        yield install
 
 
 def _ctx():
@@ -188,11 +189,10 @@ def embedder():
 
     def install(script):
         holder["p"] = FlakyEmbedder(script)
-        gateway.register_provider("flaky-embed", lambda route: holder["p"])
         return holder["p"]
 
-    yield install
-    gateway._factories.pop("flaky-embed", None)
+    with gateway.override_provider("flaky-embed", lambda route: holder["p"]):
+        yield install
 
 
 def _embed_ctx():
@@ -231,7 +231,6 @@ class DropsAfterText:
 
 def test_a_stream_is_never_retried_after_text_reached_the_participant(db):
     provider = DropsAfterText()
-    gateway.register_provider("drops", lambda route: provider)
     shown = []
 
     async def reply():
@@ -239,11 +238,9 @@ def test_a_stream_is_never_retried_after_text_reached_the_participant(db):
         async for event in call:
             shown.append(event)
 
-    try:
+    with gateway.override_provider("drops", lambda route: provider):
         with pytest.raises(LLMError, match="dropped") as caught:
             async_to_sync(reply)()
-    finally:
-        gateway._factories.pop("drops", None)
     assert provider.calls == 1 and [e.text for e in shown] == ["Hello, "]
     call = LLMCall.objects.get()
     assert caught.value.record == call and call.response_text == "Hello, " and call.attempts == 1

@@ -1,6 +1,7 @@
 """The gateway: routing, retries, timeouts, validation, prompts, records."""
 
 import asyncio
+import contextlib
 import json
 from decimal import Decimal
 
@@ -53,11 +54,10 @@ def flaky():
 
     def install(script):
         holder["p"] = Flaky(script)
-        gateway.register_provider("flaky", lambda route: holder["p"])
         return holder["p"]
 
-    yield install
-    gateway._factories.pop("flaky", None)
+    with gateway.override_provider("flaky", lambda route: holder["p"]):
+        yield install
 
 
 def _ctx(purpose="test.call"):
@@ -156,16 +156,13 @@ def test_long_requests_are_recorded_shortened_with_both_ends(db, flaky):
     ({"answer": 3}, True), ({"answer": 9}, False), ({"answer": "3"}, False), ({}, False), ({"answer": True}, False),
 ])
 def test_schema_validation(db, value, ok):
-    gateway.register_provider("replies", lambda route: Replies([json.dumps(value)]))
     ctx = gateway.CallContext(purpose="test.call", route=gateway.Route("replies", "m"))
-    try:
+    with gateway.override_provider("replies", lambda route: Replies([json.dumps(value)])):
         if ok:
             assert gateway.structured(_request(), Answer, ctx)[0].answer == value["answer"]
         else:
             with pytest.raises(LLMOutputError, match=r"\$\.answer"):
                 gateway.structured(_request(), Answer, ctx)
-    finally:
-        gateway._factories.pop("replies", None)
 
 
 def test_json_is_found_inside_code_fences():
@@ -260,13 +257,13 @@ class Scripted:
 
 @pytest.fixture
 def scripted():
-    def install(*steps):
-        provider = Scripted(*steps)
-        gateway.register_provider("scripted", lambda route: provider)
-        return provider
+    with contextlib.ExitStack() as installed:
+        def install(*steps):
+            provider = Scripted(*steps)
+            installed.enter_context(gateway.override_provider("scripted", lambda route: provider))
+            return provider
 
-    yield install
-    gateway._factories.pop("scripted", None)
+        yield install
 
 
 def _scripted_ctx(purpose="test.call"):

@@ -66,7 +66,7 @@ def test_coordinator_preview_works_and_its_model_calls_count_in_the_cost(study, 
 def test_no_preview_once_the_budget_is_spent(study, coordinator):
     study.budget_usd = Decimal("1.00")
     study.save()
-    LLMCall.objects.create(purpose="interview.reply", study=study, provider="openai", model="gpt-4o",
+    LLMCall.objects.create(purpose="interview.reply", study_id=study.pk, provider="openai", model="gpt-4o",
                            estimated_cost_usd=Decimal("1.00"))
     response = enter(_signed_in(coordinator), study, **PLACEHOLDERS)
     assert response.status_code == 503

@@ -72,7 +72,7 @@ def test_a_move_reaches_the_participants_open_pages_only_once_committed(study, d
     assert participant.current_step != Step.WITHDRAWN
     with django_capture_on_commit_callbacks(execute=True):
         steps.move(participant, Step.WITHDRAWN)
-    assert _pushed(layer, channel) == [{"type": "journey.state", "step": "withdrawn"}]
+    assert _pushed(layer, channel) == [{"type": "participant.state", "step": "withdrawn"}]
 
 
 def test_work_done_for_a_waiting_step_tells_the_participants_pages_to_load_again(
@@ -81,7 +81,7 @@ def test_work_done_for_a_waiting_step_tells_the_participants_pages_to_load_again
     layer, channel = _listen(participant)
     with django_capture_on_commit_callbacks(execute=True):
         steps.refresh(participant.pk)
-    assert _pushed(layer, channel) == [{"type": "journey.state", "refresh": True}]
+    assert _pushed(layer, channel) == [{"type": "participant.state", "refresh": True}]
 
 
 class _Writes:

@@ -1,6 +1,8 @@
 """Item banks: the paper's questions by default, frozen once published,
 new wording as a new version, attention checks by Prolific's rules."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
@@ -20,6 +22,9 @@ TABLE_3 = {
     "learned_values": "Did you learn something about other people's values?",
     "gained_respect": "Based on what you saw of others' values, did you gain respect for the other participants?",
 }
+# Tables 3 and 4 copied from the paper's text (tab-separated, as extracted),
+# so the check runs everywhere and stays independent of TABLE_3 above.
+PAPER_TABLES = Path(__file__).parent / "data" / "paper-tables-3-4.txt"
 TABLE_4 = "Do you believe your value ended up in a fair position in the moral graph?"
 
 
@@ -40,13 +45,8 @@ def test_default_bank_asks_the_papers_questions_in_order(study):
     assert DomainEvent.objects.filter(kind="survey.default_bank_created").count() == 1
 
 
-def test_wording_matches_the_paper_file_when_it_is_available(study):
-    from pathlib import Path
-
-    paper = Path("/work/shared/reference/mge-paper.txt")
-    if not paper.exists():
-        pytest.skip("paper text not available here")
-    text = paper.read_text()
+def test_wording_matches_tables_3_and_4_as_printed_in_the_paper(study):
+    text = PAPER_TABLES.read_text()
     table3 = text[text.index("Table 3: Responses"):text.index("Table 4: Responses")]
     for item in services.ensure_default_bank(study).items.filter(kind="likert5"):
         assert item.text + "\t" in table3

@@ -77,11 +77,8 @@ def test_model_failure_leaves_the_card_for_the_next_run(cards):
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
     late = ValuesCard.objects.create(interview=interview, revision=1, title="Late", description="d",
                                      policies=CURIOSITY, source="articulator", submitted=True)
-    gateway.register_provider("offline", lambda route: Down())
-    try:
+    with gateway.override_provider("offline", lambda route: Down()):
         run = services.run_batch_dedup(study)
-    finally:
-        gateway._factories.pop("offline", None)
     assert run.counts == {"cards": 1, "joined": 0, "new": 0, "failed": 1}
     late.refresh_from_db()
     assert late.canonical is None

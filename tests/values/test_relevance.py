@@ -145,8 +145,7 @@ def test_a_card_whose_embedding_failed_gets_its_draw_with_no_model_call_under_th
             asked.append(texts)
             return await super().embed(texts, **kwargs)
 
-    gateway.register_provider("offline", lambda route: Watched())
-    try:
+    with gateway.override_provider("offline", lambda route: Watched()):
         chat.submit_card(interview_id=interview.pk)
         assert asked == []
         participant.refresh_from_db()
@@ -156,8 +155,6 @@ def test_a_card_whose_embedding_failed_gets_its_draw_with_no_model_call_under_th
         assert RelevanceDraw.objects.get(participant=participant).items.count() == 3
         assert not LLMCall.objects.filter(purpose__contains="embed", participant=participant.pk).exists()
         dedup.run_batch_dedup(study)
-    finally:
-        gateway._factories.pop("offline", None)
     assert ValuesCard.objects.get(title="Mine").embedding is not None and asked
 
 
