@@ -39,3 +39,5 @@ LLM_OFFLINE_STREAM_DELAY = 0
 LLM_RETRY_BASE_SECONDS = 0.01
 # Async services' database calls run on the caller's connection (see mgeplatform/asyncdb.py).
 DB_ASYNC_ON_CALLER = True
+# A websocket frame of a shape its socket does not declare fails the test (studies/frames.py).
+WEBSOCKET_FRAMES_STRICT = True

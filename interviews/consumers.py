@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 
-from interviews import selectors
+from interviews import frames, selectors
 from interviews import services as chat
 from interviews.models import Interview
 from mgeplatform.asyncdb import db_async
@@ -28,6 +28,7 @@ class InterviewConsumer(ParticipantConsumer):
     """The interview chat. Every event about the interview goes to the
     interview's group, so two tabs show the same conversation."""
 
+    frames = frames.INTERVIEW
     interview_id = None
     reply_task: asyncio.Task | None = None
     watch_task: asyncio.Task | None = None

@@ -4,11 +4,14 @@ whenever the step-transition service moves them (docs/architecture.md)."""
 from __future__ import annotations
 
 from mgeplatform.asyncdb import db_async
+from studies import frames
 from studies.consumers import ParticipantConsumer
 from studies.steps import participant_group
 
 
 class JourneyConsumer(ParticipantConsumer):
+    frames = (*frames.BASE, frames.JourneyState)
+
     async def participant_connected(self):
         self.group = participant_group(self.participant.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from mgeplatform import inputs
 from mgeplatform.asyncdb import db_async
-from studies import selectors
+from studies import frames, selectors
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
 
     participant = None
     max_frame_chars = 64_000
+    # The frames this socket sends (studies/frames.py): checked on the way out.
+    frames: tuple[type[frames.Frame], ...] = frames.BASE
 
     async def connect(self):
         # Accept before any database work. The server gives a handshake 5 s
@@ -67,6 +69,9 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
         if participant is not None:
             participant.study  # noqa: B018 - load the study while we are in a sync thread
         return participant
+
+    async def send_json(self, content, close=False):
+        await super().send_json(frames.check(content, self.frames), close=close)
 
     async def error(self, code: str, message: str, **extra):
         await self.send_json({"type": "error", "code": code, "message": message, **extra})

@@ -3,13 +3,40 @@ test's participant is in the state a real one would be in, and the test data
 more than one test package uses. Plain functions and constants only: the
 shared pytest fixtures are in tests/fixtures.py."""
 
-from django.test import Client
+import contextlib
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.test import Client, TestCase
 
 from mgeplatform.llm.types import Done, TextDelta, Usage
 from studies import steps
 from studies.models import Participant, Step, Study
 from values import embeddings
 from values.models import CanonicalValue, ValuesCard
+
+# --- what the participant's open pages are told ---------------------------------------
+
+@contextlib.contextmanager
+def pushes_to(participant):
+    """The messages pushed to the participant's open pages (their journey
+    group) by the block: its on-commit callbacks run when it ends, as a
+    commit would run them, and the list is filled then. A block that rolls
+    back pushes nothing."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(steps.participant_group(participant.pk), channel)
+    pushed: list[dict] = []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield pushed
+
+    async def drain():
+        while layer.channels.get(channel):
+            pushed.append(await layer.receive(channel))
+
+    async_to_sync(drain)()
+    async_to_sync(layer.group_discard)(steps.participant_group(participant.pk), channel)
+
 
 # --- Prolific entry ----------------------------------------------------------------
 

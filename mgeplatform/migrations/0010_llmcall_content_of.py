@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mgeplatform', '0009_llmcall_cache_writes'),
-        ('studies', '0007_study_llm_protocol'),
     ]
 
     operations = [

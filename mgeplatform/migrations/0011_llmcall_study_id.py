@@ -24,7 +24,7 @@ ALTER TABLE mgeplatform_llmcall ADD CONSTRAINT mgeplatform_llmcall_study_id_fk_i
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mgeplatform", "0009_llmcall_cache_writes"),
+        ("mgeplatform", "0010_llmcall_content_of"),
     ]
 
     operations = [

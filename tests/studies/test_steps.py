@@ -4,15 +4,13 @@ the participant's open pages once it is committed, and drawing a page never
 writes anything."""
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from graph import stories
 from mgeplatform.models import DomainEvent
 from studies import services, steps
 from studies.models import Participant, Step, StepTiming
-from tests.factories import consented_participant, make_values, move_to, run_interview
+from tests.factories import consented_participant, make_values, move_to, pushes_to, run_interview
 
 
 def test_a_move_the_journey_does_not_allow_is_refused_and_changes_nothing(study):
@@ -36,52 +34,25 @@ def test_withdrawing_is_allowed_from_any_step_once_and_screening_out_only_while_
     assert "participant.screened_out" not in kinds
 
 
-def _listen(participant):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(steps.participant_group(participant.pk), channel)
-    return layer, channel
-
-
-def _pushed(layer, channel):
-    async def drain():
-        frames = []
-        while True:
-            try:
-                frames.append(await layer.receive(channel) if layer.channels.get(channel) else None)
-            except Exception:  # noqa: BLE001 - nothing more queued
-                break
-            if frames[-1] is None:
-                frames.pop()
-                break
-        return frames
-
-    return async_to_sync(drain)()
-
-
-def test_a_move_reaches_the_participants_open_pages_only_once_committed(study, django_capture_on_commit_callbacks):
+def test_a_move_reaches_the_participants_open_pages_only_once_committed(study):
     participant, _ = consented_participant(study, "watcher")
-    layer, channel = _listen(participant)
     # A move rolled back (the request failed later) tells the pages nothing.
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            steps.move(participant, Step.WITHDRAWN)
-            raise RuntimeError("the rest of the request failed")
-    assert _pushed(layer, channel) == []
+    with pushes_to(participant) as pushed, pytest.raises(RuntimeError), transaction.atomic():
+        steps.move(participant, Step.WITHDRAWN)
+        raise RuntimeError("the rest of the request failed")
+    assert pushed == []
     participant.refresh_from_db()
     assert participant.current_step != Step.WITHDRAWN
-    with django_capture_on_commit_callbacks(execute=True):
+    with pushes_to(participant) as pushed:
         steps.move(participant, Step.WITHDRAWN)
-    assert _pushed(layer, channel) == [{"type": "participant.state", "step": "withdrawn"}]
+    assert pushed == [{"type": "participant.state", "step": "withdrawn"}]
 
 
-def test_work_done_for_a_waiting_step_tells_the_participants_pages_to_load_again(
-        study, django_capture_on_commit_callbacks):
+def test_work_done_for_a_waiting_step_tells_the_participants_pages_to_load_again(study):
     participant, _ = consented_participant(study, "waiter")
-    layer, channel = _listen(participant)
-    with django_capture_on_commit_callbacks(execute=True):
+    with pushes_to(participant) as pushed:
         steps.refresh(participant.pk)
-    assert _pushed(layer, channel) == [{"type": "participant.state", "refresh": True}]
+    assert pushed == [{"type": "participant.state", "refresh": True}]
 
 
 class _Writes:
