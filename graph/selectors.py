@@ -50,18 +50,17 @@ _IMPRESSIONS_SQL = f"""
 
 # Whose data a build uses (its lineage): the counted voters and story
 # viewers it did not leave out, and the authors of the cards behind its values.
+# From the study's participants, one index probe each, rather than from
+# their votes: a million votes took 2.1 s to read for 50,000 ids.
 _CONTRIBUTORS_SQL = f"""
-    SELECT v.participant_id FROM graph_wisdomvote v JOIN interviews_participant p ON p.id = v.participant_id
-    WHERE v.study_id = %(study)s AND {COUNTED_SQL} AND NOT v.participant_id = ANY(%(exclude)s::uuid[])
-    UNION
-    SELECT a.participant_id FROM graph_storyassignment a JOIN graph_transitionstory s ON s.id = a.story_id
-    JOIN interviews_participant p ON p.id = a.participant_id
-    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
-      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
-    UNION
-    SELECT i.participant_id FROM values_valuescard c JOIN interviews_interview i ON i.id = c.interview_id
-    JOIN interviews_participant p ON p.id = i.participant_id
-    WHERE p.study_id = %(study)s AND c.submitted AND c.canonical_id IS NOT NULL AND {COUNTED_SQL}
+    SELECT p.id FROM interviews_participant p
+    WHERE p.study_id = %(study)s AND {COUNTED_SQL} AND (
+        (NOT p.id = ANY(%(exclude)s::uuid[]) AND (
+            EXISTS (SELECT 1 FROM graph_wisdomvote v WHERE v.participant_id = p.id AND v.study_id = %(study)s)
+            OR EXISTS (SELECT 1 FROM graph_storyassignment a WHERE a.participant_id = p.id
+                       AND a.shown_at IS NOT NULL)))
+        OR EXISTS (SELECT 1 FROM values_valuescard c JOIN interviews_interview i ON i.id = c.interview_id
+                   WHERE i.participant_id = p.id AND c.submitted AND c.canonical_id IS NOT NULL))
 """
 
 
