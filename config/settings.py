@@ -305,12 +305,12 @@ LOGGING = {
 }
 
 # --- Audit trail: inserts, updates and deletes on tracked research tables.
-import pghistory  # noqa: E402
+import pghistory
 
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False)  # history survives deleting the row
 PGHISTORY_APPEND_ONLY = True  # nobody, not even a superuser, edits the trail
-from mgeplatform.jobaudit import audit_job, audit_job_async  # noqa: E402
+from mgeplatform.jobaudit import audit_job, audit_job_async
 
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)

@@ -9,7 +9,7 @@ os.environ.setdefault("MGE_DEV", "1")
 # tests. Served processes use the pool (bench/interview_load.py runs it).
 os.environ.setdefault("DB_POOL", "0")
 
-from config.settings import *  # noqa: E402,F401,F403
+from config.settings import *  # noqa: F403
 
 # Hashing passwords slowly protects real accounts, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -53,7 +53,7 @@ def _items(wins: dict, nodes=None) -> list[int]:
 
 def direct_votes(wins: dict, nodes=None) -> dict[int, float]:
     """Wiser votes each value received; 0 for a value only ever compared and lost."""
-    out = {n: 0.0 for n in _items(wins, nodes)}
+    out = dict.fromkeys(_items(wins, nodes), 0.0)
     for (winner, _), n in wins.items():
         out[winner] += n
     return out
@@ -196,7 +196,7 @@ def hodgerank(wins: dict, nodes=None) -> tuple[dict[int, float], float]:
     index = {n: i for i, n in enumerate(items)}
     pairs = sorted({(min(a, b), max(a, b)) for a, b in wins})
     if not pairs:
-        return {n: 0.0 for n in items}, 0.0
+        return dict.fromkeys(items, 0.0), 0.0
     n = len(items)
     low = np.array([index[i] for i, _ in pairs], dtype=np.int64)
     high = np.array([index[j] for _, j in pairs], dtype=np.int64)

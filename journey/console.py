@@ -154,8 +154,8 @@ def _stuck(study: Study, real, now) -> list[dict]:
     the study's threshold (since they entered it; consent: since they arrived)."""
     limit = now - timedelta(minutes=study.stuck_after_minutes)
     taking_part = real.exclude(current_step__in=ENDED)
-    since = {pid: started for pid, started in StepTiming.objects.filter(
-        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at")}
+    since = dict(StepTiming.objects.filter(
+        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at"))
     stuck = []
     for participant in taking_part.filter(created_at__lt=limit).only("id", "current_step", "created_at", "cohort"):
         entered = since.get(participant.pk, participant.created_at)

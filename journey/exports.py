@@ -62,7 +62,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     demographics if imported."""
 
     participants = list(Participant.objects.filter(pk__in=pids).order_by("created_at"))
-    steps = [s for s in Step.values]
+    steps = list(Step.values)
     seconds = defaultdict(dict)
     for t in StepTiming.objects.filter(participant__in=pids):
         seconds[t.participant_id][t.step] = t.seconds

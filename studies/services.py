@@ -105,12 +105,11 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
 
     if participant is None:  # a brand-new participant
         _require_open(study)
-        with transaction.atomic():
-            # The id is drawn first, so the row's own insert names its participant.
-            with participant_context(new_id := uuid.uuid4()):
-                participant = Participant.objects.create(pk=new_id, study=study, cohort=_cohort_of_newcomers(study))
-                record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
-                             subject=participant, payload={"via_prolific": False, "cohort": participant.cohort})
+        # The id is drawn first, so the row's own insert names its participant.
+        with transaction.atomic(), participant_context(new_id := uuid.uuid4()):
+            participant = Participant.objects.create(pk=new_id, study=study, cohort=_cohort_of_newcomers(study))
+            record_event(events.PARTICIPANT_JOINED, participant_id=participant.pk, study_slug=study.slug,
+                         subject=participant, payload={"via_prolific": False, "cohort": participant.cohort})
     bind_session(session, participant)
     return participant
 
@@ -197,12 +196,11 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
         raise EntryError("The study's budget for model calls is spent, and a preview's model calls count toward it, "
                          "so no preview can start. Raise the budget in the study's settings to preview again.",
                          status=503, title="Budget spent")
-    with transaction.atomic():
-        with participant_context(new_id := uuid.uuid4()):
-            participant = Participant.objects.create(pk=new_id, study=study, cohort=Cohort.PREVIEW)
-            record_event(events.PARTICIPANT_JOINED, user=user if via == "coordinator" else None,
-                         participant_id=participant.pk, study_slug=study.slug, subject=participant,
-                         payload={"via_prolific": False, "cohort": Cohort.PREVIEW, "preview_via": via})
+    with transaction.atomic(), participant_context(new_id := uuid.uuid4()):
+        participant = Participant.objects.create(pk=new_id, study=study, cohort=Cohort.PREVIEW)
+        record_event(events.PARTICIPANT_JOINED, user=user if via == "coordinator" else None,
+                     participant_id=participant.pk, study_slug=study.slug, subject=participant,
+                     payload={"via_prolific": False, "cohort": Cohort.PREVIEW, "preview_via": via})
     bind_session(session, participant)
     return participant
 

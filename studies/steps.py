@@ -225,5 +225,5 @@ def _push_state(participant_id, step: str | None) -> None:
             async_to_sync(layer.group_send)(participant_group(participant_id), message)
         else:  # called from sync code inside a running event loop
             loop.create_task(layer.group_send(participant_group(participant_id), message))
-    except Exception:  # noqa: BLE001 - the channel layer (e.g. Redis) is down; pages catch up on reload
+    except Exception:  # the channel layer (e.g. Redis) is down; pages catch up on reload
         log.warning("could not push step %s to participant %s", step, participant_id, exc_info=True)

@@ -183,7 +183,7 @@ async def _close(providers) -> None:
         if close is not None:
             try:
                 await close()
-            except Exception:  # noqa: BLE001 - closing must not turn a good call into a failure
+            except Exception:  # closing must not turn a good call into a failure
                 log.warning("closing the %s client failed", getattr(provider, "name", "?"), exc_info=True)
 
 
@@ -461,7 +461,7 @@ class StreamedCall:
         attempts = Attempts()
         try:
             provider = provider_for(route)
-        except Exception as err:  # noqa: BLE001 - a provider that cannot be made fails like a call, with a row
+        except Exception as err:  # a provider that cannot be made fails like a call, with a row
             error = as_llm_error(err)
             error.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=0,
                                                         error=str(error), request=request)

@@ -49,7 +49,7 @@ def _pushed(layer, channel):
         while True:
             try:
                 frames.append(await layer.receive(channel) if layer.channels.get(channel) else None)
-            except Exception:  # noqa: BLE001 - nothing more queued
+            except Exception:  # nothing more queued
                 break
             if frames[-1] is None:
                 frames.pop()
@@ -63,10 +63,9 @@ def test_a_move_reaches_the_participants_open_pages_only_once_committed(study, d
     participant, _ = consented_participant(study, "watcher")
     layer, channel = _listen(participant)
     # A move rolled back (the request failed later) tells the pages nothing.
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            steps.move(participant, Step.WITHDRAWN)
-            raise RuntimeError("the rest of the request failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        steps.move(participant, Step.WITHDRAWN)
+        raise RuntimeError("the rest of the request failed")
     assert _pushed(layer, channel) == []
     participant.refresh_from_db()
     assert participant.current_step != Step.WITHDRAWN
@@ -123,7 +122,7 @@ def test_drawing_any_step_page_writes_nothing(study):
         move_to(participant, step)
         seen[participant.current_step] = _page_writes(client, study)
     assert set(seen) == {Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY, Step.COMPLETE}
-    assert {step: status for step, (status, _) in seen.items()} == {step: 200 for step in seen}
+    assert {step: status for step, (status, _) in seen.items()} == dict.fromkeys(seen, 200)
     assert {step: writes for step, (_, writes) in seen.items()} == {step: [] for step in seen}
     assert Participant.objects.get(pk=participant.pk).story_assignments.exists()
 
