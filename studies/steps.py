@@ -145,7 +145,7 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
             # An entry hook found nothing to do at the step: the move on is a recorded skip.
             event, user = events.STEP_SKIPPED, None
             payload = {"from": to, "to": skip_to, "reason": "nothing to do at this step"}
-            to = skip_to
+            to = skip_to  # type: ignore[assignment]  # None: no skip, which ends the loop
         transaction.on_commit(lambda: _push_state(locked.pk, locked.current_step))
     participant.current_step = locked.current_step
     return True
@@ -215,7 +215,8 @@ def _push_state(participant_id, step: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "journey.state", "step": step} if step else {"type": "journey.state", "refresh": True}
+    message: dict[str, object] = ({"type": "journey.state", "step": step} if step
+                                  else {"type": "journey.state", "refresh": True})
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a sync view or a worker thread

@@ -19,7 +19,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx2
 from asgiref.sync import async_to_sync, sync_to_async
@@ -236,7 +236,7 @@ class CallContext:
 
     purpose: str
     prompt: Prompt | None = None
-    study: object = None
+    study: Any = None   # a studies.Study (a layer above: not imported here)
     participant_id: uuid.UUID | None = None
     route: Route | None = None
     extra: dict = field(default_factory=dict)
@@ -437,7 +437,7 @@ class StreamedCall:
     def __init__(self, request: ChatRequest, ctx: CallContext):
         self.request = request
         self.ctx = ctx
-        self.record = None
+        self.record: Any = None   # the LLMCall, once written
         self.result: ChatResult | None = None
         self.sent: ChatRequest | None = None
 
@@ -518,7 +518,7 @@ async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatRe
     call = stream_chat(request, ctx)
     async for _ in call:
         pass
-    return call.result, call.record
+    return cast(ChatResult, call.result), call.record   # set once the stream ends without raising
 
 
 complete = sync_entry(complete_async)
