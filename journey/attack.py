@@ -111,7 +111,9 @@ def target_ranks(study, target: CanonicalValue, *, include_simulated: bool, also
     contexts = _scenario_contexts(study, target)
     result = aggregation.build(cells, params)
     pagerank = aggregation.rank_subset(result, contexts, params.pagerank_alpha) if contexts else result.scores
-    scores, _ = aggregators.rankings(cells, pagerank, contexts=contexts or None, methods=aggregators.names("attack"))
+    # PageRank always: the defended rank is PageRank's, whatever the table's flags
+    scores, _ = aggregators.rankings(cells, pagerank, contexts=contexts or None,
+                                     methods={"pagerank", *aggregators.names("attack")})
     ranks = {m: aggregation.positions(s).get(target.pk) if s else None for m, s in scores.items()}
     return ranks, len(pagerank)
 
