@@ -220,7 +220,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "mgeplatform" / "static"]
+STATICFILES_DIRS: list = [BASE_DIR / "mgeplatform" / "static"]   # paths, then (prefix, path) pairs
 # Browser libraries installed by `npm ci` (scripts/dev.py) from package-lock.json;
 # without them the graph explorer shows its tables only.
 NPM_STATIC = {"vendor/cytoscape": BASE_DIR / "node_modules" / "cytoscape" / "dist"}

@@ -138,7 +138,9 @@ def _slogan_card(study, participant, target: CanonicalValue) -> None:
     """A card that only chants the target's name, matched to it."""
     scenario_ids = value_selectors.value_scenarios(study).get(target.pk) or set()
     scenario = study.scenarios.filter(pk__in=scenario_ids).first() or study.scenarios.first()
-    study_services.record_consent(participant=participant, consent=study_selectors.current_consent(study),
+    # a study taking part has its consent published
+    study_services.record_consent(participant=participant,
+                                  consent=study_selectors.current_consent(study),  # type: ignore[arg-type]
                                   accepted=True)
     interview = chat.choose_scenario(participant=participant, scenario=scenario)
     slogan = target.title.upper()[:60]

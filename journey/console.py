@@ -113,7 +113,7 @@ def _steps(real) -> list[dict]:
     stopped there (declined, withdrew or were screened out), and how long
     it took those who did it."""
     here = dict(real.values_list("current_step").annotate(n=Count("id")).order_by())
-    position = {step: i for i, step in enumerate(JOURNEY)}
+    position: dict[str, int] = {step: i for i, step in enumerate(JOURNEY)}
     reached: dict[str, set] = {step: set() for step in JOURNEY}
     furthest: dict = {}
     durations: dict[str, list[float]] = {step: [] for step in JOURNEY}

@@ -206,7 +206,9 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
     participants as personas (a demo always has its expert)."""
     persona_data.register_cards()
     participant = create_participant(study, rng)
-    journey.record_consent(participant=participant, consent=selectors.current_consent(study), accepted=True)
+    # the demo's study has its consent published (seed_case_study)
+    journey.record_consent(participant=participant, consent=selectors.current_consent(study),  # type: ignore[arg-type]
+                           accepted=True)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
     personas = persona_data.for_scenario(scenario.key)
