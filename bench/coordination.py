@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.coordination import detect, precision_recall, synthetic_votes  # noqa: E402
+from graph.coordination import detect, precision_recall, synthetic_votes
 
 
 def values_for(stories: int, contexts: int = 3) -> int:

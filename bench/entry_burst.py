@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platform_server import bench_env, running_platform  # noqa: E402
+from platform_server import bench_env, running_platform
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -223,14 +223,11 @@ def _run_method(name, wins, queue):
     from graph import aggregators
 
     started = time.perf_counter()
-    getattr(aggregators, name)(wins)
+    aggregators.AGGREGATORS[name].rank(wins, None)
     queue.put(time.perf_counter() - started)
 
 
-METHODS = ("direct_votes", "bradley_terry", "rank_centrality", "hodgerank")
-
-
-def time_methods(cells, timeout: float, methods=METHODS) -> dict[str, float | None]:
+def time_methods(cells, timeout: float, methods) -> dict[str, float | None]:
     """Each aggregator alone on the whole graph's comparisons, in a forked
     child (None: not done within `timeout` seconds)."""
     from graph import aggregators
@@ -290,7 +287,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--method-timeout", type=float, default=600, help="seconds per aggregator timed alone")
     parser.add_argument("--methods-only", action="store_true", help="time the aggregators alone, no build")
-    parser.add_argument("--methods", default=",".join(METHODS), help="aggregators to time alone (comma-separated)")
+    parser.add_argument("--methods", default=None,
+                        help="aggregators to time alone (comma-separated; default: every one graph/aggregators.py "
+                             "computes, PageRank aside)")
     parser.add_argument("--quick-only", action="store_true",
                         help="only the quick build (no bootstrap, aggregators, bridging or coordination), "
                              "the pair counts' rebuild and their upkeep per vote")
@@ -341,7 +340,11 @@ def main() -> None:
             if args.quick_only:
                 continue
             cells, _ = selectors.graph_cells(study)
-            methods = time_methods(cells, args.method_timeout, args.methods.split(","))
+            from graph import aggregators  # after django.setup(), like the build
+
+            names = args.methods.split(",") if args.methods else [
+                a.name for a in aggregators.AGGREGATORS.values() if a.rank is not None]
+            methods = time_methods(cells, args.method_timeout, names)
             print("  alone on the whole graph (s): " + ", ".join(
                 f"{k} {'>' + str(int(args.method_timeout)) if v is None else f'{v:.2f}'}"
                 for k, v in methods.items()), flush=True)

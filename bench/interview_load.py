@@ -56,7 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platform_server import ROOT, bench_env, redis_server, running_platform, web_processes  # noqa: E402
+from platform_server import ROOT, bench_env, redis_server, running_platform, web_processes
 
 ANSWERS = [
     "Kids need discipline, you should be firm.",
@@ -123,9 +123,9 @@ async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: 
                     stats.added_ms.append((first_delta - sent - llm_latency) * 1000)
                 card_seen = card_seen or frame["type"] == "card_shown"
                 # The last answer triggers the card and a second streamed reply.
-                if frame["type"] == "message_complete" and (i < len(ANSWERS) - 1 or card_seen):
-                    if i < len(ANSWERS) - 1 or frame["message"]["content"].startswith("This card"):
-                        break
+                if frame["type"] == "message_complete" and (i < len(ANSWERS) - 1 or card_seen) and (
+                        i < len(ANSWERS) - 1 or frame["message"]["content"].startswith("This card")):
+                    break
         await ws.send(json.dumps({"type": "submit"}))
         while (await next_frame())["type"] != "submitted":
             pass
@@ -266,7 +266,7 @@ def cpu_seconds(procs) -> list[float]:
         try:
             t = proc.cpu_times()
             out.append(t.user + t.system)
-        except Exception:  # noqa: BLE001 - a process that died: no figure
+        except Exception:  # a process that died: no figure
             out.append(float("nan"))
     return out
 

@@ -224,7 +224,7 @@ STATIC_URL = "static/"
 # Where the platform writes files of its own (the embedded database, exports written by default).
 VAR_DIR = BASE_DIR / "var"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "mgeplatform" / "static"]
+STATICFILES_DIRS: list = [BASE_DIR / "mgeplatform" / "static"]   # paths, then (prefix, path) pairs
 # Browser libraries installed by `npm ci` (scripts/dev.py) from package-lock.json;
 # without them the graph explorer shows its tables only.
 NPM_STATIC = {"vendor/cytoscape": BASE_DIR / "node_modules" / "cytoscape" / "dist"}
@@ -311,12 +311,12 @@ LOGGING = {
 }
 
 # --- Audit trail: inserts, updates and deletes on tracked research tables.
-import pghistory  # noqa: E402
+import pghistory
 
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False)  # history survives deleting the row
 PGHISTORY_APPEND_ONLY = True  # nobody, not even a superuser, edits the trail
-from mgeplatform.jobaudit import audit_job, audit_job_async  # noqa: E402
+from mgeplatform.jobaudit import audit_job, audit_job_async
 
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=1.0)

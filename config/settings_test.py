@@ -19,7 +19,7 @@ _LLM_ENVIRONMENT = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "L
 for _name in _LLM_ENVIRONMENT:
     os.environ.pop(_name, None)
 
-from config.settings import *  # noqa: E402,F401,F403
+from config.settings import *  # noqa: F403 -- after the environment is cleaned, on purpose
 
 # Every test talks to the offline provider unless it routes a call elsewhere itself.
 LLM_DEFAULT_PROVIDER = "offline"

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 # Staff log in through allauth (so TOTP MFA applies), never the admin's own form.
 admin.autodiscover()
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # wrapped on purpose
 admin.site.site_header = "MGE platform"
 admin.site.site_title = "MGE platform"
 admin.site.index_title = "Studies, values and the moral graph"

@@ -13,11 +13,18 @@ value is wiser, so they are left out here (PageRank's likelihood counts them).
   flow that no scores can explain (the cyclic part);
 - Kendall's τ between every two rankings, and the robust winners: values in
   the top k under every method.
+
+`AGGREGATORS` at the end is the one table of methods: name, label, function
+and where each is used (the robustness tables, the manipulation simulator,
+the exports). Adding a method is a function `(wins, nodes) -> {value: score}`
+and one line there (docs/architecture.md, "Adding an aggregator").
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import combinations
 
 import choix
@@ -29,7 +36,6 @@ from graph.aggregation import positions
 # A little regularisation so that a value that never wins (or a graph in
 # pieces) still has finite Bradley–Terry and Rank Centrality scores.
 CHOIX_ALPHA = 0.01
-METHODS = ("pagerank", "direct_votes", "bradley_terry", "rank_centrality", "hodgerank")
 
 
 def comparisons(cells, contexts: set[int] | None = None) -> dict[tuple[int, int], int]:
@@ -47,7 +53,7 @@ def _items(wins: dict, nodes=None) -> list[int]:
 
 def direct_votes(wins: dict, nodes=None) -> dict[int, float]:
     """Wiser votes each value received; 0 for a value only ever compared and lost."""
-    out = {n: 0.0 for n in _items(wins, nodes)}
+    out = dict.fromkeys(_items(wins, nodes), 0.0)
     for (winner, _), n in wins.items():
         out[winner] += n
     return out
@@ -190,7 +196,7 @@ def hodgerank(wins: dict, nodes=None) -> tuple[dict[int, float], float]:
     index = {n: i for i, n in enumerate(items)}
     pairs = sorted({(min(a, b), max(a, b)) for a, b in wins})
     if not pairs:
-        return {n: 0.0 for n in items}, 0.0
+        return dict.fromkeys(items, 0.0), 0.0
     n = len(items)
     low = np.array([index[i] for i, _ in pairs], dtype=np.int64)
     high = np.array([index[j] for _, j in pairs], dtype=np.int64)
@@ -228,20 +234,29 @@ def tau(a: dict[int, float], b: dict[int, float]) -> float | None:
 
 
 def rankings(cells, pagerank_scores: dict[int, float] | None = None, contexts: set[int] | None = None,
-             nodes=None) -> tuple[dict[str, dict[int, float]], float]:
-    """Every method's scores on the same votes (PageRank's come from the
-    graph build, which filters the edges first), and HodgeRank's cyclic share."""
+             nodes=None, methods: Iterable[str] | None = None) -> tuple[dict[str, dict[int, float]], float]:
+    """Every method's scores on the same votes (only `methods`, if given;
+    PageRank's come from the graph build, which filters the edges first),
+    and HodgeRank's cyclic share (0 when it is not ranked)."""
     wins = comparisons(cells, contexts)
-    hodge, share = hodgerank(wins, nodes)
-    out = {"pagerank": dict(pagerank_scores or {}), "direct_votes": direct_votes(wins, nodes),
-           "bradley_terry": bradley_terry(wins, nodes), "rank_centrality": rank_centrality(wins, nodes),
-           "hodgerank": hodge}
+    wanted = None if methods is None else set(methods)
+    out, share = {}, 0.0
+    for a in AGGREGATORS.values():
+        if wanted is not None and a.name not in wanted:
+            continue
+        if a.rank is None:
+            out[a.name] = dict(pagerank_scores or {})
+            continue
+        result = a.rank(wins, nodes)
+        if isinstance(result, tuple):   # a method that also measures the cyclic part (HodgeRank)
+            result, share = result
+        out[a.name] = result
     return out, share
 
 
 def agreement(scores: dict[str, dict[int, float]]) -> dict[str, float | None]:
-    """Kendall's τ of every two methods, keyed "a|b" in METHODS order."""
-    names = [m for m in METHODS if m in scores] + sorted(set(scores) - set(METHODS))
+    """Kendall's τ of every two methods, keyed "a|b" in the table's order."""
+    names = ordered(scores)
     return {f"{a}|{b}": tau(scores[a], scores[b]) for a, b in combinations(names, 2)}
 
 
@@ -263,3 +278,57 @@ def compare(cells, pagerank_scores: dict[int, float] | None = None, contexts: se
     return {"scores": {m: {str(n): round(v, 8) for n, v in s.items()} for m, s in scores.items()},
             "tau": {pair: (None if t is None else round(t, 6)) for pair, t in agreement(scores).items()},
             "cyclic_share": round(share, 6), "robust_winners": robust_winners(scores, k), "k": k}
+
+
+# --- the table of methods -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Aggregator:
+    """One ranking of the values. `rank(wins, nodes)` gives {value id: score}
+    (higher is wiser), or (scores, cyclic share) for a method that measures
+    one; None for PageRank, which the graph build computes. The flags say
+    where it is used: `report`, a row in the robustness tables (snapshot page
+    and study report); `attack`, ranked by the manipulation simulator;
+    `export`, written to the snapshot's JSON and CSV. Every snapshot stores
+    every method's scores whatever its flags."""
+    name: str
+    label: str
+    rank: Callable | None
+    report: bool = True
+    attack: bool = True
+    export: bool = True
+    detail: str = ""   # said after the label in the robustness tables
+
+    @property
+    def long_label(self) -> str:
+        return f"{self.label} ({self.detail})" if self.detail else self.label
+
+
+# In the order methods are listed everywhere (stored JSON keeps no order).
+AGGREGATORS: dict[str, Aggregator] = {a.name: a for a in (
+    Aggregator("pagerank", "PageRank (moral graph)", None),
+    Aggregator("direct_votes", "direct votes", direct_votes, detail="wiser votes received"),
+    Aggregator("bradley_terry", "Bradley–Terry", bradley_terry),
+    Aggregator("rank_centrality", "Rank Centrality", rank_centrality),
+    Aggregator("hodgerank", "HodgeRank", hodgerank),
+)}
+
+
+def names(flag: str | None = None) -> list[str]:
+    """The methods in table order; with `flag` ("report", "attack", "export"), those it is set for."""
+    return [a.name for a in AGGREGATORS.values() if flag is None or getattr(a, flag)]
+
+
+def ordered(methods: Iterable[str], flag: str | None = None) -> list[str]:
+    """`methods` in table order, then the ones the table does not list (an
+    older snapshot's) by name; with `flag`, the listed ones without it left out."""
+    methods = set(methods)
+    return [m for m in names(flag) if m in methods] + sorted(methods - set(AGGREGATORS))
+
+
+def label(name: str, long: bool = False) -> str:
+    """The table's label; the name itself for a method the table does not list."""
+    a = AGGREGATORS.get(name)
+    if a is None:
+        return name
+    return a.long_label if long else a.label

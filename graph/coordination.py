@@ -169,7 +169,7 @@ def detect(votes: Iterable[VoteRow], groups: Mapping[str, str] | None = None,
     flagged: set[int] = set()
     rounds = 0
     pairs, graph_groups = None, []
-    for rounds in range(0, max(params.rounds, 1) + 1):
+    for rounds in range(max(params.rounds, 1) + 1):
         excluded = np.zeros(len(data.people), dtype=bool)
         excluded[list(flagged)] = True
         pairs = _pair_statistics(data, base, excluded, params, per_item=rounds > 0)

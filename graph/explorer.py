@@ -276,7 +276,7 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
         if not e.get("kept"):
             continue
         contexts = [str(c) for c in e.get("contexts", [])]
-        edge_stories = [s for s in stories.get((int(e["source"]), int(e["target"])), [])]
+        edge_stories = list(stories.get((int(e["source"]), int(e["target"])), []))
         # Stories in the edge's contexts first, then any other active ones for this direction.
         edge_stories.sort(key=lambda s: (str(s["context"]) not in contexts, s["context"], s["id"]))
         edges.append({"id": f"{e['source']}-{e['target']}", "source": str(e["source"]), "target": str(e["target"]),

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from pydantic import ValidationError
 
-from graph import events
+from graph import aggregators, events
 from graph import selectors as graph_selectors
 from graph.aggregation import REASONS, positions
 from graph.contracts import GraphFile, ImportedEdge, ImportedValue, file_problem
@@ -91,7 +91,7 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         "values": values,
         "edges": edges,
         "cycles": snapshot.cycles,
-        "aggregators": snapshot.scores.get("aggregators"),
+        "aggregators": exported_aggregators(snapshot.scores.get("aggregators")),
         "bridging": snapshot.scores.get("bridging"),
         # Who the coordinated-voting detector flagged, with the evidence, and who this snapshot left out.
         "coordination": snapshot.scores.get("coordination"),
@@ -118,14 +118,35 @@ def write_graphml(snapshot: GraphSnapshot, path: Path) -> None:
     nx.write_graphml(graph, str(path))
 
 
-def aggregator_rows(aggregators: dict | None) -> tuple[list[list], list[list]]:
+def _exported_block(block: dict | None) -> dict | None:
+    if not block:
+        return block
+    keep = set(aggregators.ordered(block.get("scores", {}), "export"))
+    return {**block, "scores": {m: v for m, v in block.get("scores", {}).items() if m in keep},
+            "tau": {pair: t for pair, t in block.get("tau", {}).items() if set(pair.split("|")) <= keep}}
+
+
+def exported_aggregators(data: dict | None) -> dict | None:
+    """The snapshot's stored rankings, less the methods the table does not export."""
+    if not data:
+        return data
+    out = dict(data)
+    if "global" in out:
+        out["global"] = _exported_block(out["global"])
+    for scope in ("scenario", "context"):
+        if scope in out:
+            out[scope] = {k: _exported_block(b) for k, b in out[scope].items()}
+    return out
+
+
+def aggregator_rows(data: dict | None) -> tuple[list[list], list[list]]:
     """(scores, scopes) rows: each method's score and rank of each value per
     scope (global, scenario, context), and per scope HodgeRank's cyclic
     share and the robust winners."""
     scores, scopes = [], []
-    for scope, blocks in (("global", {"": (aggregators or {}).get("global")}),
-                          ("scenario", (aggregators or {}).get("scenario", {})),
-                          ("context", (aggregators or {}).get("context", {}))):
+    for scope, blocks in (("global", {"": (data or {}).get("global")}),
+                          ("scenario", (data or {}).get("scenario", {})),
+                          ("context", (data or {}).get("context", {}))):
         for scope_id, block in blocks.items():
             if not block:
                 continue

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from graph import aggregation, bridging
+from graph import aggregation, aggregators, bridging
 from graph.aggregation import CYCLE_POLICIES, CYCLE_POLICY_TEXT
-from graph.aggregators import METHODS
 from graph.explorer import (
     TOO_FEW_VOTES,
     edge_rows,
@@ -95,10 +94,6 @@ def winners_diff(before, after, top: int = 3) -> list[dict]:
     return out
 
 
-METHOD_NAMES = {"pagerank": "PageRank (moral graph)", "direct_votes": "direct votes (wiser votes received)",
-                "bradley_terry": "Bradley–Terry", "rank_centrality": "Rank Centrality", "hodgerank": "HodgeRank"}
-
-
 def _top_titles(snapshot, scores: dict, top: int) -> list[str]:
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], int(kv[0])))[:top]
     return [value_title(snapshot, vid) for vid, _ in ordered]
@@ -111,21 +106,21 @@ def tau_matrix(tau: dict, methods) -> list[dict]:
         if a == b:
             return 1.0
         return tau.get(f"{a}|{b}", tau.get(f"{b}|{a}"))
-    return [{"method": METHOD_NAMES.get(a, a), "cells": [cell(a, b) for b in methods]} for a in methods]
+    return [{"method": aggregators.label(a, long=True), "cells": [cell(a, b) for b in methods]} for a in methods]
 
 
 def _block(snapshot, data: dict, top: int) -> dict:
     rows = []
     scores = data.get("scores", {})
-    # in METHODS order: the stored JSON (jsonb) does not keep the order keys were written in
-    methods = [m for m in METHODS if m in scores] + sorted(set(scores) - set(METHODS))
+    # the methods shown in the report, in the table's order (jsonb keeps no order)
+    methods = aggregators.ordered(scores, "report")
     for method in methods:
         tau = None if method == "pagerank" else data.get("tau", {}).get(f"pagerank|{method}")
-        rows.append({"method": METHOD_NAMES.get(method, method), "tau": tau,
+        rows.append({"method": aggregators.label(method, long=True), "tau": tau,
                      "top": _top_titles(snapshot, scores[method], top)})
     return {"rows": rows, "cyclic_share": data.get("cyclic_share"), "k": data.get("k"),
             "robust": [_robust_title(snapshot, str(v)) for v in data.get("robust_winners", [])],
-            "tau_header": [METHOD_NAMES.get(m, m) for m in methods],
+            "tau_header": [aggregators.label(m, long=True) for m in methods],
             "tau_rows": tau_matrix(data.get("tau", {}), methods)}
 
 

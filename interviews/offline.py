@@ -313,9 +313,7 @@ def _tags(tokens: list[str]) -> list[str]:
         elif prev in DETERMINERS or prev in POSSESSIVES or prev in NOUN_BEFORE or (i and tags[-1] == "C"
                                                                                   and word not in VERBS):
             tags.append("C")
-        elif word in VERBS or prev in SUBJECTS or prev in AUXILIARIES:
-            tags.append("V")
-        elif word.endswith("ing") and word not in NOUN_ING:
+        elif word in VERBS or prev in SUBJECTS or prev in AUXILIARIES or word.endswith("ing") and word not in NOUN_ING:
             tags.append("V")
         elif word.endswith("ed") and not (nxt and nxt not in FUNCTION_WORDS and nxt not in VERBS):
             tags.append("V")  # "-ed" before a noun is an adjective ("informed choices"), else a verb

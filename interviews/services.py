@@ -616,7 +616,7 @@ async def match_before_submit(interview_id: int) -> None:
         return
     try:
         await match_card_in_chat_async(card.pk)
-    except Exception:  # noqa: BLE001 - recorded, and the batch deduplicator retries
+    except Exception:  # recorded, and the batch deduplicator retries
         log.exception("in-chat match failed for card %s", card.pk)
 
 

@@ -44,14 +44,21 @@ from values.models import CanonicalValue, ValuesCard
 
 STRATEGIES = ("votes", "cards", "both")
 SWEEP_SHARES = (0.01, 0.05, 0.1, 0.2, 0.3)
-# The rankings reported: every aggregator, and PageRank again after leaving
-# out the participants the detector flagged ("defended").
-METHODS = (*aggregators.METHODS, "pagerank_defended")
-METHOD_NAMES = {"pagerank": "PageRank (moral graph)", "direct_votes": "direct votes",
-                "bradley_terry": "Bradley–Terry", "rank_centrality": "Rank Centrality", "hodgerank": "HodgeRank",
-                "pagerank_defended": "PageRank without flagged voters"}
+# Beside the aggregators the table marks for the simulator: PageRank again
+# after leaving out the participants the detector flagged ("defended").
+DEFENDED = "pagerank_defended"
+DEFENDED_LABEL = "PageRank without flagged voters"
 SECONDS_BETWEEN_STORIES = 60
 MEMBER_SPREAD_SECONDS = 8
+
+
+def methods() -> list[str]:
+    """The rankings reported, read from graph.aggregators' table each time."""
+    return [*aggregators.names("attack"), DEFENDED]
+
+
+def method_label(method: str) -> str:
+    return DEFENDED_LABEL if method == DEFENDED else aggregators.label(method)
 
 
 class AttackError(ValueError):
@@ -103,7 +110,9 @@ def target_ranks(study, target: CanonicalValue, *, include_simulated: bool, also
     contexts = _scenario_contexts(study, target)
     result = aggregation.build(cells, params)
     pagerank = aggregation.rank_subset(result, contexts, params.pagerank_alpha) if contexts else result.scores
-    scores, _ = aggregators.rankings(cells, pagerank, contexts=contexts or None)
+    # PageRank always: the defended rank is PageRank's, whatever the table's flags
+    scores, _ = aggregators.rankings(cells, pagerank, contexts=contexts or None,
+                                     methods={"pagerank", *aggregators.names("attack")})
     ranks = {m: aggregation.positions(s).get(target.pk) if s else None for m, s in scores.items()}
     return ranks, len(pagerank)
 
@@ -123,7 +132,9 @@ def _slogan_card(study, participant, target: CanonicalValue) -> None:
     """A card that only chants the target's name, matched to it."""
     scenario_ids = value_selectors.value_scenarios(study).get(target.pk) or set()
     scenario = study.scenarios.filter(pk__in=scenario_ids).first() or study.scenarios.first()
-    study_services.record_consent(participant=participant, consent=study_selectors.current_consent(study),
+    # a study taking part has its consent published
+    study_services.record_consent(participant=participant,
+                                  consent=study_selectors.current_consent(study),  # type: ignore[arg-type]
                                   accepted=True)
     interview = chat.choose_scenario(participant=participant, scenario=scenario)
     slogan = target.title.upper()[:60]
@@ -193,7 +204,7 @@ def run_attack(study, target: CanonicalValue, *, share: float, strategy: str = "
     try:
         with transaction.atomic():
             before, _ = target_ranks(study, target, include_simulated=include_simulated)
-            before["pagerank_defended"] = before["pagerank"]
+            before[DEFENDED] = before["pagerank"]
             voters = counted_voters(study, include_simulated)
             bloc = add_bloc(study, target, bloc_size(share, voters), strategy=strategy, seed=seed)
             after, ranked = target_ranks(study, target, include_simulated=include_simulated, also=bloc["ids"])
@@ -202,7 +213,7 @@ def run_attack(study, target: CanonicalValue, *, share: float, strategy: str = "
             flagged = detection.flagged_ids
             defended, _ = target_ranks(study, target, include_simulated=include_simulated, also=bloc["ids"],
                                        exclude=flagged)
-            after["pagerank_defended"] = defended["pagerank"]
+            after[DEFENDED] = defended["pagerank"]
             precision, recall = coordination.precision_recall(flagged, set(bloc["ids"]))
             raise _RollBack(AttackResult(
                 share=share, bloc=len(bloc["ids"]), voters=voters, stories=bloc["stories"], bloc_votes=bloc["votes"],
@@ -229,7 +240,7 @@ def simulate_attack(study, target: CanonicalValue, *, shares=(0.1,), strategy: s
                           seed=seed) for s in sorted(shares)]
     run = {"target": target.pk, "target_title": target.title, "strategy": strategy,
            "include_simulated": include_simulated, "seed": seed, "results": [r.to_dict() for r in results],
-           "share_needed": {m: share_needed(results, m) for m in METHODS}}
+           "share_needed": {m: share_needed(results, m) for m in methods()}}
     with transaction.atomic():
         event = record_event(events.ROBUSTNESS_RUN, user=user, study_slug=study.slug, subject=target, payload=run)
     return {**run, "event": event.pk, "result_objects": results}

@@ -114,7 +114,7 @@ def _steps(real) -> list[dict]:
     stopped there (declined, withdrew or were screened out), and how long
     it took those who did it."""
     here = dict(real.values_list("current_step").annotate(n=Count("id")).order_by())
-    position = {step: i for i, step in enumerate(JOURNEY)}
+    position: dict[str, int] = {step: i for i, step in enumerate(JOURNEY)}
     reached: dict[str, set] = {step: set() for step in JOURNEY}
     furthest: dict = {}
     durations: dict[str, list[float]] = {step: [] for step in JOURNEY}
@@ -155,8 +155,8 @@ def _stuck(study: Study, real, now) -> list[dict]:
     the study's threshold (since they entered it; consent: since they arrived)."""
     limit = now - timedelta(minutes=study.stuck_after_minutes)
     taking_part = real.exclude(current_step__in=ENDED)
-    since = {pid: started for pid, started in StepTiming.objects.filter(
-        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at")}
+    since = dict(StepTiming.objects.filter(
+        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at"))
     stuck = []
     for participant in taking_part.filter(created_at__lt=limit).only("id", "current_step", "created_at", "cohort"):
         entered = since.get(participant.pk, participant.created_at)

@@ -62,8 +62,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     demographics if imported."""
 
     participants = list(Participant.objects.filter(pk__in=pids).order_by("created_at"))
-    steps = [s for s in Step.values]
-    seconds = defaultdict(dict)
+    steps = list(Step.values)
+    seconds: dict = defaultdict(dict)
     for t in StepTiming.objects.filter(participant__in=pids):
         seconds[t.participant_id][t.step] = t.seconds
     skipped = study_selectors.skipped_steps(pids)
@@ -72,7 +72,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
             "interview__scenario").order_by("submitted_at"):
         cards[c.interview.participant_id] = c
     approvals = {a.card_id: a.answer for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)}
-    votes = defaultdict(lambda: defaultdict(int))
+    votes: dict = defaultdict(lambda: defaultdict(int))
     for v in WisdomVote.objects.filter(participant__in=pids).values("participant_id", "answer"):
         votes[v["participant_id"]][v["answer"]] += 1
     rated = TranscriptRating.objects.filter(interview__participant__in=pids)

@@ -114,16 +114,17 @@ def robustness_chart(run: dict) -> dict | None:
 def robustness_section(study) -> list[dict]:
     """The simulator's latest runs on the study, each with its table and curve."""
     out = []
+    methods = attack.methods()
     for run in attack.robustness_runs(study):
         rows = [{"share": r["share"], "bloc": r["bloc"], "voters": r["voters"],
                  "ranks": [(attack.fmt_rank(r["ranks_before"].get(m)), attack.fmt_rank(r["ranks_after"].get(m)))
-                           for m in attack.METHODS],
+                           for m in methods],
                  "precision": r["precision"], "recall": r["recall"], "flagged": r["flagged"]}
                 for r in run.get("results", [])]
         out.append({**run, "rows": rows, "chart": robustness_chart(run),
-                    "methods": [attack.METHOD_NAMES[m] for m in attack.METHODS],
-                    "needed": [(attack.METHOD_NAMES[m], attack.fmt_share(run.get("share_needed", {}).get(m)))
-                               for m in attack.METHODS]})
+                    "methods": [attack.method_label(m) for m in methods],
+                    "needed": [(attack.method_label(m), attack.fmt_share(run.get("share_needed", {}).get(m)))
+                               for m in methods]})
     return out
 
 

@@ -36,7 +36,7 @@ from mgeplatform.llm.providers.offline import unpaced
 from mgeplatform.models import LLMCall
 from studies import selectors, steps
 from studies import services as journey
-from studies.models import Participant, Step, Study
+from studies.models import Participant, Scenario, Step, Study
 from surveys import selectors as survey_selectors
 from surveys import services as survey_services
 from surveys.models import SurveyItem
@@ -168,14 +168,16 @@ class Actor:
     """A simulated participant's plan: the question and persona chosen for
     them, the random source, and the persona who judges their stories."""
 
-    scenario: object
+    scenario: Scenario
     persona: Persona
     rng: random.Random
 
 
 def at_consent(participant, actor: Actor) -> None:
-    journey.record_consent(participant=participant, consent=selectors.current_consent(participant.study),
-                           accepted=True)
+    consent = selectors.current_consent(participant.study)
+    if consent is None:
+        raise RuntimeError(f"study {participant.study.slug} has no consent form to simulate agreeing to")
+    journey.record_consent(participant=participant, consent=consent, accepted=True)
 
 
 def at_scenario(participant, actor: Actor) -> None:
@@ -234,7 +236,7 @@ def walk(participant, actor: Actor) -> Participant:
     while True:
         participant.refresh_from_db()
         spec = steps.spec_for(participant.current_step)
-        if spec is None or spec.final:
+        if spec is None or spec.final or spec.simulate is None:  # (declare() refuses a step without one)
             return participant
         spec.simulate(participant, actor)
         participant.refresh_from_db()

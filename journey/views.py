@@ -43,7 +43,7 @@ def entry(request, slug: str):
         return _no_places_page(request, study, err)
     except services.ResumeCodeNeeded:
         # Someone else's Prolific ID without their session id: nothing of theirs, only the resume code's page.
-        return redirect("journey:resume", slug=study.slug)
+        return redirect("journey:resume", slug=study.slug)  # type: ignore[union-attr]  # raised for a study only
     except services.EntryError as err:
         return error_page(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
     # Redirect so the Prolific ids do not linger in the address bar or history.
@@ -253,7 +253,7 @@ def follow_up_disputes(request, token: str):
     if problem:
         status, title, message = FOLLOW_UP_LINK_PROBLEMS[problem]
         return error_page(request, status, title, message, study=link.participant.study if link else None)
-    participant = link.participant
+    participant = link.participant  # type: ignore[union-attr]  # no problem: a link
     if participant.current_step != Step.COMPLETE:
         return error_page(request, 404, "Nothing to dispute", "Only participants who completed the study can "
                                                               "dispute how they are represented.")

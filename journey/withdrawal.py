@@ -61,7 +61,7 @@ def _files_holding(texts: set[str]) -> list[Path]:
     """Every file under the export folder that holds the participant's id or
     any of their texts (an export written before they withdrew). Files
     written elsewhere are the coordinator's to delete (docs/security.md)."""
-    root, found = export_root(), []
+    root, found = export_root(), list[Path]()
     needles = [t.casefold() for t in texts]
     if not root.is_dir():
         return found

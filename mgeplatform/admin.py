@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import Count, Sum
 from django.urls import reverse
@@ -34,7 +36,7 @@ class DomainEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 PRE = "white-space: pre-wrap; margin: 0"  # long prompts wrap instead of widening the page
 # LLMCall keeps a study's id, not a foreign key; the studies app says what
 # each id is called (studies/apps.py), as the platform does not import it.
-_study_names = lambda ids=None: {}  # noqa: E731 - replaced by the studies app
+_study_names: Callable[..., dict] = lambda ids=None: {}  # noqa: E731 - replaced by the studies app
 
 
 def register_study_names(names) -> None:

@@ -75,7 +75,9 @@ def line_chart(points: list[dict]) -> dict | None:
     series = []
     for key, label, css in (("pagerank_position", "By PageRank", "pagerank"),
                             ("votes_position", "By direct votes", "votes")):
-        segments, current, dots = [], [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
+        dots: list[dict] = []
         for i, p in enumerate(points):
             if p[key] is None:
                 if current:

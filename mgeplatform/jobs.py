@@ -11,6 +11,7 @@ already exists is skipped).
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import psycopg
 from django.conf import settings
@@ -25,10 +26,10 @@ RECOVERY_TASK = "journey.recover_stalled_work"
 
 async def retry_stalled_jobs() -> list[int]:
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.WORKER_STALLED_SECONDS)
-    ids = []
+    ids: list[int] = []
     for job in stalled:
         await app.job_manager.retry_job(job)
-        ids.append(job.id)
+        ids.append(cast(int, job.id))   # a job read from the database has its id
     if ids:
         log.warning("put %d stalled job(s) back in the queue (their worker stopped): %s", len(ids), ids)
     return ids

@@ -35,7 +35,8 @@ def try_advisory_lock(namespace: int, key: int, *, alias: str = "default"):
     """Yield True if this process now holds the lock (namespace, key), False
     if another holder has it. Released when the block ends."""
     with psycopg.connect(**conninfo(alias), autocommit=True) as conn:
-        acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()
+        acquired = row[0]  # type: ignore[index]  # a SELECT of a function always returns one row
         try:
             yield acquired
         finally:

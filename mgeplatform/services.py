@@ -23,10 +23,9 @@ def upsert_staff_user(*, email: str, role: str, password: str | None = None, cre
         raise ValueError(f"role must be one of {sorted(ROLE_GROUPS)}")
     email = email.strip().lower()
     User = get_user_model()
-    user = User.objects.filter(email__iexact=email).first()
-    created = user is None
-    if created:
-        user = User(username=email[:150], email=email)
+    found = User.objects.filter(email__iexact=email).first()
+    created = found is None
+    user = User(username=email[:150], email=email) if found is None else found
     user.is_staff = True
     user.is_active = True
     if password:
@@ -57,7 +56,7 @@ def act_on_jobs(*, action: str, job_ids, user) -> list[int]:
     the ids of the jobs acted on (jobs in another status are left alone)."""
     kind, statuses = JOB_ACTIONS[action]
     # The procrastinate app (and its job manager) lives on its AppConfig.
-    manager = django_apps.get_app_config("procrastinate").app.job_manager
+    manager = django_apps.get_app_config("procrastinate").app.job_manager  # type: ignore[attr-defined]
     jobs = list(ProcrastinateJob.objects.filter(pk__in=list(job_ids), status__in=statuses).order_by("pk"))
     done = []
     for job in jobs:

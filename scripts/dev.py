@@ -166,9 +166,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     env = platform_env()
     try:
         failed = static_checks(env)
-        pytest = [str(VENV_PY), "-m", "pytest", *reuse_test_database(), *args.pytest_args]
+        cov = coverage_args(args.pytest_args)
+        pytest = [str(VENV_PY), "-m", "pytest", *reuse_test_database(), *cov, *args.pytest_args]
         log("running: " + " ".join(pytest[1:]))
         code = subprocess.call(pytest, cwd=ROOT, env=env)
+        if cov:
+            report_coverage()
         if failed:
             log("failed: " + ", ".join(failed))
         return code or (1 if failed else 0)
@@ -177,18 +180,47 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def static_checks(env: dict) -> list[str]:
-    """Lint, the layering of the apps, and migrations that match the models."""
+    """Lint, the layering of the apps, migrations that match the models, and
+    types in the apps pyproject.toml's [tool.mypy] enables."""
     checks = {
         "ruff": [str(VENV / "bin" / "ruff"), "check", "--quiet", "."],
         "layers": [str(VENV_PY), "scripts/check_layers.py"],
         "migrations": [str(VENV_PY), "manage.py", "makemigrations", "--check", "--dry-run"],
+        "mypy": [str(VENV / "bin" / "mypy")],
     }
     failed = []
     for name, cmd in checks.items():
         log(f"check: {name}")
+        started = time.monotonic()
         if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
             failed.append(name)
+        if name == "mypy":   # its cache (.mypy_cache/) makes a second run much quicker: say how long
+            log(f"mypy took {time.monotonic() - started:.1f} s")
     return failed
+
+
+FAST_TIER = "not slow and not browser"
+
+
+def coverage_args(pytest_args: list[str]) -> list[str]:
+    """Coverage of the apps for a fast-tier run (`-m "not slow and not
+    browser"`), measured by pytest-cov and reported as one total line after
+    it (no threshold). Other runs start servers in processes coverage does
+    not follow, so they are left unmeasured; `--no-cov` turns it off."""
+    marked = [b for a, b in zip(pytest_args, pytest_args[1:]) if a == "-m"]
+    marked += [a[len("-m="):] for a in pytest_args if a.startswith("-m=")]
+    if FAST_TIER not in [m.strip() for m in marked] or "--no-cov" in pytest_args:
+        return []
+    return ["--cov", "--cov-report="]   # what and where: pyproject.toml's [tool.coverage]
+
+
+def report_coverage() -> None:
+    out = subprocess.run([str(VENV / "bin" / "coverage"), "report", "--format=total"], cwd=ROOT,
+                         capture_output=True, text=True)
+    if out.returncode == 0 and out.stdout.strip():
+        log(f"coverage (fast tier, statements of the apps): {out.stdout.strip()}% total")
+    else:
+        log("coverage: no figure (" + (out.stderr.strip() or "no data") + ")")
 
 
 def reuse_test_database() -> list[str]:

@@ -65,7 +65,7 @@ class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConsentRecord
     extra = 0
     fields = ["created_at", "accepted", "consent_document", "consent_hash"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
 
 @admin.register(Participant)
@@ -156,7 +156,7 @@ class ProlificIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         "the lookup is recorded in the audit trail.")
     readonly_fields = ["participant", "study", "prolific_id", "prolific_study_id", "session_id", "created_at",
                        "last_seen_at"]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
     @admin.display(description="Prolific ID")
     def prolific_id(self, obj):

@@ -4,15 +4,18 @@ from typing import Literal
 
 from mgeplatform.events import Payload, kind
 
+JoinedVia = Literal["link", "prolific", "preview", "simulation", "attack"]
+PreviewVia = Literal["coordinator", "preview_link"]
+
 
 class Joined(Payload):
     """How a participant came to be (studies.services.create_participant)."""
 
-    via: Literal["link", "prolific", "preview", "simulation", "attack"]
+    via: JoinedVia
     via_prolific: bool
     cohort: str
     simulated: bool = False
-    preview_via: Literal["coordinator", "preview_link"] | None = None
+    preview_via: PreviewVia | None = None
 
 
 PARTICIPANT_JOINED = kind("participant.joined", "A participant arrived by the study link (Prolific or plain), or "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Literal
+from typing import Literal, get_args
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -52,12 +52,12 @@ class FrameError(ValueError):
 
 @cache
 def _by_type(models: tuple[type[Frame], ...]) -> dict[str, type[Frame]]:
-    return {model.model_fields["type"].annotation.__args__[0]: model for model in models}
+    return {get_args(model.model_fields["type"].annotation)[0]: model for model in models}
 
 
 def check(content: dict, models: tuple[type[Frame], ...]) -> dict:
     """`content` if it is one of `models` (by its type, then its shape)."""
-    model = _by_type(models).get(content.get("type"))
+    model = _by_type(models).get(str(content.get("type")))
     try:
         if model is None:
             raise FrameError(f"a {content.get('type')!r} frame is not one this socket sends")

@@ -73,7 +73,7 @@ def skipped_steps(participants) -> dict[uuid.UUID, set[str]]:
     out: dict[uuid.UUID, set[str]] = {}
     for pid, step in DomainEvent.objects.filter(kind=events.STEP_SKIPPED, actor_participant__in=ids).values_list(
             "actor_participant", "payload__from"):
-        if step:
+        if step and pid is not None:   # never None: the filter names participants
             out.setdefault(pid, set()).add(step)
     return out
 

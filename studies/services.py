@@ -110,9 +110,9 @@ def enter_study(*, study: Study | None, session, prolific: ProlificParams | None
     return participant
 
 
-def create_participant(study: Study, *, via: str, pk: uuid.UUID | None = None, cohort: str | None = None,
-                       prolific: ProlificParams | None = None, user=None,
-                       preview_via: str | None = None) -> Participant:
+def create_participant(study: Study, *, via: events.JoinedVia, pk: uuid.UUID | None = None,
+                       cohort: str | None = None, prolific: ProlificParams | None = None, user=None,
+                       preview_via: events.PreviewVia | None = None) -> Participant:
     """The one way a participant is made, whoever makes them: the study link
     (`via` "link" or "prolific", with their Prolific parameters), a staff
     preview, a simulation or an attack test. The row, its Prolific identity
@@ -207,6 +207,7 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
     toward the study's budget, so none starts once the budget is spent."""
     if study is None or study.status == Study.Status.CLOSED:
         raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+    via: events.PreviewVia
     if selectors.may_preview(user):
         via = "coordinator"
     elif token:

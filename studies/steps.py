@@ -219,7 +219,7 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
             # An entry hook found nothing to do at the step: the move on is a recorded skip.
             event, user = events.STEP_SKIPPED, None
             payload = {"from": to, "to": skip_to, "reason": "nothing to do at this step"}
-            to = skip_to
+            to = skip_to  # type: ignore[assignment]  # None: no skip, which ends the loop
         transaction.on_commit(lambda: _push_state(locked.pk, locked.current_step))
     participant.current_step = locked.current_step
     return True
@@ -290,7 +290,8 @@ def _push_state(participant_id, step: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "participant.state", "step": step} if step else {"type": "participant.state", "refresh": True}
+    message: dict[str, object] = ({"type": "participant.state", "step": step} if step
+                                  else {"type": "participant.state", "refresh": True})
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a sync view or a worker thread
@@ -300,5 +301,5 @@ def _push_state(participant_id, step: str | None) -> None:
             async_to_sync(layer.group_send)(participant_group(participant_id), message)
         else:  # called from sync code inside a running event loop
             loop.create_task(layer.group_send(participant_group(participant_id), message))
-    except Exception:  # noqa: BLE001 - the channel layer (e.g. Redis) is down; pages catch up on reload
+    except Exception:  # the channel layer (e.g. Redis) is down; pages catch up on reload
         log.warning("could not push step %s to participant %s", step, participant_id, exc_info=True)

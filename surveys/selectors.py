@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core import signing
 from django.db.models import Count, F, Q
@@ -117,7 +118,7 @@ def follow_up_subject(participant) -> dict:
     study's latest moral graph with one wiser and one less wise neighbour
     (Table 4). Missing parts are None."""
 
-    out = {"card": None, "canonical": None, "rewritten": False, "snapshot": None, "value": None,
+    out: dict[str, Any] = {"card": None, "canonical": None, "rewritten": False, "snapshot": None, "value": None,
            "wiser": None, "less_wise": None}
     card = value_selectors.submitted_card(participant)
     if card is None:

@@ -3,6 +3,8 @@ input, call services, render."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from studies.models import Step
 from studies.views import error_page, participant_view, step_page, step_url
 from surveys import selectors, services
-from surveys.models import SurveyItem
+from surveys.models import FollowUpLink, SurveyItem
 
 
 def _questions(items, chosen: dict, errors: dict) -> list[dict]:
@@ -75,7 +77,7 @@ def _follow_up_items(bank, subject) -> list:
     """The follow-up items that make sense for this participant: the
     deduplication check only if their card was merged into other wording,
     the fairness check only if their value is in a built moral graph."""
-    applies = {
+    applies: dict[str, bool] = {
         SurveyItem.Kind.DEDUP_VERIFICATION: subject["rewritten"],
         SurveyItem.Kind.FAIRNESS: subject["value"] is not None,
     }
@@ -104,12 +106,14 @@ def follow_up(request, token: str):
         status, title, message = LINK_PROBLEMS[problem]
         study = link.participant.study if link else None
         return error_page(request, status, title, message, study=study)
+    link = cast(FollowUpLink, link)   # no problem: a link
     participant = link.participant
     study = participant.study
     bank = services.ensure_default_bank(study)
     subject = selectors.follow_up_subject(participant)
     items = _follow_up_items(bank, subject)
-    errors, status, chosen = {}, 200, selectors.answers_given(participant, items)
+    errors: dict = {}
+    status, chosen = 200, selectors.answers_given(participant, items)
     if request.method == "POST" and items:
         answers, errors = services.clean_answers(items, request.POST)
         if not errors:

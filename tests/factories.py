@@ -216,7 +216,7 @@ TABLE_3_KEYS = ["clarify", "expresses_care", "contributions_placed", "trust_proc
 
 
 def full_answers(value="4", **overrides) -> dict:
-    return {**{key: value for key in TABLE_3_KEYS}, **overrides}
+    return {**dict.fromkeys(TABLE_3_KEYS, value), **overrides}
 
 
 def _edge(source, target, wiser, not_wiser=0, unsure=0, likelihood=0.5, kept=True):

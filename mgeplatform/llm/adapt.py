@@ -46,7 +46,7 @@ def json_protocol(request: ChatRequest) -> ChatRequest:
     for tool in request.tools:
         lines.append(f"- {tool.name}: {tool.description} Arguments (JSON schema): "
                      f"{json.dumps(tool.parameters, ensure_ascii=False)}")
-    names = {}
+    names: dict[str | None, str] = {}
     messages: list[Message] = []
     for m in request.messages:
         if m.role == "assistant" and m.tool_calls:
@@ -119,7 +119,7 @@ def parse_text_calls(text: str, tool_names: set[str]) -> list[ToolCall]:
     for item in items:
         if not isinstance(item, dict):
             raise LLMError("The model wrote an action as text that is not a JSON object.", retryable=True)
-        function = item.get("function") if isinstance(item.get("function"), dict) else {}
+        function = item["function"] if isinstance(item.get("function"), dict) else {}
         name = item.get("action") or item.get("name") or item.get("tool") or function.get("name")
         arguments = item.get("arguments", item.get("parameters", function.get("arguments", {})))
         if isinstance(arguments, str):

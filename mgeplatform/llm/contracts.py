@@ -9,6 +9,7 @@ providers as a tool's parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
@@ -59,7 +60,7 @@ _MESSAGES = {
 }
 
 
-def _problem(error: dict) -> str:
+def _problem(error: Mapping[str, Any]) -> str:
     kind, ctx, path = error["type"], error.get("ctx") or {}, _path(error["loc"])
     if kind in _TYPE_NAMES or kind.endswith("_type"):
         return f"{path} should be {_TYPE_NAMES.get(kind, kind.removesuffix('_type'))}, not {error['input']!r}"[:300]

@@ -19,7 +19,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx2
 from asgiref.sync import async_to_sync, sync_to_async
@@ -63,13 +63,12 @@ def override_provider(name: str, factory: Callable[[Route], object]):
     """The test hook: calls routed to provider `name` (a fake's own name, or
     "offline" to watch the offline provider) are made by `factory` inside the
     block; on leaving it, whatever was registered under that name before is back."""
-    missing = object()
-    previous = _factories.get(name, missing)
+    previous = _factories.get(name)
     _factories[name] = factory
     try:
         yield
     finally:
-        if previous is missing:
+        if previous is None:
             _factories.pop(name, None)
         else:
             _factories[name] = previous
@@ -200,7 +199,7 @@ async def _close(providers) -> None:
         if close is not None:
             try:
                 await close()
-            except Exception:  # noqa: BLE001 - closing must not turn a good call into a failure
+            except Exception:  # closing must not turn a good call into a failure
                 log.warning("closing the %s client failed", getattr(provider, "name", "?"), exc_info=True)
 
 
@@ -253,7 +252,7 @@ class CallContext:
 
     purpose: str
     prompt: Prompt | None = None
-    study: object = None
+    study: Any = None   # a studies.Study (a layer above: not imported here)
     participant_id: uuid.UUID | None = None
     # Everyone whose words the request carries (participant_id is added):
     # a withdrawal under "delete what they wrote" redacts these calls.
@@ -458,7 +457,7 @@ class StreamedCall:
     def __init__(self, request: ChatRequest, ctx: CallContext):
         self.request = request
         self.ctx = ctx
-        self.record = None
+        self.record: Any = None   # the LLMCall, once written
         self.result: ChatResult | None = None
         self.sent: ChatRequest | None = None
 
@@ -482,7 +481,7 @@ class StreamedCall:
         attempts = Attempts()
         try:
             provider = provider_for(route)
-        except Exception as err:  # noqa: BLE001 - a provider that cannot be made fails like a call, with a row
+        except Exception as err:  # a provider that cannot be made fails like a call, with a row
             error = as_llm_error(err)
             error.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=0,
                                                         error=str(error), request=request)
@@ -539,7 +538,7 @@ async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatRe
     call = stream_chat(request, ctx)
     async for _ in call:
         pass
-    return call.result, call.record
+    return cast(ChatResult, call.result), call.record   # set once the stream ends without raising
 
 
 complete = sync_entry(complete_async)

@@ -3,6 +3,7 @@ browser: the run's page updates itself while the job works (no reload, no
 inline script) and, once done, offers the files for download."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_the_run_page_follows_the_job_and_offers_its_files(coordinator, asgi_liv
 
     with page.expect_download() as download:
         page.get_by_role("link", name="preferences.jsonl").click()
-    lines = [json.loads(line) for line in open(download.value.path()).read().splitlines()]
+    lines = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
     assert len(lines) == 2 and all(line["metadata"]["chosen_value"]["id"] == autonomy.pk for line in lines)
     assert not errors
     context.close()

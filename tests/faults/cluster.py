@@ -72,7 +72,7 @@ class Cluster:
     def destroy(self) -> None:
         try:
             self.stop()
-        except Exception:  # noqa: BLE001 - already stopped
+        except Exception:  # already stopped
             pass
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -46,7 +46,7 @@ def test_database_restart_under_a_live_interview(platform):
     # or, if the server dropped it, after the page reconnects by itself.
     try:
         frames = person.say(ANSWERS[1], "a2", timeout=45)
-    except Exception:  # noqa: BLE001 - the socket died with the database: connect again, as the page does
+    except Exception:  # the socket died with the database: connect again, as the page does
         state, _ = person.reconnect(timeout=30)
         if not any(m["client_message_id"] == "a2" for m in state["messages"]):
             person.send({"type": "user_message", "text": ANSWERS[1], "client_id": "a2"})

@@ -168,7 +168,7 @@ def test_two_participants_voting_on_one_cell_at_once_are_both_counted():
                 services.record_vote(participant=first, assignment=assignments[0], answer="yes")
                 voted.set()
                 threading.Event().wait(0.5)  # the other vote arrives while this one is open
-        except Exception as err:  # noqa: BLE001 (reported below, in the test's thread)
+        except Exception as err:  # reported below, in the test's thread
             errors.append(err)
         finally:
             connections.close_all()
@@ -204,7 +204,7 @@ def test_many_concurrent_voters_add_up():
             start.wait(10)
             for n, assignment in enumerate(assignments[person.pk]):
                 services.record_vote(participant=person, assignment=assignment, answer=("yes", "no")[n % 2])
-        except Exception as err:  # noqa: BLE001 (reported below, in the test's thread)
+        except Exception as err:  # reported below, in the test's thread
             errors.append(err)
         finally:
             connections.close_all()

@@ -46,8 +46,8 @@ def upload(client, study, content: str, name="cards.csv"):
 def test_a_fresh_study_is_not_ready_and_says_what_each_question_lacks(study, coordinator):
     readiness = graph_selectors.launch_readiness(study)
     assert not readiness["ready"]
-    assert {r["scenario"].key: (r["values"], r["stories"], r["todo"]) for r in readiness["scenarios"]} == {
-        key: (0, 0, "seed values, then write stories") for key in ("abortion", "parenting", "weapons")}
+    assert {r["scenario"].key: (r["values"], r["stories"], r["todo"]) for r in readiness["scenarios"]} == dict.fromkeys(
+        ("abortion", "parenting", "weapons"), (0, 0, "seed values, then write stories"))
     html = _client(coordinator).get(f"/admin/studies/study/{study.pk}/console/").content.decode()
     assert 'id="launch-readiness"' in html and "Not ready to launch" in html
     assert "at least 2 live canonical values and at least 1 active transition story" in _text(html)

@@ -247,4 +247,4 @@ def test_under_keep_anonymised_their_words_stay_and_nothing_links_them_to_the_pe
     assert {"interviews_chatmessage.content", "values_valuescard.title", "graph_wisdomvote.reason",
             "journey_dispute.text", "values_canonicalvalue.title"} <= set(kept)
     assert columns_holding(pid) == {}
-    assert not [p for p in files_holding(pid, Path(settings.VAR_DIR))]
+    assert files_holding(pid, Path(settings.VAR_DIR)) == []

@@ -43,14 +43,14 @@ def test_one_attack_prints_ranks_and_detection_and_leaves_the_study_as_it_was(ho
     assert _counts(study) == before
     assert "Bloc 30%: 10 members beside 24 voters, 200 votes on 20 stories, 10 cards." in out
     printed = dict(re.findall(r"^ {4}(\S.*?) {2,}(\S+ → \S+)$", out, flags=re.M))
-    assert set(printed) == {attack.METHOD_NAMES[m] for m in attack.METHODS}
+    assert set(printed) == {attack.method_label(m) for m in attack.methods()}
     assert "detector: 10 flagged, 10 of them in the bloc; precision 1.00, recall 1.00" in out
     run = DomainEvent.objects.get(kind="study.robustness_run", study_slug=study.slug).payload
     result = run["results"][0]
     # The honest voters put the target fifth of six; the bloc makes it first under every method,
     # unless the flagged voters are left out.
     assert result["ranks_before"]["pagerank"] == 5
-    assert all(result["ranks_after"][m] == 1 for m in attack.METHODS if m != "pagerank_defended")
+    assert all(result["ranks_after"][m] == 1 for m in attack.methods() if m != attack.DEFENDED)
     assert result["ranks_after"]["pagerank_defended"] == result["ranks_before"]["pagerank"]
     assert (result["precision"], result["recall"]) == (1.0, 1.0)
     assert printed["PageRank (moral graph)"] == f"{result['ranks_before']['pagerank']} → 1"

@@ -238,9 +238,8 @@ def test_a_stream_is_never_retried_after_text_reached_the_participant(db):
         async for event in call:
             shown.append(event)
 
-    with gateway.override_provider("drops", lambda route: provider):
-        with pytest.raises(LLMError, match="dropped") as caught:
-            async_to_sync(reply)()
+    with gateway.override_provider("drops", lambda route: provider), pytest.raises(LLMError, match="dropped") as caught:
+        async_to_sync(reply)()
     assert provider.calls == 1 and [e.text for e in shown] == ["Hello, "]
     call = LLMCall.objects.get()
     assert caught.value.record == call and call.response_text == "Hello, " and call.attempts == 1

@@ -278,7 +278,7 @@ def _ok():
 def test_an_unexpected_exception_becomes_a_recorded_llm_error(db, scripted):
     def sdk_refuses():
         raise TypeError("create() got an unexpected keyword argument 'temperature'")
-        yield  # noqa: B901 - a generator
+        yield  # a generator
 
     scripted(sdk_refuses)
     with pytest.raises(LLMError, match="TypeError") as caught:
@@ -311,7 +311,7 @@ def test_retry_waits_at_least_the_providers_retry_after(db, scripted, monkeypatc
 
     def limited():
         raise LLMError("429", retryable=True, status=429, retry_after=5.0)
-        yield  # noqa: B901 - a generator
+        yield  # a generator
 
     scripted(limited, limited, _ok)
     _, record = gateway.complete(_request(), _scripted_ctx())
@@ -321,7 +321,7 @@ def test_retry_waits_at_least_the_providers_retry_after(db, scripted, monkeypatc
 
     def patient():
         raise LLMError("429", retryable=True, status=429, retry_after=3600)
-        yield  # noqa: B901 - a generator
+        yield  # a generator
 
     scripted(patient, _ok)
     with override_settings(LLM_RETRY_AFTER_MAX_SECONDS=30):

@@ -119,7 +119,7 @@ async def test_anthropic_http_errors_map_to_retryable_or_not(status, retryable):
     with pytest.raises(LLMError) as caught:
         await collect(provider.stream_chat(request, timeout=5))
     assert caught.value.retryable is retryable and caught.value.status == status
-    assert "k" != str(caught.value)  # never echoes the key
+    assert str(caught.value) != "k"  # never echoes the key
 
 
 async def test_anthropic_connection_failure_is_retryable():

@@ -430,7 +430,7 @@ def test_websockets_accept_only_the_participants_own_browser(coordinator, audito
         if connected:
             try:  # a consumer may accept, then close at once with its reason
                 await ws.receive_json_from(timeout=2)
-            except Exception:  # noqa: BLE001 - closed or silent
+            except Exception:  # closed or silent
                 connected = False
         await ws.disconnect()
         return connected

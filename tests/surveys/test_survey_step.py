@@ -51,7 +51,7 @@ def test_a_missing_answer_is_explained_and_every_given_answer_kept(study):
     assert "One question still needs an answer" in html and "Question 5" in html
     assert 'href="#q-learned_values"' in html
     checked = dict(re.findall(r'name="(\w+)" value="(\w+)" required checked', html))
-    assert checked == {k: v for k, v in answers.items()}
+    assert checked == dict(answers.items())
     participant.refresh_from_db()
     assert participant.current_step == Step.SURVEY
     assert not SurveyResponse.objects.filter(participant=participant).exists()

@@ -51,16 +51,16 @@ class Command(BaseCommand):
             self.stdout.write(f"\nBloc {r.share * 100:g}%: {r.bloc} members beside {r.voters} voters, {r.bloc_votes} "
                               f"votes on {r.stories} stories, {r.cards} cards.")
             self.stdout.write("  rank of the target (1 = first), before → after:")
-            for m in attack.METHODS:
-                self.stdout.write(f"    {attack.METHOD_NAMES[m]:<34} {attack.fmt_rank(r.ranks_before.get(m))} → "
+            for m in attack.methods():
+                self.stdout.write(f"    {attack.method_label(m):<34} {attack.fmt_rank(r.ranks_before.get(m))} → "
                                   f"{attack.fmt_rank(r.ranks_after.get(m))}")
             p = "–" if r.precision is None else f"{r.precision:.2f}"
             rc = "–" if r.recall is None else f"{r.recall:.2f}"
             self.stdout.write(f"  detector: {r.flagged} flagged, {r.flagged_in_bloc} of them in the bloc; "
                               f"precision {p}, recall {rc}")
         self.stdout.write("\nBloc share needed to make the target first:")
-        for m in attack.METHODS:
-            self.stdout.write(f"  {attack.METHOD_NAMES[m]:<34} {attack.fmt_share(run['share_needed'][m])}")
+        for m in attack.methods():
+            self.stdout.write(f"  {attack.method_label(m):<34} {attack.fmt_share(run['share_needed'][m])}")
         self.stdout.write(f"Recorded as event {run['event']} (study.robustness_run); the study report shows it.")
         if o["svg"]:
             chart = robustness_chart(run)

@@ -10,6 +10,7 @@ is the 529 of a stream), and a 429 or 529 says how long to wait in
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anthropic
 import httpx2
@@ -49,7 +50,7 @@ def _error(err: Exception) -> LLMError:
 def to_anthropic_messages(messages: list[Message]) -> list[dict]:
     """Our turns → Anthropic's, which must alternate user/assistant: tool
     results are user content blocks, merged with any user text after them."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
 
     def user_blocks() -> list:
         if out and out[-1]["role"] == "user":
@@ -59,7 +60,7 @@ def to_anthropic_messages(messages: list[Message]) -> list[dict]:
 
     for m in messages:
         if m.role == "assistant":
-            blocks = [{"type": "text", "text": m.content}] if m.content else []
+            blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
             blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in m.tool_calls]
             out.append({"role": "assistant", "content": blocks or [{"type": "text", "text": "…"}]})
         elif m.role == "tool":
@@ -86,8 +87,8 @@ class AnthropicProvider:
 
     def _params(self, request: ChatRequest) -> dict:
         caps = capabilities(self.name, request.model)
-        system = [{"type": "text", "text": request.system}]
-        params = {
+        system: list[dict[str, Any]] = [{"type": "text", "text": request.system}]
+        params: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens,
             "system": system,

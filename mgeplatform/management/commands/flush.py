@@ -13,6 +13,6 @@ class Command(DjangoFlush):
         database = options["database"]
         uris = [f"{model._meta.label}:{trigger.name}" for model, trigger in pgtrigger.registered()
                 if trigger.name == "no_truncate"]
-        with dbroles.as_owner(database), pgtrigger.ignore(*uris, databases=[database]):
-            with dbroles.context_truncate_allowed(database):
-                return super().handle(**options)
+        with (dbroles.as_owner(database), pgtrigger.ignore(*uris, databases=[database]),
+              dbroles.context_truncate_allowed(database)):
+            return super().handle(**options)

@@ -90,7 +90,7 @@ class Command(BaseCommand):
     def _wait_child(self) -> int:
         while True:
             try:
-                return self.child.wait()
+                return self.child.wait()  # type: ignore[union-attr]  # called once the child is started
             except InterruptedError:
                 continue
 
