@@ -2,7 +2,8 @@
 
 import pytest
 
-from weights import raking, representativeness as rep, targets
+from weights import raking, targets
+from weights import representativeness as rep
 
 # A 2×2 sample of 9: Sex M/F × Age Y/O with counts MY 4, MO 2, FY 2, FO 1. Its margins are
 # M 6/9, Y 6/9 and its joint is their product (4/9 = 6/9 · 6/9), so raking to M 0.5, Y 0.5
