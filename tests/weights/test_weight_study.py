@@ -62,3 +62,17 @@ def test_trim_caps_the_stored_weights(study):
     call_command("weight_study", "--study", study.slug, "--target", "us-adults", "--trim", "2", stdout=StringIO())
     weights = list(ParticipantWeight.objects.values_list("weight", flat=True))
     assert max(weights) <= 2 * (sum(weights) / len(weights)) + 1e-6
+
+
+@pytest.mark.django_db
+def test_the_export_writes_weights_csv_once_weighted(study, tmp_path):
+    from journey import exports
+
+    _people(study)
+    assert "weights.csv" not in exports.export_study(study, tmp_path / "before")
+    call_command("weight_study", "--study", study.slug, "--target", "us-adults", stdout=StringIO())
+    written = exports.export_study(study, tmp_path / "after")
+    assert written["weights.csv"] == 100
+    header, first = (tmp_path / "after" / "weights.csv").read_text().splitlines()[:2]
+    assert header == "participant_id,weight,cell"
+    assert "Age=" in first and float(first.split(",")[1]) > 0
