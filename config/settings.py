@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "values",
     "graph",
     "surveys",
+    "weights",
     "alignment",
     "journey",
 ]

@@ -31,6 +31,7 @@ from studies.contributions import iso
 from studies.models import Participant, ProlificDemographics, ProlificIdentity, Step, StepTiming
 from surveys import selectors as survey_selectors
 from values.models import CanonicalApproval, ValuesCard
+from weights import services as weight_services
 
 # Prolific's identifiers in its demographic export: they would link the
 # pseudonymous data back to Prolific accounts, so they are not kept.
@@ -117,6 +118,11 @@ def export_study(study, directory: Path, *, include_simulated: bool = False, ide
     if snapshot is not None:
         interchange.write_json(snapshot, directory / "moral_graph.json")
         written["moral_graph.json"] = len(snapshot.edges)
+    run = weight_services.latest_run(study)
+    if run is not None:
+        written["weights.csv"] = _write(directory, "weights.csv", ["participant_id", "weight", "cell"],
+                                        run.weights.filter(participant__in=pids).order_by("participant_id")
+                                        .values_list("participant_id", "weight", "cell"))
     shutil.copyfile(CODEBOOK, directory / "codebook.md")
     if identities_reason.strip():
         written["prolific_identities.csv"] = _write(

@@ -39,6 +39,7 @@ LAYERS = {
     "interviews": 2,
     "graph": 2,
     "surveys": 2,
+    "weights": 2,  # survey weights to a target population; graph may read them later
     "alignment": 3,  # uses of the moral graph: reads graph and values, which never read it
     "journey": 4,  # orchestration
     "config": 5,  # project: settings, URLs, ASGI

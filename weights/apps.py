@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class WeightsConfig(AppConfig):
+    name = "weights"
+    verbose_name = "Survey weights"
+
+    def ready(self):
+        # Registration needs the app registry ready, so this import waits for it.
+        from weights import participant_data
+
+        participant_data.register()
