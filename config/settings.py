@@ -216,9 +216,19 @@ ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", defaul
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mge@localhost")
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages participant pages are translated into (catalogs in locale/,
+# compiled by scripts/dev.py); a study offers some of them (Study.languages).
+# Staff pages stay in LANGUAGE_CODE: nothing activates another language there.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("ar", "Arabic"),
+    ("zh-hans", "Simplified Chinese"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -34,6 +34,7 @@ from journey.report import study_report
 from mgeplatform import inputs
 from mgeplatform.llm import gateway
 from mgeplatform.llm.probe import ProbeReport
+from studies import languages as study_languages
 from studies import selectors as study_selectors
 from studies import services
 from studies.admin import ConsentDocumentInline, ScenarioInline
@@ -51,6 +52,15 @@ SCRIPTED_INTERVIEWER_ERROR = (
 
 
 class StudyForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "languages" in self.fields:
+            self.fields["languages"].required = False  # left empty: English only, as before languages existed
+
+    def clean_languages(self):
+        # "zh", "es-ES" and the like become the shipped codes; the model's validator then checks them.
+        return study_languages.clean_languages(self.cleaned_data.get("languages") or ["en"])
+
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status")
@@ -78,7 +88,7 @@ class StudyAdmin(admin.ModelAdmin):
     actions = ["record_statistics", "check_model", "seed_values", "generate_stories", "build_moral_graph",
                "rate_transcripts", "export_data", "delete_previews"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "description", "require_prolific"]}),
+        (None, {"fields": ["title", "slug", "status", "description", "languages", "require_prolific"]}),
         ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
                          "description": "Who may join and when the study stops taking people."}),
         ("Prolific completion codes", {"fields": [

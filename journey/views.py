@@ -11,6 +11,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +21,7 @@ from journey import selectors, withdrawal
 from journey import services as dispute_services
 from journey.models import TEXT_MAX_CHARS, Dispute
 from mgeplatform import inputs
+from studies import languages as study_languages
 from studies import selectors as study_selectors
 from studies import services, steps
 from studies.models import Step
@@ -28,22 +32,31 @@ from surveys.views import LINK_PROBLEMS as FOLLOW_UP_LINK_PROBLEMS
 
 @require_http_methods(["GET", "HEAD"])
 def entry(request, slug: str):
-    """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=.."""
+    """Study link: /s/<slug>/?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=..[&lang=es]"""
     study = study_selectors.get_study(slug)
+    if study is None:
+        return _entry(request, study, None)
+    language = study_languages.for_request(request, study)
+    with translation.override(language):
+        return _entry(request, study, language)
+
+
+def _entry(request, study, language):
     try:
         if services.is_placeholder_link(request.GET) or "preview" in request.GET:
             # Prolific's template link or a preview link: a preview, for a coordinator or the link's holder only.
             participant = services.start_preview(study=study, session=request.session,
                                                  user=request.user if request.user.is_authenticated else None,
-                                                 token=request.GET.get("preview") or None)
+                                                 token=request.GET.get("preview") or None, language=language)
         else:
             prolific = services.parse_prolific_params(request.GET)
-            participant = services.enter_study(study=study, session=request.session, prolific=prolific)
+            participant = services.enter_study(study=study, session=request.session, prolific=prolific,
+                                               language=language, switch_language="lang" in request.GET)
     except services.NoPlacesError as err:
         return _no_places_page(request, study, err)
     except services.ResumeCodeNeeded:
         # Someone else's Prolific ID without their session id: nothing of theirs, only the resume code's page.
-        return redirect("journey:resume", slug=study.slug)  # type: ignore[union-attr]  # raised for a study only
+        return redirect("journey:resume", slug=study.slug)  # (raised only for a study)
     except services.EntryError as err:
         return error_page(request, err.status, err.title, err.message, study=study if err.status != 404 else None)
     # Redirect so the Prolific ids do not linger in the address bar or history.
@@ -56,13 +69,19 @@ def resume(request, slug: str):
     opened here with another session id: only with their resume code."""
     study = study_selectors.get_study(slug)
     if study is None:
-        return error_page(request, 404, "Study not found", "We could not find this study. Please check the link.")
+        return error_page(request, 404, _("Study not found"), _("We could not find this study. Please check the link."))
+    with translation.override(study_languages.for_request(request, study)):
+        return _resume(request, study)
+
+
+def _resume(request, study):
     identity = services.pending_resume(request.session, study)
     if identity is None:
         if study_selectors.participant_for_session(request.session, study) is not None:
             return redirect(step_url(study_selectors.participant_for_session(request.session, study)))
-        return error_page(request, 400, "Please start from the study link",
-                          "There is nothing to carry on in this browser. Please open the study from Prolific.", study)
+        return error_page(request, 400, _("Please start from the study link"),
+                          _("There is nothing to carry on in this browser. Please open the study from Prolific."),
+                          study)
     code, error, status = "", "", 200
     if request.method == "POST":
         code = request.POST.get("code", "")
@@ -111,15 +130,15 @@ def consent(request, study, participant):
         return redirect(step_url(participant))
     document = study_selectors.current_consent(study)
     if document is None:
-        return error_page(request, 503, "Not ready yet", "This study has no consent form yet. Please try again later.",
-                          study)
+        return error_page(request, 503, _("Not ready yet"),
+                          _("This study has no consent form yet. Please try again later."), study)
 
     if request.method == "POST":
         choice = request.POST.get("choice")
         if choice not in ("accept", "decline") or request.POST.get("consent_hash") != document.content_hash:
             return step_page(request, "journey/consent.html", study, participant, status=400, document=document,
-                             form_error="The consent form changed or the answer was not understood. "
-                                        "Please read it and choose again.")
+                             form_error=_("The consent form changed or the answer was not understood. "
+                                          "Please read it and choose again."))
         services.record_consent(participant=participant, consent=document, accepted=choice == "accept")
         participant.refresh_from_db()
         if participant.current_step == Step.DECLINED:
@@ -127,6 +146,22 @@ def consent(request, study, participant):
         return redirect(step_url(participant))
 
     return step_page(request, "journey/consent.html", study, participant, document=document)
+
+
+@require_http_methods(["POST"])
+@participant_view()
+def language(request, study, participant):
+    """The language switcher: the participant's pages in another of the
+    study's languages, until the interview starts."""
+    try:
+        services.set_language(participant, request.POST.get("language", ""))
+    except services.LanguageSwitchRefused as err:
+        return error_page(request, err.status, err.title, err.message, study)
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return redirect(nxt)
+    return redirect(step_url(participant))
 
 
 def _declined_response(request, study):

@@ -151,6 +151,20 @@ def manage(*args: str, env: dict) -> None:
     run([str(VENV_PY), "manage.py", *args], env=env)
 
 
+def compile_messages(env: dict) -> None:
+    """The participant pages' catalogs (locale/*/LC_MESSAGES/django.po) to
+    the .mo files Django reads; needs GNU gettext's msgfmt."""
+    if not shutil.which("msgfmt"):
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            log("msgfmt not found and cannot be installed here; participant pages will be in English only")
+            return
+        log("installing Debian gettext for the translation catalogs")
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-qq"], env=apt_env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "gettext"], env=apt_env)
+    manage("compilemessages", "-v", "0", "--ignore=.venv", "--ignore=node_modules", env=env)
+
+
 def prepare_database(env: dict) -> None:
     log("applying migrations")
     manage("migrate", "--noinput", "-v", "0", env=env)
@@ -165,6 +179,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     owner = EmbeddedDatabaseOwnership()
     env = platform_env()
     try:
+        compile_messages(env)
         failed = static_checks(env)
         cov = coverage_args(args.pytest_args)
         pytest = [str(VENV_PY), "-m", "pytest", *reuse_test_database(), *cov, *args.pytest_args]
@@ -448,6 +463,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # handler) would ignore ours too and be killed only after the wait.
     signal.signal(signal.SIGINT, shutdown)
     try:
+        compile_messages(env)
         prepare_database(env)
         manage("collectstatic", "--noinput", "-v", "0", env=env)
         report_path = ""

@@ -74,8 +74,8 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["study", "current_step", "cohort", "simulated", "via_prolific", "created_at"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "study", "current_step", "cohort", "simulated", "via_prolific", "created_at",
-                       "updated_at"]
+    readonly_fields = ["id", "study", "current_step", "cohort", "simulated", "via_prolific", "language",
+                       "created_at", "updated_at"]
     inlines = [ConsentRecordInline]
     actions = ["screen_out"]
     change_form_template = "admin/studies/participant/change_form.html"

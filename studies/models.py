@@ -11,8 +11,10 @@ import uuid
 
 import pghistory
 import pgtrigger
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from studies import languages as study_languages
 from studies import links, resume_codes
 
 _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
@@ -35,6 +37,12 @@ class Study(models.Model):
     slug = models.SlugField(max_length=64, unique=True, help_text=_slug_validator_help)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Shown to participants on the consent page.")
+    languages = ArrayField(
+        models.CharField(max_length=16), default=study_languages.default_languages,
+        validators=[study_languages.validate_languages],
+        help_text="Languages of the participant pages, comma-separated codes (en, es, ar, zh-hans); the first is "
+                  "the pivot, used when the link and the browser ask for none of the others. The consent text and "
+                  "the questions are shown as written, whatever the language.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     require_prolific = models.BooleanField(
         default=False,
@@ -255,6 +263,8 @@ class Participant(models.Model):
     simulated = models.BooleanField(default=False, db_index=True)
     cohort = models.CharField(max_length=16, choices=Cohort.choices, default=Cohort.STUDY, db_index=True)
     via_prolific = models.BooleanField(default=False)
+    # One of the study's languages (studies.languages); switchable until the interview starts.
+    language = models.CharField(max_length=16, default="en")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -266,6 +276,11 @@ class Participant(models.Model):
 
     def __str__(self):
         return str(self.id)
+
+    @property
+    def may_switch_language(self) -> bool:
+        """Whether the pages offer the language switcher (before the interview, in a study of several)."""
+        return study_languages.may_switch(self)
 
 
 # No row history: like ProlificIdentity, Prolific's data about a person stays out of

@@ -15,10 +15,11 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway, probe
-from studies import case_study, events, resume_codes, selectors, steps
+from studies import case_study, events, languages, resume_codes, selectors, steps
 from studies.models import (
     Cohort,
     ConsentDocument,
@@ -41,11 +42,12 @@ _PROLIFIC_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 class EntryError(Exception):
     """A participant cannot enter; `status` and `message` go on the page."""
 
-    def __init__(self, message: str, status: int = 400, title: str = "This link does not work"):
+    def __init__(self, message: str, status: int = 400, title: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
-        self.title = title
+        # Made while the participant's language is active (the entry view sets it).
+        self.title = title or _("This link does not work")
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,16 @@ def parse_prolific_params(query) -> ProlificParams | None:
     for name in PROLIFIC_PARAMS:
         value = (present.get(name) or "").strip()
         if name not in present:
-            raise EntryError(f"The link is missing {name}. Please go back to Prolific and open the study again.")
+            raise EntryError(_("The link is missing %(name)s. Please go back to Prolific and open the study again.")
+                             % {"name": name})
         if not value:
-            raise EntryError(f"{name} in the link is empty. Please go back to Prolific and open the study again.")
+            raise EntryError(_("%(name)s in the link is empty. Please go back to Prolific and open the study again.")
+                             % {"name": name})
         if len(value) > max_len:
-            raise EntryError(f"{name} in the link is too long (over {max_len} characters).")
+            raise EntryError(_("%(name)s in the link is too long (over %(max_len)s characters).")
+                             % {"name": name, "max_len": max_len})
         if not _PROLIFIC_VALUE.match(value):
-            raise EntryError(f"{name} in the link contains characters that are not allowed.")
+            raise EntryError(_("%(name)s in the link contains characters that are not allowed.") % {"name": name})
     return ProlificParams(
         pid=present["PROLIFIC_PID"].strip(),
         study_id=present["STUDY_ID"].strip(),
@@ -88,31 +93,59 @@ def parse_prolific_params(query) -> ProlificParams | None:
     )
 
 
-def enter_study(*, study: Study | None, session, prolific: ProlificParams | None) -> Participant:
-    """Create or resume the participant for this browser and bind the session."""
+def enter_study(*, study: Study | None, session, prolific: ProlificParams | None, language: str | None = None,
+                switch_language: bool = False) -> Participant:
+    """Create or resume the participant for this browser and bind the session.
+    A new participant's pages are in `language` (studies.languages.choose);
+    one already in switches to it when the link asked (`switch_language`)
+    and they still may."""
     if study is None or study.status == Study.Status.DRAFT:
-        raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+        raise EntryError(_("We could not find this study. Please check the link."), status=404,
+                         title=_("Study not found"))
     existing = selectors.participant_for_session(session, study)
 
     if prolific is not None:
-        participant = _participant_for_prolific(study, prolific, session, session_participant=existing)
+        participant = _participant_for_prolific(study, prolific, session, session_participant=existing,
+                                                language=language)
     elif existing is not None:
         participant = existing
     else:
         if study.require_prolific:
-            raise EntryError("Please open this study from Prolific: the link needs your Prolific ID.")
+            raise EntryError(_("Please open this study from Prolific: the link needs your Prolific ID."))
         participant = None
 
     if participant is None:  # a brand-new participant
         _require_open(study)
-        participant = create_participant(study, via="link")
+        participant = create_participant(study, via="link", language=language)
+    elif switch_language and language and language != participant.language and languages.may_switch(participant):
+        set_language(participant, language)
     bind_session(session, participant)
+    return participant
+
+
+class LanguageSwitchRefused(EntryError):
+    def __init__(self, message: str):
+        super().__init__(message, status=409, title=_("The language cannot be changed"))
+
+
+def set_language(participant: Participant, code: str) -> Participant:
+    """The participant's pages from now on in `code`, one of the study's
+    languages; refused once the interview has started (its words are in the
+    language it began in)."""
+    if not languages.may_switch(participant):
+        raise LanguageSwitchRefused(_("The language cannot be changed once the interview has started."))
+    wanted = languages.normalize(code)
+    if wanted not in languages.study_languages(participant.study):
+        raise LanguageSwitchRefused(_("This study is not offered in that language."))
+    with participant_context(participant.pk):
+        participant.language = wanted
+        participant.save(update_fields=["language", "updated_at"])
     return participant
 
 
 def create_participant(study: Study, *, via: events.JoinedVia, pk: uuid.UUID | None = None,
                        cohort: str | None = None, prolific: ProlificParams | None = None, user=None,
-                       preview_via: events.PreviewVia | None = None) -> Participant:
+                       preview_via: events.PreviewVia | None = None, language: str | None = None) -> Participant:
     """The one way a participant is made, whoever makes them: the study link
     (`via` "link" or "prolific", with their Prolific parameters), a staff
     preview, a simulation or an attack test. The row, its Prolific identity
@@ -127,8 +160,10 @@ def create_participant(study: Study, *, via: events.JoinedVia, pk: uuid.UUID | N
     payload = events.Joined(via=via, via_prolific=prolific is not None, cohort=cohort, simulated=simulated,
                             preview_via=preview_via)
     with transaction.atomic(), participant_context(pk := pk or uuid.uuid4()):
+        offered = languages.study_languages(study)
         participant = Participant.objects.create(pk=pk, study=study, cohort=cohort, simulated=simulated,
-                                                 via_prolific=prolific is not None)
+                                                 via_prolific=prolific is not None,
+                                                 language=language if language in offered else offered[0])
         if prolific is not None:
             ProlificIdentity.objects.create(participant=participant, study=study, prolific_pid=prolific.pid,
                                             prolific_study_id=prolific.study_id,
@@ -143,26 +178,27 @@ class NoPlacesError(EntryError):
     people who arrive get the study's no-places code for Prolific."""
 
     def __init__(self, message: str):
-        super().__init__(message, status=503, title="No places left")
+        super().__init__(message, status=503, title=_("No places left"))
 
 
 def _require_open(study: Study) -> None:
     """A new participant may join (people already in carry on regardless)."""
     if study.status == Study.Status.CLOSED:
         raise EntryError(
-            "This study has closed and is not taking new participants. Thank you for your interest.",
+            _("This study has closed and is not taking new participants. Thank you for your interest."),
             status=410,
-            title="Study closed",
+            title=_("Study closed"),
         )
     if study.status == Study.Status.PAUSED:
-        raise NoPlacesError("This study is not taking new participants at the moment. Thank you for your interest; "
-                            "please return the study on Prolific.")
+        raise NoPlacesError(_("This study is not taking new participants at the moment. Thank you for your "
+                              "interest; please return the study on Prolific."))
     if selectors.budget_spent(study):
-        raise NoPlacesError("All the places in this study have been taken. Thank you for your interest; "
-                            "please return the study on Prolific.")
+        raise NoPlacesError(_("All the places in this study have been taken. Thank you for your interest; "
+                              "please return the study on Prolific."))
     if gateway.resolve(study).offline and not study.scripted_interviewer_ok:
         # A real participant would be interviewed by a script; the coordinator must say that is intended.
-        raise EntryError("This study is not ready yet. Please try again later.", status=503, title="Not ready yet")
+        raise EntryError(_("This study is not ready yet. Please try again later."), status=503,
+                         title=_("Not ready yet"))
 
 
 def _cohort_of_newcomers(study: Study) -> str:
@@ -200,13 +236,15 @@ def _check_preview_token(study: Study, token: str) -> None:
                              "new one, or sign in as a coordinator and preview from the study's console.")
 
 
-def start_preview(*, study: Study | None, session, user=None, token: str | None = None) -> Participant:
+def start_preview(*, study: Study | None, session, user=None, token: str | None = None,
+                  language: str | None = None) -> Participant:
     """A fresh preview participant: takes the whole journey, is never
     counted, and can be deleted in one action. Only for a signed-in
     coordinator or a valid preview link (`token`); its model calls count
     toward the study's budget, so none starts once the budget is spent."""
     if study is None or study.status == Study.Status.CLOSED:
-        raise EntryError("We could not find this study. Please check the link.", status=404, title="Study not found")
+        raise EntryError(_("We could not find this study. Please check the link."), status=404,
+                         title=_("Study not found"))
     via: events.PreviewVia
     if selectors.may_preview(user):
         via = "coordinator"
@@ -222,12 +260,13 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
                          "so no preview can start. Raise the budget in the study's settings to preview again.",
                          status=503, title="Budget spent")
     participant = create_participant(study, via="preview", preview_via=via,
-                                     user=user if via == "coordinator" else None)
+                                     user=user if via == "coordinator" else None, language=language)
     bind_session(session, participant)
     return participant
 
 
-def _participant_for_prolific(study, prolific: ProlificParams, session, session_participant) -> Participant:
+def _participant_for_prolific(study, prolific: ProlificParams, session, session_participant,
+                              language: str | None = None) -> Participant:
     identity = ProlificIdentity.objects.select_related("participant").filter(
         study=study, prolific_pid=prolific.pid
     ).first()
@@ -239,7 +278,7 @@ def _participant_for_prolific(study, prolific: ProlificParams, session, session_
         return session_participant
     _require_open(study)
     try:
-        return create_participant(study, via="prolific", prolific=prolific)
+        return create_participant(study, via="prolific", prolific=prolific, language=language)
     except IntegrityError:
         # A concurrent request with the same PID won the race: theirs, if this link is theirs.
         identity = ProlificIdentity.objects.select_related("participant").get(study=study, prolific_pid=prolific.pid)
@@ -256,8 +295,8 @@ class ResumeCodeNeeded(EntryError):
     must enter their resume code (the resume page asks for it)."""
 
     def __init__(self):
-        super().__init__("This study is already open on another device. Enter your resume code to carry on here.",
-                         status=409, title="This study is already open on another device")
+        super().__init__(_("This study is already open on another device. Enter your resume code to carry on "
+                           "here."), status=409, title=_("This study is already open on another device"))
 
 
 def _resume(identity: ProlificIdentity, prolific: ProlificParams, session, session_participant) -> Participant:
@@ -298,20 +337,20 @@ def resume_with_code(*, study: Study, session, code: str, throttled: bool = Fals
     from here or for them (the view counts them); refused, and recorded."""
     identity = pending_resume(session, study)
     if identity is None:
-        raise ResumeCodeError("We could not find the study session to carry on. Please open the study again "
-                              "from Prolific.", status=400, title="Please start from the study link")
+        raise ResumeCodeError(_("We could not find the study session to carry on. Please open the study again "
+                                "from Prolific."), status=400, title=_("Please start from the study link"))
     participant = identity.participant
     typed = resume_codes.normalise(code)
     if throttled:
         reason, error = "too many tries", ResumeCodeError(
-            "Too many tries with a resume code. Please wait 15 minutes and try again, or carry on on the device "
-            "where you started.", status=429, title="Too many tries")
+            _("Too many tries with a resume code. Please wait 15 minutes and try again, or carry on on the device "
+              "where you started."), status=429, title=_("Too many tries"))
     elif not typed:
-        raise ResumeCodeError("Please enter your resume code: eight letters and digits, like ABCD-EFGH.")
+        raise ResumeCodeError(_("Please enter your resume code: eight letters and digits, like ABCD-EFGH."))
     elif not constant_time_compare(typed, identity.resume_code):
         reason, error = "wrong resume code", ResumeCodeError(
-            "That resume code does not match. Check it on the device where you started (it is at the bottom of "
-            "the study's pages) and try again.")
+            _("That resume code does not match. Check it on the device where you started (it is at the bottom of "
+              "the study's pages) and try again."))
     else:
         reason, error = None, None
     if error is not None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import functools
 
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from studies import links, selectors, steps
+from studies import languages, links, selectors, steps
 from studies.models import Step
 
 
@@ -39,16 +41,17 @@ def find_participant(request, slug: str):
     """(study, participant, None) or (study, None, error response)."""
     study = selectors.get_study(slug)
     if study is None:
-        return None, None, error_page(request, 404, "Study not found",
-                                      "We could not find this study. Please check the link.")
+        return None, None, error_page(request, 404, _("Study not found"),
+                                      _("We could not find this study. Please check the link."))
     participant = selectors.participant_for_session(request.session, study)
     if participant is None:
-        return study, None, error_page(
-            request, 403, "Please start from the study link",
-            "This page belongs to a participant session we cannot find in this browser. "
-            "Open the study link you were given (on Prolific, click the study again).",
-            study=study,
-        )
+        with translation.override(languages.for_request(request, study)):
+            return study, None, error_page(
+                request, 403, _("Please start from the study link"),
+                _("This page belongs to a participant session we cannot find in this browser. "
+                  "Open the study link you were given (on Prolific, click the study again)."),
+                study=study,
+            )
     return study, participant, None
 
 
@@ -56,7 +59,8 @@ def participant_view(*, at: tuple[str, ...] | None = None):
     """Decorate `view(request, study, participant, ...)` reached by
     /s/<slug>/...: session → participant → step check. A participant who is
     not at one of the steps `at` (a double submit, another tab, the back
-    button) is sent to where they are now."""
+    button) is sent to where they are now. The page is drawn in the
+    participant's language (studies.languages)."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -66,7 +70,8 @@ def participant_view(*, at: tuple[str, ...] | None = None):
                 return error
             if at is not None and participant.current_step not in at:
                 return redirect(step_url(participant))
-            return view(request, study, participant, *args, **kwargs)
+            with translation.override(languages.participant_language(participant)):
+                return view(request, study, participant, *args, **kwargs)
 
         return wrapper
 

@@ -57,6 +57,8 @@ row("s/<slug:slug>/journey/", "/s/{slug}/journey/", NO, MOVED, NO, NO, NO)  # th
 row("s/<slug:slug>/withdraw/", "/s/{slug}/withdraw/", NO, OK, NO, NO, NO)
 # The resume-code page: only for a browser that opened a participant's Prolific ID without their session id.
 row("s/<slug:slug>/resume/", "/s/{slug}/resume/", NOTHING_HERE, MOVED, NOTHING_HERE, NOTHING_HERE, NOTHING_HERE)
+# The language switcher: a form post only.
+row("s/<slug:slug>/language/", "/s/{slug}/language/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/scenario/", "/s/{slug}/scenario/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/approval/", "/s/{slug}/approval/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
 row("s/<slug:slug>/relevance/", "/s/{slug}/relevance/", POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY)
