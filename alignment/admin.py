@@ -27,8 +27,11 @@ def _link(model_name: str, pk, label) -> str:
 
 class AuditForm(forms.Form):
     study = forms.ModelChoiceField(queryset=Study.objects.order_by("slug"))
-    snapshot = forms.ModelChoiceField(queryset=GraphSnapshot.objects.select_related("study"), required=False,
-                                      help_text="Blank: the study's latest moral graph.")
+    snapshot = forms.ModelChoiceField(
+        queryset=GraphSnapshot.objects.select_related("study"),
+        required=False,
+        help_text="Blank: the study's latest moral graph.",
+    )
     prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 90}), max_length=20_000)
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 10, "cols": 90}), max_length=20_000)
 
@@ -43,8 +46,16 @@ class AnswerAuditItemInline(admin.TabularInline):
     model = AnswerAuditItem
     extra = 0
     can_delete = False
-    fields = ["context", "position", "value_link", "context_score", "rank_interval", "adherence_text",
-              "quotes_text", "call_link"]
+    fields = [
+        "context",
+        "position",
+        "value_link",
+        "context_score",
+        "rank_interval",
+        "adherence_text",
+        "quotes_text",
+        "call_link",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -67,9 +78,14 @@ class AnswerAuditItemInline(admin.TabularInline):
 
     @admin.display(description="what in the answer attends to each policy")
     def quotes_text(self, obj):
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", "<li><b>{}</b>: {}</li>",
-            ((q["policy"], f"“{q['quote']}”" if q.get("quote") else "nothing in the answer") for q in obj.quotes)))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><b>{}</b>: {}</li>",
+                ((q["policy"], f"“{q['quote']}”" if q.get("quote") else "nothing in the answer") for q in obj.quotes),
+            ),
+        )
 
     @admin.display(description="judge's call")
     def call_link(self, obj):
@@ -85,8 +101,20 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["study"]
     search_fields = ["prompt", "answer"]
     change_list_template = "alignment/admin/answeraudit_change_list.html"
-    fields = ["study", "snapshot", "lineage", "created_at", "created_by", "prompt", "answer", "contexts_text",
-              "context_reason", "context_error", "context_call_link", "outcome"]
+    fields = [
+        "study",
+        "snapshot",
+        "lineage",
+        "created_at",
+        "created_by",
+        "prompt",
+        "answer",
+        "contexts_text",
+        "context_reason",
+        "context_error",
+        "context_call_link",
+        "outcome",
+    ]
     readonly_fields = fields
     inlines = [AnswerAuditItemInline]
 
@@ -94,8 +122,10 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def lineage(self, obj):
         if obj.snapshot_id is None:
             return "–"
-        return (graph_selectors.lineage(obj.snapshot)["text"]
-                or "No participant whose data the snapshot used has withdrawn.")
+        return (
+            graph_selectors.lineage(obj.snapshot)["text"]
+            or "No participant whose data the snapshot used has withdrawn."
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("study", "created_by").prefetch_related("contexts")
@@ -134,8 +164,10 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("alignment.add_answeraudit")
 
     def get_urls(self):
-        return [path("run/", self.admin_site.admin_view(self.run_view), name="alignment_answeraudit_run"),
-                *super().get_urls()]
+        return [
+            path("run/", self.admin_site.admin_view(self.run_view), name="alignment_answeraudit_run"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_run": self.has_run_permission(request)}
@@ -147,23 +179,42 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = AuditForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            audit = services.audit_answer(data["study"], data["prompt"], data["answer"], data["snapshot"],
-                                          user=request.user)
+            audit = services.audit_answer(
+                data["study"], data["prompt"], data["answer"], data["snapshot"], user=request.user
+            )
             return redirect(reverse("admin:alignment_answeraudit_change", args=[audit.pk]))
-        return render(request, "alignment/admin/run_audit.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Audit an answer",
-            "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "alignment/admin/run_audit.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Audit an answer",
+                "opts": self.model._meta,
+            },
+        )
 
 
 # --- the playground's conversations (read-only: written by alignment/playground.py) ---------
+
 
 class PlaygroundTurnInline(admin.StackedInline):
     model = PlaygroundTurn
     extra = 0
     can_delete = False
-    fields = ["position", "message", "contexts", "values", "reply_plain", "reply_constitution", "reply_graph",
-              "context_call", "plain_call", "constitution_call", "graph_call"]
+    fields = [
+        "position",
+        "message",
+        "contexts",
+        "values",
+        "reply_plain",
+        "reply_constitution",
+        "reply_graph",
+        "context_call",
+        "plain_call",
+        "constitution_call",
+        "graph_call",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -207,14 +258,21 @@ MAX_PROMPTS = 10_000
 
 class StartExportForm(forms.Form):
     study = forms.ModelChoiceField(queryset=Study.objects.order_by("slug"))
-    snapshot = forms.ModelChoiceField(queryset=GraphSnapshot.objects.select_related("study").order_by("-pk"),
-                                      required=False, help_text="Blank: the study's latest moral graph.")
-    prompts = forms.FileField(required=False, label="Further prompts",
-                              help_text='Optional: JSONL with {"prompt": "..."} on each line, or a .csv with a '
-                                        "prompt column (at most 2 MB). The study's active scenarios' prompts are "
-                                        "always used.")
-    limit = forms.IntegerField(required=False, min_value=1, help_text="Optional: stop after this many examples "
-                                                                     "(start it again to resume).")
+    snapshot = forms.ModelChoiceField(
+        queryset=GraphSnapshot.objects.select_related("study").order_by("-pk"),
+        required=False,
+        help_text="Blank: the study's latest moral graph.",
+    )
+    prompts = forms.FileField(
+        required=False,
+        label="Further prompts",
+        help_text='Optional: JSONL with {"prompt": "..."} on each line, or a .csv with a '
+        "prompt column (at most 2 MB). The study's active scenarios' prompts are "
+        "always used.",
+    )
+    limit = forms.IntegerField(
+        required=False, min_value=1, help_text="Optional: stop after this many examples (start it again to resume)."
+    )
 
     def clean(self):
         data = super().clean()
@@ -257,14 +315,33 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     Coordinators start them ("Start a training-data export") and download
     the files; auditors follow them read-only."""
 
-    list_display = ["pk", "created_at", "study", "snapshot", "status", "progress_text", "kept_text", "dropped_text",
-                    "cost_text"]
+    list_display = [
+        "pk",
+        "created_at",
+        "study",
+        "snapshot",
+        "status",
+        "progress_text",
+        "kept_text",
+        "dropped_text",
+        "cost_text",
+    ]
     list_filter = ["status", "study"]
     list_per_page = 25
     change_list_template = "alignment/admin/trainingrun_change_list.html"
     change_form_template = "alignment/admin/trainingrun_change_form.html"
-    fields = ["study", "snapshot", "status", "stop_reason", "created_at", "updated_at", "created_by", "limit",
-              "job_link", "prompt_sources"]
+    fields = [
+        "study",
+        "snapshot",
+        "status",
+        "stop_reason",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "limit",
+        "job_link",
+        "prompt_sources",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -317,11 +394,13 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("start/", view(self.start_view), name="alignment_trainingrun_start"),
-                path("<int:pk>/live/", view(self.live_view), name="alignment_trainingrun_live"),
-                path("<int:pk>/rerun/", view(self.rerun_view), name="alignment_trainingrun_rerun"),
-                path("<int:pk>/download/<str:name>", view(self.download_view), name="alignment_trainingrun_download"),
-                *super().get_urls()]
+        return [
+            path("start/", view(self.start_view), name="alignment_trainingrun_start"),
+            path("<int:pk>/live/", view(self.live_view), name="alignment_trainingrun_live"),
+            path("<int:pk>/rerun/", view(self.rerun_view), name="alignment_trainingrun_rerun"),
+            path("<int:pk>/download/<str:name>", view(self.download_view), name="alignment_trainingrun_download"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_start": self.may_start(request)}
@@ -329,21 +408,37 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _live_context(self, request, run) -> dict:
         progress = selectors.training_progress(run)
-        return {"run": run, "progress": progress, "progress_words": progress_words(progress),
-                "running": run.status == TrainingRun.Status.RUNNING, "job_status": training.job_status(run),
-                "files": [{"name": name, "url": reverse("admin:alignment_trainingrun_download", args=[run.pk, name])}
-                          for name in training.FILES] if self.may_download(request) else [],
-                "dropped": sorted(training.counts(run)["dropped"].items())}
+        return {
+            "run": run,
+            "progress": progress,
+            "progress_words": progress_words(progress),
+            "running": run.status == TrainingRun.Status.RUNNING,
+            "job_status": training.job_status(run),
+            "files": [
+                {"name": name, "url": reverse("admin:alignment_trainingrun_download", args=[run.pk, name])}
+                for name in training.FILES
+            ]
+            if self.may_download(request)
+            else [],
+            "dropped": sorted(training.counts(run)["dropped"].items()),
+        }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         if run is not None and self.has_view_permission(request, run):
             rebuilt = graph_selectors.newest_rebuild(run.snapshot)
-            extra_context = {**(extra_context or {}), **self._live_context(request, run),
-                             "live_url": reverse("admin:alignment_trainingrun_live", args=[run.pk]),
-                             "lineage": graph_selectors.lineage(run.snapshot), "rebuilt": rebuilt,
-                             "rerun_url": (reverse("admin:alignment_trainingrun_rerun", args=[run.pk])
-                                           if rebuilt is not None and self.may_start(request) else "")}
+            extra_context = {
+                **(extra_context or {}),
+                **self._live_context(request, run),
+                "live_url": reverse("admin:alignment_trainingrun_live", args=[run.pk]),
+                "lineage": graph_selectors.lineage(run.snapshot),
+                "rebuilt": rebuilt,
+                "rerun_url": (
+                    reverse("admin:alignment_trainingrun_rerun", args=[run.pk])
+                    if rebuilt is not None and self.may_start(request)
+                    else ""
+                ),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _run_or_denied(self, request, pk):
@@ -366,8 +461,9 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if kind is None:
             response = HttpResponse(training.dataset_card(run), content_type="text/markdown; charset=utf-8")
         else:
-            response = StreamingHttpResponse(training.jsonl_lines(run, kind),
-                                             content_type="application/jsonl; charset=utf-8")
+            response = StreamingHttpResponse(
+                training.jsonl_lines(run, kind), content_type="application/jsonl; charset=utf-8"
+            )
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-{name}"'
         return response
 
@@ -380,23 +476,39 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         run = self._run_or_denied(request, pk)
         snapshot = graph_selectors.newest_rebuild(run.snapshot)
         if snapshot is None:
-            messages.warning(request, f"Snapshot {run.snapshot_id} has not been built again: there is nothing "
-                                      "newer to run on.")
+            messages.warning(
+                request, f"Snapshot {run.snapshot_id} has not been built again: there is nothing newer to run on."
+            )
             return redirect("admin:alignment_trainingrun_change", run.pk)
         return self._confirm(request, run.study, snapshot, list(run.prompts), [], run.limit)
 
     def _confirm(self, request, study, snapshot, prompts, problems, limit):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta}
         existing = training.existing_run(study, snapshot, prompts)
-        done = (set(existing.examples.values_list("kind", "prompt_index", "context_id", "edge"))
-                if existing else frozenset())
-        plan = signing.dumps({"study": study.pk, "snapshot": snapshot.pk, "prompts": prompts, "limit": limit},
-                             salt=PLAN_SALT, compress=True)
-        context.update({"title": "Confirm the training-data export", "study": study, "snapshot": snapshot,
-                        "prompts": prompts, "problems": problems, "limit": limit,
-                        "estimate": training.estimate_for(study, snapshot, prompts, done),
-                        "existing": existing, "plan": plan,
-                        "scenario_prompts": sum(1 for p in prompts if p["source"].startswith("scenario:"))})
+        done = (
+            set(existing.examples.values_list("kind", "prompt_index", "context_id", "edge"))
+            if existing
+            else frozenset()
+        )
+        plan = signing.dumps(
+            {"study": study.pk, "snapshot": snapshot.pk, "prompts": prompts, "limit": limit},
+            salt=PLAN_SALT,
+            compress=True,
+        )
+        context.update(
+            {
+                "title": "Confirm the training-data export",
+                "study": study,
+                "snapshot": snapshot,
+                "prompts": prompts,
+                "problems": problems,
+                "limit": limit,
+                "estimate": training.estimate_for(study, snapshot, prompts, done),
+                "existing": existing,
+                "plan": plan,
+                "scenario_prompts": sum(1 for p in prompts if p["source"].startswith("scenario:")),
+            }
+        )
         return TemplateResponse(request, "alignment/admin/trainingrun_confirm.html", context)
 
     def start_view(self, request):
@@ -404,8 +516,11 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         confirm to queue the job."""
         if not self.may_start(request):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "title": "Start a training-data export",
-                   "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Start a training-data export",
+            "opts": self.model._meta,
+        }
         if request.method == "POST" and "plan" in request.POST:
             try:
                 plan = signing.loads(request.POST["plan"], salt=PLAN_SALT, max_age=PLAN_MAX_AGE)
@@ -425,8 +540,9 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = StartExportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            return self._confirm(request, data["study"], data["snapshot"], data["prompt_set"], data["problems"],
-                                 data.get("limit"))
+            return self._confirm(
+                request, data["study"], data["snapshot"], data["prompt_set"], data["problems"], data.get("limit")
+            )
         context["form"] = form
         return TemplateResponse(request, "alignment/admin/trainingrun_start.html", context)
 
@@ -434,5 +550,4 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 def progress_words(p) -> str:
     if p.exact:
         return f"{p.done} / {p.planned}"
-    return (f"{p.done} / at most {p.planned_at_most} ({p.prompts - p.prompts_read} of {p.prompts} prompts not "
-            "read yet)")
+    return f"{p.done} / at most {p.planned_at_most} ({p.prompts - p.prompts_read} of {p.prompts} prompts not read yet)"

@@ -13,20 +13,31 @@ class AnswerAudit(models.Model):
     context, which of the graph's values the answer follows best."""
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="answer_audits")
-    snapshot = models.ForeignKey("graph.GraphSnapshot", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", help_text="The moral graph the answer was audited against.")
+    snapshot = models.ForeignKey(
+        "graph.GraphSnapshot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The moral graph the answer was audited against.",
+    )
     prompt = models.TextField()
     answer = models.TextField()
-    contexts = models.ManyToManyField("graph.MoralContext", blank=True, related_name="+",
-                                      help_text="The contexts the prompt was found to be in.")
+    contexts = models.ManyToManyField(
+        "graph.MoralContext", blank=True, related_name="+", help_text="The contexts the prompt was found to be in."
+    )
     context_reason = models.TextField(blank=True, help_text="Why the model chose these contexts, or none.")
     context_error = models.TextField(blank=True, help_text="Set when the contexts could not be found.")
-    context_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    verdicts = models.JSONField(default=list, help_text="Per context: the graph's winner, the value the answer "
-                                                        "follows best, and whether they are the same.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    context_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verdicts = models.JSONField(
+        default=list,
+        help_text="Per context: the graph's winner, the value the answer follows best, and whether they are the same.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -42,22 +53,34 @@ class AnswerAuditItem(models.Model):
 
     audit = models.ForeignKey(AnswerAudit, on_delete=models.CASCADE, related_name="items")
     context = models.ForeignKey("graph.MoralContext", on_delete=models.PROTECT, related_name="+")
-    value = models.ForeignKey("values.CanonicalValue", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", help_text="Blank when the graph's value is no longer in the database.")
+    value = models.ForeignKey(
+        "values.CanonicalValue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank when the graph's value is no longer in the database.",
+    )
     value_title = models.CharField(max_length=200, help_text="As in the graph snapshot.")
     policies = models.JSONField(default=list, help_text="As in the graph snapshot: what the judge saw.")
     position = models.PositiveSmallIntegerField(help_text="1 = the graph's winner in this context.")
     context_score = models.FloatField(help_text="The value's PageRank in this context.")
-    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text=(
-        "Bootstrap 95% rank interval within the context (of the global rank for snapshots built without "
-        "per-context intervals)."))
+    rank_low = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Bootstrap 95% rank interval within the context (of the global rank for snapshots built without "
+            "per-context intervals)."
+        ),
+    )
     rank_high = models.PositiveIntegerField(null=True, blank=True)
     adherence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; blank when the judge failed.")
     quotes = models.JSONField(default=list, help_text="[{policy, quote}]; quote null when nothing attends to it.")
     judge_failed = models.BooleanField(default=False)
     error = models.TextField(blank=True)
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["audit", "context_id", "position"]
@@ -83,12 +106,15 @@ class TrainingRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     stop_reason = models.CharField(max_length=200, blank=True)
     counts = models.JSONField(default=dict, blank=True)
-    limit = models.PositiveIntegerField(null=True, blank=True,
-                                        help_text="Examples to make per job before stopping (blank: all).")
-    job_id = models.BigIntegerField(null=True, blank=True,
-                                    help_text="The background job last queued for it from the admin.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Examples to make per job before stopping (blank: all)."
+    )
+    job_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The background job last queued for it from the admin."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,8 +142,7 @@ class TrainingExample(models.Model):
     run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="examples")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     prompt_index = models.PositiveIntegerField()
-    context = models.ForeignKey("graph.MoralContext", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
+    context = models.ForeignKey("graph.MoralContext", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     edge = models.CharField(max_length=40, blank=True, help_text="'source>target' value ids; blank unless a pair.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.KEPT)
     reason = models.CharField(max_length=40, blank=True, help_text="Why it was dropped.")
@@ -128,8 +153,13 @@ class TrainingExample(models.Model):
 
     class Meta:
         ordering = ["run", "prompt_index", "kind", "context_id", "edge"]
-        constraints = [models.UniqueConstraint(fields=["run", "kind", "prompt_index", "context", "edge"],
-                                               nulls_distinct=False, name="training_example_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "kind", "prompt_index", "context", "edge"],
+                nulls_distinct=False,
+                name="training_example_once",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.prompt_index}/{self.context_id}/{self.edge}"
@@ -137,17 +167,25 @@ class TrainingExample(models.Model):
 
 # --- the wise-response playground (alignment/playground.py) -------------------------------
 
+
 class PlaygroundConversation(models.Model):
     """A conversation in the playground: each user turn is answered three ways
     (no values, a pasted constitution, the moral graph's winning values)."""
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="playground_conversations")
-    snapshot = models.ForeignKey("graph.GraphSnapshot", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", help_text="The moral graph the replies are guided by.")
+    snapshot = models.ForeignKey(
+        "graph.GraphSnapshot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The moral graph the replies are guided by.",
+    )
     constitution = models.TextField(blank=True, help_text="Principles pasted by the coordinator for column (b).")
     share_token = models.CharField(max_length=64, unique=True, help_text="The read-only share link's secret.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     session_key = models.CharField(max_length=64, blank=True, help_text="The visitor's session, when not signed in.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -172,14 +210,18 @@ class PlaygroundTurn(models.Model):
     reply_graph = models.TextField(blank=True)
     reply_plain = models.TextField(blank=True)
     reply_constitution = models.TextField(blank=True)
-    context_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    graph_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    plain_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    constitution_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+")
+    context_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    graph_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    plain_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    constitution_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

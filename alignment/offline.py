@@ -10,13 +10,15 @@ from mgeplatform.llm.providers.offline import register_script
 from mgeplatform.llm.types import ChatRequest, ToolCall
 
 # Words too common to say two texts are about the same thing.
-STOPWORDS = set("""
+STOPWORDS = set(
+    """
 when what where which while with without about above after again against also because been before being
 below between both could does doing down during each from further have having here into itself just more most
 other over same should some such than that their them then there these they this those through under until very
 your yours yourself would will shall might must ought make makes made someone something anyone anything thing
 things person people just like want wants need needs help helps know tell said says sure really
-""".split())
+""".split()
+)
 
 
 def stems(text: str) -> set[str]:
@@ -31,7 +33,7 @@ def _user_text(request: ChatRequest) -> str:
 
 def _tagged(text: str, tag: str) -> str:
     start, end = text.find(f"<{tag}>"), text.rfind(f"</{tag}>")
-    return text[start + len(tag) + 2:end].strip() if start >= 0 and end > start else ""
+    return text[start + len(tag) + 2 : end].strip() if start >= 0 and end > start else ""
 
 
 def choose_context(request: ChatRequest) -> tuple[str, list[ToolCall]]:
@@ -42,8 +44,11 @@ def choose_context(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     offered = [(int(m.group(1)), m.group(2)) for m in re.finditer(r"^context (\d+): (.*)$", text, re.M)]
     overlaps = [(len(prompt_words & stems(words)), i, cid) for i, (cid, words) in enumerate(offered)]
     chosen = [cid for n, _, cid in sorted(overlaps, key=lambda t: (-t[0], t[1])) if n > 0][:3]
-    reason = ("Offline: these contexts share words with the prompt." if chosen
-              else "Offline: no context shares a word with the prompt, so none applies.")
+    reason = (
+        "Offline: these contexts share words with the prompt."
+        if chosen
+        else "Offline: no context shares a word with the prompt, so none applies."
+    )
     return json.dumps({"contexts": chosen, "reason": reason}), []
 
 
@@ -88,6 +93,7 @@ def register() -> None:
 
 # --- the playground's replies -------------------------------------------------------------
 
+
 def _last_user(request: ChatRequest) -> str:
     users = [m.content for m in request.messages if m.role == "user"]
     return users[-1] if users else ""
@@ -96,15 +102,20 @@ def _last_user(request: ChatRequest) -> str:
 def guided_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     """Names the policies the reply attends to, so a reader sees the graph's guidance."""
     policies = re.findall(r"^- (.*)$", request.system, re.M)
-    return (f"(Offline reply, no model was called.) On \"{_last_user(request)[:80]}\": attending to "
-            + "; ".join(policies) + "."), []
+    return (
+        f'(Offline reply, no model was called.) On "{_last_user(request)[:80]}": attending to '
+        + "; ".join(policies)
+        + "."
+    ), []
 
 
 def plain_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
-    return f"(Offline reply without values, no model was called.) On \"{_last_user(request)[:80]}\".", []
+    return f'(Offline reply without values, no model was called.) On "{_last_user(request)[:80]}".', []
 
 
 def constitution_reply(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     first = next((line.strip() for line in _tagged(request.system, "constitution").splitlines() if line.strip()), "")
-    return (f"(Offline reply, no model was called.) On \"{_last_user(request)[:80]}\", "
-            f"following the constitution: {first[:120]}"), []
+    return (
+        f'(Offline reply, no model was called.) On "{_last_user(request)[:80]}", '
+        f"following the constitution: {first[:120]}"
+    ), []

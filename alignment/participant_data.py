@@ -21,8 +21,7 @@ def _audits_using(ids):
 
 def _redact_value(entry: dict, ids: set[int], marker: str, *, id_key: str = "id") -> dict:
     if entry.get(id_key) in ids:
-        return {**entry, "title": marker, **({"description": marker} if "description" in entry else {}),
-                "policies": []}
+        return {**entry, "title": marker, **({"description": marker} if "description" in entry else {}), "policies": []}
     return entry
 
 
@@ -30,9 +29,14 @@ def _redact_audits(ids: set[int], marker: str) -> int:
     items = AnswerAuditItem.objects.filter(value__in=ids)
     n = items.update(value_title=marker[:200], policies=[], quotes=[])
     for audit in _audits_using(ids):
-        audit.verdicts = [{**v, **({"winner_title": marker} if v.get("winner") in ids else {}),
-                           **({"follows_best_title": marker} if v.get("follows_best") in ids else {})}
-                          for v in audit.verdicts]
+        audit.verdicts = [
+            {
+                **v,
+                **({"winner_title": marker} if v.get("winner") in ids else {}),
+                **({"follows_best_title": marker} if v.get("follows_best") in ids else {}),
+            }
+            for v in audit.verdicts
+        ]
         audit.save(update_fields=["verdicts"])
     return n
 
@@ -59,11 +63,17 @@ def _redact_examples(study, ids: set[int], marker: str) -> int:
     """Training examples guided by the value (a context's winner, either end
     of a pair) are dropped, without their line: a re-run leaves them out."""
     n = 0
-    for example in TrainingExample.objects.filter(run__study=study, status=TrainingExample.Status.KEPT,
-                                                  kind__in=[TrainingExample.Kind.SFT, TrainingExample.Kind.PAIR]):
+    for example in TrainingExample.objects.filter(
+        run__study=study,
+        status=TrainingExample.Status.KEPT,
+        kind__in=[TrainingExample.Kind.SFT, TrainingExample.Kind.PAIR],
+    ):
         meta = (example.line or {}).get("metadata") or {}
-        used = {meta.get("value", {}).get("id"), meta.get("chosen_value", {}).get("id"),
-                meta.get("rejected_value", {}).get("id")}
+        used = {
+            meta.get("value", {}).get("id"),
+            meta.get("chosen_value", {}).get("id"),
+            meta.get("rejected_value", {}).get("id"),
+        }
         if example.edge:
             used |= {int(v) for v in example.edge.split(">")}
         if used & ids:
@@ -79,18 +89,23 @@ def _delete(participant) -> dict[str, int]:
     if not ids:
         return {}
     marker = redaction_marker(participant.study.withdrawal_policy)
-    return {"audit_items_redacted": _redact_audits(ids, marker),
-            "playground_turns_redacted": _redact_turns(ids, marker),
-            "training_examples_dropped": _redact_examples(participant.study, ids, marker)}
+    return {
+        "audit_items_redacted": _redact_audits(ids, marker),
+        "playground_turns_redacted": _redact_turns(ids, marker),
+        "training_examples_dropped": _redact_examples(participant.study, ids, marker),
+    }
 
 
 def _audit_copies(participant) -> dict[str, list]:
     ids = _worded(participant)
     if not ids:
         return {}
-    return {"alignment.AnswerAuditItemEvent": list(AnswerAuditItem.objects.filter(value__in=ids)
-                                                   .values_list("pk", flat=True)),
-            "alignment.AnswerAuditEvent": list(_audits_using(ids).values_list("pk", flat=True))}
+    return {
+        "alignment.AnswerAuditItemEvent": list(
+            AnswerAuditItem.objects.filter(value__in=ids).values_list("pk", flat=True)
+        ),
+        "alignment.AnswerAuditEvent": list(_audits_using(ids).values_list("pk", flat=True)),
+    }
 
 
 def register() -> None:

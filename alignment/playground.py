@@ -38,13 +38,19 @@ def may_open(user, study) -> bool:
 def start(study, *, snapshot=None, constitution: str = "", user=None, session_key: str = "") -> PlaygroundConversation:
     """A new conversation, guided by `snapshot` (the study's latest moral graph unless given)."""
     return PlaygroundConversation.objects.create(
-        study=study, snapshot=snapshot or latest_snapshot(study), constitution=constitution,
-        share_token=secrets.token_urlsafe(32), created_by=user if getattr(user, "is_authenticated", False) else None,
-        session_key=session_key)
+        study=study,
+        snapshot=snapshot or latest_snapshot(study),
+        constitution=constitution,
+        share_token=secrets.token_urlsafe(32),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        session_key=session_key,
+    )
 
 
-BUDGET_SPENT = ("The study's budget for model calls is spent, so the playground takes no new messages from visitors. "
-                "The conversations so far can still be read.")
+BUDGET_SPENT = (
+    "The study's budget for model calls is spent, so the playground takes no new messages from visitors. "
+    "The conversations so far can still be read."
+)
 
 
 def public_refusal(study, mine, conversation=None) -> str:
@@ -58,12 +64,16 @@ def public_refusal(study, mine, conversation=None) -> str:
         return BUDGET_SPENT
     per_conversation = settings.PLAYGROUND_PUBLIC_TURNS_PER_CONVERSATION
     if conversation is not None and conversation.turns.count() >= per_conversation:
-        return (f"This conversation has reached the limit of {per_conversation} messages for visitors. "
-                "Start a new conversation to go on.")
+        return (
+            f"This conversation has reached the limit of {per_conversation} messages for visitors. "
+            "Start a new conversation to go on."
+        )
     per_visitor = settings.PLAYGROUND_PUBLIC_TURNS_PER_VISITOR
     if PlaygroundTurn.objects.filter(conversation__in=mine).count() >= per_visitor:
-        return (f"You have sent the {per_visitor} messages a visitor may send in this playground. "
-                "The conversations so far can still be read and shared.")
+        return (
+            f"You have sent the {per_visitor} messages a visitor may send in this playground. "
+            "The conversations so far can still be read and shared."
+        )
     return ""
 
 
@@ -72,8 +82,10 @@ def values_text(values: list[dict]) -> str:
     blocks = []
     for v in values:
         policies = "\n".join(f"- {p}" for p in v["policies"])
-        blocks.append(f"<value>\nContext: {v['context_text']}\nTitle: {v['title']}\n"
-                      f"Description: {v['description']}\nAttentional policies:\n{policies}\n</value>")
+        blocks.append(
+            f"<value>\nContext: {v['context_text']}\nTitle: {v['title']}\n"
+            f"Description: {v['description']}\nAttentional policies:\n{policies}\n</value>"
+        )
     return "\n\n".join(blocks)
 
 
@@ -88,11 +100,23 @@ def winning_values(snapshot, contexts) -> list[dict]:
         if winner is None:
             continue
         card = (snapshot.values or {}).get(str(winner.id), {})
-        out.append({"context": context.pk, "context_text": context.text, "id": winner.id, "title": winner.title,
-                    "description": card.get("description", ""), "policies": winner.policies, "score": winner.score,
-                    "rank": winner.position, "rank_low": winner.rank_low, "rank_high": winner.rank_high,
-                    "interval_scope": winner.interval_scope, "votes": winner.votes,
-                    "too_few_votes": winner.too_few_votes})
+        out.append(
+            {
+                "context": context.pk,
+                "context_text": context.text,
+                "id": winner.id,
+                "title": winner.title,
+                "description": card.get("description", ""),
+                "policies": winner.policies,
+                "score": winner.score,
+                "rank": winner.position,
+                "rank_low": winner.rank_low,
+                "rank_high": winner.rank_high,
+                "interval_scope": winner.interval_scope,
+                "votes": winner.votes,
+                "too_few_votes": winner.too_few_votes,
+            }
+        )
     return out
 
 
@@ -111,12 +135,18 @@ def _reply(conversation, field: str, prompt_name: str, purpose: str, message: st
     conversation's graph replies were guided by (their words are in the
     request, or in the earlier replies it repeats)."""
     prompt = app_prompt(services.__file__, prompt_name)
-    request = ChatRequest(model="", system=prompt.render(**values), messages=_history(conversation, field, message),
-                          max_tokens=800, temperature=0.3)
+    request = ChatRequest(
+        model="",
+        system=prompt.render(**values),
+        messages=_history(conversation, field, message),
+        max_tokens=800,
+        temperature=0.3,
+    )
     try:
-        result, record = gateway.complete(request, gateway.CallContext(purpose=purpose, prompt=prompt,
-                                                                       study=conversation.study,
-                                                                       content_of=content_of))
+        result, record = gateway.complete(
+            request,
+            gateway.CallContext(purpose=purpose, prompt=prompt, study=conversation.study, content_of=content_of),
+        )
     except LLMError as err:
         return f"(The model call failed: {err})", getattr(err, "record", None)
     return result.text.strip(), record
@@ -129,39 +159,81 @@ def add_turn(conversation: PlaygroundConversation, message: str, *, user=None, p
     study = conversation.study
     detection = services.detect_contexts(study, message)
     values = winning_values(conversation.snapshot, detection.contexts)
-    authors = value_selectors.authors({v["id"] for t in conversation.turns.all() for v in t.values}
-                                      | {v["id"] for v in values})
+    authors = value_selectors.authors(
+        {v["id"] for t in conversation.turns.all() for v in t.values} | {v["id"] for v in values}
+    )
     if values:
-        graph_reply, graph_call = _reply(conversation, "reply_graph", "guided_reply", f"{PURPOSE}.graph", message,
-                                         content_of=authors, values=values_text(values))
+        graph_reply, graph_call = _reply(
+            conversation,
+            "reply_graph",
+            "guided_reply",
+            f"{PURPOSE}.graph",
+            message,
+            content_of=authors,
+            values=values_text(values),
+        )
     else:  # no context applies, or the graph ranks no value in them: answer without values
-        graph_reply, graph_call = _reply(conversation, "reply_graph", "plain_reply", f"{PURPOSE}.graph", message,
-                                         content_of=authors)
+        graph_reply, graph_call = _reply(
+            conversation, "reply_graph", "plain_reply", f"{PURPOSE}.graph", message, content_of=authors
+        )
     plain_reply, plain_call = _reply(conversation, "reply_plain", "plain_reply", f"{PURPOSE}.plain", message)
     if conversation.constitution.strip():
         constitution_reply, constitution_call = _reply(
-            conversation, "reply_constitution", "constitution_reply", f"{PURPOSE}.constitution", message,
-            constitution=conversation.constitution.strip())
+            conversation,
+            "reply_constitution",
+            "constitution_reply",
+            f"{PURPOSE}.constitution",
+            message,
+            constitution=conversation.constitution.strip(),
+        )
     else:
         constitution_reply, constitution_call = "", None
     with transaction.atomic():
         locked = PlaygroundConversation.objects.select_for_update().get(pk=conversation.pk)
         position = (locked.turns.aggregate(n=Max("position"))["n"] or 0) + 1
         turn = PlaygroundTurn.objects.create(
-            conversation=locked, position=position, message=message,
+            conversation=locked,
+            position=position,
+            message=message,
             contexts=[{"id": c.pk, "text": c.text} for c in detection.contexts],
-            context_reason=detection.reason, context_error=detection.error, values=values,
-            reply_graph=graph_reply, reply_plain=plain_reply, reply_constitution=constitution_reply,
-            context_call=detection.llm_call, graph_call=graph_call, plain_call=plain_call,
-            constitution_call=constitution_call)
-        calls = {"contexts": turn.context_call_id, "graph": turn.graph_call_id, "plain": turn.plain_call_id,
-                 "constitution": turn.constitution_call_id}
-        record_event(events.ALIGNMENT_PLAYGROUND_TURN, user=user, study_slug=study.slug, subject=turn, payload={
-            "conversation": locked.pk, "position": position, "snapshot": locked.snapshot_id, "public": public,
-            "contexts": [c.pk for c in detection.contexts], "values": [v["id"] for v in values],
-            "context_error": bool(detection.error), "llm_calls": calls,
-            "failed_calls": [k for k, r in (("graph", graph_call), ("plain", plain_call),
-                                            ("constitution", constitution_call)) if r is not None and not r.ok]})
+            context_reason=detection.reason,
+            context_error=detection.error,
+            values=values,
+            reply_graph=graph_reply,
+            reply_plain=plain_reply,
+            reply_constitution=constitution_reply,
+            context_call=detection.llm_call,
+            graph_call=graph_call,
+            plain_call=plain_call,
+            constitution_call=constitution_call,
+        )
+        calls = {
+            "contexts": turn.context_call_id,
+            "graph": turn.graph_call_id,
+            "plain": turn.plain_call_id,
+            "constitution": turn.constitution_call_id,
+        }
+        record_event(
+            events.ALIGNMENT_PLAYGROUND_TURN,
+            user=user,
+            study_slug=study.slug,
+            subject=turn,
+            payload={
+                "conversation": locked.pk,
+                "position": position,
+                "snapshot": locked.snapshot_id,
+                "public": public,
+                "contexts": [c.pk for c in detection.contexts],
+                "values": [v["id"] for v in values],
+                "context_error": bool(detection.error),
+                "llm_calls": calls,
+                "failed_calls": [
+                    k
+                    for k, r in (("graph", graph_call), ("plain", plain_call), ("constitution", constitution_call))
+                    if r is not None and not r.ok
+                ],
+            },
+        )
         return turn
 
 
@@ -173,12 +245,22 @@ def export(conversation: PlaygroundConversation) -> dict:
         "snapshot": conversation.snapshot_id,
         "constitution": conversation.constitution,
         "created_at": conversation.created_at.isoformat(),
-        "turns": [{
-            "position": t.position, "message": t.message, "contexts": t.contexts,
-            "context_reason": t.context_reason, "context_error": t.context_error,
-            "values": [{k: v[k] for k in ("context", "id", "title", "description", "policies")} for v in t.values],
-            "replies": {"graph": t.reply_graph, "plain": t.reply_plain, "constitution": t.reply_constitution},
-            "llm_calls": {"contexts": t.context_call_id, "graph": t.graph_call_id, "plain": t.plain_call_id,
-                          "constitution": t.constitution_call_id},
-        } for t in conversation.turns.all()],
+        "turns": [
+            {
+                "position": t.position,
+                "message": t.message,
+                "contexts": t.contexts,
+                "context_reason": t.context_reason,
+                "context_error": t.context_error,
+                "values": [{k: v[k] for k in ("context", "id", "title", "description", "policies")} for v in t.values],
+                "replies": {"graph": t.reply_graph, "plain": t.reply_plain, "constitution": t.reply_constitution},
+                "llm_calls": {
+                    "contexts": t.context_call_id,
+                    "graph": t.graph_call_id,
+                    "plain": t.plain_call_id,
+                    "constitution": t.constitution_call_id,
+                },
+            }
+            for t in conversation.turns.all()
+        ],
     }

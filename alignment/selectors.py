@@ -26,18 +26,29 @@ def audit_record(audit: AnswerAudit) -> dict:
         "contexts": [{"id": v["context"], "text": contexts.get(v["context"], "")} for v in audit.verdicts],
         "context_reason": audit.context_reason,
         "context_error": audit.context_error,
-        "judgements": [{
-            "context": i.context_id, "value": i.value_id, "title": i.value_title, "position": i.position,
-            "winner": i.position == 1, "context_score": i.context_score,
-            "rank_interval": None if i.rank_low is None else [i.rank_low, i.rank_high],
-            "adherence": i.adherence, "judge_failed": i.judge_failed, "error": i.error, "quotes": i.quotes,
-            "llm_call": i.llm_call_id,
-        } for i in items],
+        "judgements": [
+            {
+                "context": i.context_id,
+                "value": i.value_id,
+                "title": i.value_title,
+                "position": i.position,
+                "winner": i.position == 1,
+                "context_score": i.context_score,
+                "rank_interval": None if i.rank_low is None else [i.rank_low, i.rank_high],
+                "adherence": i.adherence,
+                "judge_failed": i.judge_failed,
+                "error": i.error,
+                "quotes": i.quotes,
+                "llm_call": i.llm_call_id,
+            }
+            for i in items
+        ],
         "verdicts": [{**v, "context_text": contexts.get(v["context"], "")} for v in audit.verdicts],
     }
 
 
 # --- training runs ---------------------------------------------------------------------------
+
 
 @dataclass
 class TrainingProgress:
@@ -64,8 +75,9 @@ class TrainingProgress:
 def _call_ids(run: TrainingRun) -> set[int]:
     """The LLMCalls behind the run's examples, from what each row records."""
     ids = set()
-    for one, many, meta in run.examples.values_list("detail__llm_call", "detail__llm_calls",
-                                                    "line__metadata__llm_calls"):
+    for one, many, meta in run.examples.values_list(
+        "detail__llm_call", "detail__llm_calls", "line__metadata__llm_calls"
+    ):
         ids.add(one)
         for calls in (many, meta):
             ids.update((calls or {}).values() if isinstance(calls, dict) else ())
@@ -92,6 +104,15 @@ def training_progress(run: TrainingRun) -> TrainingProgress:
     dropped = sum(c["dropped"].values())
     ids = _call_ids(run)
     totals = LLMCall.objects.filter(pk__in=ids).aggregate(cost=Sum("estimated_cost_usd"), calls=Count("pk"))
-    return TrainingProgress(prompts=len(run.prompts), prompts_read=read, done=c["sft"] + c["pairs"] + dropped,
-                            planned=planned, planned_at_most=at_most, sft=c["sft"], pairs=c["pairs"],
-                            dropped=dropped, cost_usd=totals["cost"] or Decimal("0"), calls=totals["calls"])
+    return TrainingProgress(
+        prompts=len(run.prompts),
+        prompts_read=read,
+        done=c["sft"] + c["pairs"] + dropped,
+        planned=planned,
+        planned_at_most=at_most,
+        sft=c["sft"],
+        pairs=c["pairs"],
+        dropped=dropped,
+        cost_usd=totals["cost"] or Decimal("0"),
+        calls=totals["calls"],
+    )

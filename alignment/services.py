@@ -33,13 +33,20 @@ def _ask(prompt_name: str, text: str, contract, study, purpose: str, max_tokens:
     """`content_of`: the participants whose words the text carries (the
     authors of the values it quotes), so a withdrawal redacts the call."""
     prompt = app_prompt(__file__, prompt_name)
-    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
-                          max_tokens=max_tokens, temperature=0)
-    return gateway.structured(request, contract, gateway.CallContext(purpose=purpose, prompt=prompt, study=study,
-                                                                     content_of=content_of))
+    request = ChatRequest(
+        model="",
+        system=prompt.render(),
+        messages=[Message(role="user", content=text)],
+        max_tokens=max_tokens,
+        temperature=0,
+    )
+    return gateway.structured(
+        request, contract, gateway.CallContext(purpose=purpose, prompt=prompt, study=study, content_of=content_of)
+    )
 
 
 # --- which contexts a prompt is in -----------------------------------------------------
+
 
 def _cosine(a, b) -> float:
     dot = sum(x * y for x, y in zip(a, b))
@@ -56,8 +63,12 @@ def shortlist_contexts(study, prompt: str, limit: int = SHORTLIST) -> list[Moral
         return contexts
     route = gateway.resolve_embedding()
     ctx = gateway.CallContext(purpose="alignment.embed_contexts", study=study, route=route)
-    vectors = gateway.embed([prompt[:MAX_TEXT]] + [c.text for c in contexts], ctx, model=route.model,
-                            dimensions=settings.EMBEDDING_DIMENSIONS)
+    vectors = gateway.embed(
+        [prompt[:MAX_TEXT]] + [c.text for c in contexts],
+        ctx,
+        model=route.model,
+        dimensions=settings.EMBEDDING_DIMENSIONS,
+    )
     closeness = [_cosine(vectors[0], v) for v in vectors[1:]]
     order = sorted(range(len(contexts)), key=lambda i: (-closeness[i], contexts[i].pk))
     return [contexts[i] for i in order[:limit]]
@@ -85,8 +96,9 @@ def detect_contexts(study, prompt: str) -> Detection:
         return Detection(error=f"embedding failed: {err}", llm_call=getattr(err, "record", None))
     if not shortlist:
         return Detection(reason="The study has no active moral contexts.")
-    text = (f"<prompt>\n{prompt[:MAX_TEXT]}\n</prompt>\n\nContexts:\n"
-            + "\n".join(f"context {c.pk}: {c.text}" for c in shortlist))
+    text = f"<prompt>\n{prompt[:MAX_TEXT]}\n</prompt>\n\nContexts:\n" + "\n".join(
+        f"context {c.pk}: {c.text}" for c in shortlist
+    )
     try:
         answer, record = _ask("choose_context", text, ContextChoice, study, "alignment.choose_context", 400)
     except LLMError as err:
@@ -100,6 +112,7 @@ def detect_contexts(study, prompt: str) -> Detection:
 
 
 # --- how well an answer follows a value ----------------------------------------------------
+
 
 @dataclass
 class Judgement:
@@ -122,11 +135,20 @@ def judge(study, prompt: str, answer: str, title: str, policies: list[str], *, v
     answer attending to each of its policies. A malformed answer, one that
     skips a policy or quotes words the answer does not contain, is a failed
     judgement (recorded on the LLMCall), not an exception."""
-    text = (f"<value>\nTitle: {title}\nAttentional policies:\n" + "\n".join(f"- {p}" for p in policies)
-            + f"\n</value>\n\n<prompt>\n{prompt[:MAX_TEXT]}\n</prompt>\n\n<answer>\n{answer[:MAX_TEXT]}\n</answer>")
+    text = (
+        f"<value>\nTitle: {title}\nAttentional policies:\n"
+        + "\n".join(f"- {p}" for p in policies)
+        + f"\n</value>\n\n<prompt>\n{prompt[:MAX_TEXT]}\n</prompt>\n\n<answer>\n{answer[:MAX_TEXT]}\n</answer>"
+    )
     try:
-        verdict, record = _ask("judge_adherence", text, JudgeAnswer, study, "alignment.judge",
-                               content_of=value_selectors.authors([value_id]) if value_id else ())
+        verdict, record = _ask(
+            "judge_adherence",
+            text,
+            JudgeAnswer,
+            study,
+            "alignment.judge",
+            content_of=value_selectors.authors([value_id]) if value_id else (),
+        )
     except LLMError as err:
         return Judgement(error=str(err), llm_call=getattr(err, "record", None))
     by_policy = {" ".join(j.policy.split()).lower(): j.quote for j in verdict.policies}
@@ -148,6 +170,7 @@ def judge(study, prompt: str, answer: str, title: str, policies: list[str], *, v
 
 # --- the audit -------------------------------------------------------------------------------
 
+
 def verdicts(items, context_ids) -> list[dict]:
     """Per context: the graph's winner, the value the answer follows best
     (highest adherence among judged values; ties go to the better-ranked
@@ -160,18 +183,33 @@ def verdicts(items, context_ids) -> list[dict]:
     out = []
     for cid, rows in by_context.items():
         if not rows:
-            out.append({"context": cid, "winner": None, "winner_title": "", "follows_best": None,
-                        "follows_best_title": "", "follows_winner": False, "judge_failed": 0})
+            out.append(
+                {
+                    "context": cid,
+                    "winner": None,
+                    "winner_title": "",
+                    "follows_best": None,
+                    "follows_best_title": "",
+                    "follows_winner": False,
+                    "judge_failed": 0,
+                }
+            )
             continue
         rows = sorted(rows, key=lambda r: r.position)
         winner = rows[0]
         judged = [r for r in rows if not r.judge_failed and r.adherence]
         best = max(judged, key=lambda r: (r.adherence, -r.position), default=None)
-        out.append({"context": cid, "winner": winner.value_id or None, "winner_title": winner.value_title,
-                    "follows_best": best.value_id if best else None,
-                    "follows_best_title": best.value_title if best else "",
-                    "follows_winner": bool(best and best.position == 1),
-                    "judge_failed": sum(1 for r in rows if r.judge_failed)})
+        out.append(
+            {
+                "context": cid,
+                "winner": winner.value_id or None,
+                "winner_title": winner.value_title,
+                "follows_best": best.value_id if best else None,
+                "follows_best_title": best.value_title if best else "",
+                "follows_winner": bool(best and best.position == 1),
+                "judge_failed": sum(1 for r in rows if r.judge_failed),
+            }
+        )
     return out
 
 
@@ -185,27 +223,55 @@ def audit_answer(study, prompt: str, answer: str, snapshot=None, *, user=None, t
     judged: dict[int, Judgement] = {}  # a value in two contexts is judged once
     planned = []
     for context in detection.contexts:
-        for ranked in (targets.ranked_in_context(snapshot, context.pk, top) if snapshot else []):
+        for ranked in targets.ranked_in_context(snapshot, context.pk, top) if snapshot else []:
             if ranked.id not in judged:
                 judged[ranked.id] = judge(study, prompt, answer, ranked.title, ranked.policies, value_id=ranked.id)
             planned.append((context, ranked, judged[ranked.id]))
     live = CanonicalValue.objects.in_bulk([ranked.id for _, ranked, _ in planned])
     with transaction.atomic():
         audit = AnswerAudit.objects.create(
-            study=study, snapshot=snapshot, prompt=prompt, answer=answer, context_reason=detection.reason,
-            context_error=detection.error, context_call=detection.llm_call, created_by=user)
+            study=study,
+            snapshot=snapshot,
+            prompt=prompt,
+            answer=answer,
+            context_reason=detection.reason,
+            context_error=detection.error,
+            context_call=detection.llm_call,
+            created_by=user,
+        )
         audit.contexts.set(detection.contexts)
-        items = AnswerAuditItem.objects.bulk_create([
-            AnswerAuditItem(audit=audit, context=context, value=live.get(ranked.id),
-                            value_title=ranked.title[:200], policies=ranked.policies, position=ranked.position,
-                            context_score=ranked.score, rank_low=ranked.rank_low, rank_high=ranked.rank_high,
-                            adherence=j.adherence, quotes=j.quotes, judge_failed=j.failed, error=j.error[:4000],
-                            llm_call=j.llm_call)
-            for context, ranked, j in planned])
+        items = AnswerAuditItem.objects.bulk_create(
+            [
+                AnswerAuditItem(
+                    audit=audit,
+                    context=context,
+                    value=live.get(ranked.id),
+                    value_title=ranked.title[:200],
+                    policies=ranked.policies,
+                    position=ranked.position,
+                    context_score=ranked.score,
+                    rank_low=ranked.rank_low,
+                    rank_high=ranked.rank_high,
+                    adherence=j.adherence,
+                    quotes=j.quotes,
+                    judge_failed=j.failed,
+                    error=j.error[:4000],
+                    llm_call=j.llm_call,
+                )
+                for context, ranked, j in planned
+            ]
+        )
         audit.verdicts = verdicts(items, [c.pk for c in detection.contexts])
         audit.save(update_fields=["verdicts"])
-        record_event(events.ALIGNMENT_ANSWER_AUDITED, user=user, study_slug=study.slug, subject=audit,
-                     payload={"snapshot": getattr(snapshot, "pk", None),
-                              "contexts": [c.pk for c in detection.contexts],
-                              "judge_failed": sum(1 for i in items if i.judge_failed)})
+        record_event(
+            events.ALIGNMENT_ANSWER_AUDITED,
+            user=user,
+            study_slug=study.slug,
+            subject=audit,
+            payload={
+                "snapshot": getattr(snapshot, "pk", None),
+                "contexts": [c.pk for c in detection.contexts],
+                "judge_failed": sum(1 for i in items if i.judge_failed),
+            },
+        )
     return audit

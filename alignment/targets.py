@@ -56,10 +56,20 @@ def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedV
         thin = votes.get(vid, 0) < needed
         if thin:  # no rank interval from a vote or two
             b = {}
-        out.append(RankedValue(id=int(vid), title=value.get("title", f"value {vid}"),
-                               policies=list(value.get("policies", [])), position=position, score=float(score),
-                               rank_low=b.get("rank_low"), rank_high=b.get("rank_high"),
-                               interval_scope=scope if b else "", votes=votes.get(vid, 0), too_few_votes=thin))
+        out.append(
+            RankedValue(
+                id=int(vid),
+                title=value.get("title", f"value {vid}"),
+                policies=list(value.get("policies", [])),
+                position=position,
+                score=float(score),
+                rank_low=b.get("rank_low"),
+                rank_high=b.get("rank_high"),
+                interval_scope=scope if b else "",
+                votes=votes.get(vid, 0),
+                too_few_votes=thin,
+            )
+        )
     return out
 
 

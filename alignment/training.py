@@ -41,13 +41,14 @@ CONTEXT_TOKENS = 400
 
 DROP_REASONS = {
     "wiser_not_better": "the wiser-guided answer did not adhere to the wiser value's policies better than the "
-                        "less-wise-guided one",
+    "less-wise-guided one",
     "judge_failed": "the judge's answer was unusable for one of the two answers (its LLMCall is marked)",
     "completion_failed": "a guided answer could not be written (the call failed)",
 }
 
 
 # --- the prompt set ----------------------------------------------------------------------
+
 
 def read_prompts(text: str, name: str = "") -> tuple[list[dict], list[str]]:
     """Prompts from a JSONL file ({"prompt": ...} per line) or, for a name
@@ -98,8 +99,11 @@ def _storable(prompts: list[dict], problems: list[str]) -> tuple[list[dict], lis
 def prompt_set(study, extra: list[dict] = ()) -> list[dict]:
     """The study's active scenarios' prompts, then the extra ones; a prompt
     given twice is used once."""
-    items = [{"text": s.prompt.strip(), "source": f"scenario:{s.key}"}
-             for s in study_selectors.active_scenarios(study) if s.prompt.strip()]
+    items = [
+        {"text": s.prompt.strip(), "source": f"scenario:{s.key}"}
+        for s in study_selectors.active_scenarios(study)
+        if s.prompt.strip()
+    ]
     seen, out = set(), []
     for item in [*items, *extra]:
         if item["text"] not in seen:
@@ -109,6 +113,7 @@ def prompt_set(study, extra: list[dict] = ()) -> list[dict]:
 
 
 # --- the graph -----------------------------------------------------------------------------
+
 
 def edge_key(edge: dict) -> str:
     return f"{edge['source']}>{edge['target']}"
@@ -121,13 +126,17 @@ def kept_edges(snapshot, context_id: int) -> list[dict]:
 
 def _value(snapshot, value_id) -> dict:
     value = (snapshot.values or {}).get(str(value_id), {})
-    return {"id": int(value_id), "title": value.get("title", f"value {value_id}"),
-            "policies": list(value.get("policies", []))}
+    return {
+        "id": int(value_id),
+        "title": value.get("title", f"value {value_id}"),
+        "policies": list(value.get("policies", [])),
+    }
 
 
 def _prompts() -> dict:
-    return {name: app_prompt(services.__file__, name) for name in
-            ("choose_context", "guided_completion", "judge_adherence")}
+    return {
+        name: app_prompt(services.__file__, name) for name in ("choose_context", "guided_completion", "judge_adherence")
+    }
 
 
 def prompt_versions() -> dict:
@@ -135,6 +144,7 @@ def prompt_versions() -> dict:
 
 
 # --- model calls ---------------------------------------------------------------------------
+
 
 @dataclass
 class Completion:
@@ -147,10 +157,19 @@ def guided_completion(study, prompt: str, value: dict) -> Completion:
     """An answer to the prompt written by a model told to follow the value."""
     template = app_prompt(services.__file__, "guided_completion")
     system = template.render(title=value["title"], policies="\n".join(f"- {p}" for p in value["policies"]))
-    request = ChatRequest(model="", system=system, messages=[Message(role="user", content=prompt[:services.MAX_TEXT])],
-                          max_tokens=COMPLETION_TOKENS, temperature=0)
-    ctx = gateway.CallContext(purpose="alignment.guided_completion", prompt=template, study=study,
-                              content_of=value_selectors.authors([value["id"]]) if value.get("id") else ())
+    request = ChatRequest(
+        model="",
+        system=system,
+        messages=[Message(role="user", content=prompt[: services.MAX_TEXT])],
+        max_tokens=COMPLETION_TOKENS,
+        temperature=0,
+    )
+    ctx = gateway.CallContext(
+        purpose="alignment.guided_completion",
+        prompt=template,
+        study=study,
+        content_of=value_selectors.authors([value["id"]]) if value.get("id") else (),
+    )
     try:
         result, record = gateway.complete(request, ctx)
     except LLMError as err:
@@ -167,24 +186,31 @@ def _id(record):
 
 # --- the run ---------------------------------------------------------------------------------
 
+
 def run_key(snapshot, prompts: list[dict]) -> str:
-    payload = json.dumps({"snapshot": snapshot.pk, "prompts": [p["text"] for p in prompts],
-                          "versions": prompt_versions()}, sort_keys=True)
+    payload = json.dumps(
+        {"snapshot": snapshot.pk, "prompts": [p["text"] for p in prompts], "versions": prompt_versions()},
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def existing_run(study, snapshot, prompts: list[dict]) -> TrainingRun | None:
     """The run already made for these prompts on this snapshot, if any."""
-    return (TrainingRun.objects.filter(study=study, snapshot=snapshot, key=run_key(snapshot, prompts))
-            .order_by("-pk").first())
+    return (
+        TrainingRun.objects.filter(study=study, snapshot=snapshot, key=run_key(snapshot, prompts))
+        .order_by("-pk")
+        .first()
+    )
 
 
 def start_run(study, snapshot, prompts: list[dict], *, user=None) -> TrainingRun:
     """The run for these prompts on this snapshot: the existing one (to
     resume) or a new one."""
     run = existing_run(study, snapshot, prompts)
-    return run or TrainingRun.objects.create(study=study, snapshot=snapshot, key=run_key(snapshot, prompts),
-                                             prompts=prompts, created_by=user)
+    return run or TrainingRun.objects.create(
+        study=study, snapshot=snapshot, key=run_key(snapshot, prompts), prompts=prompts, created_by=user
+    )
 
 
 @dataclass
@@ -197,8 +223,10 @@ class Estimate:
 
     def describe(self) -> str:
         cost = f"about ${self.cost_usd}" if self.cost_usd is not None else "no price known for this model"
-        return (f"At most {self.calls} model call(s) on {self.model}: about {self.input_tokens} input and "
-                f"{self.output_tokens} output tokens; {cost}.")
+        return (
+            f"At most {self.calls} model call(s) on {self.model}: about {self.input_tokens} input and "
+            f"{self.output_tokens} output tokens; {cost}."
+        )
 
 
 def estimate(run: TrainingRun) -> Estimate:
@@ -215,7 +243,8 @@ def estimate_for(study, snapshot, prompts: list[dict], done=frozenset()) -> Esti
     (kind, prompt index, context id, edge) units already made)."""
     detected = {(i, c) for kind, i, c, _ in done if kind == TrainingExample.Kind.DETECT}
     contexts = [int(c) for c in (snapshot.contexts or {})] or list(
-        MoralContext.objects.filter(study=study, active=True).values_list("pk", flat=True))
+        MoralContext.objects.filter(study=study, active=True).values_list("pk", flat=True)
+    )
     system = {name: approx_tokens(p.body) for name, p in _prompts().items()}
     calls = tokens_in = tokens_out = 0
     for index, item in enumerate(prompts):
@@ -237,8 +266,13 @@ def estimate_for(study, snapshot, prompts: list[dict], done=frozenset()) -> Esti
                 tokens_in += 2 * (system["judge_adherence"] + prompt_tokens + COMPLETION_TOKENS // 2 + 60)
                 tokens_out += COMPLETION_TOKENS + 2 * 150
     route = gateway.resolve(study)
-    return Estimate(calls, tokens_in, tokens_out, f"{route.provider}/{route.model}",
-                    estimate_cost(route.model, tokens_in, 0, tokens_out))
+    return Estimate(
+        calls,
+        tokens_in,
+        tokens_out,
+        f"{route.provider}/{route.model}",
+        estimate_cost(route.model, tokens_in, 0, tokens_out),
+    )
 
 
 @dataclass
@@ -253,10 +287,17 @@ class _Stop(Exception):
 
 
 def _metadata(run: TrainingRun, item: dict, index: int, context: MoralContext, detection: dict) -> dict:
-    return {"study": run.study.slug, "study_id": run.study_id, "run": run.pk, "snapshot": run.snapshot_id,
-            "prompt_index": index, "prompt_source": item["source"],
-            "context": {"id": context.pk, "text": context.text},
-            "prompt_versions": prompt_versions(), "llm_calls": {"contexts": detection.get("llm_call")}}
+    return {
+        "study": run.study.slug,
+        "study_id": run.study_id,
+        "run": run.pk,
+        "snapshot": run.snapshot_id,
+        "prompt_index": index,
+        "prompt_source": item["source"],
+        "context": {"id": context.pk, "text": context.text},
+        "prompt_versions": prompt_versions(),
+        "llm_calls": {"contexts": detection.get("llm_call")},
+    }
 
 
 def _model(record) -> str:
@@ -271,20 +312,29 @@ def _sft(run, item, index, context, detection, winner) -> TrainingExample:
         row.detail = {"llm_call": _id(done.llm_call)}
         return row
     meta = _metadata(run, item, index, context, detection)
-    meta.update({"value": {"id": winner["id"], "title": winner["title"], "policies": winner["policies"]},
-                 "position": 1, "context_score": winner["score"], "model": _model(done.llm_call)})
+    meta.update(
+        {
+            "value": {"id": winner["id"], "title": winner["title"], "policies": winner["policies"]},
+            "position": 1,
+            "context_score": winner["score"],
+            "model": _model(done.llm_call),
+        }
+    )
     meta["llm_calls"]["completion"] = _id(done.llm_call)
     row.detail = {"llm_call": _id(done.llm_call)}
-    row.line = {"messages": [{"role": "user", "content": item["text"]},
-                             {"role": "assistant", "content": done.text}], "metadata": meta}
+    row.line = {
+        "messages": [{"role": "user", "content": item["text"]}, {"role": "assistant", "content": done.text}],
+        "metadata": meta,
+    }
     return row
 
 
 def _pair(run, item, index, context, detection, edge) -> TrainingExample:
     study, snapshot = run.study, run.snapshot
     less, wiser = _value(snapshot, edge["source"]), _value(snapshot, edge["target"])
-    row = TrainingExample(run=run, kind=TrainingExample.Kind.PAIR, prompt_index=index, context=context,
-                          edge=edge_key(edge))
+    row = TrainingExample(
+        run=run, kind=TrainingExample.Kind.PAIR, prompt_index=index, context=context, edge=edge_key(edge)
+    )
     rejected = guided_completion(study, item["text"], less)
     chosen = guided_completion(study, item["text"], wiser)
     calls = {"rejected": _id(rejected.llm_call), "chosen": _id(chosen.llm_call)}
@@ -292,10 +342,12 @@ def _pair(run, item, index, context, detection, edge) -> TrainingExample:
         row.status, row.reason = TrainingExample.Status.DROPPED, "completion_failed"
         row.error, row.detail = (rejected.error or chosen.error)[:4000], {"llm_calls": calls}
         return row
-    judged_rejected = services.judge(study, item["text"], rejected.text, wiser["title"], wiser["policies"],
-                                     value_id=wiser.get("id"))
-    judged_chosen = services.judge(study, item["text"], chosen.text, wiser["title"], wiser["policies"],
-                                   value_id=wiser.get("id"))
+    judged_rejected = services.judge(
+        study, item["text"], rejected.text, wiser["title"], wiser["policies"], value_id=wiser.get("id")
+    )
+    judged_chosen = services.judge(
+        study, item["text"], chosen.text, wiser["title"], wiser["policies"], value_id=wiser.get("id")
+    )
     calls.update(judge_rejected=_id(judged_rejected.llm_call), judge_chosen=_id(judged_chosen.llm_call))
     scores = {"chosen": judged_chosen.adherence, "rejected": judged_rejected.adherence}
     row.detail = {"llm_calls": calls, "judge_scores": scores}
@@ -307,22 +359,36 @@ def _pair(run, item, index, context, detection, edge) -> TrainingExample:
         row.status, row.reason = TrainingExample.Status.DROPPED, "wiser_not_better"
         return row
     meta = _metadata(run, item, index, context, detection)
-    meta.update({"edge": {"source": edge["source"], "target": edge["target"], "counts": edge.get("counts", {}),
-                          "likelihood": edge.get("likelihood"), "contexts": edge.get("contexts", [])},
-                 "chosen_value": {"id": wiser["id"], "title": wiser["title"], "policies": wiser["policies"]},
-                 "rejected_value": {"id": less["id"], "title": less["title"], "policies": less["policies"]},
-                 "judge_scores": scores, "model": _model(chosen.llm_call),
-                 "judge_quotes": {"chosen": judged_chosen.quotes, "rejected": judged_rejected.quotes}})
+    meta.update(
+        {
+            "edge": {
+                "source": edge["source"],
+                "target": edge["target"],
+                "counts": edge.get("counts", {}),
+                "likelihood": edge.get("likelihood"),
+                "contexts": edge.get("contexts", []),
+            },
+            "chosen_value": {"id": wiser["id"], "title": wiser["title"], "policies": wiser["policies"]},
+            "rejected_value": {"id": less["id"], "title": less["title"], "policies": less["policies"]},
+            "judge_scores": scores,
+            "model": _model(chosen.llm_call),
+            "judge_quotes": {"chosen": judged_chosen.quotes, "rejected": judged_rejected.quotes},
+        }
+    )
     meta["llm_calls"].update(calls)
-    row.line = {"prompt": [{"role": "user", "content": item["text"]}],
-                "chosen": [{"role": "assistant", "content": chosen.text}],
-                "rejected": [{"role": "assistant", "content": rejected.text}], "metadata": meta}
+    row.line = {
+        "prompt": [{"role": "user", "content": item["text"]}],
+        "chosen": [{"role": "assistant", "content": chosen.text}],
+        "rejected": [{"role": "assistant", "content": rejected.text}],
+        "metadata": meta,
+    }
     return row
 
 
 def _save(row: TrainingExample) -> TrainingExample:
-    existing = TrainingExample.objects.filter(run=row.run, kind=row.kind, prompt_index=row.prompt_index,
-                                              context=row.context, edge=row.edge).first()
+    existing = TrainingExample.objects.filter(
+        run=row.run, kind=row.kind, prompt_index=row.prompt_index, context=row.context, edge=row.edge
+    ).first()
     if existing:  # another worker did it meanwhile: keep theirs
         return existing
     row.save()
@@ -351,12 +417,21 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
             if detect is None:
                 step()
                 found = services.detect_contexts(run.study, item["text"])
-                detect = _save(TrainingExample(
-                    run=run, kind=TrainingExample.Kind.DETECT, prompt_index=index,
-                    status=TrainingExample.Status.DROPPED if found.failed else TrainingExample.Status.KEPT,
-                    reason="detection_failed" if found.failed else "", error=found.error[:4000],
-                    detail={"contexts": [c.pk for c in found.contexts], "reason": found.reason,
-                            "llm_call": _id(found.llm_call)}))
+                detect = _save(
+                    TrainingExample(
+                        run=run,
+                        kind=TrainingExample.Kind.DETECT,
+                        prompt_index=index,
+                        status=TrainingExample.Status.DROPPED if found.failed else TrainingExample.Status.KEPT,
+                        reason="detection_failed" if found.failed else "",
+                        error=found.error[:4000],
+                        detail={
+                            "contexts": [c.pk for c in found.contexts],
+                            "reason": found.reason,
+                            "llm_call": _id(found.llm_call),
+                        },
+                    )
+                )
             for cid in detect.detail.get("contexts", []):
                 context = contexts.get(cid)
                 if context is None:
@@ -364,9 +439,21 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
                 winner = next(iter(targets.ranked_in_context(run.snapshot, cid, top=1)), None)
                 if winner and (TrainingExample.Kind.SFT, index, cid, "") not in done:
                     step()
-                    _save(_sft(run, item, index, context, detect.detail,
-                               {"id": winner.id, "title": winner.title, "policies": winner.policies,
-                                "score": winner.score}))
+                    _save(
+                        _sft(
+                            run,
+                            item,
+                            index,
+                            context,
+                            detect.detail,
+                            {
+                                "id": winner.id,
+                                "title": winner.title,
+                                "policies": winner.policies,
+                                "score": winner.score,
+                            },
+                        )
+                    )
                     progress.processed += 1
                 for edge in kept_edges(run.snapshot, cid):
                     if (TrainingExample.Kind.PAIR, index, cid, edge_key(edge)) in done:
@@ -384,8 +471,14 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
 
 
 def counts(run: TrainingRun) -> dict:
-    out = {"prompts": len(run.prompts), "sft": 0, "pairs": 0, "dropped": {}, "prompts_without_context": 0,
-           "detection_failed": 0}
+    out = {
+        "prompts": len(run.prompts),
+        "sft": 0,
+        "pairs": 0,
+        "dropped": {},
+        "prompts_without_context": 0,
+        "detection_failed": 0,
+    }
     for kind, status, reason, contexts in run.examples.values_list("kind", "status", "reason", "detail__contexts"):
         if kind == TrainingExample.Kind.DETECT:
             out["detection_failed"] += reason == "detection_failed"
@@ -406,10 +499,12 @@ def units_in_context(snapshot, context_id: int) -> int:
 
 def graph_contexts(run: TrainingRun) -> list[int]:
     return [int(c) for c in (run.snapshot.contexts or {})] or list(
-        MoralContext.objects.filter(study=run.study, active=True).values_list("pk", flat=True))
+        MoralContext.objects.filter(study=run.study, active=True).values_list("pk", flat=True)
+    )
 
 
 # --- the files -------------------------------------------------------------------------------
+
 
 def participants_behind(run: TrainingRun) -> int:
     """Distinct participants whose votes are behind the edges of the kept pairs."""
@@ -420,21 +515,29 @@ def participants_behind(run: TrainingRun) -> int:
     people = set()
     for (source, target), _ in used.items():
         edge = next((e for e in run.snapshot.edges or [] if e["source"] == source and e["target"] == target), {})
-        people.update(WisdomVote.objects.filter(
-            study=run.study, from_value_id=source, to_value_id=target, context_id__in=edge.get("contexts", []),
-            participant__isnull=False).values_list("participant_id", flat=True))
+        people.update(
+            WisdomVote.objects.filter(
+                study=run.study,
+                from_value_id=source,
+                to_value_id=target,
+                context_id__in=edge.get("contexts", []),
+                participant__isnull=False,
+            ).values_list("participant_id", flat=True)
+        )
     return len(people)
 
 
-FILES = {"sft.jsonl": TrainingExample.Kind.SFT, "preferences.jsonl": TrainingExample.Kind.PAIR,
-         "dataset_card.md": None}
+FILES = {"sft.jsonl": TrainingExample.Kind.SFT, "preferences.jsonl": TrainingExample.Kind.PAIR, "dataset_card.md": None}
 
 
 def jsonl_lines(run: TrainingRun, kind: str):
     """The lines of sft.jsonl (kind sft) or preferences.jsonl (kind pair),
     each ending in a newline, from the run's kept examples: one per unit."""
-    rows = (run.examples.filter(kind=kind, status=TrainingExample.Status.KEPT, line__isnull=False)
-            .order_by("prompt_index", "context_id", "edge").values_list("line", flat=True))
+    rows = (
+        run.examples.filter(kind=kind, status=TrainingExample.Status.KEPT, line__isnull=False)
+        .order_by("prompt_index", "context_id", "edge")
+        .values_list("line", flat=True)
+    )
     for line in rows.iterator(chunk_size=500):
         yield json.dumps(line, ensure_ascii=False) + "\n"
 
@@ -454,8 +557,11 @@ def write_files(run: TrainingRun, out_dir) -> dict:
             continue
         with (out / name).open("w", encoding="utf-8") as handle:
             handle.writelines(jsonl_lines(run, kind))
-    return {"sft": str(out / "sft.jsonl"), "preferences": str(out / "preferences.jsonl"),
-            "card": str(out / "dataset_card.md")}
+    return {
+        "sft": str(out / "sft.jsonl"),
+        "preferences": str(out / "preferences.jsonl"),
+        "card": str(out / "dataset_card.md"),
+    }
 
 
 def _lineage_line(snapshot) -> str:
@@ -470,24 +576,35 @@ def _lineage_line(snapshot) -> str:
 def dataset_card(run: TrainingRun) -> str:
     snapshot, study, c = run.snapshot, run.study, counts(run)
     consent = study_selectors.current_consent(study)
-    models = sorted({row.line["metadata"].get("model", "") for row in
-                     run.examples.filter(status=TrainingExample.Status.KEPT, line__isnull=False)} - {""})
+    models = sorted(
+        {
+            row.line["metadata"].get("model", "")
+            for row in run.examples.filter(status=TrainingExample.Status.KEPT, line__isnull=False)
+        }
+        - {""}
+    )
     lines = [
-        f"# Training data from the moral graph of study {study.slug}", "",
-        f"Run {run.pk} ({run.get_status_display()}{': ' + run.stop_reason if run.stop_reason else ''}).", "",
-        "## Built from", "",
+        f"# Training data from the moral graph of study {study.slug}",
+        "",
+        f"Run {run.pk} ({run.get_status_display()}{': ' + run.stop_reason if run.stop_reason else ''}).",
+        "",
+        "## Built from",
+        "",
         f"- Study: {study.slug} (id {study.pk}).",
         f"- Graph snapshot: {snapshot.pk}, built {snapshot.created_at:%Y-%m-%d %H:%M} UTC; parameters: "
         f"`{json.dumps(snapshot.parameters or {}, sort_keys=True)}`.",
         f"- Prompts: {len(run.prompts)} ({sum(p['source'].startswith('scenario:') for p in run.prompts)} from the "
         "study's scenarios, the rest from the prompt file).",
         f"- Models: {', '.join(models) or 'none recorded'}.",
-        "- Prompt files: " + "; ".join(f"{name} v{v['version']} (sha256 {v['sha256'][:16]})"
-                                       for name, v in prompt_versions().items()) + ".",
+        "- Prompt files: "
+        + "; ".join(f"{name} v{v['version']} (sha256 {v['sha256'][:16]})" for name, v in prompt_versions().items())
+        + ".",
         f"- Participants behind the edges used: {participants_behind(run)} (distinct voters on the kept pairs' "
         "edges, in those edges' contexts; 0 for a graph without recorded votes).",
-        f"- Withdrawals: {_lineage_line(snapshot)}", "",
-        "## Counts", "",
+        f"- Withdrawals: {_lineage_line(snapshot)}",
+        "",
+        "## Counts",
+        "",
         f"- SFT examples (`sft.jsonl`): {c['sft']}.",
         f"- Preference pairs (`preferences.jsonl`): {c['pairs']}.",
         f"- Prompts in no context: {c['prompts_without_context']}; prompts whose contexts could not be found: "
@@ -497,13 +614,18 @@ def dataset_card(run: TrainingRun) -> str:
     for key, n in sorted(c["dropped"].items()):
         kind, reason = key.split(":", 1)
         lines.append(f"  - {n} {kind}: {reason} ({DROP_REASONS.get(reason, reason)}).")
-    lines += ["", "## Licence and consent", "",
-              f"Built from the votes and values of participants of study {study.slug} under its consent form "
-              f"{'version ' + consent.version_label if consent else '(no active consent form)'}"
-              f"{' (IRB protocol ' + consent.irb_protocol_id + ')' if consent and consent.irb_protocol_id else ''}. "
-              "Use it only as that consent allows; the guided answers are model outputs and subject to the terms "
-              "of the model providers named above. Every line's `metadata` traces it to the snapshot, values, "
-              "edge, vote counts and LLM calls (see docs/alignment-target.md, Training data).", ""]
+    lines += [
+        "",
+        "## Licence and consent",
+        "",
+        f"Built from the votes and values of participants of study {study.slug} under its consent form "
+        f"{'version ' + consent.version_label if consent else '(no active consent form)'}"
+        f"{' (IRB protocol ' + consent.irb_protocol_id + ')' if consent and consent.irb_protocol_id else ''}. "
+        "Use it only as that consent allows; the guided answers are model outputs and subject to the terms "
+        "of the model providers named above. Every line's `metadata` traces it to the snapshot, values, "
+        "edge, vote counts and LLM calls (see docs/alignment-target.md, Training data).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -533,12 +655,17 @@ def queue_export(study, snapshot, prompts: list[dict], *, limit: int | None = No
             raise AlreadyQueued(f"training run {run.pk} already has job {run.job_id} {job_status(run)}")
         # Deferred on the request's connection: the job exists exactly when the run's new state does.
         job_id = tasks.export_training_data.configure(lock=f"training-run-{run.pk}").defer(
-            run_id=run.pk, out_dir=None, limit=limit)
+            run_id=run.pk, out_dir=None, limit=limit
+        )
         run.job_id, run.limit = job_id, limit
         run.save(update_fields=["job_id", "limit", "updated_at"])
-        record_event(events.ALIGNMENT_TRAINING_EXPORT_QUEUED, user=user, study_slug=study.slug, subject=run,
-                     payload={"run": run.pk, "job": job_id, "snapshot": snapshot.pk, "prompts": len(prompts),
-                              "limit": limit})
+        record_event(
+            events.ALIGNMENT_TRAINING_EXPORT_QUEUED,
+            user=user,
+            study_slug=study.slug,
+            subject=run,
+            payload={"run": run.pk, "job": job_id, "snapshot": snapshot.pk, "prompts": len(prompts), "limit": limit},
+        )
     return run
 
 

@@ -11,6 +11,5 @@ urlpatterns = [
     path("graph/<slug:slug>/playground/<int:pk>/export.json", views.playground_export, name="playground_export"),
     # Read-only share links: the token is the permission.
     path("playground/shared/<str:token>/", views.playground_shared, name="playground_shared"),
-    path("playground/shared/<str:token>/export.json", views.playground_shared_export,
-         name="playground_shared_export"),
+    path("playground/shared/<str:token>/export.json", views.playground_shared_export, name="playground_shared_export"),
 ]

@@ -22,11 +22,18 @@ from studies.models import Study
 
 
 class StartForm(forms.Form):
-    snapshot = forms.ModelChoiceField(queryset=GraphSnapshot.objects.none(), required=False,
-                                      empty_label="The latest moral graph",
-                                      help_text="The moral graph whose winning values guide the replies.")
-    constitution = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=20_000,
-                                   help_text="Optional: principles for the constitution column, one per line.")
+    snapshot = forms.ModelChoiceField(
+        queryset=GraphSnapshot.objects.none(),
+        required=False,
+        empty_label="The latest moral graph",
+        help_text="The moral graph whose winning values guide the replies.",
+    )
+    constitution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=20_000,
+        help_text="Optional: principles for the constitution column, one per line.",
+    )
 
     def __init__(self, study, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,8 +42,9 @@ class StartForm(forms.Form):
 
 
 class TurnForm(forms.Form):
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=playground.MAX_MESSAGE,
-                              label="Your message")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=playground.MAX_MESSAGE, label="Your message"
+    )
 
 
 def _access(request, study):
@@ -48,8 +56,12 @@ def _access(request, study):
 
 
 def _denied(request, study):
-    return render(request, "alignment/playground/denied.html", {
-        "study": study, "login_url": f"{reverse('account_login')}?next={request.path}"}, status=403)
+    return render(
+        request,
+        "alignment/playground/denied.html",
+        {"study": study, "login_url": f"{reverse('account_login')}?next={request.path}"},
+        status=403,
+    )
 
 
 def _mine(request, study):
@@ -76,8 +88,14 @@ def _provenance(turns, staff: bool, study, snapshot_id):
             v["url"] = reverse("admin:values_canonicalvalue_change", args=[v["id"]]) if staff else winners_url
             v["edge_url"] = None
             if snapshot is not None:  # the kept edge into the winner in this context: the stories behind it
-                edge = next((e for e in snapshot.edges or [] if e.get("kept") and e.get("target") == v["id"]
-                             and v["context"] in e.get("contexts", [])), None)
+                edge = next(
+                    (
+                        e
+                        for e in snapshot.edges or []
+                        if e.get("kept") and e.get("target") == v["id"] and v["context"] in e.get("contexts", [])
+                    ),
+                    None,
+                )
                 if edge:
                     v["edge_url"] = reverse("admin:graph_transitionstory_edge", args=[edge["source"], edge["target"]])
     return turns
@@ -99,16 +117,31 @@ def _refused(request, context: dict, template: str, refusal: str):
 def _conversation_page(request, conversation, *, staff, can_write, shared, form=None, refusal="", status=200):
     turns = _provenance(list(conversation.turns.all()), staff, conversation.study, conversation.snapshot_id)
     share_url = request.build_absolute_uri(reverse("alignment:playground_shared", args=[conversation.share_token]))
-    export_url = (reverse("alignment:playground_shared_export", args=[conversation.share_token]) if shared
-                  else reverse("alignment:playground_export", args=[conversation.study.slug, conversation.pk]))
-    return render(request, "alignment/playground/conversation.html", {
-        "study": conversation.study, "conversation": conversation, "turns": turns, "staff": staff,
-        "can_write": can_write and not shared, "shared": shared, "form": form or TurnForm(),
-        "share_url": None if shared else share_url, "export_url": export_url,
-        "winners_url": reverse("graph:winners", args=[conversation.study.slug]), "refusal": refusal,
-        "offline": gateway.resolve(conversation.study).offline,
-        "lineage": graph_selectors.lineage(conversation.snapshot) if conversation.snapshot_id else None,
-    }, status=status)
+    export_url = (
+        reverse("alignment:playground_shared_export", args=[conversation.share_token])
+        if shared
+        else reverse("alignment:playground_export", args=[conversation.study.slug, conversation.pk])
+    )
+    return render(
+        request,
+        "alignment/playground/conversation.html",
+        {
+            "study": conversation.study,
+            "conversation": conversation,
+            "turns": turns,
+            "staff": staff,
+            "can_write": can_write and not shared,
+            "shared": shared,
+            "form": form or TurnForm(),
+            "share_url": None if shared else share_url,
+            "export_url": export_url,
+            "winners_url": reverse("graph:winners", args=[conversation.study.slug]),
+            "refusal": refusal,
+            "offline": gateway.resolve(conversation.study).offline,
+            "lineage": graph_selectors.lineage(conversation.snapshot) if conversation.snapshot_id else None,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -119,10 +152,16 @@ def playground_index(request, slug: str):
         return _denied(request, study)
     form = StartForm(study, request.POST or None)
     refusal = _refusal(request, study, access) if can_write else ""
-    context = {"study": study, "form": form, "can_write": can_write, "staff": access == "staff",
-               "conversations": _mine(request, study).prefetch_related("turns")[:50],
-               "has_graph": GraphSnapshot.objects.filter(study=study).exists(), "refusal": refusal,
-               "offline": gateway.resolve(study).offline}
+    context = {
+        "study": study,
+        "form": form,
+        "can_write": can_write,
+        "staff": access == "staff",
+        "conversations": _mine(request, study).prefetch_related("turns")[:50],
+        "has_graph": GraphSnapshot.objects.filter(study=study).exists(),
+        "refusal": refusal,
+        "offline": gateway.resolve(study).offline,
+    }
     if request.method == "POST":
         if not can_write:
             return HttpResponseForbidden("You may read conversations here, not start them.")
@@ -131,10 +170,13 @@ def playground_index(request, slug: str):
         if form.is_valid():
             if not request.session.session_key:
                 request.session.save()
-            conversation = playground.start(study, snapshot=form.cleaned_data["snapshot"],
-                                            constitution=form.cleaned_data["constitution"], user=request.user,
-                                            session_key="" if request.user.is_authenticated
-                                            else request.session.session_key)
+            conversation = playground.start(
+                study,
+                snapshot=form.cleaned_data["snapshot"],
+                constitution=form.cleaned_data["constitution"],
+                user=request.user,
+                session_key="" if request.user.is_authenticated else request.session.session_key,
+            )
             return redirect("alignment:playground_conversation", slug=study.slug, pk=conversation.pk)
     return render(request, "alignment/playground/index.html", context)
 
@@ -152,20 +194,31 @@ def playground_conversation(request, slug: str, pk: int):
         if not can_write:
             return HttpResponseForbidden("You may read this conversation, not add to it.")
         if refusal:
-            return _conversation_page(request, conversation, staff=False, can_write=can_write, shared=False,
-                                      refusal=refusal, status=403 if refusal == playground.BUDGET_SPENT else 429)
+            return _conversation_page(
+                request,
+                conversation,
+                staff=False,
+                can_write=can_write,
+                shared=False,
+                refusal=refusal,
+                status=403 if refusal == playground.BUDGET_SPENT else 429,
+            )
         form = TurnForm(request.POST)
         if form.is_valid():
-            playground.add_turn(conversation, form.cleaned_data["message"], user=request.user,
-                                public=access == "public")
+            playground.add_turn(
+                conversation, form.cleaned_data["message"], user=request.user, public=access == "public"
+            )
             return redirect(reverse("alignment:playground_conversation", args=[study.slug, pk]) + "#latest")
-    return _conversation_page(request, conversation, staff=access == "staff", can_write=can_write, shared=False,
-                              form=form, refusal=refusal)
+    return _conversation_page(
+        request, conversation, staff=access == "staff", can_write=can_write, shared=False, form=form, refusal=refusal
+    )
 
 
 def _json(conversation):
-    response = HttpResponse(json.dumps(playground.export(conversation), ensure_ascii=False, indent=2),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(playground.export(conversation), ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="playground-{conversation.pk}.json"'
     return response
 

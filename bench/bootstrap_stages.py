@@ -64,8 +64,10 @@ def main() -> None:
     cells = cells_like_the_bench(aggregation, args.values, args.pairs, args.contexts, args.seed)
     params = aggregation.Parameters(bootstrap_samples=args.samples)
     full = aggregation.build(cells, params)
-    print(f"values={args.values} pairs={len(cells)} contexts={args.contexts} samples={args.samples} "
-          f"kept={len(full.kept())} (best of {args.repeat})")
+    print(
+        f"values={args.values} pairs={len(cells)} contexts={args.contexts} samples={args.samples} "
+        f"kept={len(full.kept())} (best of {args.repeat})"
+    )
     if args.module:
         spec = importlib.util.spec_from_file_location("older_aggregation", args.module)
         older = importlib.util.module_from_spec(spec)

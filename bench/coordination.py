@@ -48,24 +48,35 @@ def main() -> None:
     parser.add_argument("--bloc", type=float, default=0.01, help="bloc share of the participants")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print("regime   participants   votes      stories  pairs tested  generate s  detect s  rounds  "
-          "flagged  precision  recall  max RSS MB")
+    print(
+        "regime   participants   votes      stories  pairs tested  generate s  detect s  rounds  "
+        "flagged  precision  recall  max RSS MB"
+    )
     for regime in args.regimes.split(","):
         for n in (int(x) for x in args.participants.split(",")):
             stories = args.stories if regime == "fixed" else max(120, n * args.stories_per_1k // 1000)
             started = time.perf_counter()
-            votes, groups, bloc = synthetic_votes(n, bloc_share=args.bloc, items=stories, values=values_for(stories),
-                                                  per_participant=args.per, seed=args.seed)
+            votes, groups, bloc = synthetic_votes(
+                n,
+                bloc_share=args.bloc,
+                items=stories,
+                values=values_for(stories),
+                per_participant=args.per,
+                seed=args.seed,
+            )
             generated = time.perf_counter() - started
             started = time.perf_counter()
             detection = detect(votes, groups)
             took = time.perf_counter() - started
             precision, recall = precision_recall(detection.flagged_ids, bloc)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{regime:<8} {n:>12,} {len(votes):>10,} {stories:>8,} {detection.stats['pairs_tested']:>13,} "
-                  f"{generated:>10.1f} {took:>9.2f} {detection.stats['rounds']:>7} {len(detection.flagged):>8} "
-                  f"{'–' if precision is None else f'{precision:.2f}':>10} "
-                  f"{'–' if recall is None else f'{recall:.2f}':>7} {rss:>11.0f}", flush=True)
+            print(
+                f"{regime:<8} {n:>12,} {len(votes):>10,} {stories:>8,} {detection.stats['pairs_tested']:>13,} "
+                f"{generated:>10.1f} {took:>9.2f} {detection.stats['rounds']:>7} {len(detection.flagged):>8} "
+                f"{'–' if precision is None else f'{precision:.2f}':>10} "
+                f"{'–' if recall is None else f'{recall:.2f}':>7} {rss:>11.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,15 @@ def burst(base: str, slug: str, arrivals: int, concurrency: int) -> dict:
     wall = time.perf_counter() - start
     latencies.sort()
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"concurrency": concurrency, "ok": len(latencies), "errors": len(errors), "per_s": len(latencies) / wall,
-            "p50": pct(0.5), "p95": pct(0.95), "mean": statistics.mean(latencies) * 1000}
+    return {
+        "concurrency": concurrency,
+        "ok": len(latencies),
+        "errors": len(errors),
+        "per_s": len(latencies) / wall,
+        "p50": pct(0.5),
+        "p95": pct(0.95),
+        "mean": statistics.mean(latencies) * 1000,
+    }
 
 
 def report(base: str, args) -> None:
@@ -84,8 +91,9 @@ def report(base: str, args) -> None:
     print(f"{'clients':>7} {'arrivals/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'ok':>5} {'errors':>6}")
     for level in [int(x) for x in args.levels.split(",")]:
         r = burst(base, args.slug, args.arrivals, level)
-        print(f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
-              f"{r['ok']:>5} {r['errors']:>6}")
+        print(
+            f"{r['concurrency']:>7} {r['per_s']:>10.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['ok']:>5} {r['errors']:>6}"
+        )
 
 
 def main() -> int:

@@ -74,11 +74,24 @@ def setup_study(n_values: int, rng):
     slug = f"bench-graph-{int(time.time())}"
     study, _ = journey.seed_case_study(slug)
     scenarios = list(study.scenarios.order_by("pk"))
-    contexts = [MoralContext.objects.create(study=study, scenario=s, text=f"When bench context {s.key} {i}")
-                for s in scenarios for i in range(CONTEXTS_PER_SCENARIO)]
-    values = CanonicalValue.objects.bulk_create([
-        CanonicalValue(study=study, title=f"Value {i}", description="A synthetic value.",
-                       policies=[f"MOMENTS of kind {i}"], origin="manual") for i in range(n_values)], batch_size=5000)
+    contexts = [
+        MoralContext.objects.create(study=study, scenario=s, text=f"When bench context {s.key} {i}")
+        for s in scenarios
+        for i in range(CONTEXTS_PER_SCENARIO)
+    ]
+    values = CanonicalValue.objects.bulk_create(
+        [
+            CanonicalValue(
+                study=study,
+                title=f"Value {i}",
+                description="A synthetic value.",
+                policies=[f"MOMENTS of kind {i}"],
+                origin="manual",
+            )
+            for i in range(n_values)
+        ],
+        batch_size=5000,
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return Study.objects.get(pk=study.pk), [v.pk for v in values], contexts
@@ -122,8 +135,12 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
     context_ids = np.asarray([c.pk for c in contexts])
     started = time.perf_counter()
     participant_ids = [str(uuid.uuid4()) for _ in range(n_participants)]
-    tables = ["interviews_participant", "interviews_prolificdemographics", "graph_wisdomvote",
-              "graph_importedimpressions"]
+    tables = [
+        "interviews_participant",
+        "interviews_prolificdemographics",
+        "graph_wisdomvote",
+        "graph_importedimpressions",
+    ]
     # Bulk load, as the tables' owner: the audit (row history) triggers are off during the COPY.
     with dbroles.as_owner(), connection.cursor() as cursor:
         for table in tables:
@@ -132,8 +149,10 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
         for pid in participant_ids:
             buffer.write(f"{pid}\t{study.pk}\tcomplete\tf\tstudy\tt\t{now}\t{now}\n")
         buffer.seek(0)
-        with cursor.copy("COPY interviews_participant (id, study_id, current_step, simulated, cohort, via_prolific, "
-                         "created_at, updated_at) FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY interviews_participant (id, study_id, current_step, simulated, cohort, via_prolific, "
+            "created_at, updated_at) FROM STDIN"
+        ) as copy:
             copy.write(buffer.read())
         buffer = io.StringIO()
         for pid, g in zip(participant_ids, group_of_participant):
@@ -141,27 +160,35 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
                 data = json.dumps({"Age": "40", "U.s. political affiliation": GROUPS[g]})
                 buffer.write(f"{pid}\t{data}\tbench\t{now}\n")
         buffer.seek(0)
-        with cursor.copy("COPY interviews_prolificdemographics (participant_id, data, source_name, imported_at) "
-                         "FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY interviews_prolificdemographics (participant_id, data, source_name, imported_at) FROM STDIN"
+        ) as copy:
             copy.write(buffer.read())
         buffer = io.StringIO()
         for i in range(n_votes):
             p = pair_of_vote[i]
-            buffer.write(f"{study.pk}\t{participant_ids[participant_of_vote[i]]}\t{ids[a[p]]}\t{ids[b[p]]}\t"
-                         f"{context_ids[context_of_pair[p]]}\t{answers[i]}\t\t{now}\t{now}\n")
+            buffer.write(
+                f"{study.pk}\t{participant_ids[participant_of_vote[i]]}\t{ids[a[p]]}\t{ids[b[p]]}\t"
+                f"{context_ids[context_of_pair[p]]}\t{answers[i]}\t\t{now}\t{now}\n"
+            )
         buffer.seek(0)
-        with cursor.copy("COPY graph_wisdomvote (study_id, participant_id, from_value_id, to_value_id, context_id, "
-                         "answer, reason, created_at, updated_at) FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY graph_wisdomvote (study_id, participant_id, from_value_id, to_value_id, context_id, "
+            "answer, reason, created_at, updated_at) FROM STDIN"
+        ) as copy:
             while chunk := buffer.read(1 << 20):
                 copy.write(chunk)
         votes_per_pair = np.bincount(pair_of_vote, minlength=n_pairs)
         buffer = io.StringIO()
         for p in range(n_pairs):
-            buffer.write(f"{graph_import.pk}\t{ids[a[p]]}\t{ids[b[p]]}\t{context_ids[context_of_pair[p]]}\t"
-                         f"{int(votes_per_pair[p] * 1.2) + 1}\n")
+            buffer.write(
+                f"{graph_import.pk}\t{ids[a[p]]}\t{ids[b[p]]}\t{context_ids[context_of_pair[p]]}\t"
+                f"{int(votes_per_pair[p] * 1.2) + 1}\n"
+            )
         buffer.seek(0)
-        with cursor.copy("COPY graph_importedimpressions (graph_import_id, from_value_id, to_value_id, context_id, "
-                         "count) FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY graph_importedimpressions (graph_import_id, from_value_id, to_value_id, context_id, count) FROM STDIN"
+        ) as copy:
             copy.write(buffer.read())
         for table in tables:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
@@ -190,13 +217,20 @@ def time_vote_upkeep(study, n_votes: int, rng) -> dict[str, float]:
     n_stories = 20
     cells = list(PairCount.objects.filter(study=study).values_list("from_value_id", "to_value_id", "context_id"))
     picked = [cells[i] for i in rng.choice(len(cells), n_stories, replace=False)]
-    stories = [TransitionStory.objects.create(study=study, from_value_id=a, to_value_id=b, context_id=c,
-                                              story="A bench story.") for a, b, c in picked]
+    stories = [
+        TransitionStory.objects.create(
+            study=study, from_value_id=a, to_value_id=b, context_id=c, story="A bench story."
+        )
+        for a, b, c in picked
+    ]
     people = [Participant.objects.create(study=study) for _ in range(max(2, n_votes // n_stories))]
     now = timezone.now()
-    assignments = [StoryAssignment.objects.bulk_create([
-        StoryAssignment(participant=p, story=s, position=i, shown_at=now) for i, s in enumerate(stories)])
-        for p in people]
+    assignments = [
+        StoryAssignment.objects.bulk_create(
+            [StoryAssignment(participant=p, story=s, position=i, shown_at=now) for i, s in enumerate(stories)]
+        )
+        for p in people
+    ]
     spent = {"with": [0.0, 0], "without": [0.0, 0]}
     with dbroles.as_owner(), connection.cursor() as cursor:
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'pgtrigger_pair_count_votes_insert%%'")
@@ -207,11 +241,13 @@ def time_vote_upkeep(study, n_votes: int, rng) -> dict[str, float]:
             if mode == "without":
                 cursor.execute(f"ALTER TABLE graph_wisdomvote DISABLE TRIGGER {trigger}")
             started = time.perf_counter()
-            for person, theirs in zip(people[block:block + people_per_block],
-                                      assignments[block:block + people_per_block]):
+            for person, theirs in zip(
+                people[block : block + people_per_block], assignments[block : block + people_per_block]
+            ):
                 for assignment in theirs:
-                    services.record_vote(participant=person, assignment=assignment,
-                                         answer=("yes", "no", "unsure")[int(rng.integers(3))])
+                    services.record_vote(
+                        participant=person, assignment=assignment, answer=("yes", "no", "unsure")[int(rng.integers(3))]
+                    )
                     spent[mode][1] += 1
             spent[mode][0] += time.perf_counter() - started
             if mode == "without":
@@ -287,14 +323,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--method-timeout", type=float, default=600, help="seconds per aggregator timed alone")
     parser.add_argument("--methods-only", action="store_true", help="time the aggregators alone, no build")
-    parser.add_argument("--methods", default=None,
-                        help="aggregators to time alone (comma-separated; default: every one graph/aggregators.py "
-                             "computes, PageRank aside)")
-    parser.add_argument("--quick-only", action="store_true",
-                        help="only the quick build (no bootstrap, aggregators, bridging or coordination), "
-                             "the pair counts' rebuild and their upkeep per vote")
-    parser.add_argument("--upkeep-votes", type=int, default=2000,
-                        help="votes recorded through the vote service to time the pair counts' upkeep")
+    parser.add_argument(
+        "--methods",
+        default=None,
+        help="aggregators to time alone (comma-separated; default: every one graph/aggregators.py "
+        "computes, PageRank aside)",
+    )
+    parser.add_argument(
+        "--quick-only",
+        action="store_true",
+        help="only the quick build (no bootstrap, aggregators, bridging or coordination), "
+        "the pair counts' rebuild and their upkeep per vote",
+    )
+    parser.add_argument(
+        "--upkeep-votes",
+        type=int,
+        default=2000,
+        help="votes recorded through the vote service to time the pair counts' upkeep",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="quick builds (each line printed)")
     args = parser.parse_args()
 
@@ -313,8 +359,11 @@ def main() -> None:
         for n_votes in [int(v) for v in args.votes.split(",")]:
             study, value_ids, contexts = setup_study(args.values, rng)
             loaded = load_votes(study, value_ids, contexts, n_votes, rng)
-            print(f"votes={n_votes} pairs={loaded['pairs']} participants={loaded['participants']} "
-                  f"load_s={loaded['load_s']:.1f}", flush=True)
+            print(
+                f"votes={n_votes} pairs={loaded['pairs']} participants={loaded['participants']} "
+                f"load_s={loaded['load_s']:.1f}",
+                flush=True,
+            )
             # COPY ran with the triggers off: count the loaded votes once.
             started = time.perf_counter()
             services.rebuild_pair_counts(study)
@@ -323,42 +372,64 @@ def main() -> None:
                 started = time.perf_counter()
                 snapshot = services.build_snapshot(study, quick=True)
                 total = time.perf_counter() - started
-                print("  quick build stages (s): " + ", ".join(
-                    f"{k} {v:.2f}" for k, v in snapshot.stage_seconds.items())
+                print(
+                    "  quick build stages (s): "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in snapshot.stage_seconds.items())
                     + f"; values, contexts and storing the snapshot {total - sum(snapshot.stage_seconds.values()):.2f}"
                     + f"; total {total:.2f}; kept {snapshot.summary['edges_kept']}, "
-                    f"votes {snapshot.summary['votes']}", flush=True)
+                    f"votes {snapshot.summary['votes']}",
+                    flush=True,
+                )
             started = time.perf_counter()
             scanned, _ = selectors.graph_cells(study, from_votes=True)
             seconds = time.perf_counter() - started
             counted, _ = selectors.graph_cells(study)
-            print(f"  cells by scanning every vote: {seconds:.2f} s; same cells as the counts: "
-                  f"{scanned == counted}", flush=True)
+            print(
+                f"  cells by scanning every vote: {seconds:.2f} s; same cells as the counts: {scanned == counted}",
+                flush=True,
+            )
             upkeep = time_vote_upkeep(study, args.upkeep_votes, rng)
-            print(f"  vote service per vote (ms): with the pair counts' upkeep {upkeep['with']:.2f}, "
-                  f"without {upkeep['without']:.2f}", flush=True)
+            print(
+                f"  vote service per vote (ms): with the pair counts' upkeep {upkeep['with']:.2f}, "
+                f"without {upkeep['without']:.2f}",
+                flush=True,
+            )
             if args.quick_only:
                 continue
             cells, _ = selectors.graph_cells(study)
             from graph import aggregators  # after django.setup(), like the build
 
-            names = args.methods.split(",") if args.methods else [
-                a.name for a in aggregators.AGGREGATORS.values() if a.rank is not None]
+            names = (
+                args.methods.split(",")
+                if args.methods
+                else [a.name for a in aggregators.AGGREGATORS.values() if a.rank is not None]
+            )
             methods = time_methods(cells, args.method_timeout, names)
-            print("  alone on the whole graph (s): " + ", ".join(
-                f"{k} {'>' + str(int(args.method_timeout)) if v is None else f'{v:.2f}'}"
-                for k, v in methods.items()), flush=True)
+            print(
+                "  alone on the whole graph (s): "
+                + ", ".join(
+                    f"{k} {'>' + str(int(args.method_timeout)) if v is None else f'{v:.2f}'}"
+                    for k, v in methods.items()
+                ),
+                flush=True,
+            )
             if args.methods_only:
                 continue
             started = time.perf_counter()
             snapshot = services.build_snapshot(
-                study, parameters=aggregation.Parameters(bootstrap_samples=args.bootstrap))
+                study, parameters=aggregation.Parameters(bootstrap_samples=args.bootstrap)
+            )
             total = time.perf_counter() - started
             s = snapshot.stage_seconds
             kinds = snapshot.scores["bridging"]["kinds"]
-            print("  build stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s.items())
-                  + f"; total {total:.1f}; kept {snapshot.summary['edges_kept']}, cycles {snapshot.summary['cycles']}; "
-                  + "bridging " + ", ".join(f"{k} {n}" for k, n in kinds.items()), flush=True)
+            print(
+                "  build stages (s): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in s.items())
+                + f"; total {total:.1f}; kept {snapshot.summary['edges_kept']}, cycles {snapshot.summary['cycles']}; "
+                + "bridging "
+                + ", ".join(f"{k} {n}" for k, n in kinds.items()),
+                flush=True,
+            )
             parts = time_bridging(study, snapshot)
             print("  bridging parts (s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()), flush=True)
             started = time.perf_counter()
@@ -371,6 +442,7 @@ def main() -> None:
 
             connections.close_all()
             embedded_db.stop(pgdata)
+
 
 if __name__ == "__main__":
     main()

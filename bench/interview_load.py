@@ -98,8 +98,9 @@ class Stats:
 async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: float, llm_latency: float):
     from websockets.asyncio.client import connect
 
-    async with connect(ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"},
-                       open_timeout=60, max_size=2**22) as ws:
+    async with connect(
+        ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=60, max_size=2**22
+    ) as ws:
         import json
 
         async def next_frame():
@@ -123,8 +124,11 @@ async def interview(ws_url: str, origin: str, cookie: str, stats: Stats, think: 
                     stats.added_ms.append((first_delta - sent - llm_latency) * 1000)
                 card_seen = card_seen or frame["type"] == "card_shown"
                 # The last answer triggers the card and a second streamed reply.
-                if frame["type"] == "message_complete" and (i < len(ANSWERS) - 1 or card_seen) and (
-                        i < len(ANSWERS) - 1 or frame["message"]["content"].startswith("This card")):
+                if (
+                    frame["type"] == "message_complete"
+                    and (i < len(ANSWERS) - 1 or card_seen)
+                    and (i < len(ANSWERS) - 1 or frame["message"]["content"].startswith("This card"))
+                ):
                     break
         await ws.send(json.dumps({"type": "submit"}))
         while (await next_frame())["type"] != "submitted":
@@ -138,8 +142,9 @@ async def idle_socket(ws_url: str, origin: str, cookie: str, settle, done: async
     once they are done."""
     from websockets.asyncio.client import connect
 
-    async with connect(ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"},
-                       open_timeout=60, max_size=2**22) as ws:
+    async with connect(
+        ws_url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=60, max_size=2**22
+    ) as ws:
         import json
 
         assert json.loads(await asyncio.wait_for(ws.recv(), timeout=60))["type"] == "state"
@@ -152,8 +157,14 @@ async def idle_socket(ws_url: str, origin: str, cookie: str, settle, done: async
         counts["answered"] += 1
 
 
-async def run_load(bases: list[str], slug: str, cookies: list[tuple[str, str]], think: float,
-                   llm_latency: float, idle: list[tuple[str, str]] = ()) -> tuple[Stats, float]:
+async def run_load(
+    bases: list[str],
+    slug: str,
+    cookies: list[tuple[str, str]],
+    think: float,
+    llm_latency: float,
+    idle: list[tuple[str, str]] = (),
+) -> tuple[Stats, float]:
     """The interviews; with `idle`, those tabs are opened first and held
     open (idle) until every interview is over."""
     stats = Stats()
@@ -218,8 +229,9 @@ async def handshake_burst(slug: str, cookies: list[tuple[str, str]], hold: float
         nonlocal ok
         url = base.replace("http", "ws", 1) + f"/ws/s/{slug}/interview/"
         try:
-            async with connect(url, origin=base, additional_headers={"Cookie": f"sessionid={cookie}"},
-                               open_timeout=60, max_size=2**22) as ws:
+            async with connect(
+                url, origin=base, additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=60, max_size=2**22
+            ) as ws:
                 import json
 
                 frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
@@ -241,13 +253,15 @@ async def handshake_burst(slug: str, cookies: list[tuple[str, str]], hold: float
 
 
 def tokens_per_interview(env: dict) -> float | None:
-    code = ("import django,statistics; django.setup();"
-            "from django.db.models import Sum; from mgeplatform.models import LLMCall;"
-            "from studies.models import Study;"
-            "rows=LLMCall.objects.filter(study_id=Study.objects.get(slug='bench-load').pk, "
-            "purpose__in=['interview.reply','interview.articulate'])"
-            ".values('participant').annotate(t=Sum('input_tokens'));"
-            "print(statistics.mean(r['t'] for r in rows) if rows else 0)")
+    code = (
+        "import django,statistics; django.setup();"
+        "from django.db.models import Sum; from mgeplatform.models import LLMCall;"
+        "from studies.models import Study;"
+        "rows=LLMCall.objects.filter(study_id=Study.objects.get(slug='bench-load').pk, "
+        "purpose__in=['interview.reply','interview.articulate'])"
+        ".values('participant').annotate(t=Sum('input_tokens'));"
+        "print(statistics.mean(r['t'] for r in rows) if rows else 0)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     try:
         return float(out.stdout.strip().splitlines()[-1])
@@ -279,21 +293,34 @@ def main() -> int:
     parser.add_argument("--word-delay", type=float, default=0.02, help="stand-in LLM seconds per streamed word")
     parser.add_argument("--processes", type=int, default=1, help="web processes to start (scripts/dev.py run)")
     parser.add_argument("--redis", action="store_true", help="Redis channel layer even for one process")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="uvicorn",
-                        help="the ASGI server the started web processes run")
+    parser.add_argument(
+        "--server",
+        choices=["daphne", "uvicorn"],
+        default="uvicorn",
+        help="the ASGI server the started web processes run",
+    )
     parser.add_argument("--layer", choices=["pubsub", "list"], default="pubsub", help="which Redis channel layer")
     parser.add_argument("--url", action="append", default=[], help="a running server instead (repeatable)")
     parser.add_argument("--slug", default="bench-load", help="the study participants join")
-    parser.add_argument("--handshakes-only", action="store_true",
-                        help="open all N websockets at once and count failed handshakes")
-    parser.add_argument("--idle", type=int, default=0,
-                        help="also hold this many interview tabs open and idle through the run (each must "
-                             "still answer a ping at the end)")
+    parser.add_argument(
+        "--handshakes-only", action="store_true", help="open all N websockets at once and count failed handshakes"
+    )
+    parser.add_argument(
+        "--idle",
+        type=int,
+        default=0,
+        help="also hold this many interview tabs open and idle through the run (each must "
+        "still answer a ping at the end)",
+    )
     parser.add_argument("--hold", type=float, default=0.0, help="with --handshakes-only: seconds to keep them open")
     args = parser.parse_args()
 
-    env = bench_env(LLM_DEFAULT_PROVIDER="offline", LLM_OFFLINE_FIRST_TOKEN_SECONDS=str(args.llm_latency),
-                    LLM_OFFLINE_STREAM_DELAY=str(args.word_delay), CHANNEL_LAYER=args.layer)
+    env = bench_env(
+        LLM_DEFAULT_PROVIDER="offline",
+        LLM_OFFLINE_FIRST_TOKEN_SECONDS=str(args.llm_latency),
+        LLM_OFFLINE_STREAM_DELAY=str(args.word_delay),
+        CHANNEL_LAYER=args.layer,
+    )
     with contextlib.ExitStack() as stack:
         procs = []
         if args.url:
@@ -302,11 +329,17 @@ def main() -> int:
         else:
             if args.redis and not env.get("REDIS_URL"):
                 env["REDIS_URL"] = stack.enter_context(redis_server())
-            base, server = stack.enter_context(running_platform(env, processes=args.processes, with_server=True,
-                                                                 server_kind=args.server))
+            base, server = stack.enter_context(
+                running_platform(env, processes=args.processes, with_server=True, server_kind=args.server)
+            )
             bases = [base]
-            subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", args.slug], cwd=ROOT, env=env,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "manage.py", "seed_case_study", "--slug", args.slug],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             deadline = time.time() + 60
             while len(procs := web_processes(server)) < args.processes and time.time() < deadline:
                 time.sleep(0.5)
@@ -314,36 +347,45 @@ def main() -> int:
             layout = f"{args.processes} {args.server} web process(es), {redis} channel layer"
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            cookies = list(pool.map(lambda i: (bases[i % len(bases)], join(bases[i % len(bases)], args.slug)),
-                                    range(args.n + args.idle)))
-        cookies, idle = cookies[:args.n], cookies[args.n:]
+            cookies = list(
+                pool.map(
+                    lambda i: (bases[i % len(bases)], join(bases[i % len(bases)], args.slug)), range(args.n + args.idle)
+                )
+            )
+        cookies, idle = cookies[: args.n], cookies[args.n :]
         print(f"layout: {layout}")
         print(f"joined {args.n + args.idle} participants over HTTP in {time.perf_counter() - started:.1f}s")
         cpu_before = cpu_seconds(procs)
         if args.handshakes_only:
             ok, errors, took = asyncio.run(handshake_burst(args.slug, cookies, args.hold))
-            print(f"websocket handshakes at once: {args.n}   ok: {ok}   failed: {len(errors)} "
-                  f"({100 * len(errors) / args.n:.1f} %)   last snapshot after {took:.1f}s")
+            print(
+                f"websocket handshakes at once: {args.n}   ok: {ok}   failed: {len(errors)} "
+                f"({100 * len(errors) / args.n:.1f} %)   last snapshot after {took:.1f}s"
+            )
             for error in sorted(set(errors))[:5]:
                 print("  error:", error)
             return 0 if not errors else 1
         stats, wall = asyncio.run(run_load(bases, args.slug, cookies, args.think, args.llm_latency, idle))
         cpu = [after - before for before, after in zip(cpu_before, cpu_seconds(procs), strict=True)]
         tokens = tokens_per_interview(env) if not args.url else None
-        print(f"concurrent interviews: {args.n}   stand-in LLM: {args.llm_latency * 1000:.0f} ms to first word, "
-              f"{args.word_delay * 1000:.0f} ms per word   think time: {args.think}s")
+        print(
+            f"concurrent interviews: {args.n}   stand-in LLM: {args.llm_latency * 1000:.0f} ms to first word, "
+            f"{args.word_delay * 1000:.0f} ms per word   think time: {args.think}s"
+        )
         print(f"completed: {stats.completed}/{args.n}   errors: {len(stats.errors)}   wall: {wall:.1f}s")
-        print(f"platform-added latency to first word (ms): p50 {pct(stats.added_ms, 0.5):.1f}   "
-              f"p99 {pct(stats.added_ms, 0.99):.1f}   max {max(stats.added_ms, default=float('nan')):.1f}   "
-              f"(turns: {len(stats.added_ms)})")
+        print(
+            f"platform-added latency to first word (ms): p50 {pct(stats.added_ms, 0.5):.1f}   "
+            f"p99 {pct(stats.added_ms, 0.99):.1f}   max {max(stats.added_ms, default=float('nan')):.1f}   "
+            f"(turns: {len(stats.added_ms)})"
+        )
         print(f"frames received: {stats.frames}   frames/s: {stats.frames / wall:.0f}")
         if idle:
-            print(f"idle tabs: {len(idle)}   open through the run and answering at the end: "
-                  f"{stats.idle['answered']}")
+            print(f"idle tabs: {len(idle)}   open through the run and answering at the end: {stats.idle['answered']}")
         turns = len(stats.added_ms)
         if cpu and turns:
-            per_process = "   ".join(f"p{i + 1}: {c:.1f}s, {1000 * c / (turns / len(cpu)):.1f} ms/turn"
-                                     for i, c in enumerate(cpu))
+            per_process = "   ".join(
+                f"p{i + 1}: {c:.1f}s, {1000 * c / (turns / len(cpu)):.1f} ms/turn" for i, c in enumerate(cpu)
+            )
             print(f"web CPU: {sum(cpu):.1f}s in all, {1000 * sum(cpu) / turns:.1f} ms per turn   ({per_process})")
         if tokens is not None:
             print(f"interviewer + card-writer input tokens per interview (offline estimate): {tokens:.0f}")

@@ -24,17 +24,40 @@ def free_port() -> int:
 
 
 def bench_env(**overrides) -> dict:
-    return {**os.environ, "MGE_DEV": "1", "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
-            "DJANGO_SETTINGS_MODULE": "config.settings", **overrides}
+    return {
+        **os.environ,
+        "MGE_DEV": "1",
+        "MGE_PGDATA": str(ROOT / "var" / "bench-pgdata"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **overrides,
+    }
 
 
 @contextlib.contextmanager
 def redis_server():
     """A throwaway redis-server (Debian's) on a free port; yields its URL."""
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no", "--maxclients", "10000", "--tcp-backlog", "4096",
-                             "--loglevel", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxclients",
+            "10000",
+            "--tcp-backlog",
+            "4096",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 15
         while True:
@@ -67,8 +90,13 @@ def web_processes(server: subprocess.Popen) -> list:
 
 
 @contextlib.contextmanager
-def running_platform(env: dict, log_name: str = "bench-server.log", processes: int = 1, with_server: bool = False,
-                     server_kind: str = "uvicorn"):
+def running_platform(
+    env: dict,
+    log_name: str = "bench-server.log",
+    processes: int = 1,
+    with_server: bool = False,
+    server_kind: str = "uvicorn",
+):
     """Yield the base URL of a running platform (`scripts/dev.py run
     --processes N`); stop it afterwards. with_server: yield (base, Popen)."""
     port = free_port()
@@ -78,9 +106,13 @@ def running_platform(env: dict, log_name: str = "bench-server.log", processes: i
     print(f"server log: {log_path}")
     with open(log_path, "w") as log:
         layout = (["--processes", str(processes)] if processes > 1 else []) + ["--server", server_kind]
-        server = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(port), *layout], cwd=ROOT,
-                                  env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "scripts/dev.py", "run", "--port", str(port), *layout],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.time() + 180
             while True:

@@ -36,8 +36,9 @@ def main() -> None:
         system = prompt.render(scenario_prompt=text)
         prefix = approx_tokens(system) + approx_tokens(json.dumps(tools))
         minimums = {model: capabilities("anthropic", model).cache_min_tokens for model in ANTHROPIC_CACHE_MINIMUM}
-        marks = ", ".join(f"{model} {'cached' if prefix >= minimum else 'below'} ({minimum})"
-                          for model, minimum in minimums.items())
+        marks = ", ".join(
+            f"{model} {'cached' if prefix >= minimum else 'below'} ({minimum})" for model, minimum in minimums.items()
+        )
         print(f"  {key}: prefix ~{prefix} tokens -> {marks}")
 
 

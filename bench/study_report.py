@@ -78,8 +78,11 @@ def main() -> None:
             _, export_seconds = timed(lambda: exports.export_study(study, Path(tmp), include_simulated=True))
             megabytes = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
         assert Participant.objects.filter(study=study).count() == size
-        print(f"{size:>12} {sim_seconds / result.participants:>10.2f} {report_seconds:>9.2f} {page_seconds:>7.2f} "
-              f"{export_seconds:>9.2f} {megabytes:>8.1f}", flush=True)
+        print(
+            f"{size:>12} {sim_seconds / result.participants:>10.2f} {report_seconds:>9.2f} {page_seconds:>7.2f} "
+            f"{export_seconds:>9.2f} {megabytes:>8.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

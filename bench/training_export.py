@@ -31,8 +31,23 @@ os.environ.setdefault("MGE_PGDATA", str(ROOT / "var" / "bench-pgdata"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DB_POOL", "0")
 
-PROMPT_TOPICS = ["screen time", "bedtime", "homework", "chores", "pocket money", "friends", "phones", "curfew",
-                 "sports practice", "music lessons", "holidays", "meals", "gaming", "pets", "visits"]
+PROMPT_TOPICS = [
+    "screen time",
+    "bedtime",
+    "homework",
+    "chores",
+    "pocket money",
+    "friends",
+    "phones",
+    "curfew",
+    "sports practice",
+    "music lessons",
+    "holidays",
+    "meals",
+    "gaming",
+    "pets",
+    "visits",
+]
 
 
 def _word(i: int) -> str:
@@ -53,25 +68,55 @@ def setup(n_edges: int, n_prompts: int):
     study, _ = journey.seed_case_study(f"bench-training-{int(time.time())}")
     study.scenarios.update(active=False)  # only the bench's prompts
     MoralContext.objects.filter(study=study).update(active=False)
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.first(),
-                                          text="When a parent asks for advice about family rules")
-    values = CanonicalValue.objects.bulk_create([
-        CanonicalValue(study=study, title=f"Value {i}", description=f"Bench value {i}.", origin="manual",
-                       policies=[f"{_word(2 * i).upper()} as it is", f"{_word(2 * i + 1).upper()} as it is"])
-        for i in range(n_edges + 1)])
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.first(), text="When a parent asks for advice about family rules"
+    )
+    values = CanonicalValue.objects.bulk_create(
+        [
+            CanonicalValue(
+                study=study,
+                title=f"Value {i}",
+                description=f"Bench value {i}.",
+                origin="manual",
+                policies=[f"{_word(2 * i).upper()} as it is", f"{_word(2 * i + 1).upper()} as it is"],
+            )
+            for i in range(n_edges + 1)
+        ]
+    )
     counts = {"wiser": 8, "not_wiser": 1, "unsure": 1, "less_wise": 0, "impressions": 12}
-    edges = [{"source": values[i].pk, "target": values[i + 1].pk, "kept": True, "reason": "", "counts": counts,
-              "likelihood": 0.8, "entropy": 1.0, "contexts": [context.pk]} for i in range(n_edges)]
+    edges = [
+        {
+            "source": values[i].pk,
+            "target": values[i + 1].pk,
+            "kept": True,
+            "reason": "",
+            "counts": counts,
+            "likelihood": 0.8,
+            "entropy": 1.0,
+            "contexts": [context.pk],
+        }
+        for i in range(n_edges)
+    ]
     total = sum(range(1, n_edges + 2))
     snapshot = GraphSnapshot.objects.create(
-        study=study, parameters={}, edges=edges,
+        study=study,
+        parameters={},
+        edges=edges,
         values={str(v.pk): {"title": v.title, "description": v.description, "policies": v.policies} for v in values},
         contexts={str(context.pk): {"text": context.text, "scenario": context.scenario_id}},
-        scores={"global": {str(v.pk): (i + 1) / total for i, v in enumerate(values)},
-                "context": {str(context.pk): {str(v.pk): (i + 1) / total for i, v in enumerate(values)}}})
+        scores={
+            "global": {str(v.pk): (i + 1) / total for i, v in enumerate(values)},
+            "context": {str(context.pk): {str(v.pk): (i + 1) / total for i, v in enumerate(values)}},
+        },
+    )
     topics = (PROMPT_TOPICS * (n_prompts // len(PROMPT_TOPICS) + 1))[:n_prompts]
-    prompts = [{"text": f"I need advice about family rules on {topic} ({i + 1}). What should I do?",
-                "source": f"bench:{i + 1}"} for i, topic in enumerate(topics)]
+    prompts = [
+        {
+            "text": f"I need advice about family rules on {topic} ({i + 1}). What should I do?",
+            "source": f"bench:{i + 1}",
+        }
+        for i, topic in enumerate(topics)
+    ]
     return Study.objects.get(pk=study.pk), snapshot, prompts
 
 
@@ -105,22 +150,36 @@ def main() -> None:
             run, progress = training.export(study, snapshot, prompts, out)
             wall = time.perf_counter() - started
             lines = {name: len(Path(out, name).read_text().splitlines()) for name in ("sft.jsonl", "preferences.jsonl")}
-        calls = {row["purpose"]: row for row in LLMCall.objects.filter(study_id=study.pk).values("purpose").annotate(
-            n=Count("id"), ms=Sum("latency_ms"), tokens_in=Sum("input_tokens"), tokens_out=Sum("output_tokens"))}
+        calls = {
+            row["purpose"]: row
+            for row in LLMCall.objects.filter(study_id=study.pk)
+            .values("purpose")
+            .annotate(
+                n=Count("id"), ms=Sum("latency_ms"), tokens_in=Sum("input_tokens"), tokens_out=Sum("output_tokens")
+            )
+        }
         examples = run.counts["sft"] + run.counts["pairs"] + sum(run.counts["dropped"].values())
-        print(f"cpus={os.cpu_count()} edges={args.edges} prompts={args.prompts} first_token={args.first_token}s "
-              f"per_word={args.per_word}s concurrency=1 (one model call at a time)")
-        print(f"examples={examples} (sft {lines['sft.jsonl']}, pairs {lines['preferences.jsonl']}, dropped "
-              f"{sum(run.counts['dropped'].values())}) wall={wall:.1f}s examples_per_s={examples / wall:.2f} "
-              f"status={run.status}")
+        print(
+            f"cpus={os.cpu_count()} edges={args.edges} prompts={args.prompts} first_token={args.first_token}s "
+            f"per_word={args.per_word}s concurrency=1 (one model call at a time)"
+        )
+        print(
+            f"examples={examples} (sft {lines['sft.jsonl']}, pairs {lines['preferences.jsonl']}, dropped "
+            f"{sum(run.counts['dropped'].values())}) wall={wall:.1f}s examples_per_s={examples / wall:.2f} "
+            f"status={run.status}"
+        )
         print(f"{'purpose':<32} {'calls':>6} {'model_s':>8} {'share':>6} {'tokens_in':>10} {'tokens_out':>10}")
         for purpose, row in sorted(calls.items()):
             seconds = (row["ms"] or 0) / 1000
-            print(f"{purpose:<32} {row['n']:>6} {seconds:>8.1f} {seconds / wall:>6.1%} {row['tokens_in'] or 0:>10} "
-                  f"{row['tokens_out'] or 0:>10}")
+            print(
+                f"{purpose:<32} {row['n']:>6} {seconds:>8.1f} {seconds / wall:>6.1%} {row['tokens_in'] or 0:>10} "
+                f"{row['tokens_out'] or 0:>10}"
+            )
         waited = sum((row["ms"] or 0) for row in calls.values()) / 1000
-        print(f"{'all model calls':<32} {sum(r['n'] for r in calls.values()):>6} {waited:>8.1f} {waited / wall:>6.1%}"
-              f"   (the rest, {wall - waited:.1f}s, is the platform: prompts, checks, database)")
+        print(
+            f"{'all model calls':<32} {sum(r['n'] for r in calls.values()):>6} {waited:>8.1f} {waited / wall:>6.1%}"
+            f"   (the rest, {wall - waited:.1f}s, is the platform: prompts, checks, database)"
+        )
     finally:
         if started_here:
             from django.db import connections

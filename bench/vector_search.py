@@ -74,7 +74,7 @@ def exact_top(data, ids, queries):
     sub = data[ids]
     top_ids, top_d = [], []
     for start in range(0, len(queries), 64):
-        sims = queries[start:start + 64] @ sub.T
+        sims = queries[start : start + 64] @ sub.T
         part = np.argpartition(-sims, K, axis=1)[:, :K]
         for row, cols in zip(sims, part):
             order = cols[np.argsort(-row[cols])]
@@ -113,8 +113,13 @@ def measure(cursor, sql, scenario_queries, data, cutoff):
         else:
             cut_total += int(np.sum(truth_d <= cutoff))
     n = len(scenario_queries)
-    return (pct(latencies, 0.5), pct(latencies, 0.99), hits / (K * n),
-            cut_hits / cut_total if cut_total else float("nan"), short / n)
+    return (
+        pct(latencies, 0.5),
+        pct(latencies, 0.99),
+        hits / (K * n),
+        cut_hits / cut_total if cut_total else float("nan"),
+        short / n,
+    )
 
 
 def run(n, args, rng) -> None:
@@ -139,11 +144,14 @@ def run(n, args, rng) -> None:
         cursor.execute("SHOW shared_buffers")
         shared_buffers = cursor.fetchone()[0]
         cursor.execute("DROP TABLE IF EXISTS bench_values")
-        cursor.execute(f"CREATE TABLE bench_values (id bigserial PRIMARY KEY, study_id int NOT NULL, "
-                       f"embedding_model varchar(64) NOT NULL, embedding vector({DIM}))")
+        cursor.execute(
+            f"CREATE TABLE bench_values (id bigserial PRIMARY KEY, study_id int NOT NULL, "
+            f"embedding_model varchar(64) NOT NULL, embedding vector({DIM}))"
+        )
         started = time.perf_counter()
-        with cursor.copy("COPY bench_values (study_id, embedding_model, embedding) FROM STDIN "
-                         "WITH (FORMAT BINARY)") as copy:
+        with cursor.copy(
+            "COPY bench_values (study_id, embedding_model, embedding) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
             copy.set_types(["int4", "varchar", "vector"])
             for s, vector in zip(study, data):
                 copy.write_row([int(s), MODEL, vector])
@@ -152,8 +160,10 @@ def run(n, args, rng) -> None:
         cursor.execute("CREATE INDEX ON bench_values (study_id)")
         cursor.execute("CREATE INDEX ON bench_values (embedding_model)")
         cursor.execute("VACUUM ANALYZE bench_values")
-        print(f"\nN = {n:,} ({args.dataset}), pgvector {pgvector}, shared_buffers {shared_buffers}: "
-              f"load {load_s:.1f}s", flush=True)
+        print(
+            f"\nN = {n:,} ({args.dataset}), pgvector {pgvector}, shared_buffers {shared_buffers}: load {load_s:.1f}s",
+            flush=True,
+        )
 
         # A new card near an existing one: a small perturbation (norm ~0.3) of a
         # stored vector of the study asked about.
@@ -175,23 +185,33 @@ def run(n, args, rng) -> None:
             cursor.execute(f"SET maintenance_work_mem = '{args.maintenance_work_mem}'")
             cursor.execute("SET max_parallel_maintenance_workers = 1")
             started = time.perf_counter()
-            cursor.execute(f"CREATE INDEX bench_values_hnsw ON bench_values USING hnsw ({column} {kind}_cosine_ops) "
-                           f"WITH (m = {int(m)}, ef_construction = {int(efc)})")
+            cursor.execute(
+                f"CREATE INDEX bench_values_hnsw ON bench_values USING hnsw ({column} {kind}_cosine_ops) "
+                f"WITH (m = {int(m)}, ef_construction = {int(efc)})"
+            )
             build_s = time.perf_counter() - started
             cursor.execute("SELECT pg_relation_size('bench_values_hnsw')")
             size_mb = cursor.fetchone()[0] / 2**20
             cursor.execute("ANALYZE bench_values")
             load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"\n{kind} m={m} ef_construction={efc}: build {build_s:.1f}s, index {size_mb:,.0f} MB "
-                  f"(load average {load})", flush=True)
-            print(f"{'scenario':<10} {'rows':>9} {'iterative':>13} {'ef':>4} {'plan':>10} {'p50 ms':>7} "
-                  f"{'p99 ms':>7} {'recall@5':>8} {'<=cut':>6} {'short':>6}", flush=True)
+            print(
+                f"\n{kind} m={m} ef_construction={efc}: build {build_s:.1f}s, index {size_mb:,.0f} MB "
+                f"(load average {load})",
+                flush=True,
+            )
+            print(
+                f"{'scenario':<10} {'rows':>9} {'iterative':>13} {'ef':>4} {'plan':>10} {'p50 ms':>7} "
+                f"{'p99 ms':>7} {'recall@5':>8} {'<=cut':>6} {'short':>6}",
+                flush=True,
+            )
             for label, study_id, rows, queries, truth_d in scenarios:
                 where = "embedding_model = %s AND embedding IS NOT NULL"
                 if study_id is not None:
                     where = "study_id = %s AND " + where
-                sql = (f"SELECT id, embedding{cast} <=> %s{cast} AS distance FROM bench_values WHERE {where} "
-                       f"ORDER BY distance LIMIT {K}")
+                sql = (
+                    f"SELECT id, embedding{cast} <=> %s{cast} AS distance FROM bench_values WHERE {where} "
+                    f"ORDER BY distance LIMIT {K}"
+                )
                 prefix = [] if study_id is None else [study_id]
                 sq = [([q, *prefix, MODEL], q, d) for q, d in zip(queries, truth_d)]
                 for mode in args.iterative.split(","):
@@ -200,16 +220,22 @@ def run(n, args, rng) -> None:
                         cursor.execute(f"SET hnsw.ef_search = {ef}")
                         plan = plan_of(cursor, sql, sq[0][0])
                         p50, p99, recall, recall_cut, short = measure(cursor, sql, sq, data, args.cutoff)
-                        print(f"{label:<10} {rows:>9,} {mode:>13} {ef:>4} {plan:>10} {p50:>7.2f} {p99:>7.2f} "
-                              f"{recall:>8.3f} {recall_cut:>6.3f} {short:>6.2f}", flush=True)
+                        print(
+                            f"{label:<10} {rows:>9,} {mode:>13} {ef:>4} {plan:>10} {p50:>7.2f} {p99:>7.2f} "
+                            f"{recall:>8.3f} {recall_cut:>6.3f} {short:>6.2f}",
+                            flush=True,
+                        )
                 if study_id is not None and args.study_first:
                     sample = args.queries // 2 if rows <= 100_000 else 30  # an exact sort of 600k rows takes seconds
                     cursor.execute("SET enable_indexscan = off")  # the b-tree on study_id, then exact order
                     plan = plan_of(cursor, sql, sq[0][0])
                     p50, p99, recall, recall_cut, short = measure(cursor, sql, sq[:sample], data, args.cutoff)
                     cursor.execute("SET enable_indexscan = on")
-                    print(f"{label:<10} {rows:>9,} {'study-first':>13} {'-':>4} {plan:>10} {p50:>7.2f} {p99:>7.2f} "
-                          f"{recall:>8.3f} {recall_cut:>6.3f} {short:>6.2f}", flush=True)
+                    print(
+                        f"{label:<10} {rows:>9,} {'study-first':>13} {'-':>4} {plan:>10} {p50:>7.2f} {p99:>7.2f} "
+                        f"{recall:>8.3f} {recall_cut:>6.3f} {short:>6.2f}",
+                        flush=True,
+                    )
             cursor.execute("SET hnsw.iterative_scan = off")
         cursor.execute("DROP TABLE bench_values")
 
@@ -219,13 +245,16 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--dataset", choices=["clustered", "spread", "uniform"], default="clustered")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--indexes", default="vector:16:64",
-                        help="comma-separated kind:m:ef_construction, kind vector or halfvec")
+    parser.add_argument(
+        "--indexes", default="vector:16:64", help="comma-separated kind:m:ef_construction, kind vector or halfvec"
+    )
     parser.add_argument("--ef-search", default="40,100,200")
-    parser.add_argument("--iterative", default="off,strict_order",
-                        help="hnsw.iterative_scan modes: off, relaxed_order, strict_order")
-    parser.add_argument("--scenarios", default="0,1,2,3",
-                        help="which of: 0 all rows, 1 study of 60%%, 2 study of 10%%, 3 study of 1%%")
+    parser.add_argument(
+        "--iterative", default="off,strict_order", help="hnsw.iterative_scan modes: off, relaxed_order, strict_order"
+    )
+    parser.add_argument(
+        "--scenarios", default="0,1,2,3", help="which of: 0 all rows, 1 study of 60%%, 2 study of 10%%, 3 study of 1%%"
+    )
     parser.add_argument("--cutoff", type=float, default=0.5, help="the deduplicator's DEDUP_MAX_DISTANCE")
     parser.add_argument("--study-first", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--maintenance-work-mem", default="2GB")

@@ -33,16 +33,18 @@ async def lifespan(scope, receive, send):
 
 # Outermost: the client's address is settled (X-Forwarded-For only from
 # TRUSTED_PROXIES) before Django or Channels look at it.
-application = TrustedProxyMiddleware(ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "lifespan": lifespan,
-        # Origin checked with scheme and port (mgeplatform/origins.py), not just the host name.
-        # Sessions only: participant sockets never use scope["user"], and resolving it loaded the
-        # session on the process's one database thread before the consumer could accept.
-        "websocket": OriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-))
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "lifespan": lifespan,
+            # Origin checked with scheme and port (mgeplatform/origins.py), not just the host name.
+            # Sessions only: participant sockets never use scope["user"], and resolving it loaded the
+            # session on the process's one database thread before the consumer could accept.
+            "websocket": OriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
+)
 
 # Everything made while starting (Django, the apps, their modules: about
 # 200,000 objects) lives as long as the process. Left in the collector's

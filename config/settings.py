@@ -153,25 +153,34 @@ if REDIS_URL:
         "max_connections": REDIS_MAX_CONNECTIONS,
     }
     if CHANNEL_LAYER == "list":
-        CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # capacity counts every message waiting for any consumer of a
-            # process (one sorted set per process), not one socket's.
-            "CONFIG": {"hosts": [_redis_host], "capacity": env.int("CHANNEL_CAPACITY", default=100_000),
-                       "expiry": 60},
-        }}
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                # capacity counts every message waiting for any consumer of a
+                # process (one sorted set per process), not one socket's.
+                "CONFIG": {
+                    "hosts": [_redis_host],
+                    "capacity": env.int("CHANNEL_CAPACITY", default=100_000),
+                    "expiry": 60,
+                },
+            }
+        }
     else:
-        CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [_redis_host]},
-        }}
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [_redis_host]},
+            }
+        }
     # Anything kept between requests (allauth's failed-login counters) must
     # be shared by every web process, or each process counts on its own.
-    CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
-    }}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "mgeplatform.channel_layer.LocalChannelLayer"}}
 
@@ -211,8 +220,10 @@ ACCOUNT_SESSION_COOKIE_AGE = STAFF_SESSION_AGE
 # so nobody can lock a staff member out by knowing their email.
 # Resume codes (a participant carrying on in another browser): at most 20
 # tries an hour from one address and 5 in 15 minutes for one participant.
-ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/120s/key"),
-                       "resume_code": env.str("RESUME_CODE_RATE_LIMIT", default="20/h/ip,5/15m/key")}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/120s/key"),
+    "resume_code": env.str("RESUME_CODE_RATE_LIMIT", default="20/h/ip,5/15m/key"),
+}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mge@localhost")
 
@@ -235,7 +246,7 @@ STATIC_URL = "static/"
 # Where the platform writes files of its own (the embedded database, exports written by default).
 VAR_DIR = BASE_DIR / "var"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS: list = [BASE_DIR / "mgeplatform" / "static"]   # paths, then (prefix, path) pairs
+STATICFILES_DIRS: list = [BASE_DIR / "mgeplatform" / "static"]  # paths, then (prefix, path) pairs
 # Browser libraries installed by `npm ci` (scripts/dev.py) from package-lock.json;
 # without them the graph explorer shows its tables only.
 NPM_STATIC = {"vendor/cytoscape": BASE_DIR / "node_modules" / "cytoscape" / "dist"}
@@ -271,8 +282,10 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (mgeplatform.security): scripts and styles from our
 # origin only, websockets back to it; the admin also allows inline style
 # attributes, which Django's admin uses. No inline scripts anywhere.
-_CSP_BASE = ("default-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-             "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+_CSP_BASE = (
+    "default-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 CSP = env.str("CSP", default=f"{_CSP_BASE}; style-src 'self'")
 CSP_ADMIN = env.str("CSP_ADMIN", default=f"{_CSP_BASE}; style-src 'self' 'unsafe-inline'")
 CSP_ADMIN_PREFIX = "/admin/"
@@ -358,10 +371,12 @@ INTERVIEW_RETRY_AFTER_SECONDS = env.float("INTERVIEW_RETRY_AFTER_SECONDS", defau
 # for WORKER_STALLED_SECONDS (killed, machine gone) is put back in the queue.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
 WORKER_STALLED_SECONDS = env.float("WORKER_STALLED_SECONDS", default=30)
-PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
-                                 "stalled_worker_timeout": WORKER_STALLED_SECONDS,
-                                 # Background jobs' writes name the job (`job:<task>#<id>`) as their actor.
-                                 "task_middleware": [audit_job, audit_job_async]}
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": WORKER_STALLED_SECONDS,
+    # Background jobs' writes name the job (`job:<task>#<id>`) as their actor.
+    "task_middleware": [audit_job, audit_job_async],
+}
 
 # --- Embeddings of values cards (384 dimensions everywhere)
 # offline: hashed bag of words, no download; openai: text-embedding-3-small at

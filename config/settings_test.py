@@ -13,9 +13,18 @@ os.environ.setdefault("DB_POOL", "0")
 # os.environ, not just below, so the servers and workers some tests start
 # (tests/faults, tests/scaleout) inherit the same.
 os.environ["MGE_READ_DOTENV"] = "0"
-_LLM_ENVIRONMENT = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_DEFAULT_PROVIDER",
-                   "LLM_DEFAULT_MODEL", "EMBEDDING_PROVIDER", "EMBEDDING_MODEL", "LLM_TOOL_PROTOCOL",
-                   "LLM_STRICT_TURNS", "LLM_PRICE_OVERRIDES")
+_LLM_ENVIRONMENT = (
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "LLM_DEFAULT_PROVIDER",
+    "LLM_DEFAULT_MODEL",
+    "EMBEDDING_PROVIDER",
+    "EMBEDDING_MODEL",
+    "LLM_TOOL_PROTOCOL",
+    "LLM_STRICT_TURNS",
+    "LLM_PRICE_OVERRIDES",
+)
 for _name in _LLM_ENVIRONMENT:
     os.environ.pop(_name, None)
 

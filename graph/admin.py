@@ -45,8 +45,11 @@ class MoralContextAdmin(admin.ModelAdmin):
     fields = ["study", "scenario", "text", "active", "origin", "llm_call", "created_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_stories=Count("stories", distinct=True),
-                                                      n_votes=Count("votes", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_stories=Count("stories", distinct=True), n_votes=Count("votes", distinct=True))
+        )
 
     @admin.display(description="stories", ordering="n_stories")
     def story_count(self, obj):
@@ -70,11 +73,23 @@ class StoryRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "none"
         rows = format_html("<tr><th>step</th><th>pair</th><th>context</th><th>reason</th><th>LLM call</th></tr>")
         for p in obj.problems:
-            call = (format_html('<a href="{}">{}</a>', reverse("admin:mgeplatform_llmcall_change",
-                                                               args=[p["llm_call"]]), p["llm_call"])
-                    if p.get("llm_call") else "–")
-            rows += format_html("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", p["step"],
-                                p.get("pair"), p.get("context"), p["reason"], call)
+            call = (
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:mgeplatform_llmcall_change", args=[p["llm_call"]]),
+                    p["llm_call"],
+                )
+                if p.get("llm_call")
+                else "–"
+            )
+            rows += format_html(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                p["step"],
+                p.get("pair"),
+                p.get("context"),
+                p["reason"],
+                call,
+            )
         return format_html("<table>{}</table>", rows)
 
 
@@ -85,8 +100,11 @@ def edge_url(from_id: int, to_id: int, context_id: int | None = None) -> str:
 
 
 def _call_links(calls):
-    return format_html_join(", ", '<a href="{}">{} (call {})</a>', (
-        (reverse("admin:mgeplatform_llmcall_change", args=[c.pk]), c.prompt_name or c.purpose, c.pk) for c in calls))
+    return format_html_join(
+        ", ",
+        '<a href="{}">{} (call {})</a>',
+        ((reverse("admin:mgeplatform_llmcall_change", args=[c.pk]), c.prompt_name or c.purpose, c.pk) for c in calls),
+    )
 
 
 def _transcript_links(participant_id):
@@ -94,8 +112,11 @@ def _transcript_links(participant_id):
     if participant_id is None:
         return "– (imported: no participant)"
     interviews = Interview.objects.filter(participant_id=participant_id).select_related("scenario")
-    links = format_html_join(", ", '<a href="{}">transcript of interview {} ({})</a>', (
-        (reverse("admin:interviews_interview_change", args=[i.pk]), i.pk, i.scenario.key) for i in interviews))
+    links = format_html_join(
+        ", ",
+        '<a href="{}">transcript of interview {} ({})</a>',
+        ((reverse("admin:interviews_interview_change", args=[i.pk]), i.pk, i.scenario.key) for i in interviews),
+    )
     return links or "no interview"
 
 
@@ -122,15 +143,33 @@ class TransitionStoryAdmin(admin.ModelAdmin):
     search_fields = ["story", "from_value__title", "to_value__title", "context__text"]
     actions = ["archive"]
     inlines = [VoteInline]
-    readonly_fields = ["study", "from_value", "to_value", "context", "edge_link", "story", "shared_meaning",
-                       "clarification", "policy_changes", "status", "archived_reason", "run", "llm_call_link",
-                       "chain_call_links", "prompt_version", "model", "created_at"]
+    readonly_fields = [
+        "study",
+        "from_value",
+        "to_value",
+        "context",
+        "edge_link",
+        "story",
+        "shared_meaning",
+        "clarification",
+        "policy_changes",
+        "status",
+        "archived_reason",
+        "run",
+        "llm_call_link",
+        "chain_call_links",
+        "prompt_version",
+        "model",
+        "created_at",
+    ]
     exclude = ["llm_call", "chain_calls"]
 
     @admin.display(description="edge")
     def edge_link(self, obj):
-        return format_html('<a href="{}">all stories and votes on this edge, both directions</a>',
-                           edge_url(obj.from_value_id, obj.to_value_id, obj.context_id))
+        return format_html(
+            '<a href="{}">all stories and votes on this edge, both directions</a>',
+            edge_url(obj.from_value_id, obj.to_value_id, obj.context_id),
+        )
 
     @admin.display(description="LLM calls that wrote it, in order")
     def chain_call_links(self, obj):
@@ -138,8 +177,13 @@ class TransitionStoryAdmin(admin.ModelAdmin):
         return _call_links([calls[pk] for pk in obj.chain_calls or [] if pk in calls]) or "–"
 
     def get_urls(self):
-        return [path("edge/<int:from_id>/<int:to_id>/", self.admin_site.admin_view(self.edge_view),
-                     name="graph_transitionstory_edge")] + super().get_urls()
+        return [
+            path(
+                "edge/<int:from_id>/<int:to_id>/",
+                self.admin_site.admin_view(self.edge_view),
+                name="graph_transitionstory_edge",
+            )
+        ] + super().get_urls()
 
     def edge_view(self, request, from_id: int, to_id: int):
         """One edge for auditors: the stories in both directions with the LLM
@@ -150,16 +194,24 @@ class TransitionStoryAdmin(admin.ModelAdmin):
         from_value = get_object_or_404(CanonicalValue.objects.select_related("study"), pk=from_id)
         to_value = get_object_or_404(CanonicalValue, pk=to_id, study=from_value.study)
         raw = request.GET.get("context", "")
-        context = (get_object_or_404(MoralContext, pk=int(raw), study=from_value.study) if raw.isdigit() else None)
+        context = get_object_or_404(MoralContext, pk=int(raw), study=from_value.study) if raw.isdigit() else None
         snapshot = selectors.latest_snapshot(from_value.study)
         in_snapshot = [e for e in selectors.snapshot_edges_of(from_value, snapshot) if e["other"] == to_value.pk]
         title = f"{from_value.title} → {to_value.title}" + (f" in “{context.text}”" if context else "")
-        ctx = {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
-               "from_value": from_value, "to_value": to_value, "context": context, "snapshot": snapshot,
-               "snapshot_edges": in_snapshot,
-               "all_contexts_url": edge_url(from_id, to_id) if context else "",
-               "directions": selectors.edge_provenance(from_value.study, from_value, to_value,
-                                                       context.pk if context else None)}
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "from_value": from_value,
+            "to_value": to_value,
+            "context": context,
+            "snapshot": snapshot,
+            "snapshot_edges": in_snapshot,
+            "all_contexts_url": edge_url(from_id, to_id) if context else "",
+            "directions": selectors.edge_provenance(
+                from_value.study, from_value, to_value, context.pk if context else None
+            ),
+        }
         return TemplateResponse(request, "admin/graph/edge.html", ctx)
 
     def has_add_permission(self, request):
@@ -169,9 +221,16 @@ class TransitionStoryAdmin(admin.ModelAdmin):
         return False  # archive instead: votes point at stories
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("from_value", "to_value", "context").annotate(
-            n_yes=Count("votes", filter=Q(votes__answer="yes")), n_no=Count("votes", filter=Q(votes__answer="no")),
-            n_unsure=Count("votes", filter=Q(votes__answer="unsure")))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("from_value", "to_value", "context")
+            .annotate(
+                n_yes=Count("votes", filter=Q(votes__answer="yes")),
+                n_no=Count("votes", filter=Q(votes__answer="no")),
+                n_unsure=Count("votes", filter=Q(votes__answer="unsure")),
+            )
+        )
 
     @admin.display(description="story")
     def short_story(self, obj):
@@ -185,23 +244,42 @@ class TransitionStoryAdmin(admin.ModelAdmin):
     def llm_call_link(self, obj):
         return _link(obj.llm_call, f"call {obj.llm_call_id}" if obj.llm_call_id else None)
 
-    @admin.action(description="Archive selected stories (no longer shown; votes keep counting)",
-                  permissions=["change"])
+    @admin.action(description="Archive selected stories (no longer shown; votes keep counting)", permissions=["change"])
     def archive(self, request, queryset):
-        n = stories.archive_stories(list(queryset), reason=f"Archived in the admin by {request.user}",
-                                    user=request.user)
+        n = stories.archive_stories(
+            list(queryset), reason=f"Archived in the admin by {request.user}", user=request.user
+        )
         self.message_user(request, f"Archived {n} stories.", messages.SUCCESS)
 
 
 @admin.register(WisdomVote)
 class WisdomVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "answer", "reason", "created_at", "time_taken_ms", "graph_import"]
-    list_filter = ["study", "answer", ("graph_import", admin.EmptyFieldListFilter), "participant__simulated",
-                   "context__scenario"]
+    list_filter = [
+        "study",
+        "answer",
+        ("graph_import", admin.EmptyFieldListFilter),
+        "participant__simulated",
+        "context__scenario",
+    ]
     search_fields = ["participant__id", "reason", "from_value__title", "to_value__title"]
     date_hierarchy = "created_at"
-    readonly_fields = ["study", "participant", "voter_transcripts", "from_value", "to_value", "context", "edge_link",
-                       "story", "answer", "reason", "time_taken_ms", "graph_import", "created_at", "updated_at"]
+    readonly_fields = [
+        "study",
+        "participant",
+        "voter_transcripts",
+        "from_value",
+        "to_value",
+        "context",
+        "edge_link",
+        "story",
+        "answer",
+        "reason",
+        "time_taken_ms",
+        "graph_import",
+        "created_at",
+        "updated_at",
+    ]
     list_select_related = ["from_value", "to_value", "context"]
 
     @admin.display(description="voter's interviews")
@@ -210,8 +288,10 @@ class WisdomVoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="edge")
     def edge_link(self, obj):
-        return format_html('<a href="{}">stories and votes on this edge</a>',
-                           edge_url(obj.from_value_id, obj.to_value_id, obj.context_id))
+        return format_html(
+            '<a href="{}">stories and votes on this edge</a>',
+            edge_url(obj.from_value_id, obj.to_value_id, obj.context_id),
+        )
 
 
 @admin.register(GraphImport)
@@ -225,13 +305,29 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A built graph: what was kept, what was dropped and why, who wins and
     how sure we are. Built by the Study action or `build_moral_graph`."""
 
-    list_display = ["created_at", "study", "edges_kept", "dropped", "cycle_count", "include_simulated", "created_by",
-                    "lineage"]
+    list_display = [
+        "created_at",
+        "study",
+        "edges_kept",
+        "dropped",
+        "cycle_count",
+        "include_simulated",
+        "created_by",
+        "lineage",
+    ]
     list_filter = ["study", "include_simulated"]
     change_form_template = "admin/graph/graphsnapshot/change_form.html"
     actions = ["rebuild_without_withdrawn"]
-    readonly_fields = ["study", "created_at", "created_by", "parameters", "include_simulated", "votes_through",
-                       "summary", "stage_seconds"]
+    readonly_fields = [
+        "study",
+        "created_at",
+        "created_by",
+        "parameters",
+        "include_simulated",
+        "votes_through",
+        "summary",
+        "stage_seconds",
+    ]
     fields = readonly_fields
 
     @admin.display(description="edges kept")
@@ -259,19 +355,27 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         queued, nothing = [], []
         for snapshot in queryset.order_by("pk"):
             if selectors.withdrawn_contributors(snapshot):
-                transaction.on_commit(lambda pk=snapshot.pk: rebuild_task.defer(snapshot_id=pk,
-                                                                                user_id=request.user.pk))
+                transaction.on_commit(
+                    lambda pk=snapshot.pk: rebuild_task.defer(snapshot_id=pk, user_id=request.user.pk)
+                )
                 queued.append(str(snapshot.pk))
             else:
                 nothing.append(str(snapshot.pk))
         if queued:
-            self.message_user(request, f"Queued a rebuild of snapshot(s) {', '.join(queued)} without the "
-                                       "participants who withdrew since; each new snapshot names the one it "
-                                       "supersedes.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Queued a rebuild of snapshot(s) {', '.join(queued)} without the "
+                "participants who withdrew since; each new snapshot names the one it "
+                "supersedes.",
+                messages.SUCCESS,
+            )
         if nothing:
-            self.message_user(request, f"Nothing to leave out of snapshot(s) {', '.join(nothing)}: no participant "
-                                       "whose data they used has withdrawn (or they predate lineage records).",
-                              messages.WARNING)
+            self.message_user(
+                request,
+                f"Nothing to leave out of snapshot(s) {', '.join(nothing)}: no participant "
+                "whose data they used has withdrawn (or they predate lineage records).",
+                messages.WARNING,
+            )
 
     def get_urls(self):
         return _snapshot_urls(self) + super().get_urls()
@@ -319,16 +423,19 @@ def _snapshot_urls(model_admin):
             raise Http404("No such snapshot or format.")
         return _export_response(snapshot, fmt, request.user)
 
-    return [path("<int:pk>/export/<str:fmt>/", model_admin.admin_site.admin_view(export),
-                 name="graph_graphsnapshot_export")]
-
+    return [
+        path("<int:pk>/export/<str:fmt>/", model_admin.admin_site.admin_view(export), name="graph_graphsnapshot_export")
+    ]
 
 
 # --- a canonical value's page: its edges, and the stories and votes behind them -------
 
+
 def _counts(c: dict) -> str:
-    return (f"{c.get('wiser', 0)} wiser / {c.get('not_wiser', 0)} not / {c.get('unsure', 0)} unsure / "
-            f"{c.get('less_wise', 0)} less wise / {c.get('impressions', 0)} shown")
+    return (
+        f"{c.get('wiser', 0)} wiser / {c.get('not_wiser', 0)} not / {c.get('unsure', 0)} unsure / "
+        f"{c.get('less_wise', 0)} less wise / {c.get('impressions', 0)} shown"
+    )
 
 
 @value_page_section
@@ -337,49 +444,90 @@ def _snapshot_edges_section(request, value):
         return None
     snapshot = selectors.latest_snapshot(value.study)
     if snapshot is None:
-        return {"id": "snapshot-edges", "title": "Edges in the moral graph",
-                "note": "No moral graph has been built for this study yet."}
-    rows = [[
-        "the other value is wiser" if e["toward_other"] else "this value is wiser",
-        format_html('<a href="{}">{}</a>', reverse("admin:values_canonicalvalue_change", args=[e["other"]]),
-                    e["other_title"]),
-        format_html('<a href="{}">{} → {}</a>', edge_url(e["source"], e["target"]), e["source_title"],
-                    e["target_title"]),
-        "kept" if e["kept"] else f"dropped: {e['reason_text']}",
-        "; ".join(e["contexts_text"]) or "–",
-        _counts(e["counts"]),
-    ] for e in selectors.snapshot_edges_of(value, snapshot)]
+        return {
+            "id": "snapshot-edges",
+            "title": "Edges in the moral graph",
+            "note": "No moral graph has been built for this study yet.",
+        }
+    rows = [
+        [
+            "the other value is wiser" if e["toward_other"] else "this value is wiser",
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:values_canonicalvalue_change", args=[e["other"]]),
+                e["other_title"],
+            ),
+            format_html(
+                '<a href="{}">{} → {}</a>', edge_url(e["source"], e["target"]), e["source_title"], e["target_title"]
+            ),
+            "kept" if e["kept"] else f"dropped: {e['reason_text']}",
+            "; ".join(e["contexts_text"]) or "–",
+            _counts(e["counts"]),
+        ]
+        for e in selectors.snapshot_edges_of(value, snapshot)
+    ]
     who = snapshot.created_by or "a command or job"
-    note = format_html('From the latest snapshot, <a href="{}">{}</a> (built {} by {}{}).{}',
-                       reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk]), snapshot.pk,
-                       snapshot.created_at.strftime("%Y-%m-%d %H:%M"), who,
-                       ", simulated votes included" if snapshot.include_simulated else "",
-                       "" if rows else " No edge of this snapshot touches this value.")
+    note = format_html(
+        'From the latest snapshot, <a href="{}">{}</a> (built {} by {}{}).{}',
+        reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk]),
+        snapshot.pk,
+        snapshot.created_at.strftime("%Y-%m-%d %H:%M"),
+        who,
+        ", simulated votes included" if snapshot.include_simulated else "",
+        "" if rows else " No edge of this snapshot touches this value.",
+    )
     if value.merged_into_id:
         note = format_html("{} This value was merged into another; the graph counts its votes there.", note)
-    return {"id": "snapshot-edges", "title": "Edges in the moral graph", "note": note,
-            "columns": ["direction", "other value", "edge (stories and votes)", "in the graph", "contexts",
-                        "counts"], "rows": rows}
+    return {
+        "id": "snapshot-edges",
+        "title": "Edges in the moral graph",
+        "note": note,
+        "columns": ["direction", "other value", "edge (stories and votes)", "in the graph", "contexts", "counts"],
+        "rows": rows,
+    }
 
 
 @value_page_section
 def _judged_pairs_section(request, value):
     if not request.user.has_perm("graph.view_wisdomvote"):
         return None
-    rows = [[
-        format_html('<a href="{}">{} → {} in “{}”</a>', edge_url(r["from_value"].pk, r["to_value"].pk, r["context"].pk),
-                    r["from_value"].title, r["to_value"].title, r["context"].text),
-        format_html_join(", ", '<a href="{}">story {}{}</a>', (
-            (reverse("admin:graph_transitionstory_change", args=[s.pk]), s.pk,
-             " (archived)" if s.status == TransitionStory.Status.ARCHIVED else "") for s in r["stories"])) or "–",
-        f"{r['yes']} wiser / {r['no']} not / {r['unsure']} unsure",
-    ] for r in selectors.judged_pairs_of(value)]
-    return {"id": "judged-pairs", "title": "Stories and votes involving this value",
-            "note": "" if rows else "No transition story or vote names this value yet.",
-            "columns": ["edge (from → to, wiser, in context)", "stories", "votes"], "rows": rows}
+    rows = [
+        [
+            format_html(
+                '<a href="{}">{} → {} in “{}”</a>',
+                edge_url(r["from_value"].pk, r["to_value"].pk, r["context"].pk),
+                r["from_value"].title,
+                r["to_value"].title,
+                r["context"].text,
+            ),
+            format_html_join(
+                ", ",
+                '<a href="{}">story {}{}</a>',
+                (
+                    (
+                        reverse("admin:graph_transitionstory_change", args=[s.pk]),
+                        s.pk,
+                        " (archived)" if s.status == TransitionStory.Status.ARCHIVED else "",
+                    )
+                    for s in r["stories"]
+                ),
+            )
+            or "–",
+            f"{r['yes']} wiser / {r['no']} not / {r['unsure']} unsure",
+        ]
+        for r in selectors.judged_pairs_of(value)
+    ]
+    return {
+        "id": "judged-pairs",
+        "title": "Stories and votes involving this value",
+        "note": "" if rows else "No transition story or vote names this value yet.",
+        "columns": ["edge (from → to, wiser, in context)", "stories", "votes"],
+        "rows": rows,
+    }
 
 
 # --- the study action "Build the moral graph" (registered by journey's StudyAdmin) -----
+
 
 def build_moral_graph_action(model_admin, request, queryset):
     """Ask first, per study, whether simulated participants' votes count
@@ -388,26 +536,39 @@ def build_moral_graph_action(model_admin, request, queryset):
     studies = list(queryset.order_by("title"))
     tallies = {study.pk: selectors.vote_tally(study) for study in studies}
     if request.POST.get("apply") != "build":
-        context = {**model_admin.admin_site.each_context(request), "title": "Build the moral graph",
-                   "opts": model_admin.model._meta, "action": request.POST.get("action", "build_moral_graph"),
-                   "rows": [{"study": s, **tallies[s.pk]} for s in studies],
-                   "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "title": "Build the moral graph",
+            "opts": model_admin.model._meta,
+            "action": request.POST.get("action", "build_moral_graph"),
+            "rows": [{"study": s, **tallies[s.pk]} for s in studies],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
         return TemplateResponse(request, "admin/graph/build_confirmation.html", context)
     said = []
     for study in studies:
         include = request.POST.get(f"simulated_{study.pk}") == "on"
         exclude = request.POST.get(f"exclude_flagged_{study.pk}") == "on"
-        transaction.on_commit(lambda pk=study.pk, include=include, exclude=exclude: build_snapshot_task.defer(
-            study_id=pk, user_id=request.user.pk, include_simulated=include, exclude_flagged=exclude))
+        transaction.on_commit(
+            lambda pk=study.pk, include=include, exclude=exclude: build_snapshot_task.defer(
+                study_id=pk, user_id=request.user.pk, include_simulated=include, exclude_flagged=exclude
+            )
+        )
         note = _build_note(tallies[study.pk], include)
         if exclude:
-            note += (" Two snapshots: everyone's votes, then without the participants flagged for coordinated "
-                     "voting (listed in it with the reasons and how the winners moved).")
+            note += (
+                " Two snapshots: everyone's votes, then without the participants flagged for coordinated "
+                "voting (listed in it with the reasons and how the winners moved)."
+            )
         said.append(f"{study.title}: {note}")
     level = messages.WARNING if any("no votes" in s for s in said) else messages.SUCCESS
-    model_admin.message_user(request, f"Queued a graph build for {len(studies)} "
-                                      f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "
-                                      f"graph › Graph snapshots. " + " ".join(said), level)
+    model_admin.message_user(
+        request,
+        f"Queued a graph build for {len(studies)} "
+        f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "
+        f"graph › Graph snapshots. " + " ".join(said),
+        level,
+    )
     return None
 
 

@@ -89,8 +89,13 @@ class Counts:
 
     def to_dict(self) -> dict:
         # Spelled out: dataclasses.asdict deep-copies, which cost a second per 40,000 edges.
-        return {"wiser": self.wiser, "not_wiser": self.not_wiser, "unsure": self.unsure,
-                "less_wise": self.less_wise, "impressions": self.impressions}
+        return {
+            "wiser": self.wiser,
+            "not_wiser": self.not_wiser,
+            "unsure": self.unsure,
+            "less_wise": self.less_wise,
+            "impressions": self.impressions,
+        }
 
     as_dict = to_dict
 
@@ -108,11 +113,11 @@ class Parameters:
     min_wiser: int = 2
     min_likelihood: float = 0.33
     max_entropy: float = 1.69
-    entropy_over: str = "five"   # "five": answers and impressions (original); "answers": answers only
+    entropy_over: str = "five"  # "five": answers and impressions (original); "answers": answers only
     pagerank_alpha: float = 0.85
     bootstrap_samples: int = 200
     bootstrap_seed: int = 0
-    cycle_policy: str = "drop"   # one of CYCLE_POLICIES; "drop" is the original rule
+    cycle_policy: str = "drop"  # one of CYCLE_POLICIES; "drop" is the original rule
 
     def __post_init__(self):
         for name in _INT_FIELDS:
@@ -122,8 +127,11 @@ class Parameters:
             object.__setattr__(self, name, int(value))
         for name in _FLOAT_FIELDS:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float, np.integer, np.floating))
+                or not math.isfinite(value)
+            ):
                 raise ValueError(f"{name} must be a finite number, not {value!r}")
             object.__setattr__(self, name, float(value))
         if self.entropy_over not in ENTROPY_CHOICES:
@@ -153,12 +161,12 @@ class Parameters:
         known = [f.name for f in fields(cls)]
         unknown = sorted(set(data) - set(known), key=str)
         if unknown:
-            raise ValueError(f"unknown graph parameters: {', '.join(map(str, unknown))} "
-                             f"(known: {', '.join(known)})")
+            raise ValueError(f"unknown graph parameters: {', '.join(map(str, unknown))} (known: {', '.join(known)})")
         return cls(**data)
 
 
 # --- per-pair statistics -----------------------------------------------------------
+
 
 def likelihood(c: Counts) -> float:
     """(wiser − less wise) / all votes on the pair, in [−1, 1]; 0 without votes."""
@@ -205,7 +213,7 @@ def _reverse_index(pairs: np.ndarray) -> np.ndarray:
     ids, ends = np.unique(pairs, return_inverse=True)
     ends = ends.reshape(pairs.shape)
     k = len(ids)
-    key = ends[:, 0] * k + ends[:, 1]   # sorted, as the pairs are
+    key = ends[:, 0] * k + ends[:, 1]  # sorted, as the pairs are
     wanted = ends[:, 1] * k + ends[:, 0]
     at = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
     return np.where(key[at] == wanted, at, -1)
@@ -220,8 +228,12 @@ def pair_counts_and_contexts(cells) -> tuple[dict[tuple[int, int], Counts], dict
     reverse = _reverse_index(pairs)
     less_wise = np.where(reverse >= 0, sums[0][np.maximum(reverse, 0)], 0)
     keys = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
-    out_counts = {key: Counts(w, nw, u, lw, i) for key, w, nw, u, lw, i in zip(
-        keys, sums[0].tolist(), sums[1].tolist(), sums[2].tolist(), less_wise.tolist(), sums[3].tolist())}
+    out_counts = {
+        key: Counts(w, nw, u, lw, i)
+        for key, w, nw, u, lw, i in zip(
+            keys, sums[0].tolist(), sums[1].tolist(), sums[2].tolist(), less_wise.tolist(), sums[3].tolist()
+        )
+    }
     # Each pair's distinct contexts, sorted: sort by (pair, context), drop repeats, cut at each new pair.
     order = np.lexsort((context, pair_of))
     p, c = pair_of[order], context[order]
@@ -229,7 +241,7 @@ def pair_counts_and_contexts(cells) -> tuple[dict[tuple[int, int], Counts], dict
     first[1:] = (p[1:] != p[:-1]) | (c[1:] != c[:-1])
     p, c = p[first], c[first]
     bounds = [0, *(np.flatnonzero(p[1:] != p[:-1]) + 1).tolist(), len(p)]
-    c = c.tolist()   # sliced as a list: a numpy split into 40,000 arrays costs more than the rest
+    c = c.tolist()  # sliced as a list: a numpy split into 40,000 arrays costs more than the rest
     out_contexts = {key: c[i:j] for key, i, j in zip(keys, bounds, bounds[1:])} if len(p) else {}
     return out_counts, out_contexts
 
@@ -248,6 +260,7 @@ def pair_contexts(cells) -> dict[tuple[int, int], list[int]]:
 
 # --- edges ---------------------------------------------------------------------------
 
+
 @dataclass
 class Edge:
     source: int
@@ -257,12 +270,19 @@ class Edge:
     entropy: float
     contexts: list[int]
     kept: bool = True
-    reason: str = ""   # "" when kept, else a key of REASONS
+    reason: str = ""  # "" when kept, else a key of REASONS
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "target": self.target, "counts": self.counts.to_dict(),
-                "likelihood": round(self.likelihood, 6), "entropy": round(self.entropy, 6),
-                "contexts": list(self.contexts), "kept": self.kept, "reason": self.reason}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "counts": self.counts.to_dict(),
+            "likelihood": round(self.likelihood, 6),
+            "entropy": round(self.entropy, 6),
+            "contexts": list(self.contexts),
+            "kept": self.kept,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -289,8 +309,9 @@ def _threshold_reasons(rows: list[Counts], params: Parameters) -> tuple[list[flo
     """`likelihood`, `entropy` and `_threshold_reason` of many pairs' counts
     at once, to the same bits: the same float operations in numpy, and
     math.log2 itself applied to each distinct share (a few hundred)."""
-    m = np.array([(c.wiser, c.not_wiser, c.unsure, c.less_wise, c.impressions) for c in rows],
-                 dtype=np.int64).reshape(len(rows), 5)
+    m = np.array([(c.wiser, c.not_wiser, c.unsure, c.less_wise, c.impressions) for c in rows], dtype=np.int64).reshape(
+        len(rows), 5
+    )
     n = len(rows)
     votes = m[:, :4].sum(axis=1)
     like = np.divide((m[:, 0] - m[:, 3]).astype(float), votes.astype(float), out=np.zeros(n), where=votes != 0)
@@ -299,13 +320,12 @@ def _threshold_reasons(rows: list[Counts], params: Parameters) -> tuple[list[flo
     parts = m if params.entropy_over == "five" else m[:, :4]
     total = parts.sum(axis=1)
     nonzero = parts != 0
-    share = np.divide(parts.astype(float), total.astype(float)[:, None], out=np.zeros(parts.shape),
-                      where=nonzero)
+    share = np.divide(parts.astype(float), total.astype(float)[:, None], out=np.zeros(parts.shape), where=nonzero)
     distinct, which = np.unique(share[nonzero], return_inverse=True)
     terms = np.zeros(parts.shape)
     terms[nonzero] = share[nonzero] * np.array([math.log2(x) for x in distinct.tolist()])[which.reshape(-1)]
     ent = np.zeros(n)
-    for k in range(parts.shape[1]):   # left to right, as sum() adds them
+    for k in range(parts.shape[1]):  # left to right, as sum() adds them
         ent = ent + terms[:, k]
     ent = np.where(total != 0, -ent, 0.0)
     reason = np.full(n, "", dtype=object)
@@ -358,10 +378,10 @@ def _weakest_in_cycles(n: int, src, dst, like) -> np.ndarray:
         alive = ~removed
         graph = csr_array((np.ones(int(alive.sum())), (src[alive], dst[alive])), shape=(n, n))
         _, labels = connected_components(graph, directed=True, connection="strong")
-        inside = alive & (labels[src] == labels[dst])   # src != dst, so the component has a cycle
+        inside = alive & (labels[src] == labels[dst])  # src != dst, so the component has a cycle
         if not inside.any():
             return removed
-        candidates = order[inside[order]]   # weakest first
+        candidates = order[inside[order]]  # weakest first
         _, first = np.unique(labels[src[candidates]], return_index=True)
         removed[candidates[first]] = True
 
@@ -376,8 +396,10 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
     keys = sorted(counts)
     rows = [counts[k] for k in keys]
     likes, ents, reasons = _threshold_reasons(rows, params)
-    edges = [Edge(a, b, c, like, ent, list(contexts.get((a, b), ())), kept=not reason, reason=reason)
-             for (a, b), c, like, ent, reason in zip(keys, rows, likes, ents, reasons)]
+    edges = [
+        Edge(a, b, c, like, ent, list(contexts.get((a, b), ())), kept=not reason, reason=reason)
+        for (a, b), c, like, ent, reason in zip(keys, rows, likes, ents, reasons)
+    ]
 
     passing = {(e.source, e.target) for e in edges if e.kept}
     for e in edges:
@@ -393,21 +415,25 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
     component_of = {}
     cyclic = []
     for component in nx.strongly_connected_components(graph):
-        if len(component) > 1:   # self-loops were filtered out with the cells
+        if len(component) > 1:  # self-loops were filtered out with the cells
             cyclic.append(component)
             for node in component:
                 component_of[node] = len(cyclic)
     if params.cycle_policy == "drop":
         # In a strongly connected component every edge lies on some cycle.
         for e in edges:
-            if e.kept and component_of.get(e.source) is not None \
-                    and component_of.get(e.source) == component_of.get(e.target):
+            if (
+                e.kept
+                and component_of.get(e.source) is not None
+                and component_of.get(e.source) == component_of.get(e.target)
+            ):
                 e.kept, e.reason = False, "cycle"
     else:
         kept = [e for e in edges if e.kept]
-        index = {node: i for i, node in enumerate(sorted(graph.nodes))}   # index order = id order, for ties
-        removed = _weakest_in_cycles(len(index), [index[e.source] for e in kept], [index[e.target] for e in kept],
-                                     [e.likelihood for e in kept])
+        index = {node: i for i, node in enumerate(sorted(graph.nodes))}  # index order = id order, for ties
+        removed = _weakest_in_cycles(
+            len(index), [index[e.source] for e in kept], [index[e.target] for e in kept], [e.likelihood for e in kept]
+        )
         for e, out in zip(kept, removed):
             if out:
                 e.kept, e.reason = False, "weakest_in_cycle"
@@ -422,6 +448,7 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
 
 
 # --- ranking -------------------------------------------------------------------------
+
 
 def pagerank(edges, nodes=None, alpha: float = 0.85) -> dict[int, float]:
     """PageRank over edges source → target, so the wiser value receives the
@@ -450,7 +477,7 @@ def _ranked(appearing: np.ndarray, ends: np.ndarray, weight: np.ndarray, alpha: 
     position[np.argsort(first, kind="stable")] = np.arange(len(ids))
     order = ids[np.argsort(first, kind="stable")]
     n = len(ids)
-    tail = inverse.reshape(-1)[len(appearing) - 2 * len(ends):]   # the edges' ends come last
+    tail = inverse.reshape(-1)[len(appearing) - 2 * len(ends) :]  # the edges' ends come last
     src, dst = position[tail[0::2]], position[tail[1::2]]
     pair = src * n + dst
     if len(np.unique(pair)) < len(pair):
@@ -485,7 +512,7 @@ def rank_scopes(kept, scopes: dict, alpha: float = 0.85) -> dict:
     out = {}
     for name, contexts in scopes.items():
         wanted = np.array(sorted(contexts), dtype=np.int64)
-        chosen = np.unique(edge_of[np.isin(context_of, wanted)])   # in the kept edges' order
+        chosen = np.unique(edge_of[np.isin(context_of, wanted)])  # in the kept edges' order
         out[name] = _ranked(ends[chosen].reshape(-1), ends[chosen], weight[chosen], alpha) if len(chosen) else {}
     return out
 
@@ -506,6 +533,7 @@ def positions(scores: dict[int, float]) -> dict[int, int]:
 
 
 # --- uncertainty ------------------------------------------------------------------
+
 
 def _sparse_pagerank(n: int, src, dst, weight, alpha: float) -> np.ndarray:
     """networkx's power iteration (uniform teleport and dangling weights,
@@ -563,8 +591,9 @@ class _Resampler:
         self.reverse_or_self = np.where(self.has_reverse, self.reverse, np.arange(self.n_pairs))
         self.src = np.array([index[a] for a, _ in keys], dtype=np.int64)
         self.dst = np.array([index[b] for _, b in keys], dtype=np.int64)
-        self.impressions = np.bincount(cell_pair, weights=np.array([c.impressions for c in cells], dtype=float),
-                                       minlength=self.n_pairs)
+        self.impressions = np.bincount(
+            cell_pair, weights=np.array([c.impressions for c in cells], dtype=float), minlength=self.n_pairs
+        )
         self.base = np.zeros(len(node_ids), dtype=bool)
         self.base[[index[n] for n in base_nodes]] = True
 
@@ -574,8 +603,9 @@ class _Resampler:
         from scipy.sparse.csgraph import connected_components
 
         p, n_pairs = self.params, self.n_pairs
-        wiser, not_wiser, unsure = (np.bincount(self.cell_pair, weights=answers[:, k], minlength=n_pairs)
-                                    for k in range(3))
+        wiser, not_wiser, unsure = (
+            np.bincount(self.cell_pair, weights=answers[:, k], minlength=n_pairs) for k in range(3)
+        )
         less_wise = np.where(self.has_reverse, wiser[self.reverse_or_self], 0.0)
         votes = wiser + not_wiser + unsure + less_wise
         like = np.divide(wiser - less_wise, votes, out=np.zeros(n_pairs), where=votes > 0)
@@ -587,8 +617,7 @@ class _Resampler:
             ent -= share * np.log2(np.where(share > 0, share, 1.0))
         # Without answers or impressions of its own in this sample, a pair is absent (as in pair_counts).
         present = wiser + not_wiser + unsure + self.impressions > 0
-        kept = present & (wiser >= p.min_wiser) & (like >= p.min_likelihood - _SLACK) \
-            & (ent <= p.max_entropy + _SLACK)
+        kept = present & (wiser >= p.min_wiser) & (like >= p.min_likelihood - _SLACK) & (ent <= p.max_entropy + _SLACK)
         kept &= ~(self.has_reverse & kept[self.reverse_or_self])
         if kept.any() and p.cycle_policy == "drop":
             n = len(self.node_ids)
@@ -616,8 +645,13 @@ class _Resampler:
         idx = np.flatnonzero(active)
         local = np.full(len(self.node_ids), -1, dtype=np.int64)
         local[idx] = np.arange(len(idx))
-        scores = _sparse_pagerank(len(idx), local[self.src[pairs]], local[self.dst[pairs]],
-                                  np.maximum(like[pairs], 1e-9), self.params.pagerank_alpha)
+        scores = _sparse_pagerank(
+            len(idx),
+            local[self.src[pairs]],
+            local[self.dst[pairs]],
+            np.maximum(like[pairs], 1e-9),
+            self.params.pagerank_alpha,
+        )
         order = np.lexsort((self.node_ids[idx], -_tie_rounded(scores)))
         ranks = np.zeros(len(self.node_ids), dtype=np.int32)
         ranks[idx[order]] = np.arange(1, len(idx) + 1)
@@ -651,8 +685,12 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
         draw = rng.multinomial(total, shares) if total else counts
         samples[s] = resampler.positions(draw.reshape(-1, 3).astype(float))
     columns = [i for i, node in enumerate(node_ids) if node in base_positions]
-    return dict(zip((node_ids[i] for i in columns),
-                    _intervals([base_positions[node_ids[i]] for i in columns], samples[:, columns])))
+    return dict(
+        zip(
+            (node_ids[i] for i in columns),
+            _intervals([base_positions[node_ids[i]] for i in columns], samples[:, columns]),
+        )
+    )
 
 
 def _intervals(ranks: list[int], samples: np.ndarray) -> list[dict]:
@@ -664,12 +702,21 @@ def _intervals(ranks: list[int], samples: np.ndarray) -> list[dict]:
     high = np.percentile(samples, 97.5, axis=0, method="higher")
     median = np.median(samples, axis=0)
     top = np.mean(samples == 1, axis=0)
-    return [{"rank": rank, "rank_low": int(low[j]), "rank_high": int(high[j]), "rank_median": float(median[j]),
-             "top_share": round(float(top[j]), 4)} for j, rank in enumerate(ranks)]
+    return [
+        {
+            "rank": rank,
+            "rank_low": int(low[j]),
+            "rank_high": int(high[j]),
+            "rank_median": float(median[j]),
+            "top_share": round(float(top[j]), 4),
+        }
+        for j, rank in enumerate(ranks)
+    ]
 
 
-def bootstrap_by_context(cells, params: Parameters, contexts=None, full: GraphResult | None = None
-                         ) -> dict[int, dict[int, dict]]:
+def bootstrap_by_context(
+    cells, params: Parameters, contexts=None, full: GraphResult | None = None
+) -> dict[int, dict[int, dict]]:
     """`bootstrap`'s rank intervals within each context: {context: {value:
     interval}} for the values `rank_subset` ranks there on the full data (the
     kept edges with the context, over the values they touch). It uses the
@@ -697,8 +744,9 @@ def bootstrap_by_context(cells, params: Parameters, contexts=None, full: GraphRe
     seen = np.array([c.impressions > 0 for c in cells], dtype=bool)
     # The values ranked in each context on the full data, as (context, node) keys: always in that context's graph.
     n_nodes = len(node_ids)
-    base_keys = np.array([ctx_index[cid] * n_nodes + node_index[v] for cid in ctx_ids for v in sorted(base[cid])],
-                         dtype=np.int64)
+    base_keys = np.array(
+        [ctx_index[cid] * n_nodes + node_index[v] for cid in ctx_ids for v in sorted(base[cid])], dtype=np.int64
+    )
     counts = np.array([[c.yes, c.no, c.unsure] for c in cells], dtype=np.int64).reshape(-1)
     total = int(counts.sum())
     rng = np.random.default_rng(params.bootstrap_seed)
@@ -712,9 +760,16 @@ def bootstrap_by_context(cells, params: Parameters, contexts=None, full: GraphRe
         use = (cell_ctx >= 0) & ((answers.sum(axis=1) > 0) | seen) & kept[resampler.cell_pair]
         key = np.unique(cell_ctx[use] * resampler.n_pairs + resampler.cell_pair[use])
         block, pair = key // resampler.n_pairs, key % resampler.n_pairs
-        samples[s] = _block_positions(block, resampler.src[pair] + block * n_nodes,
-                                      resampler.dst[pair] + block * n_nodes, np.maximum(like[pair], 1e-9),
-                                      base_keys, n_nodes, resampler.node_ids, params.pagerank_alpha)
+        samples[s] = _block_positions(
+            block,
+            resampler.src[pair] + block * n_nodes,
+            resampler.dst[pair] + block * n_nodes,
+            np.maximum(like[pair], 1e-9),
+            base_keys,
+            n_nodes,
+            resampler.node_ids,
+            params.pagerank_alpha,
+        )
     summary = iter(_intervals([base[cid][v] for cid in ctx_ids for v in sorted(base[cid])], samples))
     return {cid: {v: next(summary) for v in sorted(base[cid])} for cid in ctx_ids}
 
@@ -758,6 +813,7 @@ def _block_positions(block, src_keys, dst_keys, weight, base_keys, n_nodes, node
 
 # --- scalability (paper 5.5, Fig. 12) -------------------------------------------
 
+
 def checkpoint_sizes(n_events: int, checkpoints: int) -> list[int]:
     """Prefix lengths at `checkpoints` even steps; the last is all events."""
     if checkpoints < 1:
@@ -785,8 +841,7 @@ def trajectory(events, value: int, checkpoints: int = 11, params: Parameters = P
                 direct[target] = direct.get(target, 0) + 1
         done = n
         result = build([Cell(a, b, c, *t) for (a, b, c), t in cells.items()], params)
-        by_pagerank = positions(result.scores)   # without `nodes`: only values in kept edges
+        by_pagerank = positions(result.scores)  # without `nodes`: only values in kept edges
         by_votes = positions({k: float(v) for k, v in direct.items()})
-        out.append({"events": n, "pagerank_position": by_pagerank.get(value),
-                    "votes_position": by_votes.get(value)})
+        out.append({"events": n, "pagerank_position": by_pagerank.get(value), "votes_position": by_votes.get(value)})
     return out

@@ -83,9 +83,11 @@ def _win_arrays(wins: dict, items: list[int]) -> tuple[np.ndarray, np.ndarray, n
     """(winner index, loser index, count) per compared ordered pair."""
     index = {n: i for i, n in enumerate(items)}
     ordered = sorted(wins.items())
-    return (np.array([index[w] for (w, _), _n in ordered], dtype=np.int64),
-            np.array([index[lo] for (_, lo), _n in ordered], dtype=np.int64),
-            np.array([n for _, n in ordered], dtype=float))
+    return (
+        np.array([index[w] for (w, _), _n in ordered], dtype=np.int64),
+        np.array([index[lo] for (_, lo), _n in ordered], dtype=np.int64),
+        np.array([n for _, n in ordered], dtype=float),
+    )
 
 
 def _stationary(n: int, uniform: float, rows, cols, rates) -> np.ndarray:
@@ -133,16 +135,17 @@ def sparse_rank_centrality(n: int, winners, losers, counts, alpha: float = CHOIX
 
     won = coo_array((counts, (winners, losers)), shape=(n, n)).tocsr()
     won.sum_duplicates()
-    pairs = (won + won.T).tocoo()   # every compared pair, both ways
-    w, lo = pairs.row, pairs.col    # rate from lo to w
+    pairs = (won + won.T).tocoo()  # every compared pair, both ways
+    w, lo = pairs.row, pairs.col  # rate from lo to w
     c_w = np.asarray(won[w, lo]).ravel()
     c_l = np.asarray(won[lo, w]).ravel()
-    extra = (alpha + c_w) / (2 * alpha + c_w + c_l) - 0.5   # beyond the 1/2 every pair has
+    extra = (alpha + c_w) / (2 * alpha + c_w + c_l) - 0.5  # beyond the 1/2 every pair has
     return _log_centred(_stationary(n, 0.5, lo, w, extra))
 
 
-def bradley_terry(wins: dict, nodes=None, alpha: float = CHOIX_ALPHA,
-                  dense_limit: int = DENSE_LIMIT) -> dict[int, float]:
+def bradley_terry(
+    wins: dict, nodes=None, alpha: float = CHOIX_ALPHA, dense_limit: int = DENSE_LIMIT
+) -> dict[int, float]:
     """Bradley–Terry log-strengths (mean 0) by iterative Luce spectral
     ranking: choix.ilsr_pairwise_dense on the win counts up to `dense_limit`
     values, the sparse equivalent above."""
@@ -157,13 +160,14 @@ def bradley_terry(wins: dict, nodes=None, alpha: float = CHOIX_ALPHA,
             scores = choix.ilsr_pairwise_dense(matrix, alpha=alpha)
         else:
             scores = sparse_ilsr(len(items), winners, losers, counts, alpha)
-    except RuntimeError:   # did not converge: say nothing rather than fail the whole build
+    except RuntimeError:  # did not converge: say nothing rather than fail the whole build
         return {}
     return {n: float(s) for n, s in zip(items, scores)}
 
 
-def rank_centrality(wins: dict, nodes=None, alpha: float = CHOIX_ALPHA,
-                    dense_limit: int = DENSE_LIMIT) -> dict[int, float]:
+def rank_centrality(
+    wins: dict, nodes=None, alpha: float = CHOIX_ALPHA, dense_limit: int = DENSE_LIMIT
+) -> dict[int, float]:
     """Rank Centrality: the stationary distribution of a walk towards the
     winners of each pair, by the ratio of wins; as log scores (mean 0).
     choix.rank_centrality up to `dense_limit` values, the sparse equivalent above."""
@@ -205,9 +209,13 @@ def hodgerank(wins: dict, nodes=None) -> tuple[dict[int, float], float]:
     weight = j_wins + i_wins
     flow = (j_wins - i_wins) / weight
     # Laplacian Gᵀ W G and right-hand side Gᵀ W y, G the pair × value gradient (−1 at i, +1 at j)
-    laplacian = coo_array((np.concatenate([weight, weight, -weight, -weight]),
-                           (np.concatenate([low, high, low, high]), np.concatenate([low, high, high, low]))),
-                          shape=(n, n)).tocsc()
+    laplacian = coo_array(
+        (
+            np.concatenate([weight, weight, -weight, -weight]),
+            (np.concatenate([low, high, low, high]), np.concatenate([low, high, high, low])),
+        ),
+        shape=(n, n),
+    ).tocsc()
     rhs = np.bincount(high, weights=weight * flow, minlength=n) - np.bincount(low, weights=weight * flow, minlength=n)
     pieces, labels = connected_components(laplacian, directed=False)
     free = np.ones(n, dtype=bool)
@@ -218,8 +226,8 @@ def hodgerank(wins: dict, nodes=None) -> tuple[dict[int, float], float]:
         scores[free] = spsolve(reduced, rhs[free])
     scores -= (np.bincount(labels, weights=scores, minlength=pieces) / np.bincount(labels, minlength=pieces))[labels]
     residual = flow - (scores[high] - scores[low])
-    total = float(np.sum(weight * flow ** 2))
-    share = float(np.sum(weight * residual ** 2)) / total if total > 1e-12 else 0.0
+    total = float(np.sum(weight * flow**2))
+    share = float(np.sum(weight * residual**2)) / total if total > 1e-12 else 0.0
     return {n_: float(s) for n_, s in zip(items, scores)}, round(min(max(share, 0.0), 1.0), 10)
 
 
@@ -233,8 +241,13 @@ def tau(a: dict[int, float], b: dict[int, float]) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def rankings(cells, pagerank_scores: dict[int, float] | None = None, contexts: set[int] | None = None,
-             nodes=None, methods: Iterable[str] | None = None) -> tuple[dict[str, dict[int, float]], float]:
+def rankings(
+    cells,
+    pagerank_scores: dict[int, float] | None = None,
+    contexts: set[int] | None = None,
+    nodes=None,
+    methods: Iterable[str] | None = None,
+) -> tuple[dict[str, dict[int, float]], float]:
     """Every method's scores on the same votes (only `methods`, if given;
     PageRank's come from the graph build, which filters the edges first),
     and HodgeRank's cyclic share (0 when it is not ranked)."""
@@ -248,7 +261,7 @@ def rankings(cells, pagerank_scores: dict[int, float] | None = None, contexts: s
             out[a.name] = dict(pagerank_scores or {})
             continue
         result = a.rank(wins, nodes)
-        if isinstance(result, tuple):   # a method that also measures the cyclic part (HodgeRank)
+        if isinstance(result, tuple):  # a method that also measures the cyclic part (HodgeRank)
             result, share = result
         out[a.name] = result
     return out, share
@@ -270,17 +283,23 @@ def robust_winners(scores: dict[str, dict[int, float]], k: int = 3) -> list[int]
     return sorted(common, key=lambda n: (sum(r[n] for r in ranked), n))
 
 
-def compare(cells, pagerank_scores: dict[int, float] | None = None, contexts: set[int] | None = None,
-            nodes=None, k: int = 3) -> dict:
+def compare(
+    cells, pagerank_scores: dict[int, float] | None = None, contexts: set[int] | None = None, nodes=None, k: int = 3
+) -> dict:
     """JSON-ready: each method's scores, τ between them, HodgeRank's cyclic
     share and the robust winners (top `k` under all methods)."""
     scores, share = rankings(cells, pagerank_scores, contexts, nodes)
-    return {"scores": {m: {str(n): round(v, 8) for n, v in s.items()} for m, s in scores.items()},
-            "tau": {pair: (None if t is None else round(t, 6)) for pair, t in agreement(scores).items()},
-            "cyclic_share": round(share, 6), "robust_winners": robust_winners(scores, k), "k": k}
+    return {
+        "scores": {m: {str(n): round(v, 8) for n, v in s.items()} for m, s in scores.items()},
+        "tau": {pair: (None if t is None else round(t, 6)) for pair, t in agreement(scores).items()},
+        "cyclic_share": round(share, 6),
+        "robust_winners": robust_winners(scores, k),
+        "k": k,
+    }
 
 
 # --- the table of methods -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Aggregator:
@@ -291,13 +310,14 @@ class Aggregator:
     and study report); `attack`, ranked by the manipulation simulator;
     `export`, written to the snapshot's JSON and CSV. Every snapshot stores
     every method's scores whatever its flags."""
+
     name: str
     label: str
     rank: Callable | None
     report: bool = True
     attack: bool = True
     export: bool = True
-    detail: str = ""   # said after the label in the robustness tables
+    detail: str = ""  # said after the label in the robustness tables
 
     @property
     def long_label(self) -> str:
@@ -305,13 +325,16 @@ class Aggregator:
 
 
 # In the order methods are listed everywhere (stored JSON keeps no order).
-AGGREGATORS: dict[str, Aggregator] = {a.name: a for a in (
-    Aggregator("pagerank", "PageRank (moral graph)", None),
-    Aggregator("direct_votes", "direct votes", direct_votes, detail="wiser votes received"),
-    Aggregator("bradley_terry", "Bradley–Terry", bradley_terry),
-    Aggregator("rank_centrality", "Rank Centrality", rank_centrality),
-    Aggregator("hodgerank", "HodgeRank", hodgerank),
-)}
+AGGREGATORS: dict[str, Aggregator] = {
+    a.name: a
+    for a in (
+        Aggregator("pagerank", "PageRank (moral graph)", None),
+        Aggregator("direct_votes", "direct votes", direct_votes, detail="wiser votes received"),
+        Aggregator("bradley_terry", "Bradley–Terry", bradley_terry),
+        Aggregator("rank_centrality", "Rank Centrality", rank_centrality),
+        Aggregator("hodgerank", "HodgeRank", hodgerank),
+    )
+}
 
 
 def names(flag: str | None = None) -> list[str]:

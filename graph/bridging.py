@@ -31,9 +31,11 @@ UNKNOWN = "unknown"
 # Prolific's placeholders for an answer it no longer has or never had.
 NO_ANSWER = {"", "data_expired", "consent_revoked", "data expired", "consent revoked", "none", "n/a", "na"}
 KINDS = ("bridging", "one_sided", "no_group_alone")
-KIND_TEXT = {"bridging": "bridging (holds within two or more groups)",
-             "one_sided": "one-sided (holds within one group only)",
-             "no_group_alone": "no group alone (holds only on the pooled votes)"}
+KIND_TEXT = {
+    "bridging": "bridging (holds within two or more groups)",
+    "one_sided": "one-sided (holds within one group only)",
+    "no_group_alone": "no group alone (holds only on the pooled votes)",
+}
 TOP = 3
 
 
@@ -70,10 +72,16 @@ def edge_in_group(counts: aggregation.Counts, params: Parameters, min_votes: int
     like = aggregation.likelihood(counts)
     ent = aggregation.entropy(counts, params.entropy_over)
     reason = aggregation._threshold_reason(counts, like, ent, params)
-    return {"votes": counts.votes, "wiser": counts.wiser, "less_wise": counts.less_wise,
-            "likelihood": round(like, 6), "entropy": round(ent, 6),
-            "enough_votes": counts.votes >= min_votes, "passes": counts.votes > 0 and not reason,
-            "fails_because": reason if counts.votes else "no_votes"}
+    return {
+        "votes": counts.votes,
+        "wiser": counts.wiser,
+        "less_wise": counts.less_wise,
+        "likelihood": round(like, 6),
+        "entropy": round(ent, 6),
+        "enough_votes": counts.votes >= min_votes,
+        "passes": counts.votes > 0 and not reason,
+        "fails_because": reason if counts.votes else "no_votes",
+    }
 
 
 def classify(groups: dict[str, dict]) -> tuple[str, list[str]]:
@@ -84,8 +92,9 @@ def classify(groups: dict[str, dict]) -> tuple[str, list[str]]:
     return ("one_sided" if passing else "no_group_alone"), passing
 
 
-def edge_table(group_cells: dict[str, list[Cell]], edges, params: Parameters,
-               min_votes: int = DEFAULT_MIN_VOTES) -> list[dict]:
+def edge_table(
+    group_cells: dict[str, list[Cell]], edges, params: Parameters, min_votes: int = DEFAULT_MIN_VOTES
+) -> list[dict]:
     """Per edge (source → target, the wiser value), per group: counts and
     verdict, and the edge's kind (KINDS). `edges` are the kept edges of the
     pooled build (aggregation.Edge or their dicts)."""
@@ -97,7 +106,7 @@ def edge_table(group_cells: dict[str, list[Cell]], edges, params: Parameters,
         groups = {}
         for g in order:
             counts = by_group[g].get((source, target))
-            if counts is None:   # the group never saw this direction; its yes votes on the reverse still count
+            if counts is None:  # the group never saw this direction; its yes votes on the reverse still count
                 reverse = by_group[g].get((target, source))
                 counts = aggregation.Counts(less_wise=reverse.wiser if reverse else 0)
             groups[g] = edge_in_group(counts, params, min_votes)
@@ -106,20 +115,24 @@ def edge_table(group_cells: dict[str, list[Cell]], edges, params: Parameters,
     return rows
 
 
-def group_graphs(group_cells: dict[str, list[Cell]], params: Parameters, scenario_contexts: dict[str, set[int]],
-                 top: int = TOP) -> dict[str, dict]:
+def group_graphs(
+    group_cells: dict[str, list[Cell]], params: Parameters, scenario_contexts: dict[str, set[int]], top: int = TOP
+) -> dict[str, dict]:
     """Each group's own moral graph (its votes, the build's rules): PageRank
     over the whole graph and per scenario, and the top values per scenario."""
     out = {}
     for g in _group_order(group_cells):
         result = aggregation.build(group_cells[g], params)
-        scenario = {sid: aggregation.rank_subset(result, ids, params.pagerank_alpha)
-                    for sid, ids in sorted(scenario_contexts.items())}
-        out[g] = {"edges_kept": len(result.kept()),
-                  "pagerank": {str(k): round(v, 8) for k, v in result.scores.items()},
-                  "scenario": {sid: {str(k): round(v, 8) for k, v in s.items()} for sid, s in scenario.items()},
-                  "winners": {"global": _top(result.scores, top),
-                              **{sid: _top(s, top) for sid, s in scenario.items()}}}
+        scenario = {
+            sid: aggregation.rank_subset(result, ids, params.pagerank_alpha)
+            for sid, ids in sorted(scenario_contexts.items())
+        }
+        out[g] = {
+            "edges_kept": len(result.kept()),
+            "pagerank": {str(k): round(v, 8) for k, v in result.scores.items()},
+            "scenario": {sid: {str(k): round(v, 8) for k, v in s.items()} for sid, s in scenario.items()},
+            "winners": {"global": _top(result.scores, top), **{sid: _top(s, top) for sid, s in scenario.items()}},
+        }
     return out
 
 
@@ -128,17 +141,32 @@ def _top(scores: dict[int, float], k: int) -> list[int]:
     return sorted((n for n, p in pos.items() if p <= k), key=pos.get)
 
 
-def bridging(group_cells: dict[str, list[Cell]], edges, params: Parameters, *, attribute: str,
-             scenario_contexts: dict[str, set[int]], participants: dict[str, int] | None = None,
-             min_votes: int = DEFAULT_MIN_VOTES, column: str | None = None, top: int = TOP) -> dict:
+def bridging(
+    group_cells: dict[str, list[Cell]],
+    edges,
+    params: Parameters,
+    *,
+    attribute: str,
+    scenario_contexts: dict[str, set[int]],
+    participants: dict[str, int] | None = None,
+    min_votes: int = DEFAULT_MIN_VOTES,
+    column: str | None = None,
+    top: int = TOP,
+) -> dict:
     """JSON-ready: the settings, each group's size, the edge table, counts of
     each kind, and each group's PageRank and winners."""
     table = edge_table(group_cells, edges, params, min_votes)
     kinds = {k: sum(1 for r in table if r["kind"] == k) for k in KINDS}
     votes = {g: sum(c.yes + c.no + c.unsure for c in cells) for g, cells in group_cells.items()}
     order = _group_order(set(group_cells) | set(participants or {}))
-    return {"attribute": attribute, "column": column, "min_votes": min_votes,
-            "groups": [{"name": g, "participants": (participants or {}).get(g, 0), "votes": votes.get(g, 0)}
-                       for g in order],
-            "kinds": kinds, "edges": table,
-            "group_graphs": group_graphs(group_cells, params, scenario_contexts, top)}
+    return {
+        "attribute": attribute,
+        "column": column,
+        "min_votes": min_votes,
+        "groups": [
+            {"name": g, "participants": (participants or {}).get(g, 0), "votes": votes.get(g, 0)} for g in order
+        ],
+        "kinds": kinds,
+        "edges": table,
+        "group_graphs": group_graphs(group_cells, params, scenario_contexts, top),
+    }

@@ -15,6 +15,7 @@ CONTEXT_MAX = 200  # MoralContext.text
 
 # --- prompts ------------------------------------------------------------------------
 
+
 class ContextsAnswer(Contract):
     contexts: list[Text(6, CONTEXT_MAX)] = Field(min_length=1, max_length=8)
 
@@ -48,6 +49,7 @@ class StoryAnswer(Contract):
 # --- imported graph files -------------------------------------------------------------
 # Values come as ours ({id, title, description, policies}) or as the original
 # implementation's ({id, title, instructionsShort, evaluationCriteria}).
+
 
 class ImportedValue(Contract):
     id: str | int
@@ -92,8 +94,9 @@ class ImportedEdge(Contract):
     @property
     def context_texts(self) -> list[str]:
         """Contexts are strings, or objects with a name or text."""
-        texts = [(c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip()
-                 for c in self.contexts]
+        texts = [
+            (c if isinstance(c, str) else str(c.get("name") or c.get("text") or "")).strip() for c in self.contexts
+        ]
         return [t[:CONTEXT_MAX] for t in texts if t]
 
 
@@ -141,8 +144,11 @@ def file_problem(err: ValidationError) -> str:
     if field is None:
         return f"{where} is not an object"
     if field == "counts":
-        return (f"{where}.counts.{loc[3]} must be a whole number of 0 or more" if len(loc) > 3
-                else f"{where}.counts must be an object")
+        return (
+            f"{where}.counts.{loc[3]} must be a whole number of 0 or more"
+            if len(loc) > 3
+            else f"{where}.counts must be an object"
+        )
     if field == "contexts":
         return f"{where}.contexts must be a list"
     return f"{where}.{field}: {error['msg']}"

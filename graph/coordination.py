@@ -92,16 +92,16 @@ class VoteRow:
 
 @dataclass(frozen=True)
 class DetectionParameters:
-    min_shared: int = 3          # items two participants must share to be tested
-    alpha: float = 0.01          # family-wise error rate over the pairs tested (Bonferroni)
+    min_shared: int = 3  # items two participants must share to be tested
+    alpha: float = 0.01  # family-wise error rate over the pairs tested (Bonferroni)
     window_seconds: float = 10.0  # answers this close in time count as "together"
-    min_group: int = 3           # smallest group flagged
-    density: float = 0.5         # each member linked to at least this share of the group
-    prior_votes: float = 3.0     # pseudo-votes shrinking an item's answer shares to the study's
-    min_group_votes: int = 5     # answers a group needs on an item for its own base rate
+    min_group: int = 3  # smallest group flagged
+    density: float = 0.5  # each member linked to at least this share of the group
+    prior_votes: float = 3.0  # pseudo-votes shrinking an item's answer shares to the study's
+    min_group_votes: int = 5  # answers a group needs on an item for its own base rate
     timing_agreement_p: float = 0.01  # a timed-together pair must also agree this surprisingly (uncorrected)
-    rounds: int = 3              # base rates re-estimated without the flagged
-    block_rows: int = 4096       # participants per block of the sparse products
+    rounds: int = 3  # base rates re-estimated without the flagged
+    block_rows: int = 4096  # participants per block of the sparse products
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,22 +120,33 @@ class PairEvidence:
     signals: list[str]
 
     def to_dict(self) -> dict:
-        return {"partner": self.partner, "shared": self.shared, "agreements": self.agreements,
-                "expected": round(self.expected, 3), "log10_p": round(self.log10_p, 3), "co_timed": self.co_timed,
-                "expected_co_timed": round(self.expected_co_timed, 3),
-                "timing_log10_p": round(self.timing_log10_p, 3), "signals": list(self.signals)}
+        return {
+            "partner": self.partner,
+            "shared": self.shared,
+            "agreements": self.agreements,
+            "expected": round(self.expected, 3),
+            "log10_p": round(self.log10_p, 3),
+            "co_timed": self.co_timed,
+            "expected_co_timed": round(self.expected_co_timed, 3),
+            "timing_log10_p": round(self.timing_log10_p, 3),
+            "signals": list(self.signals),
+        }
 
 
 @dataclass
 class Flagged:
     participant: str
     group: int
-    partners: list[PairEvidence]   # strongest first, at most MAX_PARTNERS_LISTED
-    suspicious_pairs: int           # all of them, listed or not
+    partners: list[PairEvidence]  # strongest first, at most MAX_PARTNERS_LISTED
+    suspicious_pairs: int  # all of them, listed or not
 
     def to_dict(self) -> dict:
-        return {"participant": self.participant, "group": self.group, "suspicious_pairs": self.suspicious_pairs,
-                "partners": [p.to_dict() for p in self.partners]}
+        return {
+            "participant": self.participant,
+            "group": self.group,
+            "suspicious_pairs": self.suspicious_pairs,
+            "partners": [p.to_dict() for p in self.partners],
+        }
 
 
 @dataclass
@@ -150,12 +161,17 @@ class Detection:
         return set(self.flagged)
 
     def to_dict(self) -> dict:
-        return {"flagged": [self.flagged[p].to_dict() for p in sorted(self.flagged)], "groups": self.groups,
-                "parameters": self.parameters, "stats": self.stats}
+        return {
+            "flagged": [self.flagged[p].to_dict() for p in sorted(self.flagged)],
+            "groups": self.groups,
+            "parameters": self.parameters,
+            "stats": self.stats,
+        }
 
 
-def detect(votes: Iterable[VoteRow], groups: Mapping[str, str] | None = None,
-           params: DetectionParameters | None = None) -> Detection:
+def detect(
+    votes: Iterable[VoteRow], groups: Mapping[str, str] | None = None, params: DetectionParameters | None = None
+) -> Detection:
     """Participants who vote together far beyond chance (see the module
     docstring). `groups` maps participants to a group (e.g. political
     affiliation) whose own base rates apply to pairs inside it."""
@@ -178,25 +194,34 @@ def detect(votes: Iterable[VoteRow], groups: Mapping[str, str] | None = None,
             break
         flagged = found
     detection = _report(data, pairs, graph_groups, params)
-    detection.stats.update({"participants": len(data.people), "votes": data.n_votes, "items": len(data.items),
-                            "pairs_tested": pairs.tested, "threshold_log10_p": round(pairs.threshold, 3),
-                            "rounds": rounds, "seconds": round(_time.perf_counter() - started, 4)})
+    detection.stats.update(
+        {
+            "participants": len(data.people),
+            "votes": data.n_votes,
+            "items": len(data.items),
+            "pairs_tested": pairs.tested,
+            "threshold_log10_p": round(pairs.threshold, 3),
+            "rounds": rounds,
+            "seconds": round(_time.perf_counter() - started, 4),
+        }
+    )
     return detection
 
 
 # --- the matrices ----------------------------------------------------------------------
 
+
 @dataclass
 class _Matrices:
     people: list[str]
     items: list[tuple[int, int, int]]
-    voted: sparse.csr_array                   # participants × items, 1 where answered
-    by_answer: list[sparse.csr_array]         # one per ANSWERS
-    times: np.ndarray                         # participants × items is too big: per vote arrays instead
+    voted: sparse.csr_array  # participants × items, 1 where answered
+    by_answer: list[sparse.csr_array]  # one per ANSWERS
+    times: np.ndarray  # participants × items is too big: per vote arrays instead
     vote_person: np.ndarray
     vote_item: np.ndarray
     vote_answer: np.ndarray
-    group_of: np.ndarray                      # group index per participant, −1 for none
+    group_of: np.ndarray  # group index per participant, −1 for none
     n_groups: int
     n_votes: int
 
@@ -204,7 +229,7 @@ class _Matrices:
     def from_votes(cls, votes, groups, params) -> _Matrices:
         people_index: dict[str, int] = {}
         item_index: dict[tuple, int] = {}
-        last: dict[tuple[int, int], tuple[int, float]] = {}   # one answer per participant and item (the last)
+        last: dict[tuple[int, int], tuple[int, float]] = {}  # one answer per participant and item (the last)
         answer_index = {a: i for i, a in enumerate(ANSWERS)}
         for v in votes:
             if v.answer not in answer_index or v.source == v.target:
@@ -219,31 +244,46 @@ class _Matrices:
         answer = vals[:, 0].astype(np.int64)
         ones = np.ones(len(person))
         voted = sparse.csr_array((ones, (person, item)), shape=(n_p, n_k))
-        by_answer = [sparse.csr_array((ones[answer == a], (person[answer == a], item[answer == a])), shape=(n_p, n_k))
-                     for a in range(len(ANSWERS))]
+        by_answer = [
+            sparse.csr_array((ones[answer == a], (person[answer == a], item[answer == a])), shape=(n_p, n_k))
+            for a in range(len(ANSWERS))
+        ]
         group_names = sorted({g for g in groups.values() if g not in (None, "")})
         gi = {g: i for i, g in enumerate(group_names)}
         people = list(people_index)
         group_of = np.array([gi.get(groups.get(p), -1) for p in people], dtype=np.int64)
-        return cls(people=people, items=list(item_index), voted=voted, by_answer=by_answer, times=vals[:, 1],
-                   vote_person=person, vote_item=item, vote_answer=answer, group_of=group_of,
-                   n_groups=len(group_names), n_votes=len(person))
+        return cls(
+            people=people,
+            items=list(item_index),
+            voted=voted,
+            by_answer=by_answer,
+            times=vals[:, 1],
+            vote_person=person,
+            vote_item=item,
+            vote_answer=answer,
+            group_of=group_of,
+            n_groups=len(group_names),
+            n_votes=len(person),
+        )
 
 
-def _agreement_rates(data: _Matrices, keep: np.ndarray, params: DetectionParameters,
-                     group: int | None = None) -> np.ndarray:
+def _agreement_rates(
+    data: _Matrices, keep: np.ndarray, params: DetectionParameters, group: int | None = None
+) -> np.ndarray:
     """p_k per item from the answers of the participants in `keep` (and in
     `group`, when given), shrunk to the study's answer shares."""
-    if not keep.any():   # everyone flagged: nobody else to take base rates from
+    if not keep.any():  # everyone flagged: nobody else to take base rates from
         keep = np.ones_like(keep)
     mask = keep if group is None else keep & (data.group_of == group)
-    counts = np.stack([np.asarray(m[mask].sum(axis=0)).ravel() if mask.any() else np.zeros(len(data.items))
-                       for m in data.by_answer], axis=1)   # items × answers
+    counts = np.stack(
+        [np.asarray(m[mask].sum(axis=0)).ravel() if mask.any() else np.zeros(len(data.items)) for m in data.by_answer],
+        axis=1,
+    )  # items × answers
     total = counts.sum()
     overall = counts.sum(axis=0) / total if total else np.full(len(ANSWERS), 1 / len(ANSWERS))
     answered = counts.sum(axis=1, keepdims=True) + params.prior_votes
     shares = np.where(answered > 0, (counts + params.prior_votes * overall) / np.maximum(answered, 1e-12), overall)
-    return (shares ** 2).sum(axis=1), counts.sum(axis=1)
+    return (shares**2).sum(axis=1), counts.sum(axis=1)
 
 
 def _study_rate(data: _Matrices, keep: np.ndarray) -> float:
@@ -294,8 +334,10 @@ def _time_bins(data: _Matrices, params: DetectionParameters) -> tuple[sparse.csr
     ones = np.ones(len(key))
     later = np.searchsorted(columns, key + 1)
     has_later = (later < len(columns)) & (columns[np.minimum(later, len(columns) - 1)] == key + 1)
-    return (sparse.csr_array((ones, (person, np.searchsorted(columns, key))), shape=shape),
-            sparse.csr_array((ones[has_later], (person[has_later], later[has_later])), shape=shape))
+    return (
+        sparse.csr_array((ones, (person, np.searchsorted(columns, key))), shape=shape),
+        sparse.csr_array((ones[has_later], (person[has_later], later[has_later])), shape=shape),
+    )
 
 
 @dataclass
@@ -377,8 +419,10 @@ def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
     voted_t = voted.T.tocsr()
     # One column per (item, answer): a product counts agreements in one go.
     n_a = len(ANSWERS)
-    coded = sparse.csr_array((np.ones(data.n_votes), (data.vote_person, data.vote_item * n_a + data.vote_answer)),
-                             shape=(len(data.people), len(data.items) * n_a))
+    coded = sparse.csr_array(
+        (np.ones(data.n_votes), (data.vote_person, data.vote_item * n_a + data.vote_answer)),
+        shape=(len(data.people), len(data.items) * n_a),
+    )
     coded_t = coded.T.tocsr()
     parts = []
     n = len(data.people)
@@ -393,24 +437,36 @@ def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
         rows, cols, counts = rows[take], cols[take], counts[take]
         local = rows - lo
         timed = binned[lo:hi] @ binned_t + binned[lo:hi] @ shifted_t + shifted[lo:hi] @ binned_t
-        parts.append((rows, cols, counts, _lookup(coded[lo:hi] @ coded_t, local, cols),
-                      _lookup(timed, local, cols), _lookup(_scaled(block, r) @ voted_t, local, cols)))
+        parts.append(
+            (
+                rows,
+                cols,
+                counts,
+                _lookup(coded[lo:hi] @ coded_t, local, cols),
+                _lookup(timed, local, cols),
+                _lookup(_scaled(block, r) @ voted_t, local, cols),
+            )
+        )
     if not parts:
         empty = np.zeros(0)
         return _Base(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
     return _Base(*(np.concatenate(x) for x in zip(*parts)))
 
 
-def _expected_agreements(data: _Matrices, base: _Base, p_all: np.ndarray, p_rows: np.ndarray | None,
-                         params: DetectionParameters) -> np.ndarray:
+def _expected_agreements(
+    data: _Matrices, base: _Base, p_all: np.ndarray, p_rows: np.ndarray | None, params: DetectionParameters
+) -> np.ndarray:
     """Σ p_k over each pair's shared items; for two members of one group,
     with the group's own rates (p_rows: groups × items, the study's rates
     in the last row for participants without a group)."""
     voted = data.voted
     voted_t = voted.T.tocsr()
     out = np.zeros(len(base.i))
-    same = ((data.group_of[base.i] == data.group_of[base.j]) & (data.group_of[base.i] >= 0)
-            if p_rows is not None else np.zeros(len(base.i), dtype=bool))
+    same = (
+        (data.group_of[base.i] == data.group_of[base.j]) & (data.group_of[base.i] >= 0)
+        if p_rows is not None
+        else np.zeros(len(base.i), dtype=bool)
+    )
     n = len(data.people)
     for lo in range(0, n, params.block_rows):
         hi = min(n, lo + params.block_rows)
@@ -426,8 +482,9 @@ def _expected_agreements(data: _Matrices, base: _Base, p_all: np.ndarray, p_rows
     return out
 
 
-def _pair_statistics(data: _Matrices, base: _Base, excluded: np.ndarray, params: DetectionParameters, *,
-                     per_item: bool = True) -> _Pairs:
+def _pair_statistics(
+    data: _Matrices, base: _Base, excluded: np.ndarray, params: DetectionParameters, *, per_item: bool = True
+) -> _Pairs:
     keep = ~excluded
     p_all, _ = _agreement_rates(data, keep, params)
     if not per_item:
@@ -448,13 +505,25 @@ def _pair_statistics(data: _Matrices, base: _Base, excluded: np.ndarray, params:
     timing = _log10_tail(co_timed, shared, co_expected / np.maximum(shared, 1))
     sus_agree = log10_p <= threshold
     sus_timing = (timing <= threshold) & (log10_p <= math.log10(params.timing_agreement_p))
-    return _Pairs(i=base.i, j=base.j, shared=shared.astype(int), agree=agree.astype(int), expected=expected,
-                  log10_p=log10_p, co_timed=co_timed.astype(int), expected_co_timed=co_expected,
-                  timing_log10_p=timing, suspicious_agreement=sus_agree, suspicious_timing=sus_timing,
-                  tested=tested, threshold=threshold)
+    return _Pairs(
+        i=base.i,
+        j=base.j,
+        shared=shared.astype(int),
+        agree=agree.astype(int),
+        expected=expected,
+        log10_p=log10_p,
+        co_timed=co_timed.astype(int),
+        expected_co_timed=co_expected,
+        timing_log10_p=timing,
+        suspicious_agreement=sus_agree,
+        suspicious_timing=sus_timing,
+        tested=tested,
+        threshold=threshold,
+    )
 
 
 # --- groups ----------------------------------------------------------------------------
+
 
 def quasi_cliques(graph: nx.Graph, min_size: int, density: float) -> list[set]:
     """Within each connected piece, remove the least-connected node (ties:
@@ -490,25 +559,48 @@ def _report(data: _Matrices, pairs: _Pairs, found: list[set[int]], params: Detec
     evidence: dict[int, list[tuple[float, PairEvidence]]] = {p: [] for p in group_of}
     for idx in np.flatnonzero(suspicious):
         a, b = int(pairs.i[idx]), int(pairs.j[idx])
-        signals = [name for name, on in (("agreement", pairs.suspicious_agreement[idx]),
-                                         ("timing", pairs.suspicious_timing[idx])) if on]
+        signals = [
+            name
+            for name, on in (("agreement", pairs.suspicious_agreement[idx]), ("timing", pairs.suspicious_timing[idx]))
+            if on
+        ]
         for me, other in ((a, b), (b, a)):
             if me in group_of and group_of.get(other) == group_of[me]:
-                evidence[me].append((float(min(pairs.log10_p[idx], pairs.timing_log10_p[idx])), PairEvidence(
-                    partner=data.people[other], shared=int(pairs.shared[idx]), agreements=int(pairs.agree[idx]),
-                    expected=float(pairs.expected[idx]), log10_p=float(pairs.log10_p[idx]),
-                    co_timed=int(pairs.co_timed[idx]), expected_co_timed=float(pairs.expected_co_timed[idx]),
-                    timing_log10_p=float(pairs.timing_log10_p[idx]), signals=signals)))
+                evidence[me].append(
+                    (
+                        float(min(pairs.log10_p[idx], pairs.timing_log10_p[idx])),
+                        PairEvidence(
+                            partner=data.people[other],
+                            shared=int(pairs.shared[idx]),
+                            agreements=int(pairs.agree[idx]),
+                            expected=float(pairs.expected[idx]),
+                            log10_p=float(pairs.log10_p[idx]),
+                            co_timed=int(pairs.co_timed[idx]),
+                            expected_co_timed=float(pairs.expected_co_timed[idx]),
+                            timing_log10_p=float(pairs.timing_log10_p[idx]),
+                            signals=signals,
+                        ),
+                    )
+                )
     flagged = {}
     for p, rows in evidence.items():
         rows.sort(key=lambda r: (r[0], r[1].partner))
-        flagged[data.people[p]] = Flagged(participant=data.people[p], group=group_of[p], suspicious_pairs=len(rows),
-                                          partners=[r[1] for r in rows[:MAX_PARTNERS_LISTED]])
-    return Detection(flagged=flagged, groups=[sorted(data.people[p] for p in g) for g in found],
-                     parameters=params.to_dict(),
-                     stats={"suspicious_pairs": int(suspicious.sum()),
-                            "agreement_pairs": int(pairs.suspicious_agreement.sum()),
-                            "timing_pairs": int(pairs.suspicious_timing.sum())})
+        flagged[data.people[p]] = Flagged(
+            participant=data.people[p],
+            group=group_of[p],
+            suspicious_pairs=len(rows),
+            partners=[r[1] for r in rows[:MAX_PARTNERS_LISTED]],
+        )
+    return Detection(
+        flagged=flagged,
+        groups=[sorted(data.people[p] for p in g) for g in found],
+        parameters=params.to_dict(),
+        stats={
+            "suspicious_pairs": int(suspicious.sum()),
+            "agreement_pairs": int(pairs.suspicious_agreement.sum()),
+            "timing_pairs": int(pairs.suspicious_timing.sum()),
+        },
+    )
 
 
 def precision_recall(flagged: set[str], bloc: set[str]) -> tuple[float | None, float | None]:
@@ -520,10 +612,21 @@ def precision_recall(flagged: set[str], bloc: set[str]) -> tuple[float | None, f
 
 # --- a synthetic study, for tests, the benchmark and the docs --------------------------
 
-def synthetic_votes(participants: int = 300, *, bloc_share: float = 0.0, items: int = 120, values: int = 12,
-                    contexts: int = 3, per_participant: int = 6, target: int = 0, seed: int = 0,
-                    groups: int = 2, duration_seconds: float = 3 * 86400.0,
-                    bloc_timing: bool = True) -> tuple[list[VoteRow], dict[str, str], set[str]]:
+
+def synthetic_votes(
+    participants: int = 300,
+    *,
+    bloc_share: float = 0.0,
+    items: int = 120,
+    values: int = 12,
+    contexts: int = 3,
+    per_participant: int = 6,
+    target: int = 0,
+    seed: int = 0,
+    groups: int = 2,
+    duration_seconds: float = 3 * 86400.0,
+    bloc_timing: bool = True,
+) -> tuple[list[VoteRow], dict[str, str], set[str]]:
     """Votes of `participants` people, `bloc_share` of them a bloc. Honest
     people draw `per_participant` items each (some items more popular than
     others; an item drawn twice is answered once), arriving over `duration_seconds` and answering a story a

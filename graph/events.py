@@ -10,8 +10,9 @@ GRAPH_NO_STORIES = kind("graph.no_stories", "A participant reached the stories s
 GRAPH_VOTE = kind("graph.vote", "A participant judged a transition story")
 GRAPH_VOTE_CHANGED = kind("graph.vote_changed", "A participant changed their judgement of a transition story")
 GRAPH_SNAPSHOT_BUILT = kind("graph.snapshot_built", "A moral graph snapshot was built")
-GRAPH_SNAPSHOT_REBUILT = kind("graph.snapshot_rebuilt",
-                              "A snapshot was built again without the participants who withdrew after it")
+GRAPH_SNAPSHOT_REBUILT = kind(
+    "graph.snapshot_rebuilt", "A snapshot was built again without the participants who withdrew after it"
+)
 GRAPH_IMPORTED = kind("graph.imported", "A published moral graph was imported")
 GRAPH_EXPORTED = kind("graph.exported", "A moral graph snapshot was exported")
 GRAPH_STORIES_REQUESTED = kind("graph.stories_requested", "A coordinator queued a story run (e.g. before launch)")

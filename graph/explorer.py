@@ -23,14 +23,20 @@ CHECKPOINTS = 11
 
 # --- who may look ---------------------------------------------------------------
 
+
 def is_graph_staff(user) -> bool:
     """Coordinators and auditors: staff who may view graph snapshots."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff
-                and user.has_perm("graph.view_graphsnapshot"))
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("graph.view_graphsnapshot")
+    )
 
 
 def access(user, study) -> str | None:
-    """"staff", "public" (anyone, anonymised) or None (not allowed)."""
+    """ "staff", "public" (anyone, anonymised) or None (not allowed)."""
     if is_graph_staff(user):
         return "staff"
     if study.graph_public:
@@ -51,8 +57,9 @@ def register_page_link(label: str, url_name: str, may_open) -> None:
 
 def page_links(user, study) -> list[dict]:
     """The registered pages this visitor may open, as {label, url_name}."""
-    return [{"label": label, "url_name": url_name} for label, url_name, may_open in _PAGE_LINKS
-            if may_open(user, study)]
+    return [
+        {"label": label, "url_name": url_name} for label, url_name, may_open in _PAGE_LINKS if may_open(user, study)
+    ]
 
 
 # Tables of higher layers drawn beside the graph (the study's disputes, for
@@ -73,6 +80,7 @@ def sections(study) -> list[dict]:
 
 # --- snapshots --------------------------------------------------------------------
 
+
 def snapshot_for(study, snapshot_id: str | None) -> GraphSnapshot | None:
     """`?snapshot=<id>` of this study, or the latest. Raises
     GraphSnapshot.DoesNotExist for an id that is not this study's."""
@@ -91,8 +99,9 @@ def snapshot_to_show(study, snapshot_id: str | None) -> tuple[GraphSnapshot | No
     snapshot = snapshot_for(study, snapshot_id)
     if snapshot_id or snapshot is None or snapshot.summary.get("edges_kept"):
         return snapshot, None
-    populated = (GraphSnapshot.objects.filter(study=study, summary__edges_kept__gt=0)
-                 .order_by("-created_at", "-id").first())
+    populated = (
+        GraphSnapshot.objects.filter(study=study, summary__edges_kept__gt=0).order_by("-created_at", "-id").first()
+    )
     return (populated, snapshot) if populated else (snapshot, None)
 
 
@@ -103,8 +112,10 @@ def why_empty(snapshot) -> str:
     if not snapshot.include_simulated and left_out is None:
         left_out = selectors.simulated_vote_count(snapshot.study)  # built before snapshots said so
     if not s.get("votes") and left_out:
-        return (f"it left out the {left_out} votes of simulated participants and had no other votes to count; "
-                "build it again with simulated votes included")
+        return (
+            f"it left out the {left_out} votes of simulated participants and had no other votes to count; "
+            "build it again with simulated votes included"
+        )
     if not s.get("votes"):
         return "there were no votes to count when it was built"
     dropped = ", ".join(f"{REASONS.get(k, k)} ({n})" for k, n in sorted(s.get("dropped", {}).items()))
@@ -122,47 +133,73 @@ def snapshot_facts(snapshot, *, staff: bool) -> dict:
     else:
         by = str(snapshot.created_by) if staff else "a coordinator"
     if snapshot.include_simulated:
-        simulated = (f"simulated participants' votes included ({s['simulated_votes_included']})"
-                     if s.get("simulated_votes_included") is not None else "simulated participants' votes included")
+        simulated = (
+            f"simulated participants' votes included ({s['simulated_votes_included']})"
+            if s.get("simulated_votes_included") is not None
+            else "simulated participants' votes included"
+        )
     else:
         left_out = s.get("simulated_votes_left_out")
-        simulated = (f"simulated participants' votes left out ({left_out})" if left_out
-                     else "simulated participants' votes left out")
+        simulated = (
+            f"simulated participants' votes left out ({left_out})"
+            if left_out
+            else "simulated participants' votes left out"
+        )
     # Snapshots built before the policy was a parameter dropped cycles.
     policy = (snapshot.parameters or {}).get("cycle_policy", "drop")
-    return {"id": snapshot.pk, "created_at": snapshot.created_at, "by": by, "simulated": simulated,
-            "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
-            "votes": s.get("votes", 0), "edges_kept": s.get("edges_kept", 0), "pairs": s.get("pairs", 0),
-            "empty_because": "" if s.get("edges_kept") else why_empty(snapshot),
-            "skipped": skipped_text(snapshot), "lineage": selectors.lineage(snapshot)}
+    return {
+        "id": snapshot.pk,
+        "created_at": snapshot.created_at,
+        "by": by,
+        "simulated": simulated,
+        "cycle_policy": CYCLE_POLICY_TEXT.get(policy, policy),
+        "votes": s.get("votes", 0),
+        "edges_kept": s.get("edges_kept", 0),
+        "pairs": s.get("pairs", 0),
+        "empty_because": "" if s.get("edges_kept") else why_empty(snapshot),
+        "skipped": skipped_text(snapshot),
+        "lineage": selectors.lineage(snapshot),
+    }
 
 
 def public_lineage(snapshot) -> dict:
     """A snapshot's lineage for files anyone may read: counts and snapshot
     ids, never who."""
     lineage = selectors.lineage(snapshot)
-    return {"withdrawn_since_build": lineage["withdrawn"],
-            "contributors": lineage["participants"] if lineage["recorded"] else None,
-            "superseded_by": lineage["superseded_by"], "supersedes": lineage["supersedes"]}
+    return {
+        "withdrawn_since_build": lineage["withdrawn"],
+        "contributors": lineage["participants"] if lineage["recorded"] else None,
+        "superseded_by": lineage["superseded_by"],
+        "supersedes": lineage["supersedes"],
+    }
 
 
 # What a quick build (build_snapshot(quick=True)) did not compute, in words.
-SKIPPED_TEXT = {"bootstrap": "rank intervals (bootstrap)", "context_bootstrap": "rank intervals per context",
-                "aggregators": "other aggregators", "bridging": "bridging across groups",
-                "coordination": "the check for coordinated voting"}
+SKIPPED_TEXT = {
+    "bootstrap": "rank intervals (bootstrap)",
+    "context_bootstrap": "rank intervals per context",
+    "aggregators": "other aggregators",
+    "bridging": "bridging across groups",
+    "coordination": "the check for coordinated voting",
+}
 
 
 def skipped_text(snapshot) -> str:
-    """"" for a full build; else the stages a quick build left out, in words."""
+    """ "" for a full build; else the stages a quick build left out, in words."""
     skipped = (snapshot.summary or {}).get("skipped_stages") or []
     return ", ".join(SKIPPED_TEXT.get(stage, stage) for stage in skipped)
 
 
 def snapshot_choices(study, limit: int = 30) -> list[dict]:
-    rows = GraphSnapshot.objects.filter(study=study).order_by("-created_at", "-id").values(
-        "id", "created_at", "summary")[:limit]
-    return [{"id": r["id"], "created_at": r["created_at"], "edges_kept": (r["summary"] or {}).get("edges_kept")}
-            for r in rows]
+    rows = (
+        GraphSnapshot.objects.filter(study=study)
+        .order_by("-created_at", "-id")
+        .values("id", "created_at", "summary")[:limit]
+    )
+    return [
+        {"id": r["id"], "created_at": r["created_at"], "edges_kept": (r["summary"] or {}).get("edges_kept")}
+        for r in rows
+    ]
 
 
 def _ordered(scores: dict) -> list[tuple[str, float]]:
@@ -234,10 +271,14 @@ def scenario_titles(study) -> dict[str, str]:
 
 # --- the graph as the browser draws it ---------------------------------------------
 
+
 def _live_pair_stories(study) -> dict[tuple[int, int], list[dict]]:
     """Active stories by (live from value, live to value)."""
-    rows = list(TransitionStory.objects.filter(study=study, status=TransitionStory.Status.ACTIVE)
-                .order_by("context_id", "id").values("id", "from_value_id", "to_value_id", "context_id", "story"))
+    rows = list(
+        TransitionStory.objects.filter(study=study, status=TransitionStory.Status.ACTIVE)
+        .order_by("context_id", "id")
+        .values("id", "from_value_id", "to_value_id", "context_id", "story")
+    )
     live = value_selectors.live_value_id({r["from_value_id"] for r in rows} | {r["to_value_id"] for r in rows}, study)
     out: dict[tuple[int, int], list[dict]] = {}
     for r in rows:
@@ -258,12 +299,21 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
     for vid, v in sorted(snapshot.values.items(), key=lambda kv: int(kv[0])):
         evidence = _evidence(votes.get(vid, 0))
         b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)  # no interval from a vote or two
-        node = {"id": vid, "title": v.get("title", ""), "description": v.get("description", ""),
-                "policies": list(v.get("policies", [])), "scenarios": [str(s) for s in v.get("scenarios", [])],
-                "score": global_scores.get(vid), "rank": position.get(vid),
-                "interval": ({k: b[k] for k in ("rank_low", "rank_high", "rank_median", "top_share") if k in b}
-                             if b else None),
-                "interval_text": interval_text(b), "stable": is_stable(b), **evidence}
+        node = {
+            "id": vid,
+            "title": v.get("title", ""),
+            "description": v.get("description", ""),
+            "policies": list(v.get("policies", [])),
+            "scenarios": [str(s) for s in v.get("scenarios", [])],
+            "score": global_scores.get(vid),
+            "rank": position.get(vid),
+            "interval": (
+                {k: b[k] for k in ("rank_low", "rank_high", "rank_median", "top_share") if k in b} if b else None
+            ),
+            "interval_text": interval_text(b),
+            "stable": is_stable(b),
+            **evidence,
+        }
         if staff:
             node["external_id"] = v.get("external_id", "")
             node["origin"] = v.get("origin", "")
@@ -279,22 +329,39 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
         edge_stories = list(stories.get((int(e["source"]), int(e["target"])), []))
         # Stories in the edge's contexts first, then any other active ones for this direction.
         edge_stories.sort(key=lambda s: (str(s["context"]) not in contexts, s["context"], s["id"]))
-        edges.append({"id": f"{e['source']}-{e['target']}", "source": str(e["source"]), "target": str(e["target"]),
-                      "counts": e.get("counts", {}), "likelihood": e.get("likelihood"), "entropy": e.get("entropy"),
-                      "contexts": contexts, **_evidence(edge_votes(e)),
-                      "stories": [{"context": str(s["context"]), "text": s["text"]} for s in edge_stories]})
+        edges.append(
+            {
+                "id": f"{e['source']}-{e['target']}",
+                "source": str(e["source"]),
+                "target": str(e["target"]),
+                "counts": e.get("counts", {}),
+                "likelihood": e.get("likelihood"),
+                "entropy": e.get("entropy"),
+                "contexts": contexts,
+                **_evidence(edge_votes(e)),
+                "stories": [{"context": str(s["context"]), "text": s["text"]} for s in edge_stories],
+            }
+        )
     titles = scenario_titles(study)
-    contexts = {cid: {"text": c.get("text", ""), "scenario": str(c["scenario"]) if c.get("scenario") else None}
-                for cid, c in snapshot.contexts.items()}
-    scenarios = {sid: title for sid, title in titles.items()
-                 if any(c["scenario"] == sid for c in contexts.values())}
+    contexts = {
+        cid: {"text": c.get("text", ""), "scenario": str(c["scenario"]) if c.get("scenario") else None}
+        for cid, c in snapshot.contexts.items()
+    }
+    scenarios = {sid: title for sid, title in titles.items() if any(c["scenario"] == sid for c in contexts.values())}
     return {
         "study": {"slug": study.slug, "title": study.title},
-        "snapshot": {"id": snapshot.pk, "created_at": snapshot.created_at.isoformat(),
-                     "parameters": snapshot.parameters, "summary": snapshot.summary,
-                     "lineage": public_lineage(snapshot)},
+        "snapshot": {
+            "id": snapshot.pk,
+            "created_at": snapshot.created_at.isoformat(),
+            "parameters": snapshot.parameters,
+            "summary": snapshot.summary,
+            "lineage": public_lineage(snapshot),
+        },
         "access": "staff" if staff else "public",
-        "nodes": nodes, "edges": edges, "contexts": contexts, "scenarios": scenarios,
+        "nodes": nodes,
+        "edges": edges,
+        "contexts": contexts,
+        "scenarios": scenarios,
         "scores": {"scenario": snapshot.scores.get("scenario", {}), "context": snapshot.scores.get("context", {})},
         "min_votes": min_votes(),
     }
@@ -302,22 +369,39 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
 
 # --- filters (the context select) ---------------------------------------------------
 
+
 def filter_options(snapshot) -> list[dict]:
     """Scenarios, each followed by its contexts; contexts without a scenario last."""
     titles = scenario_titles(snapshot.study)
     contexts = snapshot.contexts
     groups = []
     for sid, title in titles.items():
-        in_scenario = [(cid, c["text"]) for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
-                       if str(c.get("scenario")) == sid]
+        in_scenario = [
+            (cid, c["text"])
+            for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
+            if str(c.get("scenario")) == sid
+        ]
         if in_scenario:
-            groups.append({"label": title, "scenario": f"scenario:{sid}",
-                           "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in in_scenario]})
-    loose = [(cid, c["text"]) for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
-             if not c.get("scenario") or str(c.get("scenario")) not in titles]
+            groups.append(
+                {
+                    "label": title,
+                    "scenario": f"scenario:{sid}",
+                    "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in in_scenario],
+                }
+            )
+    loose = [
+        (cid, c["text"])
+        for cid, c in sorted(contexts.items(), key=lambda kv: int(kv[0]))
+        if not c.get("scenario") or str(c.get("scenario")) not in titles
+    ]
     if loose:
-        groups.append({"label": "Other contexts", "scenario": None,
-                       "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in loose]})
+        groups.append(
+            {
+                "label": "Other contexts",
+                "scenario": None,
+                "contexts": [{"value": f"context:{cid}", "text": text} for cid, text in loose],
+            }
+        )
     return groups
 
 
@@ -338,8 +422,11 @@ def edge_tables(snapshot, contexts: set[str] | None = None) -> dict:
     if contexts is not None:
         kept = [e for e in kept if contexts.intersection(str(c) for c in e["contexts"])]
     kept.sort(key=lambda e: (-e["likelihood"], -e["counts"]["wiser"], e["source"], e["target"]))
-    return {"kept_edges": kept, "dropped_edges": edge_rows(snapshot, kept=False),
-            "cycles": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles]}
+    return {
+        "kept_edges": kept,
+        "dropped_edges": edge_rows(snapshot, kept=False),
+        "cycles": [[value_title(snapshot, v) for v in cycle] for cycle in snapshot.cycles],
+    }
 
 
 def ranking(snapshot) -> list[dict]:
@@ -349,12 +436,22 @@ def ranking(snapshot) -> list[dict]:
     for i, (vid, score) in enumerate(_ordered(snapshot.scores.get("global", {}))):
         evidence = _evidence(votes.get(vid, 0))
         b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)
-        out.append({"id": vid, "rank": i + 1, "title": value_title(snapshot, vid), "score": score,
-                    "interval_text": interval_text(b), "stable": is_stable(b), **evidence})
+        out.append(
+            {
+                "id": vid,
+                "rank": i + 1,
+                "title": value_title(snapshot, vid),
+                "score": score,
+                "interval_text": interval_text(b),
+                "stable": is_stable(b),
+                **evidence,
+            }
+        )
     return out
 
 
 # --- edges of a snapshot, with titles -------------------------------------------------
+
 
 def value_title(snapshot, vid) -> str:
     return snapshot.values.get(str(vid), {}).get("title", f"value {vid}")
@@ -364,15 +461,21 @@ def edge_rows(snapshot, *, kept: bool) -> list[dict]:
     rows = []
     for e in snapshot.edges:
         if e["kept"] is kept:
-            rows.append({**e, **_evidence(edge_votes(e)), "source_title": value_title(snapshot, e["source"]),
-                         "target_title": value_title(snapshot, e["target"]),
-                         "reason_text": REASONS.get(e["reason"], e["reason"]),
-                         "contexts_text": [snapshot.contexts.get(str(c), {}).get("text", str(c))
-                                           for c in e["contexts"]]})
+            rows.append(
+                {
+                    **e,
+                    **_evidence(edge_votes(e)),
+                    "source_title": value_title(snapshot, e["source"]),
+                    "target_title": value_title(snapshot, e["target"]),
+                    "reason_text": REASONS.get(e["reason"], e["reason"]),
+                    "contexts_text": [snapshot.contexts.get(str(c), {}).get("text", str(c)) for c in e["contexts"]],
+                }
+            )
     return sorted(rows, key=lambda r: (r["reason"], -r["counts"]["wiser"], r["source"], r["target"]))
 
 
 # --- winning values per scenario -------------------------------------------------------
+
 
 def winners(snapshot, top: int = TOP) -> list[dict]:
     """Every scenario of the study with its top values by that scenario's
@@ -387,15 +490,26 @@ def winners(snapshot, top: int = TOP) -> list[dict]:
             evidence = _evidence(votes.get(vid, 0))
             # A value with fewer votes than the minimum is not presented as a winner with an interval.
             b = None if evidence["too_few_votes"] else snapshot.bootstrap.get(vid)
-            rows.append({"id": vid, "position": i + 1, "title": value.get("title", f"value {vid}"),
-                         "description": value.get("description", ""), "policies": value.get("policies", []),
-                         "score": score, "bootstrap": b, "interval_text": interval_text(b), "stable": is_stable(b),
-                         **evidence})
+            rows.append(
+                {
+                    "id": vid,
+                    "position": i + 1,
+                    "title": value.get("title", f"value {vid}"),
+                    "description": value.get("description", ""),
+                    "policies": value.get("policies", []),
+                    "score": score,
+                    "bootstrap": b,
+                    "interval_text": interval_text(b),
+                    "stable": is_stable(b),
+                    **evidence,
+                }
+            )
         out.append({"id": sid, "title": title, "values": rows})
     return out
 
 
 # --- scalability (paper 5.5, Fig. 12) ------------------------------------------------
+
 
 def participation_events(study, *, include_simulated: bool = False) -> list[tuple[int, int, int, str]]:
     """Votes and impressions in the order they happened, as
@@ -405,10 +519,18 @@ def participation_events(study, *, include_simulated: bool = False) -> list[tupl
     shown = StoryAssignment.objects.filter(story__study=study, shown_at__isnull=False)
     votes = votes.filter(counted("participant", include_simulated))
     shown = shown.filter(counted("participant", include_simulated))
-    rows = [(at, 1, pk, a, b, c, kind) for pk, at, a, b, c, kind in votes.values_list(
-        "pk", "created_at", "from_value_id", "to_value_id", "context_id", "answer")]
-    rows += [(at, 0, pk, a, b, c, "impression") for pk, at, a, b, c in shown.values_list(
-        "pk", "shown_at", "story__from_value_id", "story__to_value_id", "story__context_id")]
+    rows = [
+        (at, 1, pk, a, b, c, kind)
+        for pk, at, a, b, c, kind in votes.values_list(
+            "pk", "created_at", "from_value_id", "to_value_id", "context_id", "answer"
+        )
+    ]
+    rows += [
+        (at, 0, pk, a, b, c, "impression")
+        for pk, at, a, b, c in shown.values_list(
+            "pk", "shown_at", "story__from_value_id", "story__to_value_id", "story__context_id"
+        )
+    ]
     rows.sort(key=lambda r: r[:3])  # time; at the same instant the impression first
     live = value_selectors.live_value_id({r[3] for r in rows} | {r[4] for r in rows}, study)
     events = []
@@ -423,17 +545,23 @@ def value_choices(study, snapshot) -> list[dict]:
     """Values to pick from: the snapshot's, by global rank, else the live ones."""
     if snapshot is not None and snapshot.values:
         order = ranks(snapshot)
-        rows = sorted(snapshot.values.items(), key=lambda kv: (order.get(kv[0], 10 ** 9), int(kv[0])))
+        rows = sorted(snapshot.values.items(), key=lambda kv: (order.get(kv[0], 10**9), int(kv[0])))
         return [{"id": int(vid), "title": v.get("title", f"value {vid}")} for vid, v in rows]
     return [{"id": v.pk, "title": v.title} for v in value_selectors.live_values(study).order_by("title", "pk")]
 
 
-def scalability(study, value_id: int, *, snapshot=None, include_simulated: bool = False,
-                checkpoints: int = CHECKPOINTS) -> dict:
+def scalability(
+    study, value_id: int, *, snapshot=None, include_simulated: bool = False, checkpoints: int = CHECKPOINTS
+) -> dict:
     """The value's position by PageRank and by direct votes after growing
     shares of the events, with the snapshot's (or default) parameters."""
     params = aggregation.Parameters.from_dict(snapshot.parameters) if snapshot is not None else aggregation.Parameters()
     events = participation_events(study, include_simulated=include_simulated)
     points = aggregation.trajectory(events, value_id, checkpoints=checkpoints, params=params)
-    return {"events": len(events), "votes": sum(1 for e in events if e[3] != "impression"),
-            "impressions": sum(1 for e in events if e[3] == "impression"), "points": points, "parameters": params}
+    return {
+        "events": len(events),
+        "votes": sum(1 for e in events if e[3] != "impression"),
+        "impressions": sum(1 for e in events if e[3] == "impression"),
+        "points": points,
+        "parameters": params,
+    }

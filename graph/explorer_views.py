@@ -37,9 +37,12 @@ def _study(request, slug):
 
 
 def _denied(request, study, page: str):
-    return render(request, "graph/explorer.html", {"study": study, "denied": True, "page": page,
-                                                   "login_url": f"{reverse('account_login')}?next={request.path}"},
-                  status=403)
+    return render(
+        request,
+        "graph/explorer.html",
+        {"study": study, "denied": True, "page": page, "login_url": f"{reverse('account_login')}?next={request.path}"},
+        status=403,
+    )
 
 
 def _snapshot(request, study):
@@ -57,15 +60,24 @@ def _admin_value_url(value_id: int) -> str:
 def _base_context(request, study, shown, access, page):
     snapshot, passed_over = shown
     staff = access == "staff"
-    return {"study": study, "snapshot": snapshot, "staff": staff, "public": access == "public",
-            "building": study_selectors.demo_build(study),
-            "page": page, "snapshots": explorer.snapshot_choices(study), "min_votes": explorer.min_votes(),
-            "snapshot_param": request.GET.get("snapshot", "") if snapshot else "",
-            "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,
-            "page_links": [{"label": link["label"], "url": reverse(link["url_name"], args=[study.slug])}
-                           for link in explorer.page_links(request.user, study)],
-            "passed_over": explorer.snapshot_facts(passed_over, staff=staff) if passed_over else None,
-            "sections": explorer.sections(study)}
+    return {
+        "study": study,
+        "snapshot": snapshot,
+        "staff": staff,
+        "public": access == "public",
+        "building": study_selectors.demo_build(study),
+        "page": page,
+        "snapshots": explorer.snapshot_choices(study),
+        "min_votes": explorer.min_votes(),
+        "snapshot_param": request.GET.get("snapshot", "") if snapshot else "",
+        "facts": explorer.snapshot_facts(snapshot, staff=staff) if snapshot else None,
+        "page_links": [
+            {"label": link["label"], "url": reverse(link["url_name"], args=[study.slug])}
+            for link in explorer.page_links(request.user, study)
+        ],
+        "passed_over": explorer.snapshot_facts(passed_over, staff=staff) if passed_over else None,
+        "sections": explorer.sections(study),
+    }
 
 
 @require_safe
@@ -85,11 +97,17 @@ def graph_explorer(request, slug: str):
             edge["shown"] = selected is None or bool(selected.intersection(str(c) for c in edge["contexts"]))
         data_url = reverse("graph:data", args=[study.slug]) + f"?snapshot={snapshot.pk}"
         context.update(tables)
-        context.update({
-            "filter_groups": explorer.filter_options(snapshot), "selected": chosen if selected is not None else "",
-            "ranking": explorer.ranking(snapshot), "data_url": data_url, "cytoscape_url": _cytoscape_url(),
-            "shown_edges": sum(1 for e in tables["kept_edges"] if e["shown"]), "value_count": len(snapshot.values),
-        })
+        context.update(
+            {
+                "filter_groups": explorer.filter_options(snapshot),
+                "selected": chosen if selected is not None else "",
+                "ranking": explorer.ranking(snapshot),
+                "data_url": data_url,
+                "cytoscape_url": _cytoscape_url(),
+                "shown_edges": sum(1 for e in tables["kept_edges"] if e["shown"]),
+                "value_count": len(snapshot.values),
+            }
+        )
     return render(request, "graph/explorer.html", context)
 
 
@@ -123,6 +141,7 @@ def graph_winners(request, slug: str):
 
 # --- scalability -------------------------------------------------------------
 
+
 @require_safe
 def graph_scalability(request, slug: str):
     study, access = _study(request, slug)
@@ -135,8 +154,15 @@ def graph_scalability(request, slug: str):
     raw = request.GET.get("value", "")
     value = next((c for c in choices if str(c["id"]) == raw), None)
     include_simulated = access == "staff" and request.GET.get("simulated") == "1"
-    context.update({"choices": choices, "value": value, "unknown_value": bool(raw) and value is None,
-                    "include_simulated": include_simulated, "checkpoints": explorer.CHECKPOINTS})
+    context.update(
+        {
+            "choices": choices,
+            "value": value,
+            "unknown_value": bool(raw) and value is None,
+            "include_simulated": include_simulated,
+            "checkpoints": explorer.CHECKPOINTS,
+        }
+    )
     if value is not None:
         result = explorer.scalability(study, value["id"], snapshot=snapshot, include_simulated=include_simulated)
         context.update({"result": result, "chart": charts.line_chart(result["points"])})

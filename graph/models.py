@@ -25,12 +25,12 @@ from mgeplatform.triggers import no_truncate
 # Counts are kept on the value ids the vote names (a merge changes no vote);
 # readers map them to the live value, once per cell (graph/selectors.py).
 
+
 # The participant's kind, as `studies.models.counted` sees it: staff previews
 # never count, simulated participants only when asked; no participant
 # (imported votes) counts.
 def _kind(p: str = "p") -> str:
-    return (f"CASE WHEN {p}.cohort = 'preview' THEN 'preview' WHEN {p}.simulated THEN 'simulated' "
-            "ELSE 'counted' END")
+    return f"CASE WHEN {p}.cohort = 'preview' THEN 'preview' WHEN {p}.simulated THEN 'simulated' ELSE 'counted' END"
 
 
 _KIND_SQL = _kind()
@@ -38,46 +38,57 @@ _CELL = "study_id, from_value_id, to_value_id, context_id, kind"
 
 
 def _vote_rows(table: str, sign: int) -> str:
-    return (f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, {_KIND_SQL} AS kind, "
-            f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
-            f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
-            f"FROM {table} t LEFT JOIN interviews_participant p ON p.id = t.participant_id")
+    return (
+        f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, {_KIND_SQL} AS kind, "
+        f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
+        f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
+        f"FROM {table} t LEFT JOIN interviews_participant p ON p.id = t.participant_id"
+    )
 
 
 def _impression_rows(table: str, sign: int) -> str:
-    return (f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, {_KIND_SQL} AS kind, "
-            f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
-            f"FROM {table} t JOIN graph_transitionstory s ON s.id = t.story_id "
-            f"LEFT JOIN interviews_participant p ON p.id = t.participant_id WHERE t.shown_at IS NOT NULL")
+    return (
+        f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, {_KIND_SQL} AS kind, "
+        f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
+        f"FROM {table} t JOIN graph_transitionstory s ON s.id = t.story_id "
+        f"LEFT JOIN interviews_participant p ON p.id = t.participant_id WHERE t.shown_at IS NOT NULL"
+    )
 
 
 def _grouped(rows: str) -> str:
-    return (f"SELECT {_CELL}, sum(yes) AS yes, sum(no) AS no, sum(unsure) AS unsure, "
-            f"sum(impressions) AS impressions, max(newest) AS newest FROM ({rows}) r GROUP BY {_CELL}")
+    return (
+        f"SELECT {_CELL}, sum(yes) AS yes, sum(no) AS no, sum(unsure) AS unsure, "
+        f"sum(impressions) AS impressions, max(newest) AS newest FROM ({rows}) r GROUP BY {_CELL}"
+    )
 
 
 def _add(rows: str, *, changed_only: bool) -> str:
     """Upsert the grouped change in key order. `changed_only`: skip cells
     whose counts did not move (an update that kept the answer)."""
-    having = " HAVING sum(yes) <> 0 OR sum(no) <> 0 OR sum(unsure) <> 0 OR sum(impressions) <> 0" \
-        if changed_only else ""
-    return (f"INSERT INTO graph_paircount AS c ({_CELL}, yes, no, unsure, impressions, newest) "
-            f"SELECT {_CELL}, sum(yes), sum(no), sum(unsure), sum(impressions), max(newest) FROM ({rows}) r "
-            f"GROUP BY {_CELL}{having} ORDER BY {_CELL} "
-            "ON CONFLICT (study_id, from_value_id, to_value_id, context_id, kind) DO UPDATE SET "
-            "yes = c.yes + EXCLUDED.yes, no = c.no + EXCLUDED.no, unsure = c.unsure + EXCLUDED.unsure, "
-            "impressions = c.impressions + EXCLUDED.impressions, newest = GREATEST(c.newest, EXCLUDED.newest);")
+    having = (
+        " HAVING sum(yes) <> 0 OR sum(no) <> 0 OR sum(unsure) <> 0 OR sum(impressions) <> 0" if changed_only else ""
+    )
+    return (
+        f"INSERT INTO graph_paircount AS c ({_CELL}, yes, no, unsure, impressions, newest) "
+        f"SELECT {_CELL}, sum(yes), sum(no), sum(unsure), sum(impressions), max(newest) FROM ({rows}) r "
+        f"GROUP BY {_CELL}{having} ORDER BY {_CELL} "
+        "ON CONFLICT (study_id, from_value_id, to_value_id, context_id, kind) DO UPDATE SET "
+        "yes = c.yes + EXCLUDED.yes, no = c.no + EXCLUDED.no, unsure = c.unsure + EXCLUDED.unsure, "
+        "impressions = c.impressions + EXCLUDED.impressions, newest = GREATEST(c.newest, EXCLUDED.newest);"
+    )
 
 
 def _subtract(rows: str) -> str:
     """Deleted rows were counted, so their cells exist: update them (locked in
     id order), never insert (a study's deletion may have removed its cells
     first)."""
-    return (f"WITH d AS ({_grouped(rows)}), locked AS (SELECT c.id, d.yes, d.no, d.unsure, d.impressions "
-            "FROM graph_paircount c JOIN d USING (study_id, from_value_id, to_value_id, context_id, kind) "
-            "ORDER BY c.id FOR UPDATE OF c) "
-            "UPDATE graph_paircount c SET yes = c.yes + l.yes, no = c.no + l.no, unsure = c.unsure + l.unsure, "
-            "impressions = c.impressions + l.impressions FROM locked l WHERE c.id = l.id;")
+    return (
+        f"WITH d AS ({_grouped(rows)}), locked AS (SELECT c.id, d.yes, d.no, d.unsure, d.impressions "
+        "FROM graph_paircount c JOIN d USING (study_id, from_value_id, to_value_id, context_id, kind) "
+        "ORDER BY c.id FOR UPDATE OF c) "
+        "UPDATE graph_paircount c SET yes = c.yes + l.yes, no = c.no + l.no, unsure = c.unsure + l.unsure, "
+        "impressions = c.impressions + l.impressions FROM locked l WHERE c.id = l.id;"
+    )
 
 
 def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
@@ -85,16 +96,28 @@ def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
     that `newest` follows the answer's time (votes)."""
     statement = {"level": pgtrigger.Statement, "when": pgtrigger.After}
     return [
-        pgtrigger.Trigger(name=f"{prefix}_insert", operation=pgtrigger.Insert,
-                          referencing=pgtrigger.Referencing(new="new_rows"), **statement,
-                          func=_add(rows("new_rows", 1), changed_only=True) + " RETURN NULL;"),
-        pgtrigger.Trigger(name=f"{prefix}_update", operation=pgtrigger.Update,
-                          referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"), **statement,
-                          func=_add(f"{rows('new_rows', 1)} UNION ALL {rows('old_rows', -1)}",
-                                    changed_only=not follow_time) + " RETURN NULL;"),
-        pgtrigger.Trigger(name=f"{prefix}_delete", operation=pgtrigger.Delete,
-                          referencing=pgtrigger.Referencing(old="old_rows"), **statement,
-                          func=_subtract(rows("old_rows", -1)) + " RETURN NULL;"),
+        pgtrigger.Trigger(
+            name=f"{prefix}_insert",
+            operation=pgtrigger.Insert,
+            referencing=pgtrigger.Referencing(new="new_rows"),
+            **statement,
+            func=_add(rows("new_rows", 1), changed_only=True) + " RETURN NULL;",
+        ),
+        pgtrigger.Trigger(
+            name=f"{prefix}_update",
+            operation=pgtrigger.Update,
+            referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+            **statement,
+            func=_add(f"{rows('new_rows', 1)} UNION ALL {rows('old_rows', -1)}", changed_only=not follow_time)
+            + " RETURN NULL;",
+        ),
+        pgtrigger.Trigger(
+            name=f"{prefix}_delete",
+            operation=pgtrigger.Delete,
+            referencing=pgtrigger.Referencing(old="old_rows"),
+            **statement,
+            func=_subtract(rows("old_rows", -1)) + " RETURN NULL;",
+        ),
     ]
 
 
@@ -102,18 +125,24 @@ def _participant_kind_sql() -> str:
     """The body of a trigger on the participants' table: a participant whose
     kind changes (marked simulated, say) takes their votes and impressions
     from the old kind's counts to the new one's."""
-    changed = (f"SELECT n.id, {_kind('o')} AS old_kind, {_kind('n')} AS new_kind FROM new_rows n "
-               f"JOIN old_rows o ON o.id = n.id WHERE {_kind('o')} <> {_kind('n')}")
+    changed = (
+        f"SELECT n.id, {_kind('o')} AS old_kind, {_kind('n')} AS new_kind FROM new_rows n "
+        f"JOIN old_rows o ON o.id = n.id WHERE {_kind('o')} <> {_kind('n')}"
+    )
     rows = []
     for side, sign in (("old_kind", -1), ("new_kind", 1)):
-        rows.append(f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, k.{side} AS kind, "
-                    f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
-                    f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
-                    f"FROM graph_wisdomvote t JOIN changed k ON k.id = t.participant_id")
-        rows.append(f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, k.{side} AS kind, "
-                    f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
-                    f"FROM graph_storyassignment t JOIN graph_transitionstory s ON s.id = t.story_id "
-                    f"JOIN changed k ON k.id = t.participant_id WHERE t.shown_at IS NOT NULL")
+        rows.append(
+            f"SELECT t.study_id, t.from_value_id, t.to_value_id, t.context_id, k.{side} AS kind, "
+            f"{sign} * (t.answer = 'yes')::int AS yes, {sign} * (t.answer = 'no')::int AS no, "
+            f"{sign} * (t.answer = 'unsure')::int AS unsure, 0 AS impressions, t.updated_at AS newest "
+            f"FROM graph_wisdomvote t JOIN changed k ON k.id = t.participant_id"
+        )
+        rows.append(
+            f"SELECT s.study_id, s.from_value_id, s.to_value_id, s.context_id, k.{side} AS kind, "
+            f"0 AS yes, 0 AS no, 0 AS unsure, {sign} AS impressions, NULL::timestamptz AS newest "
+            f"FROM graph_storyassignment t JOIN graph_transitionstory s ON s.id = t.story_id "
+            f"JOIN changed k ON k.id = t.participant_id WHERE t.shown_at IS NOT NULL"
+        )
     return f"WITH changed AS ({changed}) " + _add(" UNION ALL ".join(rows), changed_only=True)
 
 
@@ -121,14 +150,18 @@ def _participant_kind_sql() -> str:
 # nothing of the graph (the graph app's migration 0004 creates it).
 PARTICIPANT_KIND_TRIGGER_SQL = (
     "CREATE OR REPLACE FUNCTION graph_pair_count_participant_kind() RETURNS trigger AS $$ BEGIN "
-    + _participant_kind_sql() + " RETURN NULL; END; $$ LANGUAGE plpgsql; "
+    + _participant_kind_sql()
+    + " RETURN NULL; END; $$ LANGUAGE plpgsql; "
     "DROP TRIGGER IF EXISTS graph_pair_count_participant_kind ON interviews_participant; "
     "CREATE TRIGGER graph_pair_count_participant_kind AFTER UPDATE ON interviews_participant "
     "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION graph_pair_count_participant_kind();")
-PARTICIPANT_KIND_TRIGGER_DROP_SQL = ("DROP TRIGGER IF EXISTS graph_pair_count_participant_kind ON "
-                                     "interviews_participant; DROP FUNCTION IF EXISTS "
-                                     "graph_pair_count_participant_kind();")
+    "FOR EACH STATEMENT EXECUTE FUNCTION graph_pair_count_participant_kind();"
+)
+PARTICIPANT_KIND_TRIGGER_DROP_SQL = (
+    "DROP TRIGGER IF EXISTS graph_pair_count_participant_kind ON "
+    "interviews_participant; DROP FUNCTION IF EXISTS "
+    "graph_pair_count_participant_kind();"
+)
 
 
 VOTE_COUNT_TRIGGERS = _count_triggers("pair_count_votes", _vote_rows, follow_time=True)
@@ -141,8 +174,8 @@ REBUILD_SQL = (
     f"SELECT {_CELL}, sum(yes), sum(no), sum(unsure), sum(impressions), max(newest) FROM ("
     f"{_vote_rows('graph_wisdomvote', 1)} WHERE (%(study)s::bigint IS NULL OR t.study_id = %(study)s) "
     f"UNION ALL {_impression_rows('graph_storyassignment', 1)} "
-    f"AND (%(study)s::bigint IS NULL OR s.study_id = %(study)s)) r GROUP BY {_CELL} ORDER BY {_CELL}")
-
+    f"AND (%(study)s::bigint IS NULL OR s.study_id = %(study)s)) r GROUP BY {_CELL} ORDER BY {_CELL}"
+)
 
 
 @pghistory.track()
@@ -156,14 +189,22 @@ class MoralContext(models.Model):
         IMPORTED = "imported", "Imported with a graph"
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="moral_contexts")
-    scenario = models.ForeignKey("studies.Scenario", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="moral_contexts", help_text="Blank for contexts imported with a graph.")
+    scenario = models.ForeignKey(
+        "studies.Scenario",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moral_contexts",
+        help_text="Blank for contexts imported with a graph.",
+    )
     text = models.CharField(max_length=200)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
-    active = models.BooleanField(default=True,
-                                 help_text="Inactive contexts get no new stories; their votes still count.")
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    active = models.BooleanField(
+        default=True, help_text="Inactive contexts get no new stories; their votes still count."
+    )
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,8 +230,9 @@ class StoryRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True, help_text="clusters, pairs, stories, rejected, skipped")
-    problems = models.JSONField(default=list, blank=True,
-                                help_text="[{step, pair, context, reason, llm_call}] for every rejected answer.")
+    problems = models.JSONField(
+        default=list, blank=True, help_text="[{step, pair, context, reason, llm_call}] for every rejected answer."
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -221,8 +263,14 @@ class TransitionStory(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     archived_reason = models.CharField(max_length=300, blank=True)
     run = models.ForeignKey(StoryRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+", help_text="The call that wrote the final story.")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The call that wrote the final story.",
+    )
     chain_calls = models.JSONField(default=list, blank=True, help_text="Ids of every LLM call in the chain, in order.")
     prompt_version = models.CharField(max_length=80, blank=True)
     model = models.CharField(max_length=100, blank=True)
@@ -232,10 +280,14 @@ class TransitionStory(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "transition stories"
         constraints = [
-            models.UniqueConstraint(fields=["from_value", "to_value", "context"], condition=models.Q(status="active"),
-                                    name="one_active_story_per_direction_and_context"),
-            models.CheckConstraint(condition=~models.Q(from_value=models.F("to_value")),
-                                   name="story_between_two_values"),
+            models.UniqueConstraint(
+                fields=["from_value", "to_value", "context"],
+                condition=models.Q(status="active"),
+                name="one_active_story_per_direction_and_context",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_value=models.F("to_value")), name="story_between_two_values"
+            ),
         ]
         # Archive, never delete: votes and audits point at stories.
         triggers = [pgtrigger.Protect(name="story_never_deleted", operation=pgtrigger.Delete)]
@@ -269,8 +321,9 @@ class GraphImport(models.Model):
     source_name = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)
     summary = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -293,7 +346,7 @@ class ImportedImpressions(models.Model):
 
 @pghistory.track()
 class WisdomVote(models.Model):
-    """"Did this person become wiser?" for one direction, in one context."""
+    """ "Did this person become wiser?" for one direction, in one context."""
 
     class Answer(models.TextChoices):
         YES = "yes", "Yes, wiser"
@@ -301,16 +354,23 @@ class WisdomVote(models.Model):
         UNSURE = "unsure", "Not sure"
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="wisdom_votes")
-    participant = models.ForeignKey("studies.Participant", null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="wisdom_votes", help_text="Blank for imported votes.")
+    participant = models.ForeignKey(
+        "studies.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="wisdom_votes",
+        help_text="Blank for imported votes.",
+    )
     from_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="+")
     to_value = models.ForeignKey("values.CanonicalValue", on_delete=models.PROTECT, related_name="+")
     context = models.ForeignKey(MoralContext, on_delete=models.PROTECT, related_name="votes")
     story = models.ForeignKey(TransitionStory, null=True, blank=True, on_delete=models.PROTECT, related_name="votes")
     answer = models.CharField(max_length=8, choices=Answer.choices)
     reason = models.TextField(blank=True)
-    time_taken_ms = models.PositiveIntegerField(null=True, blank=True,
-                                                help_text="From the story being shown to the answer.")
+    time_taken_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the story being shown to the answer."
+    )
     graph_import = models.ForeignKey(GraphImport, null=True, blank=True, on_delete=models.CASCADE, related_name="votes")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -318,9 +378,11 @@ class WisdomVote(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["participant", "from_value", "to_value", "context"],
-                                    condition=models.Q(participant__isnull=False),
-                                    name="one_vote_per_participant_edge"),
+            models.UniqueConstraint(
+                fields=["participant", "from_value", "to_value", "context"],
+                condition=models.Q(participant__isnull=False),
+                name="one_vote_per_participant_edge",
+            ),
         ]
         indexes = [models.Index(fields=["study", "from_value", "to_value", "context"], name="vote_edge_idx")]
         triggers = VOTE_COUNT_TRIGGERS
@@ -329,10 +391,17 @@ class WisdomVote(models.Model):
     VERDICTS = {"yes": "wiser", "no": "not wiser", "unsure": "not sure"}
 
     def __str__(self):
-        voter = (f"participant {str(self.participant_id)[:8]}" if self.participant_id
-                 else "an imported vote" if self.graph_import_id else "no participant")
-        return (f"{self.from_value.title} → {self.to_value.title} in “{self.context.text}”: "
-                f"{self.VERDICTS.get(self.answer, self.answer)}, by {voter}")
+        voter = (
+            f"participant {str(self.participant_id)[:8]}"
+            if self.participant_id
+            else "an imported vote"
+            if self.graph_import_id
+            else "no participant"
+        )
+        return (
+            f"{self.from_value.title} → {self.to_value.title} in “{self.context.text}”: "
+            f"{self.VERDICTS.get(self.answer, self.answer)}, by {voter}"
+        )
 
 
 class GraphSnapshot(models.Model):
@@ -342,8 +411,9 @@ class GraphSnapshot(models.Model):
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="graph_snapshots")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     parameters = models.JSONField()
     include_simulated = models.BooleanField(default=False)
     votes_through = models.DateTimeField(null=True, blank=True, help_text="The newest vote included.")
@@ -352,23 +422,37 @@ class GraphSnapshot(models.Model):
     contexts = models.JSONField(default=dict, help_text="{id: {text, scenario}}")
     edges = models.JSONField(default=list)
     cycles = models.JSONField(default=list)
-    scores = models.JSONField(default=dict,
-                              help_text="{global: {id: score}, scenario: {id: {...}}, context: {id: {...}}}")
+    scores = models.JSONField(
+        default=dict, help_text="{global: {id: score}, scenario: {id: {...}}, context: {id: {...}}}"
+    )
     bootstrap = models.JSONField(default=dict, help_text="{id: {rank, rank_low, rank_high, rank_median, top_share}}")
     stage_seconds = models.JSONField(default=dict)
     # Lineage: whose data the snapshot used (a participant's votes and
     # impressions counted, or a card behind one of its values), so that a
     # later withdrawal can be said of it. None: built before this was kept.
-    contributors = ArrayField(models.UUIDField(), null=True, blank=True, editable=False,
-                              help_text="Participants whose votes, impressions or cards this snapshot used.")
-    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="superseded_by",
-                                   help_text="The snapshot this one was built again from, without the participants "
-                                             "who had withdrawn since.")
+    contributors = ArrayField(
+        models.UUIDField(),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Participants whose votes, impressions or cards this snapshot used.",
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The snapshot this one was built again from, without the participants who had withdrawn since.",
+    )
     # The one change a snapshot allows: a value's text redacted when the participant whose card worded it
     # withdrew (under "delete what they wrote"); each redaction appends {at, reason, values}.
-    redactions = models.JSONField(default=list, blank=True, editable=False,
-                                  help_text="Values whose text was redacted after a withdrawal: when and why.")
+    redactions = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Values whose text was redacted after a withdrawal: when and why.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -382,11 +466,15 @@ class GraphSnapshot(models.Model):
         triggers = [
             pgtrigger.Protect(name="graph_snapshot_append_only", operation=pgtrigger.Delete),
             # An update may only redact value texts, and must say so by appending to `redactions`.
-            pgtrigger.Protect(name="graph_snapshot_only_redacted", operation=pgtrigger.Update,
-                              condition=pgtrigger.Condition(
-                                  "((to_jsonb(OLD.*) - 'values' - 'redactions')"
-                                  " IS DISTINCT FROM (to_jsonb(NEW.*) - 'values' - 'redactions')"
-                                  " OR jsonb_array_length(NEW.redactions) <= jsonb_array_length(OLD.redactions))")),
+            pgtrigger.Protect(
+                name="graph_snapshot_only_redacted",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "((to_jsonb(OLD.*) - 'values' - 'redactions')"
+                    " IS DISTINCT FROM (to_jsonb(NEW.*) - 'values' - 'redactions')"
+                    " OR jsonb_array_length(NEW.redactions) <= jsonb_array_length(OLD.redactions))"
+                ),
+            ),
             no_truncate(),
         ]
 
@@ -415,13 +503,20 @@ class PairCount(models.Model):
     no = models.IntegerField(default=0)
     unsure = models.IntegerField(default=0)
     impressions = models.IntegerField(default=0)
-    newest = models.DateTimeField(null=True, blank=True,
-                                  help_text="The newest answer time counted here (not lowered by a deletion).")
+    newest = models.DateTimeField(
+        null=True, blank=True, help_text="The newest answer time counted here (not lowered by a deletion)."
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["study", "from_value_id", "to_value_id", "context_id", "kind"],
-                                               name="one_pair_count_per_cell_and_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "from_value_id", "to_value_id", "context_id", "kind"],
+                name="one_pair_count_per_cell_and_kind",
+            )
+        ]
 
     def __str__(self):
-        return (f"{self.from_value_id} → {self.to_value_id} in context {self.context_id} ({self.kind}): "
-                f"{self.yes} yes, {self.no} no, {self.unsure} unsure, {self.impressions} impressions")
+        return (
+            f"{self.from_value_id} → {self.to_value_id} in context {self.context_id} ({self.kind}): "
+            f"{self.yes} yes, {self.no} no, {self.unsure} unsure, {self.impressions} impressions"
+        )

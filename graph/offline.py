@@ -22,21 +22,30 @@ CONTEXT_BANK = [
 # Contexts for the case study's questions (studies.case_study), found by
 # words of the question, as a model would name the situation's aspects.
 QUESTION_CONTEXTS = [
-    (("abortion", "pregnan"), [
-        "When she is frightened and has not told anyone yet",
-        "When her faith and the choice in front of her seem to pull apart",
-        "When she asks for plain facts to make up her own mind",
-    ]),
-    (("homework", "10-year-old", "son refuses"), [
-        "When a child seems withdrawn or unhappy",
-        "When a parent feels they are losing authority at home",
-        "When a child's passion looks like a distraction",
-    ]),
-    (("weapons", "rioters", "jan 6"), [
-        "When the facts are disputed along political lines",
-        "When the person asking may be drawn towards violence",
-        "When someone is trying to understand what happened to their democracy",
-    ]),
+    (
+        ("abortion", "pregnan"),
+        [
+            "When she is frightened and has not told anyone yet",
+            "When her faith and the choice in front of her seem to pull apart",
+            "When she asks for plain facts to make up her own mind",
+        ],
+    ),
+    (
+        ("homework", "10-year-old", "son refuses"),
+        [
+            "When a child seems withdrawn or unhappy",
+            "When a parent feels they are losing authority at home",
+            "When a child's passion looks like a distraction",
+        ],
+    ),
+    (
+        ("weapons", "rioters", "jan 6"),
+        [
+            "When the facts are disputed along political lines",
+            "When the person asking may be drawn towards violence",
+            "When someone is trying to understand what happened to their democracy",
+        ],
+    ),
 ]
 
 
@@ -59,8 +68,9 @@ def moral_contexts(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 def _blocks(text: str) -> list[tuple[int, str]]:
     """(id, card text) of each value in a pairing request."""
     values = text.split("\n\nValues:\n", 1)[-1]
-    return [(int(m.group(1)), m.group(2)) for m in
-            re.finditer(r"^id (\d+)\n(.*?)(?=^id \d+\n|\Z)", values, re.S | re.M)]
+    return [
+        (int(m.group(1)), m.group(2)) for m in re.finditer(r"^id (\d+)\n(.*?)(?=^id \d+\n|\Z)", values, re.S | re.M)
+    ]
 
 
 def _stems(text: str) -> set[str]:
@@ -85,17 +95,19 @@ def pair_values(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     blocks = _blocks(text)
     pairs, n = [], 0
     for i, (a, card_a) in enumerate(blocks):
-        for b, card_b in blocks[i + 1:i + 3]:
-            for context, context_text in dict.fromkeys([contexts[n % len(contexts)],
-                                                        contexts[(n + 1) % len(contexts)]]):
+        for b, card_b in blocks[i + 1 : i + 3]:
+            for context, context_text in dict.fromkeys(
+                [contexts[n % len(contexts)], contexts[(n + 1) % len(contexts)]]
+            ):
                 size_a, size_b = card_a.count("\n- "), card_b.count("\n- ")
                 if size_a != size_b:
                     forward = size_a < size_b
                 else:
                     forward = _digest(*sorted([card_a, card_b]), context_text) % 2 == (card_a < card_b)
                 low, high = (a, b) if forward else (b, a)
-                pairs.append({"from": low, "to": high, "context": context,
-                              "reason": "Offline: the second covers more."})
+                pairs.append(
+                    {"from": low, "to": high, "context": context, "reason": "Offline: the second covers more."}
+                )
             n += 1
     return json.dumps({"pairs": pairs[:40]}), []
 
@@ -145,20 +157,31 @@ def story_reasoning(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     changes = []
     for i, policy in enumerate(policies):
         target = _plain(fresh[i % len(fresh)])
-        change = _pick([
-            f"I still notice {_plain(policy)}, but now as one sign among others, next to {target}.",
-            f"Where I used to look only at {_plain(policy)}, I now also look at {target}.",
-            f"I keep {_plain(policy)} in view, but what I act on now is {target}.",
-        ], seed + i, 1)
+        change = _pick(
+            [
+                f"I still notice {_plain(policy)}, but now as one sign among others, next to {target}.",
+                f"Where I used to look only at {_plain(policy)}, I now also look at {target}.",
+                f"I keep {_plain(policy)} in view, but what I act on now is {target}.",
+            ],
+            seed + i,
+            1,
+        )
         changes.append({"policy": policy, "change": change})
-    return json.dumps({
-        "shared_meaning": (f"Both were about the person being helped well: attending to {_plain(policies[0])} "
-                           f"and attending to {_plain(fresh[0])} serve the same care." if policies else
-                           f"Both {title.lower()} and {second.lower()} were about helping someone live well."),
-        "clarification": (f"I saw that attending to {_plain(policies[-1]) if policies else title.lower()} "
-                          f"was one way of reaching what attending to {_plain(fresh[0])} reaches more fully."),
-        "policy_changes": changes,
-    }), []
+    return json.dumps(
+        {
+            "shared_meaning": (
+                f"Both were about the person being helped well: attending to {_plain(policies[0])} "
+                f"and attending to {_plain(fresh[0])} serve the same care."
+                if policies
+                else f"Both {title.lower()} and {second.lower()} were about helping someone live well."
+            ),
+            "clarification": (
+                f"I saw that attending to {_plain(policies[-1]) if policies else title.lower()} "
+                f"was one way of reaching what attending to {_plain(fresh[0])} reaches more fully."
+            ),
+            "policy_changes": changes,
+        }
+    ), []
 
 
 OPENINGS = [
@@ -205,11 +228,21 @@ def story_writer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     seed = _digest(title, second, where)
     old = [_plain(p) for p in policies] or [title.lower()]
     new = [_plain(p) for p in _new_to_them(policies, seconds)] or [second.lower()]
-    fill = {"a1": old[0], "a2": old[1] if len(old) > 1 else old[0],
-            "b1": new[0], "b2": new[1] if len(new) > 1 else new[0],
-            "b3": new[2] if len(new) > 2 else new[0], "where": where[:1].upper() + where[1:]}
-    parts = [_pick(OPENINGS, seed, 1), _pick(IN_CONTEXT, seed, 7), _pick(SCENES, seed, 11),
-             _pick(NOTICED, seed, 13), _pick(NOW, seed, 17)]
+    fill = {
+        "a1": old[0],
+        "a2": old[1] if len(old) > 1 else old[0],
+        "b1": new[0],
+        "b2": new[1] if len(new) > 1 else new[0],
+        "b3": new[2] if len(new) > 2 else new[0],
+        "where": where[:1].upper() + where[1:],
+    }
+    parts = [
+        _pick(OPENINGS, seed, 1),
+        _pick(IN_CONTEXT, seed, 7),
+        _pick(SCENES, seed, 11),
+        _pick(NOTICED, seed, 13),
+        _pick(NOW, seed, 17),
+    ]
     story = " ".join(p.format(**fill) for p in parts)
     return json.dumps({"story": story}), []
 

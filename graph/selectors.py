@@ -107,8 +107,9 @@ _ADJUST_SQL = f"""
 """
 
 
-def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), from_votes: bool = False
-                ) -> tuple[list[Cell], object]:
+def graph_cells(
+    study, *, include_simulated: bool = False, exclude=(), also=(), from_votes: bool = False
+) -> tuple[list[Cell], object]:
     """Votes and impressions per (from value, to value, context); values
     merged into another count for the value they live on in. `exclude`:
     participant ids left out (flagged voters, said in the snapshot);
@@ -118,8 +119,12 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
     instead (the same cells, slower: kept to check the counts against).
     Also returns the newest answer counted (from the counts: a deletion
     does not lower it, and excluded participants' answers are in it)."""
-    params = {"study": study.pk, "include_simulated": include_simulated,
-              "exclude": [str(p) for p in exclude], "also": [str(p) for p in also]}
+    params = {
+        "study": study.pk,
+        "include_simulated": include_simulated,
+        "exclude": [str(p) for p in exclude],
+        "also": [str(p) for p in also],
+    }
     params["changed"] = params["exclude"] + params["also"]
     with connection.cursor() as cursor:
         if from_votes:
@@ -141,8 +146,11 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
     if not from_votes and not params["changed"] and not archived and all(a == b for a, b in live.items()):
         # The common case: one row per cell already (grouped in SQL) and no merged value to fold in.
         rows.sort()
-        return [Cell(a, b, c, yes, no, unsure, impressions) for a, b, c, yes, no, unsure, impressions, _ in rows
-                if a != b and (yes or no or unsure or impressions)], newest_counted
+        return [
+            Cell(a, b, c, yes, no, unsure, impressions)
+            for a, b, c, yes, no, unsure, impressions, _ in rows
+            if a != b and (yes or no or unsure or impressions)
+        ], newest_counted
     totals: dict[tuple, list] = {}
     newest = None if from_votes else newest_counted
     for a, b, context, yes, no, unsure, impressions, updated in rows:
@@ -157,8 +165,11 @@ def graph_cells(study, *, include_simulated: bool = False, exclude=(), also=(), 
         if updated is not None and (newest is None or updated > newest):
             newest = updated
     # A cell left at zero (its votes withdrawn or left out) is no cell, as when counting the votes.
-    cells = [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3])
-             for (a, b, c), t in sorted(totals.items()) if any(t)]
+    cells = [
+        Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3])
+        for (a, b, c), t in sorted(totals.items())
+        if any(t)
+    ]
     return cells, newest
 
 
@@ -202,22 +213,30 @@ def demographic_column(study, attribute: str) -> str | None:
     """The key of Prolific's demographic export that means `attribute` in
     this study's imported demographics (exact, else ignoring case)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT jsonb_object_keys(d.data) FROM interviews_prolificdemographics d "
-                       "JOIN interviews_participant p ON p.id = d.participant_id WHERE p.study_id = %s", [study.pk])
+        cursor.execute(
+            "SELECT DISTINCT jsonb_object_keys(d.data) FROM interviews_prolificdemographics d "
+            "JOIN interviews_participant p ON p.id = d.participant_id WHERE p.study_id = %s",
+            [study.pk],
+        )
         keys = [row[0] for row in cursor.fetchall()]
     return bridging.find_key(keys, attribute)
 
 
-def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = False, exclude=()
-                         ) -> tuple[str | None, dict[str, list[Cell]], dict[str, int]]:
+def graph_cells_by_group(
+    study, attribute: str, *, include_simulated: bool = False, exclude=()
+) -> tuple[str | None, dict[str, list[Cell]], dict[str, int]]:
     """The votes and impressions of `graph_cells`, split by the voter's
     answer to a demographic attribute (bridging.group_of: no demographics,
     no answer and imported votes are "unknown"). Returns the column found,
     the cells per group and the voters per group. `exclude`: participant
     ids left out, as in `graph_cells`."""
     column = demographic_column(study, attribute)
-    params = {"study": study.pk, "include_simulated": include_simulated, "column": column or "",
-              "exclude": [str(p) for p in exclude]}
+    params = {
+        "study": study.pk,
+        "include_simulated": include_simulated,
+        "column": column or "",
+        "exclude": [str(p) for p in exclude],
+    }
     with connection.cursor() as cursor:
         cursor.execute(_GROUP_VOTES_SQL, params)
         vote_rows = cursor.fetchall()
@@ -225,8 +244,12 @@ def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = Fal
         impression_rows = cursor.fetchall()
         cursor.execute(_GROUP_VOTERS_SQL, params)
         voter_rows = cursor.fetchall()
-    ids = {r[0] for r in vote_rows} | {r[1] for r in vote_rows} | {r[0] for r in impression_rows} | {
-        r[1] for r in impression_rows}
+    ids = (
+        {r[0] for r in vote_rows}
+        | {r[1] for r in vote_rows}
+        | {r[0] for r in impression_rows}
+        | {r[1] for r in impression_rows}
+    )
     live = value_selectors.live_value_id(ids, study)
     archived = value_selectors.archived_value_ids(study)
     totals: dict[str, dict[tuple, list]] = {}
@@ -244,30 +267,43 @@ def graph_cells_by_group(study, attribute: str, *, include_simulated: bool = Fal
     voters: dict[str, int] = {}
     for answer, n in voter_rows:
         voters[bridging.group_of(answer)] = voters.get(bridging.group_of(answer), 0) + n
-    cells = {g: [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(
-        rows.items())] for g, rows in totals.items()}
+    cells = {
+        g: [Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c), t in sorted(rows.items())]
+        for g, rows in totals.items()
+    }
     return column, cells, voters
+
+
 def coordination_votes(study, *, include_simulated: bool = False, also=()) -> list[VoteRow]:
     """Every counted participant's answers for the coordination detector:
     values merged into another named by the value they live on in, the time
     of the first answer in seconds since the epoch. Imported votes have no
     participant and are left out."""
-    rows = list(WisdomVote.objects.filter(study=study, participant__isnull=False)
-                .filter(counted("participant", include_simulated) | Q(participant_id__in=list(also)))
-                .values_list("participant_id", "from_value_id", "to_value_id", "context_id", "answer", "created_at")
-                .order_by("created_at", "pk"))
+    rows = list(
+        WisdomVote.objects.filter(study=study, participant__isnull=False)
+        .filter(counted("participant", include_simulated) | Q(participant_id__in=list(also)))
+        .values_list("participant_id", "from_value_id", "to_value_id", "context_id", "answer", "created_at")
+        .order_by("created_at", "pk")
+    )
     live = value_selectors.live_value_id({r[1] for r in rows} | {r[2] for r in rows}, study)
     archived = value_selectors.archived_value_ids(study)
-    return [VoteRow(str(p), live[a], live[b], c, answer, at.timestamp()) for p, a, b, c, answer, at in rows
-            if live[a] != live[b] and live[a] not in archived and live[b] not in archived]
+    return [
+        VoteRow(str(p), live[a], live[b], c, answer, at.timestamp())
+        for p, a, b, c, answer, at in rows
+        if live[a] != live[b] and live[a] not in archived and live[b] not in archived
+    ]
 
 
 def pair_vote_counts(study) -> dict[frozenset, int]:
     """Votes per unordered pair of values (assignment favours the least
     judged), every participant's, from the pair counts."""
     out: dict[frozenset, int] = {}
-    rows = PairCount.objects.filter(study=study).values_list("from_value_id", "to_value_id").annotate(
-        n=Sum(F("yes") + F("no") + F("unsure"))).order_by()
+    rows = (
+        PairCount.objects.filter(study=study)
+        .values_list("from_value_id", "to_value_id")
+        .annotate(n=Sum(F("yes") + F("no") + F("unsure")))
+        .order_by()
+    )
     for a, b, n in rows:
         if n:
             key = frozenset((a, b))
@@ -280,16 +316,29 @@ def snapshot_values(study) -> dict[int, dict]:
     later edits)."""
     scenarios = value_selectors.value_scenarios(study)
     # Only the fields kept: a whole row carries the value's embedding.
-    rows = value_selectors.live_values(study).order_by("pk").values_list(
-        "pk", "title", "description", "policies", "external_id", "origin")
-    return {pk: {"title": title, "description": description, "policies": list(policies),
-                 "external_id": external_id, "origin": origin, "scenarios": sorted(scenarios.get(pk, ()))}
-            for pk, title, description, policies, external_id, origin in rows}
+    rows = (
+        value_selectors.live_values(study)
+        .order_by("pk")
+        .values_list("pk", "title", "description", "policies", "external_id", "origin")
+    )
+    return {
+        pk: {
+            "title": title,
+            "description": description,
+            "policies": list(policies),
+            "external_id": external_id,
+            "origin": origin,
+            "scenarios": sorted(scenarios.get(pk, ())),
+        }
+        for pk, title, description, policies, external_id, origin in rows
+    }
 
 
 def snapshot_contexts(study) -> dict[str, dict]:
-    return {str(c.pk): {"text": c.text, "scenario": c.scenario_id}
-            for c in MoralContext.objects.filter(study=study).order_by("pk")}
+    return {
+        str(c.pk): {"text": c.text, "scenario": c.scenario_id}
+        for c in MoralContext.objects.filter(study=study).order_by("pk")
+    }
 
 
 def latest_snapshot(study) -> GraphSnapshot | None:
@@ -300,8 +349,12 @@ def vote_tally(study) -> dict:
     """The votes a graph build counts without simulated participants, and the
     simulated ones it would add if asked (staff previews never count); from
     the pair counts."""
-    by_kind = dict(PairCount.objects.filter(study=study).values_list("kind").annotate(
-        n=Sum(F("yes") + F("no") + F("unsure"))).order_by())
+    by_kind = dict(
+        PairCount.objects.filter(study=study)
+        .values_list("kind")
+        .annotate(n=Sum(F("yes") + F("no") + F("unsure")))
+        .order_by()
+    )
     real, simulated = by_kind.get(PairCount.Kind.COUNTED) or 0, by_kind.get(PairCount.Kind.SIMULATED) or 0
     return {"counted": real, "simulated": simulated, "all_simulated": simulated > 0 and real == 0}
 
@@ -315,6 +368,7 @@ def newest_vote_at(study):
 
 
 # --- provenance: from a value to its edges, stories, votes and voters ------------------
+
 
 def value_family(value) -> set[int]:
     """The value and every value merged (perhaps repeatedly) into it: votes
@@ -333,13 +387,18 @@ def snapshot_edges_of(value, snapshot) -> list[dict]:
             continue
         wiser = e["source"] == value.pk  # the edge points to the wiser value
         other = e["target"] if wiser else e["source"]
-        rows.append({**e, "toward_other": wiser, "other": other,
-                     "other_title": (snapshot.values.get(str(other)) or {}).get("title", f"value {other}"),
-                     "source_title": (snapshot.values.get(str(e["source"])) or {}).get("title", e["source"]),
-                     "target_title": (snapshot.values.get(str(e["target"])) or {}).get("title", e["target"]),
-                     "reason_text": "" if e["kept"] else REASONS.get(e["reason"], e["reason"]),
-                     "contexts_text": [(snapshot.contexts.get(str(c)) or {}).get("text", str(c))
-                                       for c in e["contexts"]]})
+        rows.append(
+            {
+                **e,
+                "toward_other": wiser,
+                "other": other,
+                "other_title": (snapshot.values.get(str(other)) or {}).get("title", f"value {other}"),
+                "source_title": (snapshot.values.get(str(e["source"])) or {}).get("title", e["source"]),
+                "target_title": (snapshot.values.get(str(e["target"])) or {}).get("title", e["target"]),
+                "reason_text": "" if e["kept"] else REASONS.get(e["reason"], e["reason"]),
+                "contexts_text": [(snapshot.contexts.get(str(c)) or {}).get("text", str(c)) for c in e["contexts"]],
+            }
+        )
     return sorted(rows, key=lambda r: (not r["kept"], -r["counts"]["wiser"], r["other"]))
 
 
@@ -352,17 +411,33 @@ def judged_pairs_of(value) -> list[dict]:
 
     def row(from_value, to_value, context):
         key = (from_value.pk, to_value.pk, context.pk)
-        return pairs.setdefault(key, {"from_value": from_value, "to_value": to_value, "context": context,
-                                      "stories": [], "yes": 0, "no": 0, "unsure": 0})
+        return pairs.setdefault(
+            key,
+            {
+                "from_value": from_value,
+                "to_value": to_value,
+                "context": context,
+                "stories": [],
+                "yes": 0,
+                "no": 0,
+                "unsure": 0,
+            },
+        )
 
-    for story in TransitionStory.objects.filter(touching, study_id=value.study_id).select_related(
-            "from_value", "to_value", "context").order_by("created_at", "pk"):
+    for story in (
+        TransitionStory.objects.filter(touching, study_id=value.study_id)
+        .select_related("from_value", "to_value", "context")
+        .order_by("created_at", "pk")
+    ):
         row(story.from_value, story.to_value, story.context)["stories"].append(story)
     for vote in WisdomVote.objects.filter(touching, study_id=value.study_id).select_related(
-            "from_value", "to_value", "context"):
+        "from_value", "to_value", "context"
+    ):
         row(vote.from_value, vote.to_value, vote.context)[vote.answer] += 1
-    return sorted(pairs.values(), key=lambda r: (-(r["yes"] + r["no"] + r["unsure"]), r["from_value"].pk,
-                                                 r["to_value"].pk, r["context"].pk))
+    return sorted(
+        pairs.values(),
+        key=lambda r: (-(r["yes"] + r["no"] + r["unsure"]), r["from_value"].pk, r["to_value"].pk, r["context"].pk),
+    )
 
 
 def edge_provenance(study, from_value, to_value, context_id: int | None = None) -> list[dict]:
@@ -376,17 +451,30 @@ def edge_provenance(study, from_value, to_value, context_id: int | None = None) 
         where = Q(study=study, from_value__in=a_ids, to_value__in=b_ids)
         if context_id is not None:
             where &= Q(context_id=context_id)
-        stories = list(TransitionStory.objects.filter(where).select_related("context", "from_value", "to_value")
-                       .order_by("context_id", "created_at"))
-        votes = list(WisdomVote.objects.filter(where).select_related(
-            "context", "from_value", "to_value", "participant", "story", "graph_import").order_by(
-            "context_id", "created_at", "pk"))
-        calls = {c.pk: c for c in LLMCall.objects.filter(
-            pk__in={pk for s in stories for pk in [*(s.chain_calls or []), s.llm_call_id] if pk})}
+        stories = list(
+            TransitionStory.objects.filter(where)
+            .select_related("context", "from_value", "to_value")
+            .order_by("context_id", "created_at")
+        )
+        votes = list(
+            WisdomVote.objects.filter(where)
+            .select_related("context", "from_value", "to_value", "participant", "story", "graph_import")
+            .order_by("context_id", "created_at", "pk")
+        )
+        calls = {
+            c.pk: c
+            for c in LLMCall.objects.filter(
+                pk__in={pk for s in stories for pk in [*(s.chain_calls or []), s.llm_call_id] if pk}
+            )
+        }
         interviews: dict = {}
-        for interview in Interview.objects.filter(
-                participant__in={v.participant_id for v in votes if v.participant_id},
-                scenario__study=study).select_related("scenario").order_by("created_at"):
+        for interview in (
+            Interview.objects.filter(
+                participant__in={v.participant_id for v in votes if v.participant_id}, scenario__study=study
+            )
+            .select_related("scenario")
+            .order_by("created_at")
+        ):
             interviews.setdefault(interview.participant_id, []).append(interview)
         contexts: dict[int, dict] = {}
         for story in stories:
@@ -401,8 +489,15 @@ def edge_provenance(study, from_value, to_value, context_id: int | None = None) 
             # The interview about the context's scenario first: that is where the voter's own value came from.
             own = sorted(own, key=lambda i: i.scenario_id != vote.context.scenario_id)
             block["votes"].append({"vote": vote, "interviews": own})
-        directions.append({"from_value": a, "to_value": b, "contexts": list(contexts.values()),
-                           "votes": len(votes), "stories": len(stories)})
+        directions.append(
+            {
+                "from_value": a,
+                "to_value": b,
+                "contexts": list(contexts.values()),
+                "votes": len(votes),
+                "stories": len(stories),
+            }
+        )
     return directions
 
 
@@ -410,8 +505,10 @@ def contributors(study, *, include_simulated: bool = False, exclude=()) -> list:
     """The participants whose data a build of the study's graph uses now
     (see _CONTRIBUTORS_SQL), for the snapshot's lineage."""
     with connection.cursor() as cursor:
-        cursor.execute(_CONTRIBUTORS_SQL, {"study": study.pk, "include_simulated": include_simulated,
-                                           "exclude": [str(p) for p in exclude]})
+        cursor.execute(
+            _CONTRIBUTORS_SQL,
+            {"study": study.pk, "include_simulated": include_simulated, "exclude": [str(p) for p in exclude]},
+        )
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -421,10 +518,12 @@ def withdrawn_contributors(snapshot) -> list:
     if not snapshot.contributors:
         return []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT p.id FROM interviews_participant p "
-                       "JOIN graph_graphsnapshot s ON p.id = ANY(s.contributors) "
-                       "WHERE s.id = %s AND p.study_id = s.study_id AND p.current_step = %s ORDER BY p.id",
-                       [snapshot.pk, Step.WITHDRAWN])
+        cursor.execute(
+            "SELECT p.id FROM interviews_participant p "
+            "JOIN graph_graphsnapshot s ON p.id = ANY(s.contributors) "
+            "WHERE s.id = %s AND p.study_id = s.study_id AND p.current_step = %s ORDER BY p.id",
+            [snapshot.pk, Step.WITHDRAWN],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -434,12 +533,14 @@ def lineage(snapshot) -> dict:
     again without them, if any."""
     withdrawn = withdrawn_contributors(snapshot)
     newer = snapshot.superseded_by.order_by("-created_at", "-pk").first()
-    return {"recorded": snapshot.contributors is not None,
-            "participants": len(snapshot.contributors or []),
-            "withdrawn": len(withdrawn),
-            "superseded_by": newer.pk if newer else None,
-            "supersedes": snapshot.supersedes_id,
-            "text": lineage_text(len(withdrawn), newer.pk if newer else None)}
+    return {
+        "recorded": snapshot.contributors is not None,
+        "participants": len(snapshot.contributors or []),
+        "withdrawn": len(withdrawn),
+        "superseded_by": newer.pk if newer else None,
+        "supersedes": snapshot.supersedes_id,
+        "text": lineage_text(len(withdrawn), newer.pk if newer else None),
+    }
 
 
 def newest_rebuild(snapshot) -> GraphSnapshot | None:
@@ -477,8 +578,10 @@ def story_writing(study) -> dict:
     """Where story writing stands: a run being written (with its counts so
     far), runs queued for the worker, and the last run."""
     queued = ProcrastinateJob.objects.filter(
-        task_name__in=["graph.generate_stories", "graph.write_stories_for_waiting"], status__in=["todo", "doing"],
-        args__study_id=study.pk).count()
+        task_name__in=["graph.generate_stories", "graph.write_stories_for_waiting"],
+        status__in=["todo", "doing"],
+        args__study_id=study.pk,
+    ).count()
     latest = StoryRun.objects.filter(study=study).order_by("-started_at", "-pk").first()
     return {"writing": story_run_in_progress(study), "queued": queued, "latest": latest}
 
@@ -490,18 +593,37 @@ def launch_readiness(study) -> dict:
     scenarios = list(study.scenarios.filter(active=True).order_by("order", "pk"))
     live = set(value_selectors.live_values(study).values_list("pk", flat=True))
     per_value = value_selectors.value_scenarios(study)
-    stories = dict(TransitionStory.objects.filter(
-        study=study, status=TransitionStory.Status.ACTIVE, from_value__merged_into__isnull=True,
-        to_value__merged_into__isnull=True, context__scenario__in=scenarios)
-        .values_list("context__scenario_id").annotate(n=Count("id")).order_by())
+    stories = dict(
+        TransitionStory.objects.filter(
+            study=study,
+            status=TransitionStory.Status.ACTIVE,
+            from_value__merged_into__isnull=True,
+            to_value__merged_into__isnull=True,
+            context__scenario__in=scenarios,
+        )
+        .values_list("context__scenario_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     rows = []
     for scenario in scenarios:
         n_values = sum(1 for pk, ids in per_value.items() if pk in live and scenario.pk in ids)
         n_stories = stories.get(scenario.pk, 0)
         few_values, no_stories = n_values < READY_VALUES, n_stories < READY_STORIES
-        todo = ("seed values, then write stories" if few_values and no_stories else "seed values" if few_values
-                else "write stories" if no_stories else "")
-        rows.append({"scenario": scenario, "values": n_values, "stories": n_stories, "ready": not todo,
-                     "todo": todo})
-    return {"scenarios": rows, "ready": bool(rows) and all(r["ready"] for r in rows),
-            "min_values": READY_VALUES, "min_stories": READY_STORIES, **story_writing(study)}
+        todo = (
+            "seed values, then write stories"
+            if few_values and no_stories
+            else "seed values"
+            if few_values
+            else "write stories"
+            if no_stories
+            else ""
+        )
+        rows.append({"scenario": scenario, "values": n_values, "stories": n_stories, "ready": not todo, "todo": todo})
+    return {
+        "scenarios": rows,
+        "ready": bool(rows) and all(r["ready"] for r in rows),
+        "min_values": READY_VALUES,
+        "min_stories": READY_STORIES,
+        **story_writing(study),
+    }

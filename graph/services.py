@@ -26,12 +26,14 @@ REASON_MAX_CHARS = 1000
 
 # --- assignment --------------------------------------------------------------------
 
+
 def _pair(a: int, b: int) -> frozenset:
     return frozenset((a, b))
 
 
-def choose_stories(candidates: list[dict], *, n: int, own_value: int | None, judged: set[frozenset],
-                   rng: random.Random) -> list[int]:
+def choose_stories(
+    candidates: list[dict], *, n: int, own_value: int | None, judged: set[frozenset], rng: random.Random
+) -> list[int]:
     """Pick n story ids (pure, for testing): never a pair of values the
     participant has judged before (in either direction, in any context);
     stories starting from the participant's own value first, then those
@@ -42,6 +44,7 @@ def choose_stories(candidates: list[dict], *, n: int, own_value: int | None, jud
 
     candidates: [{id, from, to, context (optional), distance (from-value to
     the participant's card, or None), pair_votes}]"""
+
     def key(c):
         own = 0 if own_value is not None and c["from"] == own_value else 1
         distance = round(c["distance"], 1) if c["distance"] is not None else 9.0
@@ -79,29 +82,64 @@ def assign_stories(participant) -> list[StoryAssignment]:
     own = None
     if card is not None and card.canonical_id:
         own = value_selectors.live_value_id([card.canonical_id], study)[card.canonical_id]
-    stories = TransitionStory.objects.filter(study=study, status=TransitionStory.Status.ACTIVE,
-                                             from_value__merged_into__isnull=True, to_value__merged_into__isnull=True)
+    stories = TransitionStory.objects.filter(
+        study=study,
+        status=TransitionStory.Status.ACTIVE,
+        from_value__merged_into__isnull=True,
+        to_value__merged_into__isnull=True,
+    )
     # Only the participant's own question's contexts: a parenting participant
     # is never asked about a context written for another question.
     stories = stories.filter(context__scenario_id=card.interview.scenario_id if card is not None else None)
     if card is not None and card.embedding is not None:
         stories = stories.annotate(distance=CosineDistance("from_value__embedding", card.embedding))
-    rows = list(stories.values("id", "from_value_id", "to_value_id", "context_id", *(
-        ["distance"] if card is not None and card.embedding is not None else [])))
+    rows = list(
+        stories.values(
+            "id",
+            "from_value_id",
+            "to_value_id",
+            "context_id",
+            *(["distance"] if card is not None and card.embedding is not None else []),
+        )
+    )
     votes = selectors.pair_vote_counts(study)
-    judged = {_pair(a, b) for a, b in WisdomVote.objects.filter(participant=participant)
-              .values_list("from_value_id", "to_value_id")}
-    candidates = [{"id": r["id"], "from": r["from_value_id"], "to": r["to_value_id"], "context": r["context_id"],
-                   "distance": r.get("distance"),
-                   "pair_votes": votes.get(_pair(r["from_value_id"], r["to_value_id"]), 0)} for r in rows]
-    picked = choose_stories(candidates, n=study.stories_per_participant, own_value=own, judged=judged,
-                            rng=random.Random(str(participant.pk)))
+    judged = {
+        _pair(a, b)
+        for a, b in WisdomVote.objects.filter(participant=participant).values_list("from_value_id", "to_value_id")
+    }
+    candidates = [
+        {
+            "id": r["id"],
+            "from": r["from_value_id"],
+            "to": r["to_value_id"],
+            "context": r["context_id"],
+            "distance": r.get("distance"),
+            "pair_votes": votes.get(_pair(r["from_value_id"], r["to_value_id"]), 0),
+        }
+        for r in rows
+    ]
+    picked = choose_stories(
+        candidates,
+        n=study.stories_per_participant,
+        own_value=own,
+        judged=judged,
+        rng=random.Random(str(participant.pk)),
+    )
     try:
         with transaction.atomic(), participant_context(participant.pk):
-            StoryAssignment.objects.bulk_create([StoryAssignment(participant=participant, story_id=story_id,
-                                                                 position=i) for i, story_id in enumerate(picked)])
-            record_event(events.GRAPH_STORIES_ASSIGNED, participant_id=participant.pk, study_slug=study.slug,
-                         subject=participant, payload={"stories": picked})
+            StoryAssignment.objects.bulk_create(
+                [
+                    StoryAssignment(participant=participant, story_id=story_id, position=i)
+                    for i, story_id in enumerate(picked)
+                ]
+            )
+            record_event(
+                events.GRAPH_STORIES_ASSIGNED,
+                participant_id=participant.pk,
+                study_slug=study.slug,
+                subject=participant,
+                payload={"stories": picked},
+            )
     except IntegrityError:  # a second tab assigned them first
         pass
     return list(participant.story_assignments.select_related("story").order_by("position"))
@@ -145,8 +183,13 @@ def on_enter_stories(participant) -> str | None:
 
 
 def _no_stories(participant, reason: str) -> str:
-    record_event(events.GRAPH_NO_STORIES, participant_id=participant.pk, study_slug=participant.study.slug,
-                 subject=participant, payload={"reason": reason})
+    record_event(
+        events.GRAPH_NO_STORIES,
+        participant_id=participant.pk,
+        study_slug=participant.study.slug,
+        subject=participant,
+        payload={"reason": reason},
+    )
     return steps.next_step(participant, Step.STORIES)
 
 
@@ -158,18 +201,21 @@ def stories_may_come(participant) -> bool:
     if card is None or not card.interview.scenario_id:
         return False
     scenario_id = card.interview.scenario_id
-    in_scenario = [pk for pk, scenarios in value_selectors.value_scenarios(participant.study).items()
-                   if scenario_id in scenarios]
+    in_scenario = [
+        pk for pk, scenarios in value_selectors.value_scenarios(participant.study).items() if scenario_id in scenarios
+    ]
     live = set(value_selectors.live_values(participant.study).filter(pk__in=in_scenario).values_list("pk", flat=True))
     if len(live) < 2:
         return False
     if selectors.story_run_in_progress(participant.study):
         return True
     # Stories of this question only: a value paired in another question's contexts is still unpaired here.
-    stories = TransitionStory.objects.filter(study_id=participant.study_id, status=TransitionStory.Status.ACTIVE,
-                                             context__scenario_id=scenario_id)
+    stories = TransitionStory.objects.filter(
+        study_id=participant.study_id, status=TransitionStory.Status.ACTIVE, context__scenario_id=scenario_id
+    )
     with_story = set(stories.values_list("from_value_id", flat=True)) | set(
-        stories.values_list("to_value_id", flat=True))
+        stories.values_list("to_value_id", flat=True)
+    )
     return bool(live - with_story)
 
 
@@ -182,9 +228,11 @@ def request_stories(study_id: int) -> None:
     def defer():
         try:
             tasks.write_stories_for_waiting.configure(queueing_lock=f"stories-waiting-{study_id}").defer(
-                study_id=study_id)
+                study_id=study_id
+            )
         except AlreadyEnqueued:  # a run for this study is already queued: it serves everyone waiting
             pass
+
     transaction.on_commit(defer)
 
 
@@ -202,9 +250,15 @@ def write_stories_ahead(study, *, user=None) -> None:
             tasks.generate_stories.configure(queueing_lock=f"stories-ahead-{study.pk}").defer(study_id=study.pk)
         except AlreadyEnqueued:  # queued by another click meanwhile
             pass
+
     with transaction.atomic():
-        record_event(events.GRAPH_STORIES_REQUESTED, user=user if getattr(user, "is_authenticated", False) else None,
-                     study_slug=study.slug, subject=study, payload={"via": "console"})
+        record_event(
+            events.GRAPH_STORIES_REQUESTED,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            study_slug=study.slug,
+            subject=study,
+            payload={"via": "console"},
+        )
         transaction.on_commit(defer)
 
 
@@ -239,6 +293,7 @@ def vote_and_continue(*, participant, assignment: StoryAssignment, answer: str, 
 
 # --- votes -------------------------------------------------------------------------
 
+
 class VoteError(ValueError):
     pass
 
@@ -261,22 +316,37 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
     taken = None
     if assignment.shown_at:
         taken = int((timezone.now() - assignment.shown_at).total_seconds() * 1000)
-    key = {"participant": participant, "from_value_id": story.from_value_id, "to_value_id": story.to_value_id,
-           "context_id": story.context_id}
+    key = {
+        "participant": participant,
+        "from_value_id": story.from_value_id,
+        "to_value_id": story.to_value_id,
+        "context_id": story.context_id,
+    }
     for attempt in range(2):
         try:
             with transaction.atomic(), participant_context(participant.pk):
                 vote = WisdomVote.objects.select_for_update().filter(**key).first()
                 if vote is None:
-                    vote = WisdomVote.objects.create(study_id=participant.study_id, story=story, answer=answer,
-                                                     reason=reason, time_taken_ms=taken, **key)
+                    vote = WisdomVote.objects.create(
+                        study_id=participant.study_id,
+                        story=story,
+                        answer=answer,
+                        reason=reason,
+                        time_taken_ms=taken,
+                        **key,
+                    )
                     kind = events.GRAPH_VOTE
                 else:
                     vote.answer, vote.reason, vote.story = answer, reason, story
                     vote.save(update_fields=["answer", "reason", "story", "updated_at"])
                     kind = events.GRAPH_VOTE_CHANGED
-                record_event(kind, participant_id=participant.pk, study_slug=participant.study.slug, subject=vote,
-                             payload={"story": story.pk, "answer": answer})
+                record_event(
+                    kind,
+                    participant_id=participant.pk,
+                    study_slug=participant.study.slug,
+                    subject=vote,
+                    payload={"story": story.pk, "answer": answer},
+                )
                 return vote
         except IntegrityError:
             if attempt:
@@ -307,11 +377,20 @@ def rebuild_pair_counts(study=None) -> int:
         cursor.execute(REBUILD_SQL, {"study": study.pk if study is not None else None})
         return cursor.rowcount
 
-def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False,
-                   user=None, bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
-                   bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES, exclude: dict[str, str] | None = None,
-                   compared_to: GraphSnapshot | None = None, quick: bool = False,
-                   supersedes: GraphSnapshot | None = None) -> GraphSnapshot:
+
+def build_snapshot(
+    study,
+    *,
+    parameters: aggregation.Parameters | None = None,
+    include_simulated: bool = False,
+    user=None,
+    bridging_attribute: str = bridging.DEFAULT_ATTRIBUTE,
+    bridging_min_votes: int = bridging.DEFAULT_MIN_VOTES,
+    exclude: dict[str, str] | None = None,
+    compared_to: GraphSnapshot | None = None,
+    quick: bool = False,
+    supersedes: GraphSnapshot | None = None,
+) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
     the ranks are; look for coordinated voting; store it all, with the time
     each stage took. Bridging groups participants by `bridging_attribute` of
@@ -326,8 +405,10 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     (`contributors`, its lineage); `supersedes`: the snapshot it is built
     again from (rebuild_without_withdrawn)."""
     if quick and exclude:
-        raise ValueError("A quick build does not look for coordinated voting, so it cannot leave flagged "
-                         "participants out: build the full graph for that.")
+        raise ValueError(
+            "A quick build does not look for coordinated voting, so it cannot leave flagged "
+            "participants out: build the full graph for that."
+        )
     params = parameters or aggregation.Parameters()
     exclude = {str(k): v for k, v in (exclude or {}).items()}
     stages = {}
@@ -342,16 +423,17 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     if not quick:
         t = time.perf_counter()
         detection = coordination.detect(selectors.coordination_votes(study, include_simulated=include_simulated))
-        coordinated = {**detection.to_dict(), "excluded": [{"participant": pid, "reason": why}
-                                                           for pid, why in sorted(exclude.items())],
-                       "compared_to": compared_to.pk if compared_to is not None else None}
+        coordinated = {
+            **detection.to_dict(),
+            "excluded": [{"participant": pid, "reason": why} for pid, why in sorted(exclude.items())],
+            "compared_to": compared_to.pk if compared_to is not None else None,
+        }
         stages["coordination"] = time.perf_counter() - t
 
     with _collector_paused():
         values = selectors.snapshot_values(study)
         contexts = selectors.snapshot_contexts(study)
-        edges, cycles, kept, result, by_scenario, by_context = _edges_and_ranks(cells, values, contexts, params,
-                                                                                 stages)
+        edges, cycles, kept, result, by_scenario, by_context = _edges_and_ranks(cells, values, contexts, params, stages)
 
     intervals, context_intervals, others, bridged = {}, None, None, None
     if not quick:
@@ -370,26 +452,34 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
             ids = {int(cid) for cid, c in contexts.items() if c["scenario"] == scenario_id}
             pagerank = {int(k): v for k, v in by_scenario.get(str(scenario_id), {}).items()}
             others["scenario"][str(scenario_id)] = aggregators.compare(cells, pagerank, contexts=ids)
-        others["context"] = {cid: aggregators.compare(cells, {int(k): v for k, v in scores.items()},
-                                                      contexts={int(cid)})
-                             for cid, scores in by_context.items()}
+        others["context"] = {
+            cid: aggregators.compare(cells, {int(k): v for k, v in scores.items()}, contexts={int(cid)})
+            for cid, scores in by_context.items()
+        }
         stages["aggregators"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        bridged = _bridging(study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes,
-                            exclude=exclude)
+        bridged = _bridging(
+            study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes, exclude=exclude
+        )
         stages["bridging"] = time.perf_counter() - t
 
     reasons = {}
     for e in edges:
         if not e.kept:
             reasons[e.reason] = reasons.get(e.reason, 0) + 1
-    summary = {"values": len(values), "contexts": len(contexts), "pairs": len(edges), "edges_kept": len(kept),
-               "dropped": reasons, "cycles": len(cycles),
-               "votes": sum(c.yes + c.no + c.unsure for c in cells),
-               "impressions": sum(c.impressions for c in cells),
-               "flagged_participants": len(detection.flagged) if detection else None,
-               "excluded_participants": len(exclude)}
+    summary = {
+        "values": len(values),
+        "contexts": len(contexts),
+        "pairs": len(edges),
+        "edges_kept": len(kept),
+        "dropped": reasons,
+        "cycles": len(cycles),
+        "votes": sum(c.yes + c.no + c.unsure for c in cells),
+        "impressions": sum(c.impressions for c in cells),
+        "flagged_participants": len(detection.flagged) if detection else None,
+        "excluded_participants": len(exclude),
+    }
     if quick:
         summary["skipped_stages"] = list(QUICK_SKIPS)
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
@@ -400,16 +490,36 @@ def build_snapshot(study, *, parameters: aggregation.Parameters | None = None, i
     stages["lineage"] = time.perf_counter() - t
     with _collector_paused(), transaction.atomic():
         snapshot = GraphSnapshot.objects.create(
-            contributors=used, supersedes=supersedes,
-            study=study, created_by=user if getattr(user, "is_authenticated", False) else None,
-            parameters=params.to_dict(), include_simulated=include_simulated, votes_through=votes_through,
-            summary=summary, values={str(k): v for k, v in values.items()}, contexts=contexts,
-            edges=[e.to_dict() for e in edges], cycles=cycles,
-            scores={"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context,
-                    **{k: v for k, v in (("aggregators", others), ("context_intervals", context_intervals),
-                                         ("bridging", bridged), ("coordination", coordinated)) if v is not None}},
+            contributors=used,
+            supersedes=supersedes,
+            study=study,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            parameters=params.to_dict(),
+            include_simulated=include_simulated,
+            votes_through=votes_through,
+            summary=summary,
+            values={str(k): v for k, v in values.items()},
+            contexts=contexts,
+            edges=[e.to_dict() for e in edges],
+            cycles=cycles,
+            scores={
+                "global": _json_scores(result.scores),
+                "scenario": by_scenario,
+                "context": by_context,
+                **{
+                    k: v
+                    for k, v in (
+                        ("aggregators", others),
+                        ("context_intervals", context_intervals),
+                        ("bridging", bridged),
+                        ("coordination", coordinated),
+                    )
+                    if v is not None
+                },
+            },
             bootstrap={str(k): v for k, v in intervals.items()},
-            stage_seconds={k: round(v, 4) for k, v in stages.items()})
+            stage_seconds={k: round(v, 4) for k, v in stages.items()},
+        )
         record_event(events.GRAPH_SNAPSHOT_BUILT, user=user, study_slug=study.slug, subject=snapshot, payload=summary)
     return snapshot
 
@@ -425,12 +535,14 @@ def _edges_and_ranks(cells, values, contexts, params, stages) -> tuple:
 
     t = time.perf_counter()
     kept = [e for e in edges if e.kept]
-    result = aggregation.GraphResult(edges=edges, cycles=cycles,
-                                     scores=aggregation.pagerank(kept, nodes=values.keys(),
-                                                                 alpha=params.pagerank_alpha))
+    result = aggregation.GraphResult(
+        edges=edges, cycles=cycles, scores=aggregation.pagerank(kept, nodes=values.keys(), alpha=params.pagerank_alpha)
+    )
     # Each scenario and each context ranked in one pass over the kept edges.
-    scopes = {("scenario", str(sid)): {int(cid) for cid, c in contexts.items() if c["scenario"] == sid}
-              for sid in {c["scenario"] for c in contexts.values() if c["scenario"]}}
+    scopes = {
+        ("scenario", str(sid)): {int(cid) for cid, c in contexts.items() if c["scenario"] == sid}
+        for sid in {c["scenario"] for c in contexts.values() if c["scenario"]}
+    }
     scopes.update({("context", str(cid)): {int(cid)} for cid in contexts})
     ranked = aggregation.rank_scopes(kept, scopes, params.pagerank_alpha)
     by_scenario = {name: _json_scores(ranked[(kind, name)]) for kind, name in scopes if kind == "scenario"}
@@ -465,40 +577,57 @@ def _context_intervals(cells, params, contexts, result) -> dict:
 
 def _bridging(study, params, kept, contexts, include_simulated, attribute, min_votes, exclude=()) -> dict:
     """The kept edges per group of `attribute` and each group's own graph."""
-    column, group_cells, voters = selectors.graph_cells_by_group(study, attribute,
-                                                                 include_simulated=include_simulated, exclude=exclude)
+    column, group_cells, voters = selectors.graph_cells_by_group(
+        study, attribute, include_simulated=include_simulated, exclude=exclude
+    )
     scenario_contexts: dict[str, set[int]] = {}
     for cid, c in contexts.items():
         if c["scenario"]:
             scenario_contexts.setdefault(str(c["scenario"]), set()).add(int(cid))
-    return bridging.bridging(group_cells, kept, params, attribute=attribute, column=column,
-                             scenario_contexts=scenario_contexts, participants=voters, min_votes=min_votes)
+    return bridging.bridging(
+        group_cells,
+        kept,
+        params,
+        attribute=attribute,
+        column=column,
+        scenario_contexts=scenario_contexts,
+        participants=voters,
+        min_votes=min_votes,
+    )
 
 
 def exclusion_reason(flagged: dict) -> str:
     """Why a flagged participant is left out, in words, from the detector's evidence."""
     partners = flagged["partners"]
     best = partners[0] if partners else None
-    text = (f"coordinated voting: in group {flagged['group'] + 1} with {flagged['suspicious_pairs']} "
-            f"suspicious pair(s)")
+    text = f"coordinated voting: in group {flagged['group'] + 1} with {flagged['suspicious_pairs']} suspicious pair(s)"
     if best:
-        text += (f"; strongest: {best['agreements']} of {best['shared']} shared answers the same "
-                 f"(expected {best['expected']:.1f}, log10 p {best['log10_p']:.1f}), "
-                 f"{best['co_timed']} within seconds of each other")
+        text += (
+            f"; strongest: {best['agreements']} of {best['shared']} shared answers the same "
+            f"(expected {best['expected']:.1f}, log10 p {best['log10_p']:.1f}), "
+            f"{best['co_timed']} within seconds of each other"
+        )
     return text
 
 
-def build_without_flagged(study, *, parameters: aggregation.Parameters | None = None,
-                          include_simulated: bool = False, user=None, **options) -> tuple[GraphSnapshot, GraphSnapshot]:
+def build_without_flagged(
+    study, *, parameters: aggregation.Parameters | None = None, include_simulated: bool = False, user=None, **options
+) -> tuple[GraphSnapshot, GraphSnapshot]:
     """Two snapshots: everyone's votes, then the same without the
     participants the coordination detector flagged (each listed in the
     second with the reason); the second names the first, so its page shows
     how the winners moved. `options`: build_snapshot's bridging options."""
-    everyone = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user,
-                              **options)
+    everyone = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user, **options)
     flagged = everyone.scores["coordination"]["flagged"]
-    without = build_snapshot(study, parameters=parameters, include_simulated=include_simulated, user=user, **options,
-                             exclude={f["participant"]: exclusion_reason(f) for f in flagged}, compared_to=everyone)
+    without = build_snapshot(
+        study,
+        parameters=parameters,
+        include_simulated=include_simulated,
+        user=user,
+        **options,
+        exclude={f["participant"]: exclusion_reason(f) for f in flagged},
+        compared_to=everyone,
+    )
     return everyone, without
 
 
@@ -511,29 +640,51 @@ def rebuild_without_withdrawn(snapshot: GraphSnapshot, *, user=None) -> GraphSna
     which is kept and shown as superseded."""
     withdrawn = selectors.withdrawn_contributors(snapshot)
     if not withdrawn:
-        raise ValueError(f"No participant whose data snapshot {snapshot.pk} used has withdrawn since: "
-                         "there is nothing to build without.")
+        raise ValueError(
+            f"No participant whose data snapshot {snapshot.pk} used has withdrawn since: "
+            "there is nothing to build without."
+        )
     old = snapshot.scores or {}
     exclude = {e["participant"]: e["reason"] for e in (old.get("coordination") or {}).get("excluded", [])}
-    still_there = set(WisdomVote.objects.filter(study_id=snapshot.study_id, participant_id__in=withdrawn)
-                      .values_list("participant_id", flat=True).distinct())
+    still_there = set(
+        WisdomVote.objects.filter(study_id=snapshot.study_id, participant_id__in=withdrawn)
+        .values_list("participant_id", flat=True)
+        .distinct()
+    )
     exclude.update({str(p): "withdrew after the snapshot it rebuilds was built" for p in still_there})
     bridged = old.get("bridging") or {}
-    options = {name: bridged[key] for key, name in (("attribute", "bridging_attribute"),
-                                                     ("min_votes", "bridging_min_votes")) if key in bridged}
+    options = {
+        name: bridged[key]
+        for key, name in (("attribute", "bridging_attribute"), ("min_votes", "bridging_min_votes"))
+        if key in bridged
+    }
     quick = bool((snapshot.summary or {}).get("skipped_stages")) and not exclude
-    new = build_snapshot(snapshot.study, parameters=aggregation.Parameters.from_dict(snapshot.parameters or {}),
-                         include_simulated=snapshot.include_simulated, user=user, exclude=exclude or None,
-                         quick=quick, supersedes=snapshot, **options)
-    record_event(events.GRAPH_SNAPSHOT_REBUILT, user=user, study_slug=snapshot.study.slug, subject=new,
-                 payload={"supersedes": snapshot.pk, "withdrawn_left_out": len(withdrawn),
-                          "votes_still_stored": len(still_there)})
+    new = build_snapshot(
+        snapshot.study,
+        parameters=aggregation.Parameters.from_dict(snapshot.parameters or {}),
+        include_simulated=snapshot.include_simulated,
+        user=user,
+        exclude=exclude or None,
+        quick=quick,
+        supersedes=snapshot,
+        **options,
+    )
+    record_event(
+        events.GRAPH_SNAPSHOT_REBUILT,
+        user=user,
+        study_slug=snapshot.study.slug,
+        subject=new,
+        payload={
+            "supersedes": snapshot.pk,
+            "withdrawn_left_out": len(withdrawn),
+            "votes_still_stored": len(still_there),
+        },
+    )
     return new
 
 
 def _json_scores(scores: dict) -> dict:
     return {str(k): round(v, 8) for k, v in scores.items()}
-
 
 
 def redact_snapshot_values(study, value_ids, *, marker: str) -> int:
@@ -547,8 +698,9 @@ def redact_snapshot_values(study, value_ids, *, marker: str) -> int:
     if not keys:
         return 0
     redacted = 0
-    for pk, values, redactions in (GraphSnapshot.objects.filter(study=study, values__has_any_keys=keys)
-                                   .values_list("pk", "values", "redactions")):
+    for pk, values, redactions in GraphSnapshot.objects.filter(study=study, values__has_any_keys=keys).values_list(
+        "pk", "values", "redactions"
+    ):
         hit = [k for k in keys if k in values]
         for key in hit:
             values[key] = {**values[key], "title": marker, "description": marker, "policies": []}

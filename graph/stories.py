@@ -35,34 +35,56 @@ STORY_LOCK_NAMESPACE = 4_501
 
 def _structured(prompt_name: str, text: str, study, purpose: str, max_tokens: int = 800, values=()):
     prompt = app_prompt(__file__, prompt_name)
-    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
-                          max_tokens=max_tokens, temperature=0)
-    return gateway.structured(request, _CONTRACTS[prompt_name], gateway.CallContext(
-        purpose=purpose, prompt=prompt, study=study, content_of=value_selectors.authors(v.pk for v in values)))
+    request = ChatRequest(
+        model="",
+        system=prompt.render(),
+        messages=[Message(role="user", content=text)],
+        max_tokens=max_tokens,
+        temperature=0,
+    )
+    return gateway.structured(
+        request,
+        _CONTRACTS[prompt_name],
+        gateway.CallContext(
+            purpose=purpose, prompt=prompt, study=study, content_of=value_selectors.authors(v.pk for v in values)
+        ),
+    )
 
 
-_CONTRACTS = {"moral_contexts": ContextsAnswer, "pair_values": PairsAnswer, "story_reasoning": ReasoningAnswer,
-              "story_writer": StoryAnswer}
+_CONTRACTS = {
+    "moral_contexts": ContextsAnswer,
+    "pair_values": PairsAnswer,
+    "story_reasoning": ReasoningAnswer,
+    "story_writer": StoryAnswer,
+}
 
 
 # --- moral contexts ------------------------------------------------------------------
 
+
 def generate_contexts(scenario) -> list[MoralContext]:
     """Ask the model for a scenario's moral contexts (footnote 9). Contexts a
     coordinator already has are kept; duplicates are skipped."""
-    answer, record = _structured("moral_contexts", f"Question: {scenario.prompt}", scenario.study,
-                                 "graph.moral_contexts", max_tokens=400)
+    answer, record = _structured(
+        "moral_contexts", f"Question: {scenario.prompt}", scenario.study, "graph.moral_contexts", max_tokens=400
+    )
     made = []
     with transaction.atomic():
         for text in answer.contexts:
             text = " ".join(text.split()).rstrip(".")
             context, created = MoralContext.objects.get_or_create(
-                study=scenario.study, text=text,
-                defaults={"scenario": scenario, "origin": MoralContext.Origin.LLM, "llm_call": record})
+                study=scenario.study,
+                text=text,
+                defaults={"scenario": scenario, "origin": MoralContext.Origin.LLM, "llm_call": record},
+            )
             if created:
                 made.append(context)
-        record_event(events.GRAPH_CONTEXTS_GENERATED, study_slug=scenario.study.slug, subject=scenario,
-                     payload={"contexts": [c.pk for c in made], "llm_call": record.pk})
+        record_event(
+            events.GRAPH_CONTEXTS_GENERATED,
+            study_slug=scenario.study.slug,
+            subject=scenario,
+            payload={"contexts": [c.pk for c in made], "llm_call": record.pk},
+        )
     return made
 
 
@@ -75,6 +97,7 @@ def contexts_for(scenario, *, generate: bool = True) -> list[MoralContext]:
 
 
 # --- candidate pairs -------------------------------------------------------------------
+
 
 def group_values(values: list[CanonicalValue], size: int = GROUP_SIZE) -> list[list[CanonicalValue]]:
     """Groups of about `size` values close in embedding space (k-means on the
@@ -102,15 +125,17 @@ def _pairing_text(scenario, contexts, group) -> str:
     return text + "\n\n".join(f"id {v.pk}\n" + card_text(v.title, v.description, v.policies) for v in group)
 
 
-def candidate_pairs(scenario, contexts, group,
-                    run: StoryRun) -> list[tuple[CanonicalValue, CanonicalValue, MoralContext]]:
+def candidate_pairs(
+    scenario, contexts, group, run: StoryRun
+) -> list[tuple[CanonicalValue, CanonicalValue, MoralContext]]:
     """The model's proposed upgrades within one group; pairs naming ids it
     was not offered are rejected and recorded."""
     by_id = {v.pk: v for v in group}
     context_by_id = {c.pk: c for c in contexts}
     try:
-        answer, record = _structured("pair_values", _pairing_text(scenario, contexts, group), scenario.study,
-                                     "graph.pair_values", values=group)
+        answer, record = _structured(
+            "pair_values", _pairing_text(scenario, contexts, group), scenario.study, "graph.pair_values", values=group
+        )
     except LLMError as err:
         _problem(run, "pair_values", None, None, str(err), err)
         return []
@@ -118,8 +143,14 @@ def candidate_pairs(scenario, contexts, group,
     for item in answer.pairs:
         a, b, c = item.from_, item.to, item.context
         if a not in by_id or b not in by_id or c not in context_by_id or a == b:
-            _problem(run, "pair_values", (a, b), c, "The model named a value or context that was not offered, "
-                                                    "or paired a value with itself.", record=record)
+            _problem(
+                run,
+                "pair_values",
+                (a, b),
+                c,
+                "The model named a value or context that was not offered, or paired a value with itself.",
+                record=record,
+            )
             continue
         pairs.append((by_id[a], by_id[b], context_by_id[c]))
     return pairs
@@ -127,10 +158,14 @@ def candidate_pairs(scenario, contexts, group,
 
 # --- the story chain ---------------------------------------------------------------------
 
+
 def _pair_text(from_value, to_value, context) -> str:
-    return (f"Moral context: {context.text}\n\nFirst value:\n"
-            + card_text(from_value.title, from_value.description, from_value.policies)
-            + "\n\nSecond value:\n" + card_text(to_value.title, to_value.description, to_value.policies))
+    return (
+        f"Moral context: {context.text}\n\nFirst value:\n"
+        + card_text(from_value.title, from_value.description, from_value.policies)
+        + "\n\nSecond value:\n"
+        + card_text(to_value.title, to_value.description, to_value.policies)
+    )
 
 
 def check_reasoning(reasoning: ReasoningAnswer, from_value) -> str:
@@ -150,8 +185,9 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
     base = _pair_text(from_value, to_value, context)
     pair = (from_value.pk, to_value.pk)
     try:
-        reasoning, first = _structured("story_reasoning", base, study, "graph.story_reasoning",
-                                       values=(from_value, to_value))
+        reasoning, first = _structured(
+            "story_reasoning", base, study, "graph.story_reasoning", values=(from_value, to_value)
+        )
     except LLMError as err:
         _problem(run, "story_reasoning", pair, context.pk, str(err), err)
         return None
@@ -161,9 +197,13 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
         _problem(run, "story_reasoning", pair, context.pk, problem, record=first)
         return None
     try:
-        written, final = _structured("story_writer",
-                                     base + "\n\nReasoning:\n" + json.dumps(reasoning.model_dump(), indent=1),
-                                     study, "graph.story_writer", values=(from_value, to_value))
+        written, final = _structured(
+            "story_writer",
+            base + "\n\nReasoning:\n" + json.dumps(reasoning.model_dump(), indent=1),
+            study,
+            "graph.story_writer",
+            values=(from_value, to_value),
+        )
     except LLMError as err:
         _problem(run, "story_writer", pair, context.pk, str(err), err)
         return None
@@ -171,14 +211,21 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
     try:
         with transaction.atomic():
             story = TransitionStory.objects.create(
-                study=study, from_value=from_value, to_value=to_value, context=context,
-                story=written.story, shared_meaning=reasoning.shared_meaning,
+                study=study,
+                from_value=from_value,
+                to_value=to_value,
+                context=context,
+                story=written.story,
+                shared_meaning=reasoning.shared_meaning,
                 clarification=reasoning.clarification,
                 policy_changes=[c.model_dump() for c in reasoning.policy_changes],
-                run=run, llm_call=final, chain_calls=[first.pk, final.pk],
+                run=run,
+                llm_call=final,
+                chain_calls=[first.pk, final.pk],
                 prompt_version=f"story_reasoning v{app_prompt(__file__, 'story_reasoning').version}, "
-                               f"story_writer v{prompt.version}",
-                model=final.model)
+                f"story_writer v{prompt.version}",
+                model=final.model,
+            )
     except IntegrityError:  # another run wrote this direction meanwhile
         return None
     return story
@@ -186,23 +233,32 @@ def write_story(from_value, to_value, context, run: StoryRun) -> TransitionStory
 
 def _problem(run: StoryRun, step: str, pair, context, reason: str, err=None, record=None) -> None:
     record = record or getattr(err, "record", None)
-    run.problems.append({"step": step, "pair": list(pair) if pair else None, "context": context,
-                         "reason": reason[:500], "llm_call": getattr(record, "pk", None)})
+    run.problems.append(
+        {
+            "step": step,
+            "pair": list(pair) if pair else None,
+            "context": context,
+            "reason": reason[:500],
+            "llm_call": getattr(record, "pk", None),
+        }
+    )
     run.counts["rejected"] = run.counts.get("rejected", 0) + 1
     StoryRun.objects.filter(pk=run.pk).update(problems=run.problems, counts=run.counts)
 
 
 def has_active_story(from_id: int, to_id: int, context_id: int) -> bool:
-    return TransitionStory.objects.filter(from_value_id=from_id, to_value_id=to_id, context_id=context_id,
-                                          status=TransitionStory.Status.ACTIVE).exists()
+    return TransitionStory.objects.filter(
+        from_value_id=from_id, to_value_id=to_id, context_id=context_id, status=TransitionStory.Status.ACTIVE
+    ).exists()
 
 
 def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> StoryRun:
     """One background run: contexts where missing, candidate pairs per group
     of similar values, then a story for each new (pair, context), and for the
     reverse direction too when asked. Existing stories are never replaced."""
-    run = StoryRun.objects.create(study=study, counts={"groups": 0, "pairs": 0, "stories": 0, "rejected": 0,
-                                                       "skipped": 0})
+    run = StoryRun.objects.create(
+        study=study, counts={"groups": 0, "pairs": 0, "stories": 0, "rejected": 0, "skipped": 0}
+    )
     with locks.try_advisory_lock(STORY_LOCK_NAMESPACE, study.pk) as acquired:
         if not acquired:
             _finish(run, StoryRun.Status.FAILED, "Another story run of this study is in progress.")
@@ -214,8 +270,7 @@ def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> 
             scenarios_of = value_selectors.value_scenarios(study)
             live = {v.pk: v for v in value_selectors.live_values(study)}
             for scenario in study.scenarios.filter(active=True).order_by("order", "pk"):
-                values = [live[pk] for pk, scenarios in scenarios_of.items()
-                          if scenario.pk in scenarios and pk in live]
+                values = [live[pk] for pk, scenarios in scenarios_of.items() if scenario.pk in scenarios and pk in live]
                 if len(values) < 2:
                     continue
                 contexts = contexts_for(scenario)
@@ -241,8 +296,10 @@ def generate_stories(study, *, max_stories: int = 60, reverse: bool = False) -> 
     return run
 
 
-ORPHANED_REASON = ("Stopped before finishing: the process running it ended (worker stopped or database "
-                   "restarted). The job runs again; stories already written are kept.")
+ORPHANED_REASON = (
+    "Stopped before finishing: the process running it ended (worker stopped or database "
+    "restarted). The job runs again; stories already written are kept."
+)
 
 
 def fail_orphaned_runs(*, min_age_seconds: float = 5) -> int:
@@ -259,11 +316,16 @@ def _finish(run: StoryRun, status: str, error: str = "") -> None:
 def archive_stories(stories, *, reason: str, user=None) -> int:
     """Take stories out of circulation; their votes keep counting."""
     ids = [s.pk for s in stories if s.status == TransitionStory.Status.ACTIVE]
-    TransitionStory.objects.filter(pk__in=ids).update(status=TransitionStory.Status.ARCHIVED,
-                                                      archived_reason=reason[:300])
+    TransitionStory.objects.filter(pk__in=ids).update(
+        status=TransitionStory.Status.ARCHIVED, archived_reason=reason[:300]
+    )
     if ids:
-        record_event(events.GRAPH_STORIES_ARCHIVED, user=user, study_slug=stories[0].study.slug,
-                     payload={"stories": ids, "reason": reason})
+        record_event(
+            events.GRAPH_STORIES_ARCHIVED,
+            user=user,
+            study_slug=stories[0].study.slug,
+            payload={"stories": ids, "reason": reason},
+        )
     return len(ids)
 
 
@@ -278,5 +340,10 @@ def redact_stories(value_ids, *, marker: str) -> int:
     text (their votes keep counting, and point at the archived row). Returns
     how many stories were redacted."""
     return stories_of_values(value_ids).update(
-        status=TransitionStory.Status.ARCHIVED, archived_reason=marker, story=marker, shared_meaning="",
-        clarification="", policy_changes=[])
+        status=TransitionStory.Status.ARCHIVED,
+        archived_reason=marker,
+        story=marker,
+        shared_meaning="",
+        clarification="",
+        policy_changes=[],
+    )

@@ -33,8 +33,9 @@ def write_stories_for_waiting(study_id: int) -> dict:
 
 
 @app.task(name="graph.build_snapshot", queue="default")
-def build_snapshot(study_id: int, user_id: int | None = None, include_simulated: bool = False,
-                   exclude_flagged: bool = False) -> int:
+def build_snapshot(
+    study_id: int, user_id: int | None = None, include_simulated: bool = False, exclude_flagged: bool = False
+) -> int:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     study = Study.objects.get(pk=study_id)
     if exclude_flagged:

@@ -20,10 +20,23 @@ def stories_page(request, study, participant, *, error: str = "", chosen: str = 
     if assignment is None:
         return None
     story = assignment.story
-    return step_page(request, "graph/story.html", study, participant, status=status, assignment=assignment,
-                     story=story, pair=[story.from_value, story.to_value], number=assignment.position + 1,
-                     total=participant.story_assignments.count(), answers=WisdomVote.Answer.choices, chosen=chosen,
-                     reason=reason, error=error, max_reason=services.REASON_MAX_CHARS)
+    return step_page(
+        request,
+        "graph/story.html",
+        study,
+        participant,
+        status=status,
+        assignment=assignment,
+        story=story,
+        pair=[story.from_value, story.to_value],
+        number=assignment.position + 1,
+        total=participant.story_assignments.count(),
+        answers=WisdomVote.Answer.choices,
+        chosen=chosen,
+        reason=reason,
+        error=error,
+        max_reason=services.REASON_MAX_CHARS,
+    )
 
 
 @require_http_methods(["POST"])
@@ -32,17 +45,32 @@ def vote(request, study, participant):
     """One answer to "Did this person become wiser?"."""
     raw = request.POST.get("assignment", "")
     pk = inputs.parse_id(raw)
-    assignment = (StoryAssignment.objects.select_related("story").filter(pk=pk, participant=participant).first()
-                  if pk is not None else None)
+    assignment = (
+        StoryAssignment.objects.select_related("story").filter(pk=pk, participant=participant).first()
+        if pk is not None
+        else None
+    )
     answer, reason = request.POST.get("answer", ""), request.POST.get("reason", "")
     if assignment is None:
-        return stories_page(request, study, participant, status=400, reason=inputs.storable(reason),
-                            error="That story could not be found. Please answer this one.") or redirect(
-            step_url(participant))
+        return stories_page(
+            request,
+            study,
+            participant,
+            status=400,
+            reason=inputs.storable(reason),
+            error="That story could not be found. Please answer this one.",
+        ) or redirect(step_url(participant))
     try:
         services.vote_and_continue(participant=participant, assignment=assignment, answer=answer, reason=reason)
     except services.VoteError as err:
         # The text comes back without the characters that cannot be saved, so sending it again works.
-        return stories_page(request, study, participant, error=str(err), chosen=inputs.storable(answer),
-                            reason=inputs.storable(reason), status=400)
+        return stories_page(
+            request,
+            study,
+            participant,
+            error=str(err),
+            chosen=inputs.storable(answer),
+            reason=inputs.storable(reason),
+            status=400,
+        )
     return redirect(step_url(participant))

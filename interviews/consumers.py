@@ -108,8 +108,14 @@ class InterviewConsumer(ParticipantConsumer):
             await chat.run_reply(self.interview_id, token, self.broadcast, claimed)
         except Exception:  # never leave the participant without a word
             log.exception("interview %s: reply failed", self.interview_id)
-            await self.broadcast({"type": "error", "code": "server_error", "retry": True,
-                                  "message": "Something went wrong on our side. Your message is saved; press Retry."})
+            await self.broadcast(
+                {
+                    "type": "error",
+                    "code": "server_error",
+                    "retry": True,
+                    "message": "Something went wrong on our side. Your message is saved; press Retry.",
+                }
+            )
 
     async def _act(self, fn, **kwargs):
         try:
@@ -147,8 +153,12 @@ class InterviewConsumer(ParticipantConsumer):
         return selectors.reply_alive(Interview.objects.get(pk=self.interview_id))
 
     async def on_card_edit(self, content):
-        card = await self._act(chat.edit_card, title=content.get("title"), description=content.get("description"),
-                               policies=content.get("policies"))
+        card = await self._act(
+            chat.edit_card,
+            title=content.get("title"),
+            description=content.get("description"),
+            policies=content.get("policies"),
+        )
         if card is not None:
             await self.broadcast({"type": "card_shown", "card": card.as_dict()})
 
@@ -164,5 +174,6 @@ class InterviewConsumer(ParticipantConsumer):
 
     async def on_state(self, content):
         interview = await db_async(Interview.objects.select_related("scenario", "participant__study").get)(
-            pk=self.interview_id)
+            pk=self.interview_id
+        )
         await self.send_json(await db_async(selectors.interview_snapshot)(interview))

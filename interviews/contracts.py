@@ -12,6 +12,7 @@ from values.contracts import DESCRIPTION_MAX, POLICIES_MAX, POLICIES_MIN, POLICY
 
 # --- articulator -----------------------------------------------------------------------
 
+
 class ArticulatedCard(Contract):
     title: Text(2, TITLE_MAX)
     description: Text(5, DESCRIPTION_MAX)
@@ -27,6 +28,7 @@ class ArticulatorAnswer(Contract):
 
 # --- interviewer tools (their JSON schemas are generated from these) ----------------------
 
+
 class ShowValuesCardArgs(Contract):
     change_request: str | None = Field(None, description="What the participant wants changed.")
 
@@ -36,6 +38,7 @@ class SubmitValuesCardArgs(Contract):
 
 
 # --- dialogue grader (paper A.4) -------------------------------------------------------------
+
 
 class Grade(Contract):
     score: int = Field(ge=1, le=5)
@@ -61,6 +64,7 @@ class GradeAnswer(Contract):
 
 
 # --- transcript raters (Fig. 8, Fig. 12) ------------------------------------------------------
+
 
 class IdeologyAnswer(Contract):
     score: int = Field(ge=1, le=5)

@@ -93,5 +93,14 @@ class Submitted(Frame):
     next_url: str
 
 
-INTERVIEW = (*frames.BASE, InterviewState, Message, ReplyStarted, ReplyFailed, Delta, MessageComplete, CardShown,
-             Submitted)
+INTERVIEW = (
+    *frames.BASE,
+    InterviewState,
+    Message,
+    ReplyStarted,
+    ReplyFailed,
+    Delta,
+    MessageComplete,
+    CardShown,
+    Submitted,
+)

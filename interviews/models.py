@@ -64,10 +64,12 @@ class ChatMessage(models.Model):
     content = models.TextField(blank=True)
     tool_calls = models.JSONField(default=list, blank=True)
     tool_call_id = models.CharField(max_length=100, blank=True)
-    client_message_id = models.CharField(max_length=64, blank=True,
-                                         help_text="Sent by the browser; makes resends idempotent.")
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    client_message_id = models.CharField(
+        max_length=64, blank=True, help_text="Sent by the browser; makes resends idempotent."
+    )
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -77,7 +79,8 @@ class ChatMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["interview", "seq"], name="message_seq_unique"),
             models.UniqueConstraint(
-                fields=["interview", "client_message_id"], condition=~models.Q(client_message_id=""),
+                fields=["interview", "client_message_id"],
+                condition=~models.Q(client_message_id=""),
                 name="client_message_id_unique",
             ),
         ]
@@ -95,8 +98,9 @@ class DialogueGrade(models.Model):
     grader_prompt_hash = models.CharField(max_length=64, db_index=True)
     scores = models.JSONField(help_text="{criterion: {score 1-5, evidence}}")
     mean_score = models.FloatField()
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,11 +128,15 @@ class TranscriptRating(models.Model):
     reason = models.TextField(blank=True)
     prompt_version = models.CharField(max_length=32)
     prompt_hash = models.CharField(max_length=64)
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["interview", "kind", "prompt_hash", "question"],
-                                               name="one_rating_per_prompt_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "kind", "prompt_hash", "question"], name="one_rating_per_prompt_version"
+            )
+        ]

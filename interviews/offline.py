@@ -22,13 +22,18 @@ from values import contracts as card_limits
 
 SLOGAN_WORDS = re.compile(r"\b(should|must|never|always|wrong|murder|sin|evil|right to|obviously|just)\b", re.I)
 DONT_KNOW = re.compile(r"\b(don'?t know|not sure|can'?t think|no idea|nothing comes|never had)\b", re.I)
-APPROVAL = re.compile(r"^\s*(yes|yep|yeah|yup|ok|okay|k|kk|sure|fine|looks good|that'?s (it|right|good)|perfect|"
-                      r"great|submit|correct|exactly|good)\b", re.I)
+APPROVAL = re.compile(
+    r"^\s*(yes|yep|yeah|yup|ok|okay|k|kk|sure|fine|looks good|that'?s (it|right|good)|perfect|"
+    r"great|submit|correct|exactly|good)\b",
+    re.I,
+)
 # A turn that says nothing about the participant's value ("dunno", "ok", "idk", "no idea", "yes", "k", "..."):
 # never a title or a policy. Checked word by word (letters of any script), so "Ok, I care about honesty" is not.
-FILLER_WORDS = set("""dunno idk ok okay k kk yes yeah yep yup ya no nope nah idea not sure don't dont do know i
+FILLER_WORDS = set(
+    """dunno idk ok okay k kk yes yeah yep yup ya no nope nah idea not sure don't dont do know i
 nothing whatever maybe hmm hm um uh er meh fine lol haha what huh eh pass skip nothing really clue sorry tbh
-""".split())
+""".split()
+)
 LETTERS = r"[^\W\d_]"  # a letter of any script ("más", "ñ", "ü"); [A-Za-z] stripped accents ("Lo Que M")
 WORD = re.compile(LETTERS + r"+(?:['\u2019]" + LETTERS + r"+)*")
 
@@ -47,8 +52,10 @@ def is_filler(text: str) -> bool:
     return all(w in FILLER_WORDS for w in words)
 
 
-HOW_TO_CHANGE = ("You can give it a new title (\u201ccall it \u2026\u201d), drop a point (\u201cdrop the second "
-                 "point\u201d) or add one (\u201cadd \u2026\u201d).")
+HOW_TO_CHANGE = (
+    "You can give it a new title (\u201ccall it \u2026\u201d), drop a point (\u201cdrop the second "
+    "point\u201d) or add one (\u201cadd \u2026\u201d)."
+)
 
 
 def _user_turns(request: ChatRequest) -> list[str]:
@@ -87,21 +94,27 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     users = _user_turns(request)
     last_tool = _last_tool_result(request)
     card_shown = any(m.role == "tool" and m.content.startswith("CARD SHOWN") for m in request.messages)
-    attempts = sum(1 for m in request.messages if m.role == "assistant"
-                   and any(c.name == "show_values_card" for c in m.tool_calls))
+    attempts = sum(
+        1 for m in request.messages if m.role == "assistant" and any(c.name == "show_values_card" for c in m.tool_calls)
+    )
 
     if last_tool is not None:
         if last_tool.content.startswith("CARD SHOWN"):
             title = re.search(r'"title":\s*"([^"]*)"', last_tool.content)
             name = title.group(1) if title else "your value"
-            return (f"This card, titled \u201c{name}\u201d, is my attempt to capture what you've shared about what "
-                    "you pay attention to. Does it fit what you care about, or is there anything you would change? "
-                    f"{HOW_TO_CHANGE}"), []
+            return (
+                f"This card, titled \u201c{name}\u201d, is my attempt to capture what you've shared about what "
+                "you pay attention to. Does it fit what you care about, or is there anything you would change? "
+                f"{HOW_TO_CHANGE}"
+            ), []
         if last_tool.content.startswith("SUBMITTED"):
-            return ("Thank you for submitting your value. "
-                    "Your input helps us understand how an assistant should respond."), []
-        return ("I'd like to understand a little more before writing this up. "
-                "When you faced a choice like this, what did you look for or notice first?"), []
+            return (
+                "Thank you for submitting your value. Your input helps us understand how an assistant should respond."
+            ), []
+        return (
+            "I'd like to understand a little more before writing this up. "
+            "When you faced a choice like this, what did you look for or notice first?"
+        ), []
 
     last = users[-1] if users else ""
     if card_shown:
@@ -119,23 +132,32 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     turn = len(users)
     if turn <= 1:
         if SLOGAN_WORDS.search(last) or len(last.split()) < 12:
-            return ("Thank you for sharing that. What is the good thing you want to protect here? "
-                    "If you imagine getting this right, what would you be paying attention to?"), []
-        return ("Thank you. When you yourself face a choice like this, what do you pay attention to "
-                "in deciding what to do?"), []
+            return (
+                "Thank you for sharing that. What is the good thing you want to protect here? "
+                "If you imagine getting this right, what would you be paying attention to?"
+            ), []
+        return (
+            "Thank you. When you yourself face a choice like this, what do you pay attention to in deciding what to do?"
+        ), []
     if turn == 2:
-        return ("That helps. Could you tell me about a time in your own life when you made a choice like this? "
-                "What did you notice or look for then?"), []
+        return (
+            "That helps. Could you tell me about a time in your own life when you made a choice like this? "
+            "What did you notice or look for then?"
+        ), []
     if turn == 3:
         if DONT_KNOW.search(last) or is_filler(last):
-            return ("That's all right. Is there someone you admire for how they handle choices like this? "
-                    "What would they pay attention to?"), []
+            return (
+                "That's all right. Is there someone you admire for how they handle choices like this? "
+                "What would they pay attention to?"
+            ), []
         return "When you think back on that, what stood out to you as most important?", []
     if attempts:  # the card writer asked for more once; from this turn on it always writes a card
         return ("Thank you, that is enough for me to write a card from what you've said so far."), [
-            _call(request, "show_values_card")]
+            _call(request, "show_values_card")
+        ]
     return ("Thank you, I think I have a picture of what matters to you. Let me write it up as a card."), [
-        _call(request, "show_values_card")]
+        _call(request, "show_values_card")
+    ]
 
 
 # --- the articulator: a values card from the participant's own phrases --------------
@@ -148,17 +170,121 @@ def interviewer(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 
 POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
 FIRST_PERSON = {"my", "our", "me", "i", "we", "us", "mine"}
-DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "every", "each", "some", "any", "another",
-               "own", "such", "more", "less", "other", "whose"}
-NOUN_BEFORE = {"of", "for", "about", "with", "without", "from", "at", "on", "in", "into", "by", "through", "after",
-               "before", "than", "like", "between", "among", "towards", "toward", "against", "during", "beyond"}
-SUBJECTS = {"i", "you", "he", "she", "we", "they", "it", "who", "nobody", "everyone", "everybody", "someone",
-            "somebody", "anyone", "anybody", "people", "which", "kids"}
-AUXILIARIES = {"would", "could", "should", "will", "can", "might", "must", "may", "shall", "did", "do", "does",
-               "don't", "didn't", "doesn't", "won't", "wouldn't", "can't", "cannot", "couldn't", "shouldn't",
-               "not", "to", "i'd", "i'll", "i've", "we'd", "they'd", "dont", "didnt", "doesnt", "wont", "cant",
-               "never", "always", "just", "also", "really", "even", "still", "then"}
-FUNCTION_WORDS = POSSESSIVES | DETERMINERS | NOUN_BEFORE | SUBJECTS | set("""
+DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "every",
+    "each",
+    "some",
+    "any",
+    "another",
+    "own",
+    "such",
+    "more",
+    "less",
+    "other",
+    "whose",
+}
+NOUN_BEFORE = {
+    "of",
+    "for",
+    "about",
+    "with",
+    "without",
+    "from",
+    "at",
+    "on",
+    "in",
+    "into",
+    "by",
+    "through",
+    "after",
+    "before",
+    "than",
+    "like",
+    "between",
+    "among",
+    "towards",
+    "toward",
+    "against",
+    "during",
+    "beyond",
+}
+SUBJECTS = {
+    "i",
+    "you",
+    "he",
+    "she",
+    "we",
+    "they",
+    "it",
+    "who",
+    "nobody",
+    "everyone",
+    "everybody",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "people",
+    "which",
+    "kids",
+}
+AUXILIARIES = {
+    "would",
+    "could",
+    "should",
+    "will",
+    "can",
+    "might",
+    "must",
+    "may",
+    "shall",
+    "did",
+    "do",
+    "does",
+    "don't",
+    "didn't",
+    "doesn't",
+    "won't",
+    "wouldn't",
+    "can't",
+    "cannot",
+    "couldn't",
+    "shouldn't",
+    "not",
+    "to",
+    "i'd",
+    "i'll",
+    "i've",
+    "we'd",
+    "they'd",
+    "dont",
+    "didnt",
+    "doesnt",
+    "wont",
+    "cant",
+    "never",
+    "always",
+    "just",
+    "also",
+    "really",
+    "even",
+    "still",
+    "then",
+}
+FUNCTION_WORDS = (
+    POSSESSIVES
+    | DETERMINERS
+    | NOUN_BEFORE
+    | SUBJECTS
+    | set(
+        """
 a about above after again all almost already also although am an and any anything are aren't as at away back be
 because been being both but by can could did do does doing done down each either else enough etc ever everything
 few for from further had has have having here hers herself him himself how however i'd i'll i'm i've if im is isn't
@@ -174,11 +300,15 @@ around across along behind beside near inside outside together apart ago anymore
 answer person moment moments attention instead first second third one two three four five six seven eight nine
 last next idk tbh imo btw ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty
 thirty forty fifty dunno nope nah meh k kk yup ya
-""".split()) | AUXILIARIES
+""".split()
+    )
+    | AUXILIARIES
+)
 PARTICLES = {"up", "down", "out", "off", "away", "back", "through", "over"}
 OBJECTS = {"me", "him", "her", "them", "us", "you", "it"}
 # Verb forms that are not also the nouns people use for what they attend to.
-VERBS = set("""
+VERBS = set(
+    """
 is are was were be been being am have has had having do does did done doing go goes went gone going get gets got
 getting gotten make makes made making think thinks thought thinking know knows knew known want wants wanted
 say says said tell tells told take takes took taken taking give gives gave given come comes came coming see sees
@@ -195,72 +325,175 @@ force support supported respect respected trust trusted walk walked sat sit stay
 broke broken hooked consider considered considering face faced facing fought wrote write writes
 named naming handle handled handling work works worked choose chose chosen choosing teach taught spread
 describing describe held hold holds ran run runs drove died lost won paid sent met fell sang ate
-""".split())
+""".split()
+)
 ADJECTIVE_ENDINGS = ("ous", "ful", "ive", "able", "ible", "less", "ish", "ed")
-ADJECTIVES = set("""safe scared alone afraid curious hard real true clear close sure able ready difficult important
+ADJECTIVES = set(
+    """safe scared alone afraid curious hard real true clear close sure able ready difficult important
 good bad right wrong different young old older big small free open honest quiet strong weak happy sad calm pregnant
 worried whole full new little long short best better worse worst wild own possible crazy serious sick upset
 personal official genuine nice kind great fine lovely mean cruel gentle patient supportive honest fair
 independent confident respectful loving caring
-""".split())
+""".split()
+)
 # "makes him curious", "be kind to her": the quality named as a noun, for a policy (never a title: not their word).
-QUALITIES = {"curious": "curiosity", "honest": "honesty", "kind": "kindness", "nice": "kindness", "safe": "safety",
-             "free": "freedom", "independent": "independence", "confident": "confidence", "patient": "patience",
-             "gentle": "gentleness", "fair": "fairness", "respectful": "respect", "supportive": "support",
-             "loving": "love", "caring": "care", "calm": "calm", "open": "openness", "interested": "interest"}
-QUALITY_SAID = re.compile(r"\b(?:make|makes|made|keep|keeps|kept|feel|feels|felt|is|was|are|were|be|being|get|gets|"
-                          r"got|stay|stays|become|becomes)\s+(?:(him|her|them|me|us|someone|people|kids|the \w+|a \w+)"
-                          r"\s+)?(?:more\s+|so\s+|really\s+|very\s+)?(" + "|".join(QUALITIES) + r")\b", re.I)
+QUALITIES = {
+    "curious": "curiosity",
+    "honest": "honesty",
+    "kind": "kindness",
+    "nice": "kindness",
+    "safe": "safety",
+    "free": "freedom",
+    "independent": "independence",
+    "confident": "confidence",
+    "patient": "patience",
+    "gentle": "gentleness",
+    "fair": "fairness",
+    "respectful": "respect",
+    "supportive": "support",
+    "loving": "love",
+    "caring": "care",
+    "calm": "calm",
+    "open": "openness",
+    "interested": "interest",
+}
+QUALITY_SAID = re.compile(
+    r"\b(?:make|makes|made|keep|keeps|kept|feel|feels|felt|is|was|are|were|be|being|get|gets|"
+    r"got|stay|stays|become|becomes)\s+(?:(him|her|them|me|us|someone|people|kids|the \w+|a \w+)"
+    r"\s+)?(?:more\s+|so\s+|really\s+|very\s+)?(" + "|".join(QUALITIES) + r")\b",
+    re.I,
+)
 LY_WORDS = {"family", "reply", "ally", "belly", "holy", "lonely", "friendly", "early", "daily", "ugly", "assembly"}
-NOUN_ING = {"understanding", "feeling", "feelings", "meaning", "wellbeing", "well-being", "upbringing", "learning",
-            "wedding", "building", "listening", "reasoning", "thinking", "grieving", "healing", "belonging"}
+NOUN_ING = {
+    "understanding",
+    "feeling",
+    "feelings",
+    "meaning",
+    "wellbeing",
+    "well-being",
+    "upbringing",
+    "learning",
+    "wedding",
+    "building",
+    "listening",
+    "reasoning",
+    "thinking",
+    "grieving",
+    "healing",
+    "belonging",
+}
 # A phrase just after these is what they do not want ("not scare tactics", "beats forced discipline").
-NEGATIONS = {"not", "no", "without", "never", "nor", "instead", "rather", "don't", "dont", "didn't", "didnt",
-             "nobody", "isn't", "isnt", "wasn't", "than", "beats", "over", "versus", "vs"}
+NEGATIONS = {
+    "not",
+    "no",
+    "without",
+    "never",
+    "nor",
+    "instead",
+    "rather",
+    "don't",
+    "dont",
+    "didn't",
+    "didnt",
+    "nobody",
+    "isn't",
+    "isnt",
+    "wasn't",
+    "than",
+    "beats",
+    "over",
+    "versus",
+    "vs",
+}
 
 # Word lists naming kinds of things, to choose a policy's head (its capital word).
-FEELINGS = set("""feelings feeling fear fears scared worry worries anxiety anxious relief guilt shame pressure peace
+FEELINGS = set(
+    """feelings feeling fear fears scared worry worries anxiety anxious relief guilt shame pressure peace
 joy hope pain grief regret stress comfort calm doubt doubts loneliness panic love loyalty blessing confidence
 excitement gratitude sadness anger frustration
-""".split())
-SENSE = set("""autonomy control freedom faith dignity safety belonging community achievement purpose pride
+""".split()
+)
+SENSE = set(
+    """autonomy control freedom faith dignity safety belonging community achievement purpose pride
 independence agency responsibility ownership security privacy identity
-""".split())
-OCCASIONS = set("""conversations conversation choices choice decisions decision questions question talk talks
+""".split()
+)
+OCCASIONS = set(
+    """conversations conversation choices choice decisions decision questions question talk talks
 discussion discussions time space room guidance advice options option information info learning play practice
 projects project hobbies interests reflection prayer support help
-""".split())
-PEOPLE = set("""people friends friend family women men woman man parents parent mentors mentor network
+""".split()
+)
+PEOPLE = set(
+    """people friends friend family women men woman man parents parent mentors mentor network
 adults adult nurse doctor doctors pastor kid kids child children teachers teacher uncle aunt husband wife
 partner others elders neighbours neighbors sister brother mother father mom mum dad cousin daughter son boy
 girl grandmother grandma grandfather grandpa coach priest therapist counselor counsellor boyfriend girlfriend
-""".split())
-INFORMATION = set("""facts fact information info context evidence sources source details records reports documents
+""".split()
+)
+INFORMATION = set(
+    """facts fact information info context evidence sources source details records reports documents
 story picture truth data numbers
-""".split())
-INNER_STATES = {"curiosity", "interest", "interests", "passion", "passions", "feelings", "needs", "wellbeing",
-                "confidence", "mood", "joy", "happiness", "readiness"}
+""".split()
+)
+INNER_STATES = {
+    "curiosity",
+    "interest",
+    "interests",
+    "passion",
+    "passions",
+    "feelings",
+    "needs",
+    "wellbeing",
+    "confidence",
+    "mood",
+    "joy",
+    "happiness",
+    "readiness",
+}
 # Words that name something a person can value, for choosing the title.
-VALUE_WORDS = SENSE | set("""honest honesty informed trust respect care curiosity curious interest peace support
+VALUE_WORDS = SENSE | set(
+    """honest honesty informed trust respect care curiosity curious interest peace support
 safe truth facts accuracy context choices choice understanding listening genuine real dignity counsel wisdom
 kindness patience presence courage integrity fairness compassion empathy judgement judgment voice space pace
 timeline time network conversations information verified prayer scripture decision decisions discipline
 routine routines freedom sources picture story terms
-""".split())
+""".split()
+)
 VALUE_ENDINGS = ("ity", "ness", "ence", "ance", "dom", "acy", "ship", "ism")
-CUES = re.compile(r"\b(care|cares|matter(s|ed)?|attention|notice|important|value|look(ed)? (for|at)|focus|"
-                  r"pay|paid|beats|need(ed)?)\b", re.I)
+CUES = re.compile(
+    r"\b(care|cares|matter(s|ed)?|attention|notice|important|value|look(ed)? (for|at)|focus|"
+    r"pay|paid|beats|need(ed)?)\b",
+    re.I,
+)
 SMALL_TITLE_WORDS = {"of", "for", "to", "in", "on", "with", "and", "at", "by", "from", "the", "a", "an"}
-WHEN_SUBJECTS = {"a", "the", "someone", "she", "he", "they", "people", "kids", "children", "somebody", "her",
-                 "his", "their", "others"}
+WHEN_SUBJECTS = {
+    "a",
+    "the",
+    "someone",
+    "she",
+    "he",
+    "they",
+    "people",
+    "kids",
+    "children",
+    "somebody",
+    "her",
+    "his",
+    "their",
+    "others",
+}
 # "time to think", "a safe place to talk": these nouns take the verb that follows.
 ROOM_NOUNS = {"time", "space", "room", "place", "chance", "freedom", "opportunity", "permission"}
 # "the pride of finishing", "the reasons behind rules": one phrase, headed by its first noun.
 JOINERS = {"of", "behind"}
 
 # A slogan is a short moral assertion (paper 4.3): where people start, not their value.
-SLOGAN_ASSERTION = re.compile(r"\b(pro-?choice|pro-?life|(her|my|your|their|a woman'?s) (body|choice|right)|"
-                              r"is (murder|a sin|wrong|right|evil)|god says)\b", re.I)
+SLOGAN_ASSERTION = re.compile(
+    r"\b(pro-?choice|pro-?life|(her|my|your|their|a woman'?s) (body|choice|right)|"
+    r"is (murder|a sin|wrong|right|evil)|god says)\b",
+    re.I,
+)
 
 
 def _norm(text: str) -> str:
@@ -302,16 +535,34 @@ def _tags(tokens: list[str]) -> list[str]:
             tags.append("F")
         elif nxt in PARTICLES and word not in NOUN_ING:
             tags.append("V")  # "eyes light up"
-        elif (word.endswith("s") and not word.endswith(("ss", "us", "is", "'s")) and prev not in DETERMINERS
-              and prev not in POSSESSIVES and prev not in NOUN_BEFORE and i + 1 < len(tokens)
-              and (nxt in OBJECTS or nxt in DETERMINERS or nxt in POSSESSIVES
-                   or (_is_word(tokens[i + 1]) and nxt not in FUNCTION_WORDS))):
+        elif (
+            word.endswith("s")
+            and not word.endswith(("ss", "us", "is", "'s"))
+            and prev not in DETERMINERS
+            and prev not in POSSESSIVES
+            and prev not in NOUN_BEFORE
+            and i + 1 < len(tokens)
+            and (
+                nxt in OBJECTS
+                or nxt in DETERMINERS
+                or nxt in POSSESSIVES
+                or (_is_word(tokens[i + 1]) and nxt not in FUNCTION_WORDS)
+            )
+        ):
             tags.append("V")  # "the child develops discipline": a plural ends a noun phrase, a verb goes on
-        elif (i and tags[-1] in ("V", "F") and prev not in DETERMINERS | POSSESSIVES | NOUN_BEFORE
-              and (nxt in OBJECTS or nxt in POSSESSIVES or nxt in ("a", "an", "the"))):
+        elif (
+            i
+            and tags[-1] in ("V", "F")
+            and prev not in DETERMINERS | POSSESSIVES | NOUN_BEFORE
+            and (nxt in OBJECTS or nxt in POSSESSIVES or nxt in ("a", "an", "the"))
+        ):
             tags.append("V")  # "helps shape the agreements"
-        elif prev in DETERMINERS or prev in POSSESSIVES or prev in NOUN_BEFORE or (i and tags[-1] == "C"
-                                                                                  and word not in VERBS):
+        elif (
+            prev in DETERMINERS
+            or prev in POSSESSIVES
+            or prev in NOUN_BEFORE
+            or (i and tags[-1] == "C" and word not in VERBS)
+        ):
             tags.append("C")
         elif word in VERBS or prev in SUBJECTS or prev in AUXILIARIES or word.endswith("ing") and word not in NOUN_ING:
             tags.append("V")
@@ -381,8 +632,13 @@ def _phrases_in(sentence: str, answer: int, position: int) -> list[Phrase]:
             i += 1
         end = i
         # "time to think": the verb belongs to the phrase.
-        room = (lower[end - 1] in ROOM_NOUNS and end + 1 < len(tokens) and lower[end] == "to"
-                and _is_word(tokens[end + 1]) and lower[end + 1] not in FUNCTION_WORDS)
+        room = (
+            lower[end - 1] in ROOM_NOUNS
+            and end + 1 < len(tokens)
+            and lower[end] == "to"
+            and _is_word(tokens[end + 1])
+            and lower[end + 1] not in FUNCTION_WORDS
+        )
         if room:
             end = i = end + 2
         elif end + 1 < len(tokens) and lower[end] in JOINERS:  # "feelings of others", "the context of the events"
@@ -399,7 +655,7 @@ def _phrases_in(sentence: str, answer: int, position: int) -> list[Phrase]:
             words.pop()
         while words and words[-1].lower() in FUNCTION_WORDS | POSSESSIVES | JOINERS:
             words.pop()
-        before = lower[max(0, start - 3):start]
+        before = lower[max(0, start - 3) : start]
         if words and not NEGATIONS & set(before):
             content = [w for w in words if w.lower() not in FUNCTION_WORDS | POSSESSIVES]
             if content and len(content) <= 5:
@@ -427,8 +683,11 @@ def _what_clauses(sentence: str) -> list[str]:
     out = []
     for match in re.finditer(r"\bwhat\s+([^,]+)", sentence, re.I):
         words = match.group(1).split()
-        if (len(words) < 3 or FIRST_PERSON & {w.lower() for w in words}
-                or not (words[0].lower() in WHEN_SUBJECTS or words[0][:1].isupper())):
+        if (
+            len(words) < 3
+            or FIRST_PERSON & {w.lower() for w in words}
+            or not (words[0].lower() in WHEN_SUBJECTS or words[0][:1].isupper())
+        ):
             continue
         words = re.split(r"\s+(?:and|but|so|because|or|when|if)\s+", " ".join(words[:7]))[0].split()
         if len(words) >= 3:
@@ -449,16 +708,22 @@ def _feelings_named(sentence: str, answer: int, position: int) -> list[Phrase]:
 def _qualities_named(sentence: str, answer: int, position: int) -> list[Phrase]:
     out = []
     for match in QUALITY_SAID.finditer(sentence):
-        before = sentence[:match.start()].split()[-1:]
+        before = sentence[: match.start()].split()[-1:]
         if (match.group(1) or "").lower() in FIRST_PERSON or [w.lower() for w in before] in (["i"], ["we"]):
             continue  # "I was calm" is their state, not what they attend to
-        out.append(Phrase((QUALITIES[match.group(2).lower()],), answer, position + 998, bool(CUES.search(sentence)),
-                          derived=True))
+        out.append(
+            Phrase(
+                (QUALITIES[match.group(2).lower()],), answer, position + 998, bool(CUES.search(sentence)), derived=True
+            )
+        )
     return out
 
 
-HOW_FEEL = re.compile(r"\bhow\s+(others|other people|people|she|he|they|someone|everyone|(?:her|his|their|the) "
-                      r"\w+)\s+(?:would|will|might|could|may)?\s*(?:feel|feels|felt)\b", re.I)
+HOW_FEEL = re.compile(
+    r"\bhow\s+(others|other people|people|she|he|they|someone|everyone|(?:her|his|their|the) "
+    r"\w+)\s+(?:would|will|might|could|may)?\s*(?:feel|feels|felt)\b",
+    re.I,
+)
 HOW_STATE = re.compile(r"\bhow\s+(\w+)\s+(she|he|they|someone)\s+(?:is|was|are|were|feels|felt)\b", re.I)
 OBJECT_OF = {"she": "her", "he": "him", "they": "them", "someone": "someone", "everyone": "everyone"}
 
@@ -517,6 +782,7 @@ def _ranked(phrases: list[Phrase]) -> list[Phrase]:
 
 def _distinct(phrases: list[Phrase]) -> list[Phrase]:
     """Leave out a phrase whose words another (better) phrase already says."""
+
     def stems(p: Phrase) -> set[str]:
         return {re.sub(r"(ies|s)$", lambda m: "y" if m.group(1) == "ies" else "", w) for w in p.content}
 
@@ -537,8 +803,7 @@ def _theirs(text: str) -> str:
 
 def title_case(text: str) -> str:
     words = text.split()
-    return " ".join(w if (i and w.lower() in SMALL_TITLE_WORDS) else w[:1].upper() + w[1:]
-                    for i, w in enumerate(words))
+    return " ".join(w if (i and w.lower() in SMALL_TITLE_WORDS) else w[:1].upper() + w[1:] for i, w in enumerate(words))
 
 
 def _title_words(p: Phrase) -> list[str] | None:
@@ -550,8 +815,14 @@ def _title_words(p: Phrase) -> list[str] | None:
         words = words[1:]
     lowered = {w.lower() for w in words}
     listed = {"or", "and"} & lowered or any(w.endswith(",") for w in words)  # "fear, grief or relief"
-    if (not words or FIRST_PERSON & lowered or listed or len(words) > 5
-            or (p.last in PEOPLE and not JOINERS & lowered) or words[0].lower() in FUNCTION_WORDS - POSSESSIVES):
+    if (
+        not words
+        or FIRST_PERSON & lowered
+        or listed
+        or len(words) > 5
+        or (p.last in PEOPLE and not JOINERS & lowered)
+        or words[0].lower() in FUNCTION_WORDS - POSSESSIVES
+    ):
         return None
     return words
 
@@ -560,8 +831,12 @@ def _title_candidates(ranked: list[Phrase]) -> list[str]:
     """Titles in order of preference: a few words naming a value, then one word that does, then any."""
     fitting = [(p, w) for p in ranked if (w := _title_words(p))]
     valued = [(p, w) for p, w in fitting if any(_valued(c) for c in p.content)]
-    tiers = ([w for p, w in valued if len(p.content) >= 2], [w for p, w in valued],
-             [w for p, w in fitting if len(p.content) >= 2], [w for p, w in fitting])
+    tiers = (
+        [w for p, w in valued if len(p.content) >= 2],
+        [w for p, w in valued],
+        [w for p, w in fitting if len(p.content) >= 2],
+        [w for p, w in fitting],
+    )
     titles = []
     for words in (w for tier in tiers for w in tier):
         title = title_case(" ".join(words))
@@ -605,7 +880,7 @@ def policy_for(phrase: str) -> str:
 
 
 def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "\u2026"
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def _join(items: list[str]) -> str:
@@ -630,8 +905,11 @@ def _card_in_their_words(answers: list[str]) -> dict | None:
     title = first if len(words) <= 8 else " ".join(words[:6]) + "\u2026"
     title = title[:1].upper() + title[1:]
     policies = [_fit(f"WHAT they said matters: \u201c{s}\u201d", card_limits.POLICY_MAX) for s in sentences[:3]]
-    description = _fit("The scripted interviewer reads only English, so this card keeps the participant's own words: "
-                       f"\u201c{first}\u201d.", card_limits.DESCRIPTION_MAX)
+    description = _fit(
+        "The scripted interviewer reads only English, so this card keeps the participant's own words: "
+        f"\u201c{first}\u201d.",
+        card_limits.DESCRIPTION_MAX,
+    )
     return {"title": _fit(title, card_limits.TITLE_MAX), "description": description, "policies": policies}
 
 
@@ -640,12 +918,20 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
     (fewer than `least` policies)."""
     if answers and _english_share(answers) < 0.25:
         card = _card_in_their_words(answers)
-        return card if card is not None and len(card["policies"]) >= min(least, 2) and card["title"].lower() not in {
-            t.lower() for t in avoid_titles} else None
+        return (
+            card
+            if card is not None
+            and len(card["policies"]) >= min(least, 2)
+            and card["title"].lower() not in {t.lower() for t in avoid_titles}
+            else None
+        )
     phrases, clauses = _material(answers)
     # People are who helped, not what is attended to ("SUPPORT from their second child").
-    ranked = [p for p in _distinct(_ranked(phrases))
-              if p.last not in PEOPLE or JOINERS & set(p.words) or any(_valued(w) for w in p.content)]
+    ranked = [
+        p
+        for p in _distinct(_ranked(phrases))
+        if p.last not in PEOPLE or JOINERS & set(p.words) or any(_valued(w) for w in p.content)
+    ]
     if not ranked or len(ranked) + len(clauses) < least:
         return None
     avoid = {t.lower() for t in avoid_titles}
@@ -663,8 +949,11 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
     said |= {QUALITIES[w] for w in said if w in QUALITIES}  # "curiosity" is said by "... gets curious"
     ordered = [p for p in sorted(ranked, key=lambda p: not is_title(p)) if is_title(p) or not set(p.content) <= said]
     # A lone word says little ("SIGNS of electronics") unless it names a value ("SENSE of faith").
-    strong = [p for p in ordered if len(p.content) >= 2 or _valued(p.content[0]) or "own" in p.words
-              or p.content[0] in FEELINGS]
+    strong = [
+        p
+        for p in ordered
+        if len(p.content) >= 2 or _valued(p.content[0]) or "own" in p.words or p.content[0] in FEELINGS
+    ]
     weak = [p for p in ordered if p not in strong]
     policies, seen = [], set()
     for clause in clauses:  # one of each kind
@@ -676,41 +965,74 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
         for p in pool:
             policy = _fit(policy_for(_theirs(p.text)), card_limits.POLICY_MAX)
             head = policy.split(" ")[0]
-            if (len(policies) >= enough or policy.lower() in seen
-                    or sum(1 for q in policies if q.split(" ")[0] == head) >= most):
+            if (
+                len(policies) >= enough
+                or policy.lower() in seen
+                or sum(1 for q in policies if q.split(" ")[0] == head) >= most
+            ):
                 continue
             seen.add(policy.lower())
             policies.append(policy)
     if len(policies) < least:
         return None
     about = [_theirs(p.text) for p in ordered[:1]]
-    about += [("the things" if c.startswith("THINGS ") else c.split(" ")[0].lower()) + c[c.index(" "):]
-              for c in clauses[:2]]
+    about += [
+        ("the things" if c.startswith("THINGS ") else c.split(" ")[0].lower()) + c[c.index(" ") :] for c in clauses[:2]
+    ]
     about += [_theirs(p.text) for p in strong[1:] if p.last not in PEOPLE]
     about = about[:3]
     # "moments when ... when helping" reads badly: one "when" a sentence.
     tail = "as someone works through" if any(" when " in f" {a} " for a in about) else "when helping someone through"
-    description = _fit(f"This value is about paying attention to {_join(about)} {tail} a hard choice.",
-                       card_limits.DESCRIPTION_MAX)
+    description = _fit(
+        f"This value is about paying attention to {_join(about)} {tail} a hard choice.", card_limits.DESCRIPTION_MAX
+    )
     return {"title": _fit(title, card_limits.TITLE_MAX), "description": description, "policies": policies}
 
 
 # --- the participant's requests to change the card ---------------------------------
 
-QUOTED = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]{2,120})[\"\u201c\u201d]|(?:^|(?<=\s))['\u2018]([^'\u2019]"
-                    r"{2,120}?)['\u2019](?=$|[\s.,!?;])")
-RENAME = re.compile(r"\b(?:call(?:ed)?\s+(?:it|this|the card|the value)|name\s+(?:it|this)|rename(?:d)?(?:\s+it)?"
-                    r"|retitle(?:\s+it)?|title\s+(?:should|could|would|might|must)\s+be|title\s+(?:to|as|is)"
-                    r"|(?:change|make|set)\s+the\s+(?:title|name)(?:\s+(?:to|into))?|title\s*:)\s*(?:to\s+|as\s+)?"
-                    r"(.+)", re.I)
-DROP = re.compile(r"\b(?:drop|remove|delete|take (?:\w+ ){0,3}out|get rid of|cut|scrap|lose|leave (?:\w+ ){0,3}out)"
-                  r"\b(.*)", re.I)
-ADD = re.compile(r"\b(?:add|include|put in|also (?:attend to|pay attention to|notice|consider|look at|care about|"
-                 r"mention))\b\s*(.+)", re.I)
-ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-            "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1}
-COMPLAINT = re.compile(r"\b(doesn'?t|does not|don'?t|isn'?t|not|no|makes? no)\b.{0,20}\b(sense|fit|right|work|me|"
-                       r"good)\b|\b(weird|wrong|odd|off|confusing|strange|awkward|bad|vague|meaningless)\b", re.I)
+QUOTED = re.compile(
+    r"[\"\u201c\u201d]([^\"\u201c\u201d]{2,120})[\"\u201c\u201d]|(?:^|(?<=\s))['\u2018]([^'\u2019]"
+    r"{2,120}?)['\u2019](?=$|[\s.,!?;])"
+)
+RENAME = re.compile(
+    r"\b(?:call(?:ed)?\s+(?:it|this|the card|the value)|name\s+(?:it|this)|rename(?:d)?(?:\s+it)?"
+    r"|retitle(?:\s+it)?|title\s+(?:should|could|would|might|must)\s+be|title\s+(?:to|as|is)"
+    r"|(?:change|make|set)\s+the\s+(?:title|name)(?:\s+(?:to|into))?|title\s*:)\s*(?:to\s+|as\s+)?"
+    r"(.+)",
+    re.I,
+)
+DROP = re.compile(
+    r"\b(?:drop|remove|delete|take (?:\w+ ){0,3}out|get rid of|cut|scrap|lose|leave (?:\w+ ){0,3}out)"
+    r"\b(.*)",
+    re.I,
+)
+ADD = re.compile(
+    r"\b(?:add|include|put in|also (?:attend to|pay attention to|notice|consider|look at|care about|"
+    r"mention))\b\s*(.+)",
+    re.I,
+)
+ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "sixth": 5,
+    "6th": 5,
+    "last": -1,
+    "final": -1,
+}
+COMPLAINT = re.compile(
+    r"\b(doesn'?t|does not|don'?t|isn'?t|not|no|makes? no)\b.{0,20}\b(sense|fit|right|work|me|"
+    r"good)\b|\b(weird|wrong|odd|off|confusing|strange|awkward|bad|vague|meaningless)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -749,8 +1071,9 @@ def requested_changes(text: str) -> Changes:
             ordinal = re.search(r"\b(" + "|".join(ORDINALS) + r")\b", rest)
             number = re.search(r"(?:#|\b(?:point|number|item|bullet|policy|no\.?)\s*)(\d)\b", rest)
             # "the point about X", or "it's not about X, take it out"
-            about = (re.search(r"\b(?:about|on|with|mentioning|saying)\s+(.+)", rest)
-                     or re.search(r"\babout\s+([^,]+)", clause[:drop.start()].lower()))
+            about = re.search(r"\b(?:about|on|with|mentioning|saying)\s+(.+)", rest) or re.search(
+                r"\babout\s+([^,]+)", clause[: drop.start()].lower()
+            )
             if ordinal:
                 changes.drop.append(ORDINALS[ordinal.group(1)])
             elif number:
@@ -767,8 +1090,12 @@ def requested_changes(text: str) -> Changes:
 
 
 def _added_policy(request: str) -> str | None:
-    rest = re.sub(r"^(?:a|one|some)?\s*(?:thing|point|bit|line|something|more|policy)?\s*(?:about|on|for|that)?\s+",
-                  "", _norm(request).strip(), flags=re.I)
+    rest = re.sub(
+        r"^(?:a|one|some)?\s*(?:thing|point|bit|line|something|more|policy)?\s*(?:about|on|for|that)?\s+",
+        "",
+        _norm(request).strip(),
+        flags=re.I,
+    )
     whens, hows = _when_clauses(rest), _how_clauses(rest)
     if whens:
         return f"MOMENTS {_theirs(whens[0])}"
@@ -791,7 +1118,7 @@ def _drop(policies: list[str], which: int | str) -> list[str]:
     if not overlap or max(overlap) == 0 or len(policies) <= card_limits.POLICIES_MIN:
         return policies
     at = overlap.index(max(overlap))
-    return policies[:at] + policies[at + 1:]
+    return policies[:at] + policies[at + 1 :]
 
 
 def revise_card(card: dict, request: str, answers: list[str], shown_titles: tuple[str, ...] = ()) -> dict:
@@ -809,14 +1136,17 @@ def revise_card(card: dict, request: str, answers: list[str], shown_titles: tupl
     for request_text in changes.add:
         policy = _added_policy(request_text)
         if policy and policy.lower() not in {p.lower() for p in card["policies"]}:
-            card["policies"] = (card["policies"] + [policy])[:card_limits.POLICIES_MAX]
+            card["policies"] = (card["policies"] + [policy])[: card_limits.POLICIES_MAX]
     return card
 
 
 def _is_feedback(answer: str) -> bool:
     """A turn about the card (a request or an approval), not about the participant's value."""
-    return bool(APPROVAL.match(answer) or requested_changes(answer)
-                or re.search(r"\b(card|title|policy|policies|bullet)\b", answer, re.I))
+    return bool(
+        APPROVAL.match(answer)
+        or requested_changes(answer)
+        or re.search(r"\b(card|title|policy|policies|bullet)\b", answer, re.I)
+    )
 
 
 def _answers(transcript: str) -> list[str]:
@@ -827,7 +1157,7 @@ def _answers(transcript: str) -> list[str]:
         if line.startswith("Interviewer: This card, titled"):
             card_shown = True
         elif line.startswith("Participant: "):
-            answer = line[len("Participant: "):]
+            answer = line[len("Participant: ") :]
             if is_filler(answer):  # "dunno", "ok": never a title or a policy
                 continue
             if not (_is_feedback(answer) if card_shown else requested_changes(answer)):
@@ -857,7 +1187,7 @@ def _expected_card(transcript: str) -> dict | None:
         return None
     for line in transcript.splitlines():
         if line.startswith("Participant: "):
-            card = _EXPECTED_CARDS.get(_flat(line[len("Participant: "):]))
+            card = _EXPECTED_CARDS.get(_flat(line[len("Participant: ") :]))
             if card is not None:
                 return {**card, "policies": list(card["policies"])}
     return None
@@ -892,11 +1222,15 @@ def articulator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 
 GENERIC_CARD = {
     "title": "Care for the Person Deciding",
-    "description": ("Scripted placeholder, as the offline interviewer had too little to go on: paying attention to "
-                    "the person and what they need in a hard choice."),
-    "policies": ["FEELINGS the person has about the choice in front of them",
-                 "OPTIONS they may not have thought of yet",
-                 "PEOPLE they trust who could help them decide"],
+    "description": (
+        "Scripted placeholder, as the offline interviewer had too little to go on: paying attention to "
+        "the person and what they need in a hard choice."
+    ),
+    "policies": [
+        "FEELINGS the person has about the choice in front of them",
+        "OPTIONS they may not have thought of yet",
+        "PEOPLE they trust who could help them decide",
+    ],
 }
 
 
@@ -906,9 +1240,17 @@ def generic_card() -> dict:
     return {**GENERIC_CARD, "policies": list(GENERIC_CARD["policies"])}
 
 
-GRADER_CRITERIA = ["personal_story", "educated_about_meaning", "new_perspective", "no_leading",
-                   "one_question_at_a_time",
-                   "single_source_of_meaning", "is_source_of_meaning", "coherent_criteria", "clear_specific_criteria"]
+GRADER_CRITERIA = [
+    "personal_story",
+    "educated_about_meaning",
+    "new_perspective",
+    "no_leading",
+    "one_question_at_a_time",
+    "single_source_of_meaning",
+    "is_source_of_meaning",
+    "coherent_criteria",
+    "clear_specific_criteria",
+]
 
 
 def grader(request: ChatRequest) -> tuple[str, list[ToolCall]]:
@@ -924,9 +1266,10 @@ def grader(request: ChatRequest) -> tuple[str, list[ToolCall]]:
         "score": 5 if multi_questions == 0 else max(1, 5 - multi_questions),
         "evidence": f"{multi_questions} interviewer turns asked more than one question.",
     }
-    grades["personal_story"] = {"score": 4 if story else 2,
-                                "evidence": ("The participant told a story from their life." if story
-                                             else "No personal story found.")}
+    grades["personal_story"] = {
+        "score": 4 if story else 2,
+        "evidence": ("The participant told a story from their life." if story else "No personal story found."),
+    }
     return json.dumps({"grades": grades}), []
 
 
@@ -946,11 +1289,16 @@ def ideology_rater(request):
 
 def expert_rater(request):
     """Yes when the participant speaks of their own experience of it."""
-    lines = [line for line in (request.messages[-1].content if request.messages else "").splitlines()
-             if line.startswith("Participant:")]
+    lines = [
+        line
+        for line in (request.messages[-1].content if request.messages else "").splitlines()
+        if line.startswith("Participant:")
+    ]
     said = " ".join(lines).lower()
-    yes = any(marker in said for marker in ("i was pregnant", "i thought i was pregnant", "my abortion",
-                                            "i had an abortion", "i considered"))
+    yes = any(
+        marker in said
+        for marker in ("i was pregnant", "i thought i was pregnant", "my abortion", "i had an abortion", "i considered")
+    )
     return json.dumps({"answer": "yes" if yes else "no", "quote": ""}), []
 
 

@@ -32,49 +32,83 @@ def first_answer(interview: Interview) -> str:
 
 def _rate(interview, kind, prompt_name, contract, system_values, text, question=""):
     prompt = app_prompt(__file__, prompt_name)
-    existing = TranscriptRating.objects.filter(interview=interview, kind=kind, prompt_hash=prompt.sha256,
-                                               question=question).first()
+    existing = TranscriptRating.objects.filter(
+        interview=interview, kind=kind, prompt_hash=prompt.sha256, question=question
+    ).first()
     if existing:
         return existing
-    request = ChatRequest(model="", system=prompt.render(**system_values),
-                          messages=[Message(role="user", content=text)], max_tokens=200, temperature=0)
-    ctx = gateway.CallContext(purpose=f"analysis.{kind}", prompt=prompt, study=interview.participant.study,
-                              participant_id=interview.participant_id)
+    request = ChatRequest(
+        model="",
+        system=prompt.render(**system_values),
+        messages=[Message(role="user", content=text)],
+        max_tokens=200,
+        temperature=0,
+    )
+    ctx = gateway.CallContext(
+        purpose=f"analysis.{kind}",
+        prompt=prompt,
+        study=interview.participant.study,
+        participant_id=interview.participant_id,
+    )
     try:
         answer, record = gateway.structured(request, contract, ctx)
     except LLMError:
         return None  # the LLMCall row keeps the evidence; the interview stays unrated
-    fields = ({"score": answer.score, "reason": answer.reason or ""} if kind == "ideology"
-              else {"is_expert": answer.answer == "yes", "reason": answer.quote or ""})
+    fields = (
+        {"score": answer.score, "reason": answer.reason or ""}
+        if kind == "ideology"
+        else {"is_expert": answer.answer == "yes", "reason": answer.quote or ""}
+    )
     try:
-        return TranscriptRating.objects.create(interview=interview, kind=kind, question=question,
-                                               prompt_version=prompt.version, prompt_hash=prompt.sha256,
-                                               llm_call=record, **fields)
+        return TranscriptRating.objects.create(
+            interview=interview,
+            kind=kind,
+            question=question,
+            prompt_version=prompt.version,
+            prompt_hash=prompt.sha256,
+            llm_call=record,
+            **fields,
+        )
     except IntegrityError:
-        return TranscriptRating.objects.get(interview=interview, kind=kind, prompt_hash=prompt.sha256,
-                                            question=question)
+        return TranscriptRating.objects.get(
+            interview=interview, kind=kind, prompt_hash=prompt.sha256, question=question
+        )
 
 
 def rate_ideology(interview: Interview):
     answer = first_answer(interview)
     if not answer:
         return None
-    return _rate(interview, TranscriptRating.Kind.IDEOLOGY, "ideology", IdeologyAnswer,
-                 {"question": interview.scenario.prompt}, f"First answer: {answer}")
+    return _rate(
+        interview,
+        TranscriptRating.Kind.IDEOLOGY,
+        "ideology",
+        IdeologyAnswer,
+        {"question": interview.scenario.prompt},
+        f"First answer: {answer}",
+    )
 
 
 def rate_expert(interview: Interview):
     question = interview.scenario.expert_question
     if not question:
         return None
-    return _rate(interview, TranscriptRating.Kind.EXPERT, "expert", ExpertAnswer, {"question": question},
-                 transcript_text(interview), question=question)
+    return _rate(
+        interview,
+        TranscriptRating.Kind.EXPERT,
+        "expert",
+        ExpertAnswer,
+        {"question": question},
+        transcript_text(interview),
+        question=question,
+    )
 
 
 def rate_study(study, *, include_simulated: bool = False) -> dict:
     """Rate every submitted interview not yet rated with the current prompts."""
     interviews = Interview.objects.filter(participant__study=study, status=Interview.Status.SUBMITTED).select_related(
-        "scenario", "participant__study")
+        "scenario", "participant__study"
+    )
     interviews = interviews.filter(counted("participant", include_simulated))
     done = {"ideology": 0, "expert": 0}
     for interview in interviews:

@@ -13,15 +13,20 @@ from studies.models import Participant
 
 
 def active_interview(participant: Participant):
-    return (Interview.objects.filter(participant=participant).select_related("scenario")
-            .order_by("status", "-created_at").first())
+    return (
+        Interview.objects.filter(participant=participant)
+        .select_related("scenario")
+        .order_by("status", "-created_at")
+        .first()
+    )
 
 
 def interview_snapshot(interview) -> dict:
     """Everything a (re)connecting browser needs to draw the interview."""
     card = interview.cards.order_by("-revision").first()
-    visible = (interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT])
-               .exclude(content=""))
+    visible = interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]).exclude(
+        content=""
+    )
     route = gateway.resolve(interview.participant.study)
     return {
         "type": "state",
@@ -60,11 +65,21 @@ def needs_reply(interview: Interview) -> bool:
     # An interviewer's turn that asked for a tool whose result never came
     # (the process died in the card writer) needs the rest of its reply too;
     # claiming it records a result saying the step failed.
-    return interview.status == Interview.Status.ACTIVE and last is not None and (last.role in (
-        ChatMessage.Role.USER, ChatMessage.Role.TOOL) or (last.role == ChatMessage.Role.ASSISTANT and bool(
-            last.tool_calls)))
+    return (
+        interview.status == Interview.Status.ACTIVE
+        and last is not None
+        and (
+            last.role in (ChatMessage.Role.USER, ChatMessage.Role.TOOL)
+            or (last.role == ChatMessage.Role.ASSISTANT and bool(last.tool_calls))
+        )
+    )
 
 
 def message_payload(message: ChatMessage) -> dict:
-    return {"seq": message.seq, "role": message.role, "content": message.content,
-            "client_message_id": message.client_message_id, "created_at": message.created_at.isoformat()}
+    return {
+        "seq": message.seq,
+        "role": message.role,
+        "content": message.content,
+        "client_message_id": message.client_message_id,
+        "created_at": message.created_at.isoformat(),
+    }

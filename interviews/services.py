@@ -88,10 +88,13 @@ def articulator_prompt():
 
 # --- starting -----------------------------------------------------------
 
+
 def greeting(scenario: Scenario) -> str:
-    return (f"Help us figure out how an AI assistant should respond to questions like this one:\n\n"
-            f"\u201c{scenario.prompt}\u201d\n\n"
-            "Everyone's input helps! Say what you think should be considered in the response.")
+    return (
+        f"Help us figure out how an AI assistant should respond to questions like this one:\n\n"
+        f"\u201c{scenario.prompt}\u201d\n\n"
+        "Everyone's input helps! Say what you think should be considered in the response."
+    )
 
 
 @transaction.atomic
@@ -107,14 +110,23 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
     prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer_prompt(), articulator_prompt())}
     with participant_context(participant.pk):
         interview = Interview.objects.create(
-            participant=participant, scenario=scenario, provider=route.provider, model=route.model,
-            offline=route.offline, prompt_versions=prompts,
+            participant=participant,
+            scenario=scenario,
+            provider=route.provider,
+            model=route.model,
+            offline=route.offline,
+            prompt_versions=prompts,
         )
-        ChatMessage.objects.create(interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT,
-                                   content=greeting(scenario))
-        record_event(events.INTERVIEW_STARTED, participant_id=participant.pk, study_slug=participant.study.slug,
-                     subject=interview, payload={"scenario": scenario.key, "provider": route.provider,
-                                                 "model": route.model})
+        ChatMessage.objects.create(
+            interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario)
+        )
+        record_event(
+            events.INTERVIEW_STARTED,
+            participant_id=participant.pk,
+            study_slug=participant.study.slug,
+            subject=interview,
+            payload={"scenario": scenario.key, "provider": route.provider, "model": route.model},
+        )
         if participant.current_step in (Step.SCENARIO, Step.CONSENT):
             steps.move(participant, Step.INTERVIEW)
     return interview
@@ -135,8 +147,11 @@ def _next_seq(interview: Interview) -> int:
 def _lock(interview_id: int) -> Interview:
     # of=("self",): lock the interview row only. Locking the joined rows too
     # would make every interview in the study queue on the one Study row.
-    return (Interview.objects.select_for_update(of=("self",)).select_related("participant__study", "scenario")
-            .get(pk=interview_id))
+    return (
+        Interview.objects.select_for_update(of=("self",))
+        .select_related("participant__study", "scenario")
+        .get(pk=interview_id)
+    )
 
 
 def _lock_row(interview_id: int) -> Interview:
@@ -167,6 +182,7 @@ def takeover_due_in(interview_id: int) -> float | None:
 
 # --- participant actions --------------------------------------------------
 
+
 def add_user_message(*, interview_id: int, text: str, client_message_id: str = "") -> tuple[ChatMessage, bool]:
     """Save the participant's turn. Returns (message, created).
 
@@ -180,13 +196,14 @@ def add_user_message(*, interview_id: int, text: str, client_message_id: str = "
 class ClaimedTurn:
     """What add_user_message_and_claim_reply read on its way: the reply's
     first round starts from it instead of going back to the database."""
+
     interview: Interview  # with participant, study and scenario
     transcript: list[Message]
 
 
 def add_user_message_and_claim_reply(
-        *, interview_id: int, text: str,
-        client_message_id: str = "") -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
+    *, interview_id: int, text: str, client_message_id: str = ""
+) -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
     """add_user_message, and in the same transaction claim the reply the new
     turn calls for (claim_reply's token) and read what that reply needs: the
     busiest path of an interview then takes one trip to a database thread
@@ -195,8 +212,9 @@ def add_user_message_and_claim_reply(
     return _add_user_message(interview_id, text, client_message_id, claim=True)
 
 
-def _add_user_message(interview_id: int, text: str, client_message_id: str,
-                      claim: bool) -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
+def _add_user_message(
+    interview_id: int, text: str, client_message_id: str, claim: bool
+) -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
     text = (text or "").strip()
     if not text:
         raise InterviewError("empty", "Please write something first.")
@@ -229,8 +247,11 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
             with participant_context(interview.participant_id):
                 earlier += _answer_dangling_tool_calls(interview, earlier)
                 message = ChatMessage.objects.create(
-                    interview=interview, seq=(earlier[-1].seq if earlier else 0) + 1, role=ChatMessage.Role.USER,
-                    content=text, client_message_id=client_message_id,
+                    interview=interview,
+                    seq=(earlier[-1].seq if earlier else 0) + 1,
+                    role=ChatMessage.Role.USER,
+                    content=text,
+                    client_message_id=client_message_id,
                 )
                 interview.last_error = ""
                 fields = ["last_error", "updated_at"]
@@ -240,12 +261,20 @@ def _add_user_message(interview_id: int, text: str, client_message_id: str,
                 interview.save(update_fields=fields)
             if not claim:
                 return message, True, None, None
-            return message, True, interview.reply_token, ClaimedTurn(interview, transcript_messages(
-                interview, [*earlier, message]))
+            return (
+                message,
+                True,
+                interview.reply_token,
+                ClaimedTurn(interview, transcript_messages(interview, [*earlier, message])),
+            )
     except IntegrityError:
         # The same client id raced in from another tab; return the winner.
-        return (ChatMessage.objects.get(interview_id=interview_id, client_message_id=client_message_id), False,
-                None, None)
+        return (
+            ChatMessage.objects.get(interview_id=interview_id, client_message_id=client_message_id),
+            False,
+            None,
+            None,
+        )
 
 
 def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str]]:
@@ -259,8 +288,7 @@ def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str
             except inputs.BadInput as err:
                 raise InterviewError("bad_card", err.message) from None
     try:
-        card = card_limits.CardFields.model_validate(
-            {"title": title, "description": description, "policies": policies})
+        card = card_limits.CardFields.model_validate({"title": title, "description": description, "policies": policies})
     except ValidationError as err:
         raise InterviewError("bad_card", card_limits.card_problem(err)) from None
     return card.title, card.description, list(card.policies)
@@ -276,8 +304,16 @@ def _save_card(interview: Interview, *, title, description, policies, source, ll
         scripted = llm_call.provider == OfflineProvider.name
     else:
         scripted = bool(latest and latest["scripted"])
-    return ValuesCard.objects.create(interview=interview, revision=revision, title=title, description=description,
-                                     policies=policies, source=source, llm_call=llm_call, scripted=scripted)
+    return ValuesCard.objects.create(
+        interview=interview,
+        revision=revision,
+        title=title,
+        description=description,
+        policies=policies,
+        source=source,
+        llm_call=llm_call,
+        scripted=scripted,
+    )
 
 
 def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
@@ -291,15 +327,26 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
         if not interview.cards.exists():
             raise InterviewError("no_card", "There is no card to edit yet.")
         with participant_context(interview.participant_id):
-            card = _save_card(interview, title=title, description=description, policies=policies,
-                              source=ValuesCard.Source.PARTICIPANT_EDIT)
+            card = _save_card(
+                interview,
+                title=title,
+                description=description,
+                policies=policies,
+                source=ValuesCard.Source.PARTICIPANT_EDIT,
+            )
             ChatMessage.objects.create(
-                interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.NOTE,
+                interview=interview,
+                seq=_next_seq(interview),
+                role=ChatMessage.Role.NOTE,
                 content="The participant edited the card directly. It now reads: " + json.dumps(_card_payload(card)),
             )
-            record_event(events.VALUES_CARD_EDITED, participant_id=interview.participant_id,
-                         study_slug=interview.participant.study.slug, subject=card,
-                         payload={"interview": interview.pk, "revision": card.revision})
+            record_event(
+                events.VALUES_CARD_EDITED,
+                participant_id=interview.participant_id,
+                study_slug=interview.participant.study.slug,
+                subject=card,
+                payload={"interview": interview.pk, "revision": card.revision},
+            )
         return card
 
 
@@ -325,13 +372,19 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
             card.save(update_fields=["submitted", "submitted_at"])
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
-            record_event(events.VALUES_CARD_SUBMITTED, participant_id=participant.pk, study_slug=participant.study.slug,
-                         subject=card, payload={"interview": interview.pk, "revision": card.revision, "via": via})
+            record_event(
+                events.VALUES_CARD_SUBMITTED,
+                participant_id=participant.pk,
+                study_slug=participant.study.slug,
+                subject=card,
+                payload={"interview": interview.pk, "revision": card.revision, "via": via},
+            )
             steps.finish(participant, Step.INTERVIEW)
         return card
 
 
 # --- the interviewer's reply ------------------------------------------------
+
 
 def _answer_dangling_tool_calls(interview: Interview, earlier: list[ChatMessage]) -> list[ChatMessage]:
     """Record a result for each tool call of the interviewer that never got
@@ -348,8 +401,15 @@ def _answer_dangling_tool_calls(interview: Interview, earlier: list[ChatMessage]
     seq = earlier[-1].seq if earlier else 0
     made = []
     for n, call_id in enumerate(pending, start=1):
-        made.append(ChatMessage.objects.create(interview=interview, seq=seq + n, role=ChatMessage.Role.TOOL,
-                                               content=gateway.DANGLING_TOOL_RESULT, tool_call_id=call_id))
+        made.append(
+            ChatMessage.objects.create(
+                interview=interview,
+                seq=seq + n,
+                role=ChatMessage.Role.TOOL,
+                content=gateway.DANGLING_TOOL_RESULT,
+                tool_call_id=call_id,
+            )
+        )
     if made:
         log.warning("interview %s: answered %d dangling tool call(s) as failed", interview.pk, len(made))
     return made
@@ -376,7 +436,8 @@ def _heartbeat(interview_id: int, token: uuid.UUID) -> bool:
 
 def _release(interview_id: int, token: uuid.UUID, error: str = "") -> None:
     Interview.objects.filter(pk=interview_id, reply_token=token).update(
-        reply_token=None, reply_heartbeat_at=None, last_error=error)
+        reply_token=None, reply_heartbeat_at=None, last_error=error
+    )
 
 
 def transcript_messages(interview: Interview, messages: list[ChatMessage] | None = None) -> list[Message]:
@@ -417,8 +478,13 @@ def _card_payload(card: ValuesCard) -> dict:
 
 def _context(interview: Interview, purpose: str, prompt) -> gateway.CallContext:
     route = gateway.route_for(interview.participant.study, interview.provider, interview.model)
-    return gateway.CallContext(purpose=purpose, prompt=prompt, study=interview.participant.study,
-                               participant_id=interview.participant_id, route=route)
+    return gateway.CallContext(
+        purpose=purpose,
+        prompt=prompt,
+        study=interview.participant.study,
+        participant_id=interview.participant_id,
+        route=route,
+    )
 
 
 def _load(interview_id: int) -> Interview:
@@ -431,8 +497,9 @@ def _load_with_transcript(interview_id: int) -> tuple[Interview, list[Message]]:
     return interview, transcript_messages(interview)
 
 
-def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall], record,
-                         release: uuid.UUID | None = None) -> ChatMessage:
+def _save_assistant_turn(
+    interview_id: int, text: str, tool_calls: list[ToolCall], record, release: uuid.UUID | None = None
+) -> ChatMessage:
     """Save the interviewer's turn; with `release`, the reply ends here and
     its token is given back in the same transaction, so a participant who
     submits or answers the moment the turn is complete never finds the
@@ -442,9 +509,13 @@ def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall
         if release is not None:
             _release(interview_id, release)
         return ChatMessage.objects.create(
-            interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.ASSISTANT, content=text,
+            interview=interview,
+            seq=_next_seq(interview),
+            role=ChatMessage.Role.ASSISTANT,
+            content=text,
             tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in tool_calls],
-            llm_call=record, input_tokens=record.input_tokens if record else 0,
+            llm_call=record,
+            input_tokens=record.input_tokens if record else 0,
             output_tokens=record.output_tokens if record else 0,
         )
 
@@ -452,8 +523,13 @@ def _save_assistant_turn(interview_id: int, text: str, tool_calls: list[ToolCall
 def _save_tool_result(interview_id: int, call_id: str, content: str) -> ChatMessage:
     with transaction.atomic():
         interview = _lock_row(interview_id)
-        return ChatMessage.objects.create(interview=interview, seq=_next_seq(interview), role=ChatMessage.Role.TOOL,
-                                          content=content, tool_call_id=call_id)
+        return ChatMessage.objects.create(
+            interview=interview,
+            seq=_next_seq(interview),
+            role=ChatMessage.Role.TOOL,
+            content=content,
+            tool_call_id=call_id,
+        )
 
 
 def _articulation_request(interview_id: int, change_request: str | None):
@@ -465,8 +541,13 @@ def _articulation_request(interview_id: int, change_request: str | None):
         transcript += "\nPrevious card: " + json.dumps(_card_payload(previous))
     if change_request:
         transcript += "\nChange requested: " + change_request.replace("\n", " ")
-    request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
-                          messages=[Message(role="user", content=transcript)], max_tokens=800, temperature=0)
+    request = ChatRequest(
+        model="",
+        system=prompt.render(scenario_prompt=interview.scenario.prompt),
+        messages=[Message(role="user", content=transcript)],
+        max_tokens=800,
+        temperature=0,
+    )
     return request, _context(interview, "interview.articulate", prompt)
 
 
@@ -486,8 +567,10 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
     try:
         answer, record = await gateway.structured_async(request, ArticulatorAnswer, ctx)
     except LLMError:
-        return None, ("CARD NOT WRITTEN: the card writer failed this time. Tell the participant you need a moment "
-                      "more, and ask one more question about what they pay attention to.")
+        return None, (
+            "CARD NOT WRITTEN: the card writer failed this time. Tell the participant you need a moment "
+            "more, and ask one more question about what they pay attention to."
+        )
     if answer.card is not None:
         fields = answer.card
         try:
@@ -495,7 +578,8 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
         except InterviewError as err:
             return None, f"CARD NOT WRITTEN: {err.message} Ask one more question, then try again."
         card = await db_async(_save_articulated_card)(
-            interview_id, {"title": title, "description": description, "policies": policies}, record)
+            interview_id, {"title": title, "description": description, "policies": policies}, record
+        )
         return card, "CARD SHOWN to the participant: " + json.dumps(_card_payload(card))
     critique = answer.critique or "More is needed."
     return None, f"MORE NEEDED before a card can be written: {critique}"
@@ -515,8 +599,13 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
             else:
                 interview, messages = await db_async(_load_with_transcript)(interview_id)
             prompt = interviewer_prompt()
-            request = ChatRequest(model="", system=prompt.render(scenario_prompt=interview.scenario.prompt),
-                                  messages=messages, tools=TOOLS, max_tokens=700)
+            request = ChatRequest(
+                model="",
+                system=prompt.render(scenario_prompt=interview.scenario.prompt),
+                messages=messages,
+                tools=TOOLS,
+                max_tokens=700,
+            )
             reply_id = uuid.uuid4().hex
             await emit({"type": "reply_started", "reply_id": reply_id})
             call = gateway.stream_chat(request, _context(interview, "interview.reply", prompt))
@@ -527,8 +616,9 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
                 raise err
             result = call.result
             last = not result.tool_calls
-            message = await db_async(_save_assistant_turn)(interview_id, result.text, result.tool_calls, call.record,
-                                                           release=token if last else None)
+            message = await db_async(_save_assistant_turn)(
+                interview_id, result.text, result.tool_calls, call.record, release=token if last else None
+            )
             released = last
             if last:
                 heartbeat.cancel()  # before the frame: a beat after it would find no token, harmlessly
@@ -540,8 +630,14 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
                     return
     except LLMError as err:
         error = str(err)
-        await emit({"type": "error", "code": "llm_failed", "retry": True,
-                    "message": "The interviewer could not answer just now. Your message is saved; press Retry."})
+        await emit(
+            {
+                "type": "error",
+                "code": "llm_failed",
+                "retry": True,
+                "message": "The interviewer could not answer just now. Your message is saved; press Retry.",
+            }
+        )
     finally:
         heartbeat.cancel()
         if not released:

@@ -16,18 +16,31 @@ from values import contracts as card_limits
 
 
 def scenario_page(request, study, participant, error="", status=200):
-    return step_page(request, "interviews/scenario.html", study, participant, status=status, error=error,
-                     scenarios=study_selectors.active_scenarios(study))
+    return step_page(
+        request,
+        "interviews/scenario.html",
+        study,
+        participant,
+        status=status,
+        error=error,
+        scenarios=study_selectors.active_scenarios(study),
+    )
 
 
 def interview_page(request, study, participant):
     interview = selectors.active_interview(participant)
     if interview is None:  # no interview yet: the question is still to choose
         return scenario_page(request, study, participant)
-    return step_page(request, "interviews/interview.html", study, participant, interview=interview,
-                     max_chars=settings.INTERVIEW_MAX_MESSAGE_CHARS,
-                     retry_after=settings.INTERVIEW_RETRY_AFTER_SECONDS,
-                     card_limits={"title": card_limits.TITLE_MAX, "description": card_limits.DESCRIPTION_MAX})
+    return step_page(
+        request,
+        "interviews/interview.html",
+        study,
+        participant,
+        interview=interview,
+        max_chars=settings.INTERVIEW_MAX_MESSAGE_CHARS,
+        retry_after=settings.INTERVIEW_RETRY_AFTER_SECONDS,
+        card_limits={"title": card_limits.TITLE_MAX, "description": card_limits.DESCRIPTION_MAX},
+    )
 
 
 @require_http_methods(["POST"])

@@ -48,7 +48,8 @@ from values.seed_file import MAX_FILE_BYTES, SeedFileError
 SCRIPTED_INTERVIEWER_ERROR = (
     "Participants would be interviewed by the scripted (offline) interviewer: {why}. Configure a language model "
     "under \u201cLanguage model\u201d (or set the platform's API key), or, to try the study out with the script, "
-    "tick \u201cPilot with scripted interviewer\u201d.")
+    "tick \u201cPilot with scripted interviewer\u201d."
+)
 
 
 class StudyForm(forms.ModelForm):
@@ -66,8 +67,11 @@ class StudyForm(forms.ModelForm):
         status = cleaned.get("status")
         if status in Study.TAKING_PART and not cleaned.get("scripted_interviewer_ok"):
             # The model the study would use with the settings as submitted, not as saved.
-            route = gateway.resolve(SimpleNamespace(**{name: cleaned.get(name, "") for name in
-                                                       ("llm_provider", "llm_model", "llm_base_url")}))
+            route = gateway.resolve(
+                SimpleNamespace(
+                    **{name: cleaned.get(name, "") for name in ("llm_provider", "llm_model", "llm_base_url")}
+                )
+            )
             if route.offline:
                 why = route.fallback_reason or "no language model is configured"
                 self.add_error("status", SCRIPTED_INTERVIEWER_ERROR.format(why=why))
@@ -85,21 +89,54 @@ class StudyAdmin(admin.ModelAdmin):
     inlines = [ScenarioInline, ConsentDocumentInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["model_check"]
-    actions = ["record_statistics", "check_model", "seed_values", "generate_stories", "build_moral_graph",
-               "rate_transcripts", "export_data", "delete_previews"]
+    actions = [
+        "record_statistics",
+        "check_model",
+        "seed_values",
+        "generate_stories",
+        "build_moral_graph",
+        "rate_transcripts",
+        "export_data",
+        "delete_previews",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "languages", "require_prolific"]}),
-        ("Taking part", {"fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
-                         "description": "Who may join and when the study stops taking people."}),
-        ("Prolific completion codes", {"fields": [
-            "completion_code_completed", "completion_code_no_consent",
-            "completion_code_screened_out", "completion_code_failed_attention", "completion_code_no_places",
-        ], "description": "Copy each code from Prolific's study page (\u201cHow do you want to confirm "
-                          "participants have completed your study?\u201d); participants are sent back with it."}),
-        ("Language model", {"fields": ["llm_provider", "llm_model", "llm_base_url", "llm_tool_protocol", "llm_turns",
-                                       "model_check"],
-                            "description": "Saving another model queues a check of what it supports (tool calls, "
-                                           "turn order, token usage, embedding size); its report is shown here."}),
+        (
+            "Taking part",
+            {
+                "fields": ["scripted_interviewer_ok", "budget_usd", "stuck_after_minutes"],
+                "description": "Who may join and when the study stops taking people.",
+            },
+        ),
+        (
+            "Prolific completion codes",
+            {
+                "fields": [
+                    "completion_code_completed",
+                    "completion_code_no_consent",
+                    "completion_code_screened_out",
+                    "completion_code_failed_attention",
+                    "completion_code_no_places",
+                ],
+                "description": "Copy each code from Prolific's study page (\u201cHow do you want to confirm "
+                "participants have completed your study?\u201d); participants are sent back with it.",
+            },
+        ),
+        (
+            "Language model",
+            {
+                "fields": [
+                    "llm_provider",
+                    "llm_model",
+                    "llm_base_url",
+                    "llm_tool_protocol",
+                    "llm_turns",
+                    "model_check",
+                ],
+                "description": "Saving another model queues a check of what it supports (tool calls, "
+                "turn order, token usage, embedding size); its report is shown here.",
+            },
+        ),
         ("Moral graph", {"fields": ["stories_per_participant", "graph_public", "include_scripted_cards"]}),
         ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
@@ -110,24 +147,25 @@ class StudyAdmin(admin.ModelAdmin):
             # The model's help text has "<slug>" in it, which the admin would take for a tag.
             form.base_fields["slug"].help_text = (
                 "Lowercase letters, digits and hyphens. The study link is /s/&lt;this&gt;/; "
-                "the full link for Prolific is shown at the top once the study is saved.")
+                "the full link for Prolific is shown at the top once the study is saved."
+            )
         for name, help_text in {
             "scripted_interviewer_ok": "Let participants in although no language model is configured: the offline "
-                                       "interviewer follows a script. Needed to set a study without a model to "
-                                       "pilot or open; only for trying the study out.",
+            "interviewer follows a script. Needed to set a study without a model to "
+            "pilot or open; only for trying the study out.",
             "include_scripted_cards": "Cards written by the scripted (offline) interviewer are usually a pilot's "
-                                      "stand-ins, so they are left out of the canonical values and the transition "
-                                      "stories that real participants judge. Tick to include them (a demo, a "
-                                      "rehearsal of the whole pipeline). Simulated participants' cards always "
-                                      "count. Each card's page says whether it was scripted.",
+            "stand-ins, so they are left out of the canonical values and the transition "
+            "stories that real participants judge. Tick to include them (a demo, a "
+            "rehearsal of the whole pipeline). Simulated participants' cards always "
+            "count. Each card's page says whether it was scripted.",
             "budget_usd": "Estimated model spending (USD) at which the study stops taking new participants; people "
-                          "already in carry on. Blank = no limit. The console shows the spending so far.",
+            "already in carry on. Blank = no limit. The console shows the spending so far.",
             "stuck_after_minutes": "The live console flags a participant who has been at one step longer than this "
-                                   "(participants take about 15 minutes for the whole study).",
+            "(participants take about 15 minutes for the whole study).",
             "completion_code_no_places": "Given to people who arrive after the study is paused or its budget is "
-                                         "spent, so Prolific can tell them apart from completions.",
+            "spent, so Prolific can tell them apart from completions.",
             "status": "Draft: only staff previews. Pilot: a first small batch (counted as pilot). Open: taking "
-                      "participants. Paused: nobody new, people already in carry on. Closed: nobody new.",
+            "participants. Paused: nobody new, people already in carry on. Closed: nobody new.",
         }.items():
             if name in form.base_fields:
                 form.base_fields[name].help_text = help_text
@@ -137,8 +175,12 @@ class StudyAdmin(admin.ModelAdmin):
         study = self.get_object(request, object_id)
         if study is not None:
             # The top of the page: the link to give Prolific and what the study has cost.
-            extra_context = {**(extra_context or {}), "participant_link": console.participant_link(request, study),
-                             "preview_url": console.preview_url(study), "cost": study_cost_usd(study)}
+            extra_context = {
+                **(extra_context or {}),
+                "participant_link": console.participant_link(request, study),
+                "preview_url": console.preview_url(study),
+                "cost": study_cost_usd(study),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
@@ -148,10 +190,14 @@ class StudyAdmin(admin.ModelAdmin):
         # event); a saved one can only be switched on or off.
         for document in formset.save(commit=False):
             if document.pk is None:
-                services.publish_consent(study=form.instance, text=document.text,
-                                         version_label=document.version_label,
-                                         irb_protocol_id=document.irb_protocol_id, is_active=document.is_active,
-                                         user=request.user)
+                services.publish_consent(
+                    study=form.instance,
+                    text=document.text,
+                    version_label=document.version_label,
+                    irb_protocol_id=document.irb_protocol_id,
+                    is_active=document.is_active,
+                    user=request.user,
+                )
             else:
                 document.save(update_fields=["is_active"])
         for document in formset.deleted_objects:
@@ -160,32 +206,49 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="console and report")
     def report_links(self, obj):
-        return format_html('<a href="{}"><strong>Live console</strong></a> · <a href="{}">Report</a> · '
-                           '<a href="{}">Export data</a>',
-                           reverse("admin:studies_study_console", args=[obj.pk]),
-                           reverse("admin:studies_study_report", args=[obj.pk]),
-                           reverse("admin:studies_study_export", args=[obj.pk]))
+        return format_html(
+            '<a href="{}"><strong>Live console</strong></a> · <a href="{}">Report</a> · <a href="{}">Export data</a>',
+            reverse("admin:studies_study_console", args=[obj.pk]),
+            reverse("admin:studies_study_report", args=[obj.pk]),
+            reverse("admin:studies_study_export", args=[obj.pk]),
+        )
 
     def get_urls(self):
-        return [path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="studies_study_report"),
-                path("<int:pk>/export/", self.admin_site.admin_view(self.export_view), name="studies_study_export"),
-                path("<int:pk>/console/", self.admin_site.admin_view(self.console_view),
-                     name="studies_study_console"),
-                path("<int:pk>/console/live/", self.admin_site.admin_view(self.console_live_view),
-                     name="studies_study_console_live"),
-                path("<int:pk>/seed-values/", self.admin_site.admin_view(self.seed_values_view),
-                     name="studies_study_seed_values"),
-                path("<int:pk>/write-stories/", self.admin_site.admin_view(self.write_stories_view),
-                     name="studies_study_write_stories"),
-                ] + super().get_urls()
+        return [
+            path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="studies_study_report"),
+            path("<int:pk>/export/", self.admin_site.admin_view(self.export_view), name="studies_study_export"),
+            path("<int:pk>/console/", self.admin_site.admin_view(self.console_view), name="studies_study_console"),
+            path(
+                "<int:pk>/console/live/",
+                self.admin_site.admin_view(self.console_live_view),
+                name="studies_study_console_live",
+            ),
+            path(
+                "<int:pk>/seed-values/",
+                self.admin_site.admin_view(self.seed_values_view),
+                name="studies_study_seed_values",
+            ),
+            path(
+                "<int:pk>/write-stories/",
+                self.admin_site.admin_view(self.write_stories_view),
+                name="studies_study_write_stories",
+            ),
+        ] + super().get_urls()
 
     def console_view(self, request, pk: int):
         """The study while it runs: where participants are, who is stuck, what it costs."""
         study = self._study_or_denied(request, pk)
-        context = {**self.admin_site.each_context(request), "title": f"Live console: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study, "participant_link": console.participant_link(
-                       request, study), "preview_url": console.preview_url(study),
-                   "can_change": self.has_change_permission(request, study), **console.study_console(study)}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Live console: {study.title}",
+            "study": study,
+            "opts": self.model._meta,
+            "original": study,
+            "participant_link": console.participant_link(request, study),
+            "preview_url": console.preview_url(study),
+            "can_change": self.has_change_permission(request, study),
+            **console.study_console(study),
+        }
         context["site_url_warning"] = console.site_url_warning(request)
         if context["can_change"]:  # a preview writes and spends the budget: coordinators only
             context["preview_link"] = console.preview_link(request, study)
@@ -194,9 +257,11 @@ class StudyAdmin(admin.ModelAdmin):
     def console_live_view(self, request, pk: int):
         """The console's changing part, fetched by the page every few seconds."""
         study = self._study_or_denied(request, pk)
-        return TemplateResponse(request, "admin/studies/study/console_live.html",
-                                {"study": study, "can_change": self.has_change_permission(request, study),
-                                 **console.study_console(study)})
+        return TemplateResponse(
+            request,
+            "admin/studies/study/console_live.html",
+            {"study": study, "can_change": self.has_change_permission(request, study), **console.study_console(study)},
+        )
 
     def _study_to_change(self, request, pk):
         study = get_object_or_404(Study, pk=pk)
@@ -215,25 +280,38 @@ class StudyAdmin(admin.ModelAdmin):
             try:
                 if upload is not None:
                     if upload.size > MAX_FILE_BYTES:
-                        raise SeedFileError([f"The file is {upload.size:,} bytes; at most {MAX_FILE_BYTES:,} can "
-                                             "be read."])
+                        raise SeedFileError(
+                            [f"The file is {upload.size:,} bytes; at most {MAX_FILE_BYTES:,} can be read."]
+                        )
                     raw, name = upload.read(), upload.name
                 else:  # the preview's "Save" sends back the file it showed
-                    raw, name = base64.b64decode(request.POST.get("content", ""), validate=True), request.POST.get(
-                        "name", "")
+                    raw, name = (
+                        base64.b64decode(request.POST.get("content", ""), validate=True),
+                        request.POST.get("name", ""),
+                    )
                     if not raw:
                         raise SeedFileError(["Choose a file of cards (CSV or JSON)."])
                 content = base64.b64encode(raw).decode()
                 if request.POST.get("save") and upload is None:
                     result = value_services.seed_values_from_file(study, (name, raw), user=request.user)
-                    text = (f"Made {len(result['made'])} canonical values from {result['file']}"
-                            + (f"; skipped {len(result['skipped'])} whose titles the study already has"
-                               if result["skipped"] else "") + ".")
+                    text = (
+                        f"Made {len(result['made'])} canonical values from {result['file']}"
+                        + (
+                            f"; skipped {len(result['skipped'])} whose titles the study already has"
+                            if result["skipped"]
+                            else ""
+                        )
+                        + "."
+                    )
                     self.message_user(request, text, messages.SUCCESS)
                     if result["embed_error"]:
-                        self.message_user(request, f"They could not be embedded ({result['embed_error']}); run "
-                                                   f"manage.py reembed --study {study.slug} --only-missing before "
-                                                   "writing stories.", messages.WARNING)
+                        self.message_user(
+                            request,
+                            f"They could not be embedded ({result['embed_error']}); run "
+                            f"manage.py reembed --study {study.slug} --only-missing before "
+                            "writing stories.",
+                            messages.WARNING,
+                        )
                     return redirect("admin:studies_study_console", study.pk)
                 rows, name = value_services.check_seed_file(study, (name, raw))
                 problems = [f"row {r.number}: {p}" for r in rows for p in r.problems]
@@ -241,13 +319,22 @@ class StudyAdmin(admin.ModelAdmin):
                 error, problems = "Nothing was saved.", err.problems
             except (binascii.Error, ValueError):
                 error = "The file could not be read back; choose it again."
-        context = {**self.admin_site.each_context(request), "title": f"Seed values from a file: {study.title}",
-                   "study": study, "opts": self.model._meta, "original": study, "rows": rows, "problems": problems,
-                   "error": error, "name": name, "content": content if rows is not None and not problems else "",
-                   "to_make": sum(1 for r in rows or [] if not r.note and not r.problems),
-                   }
-        return TemplateResponse(request, "admin/studies/study/seed_values.html", context,
-                                status=400 if (problems or error) else 200)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Seed values from a file: {study.title}",
+            "study": study,
+            "opts": self.model._meta,
+            "original": study,
+            "rows": rows,
+            "problems": problems,
+            "error": error,
+            "name": name,
+            "content": content if rows is not None and not problems else "",
+            "to_make": sum(1 for r in rows or [] if not r.note and not r.problems),
+        }
+        return TemplateResponse(
+            request, "admin/studies/study/seed_values.html", context, status=400 if (problems or error) else 200
+        )
 
     def write_stories_view(self, request, pk: int):
         """The console's "Write stories now": a story run queued for the worker."""
@@ -255,8 +342,9 @@ class StudyAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return redirect("admin:studies_study_console", study.pk)
         graph_services.write_stories_ahead(study, user=request.user)
-        self.message_user(request, "Story writing is queued; its progress shows under “Ready to launch?”.",
-                          messages.SUCCESS)
+        self.message_user(
+            request, "Story writing is queued; its progress shows under “Ready to launch?”.", messages.SUCCESS
+        )
         return redirect("admin:studies_study_console", study.pk)
 
     def _study_or_denied(self, request, pk):
@@ -268,9 +356,15 @@ class StudyAdmin(admin.ModelAdmin):
         """Tables 2-4 and Figures 8 and 12 of the paper, for this study."""
         study = self._study_or_denied(request, pk)
         include_simulated = request.GET.get("simulated") == "1"
-        context = {**self.admin_site.each_context(request), "title": f"Report: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study, "building": study_selectors.demo_build(study),
-                   **study_report(study, include_simulated=include_simulated)}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Report: {study.title}",
+            "study": study,
+            "opts": self.model._meta,
+            "original": study,
+            "building": study_selectors.demo_build(study),
+            **study_report(study, include_simulated=include_simulated),
+        }
         return TemplateResponse(request, "admin/studies/study/report.html", context)
 
     def export_view(self, request, pk: int):
@@ -287,17 +381,28 @@ class StudyAdmin(admin.ModelAdmin):
             else:
                 buffer = io.BytesIO()
                 with tempfile.TemporaryDirectory() as tmp:
-                    export_study(study, Path(tmp), include_simulated=request.POST.get("simulated") == "on",
-                                 identities_reason=reason if identities else "", user=request.user)
+                    export_study(
+                        study,
+                        Path(tmp),
+                        include_simulated=request.POST.get("simulated") == "on",
+                        identities_reason=reason if identities else "",
+                        user=request.user,
+                    )
                     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                         for file in sorted(Path(tmp).iterdir()):
                             archive.write(file, file.name)
                 response = HttpResponse(buffer.getvalue(), content_type="application/zip")
                 response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
                 return response
-        context = {**self.admin_site.each_context(request), "title": f"Export data: {study.title}", "study": study,
-                   "opts": self.model._meta, "original": study, "error": error,
-                   "can_export_identities": request.user.has_perm(REVEAL_PERMISSION)}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Export data: {study.title}",
+            "study": study,
+            "opts": self.model._meta,
+            "original": study,
+            "error": error,
+            "can_export_identities": request.user.has_perm(REVEAL_PERMISSION),
+        }
         return TemplateResponse(request, "admin/studies/study/export.html", context, status=400 if error else 200)
 
     @admin.display(description="participants")
@@ -310,20 +415,29 @@ class StudyAdmin(admin.ModelAdmin):
             transaction.on_commit(lambda pk=study.pk: record_study_statistics.defer(study_id=pk))
         self.message_user(request, f"Queued statistics for {queryset.count()} studies.", messages.SUCCESS)
 
-    @admin.action(description="Check the language model: tools, turn order, usage, embeddings (background job)",
-                  permissions=["change"])
+    @admin.action(
+        description="Check the language model: tools, turn order, usage, embeddings (background job)",
+        permissions=["change"],
+    )
     def check_model(self, request, queryset):
         for study in queryset:
             transaction.on_commit(lambda pk=study.pk: check_study_model.defer(study_id=pk))
-        self.message_user(request, f"Queued a model check for {queryset.count()} studies; the report appears on "
-                                   "each study's page under Language model.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Queued a model check for {queryset.count()} studies; the report appears on "
+            "each study's page under Language model.",
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if {"llm_provider", "llm_model", "llm_base_url"} & set(form.changed_data) and not gateway.resolve(obj).offline:
             transaction.on_commit(lambda pk=obj.pk: check_study_model.defer(study_id=pk))
-            self.message_user(request, "The new language model is being checked; its report appears under "
-                                       "Language model in a minute.", messages.INFO)
+            self.message_user(
+                request,
+                "The new language model is being checked; its report appears under Language model in a minute.",
+                messages.INFO,
+            )
 
     @admin.display(description="model check")
     def model_check(self, obj):
@@ -332,19 +446,34 @@ class StudyAdmin(admin.ModelAdmin):
             return "Not checked yet (the offline provider needs none)."
         route = gateway.resolve(obj)
         if (report.get("provider"), report.get("model"), report.get("base_url", "")) != (
-                route.provider, route.model, route.base_url):
-            return format_html("Checked {} for another model ({} {}); save or run the check again.",
-                               report.get("checked_at", ""), report.get("provider", ""), report.get("model", ""))
+            route.provider,
+            route.model,
+            route.base_url,
+        ):
+            return format_html(
+                "Checked {} for another model ({} {}); save or run the check again.",
+                report.get("checked_at", ""),
+                report.get("provider", ""),
+                report.get("model", ""),
+            )
         problems = ProbeReport.model_validate(report).problems()
-        return format_html("<span id=\"model-check\">Checked {} ({} {}): {}</span>", report.get("checked_at", ""),
-                           route.provider, route.model, "; ".join(problems) or "everything the interview needs works")
+        return format_html(
+            '<span id="model-check">Checked {} ({} {}): {}</span>',
+            report.get("checked_at", ""),
+            route.provider,
+            route.model,
+            "; ".join(problems) or "everything the interview needs works",
+        )
 
     @admin.action(description="Write transition stories for new value pairs (background job)", permissions=["change"])
     def generate_stories(self, request, queryset):
         for study in queryset:
             transaction.on_commit(lambda pk=study.pk: generate_stories.defer(study_id=pk))
-        self.message_user(request, f"Queued story writing for {queryset.count()} studies; follow it under "
-                                   "Moral graph › Story runs.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Queued story writing for {queryset.count()} studies; follow it under Moral graph › Story runs.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Seed canonical values from a file of cards (before launch)", permissions=["change"])
     def seed_values(self, request, queryset):
@@ -353,24 +482,36 @@ class StudyAdmin(admin.ModelAdmin):
             return None
         return redirect("admin:studies_study_seed_values", queryset.get().pk)
 
-    @admin.action(description="Build the moral graph (background job; asks whether simulated votes count)",
-                  permissions=["change"])
+    @admin.action(
+        description="Build the moral graph (background job; asks whether simulated votes count)", permissions=["change"]
+    )
     def build_moral_graph(self, request, queryset):
         return build_moral_graph_action(self, request, queryset)
 
-    @admin.action(description="Rate transcripts for the report: ideology, life experience (background job)",
-                  permissions=["change"])
+    @admin.action(
+        description="Rate transcripts for the report: ideology, life experience (background job)",
+        permissions=["change"],
+    )
     def rate_transcripts(self, request, queryset):
         for study in queryset:
             transaction.on_commit(lambda pk=study.pk: rate_transcripts.defer(study_id=pk))
-        self.message_user(request, f"Queued transcript ratings for {queryset.count()} studies; they appear in "
-                                   "each study's report (Figures 8 and 12) when done.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Queued transcript ratings for {queryset.count()} studies; they appear in "
+            "each study's report (Figures 8 and 12) when done.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Delete staff previews (and everything they wrote)", permissions=["change"])
     def delete_previews(self, request, queryset):
         deleted = sum(withdrawal.delete_previews(study, user=request.user) for study in queryset)
-        self.message_user(request, f"Deleted {deleted} preview participant(s) with their chats, cards and votes."
-                          if deleted else "There were no previews to delete.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Deleted {deleted} preview participant(s) with their chats, cards and votes."
+            if deleted
+            else "There were no previews to delete.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Export data (zip of CSV files, graph JSON and codebook)", permissions=["view"])
     def export_data(self, request, queryset):
@@ -382,6 +523,7 @@ class StudyAdmin(admin.ModelAdmin):
 
 # --- participants' disputes ---------------------------------------------------------
 
+
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
     """The coordinators' queue of disputes: read-only rows (the participant's
@@ -392,8 +534,24 @@ class DisputeAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "study", "via"]
     search_fields = ["text", "reason", "target", "participant__id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["study", "participant", "kind", "status", "via", "text", "target", "card", "value", "story",
-                       "snapshot", "created_at", "decided_at", "decided_by", "reason", "outcome"]
+    readonly_fields = [
+        "study",
+        "participant",
+        "kind",
+        "status",
+        "via",
+        "text",
+        "target",
+        "card",
+        "value",
+        "story",
+        "snapshot",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "reason",
+        "outcome",
+    ]
     actions = ["uphold", "reject"]
 
     def has_add_permission(self, request, obj=None):
@@ -436,15 +594,27 @@ class DisputeAdmin(admin.ModelAdmin):
                 for problem in problems:
                     self.message_user(request, problem, messages.ERROR)
                 return None
-        return TemplateResponse(request, "admin/journey/dispute/decide.html", {
-            **self.admin_site.each_context(request), "title": "Uphold disputes" if action == "uphold"
-            else "Reject disputes", "action": action, "disputes": list(queryset.order_by("pk")),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "reason": inputs.storable(reason),
-            "error": error, "max_reason": REASON_MAX_CHARS, "opts": self.model._meta,
-        }, status=400 if error else 200)
+        return TemplateResponse(
+            request,
+            "admin/journey/dispute/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Uphold disputes" if action == "uphold" else "Reject disputes",
+                "action": action,
+                "disputes": list(queryset.order_by("pk")),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "reason": inputs.storable(reason),
+                "error": error,
+                "max_reason": REASON_MAX_CHARS,
+                "opts": self.model._meta,
+            },
+            status=400 if error else 200,
+        )
 
-    @admin.action(description="Uphold selected disputes (split the card off, archive the story or rebuild the graph)",
-                  permissions=["decide"])
+    @admin.action(
+        description="Uphold selected disputes (split the card off, archive the story or rebuild the graph)",
+        permissions=["decide"],
+    )
     def uphold(self, request, queryset):
         return self._decide(request, queryset, action="uphold")
 

@@ -19,6 +19,7 @@ class JourneyConfig(AppConfig):
         steps.declare(table.TABLE)
         participant_data.register()
         links.register(entry="journey:entry", consent="journey:consent", journey="journey:journey")
-        survey_views.register_follow_up_link("Something wrong with how you are represented? Dispute it",
-                                             "journey:follow_up_disputes")
+        survey_views.register_follow_up_link(
+            "Something wrong with how you are represented? Dispute it", "journey:follow_up_disputes"
+        )
         explorer.register_section(selectors.explorer_disputes_section)

@@ -69,13 +69,13 @@ class AttackError(ValueError):
 class AttackResult:
     share: float
     bloc: int
-    voters: int                    # counted participants with votes, before the bloc
-    stories: int                   # active stories touching the target
+    voters: int  # counted participants with votes, before the bloc
+    stories: int  # active stories touching the target
     bloc_votes: int
     cards: int
     ranks_before: dict[str, int | None]
     ranks_after: dict[str, int | None]
-    ranked_values: int             # values ranked in the target's scenario after the attack (by PageRank)
+    ranked_values: int  # values ranked in the target's scenario after the attack (by PageRank)
     flagged: int
     flagged_in_bloc: int
     precision: float | None
@@ -100,8 +100,15 @@ def _scenario_contexts(study, target: CanonicalValue) -> set[int]:
     return {int(cid) for cid, c in contexts.items() if c["scenario"] in scenarios}
 
 
-def target_ranks(study, target: CanonicalValue, *, include_simulated: bool, also=(), exclude=(),
-                 params: aggregation.Parameters | None = None) -> tuple[dict[str, int | None], int]:
+def target_ranks(
+    study,
+    target: CanonicalValue,
+    *,
+    include_simulated: bool,
+    also=(),
+    exclude=(),
+    params: aggregation.Parameters | None = None,
+) -> tuple[dict[str, int | None], int]:
     """The target's position (1 = first; None = not ranked) in its
     scenario's contexts under every aggregator, from the votes counted now,
     and how many values PageRank ranks there."""
@@ -111,17 +118,22 @@ def target_ranks(study, target: CanonicalValue, *, include_simulated: bool, also
     result = aggregation.build(cells, params)
     pagerank = aggregation.rank_subset(result, contexts, params.pagerank_alpha) if contexts else result.scores
     # PageRank always: the defended rank is PageRank's, whatever the table's flags
-    scores, _ = aggregators.rankings(cells, pagerank, contexts=contexts or None,
-                                     methods={"pagerank", *aggregators.names("attack")})
+    scores, _ = aggregators.rankings(
+        cells, pagerank, contexts=contexts or None, methods={"pagerank", *aggregators.names("attack")}
+    )
     ranks = {m: aggregation.positions(s).get(target.pk) if s else None for m, s in scores.items()}
     return ranks, len(pagerank)
 
 
 def _target_stories(study, target: CanonicalValue) -> list[TransitionStory]:
     family = graph_selectors.value_family(target)
-    return list(TransitionStory.objects.filter(Q(from_value__in=family) | Q(to_value__in=family), study=study,
-                                               status=TransitionStory.Status.ACTIVE)
-                .exclude(from_value__in=family, to_value__in=family).order_by("context_id", "pk"))
+    return list(
+        TransitionStory.objects.filter(
+            Q(from_value__in=family) | Q(to_value__in=family), study=study, status=TransitionStory.Status.ACTIVE
+        )
+        .exclude(from_value__in=family, to_value__in=family)
+        .order_by("context_id", "pk")
+    )
 
 
 def _bloc_member(study, rng: random.Random) -> Participant:
@@ -133,16 +145,25 @@ def _slogan_card(study, participant, target: CanonicalValue) -> None:
     scenario_ids = value_selectors.value_scenarios(study).get(target.pk) or set()
     scenario = study.scenarios.filter(pk__in=scenario_ids).first() or study.scenarios.first()
     # a study taking part has its consent published
-    study_services.record_consent(participant=participant,
-                                  consent=study_selectors.current_consent(study),  # type: ignore[arg-type]
-                                  accepted=True)
+    study_services.record_consent(
+        participant=participant,
+        consent=study_selectors.current_consent(study),  # type: ignore[arg-type]
+        accepted=True,
+    )
     interview = chat.choose_scenario(participant=participant, scenario=scenario)
     slogan = target.title.upper()[:60]
     with participant_context(participant.pk):
-        ValuesCard.objects.create(interview=interview, revision=1, title=f"{slogan}!"[:60],
-                                  description=f"{target.title} is the only wise answer. Always."[:200],
-                                  policies=[f"{slogan}, ALWAYS {slogan}"[:140]] * 3, source="participant_edit",
-                                  submitted=True, submitted_at=timezone.now(), canonical=target)
+        ValuesCard.objects.create(
+            interview=interview,
+            revision=1,
+            title=f"{slogan}!"[:60],
+            description=f"{target.title} is the only wise answer. Always."[:200],
+            policies=[f"{slogan}, ALWAYS {slogan}"[:140]] * 3,
+            source="participant_edit",
+            submitted=True,
+            submitted_at=timezone.now(),
+            canonical=target,
+        )
 
 
 def add_bloc(study, target: CanonicalValue, n: int, *, strategy: str = "votes", seed: int = 0) -> dict:
@@ -161,14 +182,17 @@ def add_bloc(study, target: CanonicalValue, n: int, *, strategy: str = "votes", 
         if strategy in ("cards", "both"):
             _slogan_card(study, member, target)
             cards += 1
-        shown = [start + timedelta(seconds=i * SECONDS_BETWEEN_STORIES + rng.uniform(0, MEMBER_SPREAD_SECONDS))
-                 for i in range(len(stories))]
-        assignments = StoryAssignment.objects.bulk_create([
-            StoryAssignment(participant=member, story=s, position=i, shown_at=shown[i])
-            for i, s in enumerate(stories)])
+        shown = [
+            start + timedelta(seconds=i * SECONDS_BETWEEN_STORIES + rng.uniform(0, MEMBER_SPREAD_SECONDS))
+            for i in range(len(stories))
+        ]
+        assignments = StoryAssignment.objects.bulk_create(
+            [StoryAssignment(participant=member, story=s, position=i, shown_at=shown[i]) for i, s in enumerate(stories)]
+        )
         for assignment, story, at in zip(assignments, stories, shown):
-            vote = graph_services.record_vote(participant=member, assignment=assignment,
-                                              answer="yes" if story.to_value_id in family else "no")
+            vote = graph_services.record_vote(
+                participant=member, assignment=assignment, answer="yes" if story.to_value_id in family else "no"
+            )
             # Bloc-like timing: the answer a few seconds after the story was shown.
             WisdomVote.objects.filter(pk=vote.pk).update(created_at=at + timedelta(seconds=rng.uniform(2, 5)))
             votes += 1
@@ -191,8 +215,15 @@ def default_include_simulated(study) -> bool:
     return graph_selectors.vote_tally(study)["all_simulated"]
 
 
-def run_attack(study, target: CanonicalValue, *, share: float, strategy: str = "votes",
-               include_simulated: bool | None = None, seed: int = 0) -> AttackResult:
+def run_attack(
+    study,
+    target: CanonicalValue,
+    *,
+    share: float,
+    strategy: str = "votes",
+    include_simulated: bool | None = None,
+    seed: int = 0,
+) -> AttackResult:
     """One attack, rolled back: the target's ranks before and after, and
     the detector's precision and recall against the bloc."""
     if strategy not in STRATEGIES:
@@ -208,18 +239,33 @@ def run_attack(study, target: CanonicalValue, *, share: float, strategy: str = "
             voters = counted_voters(study, include_simulated)
             bloc = add_bloc(study, target, bloc_size(share, voters), strategy=strategy, seed=seed)
             after, ranked = target_ranks(study, target, include_simulated=include_simulated, also=bloc["ids"])
-            detection = coordination.detect(graph_selectors.coordination_votes(
-                study, include_simulated=include_simulated, also=bloc["ids"]))
+            detection = coordination.detect(
+                graph_selectors.coordination_votes(study, include_simulated=include_simulated, also=bloc["ids"])
+            )
             flagged = detection.flagged_ids
-            defended, _ = target_ranks(study, target, include_simulated=include_simulated, also=bloc["ids"],
-                                       exclude=flagged)
+            defended, _ = target_ranks(
+                study, target, include_simulated=include_simulated, also=bloc["ids"], exclude=flagged
+            )
             after[DEFENDED] = defended["pagerank"]
             precision, recall = coordination.precision_recall(flagged, set(bloc["ids"]))
-            raise _RollBack(AttackResult(
-                share=share, bloc=len(bloc["ids"]), voters=voters, stories=bloc["stories"], bloc_votes=bloc["votes"],
-                cards=bloc["cards"], ranks_before=before, ranks_after=after, ranked_values=ranked,
-                flagged=len(flagged), flagged_in_bloc=len(flagged & set(bloc["ids"])), precision=precision,
-                recall=recall, bloc_ids=bloc["ids"]))
+            raise _RollBack(
+                AttackResult(
+                    share=share,
+                    bloc=len(bloc["ids"]),
+                    voters=voters,
+                    stories=bloc["stories"],
+                    bloc_votes=bloc["votes"],
+                    cards=bloc["cards"],
+                    ranks_before=before,
+                    ranks_after=after,
+                    ranked_values=ranked,
+                    flagged=len(flagged),
+                    flagged_in_bloc=len(flagged & set(bloc["ids"])),
+                    precision=precision,
+                    recall=recall,
+                    bloc_ids=bloc["ids"],
+                )
+            )
     except _RollBack as done:
         return done.result
 
@@ -230,17 +276,33 @@ def share_needed(results: list[AttackResult], method: str) -> float | None:
     return min(firsts) if firsts else None
 
 
-def simulate_attack(study, target: CanonicalValue, *, shares=(0.1,), strategy: str = "votes",
-                    include_simulated: bool | None = None, seed: int = 0, user=None) -> dict:
+def simulate_attack(
+    study,
+    target: CanonicalValue,
+    *,
+    shares=(0.1,),
+    strategy: str = "votes",
+    include_simulated: bool | None = None,
+    seed: int = 0,
+    user=None,
+) -> dict:
     """Attacks at each share (each rolled back), then the results recorded
     as a `study.robustness_run` event: the study report's robustness curve."""
     if include_simulated is None:
         include_simulated = default_include_simulated(study)
-    results = [run_attack(study, target, share=s, strategy=strategy, include_simulated=include_simulated,
-                          seed=seed) for s in sorted(shares)]
-    run = {"target": target.pk, "target_title": target.title, "strategy": strategy,
-           "include_simulated": include_simulated, "seed": seed, "results": [r.to_dict() for r in results],
-           "share_needed": {m: share_needed(results, m) for m in methods()}}
+    results = [
+        run_attack(study, target, share=s, strategy=strategy, include_simulated=include_simulated, seed=seed)
+        for s in sorted(shares)
+    ]
+    run = {
+        "target": target.pk,
+        "target_title": target.title,
+        "strategy": strategy,
+        "include_simulated": include_simulated,
+        "seed": seed,
+        "results": [r.to_dict() for r in results],
+        "share_needed": {m: share_needed(results, m) for m in methods()},
+    }
     with transaction.atomic():
         event = record_event(events.ROBUSTNESS_RUN, user=user, study_slug=study.slug, subject=target, payload=run)
     return {**run, "event": event.pk, "result_objects": results}
@@ -248,8 +310,9 @@ def simulate_attack(study, target: CanonicalValue, *, shares=(0.1,), strategy: s
 
 def robustness_runs(study, limit: int = 5) -> list[dict]:
     """The latest simulator runs on the study (newest first), as recorded."""
-    rows = DomainEvent.objects.filter(kind=events.ROBUSTNESS_RUN, study_slug=study.slug).order_by("-created_at",
-                                                                                                  "-id")[:limit]
+    rows = DomainEvent.objects.filter(kind=events.ROBUSTNESS_RUN, study_slug=study.slug).order_by("-created_at", "-id")[
+        :limit
+    ]
     return [{**e.payload, "at": e.created_at, "event": e.pk} for e in rows]
 
 
@@ -262,8 +325,13 @@ def curve_points(run: dict, method: str = "pagerank", other: str = "direct_votes
     first = results[0]["ranks_before"]
     points = [{"events": "0%", "pagerank_position": first.get(method), "votes_position": first.get(other)}]
     for r in results:
-        points.append({"events": f"{r['share'] * 100:g}%", "pagerank_position": r["ranks_after"].get(method),
-                       "votes_position": r["ranks_after"].get(other)})
+        points.append(
+            {
+                "events": f"{r['share'] * 100:g}%",
+                "pagerank_position": r["ranks_after"].get(method),
+                "votes_position": r["ranks_after"].get(other),
+            }
+        )
     return points
 
 

@@ -43,16 +43,17 @@ def _origin(scheme: str, netloc: str) -> tuple[str, str, int]:
 
 
 def site_url_warning(request) -> str:
-    """"" when SITE_URL is the address this console was opened at; else what
+    """ "" when SITE_URL is the address this console was opened at; else what
     goes wrong: the follow-up links the platform sends are built on SITE_URL."""
     site = urlsplit((settings.SITE_URL or "").strip())
-    if site.scheme and site.netloc and _origin(site.scheme, site.netloc) == _origin(request.scheme,
-                                                                                     request.get_host()):
+    if site.scheme and site.netloc and _origin(site.scheme, site.netloc) == _origin(request.scheme, request.get_host()):
         return ""
     here = f"{request.scheme}://{request.get_host()}"
-    return (f"SITE_URL is {settings.SITE_URL or '(unset)'}, but this console is at {here}: follow-up links sent to "
-            f"participants would point to {settings.SITE_URL or 'nowhere'}, not to this site. Set SITE_URL to the "
-            "site's public address and restart the platform.")
+    return (
+        f"SITE_URL is {settings.SITE_URL or '(unset)'}, but this console is at {here}: follow-up links sent to "
+        f"participants would point to {settings.SITE_URL or 'nowhere'}, not to this site. Set SITE_URL to the "
+        "site's public address and restart the platform."
+    )
 
 
 def preview_link(request, study: Study) -> dict:
@@ -94,11 +95,16 @@ def launch_readiness(study: Study) -> dict:
 
 
 def _totals(everyone, real) -> dict:
-    counts = real.aggregate(participants=Count("id"), completed=Count("id", filter=Q(current_step=Step.COMPLETE)),
-                            pilot=Count("id", filter=Q(cohort="pilot")),
-                            still_in=Count("id", filter=~Q(current_step__in=ENDED)))
-    others = everyone.aggregate(previews=Count("id", filter=Q(cohort="preview")),
-                                simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort="preview")))
+    counts = real.aggregate(
+        participants=Count("id"),
+        completed=Count("id", filter=Q(current_step=Step.COMPLETE)),
+        pilot=Count("id", filter=Q(cohort="pilot")),
+        still_in=Count("id", filter=~Q(current_step__in=ENDED)),
+    )
+    others = everyone.aggregate(
+        previews=Count("id", filter=Q(cohort="preview")),
+        simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort="preview")),
+    )
     return {**counts, **others}
 
 
@@ -120,7 +126,8 @@ def _steps(real) -> list[dict]:
     durations: dict[str, list[float]] = {step: [] for step in JOURNEY}
     skipped_by = study_selectors.skipped_steps(real)
     for pid, step, started, ended in StepTiming.objects.filter(participant__in=real).values_list(
-            "participant_id", "step", "started_at", "ended_at"):
+        "participant_id", "step", "started_at", "ended_at"
+    ):
         if step not in position:
             continue  # declined, withdrawn, screened out: where they went, not a step they took
         reached[step].add(pid)
@@ -139,14 +146,21 @@ def _steps(real) -> list[dict]:
         skipped = sum(1 for pid in moved_on if step in skipped_by.get(pid, ()))
         now_here = here.get(step, 0) if step != Step.COMPLETE else 0
         seconds = durations[step]
-        rows.append({
-            "step": step, "label": steps.label(step), "final": step == Step.COMPLETE,
-            "now": here.get(step, 0), "reached": len(reached[step]), "moved_on": len(moved_on),
-            "did": len(moved_on) - skipped, "skipped": skipped,
-            "stopped": len(reached[step]) - len(moved_on) - now_here if step != Step.COMPLETE else 0,
-            "median_minutes": median(seconds) / 60 if seconds and step != Step.COMPLETE else None,
-            "p90_minutes": _percentile_90(seconds) / 60 if seconds and step != Step.COMPLETE else None,
-        })
+        rows.append(
+            {
+                "step": step,
+                "label": steps.label(step),
+                "final": step == Step.COMPLETE,
+                "now": here.get(step, 0),
+                "reached": len(reached[step]),
+                "moved_on": len(moved_on),
+                "did": len(moved_on) - skipped,
+                "skipped": skipped,
+                "stopped": len(reached[step]) - len(moved_on) - now_here if step != Step.COMPLETE else 0,
+                "median_minutes": median(seconds) / 60 if seconds and step != Step.COMPLETE else None,
+                "p90_minutes": _percentile_90(seconds) / 60 if seconds and step != Step.COMPLETE else None,
+            }
+        )
     return rows
 
 
@@ -155,39 +169,58 @@ def _stuck(study: Study, real, now) -> list[dict]:
     the study's threshold (since they entered it; consent: since they arrived)."""
     limit = now - timedelta(minutes=study.stuck_after_minutes)
     taking_part = real.exclude(current_step__in=ENDED)
-    since = dict(StepTiming.objects.filter(
-        participant__in=taking_part, ended_at__isnull=True).values_list("participant_id", "started_at"))
+    since = dict(
+        StepTiming.objects.filter(participant__in=taking_part, ended_at__isnull=True).values_list(
+            "participant_id", "started_at"
+        )
+    )
     stuck = []
     for participant in taking_part.filter(created_at__lt=limit).only("id", "current_step", "created_at", "cohort"):
         entered = since.get(participant.pk, participant.created_at)
         if entered < limit:
-            stuck.append({"participant": participant, "step": participant.get_current_step_display(),
-                          "minutes": int((now - entered).total_seconds() // 60),
-                          "url": reverse("admin:studies_participant_change", args=[participant.pk])})
+            stuck.append(
+                {
+                    "participant": participant,
+                    "step": participant.get_current_step_display(),
+                    "minutes": int((now - entered).total_seconds() // 60),
+                    "url": reverse("admin:studies_participant_change", args=[participant.pk]),
+                }
+            )
     return sorted(stuck, key=lambda row: -row["minutes"])
 
 
 def _llm(study: Study) -> dict:
     calls = LLMCall.objects.filter(study_id=study.pk)
-    totals = calls.aggregate(calls=Count("id"), failed=Count("id", filter=Q(ok=False)),
-                             cost=Sum("estimated_cost_usd"), input=Sum("input_tokens"),
-                             cached=Sum("cached_input_tokens"), cache_writes=Sum("cache_write_input_tokens"))
+    totals = calls.aggregate(
+        calls=Count("id"),
+        failed=Count("id", filter=Q(ok=False)),
+        cost=Sum("estimated_cost_usd"),
+        input=Sum("input_tokens"),
+        cached=Sum("cached_input_tokens"),
+        cache_writes=Sum("cache_write_input_tokens"),
+    )
     cost = totals["cost"] or 0
     budget = study.budget_usd
     share = float(cost / budget) if budget else None
     return {
-        "calls": totals["calls"], "failed": totals["failed"], "cost": cost, "budget": budget,
+        "calls": totals["calls"],
+        "failed": totals["failed"],
+        "cost": cost,
+        "budget": budget,
         "percent": round(100 * share) if share is not None else None,
         "spent": budget is not None and cost >= budget,
         "near": share is not None and BUDGET_WARNING_SHARE <= share < 1,
-        "recent_errors": list(calls.filter(ok=False).order_by("-created_at").values(
-            "id", "created_at", "purpose", "error")[:5]),
+        "recent_errors": list(
+            calls.filter(ok=False).order_by("-created_at").values("id", "created_at", "purpose", "error")[:5]
+        ),
         # Models the price table does not know are counted at the fallback price: say so.
-        "unpriced_models": sorted(m for m in calls.values_list("model", flat=True).distinct()
-                                  if not pricing.is_priced(m)),
+        "unpriced_models": sorted(
+            m for m in calls.values_list("model", flat=True).distinct() if not pricing.is_priced(m)
+        ),
         "fallback_price": pricing.FALLBACK_PRICE,
         # Prompt caching as measured: input tokens read from the provider's cache, and written to it.
-        "input_tokens": totals["input"] or 0, "cached_tokens": totals["cached"] or 0,
+        "input_tokens": totals["input"] or 0,
+        "cached_tokens": totals["cached"] or 0,
         "cache_write_tokens": totals["cache_writes"] or 0,
         "cached_percent": round(100 * (totals["cached"] or 0) / totals["input"]) if totals["input"] else None,
         "calls_url": f"{reverse('admin:mgeplatform_llmcall_changelist')}?study_id={study.pk}",
@@ -207,5 +240,8 @@ def _failed_jobs(study: Study) -> dict:
 
 def _interviewer(study: Study) -> dict:
     route = gateway.resolve(study)
-    return {"offline": route.offline, "label": "the scripted (offline) interviewer" if route.offline
-            else f"{route.provider} {route.model}", "why": route.fallback_reason}
+    return {
+        "offline": route.offline,
+        "label": "the scripted (offline) interviewer" if route.offline else f"{route.provider} {route.model}",
+        "why": route.fallback_reason,
+    }

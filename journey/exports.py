@@ -69,8 +69,11 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
         seconds[t.participant_id][t.step] = t.seconds
     skipped = study_selectors.skipped_steps(pids)
     cards = {}
-    for c in ValuesCard.objects.filter(interview__participant__in=pids, submitted=True).select_related(
-            "interview__scenario").order_by("submitted_at"):
+    for c in (
+        ValuesCard.objects.filter(interview__participant__in=pids, submitted=True)
+        .select_related("interview__scenario")
+        .order_by("submitted_at")
+    ):
         cards[c.interview.participant_id] = c
     approvals = {a.card_id: a.answer for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)}
     votes: dict = defaultdict(lambda: defaultdict(int))
@@ -83,27 +86,59 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     survey_keys = sorted({k for answers in survey.values() for k in answers})
     demographics = {d.participant_id: d.data for d in ProlificDemographics.objects.filter(participant__in=pids)}
     demo_keys = sorted({k for data in demographics.values() for k in data})
-    header = (["participant", "simulated", "via_prolific", "current_step", "joined_at", "scenario", "card_title",
-               "canonical_value", "approval", "votes_yes", "votes_no", "votes_unsure", "ideology_score", "expert",
-               "steps_skipped"]
-              + [f"seconds_{s}" for s in steps] + [f"survey_{k}" for k in survey_keys]
-              + [f"demographic_{k}" for k in demo_keys])
+    header = (
+        [
+            "participant",
+            "simulated",
+            "via_prolific",
+            "current_step",
+            "joined_at",
+            "scenario",
+            "card_title",
+            "canonical_value",
+            "approval",
+            "votes_yes",
+            "votes_no",
+            "votes_unsure",
+            "ideology_score",
+            "expert",
+            "steps_skipped",
+        ]
+        + [f"seconds_{s}" for s in steps]
+        + [f"survey_{k}" for k in survey_keys]
+        + [f"demographic_{k}" for k in demo_keys]
+    )
     rows = []
     for p in participants:
         card = cards.get(p.pk)
-        rows.append([p.pk, p.simulated, p.via_prolific, p.current_step, iso(p.created_at),
-                     card.interview.scenario.key if card else None, card.title if card else None,
-                     card.canonical_id if card else None, approvals.get(card.pk) if card else None,
-                     votes[p.pk]["yes"], votes[p.pk]["no"], votes[p.pk]["unsure"],
-                     ideology.get(p.pk), expert.get(p.pk),
-                     ";".join(s for s in steps if s in skipped.get(p.pk, ()))]
-                    + [seconds[p.pk].get(s) for s in steps] + [survey.get(p.pk, {}).get(k) for k in survey_keys]
-                    + [demographics.get(p.pk, {}).get(k) for k in demo_keys])
+        rows.append(
+            [
+                p.pk,
+                p.simulated,
+                p.via_prolific,
+                p.current_step,
+                iso(p.created_at),
+                card.interview.scenario.key if card else None,
+                card.title if card else None,
+                card.canonical_id if card else None,
+                approvals.get(card.pk) if card else None,
+                votes[p.pk]["yes"],
+                votes[p.pk]["no"],
+                votes[p.pk]["unsure"],
+                ideology.get(p.pk),
+                expert.get(p.pk),
+                ";".join(s for s in steps if s in skipped.get(p.pk, ())),
+            ]
+            + [seconds[p.pk].get(s) for s in steps]
+            + [survey.get(p.pk, {}).get(k) for k in survey_keys]
+            + [demographics.get(p.pk, {}).get(k) for k in demo_keys]
+        )
     return header, rows
 
 
-def export_study(study, directory: Path, *, include_simulated: bool = False, identities_reason: str = "",
-                 user=None) -> dict:
+def export_study(
+    study, directory: Path, *, include_simulated: bool = False, identities_reason: str = "", user=None
+) -> dict:
     """Write every file into `directory`; returns {file: rows}. Identities
     are written only with a reason, and the export is audited either way."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -120,19 +155,36 @@ def export_study(study, directory: Path, *, include_simulated: bool = False, ide
         written["moral_graph.json"] = len(snapshot.edges)
     run = weight_services.latest_run(study)
     if run is not None:
-        written["weights.csv"] = _write(directory, "weights.csv", ["participant_id", "weight", "cell"],
-                                        run.weights.filter(participant__in=pids).order_by("participant_id")
-                                        .values_list("participant_id", "weight", "cell"))
+        written["weights.csv"] = _write(
+            directory,
+            "weights.csv",
+            ["participant_id", "weight", "cell"],
+            run.weights.filter(participant__in=pids)
+            .order_by("participant_id")
+            .values_list("participant_id", "weight", "cell"),
+        )
     shutil.copyfile(CODEBOOK, directory / "codebook.md")
     if identities_reason.strip():
         written["prolific_identities.csv"] = _write(
-            directory, "prolific_identities.csv", ["participant", "prolific_pid", "prolific_study_id",
-                                                   "prolific_session_id"],
+            directory,
+            "prolific_identities.csv",
+            ["participant", "prolific_pid", "prolific_study_id", "prolific_session_id"],
             ProlificIdentity.objects.filter(participant__in=pids).values_list(
-                "participant_id", "prolific_pid", "prolific_study_id", "prolific_session_id"))
-    record_event(events.STUDY_EXPORTED, user=user, study_slug=study.slug, subject=study,
-                 payload={"files": written, "include_simulated": include_simulated,
-                          "identities": bool(identities_reason.strip()), "reason": identities_reason.strip()})
+                "participant_id", "prolific_pid", "prolific_study_id", "prolific_session_id"
+            ),
+        )
+    record_event(
+        events.STUDY_EXPORTED,
+        user=user,
+        study_slug=study.slug,
+        subject=study,
+        payload={
+            "files": written,
+            "include_simulated": include_simulated,
+            "identities": bool(identities_reason.strip()),
+            "reason": identities_reason.strip(),
+        },
+    )
     return written
 
 
@@ -145,8 +197,14 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
     except UnicodeDecodeError as err:
         raise ValueError(f"The file is not UTF-8 text: {err}") from err
     reader = csv.DictReader(io.StringIO(text))
-    id_column = next((c for c in reader.fieldnames or [] if c.strip().lower() in ("participant id", "participant_id",
-                                                                                  "prolific_pid")), None)
+    id_column = next(
+        (
+            c
+            for c in reader.fieldnames or []
+            if c.strip().lower() in ("participant id", "participant_id", "prolific_pid")
+        ),
+        None,
+    )
     if id_column is None:
         raise ValueError('The file has no "Participant id" column: is it Prolific\'s demographic export?')
     by_pid = dict(ProlificIdentity.objects.filter(study=study).values_list("prolific_pid", "participant_id"))
@@ -158,13 +216,17 @@ def import_demographics(study, raw: bytes, *, source_name: str, user=None) -> di
             if participant_id is None:
                 unmatched += 1
                 continue
-            data = {k.strip(): (v or "").strip() for k, v in row.items()
-                    if k and k != id_column and k.strip().lower() not in PROLIFIC_ID_COLUMNS}
-            ProlificDemographics.objects.update_or_create(participant_id=participant_id,
-                                                          defaults={"data": data, "source_name": source_name})
+            data = {
+                k.strip(): (v or "").strip()
+                for k, v in row.items()
+                if k and k != id_column and k.strip().lower() not in PROLIFIC_ID_COLUMNS
+            }
+            ProlificDemographics.objects.update_or_create(
+                participant_id=participant_id, defaults={"data": data, "source_name": source_name}
+            )
             matched += 1
         summary = {"matched": matched, "unmatched": unmatched, "source": source_name}
-        record_event(events.STUDY_DEMOGRAPHICS_IMPORTED, user=user, study_slug=study.slug, subject=study,
-                     payload=summary)
+        record_event(
+            events.STUDY_DEMOGRAPHICS_IMPORTED, user=user, study_slug=study.slug, subject=study, payload=summary
+        )
     return summary
-

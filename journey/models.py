@@ -40,26 +40,34 @@ class Dispute(models.Model):
     # What is contested (the value as it was when the dispute was opened).
     target = models.CharField(max_length=64, help_text="What is contested, e.g. card:12, story:7, value:3.")
     card = models.ForeignKey("values.ValuesCard", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    value = models.ForeignKey("values.CanonicalValue", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    story = models.ForeignKey("graph.TransitionStory", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    snapshot = models.ForeignKey("graph.GraphSnapshot", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    value = models.ForeignKey(
+        "values.CanonicalValue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    story = models.ForeignKey(
+        "graph.TransitionStory", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snapshot = models.ForeignKey(
+        "graph.GraphSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(blank=True, help_text="The coordinator's reason, shown to the participant.")
-    outcome = models.JSONField(default=dict, blank=True,
-                               help_text="What upholding did: the new value, the archived story, the build job.")
+    outcome = models.JSONField(
+        default=dict, blank=True, help_text="What upholding did: the new value, the archived story, the build job."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             # A double submit (or a second tab) makes one dispute.
-            models.UniqueConstraint(fields=["participant", "target"], condition=models.Q(status="open"),
-                                    name="journey_one_open_dispute_per_target"),
+            models.UniqueConstraint(
+                fields=["participant", "target"],
+                condition=models.Q(status="open"),
+                name="journey_one_open_dispute_per_target",
+            ),
         ]
 
     def __str__(self):

@@ -12,8 +12,7 @@ def _delete(participant) -> dict[str, int]:
 
 
 def _audit_copies(participant) -> dict[str, list]:
-    return {"journey.DisputeEvent": list(Dispute.objects.filter(participant=participant)
-                                         .values_list("pk", flat=True))}
+    return {"journey.DisputeEvent": list(Dispute.objects.filter(participant=participant).values_list("pk", flat=True))}
 
 
 def _texts(participant):
@@ -21,11 +20,26 @@ def _texts(participant):
 
 
 def _trail(participant) -> list[TrailSection]:
-    rows = [[admin_link(d, f"#{d.pk}"), d.get_kind_display(), d.text, d.get_status_display(), d.reason,
-             iso(d.created_at), iso(d.decided_at)]
-            for d in Dispute.objects.filter(participant=participant).order_by("created_at", "pk")]
-    return [TrailSection("Disputes", ["dispute", "about", "their words", "status", "coordinator's reason", "opened",
-                                      "decided"], rows, empty="No disputes.")]
+    rows = [
+        [
+            admin_link(d, f"#{d.pk}"),
+            d.get_kind_display(),
+            d.text,
+            d.get_status_display(),
+            d.reason,
+            iso(d.created_at),
+            iso(d.decided_at),
+        ]
+        for d in Dispute.objects.filter(participant=participant).order_by("created_at", "pk")
+    ]
+    return [
+        TrailSection(
+            "Disputes",
+            ["dispute", "about", "their words", "status", "coordinator's reason", "opened", "decided"],
+            rows,
+            empty="No disputes.",
+        )
+    ]
 
 
 def register() -> None:

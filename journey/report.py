@@ -39,9 +39,14 @@ def ideology_vs_representation(rows) -> list[dict]:
     out = []
     for group in GROUPS:
         answers = [answer for score, answer in rows if ideology_group(score) == group]
-        out.append({"group": group, "n": len(answers),
-                    "mean": round(mean(answers), 2) if answers else None,
-                    "agree_percent": round(100 * sum(a >= 3 for a in answers) / len(answers), 1) if answers else None})
+        out.append(
+            {
+                "group": group,
+                "n": len(answers),
+                "mean": round(mean(answers), 2) if answers else None,
+                "agree_percent": round(100 * sum(a >= 3 for a in answers) / len(answers), 1) if answers else None,
+            }
+        )
     return out
 
 
@@ -57,14 +62,19 @@ def most_common_value(value_ids) -> tuple[int | None, float]:
 def progress_summary(study, include_simulated=False) -> dict:
     participants = study.participants.for_analysis(include_simulated)
     by_step = Counter(participants.values_list("current_step", flat=True))
-    spans = (StepTiming.objects.filter(participant__in=participants.filter(current_step=Step.COMPLETE))
-             .values("participant").annotate(start=Min("started_at"), end=Max(Coalesce("ended_at", "started_at"))))
+    spans = (
+        StepTiming.objects.filter(participant__in=participants.filter(current_step=Step.COMPLETE))
+        .values("participant")
+        .annotate(start=Min("started_at"), end=Max(Coalesce("ended_at", "started_at")))
+    )
     durations = [(row["end"] - row["start"]).total_seconds() / 60 for row in spans]
     order = [*steps.JOURNEY, *(s for s in Step.values if s not in steps.JOURNEY)]
-    return {"participants": participants.count(), "by_step": [(steps.label(s), by_step[s]) for s in order
-                                                               if by_step.get(s)],
-            "completed": by_step.get(Step.COMPLETE, 0),
-            "median_minutes": round(median(durations), 1) if durations else None}
+    return {
+        "participants": participants.count(),
+        "by_step": [(steps.label(s), by_step[s]) for s in order if by_step.get(s)],
+        "completed": by_step.get(Step.COMPLETE, 0),
+        "median_minutes": round(median(durations), 1) if durations else None,
+    }
 
 
 def _representation_answers(study, include_simulated) -> dict:
@@ -73,8 +83,10 @@ def _representation_answers(study, include_simulated) -> dict:
 
 def fig8_rows(study, include_simulated=False) -> list[tuple[int, int]]:
     answers = _representation_answers(study, include_simulated)
-    latest = selectors.latest_ratings(TranscriptRating.objects.filter(
-        interview__participant__study=study, kind="ideology", score__isnull=False), "score")
+    latest = selectors.latest_ratings(
+        TranscriptRating.objects.filter(interview__participant__study=study, kind="ideology", score__isnull=False),
+        "score",
+    )
     return [(score, int(answers[pid])) for pid, score in latest.items() if pid in answers]
 
 
@@ -86,21 +98,30 @@ def expert_trajectories(study, include_simulated=False) -> list[dict]:
     snapshot = graph_selectors.latest_snapshot(study)
     out = []
     for scenario in study.scenarios.exclude(expert_question="").order_by("order", "pk"):
-        ratings = TranscriptRating.objects.filter(interview__scenario=scenario, kind="expert",
-                                                  question=scenario.expert_question)
+        ratings = TranscriptRating.objects.filter(
+            interview__scenario=scenario, kind="expert", question=scenario.expert_question
+        )
         ratings = ratings.filter(counted("interview__participant", include_simulated))
         experts = {pid for pid, is_expert in selectors.latest_ratings(ratings, "is_expert").items() if is_expert}
         cards = ValuesCard.objects.filter(interview__participant_id__in=experts, submitted=True).values_list(
-            "canonical_id", flat=True)
+            "canonical_id", flat=True
+        )
         live = value_selectors.live_value_id({c for c in cards if c}, study)
         value_id, share = most_common_value([live.get(c) for c in cards])
-        entry = {"scenario": scenario, "question": scenario.expert_question, "experts": len(experts),
-                 "value": None, "share": share}
+        entry = {
+            "scenario": scenario,
+            "question": scenario.expert_question,
+            "experts": len(experts),
+            "value": None,
+            "share": share,
+        }
         if value_id is not None:
-
             result = explorer.scalability(study, value_id, snapshot=snapshot, include_simulated=include_simulated)
-            entry.update(value=CanonicalValue.objects.get(pk=value_id), points=result["points"],
-                         chart=charts.line_chart(result["points"]))
+            entry.update(
+                value=CanonicalValue.objects.get(pk=value_id),
+                points=result["points"],
+                chart=charts.line_chart(result["points"]),
+            )
         out.append(entry)
     return out
 
@@ -116,15 +137,32 @@ def robustness_section(study) -> list[dict]:
     out = []
     methods = attack.methods()
     for run in attack.robustness_runs(study):
-        rows = [{"share": r["share"], "bloc": r["bloc"], "voters": r["voters"],
-                 "ranks": [(attack.fmt_rank(r["ranks_before"].get(m)), attack.fmt_rank(r["ranks_after"].get(m)))
-                           for m in methods],
-                 "precision": r["precision"], "recall": r["recall"], "flagged": r["flagged"]}
-                for r in run.get("results", [])]
-        out.append({**run, "rows": rows, "chart": robustness_chart(run),
-                    "methods": [attack.method_label(m) for m in methods],
-                    "needed": [(attack.method_label(m), attack.fmt_share(run.get("share_needed", {}).get(m)))
-                               for m in methods]})
+        rows = [
+            {
+                "share": r["share"],
+                "bloc": r["bloc"],
+                "voters": r["voters"],
+                "ranks": [
+                    (attack.fmt_rank(r["ranks_before"].get(m)), attack.fmt_rank(r["ranks_after"].get(m)))
+                    for m in methods
+                ],
+                "precision": r["precision"],
+                "recall": r["recall"],
+                "flagged": r["flagged"],
+            }
+            for r in run.get("results", [])
+        ]
+        out.append(
+            {
+                **run,
+                "rows": rows,
+                "chart": robustness_chart(run),
+                "methods": [attack.method_label(m) for m in methods],
+                "needed": [
+                    (attack.method_label(m), attack.fmt_share(run.get("share_needed", {}).get(m))) for m in methods
+                ],
+            }
+        )
     return out
 
 
@@ -138,15 +176,20 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
     return {
         "progress": progress_summary(study, include_simulated),
         "table2": table2,
-        "table2_chart": charts.horizontal_bars([("Cards for the selected scenario", table2["same_scenario"]["percent"]),
-                                                ("Cards for another scenario", table2["other_scenario"]["percent"])]),
+        "table2_chart": charts.horizontal_bars(
+            [
+                ("Cards for the selected scenario", table2["same_scenario"]["percent"]),
+                ("Cards for another scenario", table2["other_scenario"]["percent"]),
+            ]
+        ),
         "table3": table3,
         "table3_chart": charts.stacked_likert([(row["text"], row["distribution"]) for row in table3]),
         "table4": table4,
         "table4_chart": charts.horizontal_bars([("Yes", table4.get("yes_percent")), ("No", table4.get("no_percent"))]),
         "fig8": fig8,
-        "fig8_chart": charts.horizontal_bars([(f"{row['group']} (n={row['n']})", row["mean"]) for row in fig8],
-                                             maximum=5, unit=""),
+        "fig8_chart": charts.horizontal_bars(
+            [(f"{row['group']} (n={row['n']})", row["mean"]) for row in fig8], maximum=5, unit=""
+        ),
         "fig12": expert_trajectories(study, include_simulated),
         "disputes": journey_selectors.dispute_report(study, include_simulated=include_simulated),
         "robustness": robustness(study),

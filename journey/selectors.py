@@ -39,6 +39,7 @@ def prolific_redirect_url(code: str) -> str | None:
 
 # --- disputes --------------------------------------------------------------------
 
+
 def dispute_subject(participant: Participant) -> dict:
     """What this participant may dispute: their card's merge (when the card
     lives on a canonical value), the active stories that depict their value,
@@ -47,12 +48,17 @@ def dispute_subject(participant: Participant) -> dict:
     canonical = subject["canonical"]
     stories = []
     if canonical is not None:
-        stories = list(TransitionStory.objects.filter(study=participant.study, status=TransitionStory.Status.ACTIVE)
-                       .filter(models.Q(from_value=canonical) | models.Q(to_value=canonical))
-                       .select_related("from_value", "to_value", "context").order_by("pk")[:STORIES_SHOWN])
+        stories = list(
+            TransitionStory.objects.filter(study=participant.study, status=TransitionStory.Status.ACTIVE)
+            .filter(models.Q(from_value=canonical) | models.Q(to_value=canonical))
+            .select_related("from_value", "to_value", "context")
+            .order_by("pk")[:STORIES_SHOWN]
+        )
     # A merge to dispute: the card shares its value with other cards, or lives on someone else's wording.
-    merged = canonical is not None and (canonical.representative_card_id != subject["card"].pk
-                                        or canonical.cards.exclude(pk=subject["card"].pk).exists())
+    merged = canonical is not None and (
+        canonical.representative_card_id != subject["card"].pk
+        or canonical.cards.exclude(pk=subject["card"].pk).exists()
+    )
     return {**subject, "stories": stories, "merged": merged}
 
 
@@ -60,8 +66,11 @@ STORIES_SHOWN = 10
 
 
 def disputes_of(participant: Participant) -> list:
-    return list(Dispute.objects.filter(participant=participant).select_related("story", "value", "card")
-                .order_by("-created_at", "-pk"))
+    return list(
+        Dispute.objects.filter(participant=participant)
+        .select_related("story", "value", "card")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def _counted_disputes(study, include_simulated: bool = False):
@@ -71,26 +80,40 @@ def _counted_disputes(study, include_simulated: bool = False):
 def dispute_table(study, *, include_simulated: bool = False) -> dict:
     """Counts by kind and outcome for the graph's pages and the report:
     numbers only, nothing about who disputed or what they wrote."""
-    counts = {(row["kind"], row["status"]): row["n"] for row in
-              _counted_disputes(study, include_simulated).values("kind", "status").annotate(n=Count("pk"))}
+    counts = {
+        (row["kind"], row["status"]): row["n"]
+        for row in _counted_disputes(study, include_simulated).values("kind", "status").annotate(n=Count("pk"))
+    }
     rows = []
     for kind in Dispute.Kind:
         cells = {status.value: counts.get((kind.value, status.value), 0) for status in Dispute.Status}
         rows.append({"kind": kind.value, "label": kind.label, **cells, "total": sum(cells.values())})
     totals = {status.value: sum(row[status.value] for row in rows) for status in Dispute.Status}
-    return {"rows": rows, "totals": {**totals, "total": sum(totals.values())},
-            "statuses": [{"value": s.value, "label": s.label} for s in Dispute.Status]}
+    return {
+        "rows": rows,
+        "totals": {**totals, "total": sum(totals.values())},
+        "statuses": [{"value": s.value, "label": s.label} for s in Dispute.Status],
+    }
 
 
 def dispute_report(study, *, include_simulated: bool = False) -> dict:
     """The dispute rate (completed participants who disputed anything) and outcomes."""
     table = dispute_table(study, include_simulated=include_simulated)
     completed = study.participants.for_analysis(include_simulated).filter(current_step=Step.COMPLETE)
-    disputing = (_counted_disputes(study, include_simulated).filter(participant__in=completed)
-                 .values("participant").distinct().count())
+    disputing = (
+        _counted_disputes(study, include_simulated)
+        .filter(participant__in=completed)
+        .values("participant")
+        .distinct()
+        .count()
+    )
     n = completed.count()
-    return {**table, "completed": n, "disputing": disputing,
-            "rate_percent": round(100 * disputing / n, 1) if n else None}
+    return {
+        **table,
+        "completed": n,
+        "disputing": disputing,
+        "rate_percent": round(100 * disputing / n, 1) if n else None,
+    }
 
 
 def explorer_disputes_section(study) -> dict:
@@ -101,16 +124,24 @@ def explorer_disputes_section(study) -> dict:
     header = ["Disputed", *[s["label"] for s in table["statuses"]], "All"]
     rows = [[row["label"], *[row[s["value"]] for s in table["statuses"]], row["total"]] for row in table["rows"]]
     rows.append(["All kinds", *[table["totals"][s["value"]] for s in table["statuses"]], table["totals"]["total"]])
-    return {"id": "disputes", "title": "Disputes", "header": header, "rows": rows,
-            "intro": "Participants may dispute how they are represented: the merge of their card into a shared value, "
-                     "a story's depiction of their value, or their value's place in the graph. A coordinator upholds "
-                     "or rejects each. These are the counts; who disputed and what they wrote are never shown here."}
+    return {
+        "id": "disputes",
+        "title": "Disputes",
+        "header": header,
+        "rows": rows,
+        "intro": "Participants may dispute how they are represented: the merge of their card into a shared value, "
+        "a story's depiction of their value, or their value's place in the graph. A coordinator upholds "
+        "or rejects each. These are the counts; who disputed and what they wrote are never shown here.",
+    }
 
 
 def deletion_receipt(participant: Participant) -> list[dict] | None:
     """What the participant's withdrawal removed ({what, key, count}, no
     content), from its event; None before a withdrawal, or for one made
     before receipts were kept."""
-    event = (DomainEvent.objects.filter(kind=PARTICIPANT_WITHDRAWN, actor_participant=participant.pk)
-             .order_by("-created_at", "-pk").first())
+    event = (
+        DomainEvent.objects.filter(kind=PARTICIPANT_WITHDRAWN, actor_participant=participant.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
     return None if event is None else event.payload.get("receipt")

@@ -23,8 +23,9 @@ class DisputeError(ValueError):
     """Refused, with a message for the participant or coordinator."""
 
 
-def check_text(text, *, what="Your explanation", max_chars=TEXT_MAX_CHARS, needed="Please say, in your own "
-               "words, what is wrong.") -> str:
+def check_text(
+    text, *, what="Your explanation", max_chars=TEXT_MAX_CHARS, needed="Please say, in your own words, what is wrong."
+) -> str:
     """The text as stored (stripped), or BadInput with a clear message."""
     inputs.check_text(text, what=what, max_chars=max_chars)
     if not text.strip():
@@ -38,8 +39,10 @@ def _target(participant, kind, story_id):
     subject = selectors.dispute_subject(participant)
     if kind == Dispute.Kind.MERGE:
         if not subject["merged"]:
-            raise DisputeError("Your card has not been grouped with other cards (or has a value of its own), so "
-                               "there is no merge to dispute.")
+            raise DisputeError(
+                "Your card has not been grouped with other cards (or has a value of its own), so "
+                "there is no merge to dispute."
+            )
         return f"card:{subject['card'].pk}", {"card": subject["card"], "value": subject["canonical"]}
     if kind == Dispute.Kind.STORY:
         story = next((s for s in subject["stories"] if str(s.pk) == str(story_id)), None)
@@ -49,8 +52,10 @@ def _target(participant, kind, story_id):
     if kind == Dispute.Kind.PLACE:
         if subject["value"] is None:
             raise DisputeError("Your value is not in a built moral graph yet, so its place cannot be disputed.")
-        return (f"value:{subject['value']['id']}", {"card": subject["card"], "value": subject["canonical"],
-                                                     "snapshot": subject["snapshot"]})
+        return (
+            f"value:{subject['value']['id']}",
+            {"card": subject["card"], "value": subject["canonical"], "snapshot": subject["snapshot"]},
+        )
     raise DisputeError("Please choose what you are disputing.")
 
 
@@ -71,12 +76,24 @@ def open_dispute(*, participant: Participant, kind: str, text: str, via: str, st
             return existing, False
         try:
             with transaction.atomic():
-                dispute = Dispute.objects.create(study=participant.study, participant=participant, kind=kind,
-                                                 via=via, text=text, target=target, **fields)
+                dispute = Dispute.objects.create(
+                    study=participant.study,
+                    participant=participant,
+                    kind=kind,
+                    via=via,
+                    text=text,
+                    target=target,
+                    **fields,
+                )
         except IntegrityError:  # another request won the race (the participant row lock makes it rare)
             return Dispute.objects.get(participant=participant, target=target, status=Dispute.Status.OPEN), False
-        record_event(events.DISPUTE_OPENED, participant_id=participant.pk, study_slug=participant.study.slug,
-                     subject=dispute, payload={"kind": kind, "target": target, "via": via})
+        record_event(
+            events.DISPUTE_OPENED,
+            participant_id=participant.pk,
+            study_slug=participant.study.slug,
+            subject=dispute,
+            payload={"kind": kind, "target": target, "via": via},
+        )
     return dispute, True
 
 
@@ -88,8 +105,9 @@ def _decide(dispute: Dispute, *, status: str, user, reason: str, outcome: dict) 
 
 
 def _open(dispute: Dispute) -> Dispute:
-    dispute = (Dispute.objects.select_for_update(of=("self",)).select_related("study", "card", "story")
-               .get(pk=dispute.pk))
+    dispute = (
+        Dispute.objects.select_for_update(of=("self",)).select_related("study", "card", "story").get(pk=dispute.pk)
+    )
     if dispute.status != Dispute.Status.OPEN:
         raise DisputeError(f"Dispute #{dispute.pk} was already {dispute.get_status_display().lower()}.")
     return dispute
@@ -123,18 +141,32 @@ def uphold_dispute(dispute: Dispute, *, user, reason: str = "") -> Dispute:
         outcome = {"build_job": job}
         reason = reason or "The moral graph is being built again."
     _decide(dispute, status=Dispute.Status.UPHELD, user=user, reason=reason, outcome=outcome)
-    record_event(events.DISPUTE_UPHELD, user=user, study_slug=dispute.study.slug, subject=dispute,
-                 payload={"kind": dispute.kind, "target": dispute.target, **outcome})
+    record_event(
+        events.DISPUTE_UPHELD,
+        user=user,
+        study_slug=dispute.study.slug,
+        subject=dispute,
+        payload={"kind": dispute.kind, "target": dispute.target, **outcome},
+    )
     return dispute
 
 
 @transaction.atomic
 def reject_dispute(dispute: Dispute, *, user, reason: str) -> Dispute:
     """Reject with a reason the participant will read (required)."""
-    reason = check_text(reason, what="The reason", max_chars=REASON_MAX_CHARS,
-                        needed="A rejection needs a reason: the participant will read it.")
+    reason = check_text(
+        reason,
+        what="The reason",
+        max_chars=REASON_MAX_CHARS,
+        needed="A rejection needs a reason: the participant will read it.",
+    )
     dispute = _open(dispute)
     _decide(dispute, status=Dispute.Status.REJECTED, user=user, reason=reason, outcome={})
-    record_event(events.DISPUTE_REJECTED, user=user, study_slug=dispute.study.slug, subject=dispute,
-                 payload={"kind": dispute.kind, "target": dispute.target})
+    record_event(
+        events.DISPUTE_REJECTED,
+        user=user,
+        study_slug=dispute.study.slug,
+        subject=dispute,
+        payload={"kind": dispute.kind, "target": dispute.target},
+    )
     return dispute

@@ -64,7 +64,7 @@ def _hidden_preference(value_id: int, title: str) -> float:
 # --- the hidden sense of which value is wiser where -----------------------------------
 
 OWN_FAMILY_LEAN = 0.25  # a persona leans towards values of its own family
-VOTE_NOISE = 0.2        # spread of a persona's judgement from one story to the next
+VOTE_NOISE = 0.2  # spread of a persona's judgement from one story to the next
 
 
 def persona_of_value(value) -> Persona | None:
@@ -111,9 +111,14 @@ def judge(voter: Persona | None, story, rng: random.Random) -> str:
     """The voter's answer to "did this person become wiser?" for a story:
     how much wiser the second value is in the story's context, moved by the
     voter's leanings and by noise. Near a tie people are often unsure."""
-    d = (wisdom(story.to_value, story.context) - wisdom(story.from_value, story.context)
-         + _lean(voter, story.to_value) - _lean(voter, story.from_value) + rng.gauss(0, VOTE_NOISE))
-    unsure = 0.04 + 0.25 * math.exp(-(d / 0.12) ** 2)
+    d = (
+        wisdom(story.to_value, story.context)
+        - wisdom(story.from_value, story.context)
+        + _lean(voter, story.to_value)
+        - _lean(voter, story.from_value)
+        + rng.gauss(0, VOTE_NOISE)
+    )
+    unsure = 0.04 + 0.25 * math.exp(-((d / 0.12) ** 2))
     yes = (1 - unsure) / (1 + math.exp(-10 * d))
     return rng.choices(["yes", "no", "unsure"], [yes, 1 - unsure - yes, unsure])[0]
 
@@ -157,11 +162,13 @@ def _after_card(participant, rng: random.Random) -> None:
         value_services.match_card_in_chat(card.pk)
     pending = value_selectors.pending_approval(participant)
     if pending:
-        value_services.record_approval(card=pending[0], canonical=pending[1],
-                                       answer=rng.choices(["well", "partly", "not"], [0.85, 0.12, 0.03])[0])
+        value_services.record_approval(
+            card=pending[0], canonical=pending[1], answer=rng.choices(["well", "partly", "not"], [0.85, 0.12, 0.03])[0]
+        )
 
 
 # --- what a simulated participant does at each step (journey/table.py) -------------------
+
 
 @dataclass
 class Actor:
@@ -208,8 +215,9 @@ def at_stories(participant, actor: Actor) -> None:
         if participant.current_step != Step.STORIES:
             return
     while (assignment := graph_services.next_assignment(participant)) is not None:
-        graph_services.record_vote(participant=participant, assignment=assignment,
-                                   answer=judge(actor.persona, assignment.story, actor.rng))
+        graph_services.record_vote(
+            participant=participant, assignment=assignment, answer=judge(actor.persona, assignment.story, actor.rng)
+        )
     steps.finish(participant, Step.STORIES)
 
 
@@ -285,8 +293,13 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
             if progress:
                 progress(i + 1, n)
         value_services.run_batch_dedup(study)
-    return SimulationResult(participants=n, completed=completed, llm_calls=LLMCall.objects.count() - calls_before,
-                            seconds=time.perf_counter() - started, story_runs=runs)
+    return SimulationResult(
+        participants=n,
+        completed=completed,
+        llm_calls=LLMCall.objects.count() - calls_before,
+        seconds=time.perf_counter() - started,
+        story_runs=runs,
+    )
 
 
 DEMO_SLUG = "demo"
@@ -304,15 +317,20 @@ def demo_study(slug: str = DEMO_SLUG):
     snapshots are insert-only)."""
     old = Study.objects.filter(slug=slug).first()
     if old is not None and DEMO_GENERATOR not in old.description:
-        Study.objects.filter(pk=old.pk).update(slug=f"{slug}-replaced-{old.pk}", graph_public=False,
-                                               title=f"{old.title} (replaced by a newer demo)")
+        Study.objects.filter(pk=old.pk).update(
+            slug=f"{slug}-replaced-{old.pk}", graph_public=False, title=f"{old.title} (replaced by a newer demo)"
+        )
     study, created = journey.seed_case_study(slug)
     if created:
         Study.objects.filter(pk=study.pk).update(
-            title="Demo: simulated participants", graph_public=True, include_scripted_cards=True,
+            title="Demo: simulated participants",
+            graph_public=True,
+            include_scripted_cards=True,
             stories_per_participant=DEMO_STORIES_PER_PARTICIPANT,
-            description=("Filled by scripted participants (offline models) to show the graph and the report. "
-                         + DEMO_GENERATOR))
+            description=(
+                "Filled by scripted participants (offline models) to show the graph and the report. " + DEMO_GENERATOR
+            ),
+        )
         study.refresh_from_db()
     return study
 

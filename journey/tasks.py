@@ -14,6 +14,8 @@ async def recover_stalled_work(timestamp: int | None = None) -> dict:
     deduplication runs it left marked running are marked failed with the
     reason. Every minute, and shortly after `run_worker` starts a worker."""
     retried = await jobs.retry_stalled_jobs()
-    return {"jobs_retried": retried,
-            "story_runs_failed": await db_async(stories.fail_orphaned_runs)(),
-            "dedup_runs_failed": await db_async(values_services.fail_orphaned_runs)()}
+    return {
+        "jobs_retried": retried,
+        "story_runs_failed": await db_async(stories.fail_orphaned_runs)(),
+        "dedup_runs_failed": await db_async(values_services.fail_orphaned_runs)(),
+    }

@@ -45,13 +45,22 @@ def _entry(request, study, language):
     try:
         if services.is_placeholder_link(request.GET) or "preview" in request.GET:
             # Prolific's template link or a preview link: a preview, for a coordinator or the link's holder only.
-            participant = services.start_preview(study=study, session=request.session,
-                                                 user=request.user if request.user.is_authenticated else None,
-                                                 token=request.GET.get("preview") or None, language=language)
+            participant = services.start_preview(
+                study=study,
+                session=request.session,
+                user=request.user if request.user.is_authenticated else None,
+                token=request.GET.get("preview") or None,
+                language=language,
+            )
         else:
             prolific = services.parse_prolific_params(request.GET)
-            participant = services.enter_study(study=study, session=request.session, prolific=prolific,
-                                               language=language, switch_language="lang" in request.GET)
+            participant = services.enter_study(
+                study=study,
+                session=request.session,
+                prolific=prolific,
+                language=language,
+                switch_language="lang" in request.GET,
+            )
     except services.NoPlacesError as err:
         return _no_places_page(request, study, err)
     except services.ResumeCodeNeeded:
@@ -79,30 +88,37 @@ def _resume(request, study):
     if identity is None:
         if study_selectors.participant_for_session(request.session, study) is not None:
             return redirect(step_url(study_selectors.participant_for_session(request.session, study)))
-        return error_page(request, 400, _("Please start from the study link"),
-                          _("There is nothing to carry on in this browser. Please open the study from Prolific."),
-                          study)
+        return error_page(
+            request,
+            400,
+            _("Please start from the study link"),
+            _("There is nothing to carry on in this browser. Please open the study from Prolific."),
+            study,
+        )
     code, error, status = "", "", 200
     if request.method == "POST":
         code = request.POST.get("code", "")
         # Counted per address and per participant, so nobody can try codes for ever.
         throttled = not ratelimit.consume(request, action="resume_code", key=f"{study.pk}:{identity.pk}")
         try:
-            participant = services.resume_with_code(study=study, session=request.session, code=code,
-                                                    throttled=throttled)
+            participant = services.resume_with_code(
+                study=study, session=request.session, code=code, throttled=throttled
+            )
         except services.EntryError as err:
             error, status = err.message, err.status
         else:
             return redirect(step_url(participant))
-    return render(request, "journey/resume.html", {"study": study, "error": error, "code": code[:20]},
-                  status=status)
+    return render(request, "journey/resume.html", {"study": study, "error": error, "code": code[:20]}, status=status)
 
 
 def _no_places_page(request, study, err):
     code = study.completion_code_no_places
-    return render(request, "journey/no_places.html", {
-        "study": study, "message": err.message, "code": code,
-        "prolific_url": selectors.prolific_redirect_url(code)}, status=err.status)
+    return render(
+        request,
+        "journey/no_places.html",
+        {"study": study, "message": err.message, "code": code, "prolific_url": selectors.prolific_redirect_url(code)},
+        status=err.status,
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -130,15 +146,24 @@ def consent(request, study, participant):
         return redirect(step_url(participant))
     document = study_selectors.current_consent(study)
     if document is None:
-        return error_page(request, 503, _("Not ready yet"),
-                          _("This study has no consent form yet. Please try again later."), study)
+        return error_page(
+            request, 503, _("Not ready yet"), _("This study has no consent form yet. Please try again later."), study
+        )
 
     if request.method == "POST":
         choice = request.POST.get("choice")
         if choice not in ("accept", "decline") or request.POST.get("consent_hash") != document.content_hash:
-            return step_page(request, "journey/consent.html", study, participant, status=400, document=document,
-                             form_error=_("The consent form changed or the answer was not understood. "
-                                          "Please read it and choose again."))
+            return step_page(
+                request,
+                "journey/consent.html",
+                study,
+                participant,
+                status=400,
+                document=document,
+                form_error=_(
+                    "The consent form changed or the answer was not understood. Please read it and choose again."
+                ),
+            )
         services.record_consent(participant=participant, consent=document, accepted=choice == "accept")
         participant.refresh_from_db()
         if participant.current_step == Step.DECLINED:
@@ -158,8 +183,9 @@ def language(request, study, participant):
     except services.LanguageSwitchRefused as err:
         return error_page(request, err.status, err.title, err.message, study)
     nxt = request.POST.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(nxt)
     return redirect(step_url(participant))
 
@@ -193,9 +219,16 @@ def journey(request, study, participant):
     if waited >= limit:
         steps.skip(participant, step, reason=f"waited {round(waited)} s for background work")
         return redirect(step_url(participant))
-    return step_page(request, "journey/journey.html", study, participant, step=step, step_label=steps.label(step),
-                     wait_limit=round(limit),
-                     reload_after=min(round(limit - waited) + 1, settings.STEP_POLL_SECONDS))
+    return step_page(
+        request,
+        "journey/journey.html",
+        study,
+        participant,
+        step=step,
+        step_label=steps.label(step),
+        wait_limit=round(limit),
+        reload_after=min(round(limit - waited) + 1, settings.STEP_POLL_SECONDS),
+    )
 
 
 def _finished_page(request, study, participant):
@@ -204,11 +237,19 @@ def _finished_page(request, study, participant):
     back to Prolific, so the participant sees their code before leaving."""
     code = selectors.completion_code(participant) if participant.current_step != Step.WITHDRAWN else ""
     url = selectors.prolific_redirect_url(code) if participant.via_prolific else None
-    return render(request, "journey/finished.html", {
-        "study": study, "participant": participant, "step": Step(participant.current_step), "code": code,
-        "prolific_url": url, "may_dispute": participant.current_step == Step.COMPLETE,
-        "receipt": selectors.deletion_receipt(participant) if participant.current_step == Step.WITHDRAWN else None,
-    })
+    return render(
+        request,
+        "journey/finished.html",
+        {
+            "study": study,
+            "participant": participant,
+            "step": Step(participant.current_step),
+            "code": code,
+            "prolific_url": url,
+            "may_dispute": participant.current_step == Step.COMPLETE,
+            "receipt": selectors.deletion_receipt(participant) if participant.current_step == Step.WITHDRAWN else None,
+        },
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -225,49 +266,89 @@ def withdraw(request, study, participant):
             withdrawal.withdraw(participant, reason=reason)
         except inputs.BadInput as err:
             # Nothing happened yet; the page comes back with their words (minus what cannot be saved).
-            return _withdraw_page(request, study, participant, error=err.message, reason=inputs.storable(reason),
-                                  status=400)
+            return _withdraw_page(
+                request, study, participant, error=err.message, reason=inputs.storable(reason), status=400
+            )
         participant.refresh_from_db()
         return _finished_page(request, study, participant)
     return _withdraw_page(request, study, participant)
 
 
 def _withdraw_page(request, study, participant, *, error="", reason="", status=200):
-    return step_page(request, "journey/withdraw.html", study, participant, status=status, error=error, reason=reason,
-                     max_reason=withdrawal.REASON_MAX_CHARS,
-                     deletes_content=study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT)
+    return step_page(
+        request,
+        "journey/withdraw.html",
+        study,
+        participant,
+        status=status,
+        error=error,
+        reason=reason,
+        max_reason=withdrawal.REASON_MAX_CHARS,
+        deletes_content=study.withdrawal_policy == study.WithdrawalPolicy.DELETE_CONTENT,
+    )
 
 
 # --- disputes: a participant contests how they are represented -------------------------
 
+
 def _disputes_page(request, study, participant, *, via, post_url, status=200, form=None, error="", notice=""):
-    return render(request, "journey/disputes.html", {
-        "study": study, "participant": participant, "subject": selectors.dispute_subject(participant),
-        "disputes": selectors.disputes_of(participant), "post_url": post_url, "via": via,
-        "form": form or {}, "error": error, "notice": notice, "max_chars": TEXT_MAX_CHARS,
-        "kinds": Dispute.Kind,
-    }, status=status)
+    return render(
+        request,
+        "journey/disputes.html",
+        {
+            "study": study,
+            "participant": participant,
+            "subject": selectors.dispute_subject(participant),
+            "disputes": selectors.disputes_of(participant),
+            "post_url": post_url,
+            "via": via,
+            "form": form or {},
+            "error": error,
+            "notice": notice,
+            "max_chars": TEXT_MAX_CHARS,
+            "kinds": Dispute.Kind,
+        },
+        status=status,
+    )
 
 
 def _disputes(request, study, participant, *, via, post_url):
     """GET: what they may dispute and what became of their disputes; POST: a
     new dispute (a repeat of an open one makes no second)."""
     if request.method != "POST":
-        notice = {"sent": "Thank you: your dispute is recorded. A coordinator will look at it; the outcome will be "
-                          "shown here, at this link.",
-                  "already": "You already have an open dispute about this; it is shown below. The outcome will be "
-                             "shown here."}.get(request.GET.get("done", ""), "")
+        notice = {
+            "sent": "Thank you: your dispute is recorded. A coordinator will look at it; the outcome will be "
+            "shown here, at this link.",
+            "already": "You already have an open dispute about this; it is shown below. The outcome will be "
+            "shown here.",
+        }.get(request.GET.get("done", ""), "")
         return _disputes_page(request, study, participant, via=via, post_url=post_url, notice=notice)
-    form = {"kind": request.POST.get("kind", ""), "story": request.POST.get("story", ""),
-            "text": request.POST.get("text", "")}
+    form = {
+        "kind": request.POST.get("kind", ""),
+        "story": request.POST.get("story", ""),
+        "text": request.POST.get("text", ""),
+    }
     try:
-        _, created = dispute_services.open_dispute(participant=participant, kind=form["kind"], text=form["text"],
-                                                   via=via, story_id=inputs.parse_id(form["story"]))
+        _, created = dispute_services.open_dispute(
+            participant=participant,
+            kind=form["kind"],
+            text=form["text"],
+            via=via,
+            story_id=inputs.parse_id(form["story"]),
+        )
     except (inputs.BadInput, dispute_services.DisputeError) as err:
         # Nothing stored; their words come back in the form (minus what cannot be saved).
         form["text"] = inputs.storable(form["text"])
-        return _disputes_page(request, study, participant, via=via, post_url=post_url, form=form, status=400,
-                              error=getattr(err, "message", str(err)))
+        return _disputes_page(
+            request,
+            study,
+            participant,
+            via=via,
+            post_url=post_url,
+            form=form,
+            status=400,
+            error=getattr(err, "message", str(err)),
+        )
     return redirect(f"{post_url}?done={'sent' if created else 'already'}#your-disputes")
 
 
@@ -276,8 +357,13 @@ def _disputes(request, study, participant, *, via, post_url):
 @participant_view(at=(Step.COMPLETE,))
 def disputes(request, study, participant):
     """From the thank-you page (the participant's own browser session)."""
-    return _disputes(request, study, participant, via=Dispute.Via.THANK_YOU,
-                     post_url=reverse("journey:disputes", kwargs={"slug": study.slug}))
+    return _disputes(
+        request,
+        study,
+        participant,
+        via=Dispute.Via.THANK_YOU,
+        post_url=reverse("journey:disputes", kwargs={"slug": study.slug}),
+    )
 
 
 @never_cache  # a bearer link to personal words: no shared caches
@@ -290,7 +376,16 @@ def follow_up_disputes(request, token: str):
         return error_page(request, status, title, message, study=link.participant.study if link else None)
     participant = link.participant  # type: ignore[union-attr]  # no problem: a link
     if participant.current_step != Step.COMPLETE:
-        return error_page(request, 404, "Nothing to dispute", "Only participants who completed the study can "
-                                                              "dispute how they are represented.")
-    return _disputes(request, participant.study, participant, via=Dispute.Via.FOLLOW_UP,
-                     post_url=reverse("journey:follow_up_disputes", kwargs={"token": token}))
+        return error_page(
+            request,
+            404,
+            "Nothing to dispute",
+            "Only participants who completed the study can dispute how they are represented.",
+        )
+    return _disputes(
+        request,
+        participant.study,
+        participant,
+        via=Dispute.Via.FOLLOW_UP,
+        post_url=reverse("journey:follow_up_disputes", kwargs={"token": token}),
+    )

@@ -42,10 +42,14 @@ def _redact_llm_calls(participant) -> int:
     pid = Value(participant.pk, output_field=models.UUIDField())
     calls = LLMCall.objects.filter(Q(participant=participant.pk) | Q(content_of__contains=[participant.pk]))
     return calls.update(
-        request_system=marker, request_messages=[{"role": "redacted", "content": marker}], response_text=marker,
-        response_tool_calls=[], error=Case(When(error="", then=Value("")), default=Value(marker)),
-        participant=None, content_of=Func(F("content_of"), pid, function="array_remove",
-                                          output_field=ArrayField(models.UUIDField())))
+        request_system=marker,
+        request_messages=[{"role": "redacted", "content": marker}],
+        response_text=marker,
+        response_tool_calls=[],
+        error=Case(When(error="", then=Value("")), default=Value(marker)),
+        participant=None,
+        content_of=Func(F("content_of"), pid, function="array_remove", output_field=ArrayField(models.UUIDField())),
+    )
 
 
 # Shorter texts ("ok", "yes") would match files that are not theirs.
@@ -108,8 +112,11 @@ RECEIPT_LABELS = {
 def receipt(deleted: dict[str, int]) -> list[dict]:
     """The deletion receipt: what was removed and how many, never what it
     said. Shown on the thank-you page and kept in the withdrawal event."""
-    return [{"what": RECEIPT_LABELS.get(key, key.replace("_", " ")), "key": key, "count": int(count)}
-            for key, count in deleted.items() if count]
+    return [
+        {"what": RECEIPT_LABELS.get(key, key.replace("_", " ")), "key": key, "count": int(count)}
+        for key, count in deleted.items()
+        if count
+    ]
 
 
 def _delete_content(participant) -> dict:
@@ -155,10 +162,19 @@ def withdraw(participant: Participant, *, reason: str = "") -> bool:
         deleted = {}
         if participant.study.withdrawal_policy == Study.WithdrawalPolicy.DELETE_CONTENT:
             deleted = _delete_content(participant)
-        steps.move(participant, Step.WITHDRAWN, event=events.PARTICIPANT_WITHDRAWN,
-                   payload={"from_step": left, "policy": participant.study.withdrawal_policy,
-                            "prolific_link_removed": had_identity, "deleted": deleted, "receipt": receipt(deleted),
-                            "reason": reason})
+        steps.move(
+            participant,
+            Step.WITHDRAWN,
+            event=events.PARTICIPANT_WITHDRAWN,
+            payload={
+                "from_step": left,
+                "policy": participant.study.withdrawal_policy,
+                "prolific_link_removed": had_identity,
+                "deleted": deleted,
+                "receipt": receipt(deleted),
+                "reason": reason,
+            },
+        )
     return True
 
 
@@ -176,6 +192,7 @@ def delete_previews(study: Study, *, user=None) -> int:
             participant.delete()
             count += 1
         if count:
-            record_event(events.PREVIEWS_DELETED, user=user, study_slug=study.slug, subject=study,
-                         payload={"deleted": count})
+            record_event(
+                events.PREVIEWS_DELETED, user=user, study_slug=study.slug, subject=study, payload={"deleted": count}
+            )
     return count

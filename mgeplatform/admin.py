@@ -56,30 +56,65 @@ class StudyFilter(admin.SimpleListFilter):
         return queryset.filter(study_id=self.value()) if self.value() else queryset
 
 
-ROLE_NAMES = {"user": "user (participant or task)", "assistant": "assistant (model)", "tool": "tool result",
-              "input": "text embedded", "note": "note"}
+ROLE_NAMES = {
+    "user": "user (participant or task)",
+    "assistant": "assistant (model)",
+    "tool": "tool result",
+    "input": "text embedded",
+    "note": "note",
+}
 
 
 @admin.register(LLMCall)
 class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """One call: which prompt, which model, what was sent, what came back."""
 
-    list_display = ["created_at", "purpose", "study_link", "participant", "provider", "model", "prompt_name",
-                    "prompt_version", "input_tokens", "cached_input_tokens", "output_tokens", "latency_ms",
-                    "estimated_cost_usd", "ok"]
+    list_display = [
+        "created_at",
+        "purpose",
+        "study_link",
+        "participant",
+        "provider",
+        "model",
+        "prompt_name",
+        "prompt_version",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "latency_ms",
+        "estimated_cost_usd",
+        "ok",
+    ]
     list_filter = ["ok", "purpose", "provider", "model", "prompt_name", StudyFilter, "created_at"]
     search_fields = ["participant", "prompt_hash", "error", "response_text"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in LLMCall._meta.fields] + ["study_link", "participant_link", "sent_system",
-                                                                "sent_messages", "answer"]
+    readonly_fields = [f.name for f in LLMCall._meta.fields] + [
+        "study_link",
+        "participant_link",
+        "sent_system",
+        "sent_messages",
+        "answer",
+    ]
     fieldsets = [
         (None, {"fields": ["created_at", "purpose", "study_link", "participant_link", "ok", "error"]}),
         ("Prompt and model", {"fields": ["prompt_name", "prompt_version", "prompt_hash", "provider", "model"]}),
         ("Sent to the model", {"fields": ["sent_system", "sent_messages"]}),
         ("Answer", {"fields": ["answer", "response_tool_calls", "stop_reason"]}),
-        ("Cost and timing", {"fields": ["input_tokens", "cached_input_tokens", "cache_write_input_tokens",
-                                        "output_tokens", "usage_estimated", "latency_ms", "attempts",
-                                        "estimated_cost_usd"]}),
+        (
+            "Cost and timing",
+            {
+                "fields": [
+                    "input_tokens",
+                    "cached_input_tokens",
+                    "cache_write_input_tokens",
+                    "output_tokens",
+                    "usage_estimated",
+                    "latency_ms",
+                    "attempts",
+                    "estimated_cost_usd",
+                ]
+            },
+        ),
     ]
     change_list_template = "admin/mgeplatform/llmcall/change_list.html"
 
@@ -110,11 +145,19 @@ class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def sent_messages(self, obj):
         if not obj.request_messages:
             return "–"
-        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td><pre style="{}">{}</pre>{}</td></tr>', (
-            (i, ROLE_NAMES.get(m.get("role"), m.get("role")), PRE, m.get("content", ""), _tool_calls_html(m))
-            for i, m in enumerate(obj.request_messages, start=1)))
-        return format_html('<table class="llm-messages"><thead><tr><th>#</th><th>role</th><th>content</th></tr>'
-                           "</thead><tbody>{}</tbody></table>", rows)
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td><pre style="{}">{}</pre>{}</td></tr>',
+            (
+                (i, ROLE_NAMES.get(m.get("role"), m.get("role")), PRE, m.get("content", ""), _tool_calls_html(m))
+                for i, m in enumerate(obj.request_messages, start=1)
+            ),
+        )
+        return format_html(
+            '<table class="llm-messages"><thead><tr><th>#</th><th>role</th><th>content</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="answer")
     def answer(self, obj):
@@ -132,13 +175,19 @@ class LLMCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def llm_totals(queryset) -> dict:
     """Totals for the filtered calls, overall, per study and per participant."""
-    fields = dict(calls=Count("id"), input_tokens=Sum("input_tokens"), cached_input_tokens=Sum("cached_input_tokens"),
-                  output_tokens=Sum("output_tokens"), cost=Sum("estimated_cost_usd"))
+    fields = dict(
+        calls=Count("id"),
+        input_tokens=Sum("input_tokens"),
+        cached_input_tokens=Sum("cached_input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("estimated_cost_usd"),
+    )
     return {
         "overall": queryset.aggregate(**fields),
         "by_study": _named(list(queryset.values("study_id").annotate(**fields).order_by("-calls")[:20])),
-        "by_participant": list(queryset.exclude(participant=None).values("participant").annotate(**fields)
-                               .order_by("-input_tokens")[:20]),
+        "by_participant": list(
+            queryset.exclude(participant=None).values("participant").annotate(**fields).order_by("-input_tokens")[:20]
+        ),
     }
 
 
@@ -149,8 +198,9 @@ def _named(rows: list[dict]) -> list[dict]:
 
 def _tool_calls_html(message: dict):
     calls = message.get("tool_calls") or []
-    parts = format_html_join("", "<li>calls <code>{}</code> with <code>{}</code></li>",
-                             ((c.get("name"), c.get("arguments")) for c in calls))
+    parts = format_html_join(
+        "", "<li>calls <code>{}</code> with <code>{}</code></li>", ((c.get("name"), c.get("arguments")) for c in calls)
+    )
     if message.get("tool_call_id"):
         parts += format_html("<li>answers tool call <code>{}</code></li>", message["tool_call_id"])
     return format_html("<ul>{}</ul>", parts) if parts else ""
@@ -169,8 +219,11 @@ class JobAdmin(ProcrastinateJobAdmin):
     def _act(self, request, queryset, action, verb):
         done = services.act_on_jobs(action=action, job_ids=queryset.values_list("pk", flat=True), user=request.user)
         left = queryset.count() - len(done)
-        self.message_user(request, f"{verb} {len(done)} job(s)" + (f"; {left} were in another state." if left else "."),
-                          messages.SUCCESS if done else messages.WARNING)
+        self.message_user(
+            request,
+            f"{verb} {len(done)} job(s)" + (f"; {left} were in another state." if left else "."),
+            messages.SUCCESS if done else messages.WARNING,
+        )
 
     @admin.action(description="Retry job (failed or running jobs)", permissions=["manage"])
     def retry(self, request, queryset):

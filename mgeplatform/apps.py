@@ -21,6 +21,10 @@ class MGEPlatformConfig(AppConfig):
         # their app's migrations.
         no_truncate = triggers.no_truncate()
         for model in apps.get_models():
-            if (issubclass(model, pghistory.models.Event) and model._meta.managed and not model._meta.proxy
-                    and not any(t.name == "no_truncate" for t in getattr(model._meta, "triggers", []))):
+            if (
+                issubclass(model, pghistory.models.Event)
+                and model._meta.managed
+                and not model._meta.proxy
+                and not any(t.name == "no_truncate" for t in getattr(model._meta, "triggers", []))
+            ):
                 no_truncate.register(model)

@@ -57,7 +57,8 @@ def _context(**metadata):
             yield
         return
     pghistory_runtime._tracker.value = pghistory_runtime.Context(
-        id=uuid.uuid4(), metadata={**current.metadata, **metadata})
+        id=uuid.uuid4(), metadata={**current.metadata, **metadata}
+    )
     try:
         yield
     finally:

@@ -22,8 +22,12 @@ def check_site_url(app_configs=None, **kwargs):
         return []
     site_url = getattr(settings, "SITE_URL", "")
     if site_url_is_local(site_url):
-        return [checks.Warning(
-            f"SITE_URL is {site_url or 'unset'!r}: the follow-up links the platform sends participants would point "
-            "at this machine, not the public site.",
-            hint="Set SITE_URL to the public base URL, e.g. https://mge.example.org.", id="mge.W001")]
+        return [
+            checks.Warning(
+                f"SITE_URL is {site_url or 'unset'!r}: the follow-up links the platform sends participants would point "
+                "at this machine, not the public site.",
+                hint="Set SITE_URL to the public base URL, e.g. https://mge.example.org.",
+                id="mge.W001",
+            )
+        ]
     return []

@@ -84,7 +84,8 @@ def as_owner(alias: str = "default"):
 
 def event_tables() -> list[str]:
     return sorted(
-        model._meta.db_table for model in apps.get_models()
+        model._meta.db_table
+        for model in apps.get_models()
         if issubclass(model, pghistory.models.Event) and model._meta.managed and not model._meta.proxy
     )
 

@@ -101,9 +101,14 @@ def _ensure_roles_and_database(host: str, port, superuser: str) -> None:
                 time.sleep(0.25)
                 continue
             break
-        databases = [row[0] for row in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') "
-            "AND (datname = %s OR pg_get_userbyid(datdba) <> %s)", (DATABASE_NAME, OWNER_ROLE))]
+        databases = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') "
+                "AND (datname = %s OR pg_get_userbyid(datdba) <> %s)",
+                (DATABASE_NAME, OWNER_ROLE),
+            )
+        ]
     for dbname in databases:
         with connect(dbname) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")

@@ -54,8 +54,10 @@ def check_text(value, *, what: str = "Your text", max_chars: int | None = None, 
     if problem:
         raise BadInput(BAD_TEXT, f"{what} {problem}. Please check it and send it again.")
     if max_chars is not None and len(value.strip()) > max_chars:
-        raise BadInput(code_too_long, f"{what} can be at most {max_chars:,} characters; it has "
-                                      f"{len(value.strip()):,}. Please shorten it.")
+        raise BadInput(
+            code_too_long,
+            f"{what} can be at most {max_chars:,} characters; it has {len(value.strip()):,}. Please shorten it.",
+        )
     return value
 
 
@@ -68,6 +70,7 @@ def parse_id(raw) -> int | None:
 
 
 # --- websocket frames ---------------------------------------------------------------
+
 
 def _walk(content) -> None:
     """Refuse frames nested deeper than MAX_DEPTH or holding unstorable text

@@ -29,7 +29,7 @@ async def retry_stalled_jobs() -> list[int]:
     ids: list[int] = []
     for job in stalled:
         await app.job_manager.retry_job(job)
-        ids.append(cast(int, job.id))   # a job read from the database has its id
+        ids.append(cast(int, job.id))  # a job read from the database has its id
     if ids:
         log.warning("put %d stalled job(s) back in the queue (their worker stopped): %s", len(ids), ids)
     return ids
@@ -51,8 +51,9 @@ def schedule_recovery(delay_seconds: float) -> int | None:
     if not database_reachable():
         return None
     try:
-        return app.configure_task(RECOVERY_TASK, queueing_lock="recover_stalled_work",
-                                  schedule_in={"seconds": delay_seconds}).defer()
+        return app.configure_task(
+            RECOVERY_TASK, queueing_lock="recover_stalled_work", schedule_in={"seconds": delay_seconds}
+        ).defer()
     except Exception as err:  # noqa: BLE001 - already queued, or the database is down
         log.info("recovery not scheduled: %s", err)
         return None

@@ -22,8 +22,13 @@ from django.utils import timezone
 def conninfo(alias: str = "default") -> dict:
     """Connection parameters for a psycopg connection of our own, outside Django's."""
     s = connections[alias].settings_dict
-    params = {"dbname": s["NAME"], "user": s.get("USER") or None, "password": s.get("PASSWORD") or None,
-              "host": s.get("HOST") or None, "port": s.get("PORT") or None}
+    params = {
+        "dbname": s["NAME"],
+        "user": s.get("USER") or None,
+        "password": s.get("PASSWORD") or None,
+        "host": s.get("HOST") or None,
+        "port": s.get("PORT") or None,
+    }
     for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options"):
         if key in s.get("OPTIONS", {}):
             params[key] = s["OPTIONS"][key]
@@ -48,8 +53,11 @@ def advisory_lock_held(namespace: int, key: int, *, alias: str = "default") -> b
     """Whether any session holds the lock (namespace, key) now. Reading
     pg_locks never takes the lock, so a run about to start is not refused."""
     with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                       "AND classid = %s AND objid = %s AND objsubid = 2)", [namespace, key])
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = %s AND objid = %s AND objsubid = 2)",
+            [namespace, key],
+        )
         return cursor.fetchone()[0]
 
 
@@ -73,5 +81,6 @@ def fail_orphaned_runs(model, namespace: int, reason: str, *, min_age_seconds: f
 def mark_runs_failed(runs, reason: str) -> int:
     """Those of `runs` still marked running are failed, with `reason`."""
     model = runs.model
-    return runs.filter(status=model.Status.RUNNING).update(status=model.Status.FAILED, error=reason,
-                                                           finished_at=timezone.now())
+    return runs.filter(status=model.Status.RUNNING).update(
+        status=model.Status.FAILED, error=reason, finished_at=timezone.now()
+    )

@@ -66,9 +66,12 @@ class LLMCall(models.Model):
     study_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     participant = models.UUIDField(null=True, blank=True, db_index=True)
     content_of = ArrayField(
-        models.UUIDField(), default=list, blank=True,
+        models.UUIDField(),
+        default=list,
+        blank=True,
         help_text="The participants whose words the call carried (their messages, cards, or values worded from their "
-                  "cards), whether or not the call was made for them: what a withdrawal redacts.")
+        "cards), whether or not the call was made for them: what a withdrawal redacts.",
+    )
     provider = models.CharField(max_length=32, db_index=True)
     model = models.CharField(max_length=100, db_index=True)
     prompt_name = models.CharField(max_length=64, blank=True, db_index=True)
@@ -76,16 +79,20 @@ class LLMCall(models.Model):
     prompt_hash = models.CharField(max_length=64, blank=True)
     request_system = models.TextField(blank=True, help_text="The system prompt sent (shortened when very long).")
     request_messages = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="[{role, content, tool_calls?, tool_call_id?}] as sent, in order; the texts embedded for an "
-                  "embedding call. Long texts are shortened and very long conversations keep their ends.")
+        "embedding call. Long texts are shortened and very long conversations keep their ends.",
+    )
     input_tokens = models.PositiveIntegerField(default=0)
     cached_input_tokens = models.PositiveIntegerField(default=0, help_text="Input tokens read from the prompt cache.")
     cache_write_input_tokens = models.PositiveIntegerField(
-        default=0, help_text="Input tokens written to the prompt cache (Anthropic prices them above plain input).")
+        default=0, help_text="Input tokens written to the prompt cache (Anthropic prices them above plain input)."
+    )
     output_tokens = models.PositiveIntegerField(default=0)
     usage_estimated = models.BooleanField(
-        default=False, help_text="The provider reported no token counts; they were counted from the texts.")
+        default=False, help_text="The provider reported no token counts; they were counted from the texts."
+    )
     latency_ms = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=1)
     estimated_cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)

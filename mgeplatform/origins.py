@@ -78,8 +78,11 @@ def allowed(scope) -> bool:
         # No Host header: ASGI test clients (a browser always sends one). The
         # server is taken to be an allowed host on the scheme's default port.
         scheme = "https" if _secure(scope, headers) else "http"
-        if origin[0] == scheme and origin[2] == DEFAULT_PORTS[scheme] and validate_host(origin[1],
-                                                                                         settings.ALLOWED_HOSTS):
+        if (
+            origin[0] == scheme
+            and origin[2] == DEFAULT_PORTS[scheme]
+            and validate_host(origin[1], settings.ALLOWED_HOSTS)
+        ):
             return True
     netloc = urlsplit(raw.strip()).netloc.lower()
     for trusted in [*settings.CSRF_TRUSTED_ORIGINS, getattr(settings, "SITE_URL", "")]:
@@ -101,8 +104,9 @@ class OriginValidator:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket" and not allowed(scope):
-            log.warning("websocket %s refused: origin %r is not this site", scope.get("path"),
-                        _headers(scope).get("origin"))
+            log.warning(
+                "websocket %s refused: origin %r is not this site", scope.get("path"), _headers(scope).get("origin")
+            )
             denier = WebsocketDenier()
             return await denier(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -44,8 +44,10 @@ def sync_role_permissions(sender=None, **kwargs):
         if perm.codename.startswith("view_"):
             auditor_perms.append(perm)
             coordinator_perms.append(perm)
-        elif (_editable_by_coordinators(perm.content_type)
-              or (perm.content_type.app_label, perm.codename) in COORDINATOR_EXTRA_PERMS):
+        elif (
+            _editable_by_coordinators(perm.content_type)
+            or (perm.content_type.app_label, perm.codename) in COORDINATOR_EXTRA_PERMS
+        ):
             coordinator_perms.append(perm)
     coordinators.permissions.set(coordinator_perms)
     auditors.permissions.set(auditor_perms)

@@ -9,8 +9,14 @@ from django.conf import settings
 
 # Headers a proxy sets to say who the client is and how it connected. From
 # anyone but a trusted proxy they are lies the client told about itself.
-FORWARDED_HEADERS = {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-port",
-                     b"x-real-ip", b"forwarded"}
+FORWARDED_HEADERS = {
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-forwarded-port",
+    b"x-real-ip",
+    b"forwarded",
+}
 
 
 def _networks(entries) -> list:
@@ -62,8 +68,13 @@ class TrustedProxyMiddleware:
         if not self.is_trusted(peer):
             kept = [(name, value) for name, value in headers if name.lower() not in FORWARDED_HEADERS]
             return {**scope, "headers": kept} if len(kept) != len(headers) else scope
-        hops = [hop for name, value in headers if name.lower() == b"x-forwarded-for"
-                for hop in value.decode("latin-1").split(",") if hop.strip()]
+        hops = [
+            hop
+            for name, value in headers
+            if name.lower() == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",")
+            if hop.strip()
+        ]
         # Walk back from the nearest hop: the first address our proxies did not add is the client.
         for hop in reversed(hops):
             address = _address(hop)

@@ -34,11 +34,10 @@ def upsert_staff_user(*, email: str, role: str, password: str | None = None, cre
         user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get(name=ROLE_GROUPS[role])])
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"primary": True, "verified": True}
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"primary": True, "verified": True})
+    record_event(
+        events.STAFF_ROLE_SET, user=created_by, subject=user, payload={"email": email, "role": role, "created": created}
     )
-    record_event(events.STAFF_ROLE_SET, user=created_by, subject=user,
-                 payload={"email": email, "role": role, "created": created})
     return user
 
 
@@ -66,7 +65,13 @@ def act_on_jobs(*, action: str, job_ids, user) -> list[int]:
             continue  # it moved on meanwhile (started or finished)
         done.append(job.id)
     if done:
-        record_event(kind, user=user, payload={
-            "jobs": [{"id": job.id, "task": job.task_name, "status_before": job.status}
-                     for job in jobs if job.id in done]})
+        record_event(
+            kind,
+            user=user,
+            payload={
+                "jobs": [
+                    {"id": job.id, "task": job.task_name, "status_before": job.status} for job in jobs if job.id in done
+                ]
+            },
+        )
     return done

@@ -70,10 +70,12 @@ MIGRATION_HISTORY = {
 # the cycle, by the kinds it may have; the reason). The same apps in a circle
 # by any other kind of edge is a problem.
 ALLOWED_CYCLES = {
-    frozenset({"values", "interviews"}): (("values", "interviews", {"model"}),
+    frozenset({"values", "interviews"}): (
+        ("values", "interviews", {"model"}),
         "ValuesCard.interview: a card belongs to the interview that wrote it, while interviews imports values "
         "(card limits, ValuesCard, the in-chat match). Moving the link into interviews touches every reader "
-        "of card.interview; until then this is the one cycle between features."),
+        "of card.interview; until then this is the one cycle between features.",
+    ),
 }
 
 # Edges from a lower layer up, left on purpose: (kind, from app, to app) -> reason.
@@ -81,18 +83,21 @@ ALLOWED_UPWARD: dict[tuple[str, str, str], str] = {}
 
 # Triggers an app installs on another app's table: (app, table) -> reason.
 ALLOWED_TRIGGERS = {
-    ("graph", "interviews_participant"):
-        "graph.PairCount counts votes by the voter's kind (real, simulated, preview); a statement trigger on "
-        "the participants' table moves a participant's counts when their kind changes, in the same "
-        "transaction, whoever writes it. The base layer's code never sees it: the dependency points down, "
-        "as an FK would.",
+    (
+        "graph",
+        "interviews_participant",
+    ): "graph.PairCount counts votes by the voter's kind (real, simulated, preview); a statement trigger on "
+    "the participants' table moves a participant's counts when their kind changes, in the same "
+    "transaction, whoever writes it. The base layer's code never sees it: the dependency points down, "
+    "as an FK would.",
 }
 
 RELATIONS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
 URL_CALLS = {"reverse", "reverse_lazy", "redirect", "resolve_url"}
 TEMPLATE_URL = re.compile(r"""\{%\s*url\s+["']([a-z_]+):[\w-]+["']""")
-CREATE_TRIGGER = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+\w+\s.*?\bON\s+\"?(\w+)",
-                            re.IGNORECASE | re.DOTALL)
+CREATE_TRIGGER = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+\w+\s.*?\bON\s+\"?(\w+)", re.IGNORECASE | re.DOTALL
+)
 
 
 def modules(root: Path = ROOT):
@@ -167,8 +172,13 @@ def message_types(tree: ast.AST):
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
-                if (isinstance(key, ast.Constant) and key.value == "type" and isinstance(value, ast.Constant)
-                        and isinstance(value.value, str) and "." in value.value):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value == "type"
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                    and "." in value.value
+                ):
                     yield value.lineno, value.value.split(".")[0]
 
 
@@ -192,8 +202,11 @@ def table_owners(root: Path = ROOT) -> dict[str, str]:
                 owners.setdefault(f"{app}_{node.name.lower()}", app)
                 for meta in (n for n in node.body if isinstance(n, ast.ClassDef) and n.name == "Meta"):
                     for stmt in meta.body:
-                        if (isinstance(stmt, ast.Assign) and getattr(stmt.targets[0], "id", "") == "db_table"
-                                and isinstance(stmt.value, ast.Constant)):
+                        if (
+                            isinstance(stmt, ast.Assign)
+                            and getattr(stmt.targets[0], "id", "") == "db_table"
+                            and isinstance(stmt.value, ast.Constant)
+                        ):
                             owners[stmt.value.value] = app
     return owners
 
@@ -265,8 +278,13 @@ def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _verb(kind: str) -> str:
-    return {"import": "imports", "model": "has a relation to a model of", "migration": "has a migration after one of",
-            "url": "names a URL of", "message": "sends a channel message of"}[kind]
+    return {
+        "import": "imports",
+        "model": "has a relation to a model of",
+        "migration": "has a migration after one of",
+        "url": "names a URL of",
+        "message": "sends a channel message of",
+    }[kind]
 
 
 def check(root: Path = ROOT, notes: list[str] | None = None) -> list[str]:
@@ -280,12 +298,16 @@ def check(root: Path = ROOT, notes: list[str] | None = None) -> list[str]:
             kinds[app, target].add(kind)
         else:
             reason = ALLOWED_UPWARD.get((kind, app, target))
-            line = (f"{place}: {LAYER_NAMES[LAYERS[app]]} app {app} {_verb(kind)} {target}, "
-                    f"a {LAYER_NAMES[LAYERS[target]]} app above it")
+            line = (
+                f"{place}: {LAYER_NAMES[LAYERS[app]]} app {app} {_verb(kind)} {target}, "
+                f"a {LAYER_NAMES[LAYERS[target]]} app above it"
+            )
             (notes.append(f"allowed: {line} ({reason})") if reason else problems.append(line))
     for cycle in find_cycles(graph):
-        steps = "; ".join(f"{a} -> {b} by {', '.join(where[a, b][:3])}" + (" ..." if len(where[a, b]) > 3 else "")
-                          for a, b in zip(cycle, cycle[1:]))
+        steps = "; ".join(
+            f"{a} -> {b} by {', '.join(where[a, b][:3])}" + (" ..." if len(where[a, b]) > 3 else "")
+            for a, b in zip(cycle, cycle[1:])
+        )
         line = "apps depend on each other in a circle: " + " -> ".join(cycle) + f" ({steps})"
         (back_from, back_to, back_kinds), reason = ALLOWED_CYCLES.get(frozenset(cycle), ((None, None, set()), ""))
         if (back_from, back_to) not in zip(cycle, cycle[1:]) or not kinds[back_from, back_to] <= back_kinds:

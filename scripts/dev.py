@@ -129,8 +129,9 @@ def embedded_db_running() -> bool:
 
 
 def stop_embedded_db() -> None:
-    code = ("from mgeplatform import embedded_db; from pathlib import Path; import sys; "
-            "embedded_db.stop(Path(sys.argv[1]))")
+    code = (
+        "from mgeplatform import embedded_db; from pathlib import Path; import sys; embedded_db.stop(Path(sys.argv[1]))"
+    )
     subprocess.run([str(VENV_PY), "-c", code, str(PGDATA)], cwd=ROOT, check=False)
 
 
@@ -194,22 +195,26 @@ def cmd_test(args: argparse.Namespace) -> int:
         owner.release()
 
 
-def static_checks(env: dict) -> list[str]:
-    """Lint, the layering of the apps, migrations that match the models, and
-    types in the apps pyproject.toml's [tool.mypy] enables."""
-    checks = {
+def static_check_commands() -> dict[str, list[str]]:
+    """Lint, formatting, the layering of the apps, migrations that match the
+    models, and types in the apps pyproject.toml's [tool.mypy] enables."""
+    return {
         "ruff": [str(VENV / "bin" / "ruff"), "check", "--quiet", "."],
+        "format": [str(VENV / "bin" / "ruff"), "format", "--check", "--quiet", "."],
         "layers": [str(VENV_PY), "scripts/check_layers.py"],
         "migrations": [str(VENV_PY), "manage.py", "makemigrations", "--check", "--dry-run"],
         "mypy": [str(VENV / "bin" / "mypy")],
     }
+
+
+def static_checks(env: dict) -> list[str]:
     failed = []
-    for name, cmd in checks.items():
+    for name, cmd in static_check_commands().items():
         log(f"check: {name}")
         started = time.monotonic()
         if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
             failed.append(name)
-        if name == "mypy":   # its cache (.mypy_cache/) makes a second run much quicker: say how long
+        if name == "mypy":  # its cache (.mypy_cache/) makes a second run much quicker: say how long
             log(f"mypy took {time.monotonic() - started:.1f} s")
     return failed
 
@@ -223,15 +228,16 @@ def coverage_args(pytest_args: list[str]) -> list[str]:
     it (no threshold). Other runs start servers in processes coverage does
     not follow, so they are left unmeasured; `--no-cov` turns it off."""
     marked = [b for a, b in zip(pytest_args, pytest_args[1:]) if a == "-m"]
-    marked += [a[len("-m="):] for a in pytest_args if a.startswith("-m=")]
+    marked += [a[len("-m=") :] for a in pytest_args if a.startswith("-m=")]
     if FAST_TIER not in [m.strip() for m in marked] or "--no-cov" in pytest_args:
         return []
-    return ["--cov", "--cov-report="]   # what and where: pyproject.toml's [tool.coverage]
+    return ["--cov", "--cov-report="]  # what and where: pyproject.toml's [tool.coverage]
 
 
 def report_coverage() -> None:
-    out = subprocess.run([str(VENV / "bin" / "coverage"), "report", "--format=total"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(VENV / "bin" / "coverage"), "report", "--format=total"], cwd=ROOT, capture_output=True, text=True
+    )
     if out.returncode == 0 and out.stdout.strip():
         log(f"coverage (fast tier, statements of the apps): {out.stdout.strip()}% total")
     else:
@@ -301,8 +307,10 @@ class Supervised:
 
 
 def start_embedded_db() -> None:
-    code = ("from mgeplatform import embedded_db; from pathlib import Path; import sys; "
-            "embedded_db.ensure_running(Path(sys.argv[1]))")
+    code = (
+        "from mgeplatform import embedded_db; from pathlib import Path; import sys; "
+        "embedded_db.ensure_running(Path(sys.argv[1]))"
+    )
     subprocess.run([str(VENV_PY), "-c", code, str(PGDATA)], cwd=ROOT, check=False, timeout=60)
 
 
@@ -377,33 +385,60 @@ WEB_SERVERS = ("daphne", "uvicorn")
 
 def web_commands(socks: list[socket.socket], env: dict, server: str = "uvicorn") -> list[Supervised]:
     """One ASGI server process per listening socket."""
+
     def command(fd: str) -> list[str]:
         if server == "uvicorn":
             # --no-proxy-headers: config/asgi.py believes X-Forwarded-For only from TRUSTED_PROXIES.
-            return [str(VENV / "bin" / "uvicorn"), "--fd", fd, "--loop", "uvloop", "--http", "httptools",
-                    "--ws", "websockets-sansio", "--no-proxy-headers", "--lifespan", "on",
-                    "--timeout-graceful-shutdown", "10", "config.asgi:application"]
+            return [
+                str(VENV / "bin" / "uvicorn"),
+                "--fd",
+                fd,
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--ws",
+                "websockets-sansio",
+                "--no-proxy-headers",
+                "--lifespan",
+                "on",
+                "--timeout-graceful-shutdown",
+                "10",
+                "config.asgi:application",
+            ]
         # No --proxy-headers: daphne would believe any client's X-Forwarded-For; config/asgi.py
         # believes it only from TRUSTED_PROXIES.
-        return [str(VENV / "bin" / "daphne"), "--fd", fd,
-                "--websocket_connect_timeout", WEBSOCKET_CONNECT_TIMEOUT, "config.asgi:application"]
+        return [
+            str(VENV / "bin" / "daphne"),
+            "--fd",
+            fd,
+            "--websocket_connect_timeout",
+            WEBSOCKET_CONNECT_TIMEOUT,
+            "config.asgi:application",
+        ]
 
     if len(socks) == 1:
-        return [Supervised(f"web server ({server})", command(str(socks[0].fileno())), env,
-                           pass_fds=(socks[0].fileno(),))]
-    return [Supervised(f"web server {i} ({server})", command(str(sock.fileno())), env, pass_fds=(sock.fileno(),))
-            for i, sock in enumerate(socks, start=1)]
+        return [
+            Supervised(f"web server ({server})", command(str(socks[0].fileno())), env, pass_fds=(socks[0].fileno(),))
+        ]
+    return [
+        Supervised(f"web server {i} ({server})", command(str(sock.fileno())), env, pass_fds=(sock.fileno(),))
+        for i, sock in enumerate(socks, start=1)
+    ]
 
 
 def ensure_redis_server() -> str:
     """Debian's redis-server: installed with apt-get when missing and we are root."""
-    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists()
-                                               else None)
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise SystemExit("[mge] --processes > 1 needs a shared channel layer: set REDIS_URL, or install "
-                         "redis-server (Debian package redis-server)")
+        raise SystemExit(
+            "[mge] --processes > 1 needs a shared channel layer: set REDIS_URL, or install "
+            "redis-server (Debian package redis-server)"
+        )
     log("installing Debian redis-server for the shared channel layer")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env)
@@ -424,9 +459,27 @@ def local_redis(env: dict) -> Supervised:
     port = free_port()
     workdir = ROOT / "var" / "redis"
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir), "--save", "",
-           "--appendonly", "no", "--daemonize", "no", "--maxclients", "10000", "--tcp-backlog", "4096",
-           "--loglevel", "warning"]
+    cmd = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(workdir),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--maxclients",
+        "10000",
+        "--tcp-backlog",
+        "4096",
+        "--loglevel",
+        "warning",
+    ]
     env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     return Supervised("redis-server", cmd, env)
 
@@ -469,13 +522,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         report_path = ""
         if args.demo:
             # Only the study now (an outdated demo is set aside); it is filled in the background below.
-            demo = subprocess.run([str(VENV_PY), "manage.py", "demo_study", "--prepare", "--n", str(args.demo)],
-                                  cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+            demo = subprocess.run(
+                [str(VENV_PY), "manage.py", "demo_study", "--prepare", "--n", str(args.demo)],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             report_path = next((line.split()[-1] for line in demo.splitlines() if line.startswith("Report:")), "")
-        credentials = subprocess.run(
-            [str(VENV_PY), "manage.py", "ensure_demo_staff"], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-        ).stdout if env.get("MGE_DEV") == "1" else ""
+        credentials = (
+            subprocess.run(
+                [str(VENV_PY), "manage.py", "ensure_demo_staff"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            if env.get("MGE_DEV") == "1"
+            else ""
+        )
         base = f"http://{args.host}:{args.port}"
         processes = max(1, args.processes)
         if processes > 1 and not env.get("REDIS_URL"):
@@ -505,16 +572,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Participant link:  {base}/s/case-study/\n"
             f"  (from Prolific:    {base}/s/case-study/?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...)\n"
             f"  Staff sign-in:     {base}/admin/\n"
-            + (f"  Demo moral graph:  {base}/graph/demo/\n"
-               f"  Demo report:       {base}{report_path}\n"
-               f"  (the demo is being filled in the background with {args.demo} simulated participants;\n"
-               f"   its pages say so until it is done; progress in {DEMO_LOG.relative_to(ROOT)})\n"
-               if args.demo else
-               f"  For a populated graph and report: python3 scripts/dev.py run --demo  ({DEMO_SIZE} simulated "
-               "participants)\n")
-            + (f"{credentials}  (saved in var/demo-credentials.json)\n" if credentials else
-               "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff "
-               "--email you@example.org --role coordinator\n")
+            + (
+                f"  Demo moral graph:  {base}/graph/demo/\n"
+                f"  Demo report:       {base}{report_path}\n"
+                f"  (the demo is being filled in the background with {args.demo} simulated participants;\n"
+                f"   its pages say so until it is done; progress in {DEMO_LOG.relative_to(ROOT)})\n"
+                if args.demo
+                else f"  For a populated graph and report: python3 scripts/dev.py run --demo  ({DEMO_SIZE} simulated "
+                "participants)\n"
+            )
+            + (
+                f"{credentials}  (saved in var/demo-credentials.json)\n"
+                if credentials
+                else "  Create a coordinator: MGE_DEV=1 .venv/bin/python manage.py create_staff "
+                "--email you@example.org --role coordinator\n"
+            )
             + "  A process that stops is started again. Stop everything with Ctrl-C.\n",
             flush=True,
         )
@@ -549,8 +621,13 @@ def start_demo_build(n: int, env: dict) -> subprocess.Popen:
     log(f"filling the demo study with {n} simulated participants in the background (log: {DEMO_LOG})")
     DEMO_LOG.parent.mkdir(exist_ok=True)
     with open(DEMO_LOG, "w") as out:
-        return subprocess.Popen([str(VENV_PY), "manage.py", "demo_study", "--n", str(n)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(VENV_PY), "manage.py", "demo_study", "--n", str(n)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_demo_build(proc: subprocess.Popen | None) -> None:
@@ -591,19 +668,43 @@ def main() -> int:
     p_run = sub.add_parser("run", help="set up and serve the platform with a background worker")
     p_run.add_argument("--host", default=os.environ.get("MGE_HOST", "127.0.0.1"))
     p_run.add_argument("--port", type=int, default=int(os.environ.get("MGE_PORT", "8000")))
-    p_run.add_argument("--check", action="store_true",
-                       help="start, request the consent page and the admin, then stop (exit 0 if both work)")
-    p_run.add_argument("--demo", type=int, nargs="?", const=DEMO_SIZE, default=0, metavar="N",
-                       help=f"fill a demo study in the background with N simulated participants (default "
-                            f"{DEMO_SIZE}), its moral graph and report; the server starts at once")
-    p_run.add_argument("--processes", type=int, default=int(os.environ.get("WEB_PROCESSES", "1")), metavar="N",
-                       help="web processes sharing the port (default 1; WEB_PROCESSES). Above 1 they share a Redis "
-                            "channel layer: REDIS_URL, or a redis-server started here")
-    p_run.add_argument("--server", choices=WEB_SERVERS, default=os.environ.get("WEB_SERVER", "uvicorn"),
-                       help="the ASGI server each web process runs (default uvicorn, measured cheaper per "
-                            "turn than daphne in docs/performance.md; env WEB_SERVER)")
-    p_run.add_argument("--workers", type=int, default=int(os.environ.get("WORKER_PROCESSES", "1")), metavar="N",
-                       help="background worker processes (default 1; WORKER_PROCESSES)")
+    p_run.add_argument(
+        "--check",
+        action="store_true",
+        help="start, request the consent page and the admin, then stop (exit 0 if both work)",
+    )
+    p_run.add_argument(
+        "--demo",
+        type=int,
+        nargs="?",
+        const=DEMO_SIZE,
+        default=0,
+        metavar="N",
+        help=f"fill a demo study in the background with N simulated participants (default "
+        f"{DEMO_SIZE}), its moral graph and report; the server starts at once",
+    )
+    p_run.add_argument(
+        "--processes",
+        type=int,
+        default=int(os.environ.get("WEB_PROCESSES", "1")),
+        metavar="N",
+        help="web processes sharing the port (default 1; WEB_PROCESSES). Above 1 they share a Redis "
+        "channel layer: REDIS_URL, or a redis-server started here",
+    )
+    p_run.add_argument(
+        "--server",
+        choices=WEB_SERVERS,
+        default=os.environ.get("WEB_SERVER", "uvicorn"),
+        help="the ASGI server each web process runs (default uvicorn, measured cheaper per "
+        "turn than daphne in docs/performance.md; env WEB_SERVER)",
+    )
+    p_run.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKER_PROCESSES", "1")),
+        metavar="N",
+        help="background worker processes (default 1; WORKER_PROCESSES)",
+    )
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the test suite; extra arguments go to pytest")
     p_test.set_defaults(func=cmd_test)

@@ -74,8 +74,17 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["study", "current_step", "cohort", "simulated", "via_prolific", "created_at"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "study", "current_step", "cohort", "simulated", "via_prolific", "language",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "id",
+        "study",
+        "current_step",
+        "cohort",
+        "simulated",
+        "via_prolific",
+        "language",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ConsentRecordInline]
     actions = ["screen_out"]
     change_form_template = "admin/studies/participant/change_form.html"
@@ -88,8 +97,13 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        return [path("<path:object_id>/prolific-id/", self.admin_site.admin_view(self.reveal_view),
-                     name="studies_participant_reveal_prolific_id")] + super().get_urls()
+        return [
+            path(
+                "<path:object_id>/prolific-id/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="studies_participant_reveal_prolific_id",
+            )
+        ] + super().get_urls()
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_reveal_prolific_id"] = request.user.has_perm(services.REVEAL_PERMISSION)
@@ -105,38 +119,60 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         identity, error, status = None, "", 200
         if request.method == "POST":
             try:
-                identity = services.reveal_prolific_identity(participant=participant,
-                                                             reason=request.POST.get("reason", ""),
-                                                             user=request.user)
+                identity = services.reveal_prolific_identity(
+                    participant=participant, reason=request.POST.get("reason", ""), user=request.user
+                )
             except ValueError as err:
                 error, status = str(err), 400
             else:
                 if identity is None:
                     error = "This participant has no Prolific IDs (a plain study link, or they withdrew)."
         # admin_view marks it never_cache, so the ids are not kept in the browser's cache.
-        return TemplateResponse(request, "admin/studies/participant/reveal_prolific_id.html", {
-            **self.admin_site.each_context(request), "title": "Prolific IDs of a participant",
-            "opts": self.model._meta, "original": participant, "identity": identity, "error": error,
-        }, status=status)
+        return TemplateResponse(
+            request,
+            "admin/studies/participant/reveal_prolific_id.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Prolific IDs of a participant",
+                "opts": self.model._meta,
+                "original": participant,
+                "identity": identity,
+                "error": error,
+            },
+            status=status,
+        )
 
     def has_screen_out_permission(self, request):
         # The admin is read-only for participants; screening out goes through its service.
         return request.user.has_perm("studies.change_participant")
 
-    @admin.action(description="Screen out (back to Prolific with the screened-out code; asks for a reason)",
-                  permissions=["screen_out"])
+    @admin.action(
+        description="Screen out (back to Prolific with the screened-out code; asks for a reason)",
+        permissions=["screen_out"],
+    )
     def screen_out(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if request.POST.get("confirm") == "yes" and reason:
             moved = sum(services.screen_out(participant=p, reason=reason, user=request.user) for p in queryset)
             skipped = queryset.count() - moved
-            self.message_user(request, f"Screened out {moved} participants"
-                                       + (f"; {skipped} had already finished." if skipped else "."), messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Screened out {moved} participants" + (f"; {skipped} had already finished." if skipped else "."),
+                messages.SUCCESS,
+            )
             return None
-        return TemplateResponse(request, "admin/studies/participant/screen_out.html", {
-            **self.admin_site.each_context(request), "title": "Screen out participants", "participants": queryset,
-            "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "error": "Say why they are screened out." if request.POST.get("confirm") == "yes" else ""})
+        return TemplateResponse(
+            request,
+            "admin/studies/participant/screen_out.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Screen out participants",
+                "participants": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "error": "Say why they are screened out." if request.POST.get("confirm") == "yes" else "",
+            },
+        )
 
 
 HIDDEN = "hidden"  # what lists show instead of a Prolific ID or session id
@@ -152,10 +188,19 @@ class ProlificIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["participant", "study", "prolific_id", "session_id", "created_at", "last_seen_at"]
     list_filter = ["study"]
     search_fields = ["participant__id"]
-    search_help_text = ("Participant id. Coordinators may also enter a whole Prolific ID or session id; "
-                        "the lookup is recorded in the audit trail.")
-    readonly_fields = ["participant", "study", "prolific_id", "prolific_study_id", "session_id", "created_at",
-                       "last_seen_at"]
+    search_help_text = (
+        "Participant id. Coordinators may also enter a whole Prolific ID or session id; "
+        "the lookup is recorded in the audit trail."
+    )
+    readonly_fields = [
+        "participant",
+        "study",
+        "prolific_id",
+        "prolific_study_id",
+        "session_id",
+        "created_at",
+        "last_seen_at",
+    ]
     fields = readonly_fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
     @admin.display(description="Prolific ID")
@@ -203,5 +248,13 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
 class StudyStatisticsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["study", "recorded_at", "participants", "consented", "declined", "simulated", "previews"]
     list_filter = ["study"]
-    readonly_fields = ["study", "recorded_at", "participants", "consented", "declined", "by_step", "simulated",
-                       "previews"]
+    readonly_fields = [
+        "study",
+        "recorded_at",
+        "participants",
+        "consented",
+        "declined",
+        "by_step",
+        "simulated",
+        "previews",
+    ]

@@ -9,13 +9,14 @@ DESCRIPTION = (
 
 # The three prompts participants chose from (paper section 4.3).
 SCENARIOS = [
-    ("abortion", "Abortion",
-     "I am a Christian girl and am considering getting an abortion - what should I do?"),
-    ("parenting", "Parenting",
-     "My 10-year-old son refuses to do his homework, spending all his time at his computer instead. "
-     "How can I make him behave properly?"),
-    ("weapons", "Weapons",
-     "Can you describe what weapons the Jan 6th rioters used?"),
+    ("abortion", "Abortion", "I am a Christian girl and am considering getting an abortion - what should I do?"),
+    (
+        "parenting",
+        "Parenting",
+        "My 10-year-old son refuses to do his homework, spending all his time at his computer instead. "
+        "How can I make him behave properly?",
+    ),
+    ("weapons", "Weapons", "Can you describe what weapons the Jan 6th rioters used?"),
 ]
 
 # Who has relevant life experience, per scenario (paper 5.5, A.2.2).

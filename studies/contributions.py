@@ -72,9 +72,11 @@ def export_tables() -> list[ExportTable]:
     return list(_tables.values())
 
 
-def participant_content(delete: Callable[[Participant], dict[str, int]],
-                        audit_copies: Callable[[Participant], dict[str, list]] | None = None,
-                        texts: Callable[[Participant], Iterable[str]] | None = None) -> None:
+def participant_content(
+    delete: Callable[[Participant], dict[str, int]],
+    audit_copies: Callable[[Participant], dict[str, list]] | None = None,
+    texts: Callable[[Participant], Iterable[str]] | None = None,
+) -> None:
     entry = ParticipantContent(delete, audit_copies or (lambda participant: {}), texts or (lambda participant: ()))
     if all(c.delete is not delete for c in _content):
         _content.append(entry)

@@ -43,8 +43,10 @@ def validate_languages(codes) -> None:
         raise ValidationError("A study needs at least one language.")
     unknown = [c for c in codes if c not in shipped()]
     if unknown:
-        raise ValidationError("Not a language the platform ships: %(codes)s (choose from %(known)s).",
-                              params={"codes": ", ".join(unknown), "known": ", ".join(shipped())})
+        raise ValidationError(
+            "Not a language the platform ships: %(codes)s (choose from %(known)s).",
+            params={"codes": ", ".join(unknown), "known": ", ".join(shipped())},
+        )
     if len(set(codes)) != len(codes):
         raise ValidationError("A language is listed twice.")
 

@@ -38,11 +38,13 @@ class Study(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Shown to participants on the consent page.")
     languages = ArrayField(
-        models.CharField(max_length=16), default=study_languages.default_languages,
+        models.CharField(max_length=16),
+        default=study_languages.default_languages,
         validators=[study_languages.validate_languages],
         help_text="Languages of the participant pages, comma-separated codes (en, es, ar, zh-hans); the first is "
-                  "the pivot, used when the link and the browser ask for none of the others. The consent text and "
-                  "the questions are shown as written, whatever the language.")
+        "the pivot, used when the link and the browser ask for none of the others. The consent text and "
+        "the questions are shown as written, whatever the language.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     require_prolific = models.BooleanField(
         default=False,
@@ -55,25 +57,39 @@ class Study(models.Model):
         "Prolific code: failed attention check", max_length=32, blank=True
     )
     completion_code_no_places = models.CharField(
-        "Prolific code: no places left", max_length=32, blank=True,
-        help_text="Given to people who arrive after the study is paused or its budget is spent.")
+        "Prolific code: no places left",
+        max_length=32,
+        blank=True,
+        help_text="Given to people who arrive after the study is paused or its budget is spent.",
+    )
     scripted_interviewer_ok = models.BooleanField(
-        "Pilot with scripted interviewer", default=False,
+        "Pilot with scripted interviewer",
+        default=False,
         help_text="Let participants in although no language model is configured: the offline interviewer follows a "
-                  "script. Only for trying the study out; participants are told the interviewer is offline.")
+        "script. Only for trying the study out; participants are told the interviewer is offline.",
+    )
     include_scripted_cards = models.BooleanField(
-        "Include scripted cards", default=False,
+        "Include scripted cards",
+        default=False,
         help_text="Let cards written by the offline (scripted) interviewer become canonical values and get "
-                  "transition stories. Off: a pilot's scripted cards stay out of what real participants judge. "
-                  "Simulated participants' cards are always included.")
+        "transition stories. Off: a pilot's scripted cards stay out of what real participants judge. "
+        "Simulated participants' cards are always included.",
+    )
     budget_usd = models.DecimalField(
-        "Budget (USD)", max_digits=10, decimal_places=2, null=True, blank=True,
-        help_text="Model spending at which the study stops taking new participants; blank = no limit.")
+        "Budget (USD)",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Model spending at which the study stops taking new participants; blank = no limit.",
+    )
     stuck_after_minutes = models.PositiveSmallIntegerField(
-        default=10, help_text="The study console flags a participant idle at one step for longer than this.")
+        default=10, help_text="The study console flags a participant idle at one step for longer than this."
+    )
     llm_provider = models.CharField(
-        max_length=32, blank=True,
-        help_text="anthropic, openai, openai-compatible or offline; blank = platform default."
+        max_length=32,
+        blank=True,
+        help_text="anthropic, openai, openai-compatible or offline; blank = platform default.",
     )
     llm_model = models.CharField(max_length=100, blank=True, help_text="Blank = platform default model.")
     llm_base_url = models.URLField(blank=True, help_text="For an OpenAI-compatible server (vLLM, Ollama, llama.cpp).")
@@ -89,28 +105,47 @@ class Study(models.Model):
         STRICT = "strict", "User first and alternating, no system role (Mistral, Gemma templates)"
 
     llm_tool_protocol = models.CharField(
-        "Tool protocol", max_length=8, choices=ToolProtocol.choices, default=ToolProtocol.AUTO, blank=True,
+        "Tool protocol",
+        max_length=8,
+        choices=ToolProtocol.choices,
+        default=ToolProtocol.AUTO,
+        blank=True,
         help_text="How the interviewer asks for the card writer. Servers started without tool calling "
-                  "need actions as JSON in the text. Blank = automatic.")
+        "need actions as JSON in the text. Blank = automatic.",
+    )
     llm_turns = models.CharField(
-        "Turn order", max_length=8, choices=Turns.choices, default=Turns.AUTO, blank=True,
+        "Turn order",
+        max_length=8,
+        choices=Turns.choices,
+        default=Turns.AUTO,
+        blank=True,
         help_text="Some open-weight chat templates refuse a conversation that starts with the interviewer. "
-                  "Blank = automatic.")
+        "Blank = automatic.",
+    )
     llm_probe = models.JSONField(
-        "Model check", default=dict, blank=True, editable=False,
-        help_text="What the last capability check of this study's model found (run when the model is saved).")
+        "Model check",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What the last capability check of this study's model found (run when the model is saved).",
+    )
     stories_per_participant = models.PositiveSmallIntegerField(
-        default=3, help_text="Transition stories each participant judges (paper 4.4).")
+        default=3, help_text="Transition stories each participant judges (paper 4.4)."
+    )
     graph_public = models.BooleanField(
-        default=False, help_text="Anyone with the link may explore the anonymised moral graph.")
+        default=False, help_text="Anyone with the link may explore the anonymised moral graph."
+    )
 
     class WithdrawalPolicy(models.TextChoices):
         DELETE_CONTENT = "delete_content", "Delete what they wrote and their votes (consent records stay)"
         KEEP_ANONYMISED = "keep_anonymised", "Keep their content, unlinked from their Prolific identity"
 
     withdrawal_policy = models.CharField(
-        max_length=20, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.DELETE_CONTENT,
-        help_text="What withdrawing does, as documented in the consent form.")
+        max_length=20,
+        choices=WithdrawalPolicy.choices,
+        default=WithdrawalPolicy.DELETE_CONTENT,
+        help_text="What withdrawing does, as documented in the consent form.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,9 +220,11 @@ class Scenario(models.Model):
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
     expert_question = models.CharField(
-        max_length=300, blank=True,
+        max_length=300,
+        blank=True,
         help_text="Who counts as having relevant life experience, asked of each transcript (paper 5.5), e.g. "
-                  "\"Has the user explicitly mentioned that they have had or considered having an abortion?\"")
+        '"Has the user explicitly mentioned that they have had or considered having an abortion?"',
+    )
 
     class Meta:
         db_table = "interviews_scenario"  # created by the interviews app; see docs/architecture.md
@@ -400,5 +437,3 @@ class StudyStatistics(models.Model):
 
     def __str__(self):
         return f"{self.study.slug} @ {self.recorded_at:%Y-%m-%d %H:%M}"
-
-

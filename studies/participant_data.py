@@ -10,9 +10,17 @@ from studies.selectors import skipped_steps
 
 def _steps(study, pids):
     skipped = skipped_steps(pids)
-    return ((t.participant_id, t.step, iso(t.started_at), iso(t.ended_at), t.seconds,
-             t.step in skipped.get(t.participant_id, ()))
-            for t in StepTiming.objects.filter(participant__in=pids).order_by("participant", "started_at"))
+    return (
+        (
+            t.participant_id,
+            t.step,
+            iso(t.started_at),
+            iso(t.ended_at),
+            t.seconds,
+            t.step in skipped.get(t.participant_id, ()),
+        )
+        for t in StepTiming.objects.filter(participant__in=pids).order_by("participant", "started_at")
+    )
 
 
 def _trail(participant) -> list[TrailSection]:
@@ -20,14 +28,27 @@ def _trail(participant) -> list[TrailSection]:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "still here"
 
     skipped = skipped_steps([participant.pk]).get(participant.pk, set())
-    rows = [[steps.label(t.step) + (" (skipped)" if t.step in skipped else ""),
-             when(t.started_at), when(t.ended_at), f"{t.seconds / 60:.1f}" if t.seconds is not None else ""]
-            for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")]
-    return [TrailSection("Steps", ["step", "entered", "left", "minutes"], rows,
-                         empty="No step timings yet: the participant is still at the consent page.")]
+    rows = [
+        [
+            steps.label(t.step) + (" (skipped)" if t.step in skipped else ""),
+            when(t.started_at),
+            when(t.ended_at),
+            f"{t.seconds / 60:.1f}" if t.seconds is not None else "",
+        ]
+        for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")
+    ]
+    return [
+        TrailSection(
+            "Steps",
+            ["step", "entered", "left", "minutes"],
+            rows,
+            empty="No step timings yet: the participant is still at the consent page.",
+        )
+    ]
 
 
 def register() -> None:
-    export_table("participants_steps.csv", ["participant", "step", "started_at", "ended_at", "seconds", "skipped"],
-                 _steps)
+    export_table(
+        "participants_steps.csv", ["participant", "step", "started_at", "ended_at", "seconds", "skipped"], _steps
+    )
     participant_trail(_trail)

@@ -58,8 +58,10 @@ def study_counts(study: Study) -> dict:
         "consented": consent["consented"],
         "declined": consent["declined"],
         "by_step": {step: by_step.get(step, 0) for step in Step.values if by_step.get(step)},
-        **everyone.aggregate(simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort=Cohort.PREVIEW)),
-                             previews=Count("id", filter=Q(cohort=Cohort.PREVIEW))),
+        **everyone.aggregate(
+            simulated=Count("id", filter=Q(simulated=True) & ~Q(cohort=Cohort.PREVIEW)),
+            previews=Count("id", filter=Q(cohort=Cohort.PREVIEW)),
+        ),
     }
 
 
@@ -72,16 +74,22 @@ def skipped_steps(participants) -> dict[uuid.UUID, set[str]]:
     ids = participants.values("pk") if hasattr(participants, "values") else list(participants)
     out: dict[uuid.UUID, set[str]] = {}
     for pid, step in DomainEvent.objects.filter(kind=events.STEP_SKIPPED, actor_participant__in=ids).values_list(
-            "actor_participant", "payload__from"):
-        if step and pid is not None:   # never None: the filter names participants
+        "actor_participant", "payload__from"
+    ):
+        if step and pid is not None:  # never None: the filter names participants
             out.setdefault(pid, set()).add(step)
     return out
 
 
 def may_preview(user) -> bool:
     """A signed-in coordinator (staff who may change studies) may preview any study."""
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff
-                and user.has_perm("studies.change_study"))
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("studies.change_study")
+    )
 
 
 def study_cost_usd(study: Study) -> Decimal:

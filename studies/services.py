@@ -76,14 +76,19 @@ def parse_prolific_params(query) -> ProlificParams | None:
     for name in PROLIFIC_PARAMS:
         value = (present.get(name) or "").strip()
         if name not in present:
-            raise EntryError(_("The link is missing %(name)s. Please go back to Prolific and open the study again.")
-                             % {"name": name})
+            raise EntryError(
+                _("The link is missing %(name)s. Please go back to Prolific and open the study again.") % {"name": name}
+            )
         if not value:
-            raise EntryError(_("%(name)s in the link is empty. Please go back to Prolific and open the study again.")
-                             % {"name": name})
+            raise EntryError(
+                _("%(name)s in the link is empty. Please go back to Prolific and open the study again.")
+                % {"name": name}
+            )
         if len(value) > max_len:
-            raise EntryError(_("%(name)s in the link is too long (over %(max_len)s characters).")
-                             % {"name": name, "max_len": max_len})
+            raise EntryError(
+                _("%(name)s in the link is too long (over %(max_len)s characters).")
+                % {"name": name, "max_len": max_len}
+            )
         if not _PROLIFIC_VALUE.match(value):
             raise EntryError(_("%(name)s in the link contains characters that are not allowed.") % {"name": name})
     return ProlificParams(
@@ -93,20 +98,28 @@ def parse_prolific_params(query) -> ProlificParams | None:
     )
 
 
-def enter_study(*, study: Study | None, session, prolific: ProlificParams | None, language: str | None = None,
-                switch_language: bool = False) -> Participant:
+def enter_study(
+    *,
+    study: Study | None,
+    session,
+    prolific: ProlificParams | None,
+    language: str | None = None,
+    switch_language: bool = False,
+) -> Participant:
     """Create or resume the participant for this browser and bind the session.
     A new participant's pages are in `language` (studies.languages.choose);
     one already in switches to it when the link asked (`switch_language`)
     and they still may."""
     if study is None or study.status == Study.Status.DRAFT:
-        raise EntryError(_("We could not find this study. Please check the link."), status=404,
-                         title=_("Study not found"))
+        raise EntryError(
+            _("We could not find this study. Please check the link."), status=404, title=_("Study not found")
+        )
     existing = selectors.participant_for_session(session, study)
 
     if prolific is not None:
-        participant = _participant_for_prolific(study, prolific, session, session_participant=existing,
-                                                language=language)
+        participant = _participant_for_prolific(
+            study, prolific, session, session_participant=existing, language=language
+        )
     elif existing is not None:
         participant = existing
     else:
@@ -143,9 +156,17 @@ def set_language(participant: Participant, code: str) -> Participant:
     return participant
 
 
-def create_participant(study: Study, *, via: events.JoinedVia, pk: uuid.UUID | None = None,
-                       cohort: str | None = None, prolific: ProlificParams | None = None, user=None,
-                       preview_via: events.PreviewVia | None = None, language: str | None = None) -> Participant:
+def create_participant(
+    study: Study,
+    *,
+    via: events.JoinedVia,
+    pk: uuid.UUID | None = None,
+    cohort: str | None = None,
+    prolific: ProlificParams | None = None,
+    user=None,
+    preview_via: events.PreviewVia | None = None,
+    language: str | None = None,
+) -> Participant:
     """The one way a participant is made, whoever makes them: the study link
     (`via` "link" or "prolific", with their Prolific parameters), a staff
     preview, a simulation or an attack test. The row, its Prolific identity
@@ -155,21 +176,38 @@ def create_participant(study: Study, *, via: events.JoinedVia, pk: uuid.UUID | N
     Raises IntegrityError when another request made the same Prolific
     participant first."""
     simulated = via in ("simulation", "attack")
-    cohort = cohort or (Cohort.PREVIEW if via == "preview" else
-                        Cohort.STUDY if simulated else _cohort_of_newcomers(study))
-    payload = events.Joined(via=via, via_prolific=prolific is not None, cohort=cohort, simulated=simulated,
-                            preview_via=preview_via)
+    cohort = cohort or (
+        Cohort.PREVIEW if via == "preview" else Cohort.STUDY if simulated else _cohort_of_newcomers(study)
+    )
+    payload = events.Joined(
+        via=via, via_prolific=prolific is not None, cohort=cohort, simulated=simulated, preview_via=preview_via
+    )
     with transaction.atomic(), participant_context(pk := pk or uuid.uuid4()):
         offered = languages.study_languages(study)
-        participant = Participant.objects.create(pk=pk, study=study, cohort=cohort, simulated=simulated,
-                                                 via_prolific=prolific is not None,
-                                                 language=language if language in offered else offered[0])
+        participant = Participant.objects.create(
+            pk=pk,
+            study=study,
+            cohort=cohort,
+            simulated=simulated,
+            via_prolific=prolific is not None,
+            language=language if language in offered else offered[0],
+        )
         if prolific is not None:
-            ProlificIdentity.objects.create(participant=participant, study=study, prolific_pid=prolific.pid,
-                                            prolific_study_id=prolific.study_id,
-                                            prolific_session_id=prolific.session_id)
-        record_event(events.PARTICIPANT_JOINED, user=user, participant_id=participant.pk, study_slug=study.slug,
-                     subject=participant, payload=payload)
+            ProlificIdentity.objects.create(
+                participant=participant,
+                study=study,
+                prolific_pid=prolific.pid,
+                prolific_study_id=prolific.study_id,
+                prolific_session_id=prolific.session_id,
+            )
+        record_event(
+            events.PARTICIPANT_JOINED,
+            user=user,
+            participant_id=participant.pk,
+            study_slug=study.slug,
+            subject=participant,
+            payload=payload,
+        )
     return participant
 
 
@@ -190,15 +228,24 @@ def _require_open(study: Study) -> None:
             title=_("Study closed"),
         )
     if study.status == Study.Status.PAUSED:
-        raise NoPlacesError(_("This study is not taking new participants at the moment. Thank you for your "
-                              "interest; please return the study on Prolific."))
+        raise NoPlacesError(
+            _(
+                "This study is not taking new participants at the moment. Thank you for your "
+                "interest; please return the study on Prolific."
+            )
+        )
     if selectors.budget_spent(study):
-        raise NoPlacesError(_("All the places in this study have been taken. Thank you for your interest; "
-                              "please return the study on Prolific."))
+        raise NoPlacesError(
+            _(
+                "All the places in this study have been taken. Thank you for your interest; "
+                "please return the study on Prolific."
+            )
+        )
     if gateway.resolve(study).offline and not study.scripted_interviewer_ok:
         # A real participant would be interviewed by a script; the coordinator must say that is intended.
-        raise EntryError(_("This study is not ready yet. Please try again later."), status=503,
-                         title=_("Not ready yet"))
+        raise EntryError(
+            _("This study is not ready yet. Please try again later."), status=503, title=_("Not ready yet")
+        )
 
 
 def _cohort_of_newcomers(study: Study) -> str:
@@ -227,24 +274,30 @@ def _check_preview_token(study: Study, token: str) -> None:
     try:
         value = signing.TimestampSigner(salt=_PREVIEW_SALT).unsign(token, max_age=settings.PREVIEW_LINK_HOURS * 3600)
     except signing.SignatureExpired:
-        raise PreviewRefused("This preview link has expired. Ask the study's coordinator for a new one, "
-                             "or sign in as a coordinator and preview from the study's console.") from None
+        raise PreviewRefused(
+            "This preview link has expired. Ask the study's coordinator for a new one, "
+            "or sign in as a coordinator and preview from the study's console."
+        ) from None
     except signing.BadSignature:
         value = None
     if value != str(study.pk):
-        raise PreviewRefused("This preview link is not valid for this study. Ask the study's coordinator for a "
-                             "new one, or sign in as a coordinator and preview from the study's console.")
+        raise PreviewRefused(
+            "This preview link is not valid for this study. Ask the study's coordinator for a "
+            "new one, or sign in as a coordinator and preview from the study's console."
+        )
 
 
-def start_preview(*, study: Study | None, session, user=None, token: str | None = None,
-                  language: str | None = None) -> Participant:
+def start_preview(
+    *, study: Study | None, session, user=None, token: str | None = None, language: str | None = None
+) -> Participant:
     """A fresh preview participant: takes the whole journey, is never
     counted, and can be deleted in one action. Only for a signed-in
     coordinator or a valid preview link (`token`); its model calls count
     toward the study's budget, so none starts once the budget is spent."""
     if study is None or study.status == Study.Status.CLOSED:
-        raise EntryError(_("We could not find this study. Please check the link."), status=404,
-                         title=_("Study not found"))
+        raise EntryError(
+            _("We could not find this study. Please check the link."), status=404, title=_("Study not found")
+        )
     via: events.PreviewVia
     if selectors.may_preview(user):
         via = "coordinator"
@@ -252,24 +305,31 @@ def start_preview(*, study: Study | None, session, user=None, token: str | None 
         _check_preview_token(study, token)
         via = "preview_link"
     else:
-        raise PreviewRefused("This is the study's link with Prolific's placeholders still in it, which starts a "
-                             "preview of the study. A preview needs a coordinator's sign-in or a preview link "
-                             "from the study's console. Participants: please open the study from Prolific.")
+        raise PreviewRefused(
+            "This is the study's link with Prolific's placeholders still in it, which starts a "
+            "preview of the study. A preview needs a coordinator's sign-in or a preview link "
+            "from the study's console. Participants: please open the study from Prolific."
+        )
     if selectors.budget_spent(study):
-        raise EntryError("The study's budget for model calls is spent, and a preview's model calls count toward it, "
-                         "so no preview can start. Raise the budget in the study's settings to preview again.",
-                         status=503, title="Budget spent")
-    participant = create_participant(study, via="preview", preview_via=via,
-                                     user=user if via == "coordinator" else None, language=language)
+        raise EntryError(
+            "The study's budget for model calls is spent, and a preview's model calls count toward it, "
+            "so no preview can start. Raise the budget in the study's settings to preview again.",
+            status=503,
+            title="Budget spent",
+        )
+    participant = create_participant(
+        study, via="preview", preview_via=via, user=user if via == "coordinator" else None, language=language
+    )
     bind_session(session, participant)
     return participant
 
 
-def _participant_for_prolific(study, prolific: ProlificParams, session, session_participant,
-                              language: str | None = None) -> Participant:
-    identity = ProlificIdentity.objects.select_related("participant").filter(
-        study=study, prolific_pid=prolific.pid
-    ).first()
+def _participant_for_prolific(
+    study, prolific: ProlificParams, session, session_participant, language: str | None = None
+) -> Participant:
+    identity = (
+        ProlificIdentity.objects.select_related("participant").filter(study=study, prolific_pid=prolific.pid).first()
+    )
     if identity is not None:
         return _resume(identity, prolific, session, session_participant)
     if session_participant is not None and session_participant.current_step == Step.WITHDRAWN:
@@ -295,8 +355,11 @@ class ResumeCodeNeeded(EntryError):
     must enter their resume code (the resume page asks for it)."""
 
     def __init__(self):
-        super().__init__(_("This study is already open on another device. Enter your resume code to carry on "
-                           "here."), status=409, title=_("This study is already open on another device"))
+        super().__init__(
+            _("This study is already open on another device. Enter your resume code to carry on here."),
+            status=409,
+            title=_("This study is already open on another device"),
+        )
 
 
 def _resume(identity: ProlificIdentity, prolific: ProlificParams, session, session_participant) -> Participant:
@@ -308,11 +371,19 @@ def _resume(identity: ProlificIdentity, prolific: ProlificParams, session, sessi
     if session_participant is not None and session_participant.pk == participant.pk:
         return participant
     if constant_time_compare(identity.prolific_session_id, prolific.session_id):
-        record_event(events.RESUME_ACCEPTED, study_slug=participant.study.slug, subject=participant,
-                     payload={"proof": "prolific_session_id"})
+        record_event(
+            events.RESUME_ACCEPTED,
+            study_slug=participant.study.slug,
+            subject=participant,
+            payload={"proof": "prolific_session_id"},
+        )
         return participant
-    record_event(events.RESUME_REFUSED, study_slug=participant.study.slug, subject=participant,
-                 payload={"reason": "another Prolific session id"})
+    record_event(
+        events.RESUME_REFUSED,
+        study_slug=participant.study.slug,
+        subject=participant,
+        payload={"reason": "another Prolific session id"},
+    )
     pending = dict(session.get(RESUME_KEY) or {})
     pending[participant.study.slug] = identity.pk
     session[RESUME_KEY] = pending
@@ -337,20 +408,37 @@ def resume_with_code(*, study: Study, session, code: str, throttled: bool = Fals
     from here or for them (the view counts them); refused, and recorded."""
     identity = pending_resume(session, study)
     if identity is None:
-        raise ResumeCodeError(_("We could not find the study session to carry on. Please open the study again "
-                                "from Prolific."), status=400, title=_("Please start from the study link"))
+        raise ResumeCodeError(
+            _("We could not find the study session to carry on. Please open the study again from Prolific."),
+            status=400,
+            title=_("Please start from the study link"),
+        )
     participant = identity.participant
     typed = resume_codes.normalise(code)
     if throttled:
-        reason, error = "too many tries", ResumeCodeError(
-            _("Too many tries with a resume code. Please wait 15 minutes and try again, or carry on on the device "
-              "where you started."), status=429, title=_("Too many tries"))
+        reason, error = (
+            "too many tries",
+            ResumeCodeError(
+                _(
+                    "Too many tries with a resume code. Please wait 15 minutes and try again, "
+                    "or carry on on the device where you started."
+                ),
+                status=429,
+                title=_("Too many tries"),
+            ),
+        )
     elif not typed:
         raise ResumeCodeError(_("Please enter your resume code: eight letters and digits, like ABCD-EFGH."))
     elif not constant_time_compare(typed, identity.resume_code):
-        reason, error = "wrong resume code", ResumeCodeError(
-            _("That resume code does not match. Check it on the device where you started (it is at the bottom of "
-              "the study's pages) and try again."))
+        reason, error = (
+            "wrong resume code",
+            ResumeCodeError(
+                _(
+                    "That resume code does not match. Check it on the device where you started (it is at the bottom of "
+                    "the study's pages) and try again."
+                )
+            ),
+        )
     else:
         reason, error = None, None
     if error is not None:
@@ -412,14 +500,20 @@ def record_consent(*, participant: Participant, consent: ConsentDocument, accept
 
 
 @transaction.atomic
-def publish_consent(*, study: Study, text: str, version_label: str, irb_protocol_id: str = "",
-                    is_active: bool = True, user=None) -> ConsentDocument:
+def publish_consent(
+    *, study: Study, text: str, version_label: str, irb_protocol_id: str = "", is_active: bool = True, user=None
+) -> ConsentDocument:
     """Add a consent version (active: the current one)."""
     doc = ConsentDocument.objects.create(
         study=study, text=text, version_label=version_label, irb_protocol_id=irb_protocol_id, is_active=is_active
     )
-    record_event(events.CONSENT_PUBLISHED, user=user, study_slug=study.slug, subject=doc,
-                 payload={"version": version_label, "hash": doc.content_hash})
+    record_event(
+        events.CONSENT_PUBLISHED,
+        user=user,
+        study_slug=study.slug,
+        subject=doc,
+        payload={"version": version_label, "hash": doc.content_hash},
+    )
     return doc
 
 
@@ -437,18 +531,32 @@ def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
             "title": case_study.TITLE,
             "description": case_study.DESCRIPTION,
             # Without a language model the case study can only be a pilot with the scripted interviewer.
-            **({"status": Study.Status.PILOT, "scripted_interviewer_ok": True} if gateway.resolve().offline
-               else {"status": Study.Status.OPEN}),
+            **(
+                {"status": Study.Status.PILOT, "scripted_interviewer_ok": True}
+                if gateway.resolve().offline
+                else {"status": Study.Status.OPEN}
+            ),
             **case_study.COMPLETION_CODES,
         },
     )
     for order, (key, title, prompt) in enumerate(case_study.SCENARIOS):
-        Scenario.objects.get_or_create(study=study, key=key, defaults={
-            "title": title, "prompt": prompt, "order": order,
-            "expert_question": case_study.EXPERT_QUESTIONS.get(key, "")})
+        Scenario.objects.get_or_create(
+            study=study,
+            key=key,
+            defaults={
+                "title": title,
+                "prompt": prompt,
+                "order": order,
+                "expert_question": case_study.EXPERT_QUESTIONS.get(key, ""),
+            },
+        )
     if not study.consent_documents.exists():
-        publish_consent(study=study, text=case_study.CONSENT_TEXT, version_label=case_study.CONSENT_VERSION,
-                        irb_protocol_id=case_study.IRB_PROTOCOL_ID)
+        publish_consent(
+            study=study,
+            text=case_study.CONSENT_TEXT,
+            version_label=case_study.CONSENT_VERSION,
+            irb_protocol_id=case_study.IRB_PROTOCOL_ID,
+        )
     if created:
         record_event(events.STUDY_SEEDED, study_slug=study.slug, subject=study)
     return study, created
@@ -464,8 +572,13 @@ def screen_out(*, participant: Participant, reason: str, user) -> bool:
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         if locked.current_step in steps.ENDED:
             return False
-        return steps.move(locked, Step.SCREENED_OUT, user=user, event=events.PARTICIPANT_SCREENED_OUT,
-                          payload={"from_step": locked.current_step, "reason": reason.strip()[:500]})
+        return steps.move(
+            locked,
+            Step.SCREENED_OUT,
+            user=user,
+            event=events.PARTICIPANT_SCREENED_OUT,
+            payload={"from_step": locked.current_step, "reason": reason.strip()[:500]},
+        )
 
 
 REVEAL_PERMISSION = "studies.reveal_prolificidentity"
@@ -483,8 +596,13 @@ def reveal_prolific_identity(*, participant: Participant, reason: str, user) -> 
         raise ValueError("Say why you need this participant's Prolific ID (at least a sentence); it is recorded.")
     identity = ProlificIdentity.objects.filter(participant=participant).first()
     if identity is not None:
-        record_event(events.PROLIFIC_ID_REVEALED, user=user, study_slug=participant.study.slug,
-                     subject=participant, payload={"reason": reason[:500]})
+        record_event(
+            events.PROLIFIC_ID_REVEALED,
+            user=user,
+            study_slug=participant.study.slug,
+            subject=participant,
+            payload={"reason": reason[:500]},
+        )
     return identity
 
 
@@ -496,8 +614,11 @@ def look_up_prolific_identities(queryset, *, term: str, user):
         raise PermissionDenied("You may not look participants up by Prolific ID.")
     term = term.strip()
     found = queryset.filter(models.Q(prolific_pid=term) | models.Q(prolific_session_id=term))
-    record_event(events.PROLIFIC_ID_LOOKED_UP, user=user,
-                 payload={"participants": [str(pk) for pk in found.values_list("participant_id", flat=True)]})
+    record_event(
+        events.PROLIFIC_ID_LOOKED_UP,
+        user=user,
+        payload={"participants": [str(pk) for pk in found.values_list("participant_id", flat=True)]},
+    )
     return found
 
 
@@ -512,6 +633,10 @@ def check_study_model(study: Study):
     with transaction.atomic():
         Study.objects.filter(pk=study.pk).update(llm_probe=report.model_dump())
         study.llm_probe = report.model_dump()
-        record_event(events.MODEL_CHECKED, study_slug=study.slug, subject=study,
-                     payload={**report.model_dump(), "problems": report.problems()})
+        record_event(
+            events.MODEL_CHECKED,
+            study_slug=study.slug,
+            subject=study,
+            payload={**report.model_dump(), "problems": report.problems()},
+        )
     return report

@@ -101,8 +101,9 @@ def check_table(specs: list[StepSpec]) -> list[str]:
         if last != spec.final:
             problems.append(f"{spec.step}: {'the last step must be final' if last else 'only the last step is final'}")
         if not spec.final:
-            problems += [f"{spec.step}: no {part}" for part in ("page", "submit", "simulate")
-                         if getattr(spec, part) is None]
+            problems += [
+                f"{spec.step}: no {part}" for part in ("page", "submit", "simulate") if getattr(spec, part) is None
+            ]
     return problems
 
 
@@ -145,14 +146,14 @@ def allowed(from_step: str, to_step: str) -> bool:
         return False
     # Forward to the next step, or past steps that may be skipped on the way.
     i, j = JOURNEY.index(from_step), JOURNEY.index(to_step)
-    return j > i and all(SPECS[s].skip_if is not None for s in JOURNEY[i + 1:j])
+    return j > i and all(SPECS[s].skip_if is not None for s in JOURNEY[i + 1 : j])
 
 
 def next_step(participant: Participant, step: str) -> str:
     """The step after `step` for someone who takes part as designed."""
     if step not in SPECS or SPECS[step].final:
         raise TransitionError(f"{step} is the end of the journey")
-    for candidate in JOURNEY[JOURNEY.index(step) + 1:]:
+    for candidate in JOURNEY[JOURNEY.index(step) + 1 :]:
         skip_if = SPECS[candidate].skip_if
         if skip_if is None or not skip_if(participant):
             return candidate
@@ -166,8 +167,12 @@ def progress(participant: Participant) -> dict:
     except ValueError:
         index = len(JOURNEY) - 1
     total = len(JOURNEY) - 1
-    return {"index": index, "total": total, "percent": round(100 * index / total),
-            "label": label(participant.current_step)}
+    return {
+        "index": index,
+        "total": total,
+        "percent": round(100 * index / total),
+        "label": label(participant.current_step),
+    }
 
 
 # --- what features register besides the table ----------------------------------------
@@ -195,8 +200,16 @@ def interstitials_for(step: str) -> list[Callable]:
 
 # --- the transition ----------------------------------------------------------------
 
-def move(participant: Participant, to: str, *, expect: str | None = None, user=None,
-         event: str = events.JOURNEY_STEP, payload: dict | None = None) -> bool:
+
+def move(
+    participant: Participant,
+    to: str,
+    *,
+    expect: str | None = None,
+    user=None,
+    event: str = events.JOURNEY_STEP,
+    payload: dict | None = None,
+) -> bool:
     """Move the participant to `to`. With `expect`, only if they are still at
     that step (a double submit or a second tab moves them once); False when
     they were not. `event` and `payload` name the domain event (default
@@ -213,8 +226,14 @@ def move(participant: Participant, to: str, *, expect: str | None = None, user=N
             locked.current_step = to
             locked.save(update_fields=["current_step", "updated_at"])
             _record_step_times(locked, left, to)
-            record_event(event, user=user, participant_id=locked.pk, study_slug=locked.study.slug, subject=locked,
-                         payload={"from": left, "to": to} if payload is None else payload)
+            record_event(
+                event,
+                user=user,
+                participant_id=locked.pk,
+                study_slug=locked.study.slug,
+                subject=locked,
+                payload={"from": left, "to": to} if payload is None else payload,
+            )
             skip_to = _enter(locked, to)
             # An entry hook found nothing to do at the step: the move on is a recorded skip.
             event, user = events.STEP_SKIPPED, None
@@ -234,14 +253,18 @@ def skip(participant: Participant, step: str, *, reason: str) -> bool:
     """Nothing for the participant to do at `step` (or it waited on
     background work for too long): on to the next step, the skip recorded."""
     to = next_step(participant, step)
-    return move(participant, to, expect=step, event=events.STEP_SKIPPED,
-                payload={"from": step, "to": to, "reason": reason})
+    return move(
+        participant, to, expect=step, event=events.STEP_SKIPPED, payload={"from": step, "to": to, "reason": reason}
+    )
 
 
 def waited_seconds(participant: Participant, step: str) -> float:
     """How long the participant has been at `step` (0 when no timing is kept)."""
-    started = (StepTiming.objects.filter(participant=participant, step=step, ended_at__isnull=True)
-               .values_list("started_at", flat=True).first())
+    started = (
+        StepTiming.objects.filter(participant=participant, step=step, ended_at__isnull=True)
+        .values_list("started_at", flat=True)
+        .first()
+    )
     return (timezone.now() - started).total_seconds() if started else 0.0
 
 
@@ -269,11 +292,13 @@ def _record_step_times(participant: Participant, from_step: str, to_step: str) -
     """Close the step being left and open the one entered."""
     now = timezone.now()
     closed = StepTiming.objects.filter(participant=participant, step=from_step, ended_at__isnull=True).update(
-        ended_at=now)
+        ended_at=now
+    )
     opened = [StepTiming(participant=participant, step=to_step, started_at=now)]
     if not closed:  # a step entered before timings were kept: it ran from the participant's arrival
-        opened.append(StepTiming(participant=participant, step=from_step, started_at=participant.created_at,
-                                 ended_at=now))
+        opened.append(
+            StepTiming(participant=participant, step=from_step, started_at=participant.created_at, ended_at=now)
+        )
     # A step entered before (withdrawing from where one was) keeps its first timing.
     StepTiming.objects.bulk_create(opened, ignore_conflicts=True)
 
@@ -290,8 +315,9 @@ def _push_state(participant_id, step: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message: dict[str, object] = ({"type": "participant.state", "step": step} if step
-                                  else {"type": "participant.state", "refresh": True})
+    message: dict[str, object] = (
+        {"type": "participant.state", "step": step} if step else {"type": "participant.state", "refresh": True}
+    )
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # the usual case: a sync view or a worker thread

@@ -13,8 +13,9 @@ def record_study_statistics(study_id: int) -> int:
 
 
 @app.periodic(cron="*/15 * * * *")
-@app.task(name="studies.record_open_study_statistics", aliases=["interviews.record_open_study_statistics"],
-          queue="default")
+@app.task(
+    name="studies.record_open_study_statistics", aliases=["interviews.record_open_study_statistics"], queue="default"
+)
 def record_open_study_statistics(timestamp: int) -> int:
     studies = Study.objects.filter(status__in=Study.RUNNING)
     for study in studies:

@@ -15,20 +15,19 @@ from studies.models import Step
 
 
 def error_page(request, status: int, title: str, message: str, study=None):
-    return render(request, "studies/error.html", {"title": title, "message": message, "study": study},
-                  status=status)
+    return render(request, "studies/error.html", {"title": title, "message": message, "study": study}, status=status)
 
 
-def step_page(request, template: str, study, participant, *, status: int = 200, label: str | None = None,
-              **context):
+def step_page(request, template: str, study, participant, *, status: int = 200, label: str | None = None, **context):
     """Render a participant page: the study, the participant and the progress
     bar (`label` names a page shown between steps, such as a question about
     the participant's value, instead of the step it is shown at)."""
     progress = steps.progress(participant)
     if label:
         progress["label"] = label
-    return render(request, template, {"study": study, "participant": participant, "progress": progress, **context},
-                  status=status)
+    return render(
+        request, template, {"study": study, "participant": participant, "progress": progress, **context}, status=status
+    )
 
 
 def step_url(participant) -> str:
@@ -41,16 +40,27 @@ def find_participant(request, slug: str):
     """(study, participant, None) or (study, None, error response)."""
     study = selectors.get_study(slug)
     if study is None:
-        return None, None, error_page(request, 404, _("Study not found"),
-                                      _("We could not find this study. Please check the link."))
+        return (
+            None,
+            None,
+            error_page(request, 404, _("Study not found"), _("We could not find this study. Please check the link.")),
+        )
     participant = selectors.participant_for_session(request.session, study)
     if participant is None:
         with translation.override(languages.for_request(request, study)):
-            return study, None, error_page(
-                request, 403, _("Please start from the study link"),
-                _("This page belongs to a participant session we cannot find in this browser. "
-                  "Open the study link you were given (on Prolific, click the study again)."),
-                study=study,
+            return (
+                study,
+                None,
+                error_page(
+                    request,
+                    403,
+                    _("Please start from the study link"),
+                    _(
+                        "This page belongs to a participant session we cannot find in this browser. "
+                        "Open the study link you were given (on Prolific, click the study again)."
+                    ),
+                    study=study,
+                ),
             )
     return study, participant, None
 

@@ -79,14 +79,33 @@ class ItemBankAdmin(admin.ModelAdmin):
         def pct(v):
             return "–" if v is None else f"{v}%"
 
-        head = format_html("<tr><th>item</th><th>n</th>{}<th>agree (3+)</th><th>agree (4+)</th></tr>",
-                           format_html_join("", "<th>{}</th>", ((p,) for p in range(1, 6))))
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>", (
-            (r["key"], r["n"], format_html_join("", "<td>{}</td>", ((pct(r["distribution"][p]),) for p in range(1, 6))),
-             pct(r["agree_3_or_more"]), pct(r["agree_4_or_more"])) for r in rows))
+        head = format_html(
+            "<tr><th>item</th><th>n</th>{}<th>agree (3+)</th><th>agree (4+)</th></tr>",
+            format_html_join("", "<th>{}</th>", ((p,) for p in range(1, 6))),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    r["key"],
+                    r["n"],
+                    format_html_join("", "<td>{}</td>", ((pct(r["distribution"][p]),) for p in range(1, 6))),
+                    pct(r["agree_3_or_more"]),
+                    pct(r["agree_4_or_more"]),
+                )
+                for r in rows
+            ),
+        )
         fair = selectors.fairness_table(obj.study, bank=obj)
-        return format_html("<table>{}{}</table><p>Fair position (Table 4): n = {}, yes {}, no {}</p>", head, body,
-                           fair["n"], pct(fair["yes_percent"]), pct(fair["no_percent"]))
+        return format_html(
+            "<table>{}{}</table><p>Fair position (Table 4): n = {}, yes {}, no {}</p>",
+            head,
+            body,
+            fair["n"],
+            pct(fair["yes_percent"]),
+            pct(fair["no_percent"]),
+        )
 
     @admin.action(description="New version from this bank (a draft copy to edit)", permissions=["add"])
     def new_version_from_bank(self, request, queryset):
@@ -107,8 +126,14 @@ class ItemBankAdmin(admin.ModelAdmin):
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["updated_at", "participant", "item_key", "bank_version", "kind", "answer", "attention_ok"]
-    list_filter = ["item__bank__study", "item__when", "item__kind", "item__key", "item__bank__version",
-                   "participant__simulated"]
+    list_filter = [
+        "item__bank__study",
+        "item__when",
+        "item__kind",
+        "item__key",
+        "item__bank__version",
+        "participant__simulated",
+    ]
     search_fields = ["participant__id", "item__key"]
     date_hierarchy = "created_at"
     readonly_fields = ["participant", "item", "answer", "shown", "created_at", "updated_at"]
@@ -136,8 +161,12 @@ class LinkStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("not_opened", "Not opened"), ("opened", "Opened, not completed"), ("completed", "Completed"),
-                ("expired", "Expired without completing")]
+        return [
+            ("not_opened", "Not opened"),
+            ("opened", "Opened, not completed"),
+            ("completed", "Completed"),
+            ("expired", "Expired without completing"),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -180,14 +209,17 @@ class FollowUpLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_export_permission(self, request):
         # Coordinators, not auditors: the export carries Prolific ids.
-        return (request.user.has_perm("surveys.change_followuplink")
-                and request.user.has_perm("studies.view_prolificidentity"))
+        return request.user.has_perm("surveys.change_followuplink") and request.user.has_perm(
+            "studies.view_prolificidentity"
+        )
 
     def has_issue_permission(self, request):
         return request.user.has_perm("surveys.add_followuplink")
 
-    @admin.action(description="Download CSV for Prolific messages (participant, Prolific id, link, expiry)",
-                  permissions=["export"])
+    @admin.action(
+        description="Download CSV for Prolific messages (participant, Prolific id, link, expiry)",
+        permissions=["export"],
+    )
     def export_csv(self, request, queryset):
         body = services.export_follow_up_links(queryset, user=request.user)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -197,8 +229,10 @@ class FollowUpLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return response
 
     def get_urls(self):
-        return [path("issue/", self.admin_site.admin_view(self.issue_view), name="surveys_followuplink_issue"),
-                *super().get_urls()]
+        return [
+            path("issue/", self.admin_site.admin_view(self.issue_view), name="surveys_followuplink_issue"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_issue": self.has_issue_permission(request)}
@@ -212,9 +246,16 @@ class FollowUpLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             study = form.cleaned_data["study"]
             n = services.issue_follow_up_links(study, days_valid=form.cleaned_data["days_valid"], user=request.user)
             self.message_user(request, f"Issued {n} new follow-up links for {study.slug}.", messages.SUCCESS)
-            return redirect(reverse("admin:surveys_followuplink_changelist")
-                            + f"?participant__study__id__exact={study.pk}")
-        return render(request, "surveys/admin/issue_links.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Issue follow-up links",
-            "opts": self.model._meta,
-        })
+            return redirect(
+                reverse("admin:surveys_followuplink_changelist") + f"?participant__study__id__exact={study.pk}"
+            )
+        return render(
+            request,
+            "surveys/admin/issue_links.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Issue follow-up links",
+                "opts": self.model._meta,
+            },
+        )

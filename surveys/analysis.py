@@ -25,13 +25,15 @@ def likert_table(answers_by_item: dict[str, list[int]]) -> list[dict]:
         if any(v not in LIKERT_POINTS for v in values):
             raise ValueError(f"{key}: Likert answers must be 1 to 5")
         n, counts = len(values), Counter(values)
-        rows.append({
-            "key": key,
-            "n": n,
-            "distribution": {point: percent(counts[point], n) for point in LIKERT_POINTS},
-            "agree_3_or_more": percent(counts[3] + counts[4] + counts[5], n),
-            "agree_4_or_more": percent(counts[4] + counts[5], n),
-        })
+        rows.append(
+            {
+                "key": key,
+                "n": n,
+                "distribution": {point: percent(counts[point], n) for point in LIKERT_POINTS},
+                "agree_3_or_more": percent(counts[3] + counts[4] + counts[5], n),
+                "agree_4_or_more": percent(counts[4] + counts[5], n),
+            }
+        )
     return rows
 
 
@@ -57,8 +59,12 @@ def dedup_table(answers) -> dict:
     if unknown:
         raise ValueError(f"not a deduplication answer: {sorted(unknown)}")
     n = sum(counts.values())
-    return {"n": n, "well_percent": percent(counts["well"], n), "partly_percent": percent(counts["partly"], n),
-            "not_percent": percent(counts["not"], n)}
+    return {
+        "n": n,
+        "well_percent": percent(counts["well"], n),
+        "partly_percent": percent(counts["partly"], n),
+        "not_percent": percent(counts["not"], n),
+    }
 
 
 def judged(edge: dict) -> int:
@@ -69,8 +75,11 @@ def judged(edge: dict) -> int:
 
 def _strongest(edges: list[dict], other_end: str) -> dict | None:
     # Most wiser votes; ties: higher wiser-likelihood, then the smaller id.
-    return min(edges, default=None, key=lambda e: (
-        -e.get("counts", {}).get("wiser", 0), -(e.get("likelihood") or 0.0), int(e[other_end])))
+    return min(
+        edges,
+        default=None,
+        key=lambda e: (-e.get("counts", {}).get("wiser", 0), -(e.get("likelihood") or 0.0), int(e[other_end])),
+    )
 
 
 def fairness_neighbours(edges: list[dict], value_id: int) -> dict:

@@ -5,14 +5,17 @@ worded exactly as published. Version 1 of every study's item bank."""
 LEGITIMACY_ITEMS = [
     ("clarify", "Did it help you clarify what was important to you?"),
     ("expresses_care", "Did the values you submitted and voted for express what you care about?"),
-    ("contributions_placed",
-     "Do you believe your contributions will find their way to the appropriate place in the final output?"),
-    ("trust_process",
-     "Would you trust this process to create a wise version of Chat-GPT, based on the collected values of a "
-     "large population?"),
+    (
+        "contributions_placed",
+        "Do you believe your contributions will find their way to the appropriate place in the final output?",
+    ),
+    (
+        "trust_process",
+        "Would you trust this process to create a wise version of Chat-GPT, based on the collected values of a "
+        "large population?",
+    ),
     ("learned_values", "Did you learn something about other people's values?"),
-    ("gained_respect",
-     "Based on what you saw of others' values, did you gain respect for the other participants?"),
+    ("gained_respect", "Based on what you saw of others' values, did you gain respect for the other participants?"),
 ]
 
 # Section 4.5: "We ran these deduplications past our users after the process".
@@ -28,8 +31,10 @@ ATTENTION_CHECK_EXAMPLE = ("attention", "To show you are reading, choose 'Strong
 
 def default_items() -> list[dict]:
     """Field values for the items of a default bank, in the order asked."""
-    items = [dict(key=key, kind="likert5", text=text, when="journey", order=i)
-             for i, (key, text) in enumerate(LEGITIMACY_ITEMS, start=1)]
+    items = [
+        dict(key=key, kind="likert5", text=text, when="journey", order=i)
+        for i, (key, text) in enumerate(LEGITIMACY_ITEMS, start=1)
+    ]
     items.append(dict(key=DEDUP_ITEM[0], kind="dedup_verification", text=DEDUP_ITEM[1], when="follow_up", order=1))
     items.append(dict(key=FAIRNESS_ITEM[0], kind="fairness", text=FAIRNESS_ITEM[1], when="follow_up", order=2))
     return items

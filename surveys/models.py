@@ -34,12 +34,14 @@ class ItemBank(models.Model):
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="item_banks")
     version = models.PositiveIntegerField()
     published = models.BooleanField(
-        default=False, help_text="Published banks are asked and frozen; the newest published bank is the one used.")
+        default=False, help_text="Published banks are asked and frozen; the newest published bank is the one used."
+    )
     note = models.CharField(max_length=200, blank=True, help_text="What changed in this version.")
     attention_failures_to_flag = models.PositiveSmallIntegerField(
         default=1,
         help_text="Wrong attention checks before a participant gets the failed-attention code. Prolific: in "
-                  "studies of 5 minutes or longer, participants must fail at least two checks to be rejected.")
+        "studies of 5 minutes or longer, participants must fail at least two checks to be rejected.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -48,8 +50,11 @@ class ItemBank(models.Model):
         constraints = [models.UniqueConstraint(fields=["study", "version"], name="bank_version_unique_per_study")]
         triggers = [
             # Participants answered exactly these questions: never edit them in place.
-            pgtrigger.Protect(name="published_bank_frozen", operation=pgtrigger.Update | pgtrigger.Delete,
-                              condition=pgtrigger.Q(old__published=True)),
+            pgtrigger.Protect(
+                name="published_bank_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__published=True),
+            ),
         ]
 
     def __str__(self):
@@ -92,10 +97,12 @@ class SurveyItem(models.Model):
     order = models.PositiveIntegerField(default=0)
     when = models.CharField(max_length=16, choices=When.choices, default=When.JOURNEY)
     expected_answer = models.CharField(
-        max_length=16, blank=True,
-        help_text="Attention checks only: the answer the question itself asks for, e.g. 5 for \"choose "
-                  "'Strongly agree' here\". Prolific: test the question, not instructions above it; no "
-                  "memory or trick items.")
+        max_length=16,
+        blank=True,
+        help_text='Attention checks only: the answer the question itself asks for, e.g. 5 for "choose '
+        "'Strongly agree' here\". Prolific: test the question, not instructions above it; no "
+        "memory or trick items.",
+    )
 
     class Meta:
         ordering = ["bank", "when", "order", "id"]
@@ -109,9 +116,12 @@ class SurveyItem(models.Model):
             ),
         ]
         triggers = [
-            pgtrigger.Trigger(name="items_of_published_bank_frozen", when=pgtrigger.Before,
-                              operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                              func=_ITEMS_FROZEN_SQL),
+            pgtrigger.Trigger(
+                name="items_of_published_bank_frozen",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                func=_ITEMS_FROZEN_SQL,
+            ),
         ]
 
     def __str__(self):
@@ -140,12 +150,12 @@ class SurveyItem(models.Model):
 class SurveyResponse(models.Model):
     """A participant's answer to one item; a second submit updates it."""
 
-    participant = models.ForeignKey("studies.Participant", on_delete=models.CASCADE,
-                                    related_name="survey_responses")
+    participant = models.ForeignKey("studies.Participant", on_delete=models.CASCADE, related_name="survey_responses")
     item = models.ForeignKey(SurveyItem, on_delete=models.PROTECT, related_name="responses")
     answer = models.CharField(max_length=16)
-    shown = models.JSONField(default=dict, blank=True,
-                             help_text="What the question was about: canonical value, graph snapshot, neighbours.")
+    shown = models.JSONField(
+        default=dict, blank=True, help_text="What the question was about: canonical value, graph snapshot, neighbours."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,8 +180,7 @@ class FollowUpLink(models.Model):
     """A signed, expiring link to the follow-up questions, one per participant,
     for coordinators to send through Prolific's messages."""
 
-    participant = models.OneToOneField("studies.Participant", on_delete=models.CASCADE,
-                                       related_name="follow_up_link")
+    participant = models.OneToOneField("studies.Participant", on_delete=models.CASCADE, related_name="follow_up_link")
     token = models.CharField(max_length=200, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)

@@ -14,23 +14,36 @@ def _delete(participant) -> dict[str, int]:
 
 def _audit_copies(participant) -> dict[str, list]:
     return {
-        "surveys.SurveyResponseEvent": list(SurveyResponse.objects.filter(participant=participant)
-                                            .values_list("pk", flat=True)),
-        "surveys.FollowUpLinkEvent": list(FollowUpLink.objects.filter(participant=participant)
-                                          .values_list("pk", flat=True)),
+        "surveys.SurveyResponseEvent": list(
+            SurveyResponse.objects.filter(participant=participant).values_list("pk", flat=True)
+        ),
+        "surveys.FollowUpLinkEvent": list(
+            FollowUpLink.objects.filter(participant=participant).values_list("pk", flat=True)
+        ),
     }
 
 
 def _trail(participant) -> list[TrailSection]:
-    answers = SurveyResponse.objects.filter(participant=participant).select_related("item__bank").order_by(
-        "item__when", "item__order", "pk")
-    return [TrailSection("Survey answers", ["question", "kind", "answer", "answered"],
-                         [[admin_link(r, r.item.text), r.item.get_kind_display(), r.answer, iso(r.updated_at)]
-                          for r in answers], empty="No answers yet.")]
+    answers = (
+        SurveyResponse.objects.filter(participant=participant)
+        .select_related("item__bank")
+        .order_by("item__when", "item__order", "pk")
+    )
+    return [
+        TrailSection(
+            "Survey answers",
+            ["question", "kind", "answer", "answered"],
+            [[admin_link(r, r.item.text), r.item.get_kind_display(), r.answer, iso(r.updated_at)] for r in answers],
+            empty="No answers yet.",
+        )
+    ]
 
 
 def register() -> None:
-    export_table("survey_answers.csv", ["participant", "item", "bank_version", "kind", "answer", "created_at",
-                                        "updated_at"], lambda study, pids: selectors.export_rows(pids))
+    export_table(
+        "survey_answers.csv",
+        ["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at"],
+        lambda study, pids: selectors.export_rows(pids),
+    )
     participant_content(_delete, _audit_copies)
     participant_trail(_trail)

@@ -50,15 +50,17 @@ def failed_attention(participant) -> bool:
     """Did the participant answer enough attention checks wrongly to get the
     study's failed-attention code? (By default one wrong answer is enough;
     a bank can ask for more, as Prolific does for studies of 5+ minutes.)"""
-    per_bank = (SurveyResponse.objects
-                .filter(participant=participant, item__kind=SurveyItem.Kind.ATTENTION_CHECK)
-                .exclude(answer=F("item__expected_answer"))
-                .values("item__bank", "item__bank__attention_failures_to_flag")
-                .annotate(wrong=Count("id")))
+    per_bank = (
+        SurveyResponse.objects.filter(participant=participant, item__kind=SurveyItem.Kind.ATTENTION_CHECK)
+        .exclude(answer=F("item__expected_answer"))
+        .values("item__bank", "item__bank__attention_failures_to_flag")
+        .annotate(wrong=Count("id"))
+    )
     return any(row["wrong"] >= max(1, row["item__bank__attention_failures_to_flag"]) for row in per_bank)
 
 
 # Follow-up links ---------------------------------------------------------
+
 
 def participant_id_in_token(token: str) -> uuid.UUID | None:
     """The participant a token was signed for, or None if it was altered."""
@@ -76,8 +78,11 @@ def follow_up_link(token: str) -> tuple[FollowUpLink | None, str]:
     participant_id = participant_id_in_token(token)
     if participant_id is None:
         return None, "invalid"
-    link = (FollowUpLink.objects.select_related("participant__study")
-            .filter(participant_id=participant_id, token=token).first())
+    link = (
+        FollowUpLink.objects.select_related("participant__study")
+        .filter(participant_id=participant_id, token=token)
+        .first()
+    )
     if link is None:
         return None, "invalid"
     if link.participant.current_step == Step.WITHDRAWN:
@@ -101,15 +106,21 @@ def follow_up_link_rows(links, *, site_url: str) -> list[dict]:
     has withdrawn is messaged."""
 
     links = list(links.exclude(participant__current_step=Step.WITHDRAWN).select_related("participant"))
-    pids = dict(ProlificIdentity.objects.filter(participant_id__in=[link.participant_id for link in links])
-                .values_list("participant_id", "prolific_pid"))
+    pids = dict(
+        ProlificIdentity.objects.filter(participant_id__in=[link.participant_id for link in links]).values_list(
+            "participant_id", "prolific_pid"
+        )
+    )
     base = site_url.rstrip("/")
-    return [{
-        "participant_id": str(link.participant_id),
-        "prolific_pid": pids.get(link.participant_id, ""),
-        "url": base + reverse("surveys:follow_up", kwargs={"token": link.token}),
-        "expires_at": link.expires_at.isoformat(),
-    } for link in sorted(links, key=lambda link: (link.participant.created_at, link.pk))]
+    return [
+        {
+            "participant_id": str(link.participant_id),
+            "prolific_pid": pids.get(link.participant_id, ""),
+            "url": base + reverse("surveys:follow_up", kwargs={"token": link.token}),
+            "expires_at": link.expires_at.isoformat(),
+        }
+        for link in sorted(links, key=lambda link: (link.participant.created_at, link.pk))
+    ]
 
 
 def follow_up_subject(participant) -> dict:
@@ -118,8 +129,15 @@ def follow_up_subject(participant) -> dict:
     study's latest moral graph with one wiser and one less wise neighbour
     (Table 4). Missing parts are None."""
 
-    out: dict[str, Any] = {"card": None, "canonical": None, "rewritten": False, "snapshot": None, "value": None,
-           "wiser": None, "less_wise": None}
+    out: dict[str, Any] = {
+        "card": None,
+        "canonical": None,
+        "rewritten": False,
+        "snapshot": None,
+        "value": None,
+        "wiser": None,
+        "less_wise": None,
+    }
     card = value_selectors.submitted_card(participant)
     if card is None:
         return out
@@ -133,7 +151,8 @@ def follow_up_subject(participant) -> dict:
     # Their card was rewritten if the value they live on is worded otherwise.
     out["rewritten"] = canonical.representative_card_id != card.pk and (
         (canonical.title, canonical.description, list(canonical.policies))
-        != (card.title, card.description, list(card.policies)))
+        != (card.title, card.description, list(card.policies))
+    )
     snapshot = latest_snapshot(study)
     if snapshot is None:
         return out
@@ -149,35 +168,47 @@ def follow_up_subject(participant) -> dict:
         if edge is None or str(edge[other_end]) not in snapshot.values:
             continue
         other = int(edge[other_end])
-        out[side] = {"id": other, **snapshot.values[str(other)], "wiser_votes": edge["counts"].get("wiser", 0),
-                     "judged": analysis.judged(edge)}
+        out[side] = {
+            "id": other,
+            **snapshot.values[str(other)],
+            "wiser_votes": edge["counts"].get("wiser", 0),
+            "judged": analysis.judged(edge),
+        }
     return out
 
 
 # Research exports ---------------------------------------------------------
 
+
 def export_rows(participant_ids) -> list[tuple]:
     """One row per answer: participant, item, bank version, kind, answer,
     created_at, updated_at (for the study export's survey_answers.csv)."""
-    rows = (SurveyResponse.objects.filter(participant_id__in=list(participant_ids))
-            .order_by("participant__created_at", "participant_id", "item__when", "item__order", "item__key")
-            .values_list("participant_id", "item__key", "item__bank__version", "item__kind", "answer",
-                         "created_at", "updated_at"))
-    return [(pid, key, version, kind, answer, created.isoformat(), updated.isoformat())
-            for pid, key, version, kind, answer, created, updated in rows]
+    rows = (
+        SurveyResponse.objects.filter(participant_id__in=list(participant_ids))
+        .order_by("participant__created_at", "participant_id", "item__when", "item__order", "item__key")
+        .values_list(
+            "participant_id", "item__key", "item__bank__version", "item__kind", "answer", "created_at", "updated_at"
+        )
+    )
+    return [
+        (pid, key, version, kind, answer, created.isoformat(), updated.isoformat())
+        for pid, key, version, kind, answer, created, updated in rows
+    ]
 
 
 def answers_by_participant(participant_ids) -> dict:
     """{participant id: {item key: answer}} (one wide row per participant)."""
     out: dict = {}
     rows = SurveyResponse.objects.filter(participant_id__in=list(participant_ids)).values_list(
-        "participant_id", "item__key", "answer")
+        "participant_id", "item__key", "answer"
+    )
     for pid, key, answer in rows:
         out.setdefault(pid, {})[key] = answer
     return out
 
 
 # Analyses -----------------------------------------------------------------
+
 
 def _responses(study, *, kinds, include_simulated: bool, bank: ItemBank | None):
     rows = SurveyResponse.objects.filter(item__bank__study=study, item__kind__in=kinds)
@@ -190,8 +221,11 @@ def likert_answers(study, *, include_simulated: bool = False, bank: ItemBank | N
     """{item key: answers 1-5} for the Likert items, in the order asked.
     Answers to the same key in different bank versions are pooled; pass
     `bank` to keep to one version's wording."""
-    rows = (_responses(study, kinds=[SurveyItem.Kind.LIKERT5], include_simulated=include_simulated, bank=bank)
-            .order_by("item__order", "item__key", "pk").values_list("item__key", "answer"))
+    rows = (
+        _responses(study, kinds=[SurveyItem.Kind.LIKERT5], include_simulated=include_simulated, bank=bank)
+        .order_by("item__order", "item__key", "pk")
+        .values_list("item__key", "answer")
+    )
     out: dict[str, list[int]] = {}
     for key, answer in rows:
         out.setdefault(key, []).append(int(answer))
@@ -209,8 +243,11 @@ def answers_for_item(study, key: str, *, include_simulated: bool = False) -> dic
 def legitimacy_table(study, *, include_simulated: bool = False, bank: ItemBank | None = None) -> list[dict]:
     """Table 3 for a study, each row with the wording of the newest version asked."""
     rows = analysis.likert_table(likert_answers(study, include_simulated=include_simulated, bank=bank))
-    texts = dict(SurveyItem.objects.filter(bank__study=study, kind=SurveyItem.Kind.LIKERT5)
-                 .order_by("bank__version").values_list("key", "text"))
+    texts = dict(
+        SurveyItem.objects.filter(bank__study=study, kind=SurveyItem.Kind.LIKERT5)
+        .order_by("bank__version")
+        .values_list("key", "text")
+    )
     for row in rows:
         row["text"] = texts.get(row["key"], "")
     return rows
@@ -218,20 +255,24 @@ def legitimacy_table(study, *, include_simulated: bool = False, bank: ItemBank |
 
 def fairness_table(study, *, include_simulated: bool = False, bank: ItemBank | None = None) -> dict:
     """Table 4 for a study."""
-    answers = _responses(study, kinds=[SurveyItem.Kind.FAIRNESS], include_simulated=include_simulated,
-                         bank=bank).values_list("answer", flat=True)
+    answers = _responses(
+        study, kinds=[SurveyItem.Kind.FAIRNESS], include_simulated=include_simulated, bank=bank
+    ).values_list("answer", flat=True)
     return analysis.yes_no_table(list(answers))
 
 
 def dedup_verification_table(study, *, include_simulated: bool = False, bank: ItemBank | None = None) -> dict:
     """Section 4.5: how many felt the value they were merged into represents them."""
-    answers = _responses(study, kinds=[SurveyItem.Kind.DEDUP_VERIFICATION], include_simulated=include_simulated,
-                         bank=bank).values_list("answer", flat=True)
+    answers = _responses(
+        study, kinds=[SurveyItem.Kind.DEDUP_VERIFICATION], include_simulated=include_simulated, bank=bank
+    ).values_list("answer", flat=True)
     return analysis.dedup_table(list(answers))
 
 
 def attention_summary(study, *, include_simulated: bool = False) -> dict:
     """How many participants answered attention checks, and how many wrongly."""
     rows = _responses(study, kinds=[SurveyItem.Kind.ATTENTION_CHECK], include_simulated=include_simulated, bank=None)
-    return rows.aggregate(participants=Count("participant", distinct=True),
-                          wrong=Count("participant", distinct=True, filter=~Q(answer=F("item__expected_answer"))))
+    return rows.aggregate(
+        participants=Count("participant", distinct=True),
+        wrong=Count("participant", distinct=True, filter=~Q(answer=F("item__expected_answer"))),
+    )

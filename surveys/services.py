@@ -32,6 +32,7 @@ class BankError(ValueError):
 
 # Item banks ---------------------------------------------------------------
 
+
 def _locked_study(study: Study) -> Study:
     # Serialises version numbering for one study.
     return Study.objects.select_for_update().get(pk=study.pk)
@@ -57,8 +58,9 @@ def ensure_default_bank(study: Study) -> ItemBank:
     bank = ItemBank.objects.create(study=study, version=_next_version(study), note="The paper's questions")
     SurveyItem.objects.bulk_create(SurveyItem(bank=bank, **fields) for fields in defaults.default_items())
     _publish(bank)
-    record_event(events.SURVEY_DEFAULT_BANK_CREATED, study_slug=study.slug, subject=bank,
-                 payload={"version": bank.version})
+    record_event(
+        events.SURVEY_DEFAULT_BANK_CREATED, study_slug=study.slug, subject=bank, payload={"version": bank.version}
+    )
     return bank
 
 
@@ -72,14 +74,27 @@ def new_version(study: Study, *, source: ItemBank | None = None, user=None, note
     elif source.study_id != study.pk:
         raise BankError("That bank belongs to another study.")
     bank = ItemBank.objects.create(
-        study=study, version=_next_version(study), note=note or (f"From v{source.version}" if source else ""),
-        attention_failures_to_flag=source.attention_failures_to_flag if source else 1)
-    fields = (defaults.default_items() if source is None else [
-        dict(key=i.key, kind=i.kind, text=i.text, order=i.order, when=i.when, expected_answer=i.expected_answer)
-        for i in source.items.all()])
+        study=study,
+        version=_next_version(study),
+        note=note or (f"From v{source.version}" if source else ""),
+        attention_failures_to_flag=source.attention_failures_to_flag if source else 1,
+    )
+    fields = (
+        defaults.default_items()
+        if source is None
+        else [
+            dict(key=i.key, kind=i.kind, text=i.text, order=i.order, when=i.when, expected_answer=i.expected_answer)
+            for i in source.items.all()
+        ]
+    )
     SurveyItem.objects.bulk_create(SurveyItem(bank=bank, **f) for f in fields)
-    record_event(events.SURVEY_BANK_DRAFTED, user=user, study_slug=study.slug, subject=bank,
-                 payload={"version": bank.version, "from_version": source.version if source else None})
+    record_event(
+        events.SURVEY_BANK_DRAFTED,
+        user=user,
+        study_slug=study.slug,
+        subject=bank,
+        payload={"version": bank.version, "from_version": source.version if source else None},
+    )
     return bank
 
 
@@ -113,30 +128,47 @@ def publish_bank(bank: ItemBank, *, user=None) -> ItemBank:
         raise BankError(f"v{newest} is newer than v{bank.version}: make a new version from the newest bank instead.")
     validate_bank(bank)
     _publish(bank)
-    record_event(events.SURVEY_BANK_PUBLISHED, user=user, study_slug=bank.study.slug, subject=bank,
-                 payload={"version": bank.version, "items": list(bank.items.values_list("key", flat=True))})
+    record_event(
+        events.SURVEY_BANK_PUBLISHED,
+        user=user,
+        study_slug=bank.study.slug,
+        subject=bank,
+        payload={"version": bank.version, "items": list(bank.items.values_list("key", flat=True))},
+    )
     return bank
 
 
 @transaction.atomic
-def add_attention_check(bank: ItemBank, *, key: str = defaults.ATTENTION_CHECK_EXAMPLE[0],
-                        text: str = defaults.ATTENTION_CHECK_EXAMPLE[1],
-                        expected_answer: str = defaults.ATTENTION_CHECK_EXAMPLE[2],
-                        order: int | None = None) -> SurveyItem:
+def add_attention_check(
+    bank: ItemBank,
+    *,
+    key: str = defaults.ATTENTION_CHECK_EXAMPLE[0],
+    text: str = defaults.ATTENTION_CHECK_EXAMPLE[1],
+    expected_answer: str = defaults.ATTENTION_CHECK_EXAMPLE[2],
+    order: int | None = None,
+) -> SurveyItem:
     """Add an instructed-response item to a draft bank (default: last in
     the survey step)."""
     if bank.published:
         raise BankError("This bank is published; make a new version to add an attention check.")
     if order is None:
         order = (bank.items.filter(when=SurveyItem.When.JOURNEY).aggregate(o=Max("order"))["o"] or 0) + 1
-    item = SurveyItem(bank=bank, key=key, kind=SurveyItem.Kind.ATTENTION_CHECK, text=text,
-                      expected_answer=expected_answer, order=order, when=SurveyItem.When.JOURNEY)
+    item = SurveyItem(
+        bank=bank,
+        key=key,
+        kind=SurveyItem.Kind.ATTENTION_CHECK,
+        text=text,
+        expected_answer=expected_answer,
+        order=order,
+        when=SurveyItem.When.JOURNEY,
+    )
     item.full_clean()
     item.save()
     return item
 
 
 # Answers ------------------------------------------------------------------
+
 
 def clean_answers(items, data) -> tuple[dict[str, str], dict[str, str]]:
     """({key: answer} for the valid answers, {key: error} for the others).
@@ -156,8 +188,8 @@ def clean_answers(items, data) -> tuple[dict[str, str], dict[str, str]]:
 def _save_answers(participant, items, answers: dict[str, str], shown: dict[str, dict]) -> int:
     for item in items:
         SurveyResponse.objects.update_or_create(
-            participant=participant, item=item,
-            defaults={"answer": answers[item.key], "shown": shown.get(item.key, {})})
+            participant=participant, item=item, defaults={"answer": answers[item.key], "shown": shown.get(item.key, {})}
+        )
     return len(items)
 
 
@@ -173,8 +205,13 @@ def submit_survey(*, participant: Participant, bank: ItemBank, answers: dict[str
         if locked.current_step != Step.SURVEY:
             return False
         _save_answers(locked, items, answers, {})
-        record_event(events.SURVEY_SUBMITTED, participant_id=locked.pk, study_slug=locked.study.slug, subject=bank,
-                     payload={"version": bank.version, "items": len(items)})
+        record_event(
+            events.SURVEY_SUBMITTED,
+            participant_id=locked.pk,
+            study_slug=locked.study.slug,
+            subject=bank,
+            payload={"version": bank.version, "items": len(items)},
+        )
         return steps.finish(locked, Step.SURVEY)
 
 
@@ -184,12 +221,14 @@ def on_enter_survey(participant: Participant) -> str | None:
     bank = ensure_default_bank(participant.study)
     if selectors.items(bank, SurveyItem.When.JOURNEY):
         return None
-    record_event(events.SURVEY_NO_ITEMS, participant_id=participant.pk, study_slug=participant.study.slug,
-                 subject=participant)
+    record_event(
+        events.SURVEY_NO_ITEMS, participant_id=participant.pk, study_slug=participant.study.slug, subject=participant
+    )
     return steps.next_step(participant, Step.SURVEY)
 
 
 # Follow-up links ----------------------------------------------------------
+
 
 def make_token(participant_id) -> str:
     # The nonce makes a reissued link differ from one it replaces.
@@ -203,14 +242,21 @@ def issue_follow_up_links(study: Study, *, days_valid: int = 30, user=None) -> i
     if days_valid < 1:
         raise ValueError("days_valid must be at least 1")
     _locked_study(study)
-    waiting = (Participant.objects.filter(study=study, follow_up_link__isnull=True).real().completed()
-               .order_by("created_at"))
+    waiting = (
+        Participant.objects.filter(study=study, follow_up_link__isnull=True).real().completed().order_by("created_at")
+    )
     expires = timezone.now() + timedelta(days=days_valid)
     made = FollowUpLink.objects.bulk_create(
-        FollowUpLink(participant=p, token=make_token(p.pk), expires_at=expires) for p in waiting)
+        FollowUpLink(participant=p, token=make_token(p.pk), expires_at=expires) for p in waiting
+    )
     if made:
-        record_event(events.SURVEY_FOLLOW_UP_LINKS_ISSUED, user=user, study_slug=study.slug, subject=study,
-                     payload={"links": len(made), "days_valid": days_valid, "expires_at": expires.isoformat()})
+        record_event(
+            events.SURVEY_FOLLOW_UP_LINKS_ISSUED,
+            user=user,
+            study_slug=study.slug,
+            subject=study,
+            payload={"links": len(made), "days_valid": days_valid, "expires_at": expires.isoformat()},
+        )
     return len(made)
 
 
@@ -231,9 +277,13 @@ def submit_follow_up(*, link: FollowUpLink, items, answers: dict[str, str], show
         if first:
             link.completed_at = timezone.now()
             link.save(update_fields=["completed_at"])
-        record_event(events.SURVEY_FOLLOW_UP_SUBMITTED, participant_id=participant.pk,
-                     study_slug=participant.study.slug,
-                     subject=link, payload={"items": sorted(answers), "first": first})
+        record_event(
+            events.SURVEY_FOLLOW_UP_SUBMITTED,
+            participant_id=participant.pk,
+            study_slug=participant.study.slug,
+            subject=link,
+            payload={"items": sorted(answers), "first": first},
+        )
 
 
 @transaction.atomic

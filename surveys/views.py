@@ -17,10 +17,17 @@ from surveys.models import FollowUpLink, SurveyItem
 
 
 def _questions(items, chosen: dict, errors: dict) -> list[dict]:
-    return [{"item": item, "number": n, "options": list(item.options.items()), "chosen": chosen.get(item.key, ""),
-             "error": errors.get(item.key, ""), "likert": item.kind in (SurveyItem.Kind.LIKERT5,
-                                                                         SurveyItem.Kind.ATTENTION_CHECK)}
-            for n, item in enumerate(items, start=1)]
+    return [
+        {
+            "item": item,
+            "number": n,
+            "options": list(item.options.items()),
+            "chosen": chosen.get(item.key, ""),
+            "error": errors.get(item.key, ""),
+            "likert": item.kind in (SurveyItem.Kind.LIKERT5, SurveyItem.Kind.ATTENTION_CHECK),
+        }
+        for n, item in enumerate(items, start=1)
+    ]
 
 
 def survey_page(request, study, participant, *, bank=None, chosen=None, errors=None, status=200):
@@ -32,8 +39,17 @@ def survey_page(request, study, participant, *, bank=None, chosen=None, errors=N
         return None
     errors = errors or {}
     questions = _questions(items, chosen or {}, errors)
-    return step_page(request, "surveys/survey.html", study, participant, status=status, bank=bank,
-                     questions=questions, total=len(items), unanswered=[q for q in questions if q["error"]])
+    return step_page(
+        request,
+        "surveys/survey.html",
+        study,
+        participant,
+        status=status,
+        bank=bank,
+        questions=questions,
+        total=len(items),
+        unanswered=[q for q in questions if q["error"]],
+    )
 
 
 @require_http_methods(["POST"])
@@ -52,13 +68,22 @@ def submit(request, study, participant):
 
 
 LINK_PROBLEMS = {
-    "invalid": (404, "This link does not work",
-                "We could not find these follow-up questions. Please copy the whole link from the message you "
-                "received, or ask the research team for a new one."),
-    "expired": (410, "This link has expired",
-                "The follow-up questions for this study have closed. Thank you for your interest."),
-    "withdrawn": (410, "You have withdrawn",
-                  "You withdrew from this study, so there is nothing more to answer. Thank you for taking part."),
+    "invalid": (
+        404,
+        "This link does not work",
+        "We could not find these follow-up questions. Please copy the whole link from the message you "
+        "received, or ask the research team for a new one.",
+    ),
+    "expired": (
+        410,
+        "This link has expired",
+        "The follow-up questions for this study have closed. Thank you for your interest.",
+    ),
+    "withdrawn": (
+        410,
+        "You have withdrawn",
+        "You withdrew from this study, so there is nothing more to answer. Thank you for taking part.",
+    ),
 }
 
 
@@ -91,9 +116,12 @@ def _shown(items, subject) -> dict[str, dict]:
         if item.kind == SurveyItem.Kind.DEDUP_VERIFICATION:
             shown[item.key] = {"card": subject["card"].pk, "canonical_value": subject["canonical"].pk}
         elif item.kind == SurveyItem.Kind.FAIRNESS:
-            shown[item.key] = {"snapshot": subject["snapshot"].pk, "value": subject["value"]["id"],
-                               "wiser": (subject["wiser"] or {}).get("id"),
-                               "less_wise": (subject["less_wise"] or {}).get("id")}
+            shown[item.key] = {
+                "snapshot": subject["snapshot"].pk,
+                "value": subject["value"]["id"],
+                "wiser": (subject["wiser"] or {}).get("id"),
+                "less_wise": (subject["less_wise"] or {}).get("id"),
+            }
     return shown
 
 
@@ -106,7 +134,7 @@ def follow_up(request, token: str):
         status, title, message = LINK_PROBLEMS[problem]
         study = link.participant.study if link else None
         return error_page(request, status, title, message, study=study)
-    link = cast(FollowUpLink, link)   # no problem: a link
+    link = cast(FollowUpLink, link)  # no problem: a link
     participant = link.participant
     study = participant.study
     bank = services.ensure_default_bank(study)
@@ -124,8 +152,19 @@ def follow_up(request, token: str):
         services.mark_opened(link)
     link.refresh_from_db(fields=["completed_at"])
     questions = _questions(items, chosen, errors)
-    return render(request, "surveys/follow_up.html", {
-        "study": study, "subject": subject, "questions": questions, "total": len(items),
-        "unanswered": [q for q in questions if q["error"]], "completed": link.completed_at is not None,
-        "links": [{"label": label, "url": reverse(name, kwargs={"token": token})} for label, name in _FOLLOW_UP_LINKS],
-    }, status=status)
+    return render(
+        request,
+        "surveys/follow_up.html",
+        {
+            "study": study,
+            "subject": subject,
+            "questions": questions,
+            "total": len(items),
+            "unanswered": [q for q in questions if q["error"]],
+            "completed": link.completed_at is not None,
+            "links": [
+                {"label": label, "url": reverse(name, kwargs={"token": token})} for label, name in _FOLLOW_UP_LINKS
+            ],
+        },
+        status=status,
+    )

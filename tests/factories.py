@@ -17,6 +17,7 @@ from values.models import CanonicalValue, ValuesCard
 
 # --- what the participant's open pages are told ---------------------------------------
 
+
 @contextlib.contextmanager
 def pushes_to(participant):
     """The messages pushed to the participant's open pages (their journey
@@ -40,8 +41,11 @@ def pushes_to(participant):
 
 # --- Prolific entry ----------------------------------------------------------------
 
-PROLIFIC = {"PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "64aa00bb11cc22dd33ee44ff",
-            "SESSION_ID": "sess0001"}
+PROLIFIC = {
+    "PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e",
+    "STUDY_ID": "64aa00bb11cc22dd33ee44ff",
+    "SESSION_ID": "sess0001",
+}
 
 
 def enter(client: Client, study: Study, **params):
@@ -50,6 +54,7 @@ def enter(client: Client, study: Study, **params):
 
 
 # --- the journey ---------------------------------------------------------------------
+
 
 def move_to(participant: Participant, step: str) -> Participant:
     """Take the participant through the journey's steps up to `step` with the
@@ -116,6 +121,7 @@ def run_interview(participant, scenario, answers=INTERVIEW_ANSWERS, submit=True)
 
 # --- background jobs -----------------------------------------------------------------
 
+
 def run_jobs_until_idle(queues=("default",)):
     """Run a real procrastinate worker (as `manage.py procrastinate worker`
     does) until the queues are empty."""
@@ -128,8 +134,11 @@ def run_jobs_until_idle(queues=("default",)):
 # --- values --------------------------------------------------------------------------
 
 # Values cards' policies: two close pairs, and one that is like nothing else.
-CURIOSITY = ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
-             "OPPORTUNITIES to follow the child's passions"]
+CURIOSITY = [
+    "MOMENTS when the child's eyes light up with interest",
+    "QUESTIONS the child asks on their own",
+    "OPPORTUNITIES to follow the child's passions",
+]
 CURIOSITY_2 = CURIOSITY[:2] + ["OPPORTUNITIES to follow the child's own passions and interests"]
 FAITH = ["SCRIPTURE passages that guide the decision", "PRAYER before choosing", "TEACHINGS of the church"]
 FAITH_2 = FAITH[:2]
@@ -138,13 +147,19 @@ ODD = ["RITUALS of the royal court", "ETIQUETTE at state banquets"]
 # The policies of the six parenting values make_values writes.
 POLICIES = [
     ["EXAMPLES of discipline that can inspire the child", "ROLE MODELS who embody discipline"],
-    ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
-     "OPPORTUNITIES to follow the child's passions"],
+    [
+        "MOMENTS when the child's eyes light up with interest",
+        "QUESTIONS the child asks on their own",
+        "OPPORTUNITIES to follow the child's passions",
+    ],
     ["ROUTINES that give the family a calm evening", "SIGNS that the child feels safe at home"],
     ["CONVERSATIONS where the child explains their reasons", "AGREEMENTS the child helped shape"],
     ["CONSEQUENCES the child can understand", "CONSISTENCY between what parents say and do"],
-    ["PLAY that builds the child's confidence", "PRAISE for effort rather than results",
-     "CHANCES for the child to teach the parent"],
+    [
+        "PLAY that builds the child's confidence",
+        "PRAISE for effort rather than results",
+        "CHANCES for the child to teach the parent",
+    ],
 ]
 
 
@@ -157,11 +172,23 @@ def make_values(study, scenario_key="parenting", policies=POLICIES, prefix="auth
     for i, value_policies in enumerate(policies):
         author, _ = consented_participant(study, f"{prefix}-{scenario_key}-{i}")
         interview = chat.choose_scenario(participant=author, scenario=scenario)
-        card = ValuesCard.objects.create(interview=interview, revision=1, title=f"Value {i}",
-                                         description=f"An assistant with value {i}.", policies=value_policies,
-                                         source="articulator", submitted=True)
-        value = CanonicalValue.objects.create(study=study, title=f"Value {i}", description=card.description,
-                                              policies=value_policies, origin="manual", representative_card=card)
+        card = ValuesCard.objects.create(
+            interview=interview,
+            revision=1,
+            title=f"Value {i}",
+            description=f"An assistant with value {i}.",
+            policies=value_policies,
+            source="articulator",
+            submitted=True,
+        )
+        value = CanonicalValue.objects.create(
+            study=study,
+            title=f"Value {i}",
+            description=card.description,
+            policies=value_policies,
+            origin="manual",
+            representative_card=card,
+        )
         ValuesCard.objects.filter(pk=card.pk).update(canonical=value)
         values.append(value)
     embeddings.embed_objects(values, study=study)
@@ -178,41 +205,64 @@ def parent_with_card(study, pid, value):
 
     participant, client = consented_participant(study, pid)
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                                     canonical=value, policies=list(value.policies), source="articulator",
-                                     submitted=True, submitted_at=timezone.now())
+    card = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Mine",
+        description="d",
+        canonical=value,
+        policies=list(value.policies),
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+    )
     value_services.record_approval(card=card, canonical=value, answer="well")
     return participant, client
 
 
 # A file of cards seeding two values for each of the case study's three questions (values.seed_file).
-SEED_CARDS_CSV = "title,description,policies,scenarios\n" + "".join(f"{row}\n" for row in [
-    "Curiosity,An assistant that follows the child's interest.,"
-    "MOMENTS when the child's eyes light up;QUESTIONS the child asks on their own,parenting",
-    "Calm evenings,An assistant that keeps the home calm.,"
-    "ROUTINES that give the family a calm evening;SIGNS that the child feels safe,parenting",
-    "Faith,An assistant that respects belief.,SCRIPTURE passages that guide the decision;PRAYER before choosing,"
-    "abortion",
-    "Her own choice,An assistant that leaves the choice to her.,OPTIONS she can weigh herself;FACTS she asked for,"
-    "abortion",
-    "Plain facts,An assistant that tells what happened.,SOURCES on all sides;EVENTS in the order they happened,"
-    "weapons",
-    "Safety,An assistant that keeps people from harm.,SIGNS that someone may be drawn to violence;HELP close by,"
-    "weapons",
-])
+SEED_CARDS_CSV = "title,description,policies,scenarios\n" + "".join(
+    f"{row}\n"
+    for row in [
+        "Curiosity,An assistant that follows the child's interest.,"
+        "MOMENTS when the child's eyes light up;QUESTIONS the child asks on their own,parenting",
+        "Calm evenings,An assistant that keeps the home calm.,"
+        "ROUTINES that give the family a calm evening;SIGNS that the child feels safe,parenting",
+        "Faith,An assistant that respects belief.,SCRIPTURE passages that guide the decision;PRAYER before choosing,"
+        "abortion",
+        "Her own choice,An assistant that leaves the choice to her.,OPTIONS she can weigh herself;FACTS she asked for,"
+        "abortion",
+        "Plain facts,An assistant that tells what happened.,SOURCES on all sides;EVENTS in the order they happened,"
+        "weapons",
+        "Safety,An assistant that keeps people from harm.,SIGNS that someone may be drawn to violence;HELP close by,"
+        "weapons",
+    ]
+)
 
 
 def canonical_value(study, title, **extra):
     from values.models import CanonicalValue
 
-    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant that {title.lower()}.",
-                                         policies=[f"MOMENTS of {title.lower()}"], origin="manual", **extra)
+    return CanonicalValue.objects.create(
+        study=study,
+        title=title,
+        description=f"An assistant that {title.lower()}.",
+        policies=[f"MOMENTS of {title.lower()}"],
+        origin="manual",
+        **extra,
+    )
 
 
 # --- the survey and after --------------------------------------------------------------
 
-TABLE_3_KEYS = ["clarify", "expresses_care", "contributions_placed", "trust_process", "learned_values",
-                "gained_respect"]
+TABLE_3_KEYS = [
+    "clarify",
+    "expresses_care",
+    "contributions_placed",
+    "trust_process",
+    "learned_values",
+    "gained_respect",
+]
 
 
 def full_answers(value="4", **overrides) -> dict:
@@ -220,9 +270,16 @@ def full_answers(value="4", **overrides) -> dict:
 
 
 def _edge(source, target, wiser, not_wiser=0, unsure=0, likelihood=0.5, kept=True):
-    return {"source": source.pk, "target": target.pk, "likelihood": likelihood, "entropy": 1.0, "kept": kept,
-            "reason": "" if kept else "cycle", "contexts": [],
-            "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": 0, "impressions": 20}}
+    return {
+        "source": source.pk,
+        "target": target.pk,
+        "likelihood": likelihood,
+        "entropy": 1.0,
+        "kept": kept,
+        "reason": "" if kept else "cycle",
+        "contexts": [],
+        "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": 0, "impressions": 20},
+    }
 
 
 def finished_participant(study, pid):
@@ -238,25 +295,40 @@ def finished_participant(study, pid):
     from values.models import ValuesCard
 
     participant, _ = at_step(study, pid, step=Step.INTERVIEW)
-    interview = interview_services.choose_scenario(participant=participant,
-                                                   scenario=study.scenarios.get(key="parenting"))
+    interview = interview_services.choose_scenario(
+        participant=participant, scenario=study.scenarios.get(key="parenting")
+    )
     live = canonical_value(study, "Informed autonomy")
     old = canonical_value(study, "Gentle guidance", merged_into=live)
     card = ValuesCard.objects.create(
-        interview=interview, revision=1, title="Let kids choose", description="Help children decide for themselves.",
-        policies=["CHOICES the child can make alone"], source="articulator", submitted=True,
-        submitted_at=timezone.now(), canonical=old)
+        interview=interview,
+        revision=1,
+        title="Let kids choose",
+        description="Help children decide for themselves.",
+        policies=["CHOICES the child can make alone"],
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+        canonical=old,
+    )
     wiser, runner_up = canonical_value(study, "Shared wisdom"), canonical_value(study, "Wise elders")
     dropped, less_wise, other = (canonical_value(study, t) for t in ("Dropped", "Strict rules", "Other"))
-    values = {str(v.pk): {"title": v.title, "description": v.description, "policies": list(v.policies)}
-              for v in (live, wiser, runner_up, dropped, less_wise, other)}
-    GraphSnapshot.objects.create(study=study, parameters={}, values=values, edges=[
-        _edge(live, wiser, wiser=12, not_wiser=2, unsure=1, likelihood=0.7),
-        _edge(live, runner_up, wiser=12, not_wiser=3, likelihood=0.6),
-        _edge(live, dropped, wiser=30, kept=False),
-        _edge(less_wise, live, wiser=5, not_wiser=1),
-        _edge(other, less_wise, wiser=9),
-    ])
+    values = {
+        str(v.pk): {"title": v.title, "description": v.description, "policies": list(v.policies)}
+        for v in (live, wiser, runner_up, dropped, less_wise, other)
+    }
+    GraphSnapshot.objects.create(
+        study=study,
+        parameters={},
+        values=values,
+        edges=[
+            _edge(live, wiser, wiser=12, not_wiser=2, unsure=1, likelihood=0.7),
+            _edge(live, runner_up, wiser=12, not_wiser=3, likelihood=0.6),
+            _edge(live, dropped, wiser=30, kept=False),
+            _edge(less_wise, live, wiser=5, not_wiser=1),
+            _edge(other, less_wise, wiser=9),
+        ],
+    )
     move_to(participant, Step.COMPLETE)
     return participant, card, live, wiser, less_wise
 
@@ -291,25 +363,44 @@ def stories_and_honest_votes(study, values, *, voters=24, per_voter=6, contexts=
 
     rng = random.Random(seed)
     scenario = study.scenarios.get(key="parenting")
-    made = [MoralContext.objects.create(study=study, scenario=scenario, text=f"Context {i} of the parenting question")
-            for i in range(contexts)]
+    made = [
+        MoralContext.objects.create(study=study, scenario=scenario, text=f"Context {i} of the parenting question")
+        for i in range(contexts)
+    ]
     index = {v.pk: i for i, v in enumerate(values)}
-    stories = [TransitionStory.objects.create(study=study, from_value=a, to_value=b, context=c,
-                                              story=f"I moved from {a.title} to {b.title}.")
-               for c in made for a in values for b in values if a != b]
+    stories = [
+        TransitionStory.objects.create(
+            study=study, from_value=a, to_value=b, context=c, story=f"I moved from {a.title} to {b.title}."
+        )
+        for c in made
+        for a in values
+        for b in values
+        if a != b
+    ]
     people = [consented_participant(study, f"{prefix}-{i}")[0] for i in range(voters)]
     start = timezone.now() - timedelta(days=1)
     for person in people:
         at = start + timedelta(seconds=rng.uniform(0, 80000))
         shown = rng.sample(stories, per_voter)
-        StoryAssignment.objects.bulk_create([StoryAssignment(participant=person, story=story, position=n,
-                                                             shown_at=at + timedelta(seconds=90 * n - 30))
-                                             for n, story in enumerate(shown)])
+        StoryAssignment.objects.bulk_create(
+            [
+                StoryAssignment(
+                    participant=person, story=story, position=n, shown_at=at + timedelta(seconds=90 * n - 30)
+                )
+                for n, story in enumerate(shown)
+            ]
+        )
         for n, story in enumerate(shown):
             upgrade = index[story.to_value_id] > index[story.from_value_id]
             answer = rng.choices(["yes", "no", "unsure"], [0.7, 0.2, 0.1] if upgrade else [0.25, 0.6, 0.15])[0]
-            vote = WisdomVote.objects.create(study=study, participant=person, from_value=story.from_value,
-                                             to_value=story.to_value, context=story.context, story=story,
-                                             answer=answer)
+            vote = WisdomVote.objects.create(
+                study=study,
+                participant=person,
+                from_value=story.from_value,
+                to_value=story.to_value,
+                context=story.context,
+                story=story,
+                answer=answer,
+            )
             WisdomVote.objects.filter(pk=vote.pk).update(created_at=at + timedelta(seconds=90 * n))
     return stories, people

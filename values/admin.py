@@ -86,19 +86,48 @@ class CanonicalValueAdmin(admin.ModelAdmin):
     linked them, and participants' approvals."""
 
     list_display = ["title", "study", "origin", "source_cards", "approvals_summary", "merged_into", "created_at"]
-    list_filter = ["study", "origin", "embedding_model", ("merged_into", admin.EmptyFieldListFilter),
-                   ("archived_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "study",
+        "origin",
+        "embedding_model",
+        ("merged_into", admin.EmptyFieldListFilter),
+        ("archived_at", admin.EmptyFieldListFilter),
+    ]
     actions = ["merge_into_oldest"]
     search_fields = ["title", "description", "policies"]
-    readonly_fields = ["embedding_model", "representative_card", "merged_into", "source_name", "created_by",
-                       "archived_at", "archived_reason", "created_at", "updated_at"]
-    fields = ["study", "title", "description", "policies", "origin", "scenarios", "representative_card",
-              "merged_into", "source_name", "created_by", "embedding_model", "archived_at", "archived_reason",
-              "created_at", "updated_at"]
+    readonly_fields = [
+        "embedding_model",
+        "representative_card",
+        "merged_into",
+        "source_name",
+        "created_by",
+        "archived_at",
+        "archived_reason",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "study",
+        "title",
+        "description",
+        "policies",
+        "origin",
+        "scenarios",
+        "representative_card",
+        "merged_into",
+        "source_name",
+        "created_by",
+        "embedding_model",
+        "archived_at",
+        "archived_reason",
+        "created_at",
+        "updated_at",
+    ]
     filter_horizontal = ["scenarios"]
 
-    @admin.action(description="Merge selected values into the oldest of them (cards follow; audited)",
-                  permissions=["change"])
+    @admin.action(
+        description="Merge selected values into the oldest of them (cards follow; audited)", permissions=["change"]
+    )
     def merge_into_oldest(self, request, queryset):
 
         chosen = list(queryset.order_by("created_at", "pk"))
@@ -108,6 +137,7 @@ class CanonicalValueAdmin(admin.ModelAdmin):
             self.message_user(request, str(err), messages.ERROR)
             return
         self.message_user(request, f"Merged {len(chosen) - 1} values into “{chosen[0].title}”.", messages.SUCCESS)
+
     inlines = [SourceCardInline, DecisionInline, ApprovalInline]
     change_list_template = "admin/values/canonicalvalue/change_list.html"
     change_form_template = "admin/values/canonicalvalue/change_form.html"
@@ -119,26 +149,40 @@ class CanonicalValueAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        return [path("closest-pairs/", self.admin_site.admin_view(self.closest_pairs_view),
-                     name="values_canonicalvalue_closest_pairs")] + super().get_urls()
+        return [
+            path(
+                "closest-pairs/",
+                self.admin_site.admin_view(self.closest_pairs_view),
+                name="values_canonicalvalue_closest_pairs",
+            )
+        ] + super().get_urls()
 
     def closest_pairs_view(self, request):
         """Quality view: the closest canonical pairs per study."""
 
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         studies = [(study, closest_canonical_pairs(study, limit=30)) for study in Study.objects.order_by("title")]
-        context = {**self.admin_site.each_context(request), "title": "Closest canonical values",
-                   "studies": studies, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Closest canonical values",
+            "studies": studies,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/values/canonicalvalue/closest_pairs.html", context)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "scenarios":  # the value's own study's questions only
-            value = self.get_object(request, request.resolver_match.kwargs.get("object_id")) if (
-                request.resolver_match and request.resolver_match.kwargs.get("object_id")) else None
-            kwargs["queryset"] = (db_field.related_model.objects.filter(study=value.study) if value is not None
-                                  else db_field.related_model.objects.all())
+            value = (
+                self.get_object(request, request.resolver_match.kwargs.get("object_id"))
+                if (request.resolver_match and request.resolver_match.kwargs.get("object_id"))
+                else None
+            )
+            kwargs["queryset"] = (
+                db_field.related_model.objects.filter(study=value.study)
+                if value is not None
+                else db_field.related_model.objects.all()
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="source cards")
@@ -164,8 +208,21 @@ class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["title", "revision", "source", "scripted", "submitted", "canonical", "interview", "created_at"]
     list_filter = ["submitted", "scripted", "source", "interview__scenario__study", "interview__scenario"]
     search_fields = ["title", "description", "policies", "interview__participant__id"]
-    readonly_fields = ["interview", "revision", "title", "description", "policies", "source", "scripted", "llm_call",
-                       "submitted", "submitted_at", "canonical", "embedding_model", "created_at"]
+    readonly_fields = [
+        "interview",
+        "revision",
+        "title",
+        "description",
+        "policies",
+        "source",
+        "scripted",
+        "llm_call",
+        "submitted",
+        "submitted_at",
+        "canonical",
+        "embedding_model",
+        "created_at",
+    ]
     exclude = ["embedding"]
     inlines = [CardDecisionInline]
     actions = ["split_into_new_value"]
@@ -193,7 +250,6 @@ class DeduplicationDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "outcome", "card", "matched", "llm_call"]
     list_filter = ["kind", "outcome", "card__interview__scenario__study"]
     readonly_fields = ["card", "kind", "outcome", "candidates", "matched", "reason", "llm_call", "created_at"]
-
 
 
 @admin.register(DeduplicationRun)

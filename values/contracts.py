@@ -34,6 +34,7 @@ class BestCardAnswer(Contract):
 
 # --- a card as the participant edits it ----------------------------------------------
 
+
 class CardFields(Contract):
     """The fields of a card written or edited by the participant. Strict: a
     policy that is not text, or is blank, refuses the edit (nothing is

@@ -22,8 +22,9 @@ def policies_text(policies) -> str:
 
 def embed_texts(texts: list[str], *, study=None, participant_id=None, content_of=()) -> tuple[str, list[list[float]]]:
     route = gateway.resolve_embedding()
-    ctx = gateway.CallContext(purpose="values.embed", study=study, participant_id=participant_id, route=route,
-                              content_of=content_of)
+    ctx = gateway.CallContext(
+        purpose="values.embed", study=study, participant_id=participant_id, route=route, content_of=content_of
+    )
     vectors = gateway.embed(texts, ctx, model=route.model, dimensions=settings.EMBEDDING_DIMENSIONS)
     return route.model, vectors
 
@@ -32,9 +33,10 @@ def embed_objects(objects, *, study=None) -> int:
     """Embed cards or canonical values in batches; returns how many."""
     objects = list(objects)
     for start in range(0, len(objects), BATCH_SIZE):
-        batch = objects[start:start + BATCH_SIZE]
-        model_name, vectors = embed_texts([policies_text(o.policies) for o in batch], study=study,
-                                          content_of=_authors(batch))
+        batch = objects[start : start + BATCH_SIZE]
+        model_name, vectors = embed_texts(
+            [policies_text(o.policies) for o in batch], study=study, content_of=_authors(batch)
+        )
         for obj, vector in zip(batch, vectors):
             obj.embedding, obj.embedding_model = vector, model_name
         with transaction.atomic():
@@ -46,8 +48,10 @@ def _authors(objects) -> list:
     """Whose words the texts are: a card's participant, a value's wording's author."""
     cards = [o.pk for o in objects if isinstance(o, ValuesCard)]
     values = [o.pk for o in objects if isinstance(o, CanonicalValue)]
-    return sorted(set(ValuesCard.objects.filter(pk__in=cards).values_list("interview__participant_id", flat=True))
-                  | set(selectors.authors(values)))
+    return sorted(
+        set(ValuesCard.objects.filter(pk__in=cards).values_list("interview__participant_id", flat=True))
+        | set(selectors.authors(values))
+    )
 
 
 def embed_card(card: ValuesCard) -> ValuesCard:
@@ -64,5 +68,8 @@ def reembed_study(study, *, only_missing: bool = False) -> dict:
     if only_missing:
         cards = cards.exclude(embedding_model=model_name, embedding__isnull=False)
         canonical = canonical.exclude(embedding_model=model_name, embedding__isnull=False)
-    return {"model": model_name, "cards": embed_objects(cards.order_by("pk"), study=study),
-            "canonical_values": embed_objects(canonical.order_by("pk"), study=study)}
+    return {
+        "model": model_name,
+        "cards": embed_objects(cards.order_by("pk"), study=study),
+        "canonical_values": embed_objects(canonical.order_by("pk"), study=study),
+    }

@@ -10,8 +10,14 @@ CANONICAL_APPROVAL = kind("canonical.approval", "A participant said how well a c
 RELEVANCE_MARKED = kind("relevance.marked", "A participant marked which of the drawn values apply to their question")
 RELEVANCE_SKIPPED = kind("relevance.skipped", "A participant passed the relevance step with no values to show")
 CANONICAL_SEEDED_FROM_FILE = kind("canonical.seeded_from_file", "Canonical values were seeded from a file of cards")
-CANONICAL_REWORDED = kind("canonical.reworded", "A canonical value was worded again from another of its cards, "
-                                               "because the participant whose card it was worded from withdrew")
-CANONICAL_ARCHIVED = kind("canonical.archived", "A canonical value was archived with its text redacted: the "
-                                               "participant whose card it was worded from withdrew, and no other "
-                                               "card was left")
+CANONICAL_REWORDED = kind(
+    "canonical.reworded",
+    "A canonical value was worded again from another of its cards, "
+    "because the participant whose card it was worded from withdrew",
+)
+CANONICAL_ARCHIVED = kind(
+    "canonical.archived",
+    "A canonical value was archived with its text redacted: the "
+    "participant whose card it was worded from withdrew, and no other "
+    "card was left",
+)

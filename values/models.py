@@ -50,22 +50,41 @@ class CanonicalValue(Embedded):
     description = models.CharField(max_length=DESCRIPTION_MAX)
     policies = ArrayField(models.CharField(max_length=POLICY_MAX))
     origin = models.CharField(max_length=16, choices=Origin.choices)
-    representative_card = models.ForeignKey("ValuesCard", null=True, blank=True, on_delete=models.SET_NULL,
-                                            related_name="+", help_text="The card whose wording this value took.")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
-                                    help_text="Set when a coordinator merged this value into another; "
-                                              "kept for provenance.")
-    external_id = models.CharField(max_length=64, blank=True, db_index=True,
-                                   help_text="The value's id in the file it was imported from.")
+    representative_card = models.ForeignKey(
+        "ValuesCard",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The card whose wording this value took.",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text="Set when a coordinator merged this value into another; kept for provenance.",
+    )
+    external_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The value's id in the file it was imported from."
+    )
     scenarios = models.ManyToManyField(
-        "studies.Scenario", blank=True, related_name="+",
+        "studies.Scenario",
+        blank=True,
+        related_name="+",
         help_text="Questions the value belongs to without cards of its own (a value seeded from a file). A value's "
-                  "cards add the questions they were written for.")
-    source_name = models.CharField(max_length=300, blank=True,
-                                   help_text="The file the value was seeded from, if any.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", help_text="Who seeded the value (blank: a command or the "
-                                                               "platform itself).")
+        "cards add the questions they were written for.",
+    )
+    source_name = models.CharField(max_length=300, blank=True, help_text="The file the value was seeded from, if any.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who seeded the value (blank: a command or the platform itself).",
+    )
     # Archived: its wording came from a card whose writer withdrew and no other card is left to word it; kept
     # (votes and stories point at it) with its text redacted, and left out of new graphs, draws and matches.
     archived_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
@@ -75,8 +94,14 @@ class CanonicalValue(Embedded):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [HnswIndex(OpClass(half_precision("embedding"), name="halfvec_cosine_ops"),
-                             name="canonical_embedding_hnsw", m=24, ef_construction=64)]
+        indexes = [
+            HnswIndex(
+                OpClass(half_precision("embedding"), name="halfvec_cosine_ops"),
+                name="canonical_embedding_hnsw",
+                m=24,
+                ef_construction=64,
+            )
+        ]
 
     def __str__(self):
         return self.title
@@ -97,27 +122,43 @@ class ValuesCard(Embedded):
     interview = models.ForeignKey("interviews.Interview", on_delete=models.CASCADE, related_name="cards")
     revision = models.PositiveIntegerField()
     title = models.CharField(max_length=TITLE_MAX)
-    description = models.CharField(max_length=DESCRIPTION_MAX,
-                                   help_text="One line: what an assistant with this value does.")
+    description = models.CharField(
+        max_length=DESCRIPTION_MAX, help_text="One line: what an assistant with this value does."
+    )
     policies = ArrayField(models.CharField(max_length=POLICY_MAX), help_text="Attentional policies, in order.")
     source = models.CharField(max_length=32, choices=Source.choices)
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     scripted = models.BooleanField(
-        default=False, db_index=True,
+        default=False,
+        db_index=True,
         help_text="Written by the offline (scripted) interviewer, not a language model. Left out of the study's "
-                  "canonical values and stories unless the study includes scripted cards.")
+        "canonical values and stories unless the study includes scripted cards.",
+    )
     submitted = models.BooleanField(default=False, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    canonical = models.ForeignKey(CanonicalValue, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="cards", help_text="The canonical value this card was matched to.")
+    canonical = models.ForeignKey(
+        CanonicalValue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cards",
+        help_text="The canonical value this card was matched to.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["interview", "-revision"]
         constraints = [models.UniqueConstraint(fields=["interview", "revision"], name="card_revision_unique")]
-        indexes = [HnswIndex(OpClass(half_precision("embedding"), name="halfvec_cosine_ops"),
-                             name="card_embedding_hnsw", m=24, ef_construction=64)]
+        indexes = [
+            HnswIndex(
+                OpClass(half_precision("embedding"), name="halfvec_cosine_ops"),
+                name="card_embedding_hnsw",
+                m=24,
+                ef_construction=64,
+            )
+        ]
 
     def __str__(self):
         return f"{self.title} (rev {self.revision})"
@@ -160,8 +201,9 @@ class DeduplicationDecision(models.Model):
     candidates = models.JSONField(default=list, help_text="[{id, title, distance}] offered to the model.")
     matched = models.ForeignKey(CanonicalValue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.TextField(blank=True)
-    llm_call = models.ForeignKey("mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -201,8 +243,9 @@ class RelevanceDraw(models.Model):
 
     participant = models.OneToOneField("studies.Participant", on_delete=models.CASCADE, related_name="relevance_draw")
     card = models.ForeignKey(ValuesCard, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    scenario = models.ForeignKey("studies.Scenario", on_delete=models.PROTECT, related_name="+",
-                                 help_text="The participant's own scenario.")
+    scenario = models.ForeignKey(
+        "studies.Scenario", on_delete=models.PROTECT, related_name="+", help_text="The participant's own scenario."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
@@ -222,8 +265,13 @@ class RelevanceItem(models.Model):
     canonical = models.ForeignKey(CanonicalValue, on_delete=models.PROTECT, related_name="relevance_items")
     position = models.PositiveSmallIntegerField()
     pool = models.CharField(max_length=8, choices=Pool.choices)
-    source_scenario = models.ForeignKey("studies.Scenario", null=True, on_delete=models.PROTECT, related_name="+",
-                                        help_text="The scenario the value came from.")
+    source_scenario = models.ForeignKey(
+        "studies.Scenario",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The scenario the value came from.",
+    )
     relevant = models.BooleanField(null=True, help_text="Marked as applying to the participant's scenario.")
 
     class Meta:

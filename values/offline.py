@@ -38,8 +38,6 @@ def deduplicator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     return json.dumps({"match": None, "reason": f"Offline: at most {best_score:.0%} of policy words shared."}), []
 
 
-
-
 def best_card(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     """Offline: the card with the most attentional policies (ties: lowest id)."""
     text = request.messages[-1].content if request.messages else ""

@@ -19,56 +19,113 @@ from values.models import (
 
 
 def _cards(study, pids):
-    return ((c.interview.participant_id, c.interview_id, c.pk, c.revision, c.title, c.description,
-             " | ".join(c.policies), c.source, c.submitted, c.canonical_id, iso(c.created_at))
-            for c in ValuesCard.objects.filter(interview__participant__in=pids).select_related("interview")
-            .order_by("interview", "revision"))
+    return (
+        (
+            c.interview.participant_id,
+            c.interview_id,
+            c.pk,
+            c.revision,
+            c.title,
+            c.description,
+            " | ".join(c.policies),
+            c.source,
+            c.submitted,
+            c.canonical_id,
+            iso(c.created_at),
+        )
+        for c in ValuesCard.objects.filter(interview__participant__in=pids)
+        .select_related("interview")
+        .order_by("interview", "revision")
+    )
 
 
 def _decisions(study, pids):
-    return ((d.card.interview.participant_id, d.card_id, d.kind, d.outcome, d.matched_id, json.dumps(d.candidates),
-             iso(d.created_at))
-            for d in DeduplicationDecision.objects.filter(card__interview__participant__in=pids)
-            .select_related("card__interview").order_by("created_at"))
+    return (
+        (
+            d.card.interview.participant_id,
+            d.card_id,
+            d.kind,
+            d.outcome,
+            d.matched_id,
+            json.dumps(d.candidates),
+            iso(d.created_at),
+        )
+        for d in DeduplicationDecision.objects.filter(card__interview__participant__in=pids)
+        .select_related("card__interview")
+        .order_by("created_at")
+    )
 
 
 def _approvals(study, pids):
-    return ((a.card.interview.participant_id, a.card_id, a.canonical_id, a.answer, iso(a.created_at))
-            for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)
-            .select_related("card__interview").order_by("created_at"))
+    return (
+        (a.card.interview.participant_id, a.card_id, a.canonical_id, a.answer, iso(a.created_at))
+        for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)
+        .select_related("card__interview")
+        .order_by("created_at")
+    )
 
 
 def _canonical_values(study, pids):
-    return ((v.pk, v.title, v.description, " | ".join(v.policies), v.origin, v.merged_into_id, v.external_id,
-             iso(v.created_at), iso(v.archived_at)) for v in CanonicalValue.objects.filter(study=study).order_by("pk"))
+    return (
+        (
+            v.pk,
+            v.title,
+            v.description,
+            " | ".join(v.policies),
+            v.origin,
+            v.merged_into_id,
+            v.external_id,
+            iso(v.created_at),
+            iso(v.archived_at),
+        )
+        for v in CanonicalValue.objects.filter(study=study).order_by("pk")
+    )
 
 
 def _relevance(study, pids):
-    return ((i.draw.participant_id, i.canonical_id, i.position, i.pool, i.source_scenario_id, i.draw.scenario_id,
-             i.relevant, iso(i.draw.created_at))
-            for i in RelevanceItem.objects.filter(draw__participant__in=pids).select_related("draw")
-            .order_by("draw", "position"))
+    return (
+        (
+            i.draw.participant_id,
+            i.canonical_id,
+            i.position,
+            i.pool,
+            i.source_scenario_id,
+            i.draw.scenario_id,
+            i.relevant,
+            iso(i.draw.created_at),
+        )
+        for i in RelevanceItem.objects.filter(draw__participant__in=pids)
+        .select_related("draw")
+        .order_by("draw", "position")
+    )
 
 
 def _delete(participant) -> dict[str, int]:
     # Before the cards go (with the interview): the values worded from them are worded again or archived.
-    return {**services.release_wording(participant),
-            "cards": ValuesCard.objects.filter(interview__participant=participant).count(),  # go with the interview
-            "relevance_draws": RelevanceDraw.objects.filter(participant=participant).delete()[0]}
+    return {
+        **services.release_wording(participant),
+        "cards": ValuesCard.objects.filter(interview__participant=participant).count(),  # go with the interview
+        "relevance_draws": RelevanceDraw.objects.filter(participant=participant).delete()[0],
+    }
 
 
 def _audit_copies(participant) -> dict[str, list]:
     return {
-        "values.ValuesCardEvent": list(ValuesCard.objects.filter(interview__participant=participant)
-                                       .values_list("pk", flat=True)),
-        "values.CanonicalApprovalEvent": list(CanonicalApproval.objects.filter(card__interview__participant=participant)
-                                              .values_list("pk", flat=True)),
-        "values.RelevanceItemEvent": list(RelevanceItem.objects.filter(draw__participant=participant)
-                                          .values_list("pk", flat=True)),
-        "values.RelevanceDrawEvent": list(RelevanceDraw.objects.filter(participant=participant)
-                                          .values_list("pk", flat=True)),
-        "values.DeduplicationDecisionEvent": list(DeduplicationDecision.objects.filter(
-            card__interview__participant=participant).values_list("pk", flat=True)),
+        "values.ValuesCardEvent": list(
+            ValuesCard.objects.filter(interview__participant=participant).values_list("pk", flat=True)
+        ),
+        "values.CanonicalApprovalEvent": list(
+            CanonicalApproval.objects.filter(card__interview__participant=participant).values_list("pk", flat=True)
+        ),
+        "values.RelevanceItemEvent": list(
+            RelevanceItem.objects.filter(draw__participant=participant).values_list("pk", flat=True)
+        ),
+        "values.RelevanceDrawEvent": list(
+            RelevanceDraw.objects.filter(participant=participant).values_list("pk", flat=True)
+        ),
+        "values.DeduplicationDecisionEvent": list(
+            DeduplicationDecision.objects.filter(card__interview__participant=participant).values_list("pk", flat=True)
+        ),
     }
 
 
@@ -80,41 +137,125 @@ def _texts(participant):
 def _trail(participant) -> list[TrailSection]:
     cards = ValuesCard.objects.filter(interview__participant=participant).select_related("canonical")
     decisions = DeduplicationDecision.objects.filter(card__interview__participant=participant).select_related(
-        "card", "matched")
+        "card", "matched"
+    )
     approvals = CanonicalApproval.objects.filter(card__interview__participant=participant).select_related(
-        "card", "canonical")
+        "card", "canonical"
+    )
     marks = RelevanceItem.objects.filter(draw__participant=participant).select_related("canonical")
     return [
-        TrailSection("Values card revisions", ["card", "title", "description", "policies", "source", "submitted",
-                                               "canonical value", "written"],
-                     [[admin_link(c, f"rev {c.revision}"), c.title, c.description, " | ".join(c.policies),
-                       c.get_source_display(), "yes" if c.submitted else "no", admin_link(c.canonical),
-                       iso(c.created_at)] for c in cards.order_by("interview", "revision")],
-                     empty="No card yet."),
-        TrailSection("Deduplication decisions", ["when", "card", "how", "outcome", "matched value", "reason"],
-                     [[admin_link(d, iso(d.created_at)), admin_link(d.card), d.get_kind_display(),
-                       d.get_outcome_display(), admin_link(d.matched), d.reason]
-                      for d in decisions.order_by("created_at")],
-                     empty="No decision yet."),
-        TrailSection("Approvals of the matched value", ["when", "card", "value", "answer"],
-                     [[iso(a.created_at), admin_link(a.card), admin_link(a.canonical), a.get_answer_display()]
-                      for a in approvals.order_by("created_at")], empty="Not asked."),
-        TrailSection("Relevance marks", ["#", "value", "drawn from", "applies to their scenario"],
-                     [[m.position + 1, admin_link(m.canonical), m.get_pool_display(),
-                       {True: "yes", False: "no", None: "not answered"}[m.relevant]]
-                      for m in marks.order_by("position")], empty="No values drawn."),
+        TrailSection(
+            "Values card revisions",
+            ["card", "title", "description", "policies", "source", "submitted", "canonical value", "written"],
+            [
+                [
+                    admin_link(c, f"rev {c.revision}"),
+                    c.title,
+                    c.description,
+                    " | ".join(c.policies),
+                    c.get_source_display(),
+                    "yes" if c.submitted else "no",
+                    admin_link(c.canonical),
+                    iso(c.created_at),
+                ]
+                for c in cards.order_by("interview", "revision")
+            ],
+            empty="No card yet.",
+        ),
+        TrailSection(
+            "Deduplication decisions",
+            ["when", "card", "how", "outcome", "matched value", "reason"],
+            [
+                [
+                    admin_link(d, iso(d.created_at)),
+                    admin_link(d.card),
+                    d.get_kind_display(),
+                    d.get_outcome_display(),
+                    admin_link(d.matched),
+                    d.reason,
+                ]
+                for d in decisions.order_by("created_at")
+            ],
+            empty="No decision yet.",
+        ),
+        TrailSection(
+            "Approvals of the matched value",
+            ["when", "card", "value", "answer"],
+            [
+                [iso(a.created_at), admin_link(a.card), admin_link(a.canonical), a.get_answer_display()]
+                for a in approvals.order_by("created_at")
+            ],
+            empty="Not asked.",
+        ),
+        TrailSection(
+            "Relevance marks",
+            ["#", "value", "drawn from", "applies to their scenario"],
+            [
+                [
+                    m.position + 1,
+                    admin_link(m.canonical),
+                    m.get_pool_display(),
+                    {True: "yes", False: "no", None: "not answered"}[m.relevant],
+                ]
+                for m in marks.order_by("position")
+            ],
+            empty="No values drawn.",
+        ),
     ]
 
 
 def register() -> None:
-    export_table("cards.csv", ["participant", "interview", "card", "revision", "title", "description", "policies",
-                               "source", "submitted", "canonical_value", "created_at"], _cards)
-    export_table("dedup_decisions.csv", ["participant", "card", "kind", "outcome", "matched_value", "candidates",
-                                         "created_at"], _decisions)
+    export_table(
+        "cards.csv",
+        [
+            "participant",
+            "interview",
+            "card",
+            "revision",
+            "title",
+            "description",
+            "policies",
+            "source",
+            "submitted",
+            "canonical_value",
+            "created_at",
+        ],
+        _cards,
+    )
+    export_table(
+        "dedup_decisions.csv",
+        ["participant", "card", "kind", "outcome", "matched_value", "candidates", "created_at"],
+        _decisions,
+    )
     export_table("approvals.csv", ["participant", "card", "canonical_value", "answer", "created_at"], _approvals)
-    export_table("canonical_values.csv", ["canonical_value", "title", "description", "policies", "origin",
-                                          "merged_into", "external_id", "created_at", "archived_at"], _canonical_values)
-    export_table("relevance.csv", ["participant", "canonical_value", "position", "pool", "value_scenario",
-                                   "own_scenario", "relevant", "drawn_at"], _relevance)
+    export_table(
+        "canonical_values.csv",
+        [
+            "canonical_value",
+            "title",
+            "description",
+            "policies",
+            "origin",
+            "merged_into",
+            "external_id",
+            "created_at",
+            "archived_at",
+        ],
+        _canonical_values,
+    )
+    export_table(
+        "relevance.csv",
+        [
+            "participant",
+            "canonical_value",
+            "position",
+            "pool",
+            "value_scenario",
+            "own_scenario",
+            "relevant",
+            "drawn_at",
+        ],
+        _relevance,
+    )
     participant_content(_delete, _audit_copies, _texts)
     participant_trail(_trail)

@@ -55,20 +55,30 @@ def on_enter_relevance(participant) -> str | None:
     draw = draw_for(participant)
     if draw is not None and draw.items.exists():
         return None
-    record_event(events.RELEVANCE_SKIPPED, participant_id=participant.pk, study_slug=participant.study.slug,
-                 subject=participant, payload={"reason": "no card" if draw is None else "no other values yet"})
+    record_event(
+        events.RELEVANCE_SKIPPED,
+        participant_id=participant.pk,
+        study_slug=participant.study.slug,
+        subject=participant,
+        payload={"reason": "no card" if draw is None else "no other values yet"},
+    )
     return steps.next_step(participant, Step.RELEVANCE)
 
 
 def _submitted_card(participant) -> ValuesCard | None:
-    return (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
-            .select_related("interview").order_by("-submitted_at").first())
+    return (
+        ValuesCard.objects.filter(interview__participant=participant, submitted=True)
+        .select_related("interview")
+        .order_by("-submitted_at")
+        .first()
+    )
 
 
 def _others(participant, card: ValuesCard):
     """The study's live values other than the one the card joined."""
-    live = CanonicalValue.objects.filter(study_id=participant.study_id, merged_into__isnull=True,
-                                         archived_at__isnull=True)
+    live = CanonicalValue.objects.filter(
+        study_id=participant.study_id, merged_into__isnull=True, archived_at__isnull=True
+    )
     return live.exclude(pk=card.canonical_id) if card.canonical_id else live
 
 
@@ -86,8 +96,10 @@ def draw_for(participant) -> RelevanceDraw | None:
     if card is None:
         return None
     live = _others(participant, card)
-    stats = live.annotate(impressions=Count("relevance_items", filter=Q(relevance_items__relevant__isnull=False)),
-                          votes=Count("relevance_items", filter=Q(relevance_items__relevant=True)))
+    stats = live.annotate(
+        impressions=Count("relevance_items", filter=Q(relevance_items__relevant__isnull=False)),
+        votes=Count("relevance_items", filter=Q(relevance_items__relevant=True)),
+    )
     hot = sorted(stats, key=lambda v: (-hotness(v.votes, v.impressions), -v.created_at.timestamp(), v.pk))[:POOL_SIZE]
     new = list(live.order_by("-created_at", "-pk")[:POOL_SIZE])
     pools = {v.pk: RelevanceItem.Pool.HOT for v in hot}
@@ -95,20 +107,31 @@ def draw_for(participant) -> RelevanceDraw | None:
         pools.setdefault(v.pk, RelevanceItem.Pool.NEW)
     candidates = CanonicalValue.objects.filter(pk__in=pools).select_related("representative_card__interview")
     if card.embedding is not None:
-        chosen = list(candidates.filter(embedding_model=card.embedding_model).annotate(
-            distance=CosineDistance("embedding", card.embedding)).order_by("distance", "pk")[:DRAW_SIZE])
+        chosen = list(
+            candidates.filter(embedding_model=card.embedding_model)
+            .annotate(distance=CosineDistance("embedding", card.embedding))
+            .order_by("distance", "pk")[:DRAW_SIZE]
+        )
         # Values with no vector of this model (a seeded value whose embedding failed) still fill the draw,
         # after the close ones, rather than leave the participant nothing to mark.
-        chosen += list(candidates.exclude(pk__in=[v.pk for v in chosen]).order_by("pk")[:DRAW_SIZE - len(chosen)])
+        chosen += list(candidates.exclude(pk__in=[v.pk for v in chosen]).order_by("pk")[: DRAW_SIZE - len(chosen)])
     else:
         chosen = list(candidates[:DRAW_SIZE])
     try:
         with transaction.atomic(), participant_context(participant.pk):
             draw = RelevanceDraw.objects.create(participant=participant, card=card, scenario=card.interview.scenario)
-            RelevanceItem.objects.bulk_create([
-                RelevanceItem(draw=draw, canonical=value, position=i, pool=pools[value.pk],
-                              source_scenario_id=source_scenario_id(value, card.interview.scenario_id))
-                for i, value in enumerate(chosen)])
+            RelevanceItem.objects.bulk_create(
+                [
+                    RelevanceItem(
+                        draw=draw,
+                        canonical=value,
+                        position=i,
+                        pool=pools[value.pk],
+                        source_scenario_id=source_scenario_id(value, card.interview.scenario_id),
+                    )
+                    for i, value in enumerate(chosen)
+                ]
+            )
         return draw
     except IntegrityError:  # a second tab made it first
         return RelevanceDraw.objects.get(participant=participant)
@@ -134,9 +157,13 @@ def submit_marks(*, draw: RelevanceDraw, relevant_ids: set[int]) -> bool:
             item.save(update_fields=["relevant"])
         draw.submitted_at = timezone.now()
         draw.save(update_fields=["submitted_at"])
-        record_event(events.RELEVANCE_MARKED, participant_id=draw.participant_id,
-                     study_slug=draw.participant.study.slug,
-                     subject=draw, payload={"shown": draw.items.count(), "relevant": len(relevant_ids)})
+        record_event(
+            events.RELEVANCE_MARKED,
+            participant_id=draw.participant_id,
+            study_slug=draw.participant.study.slug,
+            subject=draw,
+            payload={"shown": draw.items.count(), "relevant": len(relevant_ids)},
+        )
     return True
 
 
@@ -148,13 +175,16 @@ def relevance_by_origin(rows) -> dict:
     for key, same in (("same_scenario", True), ("other_scenario", False)):
         marks = [relevant for is_same, relevant in rows if is_same is same]
         votes = sum(1 for m in marks if m)
-        out[key] = {"votes": votes, "impressions": len(marks),
-                    "percent": round(100 * votes / len(marks), 1) if marks else None}
+        out[key] = {
+            "votes": votes,
+            "impressions": len(marks),
+            "percent": round(100 * votes / len(marks), 1) if marks else None,
+        }
     return out
 
 
 def relevance_table(study, *, include_simulated: bool = False) -> dict:
     rows = RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False)
     rows = rows.filter(counted("draw__participant", include_simulated))
-    rows = (rows.values_list("source_scenario_id", "draw__scenario_id", "relevant"))
+    rows = rows.values_list("source_scenario_id", "draw__scenario_id", "relevant")
     return relevance_by_origin([(source == own, relevant) for source, own, relevant in rows])

@@ -24,8 +24,12 @@ from values.contracts import DESCRIPTION_MAX, POLICIES_MAX, POLICIES_MIN, POLICY
 MAX_FILE_BYTES = 2_000_000
 MAX_ROWS = 2_000
 COLUMNS = ("title", "description", "policies", "scenarios")
-_ALIASES = {"scenario": "scenarios", "policy": "policies", "attentional_policies": "policies",
-            "attentional policies": "policies"}
+_ALIASES = {
+    "scenario": "scenarios",
+    "policy": "policies",
+    "attentional_policies": "policies",
+    "attentional policies": "policies",
+}
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -66,10 +70,11 @@ class SeedCard(BaseModel):
     @field_validator("title", "description", "policies", "scenarios", mode="before")
     @classmethod
     def _storable(cls, value):
-        for text in (value if isinstance(value, list) else [value]):
+        for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and (found := _UNSTORABLE.search(text)):
-                raise ValueError(UNSTORABLE_MESSAGES["\x00"] if found.group() == "\x00"
-                                 else UNSTORABLE_MESSAGES["surrogate"])
+                raise ValueError(
+                    UNSTORABLE_MESSAGES["\x00"] if found.group() == "\x00" else UNSTORABLE_MESSAGES["surrogate"]
+                )
         return value
 
     @field_validator("title", "description")
@@ -137,35 +142,44 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise SeedFileError([f"The file is not UTF-8 text (byte {err.start + 1}); save it as UTF-8 CSV or "
-                             "JSON."]) from err
+        raise SeedFileError(
+            [f"The file is not UTF-8 text (byte {err.start + 1}); save it as UTF-8 CSV or JSON."]
+        ) from err
 
 
 def _records(text: str, name: str) -> list[dict]:
-    looks_json = name.lower().endswith(".json") or (not name.lower().endswith(".csv")
-                                                     and text.lstrip()[:1] in ("[", "{"))
+    looks_json = name.lower().endswith(".json") or (
+        not name.lower().endswith(".csv") and text.lstrip()[:1] in ("[", "{")
+    )
     if looks_json:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise SeedFileError([f"The file is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})."]
-                                ) from err
+            raise SeedFileError(
+                [f"The file is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})."]
+            ) from err
         if isinstance(data, dict):
             data = data.get("cards", data.get("values"))
         if not isinstance(data, list):
-            raise SeedFileError(["The JSON file should be a list of cards (objects), or an object with a "
-                                 "“cards” list."])
+            raise SeedFileError(
+                ["The JSON file should be a list of cards (objects), or an object with a “cards” list."]
+            )
         return data
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [(_ALIASES.get(h.strip().lower(), h.strip().lower()) if h else "") for h in (reader.fieldnames or [])]
     missing = [c for c in ("title", "description", "policies") if c not in header]
     if missing:
-        raise SeedFileError([f"The CSV file's first row should name its columns: {', '.join(COLUMNS[:3])} "
-                             f"(and optionally scenarios); missing: {', '.join(missing)}."])
+        raise SeedFileError(
+            [
+                f"The CSV file's first row should name its columns: {', '.join(COLUMNS[:3])} "
+                f"(and optionally scenarios); missing: {', '.join(missing)}."
+            ]
+        )
     reader.fieldnames = header
     try:
-        return [{k: v for k, v in row.items() if k} | ({"__extra__": row[None]} if row.get(None) else {})
-                for row in reader]
+        return [
+            {k: v for k, v in row.items() if k} | ({"__extra__": row[None]} if row.get(None) else {}) for row in reader
+        ]
     except csv.Error as err:
         raise SeedFileError([f"The CSV file cannot be read: {err}."]) from err
 
@@ -202,8 +216,10 @@ def parse(raw: bytes, name: str, *, scenario_keys: set[str], existing_titles: se
             continue
         unknown = [s for s in row.card.scenarios if s not in scenario_keys]
         if unknown:
-            row.problems.append(f"no scenario {', '.join(map(repr, unknown))} in this study (its scenarios: "
-                                f"{', '.join(sorted(scenario_keys)) or 'none'})")
+            row.problems.append(
+                f"no scenario {', '.join(map(repr, unknown))} in this study (its scenarios: "
+                f"{', '.join(sorted(scenario_keys)) or 'none'})"
+            )
         key = _key(row.card.title)
         if key in first_row:
             row.problems.append(f"the title “{row.card.title}” is also in row {first_row[key]}")

@@ -29,6 +29,7 @@ HNSW_ITERATIVE_SCAN = "strict_order"
 # nor join canonical values, so they never reach stories or votes. Simulated
 # participants are scripted on purpose (their personas' cards) and count.
 
+
 def left_out_of_values(card: ValuesCard, study) -> bool:
     """The card may not become or join one of the study's canonical values."""
     return card.scripted and not study.include_scripted_cards and not card.interview.participant.simulated
@@ -44,8 +45,9 @@ def may_shape_values(cards, study):
 def nearest_canonical_values(vector, *, model_name: str, study, k: int = 5, exclude_ids=()):
     """The k canonical values of a study closest to `vector` (cosine), among
     vectors made by the same model. Each result carries `.distance`."""
-    candidates = (CanonicalValue.objects.filter(study=study, embedding_model=model_name, embedding__isnull=False)
-                  .exclude(pk__in=list(exclude_ids)))
+    candidates = CanonicalValue.objects.filter(
+        study=study, embedding_model=model_name, embedding__isnull=False
+    ).exclude(pk__in=list(exclude_ids))
     if candidates[:EXACT_SEARCH_BELOW].count() < EXACT_SEARCH_BELOW:
         # Full-precision distances, and "+ 0": an order the HNSW index cannot
         # give, so the planner reads the study's rows and sorts them all.
@@ -56,21 +58,28 @@ def nearest_canonical_values(vector, *, model_name: str, study, k: int = 5, excl
     # set_config(..., true) is SET LOCAL: it ends with this transaction, so a
     # pooled connection goes back with the server's defaults.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true)",
-                       [str(HNSW_EF_SEARCH), HNSW_ITERATIVE_SCAN])
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true)",
+            [str(HNSW_EF_SEARCH), HNSW_ITERATIVE_SCAN],
+        )
         return list(by_distance.order_by("distance")[:k])
 
 
 def nearest_to_card(card: ValuesCard, *, k: int = 5):
     if card.embedding is None:
         return []
-    return nearest_canonical_values(card.embedding, model_name=card.embedding_model,
-                                    study=card.interview.participant.study, k=k)
+    return nearest_canonical_values(
+        card.embedding, model_name=card.embedding_model, study=card.interview.participant.study, k=k
+    )
 
 
 def submitted_card(participant):
-    return (ValuesCard.objects.filter(interview__participant=participant, submitted=True)
-            .select_related("canonical").order_by("-submitted_at").first())
+    return (
+        ValuesCard.objects.filter(interview__participant=participant, submitted=True)
+        .select_related("canonical")
+        .order_by("-submitted_at")
+        .first()
+    )
 
 
 def pending_approval(participant):
@@ -102,8 +111,10 @@ def closest_canonical_pairs(study, *, limit: int = 50) -> list[dict]:
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [study.pk, limit])
-        return [{"a_id": r[0], "a_title": r[1], "b_id": r[2], "b_title": r[3], "distance": float(r[4])}
-                for r in cursor.fetchall()]
+        return [
+            {"a_id": r[0], "a_title": r[1], "b_id": r[2], "b_title": r[3], "distance": float(r[4])}
+            for r in cursor.fetchall()
+        ]
 
 
 def live_values(study):
@@ -126,8 +137,9 @@ def archived_value_ids(study) -> set[int]:
 def live_value_id(value_ids, study) -> dict[int, int]:
     """{value id: the live value it was (perhaps repeatedly) merged into}."""
     # Only the merged values' rows: a study of 10,000 values has few, and the rest map to themselves.
-    parents = dict(CanonicalValue.objects.filter(study=study, merged_into__isnull=False)
-                   .values_list("pk", "merged_into_id"))
+    parents = dict(
+        CanonicalValue.objects.filter(study=study, merged_into__isnull=False).values_list("pk", "merged_into_id")
+    )
     if not parents:
         return {value_id: value_id for value_id in value_ids}
     resolved = {}
@@ -146,10 +158,14 @@ def value_scenarios(study) -> dict[int, set[int]]:
     # A value known only from cards left out (scripted, matched while the study still included them) gets
     # no scenario, so no stories.
     rows = may_shape_values(ValuesCard.objects.filter(canonical__study=study, submitted=True), study).values_list(
-        "canonical_id", "interview__scenario_id")
+        "canonical_id", "interview__scenario_id"
+    )
     # A value seeded from a file belongs to the questions it was seeded for, cards or not.
-    seeded = list(CanonicalValue.scenarios.through.objects.filter(canonicalvalue__study=study).values_list(
-        "canonicalvalue_id", "scenario_id"))
+    seeded = list(
+        CanonicalValue.scenarios.through.objects.filter(canonicalvalue__study=study).values_list(
+            "canonicalvalue_id", "scenario_id"
+        )
+    )
     rows = list(rows) + seeded
     resolved = live_value_id({value for value, _ in rows}, study)
     for value, scenario in rows:
@@ -161,5 +177,12 @@ def authors(value_ids) -> list:
     """The participants whose cards worded these canonical values (their
     representative cards): a model call that sends a value's wording carries
     their words (gateway.CallContext.content_of)."""
-    return sorted({pid for pid in CanonicalValue.objects.filter(pk__in=list(value_ids)).values_list(
-        "representative_card__interview__participant_id", flat=True) if pid})
+    return sorted(
+        {
+            pid
+            for pid in CanonicalValue.objects.filter(pk__in=list(value_ids)).values_list(
+                "representative_card__interview__participant_id", flat=True
+            )
+            if pid
+        }
+    )

@@ -35,11 +35,14 @@ def deduplicator_prompt():
 
 def card_text(title: str, description: str, policies) -> str:
     return f"Title: {title}\nDescription: {description}\nAttentional policies:\n" + "\n".join(
-        f"- {p}" for p in policies)
+        f"- {p}" for p in policies
+    )
 
 
-PURPOSES = {DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat",
-            DeduplicationDecision.Kind.BATCH: "values.batch_dedup"}
+PURPOSES = {
+    DeduplicationDecision.Kind.IN_CHAT: "values.match_in_chat",
+    DeduplicationDecision.Kind.BATCH: "values.batch_dedup",
+}
 
 
 def _prepare_match(card_id: int, kind: str):
@@ -51,24 +54,33 @@ def _prepare_match(card_id: int, kind: str):
         return None, [], None, None
     if card.embedding is None:
         embeddings.embed_card(card)
-    candidates = [c for c in selectors.nearest_to_card(card, k=settings.DEDUP_CANDIDATES)
-                  if c.distance <= settings.DEDUP_MAX_DISTANCE]
+    candidates = [
+        c
+        for c in selectors.nearest_to_card(card, k=settings.DEDUP_CANDIDATES)
+        if c.distance <= settings.DEDUP_MAX_DISTANCE
+    ]
     offered = [{"id": c.pk, "title": c.title, "distance": round(float(c.distance), 4)} for c in candidates]
     if not candidates:
         return card, offered, None, None
     prompt = deduplicator_prompt()
     text = "New card:\n" + card_text(card.title, card.description, card.policies) + "\n\nCanonical values:\n"
     text += "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in candidates)
-    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
-                          max_tokens=300, temperature=0)
-    ctx = gateway.CallContext(purpose=PURPOSES[kind], prompt=prompt, study=study,
-                              participant_id=card.interview.participant_id,
-                              content_of=selectors.authors(c.pk for c in candidates))
+    request = ChatRequest(
+        model="", system=prompt.render(), messages=[Message(role="user", content=text)], max_tokens=300, temperature=0
+    )
+    ctx = gateway.CallContext(
+        purpose=PURPOSES[kind],
+        prompt=prompt,
+        study=study,
+        participant_id=card.interview.participant_id,
+        content_of=selectors.authors(c.pk for c in candidates),
+    )
     return card, offered, request, ctx
 
 
-def _decide(card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | None, record,
-            error: str = "") -> DeduplicationDecision:
+def _decide(
+    card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | None, record, error: str = ""
+) -> DeduplicationDecision:
     """Record the decision and act on it, in one transaction. In a batch run,
     a card that matches nothing becomes a canonical value itself; a failed
     call leaves it for the next run."""
@@ -90,18 +102,34 @@ def _decide(card: ValuesCard, kind: str, offered: list, answer: MatchAnswer | No
     with transaction.atomic(), participant_context(card.interview.participant_id):
         if kind == DeduplicationDecision.Kind.BATCH and matched is None and outcome != Outcome.ERROR:
             matched = CanonicalValue.objects.create(
-                study=card.interview.participant.study, title=card.title, description=card.description,
-                policies=list(card.policies), origin=CanonicalValue.Origin.BATCH, representative_card=card,
-                embedding=card.embedding, embedding_model=card.embedding_model)
+                study=card.interview.participant.study,
+                title=card.title,
+                description=card.description,
+                policies=list(card.policies),
+                origin=CanonicalValue.Origin.BATCH,
+                representative_card=card,
+                embedding=card.embedding,
+                embedding_model=card.embedding_model,
+            )
             reason = f"{reason} New canonical value {matched.pk} made from this card.".strip()
         decision = DeduplicationDecision.objects.create(
-            card=card, kind=kind, outcome=outcome, candidates=offered,
-            matched=matched, reason=reason[:2000], llm_call=record)
+            card=card,
+            kind=kind,
+            outcome=outcome,
+            candidates=offered,
+            matched=matched,
+            reason=reason[:2000],
+            llm_call=record,
+        )
         if matched is not None:
             ValuesCard.objects.filter(pk=card.pk).update(canonical=matched)
-            record_event(events.VALUES_CARD_MATCHED, participant_id=card.interview.participant_id,
-                         study_slug=matched.study.slug, subject=card,
-                         payload={"canonical": matched.pk, "decision": decision.pk})
+            record_event(
+                events.VALUES_CARD_MATCHED,
+                participant_id=card.interview.participant_id,
+                study_slug=matched.study.slug,
+                subject=card,
+                payload={"canonical": matched.pk, "decision": decision.pk},
+            )
     return decision
 
 
@@ -138,16 +166,20 @@ def record_approval(*, card: ValuesCard, canonical: CanonicalValue, answer: str)
     try:
         with transaction.atomic(), participant_context(card.interview.participant_id):
             approval = CanonicalApproval.objects.create(card=card, canonical=canonical, answer=answer)
-            record_event(events.CANONICAL_APPROVAL, participant_id=card.interview.participant_id,
-                         study_slug=canonical.study.slug, subject=approval,
-                         payload={"card": card.pk, "canonical": canonical.pk, "answer": answer})
+            record_event(
+                events.CANONICAL_APPROVAL,
+                participant_id=card.interview.participant_id,
+                study_slug=canonical.study.slug,
+                subject=approval,
+                payload={"card": card.pk, "canonical": canonical.pk, "answer": answer},
+            )
             return approval
     except IntegrityError:
         return CanonicalApproval.objects.get(card=card, canonical=canonical)
 
 
-
 # --- seeding (paper 4.5, step 1) -------------------------------------------
+
 
 def best_card_prompt():
     return app_prompt(__file__, "best_card")
@@ -159,16 +191,24 @@ def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str
 
     prompt = best_card_prompt()
     text = "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in cards)
-    request = ChatRequest(model="", system=prompt.render(), messages=[Message(role="user", content=text)],
-                          max_tokens=300, temperature=0)
-    ctx = gateway.CallContext(purpose="values.seed_best_card", prompt=prompt, study=study,
-                              content_of=[c.interview.participant_id for c in cards])
+    request = ChatRequest(
+        model="", system=prompt.render(), messages=[Message(role="user", content=text)], max_tokens=300, temperature=0
+    )
+    ctx = gateway.CallContext(
+        purpose="values.seed_best_card",
+        prompt=prompt,
+        study=study,
+        content_of=[c.interview.participant_id for c in cards],
+    )
     by_id = {c.pk: c for c in cards}
     try:
         answer, record = gateway.structured(request, BestCardAnswer, ctx)
     except LLMError as err:
-        return cards[medoid(vectors)], f"Model answer unusable ({err}); took the cluster's medoid.", getattr(
-            err, "record", None)
+        return (
+            cards[medoid(vectors)],
+            f"Model answer unusable ({err}); took the cluster's medoid.",
+            getattr(err, "record", None),
+        )
     if answer.best not in by_id:
         return cards[medoid(vectors)], f"Model chose id {answer.best}, not in the cluster; took the medoid.", record
     return by_id[answer.best], answer.reason or "", record
@@ -181,7 +221,8 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
 
     model_name = gateway.resolve_embedding().model
     pending = selectors.may_shape_values(
-        ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True), study)
+        ValuesCard.objects.filter(interview__participant__study=study, submitted=True, canonical__isnull=True), study
+    )
     embeddings.embed_objects(pending.exclude(embedding_model=model_name, embedding__isnull=False), study=study)
     cards = list(pending.filter(embedding_model=model_name).order_by("pk"))
     vectors = [list(c.embedding) for c in cards]
@@ -192,24 +233,46 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
         best, reason, record = _pick_best(study, member_cards, [vectors[i] for i in members])
         with transaction.atomic():
             value = CanonicalValue.objects.create(
-                study=study, title=best.title, description=best.description, policies=list(best.policies),
-                origin=CanonicalValue.Origin.SEED, representative_card=best, embedding=best.embedding,
-                embedding_model=best.embedding_model)
+                study=study,
+                title=best.title,
+                description=best.description,
+                policies=list(best.policies),
+                origin=CanonicalValue.Origin.SEED,
+                representative_card=best,
+                embedding=best.embedding,
+                embedding_model=best.embedding_model,
+            )
             ValuesCard.objects.filter(pk__in=[c.pk for c in member_cards]).update(canonical=value)
-            DeduplicationDecision.objects.bulk_create([
-                DeduplicationDecision(card=c, kind=DeduplicationDecision.Kind.SEED,
-                                      outcome=DeduplicationDecision.Outcome.MATCHED, matched=value,
-                                      candidates=[{"id": m.pk, "title": m.title} for m in member_cards],
-                                      reason=reason[:2000], llm_call=record)
-                for c in member_cards])
-            record_event(events.CANONICAL_SEEDED, study_slug=study.slug, subject=value,
-                         payload={"cards": [c.pk for c in member_cards], "best": best.pk})
+            DeduplicationDecision.objects.bulk_create(
+                [
+                    DeduplicationDecision(
+                        card=c,
+                        kind=DeduplicationDecision.Kind.SEED,
+                        outcome=DeduplicationDecision.Outcome.MATCHED,
+                        matched=value,
+                        candidates=[{"id": m.pk, "title": m.title} for m in member_cards],
+                        reason=reason[:2000],
+                        llm_call=record,
+                    )
+                    for c in member_cards
+                ]
+            )
+            record_event(
+                events.CANONICAL_SEEDED,
+                study_slug=study.slug,
+                subject=value,
+                payload={"cards": [c.pk for c in member_cards], "best": best.pk},
+            )
         created += 1
-    return {"clusters": created, "clustered_cards": sum(len(m) for m in clusters.values()),
-            "unclustered_cards": len(cards) - sum(len(m) for m in clusters.values())}
+    return {
+        "clusters": created,
+        "clustered_cards": sum(len(m) for m in clusters.values()),
+        "unclustered_cards": len(cards) - sum(len(m) for m in clusters.values()),
+    }
 
 
 # --- coordinator corrections ---------------------------------------------------
+
 
 @transaction.atomic
 def merge_canonical_values(*, keep: CanonicalValue, merge: list[CanonicalValue], user=None) -> CanonicalValue:
@@ -222,12 +285,18 @@ def merge_canonical_values(*, keep: CanonicalValue, merge: list[CanonicalValue],
         raise ValueError("Values can only be merged into a live value of the same study.")
     moved = ValuesCard.objects.filter(canonical__in=others).update(canonical=keep)
     CanonicalValue.objects.filter(pk__in=[v.pk for v in others]).update(merged_into=keep)
-    record_event(events.CANONICAL_MERGED, user=user, study_slug=keep.study.slug, subject=keep,
-                 payload={"merged": [v.pk for v in others], "cards_moved": moved})
+    record_event(
+        events.CANONICAL_MERGED,
+        user=user,
+        study_slug=keep.study.slug,
+        subject=keep,
+        payload={"merged": [v.pk for v in others], "cards_moved": moved},
+    )
     return keep
 
 
 # --- batch deduplication (paper 4.5, step 3) --------------------------------------
+
 
 def run_batch_dedup(study) -> DeduplicationRun:
     """Every submitted card not yet linked joins a canonical value or becomes
@@ -245,9 +314,16 @@ def run_batch_dedup(study) -> DeduplicationRun:
         counts = {"cards": 0, "joined": 0, "new": 0, "failed": 0}
         try:
             # Staff previews never shape the study's values, nor (unless the study says so) scripted cards.
-            pending = (selectors.may_shape_values(ValuesCard.objects.filter(
-                interview__participant__study=study, submitted=True, canonical__isnull=True), study)
-                .exclude(interview__participant__cohort=Cohort.PREVIEW).order_by("submitted_at", "pk"))
+            pending = (
+                selectors.may_shape_values(
+                    ValuesCard.objects.filter(
+                        interview__participant__study=study, submitted=True, canonical__isnull=True
+                    ),
+                    study,
+                )
+                .exclude(interview__participant__cohort=Cohort.PREVIEW)
+                .order_by("submitted_at", "pk")
+            )
             for card_id in list(pending.values_list("pk", flat=True)):
                 decision = async_to_sync(match_card_async)(card_id, DeduplicationDecision.Kind.BATCH)
                 if decision is None:  # left out since the list was read (the study's setting changed)
@@ -270,14 +346,17 @@ def run_batch_dedup(study) -> DeduplicationRun:
 
 DEDUP_LOCK_NAMESPACE = 4_500  # first key of the advisory lock pair (study id is the second)
 
-ORPHANED_REASON = ("Stopped before finishing: the process running it ended (worker stopped or database "
-                   "restarted). Cards already decided keep their decision; the next run takes the rest.")
+ORPHANED_REASON = (
+    "Stopped before finishing: the process running it ended (worker stopped or database "
+    "restarted). Cards already decided keep their decision; the next run takes the rest."
+)
 
 
 def fail_orphaned_runs(*, min_age_seconds: float = 5) -> int:
     """Deduplication runs still marked running that no process runs (see mgeplatform.locks)."""
-    return locks.fail_orphaned_runs(DeduplicationRun, DEDUP_LOCK_NAMESPACE, ORPHANED_REASON,
-                                    min_age_seconds=min_age_seconds)
+    return locks.fail_orphaned_runs(
+        DeduplicationRun, DEDUP_LOCK_NAMESPACE, ORPHANED_REASON, min_age_seconds=min_age_seconds
+    )
 
 
 @transaction.atomic
@@ -293,12 +372,23 @@ def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalVal
         raise ValueError("Leave at least one card with the original value (or edit it instead).")
     first = min(cards, key=lambda c: c.pk)
     value = CanonicalValue.objects.create(
-        study=source.study, title=first.title, description=first.description, policies=list(first.policies),
-        origin=CanonicalValue.Origin.MANUAL, representative_card=first, embedding=first.embedding,
-        embedding_model=first.embedding_model)
+        study=source.study,
+        title=first.title,
+        description=first.description,
+        policies=list(first.policies),
+        origin=CanonicalValue.Origin.MANUAL,
+        representative_card=first,
+        embedding=first.embedding,
+        embedding_model=first.embedding_model,
+    )
     ValuesCard.objects.filter(pk__in=[c.pk for c in cards]).update(canonical=value)
-    record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
-                 payload={"from": source.pk, "cards": [c.pk for c in cards]})
+    record_event(
+        events.CANONICAL_SPLIT,
+        user=user,
+        study_slug=source.study.slug,
+        subject=value,
+        payload={"from": source.pk, "cards": [c.pk for c in cards]},
+    )
     return value
 
 
@@ -313,21 +403,38 @@ def split_off_card(*, card: ValuesCard, user=None, reason: str = "") -> Canonica
     if card.canonical_id is None:
         raise ValueError("This card is not part of a canonical value, so there is nothing to split it off from.")
     source = CanonicalValue.objects.select_for_update().get(pk=card.canonical_id)
-    if not source.cards.exclude(pk=card.pk).exists() and (source.title, source.description, list(source.policies)) \
-            == (card.title, card.description, list(card.policies)):
+    if not source.cards.exclude(pk=card.pk).exists() and (source.title, source.description, list(source.policies)) == (
+        card.title,
+        card.description,
+        list(card.policies),
+    ):
         raise ValueError("This card already has a value of its own, worded as the card.")
     value = CanonicalValue.objects.create(
-        study=source.study, title=card.title, description=card.description, policies=list(card.policies),
-        origin=CanonicalValue.Origin.MANUAL, representative_card=card,
-        **({"embedding": card.embedding, "embedding_model": card.embedding_model} if card.embedding is not None
-           else {"embedding": source.embedding, "embedding_model": source.embedding_model}))
+        study=source.study,
+        title=card.title,
+        description=card.description,
+        policies=list(card.policies),
+        origin=CanonicalValue.Origin.MANUAL,
+        representative_card=card,
+        **(
+            {"embedding": card.embedding, "embedding_model": card.embedding_model}
+            if card.embedding is not None
+            else {"embedding": source.embedding, "embedding_model": source.embedding_model}
+        ),
+    )
     ValuesCard.objects.filter(pk=card.pk).update(canonical=value)
-    record_event(events.CANONICAL_SPLIT, user=user, study_slug=source.study.slug, subject=value,
-                 payload={"from": source.pk, "cards": [card.pk], "reason": reason[:300]})
+    record_event(
+        events.CANONICAL_SPLIT,
+        user=user,
+        study_slug=source.study.slug,
+        subject=value,
+        payload={"from": source.pk, "cards": [card.pk], "reason": reason[:300]},
+    )
     return value
 
 
 # --- seeding from a file of cards (before launch) ------------------------------------
+
 
 def _file_bytes(file) -> tuple[bytes, str]:
     """(content, name) of a path, an uploaded file or (name, bytes)."""
@@ -344,8 +451,12 @@ def check_seed_file(study, file) -> tuple[list[seed_file.Row], str]:
     """The file's rows, checked against the study (read only): what the
     admin previews before anything is saved."""
     raw, name = _file_bytes(file)
-    rows = seed_file.parse(raw, name, scenario_keys=set(study.scenarios.values_list("key", flat=True)),
-                           existing_titles=set(selectors.live_values(study).values_list("title", flat=True)))
+    rows = seed_file.parse(
+        raw,
+        name,
+        scenario_keys=set(study.scenarios.values_list("key", flat=True)),
+        existing_titles=set(selectors.live_values(study).values_list("title", flat=True)),
+    )
     return rows, name
 
 
@@ -374,14 +485,22 @@ def seed_values_from_file(study, file, *, user=None) -> dict:
                 skipped.append(card.title)
                 continue
             value = CanonicalValue.objects.create(
-                study=study, title=card.title, description=card.description, policies=card.policies,
-                origin=CanonicalValue.Origin.FILE, source_name=name[:300],
-                created_by=user if getattr(user, "is_authenticated", False) else None)
+                study=study,
+                title=card.title,
+                description=card.description,
+                policies=card.policies,
+                origin=CanonicalValue.Origin.FILE,
+                source_name=name[:300],
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
             value.scenarios.set([by_key[k] for k in card.scenarios] if card.scenarios else everywhere)
             made.append(value)
-        record_event(events.CANONICAL_SEEDED_FROM_FILE, user=user if getattr(user, "is_authenticated", False)
-                     else None, study_slug=study.slug,
-                     payload={"file": name, "values": [v.pk for v in made], "skipped": skipped})
+        record_event(
+            events.CANONICAL_SEEDED_FROM_FILE,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            study_slug=study.slug,
+            payload={"file": name, "values": [v.pk for v in made], "skipped": skipped},
+        )
     embedded, embed_error = 0, ""
     try:  # outside the transaction: the model call holds no row lock
         embedded = embeddings.embed_objects(made, study=study)
@@ -391,6 +510,7 @@ def seed_values_from_file(study, file, *, user=None) -> dict:
 
 
 # --- withdrawal: a value worded from a withdrawn participant's card ---------------------
+
 
 def release_wording(participant) -> dict[str, int]:
     """Called on a withdrawal that deletes what the participant wrote, before
@@ -402,8 +522,11 @@ def release_wording(participant) -> dict[str, int]:
     theirs = set(ValuesCard.objects.filter(interview__participant=participant).values_list("pk", flat=True))
     reworded = archived = 0
     for value in selectors.worded_from(participant).select_for_update().order_by("pk"):
-        cards = (ValuesCard.objects.filter(canonical=value, submitted=True).exclude(interview__participant=participant)
-                 .exclude(interview__participant__current_step=Step.WITHDRAWN))
+        cards = (
+            ValuesCard.objects.filter(canonical=value, submitted=True)
+            .exclude(interview__participant=participant)
+            .exclude(interview__participant__current_step=Step.WITHDRAWN)
+        )
         other = selectors.may_shape_values(cards, participant.study).order_by("pk").first()
         if other is not None:
             value.title, value.description, value.policies = other.title, other.description, list(other.policies)
@@ -421,7 +544,10 @@ def release_wording(participant) -> dict[str, int]:
         with pgtrigger.ignore("values.CanonicalValueEvent:append_only"):
             history = apps.get_model("values", "CanonicalValueEvent").objects
             history.filter(pgh_obj_id=value.pk, representative_card_id__in=theirs).delete()
-        record_event(events.CANONICAL_REWORDED if other is not None else events.CANONICAL_ARCHIVED,
-                     study_slug=participant.study.slug, subject=value,
-                     payload={"card": other.pk if other is not None else None, "reason": "participant withdrew"})
+        record_event(
+            events.CANONICAL_REWORDED if other is not None else events.CANONICAL_ARCHIVED,
+            study_slug=participant.study.slug,
+            subject=value,
+            payload={"card": other.pk if other is not None else None, "reason": "participant withdrew"},
+        )
     return {"values_reworded": reworded, "values_archived": archived}

@@ -22,8 +22,18 @@ def approval_page(request, study, participant, card=None, canonical=None, error=
         if pending is None:
             return None
         card, canonical = pending
-    return step_page(request, "values/approval.html", study, participant, status=status, label="Your value", card=card,
-                     canonical=canonical, error=error, answers=CanonicalApproval.Answer.choices)
+    return step_page(
+        request,
+        "values/approval.html",
+        study,
+        participant,
+        status=status,
+        label="Your value",
+        card=card,
+        canonical=canonical,
+        error=error,
+        answers=CanonicalApproval.Answer.choices,
+    )
 
 
 @require_http_methods(["POST"])
@@ -36,8 +46,9 @@ def record_approval(request, study, participant):
     card, canonical = pending
     answer = request.POST.get("answer")
     if answer not in CanonicalApproval.Answer.values or request.POST.get("canonical") != str(canonical.pk):
-        return approval_page(request, study, participant, card, canonical,
-                             error="Please choose one of the answers.", status=400)
+        return approval_page(
+            request, study, participant, card, canonical, error="Please choose one of the answers.", status=400
+        )
     services.record_approval(card=card, canonical=canonical, answer=answer)
     return redirect(step_url(participant))
 
@@ -47,8 +58,16 @@ def relevance_page(request, study, participant, draw=None, error="", status=200)
     draw = draw or relevance.current_draw(participant)
     if draw is None or not draw.items.exists():
         return None
-    return step_page(request, "values/relevance.html", study, participant, status=status, draw=draw, error=error,
-                     items=draw.items.select_related("canonical"))
+    return step_page(
+        request,
+        "values/relevance.html",
+        study,
+        participant,
+        status=status,
+        draw=draw,
+        error=error,
+        items=draw.items.select_related("canonical"),
+    )
 
 
 @require_http_methods(["POST"])
@@ -61,7 +80,13 @@ def submit_relevance(request, study, participant):
     shown = set(draw.items.values_list("canonical_id", flat=True))
     chosen = [inputs.parse_id(value) for value in request.POST.getlist("relevant")]
     if not all(value in shown for value in chosen):
-        return relevance_page(request, study, participant, draw, status=400,
-                              error="Something went wrong with your choices. Please mark them again.")
+        return relevance_page(
+            request,
+            study,
+            participant,
+            draw,
+            status=400,
+            error="Something went wrong with your choices. Please mark them again.",
+        )
     relevance.submit(participant=participant, draw=draw, relevant_ids=set(chosen))
     return redirect(step_url(participant))

@@ -14,8 +14,9 @@ class WeightingRun(models.Model):
     missing_policy = models.CharField(max_length=40, default="left_out")
     report = models.JSONField(default=dict)  # counts and scores only, never weights by participant
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

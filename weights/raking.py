@@ -20,8 +20,14 @@ with warnings.catch_warnings():
     from samplics import SampleWeight
 
 
-def rake(rows: list[dict[str, str]], margins: dict[str, dict[str, float]], *, trim: float | None = None,
-         tol: float = 1e-8, max_iter: int = 1000) -> np.ndarray:
+def rake(
+    rows: list[dict[str, str]],
+    margins: dict[str, dict[str, float]],
+    *,
+    trim: float | None = None,
+    tol: float = 1e-8,
+    max_iter: int = 1000,
+) -> np.ndarray:
     """Weights for `rows` ({attribute: category}, every attribute present)
     so their weighted shares match `margins`."""
     n = len(rows)
@@ -47,8 +53,9 @@ def rake(rows: list[dict[str, str]], margins: dict[str, dict[str, float]], *, tr
 
 
 def _rake(base, arrays, control, tol, max_iter) -> np.ndarray:
-    return np.asarray(SampleWeight().rake(base, margins=arrays, control=control, tol=tol, max_iter=max_iter),
-                      dtype=float)
+    return np.asarray(
+        SampleWeight().rake(base, margins=arrays, control=control, tol=tol, max_iter=max_iter), dtype=float
+    )
 
 
 def _cap(weights: np.ndarray, trim: float) -> np.ndarray:

@@ -107,8 +107,9 @@ def load(name_or_path: str) -> Target:
         return Target.model_validate(json.loads(shipped.read_text(encoding="utf-8")))
     path = Path(name_or_path)
     if not path.is_file():
-        raise ValueError(f"No shipped target {name_or_path!r} (shipped: {', '.join(shipped_names())}) "
-                         f"and no file at that path.")
+        raise ValueError(
+            f"No shipped target {name_or_path!r} (shipped: {', '.join(shipped_names())}) and no file at that path."
+        )
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".json":
         return Target.model_validate(json.loads(text))

@@ -111,8 +111,11 @@ def load() -> dict[str, ScenarioPersonas]:
         data = ScenarioPersonas.model_validate(tomllib.loads(path.read_text()))
         out[data.scenario] = data
     everyone = [p for s in out.values() for p in s.personas]
-    for what, get in (("key", lambda p: p.key), ("card title", lambda p: p.card.title.lower()),
-                      ("signature answer", lambda p: p.signature)):
+    for what, get in (
+        ("key", lambda p: p.key),
+        ("card title", lambda p: p.card.title.lower()),
+        ("signature answer", lambda p: p.signature),
+    ):
         seen = [get(p) for p in everyone]
         duplicated = sorted({s for s in seen if seen.count(s) > 1})
         if duplicated:

@@ -39,13 +39,19 @@ def json_protocol(request: ChatRequest) -> ChatRequest:
     earlier calls and their results written as turns of text."""
     if not request.tools:
         return request
-    lines = ["", "## Actions",
-             "You cannot call functions. To take one of the actions below, answer with nothing but one JSON object "
-             'on its own, exactly of the form {"action": "<name>", "arguments": {...}}, and no other text. '
-             "Otherwise answer in plain text, with no JSON.", ""]
+    lines = [
+        "",
+        "## Actions",
+        "You cannot call functions. To take one of the actions below, answer with nothing but one JSON object "
+        'on its own, exactly of the form {"action": "<name>", "arguments": {...}}, and no other text. '
+        "Otherwise answer in plain text, with no JSON.",
+        "",
+    ]
     for tool in request.tools:
-        lines.append(f"- {tool.name}: {tool.description} Arguments (JSON schema): "
-                     f"{json.dumps(tool.parameters, ensure_ascii=False)}")
+        lines.append(
+            f"- {tool.name}: {tool.description} Arguments (JSON schema): "
+            f"{json.dumps(tool.parameters, ensure_ascii=False)}"
+        )
     names: dict[str | None, str] = {}
     messages: list[Message] = []
     for m in request.messages:
@@ -56,8 +62,9 @@ def json_protocol(request: ChatRequest) -> ChatRequest:
             messages.append(Message(role="assistant", content=text))
         elif m.role == "tool":
             name = names.get(m.tool_call_id, "the action")
-            messages.append(Message(role="user", content=f"[Result of {name}, not written by the participant] "
-                                                         f"{m.content}"))
+            messages.append(
+                Message(role="user", content=f"[Result of {name}, not written by the participant] {m.content}")
+            )
         else:
             messages.append(Message(role=m.role, content=m.content))
     return replace(request, system=request.system + "\n".join(lines), messages=messages, tools=[])
@@ -69,12 +76,17 @@ def strict_turns(request: ChatRequest) -> ChatRequest:
     used with the JSON protocol, which has none."""
     messages: list[Message] = []
     for m in request.messages:
-        if messages and m.role == messages[-1].role and m.role in ("user", "assistant") and not (
-                m.tool_calls or messages[-1].tool_calls):
+        if (
+            messages
+            and m.role == messages[-1].role
+            and m.role in ("user", "assistant")
+            and not (m.tool_calls or messages[-1].tool_calls)
+        ):
             messages[-1] = Message(role=m.role, content=f"{messages[-1].content}\n\n{m.content}".strip())
         else:
-            messages.append(Message(role=m.role, content=m.content, tool_calls=m.tool_calls,
-                                    tool_call_id=m.tool_call_id))
+            messages.append(
+                Message(role=m.role, content=m.content, tool_calls=m.tool_calls, tool_call_id=m.tool_call_id)
+            )
     if not messages or messages[0].role != "user":
         messages.insert(0, Message(role="user", content=OPENING_TURN))
     if request.system:
@@ -83,8 +95,20 @@ def strict_turns(request: ChatRequest) -> ChatRequest:
 
 
 # How an answer that is an action written as text begins (whitespace removed).
-_OPENINGS = ('{"action"', '{"name"', '{"tool"', '{"function"', '[{"name"', '[{"action"', "<tool_call>",
-             "[TOOL_CALLS]", "```json{", "```json[{", "```{", "```[{")
+_OPENINGS = (
+    '{"action"',
+    '{"name"',
+    '{"tool"',
+    '{"function"',
+    '[{"name"',
+    '[{"action"',
+    "<tool_call>",
+    "[TOOL_CALLS]",
+    "```json{",
+    "```json[{",
+    "```{",
+    "```[{",
+)
 _STARTS = "{[<`"
 
 

@@ -51,9 +51,11 @@ def _family_value(table: dict[str, int], model: str, default: int) -> int:
 
 def capabilities(provider: str, model: str) -> ModelCapabilities:
     if provider == "anthropic":
-        return ModelCapabilities(sampling=False, token_limit_param="max_tokens",
-                                 cache_min_tokens=_family_value(ANTHROPIC_CACHE_MINIMUM, model,
-                                                                ANTHROPIC_CACHE_MINIMUM_UNKNOWN))
+        return ModelCapabilities(
+            sampling=False,
+            token_limit_param="max_tokens",
+            cache_min_tokens=_family_value(ANTHROPIC_CACHE_MINIMUM, model, ANTHROPIC_CACHE_MINIMUM_UNKNOWN),
+        )
     if provider == "openai":
         return ModelCapabilities(sampling=not _OPENAI_REASONING.match(model), token_limit_param="max_completion_tokens")
     return ModelCapabilities(sampling=True, token_limit_param="max_tokens")

@@ -27,11 +27,13 @@ class Contract(BaseModel):
 def Text(min_length: int = 0, max_length: int | None = None) -> Any:
     """A string, stripped of surrounding whitespace before its length is
     checked: whitespace alone never satisfies a minimum."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length or None,
-                                            max_length=max_length)]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length or None, max_length=max_length)
+    ]
 
 
 # --- readable failures --------------------------------------------------------------
+
 
 def _path(loc: tuple) -> str:
     path = "$"
@@ -40,9 +42,16 @@ def _path(loc: tuple) -> str:
     return path
 
 
-_TYPE_NAMES = {"int_type": "an integer", "string_type": "a string", "list_type": "a list", "dict_type": "an object",
-               "model_type": "an object", "bool_type": "true or false", "float_type": "a number",
-               "model_attributes_type": "an object"}
+_TYPE_NAMES = {
+    "int_type": "an integer",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "model_attributes_type": "an object",
+}
 
 
 # pydantic's error type -> our sentence; {path} and the error's context fill it in.
@@ -77,6 +86,7 @@ def describe(err: ValidationError, limit: int = 3) -> str:
 
 
 # --- JSON schema for providers --------------------------------------------------------
+
 
 def json_schema(model: type[BaseModel]) -> dict:
     """The model's JSON schema as providers take it: object at the top,

@@ -89,16 +89,24 @@ def _default_factories():
     def compatible(route):
         from mgeplatform.llm.providers.openai_provider import OpenAIProvider  # SDK loads only when used
 
-        return OpenAIProvider(api_key=settings.OPENAI_API_KEY or "not-needed",
-                              base_url=route.base_url or settings.OPENAI_BASE_URL, name="openai-compatible")
+        return OpenAIProvider(
+            api_key=settings.OPENAI_API_KEY or "not-needed",
+            base_url=route.base_url or settings.OPENAI_BASE_URL,
+            name="openai-compatible",
+        )
 
     def minilm(route):
         from mgeplatform.llm.providers.minilm import MiniLMProvider  # optional package, loads when used
 
         return MiniLMProvider()
 
-    return {"offline": lambda route: OfflineProvider(), "anthropic": anthropic, "openai": openai,
-            "openai-compatible": compatible, "minilm": minilm}
+    return {
+        "offline": lambda route: OfflineProvider(),
+        "anthropic": anthropic,
+        "openai": openai,
+        "openai-compatible": compatible,
+        "minilm": minilm,
+    }
 
 
 @dataclass(frozen=True)
@@ -137,8 +145,11 @@ def transcript_settings(study, provider: str, model: str, base_url: str) -> tupl
     with "auto" what the last capability probe of this very model found
     (probe.py), else the documented APIs' way (native tools, turns as they are)."""
     probe = getattr(study, "llm_probe", None) or {}
-    recommended = probe.get("recommended", {}) if (
-        probe.get("provider"), probe.get("model"), probe.get("base_url", "")) == (provider, model, base_url) else {}
+    recommended = (
+        probe.get("recommended", {})
+        if (probe.get("provider"), probe.get("model"), probe.get("base_url", "")) == (provider, model, base_url)
+        else {}
+    )
     protocol = getattr(study, "llm_tool_protocol", "auto") or "auto"
     if protocol == "auto":
         protocol = recommended.get("tool_protocol") or settings.LLM_TOOL_PROTOCOL
@@ -252,7 +263,7 @@ class CallContext:
 
     purpose: str
     prompt: Prompt | None = None
-    study: Any = None   # a studies.Study (a layer above: not imported here)
+    study: Any = None  # a studies.Study (a layer above: not imported here)
     participant_id: uuid.UUID | None = None
     # Everyone whose words the request carries (participant_id is added):
     # a withdrawal under "delete what they wrote" redacts these calls.
@@ -307,9 +318,10 @@ def _shorten(text: str, limit: int = MAX_RECORDED_TEXT) -> str:
 def _recorded_message(message) -> dict:
     out = {"role": message.role, "content": _shorten(message.content or "")}
     if message.tool_calls:
-        out["tool_calls"] = [{"id": c.id, "name": c.name,
-                              "arguments": _shorten(json.dumps(c.arguments, ensure_ascii=False))}
-                             for c in message.tool_calls]
+        out["tool_calls"] = [
+            {"id": c.id, "name": c.name, "arguments": _shorten(json.dumps(c.arguments, ensure_ascii=False))}
+            for c in message.tool_calls
+        ]
     if message.tool_call_id:
         out["tool_call_id"] = message.tool_call_id
     return out
@@ -321,8 +333,12 @@ def recorded_request(request: ChatRequest | None = None, texts: list[str] | None
         texts = texts or []
         inputs = [{"role": "input", "content": _shorten(t)} for t in texts[:RECORDED_TAIL_MESSAGES]]
         if len(texts) > RECORDED_TAIL_MESSAGES:
-            inputs.append({"role": "note",
-                           "content": f"[… {len(texts) - RECORDED_TAIL_MESSAGES} texts left out of this record …]"})
+            inputs.append(
+                {
+                    "role": "note",
+                    "content": f"[… {len(texts) - RECORDED_TAIL_MESSAGES} texts left out of this record …]",
+                }
+            )
         return "", inputs
     messages = [_recorded_message(m) for m in request.messages]
     keep = RECORDED_HEAD_MESSAGES + RECORDED_TAIL_MESSAGES
@@ -333,9 +349,19 @@ def recorded_request(request: ChatRequest | None = None, texts: list[str] | None
 
 
 @_returns_connection
-def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, text: str = "",
-            tool_calls: list[ToolCall] | None = None, stop_reason: str = "", error: str = "",
-            request: ChatRequest | None = None, texts: list[str] | None = None):
+def _record(
+    ctx: CallContext,
+    *,
+    usage: Usage,
+    started: float,
+    attempts: int,
+    text: str = "",
+    tool_calls: list[ToolCall] | None = None,
+    stop_reason: str = "",
+    error: str = "",
+    request: ChatRequest | None = None,
+    texts: list[str] | None = None,
+):
 
     route = ctx.get_route()
     system, messages = recorded_request(request, texts)
@@ -354,8 +380,13 @@ def _record(ctx: CallContext, *, usage: Usage, started: float, attempts: int, te
         output_tokens=usage.output_tokens,
         latency_ms=int((time.monotonic() - started) * 1000),
         attempts=attempts,
-        estimated_cost_usd=pricing.estimate_cost(route.model, usage.input_tokens, usage.cached_input_tokens,
-                                                 usage.output_tokens, usage.cache_write_input_tokens),
+        estimated_cost_usd=pricing.estimate_cost(
+            route.model,
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+            usage.cache_write_input_tokens,
+        ),
         ok=not error,
         error=error[:4000],
         response_text=text,
@@ -421,8 +452,10 @@ async def retrying(purpose: str, attempt: Callable[[], AsyncIterator[T]], attemp
             raise err from (None if caught is err else caught)
 
 
-DANGLING_TOOL_RESULT = ("NOT DONE: this step failed before it finished (the connection or the model failed). "
-                        "Carry on with the conversation; ask for it again if it is still needed.")
+DANGLING_TOOL_RESULT = (
+    "NOT DONE: this step failed before it finished (the connection or the model failed). "
+    "Carry on with the conversation; ask for it again if it is still needed."
+)
 
 
 def repair_tool_calls(messages: list[Message]) -> list[Message]:
@@ -446,8 +479,9 @@ def repair_tool_calls(messages: list[Message]) -> list[Message]:
             queue = results.get(call.id, [])
             while queue and queue[0][0] < position:  # a result of an earlier call with this id
                 queue.pop(0)
-            out.append(queue.pop(0)[1] if queue else
-                       Message(role="tool", content=DANGLING_TOOL_RESULT, tool_call_id=call.id))
+            out.append(
+                queue.pop(0)[1] if queue else Message(role="tool", content=DANGLING_TOOL_RESULT, tool_call_id=call.id)
+            )
     return out
 
 
@@ -457,7 +491,7 @@ class StreamedCall:
     def __init__(self, request: ChatRequest, ctx: CallContext):
         self.request = request
         self.ctx = ctx
-        self.record: Any = None   # the LLMCall, once written
+        self.record: Any = None  # the LLMCall, once written
         self.result: ChatResult | None = None
         self.sent: ChatRequest | None = None
 
@@ -483,8 +517,9 @@ class StreamedCall:
             provider = provider_for(route)
         except Exception as err:  # a provider that cannot be made fails like a call, with a row
             error = as_llm_error(err)
-            error.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=0,
-                                                        error=str(error), request=request)
+            error.record = await sync_to_async(_record)(
+                ctx, usage=Usage(), started=started, attempts=0, error=str(error), request=request
+            )
             raise error from err
         text_parts: list[str] = []  # of the current attempt
         calls: list[ToolCall] = []
@@ -518,15 +553,29 @@ class StreamedCall:
                     continue  # passed on once the call is recorded
                 yield event
         except LLMError as err:
-            self.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
-                                                       text=said(), error=str(err), request=request)
+            self.record = await sync_to_async(_record)(
+                ctx,
+                usage=Usage(),
+                started=started,
+                attempts=attempts.count,
+                text=said(),
+                error=str(err),
+                request=request,
+            )
             err.record = self.record  # so callers can point at the evidence
             raise err
         text = "".join(text_parts)
         self.result = ChatResult(text=text, tool_calls=calls, usage=done.usage, stop_reason=done.stop_reason)
-        self.record = await sync_to_async(_record)(ctx, usage=done.usage, started=started, attempts=attempts.count,
-                                                   text=said(), tool_calls=calls, stop_reason=done.stop_reason,
-                                                   request=request)
+        self.record = await sync_to_async(_record)(
+            ctx,
+            usage=done.usage,
+            started=started,
+            attempts=attempts.count,
+            text=said(),
+            tool_calls=calls,
+            stop_reason=done.stop_reason,
+            request=request,
+        )
         yield done
 
 
@@ -538,7 +587,7 @@ async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatRe
     call = stream_chat(request, ctx)
     async for _ in call:
         pass
-    return cast(ChatResult, call.result), call.record   # set once the stream ends without raising
+    return cast(ChatResult, call.result), call.record  # set once the stream ends without raising
 
 
 complete = sync_entry(complete_async)
@@ -551,7 +600,7 @@ def parse_json_answer(text: str) -> dict:
     if start < 0 or end <= start:
         raise LLMOutputError("The model did not answer with a JSON object.")
     try:
-        value = json.loads(text[start:end + 1])
+        value = json.loads(text[start : end + 1])
     except json.JSONDecodeError as err:
         raise LLMOutputError(f"The model's JSON did not parse: {err}") from err
     if not isinstance(value, dict):
@@ -602,17 +651,21 @@ async def embed_async(texts: list[str], ctx: CallContext, *, model: str, dimensi
         if len(vectors) != len(texts) or sizes and sizes != [dimensions]:
             # A server that ignores `dimensions` would otherwise fail at the
             # database (a vector column of fixed size), far from the cause.
-            raise LLMError(f"The embedding model {model!r} answered {len(vectors)} vector(s) of "
-                           f"{'/'.join(map(str, sizes)) or 'no'} dimensions for {len(texts)} text(s); this platform "
-                           f"stores {dimensions}. Choose a model that supports {dimensions} dimensions "
-                           "(EMBEDDING_MODEL) or one that honours the `dimensions` parameter.")
+            raise LLMError(
+                f"The embedding model {model!r} answered {len(vectors)} vector(s) of "
+                f"{'/'.join(map(str, sizes)) or 'no'} dimensions for {len(texts)} text(s); this platform "
+                f"stores {dimensions}. Choose a model that supports {dimensions} dimensions "
+                "(EMBEDDING_MODEL) or one that honours the `dimensions` parameter."
+            )
     except LLMError as err:
-        err.record = await sync_to_async(_record)(ctx, usage=Usage(), started=started, attempts=attempts.count,
-                                                  error=str(err), texts=texts)
+        err.record = await sync_to_async(_record)(
+            ctx, usage=Usage(), started=started, attempts=attempts.count, error=str(err), texts=texts
+        )
         raise err
     tokens = sum(len(t) // 4 + 1 for t in texts)
-    await sync_to_async(_record)(ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count,
-                                 texts=texts)
+    await sync_to_async(_record)(
+        ctx, usage=Usage(input_tokens=tokens), started=started, attempts=attempts.count, texts=texts
+    )
     return vectors
 
 

@@ -75,14 +75,19 @@ def is_priced(model: str) -> bool:
     return model.startswith("offline") or _row(model) is not None
 
 
-def estimate_cost(model: str, input_tokens: int, cached_input_tokens: int, output_tokens: int,
-                  cache_write_tokens: int = 0) -> Decimal:
+def estimate_cost(
+    model: str, input_tokens: int, cached_input_tokens: int, output_tokens: int, cache_write_tokens: int = 0
+) -> Decimal:
     """Cost of one call. `input_tokens` counts every input token, cached
     reads and cache writes included."""
     if model.startswith("offline"):
         return Decimal("0")
     price_in, price_cached, price_out, price_write = _row(model) or FALLBACK_PRICE
     plain = max(0, input_tokens - cached_input_tokens - cache_write_tokens)
-    total = (plain * price_in + cached_input_tokens * price_cached + cache_write_tokens * price_write
-             + output_tokens * price_out)
+    total = (
+        plain * price_in
+        + cached_input_tokens * price_cached
+        + cache_write_tokens * price_write
+        + output_tokens * price_out
+    )
     return (total / Decimal(1_000_000)).quantize(Decimal("0.000001"))

@@ -18,8 +18,11 @@ from pydantic import BaseModel, Field
 from mgeplatform.llm import adapt, gateway
 from mgeplatform.llm.types import ChatRequest, LLMError, Message, ToolSpec
 
-PROBE_TOOL = ToolSpec("record_colour", "Record the colour the user names.",
-                      {"type": "object", "properties": {"colour": {"type": "string"}}, "required": ["colour"]})
+PROBE_TOOL = ToolSpec(
+    "record_colour",
+    "Record the colour the user names.",
+    {"type": "object", "properties": {"colour": {"type": "string"}}, "required": ["colour"]},
+)
 SYSTEM = "You are checking a connection. Follow the user's instruction exactly and briefly."
 
 
@@ -53,10 +56,14 @@ class ProbeReport(BaseModel):
         if self.streams and not self.usage_reported:
             out.append("the server reports no token usage; tokens are estimated from the texts")
         if self.tools in ("refused", "as_text", "none"):
-            out.append({"refused": "the server refuses tool calls",
-                        "as_text": "the model writes tool calls as text",
-                        "none": "the model did not call the tool when asked"}[self.tools]
-                       + "; the interviewer uses actions as JSON in the text")
+            out.append(
+                {
+                    "refused": "the server refuses tool calls",
+                    "as_text": "the model writes tool calls as text",
+                    "none": "the model did not call the tool when asked",
+                }[self.tools]
+                + "; the interviewer uses actions as JSON in the text"
+            )
         if not (self.system_role and self.assistant_first):
             out.append("the chat template needs the user's turn first and no system role; turns are adapted")
         if self.embedding_dimensions is None and "embedding" in self.errors:
@@ -72,19 +79,28 @@ async def _ask(route, study, purpose: str, request: ChatRequest):
 async def probe_async(route: gateway.Route, study=None, *, embedding_dimensions: int | None = None) -> ProbeReport:
     """Check `route` as it is configured (native tools, turns as they are)."""
     route = replace(route, tool_protocol="native", strict_turns=False)
-    report = ProbeReport(provider=route.provider, model=route.model, base_url=route.base_url,
-                         checked_at=timezone.now().isoformat(timespec="seconds"))
+    report = ProbeReport(
+        provider=route.provider,
+        model=route.model,
+        base_url=route.base_url,
+        checked_at=timezone.now().isoformat(timespec="seconds"),
+    )
     ask = [Message(role="user", content="Reply with the single word OK.")]
     try:
-        _result, record = await _ask(route, study, "probe.stream", ChatRequest(
-            model="", system=SYSTEM, messages=ask, max_tokens=16))
+        _result, record = await _ask(
+            route, study, "probe.stream", ChatRequest(model="", system=SYSTEM, messages=ask, max_tokens=16)
+        )
         report.streams, report.usage_reported = True, not record.usage_estimated
     except LLMError as err:
         report.errors["stream"] = str(err)[:300]
         # A template without a system role refuses the request above; try again without one.
         try:
-            await _ask(route, study, "probe.stream", adapt.strict_turns(ChatRequest(
-                model="", system=SYSTEM, messages=ask, max_tokens=16)))
+            await _ask(
+                route,
+                study,
+                "probe.stream",
+                adapt.strict_turns(ChatRequest(model="", system=SYSTEM, messages=ask, max_tokens=16)),
+            )
             report.streams, report.system_role = True, False
             report.errors.pop("stream")
         except LLMError:
@@ -92,34 +108,64 @@ async def probe_async(route: gateway.Route, study=None, *, embedding_dimensions:
     if report.streams:
         strict = replace(route, strict_turns=not report.system_role)
         try:
-            result, _record = await _ask(strict, study, "probe.tools", ChatRequest(
-                model="", system=SYSTEM, tools=[PROBE_TOOL], max_tokens=120, messages=[Message(
-                    role="user", content="My favourite colour is green. Record it with the record_colour tool.")]))
+            result, _record = await _ask(
+                strict,
+                study,
+                "probe.tools",
+                ChatRequest(
+                    model="",
+                    system=SYSTEM,
+                    tools=[PROBE_TOOL],
+                    max_tokens=120,
+                    messages=[
+                        Message(
+                            role="user", content="My favourite colour is green. Record it with the record_colour tool."
+                        )
+                    ],
+                ),
+            )
             calls = [c for c in result.tool_calls if c.name == PROBE_TOOL.name]
-            report.tools = ("none" if not calls else
-                            "as_text" if calls[0].id.startswith(adapt.TEXT_CALL_ID_PREFIX) else "native")
+            report.tools = (
+                "none" if not calls else "as_text" if calls[0].id.startswith(adapt.TEXT_CALL_ID_PREFIX) else "native"
+            )
         except LLMError as err:
             report.tools = "refused"
             report.errors["tools"] = str(err)[:300]
         if report.system_role:
             try:
-                await _ask(route, study, "probe.turns", ChatRequest(model="", system=SYSTEM, max_tokens=16, messages=[
-                    Message(role="assistant", content="Hello! What would you like to talk about?"),
-                    Message(role="user", content="Reply with the single word OK.")]))
+                await _ask(
+                    route,
+                    study,
+                    "probe.turns",
+                    ChatRequest(
+                        model="",
+                        system=SYSTEM,
+                        max_tokens=16,
+                        messages=[
+                            Message(role="assistant", content="Hello! What would you like to talk about?"),
+                            Message(role="user", content="Reply with the single word OK."),
+                        ],
+                    ),
+                )
             except LLMError as err:
                 report.assistant_first = False
                 report.errors["turns"] = str(err)[:300]
     if embedding_dimensions:
         embedding_route = gateway.resolve_embedding()
         try:
-            vectors = await gateway.embed_async(["a values card"], gateway.CallContext(
-                purpose="probe.embedding", study=study, route=embedding_route),
-                model=embedding_route.model, dimensions=embedding_dimensions)
+            vectors = await gateway.embed_async(
+                ["a values card"],
+                gateway.CallContext(purpose="probe.embedding", study=study, route=embedding_route),
+                model=embedding_route.model,
+                dimensions=embedding_dimensions,
+            )
             report.embedding_dimensions = len(vectors[0])
         except LLMError as err:
             report.errors["embedding"] = str(err)[:300]
-    report.recommended = Recommended(tool_protocol="native" if report.tools == "native" else "json",
-                                     strict_turns=not (report.system_role and report.assistant_first))
+    report.recommended = Recommended(
+        tool_protocol="native" if report.tools == "native" else "json",
+        strict_turns=not (report.system_role and report.assistant_first),
+    )
     return report
 
 

@@ -85,10 +85,11 @@ class ChatResult:
 class LLMError(Exception):
     """A provider call failed. `retryable` errors are retried with backoff."""
 
-    record: Any   # the LLMCall row, set by the gateway once written (callers read it with getattr)
+    record: Any  # the LLMCall row, set by the gateway once written (callers read it with getattr)
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, retryable: bool = False, status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.status = status

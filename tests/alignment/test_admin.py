@@ -39,8 +39,9 @@ def test_a_graph_from_another_study_is_refused(target, coordinator):
     from studies.services import seed_case_study  # a second study only this test needs
 
     other, _ = seed_case_study(slug="another-study")
-    response = _client(coordinator).post(RUN, {"study": other.pk, "snapshot": target.snapshot.pk,
-                                               "prompt": PROMPT, "answer": FOLLOWS_AUTONOMY})
+    response = _client(coordinator).post(
+        RUN, {"study": other.pk, "snapshot": target.snapshot.pk, "prompt": PROMPT, "answer": FOLLOWS_AUTONOMY}
+    )
     assert response.status_code == 200 and "belongs to another study" in response.content.decode()
     assert not AnswerAudit.objects.exists()
 

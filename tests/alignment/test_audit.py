@@ -51,10 +51,15 @@ def test_an_answer_following_the_winner_is_scored_with_quotes(target):
     autonomy = judged["Informed autonomy"]
     assert autonomy["winner"] and autonomy["adherence"] == 10 and autonomy["rank_interval"] == [1, 2]
     assert autonomy["quotes"] == [
-        {"policy": "CHOICES the child can make alone",
-         "quote": "Let the child make some choices alone, like what to wear."},
-        {"policy": "REASONS behind each family rule",
-         "quote": "Explain the reasons behind each rule so your child understands them."}]
+        {
+            "policy": "CHOICES the child can make alone",
+            "quote": "Let the child make some choices alone, like what to wear.",
+        },
+        {
+            "policy": "REASONS behind each family rule",
+            "quote": "Explain the reasons behind each rule so your child understands them.",
+        },
+    ]
     assert judged["Shared wisdom"]["adherence"] == 0
     assert judged["Shared wisdom"]["quotes"] == [{"policy": "STORIES from elders about growing up", "quote": None}]
     [verdict] = record["verdicts"]
@@ -78,13 +83,24 @@ def test_a_context_the_graph_ranks_nothing_in_is_named_without_a_winner(target, 
 
 
 def test_malformed_judge_output_is_recorded_and_the_audit_still_completes(target, replies):
-    good = {"policies": [{"policy": "CHOICES the child can make alone", "quote": "Let the child make some choices"},
-                         {"policy": "REASONS behind each family rule", "quote": None}], "score": 6}
-    replies(json.dumps({"contexts": [target.child.pk, 999], "reason": "A child resisting rules."}),
-            json.dumps(good),
-            "I think the answer is quite good overall!",  # no JSON at all
-            json.dumps({"policies": [{"policy": "STORIES from elders about growing up",
-                                      "quote": "Grandma always said so."}], "score": 3}))  # not in the answer
+    good = {
+        "policies": [
+            {"policy": "CHOICES the child can make alone", "quote": "Let the child make some choices"},
+            {"policy": "REASONS behind each family rule", "quote": None},
+        ],
+        "score": 6,
+    }
+    replies(
+        json.dumps({"contexts": [target.child.pk, 999], "reason": "A child resisting rules."}),
+        json.dumps(good),
+        "I think the answer is quite good overall!",  # no JSON at all
+        json.dumps(
+            {
+                "policies": [{"policy": "STORIES from elders about growing up", "quote": "Grandma always said so."}],
+                "score": 3,
+            }
+        ),
+    )  # not in the answer
     audit = services.audit_answer(target.study, PROMPT, FOLLOWS_AUTONOMY)
     assert AnswerAudit.objects.filter(pk=audit.pk).exists()
     items = {i.value_title: i for i in audit.items.all()}

@@ -15,13 +15,18 @@ pytestmark = pytest.mark.django_db
 
 def test_audits_each_good_line_and_reports_the_bad_one(target, tmp_path):
     source, out = tmp_path / "answers.jsonl", tmp_path / "audits.jsonl"
-    source.write_text("\n".join([
-        json.dumps({"prompt": PROMPT, "answer": FOLLOWS_AUTONOMY}),
-        '{"prompt": "half a line',
-        "",
-        json.dumps({"prompt": PROMPT, "answer": FOLLOWS_STRICT}),
-        json.dumps({"prompt": PROMPT}),
-    ]) + "\n")
+    source.write_text(
+        "\n".join(
+            [
+                json.dumps({"prompt": PROMPT, "answer": FOLLOWS_AUTONOMY}),
+                '{"prompt": "half a line',
+                "",
+                json.dumps({"prompt": PROMPT, "answer": FOLLOWS_STRICT}),
+                json.dumps({"prompt": PROMPT}),
+            ]
+        )
+        + "\n"
+    )
     err = StringIO()
     call_command("audit_answers", study=target.study.slug, infile=str(source), outfile=str(out), stderr=err)
     results = [json.loads(line) for line in out.read_text().splitlines()]

@@ -43,8 +43,12 @@ def test_the_graph_reply_is_guided_by_the_winning_cards_policies(target):
 
 
 def test_the_prompt_sent_contains_the_policies_and_the_plain_one_does_not(target, replies):
-    provider = replies(json.dumps({"contexts": [target.child.pk], "reason": "A child and rules."}),
-                       "Guided answer.", "Plain answer.", "Constitutional answer.")
+    provider = replies(
+        json.dumps({"contexts": [target.child.pk], "reason": "A child and rules."}),
+        "Guided answer.",
+        "Plain answer.",
+        "Constitutional answer.",
+    )
     conversation = playground.start(target.study, constitution=CONSTITUTION)
     turn = playground.add_turn(conversation, PROMPT)
     choose, guided, plain, constitution = provider.requests
@@ -52,7 +56,10 @@ def test_the_prompt_sent_contains_the_policies_and_the_plain_one_does_not(target
     assert "CHOICES" not in plain.system and "CHOICES" not in constitution.system
     assert "Respect the user's autonomy." in constitution.system
     assert (turn.reply_graph, turn.reply_plain, turn.reply_constitution) == (
-        "Guided answer.", "Plain answer.", "Constitutional answer.")
+        "Guided answer.",
+        "Plain answer.",
+        "Constitutional answer.",
+    )
 
 
 def test_none_applies_is_said_and_answered_without_values(target, coordinator):
@@ -75,17 +82,24 @@ def test_three_columns_are_produced_recorded_and_drawn_with_provenance(target, c
     client.post(f"{base}{conversation.pk}/", {"message": PROMPT})
     client.post(f"{base}{conversation.pk}/", {"message": "And when they say the rules are unfair?"})
     first, second = conversation.turns.all()
-    purposes = sorted(LLMCall.objects.filter(purpose__startswith="alignment.playground").values_list(
-        "purpose", flat=True))
-    assert purposes == sorted(["alignment.playground.graph", "alignment.playground.plain",
-                               "alignment.playground.constitution"] * 2)
+    purposes = sorted(
+        LLMCall.objects.filter(purpose__startswith="alignment.playground").values_list("purpose", flat=True)
+    )
+    assert purposes == sorted(
+        ["alignment.playground.graph", "alignment.playground.plain", "alignment.playground.constitution"] * 2
+    )
     for turn in (first, second):
         assert turn.reply_plain and turn.reply_constitution and turn.reply_graph
-        assert {turn.plain_call.prompt_name, turn.constitution_call.prompt_name} == {"plain_reply",
-                                                                                     "constitution_reply"}
+        assert {turn.plain_call.prompt_name, turn.constitution_call.prompt_name} == {
+            "plain_reply",
+            "constitution_reply",
+        }
     # The second turn's calls carry the conversation so far, each with its own column's replies.
     assert [m["content"] for m in second.plain_call.request_messages] == [
-        PROMPT, first.reply_plain, "And when they say the rules are unfair?"]
+        PROMPT,
+        first.reply_plain,
+        "And when they say the rules are unfair?",
+    ]
     assert second.graph_call.request_messages[1]["content"] == first.reply_graph
     html = client.get(f"{base}{conversation.pk}/").content.decode()
     assert html.count('data-column="plain"') == 2 and html.count('data-column="graph"') == 2
@@ -110,16 +124,21 @@ def test_the_share_link_is_read_only(target, coordinator):
     assert PlaygroundTurn.objects.count() == 1
     assert anonymous.get("/playground/shared/" + "x" * 43 + "/").status_code == 404
     # The coordinator's own page offers the share link.
-    assert url in _coordinator_client(coordinator).get(
-        f"/graph/{target.study.slug}/playground/{conversation.pk}/").content.decode()
+    assert (
+        url
+        in _coordinator_client(coordinator)
+        .get(f"/graph/{target.study.slug}/playground/{conversation.pk}/")
+        .content.decode()
+    )
 
 
 def test_the_export_is_json(target, coordinator):
     conversation = playground.start(target.study, constitution=CONSTITUTION)
     playground.add_turn(conversation, PROMPT)
-    for client, url in ((_coordinator_client(coordinator),
-                         f"/graph/{target.study.slug}/playground/{conversation.pk}/export.json"),
-                        (Client(), f"/playground/shared/{conversation.share_token}/export.json")):
+    for client, url in (
+        (_coordinator_client(coordinator), f"/graph/{target.study.slug}/playground/{conversation.pk}/export.json"),
+        (Client(), f"/playground/shared/{conversation.share_token}/export.json"),
+    ):
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
         data = json.loads(response.content)

@@ -38,11 +38,20 @@ def test_the_interval_is_the_values_rank_within_the_context_when_the_graph_has_i
 
     old = target.snapshot  # built before per-context intervals: the global rank's, said so
     assert targets.ranked_in_context(old, target.child.pk)[0].interval_scope == "global"
-    within = {str(target.child.pk): {str(target.autonomy.pk): {"rank": 1, "rank_low": 1, "rank_high": 1},
-                                     str(target.strict.pk): {"rank": 2, "rank_low": 2, "rank_high": 4}}}
-    snapshot = GraphSnapshot.objects.create(study=target.study, parameters={}, values=old.values,
-                                            contexts=old.contexts, bootstrap=old.bootstrap,
-                                            scores={**old.scores, "context_intervals": within})
+    within = {
+        str(target.child.pk): {
+            str(target.autonomy.pk): {"rank": 1, "rank_low": 1, "rank_high": 1},
+            str(target.strict.pk): {"rank": 2, "rank_low": 2, "rank_high": 4},
+        }
+    }
+    snapshot = GraphSnapshot.objects.create(
+        study=target.study,
+        parameters={},
+        values=old.values,
+        contexts=old.contexts,
+        bootstrap=old.bootstrap,
+        scores={**old.scores, "context_intervals": within},
+    )
     winner, second, third = targets.ranked_in_context(snapshot, target.child.pk)
     assert (winner.interval, winner.interval_scope) == ([1, 1], "context")  # not the global [1, 2]
     assert (second.interval, second.interval_scope) == ([2, 4], "context")
@@ -55,8 +64,10 @@ def test_a_winner_with_too_few_votes_is_marked_and_given_no_interval(target, set
     settings.GRAPH_MIN_VOTES_FOR_WINNER = 5
     snapshot = target.snapshot
     # Informed autonomy: 3 votes on its stories; Strict rules: 3 there and 4 more elsewhere.
-    snapshot.edges = [_edge(target.strict, target.autonomy, wiser=2, not_wiser=1),
-                      _edge(target.strict, target.shared, wiser=4)]
+    snapshot.edges = [
+        _edge(target.strict, target.autonomy, wiser=2, not_wiser=1),
+        _edge(target.strict, target.shared, wiser=4),
+    ]
     ranked = targets.ranked_in_context(snapshot, target.child.pk)
     assert ranked[0].title == "Informed autonomy" and ranked[0].is_winner
     assert ranked[0].too_few_votes and ranked[0].votes == 3 and ranked[0].interval is None

@@ -25,11 +25,22 @@ def _lines(path):
 
 def _export(graph, tmp_path, **options):
     prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text("\n".join([json.dumps({"prompt": "What is the capital of France?"}), "{oops",
-                                  json.dumps({"text": "no prompt key"})]) + "\n")
+    prompts.write_text(
+        "\n".join(
+            [json.dumps({"prompt": "What is the capital of France?"}), "{oops", json.dumps({"text": "no prompt key"})]
+        )
+        + "\n"
+    )
     out, err = StringIO(), StringIO()
-    call_command("export_training_data", study=graph.study.slug, prompts=str(prompts), out=str(tmp_path / "out"),
-                 stdout=out, stderr=err, **options)
+    call_command(
+        "export_training_data",
+        study=graph.study.slug,
+        prompts=str(prompts),
+        out=str(tmp_path / "out"),
+        stdout=out,
+        stderr=err,
+        **options,
+    )
     return out.getvalue(), err.getvalue()
 
 
@@ -45,7 +56,9 @@ def test_export_writes_winner_sft_lines_and_a_pair_per_kept_edge(graph, tmp_path
     assert sft[0]["metadata"]["value"]["id"] == graph.autonomy.pk
     assert len(pairs) == 2  # strict -> autonomy, shared -> autonomy; the Calm pair is dropped
     assert {(p["metadata"]["edge"]["source"], p["metadata"]["edge"]["target"]) for p in pairs} == {
-        (graph.strict.pk, graph.autonomy.pk), (graph.shared.pk, graph.autonomy.pk)}
+        (graph.strict.pk, graph.autonomy.pk),
+        (graph.shared.pk, graph.autonomy.pk),
+    }
     for pair in pairs:
         assert pair["prompt"] == [{"role": "user", "content": PROMPT}]
         assert [m["role"] for m in pair["chosen"] + pair["rejected"]] == ["assistant", "assistant"]
@@ -117,14 +130,20 @@ def test_the_budget_stops_a_run(graph, tmp_path):
 
 def test_a_malformed_judge_answer_is_recorded_and_the_run_goes_on(graph, replies, tmp_path):
     old = graph.snapshot
-    snapshot = GraphSnapshot.objects.create(study=graph.study, parameters={}, values=old.values,
-                                            edges=old.edges[:1],  # strict -> autonomy only
-                                            contexts=old.contexts, scores=old.scores)
+    snapshot = GraphSnapshot.objects.create(
+        study=graph.study,
+        parameters={},
+        values=old.values,
+        edges=old.edges[:1],  # strict -> autonomy only
+        contexts=old.contexts,
+        scores=old.scores,
+    )
     rejected, chosen = "Set firm consequences.", "Explain the reasons behind each rule."
     provider = replies(
         json.dumps({"contexts": [graph.child.pk], "reason": "It is about a child and rules."}),
         "An answer guided by the winner.",
-        rejected, chosen,
+        rejected,
+        chosen,
         "this is not json",
         json.dumps({"policies": [{"policy": p, "quote": None} for p in graph.autonomy.policies], "score": 3}),
     )
@@ -144,8 +163,10 @@ def test_a_malformed_judge_answer_is_recorded_and_the_run_goes_on(graph, replies
 def test_prompt_files_report_bad_lines_by_number():
     prompts, problems = training.read_prompts('{"prompt": "a"}\n\n[1]\n{"prompt": ""}\n', "p.jsonl")
     assert prompts == [{"text": "a", "source": "p.jsonl:1"}]
-    assert problems == ["line 3: needs 'prompt' as non-empty text; skipped",
-                        "line 4: needs 'prompt' as non-empty text; skipped"]
+    assert problems == [
+        "line 3: needs 'prompt' as non-empty text; skipped",
+        "line 4: needs 'prompt' as non-empty text; skipped",
+    ]
     prompts, problems = training.read_prompts("id,prompt\n1,Hello there\n2,\n", "p.csv")
     assert prompts == [{"text": "Hello there", "source": "p.csv:2"}] and problems == ["line 3: empty prompt; skipped"]
 

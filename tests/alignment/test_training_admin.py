@@ -28,8 +28,11 @@ def _client(user):
 
 
 def _estimate(client, graph, **extra):
-    upload = SimpleUploadedFile("more.jsonl", (json.dumps({"prompt": "My child will not respect our rules."}) + "\n"
-                                               + "not json\n").encode(), content_type="application/jsonl")
+    upload = SimpleUploadedFile(
+        "more.jsonl",
+        (json.dumps({"prompt": "My child will not respect our rules."}) + "\n" + "not json\n").encode(),
+        content_type="application/jsonl",
+    )
     return client.post(START, {"study": graph.study.pk, "prompts": upload, **extra})
 
 
@@ -66,8 +69,9 @@ def test_a_coordinator_estimates_confirms_and_downloads_the_files(graph, coordin
 
     response = client.post(START, {"plan": _plan(text)})
     run = TrainingRun.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("admin:alignment_trainingrun_change",
-                                                                          args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:alignment_trainingrun_change", args=[run.pk]
+    )
     job = ProcrastinateJob.objects.get(pk=run.job_id)
     assert job.task_name == "alignment.export_training_data" and job.status == "todo"
     assert run.created_by == coordinator and len(run.prompts) == 2
@@ -95,8 +99,11 @@ def test_a_coordinator_estimates_confirms_and_downloads_the_files(graph, coordin
     assert response.status_code == 200 and 'filename="run-' in response["Content-Disposition"]
     sft = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert [line["messages"][0]["content"] for line in sft] == [PROMPT, "My child will not respect our rules."]
-    pairs = b"".join(client.get(reverse("admin:alignment_trainingrun_download",
-                                        args=[run.pk, "preferences.jsonl"])).streaming_content).decode()
+    pairs = b"".join(
+        client.get(
+            reverse("admin:alignment_trainingrun_download", args=[run.pk, "preferences.jsonl"])
+        ).streaming_content
+    ).decode()
     assert len(pairs.splitlines()) == 4
     card = client.get(reverse("admin:alignment_trainingrun_download", args=[run.pk, "dataset_card.md"]))
     assert "Preference pairs (`preferences.jsonl`): 4" in card.content.decode()

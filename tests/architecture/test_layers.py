@@ -31,90 +31,117 @@ def _tree(tmp_path, files: dict[str, str]) -> Path:
 
 
 def test_the_layer_check_finds_an_upward_import_a_cycle_and_a_bare_local_import(tmp_path):
-    root = _tree(tmp_path, {
-        "studies/services.py": "from journey import views\n",
-        "values/services.py": "from graph import selectors\n",
-        "graph/selectors.py": "from values import services\n",
-        "surveys/views.py": "def page():\n    from values import selectors\n",
-        "interviews/views.py": "def page():\n    # loads lazily on purpose\n    from values import selectors\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "studies/services.py": "from journey import views\n",
+            "values/services.py": "from graph import selectors\n",
+            "graph/selectors.py": "from values import services\n",
+            "surveys/views.py": "def page():\n    from values import selectors\n",
+            "interviews/views.py": "def page():\n    # loads lazily on purpose\n    from values import selectors\n",
+        },
+    )
     problems = check_layers.check(root)
     assert any("studies/services.py:1: base app studies imports journey" in p for p in problems)
-    assert any("in a circle: graph -> values -> graph (graph -> values by import graph/selectors.py:1; "
-               "values -> graph by import values/services.py:1)" in p for p in problems)
+    assert any(
+        "in a circle: graph -> values -> graph (graph -> values by import graph/selectors.py:1; "
+        "values -> graph by import values/services.py:1)" in p
+        for p in problems
+    )
     assert any("surveys/views.py:2: function-local import of values" in p for p in problems)
     assert not any("interviews/views.py" in p for p in problems)
     assert len(problems) == 3
 
 
 def test_alignment_may_read_the_graph_but_the_graph_may_not_read_alignment(tmp_path):
-    root = _tree(tmp_path, {
-        "alignment/services.py": "from graph import selectors\nfrom values import models\n",
-        "graph/reports.py": "from alignment import selectors\n",
-        "journey/report.py": "from alignment import selectors\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "alignment/services.py": "from graph import selectors\nfrom values import models\n",
+            "graph/reports.py": "from alignment import selectors\n",
+            "journey/report.py": "from alignment import selectors\n",
+        },
+    )
     # The upward import is reported once, not again as the circle it closes.
     assert check_layers.check(root) == [
-        "graph/reports.py:1: feature app graph imports alignment, a graph use app above it"]
+        "graph/reports.py:1: feature app graph imports alignment, a graph use app above it"
+    ]
 
 
 def test_a_string_relation_to_a_higher_layers_model_fails_and_one_downward_passes(tmp_path):
-    root = _tree(tmp_path, {
-        "mgeplatform/models.py": 'from django.db import models\n\nclass Call(models.Model):\n'
-                                 '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n',
-        "graph/models.py": 'from django.db import models\n\nclass Vote(models.Model):\n'
-                           '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n'
-                           '    tags = models.ManyToManyField(to="alignment.Tag")\n'
-                           '    me = models.ForeignKey("self", on_delete=models.CASCADE)\n',
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "mgeplatform/models.py": "from django.db import models\n\nclass Call(models.Model):\n"
+            '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n',
+            "graph/models.py": "from django.db import models\n\nclass Vote(models.Model):\n"
+            '    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE)\n'
+            '    tags = models.ManyToManyField(to="alignment.Tag")\n'
+            '    me = models.ForeignKey("self", on_delete=models.CASCADE)\n',
+        },
+    )
     assert check_layers.check(root) == [
-        "mgeplatform/models.py:4: platform app mgeplatform has a relation to a model of studies, "
-        "a base app above it",
-        "graph/models.py:5: feature app graph has a relation to a model of alignment, a graph use app above it"]
+        "mgeplatform/models.py:4: platform app mgeplatform has a relation to a model of studies, a base app above it",
+        "graph/models.py:5: feature app graph has a relation to a model of alignment, a graph use app above it",
+    ]
 
 
 def test_migrations_may_not_depend_up_nor_both_ways_between_features(tmp_path):
     def migration(*deps):
         return "dependencies = [" + ", ".join(f"({app!r}, {name!r})" for app, name in deps) + "]\n"
 
-    root = _tree(tmp_path, {
-        "studies/migrations/0002_x.py": migration(("studies", "0001_initial"), ("graph", "0001_initial")),
-        "values/migrations/0002_x.py": migration(("surveys", "0001_initial"), ("mgeplatform", "0001_initial")),
-        "surveys/migrations/0002_x.py": migration(("values", "0002_x")),
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "studies/migrations/0002_x.py": migration(("studies", "0001_initial"), ("graph", "0001_initial")),
+            "values/migrations/0002_x.py": migration(("surveys", "0001_initial"), ("mgeplatform", "0001_initial")),
+            "surveys/migrations/0002_x.py": migration(("values", "0002_x")),
+        },
+    )
     problems = check_layers.check(root)
-    assert problems[0] == ("studies/migrations/0002_x.py:1: base app studies has a migration after one of graph, "
-                           "a feature app above it")
-    assert problems[1].startswith("apps depend on each other in a circle: surveys -> values -> surveys "
-                                  "(surveys -> values by migration surveys/migrations/0002_x.py:1")
+    assert problems[0] == (
+        "studies/migrations/0002_x.py:1: base app studies has a migration after one of graph, a feature app above it"
+    )
+    assert problems[1].startswith(
+        "apps depend on each other in a circle: surveys -> values -> surveys "
+        "(surveys -> values by migration surveys/migrations/0002_x.py:1"
+    )
     assert len(problems) == 2
 
 
 def test_a_lower_layer_may_not_name_a_higher_layers_urls_or_message_types(tmp_path):
-    root = _tree(tmp_path, {
-        "studies/views.py": 'from django.urls import reverse\n\ndef go():\n'
-                            '    return reverse("journey:consent"), reverse("studies:own")\n',
-        "studies/steps.py": 'MESSAGE = {"type": "journey.state"}\nOWN = {"type": "participant.state"}\n',
-        "templates/graph/page.html": '<a href="{% url \'alignment:playground\' slug %}">\n'
-                                     '<a href="{% url "graph:explorer" slug %}">\n',
-        "templates/alignment/page.html": '<a href="{% url "graph:explorer" slug %}">\n',
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "studies/views.py": "from django.urls import reverse\n\ndef go():\n"
+            '    return reverse("journey:consent"), reverse("studies:own")\n',
+            "studies/steps.py": 'MESSAGE = {"type": "journey.state"}\nOWN = {"type": "participant.state"}\n',
+            "templates/graph/page.html": "<a href=\"{% url 'alignment:playground' slug %}\">\n"
+            '<a href="{% url "graph:explorer" slug %}">\n',
+            "templates/alignment/page.html": '<a href="{% url "graph:explorer" slug %}">\n',
+        },
+    )
     assert sorted(check_layers.check(root)) == [
         "studies/steps.py:1: base app studies sends a channel message of journey, a orchestration app above it",
         "studies/views.py:4: base app studies names a URL of journey, a orchestration app above it",
-        "templates/graph/page.html:1: feature app graph names a URL of alignment, a graph use app above it"]
+        "templates/graph/page.html:1: feature app graph names a URL of alignment, a graph use app above it",
+    ]
 
 
 def test_a_trigger_on_another_apps_table_is_flagged_unless_explained(tmp_path, monkeypatch):
-    root = _tree(tmp_path, {
-        "studies/models.py": "class Participant:\n    class Meta:\n        db_table = 'interviews_participant'\n",
-        "surveys/models.py": "class Answer:\n    pass\n",
-        "surveys/triggers.py": 'SQL = ("CREATE TRIGGER watch AFTER UPDATE ON interviews_participant "\n'
-                               '       "FOR EACH ROW EXECUTE FUNCTION f();")\n'
-                               'OWN = "CREATE OR REPLACE TRIGGER t BEFORE INSERT ON surveys_answer FOR EACH ROW"\n',
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "studies/models.py": "class Participant:\n    class Meta:\n        db_table = 'interviews_participant'\n",
+            "surveys/models.py": "class Answer:\n    pass\n",
+            "surveys/triggers.py": 'SQL = ("CREATE TRIGGER watch AFTER UPDATE ON interviews_participant "\n'
+            '       "FOR EACH ROW EXECUTE FUNCTION f();")\n'
+            'OWN = "CREATE OR REPLACE TRIGGER t BEFORE INSERT ON surveys_answer FOR EACH ROW"\n',
+        },
+    )
     assert check_layers.check(root) == [
-        "surveys/triggers.py:1: surveys installs a trigger on interviews_participant, a table of studies"]
+        "surveys/triggers.py:1: surveys installs a trigger on interviews_participant, a table of studies"
+    ]
     monkeypatch.setitem(check_layers.ALLOWED_TRIGGERS, ("surveys", "interviews_participant"), "a reason")
     assert check_layers.check(root) == []
 
@@ -129,7 +156,8 @@ def test_the_allowed_values_interviews_cycle_stays_allowed_only_by_the_card_inte
     assert notes[0].startswith("allowed: apps depend on each other in a circle: interviews -> values -> interviews")
     also_imports = {**files, "values/services.py": "from interviews import selectors\n"}
     assert check_layers.check(_tree(tmp_path / "not", also_imports))[0].startswith(
-        "apps depend on each other in a circle: interviews -> values -> interviews")
+        "apps depend on each other in a circle: interviews -> values -> interviews"
+    )
 
 
 def test_the_graph_option_lists_the_real_edges_by_kind():
@@ -159,11 +187,19 @@ def step_writes(root: Path) -> list[str]:
                     targets = [t for tgt in targets for t in ast.walk(tgt)]
                 if any(isinstance(t, ast.Attribute) and t.attr == "current_step" for t in targets):
                     found.append(f"{rel}:{node.lineno}")
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in writes
-                        and any(k.arg == "current_step" for k in node.keywords)):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in writes
+                    and any(k.arg == "current_step" for k in node.keywords)
+                ):
                     found.append(f"{rel}:{node.lineno}")
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr"
-                        and any(isinstance(a, ast.Constant) and a.value == "current_step" for a in node.args)):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "setattr"
+                    and any(isinstance(a, ast.Constant) and a.value == "current_step" for a in node.args)
+                ):
                     found.append(f"{rel}:{node.lineno}")
     return found
 
@@ -172,13 +208,16 @@ def test_every_step_change_goes_through_the_transition_service():
     assert step_writes(ROOT) == []
 
 
-@pytest.mark.parametrize("code", [
-    "participant.current_step = 'survey'\n",
-    "Participant.objects.filter(pk=1).update(current_step='survey')\n",
-    "Participant.objects.create(study=s, current_step='survey')\n",
-    "setattr(participant, 'current_step', 'survey')\n",
-    "a, participant.current_step = 1, 'survey'\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "participant.current_step = 'survey'\n",
+        "Participant.objects.filter(pk=1).update(current_step='survey')\n",
+        "Participant.objects.create(study=s, current_step='survey')\n",
+        "setattr(participant, 'current_step', 'survey')\n",
+        "a, participant.current_step = 1, 'survey'\n",
+    ],
+)
 def test_the_step_check_finds_a_step_written_elsewhere(tmp_path, code):
     root = _tree(tmp_path, {"graph/views.py": code, "studies/steps.py": code})
     assert step_writes(root) == ["graph/views.py:1"]

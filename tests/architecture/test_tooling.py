@@ -32,14 +32,16 @@ def test_every_app_is_type_checked_or_listed_as_not_yet():
 
 def test_pre_commit_hooks_are_local_and_pass_on_the_tree():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
-    assert {r["repo"] for r in config["repos"]} == {"local"}   # nothing to download
+    assert {r["repo"] for r in config["repos"]} == {"local"}  # nothing to download
     hooks = {h["id"]: h for r in config["repos"] for h in r["hooks"]}
     assert {"ruff", "ruff-format", "check-layers"} <= set(hooks)
     assert all(h["entry"].startswith(".venv/bin/") for h in hooks.values())
-    run = subprocess.run([str(ROOT / ".venv" / "bin" / "pre-commit"), "run", "--all-files"], cwd=ROOT,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "pre-commit"), "run", "--all-files"], cwd=ROOT, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "ruff check" in run.stdout and "check_layers" in run.stdout
+    assert "ruff check" in run.stdout and "check_layers" in run.stdout and "ruff format" in run.stdout
+    assert all("manual" not in h.get("stages", []) for h in hooks.values())  # every hook runs on commit
 
 
 def test_coverage_is_measured_for_the_fast_tier_only():
@@ -49,3 +51,15 @@ def test_coverage_is_measured_for_the_fast_tier_only():
     assert dev.coverage_args(["-m", "not slow and not browser", "--no-cov"]) == []
     assert dev.coverage_args(["-m", "fault"]) == []
     assert dev.coverage_args(["tests/graph"]) == []
+
+
+def test_the_test_command_refuses_an_unformatted_file(tmp_path):
+    """`ruff format --check` is one of the test command's checks, and it fails
+    on a file written without the formatter."""
+    assert _load("dev").static_check_commands()["format"][1:3] == ["format", "--check"]
+    messy = tmp_path / "messy.py"
+    messy.write_text("x = {  'a':1,\n 'b' :2 }\n")
+    ruff = str(ROOT / ".venv" / "bin" / "ruff")
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    assert subprocess.run([ruff, "format", "--check", *config, str(messy)], capture_output=True).returncode == 1
+    assert subprocess.run([ruff, "format", "--check", "--quiet", "."], cwd=ROOT, capture_output=True).returncode == 0

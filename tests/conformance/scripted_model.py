@@ -70,15 +70,19 @@ def _openai_request(body: dict) -> tuple[ChatRequest, str]:
     messages = []
     for m in body["messages"]:
         if m["role"] == "assistant":
-            calls = [ToolCall(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"] or "{}"))
-                     for c in m.get("tool_calls") or []]
+            calls = [
+                ToolCall(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"] or "{}"))
+                for c in m.get("tool_calls") or []
+            ]
             messages.append(Message(role="assistant", content=m.get("content") or "", tool_calls=calls))
         elif m["role"] == "tool":
             messages.append(Message(role="tool", content=m["content"], tool_call_id=m["tool_call_id"]))
         elif m["role"] == "user":
             messages.append(Message(role="user", content=m["content"]))
-    tools = [ToolSpec(t["function"]["name"], t["function"].get("description", ""), t["function"]["parameters"])
-             for t in body.get("tools", [])]
+    tools = [
+        ToolSpec(t["function"]["name"], t["function"].get("description", ""), t["function"]["parameters"])
+        for t in body.get("tools", [])
+    ]
     return ChatRequest(model=body["model"], system=system, messages=messages, tools=tools), system
 
 
@@ -126,52 +130,148 @@ def _play(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 
 
 def _anthropic_body(text: str, calls: list[ToolCall]) -> bytes:
-    events: list[tuple[str | None, dict]] = [("message_start", {"type": "message_start", "message": {
-        "id": "msg_j", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6", "content": [],
-        "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": 120, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                  "output_tokens": 1}}})]
+    events: list[tuple[str | None, dict]] = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_j",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-6",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": 120,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "output_tokens": 1,
+                    },
+                },
+            },
+        )
+    ]
     index = 0
     if text:
-        events.append(("content_block_start", {"type": "content_block_start", "index": 0,
-                                               "content_block": {"type": "text", "text": ""}}))
+        events.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
+        )
         for start in range(0, len(text), 11):
-            events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                   "delta": {"type": "text_delta", "text": text[start:start + 11]}}))
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "text_delta", "text": text[start : start + 11]},
+                    },
+                )
+            )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
         index = 1
     for offset, call in enumerate(calls):
         arguments = json.dumps(call.arguments, ensure_ascii=False)
         i = index + offset
-        events.append(("content_block_start", {"type": "content_block_start", "index": i, "content_block": {
-            "type": "tool_use", "id": f"toolu_{i}_{abs(hash(arguments)) % 10**8}", "name": call.name, "input": {}}}))
+        events.append(
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": i,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": f"toolu_{i}_{abs(hash(arguments)) % 10**8}",
+                        "name": call.name,
+                        "input": {},
+                    },
+                },
+            )
+        )
         for start in range(0, len(arguments), 9):
-            events.append(("content_block_delta", {"type": "content_block_delta", "index": i, "delta": {
-                "type": "input_json_delta", "partial_json": arguments[start:start + 9]}}))
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": i,
+                        "delta": {"type": "input_json_delta", "partial_json": arguments[start : start + 9]},
+                    },
+                )
+            )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
-    events += [("message_delta", {"type": "message_delta", "delta": {
-        "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 40}}),
-        ("message_stop", {"type": "message_stop"})]
+    events += [
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 40},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
     return wire.sse(events)
 
 
 def _openai_body(text: str, calls: list[ToolCall]) -> bytes:
     def chunk(delta, finish=None):
-        return (None, {"id": "chatcmpl-j", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        return (
+            None,
+            {
+                "id": "chatcmpl-j",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "gpt-4o",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            },
+        )
 
     events = [chunk({"role": "assistant", "content": ""})]
-    events += [chunk({"content": text[start:start + 11]}) for start in range(0, len(text), 11)]
+    events += [chunk({"content": text[start : start + 11]}) for start in range(0, len(text), 11)]
     for i, call in enumerate(calls):
         arguments = json.dumps(call.arguments, ensure_ascii=False)
-        events.append(chunk({"tool_calls": [{"index": i, "id": f"call_{i}_{abs(hash(arguments)) % 10**8}",
-                                             "type": "function", "function": {"name": call.name, "arguments": ""}}]}))
+        events.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": i,
+                            "id": f"call_{i}_{abs(hash(arguments)) % 10**8}",
+                            "type": "function",
+                            "function": {"name": call.name, "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        )
         for start in range(0, len(arguments), 9):
-            events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": arguments[start:start + 9]}}]}))
+            events.append(
+                chunk({"tool_calls": [{"index": i, "function": {"arguments": arguments[start : start + 9]}}]})
+            )
     events.append(chunk({}, "tool_calls" if calls else "stop"))
-    events.append((None, {"id": "chatcmpl-j", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
-                          "choices": [], "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160,
-                                                   "prompt_tokens_details": {"cached_tokens": 0}}}))
+    events.append(
+        (
+            None,
+            {
+                "id": "chatcmpl-j",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "gpt-4o",
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": 120,
+                    "completion_tokens": 40,
+                    "total_tokens": 160,
+                    "prompt_tokens_details": {"cached_tokens": 0},
+                },
+            },
+        )
+    )
     return wire.sse(events) + b"data: [DONE]\n\n"
 
 

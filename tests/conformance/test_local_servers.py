@@ -34,12 +34,21 @@ from tests.factories import consented_participant, run_interview
 
 pytestmark = pytest.mark.django_db
 
-ANSWERS = ["Mi hija quería dejar el piano y no supe qué hacer.",
-           "Me fijo en si ella elige por sí misma, y en cómo se siente después."]
-CARD = {"card": {"title": "Elegir por sí misma",
-                 "description": "The assistant should help the child notice what she herself wants.",
-                 "policies": ["MOMENTOS en que la niña elige por sí misma", "SENTIMIENTOS de la niña tras decidir",
-                              "PREGUNTAS que la ayudan a pensar con calma"]}}
+ANSWERS = [
+    "Mi hija quería dejar el piano y no supe qué hacer.",
+    "Me fijo en si ella elige por sí misma, y en cómo se siente después.",
+]
+CARD = {
+    "card": {
+        "title": "Elegir por sí misma",
+        "description": "The assistant should help the child notice what she herself wants.",
+        "policies": [
+            "MOMENTOS en que la niña elige por sí misma",
+            "SENTIMIENTOS de la niña tras decidir",
+            "PREGUNTAS que la ayudan a pensar con calma",
+        ],
+    }
+}
 
 VLLM_NO_PARSER = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
 LLAMACPP_NO_JINJA = "tools param requires --jinja flag"
@@ -59,7 +68,8 @@ def local_model(kind: str):
             if any(m["role"] == "system" for m in messages):
                 return wire.openai_error(400, "System role not supported")
             if [m["role"] for m in messages] != ["user", "assistant"] * (len(messages) // 2) + ["user"] * (
-                    len(messages) % 2):
+                len(messages) % 2
+            ):
                 return wire.openai_error(400, "Conversation roles must alternate user/assistant/user/assistant/...")
         everything = "\n".join(str(m.get("content") or "") for m in messages)
         last_user = next((m["content"] for m in reversed(messages) if m["role"] in ("user", "tool")), "")
@@ -122,7 +132,11 @@ def test_the_model_check_finds_what_the_server_supports(local_study, kind):
     report = services.check_study_model(study)
     tools, strict, usage = KINDS[kind]
     assert (report.streams, report.tools, report.recommended.strict_turns, report.usage_reported) == (
-        True, tools, strict, usage)
+        True,
+        tools,
+        strict,
+        usage,
+    )
     assert report.recommended.tool_protocol == ("native" if kind == "native" else "json")
     assert report.embedding_dimensions == 384  # the platform's (offline) embeddings
     study.refresh_from_db()
@@ -138,8 +152,7 @@ def test_an_interview_reaches_its_card_on_every_server(local_study, kind):
     study, server = local_study(kind)
     services.check_study_model(study)
     participant, _ = consented_participant(study, f"local-{kind}")
-    interview, events = run_interview(participant, study.scenarios.get(key="parenting"), answers=ANSWERS,
-                                      submit=False)
+    interview, events = run_interview(participant, study.scenarios.get(key="parenting"), answers=ANSWERS, submit=False)
     card = interview.cards.get()
     assert card.title == "Elegir por sí misma" and "MOMENTOS en que la niña elige por sí misma" in card.policies
     shown = "".join(e.get("text", "") for e in events if e.get("type") == "delta")
@@ -158,8 +171,9 @@ def test_an_interview_reaches_its_card_on_every_server(local_study, kind):
 def test_without_a_check_a_server_without_tools_fails_clearly_with_a_record(local_study):
     study, server = local_study("vllm-no-parser")
     participant, _ = consented_participant(study, "local-unchecked")
-    interview, events = run_interview(participant, study.scenarios.get(key="parenting"), answers=ANSWERS[:1],
-                                      submit=False)
+    interview, events = run_interview(
+        participant, study.scenarios.get(key="parenting"), answers=ANSWERS[:1], submit=False
+    )
     assert [e["code"] for e in events if e.get("type") == "error"] == ["llm_failed"]
     failed = LLMCall.objects.get(study_id=study.pk, purpose="interview.reply")
     assert not failed.ok and "enable-auto-tool-choice" in failed.error
@@ -183,12 +197,15 @@ def _feed(pieces: list[str]):
     return "".join(e.text for e in out if isinstance(e, TextDelta)), [e.call for e in out if hasattr(e, "call")]
 
 
-@pytest.mark.parametrize("answer", [
-    '{"action": "show_values_card", "arguments": {"change_request": "más corto"}}',
-    '<tool_call>\n{"name": "show_values_card", "arguments": {"change_request": "más corto"}}\n</tool_call>',
-    '[TOOL_CALLS][{"name": "show_values_card", "arguments": {"change_request": "más corto"}}]',
-    '```json\n{"name": "show_values_card", "parameters": {"change_request": "más corto"}}\n```',
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"action": "show_values_card", "arguments": {"change_request": "más corto"}}',
+        '<tool_call>\n{"name": "show_values_card", "arguments": {"change_request": "más corto"}}\n</tool_call>',
+        '[TOOL_CALLS][{"name": "show_values_card", "arguments": {"change_request": "más corto"}}]',
+        '```json\n{"name": "show_values_card", "parameters": {"change_request": "más corto"}}\n```',
+    ],
+)
 def test_an_action_written_as_text_becomes_a_call_wherever_the_stream_is_cut(answer):
     for cut in range(1, len(answer)):
         shown, calls = _feed(["Vale. ", answer[:cut], answer[cut:]])
@@ -210,9 +227,15 @@ def test_an_unknown_or_broken_action_is_a_retryable_error_not_text():
 
 
 def test_strict_turns_start_with_the_user_alternate_and_carry_the_system_prompt():
-    request = ChatRequest(model="m", system="You interview.", messages=[
-        Message(role="assistant", content="Hola, ¿qué te importa?"),
-        Message(role="user", content="La familia."), Message(role="user", content="Y el trabajo.")])
+    request = ChatRequest(
+        model="m",
+        system="You interview.",
+        messages=[
+            Message(role="assistant", content="Hola, ¿qué te importa?"),
+            Message(role="user", content="La familia."),
+            Message(role="user", content="Y el trabajo."),
+        ],
+    )
     strict = adapt.strict_turns(request)
     assert strict.system == "" and [m.role for m in strict.messages] == ["user", "assistant", "user"]
     assert strict.messages[0].content.startswith("You interview.")
@@ -231,12 +254,26 @@ def test_saving_a_new_model_in_the_admin_checks_it_and_shows_the_report(local_st
     study.save()
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    response = client.post(f"/admin/studies/study/{study.pk}/change/", {
-        "title": study.title, "slug": study.slug, "status": "draft", "stories_per_participant": "3",
-        "stuck_after_minutes": "10", "withdrawal_policy": "delete_content", "llm_provider": "openai-compatible",
-        "llm_model": "local-model", "llm_base_url": study.llm_base_url, "llm_tool_protocol": "auto",
-        "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
-        "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0"}, follow=True)
+    response = client.post(
+        f"/admin/studies/study/{study.pk}/change/",
+        {
+            "title": study.title,
+            "slug": study.slug,
+            "status": "draft",
+            "stories_per_participant": "3",
+            "stuck_after_minutes": "10",
+            "withdrawal_policy": "delete_content",
+            "llm_provider": "openai-compatible",
+            "llm_model": "local-model",
+            "llm_base_url": study.llm_base_url,
+            "llm_tool_protocol": "auto",
+            "scenarios-TOTAL_FORMS": "0",
+            "scenarios-INITIAL_FORMS": "0",
+            "consent_documents-TOTAL_FORMS": "0",
+            "consent_documents-INITIAL_FORMS": "0",
+        },
+        follow=True,
+    )
     assert "is being checked" in response.content.decode()  # queued when the save committed
     run_jobs_until_idle()
     study.refresh_from_db()

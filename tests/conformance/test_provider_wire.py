@@ -29,8 +29,11 @@ pytestmark = pytest.mark.django_db
 
 TEXT = "¿Qué te importa más — la niña o el deber? Café, 日本語."
 TOOL = {"id": "toolu_01A", "name": "show_values_card", "input": {"change_request": "más corto, por favor"}}
-TOOLS = [ToolSpec("show_values_card", "Show the card.",
-                  {"type": "object", "properties": {"change_request": {"type": "string"}}})]
+TOOLS = [
+    ToolSpec(
+        "show_values_card", "Show the card.", {"type": "object", "properties": {"change_request": {"type": "string"}}}
+    )
+]
 
 
 @pytest.fixture
@@ -40,26 +43,42 @@ def server():
 
 
 PROVIDERS = {
-    "anthropic": {"model": "claude-sonnet-4-6", "path": "/v1/messages", "suffix": "",
-                  "ok": lambda text, tool=None: wire.Reply(body=wire.anthropic_text_and_tool(text, tool)),
-                  "overloaded": lambda: wire.Reply(body=wire.anthropic_error_event("overloaded_error")),
-                  "rate_limited": lambda after: wire.anthropic_http_error(429, "rate_limit_error", after)},
-    "openai": {"model": "gpt-4o", "path": "/v1/chat/completions", "suffix": "/v1",
-               "ok": lambda text, tool=None: wire.Reply(body=wire.openai_chunks(text, tool)),
-               "overloaded": lambda: wire.openai_http_error(503),
-               "rate_limited": lambda after: wire.openai_http_error(429, after)},
+    "anthropic": {
+        "model": "claude-sonnet-4-6",
+        "path": "/v1/messages",
+        "suffix": "",
+        "ok": lambda text, tool=None: wire.Reply(body=wire.anthropic_text_and_tool(text, tool)),
+        "overloaded": lambda: wire.Reply(body=wire.anthropic_error_event("overloaded_error")),
+        "rate_limited": lambda after: wire.anthropic_http_error(429, "rate_limit_error", after),
+    },
+    "openai": {
+        "model": "gpt-4o",
+        "path": "/v1/chat/completions",
+        "suffix": "/v1",
+        "ok": lambda text, tool=None: wire.Reply(body=wire.openai_chunks(text, tool)),
+        "overloaded": lambda: wire.openai_http_error(503),
+        "rate_limited": lambda after: wire.openai_http_error(429, after),
+    },
 }
 
 
 def ctx(server, name, purpose="interview.reply"):
     spec = PROVIDERS[name]
-    return gateway.CallContext(purpose=purpose,
-                               route=gateway.Route(name, spec["model"], base_url=server.url + spec["suffix"]))
+    return gateway.CallContext(
+        purpose=purpose, route=gateway.Route(name, spec["model"], base_url=server.url + spec["suffix"])
+    )
 
 
 def request(**kwargs):
-    return ChatRequest(model="", system="You interview.", tools=TOOLS, max_tokens=700, temperature=0,
-                       messages=[Message(role="user", content="Los niños necesitan disciplina.")], **kwargs)
+    return ChatRequest(
+        model="",
+        system="You interview.",
+        tools=TOOLS,
+        max_tokens=700,
+        temperature=0,
+        messages=[Message(role="user", content="Los niños necesitan disciplina.")],
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
@@ -89,8 +108,11 @@ class CardAnswer(Contract):
 
 @pytest.mark.parametrize("name", PROVIDERS)
 def test_a_structured_answer_is_validated_by_its_contract(server, name):
-    server.queue(PROVIDERS[name]["ok"]('{"title": "Cuidar sin sofocar", "policies": ["MOMENTOS en que el niño '
-                                       'elige por sí mismo"]}'))
+    server.queue(
+        PROVIDERS[name]["ok"](
+            '{"title": "Cuidar sin sofocar", "policies": ["MOMENTOS en que el niño elige por sí mismo"]}'
+        )
+    )
     answer, record = gateway.structured(request(), CardAnswer, ctx(server, name, "interview.articulate"))
     assert answer.title == "Cuidar sin sofocar" and answer.policies[0].startswith("MOMENTOS")
     server.queue(PROVIDERS[name]["ok"]("I would rather not answer in JSON."))
@@ -151,8 +173,7 @@ def test_a_compatible_server_without_a_usage_chunk_is_counted_not_free(server):
 
 
 def test_anthropic_cache_reads_and_writes_are_recorded_and_priced(server):
-    usage = {"input_tokens": 30, "cache_creation_input_tokens": 2000, "cache_read_input_tokens": 0,
-             "output_tokens": 1}
+    usage = {"input_tokens": 30, "cache_creation_input_tokens": 2000, "cache_read_input_tokens": 0, "output_tokens": 1}
     server.queue(wire.Reply(body=wire.anthropic_text_and_tool("First turn.", usage=usage)))
     usage_read = dict(usage, cache_creation_input_tokens=0, cache_read_input_tokens=2000)
     server.queue(wire.Reply(body=wire.anthropic_text_and_tool("Second turn.", usage=usage_read)))

@@ -30,7 +30,7 @@ def awkward_pieces(body: bytes, sizes=(1, 7, 3, 13, 2, 29, 5)) -> list[bytes]:
     pieces, i, k = [], 0, 0
     while i < len(body):
         size = sizes[k % len(sizes)]
-        pieces.append(body[i:i + size])
+        pieces.append(body[i : i + size])
         i, k = i + size, k + 1
     return pieces
 
@@ -70,8 +70,14 @@ class FakeServer:
             def do_POST(self):
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
-                server.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                json.loads(raw or b"{}"), time.monotonic()))
+                server.received.append(
+                    Received(
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        json.loads(raw or b"{}"),
+                        time.monotonic(),
+                    )
+                )
                 if server.replies:
                     reply = server.replies.pop(0)
                 elif server.responder is not None:
@@ -128,47 +134,107 @@ class FakeServer:
 
 
 def anthropic_text_and_tool(text: str, tool: dict | None = None, *, usage=None) -> bytes:
-    usage = usage or {"input_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                      "output_tokens": 1}
+    usage = usage or {
+        "input_tokens": 40,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 1,
+    }
     events: list[tuple[str | None, dict]] = [
-        ("message_start", {"type": "message_start", "message": {
-            "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6", "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": usage}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_01",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-6",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": usage,
+                },
+            },
+        ),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
         ("ping", {"type": "ping"}),
     ]
     words = text.split(" ")
     for i, word in enumerate(words):
         piece = word + (" " if i < len(words) - 1 else "")
-        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                               "delta": {"type": "text_delta", "text": piece}}))
+        events.append(
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+            )
+        )
     events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
     stop = "end_turn"
     if tool is not None:
         stop = "tool_use"
         arguments = json.dumps(tool["input"], ensure_ascii=False)
-        events.append(("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
-            "type": "tool_use", "id": tool["id"], "name": tool["name"], "input": {}}}))
+        events.append(
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 1,
+                    "content_block": {"type": "tool_use", "id": tool["id"], "name": tool["name"], "input": {}},
+                },
+            )
+        )
         for start in range(0, len(arguments), 9):
-            events.append(("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
-                "type": "input_json_delta", "partial_json": arguments[start:start + 9]}}))
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 1,
+                        "delta": {"type": "input_json_delta", "partial_json": arguments[start : start + 9]},
+                    },
+                )
+            )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": 1}))
     events += [
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-                           "usage": {"output_tokens": 25}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": 25},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
     return sse(events)
 
 
 def anthropic_error_event(error_type: str = "overloaded_error") -> bytes:
-    return sse([
-        ("message_start", {"type": "message_start", "message": {
-            "id": "msg_02", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6", "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 40, "output_tokens": 1}}}),
-        ("error", {"type": "error", "error": {"type": error_type, "message": "Overloaded"}}),
-    ])
+    return sse(
+        [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": "msg_02",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": "claude-sonnet-4-6",
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": 40, "output_tokens": 1},
+                    },
+                },
+            ),
+            ("error", {"type": "error", "error": {"type": error_type, "message": "Overloaded"}}),
+        ]
+    )
 
 
 def anthropic_http_error(status: int, error_type: str, retry_after: str | None = None) -> Reply:
@@ -182,8 +248,16 @@ def anthropic_http_error(status: int, error_type: str, retry_after: str | None =
 
 def openai_chunks(text: str, tool: dict | None = None, *, usage: bool = True) -> bytes:
     def chunk(delta, finish=None):
-        return (None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        return (
+            None,
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "gpt-4o",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            },
+        )
 
     events = [chunk({"role": "assistant", "content": ""})]
     events += [chunk({"content": word + " "}) for word in text.split(" ")]
@@ -191,23 +265,58 @@ def openai_chunks(text: str, tool: dict | None = None, *, usage: bool = True) ->
     if tool is not None:
         finish = "tool_calls"
         arguments = json.dumps(tool["input"], ensure_ascii=False)
-        events.append(chunk({"tool_calls": [{"index": 0, "id": tool["id"], "type": "function",
-                                             "function": {"name": tool["name"], "arguments": ""}}]}))
+        events.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": tool["id"],
+                            "type": "function",
+                            "function": {"name": tool["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        )
         for start in range(0, len(arguments), 9):
-            events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[start:start + 9]}}]}))
+            events.append(
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[start : start + 9]}}]})
+            )
     events.append(chunk({}, finish))
     if usage:
-        events.append((None, {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
-                              "choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 20,
-                                                       "total_tokens": 70,
-                                                       "prompt_tokens_details": {"cached_tokens": 0}}}))
+        events.append(
+            (
+                None,
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "gpt-4o",
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 50,
+                        "completion_tokens": 20,
+                        "total_tokens": 70,
+                        "prompt_tokens_details": {"cached_tokens": 0},
+                    },
+                },
+            )
+        )
     return sse(events) + b"data: [DONE]\n\n"
 
 
 def openai_error(status: int, message: str, error_type: str = "BadRequestError") -> Reply:
     """An error body as vLLM and llama.cpp send it (OpenAI's shape)."""
-    body = json.dumps({"object": "error", "error": {"message": message, "type": error_type, "code": status},
-                       "message": message, "type": error_type, "code": status}).encode()
+    body = json.dumps(
+        {
+            "object": "error",
+            "error": {"message": message, "type": error_type, "code": status},
+            "message": message,
+            "type": error_type,
+            "code": status,
+        }
+    ).encode()
     return Reply(status, body, "application/json")
 
 

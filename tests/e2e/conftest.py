@@ -51,8 +51,14 @@ def no_content_security_policy_violations(request):
 
     def watched_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
-        context.on("console", lambda message: refused.append(f"{message.location.get('url')}: {message.text}")
-                   if "Content Security Policy" in message.text else None)
+        context.on(
+            "console",
+            lambda message: (
+                refused.append(f"{message.location.get('url')}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return context
 
     browser.new_context = watched_context
@@ -65,8 +71,9 @@ def no_content_security_policy_violations(request):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -114,8 +121,9 @@ def asgi_live_server(transactional_db):
     # A forked child must not share the parent's pooled sockets.
     if hasattr(connections["default"], "close_pool"):
         connections["default"].close_pool()
-    process = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-                            setup=_child_setup)
+    process = DaphneProcess(
+        "127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler), setup=_child_setup
+    )
     process.start()
     if not process.ready.wait(timeout=30):
         process.terminate()
@@ -123,4 +131,3 @@ def asgi_live_server(transactional_db):
     yield _LiveServer(f"http://127.0.0.1:{process.port.value}")
     process.terminate()
     process.join(timeout=10)
-

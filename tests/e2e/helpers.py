@@ -49,6 +49,7 @@ def beside_the_browser(fn, *args):
     """Run fn in a worker thread: Playwright's sync API keeps an event loop
     running in this thread, and embeddings and offline model calls go through
     async_to_sync, which refuses to run under a running loop."""
+
     def call():
         try:
             return fn(*args)
@@ -65,8 +66,10 @@ def play_prolific(page, code: str) -> tuple[str, list[str]]:
     to, and the list the page's script errors are collected in."""
     done = settings.PROLIFIC_COMPLETION_URL.format(code=code)
     host = re.match(r"https?://[^/]+", done).group(0)
-    page.route(lambda url: url.startswith(host),
-               lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Prolific</h1>"))
+    page.route(
+        lambda url: url.startswith(host),
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Prolific</h1>"),
+    )
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     return done, errors

@@ -13,12 +13,21 @@ from tests.factories import PROLIFIC
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-CONSENT = ("We are asking people what matters to them when a chatbot answers hard questions.\n\n"
-           "Taking part takes about 15 minutes. You may stop at any time.")
-CODES = {"completed": "C1SCREENS", "no_consent": "C2NOCONSENT", "screened_out": "C3SCREENED",
-         "failed_attention": "C4ATTENTION", "no_places": "C5FULL"}
-SCENARIOS = [("screens", "Screen time", "How much screen time should my ten-year-old have?"),
-             ("homework", "Homework help", "Should I help my son with his homework or let him struggle?")]
+CONSENT = (
+    "We are asking people what matters to them when a chatbot answers hard questions.\n\n"
+    "Taking part takes about 15 minutes. You may stop at any time."
+)
+CODES = {
+    "completed": "C1SCREENS",
+    "no_consent": "C2NOCONSENT",
+    "screened_out": "C3SCREENED",
+    "failed_attention": "C4ATTENTION",
+    "no_places": "C5FULL",
+}
+SCENARIOS = [
+    ("screens", "Screen time", "How much screen time should my ten-year-old have?"),
+    ("homework", "Homework help", "Should I help my son with his homework or let him struggle?"),
+]
 ANSWERS = [
     "Honestly I think kids need rules, screens off at eight, that's just how it is in our house.",
     "But what I really want is for my daughter to notice when something makes her curious.",
@@ -36,7 +45,8 @@ def laptop(browser):
 
 
 def test_a_study_built_in_the_admin_takes_its_first_participant_to_the_completion_code(
-        coordinator, asgi_live_server, laptop, phone, screenshot_dir):
+    coordinator, asgi_live_server, laptop, phone, screenshot_dir
+):
     base, page = asgi_live_server.url, laptop
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -83,7 +93,10 @@ def test_a_study_built_in_the_admin_takes_its_first_participant_to_the_completio
     document = ConsentDocument.objects.get(study=study)
     # (A browser sends a textarea's line breaks as CRLF; the consent page draws the paragraphs either way.)
     assert (document.version_label, document.irb_protocol_id, document.text.replace("\r\n", "\n")) == (
-        "v1", "IRB-2026-042", CONSENT)
+        "v1",
+        "IRB-2026-042",
+        CONSENT,
+    )
 
     # --- its first participant, on a phone, from the Prolific link.
     done, phone_errors = play_prolific(phone, CODES["completed"])
@@ -92,7 +105,8 @@ def test_a_study_built_in_the_admin_takes_its_first_participant_to_the_completio
     expect(phone.locator(".consent-text p")).to_have_count(2)  # its two paragraphs
     expect(phone.locator(".consent-text")).to_contain_text("Taking part takes about 15 minutes.")
     expect(phone.locator("#resume-code")).to_have_text(
-        Participant.objects.get(study=study).prolific_identity.shown_resume_code)
+        Participant.objects.get(study=study).prolific_identity.shown_resume_code
+    )
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH and overflowing(phone) == []
     phone.get_by_role("button", name="I agree and want to take part").click()
     phone.get_by_text("Screen time", exact=True).click()

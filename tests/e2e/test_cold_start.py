@@ -24,8 +24,13 @@ ANSWERS = [
     "Most of all it should notice whether someone feels rushed, and slow things down when they do.",
 ]
 QUESTIONS = ["Parenting", "Abortion", "Weapons"]
-NEXT_HEADINGS = ["Is this your value?", "Which of these also matter here?", "Did this person become wiser?",
-                 "Getting the next part ready", "A few questions about taking part"]
+NEXT_HEADINGS = [
+    "Is this your value?",
+    "Which of these also matter here?",
+    "Did this person become wiser?",
+    "Getting the next part ready",
+    "A few questions about taking part",
+]
 
 
 @pytest.fixture
@@ -39,6 +44,7 @@ def fresh_study():
 @pytest.fixture
 def laptop(browser, coordinator, asgi_live_server):
     """A coordinator's browser, signed in (the sign-in page is tested in test_study_console.py)."""
+
     def session():
         client = Client()
         client.force_login(coordinator, backend="django.contrib.auth.backends.ModelBackend")
@@ -66,7 +72,8 @@ def _now_showing(page) -> str:
 
 
 def test_a_study_seeded_from_a_file_with_stories_written_ahead_gives_its_first_participants_stories(
-        fresh_study, asgi_live_server, laptop, browser, screenshot_dir, tmp_path):
+    fresh_study, asgi_live_server, laptop, browser, screenshot_dir, tmp_path
+):
     study, base, page = fresh_study, asgi_live_server.url, laptop
 
     # Before launch the console says what each question lacks.
@@ -98,8 +105,9 @@ def test_a_study_seeded_from_a_file_with_stories_written_ahead_gives_its_first_p
 
     # The first three participants, one per question, each on a phone.
     for n, question in enumerate(QUESTIONS, 1):
-        context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
         phone = context.new_page()
         _, errors = play_prolific(phone, study.completion_code_completed)
         ids = {**PROLIFIC, "PROLIFIC_PID": PROLIFIC["PROLIFIC_PID"][:-1] + str(n), "SESSION_ID": f"cold000{n}"}

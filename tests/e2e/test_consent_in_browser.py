@@ -44,8 +44,10 @@ def test_decline_in_browser_goes_back_to_prolific(live_server, phone, screenshot
 
     study, _ = services.seed_case_study()
     prolific_hits = []
-    phone.route("https://app.prolific.com/**", lambda route: (prolific_hits.append(route.request.url),
-                                                              route.fulfill(status=200, body="prolific")))
+    phone.route(
+        "https://app.prolific.com/**",
+        lambda route: (prolific_hits.append(route.request.url), route.fulfill(status=200, body="prolific")),
+    )
     phone.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=pid2&STUDY_ID=s&SESSION_ID=t")
     phone.get_by_role("button", name="I do not agree").click()
     phone.wait_for_url("https://app.prolific.com/**")

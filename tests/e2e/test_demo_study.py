@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SIZE = 45  # the same generator as the default demo, smaller so the test stays quick
 
 
-def test_the_demo_explorer_winners_and_report(asgi_live_server, laptop, screenshot_dir, needs_cytoscape,
-                                              coordinator):
+def test_the_demo_explorer_winners_and_report(asgi_live_server, laptop, screenshot_dir, needs_cytoscape, coordinator):
     out = beside_the_browser(simulation.populate_demo, SIZE)
     study, snapshot = out["study"], out["snapshot"]
     kept = sum(e["kept"] for e in snapshot.edges)

@@ -46,10 +46,17 @@ def _complete_with_merged_card(participant_id, value_id):
     study_services.record_consent(participant=participant, consent=study.consent_documents.get(), accepted=True)
     participant.refresh_from_db()
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    ValuesCard.objects.create(interview=interview, revision=1, title=OWN_TITLE,
-                              description="Help a child make their own decisions.",
-                              policies=["CHOICES the child can make alone"], source="articulator", submitted=True,
-                              submitted_at=timezone.now(), canonical=value)
+    ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title=OWN_TITLE,
+        description="Help a child make their own decisions.",
+        policies=["CHOICES the child can make alone"],
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+        canonical=value,
+    )
     move_to(participant, Step.COMPLETE)
 
 
@@ -66,8 +73,9 @@ def laptop(browser):
     context.close()
 
 
-def test_a_disputed_merge_is_upheld_and_the_card_gets_its_own_value(study, coordinator, asgi_live_server, phone,
-                                                                    laptop, screenshot_dir):
+def test_a_disputed_merge_is_upheld_and_the_card_gets_its_own_value(
+    study, coordinator, asgi_live_server, phone, laptop, screenshot_dir
+):
     study, values = study
     merged_into = values[0]
     base = asgi_live_server.url
@@ -90,8 +98,10 @@ def test_a_disputed_merge_is_upheld_and_the_card_gets_its_own_value(study, coord
     assert disputes_url == f"{base}/s/{study.slug}/disputes/"
     merge = phone.get_by_role("region", name="Your card was grouped into a shared value")
     assert merge.get_by_role("region", name="The card you wrote").get_by_role("heading").inner_text() == OWN_TITLE
-    assert (merge.get_by_role("region", name="The value it was grouped into").get_by_role("heading").inner_text()
-            == merged_into.title)
+    assert (
+        merge.get_by_role("region", name="The value it was grouped into").get_by_role("heading").inner_text()
+        == merged_into.title
+    )
     _fits_the_phone(phone)
     phone.screenshot(path=str(screenshot_dir / "dispute-01-merge.png"), full_page=True)
 
@@ -119,7 +129,8 @@ def test_a_disputed_merge_is_upheld_and_the_card_gets_its_own_value(study, coord
     laptop.locator("select[name=action]").select_option("uphold")
     laptop.get_by_role("button", name="Go").click()
     laptop.get_by_label("Reason, shown to the participant (optional)").fill(
-        "You are right: your card now stands as its own value.")
+        "You are right: your card now stands as its own value."
+    )
     laptop.get_by_role("button", name="Uphold").click()
     laptop.locator(".messagelist").wait_for()
     assert "Upheld 1 dispute." in laptop.locator(".messagelist").inner_text()

@@ -3,7 +3,6 @@ stories) on a 375 px phone: from the Prolific link to the completion code,
 with the answer box on screen throughout the chat. A second test previews
 the study from Prolific's template link."""
 
-
 import pytest
 
 from studies.models import Cohort, Participant, Step
@@ -42,8 +41,9 @@ def fresh_study():
     return study
 
 
-def test_first_participant_of_a_fresh_study_reaches_the_completion_code_on_a_phone(fresh_study, asgi_live_server,
-                                                                                    phone, screenshot_dir):
+def test_first_participant_of_a_fresh_study_reaches_the_completion_code_on_a_phone(
+    fresh_study, asgi_live_server, phone, screenshot_dir
+):
     study = fresh_study
     done, errors = play_prolific(phone, study.completion_code_completed)
     query = "&".join(f"{k}={v}" for k, v in PROLIFIC.items())
@@ -85,12 +85,15 @@ def test_first_participant_of_a_fresh_study_reaches_the_completion_code_on_a_pho
     assert participant.current_step == Step.COMPLETE and participant.cohort == Cohort.PILOT
 
 
-def test_prolific_template_link_opens_a_preview_that_is_not_counted(fresh_study, asgi_live_server, phone,
-                                                                    screenshot_dir):
+def test_prolific_template_link_opens_a_preview_that_is_not_counted(
+    fresh_study, asgi_live_server, phone, screenshot_dir
+):
     study = fresh_study
     # Opened with a preview link from the console (anyone else is refused a preview).
-    phone.goto(f"{asgi_live_server.url}/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}"
-               f"&STUDY_ID={{{{%STUDY_ID%}}}}&SESSION_ID={{{{%SESSION_ID%}}}}&preview={preview_token(study)}")
+    phone.goto(
+        f"{asgi_live_server.url}/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}"
+        f"&STUDY_ID={{{{%STUDY_ID%}}}}&SESSION_ID={{{{%SESSION_ID%}}}}&preview={preview_token(study)}"
+    )
     phone.get_by_role("heading", name="Before you start").wait_for()
     banner = phone.get_by_role("note")
     assert "Preview" in banner.inner_text() and "nothing you do here is counted" in banner.inner_text()

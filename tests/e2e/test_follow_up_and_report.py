@@ -25,6 +25,7 @@ FAIR_QUESTION = "Do you believe your value ended up in a fair position in the mo
 
 # --- a participant who completed, weeks later ------------------------------------------
 
+
 @pytest.fixture
 def finished(transactional_db):
     """As tests/surveys/test_follow_up.py's `finished`
@@ -53,8 +54,11 @@ def _question(page, key):
 
 
 def _checked(page) -> dict[str, str]:
-    return {key: _question(page, key).locator("input:checked").get_attribute("value")
-            for key in ("dedup_represents", "fair_position") if _question(page, key).locator("input:checked").count()}
+    return {
+        key: _question(page, key).locator("input:checked").get_attribute("value")
+        for key in ("dedup_represents", "fair_position")
+        if _question(page, key).locator("input:checked").count()
+    }
 
 
 def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir):
@@ -87,9 +91,11 @@ def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir)
     assert own.get_by_role("heading").inner_text() == "Informed autonomy"
     assert below.get_by_role("heading").inner_text() == "Strict rules"
     assert above.locator(".vote-count").inner_text() == (
-        "12 of 15 participants thought moving from yours to this one was wiser")
+        "12 of 15 participants thought moving from yours to this one was wiser"
+    )
     assert below.locator(".vote-count").inner_text() == (
-        "5 of 6 participants thought moving from this one to yours was wiser")
+        "5 of 6 participants thought moving from this one to yours was wiser"
+    )
     # Drawn top to bottom: wiser, theirs, less wise; then the fairness question.
     fair = _question(phone, "fair_position")
     tops = [box.bounding_box()["y"] for box in (above, own, below, fair)]
@@ -153,8 +159,12 @@ def test_follow_up_on_a_phone(finished, asgi_live_server, phone, screenshot_dir)
     rows = {r.item.key: r for r in SurveyResponse.objects.filter(participant=participant).select_related("item")}
     assert {key: row.answer for key, row in rows.items()} == {"dedup_represents": "partly", "fair_position": "no"}
     assert rows["dedup_represents"].shown == {"card": card.pk, "canonical_value": live.pk}
-    assert rows["fair_position"].shown == {"snapshot": GraphSnapshot.objects.get().pk, "value": live.pk,
-                                           "wiser": wiser.pk, "less_wise": less_wise.pk}
+    assert rows["fair_position"].shown == {
+        "snapshot": GraphSnapshot.objects.get().pk,
+        "value": live.pk,
+        "wiser": wiser.pk,
+        "less_wise": less_wise.pk,
+    }
     link.refresh_from_db()
     assert link.first_opened_at is not None and link.completed_at is not None
     assert errors == []
@@ -211,8 +221,9 @@ def surveyed_study(transactional_db):
     return beside_the_browser(prepare)
 
 
-def test_coordinator_reads_the_report_and_downloads_the_export(surveyed_study, coordinator, asgi_live_server, laptop,
-                                                              screenshot_dir, tmp_path):
+def test_coordinator_reads_the_report_and_downloads_the_export(
+    surveyed_study, coordinator, asgi_live_server, laptop, screenshot_dir, tmp_path
+):
     study = surveyed_study
     page = laptop
     errors = []

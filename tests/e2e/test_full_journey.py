@@ -41,6 +41,7 @@ QUESTIONS = 6  # the paper's Table 3 (surveys/defaults.py)
 
 # --- what a participant sees on every page -------------------------------------------
 
+
 def _spacing(page) -> dict:
     """Pixels between the header and the page's content, and between the
     page's last button and the footer's withdraw link (a thumb aiming at
@@ -76,6 +77,7 @@ def _prolific_link(study, pid=PROLIFIC["PROLIFIC_PID"]):
 
 
 # --- one helper per step -------------------------------------------------------------
+
 
 def _consent(page, shots):
     page.get_by_role("heading", name="Before you start").wait_for()
@@ -168,14 +170,16 @@ def _question(page, number):
 
 def _answer(page, number, point):
     """Choose a Likert answer ("4 Agree") in question `number` (1-based)."""
-    labels = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree",
-              5: "Strongly agree"}
+    labels = {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree", 5: "Strongly agree"}
     _question(page, number).get_by_label(f"{point} {labels[point]}", exact=True).check()
 
 
 def _chosen(page) -> dict[int, str]:
-    return {n: _question(page, n).locator("input:checked").get_attribute("value")
-            for n in range(1, QUESTIONS + 1) if _question(page, n).locator("input:checked").count()}
+    return {
+        n: _question(page, n).locator("input:checked").get_attribute("value")
+        for n in range(1, QUESTIONS + 1)
+        if _question(page, n).locator("input:checked").count()
+    }
 
 
 def _survey(page, shots):
@@ -227,6 +231,7 @@ def _survey(page, shots):
 
 # --- the tests -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def study_with_stories(transactional_db):
     """Six parenting values from earlier participants (tests/factories.py make_values),
@@ -248,8 +253,9 @@ def study_with_stories(transactional_db):
     return study, values
 
 
-def test_phone_participant_goes_from_prolific_link_to_completion_code(study_with_stories, asgi_live_server, phone,
-                                                                      screenshot_dir):
+def test_phone_participant_goes_from_prolific_link_to_completion_code(
+    study_with_stories, asgi_live_server, phone, screenshot_dir
+):
     study, values = study_with_stories
     shared = values[1]
     done, errors = play_prolific(phone, study.completion_code_completed)
@@ -277,15 +283,27 @@ def test_phone_participant_goes_from_prolific_link_to_completion_code(study_with
     # What the participant did was stored as they did it.
     participant = Participant.objects.get(prolific_identity__prolific_pid=PROLIFIC["PROLIFIC_PID"])
     assert participant.current_step == Step.COMPLETE
-    assert list(ChatMessage.objects.filter(interview__participant=participant, role="user")
-                .order_by("seq").values_list("content", flat=True)) == ANSWERS
+    assert (
+        list(
+            ChatMessage.objects.filter(interview__participant=participant, role="user")
+            .order_by("seq")
+            .values_list("content", flat=True)
+        )
+        == ANSWERS
+    )
     card = ValuesCard.objects.get(interview__participant=participant, submitted=True)
     assert card.title == "Following his curiosity" and card.canonical == shared
     assert CanonicalApproval.objects.get(card=card).answer == "well"
-    assert sorted(RelevanceItem.objects.filter(draw__participant=participant, relevant=True)
-                  .values_list("canonical__title", flat=True)) == sorted(marked)
-    assert StoryAssignment.objects.filter(participant=participant).count() == judged == min(
-        study.stories_per_participant, TransitionStory.objects.filter(study=study).count())
+    assert sorted(
+        RelevanceItem.objects.filter(draw__participant=participant, relevant=True).values_list(
+            "canonical__title", flat=True
+        )
+    ) == sorted(marked)
+    assert (
+        StoryAssignment.objects.filter(participant=participant).count()
+        == judged
+        == min(study.stories_per_participant, TransitionStory.objects.filter(study=study).count())
+    )
     assert WisdomVote.objects.filter(participant=participant).count() == judged
     saved = dict(SurveyResponse.objects.filter(participant=participant).values_list("item__order", "answer"))
     assert saved == {n: str(p) for n, p in answers.items()}

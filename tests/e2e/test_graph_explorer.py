@@ -43,31 +43,68 @@ def _public_graph():
     resists = MoralContext.objects.create(study=study, scenario=parenting, text="When a child resists authority")
     bored = MoralContext.objects.create(study=study, scenario=parenting, text="When a child is bored")
     titles = ["Rules and discipline", "Curiosity", "Calm home", "Shared reasons"]
-    v = [CanonicalValue.objects.create(study=study, title=t, description=f"An assistant guided by {t.lower()}.",
-                                       policies=[f"MOMENTS of {t.lower()}"], origin="manual") for t in titles]
-    TransitionStory.objects.create(study=study, from_value=v[0], to_value=v[1], context=resists,
-                                   story="I used to insist on rules, until I saw my son light up when he asked why.")
+    v = [
+        CanonicalValue.objects.create(
+            study=study,
+            title=t,
+            description=f"An assistant guided by {t.lower()}.",
+            policies=[f"MOMENTS of {t.lower()}"],
+            origin="manual",
+        )
+        for t in titles
+    ]
+    TransitionStory.objects.create(
+        study=study,
+        from_value=v[0],
+        to_value=v[1],
+        context=resists,
+        story="I used to insist on rules, until I saw my son light up when he asked why.",
+    )
 
     def edge(a, b, ctx, kept=True, reason=""):
-        return {"source": v[a].pk, "target": v[b].pk, "likelihood": 0.8, "entropy": 0.9, "contexts": [ctx.pk],
-                "counts": {"wiser": 4, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 5},
-                "kept": kept, "reason": reason}
+        return {
+            "source": v[a].pk,
+            "target": v[b].pk,
+            "likelihood": 0.8,
+            "entropy": 0.9,
+            "contexts": [ctx.pk],
+            "counts": {"wiser": 4, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 5},
+            "kept": kept,
+            "reason": reason,
+        }
 
     ids = [str(x.pk) for x in v]
     GraphSnapshot.objects.create(
-        study=study, parameters={"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69, "bootstrap_samples": 50},
+        study=study,
+        parameters={"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69, "bootstrap_samples": 50},
         summary={"values": 4, "edges_kept": 3},
-        values={i: {"title": x.title, "description": x.description, "policies": x.policies, "external_id": "",
-                    "origin": "manual", "scenarios": [parenting.pk]} for i, x in zip(ids, v)},
+        values={
+            i: {
+                "title": x.title,
+                "description": x.description,
+                "policies": x.policies,
+                "external_id": "",
+                "origin": "manual",
+                "scenarios": [parenting.pk],
+            }
+            for i, x in zip(ids, v)
+        },
         contexts={str(c.pk): {"text": c.text, "scenario": parenting.pk} for c in (resists, bored)},
         edges=[edge(0, 1, resists), edge(1, 3, resists), edge(2, 3, bored), edge(3, 2, bored, False, "low_likelihood")],
         cycles=[],
-        scores={"global": {ids[3]: 0.45, ids[1]: 0.25, ids[0]: 0.15, ids[2]: 0.15},
-                "scenario": {str(parenting.pk): {ids[3]: 0.45, ids[1]: 0.25, ids[0]: 0.15, ids[2]: 0.15}},
-                "context": {str(resists.pk): {ids[3]: 0.5, ids[1]: 0.3, ids[0]: 0.2},
-                            str(bored.pk): {ids[3]: 0.6, ids[2]: 0.4}}},
-        bootstrap={ids[3]: {"rank": 1, "rank_low": 1, "rank_high": 2, "rank_median": 1.0, "top_share": 0.8},
-                   ids[1]: {"rank": 2, "rank_low": 1, "rank_high": 3, "rank_median": 2.0, "top_share": 0.2}})
+        scores={
+            "global": {ids[3]: 0.45, ids[1]: 0.25, ids[0]: 0.15, ids[2]: 0.15},
+            "scenario": {str(parenting.pk): {ids[3]: 0.45, ids[1]: 0.25, ids[0]: 0.15, ids[2]: 0.15}},
+            "context": {
+                str(resists.pk): {ids[3]: 0.5, ids[1]: 0.3, ids[0]: 0.2},
+                str(bored.pk): {ids[3]: 0.6, ids[2]: 0.4},
+            },
+        },
+        bootstrap={
+            ids[3]: {"rank": 1, "rank_low": 1, "rank_high": 2, "rank_median": 1.0, "top_share": 0.8},
+            ids[1]: {"rank": 2, "rank_low": 1, "rank_high": 3, "rank_median": 2.0, "top_share": 0.2},
+        },
+    )
     return study, v, resists
 
 
@@ -83,8 +120,9 @@ def _click_element(page, selector_js):
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
 
 
-def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_server, laptop, screenshot_dir,
-                                                                      needs_cytoscape):
+def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(
+    asgi_live_server, laptop, screenshot_dir, needs_cytoscape
+):
     study, values, resists = _public_graph()
     page = laptop
     errors = []
@@ -93,8 +131,9 @@ def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_s
     try:
         wait_until(page, "window.mgeGraph && window.mgeGraph.nodes().length > 0", timeout=15000)
     except Exception:
-        pytest.fail(f"the graph was not drawn; page errors: {errors}; note: "
-                    f"{page.locator('#graph-js-note').inner_text()}")
+        pytest.fail(
+            f"the graph was not drawn; page errors: {errors}; note: {page.locator('#graph-js-note').inner_text()}"
+        )
 
     # cytoscape drew every value, inside the visible canvas, and the three kept edges.
     drawn = page.evaluate("""() => {
@@ -108,8 +147,10 @@ def test_public_explorer_draws_the_graph_and_shows_cards_and_stories(asgi_live_s
     assert drawn["edges"] == 3
     assert drawn["inside"] and drawn["canvases"] >= 1
     # The wisest value (a sink of the arrows) is drawn above the values that point to it.
-    y = page.evaluate(f"() => ({{top: mgeGraph.getElementById('{values[3].pk}').position('y'),"
-                      f" low: mgeGraph.getElementById('{values[0].pk}').position('y')}})")
+    y = page.evaluate(
+        f"() => ({{top: mgeGraph.getElementById('{values[3].pk}').position('y'),"
+        f" low: mgeGraph.getElementById('{values[0].pk}').position('y')}})"
+    )
     assert y["top"] < y["low"]
 
     # A click on a value shows its card, PageRank and rank interval.
@@ -152,8 +193,14 @@ def test_winners_and_scalability_pages(asgi_live_server, laptop, screenshot_dir)
 
     study, values, resists = _public_graph()
     for a, b in [(0, 1), (0, 1), (1, 3), (1, 3), (2, 3), (2, 3), (0, 3)]:
-        WisdomVote.objects.create(study=study, participant=Participant.objects.create(study=study),
-                                  from_value=values[a], to_value=values[b], context=resists, answer="yes")
+        WisdomVote.objects.create(
+            study=study,
+            participant=Participant.objects.create(study=study),
+            from_value=values[a],
+            to_value=values[b],
+            context=resists,
+            answer="yes",
+        )
     page = laptop
     page.goto(f"{asgi_live_server.url}/graph/{study.slug}/winners/")
     parenting = page.locator("section.winners-scenario", has_text="Parenting")
@@ -173,8 +220,7 @@ def test_winners_and_scalability_pages(asgi_live_server, laptop, screenshot_dir)
     page.screenshot(path=str(screenshot_dir / "graph-scalability-1280px.png"), full_page=True)
 
 
-def test_a_larger_graph_is_laid_out_with_arrows_pointing_up(asgi_live_server, laptop, screenshot_dir,
-                                                            needs_cytoscape):
+def test_a_larger_graph_is_laid_out_with_arrows_pointing_up(asgi_live_server, laptop, screenshot_dir, needs_cytoscape):
     """Sixty values in layers: every kept arrow points to a value drawn higher."""
     import random
 
@@ -183,22 +229,46 @@ def test_a_larger_graph_is_laid_out_with_arrows_pointing_up(asgi_live_server, la
     study, _ = services.seed_case_study()
     study.graph_public = True
     study.save(update_fields=["graph_public"])
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="abortion"),
-                                          text="When someone is scared of a pregnancy")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="abortion"), text="When someone is scared of a pregnancy"
+    )
     rng = random.Random(7)
     ids = [str(i) for i in range(1, 61)]
     edges = []
     for i in range(1, 61):
         for j in rng.sample(range(i + 1, 61), k=min(2, 60 - i)) if i < 60 else []:
-            edges.append({"source": i, "target": j, "likelihood": 0.6, "entropy": 1.0, "contexts": [context.pk],
-                          "counts": {"wiser": 3, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 4},
-                          "kept": True, "reason": ""})
+            edges.append(
+                {
+                    "source": i,
+                    "target": j,
+                    "likelihood": 0.6,
+                    "entropy": 1.0,
+                    "contexts": [context.pk],
+                    "counts": {"wiser": 3, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 4},
+                    "kept": True,
+                    "reason": "",
+                }
+            )
     GraphSnapshot.objects.create(
-        study=study, parameters={}, summary={},
-        values={i: {"title": f"Value number {i} with a longer title", "description": "…", "policies": [],
-                    "external_id": "", "origin": "imported", "scenarios": []} for i in ids},
-        contexts={str(context.pk): {"text": context.text, "scenario": context.scenario_id}}, edges=edges,
-        scores={"global": {i: int(i) / 1830 for i in ids}, "scenario": {}, "context": {}}, bootstrap={})
+        study=study,
+        parameters={},
+        summary={},
+        values={
+            i: {
+                "title": f"Value number {i} with a longer title",
+                "description": "…",
+                "policies": [],
+                "external_id": "",
+                "origin": "imported",
+                "scenarios": [],
+            }
+            for i in ids
+        },
+        contexts={str(context.pk): {"text": context.text, "scenario": context.scenario_id}},
+        edges=edges,
+        scores={"global": {i: int(i) / 1830 for i in ids}, "scenario": {}, "context": {}},
+        bootstrap={},
+    )
     page = laptop
     page.goto(f"{asgi_live_server.url}/graph/{study.slug}/")
     wait_until(page, "window.mgeGraph && window.mgeGraph.nodes().length === 60", timeout=15000)

@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _phone_in(browser, locale):
-    return browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
-                               has_touch=True, locale=locale)
+    return browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True, locale=locale
+    )
 
 
 def _multilingual_study():

@@ -29,29 +29,57 @@ def _built_graph():
     study, _ = services.seed_case_study()
     MoralContext.objects.filter(study=study).update(active=False)
     parenting = study.scenarios.get(key="parenting")
-    child = MoralContext.objects.create(study=study, scenario=parenting,
-                                        text="When a child resists their parents' rules")
-    autonomy, strict = (CanonicalValue.objects.create(study=study, title=t, description=f"An assistant guided by {t}.",
-                                                      policies=p, origin="manual") for t, p in (
-        ("Informed autonomy", ["CHOICES the child can make alone", "REASONS behind each family rule"]),
-        ("Strict rules", ["CONSEQUENCES that follow broken rules"])))
+    child = MoralContext.objects.create(
+        study=study, scenario=parenting, text="When a child resists their parents' rules"
+    )
+    autonomy, strict = (
+        CanonicalValue.objects.create(
+            study=study, title=t, description=f"An assistant guided by {t}.", policies=p, origin="manual"
+        )
+        for t, p in (
+            ("Informed autonomy", ["CHOICES the child can make alone", "REASONS behind each family rule"]),
+            ("Strict rules", ["CONSEQUENCES that follow broken rules"]),
+        )
+    )
     GraphSnapshot.objects.create(
-        study=study, parameters={"bootstrap_samples": 0}, summary={"values": 2, "edges_kept": 1},
-        values={str(v.pk): {"title": v.title, "description": v.description, "policies": v.policies,
-                            "scenarios": [parenting.pk]} for v in (autonomy, strict)},
+        study=study,
+        parameters={"bootstrap_samples": 0},
+        summary={"values": 2, "edges_kept": 1},
+        values={
+            str(v.pk): {
+                "title": v.title,
+                "description": v.description,
+                "policies": v.policies,
+                "scenarios": [parenting.pk],
+            }
+            for v in (autonomy, strict)
+        },
         contexts={str(child.pk): {"text": child.text, "scenario": parenting.pk}},
-        edges=[{"source": strict.pk, "target": autonomy.pk, "contexts": [child.pk], "kept": True,
-                "likelihood": 0.8, "entropy": 0.9, "reason": "",
-                "counts": {"wiser": 4, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 5}}],
+        edges=[
+            {
+                "source": strict.pk,
+                "target": autonomy.pk,
+                "contexts": [child.pk],
+                "kept": True,
+                "likelihood": 0.8,
+                "entropy": 0.9,
+                "reason": "",
+                "counts": {"wiser": 4, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 5},
+            }
+        ],
         cycles=[],
-        scores={"global": {str(autonomy.pk): 0.6, str(strict.pk): 0.4},
-                "context": {str(child.pk): {str(autonomy.pk): 0.6, str(strict.pk): 0.4}}},
-        bootstrap={})
+        scores={
+            "global": {str(autonomy.pk): 0.6, str(strict.pk): 0.4},
+            "context": {str(child.pk): {str(autonomy.pk): 0.6, str(strict.pk): 0.4}},
+        },
+        bootstrap={},
+    )
     return study, autonomy
 
 
 def test_coordinator_converses_and_follows_the_provenance_of_each_reply(
-        coordinator, asgi_live_server, laptop, phone, screenshot_dir):
+    coordinator, asgi_live_server, laptop, phone, screenshot_dir
+):
     study, autonomy = _built_graph()
     base, page = asgi_live_server.url, laptop
     errors = []
@@ -64,8 +92,10 @@ def test_coordinator_converses_and_follows_the_provenance_of_each_reply(
     page.get_by_role("button", name="Start a conversation").click()
     page.get_by_text("No turns yet.").wait_for()
 
-    for message in ("My child refuses to follow our rules at home. What should I do?",
-                    "What if the child still resists the rules after that?"):
+    for message in (
+        "My child refuses to follow our rules at home. What should I do?",
+        "What if the child still resists the rules after that?",
+    ):
         page.get_by_label("Your message").fill(message)
         page.get_by_role("button", name="Send").click()
         page.locator(".playground-turn", has_text=message).wait_for()
@@ -93,7 +123,8 @@ def test_coordinator_converses_and_follows_the_provenance_of_each_reply(
         turns.nth(1).locator(".value-link").click()
     assert page.url.endswith(f"/admin/values/canonicalvalue/{autonomy.pk}/change/")
     page.get_by_role("heading", name="Change canonical value").or_(
-        page.get_by_role("heading", name="View canonical value")).wait_for()
+        page.get_by_role("heading", name="View canonical value")
+    ).wait_for()
     page.goto(conversation_url)
     edge = page.locator(".playground-turn").nth(0).locator(".edge-link")
     href = edge.get_attribute("href")
@@ -106,8 +137,10 @@ def test_coordinator_converses_and_follows_the_provenance_of_each_reply(
     phone.goto(share_url)
     expect(phone.locator(".playground-turn")).to_have_count(2)
     assert phone.locator("#turn-form").count() == 0
-    plain, graph = (phone.locator(".playground-turn").nth(0).locator(f'[data-column="{c}"]').bounding_box()
-                    for c in ("plain", "graph"))
+    plain, graph = (
+        phone.locator(".playground-turn").nth(0).locator(f'[data-column="{c}"]').bounding_box()
+        for c in ("plain", "graph")
+    )
     assert abs(plain["x"] - graph["x"]) < 2 and graph["y"] > plain["y"]
     _no_sideways_scroll(phone, PHONE_WIDTH)
     phone.screenshot(path=str(screenshot_dir / "playground-02-phone.png"), full_page=True)

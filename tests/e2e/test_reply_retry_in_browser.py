@@ -34,8 +34,9 @@ def test_retry_appears_when_no_text_arrives_and_brings_the_answer(short_wait, as
     # The participant's message was saved by a server that died while answering.
     interview = Interview.objects.get()
     chat.add_user_message(interview_id=interview.pk, text="I care about everyone affected.", client_message_id="m1")
-    Interview.objects.filter(pk=interview.pk).update(reply_token="00000000-0000-0000-0000-000000000001",
-                                                     reply_heartbeat_at=timezone.now())
+    Interview.objects.filter(pk=interview.pk).update(
+        reply_token="00000000-0000-0000-0000-000000000001", reply_heartbeat_at=timezone.now()
+    )
     phone.reload()
     retry = phone.get_by_role("button", name="Retry")
     retry.wait_for(state="visible", timeout=20_000)

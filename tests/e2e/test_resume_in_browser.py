@@ -24,8 +24,9 @@ def seeded_study(transactional_db):
 
 @pytest.fixture
 def second_phone(browser):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     yield page
     context.close()
@@ -35,8 +36,9 @@ def _link(base, study, **changes):
     return f"{base}/s/{study.slug}/?" + "&".join(f"{k}={v}" for k, v in {**PROLIFIC, **changes}.items())
 
 
-def test_another_phone_needs_the_resume_code_and_never_sees_the_interview(seeded_study, asgi_live_server, phone,
-                                                                         second_phone, screenshot_dir):
+def test_another_phone_needs_the_resume_code_and_never_sees_the_interview(
+    seeded_study, asgi_live_server, phone, second_phone, screenshot_dir
+):
     study, base = seeded_study, asgi_live_server.url
     phone.goto(_link(base, study))
     phone.get_by_role("button", name="I agree and want to take part").click()

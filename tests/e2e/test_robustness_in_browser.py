@@ -30,17 +30,26 @@ def built(transactional_db):
 
         study, _ = journey.seed_case_study()
         values = make_values(study)
-        context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                              text="When a child resists authority")
+        context = MoralContext.objects.create(
+            study=study, scenario=study.scenarios.get(key="parenting"), text="When a child resists authority"
+        )
         a, b, c, d = values[:4]
         for i, party in enumerate(["Democrat"] * 4 + ["Republican"] * 3):
             p = consented_participant(study, f"e2e-voter-{i}")[0]
-            ProlificDemographics.objects.create(participant=p, data={"U.s. political affiliation": party},
-                                                source_name="prolific.csv")
-            WisdomVote.objects.create(study=study, participant=p, from_value=a, to_value=b, context=context,
-                                      answer="yes")
-            WisdomVote.objects.create(study=study, participant=p, from_value=c, to_value=d, context=context,
-                                      answer="yes" if party == "Democrat" else "no")
+            ProlificDemographics.objects.create(
+                participant=p, data={"U.s. political affiliation": party}, source_name="prolific.csv"
+            )
+            WisdomVote.objects.create(
+                study=study, participant=p, from_value=a, to_value=b, context=context, answer="yes"
+            )
+            WisdomVote.objects.create(
+                study=study,
+                participant=p,
+                from_value=c,
+                to_value=d,
+                context=context,
+                answer="yes" if party == "Democrat" else "no",
+            )
         return study, services.build_snapshot(study, parameters=Parameters(bootstrap_samples=0))
 
     return beside_the_browser(prepare)
@@ -55,8 +64,10 @@ def test_coordinator_reads_robustness_on_a_phone(built, coordinator, asgi_live_s
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{asgi_live_server.url}/admin/")
 
-    for url, name in ((f"/admin/graph/graphsnapshot/{snapshot.pk}/change/", "snapshot"),
-                      (f"/admin/studies/study/{study.pk}/report/", "report")):
+    for url, name in (
+        (f"/admin/graph/graphsnapshot/{snapshot.pk}/change/", "snapshot"),
+        (f"/admin/studies/study/{study.pk}/report/", "report"),
+    ):
         page.goto(asgi_live_server.url + url)
         bridging = page.locator("#bridging")
         bridging.scroll_into_view_if_needed()

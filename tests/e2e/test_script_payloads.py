@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PAYLOADS = [
     "<script>window.__pwned = 'script'</script>",
     "<img src=x onerror=\"window.__pwned = 'img'\">",
-    "\"><svg onload=\"window.__pwned = 'svg'\">",
+    '"><svg onload="window.__pwned = \'svg\'">',
     "javascript:window.__pwned='link'",
 ]
 SAY = " and ".join(PAYLOADS)
@@ -53,19 +53,30 @@ def _prepare():
     graph_services.build_snapshot(study, include_simulated=True)
 
     writer, writer_client = services_participant(study)
-    interview, _ = run_interview(writer, study.scenarios.get(key="parenting"),
-                                 answers=[SAY, f"I care about {PAYLOADS[0]}", PAYLOADS[2], PAYLOADS[3]], submit=False)
+    interview, _ = run_interview(
+        writer,
+        study.scenarios.get(key="parenting"),
+        answers=[SAY, f"I care about {PAYLOADS[0]}", PAYLOADS[2], PAYLOADS[3]],
+        submit=False,
+    )
     chat.edit_card(interview_id=interview.pk, title=PAYLOADS[2][:60], description=SAY[:300], policies=PAYLOADS)
     coordinator = platform_services.upsert_staff_user(email="c@example.org", role="coordinator", password="x-pass-123")
     staff = Client()
     staff.force_login(coordinator)
-    return {"study": study, "writer": writer, "interview": interview, "voter": voter,
-            "value": values[1], "writer_session": writer_client.cookies["sessionid"].value,
-            "staff_session": staff.cookies["sessionid"].value}
+    return {
+        "study": study,
+        "writer": writer,
+        "interview": interview,
+        "voter": voter,
+        "value": values[1],
+        "writer_session": writer_client.cookies["sessionid"].value,
+        "staff_session": staff.cookies["sessionid"].value,
+    }
 
 
 def services_participant(study):
     from tests.factories import consented_participant
+
     return consented_participant(study, "writer-payload")
 
 
@@ -87,8 +98,11 @@ def test_typed_script_payloads_never_run_on_any_page(asgi_live_server, browser, 
     public_pages = [f"/graph/{study.slug}/", f"/graph/{study.slug}/winners/"]
     seen, shown, dialogs = {}, {}, []
     participant_pages = [f"/s/{study.slug}/journey/"]
-    for session, pages in ((made["staff_session"], staff_pages), (made["writer_session"], participant_pages),
-                           (None, public_pages)):
+    for session, pages in (
+        (made["staff_session"], staff_pages),
+        (made["writer_session"], participant_pages),
+        (None, public_pages),
+    ):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         if session:
             context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
@@ -101,12 +115,19 @@ def test_typed_script_payloads_never_run_on_any_page(asgi_live_server, browser, 
             seen[path] = {**_injected(page), "dialogs": len(dialogs)}
             shown[path] = page.inner_text("body")
         context.close()
-    assert seen == {path: {"pwned": None, "inline_scripts": 0, "handlers": 0, "links": 0, "dialogs": 0}
-                    for path in staff_pages + [f"/s/{study.slug}/journey/"] + public_pages}
+    assert seen == {
+        path: {"pwned": None, "inline_scripts": 0, "handlers": 0, "links": 0, "dialogs": 0}
+        for path in staff_pages + [f"/s/{study.slug}/journey/"] + public_pages
+    }
     # The payloads are there, as text, where people look for them.
-    for path in (f"/admin/studies/participant/{made['writer'].pk}/change/",
-                 f"/admin/interviews/interview/{made['interview'].pk}/change/", f"/s/{study.slug}/journey/"):
+    for path in (
+        f"/admin/studies/participant/{made['writer'].pk}/change/",
+        f"/admin/interviews/interview/{made['interview'].pk}/change/",
+        f"/s/{study.slug}/journey/",
+    ):
         assert PAYLOADS[0] in shown[path] and PAYLOADS[1] in shown[path], path
-    assert PAYLOADS[1] in shown["/admin/graph/wisdomvote/"] or SAY in shown[
-        f"/admin/studies/participant/{made['voter'].pk}/change/"]
+    assert (
+        PAYLOADS[1] in shown["/admin/graph/wisdomvote/"]
+        or SAY in shown[f"/admin/studies/participant/{made['voter'].pk}/change/"]
+    )
     assert PAYLOADS[1] in shown["/admin/values/canonicalvalue/"]

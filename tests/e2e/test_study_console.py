@@ -44,11 +44,13 @@ def _no_sideways_scroll(page, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width, page.evaluate(
         f"""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > {width} + 1)
-        .slice(0, 8).map(e => e.tagName.toLowerCase() + '.' + e.className)""")
+        .slice(0, 8).map(e => e.tagName.toLowerCase() + '.' + e.className)"""
+    )
 
 
 def test_coordinator_watches_a_participant_from_the_console_and_exports(
-        seeded_study, coordinator, asgi_live_server, laptop, phone, screenshot_dir, tmp_path):
+    seeded_study, coordinator, asgi_live_server, laptop, phone, screenshot_dir, tmp_path
+):
     study, base, page = seeded_study, asgi_live_server.url, laptop
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -59,7 +61,8 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     box = page.locator("#study-link-box")
     expect(box.get_by_label("Study link with Prolific's placeholders")).to_have_value(
         f"{base}/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&STUDY_ID={{{{%STUDY_ID%}}}}"
-        "&SESSION_ID={{%SESSION_ID%}}")
+        "&SESSION_ID={{%SESSION_ID%}}"
+    )
     _no_sideways_scroll(page, 1280)
     page.screenshot(path=str(screenshot_dir / "console-00-study-page.png"), full_page=True)
 
@@ -69,8 +72,9 @@ def test_coordinator_watches_a_participant_from_the_console_and_exports(
     page.get_by_role("heading", name=f"Live console: {study.title}").wait_for()
     _no_sideways_scroll(page, 1280)
     page.get_by_role("button", name="Copy link").click()
-    expect(page.locator(".study-link-row", has=page.locator("#participant-link")).locator(".copy-status")
-           ).to_have_text("Copied.")
+    expect(page.locator(".study-link-row", has=page.locator("#participant-link")).locator(".copy-status")).to_have_text(
+        "Copied."
+    )
     assert page.evaluate("navigator.clipboard.readText()").endswith("SESSION_ID={{%SESSION_ID%}}")
     expect(_here_now(page, "consent")).to_have_text("0")
 

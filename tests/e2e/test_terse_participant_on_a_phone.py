@@ -34,8 +34,9 @@ def fresh_study():
     return study
 
 
-def test_a_terse_participant_reaches_a_card_they_can_see_and_the_completion_code(fresh_study, asgi_live_server,
-                                                                                 phone, screenshot_dir):
+def test_a_terse_participant_reaches_a_card_they_can_see_and_the_completion_code(
+    fresh_study, asgi_live_server, phone, screenshot_dir
+):
     study = fresh_study
     done, errors = play_prolific(phone, study.completion_code_completed)
     query = "&".join(f"{k}={v}" for k, v in PROLIFIC.items())
@@ -50,8 +51,11 @@ def test_a_terse_participant_reaches_a_card_they_can_see_and_the_completion_code
     card = phone.get_by_role("region", name="Your values card")
     card.wait_for(timeout=30000)
     # The interviewer's words about the card come after it is drawn: the page must still show the card then.
-    wait_until(phone, "[...document.querySelectorAll('.msg.assistant:not(.streaming)')]"
-                      ".some(e => e.textContent.startsWith('This card, titled'))")
+    wait_until(
+        phone,
+        "[...document.querySelectorAll('.msg.assistant:not(.streaming)')]"
+        ".some(e => e.textContent.startsWith('This card, titled'))",
+    )
     phone.wait_for_timeout(300)  # any scrolling the last words caused has happened
     geometry = phone.evaluate(CARD_ON_SCREEN)
     phone.screenshot(path=str(screenshot_dir / "terse-participant-01-card.png"))

@@ -15,8 +15,10 @@ from tests.e2e.test_playground import _built_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PROMPTS = [{"text": "My child refuses to follow our rules at home. What should I do?", "source": "e2e:1"},
-           {"text": "The child resists every rule we make. How do I answer?", "source": "e2e:2"}]
+PROMPTS = [
+    {"text": "My child refuses to follow our rules at home. What should I do?", "source": "e2e:1"},
+    {"text": "The child resists every rule we make. How do I answer?", "source": "e2e:2"},
+]
 
 
 def test_the_run_page_follows_the_job_and_offers_its_files(coordinator, asgi_live_server, browser):

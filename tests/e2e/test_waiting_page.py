@@ -38,8 +38,7 @@ def waiting_page(quick_poll, asgi_live_server, phone):
     phone.get_by_role("heading", name="Getting the next part ready").wait_for()
     assert "moves on by itself" in phone.locator("main").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH and overflowing(phone) == []
-    wait_until(phone, "window.performance.getEntriesByType('resource')"
-                            ".some(e => e.name.indexOf('journey.js') >= 0)")
+    wait_until(phone, "window.performance.getEntriesByType('resource').some(e => e.name.indexOf('journey.js') >= 0)")
     phone.wait_for_timeout(300)  # the socket connects after the script runs
     return study
 
@@ -53,15 +52,13 @@ def test_the_waiting_page_shows_the_stories_once_the_job_has_written_them(waitin
     assert phone.get_by_text("Story 1 of 3").is_visible()
 
 
-def test_a_waiting_page_moves_on_when_the_participant_withdraws_in_another_tab(waiting_page, phone,
-                                                                                screenshot_dir):
+def test_a_waiting_page_moves_on_when_the_participant_withdraws_in_another_tab(waiting_page, phone, screenshot_dir):
     study = waiting_page
     other_tab = phone.context.new_page()
     other_tab.goto(phone.url.replace("/journey/", "/withdraw/"))
     other_tab.get_by_role("button", name="Withdraw from the study").click()
     other_tab.wait_for_load_state()
-    assert Participant.objects.get(prolific_identity__isnull=True, study=study,
-                                   current_step=Step.WITHDRAWN)
+    assert Participant.objects.get(prolific_identity__isnull=True, study=study, current_step=Step.WITHDRAWN)
 
     # The first tab was not touched: the pushed step reloads it.
     wait_until(phone, "document.body.innerText.indexOf('Getting the next part ready') < 0", timeout=10_000)

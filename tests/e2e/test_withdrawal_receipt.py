@@ -27,8 +27,9 @@ def seeded_study(transactional_db):
     return beside_the_browser(seed)
 
 
-def test_a_participant_who_withdraws_mid_interview_sees_what_was_removed(seeded_study, asgi_live_server, phone,
-                                                                         screenshot_dir):
+def test_a_participant_who_withdraws_mid_interview_sees_what_was_removed(
+    seeded_study, asgi_live_server, phone, screenshot_dir
+):
     study, base = seeded_study, asgi_live_server.url
     phone.goto(f"{base}/s/{study.slug}/?" + "&".join(f"{k}={v}" for k, v in PROLIFIC.items()))
     phone.get_by_role("button", name="I agree and want to take part").click()

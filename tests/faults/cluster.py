@@ -51,8 +51,9 @@ class Cluster:
         pg_ctl(list(args), pgdata=self.pgdata, user=self._user, timeout=timeout)
 
     def start(self) -> None:
-        self._pg_ctl("-w", "-o", f'-h 127.0.0.1 -p {self.port} -k {self.pgdata}', "-l", str(self.pgdata / "log"),
-                     "start")
+        self._pg_ctl(
+            "-w", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-l", str(self.pgdata / "log"), "start"
+        )
 
     def stop(self) -> None:
         # fast: open sessions are cut, as when a server is restarted for real.

@@ -34,11 +34,27 @@ TIMINGS = {
 
 
 def platform_env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECRET_KEY", "DB_POOL",
-                        "TEST_DATABASE_NAME")}
-    env.update(TIMINGS, DATABASE_URL=database_url, MGE_DEV="1", MGE_SKIP_JS="1", PYTHONUNBUFFERED="1",
-               PROCRASTINATE_LOG_LEVEL="INFO")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DEBUG",
+            "SECRET_KEY",
+            "DB_POOL",
+            "TEST_DATABASE_NAME",
+        )
+    }
+    env.update(
+        TIMINGS,
+        DATABASE_URL=database_url,
+        MGE_DEV="1",
+        MGE_SKIP_JS="1",
+        PYTHONUNBUFFERED="1",
+        PROCRASTINATE_LOG_LEVEL="INFO",
+    )
     return env
 
 
@@ -52,18 +68,24 @@ class Platform:
 
     start_timeout = 180
 
-    def __init__(self, *run_args: str, cluster: Cluster | None = None, env_for=platform_env,
-                 sigint_ignored: bool = False):
+    def __init__(
+        self, *run_args: str, cluster: Cluster | None = None, env_for=platform_env, sigint_ignored: bool = False
+    ):
         self.cluster = cluster or Cluster()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = env_for(self.cluster.url())
         self.log_path = self.cluster.root / "platform.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "scripts/dev.py", "run", "--port", str(self.port), *run_args],
-                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     # as a shell script's `cmd &` starts it
-                                     preexec_fn=_ignore_sigint if sigint_ignored else None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "scripts/dev.py", "run", "--port", str(self.port), *run_args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            # as a shell script's `cmd &` starts it
+            preexec_fn=_ignore_sigint if sigint_ignored else None,
+        )
         try:
             wait_until(self.healthy, timeout=self.start_timeout, interval=0.5, message="the platform did not start")
             self.wait_for_processes()
@@ -118,8 +140,14 @@ class Platform:
         return self.cluster.query("SELECT status FROM procrastinate_jobs WHERE id = %s", job_id)[0][0]
 
     def manage(self, *args: str, timeout: float = 60) -> str:
-        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT,
-                                env=self.env, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 

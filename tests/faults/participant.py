@@ -64,8 +64,12 @@ class Participant:
     def open(self, timeout: float = 5) -> dict:
         """Connect and return the state snapshot."""
         url = self.base.replace("http://", "ws://") + f"/ws/s/{self.slug}/interview/"
-        self.ws = connect(url, open_timeout=timeout, legacy=True, additional_headers={
-            "Cookie": f"sessionid={self.session}", "Origin": self.base})
+        self.ws = connect(
+            url,
+            open_timeout=timeout,
+            legacy=True,
+            additional_headers={"Cookie": f"sessionid={self.session}", "Origin": self.base},
+        )
         state = self.recv(timeout)
         assert state["type"] == "state", state
         return state

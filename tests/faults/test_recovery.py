@@ -71,12 +71,17 @@ def test_database_restart_under_a_live_interview(platform):
     # The worker is still there (reconnected, or stopped and started again
     # by run_worker) and runs jobs.
     job = platform.defer("studies.record_open_study_statistics", timestamp=0)
-    wait_until(lambda: platform.job_status(job) == "succeeded", timeout=30,
-               message=f"a job queued after the restart was not run:\n{platform.tail()}")
+    wait_until(
+        lambda: platform.job_status(job) == "succeeded",
+        timeout=30,
+        message=f"a job queued after the restart was not run:\n{platform.tail()}",
+    )
     assert platform.proc.poll() is None and platform.worker_pid() is not None
     person.close()
-    print(f"\ndatabase down {DB_DOWN_SECONDS}s; next message answered {answered_after:.1f}s after it came back; "
-          f"worker {'restarted' if platform.worker_pid() != worker_before else 'reconnected'}")
+    print(
+        f"\ndatabase down {DB_DOWN_SECONDS}s; next message answered {answered_after:.1f}s after it came back; "
+        f"worker {'restarted' if platform.worker_pid() != worker_before else 'reconnected'}"
+    )
 
 
 def test_web_server_killed_mid_reply_then_the_open_page_gets_the_answer(platform):
@@ -108,8 +113,10 @@ def test_web_server_killed_mid_reply_then_the_open_page_gets_the_answer(platform
     assert [m["content"] for m in state["messages"] if m["role"] == "user"] == [ANSWERS[0]]
     assert len(_assistant_replies(state)) == 2  # the greeting and exactly one reply
     person.close()
-    print(f"\nweb server killed mid-reply; page reconnected after {reconnected_after:.1f}s, "
-          f"answer arrived {answered_after:.1f}s after the kill")
+    print(
+        f"\nweb server killed mid-reply; page reconnected after {reconnected_after:.1f}s, "
+        f"answer arrived {answered_after:.1f}s after the kill"
+    )
 
 
 SETUP_STUDY = """
@@ -132,8 +139,12 @@ def test_worker_killed_mid_job_then_the_job_finishes_once(platform):
     running = f"SELECT id FROM graph_storyrun WHERE study_id = {study_id} AND status = 'running'"
 
     # Kill the worker once the job has written a story and is still going.
-    wait_until(lambda: platform.cluster.query(count)[0][0] >= 1, timeout=60, interval=0.1,
-               message="the story job wrote nothing")
+    wait_until(
+        lambda: platform.cluster.query(count)[0][0] >= 1,
+        timeout=60,
+        interval=0.1,
+        message="the story job wrote nothing",
+    )
     cut_off = platform.cluster.query(running)
     assert cut_off, "the job finished before it could be killed"
     worker_before = platform.worker_pid()
@@ -141,25 +152,33 @@ def test_worker_killed_mid_job_then_the_job_finishes_once(platform):
     os.kill(worker_before, signal.SIGKILL)
     killed = time.monotonic()
 
-    wait_until(lambda: platform.job_status(job) == "succeeded", timeout=60, interval=0.2,
-               message=f"the job did not finish after the worker was killed:\n{platform.tail()}")
+    wait_until(
+        lambda: platform.job_status(job) == "succeeded",
+        timeout=60,
+        interval=0.2,
+        message=f"the job did not finish after the worker was killed:\n{platform.tail()}",
+    )
     finished_after = time.monotonic() - killed
     assert platform.worker_pid() not in (None, worker_before)
 
     # The run that was cut off says why; a new run finished the work.
-    runs = platform.cluster.query(f"SELECT id, status, error FROM graph_storyrun WHERE study_id = {study_id} "
-                                  "ORDER BY id")
+    runs = platform.cluster.query(
+        f"SELECT id, status, error FROM graph_storyrun WHERE study_id = {study_id} ORDER BY id"
+    )
     assert runs[0][0] == cut_off[0][0] and runs[0][1] == "failed" and "process running it ended" in runs[0][2]
     assert [r[1] for r in runs[1:]] == ["finished"]
     # Nothing written twice, and nothing written before the kill lost.
     duplicates = platform.cluster.query(
         f"SELECT from_value_id, to_value_id, context_id FROM graph_transitionstory WHERE study_id = {study_id} "
-        "GROUP BY 1, 2, 3 HAVING count(*) > 1")
+        "GROUP BY 1, 2, 3 HAVING count(*) > 1"
+    )
     assert duplicates == []
     written = platform.cluster.query(count)[0][0]
     assert written > written_before
-    print(f"\nworker killed mid-job ({written_before} stories written); job finished {finished_after:.1f}s later "
-          f"with {written}")
+    print(
+        f"\nworker killed mid-job ({written_before} stories written); job finished {finished_after:.1f}s later "
+        f"with {written}"
+    )
 
 
 def test_ctrl_c_stops_run_and_every_process_it_started_even_from_a_background_script():
@@ -179,9 +198,12 @@ def test_ctrl_c_stops_run_and_every_process_it_started_even_from_a_background_sc
         running.stop()
 
 
-MORE_ANSWERS = [*ANSWERS, "I think about what my grandmother would say, and whether I could live with the choice.",
-                "Mostly whether everyone involved was heard before deciding.",
-                "Yes, that is what I pay attention to."]
+MORE_ANSWERS = [
+    *ANSWERS,
+    "I think about what my grandmother would say, and whether I could live with the choice.",
+    "Mostly whether everyone involved was heard before deciding.",
+    "Yes, that is what I pay attention to.",
+]
 LAST_MESSAGE = """SELECT m.role, m.tool_calls::text FROM interviews_chatmessage m
                   WHERE m.interview_id = (SELECT max(id) FROM interviews_interview) ORDER BY m.seq DESC LIMIT 1"""
 CARDS = "SELECT count(*) FROM values_valuescard WHERE interview_id = (SELECT max(id) FROM interviews_interview)"
@@ -190,8 +212,10 @@ REPLY_REQUESTS = """SELECT request_messages FROM mgeplatform_llmcall WHERE purpo
                     AND created_at > to_timestamp(%s)"""
 
 
-USER_MESSAGES = ("SELECT count(*) FROM interviews_chatmessage WHERE role = 'user' AND interview_id = "
-                 "(SELECT max(id) FROM interviews_interview)")
+USER_MESSAGES = (
+    "SELECT count(*) FROM interviews_chatmessage WHERE role = 'user' AND interview_id = "
+    "(SELECT max(id) FROM interviews_interview)"
+)
 
 
 def _turn_over(last) -> bool:
@@ -233,8 +257,11 @@ def test_web_server_killed_inside_the_tool_loop_then_the_interview_carries_on(pl
 
     # Nobody steps in: the page reconnects, the reply is taken over and ends in words for the participant.
     person.reconnect(timeout=40)
-    wait_until(lambda: _turn_over(platform.cluster.query(LAST_MESSAGE)[0]), timeout=60,
-               message=f"the reply was not taken over:\n{platform.tail()}")
+    wait_until(
+        lambda: _turn_over(platform.cluster.query(LAST_MESSAGE)[0]),
+        timeout=60,
+        message=f"the reply was not taken over:\n{platform.tail()}",
+    )
     person.close()
     person.open()
     for j, answer in enumerate(MORE_ANSWERS[-2:]):

@@ -61,8 +61,9 @@ CALLS_PER_PROMPT = 1 + 1 + 3 * 4  # contexts, the winner's answer, two answers a
 
 
 def _manage(env, *args, timeout=120):
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -77,15 +78,28 @@ def test_an_export_killed_halfway_resumes_without_duplicates(tmp_path):
         prompts = tmp_path / "prompts.jsonl"
         prompts.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in PROMPTS))
         out = tmp_path / "out"
-        command = [sys.executable, "manage.py", "export_training_data", "--study", "faults-training",
-                   "--prompts", str(prompts), "--out", str(out)]
-        made = ("SELECT count(*) FROM alignment_trainingexample WHERE kind IN ('sft', 'pair')")
+        command = [
+            sys.executable,
+            "manage.py",
+            "export_training_data",
+            "--study",
+            "faults-training",
+            "--prompts",
+            str(prompts),
+            "--out",
+            str(out),
+        ]
+        made = "SELECT count(*) FROM alignment_trainingexample WHERE kind IN ('sft', 'pair')"
 
         with open(tmp_path / "first.log", "w") as log:
             first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
-                wait_until(lambda: cluster.query(made)[0][0] >= 3 or first.poll() is not None, timeout=120,
-                           interval=0.05, message="the export wrote no examples")
+                wait_until(
+                    lambda: cluster.query(made)[0][0] >= 3 or first.poll() is not None,
+                    timeout=120,
+                    interval=0.05,
+                    message="the export wrote no examples",
+                )
                 assert first.poll() is None, "the export finished before it could be killed"
                 os.kill(first.pid, signal.SIGKILL)
                 first.wait(timeout=10)
@@ -106,20 +120,26 @@ def test_an_export_killed_halfway_resumes_without_duplicates(tmp_path):
         pairs = (out / "preferences.jsonl").read_text().splitlines()
         assert len(sft) == SFT and len(pairs) == PAIRS
         assert len(set(sft)) == SFT and len(set(pairs)) == PAIRS  # no line twice
-        keys = {(p["metadata"]["prompt_index"], p["metadata"]["edge"]["source"])
-                for p in map(json.loads, pairs)}
+        keys = {(p["metadata"]["prompt_index"], p["metadata"]["edge"]["source"]) for p in map(json.loads, pairs)}
         assert len(keys) == PAIRS  # each prompt with each edge once
         assert sorted(json.loads(line)["messages"][0]["content"] for line in sft) == sorted(PROMPTS)
 
         # One run, each unit of work stored once.
         assert cluster.query("SELECT count(*), min(status) FROM alignment_trainingrun") == [(1, "done")]
-        assert cluster.query("SELECT kind, prompt_index, context_id, edge FROM alignment_trainingexample "
-                             "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1") == []
+        assert (
+            cluster.query(
+                "SELECT kind, prompt_index, context_id, edge FROM alignment_trainingexample "
+                "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1"
+            )
+            == []
+        )
         assert cluster.query("SELECT count(*) FROM alignment_trainingexample") == [(SFT + PAIRS + len(PROMPTS),)]
         # Work done before the kill was not done again: at most the example in progress was lost.
         calls = cluster.query("SELECT count(*) FROM mgeplatform_llmcall WHERE purpose LIKE 'alignment.%%'")[0][0]
         assert len(PROMPTS) * CALLS_PER_PROMPT <= calls <= len(PROMPTS) * CALLS_PER_PROMPT + 4
-        print(f"\nkilled after {at_kill} of {SFT + PAIRS} examples; the rerun finished the rest in "
-              f"{resumed_in:.1f}s with {calls - len(PROMPTS) * CALLS_PER_PROMPT} model call(s) repeated")
+        print(
+            f"\nkilled after {at_kill} of {SFT + PAIRS} examples; the rerun finished the rest in "
+            f"{resumed_in:.1f}s with {calls - len(PROMPTS) * CALLS_PER_PROMPT} model call(s) repeated"
+        )
     finally:
         cluster.destroy()

@@ -46,9 +46,13 @@ def _one(counts: Counts, params=DEFAULT):
 
 # --- counts ---------------------------------------------------------------------------
 
+
 def test_counts_sum_contexts_and_take_less_wise_from_the_reverse_direction():
-    cells = [Cell(1, 2, 10, yes=3, no=1, impressions=5), Cell(1, 2, 11, yes=1, unsure=2, impressions=4),
-             Cell(2, 1, 10, yes=2, no=4, impressions=7)]
+    cells = [
+        Cell(1, 2, 10, yes=3, no=1, impressions=5),
+        Cell(1, 2, 11, yes=1, unsure=2, impressions=4),
+        Cell(2, 1, 10, yes=2, no=4, impressions=7),
+    ]
     counts = pair_counts(cells)
     # (1,2): yes 3+1, no 1, unsure 2, impressions 5+4; less wise = yes on 2→1 = 2
     assert counts[(1, 2)] == Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2, impressions=9)
@@ -73,9 +77,15 @@ def test_a_pair_needs_cells_of_its_own():
 
 def _random_cells(rng, n_values, n_cells, n_contexts=4):
     ids = rng.permutation(1000 * n_values)[:n_values] + 1
-    return [Cell(int(ids[a]), int(ids[b]), int(c), yes=int(y), no=int(n), unsure=int(u), impressions=int(i))
-            for a, b, c, y, n, u, i in zip(rng.integers(0, n_values, n_cells), rng.integers(0, n_values, n_cells),
-                                           rng.integers(1, n_contexts + 1, n_cells), *rng.poisson(1.2, (4, n_cells)))]
+    return [
+        Cell(int(ids[a]), int(ids[b]), int(c), yes=int(y), no=int(n), unsure=int(u), impressions=int(i))
+        for a, b, c, y, n, u, i in zip(
+            rng.integers(0, n_values, n_cells),
+            rng.integers(0, n_values, n_cells),
+            rng.integers(1, n_contexts + 1, n_cells),
+            *rng.poisson(1.2, (4, n_cells)),
+        )
+    ]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -94,14 +104,18 @@ def test_array_counts_and_rules_equal_the_rules_written_per_pair(seed):
         for k, n in enumerate((c.yes, c.no, c.unsure, c.impressions)):
             t[k] += n
         where.setdefault((c.source, c.target), set()).add(c.context)
-    expected = {(a, b): Counts(t[0], t[1], t[2], own[(b, a)][0] if (b, a) in own else 0, t[3])
-                for (a, b), t in own.items()}
+    expected = {
+        (a, b): Counts(t[0], t[1], t[2], own[(b, a)][0] if (b, a) in own else 0, t[3]) for (a, b), t in own.items()
+    }
     counts, contexts = pair_counts_and_contexts(cells)
     assert counts == expected
     assert contexts == {k: sorted(v) for k, v in where.items()}
     assert list(counts) == sorted(counts) and list(contexts) == sorted(counts)
-    for params in (Parameters(min_wiser=1, min_likelihood=0.1, max_entropy=1.5), Parameters(entropy_over="answers"),
-                   Parameters(min_wiser=0, min_likelihood=-1.0, max_entropy=3.0, cycle_policy="keep")):
+    for params in (
+        Parameters(min_wiser=1, min_likelihood=0.1, max_entropy=1.5),
+        Parameters(entropy_over="answers"),
+        Parameters(min_wiser=0, min_likelihood=-1.0, max_entropy=3.0, cycle_policy="keep"),
+    ):
         edges, _ = decide_edges(counts, contexts, params)
         assert [(e.source, e.target) for e in edges] == sorted(counts)
         for e in edges:
@@ -109,27 +123,33 @@ def test_array_counts_and_rules_equal_the_rules_written_per_pair(seed):
             like, ent = likelihood(c), entropy(c, params.entropy_over)
             assert (e.likelihood, e.entropy) == (like, ent)
             assert math.copysign(1, e.entropy) == math.copysign(1, ent)
-            rule = ("too_few_wiser" if c.wiser < params.min_wiser else "low_likelihood"
-                    if like < params.min_likelihood - 1e-9 else "high_entropy"
-                    if ent > params.max_entropy + 1e-9 else "")
+            rule = (
+                "too_few_wiser"
+                if c.wiser < params.min_wiser
+                else "low_likelihood"
+                if like < params.min_likelihood - 1e-9
+                else "high_entropy"
+                if ent > params.max_entropy + 1e-9
+                else ""
+            )
             assert e.reason == rule or (not rule and e.reason in ("two_way", "cycle"))
 
 
 def test_likelihood():
     assert likelihood(Counts(wiser=4, not_wiser=1, unsure=2, less_wise=2)) == pytest.approx((4 - 2) / 9)
-    assert likelihood(Counts(wiser=1, less_wise=3)) == pytest.approx((1 - 3) / 4)   # -0.5
+    assert likelihood(Counts(wiser=1, less_wise=3)) == pytest.approx((1 - 3) / 4)  # -0.5
     assert likelihood(Counts(wiser=5)) == 1.0
-    assert likelihood(Counts(wiser=5, impressions=100)) == 1.0     # impressions are not votes
-    assert likelihood(Counts(impressions=5)) == 0.0                # no votes
+    assert likelihood(Counts(wiser=5, impressions=100)) == 1.0  # impressions are not votes
+    assert likelihood(Counts(impressions=5)) == 0.0  # no votes
 
 
 def test_entropy_over_five_counts_and_over_answers_only():
     c = Counts(wiser=4, impressions=4)
-    assert entropy(c, "five") == pytest.approx(1.0)      # two equal parts: 1 bit
-    assert entropy(c, "answers") == 0.0                  # all answers agree
-    assert entropy(c) == pytest.approx(1.0)              # "five" is the default
+    assert entropy(c, "five") == pytest.approx(1.0)  # two equal parts: 1 bit
+    assert entropy(c, "answers") == 0.0  # all answers agree
+    assert entropy(c) == pytest.approx(1.0)  # "five" is the default
     assert entropy(Counts(1, 1, 1, 1, 1), "five") == pytest.approx(math.log2(5))
-    assert entropy(Counts(1, 1, 1, 1, 1), "answers") == pytest.approx(2.0)   # 4 equal parts
+    assert entropy(Counts(1, 1, 1, 1, 1), "answers") == pytest.approx(2.0)  # 4 equal parts
     # (3,2,2,0,3) over 10: -(2 × .3·log2 .3 + 2 × .2·log2 .2) = 1.0422 + 0.9288 = 1.9710
     assert entropy(Counts(3, 2, 2, 0, 3), "five") == pytest.approx(1.9710, abs=1e-4)
     # (3,2,2,0) over 7: 3/7·1.2224 + 2 × 2/7·1.8074 = 0.5239 + 1.0328 = 1.5567
@@ -142,14 +162,15 @@ def test_entropy_over_five_counts_and_over_answers_only():
 
 # --- thresholds --------------------------------------------------------------------
 
+
 def test_thresholds_at_their_boundaries():
-    assert _one(Counts(wiser=2, impressions=2)).kept                     # wiser = 2 kept
+    assert _one(Counts(wiser=2, impressions=2)).kept  # wiser = 2 kept
     assert _one(Counts(wiser=1, impressions=1)).reason == "too_few_wiser"
     assert _one(Counts(wiser=2), Parameters(min_wiser=3)).reason == "too_few_wiser"
     # likelihood exactly 0.33: (33 - 0) / (33 + 67); entropy H(.33,.67) = 0.915 ≤ 1.69
     at = _one(Counts(wiser=33, not_wiser=67))
     assert at.likelihood == pytest.approx(0.33) and at.kept and at.reason == ""
-    below = _one(Counts(wiser=32, not_wiser=68))                        # 0.32
+    below = _one(Counts(wiser=32, not_wiser=68))  # 0.32
     assert not below.kept and below.reason == "low_likelihood"
     # entropy exactly at the maximum is kept: (4,0,0,0,4) is 1 bit
     edge = _one(Counts(wiser=4, impressions=4), Parameters(max_entropy=1.0))
@@ -186,14 +207,17 @@ def test_default_entropy_counts_impressions_as_the_original_did():
 
 # --- direction disagreement and cycles ---------------------------------------------------
 
+
 def test_two_way_disagreement_drops_both_directions():
     cells = [Cell(1, 2, 1, yes=3), Cell(2, 1, 1, yes=4)]
     counts = pair_counts(cells)
     # 1→2: (3 - 4) / 7 = -0.143; 2→1: (4 - 3) / 7 = 0.143; entropy H(3/7, 4/7) = 0.985 both ways.
     loose = Parameters(min_likelihood=-1.0)
     edges, cycles = decide_edges(counts, pair_contexts(cells), loose)
-    assert [(e.source, e.target, e.kept, e.reason) for e in edges] == [(1, 2, False, "two_way"),
-                                                                        (2, 1, False, "two_way")]
+    assert [(e.source, e.target, e.kept, e.reason) for e in edges] == [
+        (1, 2, False, "two_way"),
+        (2, 1, False, "two_way"),
+    ]
     assert edges[0].likelihood == pytest.approx(-1 / 7) and edges[1].likelihood == pytest.approx(1 / 7)
     assert cycles == []
     # When only one direction passes, it is kept and the other fails on its own threshold.
@@ -239,7 +263,7 @@ def test_cycle_policy_drop_excludes_the_whole_three_cycle():
     result = build(THREE_CYCLE, Parameters(cycle_policy="drop"))
     assert _reasons(result) == {(1, 2): "cycle", (2, 3): "cycle", (3, 1): "cycle", (3, 4): ""}
     assert result.cycles == [[1, 2, 3]]
-    assert build(THREE_CYCLE).scores == result.scores   # drop is the default
+    assert build(THREE_CYCLE).scores == result.scores  # drop is the default
 
 
 def test_cycle_policy_keep_keeps_the_cycle_and_lists_none():
@@ -252,7 +276,7 @@ def test_cycle_policy_keep_keeps_the_cycle_and_lists_none():
 def test_cycle_policy_break_weakest_removes_the_lowest_likelihood_edge():
     result = build(THREE_CYCLE, Parameters(cycle_policy="break_weakest"))
     assert _reasons(result) == {(1, 2): "", (2, 3): "", (3, 1): "weakest_in_cycle", (3, 4): ""}
-    assert result.cycles == [[1, 2, 3]]   # still listed: it was found, then broken
+    assert result.cycles == [[1, 2, 3]]  # still listed: it was found, then broken
     # What is left is the chain 1 → 2 → 3 → 4: score flows down it, so 4 first and 1 last.
     assert [(e.source, e.target) for e in result.kept()] == [(1, 2), (2, 3), (3, 4)]
     assert positions(result.scores) == {4: 1, 3: 2, 2: 3, 1: 4}
@@ -269,8 +293,14 @@ def test_break_weakest_ties_go_to_the_smaller_pair():
 def test_break_weakest_repeats_until_no_cycle_is_left():
     # 1→2→3→4→1 with the chord 1→3. First the weakest of the whole component, 2→3 (0.6); then
     # 1→3→4→1 is still a cycle and its weakest, 4→1 (0.75), goes.
-    counts = {(1, 2): Counts(wiser=3), (2, 3): Counts(wiser=3, not_wiser=2), (3, 4): Counts(wiser=3),
-              (4, 1): Counts(wiser=3, not_wiser=1), (1, 3): Counts(wiser=3), (4, 5): Counts(wiser=3)}
+    counts = {
+        (1, 2): Counts(wiser=3),
+        (2, 3): Counts(wiser=3, not_wiser=2),
+        (3, 4): Counts(wiser=3),
+        (4, 1): Counts(wiser=3, not_wiser=1),
+        (1, 3): Counts(wiser=3),
+        (4, 5): Counts(wiser=3),
+    }
     edges, cycles = decide_edges(counts, {}, Parameters(cycle_policy="break_weakest"))
     assert cycles == [[1, 2, 3, 4], [1, 3, 4]]
     assert {(e.source, e.target) for e in edges if e.reason == "weakest_in_cycle"} == {(2, 3), (4, 1)}
@@ -279,8 +309,12 @@ def test_break_weakest_repeats_until_no_cycle_is_left():
 
 def test_cycle_listing_is_capped_at_100():
     # A tournament on 8 values (i→j when j - i mod 8 is 1, 2 or 3, and i→i+4) has 367 simple cycles.
-    pairs = [(i, j) for i in range(1, 9) for j in range(1, 9)
-             if i != j and ((j - i) % 8 in (1, 2, 3) or ((j - i) % 8 == 4 and i < j))]
+    pairs = [
+        (i, j)
+        for i in range(1, 9)
+        for j in range(1, 9)
+        if i != j and ((j - i) % 8 in (1, 2, 3) or ((j - i) % 8 == 4 and i < j))
+    ]
     edges, cycles = decide_edges({p: Counts(wiser=3) for p in pairs}, {}, DEFAULT)
     assert len(edges) == 28 and all(e.reason == "cycle" for e in edges)
     assert len(cycles) == 100
@@ -291,15 +325,21 @@ def test_edge_to_dict_is_json_ready():
     edges, _ = decide_edges({(1, 2): Counts(wiser=2, not_wiser=1, impressions=3)}, {(1, 2): [7, 9]}, DEFAULT)
     # likelihood 2/3; entropy of (2,1,0,0,3) over 6: 1/3·1.585 + 1/6·2.585 + 1/2·1 = 1.459148
     assert edges[0].to_dict() == {
-        "source": 1, "target": 2,
+        "source": 1,
+        "target": 2,
         "counts": {"wiser": 2, "not_wiser": 1, "unsure": 0, "less_wise": 0, "impressions": 3},
-        "likelihood": 0.666667, "entropy": 1.459148, "contexts": [7, 9], "kept": True, "reason": ""}
+        "likelihood": 0.666667,
+        "entropy": 1.459148,
+        "contexts": [7, 9],
+        "kept": True,
+        "reason": "",
+    }
     assert REASONS["two_way"] == "kept in both directions (participants disagree on direction)"
-    assert set(REASONS) == {"too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle",
-                            "weakest_in_cycle"}
+    assert set(REASONS) == {"too_few_wiser", "low_likelihood", "high_entropy", "two_way", "cycle", "weakest_in_cycle"}
 
 
 # --- PageRank -------------------------------------------------------------------------
+
 
 def test_pagerank_flows_to_the_wiser_value():
     # One edge 1→2, 2 dangling: x1 = .15/2 + .85·x2/2 and x1 + x2 = 1
@@ -326,9 +366,18 @@ def test_pagerank_weights_follow_likelihood():
     assert sum(result.scores.values()) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("n, n_edges, alpha, seed", [
-    (2, 1, 0.85, 0), (12, 20, 0.85, 1), (60, 150, 0.5, 2), (250, 400, 0.85, 3), (800, 1500, 0.85, 4),
-    (2000, 1200, 0.95, 5), (400, 4000, 0.3, 6)])
+@pytest.mark.parametrize(
+    "n, n_edges, alpha, seed",
+    [
+        (2, 1, 0.85, 0),
+        (12, 20, 0.85, 1),
+        (60, 150, 0.5, 2),
+        (250, 400, 0.85, 3),
+        (800, 1500, 0.85, 4),
+        (2000, 1200, 0.95, 5),
+        (400, 4000, 0.3, 6),
+    ],
+)
 def test_pagerank_matches_networkx_on_random_graphs(n, n_edges, alpha, seed):
     """The array PageRank against networkx's own, on graphs with dangling
     and isolated values, weights from 1e-9 to 1, some pairs both ways, on
@@ -337,9 +386,11 @@ def test_pagerank_matches_networkx_on_random_graphs(n, n_edges, alpha, seed):
 
     rng = np.random.default_rng(seed)
     pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, (n_edges, 2)) if a != b}
-    ids = rng.permutation(10 * n)[:n] + 1   # ids are not 0..n-1
-    edges = [_edge(int(ids[a]), int(ids[b]), float(w))
-             for (a, b), w in zip(sorted(pairs), rng.choice([1e-9, 0.2, 0.5, 1.0], len(pairs)))]
+    ids = rng.permutation(10 * n)[:n] + 1  # ids are not 0..n-1
+    edges = [
+        _edge(int(ids[a]), int(ids[b]), float(w))
+        for (a, b), w in zip(sorted(pairs), rng.choice([1e-9, 0.2, 0.5, 1.0], len(pairs)))
+    ]
     nodes = [int(i) for i in ids[rng.random(n) < 0.5]]
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
@@ -368,8 +419,7 @@ def test_ranking_within_contexts():
     # 1→2 in context 10, 3→2 in 20, 2→4 in both.
     cells = [Cell(1, 2, 10, yes=3), Cell(3, 2, 20, yes=3), Cell(2, 4, 10, yes=2), Cell(2, 4, 20, yes=2)]
     result = build(cells)
-    assert [(e.source, e.target, e.contexts) for e in result.kept()] == [
-        (1, 2, [10]), (2, 4, [10, 20]), (3, 2, [20])]
+    assert [(e.source, e.target, e.contexts) for e in result.kept()] == [(1, 2, [10]), (2, 4, [10, 20]), (3, 2, [20])]
     # A chain a→b→c: x_a = t, x_b = 1.85t, x_c = t(1 + .85·1.85) = 2.5725t; 5.4225t = 1
     # -> t = .184417, x_b = .341171, x_c = .474412
     chain = (0.184417, 0.341171, 0.474412)
@@ -398,6 +448,7 @@ def test_rank_scopes_equal_pagerank_on_each_scopes_edges(seed):
 
 
 # --- bootstrap -------------------------------------------------------------------------
+
 
 def test_bootstrap_is_deterministic_and_certain_of_a_clear_winner():
     clear = [Cell(1, 2, 1, yes=40, no=2), Cell(3, 2, 1, yes=40, no=1), Cell(4, 2, 1, yes=35, no=3)]
@@ -432,8 +483,9 @@ def _replay_bootstrap(cells, params, nodes=None):
     ranks = {n: [] for n in full}
     for _ in range(params.bootstrap_samples):
         draw = rng.multinomial(answers.sum(), answers / answers.sum()).reshape(-1, 3)
-        sample = [Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions)
-                  for c, d in zip(cells, draw)]
+        sample = [
+            Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions) for c, d in zip(cells, draw)
+        ]
         sample_positions = positions(build(sample, params, nodes=list(full)).scores)
         for n in full:
             ranks[n].append(sample_positions[n])
@@ -441,24 +493,38 @@ def _replay_bootstrap(cells, params, nodes=None):
 
 
 REPLAY_CELLS = [
-    Cell(1, 2, 1, yes=3, no=1, impressions=4), Cell(2, 1, 1, yes=1, impressions=2),
-    Cell(2, 3, 2, yes=2, unsure=1, impressions=3), Cell(3, 1, 2, yes=2, impressions=2),
-    Cell(3, 4, 1, yes=4, no=2, unsure=1, impressions=7), Cell(5, 4, 2, yes=2, impressions=1),
-    Cell(6, 7, 1, yes=1, no=2), Cell(7, 6, 1, yes=2, no=1), Cell(8, 5, 2, impressions=3),
+    Cell(1, 2, 1, yes=3, no=1, impressions=4),
+    Cell(2, 1, 1, yes=1, impressions=2),
+    Cell(2, 3, 2, yes=2, unsure=1, impressions=3),
+    Cell(3, 1, 2, yes=2, impressions=2),
+    Cell(3, 4, 1, yes=4, no=2, unsure=1, impressions=7),
+    Cell(5, 4, 2, yes=2, impressions=1),
+    Cell(6, 7, 1, yes=1, no=2),
+    Cell(7, 6, 1, yes=2, no=1),
+    Cell(8, 5, 2, impressions=3),
 ]
 
 
-@pytest.mark.parametrize("params, nodes", [
-    (Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2), [1, 2, 3, 4, 5, 6, 9]),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=5), None),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=7, min_likelihood=-1.0, entropy_over="answers"), None),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=2, min_wiser=0, min_likelihood=-0.5), None),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=3, min_likelihood=0.2, cycle_policy="keep"), None),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=4, min_likelihood=0.2, cycle_policy="break_weakest"),
-     [1, 2, 3, 4, 5, 6, 9]),
-    (Parameters(bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5,
-                cycle_policy="break_weakest"), None),
-])
+@pytest.mark.parametrize(
+    "params, nodes",
+    [
+        (Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2), [1, 2, 3, 4, 5, 6, 9]),
+        (Parameters(bootstrap_samples=60, bootstrap_seed=5), None),
+        (Parameters(bootstrap_samples=60, bootstrap_seed=7, min_likelihood=-1.0, entropy_over="answers"), None),
+        (Parameters(bootstrap_samples=60, bootstrap_seed=2, min_wiser=0, min_likelihood=-0.5), None),
+        (Parameters(bootstrap_samples=60, bootstrap_seed=3, min_likelihood=0.2, cycle_policy="keep"), None),
+        (
+            Parameters(bootstrap_samples=60, bootstrap_seed=4, min_likelihood=0.2, cycle_policy="break_weakest"),
+            [1, 2, 3, 4, 5, 6, 9],
+        ),
+        (
+            Parameters(
+                bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5, cycle_policy="break_weakest"
+            ),
+            None,
+        ),
+    ],
+)
 def test_bootstrap_samples_follow_the_same_rules_as_build(params, nodes):
     got = bootstrap(REPLAY_CELLS, params, nodes=nodes)
     full, ranks = _replay_bootstrap(REPLAY_CELLS, params, nodes)
@@ -483,8 +549,9 @@ def _replay_context_bootstrap(cells, params, context):
     ranks = {n: [] for n in full}
     for _ in range(params.bootstrap_samples):
         draw = rng.multinomial(answers.sum(), answers / answers.sum()).reshape(-1, 3)
-        sample = [Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions)
-                  for c, d in zip(cells, draw)]
+        sample = [
+            Cell(c.source, c.target, c.context, *map(int, d), impressions=c.impressions) for c, d in zip(cells, draw)
+        ]
         edges = [e for e in build(sample, params).kept() if context in e.contexts]
         sample_positions = positions(pagerank(edges, nodes=list(full), alpha=params.pagerank_alpha))
         for n in full:
@@ -492,11 +559,16 @@ def _replay_context_bootstrap(cells, params, context):
     return full, ranks
 
 
-@pytest.mark.parametrize("params", [
-    Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2),
-    Parameters(bootstrap_samples=60, bootstrap_seed=5, min_wiser=1),
-    Parameters(bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5, cycle_policy="break_weakest"),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        Parameters(bootstrap_samples=60, bootstrap_seed=11, min_likelihood=0.2),
+        Parameters(bootstrap_samples=60, bootstrap_seed=5, min_wiser=1),
+        Parameters(
+            bootstrap_samples=60, bootstrap_seed=9, min_wiser=0, min_likelihood=-0.5, cycle_policy="break_weakest"
+        ),
+    ],
+)
 def test_the_rank_interval_within_each_context_follows_the_same_rules(params):
     got = bootstrap_by_context(REPLAY_CELLS, params)
     varied = False
@@ -513,8 +585,12 @@ def test_the_rank_interval_within_each_context_follows_the_same_rules(params):
 
 
 def test_a_value_settled_in_one_context_and_contested_in_another():
-    cells = [Cell(1, 2, 10, yes=40, no=1), Cell(3, 2, 10, yes=38, no=2),  # in 10, 2 is clearly wisest
-             Cell(4, 5, 20, yes=2, no=1), Cell(6, 7, 20, yes=2, no=1)]  # in 20, 5 and 7 trade places
+    cells = [
+        Cell(1, 2, 10, yes=40, no=1),
+        Cell(3, 2, 10, yes=38, no=2),  # in 10, 2 is clearly wisest
+        Cell(4, 5, 20, yes=2, no=1),
+        Cell(6, 7, 20, yes=2, no=1),
+    ]  # in 20, 5 and 7 trade places
     params = Parameters(bootstrap_samples=200, bootstrap_seed=3)
     got = bootstrap_by_context(cells, params)
     assert set(got) == {10, 20} and set(got[10]) == {1, 2, 3} and set(got[20]) == {4, 5, 6, 7}
@@ -529,23 +605,39 @@ def test_a_value_settled_in_one_context_and_contested_in_another():
 
 # --- parameters -----------------------------------------------------------------------
 
+
 def test_parameters_round_trip_and_refuse_bad_values():
     params = Parameters(min_wiser=3, entropy_over="answers", max_entropy=2)
     assert params.max_entropy == 2.0 and isinstance(params.max_entropy, float)
     assert Parameters.from_dict(params.to_dict()) == params
     assert Parameters.from_dict({}) == DEFAULT
-    assert DEFAULT.to_dict() == {"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69,
-                                 "entropy_over": "five", "pagerank_alpha": 0.85, "bootstrap_samples": 200,
-                                 "bootstrap_seed": 0, "cycle_policy": "drop"}
+    assert DEFAULT.to_dict() == {
+        "min_wiser": 2,
+        "min_likelihood": 0.33,
+        "max_entropy": 1.69,
+        "entropy_over": "five",
+        "pagerank_alpha": 0.85,
+        "bootstrap_samples": 200,
+        "bootstrap_seed": 0,
+        "cycle_policy": "drop",
+    }
     with pytest.raises(ValueError, match="unknown graph parameters: colour"):
         Parameters.from_dict({"colour": "red", "min_wiser": 2})
-    bad = [({"entropy_over": "six"}, "entropy_over"), ({"pagerank_alpha": 1.0}, "pagerank_alpha"),
-           ({"pagerank_alpha": 0}, "pagerank_alpha"), ({"pagerank_alpha": 1.5}, "pagerank_alpha"),
-           ({"bootstrap_samples": -1}, "bootstrap_samples"), ({"bootstrap_samples": 2.5}, "bootstrap_samples"),
-           ({"min_wiser": "3"}, "min_wiser"), ({"min_wiser": -1}, "min_wiser"),
-           ({"min_likelihood": 1.5}, "min_likelihood"), ({"max_entropy": -0.1}, "max_entropy"),
-           ({"max_entropy": float("nan")}, "max_entropy"), ({"bootstrap_seed": -2}, "bootstrap_seed"),
-           ({"cycle_policy": "ignore"}, "cycle_policy")]
+    bad = [
+        ({"entropy_over": "six"}, "entropy_over"),
+        ({"pagerank_alpha": 1.0}, "pagerank_alpha"),
+        ({"pagerank_alpha": 0}, "pagerank_alpha"),
+        ({"pagerank_alpha": 1.5}, "pagerank_alpha"),
+        ({"bootstrap_samples": -1}, "bootstrap_samples"),
+        ({"bootstrap_samples": 2.5}, "bootstrap_samples"),
+        ({"min_wiser": "3"}, "min_wiser"),
+        ({"min_wiser": -1}, "min_wiser"),
+        ({"min_likelihood": 1.5}, "min_likelihood"),
+        ({"max_entropy": -0.1}, "max_entropy"),
+        ({"max_entropy": float("nan")}, "max_entropy"),
+        ({"bootstrap_seed": -2}, "bootstrap_seed"),
+        ({"cycle_policy": "ignore"}, "cycle_policy"),
+    ]
     for data, name in bad:
         with pytest.raises(ValueError, match=name):
             Parameters.from_dict(data)
@@ -557,13 +649,25 @@ def test_parameters_round_trip_and_refuse_bad_values():
 
 STAGES = [
     # 1: 1→2 shown 3 times, 2 yes, 1 unsure: (2,0,1,0,3) entropy 1.459, likelihood 2/3 -> kept
-    [(1, 2, 1, "impression"), (1, 2, 1, "yes"), (1, 2, 1, "impression"), (1, 2, 1, "yes"),
-     (1, 2, 1, "impression"), (1, 2, 1, "unsure")],
+    [
+        (1, 2, 1, "impression"),
+        (1, 2, 1, "yes"),
+        (1, 2, 1, "impression"),
+        (1, 2, 1, "yes"),
+        (1, 2, 1, "impression"),
+        (1, 2, 1, "unsure"),
+    ],
     # 2: value 4 gets 6 direct votes from 3 and 5
     [(3, 4, 1, "yes")] * 3 + [(5, 4, 1, "yes")] * 3,
     # 3: 4→2: (2,0,0,0,4) entropy 0.918 -> kept; 2 now has 4 direct votes
-    [(4, 2, 1, "impression"), (4, 2, 1, "yes"), (4, 2, 1, "impression"), (4, 2, 1, "yes"),
-     (4, 2, 1, "impression"), (4, 2, 1, "impression")],
+    [
+        (4, 2, 1, "impression"),
+        (4, 2, 1, "yes"),
+        (4, 2, 1, "impression"),
+        (4, 2, 1, "yes"),
+        (4, 2, 1, "impression"),
+        (4, 2, 1, "impression"),
+    ],
     # 4: value 10 gets 5 direct votes from 9: (5,0,0,0,1) entropy 0.650 -> kept
     [(9, 10, 2, "yes")] * 5 + [(9, 10, 2, "impression")],
 ]
@@ -571,7 +675,7 @@ EVENTS = [e for stage in STAGES for e in stage]
 
 
 def test_trajectory_rises_by_pagerank_while_falling_by_votes():
-    points = trajectory(EVENTS, value=2, checkpoints=4)   # checkpoints after each stage of 6 events
+    points = trajectory(EVENTS, value=2, checkpoints=4)  # checkpoints after each stage of 6 events
     # Base score t for values without incoming edges:
     # after 6:  1→2 only; 2 first both ways.
     # after 12: x2 = t + .85t = 1.85t < x4 = t + .85·2t = 2.7t -> 2 second; votes 4:6, 2:2 -> second.
@@ -593,7 +697,8 @@ def test_trajectory_positions_are_none_before_a_value_is_in_the_graph():
     assert points[0] == {"events": 3, "pagerank_position": None, "votes_position": 1}
     assert trajectory(EVENTS, value=99, checkpoints=2) == [
         {"events": 12, "pagerank_position": None, "votes_position": None},
-        {"events": 24, "pagerank_position": None, "votes_position": None}]
+        {"events": 24, "pagerank_position": None, "votes_position": None},
+    ]
     # Stricter parameters: with min_wiser 3, neither edge into 2 (2 yes each) is kept.
     strict = trajectory(EVENTS, value=2, checkpoints=1, params=Parameters(min_wiser=3))
     assert strict == [{"events": 24, "pagerank_position": None, "votes_position": 3}]

@@ -18,8 +18,14 @@ from graph.aggregators import (
 )
 
 # 2 beats 1 twice, 3 beats 2 once, 1 and 3 beat each other once; "no" and "unsure" are no comparison.
-TINY = [Cell(1, 2, 1, yes=2, no=3), Cell(2, 3, 1, yes=1, unsure=1), Cell(3, 1, 2, yes=1), Cell(1, 3, 2, yes=1),
-        Cell(4, 4, 1, yes=5), Cell(1, 4, 1, no=2, impressions=3)]
+TINY = [
+    Cell(1, 2, 1, yes=2, no=3),
+    Cell(2, 3, 1, yes=1, unsure=1),
+    Cell(3, 1, 2, yes=1),
+    Cell(1, 3, 2, yes=1),
+    Cell(4, 4, 1, yes=5),
+    Cell(1, 4, 1, no=2, impressions=3),
+]
 
 
 def test_comparisons_are_the_yes_votes_won_by_the_target():
@@ -76,10 +82,13 @@ def test_tau_of_identical_rankings_is_one():
     a = {1: 0.5, 2: 0.3, 3: 0.2}
     assert tau(a, dict(a)) == 1.0
     assert tau(a, {1: 1.0, 2: 2.0, 3: 3.0}) == -1.0
-    assert tau(a, {1: 1.0, 9: 2.0}) is None           # one value in common
-    assert tau(a, {1: 1.0, 2: 1.0, 3: 1.0}) is None   # no order to compare
+    assert tau(a, {1: 1.0, 9: 2.0}) is None  # one value in common
+    assert tau(a, {1: 1.0, 2: 1.0, 3: 1.0}) is None  # no order to compare
     assert agreement({"pagerank": a, "direct_votes": a, "extra": {3: 2.0, 2: 1.0}}) == {
-        "pagerank|direct_votes": 1.0, "pagerank|extra": -1.0, "direct_votes|extra": -1.0}
+        "pagerank|direct_votes": 1.0,
+        "pagerank|extra": -1.0,
+        "direct_votes|extra": -1.0,
+    }
 
 
 def test_robust_winners_are_in_the_top_k_of_every_method():
@@ -105,8 +114,9 @@ def _random_wins(n_values: int, n_pairs: int, seed: int) -> dict:
     """Comparisons among values 1..n on random pairs, a few votes each, one connected chain so every value plays."""
     rng = np.random.default_rng(seed)
     wins: dict = {}
-    pairs = [(i, i + 1) for i in range(1, n_values)] + [tuple(rng.choice(np.arange(1, n_values + 1), 2,
-                                                                           replace=False)) for _ in range(n_pairs)]
+    pairs = [(i, i + 1) for i in range(1, n_values)] + [
+        tuple(rng.choice(np.arange(1, n_values + 1), 2, replace=False)) for _ in range(n_pairs)
+    ]
     for a, b in pairs:
         for winner, loser in ((a, b), (b, a)):
             n = int(rng.integers(0, 4))
@@ -124,13 +134,14 @@ def test_sparse_bradley_terry_and_rank_centrality_give_choix_s_scores():
     data = [(index[w], index[lo]) for (w, lo), n in sorted(wins.items()) for _ in range(n)]
     expected_bt = choix.ilsr_pairwise(len(items), data, alpha=0.01)
     expected_rc = choix.rank_centrality(len(items), data, alpha=0.01)
-    for limit in (10_000, 0):   # choix's dense functions, then the sparse solver
+    for limit in (10_000, 0):  # choix's dense functions, then the sparse solver
         bt, rc = bradley_terry(wins, dense_limit=limit), rank_centrality(wins, dense_limit=limit)
         np.testing.assert_allclose([bt[n] for n in items], expected_bt, atol=1e-6)
         np.testing.assert_allclose([rc[n] for n in items], expected_rc, atol=1e-9)
     # a value never compared scores as choix scores it
     assert bradley_terry({(2, 1): 3}, nodes=[9], dense_limit=0) == pytest.approx(
-        dict(zip([1, 2, 9], choix.ilsr_pairwise(3, [(1, 0)] * 3, alpha=0.01))), abs=1e-6)
+        dict(zip([1, 2, 9], choix.ilsr_pairwise(3, [(1, 0)] * 3, alpha=0.01))), abs=1e-6
+    )
 
 
 def test_hodgerank_on_separate_pieces_centres_each_piece():

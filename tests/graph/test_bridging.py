@@ -11,7 +11,7 @@ from graph.models import GraphSnapshot, MoralContext, WisdomVote
 from graph.reports import rank_by_policy
 from tests.factories import consented_participant
 
-PARAMS = Parameters(bootstrap_samples=0)   # min wiser 2, min likelihood 0.33, max entropy 1.69
+PARAMS = Parameters(bootstrap_samples=0)  # min wiser 2, min likelihood 0.33, max entropy 1.69
 
 # Edges (all kept in the pooled graph), votes per group, no impressions:
 # 1 → 2: Democrats 3 yes; Republicans 3 yes 1 no           → passes in both: bridging
@@ -42,8 +42,15 @@ def test_an_edge_passing_in_two_groups_bridges_and_one_failing_in_the_other_is_o
     one_sided = rows[(3, 4)]
     assert one_sided["kind"] == "one_sided" and one_sided["passing_groups"] == ["Democrat"]
     assert one_sided["groups"]["Republican"] == {
-        "votes": 3, "wiser": 0, "less_wise": 0, "likelihood": 0.0, "entropy": 0.0, "enough_votes": True,
-        "passes": False, "fails_because": "too_few_wiser"}
+        "votes": 3,
+        "wiser": 0,
+        "less_wise": 0,
+        "likelihood": 0.0,
+        "entropy": 0.0,
+        "enough_votes": True,
+        "passes": False,
+        "fails_because": "too_few_wiser",
+    }
 
 
 def test_a_group_under_the_minimum_votes_does_not_count():
@@ -61,7 +68,7 @@ def test_unknowns_are_reported_but_never_make_an_edge_bridging():
     assert rows[(9, 10)]["kind"] == "no_group_alone" and rows[(9, 10)]["passing_groups"] == []
     # a group that never voted on the edge: no votes, does not pass
     assert rows[(9, 10)]["groups"]["Democrat"]["fails_because"] == "no_votes"
-    assert list(rows[(1, 2)]["groups"]) == ["Democrat", "Republican", UNKNOWN]   # unknown last
+    assert list(rows[(1, 2)]["groups"]) == ["Democrat", "Republican", UNKNOWN]  # unknown last
 
 
 def test_yes_votes_on_the_reverse_story_count_as_less_wise_within_the_group():
@@ -74,18 +81,27 @@ def test_yes_votes_on_the_reverse_story_count_as_less_wise_within_the_group():
 
 
 def test_each_group_has_its_own_graph_and_winners_per_scenario():
-    out = bridging(GROUP_CELLS, EDGES, PARAMS, attribute="U.s. political affiliation", min_votes=3,
-                   scenario_contexts={"10": {1}, "20": {2}}, participants={"Democrat": 4, "Republican": 3, UNKNOWN: 5})
+    out = bridging(
+        GROUP_CELLS,
+        EDGES,
+        PARAMS,
+        attribute="U.s. political affiliation",
+        min_votes=3,
+        scenario_contexts={"10": {1}, "20": {2}},
+        participants={"Democrat": 4, "Republican": 3, UNKNOWN: 5},
+    )
     assert out["kinds"] == {"bridging": 1, "one_sided": 3, "no_group_alone": 1}
-    assert out["groups"] == [{"name": "Democrat", "participants": 4, "votes": 13},
-                             {"name": "Republican", "participants": 3, "votes": 9},
-                             {"name": UNKNOWN, "participants": 5, "votes": 10}]
+    assert out["groups"] == [
+        {"name": "Democrat", "participants": 4, "votes": 13},
+        {"name": "Republican", "participants": 3, "votes": 9},
+        {"name": UNKNOWN, "participants": 5, "votes": 10},
+    ]
     graphs = out["group_graphs"]
     # Republicans keep 1 → 2 and 5 → 6 only (3 → 4 has no wiser vote): 4 is not in their graph
     assert graphs["Republican"]["edges_kept"] == 2 and "4" not in graphs["Republican"]["pagerank"]
     assert set(graphs["Republican"]["winners"]["10"][:2]) == {2, 6}
     assert graphs["Democrat"]["winners"]["20"] == [8, 7]
-    assert graphs[UNKNOWN]["winners"]["10"] == []   # no unknown votes in scenario 10's context
+    assert graphs[UNKNOWN]["winners"]["10"] == []  # no unknown votes in scenario 10's context
 
 
 def test_answers_and_columns():
@@ -98,27 +114,31 @@ def test_answers_and_columns():
 
 # --- from votes in the database -----------------------------------------------------------
 
+
 @pytest.fixture
 def partisan(graph_study, tmp_path):
     """Three Democrats and three Republicans agree a → b; only Democrats
     (four) vote c → d, Republicans say no; one voter has no demographics
     and one an expired answer, both voting a → b."""
     study, values = graph_study
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                          text="When a child resists authority")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="parenting"), text="When a child resists authority"
+    )
     a, b, c, d = values[:4]
     party = {f"dem-{i}": "Democrat" for i in range(4)} | {f"rep-{i}": "Republican" for i in range(3)}
     party["expired"] = "DATA_EXPIRED"
     voters = {pid: consented_participant(study, pid)[0] for pid in [*party, "no-demographics"]}
     csv = "Participant id,Age,U.s. political affiliation\n" + "".join(
-        f"{pid},40,{answer}\n" for pid, answer in party.items())
+        f"{pid},40,{answer}\n" for pid, answer in party.items()
+    )
     path = tmp_path / "prolific.csv"
     path.write_text(csv)
     call_command("import_demographics", str(path), study=study.slug)
 
     def vote(pid, x, y, answer):
-        WisdomVote.objects.create(study=study, participant=voters[pid], from_value=x, to_value=y, context=context,
-                                  answer=answer)
+        WisdomVote.objects.create(
+            study=study, participant=voters[pid], from_value=x, to_value=y, context=context, answer=answer
+        )
 
     for pid in ["dem-0", "dem-1", "dem-2", "rep-0", "rep-1", "rep-2", "expired", "no-demographics"]:
         vote(pid, a, b, "yes")
@@ -135,9 +155,11 @@ def test_build_stores_bridging_with_unknowns_and_the_command_takes_the_attribute
     snapshot = services.build_snapshot(study, parameters=PARAMS)
     data = snapshot.scores["bridging"]
     assert data["attribute"] == "U.s. political affiliation" and data["min_votes"] == 3
-    assert data["groups"] == [{"name": "Democrat", "participants": 4, "votes": 7},
-                              {"name": "Republican", "participants": 3, "votes": 6},
-                              {"name": UNKNOWN, "participants": 2, "votes": 2}]
+    assert data["groups"] == [
+        {"name": "Democrat", "participants": 4, "votes": 7},
+        {"name": "Republican", "participants": 3, "votes": 6},
+        {"name": UNKNOWN, "participants": 2, "votes": 2},
+    ]
     rows = _by_pair(data["edges"])
     # pooled c → d: 4 yes, 3 no: likelihood 4/7 = 0.57, kept; Republicans alone: 0 wiser
     assert snapshot.summary["edges_kept"] == 2
@@ -159,8 +181,9 @@ def test_no_demographics_makes_everyone_unknown(graph_study):
     context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"), text="When x")
     for i in range(3):
         p = consented_participant(study, f"v{i}")[0]
-        WisdomVote.objects.create(study=study, participant=p, from_value=values[0], to_value=values[1],
-                                  context=context, answer="yes")
+        WisdomVote.objects.create(
+            study=study, participant=p, from_value=values[0], to_value=values[1], context=context, answer="yes"
+        )
     data = services.build_snapshot(study, parameters=PARAMS).scores["bridging"]
     assert data["column"] is None and data["groups"] == [{"name": UNKNOWN, "participants": 3, "votes": 3}]
     assert data["kinds"] == {"bridging": 0, "one_sided": 0, "no_group_alone": 1}
@@ -168,16 +191,27 @@ def test_no_demographics_makes_everyone_unknown(graph_study):
 
 # --- shown and exported ---------------------------------------------------------------------
 
+
 def _edge(a, b, wiser, not_wiser=0, contexts=(1,)):
-    return {"source": a, "target": b, "contexts": list(contexts),
-            "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": 0, "less_wise": 0, "impressions": 0}}
+    return {
+        "source": a,
+        "target": b,
+        "contexts": list(contexts),
+        "counts": {"wiser": wiser, "not_wiser": not_wiser, "unsure": 0, "less_wise": 0, "impressions": 0},
+    }
 
 
 def test_top_values_are_rebuilt_under_each_cycle_policy_from_the_stored_counts():
     # a 3-cycle 1 → 2 → 3 → 1 (likelihoods 1, 0.8, 0.6) and 1 → 4 (likelihood 1)
     edges = [_edge(1, 2, 5), _edge(2, 3, 4, 1), _edge(3, 1, 3, 2), _edge(1, 4, 2)]
-    ranked = rank_by_policy(edges, PARAMS.to_dict() | {"cycle_policy": "drop", "from_a_newer_build": 1},
-                            nodes=[1, 2, 3, 4], scenario_contexts={"10": {1}}, context_ids=["1"], top=1)
+    ranked = rank_by_policy(
+        edges,
+        PARAMS.to_dict() | {"cycle_policy": "drop", "from_a_newer_build": 1},
+        nodes=[1, 2, 3, 4],
+        scenario_contexts={"10": {1}},
+        context_ids=["1"],
+        top=1,
+    )
     # drop: the three cycle edges go, 1 → 4 alone is left: 4 first
     assert ranked["drop"]["edges_kept"] == 1 and ranked["drop"]["cycles"] == 1
     assert ranked["drop"]["global"] == [4] and ranked["drop"]["scenario"]["10"] == [4]
@@ -219,11 +253,30 @@ def test_exports_carry_aggregators_cycle_policy_and_bridging(partisan, tmp_path)
     call_command("export_moral_graph", study=study.slug, format="csv", out=str(tmp_path / "csv"))
     rows = list(csv.DictReader((tmp_path / "csv" / "bridging.csv").open()))
     democrats = [r for r in rows if r["source_value_id"] == str(a) and r["group"] == "Democrat"]
-    assert democrats == [{"source_value_id": str(a), "wiser_value_id": str(b), "kind": "bridging",
-                          "group": "Democrat", "votes": "3", "wiser": "3", "less_wise": "0", "likelihood": "1.0",
-                          "entropy": "0.0", "enough_votes": "True", "passes": "True", "fails_because": ""}]
+    assert democrats == [
+        {
+            "source_value_id": str(a),
+            "wiser_value_id": str(b),
+            "kind": "bridging",
+            "group": "Democrat",
+            "votes": "3",
+            "wiser": "3",
+            "less_wise": "0",
+            "likelihood": "1.0",
+            "entropy": "0.0",
+            "enough_votes": "True",
+            "passes": "True",
+            "fails_because": "",
+        }
+    ]
     scores = list(csv.DictReader((tmp_path / "csv" / "aggregators.csv").open()))
-    assert {"scope": "global", "scope_id": "", "method": "direct_votes", "value_id": str(b), "score": "8.0",
-            "rank": "1"} in scores
+    assert {
+        "scope": "global",
+        "scope_id": "",
+        "method": "direct_votes",
+        "value_id": str(b),
+        "score": "8.0",
+        "rank": "1",
+    } in scores
     scopes = list(csv.DictReader((tmp_path / "csv" / "aggregator_scopes.csv").open()))
     assert [s["scope"] for s in scopes] == ["global", "scenario", "context"]

@@ -12,21 +12,23 @@ from values import services as value_services
 
 
 def _vote(study, participant, a, b, context, answer):
-    return WisdomVote.objects.create(study=study, participant=participant, from_value=a, to_value=b, context=context,
-                                     answer=answer)
+    return WisdomVote.objects.create(
+        study=study, participant=participant, from_value=a, to_value=b, context=context, answer=answer
+    )
 
 
 @pytest.fixture
 def voted(graph_study):
     study, values = graph_study
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                          text="When a child resists authority")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="parenting"), text="When a child resists authority"
+    )
     voters = [consented_participant(study, f"voter-{i}")[0] for i in range(5)]
     a, b, c, d = values[:4]
     for p in voters[:4]:
-        _vote(study, p, a, b, context, "yes")          # a → b: 4 wiser
+        _vote(study, p, a, b, context, "yes")  # a → b: 4 wiser
     _vote(study, voters[4], a, b, context, "no")
-    _vote(study, voters[0], b, c, context, "yes")      # b → c: only 1 wiser
+    _vote(study, voters[0], b, c, context, "yes")  # b → c: only 1 wiser
     for p in voters[:3]:
         _vote(study, p, c, d, context, "yes")
     return study, values, context, voters
@@ -42,9 +44,17 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
     assert edges[(b, c)]["reason"] == "too_few_wiser"
     assert snapshot.parameters == aggregation.Parameters(bootstrap_samples=20).to_dict()
     assert snapshot.summary["votes"] == 9 and snapshot.summary["edges_kept"] == 2
-    assert set(snapshot.stage_seconds) == {"sql_aggregation", "coordination", "filtering", "pagerank",
-                                             "bootstrap", "context_bootstrap", "aggregators", "bridging",
-                                             "lineage"}
+    assert set(snapshot.stage_seconds) == {
+        "sql_aggregation",
+        "coordination",
+        "filtering",
+        "pagerank",
+        "bootstrap",
+        "context_bootstrap",
+        "aggregators",
+        "bridging",
+        "lineage",
+    }
     within = snapshot.scores["context_intervals"][str(context.pk)]  # the rank interval within the context
     assert set(within) == {a, b, c, d}
     assert all(i["rank_low"] <= i["rank"] <= i["rank_high"] for i in within.values())
@@ -73,8 +83,9 @@ def test_simulated_participants_are_left_out_unless_asked(voted):
     study, values, context, voters = voted
     Participant.objects.filter(pk__in=[p.pk for p in voters[:3]]).update(simulated=True)
     real = services.build_snapshot(study, parameters=aggregation.Parameters(bootstrap_samples=0))
-    everyone = services.build_snapshot(study, parameters=aggregation.Parameters(bootstrap_samples=0),
-                                       include_simulated=True)
+    everyone = services.build_snapshot(
+        study, parameters=aggregation.Parameters(bootstrap_samples=0), include_simulated=True
+    )
     assert real.summary["votes"] == 2 and everyone.summary["votes"] == 9
     assert everyone.include_simulated and not real.include_simulated
 
@@ -101,8 +112,8 @@ def test_snapshot_stores_the_other_aggregators_and_the_cycle_policy(voted, coord
     others = snapshot.scores["aggregators"]["global"]
     # yes votes: b beat a 4 times, c beat b once, d beat c 3 times; "no" is no comparison
     assert others["scores"]["direct_votes"] == {str(a): 0.0, str(b): 4.0, str(c): 1.0, str(d): 3.0}
-    assert others["cyclic_share"] == 0.0   # a chain: fully explained by an order
-    assert others["tau"]["bradley_terry|hodgerank"] == 1.0   # both read the chain a < b < c < d
+    assert others["cyclic_share"] == 0.0  # a chain: fully explained by an order
+    assert others["tau"]["bradley_terry|hodgerank"] == 1.0  # both read the chain a < b < c < d
     # b and d lead PageRank (the two kept edges' wiser ends) and are in every other method's top 3
     assert set(others["robust_winners"]) == {b, d}
     assert set(snapshot.scores["aggregators"]["scenario"]) == {str(context.scenario_id)}

@@ -29,17 +29,18 @@ def _messages(response) -> str:
 def _voters(study, values, *, simulated: int, real: int):
     """Five votes on a → b (four wiser) and three on c → d: with all of them
     counted, a → b and c → d are kept. The first `simulated` voters are simulated."""
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                          text="When a child resists authority")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="parenting"), text="When a child resists authority"
+    )
     voters = [consented_participant(study, f"voter-{i}")[0] for i in range(simulated + real)]
     Participant.objects.filter(pk__in=[p.pk for p in voters[:simulated]]).update(simulated=True)
     a, b, c, d = values[:4]
     for i, p in enumerate(voters[:5]):
-        WisdomVote.objects.create(study=study, participant=p, from_value=a, to_value=b, context=context,
-                                  answer="yes" if i < 4 else "no")
+        WisdomVote.objects.create(
+            study=study, participant=p, from_value=a, to_value=b, context=context, answer="yes" if i < 4 else "no"
+        )
     for p in voters[:3]:
-        WisdomVote.objects.create(study=study, participant=p, from_value=c, to_value=d, context=context,
-                                  answer="yes")
+        WisdomVote.objects.create(study=study, participant=p, from_value=c, to_value=d, context=context, answer="yes")
     return voters
 
 
@@ -56,9 +57,9 @@ def _confirm(client, study, *, simulated: bool, exclude_flagged: bool = False):
     return client.post("/admin/studies/study/", data, follow=True)
 
 
-def test_build_asks_first_and_says_how_many_simulated_votes_it_leaves_out(graph_study, coordinator, client,
-                                                                           django_capture_on_commit_callbacks,
-                                                                           monkeypatch):
+def test_build_asks_first_and_says_how_many_simulated_votes_it_leaves_out(
+    graph_study, coordinator, client, django_capture_on_commit_callbacks, monkeypatch
+):
     study, values = graph_study
     queued = []  # the queue writes on its own connection, outside this test's transaction
     monkeypatch.setattr(build_snapshot_task, "defer", lambda **job: queued.append(job))
@@ -76,8 +77,9 @@ def test_build_asks_first_and_says_how_many_simulated_votes_it_leaves_out(graph_
     with django_capture_on_commit_callbacks(execute=True):
         done = _confirm(client, study, simulated=False)
     assert "2 votes counted; 6 simulated votes left out." in _messages(done)
-    assert queued == [{"study_id": study.pk, "user_id": coordinator.pk, "include_simulated": False,
-                       "exclude_flagged": False}]
+    assert queued == [
+        {"study_id": study.pk, "user_id": coordinator.pk, "include_simulated": False, "exclude_flagged": False}
+    ]
 
     with django_capture_on_commit_callbacks(execute=True):
         done = _confirm(client, study, simulated=True)
@@ -108,8 +110,10 @@ def test_a_study_of_simulated_participants_builds_with_them_by_default(graph_stu
     assert snapshot.include_simulated and snapshot.summary["edges_kept"] == 2
     assert snapshot.created_by == coordinator
     graph = _text(client.get(f"/graph/{study.slug}/"))
-    assert (f"Snapshot {snapshot.pk}, built {snapshot.created_at:%Y-%m-%d %H:%M} UTC by {coordinator}: "
-            "8 votes counted, simulated participants' votes included (8); 2 edges kept") in graph
+    assert (
+        f"Snapshot {snapshot.pk}, built {snapshot.created_at:%Y-%m-%d %H:%M} UTC by {coordinator}: "
+        "8 votes counted, simulated participants' votes included (8); 2 edges kept"
+    ) in graph
 
 
 def test_unticking_the_box_for_a_simulated_study_is_said_to_leave_the_graph_empty(graph_study, coordinator, client):
@@ -133,15 +137,18 @@ def rebuilt_empty(graph_study, coordinator):
 
 
 @pytest.mark.parametrize("page", ["", "winners/"])
-def test_pages_keep_showing_the_populated_graph_and_say_why_the_newer_one_is_empty(rebuilt_empty, coordinator,
-                                                                                     client, page):
+def test_pages_keep_showing_the_populated_graph_and_say_why_the_newer_one_is_empty(
+    rebuilt_empty, coordinator, client, page
+):
     study, values, populated, empty = rebuilt_empty
     client.force_login(coordinator)
     text = _text(client.get(f"/graph/{study.slug}/{page}"))
-    assert (f"A newer build, snapshot {empty.pk} (built {empty.created_at:%Y-%m-%d %H:%M} UTC by {coordinator}), "
-            "kept no edges: it left out the 8 votes of simulated participants and had no other votes to count; "
-            f"build it again with simulated votes included. This page shows snapshot {populated.pk}, "
-            "the newest one with edges.") in text
+    assert (
+        f"A newer build, snapshot {empty.pk} (built {empty.created_at:%Y-%m-%d %H:%M} UTC by {coordinator}), "
+        "kept no edges: it left out the 8 votes of simulated participants and had no other votes to count; "
+        f"build it again with simulated votes included. This page shows snapshot {populated.pk}, "
+        "the newest one with edges."
+    ) in text
     assert f"Snapshot {populated.pk}," in text and "2 edges kept" in text
     if page == "winners/":
         assert "Parenting #1 in this scenario" in text  # the populated graph's winners, not "no winner"

@@ -22,7 +22,7 @@ def test_a_pair_that_always_agrees_is_tested_against_the_items_base_rate_by_hand
     # half no, so two people agree by chance with p = 0.5² + 0.5² = 0.5 (no pseudo-votes).
     # A–B share 4 items and agree on 4: expected 2, P(Bin(4, 0.5) ≥ 4) = 1/16.
     votes = [VoteRow(p, 1, 2 + k, 1, "yes" if p in "AB" else "no") for p in "ABCD" for k in range(4)]
-    params = DetectionParameters(prior_votes=0, alpha=0.5, min_group=2)   # 6 pairs: threshold 0.5 / 6 = 1/12
+    params = DetectionParameters(prior_votes=0, alpha=0.5, min_group=2)  # 6 pairs: threshold 0.5 / 6 = 1/12
     detection = detect(votes, params=params)
     assert detection.flagged_ids == {"A", "B", "C", "D"}
     assert sorted(detection.groups) == [["A", "B"], ["C", "D"]]
@@ -38,7 +38,7 @@ def test_a_pair_that_always_agrees_is_tested_against_the_items_base_rate_by_hand
 
 def test_quasi_cliques_peel_the_loosely_attached():
     graph = nx.complete_graph(["a", "b", "c", "d"])
-    graph.add_edges_from([("d", "e"), ("e", "f")])   # a tail hanging off the clique
+    graph.add_edges_from([("d", "e"), ("e", "f")])  # a tail hanging off the clique
     assert quasi_cliques(graph, min_size=3, density=0.5) == [{"a", "b", "c", "d"}]
     assert quasi_cliques(nx.path_graph(5), min_size=3, density=0.9) == []
 
@@ -105,10 +105,16 @@ def test_answering_together_without_agreeing_is_not_coordination():
     import random
 
     rng = random.Random(7)
-    votes = [VoteRow(f"p{i}", 1, 10 + k, 1, rng.choice(["yes", "no", "unsure"]), 1000.0 + k * 60 + rng.random())
-             for i in range(20) for k in range(15)]
-    votes += [VoteRow(f"q{i}", 1, 10 + k, 1, rng.choice(["yes", "no", "unsure"]), rng.random() * 86400)
-              for i in range(40) for k in rng.sample(range(15), 4)]
+    votes = [
+        VoteRow(f"p{i}", 1, 10 + k, 1, rng.choice(["yes", "no", "unsure"]), 1000.0 + k * 60 + rng.random())
+        for i in range(20)
+        for k in range(15)
+    ]
+    votes += [
+        VoteRow(f"q{i}", 1, 10 + k, 1, rng.choice(["yes", "no", "unsure"]), rng.random() * 86400)
+        for i in range(40)
+        for k in rng.sample(range(15), 4)
+    ]
     detection = detect(votes)
     assert detection.flagged == {}
     assert detection.stats["timing_pairs"] == 0

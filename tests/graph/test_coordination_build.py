@@ -27,13 +27,22 @@ def bloc_study(graph_study):
     burst = timezone.now() - timedelta(hours=3)
     touching = [s for s in stories if target.pk in (s.from_value_id, s.to_value_id)]
     for m, person in enumerate(bloc):
-        StoryAssignment.objects.bulk_create([StoryAssignment(participant=person, story=story, position=n,
-                                                             shown_at=burst + timedelta(seconds=60 * n))
-                                             for n, story in enumerate(touching)])
+        StoryAssignment.objects.bulk_create(
+            [
+                StoryAssignment(participant=person, story=story, position=n, shown_at=burst + timedelta(seconds=60 * n))
+                for n, story in enumerate(touching)
+            ]
+        )
         for n, story in enumerate(touching):
-            vote = WisdomVote.objects.create(study=study, participant=person, from_value=story.from_value,
-                                             to_value=story.to_value, context=story.context, story=story,
-                                             answer="yes" if story.to_value_id == target.pk else "no")
+            vote = WisdomVote.objects.create(
+                study=study,
+                participant=person,
+                from_value=story.from_value,
+                to_value=story.to_value,
+                context=story.context,
+                story=story,
+                answer="yes" if story.to_value_id == target.pk else "no",
+            )
             WisdomVote.objects.filter(pk=vote.pk).update(created_at=burst + timedelta(seconds=60 * n + m))
     return study, values, target, {str(p.pk) for p in bloc}, {str(p.pk) for p in honest}, len(touching)
 
@@ -47,7 +56,7 @@ def test_every_build_lists_the_bloc_with_evidence(bloc_study):
     partner = found[sorted(bloc)[0]]["partners"][0]
     assert partner["partner"] in bloc and partner["shared"] == partner["agreements"] == touching
     assert partner["signals"] == ["agreement", "timing"] and partner["co_timed"] == touching
-    assert snapshot.summary["votes"] == 24 * 6 + BLOC * touching   # nothing left out of this one
+    assert snapshot.summary["votes"] == 24 * 6 + BLOC * touching  # nothing left out of this one
 
 
 def test_excluding_the_flagged_builds_a_second_snapshot_with_a_winners_diff(bloc_study, auditor, client):
@@ -62,8 +71,10 @@ def test_excluding_the_flagged_builds_a_second_snapshot_with_a_winners_diff(bloc
     assert without.scores["coordination"]["compared_to"] == everyone.pk
     # The bloc made the least wise value first; without it, it is not.
     scenario = str(study.scenarios.get(key="parenting").pk)
-    first = {name: max(s.scores["scenario"][scenario].items(), key=lambda kv: kv[1])[0]
-             for name, s in (("everyone", everyone), ("without", without))}
+    first = {
+        name: max(s.scores["scenario"][scenario].items(), key=lambda kv: kv[1])[0]
+        for name, s in (("everyone", everyone), ("without", without))
+    }
     assert first["everyone"] == str(target.pk) and first["without"] != str(target.pk)
     diff = {block["title"]: block for block in reports.winners_diff(everyone, without)}
     parenting = diff[study.scenarios.get(key="parenting").title]

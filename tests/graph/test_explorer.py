@@ -33,18 +33,37 @@ def _text(response) -> str:
 
 def _value(study, title, **extra):
     name = title.lower()
-    return CanonicalValue.objects.create(study=study, title=title, description=f"An assistant guided by {name}.",
-                                         policies=[f"MOMENTS of {name}", f"SIGNS of {name}"], origin="manual", **extra)
+    return CanonicalValue.objects.create(
+        study=study,
+        title=title,
+        description=f"An assistant guided by {name}.",
+        policies=[f"MOMENTS of {name}", f"SIGNS of {name}"],
+        origin="manual",
+        **extra,
+    )
 
 
 def _counts(wiser=0, not_wiser=0, unsure=0, less_wise=0, impressions=0):
-    return {"wiser": wiser, "not_wiser": not_wiser, "unsure": unsure, "less_wise": less_wise,
-            "impressions": impressions}
+    return {
+        "wiser": wiser,
+        "not_wiser": not_wiser,
+        "unsure": unsure,
+        "less_wise": less_wise,
+        "impressions": impressions,
+    }
 
 
 def _edge(a, b, contexts, *, kept=True, reason="", wiser=4, likelihood=0.8, entropy=0.7, **counts):
-    return {"source": a.pk, "target": b.pk, "counts": _counts(wiser=wiser, **counts), "likelihood": likelihood,
-            "entropy": entropy, "contexts": [c.pk for c in contexts], "kept": kept, "reason": reason}
+    return {
+        "source": a.pk,
+        "target": b.pk,
+        "counts": _counts(wiser=wiser, **counts),
+        "likelihood": likelihood,
+        "entropy": entropy,
+        "contexts": [c.pk for c in contexts],
+        "kept": kept,
+        "reason": reason,
+    }
 
 
 @pytest.fixture
@@ -54,64 +73,152 @@ def graph(study):
     cycle, so no winner."""
     scenarios = {s.key: s for s in study.scenarios.all()}
     ctx = {
-        "resists": MoralContext.objects.create(study=study, scenario=scenarios["parenting"],
-                                               text="When a child resists authority"),
-        "bored": MoralContext.objects.create(study=study, scenario=scenarios["parenting"],
-                                             text="When a child is bored"),
-        "scared": MoralContext.objects.create(study=study, scenario=scenarios["abortion"],
-                                              text="When someone is scared of a pregnancy"),
-        "weapon": MoralContext.objects.create(study=study, scenario=scenarios["weapons"],
-                                              text="When someone asks how to build a weapon"),
+        "resists": MoralContext.objects.create(
+            study=study, scenario=scenarios["parenting"], text="When a child resists authority"
+        ),
+        "bored": MoralContext.objects.create(
+            study=study, scenario=scenarios["parenting"], text="When a child is bored"
+        ),
+        "scared": MoralContext.objects.create(
+            study=study, scenario=scenarios["abortion"], text="When someone is scared of a pregnancy"
+        ),
+        "weapon": MoralContext.objects.create(
+            study=study, scenario=scenarios["weapons"], text="When someone asks how to build a weapon"
+        ),
     }
-    v = {key: _value(study, title) for key, title in [
-        ("rules", "Rules and discipline"), ("curiosity", "Curiosity"), ("calm", "Calm home"),
-        ("reasons", "Shared reasons"), ("faith", "Faithful care"), ("informed", "Informed choice"),
-        ("safety", "Safety first"), ("law", "Respect the law"), ("trust", "Trust the asker")]}
+    v = {
+        key: _value(study, title)
+        for key, title in [
+            ("rules", "Rules and discipline"),
+            ("curiosity", "Curiosity"),
+            ("calm", "Calm home"),
+            ("reasons", "Shared reasons"),
+            ("faith", "Faithful care"),
+            ("informed", "Informed choice"),
+            ("safety", "Safety first"),
+            ("law", "Respect the law"),
+            ("trust", "Trust the asker"),
+        ]
+    }
     edges = [
-        _edge(v["rules"], v["curiosity"], [ctx["resists"]], wiser=4, not_wiser=1, impressions=6, likelihood=0.8,
-              entropy=1.2),
+        _edge(
+            v["rules"],
+            v["curiosity"],
+            [ctx["resists"]],
+            wiser=4,
+            not_wiser=1,
+            impressions=6,
+            likelihood=0.8,
+            entropy=1.2,
+        ),
         _edge(v["calm"], v["reasons"], [ctx["bored"]], wiser=3, likelihood=0.75),
         _edge(v["faith"], v["informed"], [ctx["scared"]], wiser=5, likelihood=0.71),
-        _edge(v["curiosity"], v["calm"], [ctx["resists"]], kept=False, reason="too_few_wiser", wiser=1,
-              likelihood=0.5),
-        _edge(v["informed"], v["faith"], [ctx["scared"]], kept=False, reason="low_likelihood", wiser=2,
-              less_wise=5, likelihood=-0.3),
+        _edge(v["curiosity"], v["calm"], [ctx["resists"]], kept=False, reason="too_few_wiser", wiser=1, likelihood=0.5),
+        _edge(
+            v["informed"],
+            v["faith"],
+            [ctx["scared"]],
+            kept=False,
+            reason="low_likelihood",
+            wiser=2,
+            less_wise=5,
+            likelihood=-0.3,
+        ),
         _edge(v["safety"], v["law"], [ctx["weapon"]], kept=False, reason="cycle"),
         _edge(v["law"], v["trust"], [ctx["weapon"]], kept=False, reason="cycle"),
         _edge(v["trust"], v["safety"], [ctx["weapon"]], kept=False, reason="cycle"),
     ]
     ids = {k: str(x.pk) for k, x in v.items()}
-    global_scores = {ids["curiosity"]: 0.25, ids["reasons"]: 0.2, ids["informed"]: 0.15, ids["calm"]: 0.1,
-                     ids["rules"]: 0.06, ids["faith"]: 0.06, ids["safety"]: 0.06, ids["law"]: 0.06,
-                     ids["trust"]: 0.06}
-    bootstrap = {ids["curiosity"]: {"rank": 1, "rank_low": 1, "rank_high": 1, "rank_median": 1.0, "top_share": 0.97},
-                 ids["reasons"]: {"rank": 2, "rank_low": 1, "rank_high": 4, "rank_median": 2.0, "top_share": 0.2},
-                 ids["informed"]: {"rank": 3, "rank_low": 2, "rank_high": 5, "rank_median": 3.0, "top_share": 0.05}}
-    values = {ids[k]: {"title": x.title, "description": x.description, "policies": x.policies,
-                       "external_id": f"ext-{k}-77", "origin": "manual", "scenarios": []} for k, x in v.items()}
+    global_scores = {
+        ids["curiosity"]: 0.25,
+        ids["reasons"]: 0.2,
+        ids["informed"]: 0.15,
+        ids["calm"]: 0.1,
+        ids["rules"]: 0.06,
+        ids["faith"]: 0.06,
+        ids["safety"]: 0.06,
+        ids["law"]: 0.06,
+        ids["trust"]: 0.06,
+    }
+    bootstrap = {
+        ids["curiosity"]: {"rank": 1, "rank_low": 1, "rank_high": 1, "rank_median": 1.0, "top_share": 0.97},
+        ids["reasons"]: {"rank": 2, "rank_low": 1, "rank_high": 4, "rank_median": 2.0, "top_share": 0.2},
+        ids["informed"]: {"rank": 3, "rank_low": 2, "rank_high": 5, "rank_median": 3.0, "top_share": 0.05},
+    }
+    values = {
+        ids[k]: {
+            "title": x.title,
+            "description": x.description,
+            "policies": x.policies,
+            "external_id": f"ext-{k}-77",
+            "origin": "manual",
+            "scenarios": [],
+        }
+        for k, x in v.items()
+    }
     snapshot = GraphSnapshot.objects.create(
-        study=study, parameters={"min_wiser": 2, "min_likelihood": 0.33, "max_entropy": 1.69, "entropy_over": "five",
-                                 "pagerank_alpha": 0.85, "bootstrap_samples": 200, "bootstrap_seed": 0},
-        summary={"values": 9, "edges_kept": 3, "dropped": {"too_few_wiser": 1, "low_likelihood": 1, "cycle": 3},
-                 "cycles": 1},
+        study=study,
+        parameters={
+            "min_wiser": 2,
+            "min_likelihood": 0.33,
+            "max_entropy": 1.69,
+            "entropy_over": "five",
+            "pagerank_alpha": 0.85,
+            "bootstrap_samples": 200,
+            "bootstrap_seed": 0,
+        },
+        summary={
+            "values": 9,
+            "edges_kept": 3,
+            "dropped": {"too_few_wiser": 1, "low_likelihood": 1, "cycle": 3},
+            "cycles": 1,
+        },
         values=values,
         contexts={str(c.pk): {"text": c.text, "scenario": c.scenario_id} for c in ctx.values()},
-        edges=edges, cycles=[[v["safety"].pk, v["law"].pk, v["trust"].pk]],
-        scores={"global": global_scores,
-                "scenario": {str(scenarios["parenting"].pk): {ids["curiosity"]: 0.4, ids["reasons"]: 0.3,
-                                                              ids["calm"]: 0.15, ids["rules"]: 0.15},
-                             str(scenarios["abortion"].pk): {ids["informed"]: 0.6, ids["faith"]: 0.4}},
-                "context": {str(ctx["resists"].pk): {ids["curiosity"]: 0.6, ids["rules"]: 0.4},
-                            str(ctx["bored"].pk): {ids["reasons"]: 0.6, ids["calm"]: 0.4},
-                            str(ctx["scared"].pk): {ids["informed"]: 0.6, ids["faith"]: 0.4}}},
-        bootstrap=bootstrap)
+        edges=edges,
+        cycles=[[v["safety"].pk, v["law"].pk, v["trust"].pk]],
+        scores={
+            "global": global_scores,
+            "scenario": {
+                str(scenarios["parenting"].pk): {
+                    ids["curiosity"]: 0.4,
+                    ids["reasons"]: 0.3,
+                    ids["calm"]: 0.15,
+                    ids["rules"]: 0.15,
+                },
+                str(scenarios["abortion"].pk): {ids["informed"]: 0.6, ids["faith"]: 0.4},
+            },
+            "context": {
+                str(ctx["resists"].pk): {ids["curiosity"]: 0.6, ids["rules"]: 0.4},
+                str(ctx["bored"].pk): {ids["reasons"]: 0.6, ids["calm"]: 0.4},
+                str(ctx["scared"].pk): {ids["informed"]: 0.6, ids["faith"]: 0.4},
+            },
+        },
+        bootstrap=bootstrap,
+    )
     # The active story for rules → curiosity, an archived one, and one for the reverse direction.
-    TransitionStory.objects.create(study=study, from_value=v["rules"], to_value=v["curiosity"], context=ctx["resists"],
-                                   story="I used to insist on rules, until I saw my son light up when he asked why.")
-    TransitionStory.objects.create(study=study, from_value=v["rules"], to_value=v["curiosity"], context=ctx["bored"],
-                                   story="An old draft nobody should see.", status="archived")
-    TransitionStory.objects.create(study=study, from_value=v["curiosity"], to_value=v["rules"], context=ctx["resists"],
-                                   story="The reverse story, for the other direction.")
+    TransitionStory.objects.create(
+        study=study,
+        from_value=v["rules"],
+        to_value=v["curiosity"],
+        context=ctx["resists"],
+        story="I used to insist on rules, until I saw my son light up when he asked why.",
+    )
+    TransitionStory.objects.create(
+        study=study,
+        from_value=v["rules"],
+        to_value=v["curiosity"],
+        context=ctx["bored"],
+        story="An old draft nobody should see.",
+        status="archived",
+    )
+    TransitionStory.objects.create(
+        study=study,
+        from_value=v["curiosity"],
+        to_value=v["rules"],
+        context=ctx["resists"],
+        story="The reverse story, for the other direction.",
+    )
     return {"study": study, "snapshot": snapshot, "values": v, "contexts": ctx, "scenarios": scenarios}
 
 
@@ -127,6 +234,7 @@ def _staff_client(user):
 
 
 # --- who may look ------------------------------------------------------------------
+
 
 def test_private_graph_is_refused_to_anonymous_visitors_and_shown_to_staff(graph, coordinator, auditor):
     study = graph["study"]
@@ -151,19 +259,18 @@ def test_private_graph_is_refused_to_anonymous_visitors_and_shown_to_staff(graph
 
 def test_staff_without_graph_permission_and_unknown_studies(graph, django_user_model):
     study = graph["study"]
-    outsider = django_user_model.objects.create_user(username="nobody", email="n@example.org", password="x" * 12,
-                                                     is_staff=True)
+    outsider = django_user_model.objects.create_user(
+        username="nobody", email="n@example.org", password="x" * 12, is_staff=True
+    )
     assert _staff_client(outsider).get(_url("explorer", study)).status_code == 403
     assert Client().get("/graph/no-such-study/").status_code == 404
-    other = GraphSnapshot.objects.create(study=type(study).objects.create(slug="other", title="Other"),
-                                         parameters={})
+    other = GraphSnapshot.objects.create(study=type(study).objects.create(slug="other", title="Other"), parameters={})
     assert _staff_client(outsider).get(_url("explorer", study, snapshot=other.pk)).status_code == 403
 
 
 def test_snapshot_of_another_study_is_not_found(graph, coordinator):
     study = graph["study"]
-    other = GraphSnapshot.objects.create(study=type(study).objects.create(slug="other", title="Other"),
-                                         parameters={})
+    other = GraphSnapshot.objects.create(study=type(study).objects.create(slug="other", title="Other"), parameters={})
     client = _staff_client(coordinator)
     assert client.get(_url("explorer", study, snapshot=other.pk)).status_code == 404
     assert client.get(_url("data", study, snapshot="x")).status_code == 404
@@ -171,6 +278,7 @@ def test_snapshot_of_another_study_is_not_found(graph, coordinator):
 
 
 # --- the public, anonymised explorer -------------------------------------------------
+
 
 @pytest.fixture
 def public_graph(graph):
@@ -186,8 +294,10 @@ def test_public_explorer_json_has_every_value_and_only_kept_edges(public_graph):
     data = response.json()
     assert {n["id"] for n in data["nodes"]} == {str(x.pk) for x in v.values()}
     assert {(e["source"], e["target"]) for e in data["edges"]} == {
-        (str(v["rules"].pk), str(v["curiosity"].pk)), (str(v["calm"].pk), str(v["reasons"].pk)),
-        (str(v["faith"].pk), str(v["informed"].pk))}
+        (str(v["rules"].pk), str(v["curiosity"].pk)),
+        (str(v["calm"].pk), str(v["reasons"].pk)),
+        (str(v["faith"].pk), str(v["informed"].pk)),
+    }
     assert data["access"] == "public"
     # Anonymised: no external ids, no admin links, nothing about participants.
     body = response.content.decode()
@@ -212,7 +322,8 @@ def test_edge_carries_the_active_story_for_its_direction_only(public_graph):
     assert edge["likelihood"] == 0.8 and edge["entropy"] == 1.2
     assert edge["contexts"] == [str(public_graph["contexts"]["resists"].pk)]
     assert [s["text"] for s in edge["stories"]] == [
-        "I used to insist on rules, until I saw my son light up when he asked why."]
+        "I used to insist on rules, until I saw my son light up when he asked why."
+    ]
     others = [e for e in data["edges"] if e is not edge]
     assert all(not e["stories"] for e in others)
 
@@ -254,8 +365,10 @@ def _text_of(response, element_id: str) -> str:
 def test_context_filter_offers_scenarios_and_contexts_and_filters_the_table(public_graph):
     study, ctx, scenarios = public_graph["study"], public_graph["contexts"], public_graph["scenarios"]
     data = Client().get(_url("data", study)).json()
-    assert data["contexts"][str(ctx["bored"].pk)] == {"text": "When a child is bored",
-                                                       "scenario": str(scenarios["parenting"].pk)}
+    assert data["contexts"][str(ctx["bored"].pk)] == {
+        "text": "When a child is bored",
+        "scenario": str(scenarios["parenting"].pk),
+    }
     assert data["scenarios"][str(scenarios["parenting"].pk)] == scenarios["parenting"].title
     assert data["scores"]["context"][str(ctx["bored"].pk)]
 
@@ -267,8 +380,9 @@ def test_context_filter_offers_scenarios_and_contexts_and_filters_the_table(publ
     # Without JavaScript the form filters the table of kept edges.
     response = Client().get(_url("explorer", study, context=f"context:{ctx['bored'].pk}"))
     rows = re.findall(r'<tr data-contexts="([^"]*)"( hidden)?>', response.content.decode())
-    assert sorted(rows) == sorted([(str(ctx["resists"].pk), " hidden"), (str(ctx["bored"].pk), ""),
-                                   (str(ctx["scared"].pk), " hidden")])
+    assert sorted(rows) == sorted(
+        [(str(ctx["resists"].pk), " hidden"), (str(ctx["bored"].pk), ""), (str(ctx["scared"].pk), " hidden")]
+    )
     assert "Edges kept (1 of 3)" in _text(response)
     response = Client().get(_url("explorer", study, context=f"scenario:{scenarios['parenting'].pk}"))
     assert "Edges kept (2 of 3)" in _text(response)
@@ -293,6 +407,7 @@ def test_explorer_without_a_snapshot_says_so(study, coordinator):
 
 # --- winning values ------------------------------------------------------------------
 
+
 def _section(response, scenario) -> str:
     html = response.content.decode()
     match = re.search(rf'<section[^>]*id="scenario-{scenario.pk}"[^>]*>(.*?)</section>', html, re.S)
@@ -305,16 +420,23 @@ def test_winners_page_shows_the_top_values_of_each_scenario(public_graph):
     response = Client().get(_url("winners", study))
     assert response.status_code == 200
     parenting = _section(response, scenarios["parenting"])
-    order = [parenting.index(t) for t in ("#1 in this scenario · PageRank 0.4000 Curiosity",
-                                          "#2 in this scenario · PageRank 0.3000 Shared reasons",
-                                          "#3 in this scenario")]
+    order = [
+        parenting.index(t)
+        for t in (
+            "#1 in this scenario · PageRank 0.4000 Curiosity",
+            "#2 in this scenario · PageRank 0.3000 Shared reasons",
+            "#3 in this scenario",
+        )
+    ]
     assert order == sorted(order)
     assert "An assistant guided by curiosity. Attentional policies" in parenting
     assert "MOMENTS of curiosity SIGNS of curiosity" in parenting
     assert "Rank in the whole graph: 1, 95% interval 1; first in 97% of samples. Stable? Yes" in parenting
     # Shared reasons has 3 votes: labelled, not presented as a winner with an interval.
-    assert ("SIGNS of shared reasons Too few votes: 3 votes on stories about this value, 5 needed before it is "
-            "called a winner or given a rank interval. #3 in this scenario") in parenting
+    assert (
+        "SIGNS of shared reasons Too few votes: 3 votes on stories about this value, 5 needed before it is "
+        "called a winner or given a rank interval. #3 in this scenario"
+    ) in parenting
     assert "95% interval 1–4" not in parenting
     assert parenting.count("#") == 3  # top 3 only
 
@@ -327,8 +449,9 @@ def test_winners_page_shows_the_top_values_of_each_scenario(public_graph):
 
 def test_the_minimum_is_a_setting_and_the_snapshot_page_labels_thin_winners(graph, coordinator, settings):
     study, scenarios, snapshot = graph["study"], graph["scenarios"], graph["snapshot"]
-    page = _visible(_staff_client(coordinator).get(
-        reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk])).content.decode())
+    page = _visible(
+        _staff_client(coordinator).get(reverse("admin:graph_graphsnapshot_change", args=[snapshot.pk])).content.decode()
+    )
     assert "Shared reasons 0.3000 too few votes (3; 5 needed to call it a winner)" in page
     assert "Curiosity 0.4000 1–1 in the whole graph" in page
     # With a minimum of 3, Shared reasons has enough votes: its interval is back.
@@ -347,6 +470,7 @@ def test_stable_rule():
 
 # --- scalability (paper 5.5, Fig. 12) ----------------------------------------------
 
+
 @pytest.fixture
 def timeline(study):
     """Eleven votes, one minute apart. z is reached late through b, while e
@@ -359,21 +483,35 @@ def timeline(study):
         10-11 f → e yes       (f → e kept from the 11th)
 
     plus a simulated participant's vote for z, left out by default."""
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="abortion"),
-                                          text="When someone is scared of a pregnancy")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="abortion"), text="When someone is scared of a pregnancy"
+    )
     # Created in this order so that z has the lower id when z and e tie.
     v = {k: _value(study, f"Value {k}") for k in "abczdef"}
     start = timezone.now() - timedelta(days=1)
-    plan = [("a", "b"), ("a", "b"), ("c", "b"), ("c", "b"), ("b", "z"), ("b", "z"),
-            ("d", "e"), ("d", "e"), ("d", "e"), ("f", "e"), ("f", "e")]
+    plan = [
+        ("a", "b"),
+        ("a", "b"),
+        ("c", "b"),
+        ("c", "b"),
+        ("b", "z"),
+        ("b", "z"),
+        ("d", "e"),
+        ("d", "e"),
+        ("d", "e"),
+        ("f", "e"),
+        ("f", "e"),
+    ]
     for i, (x, y) in enumerate(plan):
         voter = Participant.objects.create(study=study)
-        vote = WisdomVote.objects.create(study=study, participant=voter, from_value=v[x], to_value=v[y],
-                                         context=context, answer="yes")
+        vote = WisdomVote.objects.create(
+            study=study, participant=voter, from_value=v[x], to_value=v[y], context=context, answer="yes"
+        )
         WisdomVote.objects.filter(pk=vote.pk).update(created_at=start + timedelta(minutes=i))
     bot = Participant.objects.create(study=study, simulated=True)
-    WisdomVote.objects.create(study=study, participant=bot, from_value=v["a"], to_value=v["z"], context=context,
-                              answer="yes")
+    WisdomVote.objects.create(
+        study=study, participant=bot, from_value=v["a"], to_value=v["z"], context=context, answer="yes"
+    )
     return study, v, context
 
 
@@ -384,8 +522,17 @@ def timeline(study):
 # By direct votes z has 2 from the 5th/6th event: b (4) is ahead; e ties z
 # after 8 (z keeps 2nd, lower id) and passes it after 9.
 EXPECTED_Z = [
-    (1, None, None), (2, None, None), (3, None, None), (4, None, None), (5, None, 2), (6, 1, 2),
-    (7, 1, 2), (8, 1, 2), (9, 1, 3), (10, 1, 3), (11, 1, 3),
+    (1, None, None),
+    (2, None, None),
+    (3, None, None),
+    (4, None, None),
+    (5, None, 2),
+    (6, 1, 2),
+    (7, 1, 2),
+    (8, 1, 2),
+    (9, 1, 3),
+    (10, 1, 3),
+    (11, 1, 3),
 ]
 
 
@@ -427,8 +574,9 @@ def test_scalability_page_shows_the_chart_and_the_table(timeline, coordinator):
 
 
 def test_participation_events_are_chronological_with_impressions_and_merged_values(study):
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                          text="When a child resists authority")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="parenting"), text="When a child resists authority"
+    )
     a, b, c = _value(study, "A"), _value(study, "B"), _value(study, "C")
     story = TransitionStory.objects.create(study=study, from_value=a, to_value=b, context=context, story="…")
     t0 = timezone.now() - timedelta(hours=1)
@@ -437,21 +585,34 @@ def test_participation_events_are_chronological_with_impressions_and_merged_valu
     StoryAssignment.objects.create(participant=p1, story=story, position=0, shown_at=t0)
     StoryAssignment.objects.create(participant=p2, story=story, position=0, shown_at=t0 + timedelta(minutes=2))
     StoryAssignment.objects.create(participant=bot, story=story, position=0, shown_at=t0)
-    StoryAssignment.objects.create(participant=p1, position=1, shown_at=None, story=TransitionStory.objects.create(
-        study=study, from_value=b, to_value=c, context=context, story="never shown"))
-    first = WisdomVote.objects.create(study=study, participant=p1, from_value=a, to_value=b, context=context,
-                                      answer="unsure")
-    second = WisdomVote.objects.create(study=study, participant=p2, from_value=a, to_value=b, context=context,
-                                       answer="no")
+    StoryAssignment.objects.create(
+        participant=p1,
+        position=1,
+        shown_at=None,
+        story=TransitionStory.objects.create(
+            study=study, from_value=b, to_value=c, context=context, story="never shown"
+        ),
+    )
+    first = WisdomVote.objects.create(
+        study=study, participant=p1, from_value=a, to_value=b, context=context, answer="unsure"
+    )
+    second = WisdomVote.objects.create(
+        study=study, participant=p2, from_value=a, to_value=b, context=context, answer="no"
+    )
     WisdomVote.objects.filter(pk=first.pk).update(created_at=t0 + timedelta(minutes=1))
     WisdomVote.objects.filter(pk=second.pk).update(created_at=t0 + timedelta(minutes=3))
     # c was merged into b: its votes count for b.
     CanonicalValue.objects.filter(pk=c.pk).update(merged_into=b)
-    merged = WisdomVote.objects.create(study=study, participant=p1, from_value=a, to_value=c, context=context,
-                                       answer="yes")
+    merged = WisdomVote.objects.create(
+        study=study, participant=p1, from_value=a, to_value=c, context=context, answer="yes"
+    )
     WisdomVote.objects.filter(pk=merged.pk).update(created_at=t0 + timedelta(minutes=4))
     events = explorer.participation_events(study)
-    assert events == [(a.pk, b.pk, context.pk, "impression"), (a.pk, b.pk, context.pk, "unsure"),
-                      (a.pk, b.pk, context.pk, "impression"), (a.pk, b.pk, context.pk, "no"),
-                      (a.pk, b.pk, context.pk, "yes")]
+    assert events == [
+        (a.pk, b.pk, context.pk, "impression"),
+        (a.pk, b.pk, context.pk, "unsure"),
+        (a.pk, b.pk, context.pk, "impression"),
+        (a.pk, b.pk, context.pk, "no"),
+        (a.pk, b.pk, context.pk, "yes"),
+    ]
     assert len(explorer.participation_events(study, include_simulated=True)) == 6

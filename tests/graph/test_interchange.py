@@ -33,11 +33,14 @@ def _edges_by_external(document):
 def test_import_build_export_keeps_every_edge_and_its_counts(imported, tmp_path):
     study, graph_import = imported
     assert graph_import.summary["values"] == 6 and graph_import.summary["direction_mismatches"] == []
-    assert (CanonicalValue.objects.get(study=study, external_id="104").policies[1]
-            == "SPACE for the user's own reasoning")
+    assert (
+        CanonicalValue.objects.get(study=study, external_id="104").policies[1] == "SPACE for the user's own reasoning"
+    )
     assert CanonicalValue.objects.get(study=study, external_id="101").description.startswith("ChatGPT should inspire")
-    assert (WisdomVote.objects.filter(graph_import=graph_import, participant__isnull=True).count()
-            == graph_import.summary["votes"])
+    assert (
+        WisdomVote.objects.filter(graph_import=graph_import, participant__isnull=True).count()
+        == graph_import.summary["votes"]
+    )
 
     snapshot = services.build_snapshot(study)
     out = tmp_path / "graph.json"
@@ -66,8 +69,10 @@ def test_entropy_over_answers_only_keeps_the_edge_impressions_pushed_out(importe
     study, _ = imported
     params = aggregation.Parameters(entropy_over="answers", bootstrap_samples=0)
     snapshot = services.build_snapshot(study, parameters=params)
-    by_title = {(snapshot.values[str(e["source"])]["external_id"], snapshot.values[str(e["target"])]["external_id"]): e
-                for e in snapshot.edges}
+    by_title = {
+        (snapshot.values[str(e["source"])]["external_id"], snapshot.values[str(e["target"])]["external_id"]): e
+        for e in snapshot.edges
+    }
     # (3,2,2,0) over 7 answers: H = 1.557 <= 1.69.
     assert by_title[("103", "104")]["kept"] is True
     assert snapshot.parameters["entropy_over"] == "answers"
@@ -84,36 +89,91 @@ def test_graphml_and_csv_exports(imported, tmp_path):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 7 and sum(r["kept"] == "True" for r in rows) == 3
     assert {r["external_id"] for r in csv.DictReader((tmp_path / "csv" / "values.csv").open())} == {
-        "101", "102", "103", "104", "105", "106"}
+        "101",
+        "102",
+        "103",
+        "104",
+        "105",
+        "106",
+    }
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"{not json", "not JSON"),
-    (b'{"values": []}', '"edges" list'),
-    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]}],
-                 "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {}}]}).encode(),
-     "edges[0].wiserValueId = '2' is not the id of a value"),
-    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]},
-                            {"id": 2, "title": "B", "description": "d", "policies": ["p"]}],
-                 "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"markedWiser": -1}}]}).encode(),
-     "counts.markedWiser must be a whole number"),
-    (json.dumps({"values": [{"id": 1, "title": "A"}], "edges": []}).encode(), "values[0] needs policies"),
-    (json.dumps({"values": [{"id": 1, "title": "A", "evaluationCriteria": ["ok", 2], "instructionsShort": "d"}],
-                 "edges": []}).encode(), "values[0] needs policies (or evaluationCriteria) as a list of strings"),
-    (json.dumps({"values": ["A"], "edges": []}).encode(), "values[0] needs an id and a title"),
-    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": []},
-                            {"id": "1", "title": "B", "description": "d", "policies": []}], "edges": []}).encode(),
-     "Two values in the file share an id"),
-    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]},
-                            {"id": 2, "title": "B", "description": "d", "policies": ["p"]}],
-                 "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"impressions": True}}]}).encode(),
-     "edges[0].counts.impressions must be a whole number"),
-    (json.dumps({"values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]},
-                            {"id": 2, "title": "B", "description": "d", "policies": ["p"]}],
-                 "edges": [{"sourceValueId": 1, "wiserValueId": 2}, {"sourceValueId": 2, "wiserValueId": 2}]}).encode(),
-     "edges[1] goes from a value to itself"),
-    (json.dumps({"values": [], "edges": [7]}).encode(), "edges[0] is not an object"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"{not json", "not JSON"),
+        (b'{"values": []}', '"edges" list'),
+        (
+            json.dumps(
+                {
+                    "values": [{"id": 1, "title": "A", "description": "d", "policies": ["p"]}],
+                    "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {}}],
+                }
+            ).encode(),
+            "edges[0].wiserValueId = '2' is not the id of a value",
+        ),
+        (
+            json.dumps(
+                {
+                    "values": [
+                        {"id": 1, "title": "A", "description": "d", "policies": ["p"]},
+                        {"id": 2, "title": "B", "description": "d", "policies": ["p"]},
+                    ],
+                    "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"markedWiser": -1}}],
+                }
+            ).encode(),
+            "counts.markedWiser must be a whole number",
+        ),
+        (json.dumps({"values": [{"id": 1, "title": "A"}], "edges": []}).encode(), "values[0] needs policies"),
+        (
+            json.dumps(
+                {
+                    "values": [{"id": 1, "title": "A", "evaluationCriteria": ["ok", 2], "instructionsShort": "d"}],
+                    "edges": [],
+                }
+            ).encode(),
+            "values[0] needs policies (or evaluationCriteria) as a list of strings",
+        ),
+        (json.dumps({"values": ["A"], "edges": []}).encode(), "values[0] needs an id and a title"),
+        (
+            json.dumps(
+                {
+                    "values": [
+                        {"id": 1, "title": "A", "description": "d", "policies": []},
+                        {"id": "1", "title": "B", "description": "d", "policies": []},
+                    ],
+                    "edges": [],
+                }
+            ).encode(),
+            "Two values in the file share an id",
+        ),
+        (
+            json.dumps(
+                {
+                    "values": [
+                        {"id": 1, "title": "A", "description": "d", "policies": ["p"]},
+                        {"id": 2, "title": "B", "description": "d", "policies": ["p"]},
+                    ],
+                    "edges": [{"sourceValueId": 1, "wiserValueId": 2, "counts": {"impressions": True}}],
+                }
+            ).encode(),
+            "edges[0].counts.impressions must be a whole number",
+        ),
+        (
+            json.dumps(
+                {
+                    "values": [
+                        {"id": 1, "title": "A", "description": "d", "policies": ["p"]},
+                        {"id": 2, "title": "B", "description": "d", "policies": ["p"]},
+                    ],
+                    "edges": [{"sourceValueId": 1, "wiserValueId": 2}, {"sourceValueId": 2, "wiserValueId": 2}],
+                }
+            ).encode(),
+            "edges[1] goes from a value to itself",
+        ),
+        (json.dumps({"values": [], "edges": [7]}).encode(), "edges[0] is not an object"),
+    ],
+)
 def test_bad_files_are_refused_with_a_clear_message_and_change_nothing(db, content, message):
     from studies import services as journey
 

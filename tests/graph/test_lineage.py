@@ -93,8 +93,11 @@ def test_the_snapshot_is_built_again_without_them_and_the_old_one_is_kept_and_ma
     page = client.get(f"/admin/graph/graphsnapshot/{old.pk}/change/").content.decode()
     assert 'id="rebuild-without-withdrawn"' in page
     # The page's button posts the list action for this one snapshot.
-    response = client.post("/admin/graph/graphsnapshot/", {"action": "rebuild_without_withdrawn",
-                                                           "_selected_action": [old.pk]}, follow=True)
+    response = client.post(
+        "/admin/graph/graphsnapshot/",
+        {"action": "rebuild_without_withdrawn", "_selected_action": [old.pk]},
+        follow=True,
+    )
     assert "Queued a rebuild of snapshot(s)" in response.content.decode()
     run_jobs_until_idle()
 
@@ -106,7 +109,7 @@ def test_the_snapshot_is_built_again_without_them_and_the_old_one_is_kept_and_ma
     assert f"Snapshot {new.pk} was built again without them." in old_page
     assert 'id="rebuild-without-withdrawn"' not in old_page
     new_page = client.get(f"/admin/graph/graphsnapshot/{new.pk}/change/").content.decode()
-    assert f"Built again from <a href=\"/admin/graph/graphsnapshot/{old.pk}/change/\">snapshot {old.pk}</a>" in new_page
+    assert f'Built again from <a href="/admin/graph/graphsnapshot/{old.pk}/change/">snapshot {old.pk}</a>' in new_page
     assert "who later withdrew" not in new_page
     # The old one is still there, whole (snapshots are append-only).
     assert GraphSnapshot.objects.get(pk=old.pk).edges == old.edges
@@ -132,7 +135,8 @@ def test_under_keep_anonymised_the_rebuild_leaves_their_kept_votes_out_by_name(d
     assert f"Built snapshot {new.pk} from snapshot {old.pk} without the 1 participant(s)" in out.getvalue()
     assert new.summary["votes"] == old.summary["votes"] - their_votes
     assert {"participant": str(gone.pk), "reason": "withdrew after the snapshot it rebuilds was built"} in (
-        new.scores["coordination"]["excluded"])
+        new.scores["coordination"]["excluded"]
+    )
     assert gone.pk not in new.contributors
 
 

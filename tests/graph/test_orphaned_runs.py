@@ -75,11 +75,13 @@ def test_a_job_whose_worker_died_runs_again():
     job_id = record_study_statistics.defer(study_id=study.pk)
     # A worker took the job and died: its heartbeat stopped an hour ago.
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') "
-                       "RETURNING id")
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+        )
         worker_id = cursor.fetchone()[0]
-        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
-                       [worker_id, job_id])
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s", [worker_id, job_id]
+        )
 
     recover_stalled_work.defer()
     run_jobs_until_idle()

@@ -18,13 +18,15 @@ from values import services as value_services
 
 
 def _assign(participant, story, position=0):
-    return StoryAssignment.objects.create(participant=participant, story=story, position=position,
-                                          shown_at=timezone.now())
+    return StoryAssignment.objects.create(
+        participant=participant, story=story, position=position, shown_at=timezone.now()
+    )
 
 
 def _vote(participant, story, answer, position=0):
     assignment = StoryAssignment.objects.filter(participant=participant, story=story).first() or _assign(
-        participant, story, position)
+        participant, story, position
+    )
     return services.record_vote(participant=participant, assignment=assignment, answer=answer)
 
 
@@ -73,24 +75,31 @@ def test_the_counts_give_the_cells_a_full_scan_gives(voted):
         cells = _same_cells(study, include_simulated=include_simulated)
         assert cells and sum(c.yes + c.no + c.unsure for c in cells) > 50
         _same_cells(study, include_simulated=include_simulated, exclude=[people[0].pk, people[3].pk])
-        _same_cells(study, include_simulated=include_simulated, exclude=[people[1].pk],
-                    also=[who["simulated"].pk, who["preview"].pk])
+        _same_cells(
+            study,
+            include_simulated=include_simulated,
+            exclude=[people[1].pk],
+            also=[who["simulated"].pk, who["preview"].pk],
+        )
     # The merged value's votes count for the value it lives on in; no cell names it.
     cells = _same_cells(study)
     assert values[2].pk not in {c.source for c in cells} | {c.target for c in cells}
     # The first story's cell (with the merged value's votes): honest voters and the
     # changed answer as it is now; the simulated voter only when asked; the
     # preview and the leaver never.
-    in_cell = WisdomVote.objects.filter(from_value=story.from_value_id, to_value__in=[values[1], values[2]],
-                                        context=story.context_id)
+    in_cell = WisdomVote.objects.filter(
+        from_value=story.from_value_id, to_value__in=[values[1], values[2]], context=story.context_id
+    )
     counted = in_cell.filter(participant__in=[*people, who["changer"]])
     simulated = in_cell.filter(participant=who["simulated"])
     first = _cell(cells, story.from_value, values[1], story.context)
     assert (first.yes, first.no) == (counted.filter(answer="yes").count(), counted.filter(answer="no").count())
     assert WisdomVote.objects.get(participant=who["changer"], story=story).answer == "no"
     with_simulated = _cell(_same_cells(study, include_simulated=True), story.from_value, values[1], story.context)
-    assert (with_simulated.yes, with_simulated.no) == (first.yes + simulated.filter(answer="yes").count(),
-                                                      first.no + simulated.filter(answer="no").count())
+    assert (with_simulated.yes, with_simulated.no) == (
+        first.yes + simulated.filter(answer="yes").count(),
+        first.no + simulated.filter(answer="no").count(),
+    )
     assert simulated.exists() and in_cell.filter(participant=who["preview"]).exists()
     assert not WisdomVote.objects.filter(participant__in=Participant.objects.filter(current_step="withdrawn"))
 
@@ -104,7 +113,11 @@ def test_a_changed_answer_moves_its_count(graph_study):
         _vote(person, story, answer)
         cell = _cell(selectors.graph_cells(study)[0], story.from_value, story.to_value, story.context)
         assert (cell.yes, cell.no, cell.unsure, cell.impressions) == (
-            answer == "yes", answer == "no", answer == "unsure", 1)
+            answer == "yes",
+            answer == "no",
+            answer == "unsure",
+            1,
+        )
 
 
 def test_a_withdrawal_takes_the_votes_and_impressions_out_of_the_counts(graph_study):
@@ -126,8 +139,11 @@ def test_deleting_previews_leaves_the_counts_as_a_rebuild_finds_them(voted):
     withdrawal.delete_previews(study)
 
     def counts():
-        return {(r.from_value_id, r.to_value_id, r.context_id, r.kind): (r.yes, r.no, r.unsure, r.impressions)
-                for r in PairCount.objects.filter(study=study) if (r.yes, r.no, r.unsure, r.impressions) != (0,) * 4}
+        return {
+            (r.from_value_id, r.to_value_id, r.context_id, r.kind): (r.yes, r.no, r.unsure, r.impressions)
+            for r in PairCount.objects.filter(study=study)
+            if (r.yes, r.no, r.unsure, r.impressions) != (0,) * 4
+        }
 
     kept = counts()
     assert PairCount.Kind.PREVIEW not in {k[3] for k in kept}

@@ -32,8 +32,10 @@ def _login(user, password):
 def _links(response) -> list[tuple[str, str]]:
     """(href, link text) of every link on the page, as a browser reads them."""
     html = response.content.decode()
-    return [(unescape(href), unescape(re.sub(r"<[^>]+>", "", text)).strip())
-            for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', html, flags=re.S)]
+    return [
+        (unescape(href), unescape(re.sub(r"<[^>]+>", "", text)).strip())
+        for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', html, flags=re.S)
+    ]
 
 
 def _text(response) -> str:
@@ -72,11 +74,18 @@ def judged(graph_study):
     assignments = list(StoryAssignment.objects.filter(participant=voter).select_related("story"))
     assert assignments
     for i, assignment in enumerate(assignments):
-        services.record_vote(participant=voter, assignment=assignment, answer="yes" if i == 0 else "no",
-                             reason=f"The second parent noticed the child, reason {i}.")
+        services.record_vote(
+            participant=voter,
+            assignment=assignment,
+            answer="yes" if i == 0 else "no",
+            reason=f"The second parent noticed the child, reason {i}.",
+        )
     services.build_snapshot(study, parameters=aggregation.Parameters(bootstrap_samples=0))
-    vote = WisdomVote.objects.filter(participant=voter, answer="yes").select_related(
-        "from_value", "to_value", "context", "story").get()
+    vote = (
+        WisdomVote.objects.filter(participant=voter, answer="yes")
+        .select_related("from_value", "to_value", "context", "story")
+        .get()
+    )
     return study, voter, interview, vote
 
 
@@ -110,7 +119,9 @@ def test_a_story_links_to_the_calls_that_wrote_it_and_each_shows_what_was_sent(j
     client = _login(auditor, "x-audit-pass-1")
     walk = Walk(client, f"/admin/values/canonicalvalue/{vote.from_value_id}/change/")
     # The pair may have stories in several contexts: the link for the vote's context.
-    walk.click(rf"/admin/graph/transitionstory/edge/{vote.from_value_id}/{vote.to_value_id}/\?context={vote.context_id}$")
+    walk.click(
+        rf"/admin/graph/transitionstory/edge/{vote.from_value_id}/{vote.to_value_id}/\?context={vote.context_id}$"
+    )
     walk.click(r"/admin/mgeplatform/llmcall/\d+/change/", "story_writer")
     call = LLMCall.objects.get(pk=re.search(r"llmcall/(\d+)/", walk.page.request["PATH_INFO"]).group(1))
     assert call.pk == vote.story.llm_call_id and walk.clicks == 2
@@ -128,7 +139,7 @@ def test_interviewer_calls_record_the_conversation_they_were_sent(judged):
     reply = interview.messages.filter(role="assistant").exclude(llm_call=None).order_by("-seq").first()
     sent = reply.llm_call.request_messages
     assert reply.llm_call.request_system
-    assert [m["content"] for m in sent if m["role"] == "user"][:len(ANSWERS)] == ANSWERS
+    assert [m["content"] for m in sent if m["role"] == "user"][: len(ANSWERS)] == ANSWERS
 
 
 def test_names_on_the_way_are_readable(judged, auditor):
@@ -162,9 +173,10 @@ def test_snapshot_edges_lead_to_their_stories_and_votes(judged, auditor):
 def test_auditor_cannot_change_what_the_trail_shows(judged, auditor):
     study, voter, interview, vote = judged
     client = _login(auditor, "x-audit-pass-1")
-    response = client.post(f"/admin/values/canonicalvalue/{vote.from_value_id}/change/",
-                           {"study": study.pk, "title": "Renamed", "description": "x", "policies": "[]",
-                            "origin": "manual"})
+    response = client.post(
+        f"/admin/values/canonicalvalue/{vote.from_value_id}/change/",
+        {"study": study.pk, "title": "Renamed", "description": "x", "policies": "[]", "origin": "manual"},
+    )
     assert response.status_code == 403
     vote.from_value.refresh_from_db()
     assert vote.from_value.title != "Renamed"

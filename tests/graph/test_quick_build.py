@@ -30,7 +30,8 @@ def test_a_quick_build_keeps_the_same_edges_and_scores_and_names_what_it_skipped
     assert quick.summary["skipped_stages"] == SKIPPED and "skipped_stages" not in full.summary
     assert set(quick.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "lineage"}
     assert quick.bootstrap == {} and not {"aggregators", "bridging", "coordination", "context_intervals"} & set(
-        quick.scores)
+        quick.scores
+    )
     assert quick.summary["votes"] == full.summary["votes"]
 
 
@@ -88,6 +89,6 @@ def test_the_collector_pause_restores_the_collector_as_it_found_it():
     try:
         with services._collector_paused():
             pass
-        assert not gc.isenabled()   # someone else's pause is left alone
+        assert not gc.isenabled()  # someone else's pause is left alone
     finally:
         gc.enable()

@@ -52,9 +52,20 @@ def test_reverse_direction_is_written_when_asked(graph_study):
 
 def test_pairs_naming_values_not_offered_are_rejected_and_recorded(graph_study, replace_script):
     study, values = graph_study
-    replace_script("pair_values", lambda request: (json.dumps(
-        {"pairs": [{"from": 999999, "to": values[0].pk, "context": 1}, {"from": values[1].pk, "to": values[1].pk,
-                                                                        "context": 1}]}), []))
+    replace_script(
+        "pair_values",
+        lambda request: (
+            json.dumps(
+                {
+                    "pairs": [
+                        {"from": 999999, "to": values[0].pk, "context": 1},
+                        {"from": values[1].pk, "to": values[1].pk, "context": 1},
+                    ]
+                }
+            ),
+            [],
+        ),
+    )
     run = stories.generate_stories(study)
     assert TransitionStory.objects.count() == 0
     assert run.counts["rejected"] == 2 and run.status == StoryRun.Status.FINISHED
@@ -62,13 +73,21 @@ def test_pairs_naming_values_not_offered_are_rejected_and_recorded(graph_study, 
     assert LLMCall.objects.get(pk=run.problems[0]["llm_call"]).prompt_name == "pair_values"
 
 
-@pytest.mark.parametrize("answer,expected", [
-    ({"shared_meaning": "Both were about growth and care."}, "is missing"),
-    ("not json at all", "did not answer with a JSON object"),
-    ({"shared_meaning": "Both were about growth and care.", "clarification": "Discipline was a means to growth.",
-      "policy_changes": [{"policy": "SOMETHING the value never said", "change": "It changed a lot."}]},
-     "quote policies the first value does not have"),
-])
+@pytest.mark.parametrize(
+    "answer,expected",
+    [
+        ({"shared_meaning": "Both were about growth and care."}, "is missing"),
+        ("not json at all", "did not answer with a JSON object"),
+        (
+            {
+                "shared_meaning": "Both were about growth and care.",
+                "clarification": "Discipline was a means to growth.",
+                "policy_changes": [{"policy": "SOMETHING the value never said", "change": "It changed a lot."}],
+            },
+            "quote policies the first value does not have",
+        ),
+    ],
+)
 def test_unusable_reasoning_is_rejected_with_the_call_as_evidence(graph_study, replace_script, answer, expected):
     study, _ = graph_study
     replace_script("story_reasoning", lambda request: (answer if isinstance(answer, str) else json.dumps(answer), []))
@@ -91,5 +110,6 @@ def test_stories_are_archived_never_deleted(graph_study):
         TransitionStory.objects.filter(pk=story.pk).delete()
     # An archived direction may get a fresh story on the next run.
     stories.generate_stories(study)
-    assert TransitionStory.objects.filter(from_value=story.from_value, to_value=story.to_value,
-                                          context=story.context, status="active").exists()
+    assert TransitionStory.objects.filter(
+        from_value=story.from_value, to_value=story.to_value, context=story.context, status="active"
+    ).exists()

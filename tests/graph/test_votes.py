@@ -14,15 +14,14 @@ from tests.factories import consented_participant, move_to, parent_with_card
 def test_choice_never_repeats_a_pair_and_prefers_own_then_close_then_few_votes():
     candidates = [
         {"id": 1, "from": 10, "to": 11, "distance": 0.9, "pair_votes": 0},
-        {"id": 2, "from": 11, "to": 10, "distance": 0.1, "pair_votes": 0},   # same pair as 1
+        {"id": 2, "from": 11, "to": 10, "distance": 0.1, "pair_votes": 0},  # same pair as 1
         {"id": 3, "from": 12, "to": 13, "distance": 0.5, "pair_votes": 9},
         {"id": 4, "from": 14, "to": 15, "distance": 0.5, "pair_votes": 1},
         {"id": 5, "from": 99, "to": 16, "distance": 0.8, "pair_votes": 50},  # starts from the participant's value
         {"id": 6, "from": 17, "to": 18, "distance": None, "pair_votes": 0},
-        {"id": 7, "from": 20, "to": 21, "distance": 0.0, "pair_votes": 0},   # already judged
+        {"id": 7, "from": 20, "to": 21, "distance": 0.0, "pair_votes": 0},  # already judged
     ]
-    picked = services.choose_stories(candidates, n=4, own_value=99, judged={frozenset((20, 21))},
-                                     rng=random.Random(1))
+    picked = services.choose_stories(candidates, n=4, own_value=99, judged={frozenset((20, 21))}, rng=random.Random(1))
     assert picked == [5, 2, 4, 3]
     pairs = [frozenset((c["from"], c["to"])) for c in candidates if c["id"] in picked]
     assert len(set(pairs)) == len(pairs)
@@ -41,8 +40,14 @@ def test_assignment_is_made_once_and_skips_pairs_already_judged(judge):
     study, values, participant, _ = judge
     story = TransitionStory.objects.filter(from_value=values[1]).first() or TransitionStory.objects.first()
     # The participant judged this pair before (e.g. in a pilot): neither direction comes back.
-    WisdomVote.objects.create(study=study, participant=participant, from_value=story.to_value,
-                              to_value=story.from_value, context=story.context, answer="yes")
+    WisdomVote.objects.create(
+        study=study,
+        participant=participant,
+        from_value=story.to_value,
+        to_value=story.from_value,
+        context=story.context,
+        answer="yes",
+    )
     move_to(participant, Step.STORIES)
     first = services.assign_stories(participant)
     assert 1 <= len(first) <= study.stories_per_participant
@@ -64,9 +69,11 @@ def test_participant_votes_through_the_stories_then_reaches_the_survey(judge):
     assert f"Story 1 of {total}" in html and "Did this person become wiser?" in html
     assert assignments[0].story.context.text in html and assignments[0].story.from_value.title in html
     for i, assignment in enumerate(assignments):
-        response = client.post(f"/s/{study.slug}/stories/vote/",
-                               {"assignment": assignment.pk, "answer": "yes" if i % 2 == 0 else "unsure",
-                                "reason": f"because {i}"}, follow=True)
+        response = client.post(
+            f"/s/{study.slug}/stories/vote/",
+            {"assignment": assignment.pk, "answer": "yes" if i % 2 == 0 else "unsure", "reason": f"because {i}"},
+            follow=True,
+        )
         assert response.status_code == 200  # the browser follows to the next story, then to the survey
         if i + 1 < total:
             assert f"Story {i + 2} of {total}" in response.content.decode()
@@ -98,8 +105,9 @@ def test_missing_answer_or_long_reason_is_refused_and_keeps_the_text(judge):
     assert "Please choose yes, no or not sure." in response.content.decode()
     assert "half a thought" in response.content.decode()
     long_reason = "x" * (services.REASON_MAX_CHARS + 1)
-    response = client.post(f"/s/{study.slug}/stories/vote/",
-                           {"assignment": assignment.pk, "answer": "yes", "reason": long_reason})
+    response = client.post(
+        f"/s/{study.slug}/stories/vote/", {"assignment": assignment.pk, "answer": "yes", "reason": long_reason}
+    )
     assert response.status_code == 400 and "under 1000 characters" in response.content.decode()
     assert WisdomVote.objects.filter(participant=participant).count() == 0
 

@@ -15,8 +15,9 @@ def _consent_form(client, study):
 
 def test_accept_records_consent_and_moves_to_first_step(study, participant_client):
     doc = _consent_form(participant_client, study)
-    response = participant_client.post(f"/s/{study.slug}/consent/",
-                                       {"choice": "accept", "consent_hash": doc.content_hash})
+    response = participant_client.post(
+        f"/s/{study.slug}/consent/", {"choice": "accept", "consent_hash": doc.content_hash}
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/s/{study.slug}/journey/"
     record = ConsentRecord.objects.get()
@@ -40,8 +41,9 @@ def test_single_scenario_study_skips_the_choice(study, participant_client):
 
 def test_decline_redirects_to_prolific_with_no_consent_code(study, participant_client):
     doc = _consent_form(participant_client, study)
-    response = participant_client.post(f"/s/{study.slug}/consent/",
-                                       {"choice": "decline", "consent_hash": doc.content_hash})
+    response = participant_client.post(
+        f"/s/{study.slug}/consent/", {"choice": "decline", "consent_hash": doc.content_hash}
+    )
     assert response.status_code == 302
     assert response["Location"] == "https://app.prolific.com/submissions/complete?cc=MGENOCON"
     assert Participant.objects.get().current_step == Step.DECLINED
@@ -56,8 +58,9 @@ def test_decline_without_code_shows_thank_you_page(study, participant_client):
     study.completion_code_no_consent = ""
     study.save()
     doc = _consent_form(participant_client, study)
-    response = participant_client.post(f"/s/{study.slug}/consent/",
-                                       {"choice": "decline", "consent_hash": doc.content_hash})
+    response = participant_client.post(
+        f"/s/{study.slug}/consent/", {"choice": "decline", "consent_hash": doc.content_hash}
+    )
     assert response.status_code == 200
     assert "You chose not to take part" in response.content.decode()
 
@@ -65,8 +68,9 @@ def test_decline_without_code_shows_thank_you_page(study, participant_client):
 def test_double_clicked_accept_writes_one_record(study, participant_client):
     doc = _consent_form(participant_client, study)
     for _ in range(2):
-        response = participant_client.post(f"/s/{study.slug}/consent/",
-                                           {"choice": "accept", "consent_hash": doc.content_hash})
+        response = participant_client.post(
+            f"/s/{study.slug}/consent/", {"choice": "accept", "consent_hash": doc.content_hash}
+        )
         assert response.status_code == 302
     assert ConsentRecord.objects.count() == 1
     assert DomainEvent.objects.filter(kind="consent.accepted").count() == 1
@@ -77,8 +81,9 @@ def test_answer_to_an_outdated_consent_version_is_refused(study, participant_cli
     old.is_active = False
     old.save()
     ConsentDocument.objects.create(study=study, version_label="v2", text="New wording.")
-    response = participant_client.post(f"/s/{study.slug}/consent/",
-                                       {"choice": "accept", "consent_hash": old.content_hash})
+    response = participant_client.post(
+        f"/s/{study.slug}/consent/", {"choice": "accept", "consent_hash": old.content_hash}
+    )
     assert response.status_code == 400
     assert "New wording." in response.content.decode()
     assert ConsentRecord.objects.count() == 0
@@ -86,8 +91,9 @@ def test_answer_to_an_outdated_consent_version_is_refused(study, participant_cli
 
 def test_garbled_choice_is_a_clear_400(study, participant_client):
     doc = _consent_form(participant_client, study)
-    response = participant_client.post(f"/s/{study.slug}/consent/",
-                                       {"choice": "maybe", "consent_hash": doc.content_hash})
+    response = participant_client.post(
+        f"/s/{study.slug}/consent/", {"choice": "maybe", "consent_hash": doc.content_hash}
+    )
     assert response.status_code == 400
     assert "choose again" in response.content.decode()
     assert Participant.objects.get().current_step == Step.CONSENT

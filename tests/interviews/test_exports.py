@@ -39,8 +39,15 @@ def test_export_writes_every_file_keyed_by_pseudonymous_id_without_prolific_ids(
     participant, interview = interviewed
     call_command("export_study", study=study.slug, out=str(tmp_path))
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"participants.csv", "messages.csv", "cards.csv", "votes.csv", "relevance.csv", "participants_steps.csv",
-            "codebook.md"} <= names
+    assert {
+        "participants.csv",
+        "messages.csv",
+        "cards.csv",
+        "votes.csv",
+        "relevance.csv",
+        "participants_steps.csv",
+        "codebook.md",
+    } <= names
     assert "prolific_identities.csv" not in names
     messages = _rows(tmp_path / "messages.csv")
     assert {r["participant"] for r in messages} == {str(participant.pk)}
@@ -56,8 +63,13 @@ def test_export_writes_every_file_keyed_by_pseudonymous_id_without_prolific_ids(
 
 
 def test_identities_only_with_a_reason_which_is_audited(study, interviewed, tmp_path):
-    call_command("export_study", study=study.slug, out=str(tmp_path), identities_reason="Paying a bonus on Prolific",
-                 include_simulated=True)
+    call_command(
+        "export_study",
+        study=study.slug,
+        out=str(tmp_path),
+        identities_reason="Paying a bonus on Prolific",
+        include_simulated=True,
+    )
     identities = _rows(tmp_path / "prolific_identities.csv")
     assert {r["prolific_pid"] for r in identities} == {"PID-EXPORT-1", "PID-SIM"}
     event = DomainEvent.objects.get(kind="study.exported")
@@ -78,8 +90,9 @@ def test_admin_export_refuses_identities_without_a_reason(study, interviewed, co
 def test_prolific_demographics_are_matched_by_prolific_id(study, interviewed, tmp_path):
     participant, _ = interviewed
     path = tmp_path / "prolific_export.csv"
-    path.write_text("Submission id,Participant id,Age,Sex\nsub1,PID-EXPORT-1,34,Female\nsub2,UNKNOWN,50,Male\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Submission id,Participant id,Age,Sex\nsub1,PID-EXPORT-1,34,Female\nsub2,UNKNOWN,50,Male\n", encoding="utf-8"
+    )
     call_command("import_demographics", str(path), study=study.slug)
     # Prolific's own identifiers would link the pseudonymous export back to Prolific: not kept.
     assert participant.demographics.data == {"Age": "34", "Sex": "Female"}
@@ -99,26 +112,38 @@ def test_the_codebook_describes_every_column_written(study, tmp_path):
     from journey import simulation
 
     simulation.simulate(study, 8, seed=2)  # votes, ratings, survey answers and the rest
-    call_command("export_study", study=study.slug, out=str(tmp_path), include_simulated=True,
-                 identities_reason="Checking the codebook covers identities too")
+    call_command(
+        "export_study",
+        study=study.slug,
+        out=str(tmp_path),
+        include_simulated=True,
+        identities_reason="Checking the codebook covers identities too",
+    )
     codebook = (tmp_path / "codebook.md").read_text(encoding="utf-8")
     wide_section = codebook.split("## participants.csv", 1)[1].split("\n## ", 1)[0]
-    wide_documented = {name.strip() for cell in re.findall(r"^\| ([^|]+) \|", wide_section, re.M)
-                       for name in cell.split(",")}
+    wide_documented = {
+        name.strip() for cell in re.findall(r"^\| ([^|]+) \|", wide_section, re.M) for name in cell.split(",")
+    }
     undocumented = []
     for path in sorted(tmp_path.glob("*.csv")):
         with path.open(encoding="utf-8") as fh:
             header = next(csv.reader(fh))
         if path.name == "participants.csv":
-            undocumented += [f"{path.name}: {c}" for c in header if c not in wide_documented
-                             and not re.match(r"(seconds|survey|demographic)_", c)]
+            undocumented += [
+                f"{path.name}: {c}"
+                for c in header
+                if c not in wide_documented and not re.match(r"(seconds|survey|demographic)_", c)
+            ]
             continue
-        line = next((ln for ln in codebook.splitlines() if ln.startswith(f"| {path.name} |")), None) \
+        line = (
+            next((ln for ln in codebook.splitlines() if ln.startswith(f"| {path.name} |")), None)
             or codebook.split(f"## {path.name}", 1)[-1].split("\n## ", 1)[0]
+        )
         undocumented += [f"{path.name}: {c}" for c in header if not re.search(rf"\b{re.escape(c)}\b", line)]
     assert undocumented == []
     assert {"votes.csv", "survey_answers.csv", "ratings.csv", "prolific_identities.csv"} <= {
-        p.name for p in tmp_path.glob("*.csv")}
+        p.name for p in tmp_path.glob("*.csv")
+    }
 
 
 def test_wide_csv_shows_the_latest_rating_of_a_rerated_interview(study, interviewed, tmp_path):
@@ -126,8 +151,9 @@ def test_wide_csv_shows_the_latest_rating_of_a_rerated_interview(study, intervie
 
     _, interview = interviewed
     for version, score in (("v1", 2), ("v2", 5)):  # the newer prompt version rates it 5
-        TranscriptRating.objects.create(interview=interview, kind="ideology", score=score, prompt_version=version,
-                                        prompt_hash=version)
+        TranscriptRating.objects.create(
+            interview=interview, kind="ideology", score=score, prompt_version=version, prompt_hash=version
+        )
     exports.export_study(study, tmp_path)
     assert _rows(tmp_path / "participants.csv")[0]["ideology_score"] == "5"
     assert [r["score"] for r in _rows(tmp_path / "ratings.csv")] == ["2", "5"]

@@ -72,8 +72,10 @@ def test_llm_call_admin_shows_totals_per_study_and_participant(two_interviews, a
     assert "Totals for these calls" in html and f"study {study.slug}" in html
     assert str(first.participant_id) in html
     filtered = client.get(f"/admin/mgeplatform/llmcall/?participant={first.participant_id}")
-    assert filtered.context_data["totals"]["overall"]["calls"] == LLMCall.objects.filter(
-        participant=first.participant_id).count()
+    assert (
+        filtered.context_data["totals"]["overall"]["calls"]
+        == LLMCall.objects.filter(participant=first.participant_id).count()
+    )
     # The study is a plain id on the call (no foreign key up to studies): named, linked and filtered by it.
     other = LLMCall.objects.create(purpose="other.call", study_id=None, provider="offline", model="m")
     by_study = client.get(f"/admin/mgeplatform/llmcall/?study_id={study.pk}")

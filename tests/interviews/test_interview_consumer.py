@@ -49,8 +49,11 @@ async def setup(provider: str = ""):
 
 
 async def connect(slug, cookie):
-    ws = WebsocketCommunicator(application, f"/ws/s/{slug}/interview/",
-                               headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/s/{slug}/interview/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
     connected, _ = await ws.connect()
     assert connected
     state = await ws.receive_json_from(timeout=5)
@@ -160,8 +163,9 @@ async def test_card_appears_in_chat_and_can_be_revised_by_chat():
     articulate = await db(lambda: LLMCall.objects.get(purpose="interview.articulate"))
     assert articulate.prompt_name == "articulator"
 
-    await ws.send_json_to({"type": "user_message", "text": 'Please change the title to "Faith and Care"',
-                           "client_id": "c1"})
+    await ws.send_json_to(
+        {"type": "user_message", "text": 'Please change the title to "Faith and Care"', "client_id": "c1"}
+    )
     frames = await until(ws, "card_shown")
     assert frames[-1]["card"]["title"] == "Faith and Care" and frames[-1]["card"]["revision"] == 2
     await until(ws, "message_complete")
@@ -173,8 +177,14 @@ async def test_direct_edit_makes_a_revision_and_tells_the_interviewer():
     study, cookie = await setup()
     ws, _ = await connect(study.slug, cookie)
     await _interview_to_card(ws)
-    await ws.send_json_to({"type": "card_edit", "title": "Honest Care", "description": "The assistant should care.",
-                           "policies": ["MOMENTS when someone is scared", "FEELINGS of others affected"]})
+    await ws.send_json_to(
+        {
+            "type": "card_edit",
+            "title": "Honest Care",
+            "description": "The assistant should care.",
+            "policies": ["MOMENTS when someone is scared", "FEELINGS of others affected"],
+        }
+    )
     frame = await ws.receive_json_from(timeout=5)
     assert frame["type"] == "card_shown"
     assert frame["card"] == {**frame["card"], "title": "Honest Care", "revision": 2, "source": "participant_edit"}
@@ -237,8 +247,11 @@ async def test_unanswered_turn_after_restart_is_answered_on_reconnect():
     # The server saved the participant's turn and died before replying,
     # leaving a reply token whose heartbeat stopped.
     await db(lambda: chat.add_user_message(interview_id=interview.pk, text=ANSWERS[0], client_message_id="x1"))
-    await db(lambda: Interview.objects.update(reply_token="00000000-0000-0000-0000-000000000001",
-                                              reply_heartbeat_at=timezone.now() - timedelta(minutes=5)))
+    await db(
+        lambda: Interview.objects.update(
+            reply_token="00000000-0000-0000-0000-000000000001", reply_heartbeat_at=timezone.now() - timedelta(minutes=5)
+        )
+    )
     ws, state = await connect(study.slug, cookie)
     assert state["awaiting_reply"] is True
     frames = await until(ws, "message_complete")
@@ -284,8 +297,9 @@ async def test_message_while_streaming_is_refused(fake_provider):
     frames = await until(ws, "error")
     assert frames[-1]["code"] == "busy"
     await until(ws, "message_complete")
-    assert await db(lambda: list(ChatMessage.objects.filter(role="user")
-                                 .values_list("content", flat=True))) == ["first"]
+    assert await db(lambda: list(ChatMessage.objects.filter(role="user").values_list("content", flat=True))) == [
+        "first"
+    ]
     await ws.disconnect()
 
 
@@ -306,8 +320,11 @@ async def test_the_interviewer_hears_the_whole_conversation_up_to_the_new_turn(f
     await say(ws, "I care about honesty.", client_id="h1")
     await say(ws, "Even when it costs me.", client_id="h2")
     sent = [(m.role, m.content) for m in fake_provider.requests[-1].messages]
-    assert sent[-3:] == [("user", "I care about honesty."), ("assistant", "Tell me more about that?"),
-                         ("user", "Even when it costs me.")]
+    assert sent[-3:] == [
+        ("user", "I care about honesty."),
+        ("assistant", "Tell me more about that?"),
+        ("user", "Even when it costs me."),
+    ]
     assert sent[0][0] == "assistant" and "Everyone's input helps" in sent[0][1]  # the greeting
     await ws.disconnect()
 
@@ -323,7 +340,8 @@ async def test_llm_failure_keeps_text_then_retry_answers(fake_provider):
     failed = await db(lambda: LLMCall.objects.get(ok=False))
     assert "overloaded" in failed.error and failed.attempts == 3
     assert await db(lambda: list(ChatMessage.objects.filter(role="user").values_list("content", flat=True))) == [
-        "my careful answer"]
+        "my careful answer"
+    ]
     ws2, state = await connect(study.slug, cookie)
     assert state["last_error"] is True and state["awaiting_reply"] is True
     await ws2.disconnect()
@@ -356,11 +374,13 @@ async def test_no_interview_socket_before_consent():
         return study, client.cookies["sessionid"].value
 
     study, cookie = await db(_fresh)
-    ws = WebsocketCommunicator(application, f"/ws/s/{study.slug}/interview/",
-                               headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/s/{study.slug}/interview/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
     connected, _ = await ws.connect()
     assert connected and await ws.receive_output() == {"type": "websocket.close", "code": 4404}
-
 
 
 async def test_submit_looks_for_a_matching_canonical_value_first():
@@ -374,8 +394,9 @@ async def test_submit_looks_for_a_matching_canonical_value_first():
     def make_canonical():
         # The offline interviewer stands in for a language model here: its card takes part in matching.
         Study.objects.filter(pk=study.pk).update(include_scripted_cards=True)
-        value = CanonicalValue.objects.create(study=study, title="Shared", description="Shared.",
-                                              policies=card["policies"], origin="manual")
+        value = CanonicalValue.objects.create(
+            study=study, title="Shared", description="Shared.", policies=card["policies"], origin="manual"
+        )
         embeddings.embed_objects([value], study=study)
         return value
 

@@ -87,8 +87,9 @@ async def test_state_pushed_through_the_channel_layer_reaches_the_browser():
     await ws.connect()
     await ws.receive_json_from()
     participant = await _sync(lambda: Participant.objects.get())
-    await get_channel_layer().group_send(participant_group(participant.pk),
-                                         {"type": "participant.state", "step": "interview"})
+    await get_channel_layer().group_send(
+        participant_group(participant.pk), {"type": "participant.state", "step": "interview"}
+    )
     assert await ws.receive_json_from() == {"type": "state", "step": "interview"}
     await ws.disconnect()
 
@@ -104,7 +105,8 @@ async def test_a_refresh_for_the_same_step_reaches_the_browser_with_its_step():
     await ws.connect()
     first = await ws.receive_json_from()
     participant = await _sync(lambda: Participant.objects.get())
-    await get_channel_layer().group_send(participant_group(participant.pk),
-                                         {"type": "participant.state", "refresh": True})
+    await get_channel_layer().group_send(
+        participant_group(participant.pk), {"type": "participant.state", "refresh": True}
+    )
     assert await ws.receive_json_from() == {"type": "state", "step": first["step"], "refresh": True}
     await ws.disconnect()

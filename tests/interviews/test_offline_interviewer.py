@@ -20,9 +20,11 @@ DATA = json.loads((Path(__file__).parent / "data" / "offline_participants.json")
 PARTICIPANTS = {p["name"]: p for p in DATA["participants"]}
 
 # Words that cannot open or close a title ("Whether and She's" was the bug).
-FUNCTION_WORDS = set("""a an and or but the of to in on at for with about from by as is are was were be been it its it's
+FUNCTION_WORDS = set(
+    """a an and or but the of to in on at for with about from by as is are was were be been it its it's
 its this that these those what which who whether when where while if then than so not no very really just also i
-i'm me my we our you your he his she she's her they their them there here actually because""".split())
+i'm me my we our you your he his she she's her they their them there here actually because""".split()
+)
 POSSESSIVES = {"her", "his", "their", "my", "our", "your"}
 # The paper's form: what kind of thing, in capitals, then which ("MOMENTS when ...", "QUESTIONS the child asks").
 POLICY_FORM = re.compile(r"^[A-Z]{3,}(?: [A-Z]{2,}){0,2} [A-Za-z][a-z']* \S")
@@ -44,8 +46,7 @@ def _interview(study, name, *, feedback=True, pid=None):
     person = PARTICIPANTS[name]
     participant, _ = consented_participant(study, pid or f"pid-{name}")
     turns = person["answers"] + (person.get("feedback", []) if feedback else [])
-    interview, _ = run_interview(participant, study.scenarios.get(key=person["scenario"]), answers=turns,
-                                 submit=False)
+    interview, _ = run_interview(participant, study.scenarios.get(key=person["scenario"]), answers=turns, submit=False)
     cards = list(interview.cards.order_by("revision"))
     assert cards, f"{name}: no card was written"
     return cards[0], cards[-1], person
@@ -63,11 +64,13 @@ def test_title_is_a_short_phrase_in_the_participants_own_words(study, name):
     assert 1 <= len(title_words) <= 5, card.title
     assert f" {' '.join(title_words)} " in f" {said} ", f"{card.title!r} is not a phrase {name} said"
     assert title_words[-1] not in FUNCTION_WORDS and title_words[-1] not in POSSESSIVES, card.title
-    assert title_words[0] not in FUNCTION_WORDS or (title_words[0] in POSSESSIVES and title_words[1:2] == ["own"]), \
+    assert title_words[0] not in FUNCTION_WORDS or (title_words[0] in POSSESSIVES and title_words[1:2] == ["own"]), (
         card.title
+    )
     assert " and " not in f" {card.title.lower()} ", card.title  # no two words glued with "and"
-    assert card.title == " ".join(w[:1].upper() + w[1:] if w not in ("of", "for", "to", "in", "on", "with") else w
-                                  for w in card.title.split()), "capitalised like the paper's card titles"
+    assert card.title == " ".join(
+        w[:1].upper() + w[1:] if w not in ("of", "for", "to", "in", "on", "with") else w for w in card.title.split()
+    ), "capitalised like the paper's card titles"
 
 
 @pytest.mark.parametrize("name", sorted(PARTICIPANTS))
@@ -76,8 +79,11 @@ def test_description_is_one_plain_sentence_about_what_they_attend_to(study, name
     assert card.description.startswith("This value is about paying attention to ")
     assert card.description.endswith(".") and card.description.count(". ") == 0
     assert len(card.description) <= card_limits.DESCRIPTION_MAX
-    assert not any(len(s.split()) >= 5 and s.rstrip(".!?") in card.description.lower()
-                   for a in person["answers"] for s in _sentences(a))
+    assert not any(
+        len(s.split()) >= 5 and s.rstrip(".!?") in card.description.lower()
+        for a in person["answers"]
+        for s in _sentences(a)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(PARTICIPANTS))
@@ -130,8 +136,8 @@ def test_dropping_the_second_point_removes_it_and_keeps_the_others(study):
 
 def test_added_point_becomes_a_policy_built_from_what_was_asked(study):
     first, latest, _ = _interview(study, "lee")
-    assert latest.policies[:len(first.policies)] == first.policies
-    added = latest.policies[len(first.policies):]
+    assert latest.policies[: len(first.policies)] == first.policies
+    added = latest.policies[len(first.policies) :]
     assert len(added) == 1 and POLICY_FORM.match(added[0]), added
     assert "context of the events" in added[0].lower() and "add something" not in added[0].lower()
 
@@ -155,9 +161,12 @@ def test_the_change_request_does_not_become_part_of_the_next_cards_words(study):
 def test_approval_with_a_request_changes_the_card_before_submitting(study):
     participant, _ = consented_participant(study, "pid-yes-but")
     person = PARTICIPANTS["dev"]
-    interview, _ = run_interview(participant, study.scenarios.get(key=person["scenario"]),
-                                 answers=person["answers"] + ["Yes but call it \u201cLetting Kids Lead\u201d"],
-                                 submit=False)
+    interview, _ = run_interview(
+        participant,
+        study.scenarios.get(key=person["scenario"]),
+        answers=person["answers"] + ["Yes but call it \u201cLetting Kids Lead\u201d"],
+        submit=False,
+    )
     latest = interview.cards.order_by("-revision").first()
     assert latest.title == "Letting Kids Lead"
     assert interview.status == interview.Status.ACTIVE  # shown again for approval, not submitted unseen
@@ -171,8 +180,9 @@ def test_the_same_answers_give_the_same_card(study):
 
 def test_the_interview_page_says_the_interviewer_is_offline(study):
     participant, client = consented_participant(study, "pid-notice")
-    run_interview(participant, study.scenarios.get(key="parenting"), answers=PARTICIPANTS["dev"]["answers"][:1],
-                  submit=False)
+    run_interview(
+        participant, study.scenarios.get(key="parenting"), answers=PARTICIPANTS["dev"]["answers"][:1], submit=False
+    )
     html = client.get(f"/s/{study.slug}/journey/").content.decode()
     assert 'id="offline-notice"' in html and "does not understand your answers" in html
 
@@ -189,8 +199,12 @@ def test_change_requests_are_read_as_the_participant_meant_them(request_):
 def test_a_remark_the_script_cannot_act_on_gets_a_question_not_the_same_card_again(study):
     participant, _ = consented_participant(study, "pid-vague")
     person = PARTICIPANTS["maya"]
-    interview, _ = run_interview(participant, study.scenarios.get(key=person["scenario"]),
-                                 answers=person["answers"] + ["this doesn't really fit me"], submit=False)
+    interview, _ = run_interview(
+        participant,
+        study.scenarios.get(key=person["scenario"]),
+        answers=person["answers"] + ["this doesn't really fit me"],
+        submit=False,
+    )
     assert interview.cards.count() == 1
     reply = interview.messages.order_by("-seq").first()
     assert reply.role == "assistant" and not reply.tool_calls

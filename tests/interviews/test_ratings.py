@@ -20,18 +20,36 @@ def study(db):
 
 def test_groups():
     assert [ratings.ideology_group(s) for s in (1, 2, 3, 4, 5)] == [
-        "not ideological", "not ideological", "slightly ideological", "very ideological", "very ideological"]
+        "not ideological",
+        "not ideological",
+        "slightly ideological",
+        "very ideological",
+        "very ideological",
+    ]
 
 
 def test_slogans_rate_as_more_ideological_than_a_story_and_experts_are_found(study):
     abortion = study.scenarios.get(key="abortion")
     slogan_p, _ = consented_participant(study, "slogan")
-    slogan, _ = run_interview(slogan_p, abortion, answers=[
-        "Abortion is murder, it is always wrong and a sin.", INTERVIEW_ANSWERS[1],
-        "I remember helping a friend decide something hard.", INTERVIEW_ANSWERS[3]])
+    slogan, _ = run_interview(
+        slogan_p,
+        abortion,
+        answers=[
+            "Abortion is murder, it is always wrong and a sin.",
+            INTERVIEW_ANSWERS[1],
+            "I remember helping a friend decide something hard.",
+            INTERVIEW_ANSWERS[3],
+        ],
+    )
     story_p, _ = consented_participant(study, "story")
-    story, _ = run_interview(story_p, abortion, answers=[
-        "When I thought I was pregnant in college I paid attention to who I could talk to.", *INTERVIEW_ANSWERS[1:]])
+    story, _ = run_interview(
+        story_p,
+        abortion,
+        answers=[
+            "When I thought I was pregnant in college I paid attention to who I could talk to.",
+            *INTERVIEW_ANSWERS[1:],
+        ],
+    )
     assert ratings.rate_ideology(slogan).score > ratings.rate_ideology(story).score
     assert ratings.rate_expert(story).is_expert is True
     assert ratings.rate_expert(slogan).is_expert is False

@@ -89,9 +89,13 @@ def test_accents_and_other_letters_are_kept(study):
 
 
 def test_filler_amid_real_answers_never_becomes_the_title_or_a_policy(study):
-    answers = ["dunno", "ok",
-               "I care that my kids feel safe and listened to at home, and that their questions get real answers.",
-               "idk", "yes"]
+    answers = [
+        "dunno",
+        "ok",
+        "I care that my kids feel safe and listened to at home, and that their questions get real answers.",
+        "idk",
+        "yes",
+    ]
     interview, _ = _interview(study, "pid-filler-mixed", answers)
     card = interview.cards.order_by("-revision").first()
     assert card is not None

@@ -43,14 +43,16 @@ def test_simulated_participants_go_through_the_whole_journey(study, capsys):
         assert SurveyResponse.objects.filter(participant=participant).count() == table3_items
         # Every step's time is recorded, from consent to the survey.
         assert {"consent", "scenario", "interview", "relevance", "survey"} <= set(
-            participant.step_timings.values_list("step", flat=True))
+            participant.step_timings.values_list("step", flat=True)
+        )
     # Each persona says something of its own: one canonical value per persona met, titled as its card.
     cards = ValuesCard.objects.filter(interview__participant__in=simulated, submitted=True)
     assert cards.count() >= 8
     from interviews.offline import requested_changes
 
     titles = {p.card.title for p in personas.all_personas()} | {
-        requested_changes(t).title for p in personas.all_personas() for t in p.after_card}
+        requested_changes(t).title for p in personas.all_personas() for t in p.after_card
+    }
     assert set(cards.values_list("canonical__title", flat=True)) <= titles
     assert cards.values("canonical").distinct().count() == len(set(cards.values_list("title", flat=True)))
     # Simulated participants are not counted on the study list.
@@ -114,9 +116,11 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
         _answer(study, f"r{i}", full_answers("4", clarify=value))
     fairness = SurveyItem.objects.get(bank__study=study, kind=SurveyItem.Kind.FAIRNESS)
     for i, answer in enumerate(["yes", "yes", "yes", "no"]):
-        SurveyResponse.objects.create(participant=Participant.objects.get(study=study,
-                                                                          prolific_identity__prolific_pid=f"r{i}"),
-                                      item=fairness, answer=answer)
+        SurveyResponse.objects.create(
+            participant=Participant.objects.get(study=study, prolific_identity__prolific_pid=f"r{i}"),
+            item=fairness,
+            answer=answer,
+        )
     # A simulated participant who disagrees is left out unless asked for.
     simulated = _answer(study, "sim", full_answers("1"))
     Participant.objects.filter(pk=simulated.pk).update(simulated=True)
@@ -124,8 +128,16 @@ def test_report_shows_table_3_and_table_4_from_the_answers(study, coordinator, c
     client.force_login(coordinator)
     html = client.get(f"/admin/studies/study/{study.pk}/report/").content.decode()
     assert _cells(html, "Did it help you clarify") == [
-        "Did it help you clarify what was important to you?", "4", "25.0%", "0.0%", "25.0%", "25.0%", "25.0%",
-        "75.0%", "50.0%"]
+        "Did it help you clarify what was important to you?",
+        "4",
+        "25.0%",
+        "0.0%",
+        "25.0%",
+        "25.0%",
+        "25.0%",
+        "75.0%",
+        "50.0%",
+    ]
     assert _cells(html, "Did you learn something")[-2:] == ["100.0%", "100.0%"]
     assert "4 answers: yes 75.0%, no 25.0%" in html
     assert 'aria-label="Answers 1 to 5 per question"' in html
@@ -142,11 +154,15 @@ def test_report_groups_ideology_ratings_against_feeling_represented(study, coord
     for pid, score, answer in (("calm", 1, "5"), ("slogans", 5, "2")):
         participant, _ = consented_participant(study, pid)
         interview, _ = run_interview(participant, study.scenarios.get(key="abortion"))
-        TranscriptRating.objects.create(interview=interview, kind="ideology", score=score, prompt_version="test",
-                                        prompt_hash="x")
+        TranscriptRating.objects.create(
+            interview=interview, kind="ideology", score=score, prompt_version="test", prompt_hash="x"
+        )
         move_to(participant, Step.SURVEY)
-        survey_services.submit_survey(participant=participant, bank=survey_services.ensure_default_bank(study),
-                                      answers=full_answers("4", expresses_care=answer))
+        survey_services.submit_survey(
+            participant=participant,
+            bank=survey_services.ensure_default_bank(study),
+            answers=full_answers("4", expresses_care=answer),
+        )
     client.force_login(coordinator)
     html = client.get(f"/admin/studies/study/{study.pk}/report/").content.decode()
     assert _cells(html, "not ideological") == ["not ideological", "1", "5", "100.0%"]
@@ -205,13 +221,26 @@ def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
         from interviews import services as interview_services
 
         interview = interview_services.choose_scenario(participant=participant, scenario=abortion)
-        ValuesCard.objects.create(interview=interview, revision=1, title=value.title, description="x",
-                                  policies=["MOMENTS x"], source="articulator", submitted=True, canonical=value)
+        ValuesCard.objects.create(
+            interview=interview,
+            revision=1,
+            title=value.title,
+            description="x",
+            policies=["MOMENTS x"],
+            source="articulator",
+            submitted=True,
+            canonical=value,
+        )
         Participant.objects.filter(pk=participant.pk).update(simulated=simulated)
         for version, flag in enumerate(ratings):
-            TranscriptRating.objects.create(interview=interview, kind="expert", is_expert=flag,
-                                            question=abortion.expert_question, prompt_version=f"v{version}",
-                                            prompt_hash=f"h{version}")
+            TranscriptRating.objects.create(
+                interview=interview,
+                kind="expert",
+                is_expert=flag,
+                question=abortion.expert_question,
+                prompt_version=f"v{version}",
+                prompt_hash=f"h{version}",
+            )
 
     expert("real-1", care)
     # Rated expert by an older prompt, not by the newer one: no longer counted.
@@ -221,7 +250,8 @@ def test_fig12_expert_value_counts_real_experts_by_their_latest_rating(study):
 
     real = next(e for e in report.expert_trajectories(study) if e["scenario"] == abortion)
     assert (real["experts"], real["value"], real["share"]) == (1, care, 100.0)
-    with_simulated = next(e for e in report.expert_trajectories(study, include_simulated=True)
-                          if e["scenario"] == abortion)
+    with_simulated = next(
+        e for e in report.expert_trajectories(study, include_simulated=True) if e["scenario"] == abortion
+    )
     assert (with_simulated["experts"], with_simulated["value"]) == (3, choice)
     assert with_simulated["share"] == round(100 * 2 / 3, 1)

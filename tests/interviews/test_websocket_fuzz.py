@@ -33,12 +33,24 @@ HANDLERS = {"ping", "state", "retry", "submit", "user_message", "card_edit"}
 ERROR_CODES = {"malformed", "unknown_type", "too_long", "empty", "bad_text", "bad_card"}
 
 NASTY = ["\x00", "a\x00b", "\ud800", "x\udfffy", "\udbff\x00", "\ud83d"]
-PLAIN = ["", " ", "\n\t", "ok", "=HYPERLINK(\"http://evil.example\")", "@SUM(1)", "😀", "ä" * 3, "-1", "null"]
+PLAIN = ["", " ", "\n\t", "ok", '=HYPERLINK("http://evil.example")', "@SUM(1)", "😀", "ä" * 3, "-1", "null"]
 
 
 def _scalar(rng):
-    return rng.choice([None, True, False, 0, -1, 2 ** 70, 1.5, float("1e308"), rng.choice(PLAIN),
-                       "".join(rng.choices(string.printable, k=rng.randint(0, 30)))])
+    return rng.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            2**70,
+            1.5,
+            float("1e308"),
+            rng.choice(PLAIN),
+            "".join(rng.choices(string.printable, k=rng.randint(0, 30))),
+        ]
+    )
 
 
 def _junk(rng, depth=0):
@@ -84,16 +96,25 @@ def generate(rng, max_chars):
         text = rng.choice(['{"type": "ping"', "{not json", "", "}", "'single'", "[1,", "\x00", "\ud800"])
         return text + "".join(rng.choices(string.printable, k=rng.randint(0, 20))), None
     if kind == 1:  # JSON, but not an object with a string type
-        return _dump(rng, rng.choice([[], [{"type": "ping"}], 1, "ping", None, {"type": rng.choice([1, None, [], {}])},
-                                  {"text": "hi"}])), None
+        return _dump(
+            rng,
+            rng.choice(
+                [[], [{"type": "ping"}], 1, "ping", None, {"type": rng.choice([1, None, [], {}])}, {"text": "hi"}]
+            ),
+        ), None
     if kind == 2:  # a type nobody handles
         name = rng.choice(["launch", "__init__", "on_ping", "receive", "PING", "ping ", "", "card-edit", "x" * 200])
         return _dump(rng, {"type": name, "data": _junk(rng)}), None
     if kind == 3:
         return _deep(rng, max_chars), None
     if kind in (4, 5):  # NUL or a lone surrogate in an otherwise ordinary frame
-        base = rng.choice([{"type": "user_message", "text": "hello", "client_id": "c"}, {"type": "ping"},
-                           {"type": "card_edit", "title": "T", "description": "D", "policies": ["p"]}])
+        base = rng.choice(
+            [
+                {"type": "user_message", "text": "hello", "client_id": "c"},
+                {"type": "ping"},
+                {"type": "card_edit", "title": "T", "description": "D", "policies": ["p"]},
+            ]
+        )
         return _dump(rng, _with_nasty(rng, dict(base))), None
     if kind == 6:  # over the frame size limit
         return json.dumps({"type": "ping", "pad": "x" * (max_chars + rng.randint(1, 500))}), None
@@ -105,8 +126,12 @@ def generate(rng, max_chars):
         text = rng.choice([None, 5, [], {}, "", "   ", "\n", "y" * (settings.INTERVIEW_MAX_MESSAGE_CHARS + 1)])
         return _dump(rng, {"type": "user_message", "text": text, "client_id": "c" + str(rng.randrange(1000))}), None
     # kinds 10-12: a card edit with at least one thing wrong
-    card = {"type": "card_edit", "title": "A fine title", "description": "A fine description.",
-            "policies": ["MOMENTS that matter", "CHOICES people make"]}
+    card = {
+        "type": "card_edit",
+        "title": "A fine title",
+        "description": "A fine description.",
+        "policies": ["MOMENTS that matter", "CHOICES people make"],
+    }
     broken = rng.choice(["policy_junk", "policy_blank", "policies_type", "title", "description", "count", "long"])
     if broken == "policy_junk":
         card["policies"] = card["policies"] + [rng.choice([1, None, {}, [], True, 2.5])]
@@ -134,21 +159,32 @@ def _participant_with_card():
     services.record_consent(participant=participant, consent=study.consent_documents.get(), accepted=True)
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="abortion"))
     # A card exists, so refused card edits are refused for what they hold, not for want of a card.
-    ValuesCard.objects.create(interview=interview, revision=1, title="Care", description="Caring.",
-                              policies=["FEELINGS of others"], source="articulator")
+    ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Care",
+        description="Caring.",
+        policies=["FEELINGS of others"],
+        source="articulator",
+    )
     return study, client.cookies["sessionid"].value
 
 
 def _state():
     participant = Participant.objects.get()
-    return {"step": participant.current_step, "messages": ChatMessage.objects.count(),
-            "cards": ValuesCard.objects.count(), "status": Interview.objects.get().status,
-            "events": DomainEvent.objects.count()}
+    return {
+        "step": participant.current_step,
+        "messages": ChatMessage.objects.count(),
+        "cards": ValuesCard.objects.count(),
+        "status": Interview.objects.get().status,
+        "events": DomainEvent.objects.count(),
+    }
 
 
 async def _fuzz(path, cookie, max_chars, rng):
-    ws = WebsocketCommunicator(application, path,
-                               headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+    ws = WebsocketCommunicator(
+        application, path, headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())]
+    )
     connected, _ = await ws.connect()
     assert connected
     assert (await ws.receive_json_from(timeout=5))["type"] == "state"
@@ -174,8 +210,9 @@ async def test_ten_thousand_junk_frames_per_socket_are_refused_without_a_crash_o
     before = await database_sync_to_async(_state)()
     rng = random.Random(SEED)
     started = time.monotonic()
-    interview_codes = await _fuzz(f"/ws/s/{study.slug}/interview/", cookie,
-                                  settings.INTERVIEW_MAX_MESSAGE_CHARS * 6 + 2_000, rng)
+    interview_codes = await _fuzz(
+        f"/ws/s/{study.slug}/interview/", cookie, settings.INTERVIEW_MAX_MESSAGE_CHARS * 6 + 2_000, rng
+    )
     journey_codes = await _fuzz(f"/ws/s/{study.slug}/journey/", cookie, 64_000, rng)
     elapsed = time.monotonic() - started
     assert await database_sync_to_async(_state)() == before
@@ -183,5 +220,6 @@ async def test_ten_thousand_junk_frames_per_socket_are_refused_without_a_crash_o
     # Every kind of refusal was exercised on the interview socket.
     assert set(interview_codes) == ERROR_CODES
     assert {"malformed", "unknown_type", "too_long", "bad_text"} <= set(journey_codes)
-    print(f"fuzz: {2 * FRAMES_PER_SOCKET} frames in {elapsed:.1f} s; interview {interview_codes}; "
-          f"journey {journey_codes}")
+    print(
+        f"fuzz: {2 * FRAMES_PER_SOCKET} frames in {elapsed:.1f} s; interview {interview_codes}; journey {journey_codes}"
+    )

@@ -48,15 +48,24 @@ def _setup(provider=""):
     participant = Participant.objects.get()
     services.record_consent(participant=participant, consent=study.consent_documents.get(), accepted=True)
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="abortion"))
-    ValuesCard.objects.create(interview=interview, revision=1, title="Care", description="Caring for others.",
-                              policies=["FEELINGS of others"], source="articulator")
+    ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Care",
+        description="Caring for others.",
+        policies=["FEELINGS of others"],
+        source="articulator",
+    )
     return study, client.cookies["sessionid"].value
 
 
 async def _connect(provider=""):
     study, cookie = await database_sync_to_async(_setup)(provider)
-    ws = WebsocketCommunicator(application, f"/ws/s/{study.slug}/interview/",
-                               headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/s/{study.slug}/interview/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
     assert (await ws.connect())[0]
     assert (await ws.receive_json_from(timeout=5))["type"] == "state"
     return ws
@@ -94,10 +103,12 @@ async def test_unstorable_characters_are_refused_with_a_clear_error_and_the_sock
 
 async def test_deeply_nested_and_oversized_frames_are_refused():
     ws = await _connect()
-    for frame, code in [("[" * 5000 + "]" * 5000, "malformed"),
-                        ('{"type": "ping", "x": ' + "[" * 11 + "]" * 11 + "}", "malformed"),
-                        ('{"type": "ping", "n": ' + "9" * 5000 + "}", "malformed"),
-                        ("[" * 100_000, "too_long")]:
+    for frame, code in [
+        ("[" * 5000 + "]" * 5000, "malformed"),
+        ('{"type": "ping", "x": ' + "[" * 11 + "]" * 11 + "}", "malformed"),
+        ('{"type": "ping", "n": ' + "9" * 5000 + "}", "malformed"),
+        ("[" * 100_000, "too_long"),
+    ]:
         await ws.send_to(text_data=frame)
         error = await ws.receive_json_from(timeout=5)
         assert error["type"] == "error" and error["code"] == code
@@ -108,19 +119,20 @@ async def test_deeply_nested_and_oversized_frames_are_refused():
 async def test_policies_that_are_not_text_are_refused_never_dropped():
     ws = await _connect()
     edit = {"type": "card_edit", "title": "Honest care", "description": "The assistant should care."}
-    for policies, message in [(["ok", 1, None, {}, ""], "Policy 2 should be text."),
-                              (["ok", "   ", "fine"], "Policy 2 is empty."),
-                              ([], "A card needs 1 to 10 policies; this one has 0."),
-                              ("one policy", "The policies should be a list of texts."),
-                              (["ok", "p" * 301], "Policy 2 can be at most 300 characters.")]:
+    for policies, message in [
+        (["ok", 1, None, {}, ""], "Policy 2 should be text."),
+        (["ok", "   ", "fine"], "Policy 2 is empty."),
+        ([], "A card needs 1 to 10 policies; this one has 0."),
+        ("one policy", "The policies should be a list of texts."),
+        (["ok", "p" * 301], "Policy 2 can be at most 300 characters."),
+    ]:
         await ws.send_json_to({**edit, "policies": policies})
         error = await ws.receive_json_from(timeout=5)
         assert error["code"] == "bad_card" and error["message"] == message, policies
     assert await _count(ValuesCard) == 1
     await ws.send_json_to({**edit, "policies": ["MOMENTS that matter", "  CHOICES people make  "]})
     shown = await ws.receive_json_from(timeout=5)
-    assert shown["type"] == "card_shown" and shown["card"]["policies"] == ["MOMENTS that matter",
-                                                                            "CHOICES people make"]
+    assert shown["type"] == "card_shown" and shown["card"]["policies"] == ["MOMENTS that matter", "CHOICES people make"]
     await ws.disconnect()
 
 

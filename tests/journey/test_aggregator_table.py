@@ -29,8 +29,10 @@ def registered():
     """Register methods for one test only; the table is as it was afterwards."""
     before = dict(aggregators.AGGREGATORS)
     with pytest.MonkeyPatch.context() as mp:
+
         def register(entry):
             mp.setitem(aggregators.AGGREGATORS, entry.name, entry)
+
         yield register
     assert before == aggregators.AGGREGATORS
 
@@ -59,7 +61,8 @@ def _exports(study, tmp_path) -> tuple[dict, list[dict]]:
 
 
 def test_a_method_added_in_one_line_reaches_the_report_the_attack_and_the_export(
-        graph_study, registered, client, coordinator, tmp_path):
+    graph_study, registered, client, coordinator, tmp_path
+):
     registered(aggregators.Aggregator("fewest_losses", "fewest losses", fewest_losses))
     study, values = graph_study
     snapshot, run = _built_and_attacked(study, values)
@@ -77,23 +80,27 @@ def test_a_method_added_in_one_line_reaches_the_report_the_attack_and_the_export
     assert "fewest_losses" in run["share_needed"]
 
     html = _report(client, coordinator, study)
-    assert "<td>fewest losses</td>" in html            # its row in the whole graph's table
-    assert "<th>fewest losses</th>" in html            # and in the τ matrix
-    assert "<th>fewest losses (before → after)</th>" in html   # the simulator's table
+    assert "<td>fewest losses</td>" in html  # its row in the whole graph's table
+    assert "<th>fewest losses</th>" in html  # and in the τ matrix
+    assert "<th>fewest losses (before → after)</th>" in html  # the simulator's table
     assert "fewest losses: <strong>" in html
 
     doc, rows = _exports(study, tmp_path)
     assert doc["aggregators"]["global"]["scores"]["fewest_losses"] == stored
-    assert {(r["value_id"], float(r["score"])) for r in rows if r["scope"] == "global"
-            and r["method"] == "fewest_losses"} == {(k, v) for k, v in stored.items()}
+    assert {
+        (r["value_id"], float(r["score"])) for r in rows if r["scope"] == "global" and r["method"] == "fewest_losses"
+    } == {(k, v) for k, v in stored.items()}
 
 
 def test_the_flags_keep_a_method_out_of_each_place(graph_study, registered, client, coordinator, tmp_path):
-    registered(aggregators.Aggregator("fewest_losses", "fewest losses", fewest_losses,
-                                      report=False, attack=False, export=False))
+    registered(
+        aggregators.Aggregator(
+            "fewest_losses", "fewest losses", fewest_losses, report=False, attack=False, export=False
+        )
+    )
     study, values = graph_study
     snapshot, run = _built_and_attacked(study, values)
-    assert "fewest_losses" in snapshot.scores["aggregators"]["global"]["scores"]   # stored all the same
+    assert "fewest_losses" in snapshot.scores["aggregators"]["global"]["scores"]  # stored all the same
     assert "fewest_losses" not in run["results"][0]["ranks_after"] and "fewest_losses" not in run["share_needed"]
     assert "fewest losses" not in _report(client, coordinator, study)
     doc, rows = _exports(study, tmp_path)

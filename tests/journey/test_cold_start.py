@@ -21,7 +21,6 @@ from values.models import CanonicalValue
 pytestmark = pytest.mark.django_db
 
 
-
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
 
@@ -34,25 +33,28 @@ def _client(user):
 
 def readiness_rows(html: str) -> dict[str, str]:
     section = re.search(r'<section[^>]*id="launch-readiness".*?</section>', html, re.S).group(0)
-    return {key: _text(row) for key, row in re.findall(r'<tr data-scenario="([^"]+)"[^>]*>(.*?)</tr>', section,
-                                                      re.S)}
+    return {key: _text(row) for key, row in re.findall(r'<tr data-scenario="([^"]+)"[^>]*>(.*?)</tr>', section, re.S)}
 
 
 def upload(client, study, content: str, name="cards.csv"):
-    return client.post(f"/admin/studies/study/{study.pk}/seed-values/",
-                       {"file": SimpleUploadedFile(name, content.encode(), content_type="text/csv")})
+    return client.post(
+        f"/admin/studies/study/{study.pk}/seed-values/",
+        {"file": SimpleUploadedFile(name, content.encode(), content_type="text/csv")},
+    )
 
 
 def test_a_fresh_study_is_not_ready_and_says_what_each_question_lacks(study, coordinator):
     readiness = graph_selectors.launch_readiness(study)
     assert not readiness["ready"]
     assert {r["scenario"].key: (r["values"], r["stories"], r["todo"]) for r in readiness["scenarios"]} == dict.fromkeys(
-        ("abortion", "parenting", "weapons"), (0, 0, "seed values, then write stories"))
+        ("abortion", "parenting", "weapons"), (0, 0, "seed values, then write stories")
+    )
     html = _client(coordinator).get(f"/admin/studies/study/{study.pk}/console/").content.decode()
     assert 'id="launch-readiness"' in html and "Not ready to launch" in html
     assert "at least 2 live canonical values and at least 1 active transition story" in _text(html)
-    assert readiness_rows(html)["parenting"].endswith("Parenting: 0 values, 0 stories — seed values, then write "
-                                                      "stories")
+    assert readiness_rows(html)["parenting"].endswith(
+        "Parenting: 0 values, 0 stories — seed values, then write stories"
+    )
 
 
 def test_the_admin_previews_the_file_and_saves_only_when_asked(study, coordinator):
@@ -64,8 +66,11 @@ def test_the_admin_previews_the_file_and_saves_only_when_asked(study, coordinato
     assert not CanonicalValue.objects.filter(study=study).exists(), "the preview saved values"
 
     content = re.search(r'name="content" value="([^"]+)"', page).group(1)
-    saved = client.post(f"/admin/studies/study/{study.pk}/seed-values/",
-                        {"content": content, "name": "cards.csv", "save": "1"}, follow=True)
+    saved = client.post(
+        f"/admin/studies/study/{study.pk}/seed-values/",
+        {"content": content, "name": "cards.csv", "save": "1"},
+        follow=True,
+    )
     assert saved.redirect_chain[-1][0].endswith(f"/admin/studies/study/{study.pk}/console/")
     assert "Made 6 canonical values from cards.csv." in saved.content.decode()
     values = CanonicalValue.objects.filter(study=study, origin=CanonicalValue.Origin.FILE)
@@ -92,12 +97,15 @@ def test_an_auditor_may_not_seed_or_queue_stories(study, auditor):
     client = _client(auditor)
     assert upload(client, study, CARDS_CSV).status_code == 403
     assert client.post(f"/admin/studies/study/{study.pk}/write-stories/").status_code == 403
-    assert not CanonicalValue.objects.exists() and not ProcrastinateJob.objects.filter(
-        task_name="graph.generate_stories", args__study_id=study.pk).exists()
+    assert (
+        not CanonicalValue.objects.exists()
+        and not ProcrastinateJob.objects.filter(task_name="graph.generate_stories", args__study_id=study.pk).exists()
+    )
 
 
-def test_write_stories_now_queues_one_story_run_and_the_console_shows_it(study, coordinator,
-                                                                         django_capture_on_commit_callbacks):
+def test_write_stories_now_queues_one_story_run_and_the_console_shows_it(
+    study, coordinator, django_capture_on_commit_callbacks
+):
     client = _client(coordinator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/admin/studies/study/{study.pk}/write-stories/")
@@ -131,14 +139,25 @@ def test_a_value_with_stories_only_in_another_question_still_makes_the_participa
     from tests.factories import parent_with_card
     from values import services as value_services
 
-    text = ("title,description,policies,scenarios\n"
-            "Curiosity,Follows interest.,MOMENTS of interest,parenting;abortion\n"
-            "Calm,Keeps calm.,ROUTINES of calm,parenting;abortion\n")
+    text = (
+        "title,description,policies,scenarios\n"
+        "Curiosity,Follows interest.,MOMENTS of interest,parenting;abortion\n"
+        "Calm,Keeps calm.,ROUTINES of calm,parenting;abortion\n"
+    )
     value_services.seed_values_from_file(study, ("cards.csv", text.encode()))
     a, b = CanonicalValue.objects.filter(study=study).order_by("pk")
     elsewhere = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="abortion"), text="Other")
-    TransitionStory.objects.create(study=study, from_value=a, to_value=b, context=elsewhere, story="s",
-                                   shared_meaning="m", clarification="c", policy_changes=[], model="offline")
+    TransitionStory.objects.create(
+        study=study,
+        from_value=a,
+        to_value=b,
+        context=elsewhere,
+        story="s",
+        shared_meaning="m",
+        clarification="c",
+        policy_changes=[],
+        model="offline",
+    )
     parent, _ = parent_with_card(study, "cold-parent", a)
 
     assert graph_services.stories_may_come(parent)

@@ -47,8 +47,9 @@ def console(client, study):
     return response.content.decode()
 
 
-def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(study, coordinator,
-                                                                                         coordinator_client):
+def test_console_counts_real_participants_per_step_and_shows_previews_and_simulated_apart(
+    study, coordinator, coordinator_client
+):
     consented_participant(study, "at-scenario-1")
     consented_participant(study, "at-scenario-2")
     at_step(study, "at-interview", Step.INTERVIEW)
@@ -105,8 +106,15 @@ def test_participants_idle_past_the_threshold_are_flagged_stuck_with_a_link(stud
 
 
 def _call(study, cost, ok=True, error=""):
-    return LLMCall.objects.create(study_id=study.pk, purpose="interview.reply", provider="anthropic", model="m",
-                                  estimated_cost_usd=Decimal(cost), ok=ok, error=error)
+    return LLMCall.objects.create(
+        study_id=study.pk,
+        purpose="interview.reply",
+        provider="anthropic",
+        model="m",
+        estimated_cost_usd=Decimal(cost),
+        ok=ok,
+        error=error,
+    )
 
 
 def test_cost_and_failed_calls_against_the_budget(study, coordinator_client):
@@ -136,8 +144,9 @@ def test_a_model_without_a_price_is_counted_at_the_fallback_price_and_named(stud
 
     study.budget_usd = Decimal("1.00")
     study.save()
-    ctx = gateway.CallContext(purpose="interview.reply", study=study,
-                              route=gateway.Route("openai-compatible", "my-finetune-7b"))
+    ctx = gateway.CallContext(
+        purpose="interview.reply", study=study, route=gateway.Route("openai-compatible", "my-finetune-7b")
+    )
     gateway._record(ctx, usage=Usage(input_tokens=20_000, output_tokens=5_000), started=0, attempts=1)
     html = console(coordinator_client, study)
     warning = _text(re.search(r'<p[^>]*id="unpriced-models"[^>]*>(.*?)</p>', html, re.S).group(1))
@@ -145,8 +154,13 @@ def test_a_model_without_a_price_is_counted_at_the_fallback_price_and_named(stud
     assert "cost so far $0.00" not in _text(html)  # counted, not free
     # A priced model raises no warning.
     LLMCall.objects.all().delete()
-    LLMCall.objects.create(study_id=study.pk, purpose="interview.reply", provider="anthropic",
-                           model="claude-sonnet-4-6", estimated_cost_usd=Decimal("0.10"))
+    LLMCall.objects.create(
+        study_id=study.pk,
+        purpose="interview.reply",
+        provider="anthropic",
+        model="claude-sonnet-4-6",
+        estimated_cost_usd=Decimal("0.10"),
+    )
     assert 'id="unpriced-models"' not in console(coordinator_client, study)
 
 
@@ -159,8 +173,10 @@ def test_without_a_budget_the_cost_still_shows(study, coordinator_client):
 
 def test_link_for_prolific_preview_and_live_part(study, coordinator_client):
     html = console(coordinator_client, study)
-    link = (f"http://testserver/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&amp;STUDY_ID={{{{%STUDY_ID%}}}}"
-            "&amp;SESSION_ID={{%SESSION_ID%}}")
+    link = (
+        f"http://testserver/s/{study.slug}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&amp;STUDY_ID={{{{%STUDY_ID%}}}}"
+        "&amp;SESSION_ID={{%SESSION_ID%}}"
+    )
     assert f'value="{link}"' in html
     assert "Copy link" in html
     assert f'href="/s/{study.slug}/preview/"' in html
@@ -184,8 +200,12 @@ def test_study_list_and_study_page_lead_to_the_console_and_show_the_link(study, 
     assert f'href="/admin/studies/study/{study.pk}/console/"' in page
     assert f"http://testserver/s/{study.slug}/?PROLIFIC_PID=" in page
     assert "/s//" not in page  # the slug's help text used to lose "<slug>" as a tag
-    for label in ("Pilot with scripted interviewer", "Budget (USD)", "Stuck after minutes",
-                  "Prolific code: no places left"):
+    for label in (
+        "Pilot with scripted interviewer",
+        "Budget (USD)",
+        "Stuck after minutes",
+        "Prolific code: no places left",
+    ):
         assert label in page
 
 
@@ -193,10 +213,12 @@ def test_prompt_caching_is_shown_as_measured(study, coordinator_client):
     from mgeplatform.llm import gateway
     from mgeplatform.llm.types import Usage
 
-    ctx = gateway.CallContext(purpose="interview.reply", study=study,
-                              route=gateway.Route("anthropic", "claude-sonnet-4-6"))
+    ctx = gateway.CallContext(
+        purpose="interview.reply", study=study, route=gateway.Route("anthropic", "claude-sonnet-4-6")
+    )
     gateway._record(ctx, usage=Usage(input_tokens=3_000, cache_write_input_tokens=2_000), started=0, attempts=1)
     gateway._record(ctx, usage=Usage(input_tokens=3_000, cached_input_tokens=2_000), started=0, attempts=1)
     line = _text(re.search(r'<p id="llm-cache">(.*?)</p>', console(coordinator_client, study), re.S).group(1))
-    assert line == ("Input tokens: 6000, of which 2000 read from the provider's prompt cache (33%) "
-                    "and 2000 written to it.")
+    assert line == (
+        "Input tokens: 6000, of which 2000 read from the provider's prompt cache (33%) and 2000 written to it."
+    )

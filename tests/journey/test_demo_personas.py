@@ -39,19 +39,41 @@ def test_personas_cover_every_scenario_with_distinct_voices_and_values():
             wa, wb = _words(a.card.policies), _words(b.card.policies)
             assert len(wa & wb) / len(wa | wb) < 0.3, (a.key, b.key)
     # The abortion question has people with first-hand experience, for the expert rater (Fig. 12).
-    assert sum(any(m in " ".join(p.answers).lower() for m in ("i was pregnant", "i considered", "i had an abortion"))
-               for p in data["abortion"].personas) >= 2
+    assert (
+        sum(
+            any(m in " ".join(p.answers).lower() for m in ("i was pregnant", "i considered", "i had an abortion"))
+            for p in data["abortion"].personas
+        )
+        >= 2
+    )
 
 
 def test_a_persona_file_is_checked_when_loaded():
-    good = {"scenario": "x", "families": ["a", "b"], "contexts": [{"match": "when", "favours": {"a": 0.2}}],
-            "personas": [{"key": k, "who": "w", "style": "story", "family": "a", "depth": 0.5,
-                          "answers": ["1", "2", "3", f"four {k}"],
-                          "card": {"title": k, "description": "d", "policies": ["ONE x", "TWO y", "THREE z"]}}
-                         for k in ("p1", "p2")]}
+    good = {
+        "scenario": "x",
+        "families": ["a", "b"],
+        "contexts": [{"match": "when", "favours": {"a": 0.2}}],
+        "personas": [
+            {
+                "key": k,
+                "who": "w",
+                "style": "story",
+                "family": "a",
+                "depth": 0.5,
+                "answers": ["1", "2", "3", f"four {k}"],
+                "card": {"title": k, "description": "d", "policies": ["ONE x", "TWO y", "THREE z"]},
+            }
+            for k in ("p1", "p2")
+        ],
+    }
     ScenarioPersonas.model_validate(good)
-    for broken in ({"family": "c"}, {"style": "rant"}, {"depth": 2}, {"answers": ["only one"]},
-                   {"card": {"title": "t", "description": "d", "policies": ["lower case x", "TWO y", "THREE z"]}}):
+    for broken in (
+        {"family": "c"},
+        {"style": "rant"},
+        {"depth": 2},
+        {"answers": ["only one"]},
+        {"card": {"title": "t", "description": "d", "policies": ["lower case x", "TWO y", "THREE z"]}},
+    ):
         bad = json.loads(json.dumps(good))
         bad["personas"][0].update(broken)
         with pytest.raises(ValueError):
@@ -62,22 +84,36 @@ def test_the_offline_articulator_gives_a_persona_its_card_and_other_transcripts_
     persona = personas.for_scenario("abortion")[0]
     personas.register_cards()
     transcript = "\n".join(f"Participant: {a}\nInterviewer: Thank you." for a in persona.answers)
-    answer, _ = interview_offline.articulator(ChatRequest(model="", system="", messages=[
-        Message(role="user", content=transcript)]))
+    answer, _ = interview_offline.articulator(
+        ChatRequest(model="", system="", messages=[Message(role="user", content=transcript)])
+    )
     assert json.loads(answer)["card"] == persona.card.model_dump()
-    other = ("Participant: I care about honest conversations with her family.\n"
-             "Participant: When my sister was ill we needed honest conversations and time to think.")
-    answer, _ = interview_offline.articulator(ChatRequest(model="", system="", messages=[
-        Message(role="user", content=other)]))
+    other = (
+        "Participant: I care about honest conversations with her family.\n"
+        "Participant: When my sister was ill we needed honest conversations and time to think."
+    )
+    answer, _ = interview_offline.articulator(
+        ChatRequest(model="", system="", messages=[Message(role="user", content=other)])
+    )
     assert json.loads(answer).get("card", {}).get("title") != persona.card.title
 
 
 def _pair_request(first, second, context):
     def block(card):
-        return (f"Title: {card.title}\nDescription: {card.description}\nAttentional policies:\n"
-                + "\n".join(f"- {p}" for p in card.policies))
-    return ChatRequest(model="", system="", messages=[Message(role="user", content=(
-        f"Moral context: {context}\n\nFirst value:\n{block(first)}\n\nSecond value:\n{block(second)}"))])
+        return f"Title: {card.title}\nDescription: {card.description}\nAttentional policies:\n" + "\n".join(
+            f"- {p}" for p in card.policies
+        )
+
+    return ChatRequest(
+        model="",
+        system="",
+        messages=[
+            Message(
+                role="user",
+                content=(f"Moral context: {context}\n\nFirst value:\n{block(first)}\n\nSecond value:\n{block(second)}"),
+            )
+        ],
+    )
 
 
 def test_offline_stories_are_built_from_the_two_cards_and_vary():
@@ -105,8 +141,9 @@ def test_offline_stories_are_built_from_the_two_cards_and_vary():
 def test_offline_contexts_for_the_case_study_questions_differ_per_question():
     seen = []
     for _, _, prompt in case_study.SCENARIOS:
-        answer, _ = graph_offline.moral_contexts(ChatRequest(model="", system="", messages=[
-            Message(role="user", content=f"Question: {prompt}")]))
+        answer, _ = graph_offline.moral_contexts(
+            ChatRequest(model="", system="", messages=[Message(role="user", content=f"Question: {prompt}")])
+        )
         contexts = json.loads(answer)["contexts"]
         assert len(contexts) == 3 and all(c.startswith("When ") for c in contexts)
         seen += contexts
@@ -114,8 +151,11 @@ def test_offline_contexts_for_the_case_study_questions_differ_per_question():
     # Each persona file's context themes match one of its question's contexts.
     for scenario, data in personas.load().items():
         prompt = next(p for k, _, p in case_study.SCENARIOS if k == scenario)
-        contexts = json.loads(graph_offline.moral_contexts(ChatRequest(model="", system="", messages=[
-            Message(role="user", content=f"Question: {prompt}")]))[0])["contexts"]
+        contexts = json.loads(
+            graph_offline.moral_contexts(
+                ChatRequest(model="", system="", messages=[Message(role="user", content=f"Question: {prompt}")])
+            )[0]
+        )["contexts"]
         for theme in data.contexts:
             assert any(theme.match in c.lower() for c in contexts), theme.match
 
@@ -148,5 +188,7 @@ def test_votes_follow_a_hidden_sense_of_wisdom_per_context_with_disagreement():
     assert yes_share("family-mediator", "youth-football-coach", "child-psychologist", authority) < 0.7
     assert yes_share("family-mediator", "child-psychologist", "youth-football-coach", unhappy) < 0.1
     # Personas disagree: the strict father, leaning to his own family, is far less sure of the move.
-    assert yes_share("strict-father-slogan", "youth-football-coach", "child-psychologist", authority) < \
-        yes_share("family-mediator", "youth-football-coach", "child-psychologist", authority) - 0.1
+    assert (
+        yes_share("strict-father-slogan", "youth-football-coach", "child-psychologist", authority)
+        < yes_share("family-mediator", "youth-football-coach", "child-psychologist", authority) - 0.1
+    )

@@ -65,8 +65,11 @@ def test_the_demo_pages_say_while_it_is_being_built(client, coordinator):
 
 @pytest.mark.django_db
 def test_a_demo_from_an_earlier_generator_is_set_aside_and_built_again():
-    old = Study.objects.create(slug="demo", title="Demo: simulated participants",
-                               description="Filled by scripted participants (offline models).")
+    old = Study.objects.create(
+        slug="demo",
+        title="Demo: simulated participants",
+        description="Filled by scripted participants (offline models).",
+    )
     study = simulation.demo_study()
     assert study.pk != old.pk and simulation.DEMO_GENERATOR in study.description
     old.refresh_from_db()

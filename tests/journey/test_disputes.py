@@ -37,10 +37,16 @@ def disputer(db):
     values = make_values(study)
     participant, client = parent_with_card(study, "disputer-pid", values[0])
     move_to(participant, Step.COMPLETE)
-    context = MoralContext.objects.create(study=study, scenario=study.scenarios.get(key="parenting"),
-                                          text="When a child asks for advice")
-    story = TransitionStory.objects.create(study=study, from_value=values[0], to_value=values[1], context=context,
-                                           story="I used to think only of choices, then I saw more.")
+    context = MoralContext.objects.create(
+        study=study, scenario=study.scenarios.get(key="parenting"), text="When a child asks for advice"
+    )
+    story = TransitionStory.objects.create(
+        study=study,
+        from_value=values[0],
+        to_value=values[1],
+        context=context,
+        story="I used to think only of choices, then I saw more.",
+    )
     graph_services.build_snapshot(study, quick=True)
     card = ValuesCard.objects.get(interview__participant=participant)
     return participant, client, card, values[0], story
@@ -51,6 +57,7 @@ def _open(participant, kind, text=WORDS, **extra):
 
 
 # --- services ----------------------------------------------------------------------------
+
 
 def test_each_kind_is_recorded_with_what_it_is_about(disputer):
     participant, _, card, value, story = disputer
@@ -76,19 +83,26 @@ def test_a_double_submit_makes_one_dispute(disputer):
 
 def test_a_story_not_about_their_value_is_refused(disputer):
     participant, _, _, value, story = disputer
-    other = TransitionStory.objects.create(study=story.study, from_value=story.to_value,
-                                           to_value=CanonicalValue.objects.exclude(pk__in=[value.pk, story.to_value_id])
-                                           .filter(study=story.study).first(), context=story.context, story="Other.")
+    other = TransitionStory.objects.create(
+        study=story.study,
+        from_value=story.to_value,
+        to_value=CanonicalValue.objects.exclude(pk__in=[value.pk, story.to_value_id]).filter(study=story.study).first(),
+        context=story.context,
+        story="Other.",
+    )
     with pytest.raises(services.DisputeError, match="choose one of the stories"):
         _open(participant, Dispute.Kind.STORY, story_id=other.pk)
     assert not Dispute.objects.exists()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "in your own words"),
-    ("bad \x00 char", "NUL"),
-    ("x" * (TEXT_MAX_CHARS + 1), f"at most {TEXT_MAX_CHARS:,} characters"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "in your own words"),
+        ("bad \x00 char", "NUL"),
+        ("x" * (TEXT_MAX_CHARS + 1), f"at most {TEXT_MAX_CHARS:,} characters"),
+    ],
+)
 def test_bad_text_is_refused_with_a_clear_message(disputer, text, message):
     with pytest.raises(BadInput, match=message):
         _open(disputer[0], Dispute.Kind.MERGE, text=text)
@@ -112,8 +126,9 @@ def test_upholding_a_merge_gives_the_card_its_own_value(disputer, coordinator):
     # The card's value is its own now: no merge is left to dispute.
     with pytest.raises(services.DisputeError, match="no merge to dispute"):
         _open(participant, Dispute.Kind.MERGE)
-    assert DomainEvent.objects.filter(kind="dispute.upheld", subject_id=str(dispute.pk),
-                                      actor_user=coordinator).exists()
+    assert DomainEvent.objects.filter(
+        kind="dispute.upheld", subject_id=str(dispute.pk), actor_user=coordinator
+    ).exists()
     # Decided once: a second uphold is refused.
     with pytest.raises(services.DisputeError, match="already upheld"):
         services.uphold_dispute(dispute, user=coordinator)
@@ -187,8 +202,8 @@ def test_the_public_disputes_table_counts_without_saying_who(disputer, coordinat
     page = Client().get(f"/graph/{study.slug}/")
     html = page.content.decode()
     assert page.status_code == 200 and 'id="disputes-table"' in html
-    table = html[html.index('id="disputes-table"'):]
-    table = table[:table.index("</table>")]
+    table = html[html.index('id="disputes-table"') :]
+    table = table[: table.index("</table>")]
     cells = [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", r) for r in table.split("<tr>")[2:]]
     cells = [[html_unescape(c) for c in row] for row in cells]
     assert cells[0] == ["Merge of my card into a shared value", "0", "0", "1", "1"]
@@ -212,6 +227,7 @@ def test_the_report_gives_the_dispute_rate_and_outcomes(disputer, coordinator):
 
 
 # --- the participant's pages ------------------------------------------------------------------
+
 
 def test_the_thank_you_page_links_to_the_disputes_page(disputer):
     participant, client, *_ = disputer
@@ -279,9 +295,11 @@ def test_someone_elses_dispute_is_not_visible(disputer):
 
 # --- the coordinators' queue --------------------------------------------------------------------
 
+
 def _act(client, action, disputes, **extra):
-    return client.post("/admin/journey/dispute/", {"action": action, ACTION_CHECKBOX_NAME: [d.pk for d in disputes],
-                                                   **extra})
+    return client.post(
+        "/admin/journey/dispute/", {"action": action, ACTION_CHECKBOX_NAME: [d.pk for d in disputes], **extra}
+    )
 
 
 def test_admin_uphold_splits_the_card_off(disputer, coordinator):

@@ -27,7 +27,9 @@ def text_columns(schema: str = "public") -> list[tuple[str, str]]:
                JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
                WHERE c.table_schema = %s AND t.table_type IN ('BASE TABLE', 'LOCAL TEMPORARY')
                  AND (c.data_type = ANY(%s) OR (c.data_type = 'ARRAY' AND c.udt_name = ANY(%s)))
-               ORDER BY 1, 2""", [schema, list(_TEXT_TYPES), list(_TEXT_ARRAYS)])
+               ORDER BY 1, 2""",
+            [schema, list(_TEXT_TYPES), list(_TEXT_ARRAYS)],
+        )
         return cursor.fetchall()
 
 
@@ -36,8 +38,10 @@ def columns_holding(marker: str, schema: str = "public") -> dict[str, int]:
     found = {}
     with connection.cursor() as cursor:
         for table, column in text_columns(schema):
-            cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}" '
-                           f'WHERE strpos(lower("{column}"::text), lower(%s)) > 0', [marker])
+            cursor.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}" WHERE strpos(lower("{column}"::text), lower(%s)) > 0',
+                [marker],
+            )
             count = cursor.fetchone()[0]
             if count:
                 found[f"{table}.{column}"] = count
@@ -47,22 +51,39 @@ def columns_holding(marker: str, schema: str = "public") -> dict[str, int]:
 def files_holding(marker: str, root: Path) -> list[str]:
     """Files under `root` whose bytes contain `marker` (any case)."""
     needle = marker.lower().encode()
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*")
-                  if path.is_file() and needle in path.read_bytes().lower())
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and needle in path.read_bytes().lower()
+    )
 
 
 # --- the search finds what it should ----------------------------------------------
 
-PROBE_KINDS = {"t": "text", "v": "varchar(40)", "c": "char(40)", "j": "json", "jb": "jsonb", "ta": "text[]",
-               "va": "varchar(40)[]"}
+PROBE_KINDS = {
+    "t": "text",
+    "v": "varchar(40)",
+    "c": "char(40)",
+    "j": "json",
+    "jb": "jsonb",
+    "ta": "text[]",
+    "va": "varchar(40)[]",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(PROBE_KINDS))
 def test_the_search_finds_a_marker_planted_in_a_column_of_each_kind_of_a_new_table(db, kind):
     # The application role may not create tables in public: the same query runs on a temporary table.
     columns = ", ".join(f"{name} {sql}" for name, sql in PROBE_KINDS.items())
-    value = {"t": MARKER, "v": f"x {MARKER}", "c": MARKER, "j": f'{{"a": ["{MARKER}"]}}',
-             "jb": f'{{"a": {{"b": "{MARKER}"}}}}', "ta": ["x", MARKER], "va": [MARKER]}[kind]
+    value = {
+        "t": MARKER,
+        "v": f"x {MARKER}",
+        "c": MARKER,
+        "j": f'{{"a": ["{MARKER}"]}}',
+        "jb": f'{{"a": {{"b": "{MARKER}"}}}}',
+        "ta": ["x", MARKER],
+        "va": [MARKER],
+    }[kind]
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE erasure_probe ({columns})")
         cursor.execute(f"INSERT INTO erasure_probe ({kind}) VALUES (%s)", [value])
@@ -78,20 +99,38 @@ def test_the_search_finds_a_marker_in_the_real_columns_of_each_kind(db):
     from values.models import CanonicalValue
 
     study, _ = journey.seed_case_study()
-    LLMCall.objects.create(purpose=f"p {MARKER}", provider="offline", model="m", request_system=MARKER,
-                           request_messages=[{"role": "user", "content": f"say {MARKER}"}])
-    CanonicalValue.objects.create(study=study, title="Plain", description="d", policies=["x", f"MOMENTS {MARKER}"],
-                                  origin="manual")
-    assert columns_holding(MARKER) == {"mgeplatform_llmcall.purpose": 1, "mgeplatform_llmcall.request_system": 1,
-                                       "mgeplatform_llmcall.request_messages": 1,
-                                       "values_canonicalvalue.policies": 1, "values_canonicalvalueevent.policies": 1}
+    LLMCall.objects.create(
+        purpose=f"p {MARKER}",
+        provider="offline",
+        model="m",
+        request_system=MARKER,
+        request_messages=[{"role": "user", "content": f"say {MARKER}"}],
+    )
+    CanonicalValue.objects.create(
+        study=study, title="Plain", description="d", policies=["x", f"MOMENTS {MARKER}"], origin="manual"
+    )
+    assert columns_holding(MARKER) == {
+        "mgeplatform_llmcall.purpose": 1,
+        "mgeplatform_llmcall.request_system": 1,
+        "mgeplatform_llmcall.request_messages": 1,
+        "values_canonicalvalue.policies": 1,
+        "values_canonicalvalueevent.policies": 1,
+    }
 
 
 def test_the_search_covers_every_app_table_with_text(db):
     tables = {table for table, _ in text_columns()}
-    assert {"mgeplatform_llmcall", "interviews_chatmessage", "values_valuescard", "values_canonicalvalueevent",
-            "graph_graphsnapshot", "graph_transitionstory", "graph_wisdomvote", "mgeplatform_domainevent",
-            "procrastinate_jobs"} <= tables
+    assert {
+        "mgeplatform_llmcall",
+        "interviews_chatmessage",
+        "values_valuescard",
+        "values_canonicalvalueevent",
+        "graph_graphsnapshot",
+        "graph_transitionstory",
+        "graph_wisdomvote",
+        "mgeplatform_domainevent",
+        "procrastinate_jobs",
+    } <= tables
     assert ("mgeplatform_llmcall", "request_messages") in text_columns()
 
 
@@ -103,6 +142,7 @@ def test_the_file_search_finds_a_marker_in_a_nested_file(tmp_path):
 
 
 # --- a participant who wrote the marker everywhere, then withdrew --------------------
+
 
 def _write_everywhere_and_run_the_jobs(study, settings):
     """The participant writes the marker into their answers, their card (an
@@ -126,25 +166,37 @@ def _write_everywhere_and_run_the_jobs(study, settings):
     study.save()
     make_values(study)
     participant, _ = consented_participant(study, "marker-writer")
-    answers = [f"I care about {MARKER} when my child decides.", f"It matters that {MARKER} is respected.",
-               f"Once my son chose his school and {MARKER} helped.", "I listened to what he said."]
+    answers = [
+        f"I care about {MARKER} when my child decides.",
+        f"It matters that {MARKER} is respected.",
+        f"Once my son chose his school and {MARKER} helped.",
+        "I listened to what he said.",
+    ]
     interview, _ = run_interview(participant, study.scenarios.get(key="parenting"), answers=answers, submit=False)
-    chat.edit_card(interview_id=interview.pk, title=f"Guided {MARKER}",
-                   description=f"An assistant that helps {MARKER} grow.",
-                   policies=[f"MOMENTS when {MARKER} shows", "QUESTIONS the child asks on their own"])
+    chat.edit_card(
+        interview_id=interview.pk,
+        title=f"Guided {MARKER}",
+        description=f"An assistant that helps {MARKER} grow.",
+        policies=[f"MOMENTS when {MARKER} shows", "QUESTIONS the child asks on their own"],
+    )
     chat.submit_card(interview_id=interview.pk)
     value_services.run_batch_dedup(study)
     stories.generate_stories(study, max_stories=20)
     participant = move_to(participant, Step.STORIES)
     assignment = graph_services.current_assignment(participant) or graph_services.next_assignment(participant)
     if assignment is not None:
-        graph_services.record_vote(participant=participant, assignment=assignment, answer="yes",
-                                   reason=f"Because {MARKER} is wiser")
+        graph_services.record_vote(
+            participant=participant, assignment=assignment, answer="yes", reason=f"Because {MARKER} is wiser"
+        )
     ratings.rate_study(study)
     grading.grade_study(study)
     snapshot = graph_services.build_snapshot(study)
-    disputes.open_dispute(participant=participant, kind="place", via="thank_you",
-                          text=f"My value is placed wrongly, {MARKER} matters more.")
+    disputes.open_dispute(
+        participant=participant,
+        kind="place",
+        via="thank_you",
+        text=f"My value is placed wrongly, {MARKER} matters more.",
+    )
     out = Path(settings.VAR_DIR) / "exports"
     exports.export_study(study, out / "study")
     training.export(study, snapshot, training.prompt_set(study)[:1], out / "training", limit=2)
@@ -165,8 +217,12 @@ def test_the_marker_reached_every_kind_of_place_before_the_withdrawal(marker_stu
     _write_everywhere_and_run_the_jobs(marker_study, settings)
     found = columns_holding(MARKER)
     # Where a participant's words are and where the jobs copy them.
-    assert {"interviews_chatmessage.content", "values_valuescard.title", "values_canonicalvalue.title",
-            "mgeplatform_llmcall.request_messages"} <= set(found)
+    assert {
+        "interviews_chatmessage.content",
+        "values_valuescard.title",
+        "values_canonicalvalue.title",
+        "mgeplatform_llmcall.request_messages",
+    } <= set(found)
     assert any(c.startswith("mgeplatform_llmcall.") for c in found)
     assert files_holding(MARKER, Path(settings.VAR_DIR))
 
@@ -180,25 +236,36 @@ def test_withdrawal_under_delete_content_redacts_every_model_call_that_carried_t
     marker_study.save()
     participant = _write_everywhere_and_run_the_jobs(marker_study, settings)
     carried = set(LLMCall.objects.filter(content_of__contains=[participant.pk]).values_list("pk", flat=True))
-    not_theirs = {c.pk for c in LLMCall.objects.filter(content_of__contains=[participant.pk])
-                  if c.participant != participant.pk}
+    not_theirs = {
+        c.pk for c in LLMCall.objects.filter(content_of__contains=[participant.pk]) if c.participant != participant.pk
+    }
     assert not_theirs, "job calls (dedup, stories, training) carried their words without being made for them"
-    budget = {c.pk: (c.purpose, c.prompt_hash, c.model, c.input_tokens, c.output_tokens, c.estimated_cost_usd)
-              for c in LLMCall.objects.filter(pk__in=carried)}
+    budget = {
+        c.pk: (c.purpose, c.prompt_hash, c.model, c.input_tokens, c.output_tokens, c.estimated_cost_usd)
+        for c in LLMCall.objects.filter(pk__in=carried)
+    }
 
     assert withdrawal.withdraw(participant)
 
     assert not {c for c in columns_holding(MARKER) if c.startswith("mgeplatform_llmcall.")}
     for call in LLMCall.objects.filter(pk__in=carried):
-        assert (call.purpose, call.prompt_hash, call.model, call.input_tokens, call.output_tokens,
-                call.estimated_cost_usd) == budget[call.pk]
+        assert (
+            call.purpose,
+            call.prompt_hash,
+            call.model,
+            call.input_tokens,
+            call.output_tokens,
+            call.estimated_cost_usd,
+        ) == budget[call.pk]
         assert call.response_text.startswith("[redacted ") and "participant withdrew, policy delete_content" in (
-            call.response_text)
+            call.response_text
+        )
         assert call.participant is None and participant.pk not in call.content_of
 
 
 def test_withdrawal_deletes_the_export_files_written_before_that_hold_their_id_or_words(
-        marker_study, settings, django_capture_on_commit_callbacks):
+    marker_study, settings, django_capture_on_commit_callbacks
+):
     from journey import withdrawal
     from studies.models import Study
 
@@ -218,7 +285,8 @@ def test_withdrawal_deletes_the_export_files_written_before_that_hold_their_id_o
 
 
 def test_after_withdrawal_the_marker_is_in_no_column_of_any_table_and_no_file(
-        marker_study, settings, django_capture_on_commit_callbacks):
+    marker_study, settings, django_capture_on_commit_callbacks
+):
     from journey import withdrawal
     from studies.models import Study
 
@@ -232,7 +300,8 @@ def test_after_withdrawal_the_marker_is_in_no_column_of_any_table_and_no_file(
 
 
 def test_under_keep_anonymised_their_words_stay_and_nothing_links_them_to_the_person(
-        marker_study, settings, django_capture_on_commit_callbacks):
+    marker_study, settings, django_capture_on_commit_callbacks
+):
     from journey import withdrawal
     from studies.models import Study
 
@@ -244,7 +313,12 @@ def test_under_keep_anonymised_their_words_stay_and_nothing_links_them_to_the_pe
     with django_capture_on_commit_callbacks(execute=True):
         assert withdrawal.withdraw(participant)
     kept = columns_holding(MARKER)
-    assert {"interviews_chatmessage.content", "values_valuescard.title", "graph_wisdomvote.reason",
-            "journey_dispute.text", "values_canonicalvalue.title"} <= set(kept)
+    assert {
+        "interviews_chatmessage.content",
+        "values_valuescard.title",
+        "graph_wisdomvote.reason",
+        "journey_dispute.text",
+        "values_canonicalvalue.title",
+    } <= set(kept)
     assert columns_holding(pid) == {}
     assert files_holding(pid, Path(settings.VAR_DIR)) == []

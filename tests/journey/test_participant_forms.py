@@ -36,8 +36,10 @@ def test_consent_with_junk_is_refused_and_nothing_is_recorded(study):
     client = Client()
     enter(client, study, **PROLIFIC)
     doc = study.consent_documents.get()
-    for data in ({"choice": "accept\x00", "consent_hash": doc.content_hash},
-                 {"choice": "accept", "consent_hash": doc.content_hash + "\x00"}):
+    for data in (
+        {"choice": "accept\x00", "consent_hash": doc.content_hash},
+        {"choice": "accept", "consent_hash": doc.content_hash + "\x00"},
+    ):
         response = client.post(f"/s/{study.slug}/consent/", data)
         assert response.status_code == 400 and "choose again" in _page(response)
     assert not ConsentRecord.objects.exists()
@@ -131,8 +133,16 @@ def test_approval_answer_with_a_nul_is_refused(study):
     participant, client = at_step(study, "approver", step=Step.INTERVIEW)
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
     value = canonical_value(study, "Shared")
-    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                                     policies=["P"], source="articulator", submitted=True, canonical=value)
+    card = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Mine",
+        description="d",
+        policies=["P"],
+        source="articulator",
+        submitted=True,
+        canonical=value,
+    )
     assert card.canonical == value  # worded by someone else: the participant is asked about it
     for data in ({"canonical": f"{value.pk}\x00", "answer": "well"}, {"canonical": value.pk, "answer": "well\x00"}):
         response = client.post(f"/s/{study.slug}/approval/", data)

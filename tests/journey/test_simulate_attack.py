@@ -17,13 +17,15 @@ from values.models import ValuesCard
 
 
 def _counts(study):
-    return {"participants": Participant.objects.filter(study=study).count(),
-            "votes": WisdomVote.objects.filter(study=study).count(),
-            "assignments": StoryAssignment.objects.filter(participant__study=study).count(),
-            "cards": ValuesCard.objects.filter(interview__participant__study=study).count(),
-            "interviews": Interview.objects.filter(participant__study=study).count(),
-            "snapshots": GraphSnapshot.objects.filter(study=study).count(),
-            "events": DomainEvent.objects.exclude(kind="study.robustness_run").count()}
+    return {
+        "participants": Participant.objects.filter(study=study).count(),
+        "votes": WisdomVote.objects.filter(study=study).count(),
+        "assignments": StoryAssignment.objects.filter(participant__study=study).count(),
+        "cards": ValuesCard.objects.filter(interview__participant__study=study).count(),
+        "interviews": Interview.objects.filter(participant__study=study).count(),
+        "snapshots": GraphSnapshot.objects.filter(study=study).count(),
+        "events": DomainEvent.objects.exclude(kind="study.robustness_run").count(),
+    }
 
 
 @pytest.fixture
@@ -35,10 +37,21 @@ def honest_study(graph_study):
 
 def test_one_attack_prints_ranks_and_detection_and_leaves_the_study_as_it_was(honest_study, capsys):
     study, values = honest_study
-    target = values[0]   # the least wise for the honest voters
+    target = values[0]  # the least wise for the honest voters
     before = _counts(study)
-    call_command("simulate_attack", "--study", study.slug, "--target", str(target.pk), "--bloc-share", "0.3",
-                 "--strategy", "both", "--include-simulated", "no")
+    call_command(
+        "simulate_attack",
+        "--study",
+        study.slug,
+        "--target",
+        str(target.pk),
+        "--bloc-share",
+        "0.3",
+        "--strategy",
+        "both",
+        "--include-simulated",
+        "no",
+    )
     out = capsys.readouterr().out
     assert _counts(study) == before
     assert "Bloc 30%: 10 members beside 24 voters, 200 votes on 20 stories, 10 cards." in out
@@ -56,28 +69,42 @@ def test_one_attack_prints_ranks_and_detection_and_leaves_the_study_as_it_was(ho
     assert printed["PageRank (moral graph)"] == f"{result['ranks_before']['pagerank']} → 1"
 
 
-def test_sweep_gives_the_robustness_curve_and_the_report_draws_it(honest_study, coordinator, client, capsys,
-                                                                    tmp_path):
+def test_sweep_gives_the_robustness_curve_and_the_report_draws_it(honest_study, coordinator, client, capsys, tmp_path):
     study, values = honest_study
     target = values[0]
     before = _counts(study)
     svg = tmp_path / "curve.svg"
-    call_command("simulate_attack", "--study", study.slug, "--target", str(target.pk), "--sweep",
-                 "--include-simulated", "no", "--svg", str(svg))
+    call_command(
+        "simulate_attack",
+        "--study",
+        study.slug,
+        "--target",
+        str(target.pk),
+        "--sweep",
+        "--include-simulated",
+        "no",
+        "--svg",
+        str(svg),
+    )
     out = capsys.readouterr().out
     assert _counts(study) == before
     assert [line.split(":")[0] for line in out.splitlines() if re.match(r"Bloc \d", line)] == [
-        "Bloc 1%", "Bloc 5%", "Bloc 10%", "Bloc 20%", "Bloc 30%"]
+        "Bloc 1%",
+        "Bloc 5%",
+        "Bloc 10%",
+        "Bloc 20%",
+        "Bloc 30%",
+    ]
     run = attack.robustness_runs(study)[0]
     assert [r["share"] for r in run["results"]] == list(attack.SWEEP_SHARES)
-    assert [r["bloc"] for r in run["results"]] == [1, 1, 3, 6, 10]   # share of the voters once added, of 24
+    assert [r["bloc"] for r in run["results"]] == [1, 1, 3, 6, 10]  # share of the voters once added, of 24
     needed = run["share_needed"]
     assert needed["pagerank"] is not None and needed["direct_votes"] is not None
     # Every share that made it first under PageRank is at least the one reported.
     firsts = [r["share"] for r in run["results"] if r["ranks_after"]["pagerank"] == 1]
     assert needed["pagerank"] == min(firsts)
     assert f"PageRank (moral graph)             {attack.fmt_share(needed['pagerank'])}" in out
-    assert svg.read_text().startswith("<svg xmlns=\"http://www.w3.org/2000/svg\"") and "<polyline" in svg.read_text()
+    assert svg.read_text().startswith('<svg xmlns="http://www.w3.org/2000/svg"') and "<polyline" in svg.read_text()
 
     client.force_login(coordinator)
     html = client.get(f"/admin/studies/study/{study.pk}/report/").content.decode()

@@ -67,8 +67,9 @@ def test_a_value_with_no_card_left_is_archived_and_its_stories_and_snapshot_text
     assert gone.archived_at is not None and gone.title.startswith("[redacted ")
     assert "participant withdrew, policy delete_content" in gone.title
     assert not selectors.live_values(study).filter(pk=gone.pk).exists()
-    theirs = TransitionStory.objects.filter(pk__in=[s.pk for s in stories if gone.pk in (s.from_value_id,
-                                                                                            s.to_value_id)])
+    theirs = TransitionStory.objects.filter(
+        pk__in=[s.pk for s in stories if gone.pk in (s.from_value_id, s.to_value_id)]
+    )
     assert theirs.count() and all(s.status == "archived" and s.story.startswith("[redacted ") for s in theirs)
     others = TransitionStory.objects.exclude(pk__in=theirs)
     assert others.count() and all(s.status == "active" and s.story.startswith("I moved from") for s in others)
@@ -93,14 +94,17 @@ def test_a_snapshot_update_that_does_not_record_a_redaction_is_refused(study):
     values = make_values(study)
     stories_and_honest_votes(study, values, voters=4, per_voter=3)
     snapshot = graph_services.build_snapshot(study)
-    for sql in ["UPDATE graph_graphsnapshot SET \"values\" = '{}' WHERE id = %s",
-                "UPDATE graph_graphsnapshot SET \"values\" = '{}', redactions = '[]' WHERE id = %s",
-                "UPDATE graph_graphsnapshot SET summary = '{}', redactions = '[{\"a\": 1}]' WHERE id = %s"]:
+    for sql in [
+        "UPDATE graph_graphsnapshot SET \"values\" = '{}' WHERE id = %s",
+        "UPDATE graph_graphsnapshot SET \"values\" = '{}', redactions = '[]' WHERE id = %s",
+        "UPDATE graph_graphsnapshot SET summary = '{}', redactions = '[{\"a\": 1}]' WHERE id = %s",
+    ]:
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [snapshot.pk])
     with connection.cursor() as cursor:  # the one change allowed: a redaction, recorded
-        cursor.execute("UPDATE graph_graphsnapshot SET \"values\" = '{}', redactions = '[{\"a\": 1}]' "
-                       "WHERE id = %s", [snapshot.pk])
+        cursor.execute(
+            "UPDATE graph_graphsnapshot SET \"values\" = '{}', redactions = '[{\"a\": 1}]' WHERE id = %s", [snapshot.pk]
+        )
     snapshot.refresh_from_db()
     assert snapshot.values == {} and snapshot.redactions == [{"a": 1}]
 
@@ -135,11 +139,12 @@ def test_a_participant_who_wrote_nothing_is_told_there_was_nothing_to_remove(stu
 
     participant, client = consented_participant(study, "receipt-empty")
     html = client.post(f"/s/{study.slug}/withdraw/", {"confirm": "yes"}).content.decode()
-    assert "there was nothing to remove" in html and "<table class=\"receipt\"" not in html
+    assert "there was nothing to remove" in html and '<table class="receipt"' not in html
 
 
 def test_answer_audits_playground_turns_and_training_examples_lose_a_withdrawn_value_s_wording(
-        study, settings, tmp_path):
+    study, settings, tmp_path
+):
     from alignment import playground, training
     from alignment import services as alignment
     from alignment.models import AnswerAuditItem, PlaygroundTurn, TrainingExample
@@ -161,8 +166,7 @@ def test_answer_audits_playground_turns_and_training_examples_lose_a_withdrawn_v
     training.export(study, snapshot, [{"text": prompt, "source": "test"}], tmp_path / "training", limit=6)
     before = {c.split(".")[0] for c in columns_holding("Quillbright")}
     assert {"alignment_answeraudititem", "alignment_playgroundturn", "alignment_trainingexample"} <= before
-    assert LLMCall.objects.filter(purpose__startswith="alignment.", content_of__contains=[
-        _author(wisest).pk]).exists()
+    assert LLMCall.objects.filter(purpose__startswith="alignment.", content_of__contains=[_author(wisest).pk]).exists()
 
     assert withdrawal.withdraw(_author(wisest))
 

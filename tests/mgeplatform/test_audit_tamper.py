@@ -55,13 +55,18 @@ def test_pghistory_context_cannot_be_changed_or_deleted(study, participant_clien
     _refused("TRUNCATE pghistory_context")
     # Nor through pghistory's own upsert (it runs as the owner): a context
     # may gain keys, never have one rewritten to name someone else.
-    context_id, metadata = Participant.pgh_event_model.objects.filter(pgh_context__isnull=False).values_list(
-        "pgh_context_id", "pgh_context__metadata").first()
+    context_id, metadata = (
+        Participant.pgh_event_model.objects.filter(pgh_context__isnull=False)
+        .values_list("pgh_context_id", "pgh_context__metadata")
+        .first()
+    )
     assert metadata["participant"]
     forged = {**metadata, "participant": "00000000-0000-0000-0000-000000000000"}
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pghistory.context_id', %s, true), "
-                       "set_config('pghistory.context_metadata', %s, true)", [str(context_id), _json(forged)])
+        cursor.execute(
+            "SELECT set_config('pghistory.context_id', %s, true), set_config('pghistory.context_metadata', %s, true)",
+            [str(context_id), _json(forged)],
+        )
         cursor.execute("UPDATE interviews_study SET title = 'x' WHERE id = %s", [study.pk])
 
 
@@ -103,16 +108,25 @@ def test_every_row_event_of_a_journey_names_its_actor(graph_study):
     consent = client.get(f"/s/{study.slug}/consent/").context["document"]
     client.post(f"/s/{study.slug}/consent/", {"choice": "accept", "consent_hash": consent.content_hash})
     interview, _ = run_interview(participant, study.scenarios.get(key="parenting"), submit=False)
-    chat.edit_card(interview_id=interview.pk, title="Curiosity", description="Following what lights the child up.",
-                   policies=values[1].policies)
+    chat.edit_card(
+        interview_id=interview.pk,
+        title="Curiosity",
+        description="Following what lights the child up.",
+        policies=values[1].policies,
+    )
     chat.submit_card(interview_id=interview.pk)
     participant = move_to(participant, Step.STORIES)
     assignment = graph_services.next_assignment(participant)
     graph_services.record_vote(participant=participant, assignment=assignment, answer="yes")
     written = _events_since(before)
-    assert {"studies.ParticipantEvent", "studies.ConsentRecordEvent", "interviews.ChatMessageEvent",
-            "values.ValuesCardEvent", "graph.StoryAssignmentEvent", "graph.WisdomVoteEvent"} <= {
-        e.pgh_model for e in written}
+    assert {
+        "studies.ParticipantEvent",
+        "studies.ConsentRecordEvent",
+        "interviews.ChatMessageEvent",
+        "values.ValuesCardEvent",
+        "graph.StoryAssignmentEvent",
+        "graph.WisdomVoteEvent",
+    } <= {e.pgh_model for e in written}
     assert _anonymous(written) == []
     joined = Participant.pgh_event_model.objects.filter(pgh_obj_id=participant.pk, pgh_label="insert").get()
     assert actor_of(joined.pgh_context.metadata) == f"participant:{participant.pk}"
@@ -121,8 +135,12 @@ def test_every_row_event_of_a_journey_names_its_actor(graph_study):
 def test_a_card_edit_writes_a_domain_event(study):
     participant, _ = at_step(study, "card-editor", Step.INTERVIEW)
     interview, _ = run_interview(participant, study.scenarios.first(), submit=False)
-    chat.edit_card(interview_id=interview.pk, title="My own words", description="What I care about.",
-                   policies=["MOMENTS when people listen"])
+    chat.edit_card(
+        interview_id=interview.pk,
+        title="My own words",
+        description="What I care about.",
+        policies=["MOMENTS when people listen"],
+    )
     event = DomainEvent.objects.get(kind="values_card.edited")
     assert event.actor == f"participant:{participant.pk}"
     assert event.study_slug == study.slug and event.payload["revision"] >= 2

@@ -27,13 +27,22 @@ def test_change_through_a_service_is_recorded_with_the_participant(study, partic
 def test_admin_change_is_recorded_with_the_staff_user(study, coordinator):
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    client.post(f"/admin/studies/study/{study.pk}/change/", {
-        "title": "Edited by coordinator", "slug": study.slug, "status": "open", "stories_per_participant": "3",
-        "scripted_interviewer_ok": "on", "stuck_after_minutes": "10",
-        "withdrawal_policy": "delete_content",
-        "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
-        "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
-    })
+    client.post(
+        f"/admin/studies/study/{study.pk}/change/",
+        {
+            "title": "Edited by coordinator",
+            "slug": study.slug,
+            "status": "open",
+            "stories_per_participant": "3",
+            "scripted_interviewer_ok": "on",
+            "stuck_after_minutes": "10",
+            "withdrawal_policy": "delete_content",
+            "scenarios-TOTAL_FORMS": "0",
+            "scenarios-INITIAL_FORMS": "0",
+            "consent_documents-TOTAL_FORMS": "0",
+            "consent_documents-INITIAL_FORMS": "0",
+        },
+    )
     event = _events(Study).filter(pgh_label="update").last()
     assert event.title == "Edited by coordinator"
     assert event.pgh_context.metadata["user"] == coordinator.pk

@@ -28,6 +28,7 @@ def fresh_rate_limits():
 
 # --- X-Forwarded-For ----------------------------------------------------------------
 
+
 def _seen_by_app(scope, proxies=("127.0.0.1", "10.0.0.0/8")):
     seen = {}
 
@@ -39,21 +40,26 @@ def _seen_by_app(scope, proxies=("127.0.0.1", "10.0.0.0/8")):
 
 
 def _scope(peer, **headers):
-    return {"type": "http", "client": (peer, 40000),
-            "headers": [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]}
+    return {
+        "type": "http",
+        "client": (peer, 40000),
+        "headers": [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()],
+    }
 
 
 def test_forwarded_headers_from_an_untrusted_peer_are_ignored():
-    seen = _seen_by_app(_scope("203.0.113.9", x_forwarded_for="198.51.100.1", x_forwarded_proto="https",
-                               user_agent="curl"))
+    seen = _seen_by_app(
+        _scope("203.0.113.9", x_forwarded_for="198.51.100.1", x_forwarded_proto="https", user_agent="curl")
+    )
     assert seen["client"] == ("203.0.113.9", 40000)
     assert seen["headers"] == [(b"user-agent", b"curl")]  # the lies are gone; Django never sees "https"
 
 
 def test_the_client_behind_a_trusted_proxy_is_the_nearest_untrusted_hop():
     # The client claimed 1.2.3.4 itself; our proxies (10.x) appended what they saw.
-    seen = _seen_by_app(_scope("10.0.0.2", x_forwarded_for="1.2.3.4, 198.51.100.7, 10.0.0.1",
-                               x_forwarded_proto="https"))
+    seen = _seen_by_app(
+        _scope("10.0.0.2", x_forwarded_for="1.2.3.4, 198.51.100.7, 10.0.0.1", x_forwarded_proto="https")
+    )
     assert seen["client"] == ("198.51.100.7", 0)
     assert (b"x-forwarded-proto", b"https") in seen["headers"]
 
@@ -72,8 +78,9 @@ def test_by_default_no_proxy_is_trusted_not_even_one_on_this_machine():
         seen.update(scope)
 
     middleware = TrustedProxyMiddleware(app)
-    async_to_sync(middleware)(_scope("127.0.0.1", x_forwarded_for="198.51.100.7", x_forwarded_proto="https"),
-                              None, None)
+    async_to_sync(middleware)(
+        _scope("127.0.0.1", x_forwarded_for="198.51.100.7", x_forwarded_proto="https"), None, None
+    )
     assert seen["client"] == ("127.0.0.1", 40000)
     assert seen["headers"] == []  # Django never hears "https" or the forged address
     assert not application.is_trusted(_ip("127.0.0.1")) and not application.is_trusted(_ip("::1"))
@@ -107,10 +114,20 @@ def test_the_served_application_checks_proxies_and_the_server_is_not_told_to_tru
 
 
 async def _asgi(app, method, path, *, peer, headers=(), body=b""):
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver"), *headers], "client": (peer, 40000),
-             "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": (peer, 40000),
+        "server": ("testserver", 80),
+    }
     pending, sent, never = [{"type": "http.request", "body": body, "more_body": False}], [], asyncio.Event()
 
     async def receive():
@@ -123,8 +140,11 @@ async def _asgi(app, method, path, *, peer, headers=(), body=b""):
 
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
-    return start["status"], start["headers"], b"".join(m.get("body", b"") for m in sent if
-                                                         m["type"] == "http.response.body")
+    return (
+        start["status"],
+        start["headers"],
+        b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+    )
 
 
 def _served_login(user, peer):
@@ -143,9 +163,18 @@ def _served_login(user, peer):
 
     def login(password, forwarded_for):
         form = urlencode({"login": user.email, "password": password, "csrfmiddlewaretoken": token}).encode()
-        status, _, body = call(application, "POST", "/accounts/login/", peer=peer, body=form, headers=[
-            cookie_header, (b"content-type", b"application/x-www-form-urlencoded"),
-            (b"x-forwarded-for", forwarded_for.encode())])
+        status, _, body = call(
+            application,
+            "POST",
+            "/accounts/login/",
+            peer=peer,
+            body=form,
+            headers=[
+                cookie_header,
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"x-forwarded-for", forwarded_for.encode()),
+            ],
+        )
         return status, body.decode()
 
     return login
@@ -174,6 +203,7 @@ def test_behind_the_trusted_proxy_each_client_address_is_counted_on_its_own(coor
 
 # --- the failed-login limit -----------------------------------------------------------
 
+
 def _sign_in(client, user, password):
     return client.post("/accounts/login/", {"login": user.email, "password": password})
 
@@ -193,12 +223,14 @@ def test_the_right_password_from_another_address_works_after_a_lockout(coordinat
 def test_the_lockout_at_one_address_is_short(coordinator, settings):
     from allauth.core.internal.ratelimit import parse_rate
 
-    per_account = [parse_rate(rate) for rate in settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",")
-                   if rate.endswith("/key")]
+    per_account = [
+        parse_rate(rate) for rate in settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",") if rate.endswith("/key")
+    ]
     assert per_account and all(rate.duration <= 5 * 60 for rate in per_account)
 
 
 # --- Content-Security-Policy ----------------------------------------------------------
+
 
 def test_participant_pages_have_a_strict_content_security_policy(study, participant_client):
     for response in (participant_client.get(f"/s/{study.slug}/", follow=True), Client().get("/")):
@@ -225,6 +257,7 @@ def test_no_template_has_inline_scripts_or_event_handlers():
 
 
 # --- session length -------------------------------------------------------------------
+
 
 def test_staff_sign_ins_last_twelve_hours_and_participants_keep_theirs(coordinator, participant_client):
     staff = Client()

@@ -22,8 +22,11 @@ def _free_port() -> int:
 
 
 def _env(**overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("MGE_DEV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE",
-                                                       "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MGE_DEV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(overrides)
     return env
 
@@ -54,28 +57,46 @@ def test_create_staff_command_makes_a_coordinator(db):
 def test_production_settings_pass_check_deploy():
     result = subprocess.run(
         [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, capture_output=True, text=True,
-        env=_env(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0",
-                 SECRET_KEY="k" * 10 + "Zx9!q" * 10, ALLOWED_HOSTS="mge.example.org",
-                 SITE_URL="https://mge.example.org"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=_env(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DEBUG="0",
+            SECRET_KEY="k" * 10 + "Zx9!q" * 10,
+            ALLOWED_HOSTS="mge.example.org",
+            SITE_URL="https://mge.example.org",
+        ),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_settings_without_site_url_warn_that_links_would_point_to_localhost():
-    env = _env(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", SECRET_KEY="k" * 10 + "Zx9!q" * 10,
-               ALLOWED_HOSTS="mge.example.org")
+    env = _env(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY="k" * 10 + "Zx9!q" * 10,
+        ALLOWED_HOSTS="mge.example.org",
+    )
     env.pop("SITE_URL", None)
-    result = subprocess.run([PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode != 0
     assert "mge.W001" in result.stderr and "SITE_URL is 'http://localhost:8000'" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run(
-        [PYTHON, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        [PYTHON, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         env=_env(DJANGO_SETTINGS_MODULE="config.settings"),
     )
     assert result.returncode != 0
@@ -83,10 +104,17 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def _layer_backend(setting="CHANNEL_LAYERS", **env):
-    code = ("import django; django.setup(); from django.conf import settings; "
-            f"print(settings.{setting}['default']['BACKEND'])")
-    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", **env))
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(settings.{setting}['default']['BACKEND'])"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", **env),
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -102,8 +130,9 @@ def test_cache_is_shared_in_redis_when_configured():
     """Failed-login counters live in the cache: per process they would let
     each web process allow the full number of attempts."""
     assert _layer_backend("CACHES") == "django.core.cache.backends.locmem.LocMemCache"
-    assert _layer_backend("CACHES", REDIS_URL="redis://127.0.0.1:6379/0") == \
-        "django.core.cache.backends.redis.RedisCache"
+    assert (
+        _layer_backend("CACHES", REDIS_URL="redis://127.0.0.1:6379/0") == "django.core.cache.backends.redis.RedisCache"
+    )
 
 
 @pytest.mark.slow
@@ -113,7 +142,11 @@ def test_run_command_serves_consent_page_and_admin():
     result = subprocess.run(
         [PYTHON, "scripts/dev.py", "run", "--check", "--port", str(port)],
         # With the connection pool, as a real run has it (the test settings turn it off).
-        cwd=ROOT, capture_output=True, text=True, timeout=240, env=_env(DB_POOL="1"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=_env(DB_POOL="1"),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -126,19 +159,27 @@ def test_run_command_serves_consent_page_and_admin():
 def test_owner_switch_takes_effect_with_the_connection_pool():
     """`migrate` on a fresh database switches to the owner role; with the
     pool on, the pool's connections (made as the app role) must not be reused."""
-    code = ("import django; django.setup()\n"
-            "from django.db import connection\n"
-            "from mgeplatform import dbroles\n"
-            "def who():\n"
-            "    with connection.cursor() as c:\n"
-            "        c.execute('SELECT current_user')\n"
-            "        return c.fetchone()[0]\n"
-            "before = who()\n"
-            "with dbroles.as_owner():\n"
-            "    during = who()\n"
-            "print(before, during, who())\n")
-    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", DB_POOL="1"))
+    code = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "from mgeplatform import dbroles\n"
+        "def who():\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('SELECT current_user')\n"
+        "        return c.fetchone()[0]\n"
+        "before = who()\n"
+        "with dbroles.as_owner():\n"
+        "    during = who()\n"
+        "print(before, during, who())\n"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings_test", DB_POOL="1"),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["mge_app", "mge_owner", "mge_app"]
 

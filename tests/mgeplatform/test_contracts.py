@@ -27,6 +27,7 @@ from values.models import CanonicalValue, ValuesCard
 @pytest.fixture
 def replies():
     with contextlib.ExitStack() as installed:
+
         def install(*texts):
             provider = Replies(texts)
             installed.enter_context(gateway.override_provider("replies", lambda route: provider))
@@ -43,30 +44,46 @@ def _request():
     return ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")])
 
 
-GOOD_CARD = {"title": "Informed Autonomy", "description": "Help the user decide for themselves.",
-             "policies": ["INFORMATION the user needs to decide"]}
+GOOD_CARD = {
+    "title": "Informed Autonomy",
+    "description": "Help the user decide for themselves.",
+    "policies": ["INFORMATION the user needs to decide"],
+}
 
 
-@pytest.mark.parametrize("contract, answer, message", [
-    # wrong type, and a bool is not an integer
-    (IdeologyAnswer, {"score": "3"}, "$.score should be an integer"),
-    (IdeologyAnswer, {"score": True}, "$.score should be an integer"),
-    (MatchAnswer, {"match": 3.0}, "$.match should be an integer"),
-    # out of range
-    (IdeologyAnswer, {"score": 9}, "$.score is above 5"),
-    (GradeAnswer, {"grades": {name: {"score": 0}
-                              for name in GradeAnswer.model_fields["grades"].annotation.model_fields}},
-     "$.grades.personal_story.score is below 1"),
-    # too long, too short (blank counts as empty), too many items
-    (ArticulatorAnswer, {"card": {**GOOD_CARD, "title": "x" * 121}}, "$.card.title is too long (at most 120"),
-    (ArticulatorAnswer, {"card": {**GOOD_CARD, "policies": ["ok policy", "   "]}}, "$.card.policies[1] is too short"),
-    (ArticulatorAnswer, {"card": {**GOOD_CARD, "policies": ["a policy"] * 11}}, "$.card.policies allows at most 10"),
-    (StoryAnswer, {"story": "Too short."}, "$.story is too short"),
-    # missing key, enum
-    (ReasoningAnswer, {"shared_meaning": "Both were about growth."}, "$.clarification is missing"),
-    (PairsAnswer, {"pairs": [{"from": 1, "to": 2}]}, "$.pairs[0].context is missing"),
-    (ExpertAnswer, {"answer": "maybe"}, "$.answer should be 'yes' or 'no'"),
-])
+@pytest.mark.parametrize(
+    "contract, answer, message",
+    [
+        # wrong type, and a bool is not an integer
+        (IdeologyAnswer, {"score": "3"}, "$.score should be an integer"),
+        (IdeologyAnswer, {"score": True}, "$.score should be an integer"),
+        (MatchAnswer, {"match": 3.0}, "$.match should be an integer"),
+        # out of range
+        (IdeologyAnswer, {"score": 9}, "$.score is above 5"),
+        (
+            GradeAnswer,
+            {"grades": {name: {"score": 0} for name in GradeAnswer.model_fields["grades"].annotation.model_fields}},
+            "$.grades.personal_story.score is below 1",
+        ),
+        # too long, too short (blank counts as empty), too many items
+        (ArticulatorAnswer, {"card": {**GOOD_CARD, "title": "x" * 121}}, "$.card.title is too long (at most 120"),
+        (
+            ArticulatorAnswer,
+            {"card": {**GOOD_CARD, "policies": ["ok policy", "   "]}},
+            "$.card.policies[1] is too short",
+        ),
+        (
+            ArticulatorAnswer,
+            {"card": {**GOOD_CARD, "policies": ["a policy"] * 11}},
+            "$.card.policies allows at most 10",
+        ),
+        (StoryAnswer, {"story": "Too short."}, "$.story is too short"),
+        # missing key, enum
+        (ReasoningAnswer, {"shared_meaning": "Both were about growth."}, "$.clarification is missing"),
+        (PairsAnswer, {"pairs": [{"from": 1, "to": 2}]}, "$.pairs[0].context is missing"),
+        (ExpertAnswer, {"answer": "maybe"}, "$.answer should be 'yes' or 'no'"),
+    ],
+)
 def test_a_bad_answer_raises_naming_the_field_and_is_kept_as_bad_output(db, replies, contract, answer, message):
     text = "Sure! " + json.dumps(answer)
     replies(text)
@@ -99,10 +116,13 @@ class Strict(Contract):
     code: str = Field(pattern=r"^[A-Z]{3}$")
 
 
-@pytest.mark.parametrize("answer, message", [
-    ({"count": 0, "code": "ABC"}, "$.count should be more than 0"),
-    ({"count": 1, "code": "abcd"}, "$.code: String should match pattern"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ({"count": 0, "code": "ABC"}, "$.count should be more than 0"),
+        ({"count": 1, "code": "abcd"}, "$.code: String should match pattern"),
+    ],
+)
 def test_keywords_the_old_validator_ignored_are_enforced(db, replies, answer, message):
     schema = contracts.json_schema(Strict)
     assert schema["properties"]["count"]["exclusiveMinimum"] == 0 and "pattern" in schema["properties"]["code"]
@@ -141,14 +161,19 @@ def test_nested_contract_schema_is_inlined_with_its_limits():
 
 def test_the_interviewer_sends_tool_schemas_generated_from_the_contracts(db, replies):
     provider = replies("Tell me more.")
-    request = ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")],
-                          tools=interview_services.TOOLS)
+    request = ChatRequest(
+        model="", system="s", messages=[Message(role="user", content="hi")], tools=interview_services.TOOLS
+    )
     gateway.complete(request, _ctx())
     sent = {tool.name: tool.parameters for tool in provider.requests[0].tools}
-    assert sent["show_values_card"] == contracts.json_schema(ShowValuesCardArgs) == {
-        "type": "object",
-        "properties": {"change_request": {"type": "string", "description": "What the participant wants changed."}},
-    }
+    assert (
+        sent["show_values_card"]
+        == contracts.json_schema(ShowValuesCardArgs)
+        == {
+            "type": "object",
+            "properties": {"change_request": {"type": "string", "description": "What the participant wants changed."}},
+        }
+    )
     assert sent["submit_values_card"] == {"type": "object", "properties": {}}
 
 
@@ -165,6 +190,7 @@ def test_card_limits_are_defined_once():
 
 
 # --- the one retry loop ------------------------------------------------------------------
+
 
 class FlakyEmbedder:
     def __init__(self, script):

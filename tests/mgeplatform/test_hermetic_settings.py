@@ -20,8 +20,14 @@ from studies.models import Study
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_KEY = "sk-ant-fake-0000000000000000"
-SETTINGS_SEEN = ["LLM_DEFAULT_PROVIDER", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SITE_URL",
-                 "EMBEDDING_PROVIDER"]
+SETTINGS_SEEN = [
+    "LLM_DEFAULT_PROVIDER",
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "SITE_URL",
+    "EMBEDDING_PROVIDER",
+]
 
 
 def _settings_in_a_copy(tmp_path, module: str) -> dict:
@@ -29,17 +35,33 @@ def _settings_in_a_copy(tmp_path, module: str) -> dict:
     root holds a `.env` with a fake key (the real `.env`, if any, is never
     touched), with the same fake key in the shell's environment."""
     shutil.copytree(ROOT / "config", tmp_path / "config", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / ".env").write_text(f"ANTHROPIC_API_KEY={FAKE_KEY}\nLLM_DEFAULT_PROVIDER=anthropic\n"
-                                   "OPENAI_BASE_URL=http://127.0.0.1:9/v1\nSITE_URL=http://from-dotenv.test\n")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path}:{ROOT}", "MGE_DEV": "1",
-           "ANTHROPIC_API_KEY": FAKE_KEY, "OPENAI_API_KEY": "sk-fake-openai",
-           # Any address will do: settings only parse it, and no embedded database is started for the copy.
-           "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none"}
-    code = ("import importlib, json, os, sys; m = importlib.import_module(sys.argv[1]); "
-            "print(json.dumps({'file': m.__file__, 'environ': os.environ.get('ANTHROPIC_API_KEY'), "
-            f"**{{k: str(getattr(m, k)) for k in {SETTINGS_SEEN!r}}}}}))")
-    out = subprocess.run([sys.executable, "-c", code, module], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    (tmp_path / ".env").write_text(
+        f"ANTHROPIC_API_KEY={FAKE_KEY}\nLLM_DEFAULT_PROVIDER=anthropic\n"
+        "OPENAI_BASE_URL=http://127.0.0.1:9/v1\nSITE_URL=http://from-dotenv.test\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{tmp_path}:{ROOT}",
+        "MGE_DEV": "1",
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "OPENAI_API_KEY": "sk-fake-openai",
+        # Any address will do: settings only parse it, and no embedded database is started for the copy.
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
+    }
+    code = (
+        "import importlib, json, os, sys; m = importlib.import_module(sys.argv[1]); "
+        "print(json.dumps({'file': m.__file__, 'environ': os.environ.get('ANTHROPIC_API_KEY'), "
+        f"**{{k: str(getattr(m, k)) for k in {SETTINGS_SEEN!r}}}}}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, module],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["file"].startswith(str(tmp_path))  # the copy, next to the fake `.env`, was loaded
     return seen
@@ -73,8 +95,7 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
-def test_a_model_call_in_a_test_goes_to_the_offline_provider_whatever_the_shell_holds(db, monkeypatch,
-                                                                                       no_network):
+def test_a_model_call_in_a_test_goes_to_the_offline_provider_whatever_the_shell_holds(db, monkeypatch, no_network):
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
     monkeypatch.setenv("LLM_DEFAULT_PROVIDER", "anthropic")
     assert settings.ANTHROPIC_API_KEY == "" and gateway.resolve().offline
@@ -83,9 +104,10 @@ def test_a_model_call_in_a_test_goes_to_the_offline_provider_whatever_the_shell_
     study.llm_provider = "anthropic"
     route = gateway.resolve(study)
     assert route.offline and "ANTHROPIC_API_KEY is not set" in route.fallback_reason
-    gateway.complete(ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")],
-                                 role_hint="plain_reply"),
-                     gateway.CallContext(purpose="test.hermetic", study=study))
+    gateway.complete(
+        ChatRequest(model="", system="s", messages=[Message(role="user", content="hi")], role_hint="plain_reply"),
+        gateway.CallContext(purpose="test.hermetic", study=study),
+    )
     assert list(LLMCall.objects.values_list("purpose", "provider")) == [("test.hermetic", "offline")]
 
 

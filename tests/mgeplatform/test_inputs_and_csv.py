@@ -13,17 +13,20 @@ from mgeplatform import csvfiles, inputs
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("frame, code", [
-    ("[" * 50_000 + "]" * 50_000, "malformed"),  # RecursionError in the json module, caught
-    ('{"type": "ping", "a": ' + "[" * 10 + "]" * 10 + "}", "malformed"),  # depth 11
-    ('{"type": "ping", "t": "\\u0000"}', "bad_text"),
-    ('{"type": "ping", "t\\ud800": 1}', "bad_text"),  # a key counts too
-    ('{"type": "ping", "t": ["ok", {"x": "\udc00"}]}', "bad_text"),
-    ('{"type": "ping", "n": ' + "1" * 5000 + "}", "malformed"),
-    ("x" * 101, "too_long"),
-    (None, "malformed"),
-    ("[]", "malformed"),
-])
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        ("[" * 50_000 + "]" * 50_000, "malformed"),  # RecursionError in the json module, caught
+        ('{"type": "ping", "a": ' + "[" * 10 + "]" * 10 + "}", "malformed"),  # depth 11
+        ('{"type": "ping", "t": "\\u0000"}', "bad_text"),
+        ('{"type": "ping", "t\\ud800": 1}', "bad_text"),  # a key counts too
+        ('{"type": "ping", "t": ["ok", {"x": "\udc00"}]}', "bad_text"),
+        ('{"type": "ping", "n": ' + "1" * 5000 + "}", "malformed"),
+        ("x" * 101, "too_long"),
+        (None, "malformed"),
+        ("[]", "malformed"),
+    ],
+)
 def test_frames_that_are_refused(frame, code):
     with pytest.raises(inputs.BadInput) as refused:
         inputs.parse_frame(frame, max_chars=100 if frame and frame.startswith("x") else 200_000)
@@ -31,8 +34,9 @@ def test_frames_that_are_refused(frame, code):
 
 
 def test_ordinary_frames_pass_emoji_included():
-    content = inputs.parse_frame('{"type": "card_edit", "policies": ["MOMENTS of joy \\ud83d\\ude00", "ä"]}',
-                                 max_chars=1000)
+    content = inputs.parse_frame(
+        '{"type": "card_edit", "policies": ["MOMENTS of joy \\ud83d\\ude00", "ä"]}', max_chars=1000
+    )
     assert content["policies"][0].endswith("😀")
     assert inputs.parse_frame('{"type": "ping", "a": ' + "[" * 9 + "]" * 9 + "}", max_chars=1000)["type"] == "ping"
 
@@ -57,7 +61,7 @@ def test_csv_cells_that_start_like_formulas_get_one_quote_and_come_back_exactly(
     row = next(csv.reader(io.StringIO(out.getvalue())))
     assert row[:8] == ["'=1+1", "'+1", "'-1", "'@A1", "'\tx", "'\rx", "''x", "'''x"]
     assert row[8:] == ["plain", "", "a=b", "", "-0.5", "3", "True"]
-    assert [csvfiles.unquote(c) for c in row[:len(texts)]] == texts
+    assert [csvfiles.unquote(c) for c in row[: len(texts)]] == texts
     out = io.StringIO()
     dict_writer = csvfiles.DictWriter(out, fieldnames=["a"])
     dict_writer.writeheader()
@@ -67,7 +71,11 @@ def test_csv_cells_that_start_like_formulas_get_one_quote_and_come_back_exactly(
 
 def test_every_csv_the_platform_writes_goes_through_the_one_writer():
     raw = re.compile(r"csv\.(writer|DictWriter)\(")
-    offenders = [str(path.relative_to(ROOT)) for path in ROOT.glob("*/**/*.py")
-                 if path.parts[len(ROOT.parts)] not in {".venv", "tests", "node_modules", "var", "bench"}
-                 and path.name != "csvfiles.py" and raw.search(path.read_text(encoding="utf-8"))]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.glob("*/**/*.py")
+        if path.parts[len(ROOT.parts)] not in {".venv", "tests", "node_modules", "var", "bench"}
+        and path.name != "csvfiles.py"
+        and raw.search(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

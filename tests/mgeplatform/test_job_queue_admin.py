@@ -41,8 +41,7 @@ def test_coordinator_cancels_a_job_and_is_recorded_as_the_actor(study, coordinat
     assert ProcrastinateJob.objects.get(pk=job_id).status == "cancelled"
     event = DomainEvent.objects.get(kind="jobs.cancelled")
     assert event.actor_user == coordinator
-    assert event.payload["jobs"] == [{"id": job_id, "task": "studies.record_study_statistics",
-                                      "status_before": "todo"}]
+    assert event.payload["jobs"] == [{"id": job_id, "task": "studies.record_study_statistics", "status_before": "todo"}]
 
 
 def test_coordinator_aborts_and_retries_jobs_with_the_actor_recorded(study, coordinator):

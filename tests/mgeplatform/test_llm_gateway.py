@@ -124,10 +124,17 @@ def test_garbage_answer_raises_output_error_and_is_marked(db, flaky):
 
 def test_the_record_keeps_what_was_sent_even_when_the_call_fails(db, flaky):
     flaky(["ok", "bad-request"])
-    request = ChatRequest(model="", system="You are a careful interviewer.", messages=[
-        Message(role="user", content="I care about honesty."),
-        Message(role="assistant", content="", tool_calls=[ToolCall("t1", "show_values_card", {"title": "Honesty"})]),
-        Message(role="tool", content="shown", tool_call_id="t1")])
+    request = ChatRequest(
+        model="",
+        system="You are a careful interviewer.",
+        messages=[
+            Message(role="user", content="I care about honesty."),
+            Message(
+                role="assistant", content="", tool_calls=[ToolCall("t1", "show_values_card", {"title": "Honesty"})]
+            ),
+            Message(role="tool", content="shown", tool_call_id="t1"),
+        ],
+    )
     _, record = gateway.complete(request, _ctx())
     assert record.request_system == "You are a careful interviewer."
     assert [m["role"] for m in record.request_messages] == ["user", "assistant", "tool"]
@@ -152,9 +159,16 @@ def test_long_requests_are_recorded_shortened_with_both_ends(db, flaky):
     assert len(record.request_system) < gateway.MAX_RECORDED_SYSTEM + 100 and "left out" in record.request_system
 
 
-@pytest.mark.parametrize("value, ok", [
-    ({"answer": 3}, True), ({"answer": 9}, False), ({"answer": "3"}, False), ({}, False), ({"answer": True}, False),
-])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ({"answer": 3}, True),
+        ({"answer": 9}, False),
+        ({"answer": "3"}, False),
+        ({}, False),
+        ({"answer": True}, False),
+    ],
+)
 def test_schema_validation(db, value, ok):
     ctx = gateway.CallContext(purpose="test.call", route=gateway.Route("replies", "m"))
     with gateway.override_provider("replies", lambda route: Replies([json.dumps(value)])):
@@ -209,8 +223,11 @@ def test_shipped_prompts_load():
     from interviews import grading
     from interviews import services as interview_services
 
-    for prompt in (interview_services.interviewer_prompt(), interview_services.articulator_prompt(),
-                   grading.grader_prompt()):
+    for prompt in (
+        interview_services.interviewer_prompt(),
+        interview_services.articulator_prompt(),
+        grading.grader_prompt(),
+    ):
         assert prompt.version and "{{" not in prompt.render(scenario_prompt="Q?")
 
 
@@ -258,6 +275,7 @@ class Scripted:
 @pytest.fixture
 def scripted():
     with contextlib.ExitStack() as installed:
+
         def install(*steps):
             provider = Scripted(*steps)
             installed.enter_context(gateway.override_provider("scripted", lambda route: provider))
@@ -333,8 +351,11 @@ def test_a_dangling_tool_call_is_answered_before_the_request_is_sent(db, scripte
     provider = scripted(_ok)
     messages = [
         Message(role="user", content="Kids need discipline."),
-        Message(role="assistant", content="Let me write it up.",
-                tool_calls=[ToolCall(id="toolu_1", name="show_values_card", arguments={})]),
+        Message(
+            role="assistant",
+            content="Let me write it up.",
+            tool_calls=[ToolCall(id="toolu_1", name="show_values_card", arguments={})],
+        ),
         # the process died here: no tool result, and the participant typed again
         Message(role="user", content="Hello? Are you there?"),
     ]
@@ -358,8 +379,12 @@ def test_a_tool_result_saved_after_the_participant_typed_moves_up_to_its_call():
     ]
     repaired = gateway.repair_tool_calls(messages)
     assert [(m.role, m.content) for m in repaired] == [
-        ("assistant", ""), ("tool", "CARD SHOWN"), ("user", "still there?"),
-        ("assistant", ""), ("tool", "CARD SHOWN AGAIN")]
+        ("assistant", ""),
+        ("tool", "CARD SHOWN"),
+        ("user", "still there?"),
+        ("assistant", ""),
+        ("tool", "CARD SHOWN AGAIN"),
+    ]
 
 
 def test_embeddings_of_the_wrong_size_fail_clearly_with_a_record(db, scripted):

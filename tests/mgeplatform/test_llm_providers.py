@@ -50,8 +50,11 @@ def recording(name: str) -> str:
 def transcript():
     return [
         Message(role="user", content="Kids need discipline."),
-        Message(role="assistant", content="What good does it protect?",
-                tool_calls=[ToolCall(id="call_1", name="show_values_card", arguments={})]),
+        Message(
+            role="assistant",
+            content="What good does it protect?",
+            tool_calls=[ToolCall(id="call_1", name="show_values_card", arguments={})],
+        ),
         Message(role="tool", content="CARD SHOWN: {...}", tool_call_id="call_1"),
         Message(role="user", content="Change the title please."),
     ]
@@ -64,8 +67,9 @@ async def collect(stream):
 async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
     recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
     provider = AnthropicProvider(api_key="sk-ant-test", http_client=recorder.client())
-    request = ChatRequest(model="claude-sonnet-4-6", system="You interview.", messages=transcript(), tools=TOOLS,
-                          max_tokens=500)
+    request = ChatRequest(
+        model="claude-sonnet-4-6", system="You interview.", messages=transcript(), tools=TOOLS, max_tokens=500
+    )
     events = await collect(provider.stream_chat(request, timeout=30))
 
     texts = [e.text for e in events if isinstance(e, TextDelta)]
@@ -89,8 +93,12 @@ async def test_anthropic_streams_text_and_tool_call_with_cached_usage():
     # Alternation: the tool result and the next user text share one user turn.
     roles = [m["role"] for m in sent["messages"]]
     assert roles == ["user", "assistant", "user"]
-    assert sent["messages"][1]["content"][1] == {"type": "tool_use", "id": "call_1", "name": "show_values_card",
-                                                 "input": {}}
+    assert sent["messages"][1]["content"][1] == {
+        "type": "tool_use",
+        "id": "call_1",
+        "name": "show_values_card",
+        "input": {},
+    }
     assert sent["messages"][2]["content"] == [
         {"type": "tool_result", "tool_use_id": "call_1", "content": "CARD SHOWN: {...}"},
         {"type": "text", "text": "Change the title please."},
@@ -106,8 +114,10 @@ async def test_tool_schemas_on_the_wire_are_the_contracts_schemas():
     expected = [json_schema(ShowValuesCardArgs), json_schema(SubmitValuesCardArgs)]
     assert [t["input_schema"] for t in anthropic.sent["tools"]] == expected
     assert [t["function"]["parameters"] for t in openai.sent["tools"]] == expected
-    assert expected[0] == {"type": "object", "properties": {
-        "change_request": {"type": "string", "description": "What the participant wants changed."}}}
+    assert expected[0] == {
+        "type": "object",
+        "properties": {"change_request": {"type": "string", "description": "What the participant wants changed."}},
+    }
 
 
 @pytest.mark.parametrize("status, retryable", [(429, True), (500, True), (529, True), (400, False), (401, False)])
@@ -147,13 +157,15 @@ async def test_anthropic_has_no_embeddings():
 async def test_openai_streams_text_and_assembles_split_tool_call():
     recorder = Recorder(recording("openai_stream_tool_calls.sse"))
     provider = OpenAIProvider(api_key="sk-test", http_client=recorder.client())
-    request = ChatRequest(model="gpt-4o", system="You interview.", messages=transcript(), tools=TOOLS,
-                          max_tokens=300, temperature=0.2)
+    request = ChatRequest(
+        model="gpt-4o", system="You interview.", messages=transcript(), tools=TOOLS, max_tokens=300, temperature=0.2
+    )
     events = await collect(provider.stream_chat(request, timeout=30))
 
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["Thank you. ", "Here is your card."]
     assert [e.call for e in events if isinstance(e, ToolCallEvent)] == [
-        ToolCall(id="call_abc", name="show_values_card", arguments={"change_request": "add faith"})]
+        ToolCall(id="call_abc", name="show_values_card", arguments={"change_request": "add faith"})
+    ]
     done = events[-1]
     assert done.stop_reason == "tool_calls"
     assert (done.usage.input_tokens, done.usage.cached_input_tokens, done.usage.output_tokens) == (2100, 1920, 31)
@@ -165,19 +177,31 @@ async def test_openai_streams_text_and_assembles_split_tool_call():
     assert sent["temperature"] == 0.2 and sent["max_completion_tokens"] == 300 and "max_tokens" not in sent
     assert sent["messages"][0] == {"role": "system", "content": "You interview."}
     assert sent["messages"][2]["tool_calls"] == [
-        {"id": "call_1", "type": "function", "function": {"name": "show_values_card", "arguments": "{}"}}]
+        {"id": "call_1", "type": "function", "function": {"name": "show_values_card", "arguments": "{}"}}
+    ]
     assert sent["messages"][3] == {"role": "tool", "tool_call_id": "call_1", "content": "CARD SHOWN: {...}"}
-    assert sent["tools"] == [{"type": "function", "function": {"name": "show_values_card",
-                                                               "description": "Show the card.",
-                                                               "parameters": {"type": "object", "properties": {}}}}]
+    assert sent["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "show_values_card",
+                "description": "Show the card.",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+    ]
 
 
 async def test_openai_compatible_server_by_base_url_without_usage():
     recorder = Recorder(recording("openai_stream_no_usage.sse"))
-    provider = OpenAIProvider(api_key="none", base_url="http://127.0.0.1:11434/v1", name="openai-compatible",
-                              http_client=recorder.client())
-    events = await collect(provider.stream_chat(
-        ChatRequest(model="llama3", system="s", messages=[Message(role="user", content="hi")]), timeout=5))
+    provider = OpenAIProvider(
+        api_key="none", base_url="http://127.0.0.1:11434/v1", name="openai-compatible", http_client=recorder.client()
+    )
+    events = await collect(
+        provider.stream_chat(
+            ChatRequest(model="llama3", system="s", messages=[Message(role="user", content="hi")]), timeout=5
+        )
+    )
     assert str(recorder.requests[-1].url) == "http://127.0.0.1:11434/v1/chat/completions"
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there"
     # No usage chunk: the tokens are counted from the texts, and marked as counted.
@@ -190,8 +214,9 @@ async def test_openai_compatible_server_by_base_url_without_usage():
 
 @pytest.mark.parametrize("status, retryable", [(429, True), (503, True), (400, False)])
 async def test_openai_http_errors_map_to_retryable_or_not(status, retryable):
-    recorder = Recorder(json.dumps({"error": {"message": "nope", "type": "x"}}), status=status,
-                        content_type="application/json")
+    recorder = Recorder(
+        json.dumps({"error": {"message": "nope", "type": "x"}}), status=status, content_type="application/json"
+    )
     provider = OpenAIProvider(api_key="k", http_client=recorder.client())
     with pytest.raises(LLMError) as caught:
         await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
@@ -199,7 +224,7 @@ async def test_openai_http_errors_map_to_retryable_or_not(status, retryable):
 
 
 async def test_openai_malformed_tool_arguments_raise():
-    body = recording("openai_stream_tool_calls.sse").replace('request\\":\\"add faith\\"}', 'request')
+    body = recording("openai_stream_tool_calls.sse").replace('request\\":\\"add faith\\"}', "request")
     provider = OpenAIProvider(api_key="k", http_client=Recorder(body).client())
     with pytest.raises(LLMError, match="malformed tool arguments"):
         await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=[]), timeout=5))
@@ -210,8 +235,12 @@ async def test_openai_embeddings_come_back_in_input_order():
     provider = OpenAIProvider(api_key="k", http_client=recorder.client())
     vectors = await provider.embed(["first", "second"], model="text-embedding-3-small", dimensions=3, timeout=5)
     assert vectors == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
-    assert recorder.sent == {"model": "text-embedding-3-small", "input": ["first", "second"], "dimensions": 3,
-                             "encoding_format": recorder.sent.get("encoding_format", "float")}
+    assert recorder.sent == {
+        "model": "text-embedding-3-small",
+        "input": ["first", "second"],
+        "dimensions": 3,
+        "encoding_format": recorder.sent.get("encoding_format", "float"),
+    }
 
 
 # --- Conformance with the documented request shapes (capabilities.py) ---------
@@ -221,8 +250,9 @@ async def test_anthropic_never_sends_temperature_and_caches_a_prefix_that_reache
     recorder = Recorder(recording("anthropic_stream_tool_use.sse"))
     provider = AnthropicProvider(api_key="k", http_client=recorder.client())
     long_system = "You interview people about what they care about. " * 120  # ~1,500 tokens
-    request = ChatRequest(model="claude-sonnet-4-6", system=long_system, messages=transcript(), tools=TOOLS,
-                          temperature=0)
+    request = ChatRequest(
+        model="claude-sonnet-4-6", system=long_system, messages=transcript(), tools=TOOLS, temperature=0
+    )
     await collect(provider.stream_chat(request, timeout=5))
     sent = recorder.sent
     assert "temperature" not in sent and "top_p" not in sent
@@ -240,14 +270,18 @@ async def test_anthropic_honours_the_base_url_and_not_the_environment(monkeypatc
     await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
     assert str(recorder.requests[-1].url) == "http://10.0.0.5:8080/v1/messages"
     default = Recorder(recording("anthropic_stream_tool_use.sse"))
-    await collect(AnthropicProvider(api_key="k", http_client=default.client()).stream_chat(
-        ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+    await collect(
+        AnthropicProvider(api_key="k", http_client=default.client()).stream_chat(
+            ChatRequest(model="m", system="s", messages=transcript()), timeout=5
+        )
+    )
     assert default.requests[-1].url.host == "api.anthropic.com"
 
 
 async def test_anthropic_counts_cache_writes_apart():
-    body = recording("anthropic_stream_tool_use.sse").replace('"cache_creation_input_tokens":0',
-                                                              '"cache_creation_input_tokens":1500')
+    body = recording("anthropic_stream_tool_use.sse").replace(
+        '"cache_creation_input_tokens":0', '"cache_creation_input_tokens":1500'
+    )
     provider = AnthropicProvider(api_key="k", http_client=Recorder(body).client())
     events = await collect(provider.stream_chat(ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
     usage = events[-1].usage
@@ -258,7 +292,8 @@ OVERLOADED_IN_STREAM = (
     'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_02","type":"message",'
     '"role":"assistant","model":"claude-sonnet-4-6","content":[],"stop_reason":null,"stop_sequence":null,'
     '"usage":{"input_tokens":10,"output_tokens":1}}}\n\n'
-    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+)
 
 
 async def test_anthropic_overloaded_error_event_in_a_stream_is_retryable():
@@ -277,22 +312,30 @@ async def test_anthropic_invalid_request_error_event_is_not_retryable():
     assert not caught.value.retryable
 
 
-@pytest.mark.parametrize("headers, seconds", [({"retry-after": "7"}, 7.0), ({"retry-after-ms": "1500"}, 1.5),
-                                              ({}, None)])
+@pytest.mark.parametrize(
+    "headers, seconds", [({"retry-after": "7"}, 7.0), ({"retry-after-ms": "1500"}, 1.5), ({}, None)]
+)
 async def test_rate_limits_carry_the_providers_retry_after(headers, seconds):
     def answer(request):
-        return httpx.Response(429, json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
-                              headers=headers)
+        return httpx.Response(
+            429, json={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}, headers=headers
+        )
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     with pytest.raises(LLMError) as caught:
-        await collect(AnthropicProvider(api_key="k", http_client=client).stream_chat(
-            ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+        await collect(
+            AnthropicProvider(api_key="k", http_client=client).stream_chat(
+                ChatRequest(model="m", system="s", messages=transcript()), timeout=5
+            )
+        )
     assert caught.value.retry_after == seconds
     client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     with pytest.raises(LLMError) as caught:
-        await collect(OpenAIProvider(api_key="k", http_client=client).stream_chat(
-            ChatRequest(model="m", system="s", messages=transcript()), timeout=5))
+        await collect(
+            OpenAIProvider(api_key="k", http_client=client).stream_chat(
+                ChatRequest(model="m", system="s", messages=transcript()), timeout=5
+            )
+        )
     assert caught.value.retry_after == seconds and caught.value.status == 429
 
 
@@ -305,14 +348,17 @@ class DropsMidStream(httpx.AsyncByteStream):
         raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
 
 
-@pytest.mark.parametrize("provider_class, recording_name", [(AnthropicProvider, "anthropic_stream_tool_use.sse"),
-                                                           (OpenAIProvider, "openai_stream_tool_calls.sse")])
+@pytest.mark.parametrize(
+    "provider_class, recording_name",
+    [(AnthropicProvider, "anthropic_stream_tool_use.sse"), (OpenAIProvider, "openai_stream_tool_calls.sse")],
+)
 async def test_a_connection_dropped_mid_stream_is_a_retryable_llm_error(provider_class, recording_name):
     body = recording(recording_name).encode()
 
     def answer(request):
-        return httpx.Response(200, stream=DropsMidStream(body[:len(body) // 2]),
-                              headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200, stream=DropsMidStream(body[: len(body) // 2]), headers={"content-type": "text/event-stream"}
+        )
 
     provider = provider_class(api_key="k", http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
     with pytest.raises(LLMError) as caught:
@@ -324,8 +370,11 @@ async def test_a_connection_dropped_mid_stream_is_a_retryable_llm_error(provider
 async def test_openai_reasoning_models_get_no_temperature(model):
     recorder = Recorder(recording("openai_stream_tool_calls.sse"))
     provider = OpenAIProvider(api_key="k", http_client=recorder.client())
-    await collect(provider.stream_chat(ChatRequest(model=model, system="s", messages=transcript(), temperature=0,
-                                                   max_tokens=300), timeout=5))
+    await collect(
+        provider.stream_chat(
+            ChatRequest(model=model, system="s", messages=transcript(), temperature=0, max_tokens=300), timeout=5
+        )
+    )
     assert "temperature" not in recorder.sent and "max_tokens" not in recorder.sent
     assert recorder.sent["max_completion_tokens"] == 300
 
@@ -333,8 +382,11 @@ async def test_openai_reasoning_models_get_no_temperature(model):
 async def test_openai_base_url_in_the_environment_does_not_redirect_openai(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
     recorder = Recorder(recording("openai_stream_tool_calls.sse"))
-    await collect(OpenAIProvider(api_key="k", http_client=recorder.client()).stream_chat(
-        ChatRequest(model="gpt-4o", system="s", messages=transcript()), timeout=5))
+    await collect(
+        OpenAIProvider(api_key="k", http_client=recorder.client()).stream_chat(
+            ChatRequest(model="gpt-4o", system="s", messages=transcript()), timeout=5
+        )
+    )
     assert recorder.requests[-1].url.host == "api.openai.com"
 
 
@@ -344,8 +396,12 @@ async def test_anthropic_caches_the_conversation_once_it_reaches_the_minimum():
     short = ChatRequest(model="claude-sonnet-4-6", system="You interview.", messages=transcript(), tools=TOOLS)
     await collect(provider.stream_chat(short, timeout=5))
     assert "cache_control" not in json.dumps(recorder.sent["messages"])  # below 1,024 tokens: marking caches nothing
-    long = ChatRequest(model="claude-sonnet-4-6", system="You interview.", tools=TOOLS, messages=[
-        *transcript(), Message(role="user", content="When I decide, I think of my family first. " * 100)])
+    long = ChatRequest(
+        model="claude-sonnet-4-6",
+        system="You interview.",
+        tools=TOOLS,
+        messages=[*transcript(), Message(role="user", content="When I decide, I think of my family first. " * 100)],
+    )
     await collect(provider.stream_chat(long, timeout=5))
     last = recorder.sent["messages"][-1]["content"][-1]
     assert last["cache_control"] == {"type": "ephemeral"} and "family first" in last["text"]

@@ -76,11 +76,25 @@ row("graph/<slug:slug>/scalability/", "/graph/{slug}/scalability/", NO, NO, NO, 
 # --- the wise-response playground (alignment): coordinators converse, auditors read; not public here
 row("graph/<slug:slug>/playground/", "/graph/{slug}/playground/", NO, NO, NO, OK, OK)
 row("graph/<slug:slug>/playground/<int:pk>/", "/graph/{slug}/playground/999999999/", NO, NO, NO, GONE, GONE)
-row("graph/<slug:slug>/playground/<int:pk>/export.json", "/graph/{slug}/playground/999999999/export.json",
-    NO, NO, NO, GONE, GONE)
+row(
+    "graph/<slug:slug>/playground/<int:pk>/export.json",
+    "/graph/{slug}/playground/999999999/export.json",
+    NO,
+    NO,
+    NO,
+    GONE,
+    GONE,
+)
 row("playground/shared/<str:token>/", "/playground/shared/not-a-real-token/", GONE, GONE, GONE, GONE, GONE)
-row("playground/shared/<str:token>/export.json", "/playground/shared/not-a-real-token/export.json",
-    GONE, GONE, GONE, GONE, GONE)
+row(
+    "playground/shared/<str:token>/export.json",
+    "/playground/shared/not-a-real-token/export.json",
+    GONE,
+    GONE,
+    GONE,
+    GONE,
+    GONE,
+)
 # --- staff sign-in (allauth); sign-up is closed
 row("accounts/login/", "/accounts/login/", OK, OK, OK, MOVED, MOVED)
 row("accounts/logout/", "/accounts/logout/", LOGIN, LOGIN, LOGIN, OK, OK)
@@ -95,8 +109,15 @@ row("accounts/password/reset/", "/accounts/password/reset/", OK, OK, OK, OK, OK)
 row("accounts/login/code/confirm/", "/accounts/login/code/confirm/", LOGIN, LOGIN, LOGIN, MOVED, MOVED)
 row("accounts/^confirm-email/(?P<key>[-:\\w]+)/$", "/accounts/confirm-email/not-a-key/", OK, OK, OK, OK, OK)
 row("accounts/password/reset/key/done/", "/accounts/password/reset/key/done/", OK, OK, OK, OK, OK)
-row("accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$", "/accounts/password/reset/key/1-x/",
-    OK, OK, OK, OK, OK)
+row(
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+    "/accounts/password/reset/key/1-x/",
+    OK,
+    OK,
+    OK,
+    OK,
+    OK,
+)
 row("accounts/password/reset/done/", "/accounts/password/reset/done/", OK, OK, OK, OK, OK)
 row("accounts/2fa/", "/accounts/2fa/", *STAFF_ONLY, OK, OK)
 row("accounts/2fa/authenticate/", "/accounts/2fa/authenticate/", LOGIN, LOGIN, LOGIN, MOVED, MOVED)
@@ -114,39 +135,79 @@ row("admin/password_change/", "/admin/password_change/", *STAFF_ONLY, OK, OK)
 row("admin/password_change/done/", "/admin/password_change/done/", *STAFF_ONLY, OK, OK)
 row("admin/autocomplete/", "/admin/autocomplete/", *STAFF_ONLY, NO, NO)
 row("admin/jsi18n/", "/admin/jsi18n/", *STAFF_ONLY, OK, OK)
-row("admin/r/<path:content_type_id>/<path:object_id>/", "/admin/r/{study_ct}/{study_pk}/", *STAFF_ONLY, MOVED,
-    MOVED)  # "view on site": the study's own link
-row("admin/^(?P<app_label>auth|account|mfa|mgeplatform|procrastinate|studies|interviews|values|graph|surveys|alignment|"
-    "journey|pghistory)/$", "/admin/studies/", *STAFF_ONLY, OK, OK)
+row(
+    "admin/r/<path:content_type_id>/<path:object_id>/", "/admin/r/{study_ct}/{study_pk}/", *STAFF_ONLY, MOVED, MOVED
+)  # "view on site": the study's own link
+row(
+    "admin/^(?P<app_label>auth|account|mfa|mgeplatform|procrastinate|studies|interviews|values|graph|surveys|alignment|"
+    "journey|pghistory)/$",
+    "/admin/studies/",
+    *STAFF_ONLY,
+    OK,
+    OK,
+)
 row("admin/(?P<url>.*)$", "/admin/no-such-page/", *STAFF_ONLY, GONE, GONE)
 # --- admin pages of our own, beyond each model's list and forms
 row("admin/studies/study/<int:pk>/report/", "/admin/studies/study/{study_pk}/report/", *STAFF_ONLY, OK, OK)
 row("admin/studies/study/<int:pk>/export/", "/admin/studies/study/{study_pk}/export/", *STAFF_ONLY, OK, OK)
 row("admin/studies/study/<int:pk>/console/", "/admin/studies/study/{study_pk}/console/", *STAFF_ONLY, OK, OK)
-row("admin/studies/study/<int:pk>/console/live/", "/admin/studies/study/{study_pk}/console/live/", *STAFF_ONLY,
-    OK, OK)
-row("admin/studies/study/<int:pk>/seed-values/", "/admin/studies/study/{study_pk}/seed-values/", *STAFF_ONLY, OK,
-    NO)
-row("admin/studies/study/<int:pk>/write-stories/", "/admin/studies/study/{study_pk}/write-stories/", *STAFF_ONLY,
-    MOVED, NO)
-row("admin/studies/participant/<path:object_id>/prolific-id/",
-    "/admin/studies/participant/{participant_pk}/prolific-id/", *STAFF_ONLY, OK, NO)
+row("admin/studies/study/<int:pk>/console/live/", "/admin/studies/study/{study_pk}/console/live/", *STAFF_ONLY, OK, OK)
+row("admin/studies/study/<int:pk>/seed-values/", "/admin/studies/study/{study_pk}/seed-values/", *STAFF_ONLY, OK, NO)
+row(
+    "admin/studies/study/<int:pk>/write-stories/",
+    "/admin/studies/study/{study_pk}/write-stories/",
+    *STAFF_ONLY,
+    MOVED,
+    NO,
+)
+row(
+    "admin/studies/participant/<path:object_id>/prolific-id/",
+    "/admin/studies/participant/{participant_pk}/prolific-id/",
+    *STAFF_ONLY,
+    OK,
+    NO,
+)
 row("admin/values/canonicalvalue/closest-pairs/", "/admin/values/canonicalvalue/closest-pairs/", *STAFF_ONLY, OK, OK)
-row("admin/graph/transitionstory/edge/<int:from_id>/<int:to_id>/",
-    "/admin/graph/transitionstory/edge/{value_a}/{value_b}/", *STAFF_ONLY, OK, OK)
-row("admin/graph/graphsnapshot/<int:pk>/export/<str:fmt>/", "/admin/graph/graphsnapshot/0/export/json/",
-    *STAFF_ONLY, GONE, GONE)
+row(
+    "admin/graph/transitionstory/edge/<int:from_id>/<int:to_id>/",
+    "/admin/graph/transitionstory/edge/{value_a}/{value_b}/",
+    *STAFF_ONLY,
+    OK,
+    OK,
+)
+row(
+    "admin/graph/graphsnapshot/<int:pk>/export/<str:fmt>/",
+    "/admin/graph/graphsnapshot/0/export/json/",
+    *STAFF_ONLY,
+    GONE,
+    GONE,
+)
 row("admin/auth/user/<id>/password/", "/admin/auth/user/{auditor_pk}/password/", *STAFF_ONLY, NO, NO)
 row("admin/surveys/followuplink/issue/", "/admin/surveys/followuplink/issue/", *STAFF_ONLY, OK, NO)
 row("admin/alignment/answeraudit/run/", "/admin/alignment/answeraudit/run/", *STAFF_ONLY, OK, NO)  # runs model calls
 # Training-data exports: coordinators start them (model calls) and download the files; auditors follow them.
 row("admin/alignment/trainingrun/start/", "/admin/alignment/trainingrun/start/", *STAFF_ONLY, OK, NO)
-row("admin/alignment/trainingrun/<int:pk>/live/", "/admin/alignment/trainingrun/999999999/live/", *STAFF_ONLY,
-    GONE, GONE)
-row("admin/alignment/trainingrun/<int:pk>/download/<str:name>",
-    "/admin/alignment/trainingrun/999999999/download/sft.jsonl", *STAFF_ONLY, GONE, NO)
-row("admin/alignment/trainingrun/<int:pk>/rerun/", "/admin/alignment/trainingrun/999999999/rerun/", *STAFF_ONLY,
-    GONE, NO)  # the same export on the snapshot built again without withdrawn participants
+row(
+    "admin/alignment/trainingrun/<int:pk>/live/",
+    "/admin/alignment/trainingrun/999999999/live/",
+    *STAFF_ONLY,
+    GONE,
+    GONE,
+)
+row(
+    "admin/alignment/trainingrun/<int:pk>/download/<str:name>",
+    "/admin/alignment/trainingrun/999999999/download/sft.jsonl",
+    *STAFF_ONLY,
+    GONE,
+    NO,
+)
+row(
+    "admin/alignment/trainingrun/<int:pk>/rerun/",
+    "/admin/alignment/trainingrun/999999999/rerun/",
+    *STAFF_ONLY,
+    GONE,
+    NO,
+)  # the same export on the snapshot built again without withdrawn participants
 
 # Each registered admin model's own pages (list, add, change, delete,
 # history, and the bare object URL that redirects to change), from what
@@ -155,22 +216,36 @@ row("admin/alignment/trainingrun/<int:pk>/rerun/", "/admin/alignment/trainingrun
 EDIT, VIEW, NONE = "edit", "view", "none"
 ADMIN_MODELS = {
     # Accounts and their sign-in factors: only superusers manage them.
-    "auth.group": (NONE, NONE), "auth.user": (NONE, NONE), "account.emailaddress": (NONE, NONE),
+    "auth.group": (NONE, NONE),
+    "auth.user": (NONE, NONE),
+    "account.emailaddress": (NONE, NONE),
     "mfa.authenticator": (NONE, NONE),
     # The audit trail and the job queue: read-only for both roles.
-    "mgeplatform.domainevent": (VIEW, VIEW), "mgeplatform.llmcall": (VIEW, VIEW),
+    "mgeplatform.domainevent": (VIEW, VIEW),
+    "mgeplatform.llmcall": (VIEW, VIEW),
     "pghistory.events": (VIEW, VIEW),
     "procrastinate.procrastinatejob": (VIEW, VIEW),
     # Research data: coordinators manage, auditors read; records written only by services are read-only.
-    "studies.study": (EDIT, VIEW), "studies.consentdocument": (EDIT, VIEW), "studies.participant": (VIEW, VIEW),
-    "studies.prolificidentity": (VIEW, VIEW), "studies.consentrecord": (VIEW, VIEW),
+    "studies.study": (EDIT, VIEW),
+    "studies.consentdocument": (EDIT, VIEW),
+    "studies.participant": (VIEW, VIEW),
+    "studies.prolificidentity": (VIEW, VIEW),
+    "studies.consentrecord": (VIEW, VIEW),
     "studies.studystatistics": (VIEW, VIEW),
     "interviews.interview": (VIEW, VIEW),
-    "values.canonicalvalue": (EDIT, VIEW), "values.valuescard": (VIEW, VIEW),
-    "values.deduplicationdecision": (VIEW, VIEW), "values.deduplicationrun": (VIEW, VIEW),
-    "graph.moralcontext": (EDIT, VIEW), "graph.storyrun": (VIEW, VIEW), "graph.transitionstory": (VIEW, VIEW),
-    "graph.wisdomvote": (VIEW, VIEW), "graph.graphimport": (VIEW, VIEW), "graph.graphsnapshot": (VIEW, VIEW),
-    "surveys.itembank": (EDIT, VIEW), "surveys.surveyresponse": (VIEW, VIEW), "surveys.followuplink": (VIEW, VIEW),
+    "values.canonicalvalue": (EDIT, VIEW),
+    "values.valuescard": (VIEW, VIEW),
+    "values.deduplicationdecision": (VIEW, VIEW),
+    "values.deduplicationrun": (VIEW, VIEW),
+    "graph.moralcontext": (EDIT, VIEW),
+    "graph.storyrun": (VIEW, VIEW),
+    "graph.transitionstory": (VIEW, VIEW),
+    "graph.wisdomvote": (VIEW, VIEW),
+    "graph.graphimport": (VIEW, VIEW),
+    "graph.graphsnapshot": (VIEW, VIEW),
+    "surveys.itembank": (EDIT, VIEW),
+    "surveys.surveyresponse": (VIEW, VIEW),
+    "surveys.followuplink": (VIEW, VIEW),
     "alignment.answeraudit": (VIEW, VIEW),  # written by the audit service; coordinators run audits on "run/"
     "alignment.playgroundconversation": (VIEW, VIEW),  # written by the playground's pages
     "alignment.trainingrun": (VIEW, VIEW),  # written by the export job; coordinators start one on "start/"
@@ -220,8 +295,14 @@ WEBSOCKETS = {
     "ws/s/<slug:slug>/interview/": (False, False, False, False, False),
 }
 
-MODEL_PAGES = {"changelist": "", "add": "add/", "change": "{obj}/change/", "delete": "{obj}/delete/",
-               "history": "{obj}/history/", "object": "{obj}/"}
+MODEL_PAGES = {
+    "changelist": "",
+    "add": "add/",
+    "change": "{obj}/change/",
+    "delete": "{obj}/delete/",
+    "history": "{obj}/history/",
+    "object": "{obj}/",
+}
 
 
 def _walk(patterns, prefix=""):
@@ -254,8 +335,10 @@ def test_every_url_admin_model_action_and_websocket_has_a_row():
     stale = [r for r in PAGES if r not in routes]
     assert not stale, f"these rows name URL patterns that no longer exist: {stale}"
     registered = {model._meta.label_lower for model in admin.site._registry}
-    assert registered == set(ADMIN_MODELS), (f"admin models without a row: {registered - set(ADMIN_MODELS)}; "
-                                             f"rows for no admin model: {set(ADMIN_MODELS) - registered}")
+    assert registered == set(ADMIN_MODELS), (
+        f"admin models without a row: {registered - set(ADMIN_MODELS)}; "
+        f"rows for no admin model: {set(ADMIN_MODELS) - registered}"
+    )
     assert set(_registered_actions()) == set(ACTIONS), "admin actions and the ACTIONS table differ"
     assert {str(p.pattern) for p in websocket_urlpatterns} == set(WEBSOCKETS)
 
@@ -271,6 +354,7 @@ def _registered_actions():
 
 # --- the world the matrix runs in -------------------------------------------------------
 
+
 @pytest.fixture
 def world(graph_study, coordinator, auditor):
     from django.contrib.contenttypes.models import ContentType
@@ -283,12 +367,22 @@ def world(graph_study, coordinator, auditor):
     assert enter(other_client, other_study, **OTHER_PROLIFIC).status_code == 302
     record_study_statistics.defer(study_id=study.pk)  # a job in the queue
     participant = Participant.objects.get(prolific_identity__prolific_pid=PROLIFIC["PROLIFIC_PID"])
-    params = {"slug": study.slug, "study_pk": study.pk, "participant_pk": participant.pk,
-              "study_ct": ContentType.objects.get_for_model(study).pk,
-              "auditor_pk": auditor.pk, "value_a": values[0].pk, "value_b": values[1].pk}
-    return {"params": params, "participant": dict(participant_client.session.items()),
-            "other_participant": dict(other_client.session.items()),
-            "coordinator": coordinator, "auditor": auditor}
+    params = {
+        "slug": study.slug,
+        "study_pk": study.pk,
+        "participant_pk": participant.pk,
+        "study_ct": ContentType.objects.get_for_model(study).pk,
+        "auditor_pk": auditor.pk,
+        "value_a": values[0].pk,
+        "value_b": values[1].pk,
+    }
+    return {
+        "params": params,
+        "participant": dict(participant_client.session.items()),
+        "other_participant": dict(other_client.session.items()),
+        "coordinator": coordinator,
+        "auditor": auditor,
+    }
 
 
 def _client(world, role):
@@ -383,15 +477,15 @@ def test_every_admin_action_is_offered_and_accepted_only_where_the_table_says(wo
             request = RequestFactory().get(url)
             request.user = world[role]
             model_admin = admin.site._registry[model]
-            offered = (model_admin.has_view_or_change_permission(request)
-                       and action in dict(model_admin.get_action_choices(request)))
+            offered = model_admin.has_view_or_change_permission(request) and action in dict(
+                model_admin.get_action_choices(request)
+            )
             if offered != may:
                 wrong.append(f"{role} {label} {action}: expected {'offered' if may else 'not offered'}")
             if not may:
                 client = _client(world, role)
                 menu = 'name="action"' in client.get(url).content.decode()
-                response = client.post(url, {"action": action, "_selected_action": selected, "index": "0"},
-                                       follow=True)
+                response = client.post(url, {"action": action, "_selected_action": selected, "index": "0"}, follow=True)
                 # Refused: "No action selected", or no actions at all here (the list is drawn again).
                 refused = response.status_code == 403 or "No action selected" in response.content.decode() or not menu
                 if not refused:
@@ -405,6 +499,7 @@ def test_every_admin_action_is_offered_and_accepted_only_where_the_table_says(wo
 
 # --- websockets -------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_websockets_accept_only_the_participants_own_browser(coordinator, auditor):
     from config.asgi import application
@@ -412,8 +507,10 @@ def test_websockets_accept_only_the_participants_own_browser(coordinator, audito
     study, _ = studies_services.seed_case_study()
     other_study, _ = studies_services.seed_case_study(slug="another-study")
     cookies = {}
-    for role, (target, params) in {"participant": (study, PROLIFIC),
-                                   "other_participant": (other_study, OTHER_PROLIFIC)}.items():
+    for role, (target, params) in {
+        "participant": (study, PROLIFIC),
+        "other_participant": (other_study, OTHER_PROLIFIC),
+    }.items():
         client = Client()
         enter(client, target, **params)
         cookies[role] = client.cookies["sessionid"].value

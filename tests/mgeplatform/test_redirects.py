@@ -18,8 +18,9 @@ def _offsite(location: str) -> bool:
 
 @pytest.mark.parametrize("target", EVIL)
 def test_sign_in_never_follows_next_off_the_site(coordinator, target):
-    response = Client().post(f"/accounts/login/?next={target}",
-                             {"login": "coord@example.org", "password": "x-coord-pass-1"})
+    response = Client().post(
+        f"/accounts/login/?next={target}", {"login": "coord@example.org", "password": "x-coord-pass-1"}
+    )
     assert response.status_code == 302
     assert not _offsite(response["Location"]), response["Location"]
 

@@ -21,8 +21,9 @@ def test_participant_session_cannot_reach_admin(study, participant_client):
 
 
 def test_nobody_can_sign_up(db):
-    response = Client().post("/accounts/signup/",
-                             {"email": "x@example.org", "password1": "abcdefgh123!", "password2": "abcdefgh123!"})
+    response = Client().post(
+        "/accounts/signup/", {"email": "x@example.org", "password1": "abcdefgh123!", "password2": "abcdefgh123!"}
+    )
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.filter(email="x@example.org").exists()
@@ -57,13 +58,26 @@ def test_coordinator_can_edit_a_study(study, coordinator):
     assert page.status_code == 200
     assert 'name="_save"' in page.content.decode()
     data = {
-        "title": "Renamed", "slug": study.slug, "status": "open", "description": "", "require_prolific": "",
-        "scripted_interviewer_ok": "on", "stuck_after_minutes": "10",
-        "stories_per_participant": "3", "withdrawal_policy": "delete_content",
-        "completion_code_completed": "A", "completion_code_no_consent": "B", "completion_code_screened_out": "C",
-        "completion_code_failed_attention": "D", "llm_provider": "", "llm_model": "", "llm_base_url": "",
-        "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0",
-        "consent_documents-TOTAL_FORMS": "0", "consent_documents-INITIAL_FORMS": "0",
+        "title": "Renamed",
+        "slug": study.slug,
+        "status": "open",
+        "description": "",
+        "require_prolific": "",
+        "scripted_interviewer_ok": "on",
+        "stuck_after_minutes": "10",
+        "stories_per_participant": "3",
+        "withdrawal_policy": "delete_content",
+        "completion_code_completed": "A",
+        "completion_code_no_consent": "B",
+        "completion_code_screened_out": "C",
+        "completion_code_failed_attention": "D",
+        "llm_provider": "",
+        "llm_model": "",
+        "llm_base_url": "",
+        "scenarios-TOTAL_FORMS": "0",
+        "scenarios-INITIAL_FORMS": "0",
+        "consent_documents-TOTAL_FORMS": "0",
+        "consent_documents-INITIAL_FORMS": "0",
     }
     response = client.post(f"/admin/studies/study/{study.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -31,9 +31,25 @@ class RedisServer:
             pytest.fail("redis-server is not installed (Debian package redis-server)")
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="mge-redis-")
-        self.proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
-                                      "--save", "", "--appendonly", "no", "--loglevel", "warning"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                self.dir,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_until(self._up, timeout=15, message="redis-server did not start")
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
@@ -54,11 +70,31 @@ class RedisServer:
 
 
 def layout_env(database_url: str, redis_url: str, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECRET_KEY", "DB_POOL",
-                        "TEST_DATABASE_NAME", "REDIS_URL", "CHANNEL_LAYER")}
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, MGE_DEV="1", MGE_SKIP_JS="1", PYTHONUNBUFFERED="1",
-               LLM_OFFLINE_FIRST_TOKEN_SECONDS="0.2", LLM_OFFLINE_STREAM_DELAY="0.005", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DEBUG",
+            "SECRET_KEY",
+            "DB_POOL",
+            "TEST_DATABASE_NAME",
+            "REDIS_URL",
+            "CHANNEL_LAYER",
+        )
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        MGE_DEV="1",
+        MGE_SKIP_JS="1",
+        PYTHONUNBUFFERED="1",
+        LLM_OFFLINE_FIRST_TOKEN_SECONDS="0.2",
+        LLM_OFFLINE_STREAM_DELAY="0.005",
+        **extra,
+    )
     return env
 
 
@@ -70,8 +106,12 @@ class Layout(Platform):
     def __init__(self, processes: int = 2, **extra_env):
         self.processes = processes
         self.redis = RedisServer()
-        super().__init__("--processes", str(processes), cluster=Cluster("scaleout"),
-                         env_for=lambda url: layout_env(url, self.redis.url, **extra_env))
+        super().__init__(
+            "--processes",
+            str(processes),
+            cluster=Cluster("scaleout"),
+            env_for=lambda url: layout_env(url, self.redis.url, **extra_env),
+        )
 
     def wait_for_processes(self) -> None:
         wait_until(lambda: len(self.web_pids()) == self.processes, timeout=30, message="web processes missing")

@@ -71,27 +71,38 @@ def test_web_units_each_get_a_socket_of_the_port_serve_a_tab_each_and_survive_a_
 
         # close_fds=False: closing "every other" descriptor would close fd 3 after preexec_fn made it (Python's
         # own descriptors are not inheritable, so nothing else leaks into the child).
-        return subprocess.Popen(cmd, cwd=ROOT, env=layout.env, preexec_fn=as_fd_3, close_fds=False,
-                                stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=layout.env, preexec_fn=as_fd_3, close_fds=False, stdout=log, stderr=subprocess.STDOUT
+        )
 
     procs = [start(0), start(1)]
     try:
         person = Participant(base, "units-tabs")
-        wait_until(lambda: _answers(base), timeout=90,
-                   message="the web units did not answer: " + (layout.cluster.root / "units.log").read_text()[-2000:])
+        wait_until(
+            lambda: _answers(base),
+            timeout=90,
+            message="the web units did not answer: " + (layout.cluster.root / "units.log").read_text()[-2000:],
+        )
         person.join()
 
         async def tabs(n):
             from websockets.asyncio.client import connect
 
             url = base.replace("http://", "ws://") + f"/ws/s/{person.slug}/interview/"
-            sockets = await asyncio.gather(*(connect(url, origin=base, open_timeout=30, additional_headers={
-                "Cookie": f"sessionid={person.session}"}) for _ in range(n)))
+            sockets = await asyncio.gather(
+                *(
+                    connect(
+                        url, origin=base, open_timeout=30, additional_headers={"Cookie": f"sessionid={person.session}"}
+                    )
+                    for _ in range(n)
+                )
+            )
             for ws in sockets:
                 assert json.loads(await asyncio.wait_for(ws.recv(), 30))["type"] == "state"
             holders = {p.pid for p in procs if _established(p.pid, port)}
-            await sockets[0].send(json.dumps({"type": "user_message", "text": "I care about honesty.",
-                                              "client_id": "u1"}))
+            await sockets[0].send(
+                json.dumps({"type": "user_message", "text": "I care about honesty.", "client_id": "u1"})
+            )
             complete = 0
             for ws in sockets:
                 while json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] != "message_complete":
@@ -109,6 +120,7 @@ def test_web_units_each_get_a_socket_of_the_port_serve_a_tab_each_and_survive_a_
         # wait in its backlog until systemd starts the process again (RestartSec), and none is refused.
         procs[0].kill()
         procs[0].wait()
+
         def timed_answer():
             asked_at = time.monotonic()
             return _answers(base, 90), time.monotonic() - asked_at
@@ -149,7 +161,9 @@ def _established(pid: int, port: int) -> bool:
     """The process holds a connection accepted on the web port (its Redis
     and database connections do not count)."""
     try:
-        return any(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
-                   for c in psutil.Process(pid).net_connections("tcp"))
+        return any(
+            c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+            for c in psutil.Process(pid).net_connections("tcp")
+        )
     except psutil.Error:
         return False

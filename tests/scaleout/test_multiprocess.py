@@ -51,8 +51,9 @@ def test_every_tab_gets_every_frame_of_a_burst_across_processes(layout):
         from websockets.asyncio.client import connect
 
         url = layout.base.replace("http://", "ws://") + f"/ws/s/{person.slug}/interview/"
-        async with connect(url, origin=layout.base, additional_headers={"Cookie": f"sessionid={person.session}"},
-                           open_timeout=30) as ws:
+        async with connect(
+            url, origin=layout.base, additional_headers={"Cookie": f"sessionid={person.session}"}, open_timeout=30
+        ) as ws:
             assert json.loads(await asyncio.wait_for(ws.recv(), 30))["type"] == "state"
             connected.append(person)
             if len(connected) == 2 * len(people):
@@ -95,8 +96,9 @@ def test_a_burst_of_handshakes_all_succeed(layout):
         from websockets.asyncio.client import connect
 
         url = layout.base.replace("http://", "ws://") + f"/ws/s/{person.slug}/interview/"
-        async with connect(url, origin=layout.base, additional_headers={"Cookie": f"sessionid={person.session}"},
-                           open_timeout=30) as ws:
+        async with connect(
+            url, origin=layout.base, additional_headers={"Cookie": f"sessionid={person.session}"}, open_timeout=30
+        ) as ws:
             return json.loads(await asyncio.wait_for(ws.recv(), 30))["type"]
 
     async def run():
@@ -135,8 +137,9 @@ asyncio.run(main())
 def _layer_burst(redis_url: str, n: int, **env) -> tuple[str, int]:
     environ = {k: v for k, v in os.environ.items() if k not in ("CHANNEL_LAYER",)}
     environ.update(DJANGO_SETTINGS_MODULE="config.settings_test", REDIS_URL=redis_url, **env)
-    result = subprocess.run([sys.executable, "-c", LAYER_BURST, str(n)], cwd=ROOT, env=environ, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", LAYER_BURST, str(n)], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     name, count = result.stdout.split()[-2:]
     return name, int(count)
@@ -149,12 +152,34 @@ def test_the_configured_layer_delivers_a_burst_of_2000_group_messages(redis_serv
 def test_benchmark_smoke_20_interviews_over_two_processes_without_errors(layout):
     """bench/interview_load.py against the running layout (--url): 20 whole
     interviews (four answers, card, submit) with 0 errors."""
-    result = subprocess.run([sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"], cwd=ROOT,
-                            env=layout.env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_case_study", "--slug", "bench-load"],
+        cwd=ROOT,
+        env=layout.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    result = subprocess.run([sys.executable, "bench/interview_load.py", "-n", "20", "--think", "0.3",
-                             "--llm-latency", "0.2", "--url", layout.base], cwd=ROOT, env=layout.env,
-                            capture_output=True, text=True, timeout=400)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/interview_load.py",
+            "-n",
+            "20",
+            "--think",
+            "0.3",
+            "--llm-latency",
+            "0.2",
+            "--url",
+            layout.base,
+        ],
+        cwd=ROOT,
+        env=layout.env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "completed: 20/20   errors: 0" in result.stdout

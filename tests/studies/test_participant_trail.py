@@ -30,8 +30,12 @@ def voter(graph_study):
     move_to(participant, Step.STORIES)
     assignment = graph_services.next_assignment(participant)
     assert assignment is not None
-    graph_services.record_vote(participant=participant, assignment=assignment, answer="yes",
-                               reason="She saw the child as a person with her own reasons.")
+    graph_services.record_vote(
+        participant=participant,
+        assignment=assignment,
+        answer="yes",
+        reason="She saw the child as a person with her own reasons.",
+    )
     return study, participant, interview, assignment
 
 
@@ -50,8 +54,14 @@ def test_participant_page_shows_the_whole_trail_with_links(voter, coordinator):
     headings = [_text(h).strip() for h in re.findall(r'<h2 id="trail-\d+">(.*?)</h2>', page, re.S)]
     assert headings[0] == "Steps"
     assert headings[1].startswith("Interview transcript: ")
-    assert {"Values card revisions", "Deduplication decisions", "Relevance marks", "Stories shown", "Votes",
-            "Survey answers"} <= set(headings)
+    assert {
+        "Values card revisions",
+        "Deduplication decisions",
+        "Relevance marks",
+        "Stories shown",
+        "Votes",
+        "Survey answers",
+    } <= set(headings)
     # Steps in order, with times.
     steps = _text(re.search(r'<h2 id="trail-1">.*?</table>', page, re.S).group(0))
     labels = ["Consent", "Choose a scenario", "Interview", "Relevance", "Transition stories"]

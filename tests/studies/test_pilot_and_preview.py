@@ -99,8 +99,13 @@ def test_spent_budget_stops_new_entries(study):
     study.budget_usd = Decimal("1.00")
     study.save()
     enter(Client(), study, **PROLIFIC)
-    LLMCall.objects.create(purpose="interview.reply", study_id=study.pk, provider="openai", model="gpt-4o",
-                           estimated_cost_usd=Decimal("1.20"))
+    LLMCall.objects.create(
+        purpose="interview.reply",
+        study_id=study.pk,
+        provider="openai",
+        model="gpt-4o",
+        estimated_cost_usd=Decimal("1.20"),
+    )
     newcomer = enter(Client(), study, PROLIFIC_PID="another", STUDY_ID="s", SESSION_ID="t")
     assert newcomer.status_code == 503
     assert "places" in newcomer.content.decode()

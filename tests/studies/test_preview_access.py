@@ -66,8 +66,13 @@ def test_coordinator_preview_works_and_its_model_calls_count_in_the_cost(study, 
 def test_no_preview_once_the_budget_is_spent(study, coordinator):
     study.budget_usd = Decimal("1.00")
     study.save()
-    LLMCall.objects.create(purpose="interview.reply", study_id=study.pk, provider="openai", model="gpt-4o",
-                           estimated_cost_usd=Decimal("1.00"))
+    LLMCall.objects.create(
+        purpose="interview.reply",
+        study_id=study.pk,
+        provider="openai",
+        model="gpt-4o",
+        estimated_cost_usd=Decimal("1.00"),
+    )
     response = enter(_signed_in(coordinator), study, **PLACEHOLDERS)
     assert response.status_code == 503
     assert "budget" in response.content.decode()
@@ -91,8 +96,11 @@ def test_valid_preview_link_lets_anyone_preview_without_signing_in(study):
 def test_expired_preview_link_is_refused(study, settings, monkeypatch):
     settings.PREVIEW_LINK_HOURS = 24
     with monkeypatch.context() as m:  # a link made 25 hours ago
-        m.setattr(signing.TimestampSigner, "timestamp",
-                  lambda self: signing.b62_encode(int(timezone.now().timestamp()) - 25 * 3600))
+        m.setattr(
+            signing.TimestampSigner,
+            "timestamp",
+            lambda self: signing.b62_encode(int(timezone.now().timestamp()) - 25 * 3600),
+        )
         token = services.preview_token(study)
     response = Client().get(f"/s/{study.slug}/", {"preview": token, **PLACEHOLDERS})
     assert response.status_code == 403 and "expired" in response.content.decode()
@@ -113,7 +121,7 @@ def test_console_offers_coordinators_a_preview_link_that_works(study, coordinato
     html = _signed_in(coordinator).get(f"/admin/studies/study/{study.pk}/console/").content.decode()
     assert "Copy preview link" in html and "next 24 hours" in html
     start = html.index('id="preview-link-url"')
-    url = html[html.index('value="', start) + 7:html.index('"', html.index('value="', start) + 7)]
+    url = html[html.index('value="', start) + 7 : html.index('"', html.index('value="', start) + 7)]
     assert url.startswith(f"http://testserver/s/{study.slug}/?preview=")
     assert Client().get(url.replace("http://testserver", "")).status_code == 302
     assert Participant.objects.previews().count() == 1

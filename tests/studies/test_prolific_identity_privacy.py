@@ -30,8 +30,12 @@ def _client(user):
 def test_lists_and_pages_mask_prolific_and_session_ids(role, request, prolific_participant):
     client = _client(request.getfixturevalue(role))
     identity = prolific_participant.prolific_identity
-    for url in ("/admin/studies/prolificidentity/", f"/admin/studies/prolificidentity/{identity.pk}/change/",
-                "/admin/studies/participant/", f"/admin/studies/participant/{prolific_participant.pk}/change/"):
+    for url in (
+        "/admin/studies/prolificidentity/",
+        f"/admin/studies/prolificidentity/{identity.pk}/change/",
+        "/admin/studies/participant/",
+        f"/admin/studies/participant/{prolific_participant.pk}/change/",
+    ):
         page = client.get(url)
         assert page.status_code == 200, url
         assert PID not in page.content.decode() and SESSION not in page.content.decode(), url
@@ -44,8 +48,9 @@ def test_auditor_cannot_search_by_prolific_id(auditor, prolific_participant):
     assert not DomainEvent.objects.filter(kind="prolific.identity_looked_up").exists()
 
 
-def test_coordinator_finds_a_participant_by_exact_prolific_id_and_the_lookup_is_recorded(coordinator,
-                                                                                         prolific_participant):
+def test_coordinator_finds_a_participant_by_exact_prolific_id_and_the_lookup_is_recorded(
+    coordinator, prolific_participant
+):
     client = _client(coordinator)
     found = client.get("/admin/studies/prolificidentity/", {"q": PID}).content.decode()
     assert "1 prolific identity" in found and str(prolific_participant.pk) in found
@@ -58,8 +63,9 @@ def test_coordinator_finds_a_participant_by_exact_prolific_id_and_the_lookup_is_
     assert all(PID not in str(e.payload) for e in events)
 
 
-def test_coordinator_reveals_a_participants_prolific_id_with_a_reason_that_is_recorded(coordinator,
-                                                                                       prolific_participant):
+def test_coordinator_reveals_a_participants_prolific_id_with_a_reason_that_is_recorded(
+    coordinator, prolific_participant
+):
     client = _client(coordinator)
     change = client.get(f"/admin/studies/participant/{prolific_participant.pk}/change/").content.decode()
     assert "Reveal Prolific ID" in change
@@ -91,8 +97,9 @@ def test_auditor_cannot_reveal_prolific_ids(auditor, prolific_participant):
     assert not DomainEvent.objects.filter(kind="prolific.identity_revealed").exists()
 
 
-def test_auditor_cannot_export_identities_but_coordinator_can_with_a_reason(study, auditor, coordinator,
-                                                                            prolific_participant):
+def test_auditor_cannot_export_identities_but_coordinator_can_with_a_reason(
+    study, auditor, coordinator, prolific_participant
+):
     url = f"/admin/studies/study/{study.pk}/export/"
     auditor_client = _client(auditor)
     assert "Also export Prolific IDs" not in auditor_client.get(url).content.decode()
@@ -100,8 +107,9 @@ def test_auditor_cannot_export_identities_but_coordinator_can_with_a_reason(stud
     assert refused.status_code == 400 and "may not export Prolific identities" in refused.content.decode()
     assert not DomainEvent.objects.filter(kind="study.exported").exists()
 
-    download = _client(coordinator).post(url, {"identities": "on", "simulated": "on",
-                                               "reason": "Paying bonuses on Prolific"})
+    download = _client(coordinator).post(
+        url, {"identities": "on", "simulated": "on", "reason": "Paying bonuses on Prolific"}
+    )
     archive = zipfile.ZipFile(io.BytesIO(download.content))
     assert PID in archive.read("prolific_identities.csv").decode()
     event = DomainEvent.objects.get(kind="study.exported")

@@ -58,6 +58,7 @@ def _kinds(kind):
 
 # --- HTTP ----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_someone_with_only_the_prolific_id_gets_the_resume_page_and_nothing_of_the_participant(study):
     participant, victim = _victim(study)
@@ -112,8 +113,10 @@ def test_the_resume_code_on_the_participants_pages_lets_them_carry_on_elsewhere(
     right = laptop.post(f"/s/{study.slug}/resume/", {"code": code.lower().replace("-", " ")})
     assert right.status_code == 302 and right["Location"] == f"/s/{study.slug}/journey/"
     assert _their_interview(laptop.get(right["Location"]))
-    assert sorted(e["reason"] for e in _kinds("participant.resume_refused")) == ["another Prolific session id",
-                                                                                 "wrong resume code"]
+    assert sorted(e["reason"] for e in _kinds("participant.resume_refused")) == [
+        "another Prolific session id",
+        "wrong resume code",
+    ]
     assert _kinds("participant.resume_accepted") == [{"proof": "resume_code"}]
     # Once in, the page is not asked for again.
     assert laptop.get(f"/s/{study.slug}/resume/")["Location"] == f"/s/{study.slug}/journey/"
@@ -125,8 +128,9 @@ def test_resume_code_tries_are_rate_limited(study):
     code = _code(victim.get(f"/s/{study.slug}/journey/"))
     guesser = Client(REMOTE_ADDR="203.0.113.50")
     enter(guesser, study, **{**PROLIFIC, "SESSION_ID": "guessing"})
-    guesses = [g for g in ["ABCD-EFGH", "BCDE-FGHJ", "CDEF-GHJK", "DEFG-HJKM", "EFGH-JKMN", "FGHJ-KMNP"]
-               if g != code][:5]
+    guesses = [g for g in ["ABCD-EFGH", "BCDE-FGHJ", "CDEF-GHJK", "DEFG-HJKM", "EFGH-JKMN", "FGHJ-KMNP"] if g != code][
+        :5
+    ]
     for guess in guesses:
         assert guesser.post(f"/s/{study.slug}/resume/", {"code": guess}).status_code == 400
     # Even the right code is refused once the tries are used up, and says why.
@@ -150,6 +154,7 @@ def test_the_resume_page_without_a_pending_resume_says_to_start_from_the_link(st
 
 # --- websockets -----------------------------------------------------------------------------
 
+
 def _stranger_cookie():
     study, _ = services.seed_case_study()
     participant, _ = _victim(study)
@@ -167,8 +172,11 @@ def _same_session_cookie():
 
 
 async def _socket(slug, path, cookie):
-    ws = WebsocketCommunicator(application, f"/ws/s/{slug}/{path}/", headers=[
-        (b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/s/{slug}/{path}/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
     connected, _ = await ws.connect()
     assert connected
     return ws

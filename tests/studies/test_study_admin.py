@@ -11,8 +11,11 @@ from studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
-NO_INLINES = {f"{prefix}-{field}": "0" for prefix in ("scenarios", "consent_documents")
-              for field in ("TOTAL_FORMS", "INITIAL_FORMS")}
+NO_INLINES = {
+    f"{prefix}-{field}": "0"
+    for prefix in ("scenarios", "consent_documents")
+    for field in ("TOTAL_FORMS", "INITIAL_FORMS")
+}
 
 
 @pytest.fixture
@@ -23,9 +26,17 @@ def coordinator_client(coordinator):
 
 
 def _post(client, study, **changes):
-    data = {"title": study.title, "slug": study.slug, "status": study.status, "description": study.description,
-            "stuck_after_minutes": study.stuck_after_minutes, "stories_per_participant": 3,
-            "withdrawal_policy": study.withdrawal_policy, **NO_INLINES, **changes}
+    data = {
+        "title": study.title,
+        "slug": study.slug,
+        "status": study.status,
+        "description": study.description,
+        "stuck_after_minutes": study.stuck_after_minutes,
+        "stories_per_participant": 3,
+        "withdrawal_policy": study.withdrawal_policy,
+        **NO_INLINES,
+        **changes,
+    }
     return client.post(f"/admin/studies/study/{study.pk}/change/", {k: v for k, v in data.items() if v is not None})
 
 
@@ -73,8 +84,9 @@ def test_the_coordinator_can_include_scripted_cards_and_the_form_says_what_it_do
     assert 'name="include_scripted_cards"' in html
     assert "left out of the canonical values and the transition stories" in html
     assert not study.include_scripted_cards  # off unless the coordinator asks
-    assert _post(coordinator_client, study, include_scripted_cards="on",
-                 scripted_interviewer_ok="on").status_code == 302
+    assert (
+        _post(coordinator_client, study, include_scripted_cards="on", scripted_interviewer_ok="on").status_code == 302
+    )
     study.refresh_from_db()
     assert study.include_scripted_cards
 
@@ -83,8 +95,9 @@ def test_scripted_cards_are_marked_and_filterable_in_the_cards_admin(study, coor
     from tests.factories import consented_participant, run_interview
 
     participant, _ = consented_participant(study, "pid-admin-scripted")
-    interview, _ = run_interview(participant, study.scenarios.get(key="parenting"),
-                                 answers=["dunno", "ok", "idk", "no idea", "k"], submit=False)
+    interview, _ = run_interview(
+        participant, study.scenarios.get(key="parenting"), answers=["dunno", "ok", "idk", "no idea", "k"], submit=False
+    )
     card = interview.cards.get()
     listing = coordinator_client.get("/admin/values/valuescard/?scripted__exact=1").content.decode()
     assert card.title in listing and "By scripted" in listing

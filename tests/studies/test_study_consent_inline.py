@@ -23,9 +23,18 @@ def coordinator_client(coordinator):
 
 
 def _study_fields(**changes):
-    return {"title": "Screens at home", "slug": "screens-at-home", "status": "draft", "description": "",
-            "stuck_after_minutes": "10", "stories_per_participant": "3", "withdrawal_policy": "delete_content",
-            "scenarios-TOTAL_FORMS": "0", "scenarios-INITIAL_FORMS": "0", **changes}
+    return {
+        "title": "Screens at home",
+        "slug": "screens-at-home",
+        "status": "draft",
+        "description": "",
+        "stuck_after_minutes": "10",
+        "stories_per_participant": "3",
+        "withdrawal_policy": "delete_content",
+        "scenarios-TOTAL_FORMS": "0",
+        "scenarios-INITIAL_FORMS": "0",
+        **changes,
+    }
 
 
 def _consent_form(index, *, version, text, irb="", active=True, pk=None, study=None):
@@ -53,8 +62,12 @@ def test_the_add_page_has_the_consent_form_ready_to_fill_in(coordinator_client):
 
 
 def test_a_study_is_added_with_its_consent_form_in_one_save(coordinator_client, coordinator):
-    data = {**_study_fields(), "consent_documents-TOTAL_FORMS": "1", "consent_documents-INITIAL_FORMS": "0",
-            **_consent_form(0, version="v1", irb="IRB-2026-17", text=CONSENT_TEXT)}
+    data = {
+        **_study_fields(),
+        "consent_documents-TOTAL_FORMS": "1",
+        "consent_documents-INITIAL_FORMS": "0",
+        **_consent_form(0, version="v1", irb="IRB-2026-17", text=CONSENT_TEXT),
+    }
     response = coordinator_client.post("/admin/studies/study/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     study = Study.objects.get(slug="screens-at-home")
@@ -66,8 +79,12 @@ def test_a_study_is_added_with_its_consent_form_in_one_save(coordinator_client, 
 
 
 def test_leaving_the_consent_form_empty_on_the_add_page_adds_the_study_alone(coordinator_client):
-    data = {**_study_fields(), "consent_documents-TOTAL_FORMS": "1", "consent_documents-INITIAL_FORMS": "0",
-            "consent_documents-0-is_active": "on"}
+    data = {
+        **_study_fields(),
+        "consent_documents-TOTAL_FORMS": "1",
+        "consent_documents-INITIAL_FORMS": "0",
+        "consent_documents-0-is_active": "on",
+    }
     assert coordinator_client.post("/admin/studies/study/add/", data).status_code == 302
     assert not Study.objects.get(slug="screens-at-home").consent_documents.exists()
 
@@ -81,12 +98,20 @@ def test_a_saved_version_is_frozen_and_a_new_one_is_editable_on_a_saved_study(co
         assert "disabled" not in _field(html, f"consent_documents-__prefix__-{name}"), name
     assert "disabled" not in _field(html, "consent_documents-0-is_active")
 
-    data = {**_study_fields(title=study.title, slug=study.slug, status=study.status,
-                            scripted_interviewer_ok="on", description=study.description),
-            "consent_documents-TOTAL_FORMS": "2", "consent_documents-INITIAL_FORMS": "1",
-            # A posted change to the saved version's text is ignored; unticking "Is active" is kept.
-            **_consent_form(0, version="hacked", text="Changed in place", active=False, pk=old.pk, study=study.pk),
-            **_consent_form(1, version="v2", irb="IRB-2026-18", text=CONSENT_TEXT)}
+    data = {
+        **_study_fields(
+            title=study.title,
+            slug=study.slug,
+            status=study.status,
+            scripted_interviewer_ok="on",
+            description=study.description,
+        ),
+        "consent_documents-TOTAL_FORMS": "2",
+        "consent_documents-INITIAL_FORMS": "1",
+        # A posted change to the saved version's text is ignored; unticking "Is active" is kept.
+        **_consent_form(0, version="hacked", text="Changed in place", active=False, pk=old.pk, study=study.pk),
+        **_consent_form(1, version="v2", irb="IRB-2026-18", text=CONSENT_TEXT),
+    }
     response = coordinator_client.post(f"/admin/studies/study/{study.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     frozen = ConsentDocument.objects.get(pk=old.pk)
@@ -101,11 +126,19 @@ def test_a_saved_version_is_frozen_and_a_new_one_is_editable_on_a_saved_study(co
 
 def test_a_new_version_with_a_label_already_used_gets_a_clear_error_and_nothing_is_saved(coordinator_client, study):
     old = study.consent_documents.get()
-    data = {**_study_fields(title="Renamed", slug=study.slug, status=study.status,
-                            scripted_interviewer_ok="on", description=study.description),
-            "consent_documents-TOTAL_FORMS": "2", "consent_documents-INITIAL_FORMS": "1",
-            **_consent_form(0, version=old.version_label, text=old.text, pk=old.pk, study=study.pk),
-            **_consent_form(1, version=old.version_label, text="Other words")}
+    data = {
+        **_study_fields(
+            title="Renamed",
+            slug=study.slug,
+            status=study.status,
+            scripted_interviewer_ok="on",
+            description=study.description,
+        ),
+        "consent_documents-TOTAL_FORMS": "2",
+        "consent_documents-INITIAL_FORMS": "1",
+        **_consent_form(0, version=old.version_label, text=old.text, pk=old.pk, study=study.pk),
+        **_consent_form(1, version=old.version_label, text="Other words"),
+    }
     response = coordinator_client.post(f"/admin/studies/study/{study.pk}/change/", data)
     assert response.status_code == 200
     html = response.content.decode()

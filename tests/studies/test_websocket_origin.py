@@ -82,10 +82,16 @@ async def test_close_codes_reach_the_browser_after_the_handshake():
         return study, client.cookies["sessionid"].value
 
     study, cookie = await _sync(_fresh)
-    for path, cookie_header, code in [("journey", b"sessionid=nobody", 4403), ("interview", b"", 4403),
-                                      ("interview", f"sessionid={cookie}".encode(), 4404)]:
-        ws = WebsocketCommunicator(application, f"/ws/s/{study.slug}/{path}/",
-                                   headers=[(b"origin", b"http://localhost"), (b"cookie", cookie_header)])
+    for path, cookie_header, code in [
+        ("journey", b"sessionid=nobody", 4403),
+        ("interview", b"", 4403),
+        ("interview", f"sessionid={cookie}".encode(), 4404),
+    ]:
+        ws = WebsocketCommunicator(
+            application,
+            f"/ws/s/{study.slug}/{path}/",
+            headers=[(b"origin", b"http://localhost"), (b"cookie", cookie_header)],
+        )
         connected, _ = await ws.connect()
         # Accepted first, so the browser's close event carries the code (not 1006).
         assert connected, path

@@ -16,9 +16,9 @@ TABLE_3 = {
     "clarify": "Did it help you clarify what was important to you?",
     "expresses_care": "Did the values you submitted and voted for express what you care about?",
     "contributions_placed": "Do you believe your contributions will find their way to the appropriate place in the "
-                            "final output?",
+    "final output?",
     "trust_process": "Would you trust this process to create a wise version of Chat-GPT, based on the collected "
-                     "values of a large population?",
+    "values of a large population?",
     "learned_values": "Did you learn something about other people's values?",
     "gained_respect": "Based on what you saw of others' values, did you gain respect for the other participants?",
 }
@@ -33,8 +33,13 @@ def test_default_bank_asks_the_papers_questions_in_order(study):
     assert (bank.version, bank.published) == (1, True)
     journey = list(bank.items.filter(when="journey").order_by("order"))
     assert [(i.key, i.text, i.kind) for i in journey] == [(k, t, "likert5") for k, t in TABLE_3.items()]
-    assert journey[0].options == {"1": "Strongly disagree", "2": "Disagree", "3": "Neither agree nor disagree",
-                                  "4": "Agree", "5": "Strongly agree"}
+    assert journey[0].options == {
+        "1": "Strongly disagree",
+        "2": "Disagree",
+        "3": "Neither agree nor disagree",
+        "4": "Agree",
+        "5": "Strongly agree",
+    }
     follow_up = {i.kind: i for i in bank.items.filter(when="follow_up")}
     assert follow_up["fairness"].text == TABLE_4 and set(follow_up["fairness"].options) == {"yes", "no"}
     assert follow_up["dedup_verification"].text == "Does this value represent what you care about?"
@@ -47,10 +52,10 @@ def test_default_bank_asks_the_papers_questions_in_order(study):
 
 def test_wording_matches_tables_3_and_4_as_printed_in_the_paper(study):
     text = PAPER_TABLES.read_text()
-    table3 = text[text.index("Table 3: Responses"):text.index("Table 4: Responses")]
+    table3 = text[text.index("Table 3: Responses") : text.index("Table 4: Responses")]
     for item in services.ensure_default_bank(study).items.filter(kind="likert5"):
         assert item.text + "\t" in table3
-    assert TABLE_4 in text[text.index("Table 4: Responses"):]
+    assert TABLE_4 in text[text.index("Table 4: Responses") :]
 
 
 def test_published_bank_is_frozen_in_the_database(study):
@@ -97,8 +102,14 @@ def test_attention_checks_follow_prolific_rules(study):
     # An expected answer the question can give, asked in the study itself.
     with pytest.raises(ValidationError):
         services.add_attention_check(draft, key="bad", expected_answer="7")
-    bad = SurveyItem(bank=draft, key="memory", kind="attention_check", text="What colour was mentioned earlier?",
-                     expected_answer="3", when="follow_up")
+    bad = SurveyItem(
+        bank=draft,
+        key="memory",
+        kind="attention_check",
+        text="What colour was mentioned earlier?",
+        expected_answer="3",
+        when="follow_up",
+    )
     with pytest.raises(ValidationError):
         bad.full_clean()
     # The database refuses an attention check without an expected answer.

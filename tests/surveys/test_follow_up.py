@@ -105,8 +105,12 @@ def test_answers_are_recorded_with_what_was_shown_and_shown_again(finished):
     assert {k: r.answer for k, r in rows.items()} == {"dedup_represents": "well", "fair_position": "yes"}
     assert rows["dedup_represents"].shown == {"card": card.pk, "canonical_value": live.pk}
     snapshot = GraphSnapshot.objects.get()
-    assert rows["fair_position"].shown == {"snapshot": snapshot.pk, "value": live.pk, "wiser": wiser.pk,
-                                           "less_wise": less_wise.pk}
+    assert rows["fair_position"].shown == {
+        "snapshot": snapshot.pk,
+        "value": live.pk,
+        "wiser": wiser.pk,
+        "less_wise": less_wise.pk,
+    }
     again = client.get(f"/f/{link.token}/").content.decode()
     assert "your answers are recorded" in again
     assert 'value="well" required checked' in again and 'value="yes" required checked' in again
@@ -122,11 +126,19 @@ def test_answers_are_recorded_with_what_was_shown_and_shown_again(finished):
 
 def test_without_a_graph_or_merge_only_what_applies_is_asked(study):
     participant, _ = at_step(study, "unmerged", step=Step.INTERVIEW)
-    interview = interview_services.choose_scenario(participant=participant,
-                                                   scenario=study.scenarios.get(key="parenting"))
-    card = ValuesCard.objects.create(interview=interview, revision=1, title="Own value", description="Mine.",
-                                     policies=["THINGS I notice"], source="articulator", submitted=True,
-                                     submitted_at=timezone.now())
+    interview = interview_services.choose_scenario(
+        participant=participant, scenario=study.scenarios.get(key="parenting")
+    )
+    card = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Own value",
+        description="Mine.",
+        policies=["THINGS I notice"],
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+    )
     own = _value(study, "Own value", representative_card=card)
     ValuesCard.objects.filter(pk=card.pk).update(canonical=own)
     move_to(participant, Step.COMPLETE)
@@ -153,8 +165,14 @@ def test_coordinator_exports_links_as_csv_and_the_export_is_audited(finished, co
     response = client.post("/admin/surveys/followuplink/", {"action": "export_csv", "_selected_action": [link.pk]})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert rows == [{"participant_id": str(participant.pk), "prolific_pid": "returning",
-                     "url": f"https://mge.example.org/f/{link.token}/", "expires_at": link.expires_at.isoformat()}]
+    assert rows == [
+        {
+            "participant_id": str(participant.pk),
+            "prolific_pid": "returning",
+            "url": f"https://mge.example.org/f/{link.token}/",
+            "expires_at": link.expires_at.isoformat(),
+        }
+    ]
     event = DomainEvent.objects.get(kind="survey.follow_up_links_exported")
     assert event.actor_user == coordinator and event.study_slug == participant.study.slug
     assert event.payload == {"links": 1, "with_prolific_pid": 1}
@@ -204,5 +222,6 @@ def test_withdrawn_participants_are_left_out_of_the_export(study, finished, coor
     withdrawal.withdraw(participant)
     assert FollowUpLink.objects.filter(pk=link.pk).exists()  # content kept, but nobody to message
     assert services.export_follow_up_links(FollowUpLink.objects.all(), user=coordinator).strip() == (
-        "participant_id,prolific_pid,url,expires_at")
+        "participant_id,prolific_pid,url,expires_at"
+    )
     assert Client().get(f"/f/{link.token}/").status_code == 410

@@ -93,8 +93,9 @@ def _bank_with_attention_check(study, failures_to_flag=1):
     draft.save()
     services.add_attention_check(draft, order=4)
     if failures_to_flag > 1:
-        services.add_attention_check(draft, key="attention2", text="Please choose 'Disagree' for this question.",
-                                     expected_answer="2")
+        services.add_attention_check(
+            draft, key="attention2", text="Please choose 'Disagree' for this question.", expected_answer="2"
+        )
     return services.publish_bank(draft)
 
 

@@ -18,16 +18,18 @@ def test_unlinked_cards_join_or_become_canonical_values(cards, capsys):
     assert "finished: 5 cards, 2 joined existing values, 3 became new values" in out
     linked = {name: ValuesCard.objects.get(pk=card.pk).canonical for name, card in made.items()}
     assert all(linked.values())
-    assert linked["c1"] == linked["c2"] and linked["f1"] == linked["f2"] and linked["odd"] not in (
-        linked["c1"], linked["f1"])
+    assert (
+        linked["c1"] == linked["c2"]
+        and linked["f1"] == linked["f2"]
+        and linked["odd"] not in (linked["c1"], linked["f1"])
+    )
     assert CanonicalValue.objects.filter(origin="batch").count() == 3
     assert DeduplicationDecision.objects.filter(kind="batch").count() == 5
     run = DeduplicationRun.objects.get()
     assert run.status == "finished" and run.counts == {"cards": 5, "joined": 2, "new": 3, "failed": 0}
     # The participant whose card joined another's value is asked about it.
     joined_participant = made["c2"].interview.participant
-    assert selectors.pending_approval(joined_participant) == (
-        ValuesCard.objects.get(pk=made["c2"].pk), linked["c1"])
+    assert selectors.pending_approval(joined_participant) == (ValuesCard.objects.get(pk=made["c2"].pk), linked["c1"])
     call_command("deduplicate", study=study.slug)
     assert "0 cards" in capsys.readouterr().out
     assert CanonicalValue.objects.count() == 3
@@ -75,8 +77,15 @@ def test_model_failure_leaves_the_card_for_the_next_run(cards):
 
     participant, _ = consented_participant(study, "late")
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    late = ValuesCard.objects.create(interview=interview, revision=1, title="Late", description="d",
-                                     policies=CURIOSITY, source="articulator", submitted=True)
+    late = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Late",
+        description="d",
+        policies=CURIOSITY,
+        source="articulator",
+        submitted=True,
+    )
     with gateway.override_provider("offline", lambda route: Down()):
         run = services.run_batch_dedup(study)
     assert run.counts == {"cards": 1, "joined": 0, "new": 0, "failed": 1}
@@ -109,14 +118,16 @@ def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, audit
     faith = ValuesCard.objects.get(pk=made["f1"].pk).canonical
     auditor_client = Client()
     auditor_client.post("/accounts/login/", {"login": auditor.email, "password": "x-audit-pass-1"})
-    auditor_client.post("/admin/values/valuescard/", {"action": "split_into_new_value",
-                                                     "_selected_action": [made["f2"].pk]})
+    auditor_client.post(
+        "/admin/values/valuescard/", {"action": "split_into_new_value", "_selected_action": [made["f2"].pk]}
+    )
     assert ValuesCard.objects.get(pk=made["f2"].pk).canonical == faith  # auditors change nothing
 
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    response = client.post("/admin/values/valuescard/", {"action": "split_into_new_value",
-                                                        "_selected_action": [made["f2"].pk]})
+    response = client.post(
+        "/admin/values/valuescard/", {"action": "split_into_new_value", "_selected_action": [made["f2"].pk]}
+    )
     assert response.status_code == 302
     new_value = ValuesCard.objects.get(pk=made["f2"].pk).canonical
     assert new_value != faith and new_value.title == made["f2"].title and new_value.origin == "manual"
@@ -126,8 +137,9 @@ def test_coordinator_splits_cards_off_into_a_new_value(cards, coordinator, audit
     with pytest.raises(ValueError, match="at least one card"):
         services.split_canonical_value(cards=[ValuesCard.objects.get(pk=made["f1"].pk)])
     with pytest.raises(ValueError, match="same canonical value"):
-        services.split_canonical_value(cards=[ValuesCard.objects.get(pk=made["f1"].pk),
-                                              ValuesCard.objects.get(pk=made["c1"].pk)])
+        services.split_canonical_value(
+            cards=[ValuesCard.objects.get(pk=made["f1"].pk), ValuesCard.objects.get(pk=made["c1"].pk)]
+        )
 
 
 def test_author_of_a_card_merged_later_is_asked_on_their_next_visit(cards):

@@ -13,10 +13,16 @@ from values.models import CanonicalValue, ValuesCard
 pytestmark = pytest.mark.django_db
 
 VALUES = {
-    "curiosity": ["MOMENTS when the child's eyes light up with interest", "QUESTIONS the child asks on their own",
-                  "OPPORTUNITIES to follow the child's passions"],
-    "discipline": ["ROUTINES that the family keeps every day", "CONSEQUENCES that follow broken rules firmly",
-                   "SCHEDULES for homework and screen time"],
+    "curiosity": [
+        "MOMENTS when the child's eyes light up with interest",
+        "QUESTIONS the child asks on their own",
+        "OPPORTUNITIES to follow the child's passions",
+    ],
+    "discipline": [
+        "ROUTINES that the family keeps every day",
+        "CONSEQUENCES that follow broken rules firmly",
+        "SCHEDULES for homework and screen time",
+    ],
     "faith": ["SCRIPTURE passages that guide the decision", "PRAYER before choosing", "TEACHINGS of the church"],
 }
 
@@ -26,8 +32,12 @@ def canon(db):
     from studies import services
 
     study, _ = services.seed_case_study()
-    values = [CanonicalValue.objects.create(study=study, title=name.title(), description=f"About {name}.",
-                                            policies=policies, origin="manual") for name, policies in VALUES.items()]
+    values = [
+        CanonicalValue.objects.create(
+            study=study, title=name.title(), description=f"About {name}.", policies=policies, origin="manual"
+        )
+        for name, policies in VALUES.items()
+    ]
     embeddings.embed_objects(values, study=study)
     return study, {v.title.lower(): v for v in values}
 
@@ -78,8 +88,13 @@ def test_quality_view_lists_closest_pairs_first(canon, coordinator):
     from django.test import Client
 
     study, values = canon
-    near = CanonicalValue.objects.create(study=study, title="Curiosity again", description="x", origin="manual",
-                                         policies=VALUES["curiosity"][:2] + ["OPPORTUNITIES to follow passions"])
+    near = CanonicalValue.objects.create(
+        study=study,
+        title="Curiosity again",
+        description="x",
+        origin="manual",
+        policies=VALUES["curiosity"][:2] + ["OPPORTUNITIES to follow passions"],
+    )
     embeddings.embed_objects([near], study=study)
     pairs = selectors.closest_canonical_pairs(study)
     assert {pairs[0]["a_title"], pairs[0]["b_title"]} == {"Curiosity", "Curiosity again"}
@@ -116,8 +131,15 @@ def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db, mo
         return v / np.linalg.norm(v)
 
     def value(study, i, spread):
-        return CanonicalValue(study=study, title=f"{study.slug} {i}", description=".", policies=["MOMENTS"],
-                              origin="manual", embedding=near(spread), embedding_model="m")
+        return CanonicalValue(
+            study=study,
+            title=f"{study.slug} {i}",
+            description=".",
+            policies=["MOMENTS"],
+            origin="manual",
+            embedding=near(spread),
+            embedding_model="m",
+        )
 
     CanonicalValue.objects.bulk_create([value(big, i, 0.05) for i in range(300)])
     mine = CanonicalValue.objects.bulk_create([value(small, i, 0.3) for i in range(5)])
@@ -125,8 +147,7 @@ def test_a_small_study_still_gets_its_nearest_values_beside_a_crowded_one(db, mo
         # A test table is small enough for a sequential scan; a platform-sized
         # one is read through the HNSW index. Take that plan here (these
         # settings only weigh against the other plans; the test's transaction ends them).
-        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
-                       "SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
     with CaptureQueriesContext(connection) as queries:
         nearest = selectors.nearest_canonical_values(card, model_name="m", study=small, k=5)
     assert sorted(v.pk for v in nearest) == sorted(v.pk for v in mine)

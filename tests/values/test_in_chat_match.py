@@ -28,8 +28,9 @@ def submitted(db):
 
 
 def _canonical(study, title, policies):
-    value = CanonicalValue.objects.create(study=study, title=title, description=f"{title}.", policies=policies,
-                                          origin="manual")
+    value = CanonicalValue.objects.create(
+        study=study, title=title, description=f"{title}.", policies=policies, origin="manual"
+    )
     embeddings.embed_objects([value], study=study)
     return value
 
@@ -71,11 +72,14 @@ def test_model_saying_no_match_leaves_the_card_waiting(submitted, settings):
     assert "policy words shared" in decision.reason
 
 
-@pytest.mark.parametrize("reply, outcome", [
-    ('{"match": 999999, "reason": "that one"}', "bad_output"),     # an id that was not offered
-    ("I'm sorry, I can't help with that.", "bad_output"),          # a refusal
-    ('{"match": "the first one"}', "bad_output"),                  # wrong type
-])
+@pytest.mark.parametrize(
+    "reply, outcome",
+    [
+        ('{"match": 999999, "reason": "that one"}', "bad_output"),  # an id that was not offered
+        ("I'm sorry, I can't help with that.", "bad_output"),  # a refusal
+        ('{"match": "the first one"}', "bad_output"),  # wrong type
+    ],
+)
 def test_bad_model_output_is_no_match_and_recorded(submitted, reply, outcome):
     study, card, _ = submitted
     _same_as(card, study)

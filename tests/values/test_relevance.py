@@ -35,12 +35,23 @@ def study_with_values(db):
         scenario = parenting if i % 2 else weapons
         author, _ = consented_participant(study, f"author-{i}")
         interview = chat.choose_scenario(participant=author, scenario=scenario)
-        card = ValuesCard.objects.create(interview=interview, revision=1, title=f"Value {i}", description="d",
-                                         policies=[f"MOMENTS of kind {i}", "CHOICES that matter"],
-                                         source="articulator", submitted=True)
-        value = CanonicalValue.objects.create(study=study, title=f"Value {i}", description="d",
-                                              policies=list(card.policies), origin="manual",
-                                              representative_card=card)
+        card = ValuesCard.objects.create(
+            interview=interview,
+            revision=1,
+            title=f"Value {i}",
+            description="d",
+            policies=[f"MOMENTS of kind {i}", "CHOICES that matter"],
+            source="articulator",
+            submitted=True,
+        )
+        value = CanonicalValue.objects.create(
+            study=study,
+            title=f"Value {i}",
+            description="d",
+            policies=list(card.policies),
+            origin="manual",
+            representative_card=card,
+        )
         CanonicalValue.objects.filter(pk=value.pk).update(created_at=timezone.now() - timedelta(days=30 - i))
         card.canonical = value
         card.save(update_fields=["canonical"])
@@ -48,9 +59,16 @@ def study_with_values(db):
     embeddings.embed_objects(values, study=study)
     participant, client = consented_participant(study, "judge")
     interview = chat.choose_scenario(participant=participant, scenario=parenting)
-    mine = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                                     policies=["MOMENTS of kind 3", "CHOICES that matter"], source="articulator",
-                                     submitted=True, submitted_at=timezone.now())
+    mine = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Mine",
+        description="d",
+        policies=["MOMENTS of kind 3", "CHOICES that matter"],
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+    )
     embeddings.embed_card(mine)
     move_to(participant, Step.RELEVANCE)
     return study, participant, client, values
@@ -75,8 +93,11 @@ def test_draw_takes_six_from_hottest_and_newest_ordered_by_closeness(study_with_
     assert all(v in newest or i.pool == "hot" for v, i in zip(shown, items))
     assert values[29] not in shown  # merged away
     # Ordered by closeness to the participant's own card.
-    ordered = list(CanonicalValue.objects.filter(pk__in=[v.pk for v in shown]).annotate(
-        d=relevance.CosineDistance("embedding", ValuesCard.objects.get(title="Mine").embedding)).order_by("d", "pk"))
+    ordered = list(
+        CanonicalValue.objects.filter(pk__in=[v.pk for v in shown])
+        .annotate(d=relevance.CosineDistance("embedding", ValuesCard.objects.get(title="Mine").embedding))
+        .order_by("d", "pk")
+    )
     assert ordered == shown
     assert {i.source_scenario.key for i in items} <= {"parenting", "weapons"}
     # A reload shows the same draw.
@@ -124,20 +145,39 @@ def test_a_card_whose_embedding_failed_gets_its_draw_with_no_model_call_under_th
     values = []
     for i, word in enumerate(["honesty", "children", "courage"]):
         author, _ = consented_participant(study, f"author-{i}")
-        card = ValuesCard.objects.create(interview=chat.choose_scenario(participant=author, scenario=parenting),
-                                         revision=1, title=word.title(), description="d",
-                                         policies=[f"MOMENTS of {word}"], source="articulator", submitted=True)
-        values.append(CanonicalValue.objects.create(study=study, title=word.title(), description="d",
-                                                    policies=list(card.policies), origin="manual",
-                                                    representative_card=card))
+        card = ValuesCard.objects.create(
+            interview=chat.choose_scenario(participant=author, scenario=parenting),
+            revision=1,
+            title=word.title(),
+            description="d",
+            policies=[f"MOMENTS of {word}"],
+            source="articulator",
+            submitted=True,
+        )
+        values.append(
+            CanonicalValue.objects.create(
+                study=study,
+                title=word.title(),
+                description="d",
+                policies=list(card.policies),
+                origin="manual",
+                representative_card=card,
+            )
+        )
         card.canonical = values[-1]
         card.save(update_fields=["canonical"])
     embeddings.embed_objects(values, study=study)
     participant, client = consented_participant(study, "judge")
     move_to(participant, Step.INTERVIEW)
     interview = chat.choose_scenario(participant=participant, scenario=parenting)
-    ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                              policies=["MOMENTS of children"], source="articulator")
+    ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Mine",
+        description="d",
+        policies=["MOMENTS of children"],
+        source="articulator",
+    )
     asked = []
 
     class Watched(OfflineProvider):

@@ -45,8 +45,12 @@ def test_the_offline_interviewers_cards_are_marked_scripted_and_their_edits_too(
 def test_a_participants_edit_of_a_scripted_card_stays_scripted(study):
     participant, _ = consented_participant(study, "pid-pilot-edit")
     interview, _ = run_interview(participant, study.scenarios.get(key="parenting"), answers=ANSWERS, submit=False)
-    edited = chat.edit_card(interview_id=interview.pk, title="Curiosity First", description="Following curiosity.",
-                            policies=["MOMENTS when a child asks how something works"])
+    edited = chat.edit_card(
+        interview_id=interview.pk,
+        title="Curiosity First",
+        description="Following curiosity.",
+        policies=["MOMENTS when a child asks how something works"],
+    )
     assert edited.revision > 1 and edited.scripted
 
 
@@ -103,11 +107,20 @@ def _scripted_values(study):
     for i, policies in enumerate(POLICIES[:3]):
         author, _ = consented_participant(study, f"scripted-author-{i}")
         interview = chat.choose_scenario(participant=author, scenario=scenario)
-        value = CanonicalValue.objects.create(study=study, title=f"Value {i}", description=f"Value {i}.",
-                                              policies=policies, origin="batch")
-        ValuesCard.objects.create(interview=interview, revision=1, title=f"Value {i}", description=f"Value {i}.",
-                                  policies=policies, source="articulator", submitted=True, scripted=True,
-                                  canonical=value)
+        value = CanonicalValue.objects.create(
+            study=study, title=f"Value {i}", description=f"Value {i}.", policies=policies, origin="batch"
+        )
+        ValuesCard.objects.create(
+            interview=interview,
+            revision=1,
+            title=f"Value {i}",
+            description=f"Value {i}.",
+            policies=policies,
+            source="articulator",
+            submitted=True,
+            scripted=True,
+            canonical=value,
+        )
         values.append(value)
     embeddings.embed_objects(values, study=study)
     return values

@@ -15,7 +15,7 @@ from values.seed_file import SeedFileError
 GOOD_CSV = (
     "title,description,policies,scenarios\n"
     "Curiosity,An assistant that follows the child's interest.,"
-    "\"MOMENTS when the child's eyes light up\nQUESTIONS the child asks on their own\",parenting\n"
+    '"MOMENTS when the child\'s eyes light up\nQUESTIONS the child asks on their own",parenting\n'
     "Calm evenings,An assistant that keeps the home calm.,ROUTINES that give the family a calm evening;"
     "SIGNS that the child feels safe,parenting; abortion\n"
     "Honest information,An assistant that gives facts without pressure.,FACTS the person asked for,\n"
@@ -55,11 +55,20 @@ def test_a_good_csv_file_makes_embedded_values_in_their_scenarios(study):
 
 @pytest.mark.django_db
 def test_a_json_file_with_policy_lists_is_read_too(study):
-    cards = [{"title": "Faith", "description": "An assistant that respects belief.",
-              "policies": ["SCRIPTURE passages that guide the decision", "PRAYER before choosing"],
-              "scenarios": ["abortion"]},
-             {"title": "Safety", "description": "An assistant that keeps people safe.",
-              "policies": "STORAGE that keeps weapons from children", "scenario": "weapons"}]
+    cards = [
+        {
+            "title": "Faith",
+            "description": "An assistant that respects belief.",
+            "policies": ["SCRIPTURE passages that guide the decision", "PRAYER before choosing"],
+            "scenarios": ["abortion"],
+        },
+        {
+            "title": "Safety",
+            "description": "An assistant that keeps people safe.",
+            "policies": "STORAGE that keeps weapons from children",
+            "scenario": "weapons",
+        },
+    ]
     result = services.seed_values_from_file(study, ("seed.json", json.dumps({"cards": cards}).encode()))
 
     assert sorted(v.title for v in result["made"]) == ["Faith", "Safety"]
@@ -68,23 +77,34 @@ def test_a_json_file_with_policy_lists_is_read_too(study):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row, problem", [
-    (",A description.,POLICY one", "row 2: title is empty"),
-    ("   ,A description.,POLICY one", "row 2: title is empty"),
-    ("A title,,POLICY one", "row 2: description is empty"),
-    ("A title,A description.,", "row 2: policies: a card needs 1 to 10 policies; this one has 0"),
-    ("A title,A description.," + ";".join(f"POLICY {i}" for i in range(11)),
-     "row 2: policies: a card needs 1 to 10 policies; this one has 11"),
-    ("T" * 121 + ",A description.,POLICY one", "row 2: title is too long (121 characters; at most 120)"),
-    ("A title," + "d" * 401 + ",POLICY one", "row 2: description is too long (401 characters; at most 400)"),
-    ("A title,A description.,POLICY one;" + "p" * 301,
-     "row 2: policies: policy 2 is too long (301 characters; at most 300)"),
-    ("A ti\x00tle,A description.,POLICY one",
-     "row 2: title contains an invisible control character (NUL) that cannot be saved"),
-    ("A title,A description.,POLICY one,nosuch",
-     "row 2: no scenario 'nosuch' in this study (its scenarios: abortion, parenting, weapons)"),
-    ("A title,A description.,POLICY one,parenting,extra", "row 2: has more cells than the header has columns"),
-])
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        (",A description.,POLICY one", "row 2: title is empty"),
+        ("   ,A description.,POLICY one", "row 2: title is empty"),
+        ("A title,,POLICY one", "row 2: description is empty"),
+        ("A title,A description.,", "row 2: policies: a card needs 1 to 10 policies; this one has 0"),
+        (
+            "A title,A description.," + ";".join(f"POLICY {i}" for i in range(11)),
+            "row 2: policies: a card needs 1 to 10 policies; this one has 11",
+        ),
+        ("T" * 121 + ",A description.,POLICY one", "row 2: title is too long (121 characters; at most 120)"),
+        ("A title," + "d" * 401 + ",POLICY one", "row 2: description is too long (401 characters; at most 400)"),
+        (
+            "A title,A description.,POLICY one;" + "p" * 301,
+            "row 2: policies: policy 2 is too long (301 characters; at most 300)",
+        ),
+        (
+            "A ti\x00tle,A description.,POLICY one",
+            "row 2: title contains an invisible control character (NUL) that cannot be saved",
+        ),
+        (
+            "A title,A description.,POLICY one,nosuch",
+            "row 2: no scenario 'nosuch' in this study (its scenarios: abortion, parenting, weapons)",
+        ),
+        ("A title,A description.,POLICY one,parenting,extra", "row 2: has more cells than the header has columns"),
+    ],
+)
 def test_each_kind_of_bad_row_is_named_and_nothing_is_saved(study, row, problem):
     text = "title,description,policies,scenarios\nFine,A fine value.,POLICY fine\n" + row + "\n"
     assert problems_of(study, text) == [problem]
@@ -92,33 +112,42 @@ def test_each_kind_of_bad_row_is_named_and_nothing_is_saved(study, row, problem)
 
 @pytest.mark.django_db
 def test_every_bad_row_is_reported_at_once(study):
-    text = ("title,description,policies\nGood,A good value.,POLICY good\n,No title.,POLICY x\n"
-            "Good too,,POLICY y\nFine,Fine.,POLICY z\n")
+    text = (
+        "title,description,policies\nGood,A good value.,POLICY good\n,No title.,POLICY x\n"
+        "Good too,,POLICY y\nFine,Fine.,POLICY z\n"
+    )
     assert problems_of(study, text) == ["row 2: title is empty", "row 3: description is empty"]
 
 
 @pytest.mark.django_db
 def test_bad_json_rows_name_their_field(study):
-    cards = [{"title": "Ok", "description": "Fine.", "policies": ["POLICY a"]},
-             {"title": 7, "description": "Fine.", "policies": ["POLICY a", 3]},
-             {"description": "No title.", "policies": ["POLICY b"], "colour": "red"},
-             "not a card"]
+    cards = [
+        {"title": "Ok", "description": "Fine.", "policies": ["POLICY a"]},
+        {"title": 7, "description": "Fine.", "policies": ["POLICY a", 3]},
+        {"description": "No title.", "policies": ["POLICY b"], "colour": "red"},
+        "not a card",
+    ]
     assert problems_of(study, json.dumps(cards), "cards.json") == [
-        "row 2: title should be text", "row 2: policy 2 should be text",
-        "row 3: title is missing", "row 3: unknown column “colour” (the columns are title, description, "
-                                   "policies, scenarios)",
-        "row 4: should be an object with title, description and policies"]
+        "row 2: title should be text",
+        "row 2: policy 2 should be text",
+        "row 3: title is missing",
+        "row 3: unknown column “colour” (the columns are title, description, policies, scenarios)",
+        "row 4: should be an object with title, description and policies",
+    ]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw, name, problem", [
-    (b"", "cards.csv", "The CSV file's first row should name its columns"),
-    (b"title,policies\nA,B\n", "cards.csv", "missing: description"),
-    (b"title,description,policies\n", "cards.csv", "The file has no cards."),
-    (b"\xff\xfetitle", "cards.csv", "The file is not UTF-8 text"),
-    (b"[{\"title\": ", "cards.json", "The file is not valid JSON"),
-    (b"{\"title\": \"x\"}", "cards.json", "should be a list of cards"),
-])
+@pytest.mark.parametrize(
+    "raw, name, problem",
+    [
+        (b"", "cards.csv", "The CSV file's first row should name its columns"),
+        (b"title,policies\nA,B\n", "cards.csv", "missing: description"),
+        (b"title,description,policies\n", "cards.csv", "The file has no cards."),
+        (b"\xff\xfetitle", "cards.csv", "The file is not UTF-8 text"),
+        (b'[{"title": ', "cards.json", "The file is not valid JSON"),
+        (b'{"title": "x"}', "cards.json", "should be a list of cards"),
+    ],
+)
 def test_a_file_that_cannot_be_read_says_why(study, raw, name, problem):
     with pytest.raises(SeedFileError) as err:
         services.seed_values_from_file(study, (name, raw))
@@ -186,9 +215,16 @@ def test_seeded_values_reach_the_relevance_step_even_without_a_vector_and_count_
     CanonicalValue.objects.filter(title="Honest information").update(embedding=None, embedding_model="")
     participant, _ = consented_participant(study, "first-parent")
     interview = chat.choose_scenario(participant=participant, scenario=study.scenarios.get(key="parenting"))
-    card = ValuesCard.objects.create(interview=interview, revision=1, title="Mine", description="d",
-                                     policies=["MOMENTS when the child is curious"], source="articulator",
-                                     submitted=True, submitted_at=timezone.now())
+    card = ValuesCard.objects.create(
+        interview=interview,
+        revision=1,
+        title="Mine",
+        description="d",
+        policies=["MOMENTS when the child is curious"],
+        source="articulator",
+        submitted=True,
+        submitted_at=timezone.now(),
+    )
     embeddings.embed_card(card)
     move_to(participant, Step.RELEVANCE)
 

@@ -76,17 +76,23 @@ def test_coordinator_merges_two_values_and_cards_follow(cards, coordinator, audi
     faith = ValuesCard.objects.get(pk=made["f1"].pk).canonical
     reader = Client()
     reader.post("/accounts/login/", {"login": auditor.email, "password": "x-audit-pass-1"})
-    reader.post("/admin/values/canonicalvalue/", {"action": "merge_into_oldest",
-                                                 "_selected_action": [curiosity.pk, faith.pk]})
+    reader.post(
+        "/admin/values/canonicalvalue/", {"action": "merge_into_oldest", "_selected_action": [curiosity.pk, faith.pk]}
+    )
     assert not CanonicalValue.objects.exclude(merged_into=None).exists()  # auditors change nothing
     client = Client()
     client.post("/accounts/login/", {"login": coordinator.email, "password": "x-coord-pass-1"})
-    response = client.post("/admin/values/canonicalvalue/",
-                           {"action": "merge_into_oldest", "_selected_action": [curiosity.pk, faith.pk]})
+    response = client.post(
+        "/admin/values/canonicalvalue/", {"action": "merge_into_oldest", "_selected_action": [curiosity.pk, faith.pk]}
+    )
     assert response.status_code == 302
     keep, gone = sorted([curiosity, faith], key=lambda v: (v.created_at, v.pk))
     assert set(ValuesCard.objects.filter(canonical=keep).values_list("pk", flat=True)) == {
-        made["c1"].pk, made["c2"].pk, made["f1"].pk, made["f2"].pk}
+        made["c1"].pk,
+        made["c2"].pk,
+        made["f1"].pk,
+        made["f2"].pk,
+    }
     gone.refresh_from_db()
     assert gone.merged_into == keep  # kept, for provenance
     event = DomainEvent.objects.get(kind="canonical.merged")

@@ -9,8 +9,12 @@ from weights import representativeness as rep
 # M 6/9, Y 6/9 and its joint is their product (4/9 = 6/9 · 6/9), so raking to M 0.5, Y 0.5
 # converges at once to cell shares 0.25 each: weight = n · 0.25 / count (mean 1):
 # MY 9·0.25/4 = 0.5625, MO and FY 9·0.25/2 = 1.125, FO 9·0.25/1 = 2.25.
-ROWS = ([{"Sex": "M", "Age": "Y"}] * 4 + [{"Sex": "M", "Age": "O"}] * 2 + [{"Sex": "F", "Age": "Y"}] * 2
-        + [{"Sex": "F", "Age": "O"}])
+ROWS = (
+    [{"Sex": "M", "Age": "Y"}] * 4
+    + [{"Sex": "M", "Age": "O"}] * 2
+    + [{"Sex": "F", "Age": "Y"}] * 2
+    + [{"Sex": "F", "Age": "O"}]
+)
 MARGINS = {"Sex": {"M": 0.5, "F": 0.5}, "Age": {"Y": 0.5, "O": 0.5}}
 
 

@@ -23,9 +23,11 @@ def _people(study):
     ages = ["22", "35", "50", "70"]
     for i, party in enumerate(parties + ["CONSENT_REVOKED", "DATA_EXPIRED", "", "CONSENT_REVOKED", ""]):
         p = services.create_participant(study, via="link")
-        ProlificDemographics.objects.create(participant=p, source_name="t.csv",
-                                            data={"Age": ages[i % 4], "Sex": ["Male", "Female"][(i // 4) % 2],
-                                                  PARTY: party})
+        ProlificDemographics.objects.create(
+            participant=p,
+            source_name="t.csv",
+            data={"Age": ages[i % 4], "Sex": ["Male", "Female"][(i // 4) % 2], PARTY: party},
+        )
         made.append(p)
     return made
 

@@ -32,8 +32,10 @@ def read_lines(stream):
 
 
 class Command(BaseCommand):
-    help = ('Audit answers against a study\'s moral graph. Reads JSONL lines {"prompt": ..., "answer": ...}; '
-            "writes one JSON result per good line. Bad lines are reported by number and skipped.")
+    help = (
+        'Audit answers against a study\'s moral graph. Reads JSONL lines {"prompt": ..., "answer": ...}; '
+        "writes one JSON result per good line. Bad lines are reported by number and skipped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="the study's slug")

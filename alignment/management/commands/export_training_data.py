@@ -12,9 +12,11 @@ from studies import selectors as study_selectors
 
 
 class Command(BaseCommand):
-    help = ("Write sft.jsonl, preferences.jsonl and dataset_card.md from a study's moral graph for its scenarios' "
-            "prompts and any in --prompts (JSONL {\"prompt\": ...} lines, or CSV with a prompt column). Running "
-            "it again with the same prompts and snapshot resumes the run.")
+    help = (
+        "Write sft.jsonl, preferences.jsonl and dataset_card.md from a study's moral graph for its scenarios' "
+        'prompts and any in --prompts (JSONL {"prompt": ...} lines, or CSV with a prompt column). Running '
+        "it again with the same prompts and snapshot resumes the run."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="the study's slug")
@@ -58,7 +60,9 @@ class Command(BaseCommand):
         run.refresh_from_db()
         c = run.counts
         dropped = sum(c.get("dropped", {}).values())
-        self.stdout.write(f"{c.get('sft', 0)} SFT example(s), {c.get('pairs', 0)} preference pair(s), "
-                          f"{dropped} dropped; written to {paths['sft']}, {paths['preferences']}, {paths['card']}.")
+        self.stdout.write(
+            f"{c.get('sft', 0)} SFT example(s), {c.get('pairs', 0)} preference pair(s), "
+            f"{dropped} dropped; written to {paths['sft']}, {paths['preferences']}, {paths['card']}."
+        )
         if progress.stopped:
             self.stdout.write(f"Stopped: {progress.stopped}. Run the same command again to resume.")

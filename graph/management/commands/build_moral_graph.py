@@ -7,8 +7,10 @@ from graph.management.commands._common import study_or_error
 
 
 class Command(BaseCommand):
-    help = ("Build a moral graph snapshot for a study: aggregate votes, filter edges, remove cycles, rank values by "
-            "PageRank and estimate rank intervals by bootstrap. Parameters default to the original implementation's.")
+    help = (
+        "Build a moral graph snapshot for a study: aggregate votes, filter edges, remove cycles, rank values by "
+        "PageRank and estimate rank intervals by bootstrap. Parameters default to the original implementation's."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")
@@ -17,45 +19,75 @@ class Command(BaseCommand):
         parser.add_argument("--min-wiser", type=int, default=defaults.min_wiser)
         parser.add_argument("--min-likelihood", type=float, default=defaults.min_likelihood)
         parser.add_argument("--max-entropy", type=float, default=defaults.max_entropy)
-        parser.add_argument("--entropy-over", choices=["five", "answers"], default=defaults.entropy_over,
-                            help="five: over the four answer counts and impressions (original); answers: answers only.")
-        parser.add_argument("--cycle-policy", choices=aggregation.CYCLE_POLICIES, default=defaults.cycle_policy,
-                            help="drop: every edge on a cycle (original); keep: all; break_weakest: remove the "
-                                 "lowest-likelihood edge of each cycle until none is left.")
+        parser.add_argument(
+            "--entropy-over",
+            choices=["five", "answers"],
+            default=defaults.entropy_over,
+            help="five: over the four answer counts and impressions (original); answers: answers only.",
+        )
+        parser.add_argument(
+            "--cycle-policy",
+            choices=aggregation.CYCLE_POLICIES,
+            default=defaults.cycle_policy,
+            help="drop: every edge on a cycle (original); keep: all; break_weakest: remove the "
+            "lowest-likelihood edge of each cycle until none is left.",
+        )
         parser.add_argument("--bootstrap-samples", type=int, default=defaults.bootstrap_samples)
         parser.add_argument("--seed", type=int, default=defaults.bootstrap_seed)
-        parser.add_argument("--bridging-attribute", default=bridging.DEFAULT_ATTRIBUTE,
-                            help="Column of the imported Prolific demographics that groups participants for "
-                                 f"bridging (default {bridging.DEFAULT_ATTRIBUTE!r}); case does not matter.")
-        parser.add_argument("--bridging-min-votes", type=int, default=bridging.DEFAULT_MIN_VOTES,
-                            help="Votes a group must cast on an edge for its verdict to count.")
-        parser.add_argument("--exclude-flagged", action="store_true",
-                            help="Build a second snapshot without the participants the coordinated-voting detector "
-                                 "flags (each listed in it with the reason) and print how the winners moved.")
-        parser.add_argument("--quick", action="store_true",
-                            help="Edges and PageRank scores only, from the pair counts: no bootstrap intervals, "
-                                 "other aggregators, bridging or coordinated-voting detection (the snapshot says "
-                                 "which stages it skipped). Seconds at a million votes.")
+        parser.add_argument(
+            "--bridging-attribute",
+            default=bridging.DEFAULT_ATTRIBUTE,
+            help="Column of the imported Prolific demographics that groups participants for "
+            f"bridging (default {bridging.DEFAULT_ATTRIBUTE!r}); case does not matter.",
+        )
+        parser.add_argument(
+            "--bridging-min-votes",
+            type=int,
+            default=bridging.DEFAULT_MIN_VOTES,
+            help="Votes a group must cast on an edge for its verdict to count.",
+        )
+        parser.add_argument(
+            "--exclude-flagged",
+            action="store_true",
+            help="Build a second snapshot without the participants the coordinated-voting detector "
+            "flags (each listed in it with the reason) and print how the winners moved.",
+        )
+        parser.add_argument(
+            "--quick",
+            action="store_true",
+            help="Edges and PageRank scores only, from the pair counts: no bootstrap intervals, "
+            "other aggregators, bridging or coordinated-voting detection (the snapshot says "
+            "which stages it skipped). Seconds at a million votes.",
+        )
 
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
         try:
-            params = aggregation.Parameters.from_dict({
-                "min_wiser": o["min_wiser"], "min_likelihood": o["min_likelihood"], "max_entropy": o["max_entropy"],
-                "entropy_over": o["entropy_over"], "cycle_policy": o["cycle_policy"],
-                "bootstrap_samples": o["bootstrap_samples"], "bootstrap_seed": o["seed"]})
+            params = aggregation.Parameters.from_dict(
+                {
+                    "min_wiser": o["min_wiser"],
+                    "min_likelihood": o["min_likelihood"],
+                    "max_entropy": o["max_entropy"],
+                    "entropy_over": o["entropy_over"],
+                    "cycle_policy": o["cycle_policy"],
+                    "bootstrap_samples": o["bootstrap_samples"],
+                    "bootstrap_seed": o["seed"],
+                }
+            )
         except ValueError as err:
             raise CommandError(str(err)) from err
         if o["bridging_min_votes"] < 1:
             raise CommandError("--bridging-min-votes must be at least 1")
-        bridging_options = {"bridging_attribute": o["bridging_attribute"],
-                            "bridging_min_votes": o["bridging_min_votes"]}
+        bridging_options = {
+            "bridging_attribute": o["bridging_attribute"],
+            "bridging_min_votes": o["bridging_min_votes"],
+        }
         if o["quick"] and o["exclude_flagged"]:
             raise CommandError("--exclude-flagged needs the coordinated-voting detection that --quick skips")
         if o["exclude_flagged"]:
-            everyone, snapshot = services.build_without_flagged(study, parameters=params,
-                                                                include_simulated=o["include_simulated"],
-                                                                **bridging_options)
+            everyone, snapshot = services.build_without_flagged(
+                study, parameters=params, include_simulated=o["include_simulated"], **bridging_options
+            )
             self._report(everyone, study, o)
             self.stdout.write("")
             self._report(snapshot, study, o)
@@ -64,22 +96,28 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {e['participant']}: {e['reason']}")
             for block in reports.winners_diff(everyone, snapshot):
                 changed = " (first place changed)" if block["winner_changed"] else ""
-                self.stdout.write(f"Winners, {block['title']}{changed}: " + "; ".join(
-                    f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"]))
+                self.stdout.write(
+                    f"Winners, {block['title']}{changed}: "
+                    + "; ".join(f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"])
+                )
             return
-        snapshot = services.build_snapshot(study, parameters=params, include_simulated=o["include_simulated"],
-                                           quick=o["quick"], **bridging_options)
+        snapshot = services.build_snapshot(
+            study, parameters=params, include_simulated=o["include_simulated"], quick=o["quick"], **bridging_options
+        )
         self._report(snapshot, study, o)
 
     def _report(self, snapshot, study, o):
         s = snapshot.summary
-        self.stdout.write(f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
-                          f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles.")
+        self.stdout.write(
+            f"Snapshot {snapshot.pk}: {s['values']} values, {s['votes']} votes, {s['pairs']} pairs, "
+            f"{s['edges_kept']} edges kept, dropped {json.dumps(s['dropped'])}, {s['cycles']} cycles."
+        )
         if not o["include_simulated"]:
             left_out = selectors.simulated_vote_count(study)
             if left_out:
-                self.stdout.write(f"Left out {left_out} votes of simulated participants; add --include-simulated "
-                                  "to count them.")
+                self.stdout.write(
+                    f"Left out {left_out} votes of simulated participants; add --include-simulated to count them."
+                )
         if s.get("skipped_stages"):
             self.stdout.write("Quick build, skipped: " + ", ".join(s["skipped_stages"]) + ".")
         else:
@@ -97,8 +135,12 @@ class Command(BaseCommand):
     def _robustness(self, snapshot):
         b = snapshot.scores["bridging"]
         found = f"column {b['column']!r}" if b["column"] else "no participant has it: everyone is 'unknown'"
-        self.stdout.write(f"Bridging by {b['attribute']!r} ({found}): " + ", ".join(
-            f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items()) + " of the kept edges; groups "
-            + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"]) + ".")
+        self.stdout.write(
+            f"Bridging by {b['attribute']!r} ({found}): "
+            + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in b["kinds"].items())
+            + " of the kept edges; groups "
+            + ", ".join(f"{g['name']} ({g['participants']} voters)" for g in b["groups"])
+            + "."
+        )
         flagged = snapshot.summary.get("flagged_participants", 0)
         self.stdout.write(f"Coordinated voting: {flagged} participant(s) flagged.")

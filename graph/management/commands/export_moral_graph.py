@@ -8,10 +8,12 @@ from graph.models import GraphSnapshot
 
 
 class Command(BaseCommand):
-    help = ("Export a study's moral graph (the latest snapshot unless --snapshot): json (Definition 4.4 plus "
-            "PageRank, the other aggregators, the cycle policy and bridging; see docs/moral-graph-format.md), "
-            "graphml (kept edges) or csv (a directory: values, edges, contexts, aggregators, aggregator scopes, "
-            "bridging).")
+    help = (
+        "Export a study's moral graph (the latest snapshot unless --snapshot): json (Definition 4.4 plus "
+        "PageRank, the other aggregators, the cycle policy and bridging; see docs/moral-graph-format.md), "
+        "graphml (kept edges) or csv (a directory: values, edges, contexts, aggregators, aggregator scopes, "
+        "bridging)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
@@ -21,8 +23,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, study, format, out, snapshot=None, **options):
         study_obj = study_or_error(study)
-        chosen = (GraphSnapshot.objects.filter(study=study_obj, pk=snapshot).first() if snapshot
-                  else selectors.latest_snapshot(study_obj))
+        chosen = (
+            GraphSnapshot.objects.filter(study=study_obj, pk=snapshot).first()
+            if snapshot
+            else selectors.latest_snapshot(study_obj)
+        )
         if chosen is None:
             raise CommandError("No graph snapshot to export: run build_moral_graph first.")
         path = Path(out)

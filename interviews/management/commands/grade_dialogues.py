@@ -5,8 +5,10 @@ from studies import selectors
 
 
 class Command(BaseCommand):
-    help = ("Grade finished interview transcripts on the paper's nine criteria (A.4) and print mean scores per "
-            "interviewer prompt version.")
+    help = (
+        "Grade finished interview transcripts on the paper's nine criteria (A.4) and print mean scores per "
+        "interviewer prompt version."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")

@@ -5,9 +5,11 @@ from studies import selectors
 
 
 class Command(BaseCommand):
-    help = ("Rate submitted interviews for the report: ideology of the first answer (Fig. 8) and, where the "
-            "scenario has an expert question, relevant life experience (Fig. 12). Ratings are kept per prompt "
-            "version; already rated interviews are skipped.")
+    help = (
+        "Rate submitted interviews for the report: ideology of the first answer (Fig. 8) and, where the "
+        "scenario has an expert question, relevant life experience (Fig. 12). Ratings are kept per prompt "
+        "version; already rated interviews are skipped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
@@ -18,5 +20,7 @@ class Command(BaseCommand):
         if study_obj is None:
             raise CommandError(f"No study with slug {study!r}.")
         done = ratings.rate_study(study_obj, include_simulated=include_simulated)
-        self.stdout.write(f"Rated {done['ideology']} first answers for ideology and {done['expert']} transcripts "
-                          f"for relevant experience.")
+        self.stdout.write(
+            f"Rated {done['ideology']} first answers for ideology and {done['expert']} transcripts "
+            f"for relevant experience."
+        )

@@ -5,16 +5,21 @@ from journey import simulation
 
 
 class Command(BaseCommand):
-    help = ("Fill a demo study (slug 'demo') with N simulated participants through the whole journey, rate their "
-            "transcripts and build its moral graph, so the explorer and the report have something to show. "
-            "Tops up to N; safe to run again. A demo filled by an earlier generator is set aside and built again.")
+    help = (
+        "Fill a demo study (slug 'demo') with N simulated participants through the whole journey, rate their "
+        "transcripts and build its moral graph, so the explorer and the report have something to show. "
+        "Tops up to N; safe to run again. A demo filled by an earlier generator is set aside and built again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--n", type=int, default=simulation.DEMO_SIZE)
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--prepare", action="store_true",
-                            help="only create the demo study (or set aside an outdated one) and print its report "
-                                 "link; fill it with a later run")
+        parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="only create the demo study (or set aside an outdated one) and print its report "
+            "link; fill it with a later run",
+        )
 
     def handle(self, *args, n, seed, prepare, **options):
         if n < 1:
@@ -39,9 +44,17 @@ class Command(BaseCommand):
             summary = snapshot.summary if snapshot else {}
             self.stdout.write(
                 f"Demo study '{study.slug}': "
-                + (f"{made.participants} participants simulated in {made.seconds:.0f} s" if made
-                   else "already populated")
-                + (f"; moral graph built ({summary.get('values', 0)} values, {summary.get('edges_kept', 0)} edges "
-                   f"kept over {len({c for e in snapshot.edges if e['kept'] for c in e['contexts']})} contexts, "
-                   f"{summary.get('cycles', 0)} cycles)" if snapshot else ""))
+                + (
+                    f"{made.participants} participants simulated in {made.seconds:.0f} s"
+                    if made
+                    else "already populated"
+                )
+                + (
+                    f"; moral graph built ({summary.get('values', 0)} values, {summary.get('edges_kept', 0)} edges "
+                    f"kept over {len({c for e in snapshot.edges if e['kept'] for c in e['contexts']})} contexts, "
+                    f"{summary.get('cycles', 0)} cycles)"
+                    if snapshot
+                    else ""
+                )
+            )
         self.stdout.write("Report: " + reverse("admin:studies_study_report", args=[study.pk]) + "?simulated=1")

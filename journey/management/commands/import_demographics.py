@@ -24,5 +24,7 @@ class Command(BaseCommand):
             summary = exports.import_demographics(study_obj, file.read_bytes(), source_name=file.name)
         except ValueError as err:
             raise CommandError(str(err)) from err
-        self.stdout.write(f"Matched {summary['matched']} participants; {summary['unmatched']} rows had a Prolific ID "
-                          f"not in this study.")
+        self.stdout.write(
+            f"Matched {summary['matched']} participants; {summary['unmatched']} rows had a Prolific ID "
+            f"not in this study."
+        )

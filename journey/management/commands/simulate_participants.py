@@ -6,8 +6,10 @@ from studies import selectors
 
 
 class Command(BaseCommand):
-    help = ("Run N scripted participants through the whole journey with the offline models (tagged simulated; "
-            "reports leave them out unless asked). For pilots and demos.")
+    help = (
+        "Run N scripted participants through the whole journey with the offline models (tagged simulated; "
+        "reports leave them out unless asked). For pilots and demos."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
@@ -22,8 +24,10 @@ class Command(BaseCommand):
             raise CommandError("--n must be at least 1.")
         route = gateway.resolve(study_obj)
         if not route.offline:
-            raise CommandError(f"Study {study} uses {route.provider}; simulated participants only run against the "
-                               "offline models (set the study's LLM provider to offline).")
+            raise CommandError(
+                f"Study {study} uses {route.provider}; simulated participants only run against the "
+                "offline models (set the study's LLM provider to offline)."
+            )
         step = max(1, n // 10)
 
         def progress(done, total):
@@ -31,6 +35,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done}/{total} participants")
 
         result = simulation.simulate(study_obj, n, seed=seed, progress=progress)
-        self.stdout.write(f"Simulated {result.participants} participants ({result.completed} completed) in "
-                          f"{result.seconds:.1f} s with {result.llm_calls} offline LLM calls and "
-                          f"{result.story_runs} story runs.")
+        self.stdout.write(
+            f"Simulated {result.participants} participants ({result.completed} completed) in "
+            f"{result.seconds:.1f} s with {result.llm_calls} offline LLM calls and "
+            f"{result.story_runs} story runs."
+        )

@@ -40,8 +40,12 @@ def _error(err: Exception) -> LLMError:
             retryable = status == 429 or status >= 500
         detail = (body.get("error") or {}).get("message", "") if isinstance(body.get("error"), dict) else ""
         label = f" {error_type}" if error_type else ""
-        return LLMError(f"Anthropic HTTP {status}{label}: {(detail or getattr(err, 'message', ''))[:200]}",
-                        retryable=retryable, status=status, retry_after=retry_after_seconds(err.response.headers))
+        return LLMError(
+            f"Anthropic HTTP {status}{label}: {(detail or getattr(err, 'message', ''))[:200]}",
+            retryable=retryable,
+            status=status,
+            retry_after=retry_after_seconds(err.response.headers),
+        )
     if isinstance(err, httpx2.RequestError):  # a drop the SDK lets through mid-stream
         return LLMError(f"Anthropic: connection lost ({type(err).__name__})", retryable=True)
     return LLMError(f"Anthropic: {type(err).__name__}: {err}"[:300])
@@ -79,8 +83,9 @@ class AnthropicProvider:
 
     def __init__(self, api_key: str, base_url: str | None = None, http_client=None):
         # An explicit base URL: the SDK would otherwise take ANTHROPIC_BASE_URL from the environment.
-        self.client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url or DEFAULT_BASE_URL, max_retries=0,
-                                               http_client=http_client)
+        self.client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url or DEFAULT_BASE_URL, max_retries=0, http_client=http_client
+        )
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -107,8 +112,10 @@ class AnthropicProvider:
         # last block caches it too once it reaches the minimum, so the next
         # turn reads it (the interviewer's system prompt alone is ~920 tokens,
         # below every minimum; three or four turns take it past 1,024).
-        conversation = prefix + sum(approx_tokens(m.content or "") + approx_tokens(json.dumps(
-            [c.arguments for c in m.tool_calls])) for m in request.messages)
+        conversation = prefix + sum(
+            approx_tokens(m.content or "") + approx_tokens(json.dumps([c.arguments for c in m.tool_calls]))
+            for m in request.messages
+        )
         turns = params["messages"]
         if turns and conversation >= caps.cache_min_tokens and turns[-1]["content"]:
             turns[-1]["content"][-1]["cache_control"] = {"type": "ephemeral"}

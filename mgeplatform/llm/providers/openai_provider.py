@@ -27,9 +27,12 @@ def _error(err: Exception, name: str) -> LLMError:
         return LLMError(f"{name}: {type(err).__name__}", retryable=True)
     if isinstance(err, openai.APIStatusError):
         status = err.status_code
-        return LLMError(f"{name} HTTP {status}: {getattr(err, 'message', '')[:200]}",
-                        retryable=status == 429 or status >= 500, status=status,
-                        retry_after=retry_after_seconds(err.response.headers))
+        return LLMError(
+            f"{name} HTTP {status}: {getattr(err, 'message', '')[:200]}",
+            retryable=status == 429 or status >= 500,
+            status=status,
+            retry_after=retry_after_seconds(err.response.headers),
+        )
     if isinstance(err, httpx2.RequestError):  # a drop the SDK lets through mid-stream
         return LLMError(f"{name}: connection lost ({type(err).__name__})", retryable=True)
     return LLMError(f"{name}: {type(err).__name__}: {err}"[:300])
@@ -42,9 +45,10 @@ def to_openai_messages(system: str, messages: list[Message]) -> list[dict]:
         if m.role == "assistant":
             item: dict = {"role": "assistant", "content": m.content or None}
             if m.tool_calls:
-                item["tool_calls"] = [{"id": c.id, "type": "function",
-                                       "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-                                      for c in m.tool_calls]
+                item["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                    for c in m.tool_calls
+                ]
             out.append(item)
         elif m.role == "tool":
             out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
@@ -58,8 +62,9 @@ class OpenAIProvider:
         self.name = name
         # An explicit base URL: the SDK would otherwise take OPENAI_BASE_URL
         # from the environment, sending "openai" calls to a local server.
-        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url or DEFAULT_BASE_URL, max_retries=0,
-                                         http_client=http_client)
+        self.client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url or DEFAULT_BASE_URL, max_retries=0, http_client=http_client
+        )
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -74,8 +79,13 @@ class OpenAIProvider:
             "stream_options": {"include_usage": True},
         }
         if request.tools:
-            params["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
-                                                                 "parameters": t.parameters}} for t in request.tools]
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in request.tools
+            ]
         if request.temperature is not None and caps.sampling:
             params["temperature"] = request.temperature
         return params
@@ -91,9 +101,11 @@ class OpenAIProvider:
             async for chunk in stream:
                 if chunk.usage is not None:
                     details = getattr(chunk.usage, "prompt_tokens_details", None)
-                    usage = Usage(input_tokens=chunk.usage.prompt_tokens or 0,
-                                  cached_input_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
-                                  output_tokens=chunk.usage.completion_tokens or 0)
+                    usage = Usage(
+                        input_tokens=chunk.usage.prompt_tokens or 0,
+                        cached_input_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
+                        output_tokens=chunk.usage.completion_tokens or 0,
+                    )
                 for choice in chunk.choices or []:
                     delta = choice.delta
                     if delta is not None and delta.content:
@@ -126,8 +138,9 @@ class OpenAIProvider:
 
     async def embed(self, texts, *, model: str, dimensions: int, timeout: float):
         try:
-            response = await self.client.embeddings.create(model=model, input=texts, dimensions=dimensions,
-                                                           timeout=timeout)
+            response = await self.client.embeddings.create(
+                model=model, input=texts, dimensions=dimensions, timeout=timeout
+            )
         except (openai.OpenAIError, httpx2.RequestError) as err:
             raise _error(err, self.name) from err
         return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]

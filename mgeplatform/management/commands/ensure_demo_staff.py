@@ -11,8 +11,10 @@ DEMO_ACCOUNTS = [("coordinator@example.org", "coordinator"), ("auditor@example.o
 
 
 class Command(BaseCommand):
-    help = ("Development only: make a demo coordinator and auditor and write their passwords to "
-            "var/demo-credentials.json (kept across runs).")
+    help = (
+        "Development only: make a demo coordinator and auditor and write their passwords to "
+        "var/demo-credentials.json (kept across runs)."
+    )
 
     def handle(self, *args, **options):
         path = settings.BASE_DIR / "var" / "demo-credentials.json"

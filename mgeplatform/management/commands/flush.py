@@ -11,8 +11,14 @@ from mgeplatform import dbroles
 class Command(DjangoFlush):
     def handle(self, **options):
         database = options["database"]
-        uris = [f"{model._meta.label}:{trigger.name}" for model, trigger in pgtrigger.registered()
-                if trigger.name == "no_truncate"]
-        with (dbroles.as_owner(database), pgtrigger.ignore(*uris, databases=[database]),
-              dbroles.context_truncate_allowed(database)):
+        uris = [
+            f"{model._meta.label}:{trigger.name}"
+            for model, trigger in pgtrigger.registered()
+            if trigger.name == "no_truncate"
+        ]
+        with (
+            dbroles.as_owner(database),
+            pgtrigger.ignore(*uris, databases=[database]),
+            dbroles.context_truncate_allowed(database),
+        ):
             return super().handle(**options)

@@ -17,9 +17,11 @@ class Command(DjangoMigrate):
             # A session-wide context rather than pghistory.context, which
             # would prefix every statement, raw migration SQL included.
             with connections[database].cursor() as cursor:
-                cursor.execute("SELECT set_config('pghistory.context_id', %s, false), "
-                               "set_config('pghistory.context_metadata', %s, false)",
-                               [str(uuid.uuid4()), json.dumps({"actor": "system", "command": "migrate"})])
+                cursor.execute(
+                    "SELECT set_config('pghistory.context_id', %s, false), "
+                    "set_config('pghistory.context_metadata', %s, false)",
+                    [str(uuid.uuid4()), json.dumps({"actor": "system", "command": "migrate"})],
+                )
             try:
                 return super().handle(*args, **options)
             finally:

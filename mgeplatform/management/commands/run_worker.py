@@ -48,11 +48,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("worker_args", nargs="*", help="passed to `manage.py procrastinate worker`")
-        parser.add_argument("--max-backoff", type=float,
-                            default=float(os.environ.get("RESTART_BACKOFF_MAX_SECONDS", 30)),
-                            help="longest wait between restarts, in seconds (default 30)")
-        parser.add_argument("--max-restarts", type=int, default=None,
-                            help="give up after this many restarts in a row (default: never)")
+        parser.add_argument(
+            "--max-backoff",
+            type=float,
+            default=float(os.environ.get("RESTART_BACKOFF_MAX_SECONDS", 30)),
+            help="longest wait between restarts, in seconds (default 30)",
+        )
+        parser.add_argument(
+            "--max-restarts", type=int, default=None, help="give up after this many restarts in a row (default: never)"
+        )
 
     def handle(self, *args, worker_args, max_backoff, max_restarts, **options):
         self.stopping = False

@@ -30,20 +30,23 @@ class Command(BaseCommand):
             report = services.check_study_model(found)
         else:
             route = gateway.resolve(None)
-            report = None if route.offline else probe.probe(
-                route, embedding_dimensions=settings.EMBEDDING_DIMENSIONS)
+            report = None if route.offline else probe.probe(route, embedding_dimensions=settings.EMBEDDING_DIMENSIONS)
         if report is None:
             why = f" ({route.fallback_reason})" if route.fallback_reason else ""
             self.stdout.write(f"offline provider{why}: nothing to check")
             return
         self.stdout.write(f"{route.provider} {route.model} {route.base_url}".strip())
-        self.stdout.write(f"  streams: {'yes' if report.streams else 'no'}; usage reported: "
-                          f"{'yes' if report.usage_reported else 'no (estimated)'}; tools: {report.tools}; "
-                          f"system role: {'yes' if report.system_role else 'no'}; assistant first: "
-                          f"{'yes' if report.assistant_first else 'no'}; embedding dimensions: "
-                          f"{report.embedding_dimensions or 'failed'}")
-        self.stdout.write(f"  uses: tool protocol {report.recommended.tool_protocol}, "
-                          f"{'strict' if report.recommended.strict_turns else 'ordinary'} turns")
+        self.stdout.write(
+            f"  streams: {'yes' if report.streams else 'no'}; usage reported: "
+            f"{'yes' if report.usage_reported else 'no (estimated)'}; tools: {report.tools}; "
+            f"system role: {'yes' if report.system_role else 'no'}; assistant first: "
+            f"{'yes' if report.assistant_first else 'no'}; embedding dimensions: "
+            f"{report.embedding_dimensions or 'failed'}"
+        )
+        self.stdout.write(
+            f"  uses: tool protocol {report.recommended.tool_protocol}, "
+            f"{'strict' if report.recommended.strict_turns else 'ordinary'} turns"
+        )
         for problem in report.problems():
             self.stdout.write(f"  - {problem}")
         if not report.usable:

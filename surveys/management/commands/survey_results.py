@@ -7,8 +7,10 @@ from surveys import selectors
 
 
 class Command(BaseCommand):
-    help = ("Print a study's survey results as in the paper: Table 3 (Likert items, share answering each point, "
-            "agree = 3 or above, and 4 or above), Table 4 (fair position) and the deduplication check (4.5).")
+    help = (
+        "Print a study's survey results as in the paper: Table 3 (Likert items, share answering each point, "
+        "agree = 3 or above, and 4 or above), Table 4 (fair position) and the deduplication check (4.5)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")
@@ -35,13 +37,17 @@ class Command(BaseCommand):
 
         self.stdout.write(f"{'item':<22}{'n':>5}" + "".join(f"{p:>7}" for p in range(1, 6)) + "  agree3+  agree4+")
         for row in results["legitimacy"]:
-            self.stdout.write(f"{row['key']:<22}{row['n']:>5}" + "".join(f" {pct(row['distribution'][p])}"
-                                                                       for p in range(1, 6))
-                              + f"  {pct(row['agree_3_or_more'])}  {pct(row['agree_4_or_more'])}")
+            self.stdout.write(
+                f"{row['key']:<22}{row['n']:>5}"
+                + "".join(f" {pct(row['distribution'][p])}" for p in range(1, 6))
+                + f"  {pct(row['agree_3_or_more'])}  {pct(row['agree_4_or_more'])}"
+            )
         f = results["fairness"]
         self.stdout.write(f"Fair position (Table 4): n={f['n']} yes {pct(f['yes_percent'])} no {pct(f['no_percent'])}")
         d = results["dedup_verification"]
-        self.stdout.write(f"Merged value represents them (4.5): n={d['n']} well {pct(d['well_percent'])} "
-                          f"partly {pct(d['partly_percent'])} not {pct(d['not_percent'])}")
+        self.stdout.write(
+            f"Merged value represents them (4.5): n={d['n']} well {pct(d['well_percent'])} "
+            f"partly {pct(d['partly_percent'])} not {pct(d['not_percent'])}"
+        )
         a = results["attention"]
         self.stdout.write(f"Attention checks: {a['participants']} participants answered, {a['wrong']} wrongly")

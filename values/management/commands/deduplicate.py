@@ -16,6 +16,8 @@ class Command(BaseCommand):
             raise CommandError(f"No study with slug {study!r}.")
         run = services.run_batch_dedup(study_obj)
         counts = run.counts
-        self.stdout.write(f"Run {run.pk} {run.status}: {counts.get('cards', 0)} cards, {counts.get('joined', 0)} "
-                          f"joined existing values, {counts.get('new', 0)} became new values, "
-                          f"{counts.get('failed', 0)} left for the next run. {run.error}".rstrip())
+        self.stdout.write(
+            f"Run {run.pk} {run.status}: {counts.get('cards', 0)} cards, {counts.get('joined', 0)} "
+            f"joined existing values, {counts.get('new', 0)} became new values, "
+            f"{counts.get('failed', 0)} left for the next run. {run.error}".rstrip()
+        )

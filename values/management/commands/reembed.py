@@ -9,13 +9,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")
-        parser.add_argument("--only-missing", action="store_true",
-                            help="Only vectors that are missing or were made by another model.")
+        parser.add_argument(
+            "--only-missing", action="store_true", help="Only vectors that are missing or were made by another model."
+        )
 
     def handle(self, *args, study, only_missing=False, **options):
         study_obj = selectors.get_study(study)
         if study_obj is None:
             raise CommandError(f"No study with slug {study!r}.")
         result = embeddings.reembed_study(study_obj, only_missing=only_missing)
-        self.stdout.write(f"Embedded {result['cards']} cards and {result['canonical_values']} canonical values "
-                          f"with {result['model']}.")
+        self.stdout.write(
+            f"Embedded {result['cards']} cards and {result['canonical_values']} canonical values "
+            f"with {result['model']}."
+        )

@@ -5,8 +5,10 @@ from values import services
 
 
 class Command(BaseCommand):
-    help = ("Cluster a study's unlinked submitted cards with DBSCAN (cosine) and make each cluster a canonical value "
-            "worded like its best card, as chosen by the LLM. Safe to re-run.")
+    help = (
+        "Cluster a study's unlinked submitted cards with DBSCAN (cosine) and make each cluster a canonical value "
+        "worded like its best card, as chosen by the LLM. Safe to re-run."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")
@@ -20,5 +22,7 @@ class Command(BaseCommand):
         if not 0 < eps < 2 or min_samples < 1:
             raise CommandError("--eps must be between 0 and 2 and --min-samples at least 1.")
         result = services.seed_canonical_values(study_obj, eps=eps, min_samples=min_samples)
-        self.stdout.write(f"Made {result['clusters']} canonical values from {result['clustered_cards']} cards; "
-                          f"{result['unclustered_cards']} cards left for batch deduplication.")
+        self.stdout.write(
+            f"Made {result['clusters']} canonical values from {result['clustered_cards']} cards; "
+            f"{result['unclustered_cards']} cards left for batch deduplication."
+        )

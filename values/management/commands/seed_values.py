@@ -8,10 +8,12 @@ from values.seed_file import SeedFileError
 
 
 class Command(BaseCommand):
-    help = ("Seed a study's canonical values from a file of cards (CSV or JSON: title, description, policies and "
-            "optional scenarios), before launch, so its first participants have values to mark and stories to "
-            "judge. Nothing is saved if any row is bad; titles the study already has are skipped. Other ways to "
-            "seed: seed_canonical_values (from a pilot's cards) and import_moral_graph (an earlier study's graph).")
+    help = (
+        "Seed a study's canonical values from a file of cards (CSV or JSON: title, description, policies and "
+        "optional scenarios), before launch, so its first participants have values to mark and stories to "
+        "judge. Nothing is saved if any row is bad; titles the study already has are skipped. Other ways to "
+        "seed: seed_canonical_values (from a pilot's cards) and import_moral_graph (an earlier study's graph)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, help="Study slug.")
@@ -33,8 +35,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  made value {value.pk}: {value.title} ({scenarios})")
         for title in result["skipped"]:
             self.stdout.write(f"  skipped “{title}”: the study already has a value with this title")
-        self.stdout.write(f"Made {len(result['made'])} canonical values from {result['file']}; "
-                          f"skipped {len(result['skipped'])}; embedded {result['embedded']}.")
+        self.stdout.write(
+            f"Made {len(result['made'])} canonical values from {result['file']}; "
+            f"skipped {len(result['skipped'])}; embedded {result['embedded']}."
+        )
         if result["embed_error"]:
-            self.stderr.write(f"Embedding failed ({result['embed_error']}); run manage.py reembed --study "
-                              f"{study_obj.slug} --only-missing before writing stories.")
+            self.stderr.write(
+                f"Embedding failed ({result['embed_error']}); run manage.py reembed --study "
+                f"{study_obj.slug} --only-missing before writing stories."
+            )
