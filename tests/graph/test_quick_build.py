@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from graph import aggregation, services
+from graph.services import build
 from tests.factories import stories_and_honest_votes
 
 SKIPPED = ["coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging"]
@@ -81,13 +82,13 @@ def test_the_collector_pause_restores_the_collector_as_it_found_it():
     import gc
 
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), services._collector_paused():
+    with pytest.raises(RuntimeError), build._collector_paused():
         assert not gc.isenabled()
         raise RuntimeError("a failed build")
     assert gc.isenabled()
     gc.disable()
     try:
-        with services._collector_paused():
+        with build._collector_paused():
             pass
         assert not gc.isenabled()  # someone else's pause is left alone
     finally:

@@ -14,6 +14,7 @@ from pydantic import Field
 from graph.contracts import PairsAnswer, ReasoningAnswer, StoryAnswer
 from interviews import services as interview_services
 from interviews.contracts import ArticulatorAnswer, ExpertAnswer, GradeAnswer, IdeologyAnswer, ShowValuesCardArgs
+from interviews.services import cards as interview_cards
 from mgeplatform.llm import contracts, gateway
 from mgeplatform.llm.contracts import Contract
 from mgeplatform.llm.types import ChatRequest, Done, LLMError, LLMOutputError, Message, TextDelta, Usage
@@ -183,10 +184,10 @@ def test_card_limits_are_defined_once():
         assert model._meta.get_field("description").max_length == card_limits.DESCRIPTION_MAX
         assert model._meta.get_field("policies").base_field.max_length == card_limits.POLICY_MAX
     with pytest.raises(interview_services.InterviewError, match=f"at most {card_limits.TITLE_MAX} characters"):
-        interview_services._clean_card_fields("x" * (card_limits.TITLE_MAX + 1), "d", ["p"])
+        interview_cards._clean_card_fields("x" * (card_limits.TITLE_MAX + 1), "d", ["p"])
     too_many = ["p"] * (card_limits.POLICIES_MAX + 1)
     with pytest.raises(interview_services.InterviewError, match=f"1 to {card_limits.POLICIES_MAX} policies"):
-        interview_services._clean_card_fields("t", "d", too_many)
+        interview_cards._clean_card_fields("t", "d", too_many)
 
 
 # --- the one retry loop ------------------------------------------------------------------
