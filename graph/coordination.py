@@ -56,6 +56,15 @@ participants². When the number of stories is fixed and participants grow,
 n_k grows with them and that sum is quadratic in participants (each story
 pairs everyone who answered it); when stories grow with participants (new
 values, new stories, as in a real study) it grows roughly linearly.
+Above `max_exhaustive_work` (Σ_k n_k²) the pairs tested are candidates
+instead (`candidates="auto"`; graph/candidates.py): pairs alike in their
+(item, answer) sets by MinHash banding, and pairs with two or more answers
+timed together, each then tested exactly as above, with the Bonferroni count
+of the pairs the exhaustive detector would test estimated from a sample of
+people; once the first round has found suspicious pairs, every pair inside
+each connected piece of them is tested too, so a group's density is judged
+on all its members' links. Time and memory then grow with the votes and the
+candidates, not with the co-voting pairs.
 docs/performance.md ("Coordinated-voting detection") has the figures.
 Timing is counted by sparse products too, over (item, time bin) columns,
 so a large bloc answering at once costs memory for its pairs once, not
@@ -72,7 +81,10 @@ from dataclasses import asdict, dataclass, field
 import networkx as nx
 import numpy as np
 import scipy.sparse as sparse
+from scipy.sparse import csgraph
 from scipy.stats import binom
+
+from graph import candidates
 
 ANSWERS = ("yes", "no", "unsure")
 MAX_PARTNERS_LISTED = 25
@@ -102,6 +114,17 @@ class DetectionParameters:
     timing_agreement_p: float = 0.01  # a timed-together pair must also agree this surprisingly (uncorrected)
     rounds: int = 3  # base rates re-estimated without the flagged
     block_rows: int = 4096  # participants per block of the sparse products
+    # Which pairs are tested: "all" (every pair sharing min_shared items),
+    # "lsh" (candidates from MinHash banding and answers timed together,
+    # graph/candidates.py), or "auto": "lsh" when testing all would touch more
+    # than max_exhaustive_work pairs of answers (Σ_k n_k² over items).
+    candidates: str = "auto"
+    max_exhaustive_work: int = 5_000_000
+    lsh_bands: int = 40
+    lsh_rows: int = 5  # a pair of Jaccard similarity s is a candidate with chance 1 − (1 − s^5)^40
+    lsh_max_bucket: int = 5000
+    tested_sample: int = 300  # people whose partners are counted to estimate the pairs tested
+    seed: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -189,6 +212,9 @@ def detect(
         excluded = np.zeros(len(data.people), dtype=bool)
         excluded[list(flagged)] = True
         pairs = _pair_statistics(data, base, excluded, params, per_item=rounds > 0)
+        if base.mode == "lsh" and rounds == 0:  # complete the candidates inside suspicious groups, once
+            base = _with_pairs_inside(data, base, pairs, params)
+            pairs = _pair_statistics(data, base, excluded, params, per_item=False)
         found, graph_groups = _groups(pairs, params)
         if rounds > 1 and found == flagged:
             break
@@ -200,6 +226,8 @@ def detect(
             "votes": data.n_votes,
             "items": len(data.items),
             "pairs_tested": pairs.tested,
+            "candidates": base.mode,
+            "candidate_pairs": len(base.i),
             "threshold_log10_p": round(pairs.threshold, 3),
             "rounds": rounds,
             "seconds": round(_time.perf_counter() - started, 4),
@@ -409,20 +437,34 @@ class _Base:
     agree: np.ndarray
     co_timed: np.ndarray
     expected_co_timed: np.ndarray
+    # With candidates, the pairs the exhaustive detector would have tested
+    # (estimated), for the Bonferroni count; None: every pair kept was tested.
+    tested: int | None = None
+    mode: str = "all"
+
+
+def exhaustive_work(data: _Matrices) -> int:
+    """Σ_k n_k² over items: the pairs of answers testing every co-voting pair touches."""
+    answers = np.bincount(data.vote_item, minlength=len(data.items)).astype(np.int64)
+    return int((answers * answers).sum())
+
+
+def _mode(data: _Matrices, params: DetectionParameters) -> str:
+    if params.candidates in ("all", "lsh"):
+        return params.candidates
+    return "lsh" if exhaustive_work(data) > params.max_exhaustive_work else "all"
 
 
 def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
+    if _mode(data, params) == "lsh":
+        return _candidate_base(data, params)
     r = _co_timing_rates(data, params)
     binned, shifted = _time_bins(data, params)
     binned_t, shifted_t = binned.T.tocsr(), shifted.T.tocsr()
     voted = data.voted
     voted_t = voted.T.tocsr()
     # One column per (item, answer): a product counts agreements in one go.
-    n_a = len(ANSWERS)
-    coded = sparse.csr_array(
-        (np.ones(data.n_votes), (data.vote_person, data.vote_item * n_a + data.vote_answer)),
-        shape=(len(data.people), len(data.items) * n_a),
-    )
+    coded = _coded(data)
     coded_t = coded.T.tocsr()
     parts = []
     n = len(data.people)
@@ -453,20 +495,130 @@ def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
     return _Base(*(np.concatenate(x) for x in zip(*parts)))
 
 
+def _coded(data: _Matrices) -> sparse.csr_array:
+    """Participants × (item, answer): one column per answer of each item."""
+    n_a = len(ANSWERS)
+    return sparse.csr_array(
+        (np.ones(data.n_votes), (data.vote_person, data.vote_item * n_a + data.vote_answer)),
+        shape=(len(data.people), len(data.items) * n_a),
+    )
+
+
+def _candidate_base(data: _Matrices, params: DetectionParameters) -> _Base:
+    """_pair_base on candidate pairs only (graph/candidates.py): pairs alike
+    in their (item, answer) sets, and pairs with two or more answers timed
+    together; each pair's counts are then exact."""
+    n = len(data.people)
+    tokens = data.vote_item.astype(np.int64) * len(ANSWERS) + data.vote_answer
+    signatures = candidates.minhash_signatures(
+        data.vote_person, tokens, n, params.lsh_bands * params.lsh_rows, seed=params.seed
+    )
+    alike = candidates.band_pairs(signatures, params.lsh_bands, params.lsh_rows, params.lsh_max_bucket)
+    del signatures
+    binned, shifted = _time_bins(data, params)
+    binned_t, shifted_t = binned.T.tocsr(), shifted.T.tocsr()
+    timed_codes = []
+    for lo in range(0, n, params.block_rows):
+        hi = min(n, lo + params.block_rows)
+        timed = (binned[lo:hi] @ binned_t + binned[lo:hi] @ shifted_t + shifted[lo:hi] @ binned_t).tocoo()
+        rows = timed.row + lo
+        take = (timed.col > rows) & (timed.data >= 2)  # one answer together is never significant at this scale
+        timed_codes.append(rows[take].astype(np.int64) * n + timed.col[take])
+    codes = candidates.sorted_unique(np.concatenate([alike, *timed_codes]))
+    tested = candidates.estimate_pairs_sharing(data.voted.tocsr(), params.min_shared, params.tested_sample, params.seed)
+    base = _exact_counts(data, codes // n, codes % n, params)
+    base.tested = max(tested, len(base.i))
+    return base
+
+
+def _exact_counts(data: _Matrices, i: np.ndarray, j: np.ndarray, params: DetectionParameters) -> _Base:
+    """Shared items, agreements and answers timed together of the given
+    pairs, computed pair by pair; the pairs sharing fewer than min_shared
+    items are dropped."""
+    i, j = i.astype(np.int64), j.astype(np.int64)
+    voted = data.voted.tocsr()
+    shared = candidates.pair_row_sums(voted, voted, i, j)
+    keep = shared >= params.min_shared
+    i, j, shared = i[keep], j[keep], shared[keep]
+    coded = _coded(data)
+    binned, shifted = _time_bins(data, params)
+    return _Base(
+        i=i,
+        j=j,
+        shared=shared,
+        agree=candidates.pair_row_sums(coded, coded, i, j),
+        co_timed=candidates.pair_row_sums(binned, binned, i, j)
+        + candidates.pair_row_sums(binned, shifted, i, j)
+        + candidates.pair_row_sums(shifted, binned, i, j),
+        expected_co_timed=candidates.pair_weighted_sums(voted, i, j, _co_timing_rates(data, params)),
+        mode="lsh",
+    )
+
+
+def _with_pairs_inside(data: _Matrices, base: _Base, pairs: _Pairs, params: DetectionParameters) -> _Base:
+    """Candidates miss some pairs of a bloc whose members answer alike but not
+    identically. Every pair inside a connected piece of the suspicious pairs
+    (of at least min_group people, at most lsh_max_bucket) is added and
+    tested, so each member's links to the rest are all judged before the
+    group's density is."""
+    suspicious = pairs.suspicious_agreement | pairs.suspicious_timing
+    if not suspicious.any():
+        return base
+    n = len(data.people)
+    graph = sparse.coo_array(
+        (np.ones(int(suspicious.sum())), (base.i[suspicious], base.j[suspicious])), shape=(n, n)
+    ).tocsr()
+    pieces, label = csgraph.connected_components(graph, directed=False)
+    sizes = np.bincount(label, minlength=pieces)
+    involved = np.unique(np.r_[base.i[suspicious], base.j[suspicious]])
+    new_codes = []
+    for piece in np.unique(label[involved]):
+        if not params.min_group <= sizes[piece] <= params.lsh_max_bucket:
+            continue
+        members = np.sort(np.flatnonzero(label == piece))
+        a, b = np.triu_indices(len(members), k=1)
+        new_codes.append(members[a].astype(np.int64) * n + members[b])
+    if not new_codes:
+        return base
+    known = base.i.astype(np.int64) * n + base.j
+    fresh = np.setdiff1d(candidates.sorted_unique(np.concatenate(new_codes)), known, assume_unique=True)
+    if not len(fresh):
+        return base
+    more = _exact_counts(data, fresh // n, fresh % n, params)
+    return _Base(
+        i=np.r_[base.i, more.i],
+        j=np.r_[base.j, more.j],
+        shared=np.r_[base.shared, more.shared],
+        agree=np.r_[base.agree, more.agree],
+        co_timed=np.r_[base.co_timed, more.co_timed],
+        expected_co_timed=np.r_[base.expected_co_timed, more.expected_co_timed],
+        tested=max(base.tested or 0, len(base.i) + len(more.i)),
+        mode="lsh",
+    )
+
+
 def _expected_agreements(
     data: _Matrices, base: _Base, p_all: np.ndarray, p_rows: np.ndarray | None, params: DetectionParameters
 ) -> np.ndarray:
     """Σ p_k over each pair's shared items; for two members of one group,
     with the group's own rates (p_rows: groups × items, the study's rates
     in the last row for participants without a group)."""
-    voted = data.voted
-    voted_t = voted.T.tocsr()
-    out = np.zeros(len(base.i))
     same = (
         (data.group_of[base.i] == data.group_of[base.j]) & (data.group_of[base.i] >= 0)
         if p_rows is not None
         else np.zeros(len(base.i), dtype=bool)
     )
+    if base.mode == "lsh":  # per pair: the candidates are few, the all-pairs products are not
+        voted_r = data.voted.tocsr()
+        out = candidates.pair_weighted_sums(voted_r, base.i, base.j, p_all)
+        if same.any():
+            out[same] = candidates.pair_weighted_sums(
+                voted_r, base.i[same], base.j[same], p_rows, row_rate=data.group_of[base.i[same]]
+            )
+        return out
+    voted = data.voted
+    voted_t = voted.T.tocsr()
+    out = np.zeros(len(base.i))
     n = len(data.people)
     for lo in range(0, n, params.block_rows):
         hi = min(n, lo + params.block_rows)
@@ -499,7 +651,7 @@ def _pair_statistics(
         p_rows = np.vstack([*rows, p_all])
     expected = _expected_agreements(data, base, p_all, p_rows, params)
     shared, agree, co_timed, co_expected = base.shared, base.agree, base.co_timed, base.expected_co_timed
-    tested = len(base.i)
+    tested = len(base.i) if base.tested is None else base.tested
     threshold = math.log10(params.alpha / max(tested, 1))
     log10_p = _log10_tail(agree, shared, expected / np.maximum(shared, 1))
     timing = _log10_tail(co_timed, shared, co_expected / np.maximum(shared, 1))
