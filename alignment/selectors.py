@@ -9,9 +9,28 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from alignment import training
-from alignment.models import AnswerAudit, TrainingExample, TrainingRun
-from graph.models import MoralContext
+from alignment.models import AnswerAudit, PlaygroundConversation, TrainingExample, TrainingRun
+from graph.models import GraphSnapshot, MoralContext
 from mgeplatform.models import LLMCall
+
+
+def snapshots_of(study):
+    """The study's graph snapshots, newest first."""
+    return GraphSnapshot.objects.filter(study=study).order_by("-pk")
+
+
+def snapshot_or_none(snapshot_id: int | None):
+    return GraphSnapshot.objects.filter(pk=snapshot_id).first() if snapshot_id else None
+
+
+def conversations_of(study):
+    """Every playground conversation of the study (views narrow it to the visitor's own)."""
+    return PlaygroundConversation.objects.filter(study=study)
+
+
+def shared_conversation(token: str):
+    """The conversation shared under this link token, or None."""
+    return PlaygroundConversation.objects.select_related("study").filter(share_token=token).first()
 
 
 def audit_record(audit: AnswerAudit) -> dict:

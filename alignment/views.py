@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from alignment import playground
-from alignment.models import PlaygroundConversation
+from alignment import playground, selectors
 from graph import explorer
 from graph import selectors as graph_selectors
 from graph.models import GraphSnapshot
@@ -37,7 +36,7 @@ class StartForm(forms.Form):
 
     def __init__(self, study, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["snapshot"].queryset = GraphSnapshot.objects.filter(study=study).order_by("-pk")
+        self.fields["snapshot"].queryset = selectors.snapshots_of(study)
         self.fields["snapshot"].label_from_instance = lambda s: f"Snapshot {s.pk} ({s.created_at:%Y-%m-%d %H:%M})"
 
 
@@ -67,7 +66,7 @@ def _denied(request, study):
 def _mine(request, study):
     """The conversations this visitor may open: all of the study's for staff,
     their own (by account or by session) otherwise."""
-    conversations = PlaygroundConversation.objects.filter(study=study)
+    conversations = selectors.conversations_of(study)
     if explorer.is_graph_staff(request.user):
         return conversations
     if request.user.is_authenticated:
@@ -80,7 +79,7 @@ def _provenance(turns, staff: bool, study, snapshot_id):
     """Links from each context and value card to where it comes from: the
     admin's pages for staff, the public winners page otherwise."""
     winners_url = reverse("graph:winners", args=[study.slug]) + (f"?snapshot={snapshot_id}" if snapshot_id else "")
-    snapshot = GraphSnapshot.objects.filter(pk=snapshot_id).first() if staff and snapshot_id else None
+    snapshot = selectors.snapshot_or_none(snapshot_id) if staff and snapshot_id else None
     for turn in turns:
         for c in turn.contexts:
             c["url"] = reverse("admin:graph_moralcontext_change", args=[c["id"]]) if staff else winners_url
@@ -158,7 +157,7 @@ def playground_index(request, slug: str):
         "can_write": can_write,
         "staff": access == "staff",
         "conversations": _mine(request, study).prefetch_related("turns")[:50],
-        "has_graph": GraphSnapshot.objects.filter(study=study).exists(),
+        "has_graph": selectors.snapshots_of(study).exists(),
         "refusal": refusal,
         "offline": gateway.resolve(study).offline,
     }
@@ -233,7 +232,7 @@ def playground_export(request, slug: str, pk: int):
 
 
 def _shared(token):
-    conversation = PlaygroundConversation.objects.select_related("study").filter(share_token=token).first()
+    conversation = selectors.shared_conversation(token)
     if conversation is None or len(token) < 20:
         raise Http404("No such conversation.")
     return conversation

@@ -9,7 +9,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from graph import bridging
 from graph.aggregation import REASONS, Cell
 from graph.coordination import VoteRow
-from graph.models import GraphSnapshot, MoralContext, PairCount, StoryRun, TransitionStory, WisdomVote
+from graph.models import GraphSnapshot, MoralContext, PairCount, StoryAssignment, StoryRun, TransitionStory, WisdomVote
 from graph.stories import STORY_LOCK_NAMESPACE
 from interviews.models import Interview
 from mgeplatform import locks
@@ -105,6 +105,12 @@ _ADJUST_SQL = f"""
     FROM signed WHERE sign <> 0
     GROUP BY 1, 2, 3
 """
+
+
+def assignment_of(participant, assignment_id: int):
+    """The participant's own story assignment with this id, with its story; None
+    for another participant's or a missing one."""
+    return StoryAssignment.objects.select_related("story").filter(pk=assignment_id, participant=participant).first()
 
 
 def graph_cells(

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from graph import services
-from graph.models import StoryAssignment, WisdomVote
+from graph import selectors, services
+from graph.models import WisdomVote
 from mgeplatform import inputs
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
@@ -45,11 +45,7 @@ def vote(request, study, participant):
     """One answer to "Did this person become wiser?"."""
     raw = request.POST.get("assignment", "")
     pk = inputs.parse_id(raw)
-    assignment = (
-        StoryAssignment.objects.select_related("story").filter(pk=pk, participant=participant).first()
-        if pk is not None
-        else None
-    )
+    assignment = selectors.assignment_of(participant, pk) if pk is not None else None
     answer, reason = request.POST.get("answer", ""), request.POST.get("reason", "")
     if assignment is None:
         return stories_page(

@@ -10,7 +10,6 @@ from django.conf import settings
 
 from interviews import frames, selectors
 from interviews import services as chat
-from interviews.models import Interview
 from mgeplatform.asyncdb import db_async
 from studies.consumers import ParticipantConsumer
 from studies.models import Step
@@ -150,7 +149,7 @@ class InterviewConsumer(ParticipantConsumer):
         await self.start_reply_if_due()
 
     def _is_busy(self):
-        return selectors.reply_alive(Interview.objects.get(pk=self.interview_id))
+        return selectors.interview_busy(self.interview_id)
 
     async def on_card_edit(self, content):
         card = await self._act(
@@ -173,7 +172,4 @@ class InterviewConsumer(ParticipantConsumer):
             await self.broadcast(await db_async(chat.submitted_event)(card))
 
     async def on_state(self, content):
-        interview = await db_async(Interview.objects.select_related("scenario", "participant__study").get)(
-            pk=self.interview_id
-        )
-        await self.send_json(await db_async(selectors.interview_snapshot)(interview))
+        await self.send_json(await db_async(selectors.interview_state)(self.interview_id))

@@ -21,6 +21,16 @@ def active_interview(participant: Participant):
     )
 
 
+def interview_busy(interview_id: int) -> bool:
+    """Is a reply to this interview being written by someone alive?"""
+    return reply_alive(Interview.objects.get(pk=interview_id))
+
+
+def interview_state(interview_id: int) -> dict:
+    """interview_snapshot, read by id (what a tab asks for when it reconnects)."""
+    return interview_snapshot(Interview.objects.select_related("scenario", "participant__study").get(pk=interview_id))
+
+
 def interview_snapshot(interview) -> dict:
     """Everything a (re)connecting browser needs to draw the interview."""
     card = interview.cards.order_by("-revision").first()

@@ -221,3 +221,28 @@ def test_every_step_change_goes_through_the_transition_service():
 def test_the_step_check_finds_a_step_written_elsewhere(tmp_path, code):
     root = _tree(tmp_path, {"graph/views.py": code, "studies/steps.py": code})
     assert step_writes(root) == ["graph/views.py:1"]
+
+
+def orm_queries_in_pages(root: Path) -> list[str]:
+    """`Model.objects...` in a view or a consumer (reads belong in selectors,
+    writes in services); an empty `objects.none()` placeholder is no query."""
+    found = []
+    for path in sorted(root.glob("*/*.py")):
+        if not (path.name.endswith("views.py") or path.name == "consumers.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "objects"
+                and node.attr != "none"
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_views_and_consumers_read_through_selectors_and_write_through_services(tmp_path):
+    assert orm_queries_in_pages(ROOT) == []
+    code = "def page(request):\n    return TransitionStory.objects.filter(pk=1)\n"
+    root = _tree(tmp_path, {"graph/views.py": code, "graph/explorer_views.py": code, "graph/selectors.py": code})
+    assert orm_queries_in_pages(root) == ["graph/explorer_views.py:2", "graph/views.py:2"]
