@@ -56,7 +56,7 @@ class AnswerAuditItemInline(admin.TabularInline):
         "quotes_text",
         "call_link",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -115,7 +115,7 @@ class AnswerAuditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "context_call_link",
         "outcome",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
     inlines = [AnswerAuditItemInline]
 
     @admin.display(description="lineage")
@@ -215,7 +215,7 @@ class PlaygroundTurnInline(admin.StackedInline):
         "constitution_call",
         "graph_call",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -232,7 +232,7 @@ class PlaygroundConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "created_at", "study", "snapshot", "created_by", "turn_count", "page_link"]
     list_filter = ["study"]
     fields = ["study", "snapshot", "created_at", "created_by", "constitution", "page_link"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
     inlines = [PlaygroundTurnInline]
 
     def get_queryset(self, request):
@@ -342,7 +342,7 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "job_link",
         "prompt_sources",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("study", "snapshot", "created_by")
@@ -458,6 +458,7 @@ class TrainingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if name not in training.FILES:
             raise Http404("No such file.")
         kind = training.FILES[name]
+        response: HttpResponse | StreamingHttpResponse
         if kind is None:
             response = HttpResponse(training.dataset_card(run), content_type="text/markdown; charset=utf-8")
         else:

@@ -92,7 +92,7 @@ def values_text(values: list[dict]) -> str:
 def winning_values(snapshot, contexts) -> list[dict]:
     """For each context, the graph's winner there (contexts without one are
     left out), with its card as the snapshot stores it."""
-    out = []
+    out: list[dict] = []
     if snapshot is None:
         return out
     for context in contexts:

@@ -22,6 +22,7 @@ from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
+from mgeplatform.models import LLMCall
 from values import selectors as value_selectors
 from values.models import CanonicalValue
 
@@ -79,7 +80,7 @@ class Detection:
     contexts: list[MoralContext] = field(default_factory=list)  # empty: none applies (or it failed)
     reason: str = ""
     error: str = ""  # set when the contexts could not be found
-    llm_call: object = None
+    llm_call: LLMCall | None = None
 
     @property
     def failed(self) -> bool:
@@ -119,7 +120,7 @@ class Judgement:
     adherence: int | None = None  # 0-10; None when the judge failed
     quotes: list[dict] = field(default_factory=list)  # [{policy, quote}], quote None when nothing attends
     error: str = ""
-    llm_call: object = None
+    llm_call: LLMCall | None = None
 
     @property
     def failed(self) -> bool:

@@ -33,7 +33,9 @@ class RankedValue:
 
     @property
     def interval(self) -> list[int] | None:
-        return None if self.rank_low is None else [self.rank_low, self.rank_high]
+        if self.rank_low is None or self.rank_high is None:
+            return None
+        return [self.rank_low, self.rank_high]
 
 
 def ranked_in_context(snapshot, context_id: int, top: int = TOP) -> list[RankedValue]:

@@ -8,6 +8,7 @@ Model failures are recorded on the example and the LLMCall, never raised."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from alignment import services, targets
 from alignment.models import TrainingExample, TrainingRun
@@ -15,6 +16,7 @@ from graph.models import MoralContext
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
+from mgeplatform.models import LLMCall
 from studies import selectors as study_selectors
 from values import selectors as value_selectors
 
@@ -67,7 +69,7 @@ def prompt_versions() -> dict:
 class Completion:
     text: str = ""
     error: str = ""
-    llm_call: object = None
+    llm_call: LLMCall | None = None
 
 
 def guided_completion(study, prompt: str, value: dict) -> Completion:
@@ -181,6 +183,7 @@ def _pair(run, item, index, context, detection, edge) -> TrainingExample:
         row.status, row.reason = TrainingExample.Status.DROPPED, "judge_failed"
         row.error = (judged_rejected.error or judged_chosen.error)[:4000]
         return row
+    assert judged_chosen.adherence is not None and judged_rejected.adherence is not None  # neither failed
     if judged_chosen.adherence <= judged_rejected.adherence:
         row.status, row.reason = TrainingExample.Status.DROPPED, "wiser_not_better"
         return row
@@ -297,7 +300,7 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
 
 
 def counts(run: TrainingRun) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "prompts": len(run.prompts),
         "sft": 0,
         "pairs": 0,

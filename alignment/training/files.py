@@ -15,13 +15,13 @@ from studies import selectors as study_selectors
 
 def participants_behind(run: TrainingRun) -> int:
     """Distinct participants whose votes are behind the edges of the kept pairs."""
-    used = {}
+    used: dict[tuple[int, int], set[int | None]] = {}
     for row in run.examples.filter(kind=TrainingExample.Kind.PAIR, status=TrainingExample.Status.KEPT):
         source, target = (int(v) for v in row.edge.split(">"))
         used.setdefault((source, target), set()).add(row.context_id)
-    people = set()
+    people: set = set()  # participant ids (UUIDs)
     for (source, target), _ in used.items():
-        edge = next((e for e in run.snapshot.edges or [] if e["source"] == source and e["target"] == target), {})
+        edge: dict = next((e for e in run.snapshot.edges or [] if e["source"] == source and e["target"] == target), {})
         people.update(
             WisdomVote.objects.filter(
                 study=run.study,
@@ -85,7 +85,7 @@ def dataset_card(run: TrainingRun) -> str:
     consent = study_selectors.current_consent(study)
     models = sorted(
         {
-            row.line["metadata"].get("model", "")
+            (row.line or {})["metadata"].get("model", "")
             for row in run.examples.filter(status=TrainingExample.Status.KEPT, line__isnull=False)
         }
         - {""}

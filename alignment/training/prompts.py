@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 
 from mgeplatform import inputs
 from studies import selectors as study_selectors
@@ -57,7 +58,7 @@ def _storable(prompts: list[dict], problems: list[str]) -> tuple[list[dict], lis
     return kept, problems
 
 
-def prompt_set(study, extra: list[dict] = ()) -> list[dict]:
+def prompt_set(study, extra: Sequence[dict] = ()) -> list[dict]:
     """The study's active scenarios' prompts, then the extra ones; a prompt
     given twice is used once."""
     items = [
