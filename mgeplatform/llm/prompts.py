@@ -70,5 +70,10 @@ def load(path: str | Path) -> Prompt:
 
 
 def app_prompt(app_module_file: str, name: str) -> Prompt:
-    """Load `<app>/prompts/<name>.md` next to the calling app's module."""
-    return load(Path(app_module_file).resolve().parent / "prompts" / f"{name}.md")
+    """Load `<app>/prompts/<name>.md` for the calling app's module, which may
+    sit in a package of the app (interviews/services/transcript.py): the
+    nearest folder up from it that has `prompts/`."""
+    folder = Path(app_module_file).resolve().parent
+    while not (folder / "prompts").is_dir() and (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return load(folder / "prompts" / f"{name}.md")
