@@ -199,6 +199,11 @@ _WEIGHTED_IMPRESSIONS_SQL = f"""
 """
 
 
+def latest_weighted_snapshot(study) -> GraphSnapshot | None:
+    """The study's newest snapshot built with survey weights."""
+    return GraphSnapshot.objects.filter(study=study, weighting_run_id__isnull=False).first()
+
+
 def weighted_vote_rows(study, *, include_simulated: bool = False, exclude=()) -> tuple[list, list, dict, set]:
     """The counted votes one by one and the impressions per viewer and cell,
     with the participant, for a weighted build; and the values' live ids and
