@@ -26,21 +26,21 @@ class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
         "output_tokens",
         "created_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
 
 class ValuesCardInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ValuesCard
     extra = 0
     fields = ["revision", "title", "description", "policies", "source", "llm_call", "submitted", "created_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
 
 class DialogueGradeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DialogueGrade
     extra = 0
     fields = ["created_at", "grader_prompt_version", "mean_score", "scores", "llm_call"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
 
 @admin.register(Interview)

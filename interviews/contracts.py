@@ -3,27 +3,27 @@ interviewer's tools, the dialogue grader and the transcript raters."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from mgeplatform.llm.contracts import Contract, Text
+from mgeplatform.llm.contracts import Contract, text_limits
 from values.contracts import DESCRIPTION_MAX, POLICIES_MAX, POLICIES_MIN, POLICY_MAX, TITLE_MAX
 
 # --- articulator -----------------------------------------------------------------------
 
 
 class ArticulatedCard(Contract):
-    title: Text(2, TITLE_MAX)
-    description: Text(5, DESCRIPTION_MAX)
-    policies: list[Text(3, POLICY_MAX)] = Field(min_length=POLICIES_MIN, max_length=POLICIES_MAX)
+    title: Annotated[str, text_limits(2, TITLE_MAX)]
+    description: Annotated[str, text_limits(5, DESCRIPTION_MAX)]
+    policies: list[Annotated[str, text_limits(3, POLICY_MAX)]] = Field(min_length=POLICIES_MIN, max_length=POLICIES_MAX)
 
 
 class ArticulatorAnswer(Contract):
     """A card, or a critique saying what is still missing (neither: "more is needed")."""
 
     card: ArticulatedCard | None = None
-    critique: Text(3) | None = None
+    critique: Annotated[str, text_limits(3)] | None = None
 
 
 # --- interviewer tools (their JSON schemas are generated from these) ----------------------

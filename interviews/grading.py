@@ -8,7 +8,8 @@ from statistics import mean
 
 from interviews.contracts import GradeAnswer, Grades
 from interviews.models import DialogueGrade, Interview
-from interviews.services import _card_payload, transcript_text
+from interviews.services import transcript_text
+from interviews.services.cards import _card_payload
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, Message

@@ -955,7 +955,8 @@ def compose_card(answers: list[str], avoid_titles: tuple[str, ...] = (), least: 
         if len(p.content) >= 2 or _valued(p.content[0]) or "own" in p.words or p.content[0] in FEELINGS
     ]
     weak = [p for p in ordered if p not in strong]
-    policies, seen = [], set()
+    policies: list[str] = []
+    seen: set[str] = set()
     for clause in clauses:  # one of each kind
         if not any(q.split(" ")[0] == clause.split(" ")[0] for q in policies):
             policies.append(_fit(clause, card_limits.POLICY_MAX))

@@ -3,7 +3,15 @@ the study export; on withdrawal, the transcript and the interview (its cards
 go with it), with their audit-trail copies."""
 
 from interviews.models import ChatMessage, DialogueGrade, Interview, TranscriptRating
-from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
+from studies.contributions import (
+    Link,
+    TrailSection,
+    admin_link,
+    export_table,
+    iso,
+    participant_content,
+    participant_trail,
+)
 
 
 def _messages(study, pids):
@@ -97,7 +105,7 @@ def _trail(participant) -> list[TrailSection]:
                 f"{', scripted interviewer' if interview.offline else ''})",
                 ["#", "who", "text", "sent"],
                 rows,
-                link=admin_link(interview, "Interview page"),
+                link=page if isinstance(page := admin_link(interview, "Interview page"), Link) else None,
                 empty="No messages yet.",
             )
         )

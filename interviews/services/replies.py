@@ -76,6 +76,7 @@ def takeover_due_in(interview_id: int) -> float | None:
         return None
     if not reply_alive(interview):
         return 0.0
+    assert interview.reply_heartbeat_at is not None  # reply_alive: a holder with a heartbeat
     stale_at = interview.reply_heartbeat_at + timedelta(seconds=settings.INTERVIEW_REPLY_STALE_SECONDS)
     return max(0.0, (stale_at - timezone.now()).total_seconds())
 
@@ -170,6 +171,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
                 await emit({"type": "reply_failed", "reply_id": reply_id})
                 raise err
             result = call.result
+            assert result is not None  # the stream ended without an error, so it has a result
             last = not result.tool_calls
             message = await db_async(_save_assistant_turn)(
                 interview_id, result.text, result.tool_calls, call.record, release=token if last else None

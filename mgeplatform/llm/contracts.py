@@ -24,12 +24,16 @@ class Contract(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
+def text_limits(min_length: int = 0, max_length: int | None = None) -> StringConstraints:
+    """Strip surrounding whitespace before the length is checked: whitespace
+    alone never satisfies a minimum."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length or None, max_length=max_length)
+
+
 def Text(min_length: int = 0, max_length: int | None = None) -> Any:
-    """A string, stripped of surrounding whitespace before its length is
-    checked: whitespace alone never satisfies a minimum."""
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=min_length or None, max_length=max_length)
-    ]
+    """A string within `text_limits`. Type checkers cannot read a call in an
+    annotation: in a type-checked app, write `Annotated[str, text_limits(...)]`."""
+    return Annotated[str, text_limits(min_length, max_length)]
 
 
 # --- readable failures --------------------------------------------------------------

@@ -70,10 +70,10 @@ def load(path: str | Path) -> Prompt:
 
 
 def app_prompt(app_module_file: str, name: str) -> Prompt:
-    """Load `<app>/prompts/<name>.md` for the calling app's module, which may
-    sit in a package of the app (interviews/services/transcript.py): the
-    nearest folder up from it that has `prompts/`."""
-    folder = Path(app_module_file).resolve().parent
-    while not (folder / "prompts").is_dir() and (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return load(folder / "prompts" / f"{name}.md")
+    """Load `<app>/prompts/<name>.md` for the app the calling module is in
+    (the nearest folder above it with an `apps.py`, so a module inside an
+    app's package, such as `interviews/services/cards.py`, finds the app's
+    prompts too)."""
+    here = Path(app_module_file).resolve()
+    app = next((p for p in here.parents if (p / "apps.py").exists()), here.parent)
+    return load(app / "prompts" / f"{name}.md")
