@@ -207,3 +207,29 @@ def test_the_build_command_takes_a_weighting_run(graph_study):
         call_command(
             "build_moral_graph", "--study", study.slug, "--weighting", str(run.pk), "--quick", stdout=io.StringIO()
         )
+
+
+def test_weighted_counts_meet_the_thresholds_as_counts_do():
+    # Sums of weights are floats: six voters of weight 1/3 sum to a hair under 2, and pass min_wiser 2.
+    wiser = sum([2 / 6] * 6)
+    assert wiser < 2
+    cells = [aggregation.Cell(1, 2, 5, yes=wiser, no=0.0, unsure=0.0, impressions=wiser)]
+    result = aggregation.build(cells, aggregation.Parameters())
+    (edge,) = result.edges
+    assert edge.kept and edge.counts.wiser == pytest.approx(2.0)
+    assert isinstance(edge.counts.wiser, float) and edge.source == 1 and isinstance(edge.source, int)
+    fewer = [aggregation.Cell(1, 2, 5, yes=1.5, no=0.0, unsure=0.0, impressions=1.5)]
+    assert aggregation.build(fewer, aggregation.Parameters()).edges[0].reason == "too_few_wiser"
+
+
+def test_every_aggregator_takes_weighted_wins():
+    from graph import aggregators
+
+    cells = [
+        aggregation.Cell(1, 2, 5, yes=2.5, no=0.0, unsure=0.0, impressions=2.5),
+        aggregation.Cell(2, 1, 5, yes=0.5, no=0.0, unsure=0.0, impressions=0.5),
+    ]
+    scores, _ = aggregators.rankings(cells)
+    for name, ranked in scores.items():
+        if name != "pagerank":
+            assert ranked[2] > ranked[1], name
