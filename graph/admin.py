@@ -326,6 +326,8 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "parameters",
         "include_simulated",
         "votes_through",
+        "weighting_run_id",
+        "weighting",
         "summary",
         "stage_seconds",
     ]

@@ -7,7 +7,7 @@ import csv
 import pytest
 from django.utils import timezone
 
-from graph import aggregation, services
+from graph import aggregation, interchange, services
 from graph.models import MoralContext, StoryAssignment, TransitionStory, WisdomVote
 from journey import exports
 from surveys import analysis, selectors
@@ -114,6 +114,11 @@ def test_the_report_and_the_snapshot_page_compare_the_winners(graph_study, clien
         people[p] = (group, weight)
     run = _run(study, people)
     snapshot = services.build_snapshot(study, parameters=aggregation.Parameters(bootstrap_samples=10), weighting=run)
+    document = interchange.snapshot_document(snapshot)["weighting"]
+    assert document["run"] == run.pk and document["target"] == "groups"
+    assert [r["differ"] for r in document["winners"] if r["scope"] == "context" and r["id"] == str(context.pk)] == [
+        True
+    ]
     client.force_login(coordinator)
     for url in (f"/admin/studies/study/{study.pk}/report/", f"/admin/graph/graphsnapshot/{snapshot.pk}/change/"):
         html = client.get(url).content.decode()
