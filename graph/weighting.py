@@ -76,8 +76,9 @@ def weighted_votes(vote_rows, impression_rows, weights, live=None, archived=()) 
 
     live = live or {}
     archived = set(archived)
-    left_out = {"unweighted_participants": set(), "unweighted_votes": 0, "unweighted_impressions": 0}
-    left_out.update(imported_votes=0, imported_impressions=0)
+    unweighted: set[str] = set()
+    kinds = ("unweighted_votes", "unweighted_impressions", "imported_votes", "imported_impressions")
+    left_out = dict.fromkeys(kinds, 0)
 
     def key_of(a, b, context):
         a, b = live.get(a, a), live.get(b, b)
@@ -96,7 +97,7 @@ def weighted_votes(vote_rows, impression_rows, weights, live=None, archived=()) 
             continue
         w = weights.get(str(pid))
         if w is None:
-            left_out["unweighted_participants"].add(str(pid))
+            unweighted.add(str(pid))
             left_out["unweighted_votes"] += 1
             continue
         k = ANSWERS.index(answer)
@@ -111,14 +112,12 @@ def weighted_votes(vote_rows, impression_rows, weights, live=None, archived=()) 
             continue
         w = weights.get(str(pid))
         if w is None:
-            left_out["unweighted_participants"].add(str(pid))
+            unweighted.add(str(pid))
             left_out["unweighted_impressions"] += int(count)
             continue
         sums.setdefault(key, [0.0, 0.0, 0.0, 0.0])[3] += w * int(count)
     keys = sorted(k for k, t in sums.items() if any(t))
-    cells = [
-        Cell(a, b, c, yes=t[0], no=t[1], unsure=t[2], impressions=t[3]) for (a, b, c) in keys for t in [sums[(a, b, c)]]
-    ]
+    cells = [Cell(*key, *sums[key]) for key in keys]  # yes, no, unsure, impressions
     column = {k: i for i, k in enumerate(keys)}
     voters = sorted({pid for pid, _, _ in entries})
     row = {pid: i for i, pid in enumerate(voters)}
@@ -135,7 +134,7 @@ def weighted_votes(vote_rows, impression_rows, weights, live=None, archived=()) 
         ),
         shape=(len(voters), len(keys) * 3),
     )
-    left_out["unweighted_participants"] = len(left_out["unweighted_participants"])
+    left_out = {"unweighted_participants": len(unweighted), **left_out}
     return WeightedVotes(
         cells=cells,
         voters=voters,
