@@ -233,3 +233,14 @@ def test_every_aggregator_takes_weighted_wins():
     for name, ranked in scores.items():
         if name != "pagerank":
             assert ranked[2] > ranked[1], name
+
+
+@pytest.mark.django_db
+def test_both_snapshots_without_the_flagged_keep_the_weighting(graph_study):
+    study, made = graph_study
+    values, context, camps = _two_camps(study, made)
+    run = _run(study, {pk: (g, 9.0 if g == "B" else 1.0) for pk, g in camps.items()})
+    everyone, without = services.build_without_flagged(study, parameters=PARAMS, weighting=run)
+    assert everyone.weighting_run_id == without.weighting_run_id == run.pk
+    assert without.scores["coordination"]["compared_to"] == everyone.pk
+    assert _top(without.scores["context"][str(context.pk)]) == str(values[0].pk)
