@@ -147,11 +147,11 @@ def load_votes(study, value_ids, contexts, n_votes: int, rng) -> dict:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         buffer = io.StringIO()
         for pid in participant_ids:
-            buffer.write(f"{pid}\t{study.pk}\tcomplete\tf\tstudy\tt\t{now}\t{now}\n")
+            buffer.write(f"{pid}\t{study.pk}\tcomplete\tf\tstudy\tt\t{now}\t{now}\ten\n")
         buffer.seek(0)
         with cursor.copy(
             "COPY interviews_participant (id, study_id, current_step, simulated, cohort, via_prolific, "
-            "created_at, updated_at) FROM STDIN"
+            "created_at, updated_at, language) FROM STDIN"
         ) as copy:
             copy.write(buffer.read())
         buffer = io.StringIO()

@@ -18,6 +18,7 @@ from graph import interchange, reports, selectors, stories
 from graph.models import GraphImport, GraphSnapshot, MoralContext, StoryRun, TransitionStory, WisdomVote
 from graph.tasks import build_snapshot as build_snapshot_task
 from graph.tasks import rebuild_without_withdrawn as rebuild_task
+from graph.weighting_report import weighting_report
 from interviews.models import Interview
 from mgeplatform.admin import ReadOnlyAdminMixin
 from mgeplatform.models import LLMCall
@@ -325,6 +326,8 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "parameters",
         "include_simulated",
         "votes_through",
+        "weighting_run_id",
+        "weighting",
         "summary",
         "stage_seconds",
     ]
@@ -390,6 +393,7 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra_context["compared_snapshot"] = other
         if snapshot is not None:
             extra_context["lineage"] = selectors.lineage(snapshot)
+            extra_context["weighting"] = weighting_report(snapshot)
             extra_context["may_rebuild"] = self.has_rebuild_permission(request)
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -201,9 +201,22 @@ def _pair_table(cells):
     pair, context and counts (yes, no, unsure, impressions). One pass over
     the cells, the rest in numpy: a build at a million votes has 50,000 cells."""
     rows = [(c.source, c.target, c.context, c.yes, c.no, c.unsure, c.impressions) for c in _usable(cells)]
+    if rows and _weighted(rows[0][3]):
+        # Weighted cells (graph/weighting.py): the same table, the counts as floats.
+        weighted = np.array(rows, dtype=float).reshape(len(rows), 7)
+        ids = weighted[:, :3].astype(np.int64)
+        pairs, pair_of = np.unique(ids[:, :2], axis=0, return_inverse=True)
+        return pairs, pair_of.reshape(-1), ids[:, 2], weighted[:, 3:]
     table = np.array(rows, dtype=np.int64).reshape(len(rows), 7)
     pairs, pair_of = np.unique(table[:, :2], axis=0, return_inverse=True)
     return pairs, pair_of.reshape(-1), table[:, 2], table[:, 3:]
+
+
+def _weighted(count) -> bool:
+    """Whether counts are sums of survey weights: a weighted build's cells and
+    pair counts hold floats in every count (graph/weighting.py), an
+    unweighted build's ints; so one count tells, and the integer path stays as it was."""
+    return isinstance(count, float)
 
 
 def _reverse_index(pairs: np.ndarray) -> np.ndarray:
@@ -224,7 +237,8 @@ def pair_counts_and_contexts(cells) -> tuple[dict[tuple[int, int], Counts], dict
     keyed by the pairs in sorted order."""
     pairs, pair_of, context, counts = _pair_table(cells)
     n = len(pairs)
-    sums = [np.bincount(pair_of, weights=counts[:, k], minlength=n).astype(np.int64) for k in range(4)]
+    kind = float if counts.dtype == float else np.int64
+    sums = [np.bincount(pair_of, weights=counts[:, k], minlength=n).astype(kind) for k in range(4)]
     reverse = _reverse_index(pairs)
     less_wise = np.where(reverse >= 0, sums[0][np.maximum(reverse, 0)], 0)
     keys = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
@@ -296,7 +310,7 @@ class GraphResult:
 
 
 def _threshold_reason(c: Counts, like: float, ent: float, params: Parameters) -> str:
-    if c.wiser < params.min_wiser:
+    if c.wiser < params.min_wiser - _SLACK:
         return "too_few_wiser"
     if like < params.min_likelihood - _SLACK:
         return "low_likelihood"
@@ -309,7 +323,8 @@ def _threshold_reasons(rows: list[Counts], params: Parameters) -> tuple[list[flo
     """`likelihood`, `entropy` and `_threshold_reason` of many pairs' counts
     at once, to the same bits: the same float operations in numpy, and
     math.log2 itself applied to each distinct share (a few hundred)."""
-    m = np.array([(c.wiser, c.not_wiser, c.unsure, c.less_wise, c.impressions) for c in rows], dtype=np.int64).reshape(
+    kind = float if rows and _weighted(rows[0].wiser) else np.int64
+    m = np.array([(c.wiser, c.not_wiser, c.unsure, c.less_wise, c.impressions) for c in rows], dtype=kind).reshape(
         len(rows), 5
     )
     n = len(rows)
@@ -331,7 +346,7 @@ def _threshold_reasons(rows: list[Counts], params: Parameters) -> tuple[list[flo
     reason = np.full(n, "", dtype=object)
     reason[ent > params.max_entropy + _SLACK] = "high_entropy"
     reason[like < params.min_likelihood - _SLACK] = "low_likelihood"
-    reason[m[:, 0] < params.min_wiser] = "too_few_wiser"
+    reason[m[:, 0] < params.min_wiser - _SLACK] = "too_few_wiser"  # slack: weighted sums; no change for ints
     return like.tolist(), ent.tolist(), reason.tolist()
 
 
@@ -617,7 +632,12 @@ class _Resampler:
             ent -= share * np.log2(np.where(share > 0, share, 1.0))
         # Without answers or impressions of its own in this sample, a pair is absent (as in pair_counts).
         present = wiser + not_wiser + unsure + self.impressions > 0
-        kept = present & (wiser >= p.min_wiser) & (like >= p.min_likelihood - _SLACK) & (ent <= p.max_entropy + _SLACK)
+        kept = (
+            present
+            & (wiser >= p.min_wiser - _SLACK)
+            & (like >= p.min_likelihood - _SLACK)
+            & (ent <= p.max_entropy + _SLACK)
+        )
         kept &= ~(self.has_reverse & kept[self.reverse_or_self])
         if kept.any() and p.cycle_policy == "drop":
             n = len(self.node_ids)
@@ -658,7 +678,7 @@ class _Resampler:
         return ranks
 
 
-def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
+def bootstrap(cells, params: Parameters, nodes=None, resample=None) -> dict[int, dict]:
     """How stable each value's rank is. Resample the individual answers with
     replacement (a multinomial draw of all N answers over the (cell, answer)
     categories in proportion to their counts; impressions as observed),
@@ -666,10 +686,13 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     full-data graph: its rank, the 2.5th / 97.5th percentiles and median of
     its rank over the samples, and the share of samples where it is first.
     In a sample, a full-data value none of whose edges survive still counts,
-    as a value without edges (as `nodes` does in `build`)."""
+    as a value without edges (as `nodes` does in `build`). `resample(rng)`,
+    when given, draws each sample's (yes, no, unsure) per cell instead (a
+    weighted build resamples participants: graph/weighting.py); it needs
+    usable cells, in its order."""
     if params.bootstrap_samples == 0:
         return {}
-    cells = _usable(cells)
+    cells = _checked_usable(cells, resample)
     full = build(cells, params, nodes)
     base_positions = positions(full.scores)
     if not base_positions:
@@ -682,6 +705,9 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
     samples = np.empty((params.bootstrap_samples, len(node_ids)), dtype=np.int32)
     shares = counts / total if total else None
     for s in range(params.bootstrap_samples):
+        if resample is not None:
+            samples[s] = resampler.positions(resample(rng))
+            continue
         draw = rng.multinomial(total, shares) if total else counts
         samples[s] = resampler.positions(draw.reshape(-1, 3).astype(float))
     columns = [i for i, node in enumerate(node_ids) if node in base_positions]
@@ -691,6 +717,13 @@ def bootstrap(cells, params: Parameters, nodes=None) -> dict[int, dict]:
             _intervals([base_positions[node_ids[i]] for i in columns], samples[:, columns]),
         )
     )
+
+
+def _checked_usable(cells, resample) -> list:
+    usable = _usable(cells)
+    if resample is not None and len(usable) != len(cells):
+        raise ValueError("a resampler draws for every cell: give usable cells only (no self-pairs, none empty)")
+    return usable
 
 
 def _intervals(ranks: list[int], samples: np.ndarray) -> list[dict]:
@@ -715,7 +748,7 @@ def _intervals(ranks: list[int], samples: np.ndarray) -> list[dict]:
 
 
 def bootstrap_by_context(
-    cells, params: Parameters, contexts=None, full: GraphResult | None = None
+    cells, params: Parameters, contexts=None, full: GraphResult | None = None, resample=None
 ) -> dict[int, dict[int, dict]]:
     """`bootstrap`'s rank intervals within each context: {context: {value:
     interval}} for the values `rank_subset` ranks there on the full data (the
@@ -725,10 +758,11 @@ def bootstrap_by_context(
     when that sample has an answer or impression for it there, and a value
     ranked in the context on the full data still counts without edges.
     `contexts` limits it to those ids (default: every context with a cell);
-    `full` is `build(cells, params)` when the caller has it already."""
+    `full` is `build(cells, params)` when the caller has it already;
+    `resample` as in `bootstrap`."""
     if params.bootstrap_samples == 0:
         return {}
-    cells = _usable(cells)
+    cells = _checked_usable(cells, resample)
     full = full if full is not None else build(cells, params)
     wanted = sorted({c.context for c in cells} if contexts is None else {int(c) for c in contexts})
     base = {cid: positions(rank_subset(full, {cid}, params.pagerank_alpha)) for cid in wanted}
@@ -753,8 +787,11 @@ def bootstrap_by_context(
     shares = counts / total if total else None
     samples = np.empty((params.bootstrap_samples, len(base_keys)), dtype=np.int32)
     for s in range(params.bootstrap_samples):
-        draw = rng.multinomial(total, shares) if total else counts
-        answers = draw.reshape(-1, 3).astype(float)
+        if resample is not None:
+            answers = resample(rng)
+        else:
+            draw = rng.multinomial(total, shares) if total else counts
+            answers = draw.reshape(-1, 3).astype(float)
         kept, like = resampler.kept_pairs(answers)
         # (context, pair) for every kept pair with an answer or impression in the context in this sample
         use = (cell_ctx >= 0) & ((answers.sum(axis=1) > 0) | seen) & kept[resampler.cell_pair]

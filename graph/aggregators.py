@@ -76,7 +76,7 @@ _ILSR_TOL = 1e-8
 
 def _choix_data(wins: dict, items: list[int]) -> list[tuple[int, int]]:
     index = {n: i for i, n in enumerate(items)}
-    return [(index[w], index[lo]) for (w, lo), n in sorted(wins.items()) for _ in range(n)]
+    return [(index[w], index[lo]) for (w, lo), n in sorted(wins.items()) for _ in range(int(n))]
 
 
 def _win_arrays(wins: dict, items: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -174,7 +174,8 @@ def rank_centrality(
     items = _items(wins, nodes)
     if not items:
         return {}
-    if len(items) <= dense_limit:
+    # choix takes one comparison per win: weighted wins (sums of survey weights) go the sparse way
+    if len(items) <= dense_limit and all(float(n).is_integer() for n in wins.values()):
         scores = choix.rank_centrality(len(items), _choix_data(wins, items), alpha=alpha)
     else:
         scores = sparse_rank_centrality(len(items), *_win_arrays(wins, items), alpha)

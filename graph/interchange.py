@@ -131,6 +131,10 @@ def snapshot_document(snapshot: GraphSnapshot) -> dict:
         "bridging": snapshot.scores.get("bridging"),
         # Who the coordinated-voting detector flagged, with the evidence, and who this snapshot left out.
         "coordination": snapshot.scores.get("coordination"),
+        # The survey weights the votes counted with (None: unweighted), and the winners with and without them.
+        "weighting": {"run": snapshot.weighting_run_id, **snapshot.weighting, **snapshot.scores.get("weighting", {})}
+        if snapshot.weighting_run_id is not None
+        else None,
     }
 
 

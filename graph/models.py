@@ -445,6 +445,14 @@ class GraphSnapshot(models.Model):
         related_name="superseded_by",
         help_text="The snapshot this one was built again from, without the participants who had withdrawn since.",
     )
+    # Survey weights: the weights run the votes were counted with (graph/weighting.py), by id, since
+    # `graph` does not depend on the `weights` app; None: unweighted. `weighting`: what the run was.
+    weighting_run_id = models.IntegerField(
+        null=True, blank=True, db_index=True, help_text="The weighting run whose survey weights the votes counted with."
+    )
+    weighting = models.JSONField(
+        default=dict, blank=True, help_text="The weighting run: target, trim, missing policy, who was left out."
+    )
     # The one change a snapshot allows: a value's text redacted when the participant whose card worded it
     # withdrew (under "delete what they wrote"); each redaction appends {at, reason, values}.
     redactions = models.JSONField(

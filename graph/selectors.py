@@ -179,6 +179,51 @@ def graph_cells(
     return cells, newest
 
 
+# A weighted build's rows (graph/weighting.py): one per vote, and the
+# impressions per viewer and cell, with the participant (NULL: imported).
+_WEIGHTED_VOTES_SQL = f"""
+    SELECT v.participant_id, v.from_value_id, v.to_value_id, v.context_id, v.answer
+    FROM graph_wisdomvote v
+    LEFT JOIN interviews_participant p ON p.id = v.participant_id
+    WHERE v.study_id = %(study)s AND {COUNTED_SQL}
+      AND (v.participant_id IS NULL OR NOT v.participant_id = ANY(%(exclude)s::uuid[]))
+"""
+_WEIGHTED_IMPRESSIONS_SQL = f"""
+    SELECT a.participant_id, s.from_value_id, s.to_value_id, s.context_id, count(*)
+    FROM graph_storyassignment a
+    JOIN graph_transitionstory s ON s.id = a.story_id
+    LEFT JOIN interviews_participant p ON p.id = a.participant_id
+    WHERE s.study_id = %(study)s AND a.shown_at IS NOT NULL AND {COUNTED_SQL}
+      AND NOT a.participant_id = ANY(%(exclude)s::uuid[])
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT NULL, i.from_value_id, i.to_value_id, i.context_id, sum(i.count)
+    FROM graph_importedimpressions i
+    JOIN graph_graphimport g ON g.id = i.graph_import_id
+    WHERE g.study_id = %(study)s
+    GROUP BY 2, 3, 4
+"""
+
+
+def latest_weighted_snapshot(study) -> GraphSnapshot | None:
+    """The study's newest snapshot built with survey weights."""
+    return GraphSnapshot.objects.filter(study=study, weighting_run_id__isnull=False).first()
+
+
+def weighted_vote_rows(study, *, include_simulated: bool = False, exclude=()) -> tuple[list, list, dict, set]:
+    """The counted votes one by one and the impressions per viewer and cell,
+    with the participant, for a weighted build; and the values' live ids and
+    the archived values (as `graph_cells` folds them)."""
+    params = {"study": study.pk, "include_simulated": include_simulated, "exclude": [str(p) for p in exclude]}
+    with connection.cursor() as cursor:
+        cursor.execute(_WEIGHTED_VOTES_SQL, params)
+        votes = cursor.fetchall()
+        cursor.execute(_WEIGHTED_IMPRESSIONS_SQL, params)
+        impressions = cursor.fetchall()
+    ids = {r[1] for r in votes} | {r[2] for r in votes} | {r[1] for r in impressions} | {r[2] for r in impressions}
+    return votes, impressions, value_selectors.live_value_id(ids, study), value_selectors.archived_value_ids(study)
+
+
 _GROUP_SQL = """
     LEFT JOIN interviews_participant p ON p.id = {alias}.participant_id
     LEFT JOIN interviews_prolificdemographics d ON d.participant_id = p.id"""

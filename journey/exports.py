@@ -22,7 +22,7 @@ from graph import selectors as graph_selectors
 from graph.models import WisdomVote
 from interviews import selectors
 from interviews.models import TranscriptRating
-from journey import events
+from journey import events, weighting
 from mgeplatform import csvfiles
 from mgeplatform.audit import record_event
 from studies import contributions
@@ -163,6 +163,11 @@ def export_study(
             .order_by("participant_id")
             .values_list("participant_id", "weight", "cell"),
         )
+        weighted_tables = weighting.export_rows(study, include_simulated=include_simulated)
+        if weighted_tables is not None:
+            written[weighting.EXPORT_NAME] = _write(
+                directory, weighting.EXPORT_NAME, weighting.EXPORT_HEADER, weighted_tables
+            )
     shutil.copyfile(CODEBOOK, directory / "codebook.md")
     if identities_reason.strip():
         written["prolific_identities.csv"] = _write(

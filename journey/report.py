@@ -20,7 +20,7 @@ from graph import selectors as graph_selectors
 from interviews import selectors
 from interviews.models import TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
-from journey import attack
+from journey import attack, weighting
 from journey import selectors as journey_selectors
 from mgeplatform import charts
 from studies import steps
@@ -173,7 +173,9 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
         row["distribution_list"] = sorted(row["distribution"].items())
     table4 = survey_selectors.fairness_table(study, include_simulated=include_simulated)
     fig8 = ideology_vs_representation(fig8_rows(study, include_simulated))
+    weighted = weighting.report_section(study, table3, include_simulated=include_simulated)
     return {
+        **weighted,
         "progress": progress_summary(study, include_simulated),
         "table2": table2,
         "table2_chart": charts.horizontal_bars(

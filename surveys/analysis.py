@@ -94,3 +94,48 @@ def fairness_neighbours(edges: list[dict], value_id: int) -> dict:
         "wiser": _strongest([e for e in kept if int(e["source"]) == value_id], "target"),
         "less_wise": _strongest([e for e in kept if int(e["target"]) == value_id], "source"),
     }
+
+
+# --- with survey weights (studies.weighting) --------------------------------------
+
+
+def weighted_percent(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def weighted_likert_table(answers_by_item: dict[str, list[tuple[int, float]]]) -> list[dict]:
+    """Table 3 with each answer counted by its participant's weight: per item
+    the respondents (`n`), their summed weight, the weighted share of each
+    answer 1-5 and the weighted shares who agree (3 or more, 4 or more).
+    Answers are (answer, weight) pairs."""
+    rows = []
+    for key, pairs in answers_by_item.items():
+        totals = dict.fromkeys(LIKERT_POINTS, 0.0)
+        for answer, weight in pairs:
+            if int(answer) not in LIKERT_POINTS:
+                raise ValueError(f"{key}: Likert answers must be 1 to 5")
+            totals[int(answer)] += weight
+        whole = sum(totals.values())
+        rows.append(
+            {
+                "key": key,
+                "n": len(pairs),
+                "weight_total": round(whole, 6),
+                "distribution": {point: weighted_percent(totals[point], whole) for point in LIKERT_POINTS},
+                "agree_3_or_more": weighted_percent(totals[3] + totals[4] + totals[5], whole),
+                "agree_4_or_more": weighted_percent(totals[4] + totals[5], whole),
+            }
+        )
+    return rows
+
+
+def weighted_yes_no_table(pairs) -> dict:
+    """Table 4 with each answer counted by its participant's weight ((answer, weight) pairs)."""
+    yes = sum(w for a, w in pairs if _yes(a))
+    whole = sum(w for _, w in pairs)
+    return {
+        "n": len(pairs),
+        "weight_total": round(whole, 6),
+        "yes_percent": weighted_percent(yes, whole),
+        "no_percent": weighted_percent(whole - yes, whole),
+    }

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from graph.selectors import latest_snapshot
 from mgeplatform import inputs
+from studies import weighting as weighting_source
 from studies.models import ProlificIdentity, Step, counted
 from surveys import analysis
 from surveys.models import FollowUpLink, ItemBank, SurveyItem, SurveyResponse
@@ -276,3 +277,56 @@ def attention_summary(study, *, include_simulated: bool = False) -> dict:
         participants=Count("participant", distinct=True),
         wrong=Count("participant", distinct=True, filter=~Q(answer=F("item__expected_answer"))),
     )
+
+
+# Weighted analyses: each answer counted with its participant's survey weight ---
+
+
+def _weighted_pairs(rows, weighting) -> tuple[dict, int, int]:
+    """{key: [(answer, weight)]} from (participant, key, answer) rows, with the
+    answers and participants left out for having no weight (the run's policy)."""
+    out: dict = {}
+    left, people = 0, set()
+    for pid, key, answer in rows:
+        weight = weighting.weight_of(pid)
+        if weight is None:
+            left += 1
+            people.add(pid)
+            continue
+        out.setdefault(key, []).append((answer, weight))
+    return out, left, len(people)
+
+
+def weighted_legitimacy_table(
+    study, weighting, *, include_simulated: bool = False, bank: ItemBank | None = None
+) -> dict:
+    """Table 3 weighted by a weighting run (a run, its id or a studies.weighting.Weighting):
+    {"run", "rows" (as legitimacy_table's, each answer counted by weight),
+    "left_out_answers", "left_out_participants" (no weight in the run)}."""
+    found = weighting_source.resolve(weighting, study=study)
+    rows = (
+        _responses(study, kinds=[SurveyItem.Kind.LIKERT5], include_simulated=include_simulated, bank=bank)
+        .order_by("item__order", "item__key", "pk")
+        .values_list("participant_id", "item__key", "answer")
+    )
+    pairs, left, people = _weighted_pairs(rows, found)
+    table = analysis.weighted_likert_table(pairs)
+    texts = dict(
+        SurveyItem.objects.filter(bank__study=study, kind=SurveyItem.Kind.LIKERT5)
+        .order_by("bank__version")
+        .values_list("key", "text")
+    )
+    for row in table:
+        row["text"] = texts.get(row["key"], "")
+    return {"run": found.run_id, "rows": table, "left_out_answers": left, "left_out_participants": people}
+
+
+def weighted_fairness_table(study, weighting, *, include_simulated: bool = False, bank: ItemBank | None = None) -> dict:
+    """Table 4 weighted by a weighting run, with what was left out (as weighted_legitimacy_table)."""
+    found = weighting_source.resolve(weighting, study=study)
+    rows = _responses(
+        study, kinds=[SurveyItem.Kind.FAIRNESS], include_simulated=include_simulated, bank=bank
+    ).values_list("participant_id", "item__key", "answer")
+    pairs, left, people = _weighted_pairs(rows, found)
+    table = analysis.weighted_yes_no_table([p for key_pairs in pairs.values() for p in key_pairs])
+    return {"run": found.run_id, **table, "left_out_answers": left, "left_out_participants": people}

@@ -7,6 +7,8 @@ class WeightsConfig(AppConfig):
 
     def ready(self):
         # Registration needs the app registry ready, so this import waits for it.
-        from weights import participant_data
+        from studies import weighting
+        from weights import participant_data, reading
 
         participant_data.register()
+        weighting.register_source(reading.read)

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from graph import aggregation, aggregators, bridging, coordination, events, selectors
+from graph import weighting as graph_weighting
 from graph.models import GraphSnapshot, WisdomVote
 from mgeplatform.audit import record_event
+from studies import weighting as study_weighting
 
 # What a quick build leaves out: each goes through every vote (coordination,
 # bridging) or ranks the graph many times over (bootstrap, the other
@@ -33,6 +35,7 @@ def build_snapshot(
     compared_to: GraphSnapshot | None = None,
     quick: bool = False,
     supersedes: GraphSnapshot | None = None,
+    weighting=None,
 ) -> GraphSnapshot:
     """Aggregate the votes, filter edges, rank values and estimate how stable
     the ranks are; look for coordinated voting; store it all, with the time
@@ -46,7 +49,14 @@ def build_snapshot(
     named in the summary's "skipped_stages", and the snapshot stores no
     result for them. The snapshot lists the participants whose data it used
     (`contributors`, its lineage); `supersedes`: the snapshot it is built
-    again from (rebuild_without_withdrawn)."""
+    again from (rebuild_without_withdrawn). `weighting` (a weights run, its
+    id or a studies.weighting.Weighting): every vote and impression counts
+    with its participant's weight, the bootstrap resamples participants by
+    weight, and the snapshot names the run and compares its winners with the
+    unweighted ones (graph/weighting.py); bridging and the coordination
+    detector stay unweighted."""
+    if quick and weighting is not None:
+        raise ValueError("A quick build reads the pair counts, which hold no weights: build the full graph for that.")
     if quick and exclude:
         raise ValueError(
             "A quick build does not look for coordinated voting, so it cannot leave flagged "
@@ -59,6 +69,16 @@ def build_snapshot(
     with _collector_paused():
         cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated, exclude=exclude)
     stages["sql_aggregation"] = time.perf_counter() - started
+    weighted = None
+    if weighting is not None:
+        weighting = study_weighting.resolve(weighting, study=study)
+        t = time.perf_counter()
+        votes, impressions, live, archived = selectors.weighted_vote_rows(
+            study, include_simulated=include_simulated, exclude=exclude
+        )
+        weighted = graph_weighting.weighted_votes(votes, impressions, weighting.weights, live, archived)
+        unweighted_cells, cells = cells, weighted.cells
+        stages["weighting"] = time.perf_counter() - t
 
     # Coordinated voting, over every counted participant (the excluded too:
     # the evidence for leaving them out stays with the snapshot).
@@ -81,10 +101,11 @@ def build_snapshot(
     intervals, context_intervals, others, bridged = {}, None, None, None
     if not quick:
         t = time.perf_counter()
-        intervals = aggregation.bootstrap(cells, params, nodes=values.keys())
+        resample = weighted.resample if weighted is not None else None
+        intervals = aggregation.bootstrap(cells, params, nodes=values.keys(), resample=resample)
         stages["bootstrap"] = time.perf_counter() - t
         t = time.perf_counter()
-        context_intervals = _context_intervals(cells, params, contexts, result)
+        context_intervals = _context_intervals(cells, params, contexts, result, resample)
         stages["context_bootstrap"] = time.perf_counter() - t
 
         # Other rankings of the same votes and how far they agree (stored beside
@@ -107,6 +128,15 @@ def build_snapshot(
         )
         stages["bridging"] = time.perf_counter() - t
 
+    weighted_scores = None
+    if weighted is not None:
+        t = time.perf_counter()
+        weighted_scores = _weighting_scores(
+            weighting, weighted, unweighted_cells, values, contexts, params, kept, result, by_scenario, by_context
+        )
+        cells = unweighted_cells  # the summary counts the votes read, as an unweighted build's does
+        stages["weighting"] += time.perf_counter() - t
+
     reasons = {}
     for e in edges:
         if not e.kept:
@@ -125,6 +155,9 @@ def build_snapshot(
     }
     if quick:
         summary["skipped_stages"] = list(QUICK_SKIPS)
+    if weighted is not None:
+        summary["weighting_run"] = weighting.run_id
+        summary["weighting_left_out"] = weighted.left_out
     # Said in the snapshot so that pages can explain a graph with fewer votes (or none).
     tally = selectors.vote_tally(study)
     summary["simulated_votes_included" if include_simulated else "simulated_votes_left_out"] = tally["simulated"]
@@ -136,6 +169,8 @@ def build_snapshot(
             contributors=used,
             supersedes=supersedes,
             study=study,
+            weighting_run_id=weighting.run_id if weighting is not None else None,
+            weighting=_weighting_record(weighting, weighted),
             created_by=user if getattr(user, "is_authenticated", False) else None,
             parameters=params.to_dict(),
             include_simulated=include_simulated,
@@ -156,6 +191,7 @@ def build_snapshot(
                         ("context_intervals", context_intervals),
                         ("bridging", bridged),
                         ("coordination", coordinated),
+                        ("weighting", weighted_scores),
                     )
                     if v is not None
                 },
@@ -194,6 +230,37 @@ def _edges_and_ranks(cells, values, contexts, params, stages) -> tuple:
     return edges, cycles, kept, result, by_scenario, by_context
 
 
+def _weighting_record(weighting, weighted) -> dict:
+    """What the snapshot records of its weighting run (no participant's weight)."""
+    if weighting is None:
+        return {}
+    return {
+        **weighting.to_dict(),
+        "voters": len(weighted.voters),
+        "left_out": weighted.left_out,
+        "bootstrap": graph_weighting.BOOTSTRAP_METHOD,
+    }
+
+
+def _weighting_scores(
+    weighting, weighted, unweighted_cells, values, contexts, params, kept, result, by_scenario, by_context
+) -> dict:
+    """A weighted snapshot's comparison with the same votes unweighted (every
+    counted voter's, as an unweighted build counts them): the unweighted
+    PageRank scores, the top value of each scope both ways and whether it
+    differs, and the representativeness of the weighted voters behind the kept edges."""
+    _, _, _, plain, plain_scenario, plain_context = _edges_and_ranks(unweighted_cells, values, contexts, params, {})
+    unweighted = {"global": _json_scores(plain.scores), "scenario": plain_scenario, "context": plain_context}
+    mine = {"global": _json_scores(result.scores), "scenario": by_scenario, "context": by_context}
+    behind = weighted.voters_behind(kept)
+    return {
+        "run": weighting.run_id,
+        "unweighted": unweighted,
+        "winners": graph_weighting.winners(mine, unweighted),
+        "kept_edge_voters": weighting.figures(behind) if weighting.figures else {"participants": len(behind)},
+    }
+
+
 @contextmanager
 def _collector_paused():
     """Python's cycle collector off for a stretch that makes hundreds of
@@ -211,10 +278,12 @@ def _collector_paused():
             gc.enable()
 
 
-def _context_intervals(cells, params, contexts, result) -> dict:
+def _context_intervals(cells, params, contexts, result, resample=None) -> dict:
     """{context: {value: bootstrap rank interval within the context}} as
     stored in the snapshot's scores ("context_intervals")."""
-    intervals = aggregation.bootstrap_by_context(cells, params, contexts=[int(c) for c in contexts], full=result)
+    intervals = aggregation.bootstrap_by_context(
+        cells, params, contexts=[int(c) for c in contexts], full=result, resample=resample
+    )
     return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
 
 
@@ -302,6 +371,8 @@ def rebuild_without_withdrawn(snapshot: GraphSnapshot, *, user=None) -> GraphSna
         if key in bridged
     }
     quick = bool((snapshot.summary or {}).get("skipped_stages")) and not exclude
+    if snapshot.weighting_run_id is not None:
+        options["weighting"] = snapshot.weighting_run_id  # the same run (the withdrawn have no weight left)
     new = build_snapshot(
         snapshot.study,
         parameters=aggregation.Parameters.from_dict(snapshot.parameters or {}),

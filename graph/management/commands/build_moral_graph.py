@@ -60,6 +60,14 @@ class Command(BaseCommand):
             "which stages it skipped). Seconds at a million votes.",
         )
 
+        parser.add_argument(
+            "--weighting",
+            type=int,
+            metavar="RUN_ID",
+            help="Count each vote with its participant's survey weight from this weighting run (weight_study); "
+            "participants the run gave no weight are left out. Not with --quick.",
+        )
+
     def handle(self, *args, **o):
         study = study_or_error(o["study"])
         try:
@@ -82,6 +90,10 @@ class Command(BaseCommand):
             "bridging_attribute": o["bridging_attribute"],
             "bridging_min_votes": o["bridging_min_votes"],
         }
+        if o["weighting"] is not None:
+            bridging_options["weighting"] = o["weighting"]
+            if o["quick"]:
+                raise CommandError("--weighting needs every vote with its voter, which --quick does not read")
         if o["quick"] and o["exclude_flagged"]:
             raise CommandError("--exclude-flagged needs the coordinated-voting detection that --quick skips")
         if o["exclude_flagged"]:
@@ -101,9 +113,12 @@ class Command(BaseCommand):
                     + "; ".join(f"{r['title']} {r['before'] or '–'} → {r['after'] or '–'}" for r in block["rows"])
                 )
             return
-        snapshot = services.build_snapshot(
-            study, parameters=params, include_simulated=o["include_simulated"], quick=o["quick"], **bridging_options
-        )
+        try:
+            snapshot = services.build_snapshot(
+                study, parameters=params, include_simulated=o["include_simulated"], quick=o["quick"], **bridging_options
+            )
+        except ValueError as err:
+            raise CommandError(str(err)) from err
         self._report(snapshot, study, o)
 
     def _report(self, snapshot, study, o):
@@ -118,6 +133,21 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Left out {left_out} votes of simulated participants; add --include-simulated to count them."
                 )
+        if snapshot.weighting_run_id is not None:
+            left = snapshot.weighting.get("left_out", {})
+            self.stdout.write(
+                f"Weighted by run {snapshot.weighting_run_id} ({snapshot.weighting.get('target')}): "
+                f"{snapshot.weighting.get('voters')} weighted voters; left out "
+                f"{left.get('unweighted_participants', 0)} participant(s) without a weight "
+                f"({left.get('unweighted_votes', 0)} votes) and {left.get('imported_votes', 0)} imported votes."
+            )
+            for row in snapshot.scores.get("weighting", {}).get("winners", []):
+                if row["differ"]:
+                    where = "whole graph" if row["scope"] == "global" else f"{row['scope']} {row['id']}"
+                    self.stdout.write(
+                        f"  {where}: first weighted {self._title(snapshot, row['weighted'])}, "
+                        f"unweighted {self._title(snapshot, row['unweighted'])}"
+                    )
         if s.get("skipped_stages"):
             self.stdout.write("Quick build, skipped: " + ", ".join(s["skipped_stages"]) + ".")
         else:
@@ -131,6 +161,10 @@ class Command(BaseCommand):
             if votes.get(vid, 0) < explorer.min_votes():
                 interval = f" ({explorer.TOO_FEW_VOTES}: {votes.get(vid, 0)})"
             self.stdout.write(f"  {score:.4f}  {snapshot.values[vid]['title']}{interval}")
+
+    @staticmethod
+    def _title(snapshot, value_id):
+        return snapshot.values.get(value_id, {}).get("title", value_id) if value_id else "–"
 
     def _robustness(self, snapshot):
         b = snapshot.scores["bridging"]
