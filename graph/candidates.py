@@ -96,23 +96,6 @@ def sorted_unique(codes: np.ndarray) -> np.ndarray:
     return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
-def pairs_sharing(voted: sparse.csr_array, min_shared: int, block_rows: int, at_least: int = 1) -> np.ndarray:
-    """Pair codes i·n + j (i < j) whose entry of voted·votedᵀ (shared items,
-    or answers timed together for a time-bin matrix) is at least
-    `at_least`, counted in blocks of rows. Only for matrices whose product is
-    sparse: the (item, time bin) ones."""
-    n = voted.shape[0]
-    out = []
-    voted_t = voted.T.tocsr()
-    for lo in range(0, n, block_rows):
-        hi = min(n, lo + block_rows)
-        prod = (voted[lo:hi] @ voted_t).tocoo()
-        rows, cols = prod.row + lo, prod.col
-        take = (cols > rows) & (prod.data >= max(at_least, min_shared))
-        out.append(rows[take].astype(np.int64) * n + cols[take])
-    return sorted_unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
-
-
 def estimate_pairs_sharing(voted: sparse.csr_array, min_shared: int, sample: int, seed: int = 0) -> int:
     """How many pairs share at least `min_shared` items (the pairs the
     exhaustive detector tests, its Bonferroni count), from `sample` people's

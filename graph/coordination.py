@@ -526,12 +526,18 @@ def _candidate_base(data: _Matrices, params: DetectionParameters) -> _Base:
         timed_codes.append(rows[take].astype(np.int64) * n + timed.col[take])
     codes = candidates.sorted_unique(np.concatenate([alike, *timed_codes]))
     tested = candidates.estimate_pairs_sharing(data.voted.tocsr(), params.min_shared, params.tested_sample, params.seed)
-    base = _exact_counts(data, codes // n, codes % n, params)
+    base = _exact_counts(data, codes // n, codes % n, params, bins=(binned, shifted))
     base.tested = max(tested, len(base.i))
     return base
 
 
-def _exact_counts(data: _Matrices, i: np.ndarray, j: np.ndarray, params: DetectionParameters) -> _Base:
+def _exact_counts(
+    data: _Matrices,
+    i: np.ndarray,
+    j: np.ndarray,
+    params: DetectionParameters,
+    bins: tuple[sparse.csr_array, sparse.csr_array] | None = None,
+) -> _Base:
     """Shared items, agreements and answers timed together of the given
     pairs, computed pair by pair; the pairs sharing fewer than min_shared
     items are dropped."""
@@ -541,7 +547,7 @@ def _exact_counts(data: _Matrices, i: np.ndarray, j: np.ndarray, params: Detecti
     keep = shared >= params.min_shared
     i, j, shared = i[keep], j[keep], shared[keep]
     coded = _coded(data)
-    binned, shifted = _time_bins(data, params)
+    binned, shifted = bins if bins is not None else _time_bins(data, params)
     return _Base(
         i=i,
         j=j,
