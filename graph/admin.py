@@ -533,19 +533,23 @@ def _judged_pairs_section(request, value):
 # --- the study action "Build the moral graph" (registered by journey's StudyAdmin) -----
 
 
-def build_moral_graph_action(model_admin, request, queryset):
+def build_moral_graph_action(model_admin, request, queryset, *, weighting_runs=None):
     """Ask first, per study, whether simulated participants' votes count
-    (ticked already when every counted vote is simulated, as in the demo),
-    then queue the builds and say what each one leaves out."""
+    (ticked already when every counted vote is simulated, as in the demo)
+    and, when `weighting_runs(study)` offers any ({id, label} each, newest
+    first), whether to count each vote with a weighting run's survey
+    weights; then queue the builds and say what each one leaves out."""
     studies = list(queryset.order_by("title"))
     tallies = {study.pk: selectors.vote_tally(study) for study in studies}
+    runs = {study.pk: list(weighting_runs(study)) if weighting_runs else [] for study in studies}
     if request.POST.get("apply") != "build":
         context = {
             **model_admin.admin_site.each_context(request),
             "title": "Build the moral graph",
             "opts": model_admin.model._meta,
             "action": request.POST.get("action", "build_moral_graph"),
-            "rows": [{"study": s, **tallies[s.pk]} for s in studies],
+            "rows": [{"study": s, **tallies[s.pk], "weighting_runs": runs[s.pk]} for s in studies],
+            "offers_weighting": weighting_runs is not None,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/graph/build_confirmation.html", context)
@@ -553,23 +557,40 @@ def build_moral_graph_action(model_admin, request, queryset):
     for study in studies:
         include = request.POST.get(f"simulated_{study.pk}") == "on"
         exclude = request.POST.get(f"exclude_flagged_{study.pk}") == "on"
-        transaction.on_commit(
-            lambda pk=study.pk, include=include, exclude=exclude: build_snapshot_task.defer(
-                study_id=pk, user_id=request.user.pk, include_simulated=include, exclude_flagged=exclude
+        chosen = (request.POST.get(f"weighting_{study.pk}") or "").strip()
+        run = next((r for r in runs[study.pk] if str(r["id"]) == chosen), None)
+        if chosen and run is None:
+            model_admin.message_user(
+                request,
+                f"{study.title}: there is no weighting run {chosen} of this study; nothing was built for it.",
+                messages.ERROR,
             )
-        )
+            continue
+        job = {
+            "study_id": study.pk,
+            "user_id": request.user.pk,
+            "include_simulated": include,
+            "exclude_flagged": exclude,
+        }
+        if run is not None:
+            job["weighting_run_id"] = run["id"]
+        transaction.on_commit(lambda job=job: build_snapshot_task.defer(**job))
         note = _build_note(tallies[study.pk], include)
         if exclude:
             note += (
                 " Two snapshots: everyone's votes, then without the participants flagged for coordinated "
                 "voting (listed in it with the reasons and how the winners moved)."
             )
+        if run is not None:
+            note += f" Each vote weighted by weighting run {run['id']}; voters it gave no weight are left out."
         said.append(f"{study.title}: {note}")
+    if not said:
+        return None
     level = messages.WARNING if any("no votes" in s for s in said) else messages.SUCCESS
     model_admin.message_user(
         request,
-        f"Queued a graph build for {len(studies)} "
-        f"stud{'y' if len(studies) == 1 else 'ies'}; the result appears under Moral "
+        f"Queued a graph build for {len(said)} "
+        f"stud{'y' if len(said) == 1 else 'ies'}; the result appears under Moral "
         f"graph › Graph snapshots. " + " ".join(said),
         level,
     )

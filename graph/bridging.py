@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from graph import aggregation
 from graph.aggregation import Cell, Parameters
+from studies import demographics
 
 # The column of Prolific's demographic export for the "U.S. political
 # affiliation" screener (answers Democrat, Republican, Independent, Other,
@@ -29,7 +30,7 @@ DEFAULT_ATTRIBUTE = "U.s. political affiliation"
 DEFAULT_MIN_VOTES = 3
 UNKNOWN = "unknown"
 # Prolific's placeholders for an answer it no longer has or never had.
-NO_ANSWER = {"", "data_expired", "consent_revoked", "data expired", "consent revoked", "none", "n/a", "na"}
+NO_ANSWER = demographics.PLACEHOLDERS
 KINDS = ("bridging", "one_sided", "no_group_alone")
 KIND_TEXT = {
     "bridging": "bridging (holds within two or more groups)",
@@ -55,10 +56,8 @@ def find_key(keys, attribute: str) -> str | None:
 
 def group_of(answer) -> str:
     """A participant's group from their answer; no answer is "unknown"."""
-    if answer is None:
-        return UNKNOWN
-    text = " ".join(str(answer).split())
-    return UNKNOWN if text.lower() in NO_ANSWER else text
+    text = demographics.clean(answer)
+    return UNKNOWN if text is None else text
 
 
 def _group_order(groups) -> list[str]:

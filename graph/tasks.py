@@ -34,13 +34,18 @@ def write_stories_for_waiting(study_id: int) -> dict:
 
 @app.task(name="graph.build_snapshot", queue="default")
 def build_snapshot(
-    study_id: int, user_id: int | None = None, include_simulated: bool = False, exclude_flagged: bool = False
+    study_id: int,
+    user_id: int | None = None,
+    include_simulated: bool = False,
+    exclude_flagged: bool = False,
+    weighting_run_id: int | None = None,
 ) -> int:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     study = Study.objects.get(pk=study_id)
+    options = {"weighting": weighting_run_id} if weighting_run_id is not None else {}
     if exclude_flagged:
-        return services.build_without_flagged(study, include_simulated=include_simulated, user=user)[1].pk
-    return services.build_snapshot(study, include_simulated=include_simulated, user=user).pk
+        return services.build_without_flagged(study, include_simulated=include_simulated, user=user, **options)[1].pk
+    return services.build_snapshot(study, include_simulated=include_simulated, user=user, **options).pk
 
 
 @app.task(name="graph.rebuild_without_withdrawn", queue="default")

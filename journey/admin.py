@@ -44,6 +44,7 @@ from studies.services import REVEAL_PERMISSION
 from studies.tasks import check_study_model, record_study_statistics
 from values import services as value_services
 from values.seed_file import MAX_FILE_BYTES, SeedFileError
+from weights import selectors as weight_selectors
 
 SCRIPTED_INTERVIEWER_ERROR = (
     "Participants would be interviewed by the scripted (offline) interviewer: {why}. Configure a language model "
@@ -486,7 +487,7 @@ class StudyAdmin(admin.ModelAdmin):
         description="Build the moral graph (background job; asks whether simulated votes count)", permissions=["change"]
     )
     def build_moral_graph(self, request, queryset):
-        return build_moral_graph_action(self, request, queryset)
+        return build_moral_graph_action(self, request, queryset, weighting_runs=weight_selectors.run_choices)
 
     @admin.action(
         description="Rate transcripts for the report: ideology, life experience (background job)",

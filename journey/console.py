@@ -24,6 +24,8 @@ from studies import services as study_services
 from studies import steps
 from studies.models import Participant, Step, StepTiming, Study
 from studies.steps import ENDED, JOURNEY
+from weights import selectors as weight_selectors
+from weights import targets
 
 # Prolific replaces these with the participant's ids when it sends them to the study.
 PROLIFIC_PLACEHOLDERS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
@@ -85,6 +87,19 @@ def study_console(study: Study, now=None) -> dict:
         "failed_jobs": _failed_jobs(study),
         "interviewer": _interviewer(study),
         "readiness": launch_readiness(study),
+        "representativeness": representativeness(study),
+    }
+
+
+def representativeness(study: Study) -> dict:
+    """The sample against the target of the study's latest weighting run
+    (weights.selectors.representativeness; None when there is no run), and
+    how to set a target: the shipped ones and the command."""
+    shipped = targets.shipped_names()
+    return {
+        "figures": weight_selectors.representativeness(study),
+        "shipped": shipped,
+        "command": f"python manage.py weight_study --study {study.slug} --target {(shipped or ['FILE'])[0]}",
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from studies import demographics
 from studies.models import ProlificDemographics
 from weights import raking, representativeness, targets
 from weights.models import ParticipantWeight, WeightingRun
@@ -11,13 +12,6 @@ from weights.models import ParticipantWeight, WeightingRun
 # Participants missing any of the target's attributes get no weight: they are
 # left out of the raking and counted, per attribute, in the report's "missing".
 MISSING_POLICY = "left_out"
-
-
-def _find(data: dict, attribute: str):
-    if attribute in data:
-        return data[attribute]
-    wanted = " ".join(attribute.lower().split())
-    return next((v for k, v in data.items() if " ".join(k.lower().split()) == wanted), None)
 
 
 def weigh(
@@ -36,7 +30,8 @@ def weigh(
     data = dict(ProlificDemographics.objects.filter(participant__in=pids).values_list("participant_id", "data"))
     attributes = target.attributes
     categories = {
-        pid: {a: targets.category(target, a, _find(data.get(pid, {}), a)) for a in attributes} for pid in pids
+        pid: {a: targets.category(target, a, demographics.answer_of(data.get(pid, {}), a)) for a in attributes}
+        for pid in pids
     }
     missing = {a: sum(1 for pid in pids if categories[pid][a] is None) for a in attributes}
     complete = [pid for pid in pids if all(categories[pid][a] is not None for a in attributes)]

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from studies import demographics
+
 SHIPPED = Path(__file__).resolve().parent / "targets"
 TOLERANCE = 0.005
 CELL_SEPARATOR = " | "
 # Prolific's placeholders for an answer it no longer has or never had: missing, never a category.
-PLACEHOLDERS = {"", "consent_revoked", "data_expired", "consent revoked", "data expired", "none", "n/a", "na"}
+PLACEHOLDERS = demographics.PLACEHOLDERS
 
 
 class Target(BaseModel):
@@ -148,10 +150,8 @@ def category(target: Target, attribute: str, answer) -> str | None:
     """The target category of a participant's answer, or None when missing
     (no answer, a placeholder, a number out of every band, or an answer the
     target has no category for)."""
-    if answer is None:
-        return None
-    text = " ".join(str(answer).split())
-    if text.lower() in PLACEHOLDERS:
+    text = demographics.clean(answer)
+    if text is None:
         return None
     bands = target.bands.get(attribute)
     if bands:
