@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from interviews.models import ChatMessage, Interview
 from mgeplatform.llm import gateway
+from studies import arms
 from studies.models import Participant
 
 
@@ -37,7 +38,7 @@ def interview_snapshot(interview) -> dict:
     visible = interview.messages.filter(role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]).exclude(
         content=""
     )
-    route = gateway.resolve(interview.participant.study)
+    route = gateway.resolve(arms.interviewer_settings(interview.participant))
     return {
         "type": "state",
         "interview": {

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from interviews import selectors, services
 from mgeplatform import inputs
-from studies import selectors as study_selectors
+from studies import arms
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
 from values import contracts as card_limits
@@ -23,7 +23,7 @@ def scenario_page(request, study, participant, error="", status=200):
         participant,
         status=status,
         error=error,
-        scenarios=study_selectors.active_scenarios(study),
+        scenarios=arms.offered_scenarios(participant),
     )
 
 
@@ -47,7 +47,7 @@ def interview_page(request, study, participant):
 @participant_view(at=(Step.SCENARIO, Step.INTERVIEW))
 def choose_scenario(request, study, participant):
     pk = inputs.parse_id(request.POST.get("scenario"))
-    scenario = study_selectors.active_scenarios(study).filter(pk=pk).first() if pk is not None else None
+    scenario = arms.offered_scenarios(participant).filter(pk=pk).first() if pk is not None else None
     if scenario is None:
         return scenario_page(request, study, participant, error="Please choose one of the questions.", status=400)
     services.choose_scenario(participant=participant, scenario=scenario)

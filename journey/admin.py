@@ -34,10 +34,11 @@ from journey.report import study_report
 from mgeplatform import inputs
 from mgeplatform.llm import gateway
 from mgeplatform.llm.probe import ProbeReport
+from studies import arms as study_arms
 from studies import languages as study_languages
 from studies import selectors as study_selectors
 from studies import services
-from studies.admin import ConsentDocumentInline, ScenarioInline
+from studies.admin import ArmInline, ConsentDocumentInline, ScenarioInline
 from studies.models import ConsentDocument, Study
 from studies.selectors import study_cost_usd
 from studies.services import REVEAL_PERMISSION
@@ -58,6 +59,12 @@ class StudyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "languages" in self.fields:
             self.fields["languages"].required = False  # left empty: English only, as before languages existed
+        if "arm_seed" in self.fields:
+            self.fields["arm_seed"].required = False  # left empty: the seed as it was (0 for a new study)
+
+    def clean_arm_seed(self):
+        seed = self.cleaned_data.get("arm_seed")
+        return (self.instance.arm_seed or 0) if seed is None else seed
 
     def clean_languages(self):
         # "zh", "es-ES" and the like become the shipped codes; the model's validator then checks them.
@@ -68,11 +75,13 @@ class StudyForm(forms.ModelForm):
         status = cleaned.get("status")
         if status in Study.TAKING_PART and not cleaned.get("scripted_interviewer_ok"):
             # The model the study would use with the settings as submitted, not as saved.
-            route = gateway.resolve(
-                SimpleNamespace(
-                    **{name: cleaned.get(name, "") for name in ("llm_provider", "llm_model", "llm_base_url")}
-                )
+            submitted = SimpleNamespace(
+                **{name: cleaned.get(name, "") for name in ("llm_provider", "llm_model", "llm_base_url")}
             )
+            # Each arm's interviewer too: an arm may use the script while the study has a model.
+            arm_list = list(self.instance.arms.all()) if self.instance.pk else []
+            routes = [gateway.resolve(s) for s in study_arms.every_interviewer(submitted, arm_list)]
+            route = next((r for r in routes if r.offline), routes[0])
             if route.offline:
                 why = route.fallback_reason or "no language model is configured"
                 self.add_error("status", SCRIPTED_INTERVIEWER_ERROR.format(why=why))
@@ -87,7 +96,7 @@ class StudyAdmin(admin.ModelAdmin):
     change_form_template = "admin/studies/study/change_form.html"
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ScenarioInline, ConsentDocumentInline]
+    inlines = [ScenarioInline, ConsentDocumentInline, ArmInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["model_check"]
     actions = [
@@ -139,6 +148,7 @@ class StudyAdmin(admin.ModelAdmin):
             },
         ),
         ("Moral graph", {"fields": ["stories_per_participant", "graph_public", "include_scripted_cards"]}),
+        ("Arms (an experiment)", {"fields": ["arm_seed", "arm_strata"], "classes": ["collapse"]}),
         ("Withdrawal", {"fields": ["withdrawal_policy"]}),
     ]
 

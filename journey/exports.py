@@ -57,12 +57,16 @@ def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
     return {table.name: (table.header, table.rows(study, pids)) for table in contributions.export_tables()}
 
 
+# Every participant's round of the study: "1" until retests exist (issue 29).
+ROUND = "1"
+
+
 def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     """One row per participant: where they got to, how long each step took,
     their card and value, their vote and survey counts, ratings,
     demographics if imported."""
 
-    participants = list(Participant.objects.filter(pk__in=pids).order_by("created_at"))
+    participants = list(Participant.objects.filter(pk__in=pids).select_related("arm").order_by("created_at"))
     steps = list(Step.values)
     seconds: dict = defaultdict(dict)
     for t in StepTiming.objects.filter(participant__in=pids):
@@ -91,6 +95,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
             "participant",
             "simulated",
             "via_prolific",
+            "arm",
+            "round",
             "current_step",
             "joined_at",
             "scenario",
@@ -116,6 +122,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
                 p.pk,
                 p.simulated,
                 p.via_prolific,
+                p.arm.name if p.arm else None,
+                ROUND,
                 p.current_step,
                 iso(p.created_at),
                 card.interview.scenario.key if card else None,

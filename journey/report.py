@@ -22,6 +22,7 @@ from interviews.models import TranscriptRating
 from interviews.ratings import GROUPS, ideology_group
 from journey import attack, weighting
 from journey import selectors as journey_selectors
+from journey.arms_report import arms_report
 from mgeplatform import charts
 from studies import steps
 from studies.models import Step, StepTiming, counted
@@ -197,6 +198,7 @@ def study_report(study, *, include_simulated: bool = False) -> dict:
         "robustness": robustness(study),
         "lineage": _latest_lineage(study),
         "attack_runs": robustness_section(study),
+        "arms": arms_report(study, include_simulated=include_simulated),
         "include_simulated": include_simulated,
     }
 

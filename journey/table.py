@@ -15,6 +15,7 @@ from graph import views as graph_views
 from interviews import services as chat
 from interviews import views as interview_views
 from journey import simulation, views
+from studies import arms
 from studies import services as study_services
 from studies.models import Step
 from studies.steps import StepSpec
@@ -26,7 +27,7 @@ from values import views as value_views
 
 def one_question(participant) -> bool:
     """A study with one question skips the choice."""
-    return participant.study.scenarios.filter(active=True).count() == 1
+    return arms.offered_scenarios(participant).count() == 1
 
 
 TABLE: list[StepSpec] = [
@@ -55,6 +56,7 @@ TABLE: list[StepSpec] = [
         Step.RELEVANCE,
         page=value_views.relevance_page,
         on_enter=(relevance.on_enter_relevance,),
+        skip_if=arms.relevance_off,
         submit=relevance.submit_marks,
         simulate=simulation.at_relevance,
     ),

@@ -131,7 +131,9 @@ def preview(request, slug: str):
         return error_page(request, 403, "Coordinators only", "Previewing a study needs a coordinator's account.")
     study = study_selectors.get_study(slug)
     try:
-        participant = services.start_preview(study=study, session=request.session, user=request.user)
+        participant = services.start_preview(
+            study=study, session=request.session, user=request.user, arm=request.GET.get("arm")
+        )
     except services.EntryError as err:
         return error_page(request, err.status, err.title, err.message)
     return HttpResponseRedirect(step_url(participant))

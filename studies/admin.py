@@ -12,14 +12,54 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from mgeplatform.admin import ReadOnlyAdminMixin
-from studies import contributions, services
-from studies.models import ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, StudyStatistics
+from studies import arms, contributions, services
+from studies.models import Arm, ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, StudyStatistics
 
 
 class ScenarioInline(admin.TabularInline):
     model = Scenario
     extra = 0
     fields = ["order", "key", "title", "prompt", "active"]
+
+
+class ArmForm(forms.ModelForm):
+    class Meta:
+        model = Arm
+        fields = ["name", "weight", "settings"]
+
+    def clean(self):
+        cleaned = super().clean()
+        study = getattr(self.instance, "study", None)
+        if study is not None and study.pk is not None and isinstance(cleaned.get("settings"), dict):
+            try:
+                cleaned["settings"] = arms.check_settings(study, cleaned["settings"])
+            except arms.ArmSettingsError as err:
+                self.add_error("settings", str(err))
+        return cleaned
+
+
+class ArmFormSet(forms.BaseInlineFormSet):
+    """A study form posted without the arms part (a script, an older page)
+    leaves the arms as they are instead of failing on the missing management form."""
+
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        prefix = prefix or self.get_default_prefix()
+        if data is not None and f"{prefix}-TOTAL_FORMS" not in data:
+            data = data.copy()
+            data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        super().__init__(data, *args, prefix=prefix, **kwargs)
+
+
+class ArmInline(admin.TabularInline):
+    """The study's arms (an experiment): newcomers are randomised between them by
+    weight; each arm's settings override the study's. Add them before the study
+    opens: a participant's arm never changes, and an arm with participants stays."""
+
+    model = Arm
+    form = ArmForm
+    formset = ArmFormSet
+    extra = 0
+    fields = ["name", "weight", "settings"]
 
 
 class ConsentDocumentForm(forms.ModelForm):
@@ -70,8 +110,9 @@ class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "study", "current_step", "cohort", "via_prolific", "simulated", "created_at"]
-    list_filter = ["study", "current_step", "cohort", "simulated", "via_prolific", "created_at"]
+    list_display = ["id", "study", "current_step", "cohort", "arm", "via_prolific", "simulated", "created_at"]
+    list_filter = ["study", "current_step", "cohort", "arm", "simulated", "via_prolific", "created_at"]
+    list_select_related = ["study", "arm"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -82,6 +123,7 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "simulated",
         "via_prolific",
         "language",
+        "arm",
         "created_at",
         "updated_at",
     ]

@@ -16,6 +16,8 @@ class Joined(Payload):
     cohort: str
     simulated: bool = False
     preview_via: PreviewVia | None = None
+    arm: str | None = None  # the arm drawn at entry (studies.arms), when the study has arms
+    arm_stratum: str | None = None
 
 
 PARTICIPANT_JOINED = kind(
@@ -56,3 +58,14 @@ RESUME_REFUSED = kind(
     "A participant's Prolific ID was opened in another browser without their Prolific session "
     "id or resume code; nothing of theirs was shown (why is in the payload)",
 )
+
+
+class ArmAdded(Payload):
+    """An arm added to a study (studies.arms.add_arm)."""
+
+    arm: str
+    weight: int
+    settings: dict
+
+
+ARM_ADDED = kind("study.arm_added", "A coordinator added an arm to a study run as an experiment", ArmAdded)

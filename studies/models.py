@@ -12,12 +12,20 @@ import uuid
 import pghistory
 import pgtrigger
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
+from studies import arm_settings, links, resume_codes
 from studies import languages as study_languages
-from studies import links, resume_codes
 
 _slug_validator_help = "Lowercase letters, digits and hyphens; used in the study link /s/<slug>/."
+
+
+def _validate_arm_strata(value: str) -> None:
+    rule = (value or "").strip()
+    if rule and rule != "language" and not (rule.startswith("demographic:") and len(rule) > len("demographic:")):
+        raise ValidationError('Blank, "language" or "demographic:<column>".')
 
 
 @pghistory.track(meta={"db_table": "interviews_studyevent"})
@@ -135,6 +143,18 @@ class Study(models.Model):
     graph_public = models.BooleanField(
         default=False, help_text="Anyone with the link may explore the anonymised moral graph."
     )
+    # Arms (studies.arms): how newcomers are randomised between the study's arms, if it has any.
+    arm_seed = models.PositiveIntegerField(
+        default=0, help_text="Seed of the blocked randomisation into arms: the same seed and order, the same arms."
+    )
+    arm_strata = models.CharField(
+        "Stratify arms by",
+        max_length=100,
+        blank=True,
+        validators=[_validate_arm_strata],
+        help_text='Blank: one sequence of blocks for everyone; "language": one per page language; '
+        '"demographic:<column>": one per answer of an imported Prolific demographic (missing: "unknown").',
+    )
 
     class WithdrawalPolicy(models.TextChoices):
         DELETE_CONTENT = "delete_content", "Delete what they wrote and their votes (consent records stay)"
@@ -235,6 +255,44 @@ class Scenario(models.Model):
         return f"{self.title}"
 
 
+def _validate_arm_settings(value) -> None:
+    try:
+        arm_settings.check(value)
+    except arm_settings.ArmSettingsError as err:
+        raise ValidationError(str(err)) from None
+
+
+@pghistory.track()
+class Arm(models.Model):
+    """One arm of a study run as an experiment: newcomers are randomised
+    between the arms by weight (studies.arms), and an arm's `settings`
+    override the study's own (studies.arm_settings.ArmSettings)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="arms")
+    name = models.SlugField(max_length=64, help_text="Short stable name, e.g. control, no-relevance.")
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Places of this arm in each block of the randomisation (1:1 by default).",
+    )
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[_validate_arm_settings],
+        help_text="Overrides of the study's settings, e.g. "
+        '{"relevance_step": false, "llm_model": "gpt-4o", "stories_per_participant": 5, "scenarios": [3]}. '
+        "Fields: " + ", ".join(arm_settings.FIELDS) + ".",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+        constraints = [models.UniqueConstraint(fields=["study", "name"], name="arm_name_unique_per_study")]
+
+    def __str__(self):
+        return self.name
+
+
 class Step(models.TextChoices):
     """Where a participant is in the journey."""
 
@@ -302,6 +360,9 @@ class Participant(models.Model):
     via_prolific = models.BooleanField(default=False)
     # One of the study's languages (studies.languages); switchable until the interview starts.
     language = models.CharField(max_length=16, default="en")
+    # Drawn at entry (studies.arms.assign) and never changed after: a trigger refuses it.
+    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, null=True, blank=True, related_name="participants")
+    arm_stratum = models.CharField(max_length=120, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -310,6 +371,14 @@ class Participant(models.Model):
     class Meta:
         db_table = "interviews_participant"  # created by the interviews app; see docs/architecture.md
         ordering = ["-created_at"]
+        triggers = [
+            # A participant's arm is part of the experiment's design: once drawn it stays.
+            pgtrigger.Protect(
+                name="participant_arm_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__arm__isnull=False) & pgtrigger.Q(old__arm__df=pgtrigger.F("new__arm")),
+            ),
+        ]
 
     def __str__(self):
         return str(self.id)

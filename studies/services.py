@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway, probe
-from studies import case_study, events, languages, resume_codes, selectors, steps
+from studies import arms, case_study, events, languages, resume_codes, selectors, steps
 from studies.models import (
     Cohort,
     ConsentDocument,
@@ -166,6 +166,8 @@ def create_participant(
     user=None,
     preview_via: events.PreviewVia | None = None,
     language: str | None = None,
+    arm: str | None = None,
+    demographics: dict | None = None,
 ) -> Participant:
     """The one way a participant is made, whoever makes them: the study link
     (`via` "link" or "prolific", with their Prolific parameters), a staff
@@ -174,23 +176,35 @@ def create_participant(
     are written in one transaction, under a history context that names the
     new participant (the id is drawn first, so the row's own insert does).
     Raises IntegrityError when another request made the same Prolific
-    participant first."""
+    participant first. In a study with arms the participant's arm is drawn
+    here (studies.arms.assign; `arm` names a preview's, `demographics` what
+    a stratified study stratifies by) and named in the event."""
     simulated = via in ("simulation", "attack")
     cohort = cohort or (
         Cohort.PREVIEW if via == "preview" else Cohort.STUDY if simulated else _cohort_of_newcomers(study)
     )
-    payload = events.Joined(
-        via=via, via_prolific=prolific is not None, cohort=cohort, simulated=simulated, preview_via=preview_via
-    )
     with transaction.atomic(), participant_context(pk := pk or uuid.uuid4()):
         offered = languages.study_languages(study)
+        language = language if language in offered else offered[0]
+        drawn, stratum = arms.assign(study, language=language, cohort=cohort, arm_name=arm, demographics=demographics)
+        payload = events.Joined(
+            via=via,
+            via_prolific=prolific is not None,
+            cohort=cohort,
+            simulated=simulated,
+            preview_via=preview_via,
+            arm=drawn.name if drawn else None,
+            arm_stratum=stratum if drawn else None,
+        )
         participant = Participant.objects.create(
             pk=pk,
             study=study,
             cohort=cohort,
             simulated=simulated,
             via_prolific=prolific is not None,
-            language=language if language in offered else offered[0],
+            language=language,
+            arm=drawn,
+            arm_stratum=stratum,
         )
         if prolific is not None:
             ProlificIdentity.objects.create(
@@ -241,8 +255,8 @@ def _require_open(study: Study) -> None:
                 "please return the study on Prolific."
             )
         )
-    if gateway.resolve(study).offline and not study.scripted_interviewer_ok:
-        # A real participant would be interviewed by a script; the coordinator must say that is intended.
+    if any(gateway.resolve(s).offline for s in arms.every_interviewer(study)) and not study.scripted_interviewer_ok:
+        # A real participant (in any arm) would be interviewed by a script; the coordinator must say that is intended.
         raise EntryError(
             _("This study is not ready yet. Please try again later."), status=503, title=_("Not ready yet")
         )
@@ -288,7 +302,13 @@ def _check_preview_token(study: Study, token: str) -> None:
 
 
 def start_preview(
-    *, study: Study | None, session, user=None, token: str | None = None, language: str | None = None
+    *,
+    study: Study | None,
+    session,
+    user=None,
+    token: str | None = None,
+    language: str | None = None,
+    arm: str | None = None,
 ) -> Participant:
     """A fresh preview participant: takes the whole journey, is never
     counted, and can be deleted in one action. Only for a signed-in
@@ -317,9 +337,17 @@ def start_preview(
             status=503,
             title="Budget spent",
         )
-    participant = create_participant(
-        study, via="preview", preview_via=via, user=user if via == "coordinator" else None, language=language
-    )
+    try:
+        participant = create_participant(
+            study,
+            via="preview",
+            preview_via=via,
+            user=user if via == "coordinator" else None,
+            language=language,
+            arm=arm or None,
+        )
+    except arms.ArmSettingsError as err:
+        raise EntryError(str(err), status=400, title="No such arm") from None
     bind_session(session, participant)
     return participant
 

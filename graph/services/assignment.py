@@ -13,7 +13,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from graph import events, selectors
 from graph.models import StoryAssignment, TransitionStory, WisdomVote
 from mgeplatform.audit import participant_context, record_event
-from studies import steps
+from studies import arms, steps
 from studies.models import Step
 from values import selectors as value_selectors
 
@@ -82,6 +82,8 @@ def assign_stories(participant) -> list[StoryAssignment]:
     # Only the participant's own question's contexts: a parenting participant
     # is never asked about a context written for another question.
     stories = stories.filter(context__scenario_id=card.interview.scenario_id if card is not None else None)
+    if version := arms.effective(participant, "story_prompt_version"):  # an arm shows one writer's stories
+        stories = stories.filter(prompt_version__endswith=f"story_writer v{version}")
     if card is not None and card.embedding is not None:
         stories = stories.annotate(distance=CosineDistance("from_value__embedding", card.embedding))
     rows = list(
@@ -111,7 +113,7 @@ def assign_stories(participant) -> list[StoryAssignment]:
     ]
     picked = choose_stories(
         candidates,
-        n=study.stories_per_participant,
+        n=arms.effective(participant, "stories_per_participant"),
         own_value=own,
         judged=judged,
         rng=random.Random(str(participant.pk)),

@@ -154,7 +154,7 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
                 interview, messages, claimed = claimed.interview, claimed.transcript, None
             else:
                 interview, messages = await db_async(_load_with_transcript)(interview_id)
-            prompt = interviewer_prompt()
+            prompt = interviewer_prompt(interview.prompt_versions.get("interviewer", {}).get("version"))
             request = ChatRequest(
                 model="",
                 system=prompt.render(scenario_prompt=interview.scenario.prompt),

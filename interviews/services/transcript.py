@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,8 +25,9 @@ from mgeplatform import inputs
 from mgeplatform.audit import participant_context, record_event
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
+from mgeplatform.llm.prompts import load as load_prompt
 from mgeplatform.llm.types import Message, ToolCall
-from studies import steps
+from studies import arms, steps
 from studies.models import Participant, Scenario, Step
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,32 @@ class InterviewError(Exception):
         self.message = message
 
 
-def interviewer_prompt():
-    return app_prompt(__file__, "interviewer")
+# Other versions of the interviewer, for arms that ask for one: interviews/prompts/interviewer.v<version>.md.
+VERSIONS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+def interviewer_prompt(version: str | None = None, *, strict: bool = False):
+    """The interviewer prompt, or another `version` of it (an arm's,
+    studies.arms). A version without its file is refused when `strict` (an
+    interview starting), else the current prompt is used (an interview begun
+    under a version since retired)."""
+    current = app_prompt(__file__, "interviewer")
+    if version is None or str(version) == current.version:
+        return current
+    path = VERSIONS_DIR / f"interviewer.v{version}.md"
+    if path.exists():
+        return load_prompt(path)
+    if strict:
+        raise InterviewError("bad_prompt", f"There is no interviewer prompt version {version} ({path.name}).")
+    return current
+
+
+def check_interviewer_version(version: str) -> None:
+    """An arm's interviewer prompt version must have its file (studies.arm_settings checks)."""
+    if str(version) != app_prompt(__file__, "interviewer").version:
+        path = VERSIONS_DIR / f"interviewer.v{version}.md"
+        if not path.exists():
+            raise ValueError(f"there is no interviewer prompt version {version} (interviews/prompts/{path.name})")
 
 
 def articulator_prompt():
@@ -63,10 +89,11 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
     existing = Interview.objects.filter(participant=participant, status=Interview.Status.ACTIVE).first()
     if existing is not None:
         return existing
-    if scenario.study_id != participant.study_id or not scenario.active:
+    if not arms.offered_scenarios(participant).filter(pk=scenario.pk).exists():
         raise InterviewError("bad_scenario", "That question is not part of this study.")
-    route = gateway.resolve(participant.study)
-    prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer_prompt(), articulator_prompt())}
+    route = gateway.resolve(arms.interviewer_settings(participant))
+    interviewer = interviewer_prompt(arms.effective(participant, "interviewer_prompt_version"), strict=True)
+    prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer, articulator_prompt())}
     with participant_context(participant.pk):
         interview = Interview.objects.create(
             participant=participant,
@@ -94,7 +121,7 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
 def start_only_scenario(participant: Participant) -> None:
     """On entering the interview step: a study with one question starts its
     interview straight away (there is nothing to choose)."""
-    scenarios = participant.study.scenarios.filter(active=True)
+    scenarios = arms.offered_scenarios(participant)
     if scenarios.count() == 1 and not Interview.objects.filter(participant=participant).exists():
         choose_scenario(participant=participant, scenario=scenarios.get())
 

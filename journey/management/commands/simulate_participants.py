@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from journey import simulation
 from mgeplatform.llm import gateway
-from studies import selectors
+from studies import arms, selectors
 
 
 class Command(BaseCommand):
@@ -22,11 +22,11 @@ class Command(BaseCommand):
             raise CommandError(f"No study with slug {study!r}.")
         if n < 1:
             raise CommandError("--n must be at least 1.")
-        route = gateway.resolve(study_obj)
-        if not route.offline:
+        route = next((r for r in map(gateway.resolve, arms.every_interviewer(study_obj)) if not r.offline), None)
+        if route is not None:
             raise CommandError(
                 f"Study {study} uses {route.provider}; simulated participants only run against the "
-                "offline models (set the study's LLM provider to offline)."
+                "offline models (set the study's LLM provider to offline, and its arms')."
             )
         step = max(1, n // 10)
 
