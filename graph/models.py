@@ -11,6 +11,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from mgeplatform.triggers import no_truncate
 
@@ -349,9 +350,9 @@ class WisdomVote(models.Model):
     """ "Did this person become wiser?" for one direction, in one context."""
 
     class Answer(models.TextChoices):
-        YES = "yes", "Yes, wiser"
-        NO = "no", "No"
-        UNSURE = "unsure", "Not sure"
+        YES = "yes", gettext_noop("Yes, wiser")
+        NO = "no", gettext_noop("No")
+        UNSURE = "unsure", gettext_noop("Not sure")
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="wisdom_votes")
     participant = models.ForeignKey(

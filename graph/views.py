@@ -5,6 +5,7 @@ participant enters the step."""
 from __future__ import annotations
 
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from graph import selectors, services
@@ -31,7 +32,7 @@ def stories_page(request, study, participant, *, error: str = "", chosen: str = 
         pair=[story.from_value, story.to_value],
         number=assignment.position + 1,
         total=participant.story_assignments.count(),
-        answers=WisdomVote.Answer.choices,
+        answers=[(value, _(label)) for value, label in WisdomVote.Answer.choices],
         chosen=chosen,
         reason=reason,
         error=error,
@@ -54,7 +55,7 @@ def vote(request, study, participant):
             participant,
             status=400,
             reason=inputs.storable(reason),
-            error="That story could not be found. Please answer this one.",
+            error=_("That story could not be found. Please answer this one."),
         ) or redirect(step_url(participant))
     try:
         services.vote_and_continue(participant=participant, assignment=assignment, answer=answer, reason=reason)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from interviews import frames, selectors
 from interviews import services as chat
@@ -112,7 +113,7 @@ class InterviewConsumer(ParticipantConsumer):
                     "type": "error",
                     "code": "server_error",
                     "retry": True,
-                    "message": "Something went wrong on our side. Your message is saved; press Retry.",
+                    "message": _("Something went wrong on our side. Your message is saved; press Retry."),
                 }
             )
 
@@ -143,7 +144,7 @@ class InterviewConsumer(ParticipantConsumer):
 
     async def on_retry(self, content):
         if await db_async(self._is_busy)():
-            await self.error("busy", "The interviewer is already answering.")
+            await self.error("busy", _("The interviewer is already answering."))
             self.watch_reply()  # if that answer's server has died, it is taken over here
             return
         await self.start_reply_if_due()
@@ -164,7 +165,7 @@ class InterviewConsumer(ParticipantConsumer):
     async def on_submit(self, content):
         # Checked again under the row lock in submit_card; this spares the match's model call.
         if await db_async(self._is_busy)():
-            await self.error("busy", "Please wait for the interviewer to finish answering, then submit.")
+            await self.error("busy", _("Please wait for the interviewer to finish answering, then submit."))
             return
         await chat.match_before_submit(self.interview_id)
         card = await self._act(chat.submit_card)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from interviews import selectors, services
@@ -49,6 +50,6 @@ def choose_scenario(request, study, participant):
     pk = inputs.parse_id(request.POST.get("scenario"))
     scenario = arms.offered_scenarios(participant).filter(pk=pk).first() if pk is not None else None
     if scenario is None:
-        return scenario_page(request, study, participant, error="Please choose one of the questions.", status=400)
+        return scenario_page(request, study, participant, error=_("Please choose one of the questions."), status=400)
     services.choose_scenario(participant=participant, scenario=scenario)
     return redirect(step_url(participant))

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class JourneyConfig(AppConfig):
@@ -20,6 +21,6 @@ class JourneyConfig(AppConfig):
         participant_data.register()
         links.register(entry="journey:entry", consent="journey:consent", journey="journey:journey")
         survey_views.register_follow_up_link(
-            "Something wrong with how you are represented? Dispute it", "journey:follow_up_disputes"
+            gettext_noop("Something wrong with how you are represented? Dispute it"), "journey:follow_up_disputes"
         )
         explorer.register_section(selectors.explorer_disputes_section)

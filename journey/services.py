@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from graph import stories as graph_stories
 from graph import tasks as graph_tasks
@@ -23,13 +25,15 @@ class DisputeError(ValueError):
     """Refused, with a message for the participant or coordinator."""
 
 
-def check_text(
-    text, *, what="Your explanation", max_chars=TEXT_MAX_CHARS, needed="Please say, in your own words, what is wrong."
-) -> str:
-    """The text as stored (stripped), or BadInput with a clear message."""
+NEEDED = gettext_noop("Please say, in your own words, what is wrong.")
+
+
+def check_text(text, *, what="Your explanation", max_chars=TEXT_MAX_CHARS, needed=NEEDED) -> str:
+    """The text as stored (stripped), or BadInput with a clear message (in
+    the active language when the catalogs have it)."""
     inputs.check_text(text, what=what, max_chars=max_chars)
     if not text.strip():
-        raise inputs.BadInput("blank", needed)
+        raise inputs.BadInput("blank", _(needed) if needed else needed)
     return text.strip()
 
 
@@ -40,23 +44,25 @@ def _target(participant, kind, story_id):
     if kind == Dispute.Kind.MERGE:
         if not subject["merged"]:
             raise DisputeError(
-                "Your card has not been grouped with other cards (or has a value of its own), so "
-                "there is no merge to dispute."
+                _(
+                    "Your card has not been grouped with other cards (or has a value of its own), so "
+                    "there is no merge to dispute."
+                )
             )
         return f"card:{subject['card'].pk}", {"card": subject["card"], "value": subject["canonical"]}
     if kind == Dispute.Kind.STORY:
         story = next((s for s in subject["stories"] if str(s.pk) == str(story_id)), None)
         if story is None:
-            raise DisputeError("Please choose one of the stories shown about your value.")
+            raise DisputeError(_("Please choose one of the stories shown about your value."))
         return f"story:{story.pk}", {"card": subject["card"], "value": subject["canonical"], "story": story}
     if kind == Dispute.Kind.PLACE:
         if subject["value"] is None:
-            raise DisputeError("Your value is not in a built moral graph yet, so its place cannot be disputed.")
+            raise DisputeError(_("Your value is not in a built moral graph yet, so its place cannot be disputed."))
         return (
             f"value:{subject['value']['id']}",
             {"card": subject["card"], "value": subject["canonical"], "snapshot": subject["snapshot"]},
         )
-    raise DisputeError("Please choose what you are disputing.")
+    raise DisputeError(_("Please choose what you are disputing."))
 
 
 def open_dispute(*, participant: Participant, kind: str, text: str, via: str, story_id=None) -> tuple[Dispute, bool]:
@@ -69,7 +75,7 @@ def open_dispute(*, participant: Participant, kind: str, text: str, via: str, st
     with transaction.atomic(), participant_context(participant.pk):
         participant = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
         if participant.current_step == Step.WITHDRAWN:
-            raise DisputeError("You have withdrawn from this study, so there is nothing to dispute.")
+            raise DisputeError(_("You have withdrawn from this study, so there is nothing to dispute."))
         target, fields = _target(participant, kind, story_id)
         existing = Dispute.objects.filter(participant=participant, target=target, status=Dispute.Status.OPEN).first()
         if existing is not None:
@@ -129,17 +135,18 @@ def uphold_dispute(dispute: Dispute, *, user, reason: str = "") -> Dispute:
         except ValueError as err:
             raise DisputeError(f"Dispute #{dispute.pk}: {err}") from None
         outcome = {"new_value": value.pk, "from_value": dispute.value_id}
-        reason = reason or "Your card now has a value of its own, worded as you wrote it."
+        # The default reasons are stored in English and shown in the participant's language.
+        reason = reason or gettext_noop("Your card now has a value of its own, worded as you wrote it.")
     elif dispute.kind == Dispute.Kind.STORY:
         if dispute.story is None:
             raise DisputeError(f"Dispute #{dispute.pk}: the story is gone.")
         graph_stories.archive_stories([dispute.story], reason=f"Dispute #{dispute.pk} upheld", user=user)
         outcome = {"archived_story": dispute.story_id}
-        reason = reason or "The story is no longer shown to anyone."
+        reason = reason or gettext_noop("The story is no longer shown to anyone.")
     else:
         job = graph_tasks.build_snapshot.defer(study_id=dispute.study_id, user_id=getattr(user, "pk", None))
         outcome = {"build_job": job}
-        reason = reason or "The moral graph is being built again."
+        reason = reason or gettext_noop("The moral graph is being built again.")
     _decide(dispute, status=Dispute.Status.UPHELD, user=user, reason=reason, outcome=outcome)
     record_event(
         events.DISPUTE_UPHELD,

@@ -319,10 +319,13 @@ def _disputes(request, study, participant, *, via, post_url):
     new dispute (a repeat of an open one makes no second)."""
     if request.method != "POST":
         notice = {
-            "sent": "Thank you: your dispute is recorded. A coordinator will look at it; the outcome will be "
-            "shown here, at this link.",
-            "already": "You already have an open dispute about this; it is shown below. The outcome will be "
-            "shown here.",
+            "sent": _(
+                "Thank you: your dispute is recorded. A coordinator will look at it; the outcome will be "
+                "shown here, at this link."
+            ),
+            "already": _(
+                "You already have an open dispute about this; it is shown below. The outcome will be shown here."
+            ),
         }.get(request.GET.get("done", ""), "")
         return _disputes_page(request, study, participant, via=via, post_url=post_url, notice=notice)
     form = {
@@ -331,7 +334,7 @@ def _disputes(request, study, participant, *, via, post_url):
         "text": request.POST.get("text", ""),
     }
     try:
-        _, created = dispute_services.open_dispute(
+        _dispute, created = dispute_services.open_dispute(
             participant=participant,
             kind=form["kind"],
             text=form["text"],
@@ -378,16 +381,18 @@ def follow_up_disputes(request, token: str):
         return error_page(request, status, title, message, study=link.participant.study if link else None)
     participant = link.participant  # type: ignore[union-attr]  # no problem: a link
     if participant.current_step != Step.COMPLETE:
-        return error_page(
+        with translation.override(study_languages.participant_language(participant)):
+            return error_page(
+                request,
+                404,
+                _("Nothing to dispute"),
+                _("Only participants who completed the study can dispute how they are represented."),
+            )
+    with translation.override(study_languages.participant_language(participant)):
+        return _disputes(
             request,
-            404,
-            "Nothing to dispute",
-            "Only participants who completed the study can dispute how they are represented.",
+            participant.study,
+            participant,
+            via=Dispute.Via.FOLLOW_UP,
+            post_url=reverse("journey:follow_up_disputes", kwargs={"token": token}),
         )
-    return _disputes(
-        request,
-        participant.study,
-        participant,
-        via=Dispute.Via.FOLLOW_UP,
-        post_url=reverse("journey:follow_up_disputes", kwargs={"token": token}),
-    )

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
 from django.db.models import Case, F, Func, Q, Value, When
+from django.utils.translation import gettext_noop
 
 from journey import events
 from mgeplatform import inputs
@@ -89,23 +90,23 @@ def _delete_files(paths: list[Path]) -> None:
 
 # What the participant is told was removed, for each count a feature reports (keys not listed read as is).
 RECEIPT_LABELS = {
-    "messages": "chat messages",
-    "interviews": "interviews",
-    "cards": "versions of your values card",
-    "relevance_draws": "sets of values you marked as relevant or not",
-    "votes": "answers about stories, with any reasons you gave",
-    "impressions": "records of stories shown to you",
-    "survey_answers": "survey answers",
-    "disputes": "disputes you raised",
-    "values_reworded": "shared values reworded from another participant's card instead of yours",
-    "values_archived": "shared values worded only from your card, archived with their text removed",
-    "stories_redacted": "stories written about your value, archived with their text removed",
-    "snapshots_redacted": "built moral graphs, from which your value's wording was removed",
-    "audit_items_redacted": "answer audits' copies of your value's wording, removed",
-    "playground_turns_redacted": "playground replies guided by your value's wording, removed",
-    "training_examples_dropped": "training examples guided by your value's wording, dropped",
-    "llm_calls_redacted": "records of AI model calls that carried your words, with the text removed",
-    "export_files": "export files holding your data",
+    "messages": gettext_noop("chat messages"),
+    "interviews": gettext_noop("interviews"),
+    "cards": gettext_noop("versions of your values card"),
+    "relevance_draws": gettext_noop("sets of values you marked as relevant or not"),
+    "votes": gettext_noop("answers about stories, with any reasons you gave"),
+    "impressions": gettext_noop("records of stories shown to you"),
+    "survey_answers": gettext_noop("survey answers"),
+    "disputes": gettext_noop("disputes you raised"),
+    "values_reworded": gettext_noop("shared values reworded from another participant's card instead of yours"),
+    "values_archived": gettext_noop("shared values worded only from your card, archived with their text removed"),
+    "stories_redacted": gettext_noop("stories written about your value, archived with their text removed"),
+    "snapshots_redacted": gettext_noop("built moral graphs, from which your value's wording was removed"),
+    "audit_items_redacted": gettext_noop("answer audits' copies of your value's wording, removed"),
+    "playground_turns_redacted": gettext_noop("playground replies guided by your value's wording, removed"),
+    "training_examples_dropped": gettext_noop("training examples guided by your value's wording, dropped"),
+    "llm_calls_redacted": gettext_noop("records of AI model calls that carried your words, with the text removed"),
+    "export_files": gettext_noop("export files holding your data"),
 }
 
 

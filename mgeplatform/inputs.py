@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import re
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 # A lone surrogate is the only way a Python str holds U+D800..U+DFFF (a
 # well-formed pair is decoded to one code point).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -20,6 +23,18 @@ MESSAGES = {
     "\x00": "contains an invisible control character (NUL) that cannot be saved",
     "surrogate": "contains a broken character (half of an emoji or symbol) that cannot be saved",
 }
+
+
+# What a participant's form field is called in the messages below; a name the
+# catalogs have is shown in the participant's language.
+FIELD_NAMES = [
+    gettext_noop("Your text"),
+    gettext_noop("Your reason"),
+    gettext_noop("Your message"),
+    gettext_noop("Your explanation"),
+    gettext_noop("The reason"),
+    gettext_noop("The card"),
+]
 
 
 class BadInput(ValueError):
@@ -48,15 +63,27 @@ def check_text(value, *, what: str = "Your text", max_chars: int | None = None, 
     """Return `value` if it is a str that can be stored (within `max_chars`
     when given, counted after stripping surrounding whitespace); else raise
     BadInput. Does not strip: callers decide what blank means."""
+    field = _(what)
     if not isinstance(value, str):
-        raise BadInput("malformed", f"{what} should be text.")
-    problem = _problem(value)
-    if problem:
-        raise BadInput(BAD_TEXT, f"{what} {problem}. Please check it and send it again.")
+        raise BadInput("malformed", _("%(what)s should be text.") % {"what": field})
+    found = _UNSTORABLE.search(value)
+    if found is not None:
+        if found.group() == "\x00":
+            message = _(
+                "%(what)s contains an invisible control character (NUL) that cannot be saved. "
+                "Please check it and send it again."
+            )
+        else:
+            message = _(
+                "%(what)s contains a broken character (half of an emoji or symbol) that cannot be saved. "
+                "Please check it and send it again."
+            )
+        raise BadInput(BAD_TEXT, message % {"what": field})
     if max_chars is not None and len(value.strip()) > max_chars:
         raise BadInput(
             code_too_long,
-            f"{what} can be at most {max_chars:,} characters; it has {len(value.strip()):,}. Please shorten it.",
+            _("%(what)s can be at most %(max)s characters; it has %(count)s. Please shorten it.")
+            % {"what": field, "max": f"{max_chars:,}", "count": f"{len(value.strip()):,}"},
         )
     return value
 
@@ -79,9 +106,19 @@ def _walk(content) -> None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            problem = _problem(node)
-            if problem:
-                raise BadInput(BAD_TEXT, f"This message {problem}. Please check your text and send it again.")
+            found = _UNSTORABLE.search(node)
+            if found is not None:
+                if found.group() == "\x00":
+                    message = _(
+                        "This message contains an invisible control character (NUL) that cannot be saved. "
+                        "Please check your text and send it again."
+                    )
+                else:
+                    message = _(
+                        "This message contains a broken character (half of an emoji or symbol) that cannot be "
+                        "saved. Please check your text and send it again."
+                    )
+                raise BadInput(BAD_TEXT, message)
         elif isinstance(node, (dict, list)):
             if depth > MAX_DEPTH:
                 raise BadInput("malformed", "The message is nested too deeply.")

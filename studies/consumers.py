@@ -8,10 +8,13 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from mgeplatform import inputs
 from mgeplatform.asyncdb import db_async
-from studies import frames, selectors
+from studies import frames, languages, selectors
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,12 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # What the socket says back (refusals, errors) is in the participant's language.
+        language = languages.participant_language(self.participant) if self.participant else settings.LANGUAGE_CODE
+        with translation.override(language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data):
         try:
             content = inputs.parse_frame(text_data, max_chars=self.max_frame_chars)
         except inputs.BadInput as err:
@@ -90,7 +99,7 @@ class ParticipantConsumer(AsyncJsonWebsocketConsumer):
             await handler(content)
         except Exception:  # a bug must not close the socket: the client would resend the same frame
             log.exception("%s: %s frame failed", type(self).__name__, content["type"])
-            await self.error("server_error", "Something went wrong on our side. Please try again.")
+            await self.error("server_error", _("Something went wrong on our side. Please try again."))
 
     async def on_ping(self, content):
         await self.send_json({"type": "pong"})

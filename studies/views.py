@@ -8,13 +8,14 @@ import functools
 
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from studies import languages, links, selectors, steps
 from studies.models import Step
 
 
-def error_page(request, status: int, title: str, message: str, study=None):
+def error_page(request, status: int, title: str | Promise, message: str | Promise, study=None):
     return render(request, "studies/error.html", {"title": title, "message": message, "study": study}, status=status)
 
 

@@ -10,20 +10,21 @@ import pghistory
 import pgtrigger
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_noop
 
 LIKERT_LABELS = {
-    "1": "Strongly disagree",
-    "2": "Disagree",
-    "3": "Neither agree nor disagree",
-    "4": "Agree",
-    "5": "Strongly agree",
+    "1": gettext_noop("Strongly disagree"),
+    "2": gettext_noop("Disagree"),
+    "3": gettext_noop("Neither agree nor disagree"),
+    "4": gettext_noop("Agree"),
+    "5": gettext_noop("Strongly agree"),
 }
-YES_NO_LABELS = {"yes": "Yes", "no": "No"}
+YES_NO_LABELS = {"yes": gettext_noop("Yes"), "no": gettext_noop("No")}
 # Same answers as values.CanonicalApproval, asked again after the study.
 DEDUP_LABELS = {
-    "well": "Yes, it represents what I care about",
-    "partly": "Partly",
-    "not": "No, it does not",
+    "well": gettext_noop("Yes, it represents what I care about"),
+    "partly": gettext_noop("Partly"),
+    "not": gettext_noop("No, it does not"),
 }
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mgeplatform import csvfiles
 from mgeplatform.audit import participant_context, record_event
@@ -177,9 +178,9 @@ def clean_answers(items, data) -> tuple[dict[str, str], dict[str, str]]:
     for item in items:
         value = (data.get(item.key) or "").strip()
         if not value:
-            errors[item.key] = "Please choose an answer."
+            errors[item.key] = _("Please choose an answer.")
         elif value not in item.options:
-            errors[item.key] = "That answer was not understood. Please choose again."
+            errors[item.key] = _("That answer was not understood. Please choose again.")
         else:
             answers[item.key] = value
     return answers, errors

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from studies import languages
 from studies.models import Step
 from studies.views import error_page, participant_view, step_page, step_url
 from surveys import selectors, services
@@ -21,7 +26,11 @@ def _questions(items, chosen: dict, errors: dict) -> list[dict]:
         {
             "item": item,
             "number": n,
-            "options": list(item.options.items()),
+            # The question and its answers' labels as the catalogs word them (the
+            # default bank's are marked in surveys.defaults and surveys.models); a
+            # coordinator's own wording has no entry and is shown as written.
+            "text": _(item.text) if item.text else "",
+            "options": [(value, _(label)) for value, label in item.options.items()],
             "chosen": chosen.get(item.key, ""),
             "error": errors.get(item.key, ""),
             "likert": item.kind in (SurveyItem.Kind.LIKERT5, SurveyItem.Kind.ATTENTION_CHECK),
@@ -70,19 +79,21 @@ def submit(request, study, participant):
 LINK_PROBLEMS = {
     "invalid": (
         404,
-        "This link does not work",
-        "We could not find these follow-up questions. Please copy the whole link from the message you "
-        "received, or ask the research team for a new one.",
+        gettext_lazy("This link does not work"),
+        gettext_lazy(
+            "We could not find these follow-up questions. Please copy the whole link from the message you "
+            "received, or ask the research team for a new one."
+        ),
     ),
     "expired": (
         410,
-        "This link has expired",
-        "The follow-up questions for this study have closed. Thank you for your interest.",
+        gettext_lazy("This link has expired"),
+        gettext_lazy("The follow-up questions for this study have closed. Thank you for your interest."),
     ),
     "withdrawn": (
         410,
-        "You have withdrawn",
-        "You withdrew from this study, so there is nothing more to answer. Thank you for taking part.",
+        gettext_lazy("You have withdrawn"),
+        gettext_lazy("You withdrew from this study, so there is nothing more to answer. Thank you for taking part."),
     ),
 }
 
@@ -128,8 +139,15 @@ def _shown(items, subject) -> dict[str, dict]:
 @never_cache  # personal answers behind a bearer link: no shared caches
 @require_http_methods(["GET", "HEAD", "POST"])
 def follow_up(request, token: str):
-    """The questions asked after the study (paper 4.5, Table 4)."""
+    """The questions asked after the study (paper 4.5, Table 4), in the
+    participant's language."""
     link, problem = selectors.follow_up_link(token)
+    language = languages.participant_language(link.participant) if link else settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _follow_up(request, token, link, problem)
+
+
+def _follow_up(request, token, link, problem):
     if problem:
         status, title, message = LINK_PROBLEMS[problem]
         study = link.participant.study if link else None
@@ -163,7 +181,7 @@ def follow_up(request, token: str):
             "unanswered": [q for q in questions if q["error"]],
             "completed": link.completed_at is not None,
             "links": [
-                {"label": label, "url": reverse(name, kwargs={"token": token})} for label, name in _FOLLOW_UP_LINKS
+                {"label": _(label), "url": reverse(name, kwargs={"token": token})} for label, name in _FOLLOW_UP_LINKS
             ],
         },
         status=status,

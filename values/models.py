@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pgvector.django import HalfVectorField, HnswIndex, VectorField
 
 from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
@@ -220,9 +221,9 @@ class CanonicalApproval(models.Model):
     care about? Asked right after an in-chat match, or after a rewrite."""
 
     class Answer(models.TextChoices):
-        WELL = "well", "Yes, it represents what I care about"
-        PARTLY = "partly", "Partly"
-        NOT = "not", "No, it does not"
+        WELL = "well", gettext_noop("Yes, it represents what I care about")
+        PARTLY = "partly", gettext_noop("Partly")
+        NOT = "not", gettext_noop("No, it does not")
 
     card = models.ForeignKey(ValuesCard, on_delete=models.CASCADE, related_name="approvals")
     canonical = models.ForeignKey(CanonicalValue, on_delete=models.CASCADE, related_name="approvals")

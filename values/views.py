@@ -5,6 +5,7 @@ pages only read; the draw is made when the participant enters the step."""
 from __future__ import annotations
 
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mgeplatform import inputs
@@ -32,7 +33,7 @@ def approval_page(request, study, participant, card=None, canonical=None, error=
         card=card,
         canonical=canonical,
         error=error,
-        answers=CanonicalApproval.Answer.choices,
+        answers=[(value, _(label)) for value, label in CanonicalApproval.Answer.choices],
     )
 
 
@@ -47,7 +48,7 @@ def record_approval(request, study, participant):
     answer = request.POST.get("answer")
     if answer not in CanonicalApproval.Answer.values or request.POST.get("canonical") != str(canonical.pk):
         return approval_page(
-            request, study, participant, card, canonical, error="Please choose one of the answers.", status=400
+            request, study, participant, card, canonical, error=_("Please choose one of the answers."), status=400
         )
     services.record_approval(card=card, canonical=canonical, answer=answer)
     return redirect(step_url(participant))
@@ -86,7 +87,7 @@ def submit_relevance(request, study, participant):
             participant,
             draw,
             status=400,
-            error="Something went wrong with your choices. Please mark them again.",
+            error=_("Something went wrong with your choices. Please mark them again."),
         )
     relevance.submit(participant=participant, draw=draw, relevant_ids=set(chosen))
     return redirect(step_url(participant))

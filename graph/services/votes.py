@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from graph import events
 from graph.models import REBUILD_SQL, StoryAssignment, WisdomVote
@@ -33,16 +34,19 @@ def record_vote(*, participant, assignment: StoryAssignment, answer: str, reason
     """Store "did this person become wiser?". A second submit (double click,
     back button, second tab) updates the same vote, never adds one."""
     if answer not in WisdomVote.Answer.values:
-        raise VoteError("Please choose yes, no or not sure.")
+        raise VoteError(_("Please choose yes, no or not sure."))
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_CHARS:
-        raise VoteError(f"Please keep the reason under {REASON_MAX_CHARS} characters (it has {len(reason)}).")
+        raise VoteError(
+            _("Please keep the reason under %(max)s characters (it has %(count)s).")
+            % {"max": REASON_MAX_CHARS, "count": len(reason)}
+        )
     try:
         inputs.check_text(reason, what="Your reason")
     except inputs.BadInput as err:
         raise VoteError(err.message) from None
     if assignment.participant_id != participant.pk:
-        raise VoteError("This story was not given to you.")
+        raise VoteError(_("This story was not given to you."))
     story = assignment.story
     taken = None
     if assignment.shown_at:

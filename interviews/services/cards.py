@@ -9,6 +9,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from interviews import events
@@ -85,9 +86,9 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
     with transaction.atomic():
         interview = _lock(interview_id)
         if interview.status != Interview.Status.ACTIVE:
-            raise InterviewError("closed", "This interview is finished; the card can no longer change.")
+            raise InterviewError("closed", _("This interview is finished; the card can no longer change."))
         if not interview.cards.exists():
-            raise InterviewError("no_card", "There is no card to edit yet.")
+            raise InterviewError("no_card", _("There is no card to edit yet."))
         with participant_context(interview.participant_id):
             card = _save_card(
                 interview,
@@ -122,11 +123,11 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
         interview = _lock(interview_id)
         card = interview.cards.order_by("-revision").first()
         if card is None:
-            raise InterviewError("no_card", "There is no card to submit yet.")
+            raise InterviewError("no_card", _("There is no card to submit yet."))
         if interview.status == Interview.Status.SUBMITTED:
             return card
         if via != "interviewer" and reply_alive(interview):
-            raise InterviewError("busy", "Please wait for the interviewer to finish answering, then submit.")
+            raise InterviewError("busy", _("Please wait for the interviewer to finish answering, then submit."))
         now = timezone.now()
         participant = Participant.objects.select_for_update().get(pk=interview.participant_id)
         with participant_context(participant.pk):

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from interviews import events
 from interviews.models import ChatMessage, Interview
@@ -89,11 +90,18 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
     existing = Interview.objects.filter(participant=participant, status=Interview.Status.ACTIVE).first()
     if existing is not None:
         return existing
+<<<<<<< ours
     if not arms.offered_scenarios(participant).filter(pk=scenario.pk).exists():
         raise InterviewError("bad_scenario", "That question is not part of this study.")
     route = gateway.resolve(arms.interviewer_settings(participant))
     interviewer = interviewer_prompt(arms.effective(participant, "interviewer_prompt_version"), strict=True)
     prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer, articulator_prompt())}
+=======
+    if scenario.study_id != participant.study_id or not scenario.active:
+        raise InterviewError("bad_scenario", _("That question is not part of this study."))
+    route = gateway.resolve(participant.study)
+    prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer_prompt(), articulator_prompt())}
+>>>>>>> theirs
     with participant_context(participant.pk):
         interview = Interview.objects.create(
             participant=participant,
@@ -181,10 +189,14 @@ def _add_user_message(
 ) -> tuple[ChatMessage, bool, uuid.UUID | None, ClaimedTurn | None]:
     text = (text or "").strip()
     if not text:
-        raise InterviewError("empty", "Please write something first.")
+        raise InterviewError("empty", _("Please write something first."))
     limit = settings.INTERVIEW_MAX_MESSAGE_CHARS
     if len(text) > limit:
-        raise InterviewError("too_long", f"Messages can be at most {limit:,} characters; yours has {len(text):,}.")
+        raise InterviewError(
+            "too_long",
+            _("Messages can be at most %(max)s characters; yours has %(count)s.")
+            % {"max": f"{limit:,}", "count": f"{len(text):,}"},
+        )
     client_message_id = (client_message_id or "")[:64]
     try:
         inputs.check_text(text, what="Your message")
@@ -205,9 +217,9 @@ def _add_user_message(
                 if previous is not None:
                     return previous, False, None, None
             if interview.status != Interview.Status.ACTIVE:
-                raise InterviewError("closed", "This interview is finished; your card was submitted.")
+                raise InterviewError("closed", _("This interview is finished; your card was submitted."))
             if reply_alive(interview):
-                raise InterviewError("busy", "Please wait for the interviewer to finish answering.")
+                raise InterviewError("busy", _("Please wait for the interviewer to finish answering."))
             with participant_context(interview.participant_id):
                 earlier += _answer_dangling_tool_calls(interview, earlier)
                 message = ChatMessage.objects.create(

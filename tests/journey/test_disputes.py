@@ -19,7 +19,7 @@ from journey.report import study_report
 from mgeplatform.inputs import BadInput
 from mgeplatform.models import DomainEvent
 from studies import services as study_services
-from studies.models import Step, Study
+from studies.models import Participant, Step, Study
 from surveys import services as survey_services
 from surveys.models import FollowUpLink
 from tests.factories import make_values, move_to, parent_with_card
@@ -338,3 +338,20 @@ def test_auditors_cannot_decide(disputer, auditor):
     _act(client, "reject", [dispute], apply="reject", reason="No.")
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.OPEN
+
+
+def test_a_spanish_participant_reads_the_disputes_page_and_the_default_outcome_in_spanish(disputer, coordinator):
+    participant, client, *_ = disputer
+    Study.objects.filter(pk=participant.study_id).update(languages=["en", "es"])
+    Participant.objects.filter(pk=participant.pk).update(language="es")
+    url = f"/s/{participant.study.slug}/disputes/"
+    refused = client.post(url, {"kind": "merge", "text": "   "})
+    assert refused.status_code == 400
+    assert "Diga con sus propias palabras qué está mal." in refused.content.decode()
+    assert client.post(url, {"kind": "merge", "text": WORDS}).status_code == 302
+    assert "su impugnación ha quedado registrada" in client.get(url + "?done=sent").content.decode()
+    services.uphold_dispute(Dispute.objects.get(), user=coordinator)  # no reason given: the default one
+    html = client.get(url).content.decode()
+    assert "Aceptada" in html
+    assert "Su tarjeta tiene ahora un valor propio, redactado tal como usted lo escribió." in html
+    assert "Your card now has a value of its own" not in html

@@ -41,6 +41,15 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
+  // The page's words, translated by the template (data-text-* on #interview);
+  // "{name}" in them is replaced by values[name].
+  function say(key, values) {
+    var text = root.dataset["text" + key] || "";
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+
   function setStatus(text) { statusLine.textContent = text || ""; }
 
   function updateControls() {
@@ -54,7 +63,8 @@
     var el = document.createElement("div");
     el.className = "msg " + role + (extraClass ? " " + extraClass : "");
     el.textContent = text;
-    if (role === "assistant") el.setAttribute("aria-label", "Interviewer");
+    el.dir = "auto";  // a message in another script than the page's reads in its own direction
+    if (role === "assistant") el.setAttribute("aria-label", say("Interviewer"));
     log.appendChild(el);
     keepInView(el);
     return el;
@@ -102,7 +112,7 @@
       list.appendChild(li);
     });
     cardBox.querySelector(".card-revision").textContent =
-      "Version " + card.revision + (card.source === "participant_edit" ? " (your edit)" : "");
+      say(card.source === "participant_edit" ? "VersionEdited" : "Version", {revision: card.revision});
     document.getElementById("submit-card").disabled = finished;
     document.getElementById("edit-card").disabled = finished;
     revealCard();
@@ -116,7 +126,7 @@
 
   function send(frame) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(frame)); return true; }
-    setStatus("Not connected. Your text is kept; it will be sent when the connection is back.");
+    setStatus(say("NotConnected"));
     return false;
   }
 
@@ -126,7 +136,7 @@
     waitTimer = setTimeout(function () {
       waitTimer = null;
       retryButton.hidden = false;
-      setStatus("No answer yet. Press Retry to ask again; your message is saved.");
+      setStatus(say("NoAnswer"));
     }, retryAfter);
   }
 
@@ -151,7 +161,7 @@
           sendPending();
         }
         retryButton.hidden = !(frame.last_error && frame.awaiting_reply && !frame.replying);
-        if (!retryButton.hidden) setStatus("The interviewer could not answer your last message. Press Retry.");
+        if (!retryButton.hidden) setStatus(say("CouldNotAnswer"));
         else setStatus("");
         if (frame.awaiting_reply && retryButton.hidden && !finished) expectReply(); else stopWaiting();
         break;
@@ -206,7 +216,7 @@
         stopWaiting();
         renderCard(frame.card);
         setStatus("");
-        addMessage("assistant", "Your card is submitted. Taking you to the next step…");
+        addMessage("assistant", say("Submitted"));
         setTimeout(function () { location.assign(frame.next_url); }, 1200);
         break;
       case "error":
@@ -237,12 +247,12 @@
     ws = new WebSocket(wsUrl);
     ws.onopen = function () { backoff = 500; setStatus(""); };
     ws.onmessage = function (event) {
-      try { handle(JSON.parse(event.data)); } catch (e) { setStatus("Something went wrong showing a message."); }
+      try { handle(JSON.parse(event.data)); } catch (e) { setStatus(say("BadFrame")); }
     };
     ws.onclose = function (event) {
       if (finished) return;
       if (event.code === 4403 || event.code === 4404) { location.reload(); return; }
-      setStatus("Connection lost. Reconnecting… Your text is kept.");
+      setStatus(say("ConnectionLost"));
       reconnectTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 10000);
     };
@@ -252,7 +262,7 @@
     event.preventDefault();
     var text = input.value.trim();
     if (!text || replying || pending || finished) return;
-    if (text.length > maxChars) { setStatus("Please shorten your message to " + maxChars + " characters."); return; }
+    if (text.length > maxChars) { setStatus(say("TooLong", {max: maxChars})); return; }
     pending = {client_id: newId(), text: text};
     sentAny = true;
     localStorage.setItem(pendingKey, JSON.stringify(pending));
