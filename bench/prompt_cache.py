@@ -33,7 +33,7 @@ def main() -> None:
     prompt = interviewer_prompt()
     print(f"interviewer prompt v{prompt.version}; tool schemas ~{approx_tokens(json.dumps(tools))} tokens")
     for key, _title, text in case_study.SCENARIOS:
-        system = prompt.render(scenario_prompt=text)
+        system = prompt.render(scenario_prompt=text, language="en", language_name="English")
         prefix = approx_tokens(system) + approx_tokens(json.dumps(tools))
         minimums = {model: capabilities("anthropic", model).cache_min_tokens for model in ANTHROPIC_CACHE_MINIMUM}
         marks = ", ".join(

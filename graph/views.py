@@ -11,8 +11,10 @@ from django.views.decorators.http import require_http_methods
 from graph import selectors, services
 from graph.models import WisdomVote
 from mgeplatform import inputs
+from studies.languages import participant_language
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
+from values.selectors import values_in
 
 
 def stories_page(request, study, participant, *, error: str = "", chosen: str = "", reason: str = "", status=200):
@@ -29,7 +31,8 @@ def stories_page(request, study, participant, *, error: str = "", chosen: str = 
         status=status,
         assignment=assignment,
         story=story,
-        pair=[story.from_value, story.to_value],
+        # The two values in the participant's language (the story itself is in the study's pivot language).
+        pair=values_in([story.from_value, story.to_value], participant_language(participant)),
         number=assignment.position + 1,
         total=participant.story_assignments.count(),
         answers=[(value, _(label)) for value, label in WisdomVote.Answer.choices],

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from interviews import language
 from mgeplatform.llm.providers.offline import register_script
 from mgeplatform.llm.types import ChatRequest, ToolCall
 from values import contracts as card_limits
@@ -1304,8 +1305,9 @@ def expert_rater(request):
 
 
 def register() -> None:
-    register_script("interviewer", interviewer)
-    register_script("articulator", articulator)
+    # In the participant's language (interviews/language.py): the scripts above are written in English.
+    register_script("interviewer", language.speaking(interviewer))
+    register_script("articulator", language.writing(articulator, generic_card))
     register_script("dialogue_grader", grader)
     register_script("ideology", ideology_rater)
     register_script("expert", expert_rater)

@@ -2,12 +2,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from mgeplatform.admin import ReadOnlyAdminMixin
 from studies.models import Study
 from values import services
-from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
+from values.models import (
+    CanonicalApproval,
+    CanonicalValue,
+    DeduplicationDecision,
+    DeduplicationRun,
+    ValueRendering,
+    ValuesCard,
+    wording_digest,
+)
 from values.selectors import closest_canonical_pairs
 
 # Sections other apps add to a value's admin page (the graph app: the value's
@@ -35,7 +43,7 @@ class SourceCardInline(ReadOnlyAdminMixin, admin.TabularInline):
     fk_name = "canonical"
     extra = 0
     verbose_name_plural = "source cards"
-    fields = ["card_link", "interview_link", "participant", "policies", "submitted_at"]
+    fields = ["card_link", "interview_link", "participant", "language", "policies", "pivot_policies", "submitted_at"]
     readonly_fields = fields
 
     @admin.display(description="card")
@@ -71,6 +79,47 @@ class DecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     @admin.display(description="model")
     def model_used(self, obj):
         return f"{obj.llm_call.provider}/{obj.llm_call.model}" if obj.llm_call else "–"
+
+
+def side_by_side(left_label, left, right_label, right):
+    """Two wordings of a card or value, (title, description, policies) each, in two columns."""
+
+    def column(words):
+        title, description, policies = words
+        items = format_html_join("", "<li>{}</li>", ((p,) for p in policies))
+        return format_html("<strong>{}</strong><br>{}<ul>{}</ul>", title, description, items)
+
+    return format_html(
+        '<table class="side-by-side"><thead><tr><th>{}</th><th>{}</th></tr></thead>'
+        "<tbody><tr><td>{}</td><td>{}</td></tr></tbody></table>",
+        left_label,
+        right_label,
+        column(left),
+        column(right) if right else "–",
+    )
+
+
+class RenderingInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ValueRendering
+    extra = 0
+    verbose_name_plural = "in the study's other languages (beside the pivot wording above)"
+    fields = ["language", "beside_pivot", "source", "card", "current", "llm_call", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="wording")
+    def beside_pivot(self, obj):
+        value = obj.canonical
+        return side_by_side(
+            obj.language,
+            (obj.title, obj.description, obj.policies),
+            "pivot",
+            (value.title, value.description, value.policies),
+        )
+
+    @admin.display(description="of the current wording", boolean=True)
+    def current(self, obj):
+        value = obj.canonical
+        return obj.pivot_digest == wording_digest(value.title, value.description, value.policies)
 
 
 class ApprovalInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -138,7 +187,7 @@ class CanonicalValueAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Merged {len(chosen) - 1} values into “{chosen[0].title}”.", messages.SUCCESS)
 
-    inlines = [SourceCardInline, DecisionInline, ApprovalInline]
+    inlines = [RenderingInline, SourceCardInline, DecisionInline, ApprovalInline]
     change_list_template = "admin/values/canonicalvalue/change_list.html"
     change_form_template = "admin/values/canonicalvalue/change_form.html"
 
@@ -205,15 +254,38 @@ class CardDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(ValuesCard)
 class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "revision", "source", "scripted", "submitted", "canonical", "interview", "created_at"]
-    list_filter = ["submitted", "scripted", "source", "interview__scenario__study", "interview__scenario"]
-    search_fields = ["title", "description", "policies", "interview__participant__id"]
+    list_display = [
+        "title",
+        "revision",
+        "language",
+        "source",
+        "scripted",
+        "submitted",
+        "canonical",
+        "interview",
+        "created_at",
+    ]
+    list_filter = [
+        "submitted",
+        "scripted",
+        "source",
+        "language",
+        "translation",
+        "interview__scenario__study",
+        "interview__scenario",
+    ]
+    search_fields = ["title", "description", "policies", "pivot_title", "interview__participant__id"]
     readonly_fields = [
         "interview",
         "revision",
         "title",
         "description",
         "policies",
+        "language",
+        "in_pivot_language",
+        "translation",
+        "translation_error",
+        "pivot_llm_call",
         "source",
         "scripted",
         "llm_call",
@@ -225,6 +297,19 @@ class ValuesCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     exclude = ["embedding"]
     inlines = [CardDecisionInline]
+
+    @admin.display(description="beside the pivot language")
+    def in_pivot_language(self, obj):
+        if not obj.needs_translation:
+            return "Written in the study's pivot language."
+        pivot = (obj.pivot_title, obj.pivot_description, obj.pivot_policies) if obj.pivot_title else None
+        return side_by_side(
+            f"as written ({obj.language})",
+            (obj.title, obj.description, obj.policies),
+            f"rendered ({obj.pivot_language})",
+            pivot,
+        )
+
     actions = ["split_into_new_value"]
 
     def has_split_permission(self, request):

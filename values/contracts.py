@@ -66,3 +66,8 @@ def card_problem(err: ValidationError) -> str:
     if kind == "string_too_long":
         return f"{name} can be at most {_LIMITS[field]} characters."
     return f"{name} should be text."
+
+
+class TranslationAnswer(CardFields):
+    """translator: the card in the requested language (same limits as a card; the service checks that no
+    policy was dropped or added)."""

@@ -20,6 +20,14 @@ def policies_text(policies) -> str:
     return "\n".join(p.strip() for p in policies)
 
 
+def embedded_text(obj) -> str:
+    """What is embedded: a value's policies, or a card's in the pivot language (its rendering, when it was
+    written in another), so that cards saying the same thing in two languages lie close."""
+    if isinstance(obj, ValuesCard) and obj.needs_translation and obj.translation == ValuesCard.Translation.DONE:
+        return policies_text(obj.pivot_policies)
+    return policies_text(obj.policies)
+
+
 def embed_texts(texts: list[str], *, study=None, participant_id=None, content_of=()) -> tuple[str, list[list[float]]]:
     route = gateway.resolve_embedding()
     ctx = gateway.CallContext(
@@ -34,9 +42,7 @@ def embed_objects(objects, *, study=None) -> int:
     objects = list(objects)
     for start in range(0, len(objects), BATCH_SIZE):
         batch = objects[start : start + BATCH_SIZE]
-        model_name, vectors = embed_texts(
-            [policies_text(o.policies) for o in batch], study=study, content_of=_authors(batch)
-        )
+        model_name, vectors = embed_texts([embedded_text(o) for o in batch], study=study, content_of=_authors(batch))
         for obj, vector in zip(batch, vectors):
             obj.embedding, obj.embedding_model = vector, model_name
         with transaction.atomic():

@@ -21,3 +21,13 @@ CANONICAL_ARCHIVED = kind(
     "participant whose card it was worded from withdrew, and no other "
     "card was left",
 )
+CARD_TRANSLATED = kind(
+    "values_card.translated", "A card written in another language was rendered in the study's pivot language"
+)
+CARD_TRANSLATION_FAILED = kind(
+    "values_card.translation_failed",
+    "Rendering a card in the study's pivot language failed (the card stays usable; the job is retried)",
+)
+CANONICAL_RENDERED = kind(
+    "canonical.rendered", "A canonical value was translated into another of its study's languages"
+)

@@ -1,5 +1,8 @@
 """Values cards (paper 4.1) and canonical values (paper 4.5)."""
 
+import hashlib
+import json
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -14,6 +17,12 @@ from pgvector.django import HalfVectorField, HnswIndex, VectorField
 from values.contracts import DESCRIPTION_MAX, POLICY_MAX, TITLE_MAX
 
 EMBEDDING_DIMENSIONS = 384
+
+
+def wording_digest(title: str, description: str, policies) -> str:
+    """Which wording of a value a rendering renders (see ValueRendering)."""
+    raw = json.dumps([title, description, list(policies)], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def half_precision(field: str) -> Cast:
@@ -116,6 +125,12 @@ class ValuesCard(Embedded):
     direct edit) is a new row; the highest revision is the current card.
     """
 
+    class Translation(models.TextChoices):
+        NOT_NEEDED = "", "Not needed (written in the pivot language)"
+        PENDING = "pending", "Waiting for the pivot-language rendering"
+        DONE = "done", "Rendered in the pivot language"
+        FAILED = "failed", "Rendering failed (retried by the next job)"
+
     class Source(models.TextChoices):
         ARTICULATOR = "articulator", "Written by the articulator"
         PARTICIPANT_EDIT = "participant_edit", "Edited by the participant"
@@ -147,6 +162,22 @@ class ValuesCard(Embedded):
         related_name="cards",
         help_text="The canonical value this card was matched to.",
     )
+    # The card in the study's pivot language (its first), when the participant wrote in another: what
+    # deduplication embeds and compares, and what coordinators read beside the participant's own words.
+    language = models.CharField(
+        max_length=16, blank=True, help_text="The language the card is written in (the participant's)."
+    )
+    pivot_language = models.CharField(max_length=16, blank=True, editable=False)
+    pivot_title = models.CharField(max_length=TITLE_MAX, blank=True, editable=False)
+    pivot_description = models.CharField(max_length=DESCRIPTION_MAX, blank=True, editable=False)
+    pivot_policies = ArrayField(models.CharField(max_length=POLICY_MAX), default=list, blank=True, editable=False)
+    pivot_llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    translation = models.CharField(
+        max_length=16, choices=Translation.choices, blank=True, default="", db_index=True, editable=False
+    )
+    translation_error = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -163,6 +194,10 @@ class ValuesCard(Embedded):
 
     def __str__(self):
         return f"{self.title} (rev {self.revision})"
+
+    @property
+    def needs_translation(self) -> bool:
+        return bool(self.language and self.pivot_language and self.language != self.pivot_language)
 
     def as_dict(self) -> dict:
         return {
@@ -306,3 +341,43 @@ class DeduplicationRun(models.Model):
     def finish(self, status: str, error: str = "") -> None:
         self.status, self.error, self.finished_at = status, error, timezone.now()
         self.save(update_fields=["status", "error", "finished_at", "counts"])
+
+
+@pghistory.track()
+class ValueRendering(models.Model):
+    """A canonical value in one of its study's languages other than the pivot
+    (the value's own fields are the pivot): the representative card's own
+    words when it was written in that language, else a translation of the
+    pivot wording. `pivot_digest` says which pivot wording it renders, so a
+    value worded again is rendered again rather than shown stale."""
+
+    class Source(models.TextChoices):
+        CARD = "card", "The representative card's own words"
+        TRANSLATION = "translation", "Translated from the pivot language"
+
+    canonical = models.ForeignKey(CanonicalValue, on_delete=models.CASCADE, related_name="renderings")
+    language = models.CharField(max_length=16)
+    title = models.CharField(max_length=TITLE_MAX)
+    description = models.CharField(max_length=DESCRIPTION_MAX)
+    policies = ArrayField(models.CharField(max_length=POLICY_MAX))
+    source = models.CharField(max_length=16, choices=Source.choices)
+    card = models.ForeignKey(
+        ValuesCard,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The card whose words these are, or whose words the translated wording came from.",
+    )
+    pivot_digest = models.CharField(max_length=64, help_text="Hash of the pivot wording this renders.")
+    llm_call = models.ForeignKey(
+        "mgeplatform.LLMCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["canonical", "language"]
+        constraints = [models.UniqueConstraint(fields=["canonical", "language"], name="one_rendering_per_language")]
+
+    def __str__(self):
+        return f"{self.title} ({self.language})"

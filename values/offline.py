@@ -8,6 +8,7 @@ import re
 
 from mgeplatform.llm.providers.offline import register_script
 from mgeplatform.llm.types import ChatRequest, ToolCall
+from values import offline_translation
 
 MATCH_THRESHOLD = 0.6
 
@@ -49,5 +50,6 @@ def best_card(request: ChatRequest) -> tuple[str, list[ToolCall]]:
 
 
 def register() -> None:
+    register_script("translator", offline_translation.translator)
     register_script("deduplicator", deduplicator)
     register_script("best_card", best_card)

@@ -1,10 +1,14 @@
-"""The values app's share of a participant's data: cards, deduplication
+"""The values app's share of a participant's data: cards (with their
+pivot-language renderings), deduplication
 decisions, approvals, relevance marks and the study's canonical values in the
 export; on withdrawal, the relevance draw (cards go with the interview), the
 audit-trail copies of cards, approvals and marks, and the wording of values
-taken from their cards (worded again from another card, or archived)."""
+taken from their cards (worded again from another card, or archived), with
+the values' renderings in other languages made from it."""
 
 import json
+
+from django.apps import apps
 
 from studies.contributions import TrailSection, admin_link, export_table, iso, participant_content, participant_trail
 from values import services
@@ -32,6 +36,11 @@ def _cards(study, pids):
             c.submitted,
             c.canonical_id,
             iso(c.created_at),
+            c.language,
+            c.pivot_title,
+            c.pivot_description,
+            " | ".join(c.pivot_policies),
+            c.translation,
         )
         for c in ValuesCard.objects.filter(interview__participant__in=pids)
         .select_related("interview")
@@ -109,8 +118,17 @@ def _delete(participant) -> dict[str, int]:
     }
 
 
+def _rendering_copies(participant) -> list:
+    """Renderings of values in other languages made from the participant's cards (their own words, or a
+    translation of the wording taken from them), including those already replaced: by their history."""
+    cards = ValuesCard.objects.filter(interview__participant=participant).values_list("pk", flat=True)
+    history = apps.get_model("values", "ValueRenderingEvent").objects
+    return sorted(set(history.filter(card_id__in=list(cards)).values_list("pgh_obj_id", flat=True)))
+
+
 def _audit_copies(participant) -> dict[str, list]:
     return {
+        "values.ValueRenderingEvent": _rendering_copies(participant),
         "values.ValuesCardEvent": list(
             ValuesCard.objects.filter(interview__participant=participant).values_list("pk", flat=True)
         ),
@@ -132,6 +150,8 @@ def _audit_copies(participant) -> dict[str, list]:
 def _texts(participant):
     for card in ValuesCard.objects.filter(interview__participant=participant):
         yield from (card.title, card.description, *card.policies)
+        if card.pivot_title:  # its rendering in the pivot language
+            yield from (card.pivot_title, card.pivot_description, *card.pivot_policies)
 
 
 def _trail(participant) -> list[TrailSection]:
@@ -146,13 +166,28 @@ def _trail(participant) -> list[TrailSection]:
     return [
         TrailSection(
             "Values card revisions",
-            ["card", "title", "description", "policies", "source", "submitted", "canonical value", "written"],
+            [
+                "card",
+                "title",
+                "description",
+                "policies",
+                "language",
+                "in the pivot language",
+                "source",
+                "submitted",
+                "canonical value",
+                "written",
+            ],
             [
                 [
                     admin_link(c, f"rev {c.revision}"),
                     c.title,
                     c.description,
                     " | ".join(c.policies),
+                    c.language,
+                    " | ".join([c.pivot_title, c.pivot_description, *c.pivot_policies])
+                    if c.pivot_title
+                    else c.get_translation_display(),
                     c.get_source_display(),
                     "yes" if c.submitted else "no",
                     admin_link(c.canonical),
@@ -219,6 +254,11 @@ def register() -> None:
             "submitted",
             "canonical_value",
             "created_at",
+            "language",
+            "pivot_title",
+            "pivot_description",
+            "pivot_policies",
+            "translation",
         ],
         _cards,
     )

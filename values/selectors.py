@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection, transaction
 from django.db.models import F
 from pgvector.django import CosineDistance
 
-from values.models import CanonicalValue, ValuesCard, half_precision
+from values.models import CanonicalValue, ValueRendering, ValuesCard, half_precision, wording_digest
 
 # How the nearest canonical values are found (figures in docs/performance.md,
 # "Nearest-neighbour search on pgvector"). A study with fewer values than
@@ -186,3 +188,63 @@ def authors(value_ids) -> list:
             if pid
         }
     )
+
+
+# --- a value in the participant's language (issue 27) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ValueWords:
+    """A canonical value as a participant is shown it: `language` is the language of these words (""
+    for the value's own, pivot-language fields)."""
+
+    pk: int
+    title: str
+    description: str
+    policies: list[str]
+    language: str = ""
+
+
+def value_in(canonical: CanonicalValue, language: str | None) -> ValueWords:
+    """The value in `language`: its rendering in that language when there is one of its current wording
+    (the representative card's own words, or a translation), else the value's pivot wording."""
+    return values_in([canonical], language)[0]
+
+
+def values_in(canonicals, language: str | None) -> list[ValueWords]:
+    """`value_in` for several values, in one query."""
+    canonicals = list(canonicals)
+    renderings = {}
+    if language and canonicals:
+        renderings = {
+            r.canonical_id: r
+            for r in ValueRendering.objects.filter(canonical__in=[c.pk for c in canonicals], language=language)
+        }
+    shown = []
+    for value in canonicals:
+        rendering = renderings.get(value.pk)
+        if rendering is not None and rendering.pivot_digest == wording_digest(
+            value.title, value.description, value.policies
+        ):
+            shown.append(
+                ValueWords(value.pk, rendering.title, rendering.description, list(rendering.policies), language or "")
+            )
+        else:
+            shown.append(ValueWords(value.pk, value.title, value.description, list(value.policies)))
+    return shown
+
+
+@dataclass(frozen=True)
+class DrawnValue:
+    """A value of a relevance draw as the participant reads it: `canonical` holds its words in their
+    language."""
+
+    canonical_id: int
+    canonical: ValueWords
+
+
+def drawn_values(draw, language: str | None) -> list[DrawnValue]:
+    """The values of a relevance draw, in order, in `language`."""
+    items = list(draw.items.select_related("canonical"))
+    words = values_in([item.canonical for item in items], language)
+    return [DrawnValue(item.canonical_id, shown) for item, shown in zip(items, words, strict=True)]

@@ -23,10 +23,11 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
 from studies.models import Cohort, Step
-from values import embeddings, events, seed_file, selectors
+from values import embeddings, events, seed_file, selectors, translation
 from values.clustering import cluster_vectors, groups, medoid
 from values.contracts import BestCardAnswer, MatchAnswer
 from values.models import CanonicalApproval, CanonicalValue, DeduplicationDecision, DeduplicationRun, ValuesCard
+from values.translation import words_in_pivot
 
 
 def deduplicator_prompt():
@@ -63,7 +64,8 @@ def _prepare_match(card_id: int, kind: str):
     if not candidates:
         return card, offered, None, None
     prompt = deduplicator_prompt()
-    text = "New card:\n" + card_text(card.title, card.description, card.policies) + "\n\nCanonical values:\n"
+    # A card in another language is compared by its pivot rendering, the language of the values.
+    text = "New card:\n" + card_text(*words_in_pivot(card)) + "\n\nCanonical values:\n"
     text += "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in candidates)
     request = ChatRequest(
         model="", system=prompt.render(), messages=[Message(role="user", content=text)], max_tokens=300, temperature=0
@@ -101,16 +103,18 @@ def _decide(
             outcome, reason = Outcome.BAD_OUTPUT, f"The model named id {chosen}, which was not offered. {reason}"
     with transaction.atomic(), participant_context(card.interview.participant_id):
         if kind == DeduplicationDecision.Kind.BATCH and matched is None and outcome != Outcome.ERROR:
+            title, description, policies = words_in_pivot(card)
             matched = CanonicalValue.objects.create(
                 study=card.interview.participant.study,
-                title=card.title,
-                description=card.description,
-                policies=list(card.policies),
+                title=title,
+                description=description,
+                policies=policies,
                 origin=CanonicalValue.Origin.BATCH,
                 representative_card=card,
                 embedding=card.embedding,
                 embedding_model=card.embedding_model,
             )
+            translation.reset_renderings(matched, card)
             reason = f"{reason} New canonical value {matched.pk} made from this card.".strip()
         decision = DeduplicationDecision.objects.create(
             card=card,
@@ -136,6 +140,11 @@ def _decide(
 async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision | None:
     """Match the card (or, in a batch, make it a value); None, and nothing recorded, for a card left out of
     the study's values."""
+    untranslated = await translation.ensure_pivot_async(card_id)
+    if untranslated:
+        # Compared in its own language it would miss the values it shares with other languages: left for
+        # the next run (the batch treats it as a failed call), and the card stays as it is.
+        return await db_async(_untranslated)(card_id, kind, untranslated)
     card, offered, request, ctx = await db_async(_prepare_match)(card_id, kind)
     if card is None:
         return None
@@ -148,6 +157,16 @@ async def match_card_async(card_id: int, kind: str) -> DeduplicationDecision | N
         except LLMError as err:
             error, record = f"call failed: {err}", getattr(err, "record", None)
     return await db_async(_decide)(card, kind, offered, answer, record, error)
+
+
+def _untranslated(card_id: int, kind: str, why: str) -> DeduplicationDecision | None:
+    card = ValuesCard.objects.select_related("interview__participant__study").get(pk=card_id)
+    if selectors.left_out_of_values(card, card.interview.participant.study):
+        return None
+    with transaction.atomic(), participant_context(card.interview.participant_id):
+        return DeduplicationDecision.objects.create(
+            card=card, kind=kind, outcome=DeduplicationDecision.Outcome.ERROR, reason=why[:2000]
+        )
 
 
 async def match_card_in_chat_async(card_id: int) -> DeduplicationDecision | None:
@@ -190,7 +209,7 @@ def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str
     the cluster's medoid, and the reason says so."""
 
     prompt = best_card_prompt()
-    text = "\n\n".join(f"id {c.pk}\n" + card_text(c.title, c.description, c.policies) for c in cards)
+    text = "\n\n".join(f"id {c.pk}\n" + card_text(*words_in_pivot(c)) for c in cards)
     request = ChatRequest(
         model="", system=prompt.render(), messages=[Message(role="user", content=text)], max_tokens=300, temperature=0
     )
@@ -231,17 +250,19 @@ def seed_canonical_values(study, *, eps: float = 0.3, min_samples: int = 2) -> d
     for members in clusters.values():
         member_cards = [cards[i] for i in members]
         best, reason, record = _pick_best(study, member_cards, [vectors[i] for i in members])
+        title, description, policies = words_in_pivot(best)
         with transaction.atomic():
             value = CanonicalValue.objects.create(
                 study=study,
-                title=best.title,
-                description=best.description,
-                policies=list(best.policies),
+                title=title,
+                description=description,
+                policies=policies,
                 origin=CanonicalValue.Origin.SEED,
                 representative_card=best,
                 embedding=best.embedding,
                 embedding_model=best.embedding_model,
             )
+            translation.reset_renderings(value, best)
             ValuesCard.objects.filter(pk__in=[c.pk for c in member_cards]).update(canonical=value)
             DeduplicationDecision.objects.bulk_create(
                 [
@@ -371,16 +392,18 @@ def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalVal
     if source.cards.exclude(pk__in=[c.pk for c in cards]).count() == 0:
         raise ValueError("Leave at least one card with the original value (or edit it instead).")
     first = min(cards, key=lambda c: c.pk)
+    title, description, policies = words_in_pivot(first)
     value = CanonicalValue.objects.create(
         study=source.study,
-        title=first.title,
-        description=first.description,
-        policies=list(first.policies),
+        title=title,
+        description=description,
+        policies=policies,
         origin=CanonicalValue.Origin.MANUAL,
         representative_card=first,
         embedding=first.embedding,
         embedding_model=first.embedding_model,
     )
+    translation.reset_renderings(value, first)
     ValuesCard.objects.filter(pk__in=[c.pk for c in cards]).update(canonical=value)
     record_event(
         events.CANONICAL_SPLIT,
@@ -403,17 +426,18 @@ def split_off_card(*, card: ValuesCard, user=None, reason: str = "") -> Canonica
     if card.canonical_id is None:
         raise ValueError("This card is not part of a canonical value, so there is nothing to split it off from.")
     source = CanonicalValue.objects.select_for_update().get(pk=card.canonical_id)
+    title, description, policies = words_in_pivot(card)
     if not source.cards.exclude(pk=card.pk).exists() and (source.title, source.description, list(source.policies)) == (
-        card.title,
-        card.description,
-        list(card.policies),
+        title,
+        description,
+        policies,
     ):
         raise ValueError("This card already has a value of its own, worded as the card.")
     value = CanonicalValue.objects.create(
         study=source.study,
-        title=card.title,
-        description=card.description,
-        policies=list(card.policies),
+        title=title,
+        description=description,
+        policies=policies,
         origin=CanonicalValue.Origin.MANUAL,
         representative_card=card,
         **(
@@ -422,6 +446,7 @@ def split_off_card(*, card: ValuesCard, user=None, reason: str = "") -> Canonica
             else {"embedding": source.embedding, "embedding_model": source.embedding_model}
         ),
     )
+    translation.reset_renderings(value, card)
     ValuesCard.objects.filter(pk=card.pk).update(canonical=value)
     record_event(
         events.CANONICAL_SPLIT,
@@ -529,7 +554,7 @@ def release_wording(participant) -> dict[str, int]:
         )
         other = selectors.may_shape_values(cards, participant.study).order_by("pk").first()
         if other is not None:
-            value.title, value.description, value.policies = other.title, other.description, list(other.policies)
+            value.title, value.description, value.policies = words_in_pivot(other)
             value.representative_card = other
             if other.embedding is not None:
                 value.embedding, value.embedding_model = other.embedding, other.embedding_model
@@ -541,6 +566,8 @@ def release_wording(participant) -> dict[str, int]:
             value.archived_at, value.archived_reason = timezone.now(), marker
             archived += 1
         value.save()
+        # Renderings of the withdrawn wording go (their history copies are the withdrawal's audit copies).
+        translation.reset_renderings(value, other)
         with pgtrigger.ignore("values.CanonicalValueEvent:append_only"):
             history = apps.get_model("values", "CanonicalValueEvent").objects
             history.filter(pgh_obj_id=value.pk, representative_card_id__in=theirs).delete()

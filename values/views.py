@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mgeplatform import inputs
+from studies.languages import participant_language
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
 from values import relevance, selectors, services
@@ -31,7 +32,7 @@ def approval_page(request, study, participant, card=None, canonical=None, error=
         status=status,
         label="Your value",
         card=card,
-        canonical=canonical,
+        canonical=selectors.value_in(canonical, participant_language(participant)),
         error=error,
         answers=[(value, _(label)) for value, label in CanonicalApproval.Answer.choices],
     )
@@ -67,7 +68,7 @@ def relevance_page(request, study, participant, draw=None, error="", status=200)
         status=status,
         draw=draw,
         error=error,
-        items=draw.items.select_related("canonical"),
+        items=selectors.drawn_values(draw, participant_language(participant)),
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from interviews import events
 from interviews.contracts import ArticulatorAnswer
+from interviews.language import prompt_language
 from interviews.models import ChatMessage, Interview
 from interviews.selectors import reply_alive
 from interviews.services.transcript import (
@@ -34,6 +35,7 @@ from mgeplatform.llm.types import ChatRequest, LLMError, Message
 from studies import steps
 from studies.models import Participant, Step
 from values import contracts as card_limits
+from values import translation
 from values.models import ValuesCard
 from values.services import match_card_in_chat_async
 
@@ -67,6 +69,7 @@ def _save_card(interview: Interview, *, title, description, policies, source, ll
         scripted = llm_call.provider == OfflineProvider.name
     else:
         scripted = bool(latest and latest["scripted"])
+    participant = interview.participant
     return ValuesCard.objects.create(
         interview=interview,
         revision=revision,
@@ -76,6 +79,9 @@ def _save_card(interview: Interview, *, title, description, policies, source, ll
         source=source,
         llm_call=llm_call,
         scripted=scripted,
+        # Written in the participant's language; a card in another than the study's pivot is rendered in it.
+        language=translation.card_language(participant),
+        pivot_language=translation.pivot_language(participant.study),
     )
 
 
@@ -133,6 +139,7 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
         with participant_context(participant.pk):
             card.submitted, card.submitted_at = True, now
             card.save(update_fields=["submitted", "submitted_at"])
+            translation.queue_card_translation(card)  # after commit, when written in another language
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
             record_event(
@@ -161,7 +168,7 @@ def _articulation_request(interview_id: int, change_request: str | None):
         transcript += "\nChange requested: " + change_request.replace("\n", " ")
     request = ChatRequest(
         model="",
-        system=prompt.render(scenario_prompt=interview.scenario.prompt),
+        system=prompt.render(scenario_prompt=interview.scenario.prompt, **prompt_language(interview.participant)),
         messages=[Message(role="user", content=transcript)],
         max_tokens=800,
         temperature=0,

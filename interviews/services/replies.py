@@ -16,6 +16,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from interviews.contracts import ShowValuesCardArgs, SubmitValuesCardArgs
+from interviews.language import prompt_language
 from interviews.models import ChatMessage, Interview
 from interviews.selectors import message_payload, needs_reply, reply_alive
 from interviews.services.cards import _articulate, match_before_submit, submit_card, submitted_event
@@ -157,7 +158,9 @@ async def run_reply(interview_id: int, token: uuid.UUID, emit: Emit, claimed: Cl
             prompt = interviewer_prompt(interview.prompt_versions.get("interviewer", {}).get("version"))
             request = ChatRequest(
                 model="",
-                system=prompt.render(scenario_prompt=interview.scenario.prompt),
+                system=prompt.render(
+                    scenario_prompt=interview.scenario.prompt, **prompt_language(interview.participant)
+                ),
                 messages=messages,
                 tools=TOOLS,
                 max_tokens=700,

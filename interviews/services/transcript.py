@@ -16,8 +16,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+<<<<<<< ours
 from django.utils import timezone
 from django.utils.translation import gettext as _
+=======
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+>>>>>>> theirs
 
 from interviews import events
 from interviews.models import ChatMessage, Interview
@@ -28,7 +33,11 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.prompts import load as load_prompt
 from mgeplatform.llm.types import Message, ToolCall
+<<<<<<< ours
 from studies import arms, steps
+=======
+from studies import languages, steps
+>>>>>>> theirs
 from studies.models import Participant, Scenario, Step
 
 log = logging.getLogger(__name__)
@@ -75,12 +84,14 @@ def articulator_prompt():
     return app_prompt(__file__, "articulator")
 
 
-def greeting(scenario: Scenario) -> str:
-    return (
-        f"Help us figure out how an AI assistant should respond to questions like this one:\n\n"
-        f"\u201c{scenario.prompt}\u201d\n\n"
-        "Everyone's input helps! Say what you think should be considered in the response."
-    )
+def greeting(scenario: Scenario, language: str | None = None) -> str:
+    """The interview's first turn, in the participant's language (the question as the coordinators wrote it)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return (
+            gettext("Help us figure out how an AI assistant should respond to questions like this one:")
+            + f"\n\n\u201c{scenario.prompt}\u201d\n\n"
+            + gettext("Everyone's input helps! Say what you think should be considered in the response.")
+        )
 
 
 @transaction.atomic
@@ -112,7 +123,10 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
             prompt_versions=prompts,
         )
         ChatMessage.objects.create(
-            interview=interview, seq=1, role=ChatMessage.Role.ASSISTANT, content=greeting(scenario)
+            interview=interview,
+            seq=1,
+            role=ChatMessage.Role.ASSISTANT,
+            content=greeting(scenario, languages.participant_language(participant)),
         )
         record_event(
             events.INTERVIEW_STARTED,

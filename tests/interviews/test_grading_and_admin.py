@@ -28,7 +28,7 @@ def test_offline_interview_through_services_yields_a_submitted_card(two_intervie
     card = first.cards.get(submitted=True)
     assert card.source == "articulator" and len(card.policies) >= 2
     assert first.status == "submitted"
-    assert first.prompt_versions["interviewer"]["version"] == "1"
+    assert first.prompt_versions["interviewer"]["version"] == "2"
 
 
 def test_grade_dialogues_grades_once_and_prints_the_table(two_interviews, capsys):
@@ -36,7 +36,7 @@ def test_grade_dialogues_grades_once_and_prints_the_table(two_interviews, capsys
     call_command("grade_dialogues", study=study.slug)
     out = capsys.readouterr().out
     assert "Graded 2 interviews (0 failed)" in out
-    assert "one_question_at_a_time" in out and "interviewer v1" in out
+    assert "one_question_at_a_time" in out and "interviewer v2" in out
     grade = DialogueGrade.objects.get(interview=first)
     assert set(grade.scores) >= {"personal_story", "no_leading", "clear_specific_criteria"}
     assert 1 <= grade.mean_score <= 5

@@ -136,7 +136,7 @@ async def test_reply_streams_token_by_token_and_is_saved(settings):
     roles = await db(lambda: list(ChatMessage.objects.order_by("seq").values_list("role", flat=True)))
     assert roles == ["assistant", "user", "assistant"]
     call = await db(lambda: LLMCall.objects.get(purpose="interview.reply"))
-    assert call.prompt_name == "interviewer" and call.prompt_version == "1" and len(call.prompt_hash) == 64
+    assert call.prompt_name == "interviewer" and call.prompt_version == "2" and len(call.prompt_hash) == 64
     assert call.provider == "offline" and call.output_tokens > 0 and call.ok
     await ws.disconnect()
 

@@ -228,7 +228,9 @@ def test_shipped_prompts_load():
         interview_services.articulator_prompt(),
         grading.grader_prompt(),
     ):
-        assert prompt.version and "{{" not in prompt.render(scenario_prompt="Q?")
+        assert prompt.version and "{{" not in prompt.render(
+            scenario_prompt="Q?", language="es", language_name="Spanish"
+        )
 
 
 def test_pricing_of_dated_model_names_and_unknown_models():
