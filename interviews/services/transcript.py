@@ -16,13 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-<<<<<<< ours
-from django.utils import timezone
-from django.utils.translation import gettext as _
-=======
 from django.utils import timezone, translation
-from django.utils.translation import gettext
->>>>>>> theirs
+from django.utils.translation import gettext as _
 
 from interviews import events
 from interviews.models import ChatMessage, Interview
@@ -33,11 +28,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.prompts import load as load_prompt
 from mgeplatform.llm.types import Message, ToolCall
-<<<<<<< ours
-from studies import arms, steps
-=======
-from studies import languages, steps
->>>>>>> theirs
+from studies import arms, languages, steps
 from studies.models import Participant, Scenario, Step
 
 log = logging.getLogger(__name__)
@@ -88,9 +79,9 @@ def greeting(scenario: Scenario, language: str | None = None) -> str:
     """The interview's first turn, in the participant's language (the question as the coordinators wrote it)."""
     with translation.override(language or settings.LANGUAGE_CODE):
         return (
-            gettext("Help us figure out how an AI assistant should respond to questions like this one:")
+            _("Help us figure out how an AI assistant should respond to questions like this one:")
             + f"\n\n\u201c{scenario.prompt}\u201d\n\n"
-            + gettext("Everyone's input helps! Say what you think should be considered in the response.")
+            + _("Everyone's input helps! Say what you think should be considered in the response.")
         )
 
 
@@ -101,18 +92,11 @@ def choose_scenario(*, participant: Participant, scenario: Scenario) -> Intervie
     existing = Interview.objects.filter(participant=participant, status=Interview.Status.ACTIVE).first()
     if existing is not None:
         return existing
-<<<<<<< ours
     if not arms.offered_scenarios(participant).filter(pk=scenario.pk).exists():
-        raise InterviewError("bad_scenario", "That question is not part of this study.")
+        raise InterviewError("bad_scenario", _("That question is not part of this study."))
     route = gateway.resolve(arms.interviewer_settings(participant))
     interviewer = interviewer_prompt(arms.effective(participant, "interviewer_prompt_version"), strict=True)
     prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer, articulator_prompt())}
-=======
-    if scenario.study_id != participant.study_id or not scenario.active:
-        raise InterviewError("bad_scenario", _("That question is not part of this study."))
-    route = gateway.resolve(participant.study)
-    prompts = {p.name: {"version": p.version, "hash": p.sha256} for p in (interviewer_prompt(), articulator_prompt())}
->>>>>>> theirs
     with participant_context(participant.pk):
         interview = Interview.objects.create(
             participant=participant,
