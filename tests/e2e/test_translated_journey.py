@@ -131,10 +131,14 @@ class Journey:
         page.locator(".msg.assistant").first.wait_for()
         assert page.locator(".progress-label").inner_text() == self.step_label(3, "Interview")
         self.check("03-interview")
-        # The interviewer's script is English: its messages keep their own direction on an Arabic page.
-        assert page.locator(".msg.assistant").first.evaluate("e => e.matches(':dir(ltr)')")
-        for answer in ANSWERS:
+        # The greeting is in the participant's language, like the page around it.
+        greeting = t("Help us figure out how an AI assistant should respond to questions like this one:")
+        assert greeting in page.locator(".msg.assistant").first.inner_text()
+        for n, answer in enumerate(ANSWERS):
             self.send(answer)
+            if n == 0 and self.language == "ar":
+                # The offline interviewer has no Arabic script: its English replies keep their own direction.
+                assert page.locator(".msg.assistant").nth(1).evaluate("e => e.matches(':dir(ltr)')")
         card = page.get_by_role("region", name=t("Your values card"))
         card.wait_for(timeout=30000)
         # Written by the chat's script, in the participant's language.
