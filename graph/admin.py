@@ -125,7 +125,7 @@ class VoteInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = WisdomVote
     fk_name = "story"
     extra = 0
-    fields = ["created_at", "vote_link", "answer", "reason", "time_taken_ms", "voter_transcripts"]
+    fields = ("created_at", "vote_link", "answer", "reason", "time_taken_ms", "voter_transcripts")
     readonly_fields = fields
 
     @admin.display(description="vote")
@@ -331,7 +331,7 @@ class GraphSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "summary",
         "stage_seconds",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description="edges kept")
     def edges_kept(self, obj):

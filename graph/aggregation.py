@@ -453,7 +453,7 @@ def decide_edges(counts: dict, contexts: dict, params: Parameters) -> tuple[list
             if out:
                 e.kept, e.reason = False, "weakest_in_cycle"
 
-    cycles = []
+    cycles: list[list] = []
     for component in sorted(cyclic, key=min):
         for cycle in nx.simple_cycles(graph.subgraph(component)):
             if len(cycles) >= MAX_CYCLES_LISTED:
@@ -708,7 +708,7 @@ def bootstrap(cells, params: Parameters, nodes=None, resample=None) -> dict[int,
         if resample is not None:
             samples[s] = resampler.positions(resample(rng))
             continue
-        draw = rng.multinomial(total, shares) if total else counts
+        draw = rng.multinomial(total, shares) if shares is not None else counts
         samples[s] = resampler.positions(draw.reshape(-1, 3).astype(float))
     columns = [i for i, node in enumerate(node_ids) if node in base_positions]
     return dict(
@@ -790,7 +790,7 @@ def bootstrap_by_context(
         if resample is not None:
             answers = resample(rng)
         else:
-            draw = rng.multinomial(total, shares) if total else counts
+            draw = rng.multinomial(total, shares) if shares is not None else counts
             answers = draw.reshape(-1, 3).astype(float)
         kept, like = resampler.kept_pairs(answers)
         # (context, pair) for every kept pair with an answer or impression in the context in this sample

@@ -137,7 +137,7 @@ def group_graphs(
 
 def _top(scores: dict[int, float], k: int) -> list[int]:
     pos = aggregation.positions(scores)
-    return sorted((n for n, p in pos.items() if p <= k), key=pos.get)
+    return sorted((n for n, p in pos.items() if p <= k), key=lambda n: pos[n])
 
 
 def bridging(

@@ -3,12 +3,12 @@ and of the moral-graph files we import (docs/moral-graph-format.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from mgeplatform.llm.contracts import Contract, Text
+from mgeplatform.llm.contracts import Contract, text_limits
 
 CONTEXT_MAX = 200  # MoralContext.text
 
@@ -17,7 +17,7 @@ CONTEXT_MAX = 200  # MoralContext.text
 
 
 class ContextsAnswer(Contract):
-    contexts: list[Text(6, CONTEXT_MAX)] = Field(min_length=1, max_length=8)
+    contexts: list[Annotated[str, text_limits(6, CONTEXT_MAX)]] = Field(min_length=1, max_length=8)
 
 
 class ValuePair(Contract):
@@ -32,18 +32,18 @@ class PairsAnswer(Contract):
 
 
 class PolicyChange(Contract):
-    policy: Text(1)
-    change: Text(5)
+    policy: Annotated[str, text_limits(1)]
+    change: Annotated[str, text_limits(5)]
 
 
 class ReasoningAnswer(Contract):
-    shared_meaning: Text(10)
-    clarification: Text(10)
+    shared_meaning: Annotated[str, text_limits(10)]
+    clarification: Annotated[str, text_limits(10)]
     policy_changes: list[PolicyChange] = Field(min_length=1)
 
 
 class StoryAnswer(Contract):
-    story: Text(80, 2000)
+    story: Annotated[str, text_limits(80, 2000)]
 
 
 # --- imported graph files -------------------------------------------------------------
@@ -53,7 +53,7 @@ class StoryAnswer(Contract):
 
 class ImportedValue(Contract):
     id: str | int
-    title: Text(1)
+    title: Annotated[str, text_limits(1)]
     policies: list[str] = Field(validation_alias=AliasChoices("policies", "evaluationCriteria"))
     description: str = Field(validation_alias=AliasChoices("description", "instructionsShort"))
 
@@ -73,7 +73,7 @@ class EdgeCounts(Contract):
 class ImportedEdge(Contract):
     source: str = Field("", alias="sourceValueId")
     wiser: str = Field("", alias="wiserValueId")
-    counts: EdgeCounts = EdgeCounts()
+    counts: EdgeCounts = Field(default_factory=lambda: EdgeCounts.model_validate({}))
     contexts: list[str | dict] = []
 
     @field_validator("source", "wiser", mode="before")
@@ -140,7 +140,7 @@ def file_problem(err: ValidationError) -> str:
         return 'The file needs a "values" list and an "edges" list.'
     where, field = f"{loc[0]}[{loc[1]}]", loc[2] if len(loc) > 2 else None
     if loc[0] == "values":
-        return f"{where} {_VALUE_PROBLEMS.get(field, 'needs an id and a title')}"
+        return f"{where} {_VALUE_PROBLEMS.get(str(field), 'needs an id and a title')}"
     if field is None:
         return f"{where} is not an object"
     if field == "counts":

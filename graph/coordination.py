@@ -207,7 +207,8 @@ def detect(
     base = _pair_base(data, params)
     flagged: set[int] = set()
     rounds = 0
-    pairs, graph_groups = None, []
+    pairs: _Pairs | None = None
+    graph_groups: list = []
     for rounds in range(max(params.rounds, 1) + 1):
         excluded = np.zeros(len(data.people), dtype=bool)
         excluded[list(flagged)] = True
@@ -219,6 +220,7 @@ def detect(
         if rounds > 1 and found == flagged:
             break
         flagged = found
+    assert pairs is not None  # the loop runs at least once
     detection = _report(data, pairs, graph_groups, params)
     detection.stats.update(
         {
@@ -297,7 +299,7 @@ class _Matrices:
 
 def _agreement_rates(
     data: _Matrices, keep: np.ndarray, params: DetectionParameters, group: int | None = None
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """p_k per item from the answers of the participants in `keep` (and in
     `group`, when given), shrunk to the study's answer shares."""
     if not keep.any():  # everyone flagged: nobody else to take base rates from
@@ -492,7 +494,8 @@ def _pair_base(data: _Matrices, params: DetectionParameters) -> _Base:
     if not parts:
         empty = np.zeros(0)
         return _Base(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
-    return _Base(*(np.concatenate(x) for x in zip(*parts)))
+    i, j, shared, agree, co_timed, expected = (np.concatenate(x) for x in zip(*parts))
+    return _Base(i, j, shared, agree, co_timed, expected)
 
 
 def _coded(data: _Matrices) -> sparse.csr_array:
@@ -617,7 +620,7 @@ def _expected_agreements(
     if base.mode == "lsh":  # per pair: the candidates are few, the all-pairs products are not
         voted_r = data.voted.tocsr()
         out = candidates.pair_weighted_sums(voted_r, base.i, base.j, p_all)
-        if same.any():
+        if p_rows is not None and same.any():
             out[same] = candidates.pair_weighted_sums(
                 voted_r, base.i[same], base.j[same], p_rows, row_rate=data.group_of[base.i[same]]
             )
@@ -634,7 +637,7 @@ def _expected_agreements(
         block = voted[lo:hi]
         out[here] = _lookup(_scaled(block, p_all) @ voted_t, base.i[here] - lo, base.j[here])
         mine = here & same
-        if mine.any():
+        if p_rows is not None and mine.any():
             row_rate = np.where(data.group_of[lo:hi] >= 0, data.group_of[lo:hi], len(p_rows) - 1)
             out[mine] = _lookup(_scaled(block, p_rows, row_rate) @ voted_t, base.i[mine] - lo, base.j[mine])
     return out
@@ -828,6 +831,6 @@ def synthetic_votes(
         group_of[pid] = f"g{int(rng.integers(groups)) if groups else 0}"
         for n, k in enumerate(touching):
             a, b, c = item_list[k]
-            at = (burst + n * 60 + rng.uniform(0, 8)) if bloc_timing else rng.random() * duration_seconds
-            rows.append(VoteRow(pid, a, b, c, "yes" if b == target else "no", at))
+            when = (burst + n * 60 + rng.uniform(0, 8)) if bloc_timing else rng.random() * duration_seconds
+            rows.append(VoteRow(pid, a, b, c, "yes" if b == target else "no", when))
     return rows, group_of, bloc

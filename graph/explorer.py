@@ -8,6 +8,9 @@ events are read live from the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 
 from graph import aggregation, selectors
@@ -47,7 +50,7 @@ def access(user, study) -> str | None:
 # Pages of higher layers linked from the graph's pages (the playground, for
 # one), registered in their AppConfig.ready(): (label, URL name taking the
 # study's slug, may_open(user, study)).
-_PAGE_LINKS: list[tuple[str, str, object]] = []
+_PAGE_LINKS: list[tuple[str, str, Callable[[Any, Any], bool]]] = []
 
 
 def register_page_link(label: str, url_name: str, may_open) -> None:
@@ -262,7 +265,9 @@ def interval_text(b: dict | None) -> str:
 
 
 def is_stable(b: dict | None) -> bool:
-    return bool(b) and (b["rank_low"] == b["rank_high"] == 1 or b.get("top_share", 0) >= 0.9)
+    if not b:
+        return False
+    return bool(b["rank_low"] == b["rank_high"] == 1 or b.get("top_share", 0) >= 0.9)
 
 
 def scenario_titles(study) -> dict[str, str]:
@@ -325,10 +330,10 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
     for e in snapshot.edges:
         if not e.get("kept"):
             continue
-        contexts = [str(c) for c in e.get("contexts", [])]
+        edge_contexts = [str(c) for c in e.get("contexts", [])]
         edge_stories = list(stories.get((int(e["source"]), int(e["target"])), []))
         # Stories in the edge's contexts first, then any other active ones for this direction.
-        edge_stories.sort(key=lambda s: (str(s["context"]) not in contexts, s["context"], s["id"]))
+        edge_stories.sort(key=lambda s: (str(s["context"]) not in edge_contexts, s["context"], s["id"]))
         edges.append(
             {
                 "id": f"{e['source']}-{e['target']}",
@@ -337,7 +342,7 @@ def graph_data(snapshot, *, staff: bool, admin_url=None) -> dict:
                 "counts": e.get("counts", {}),
                 "likelihood": e.get("likelihood"),
                 "entropy": e.get("entropy"),
-                "contexts": contexts,
+                "contexts": edge_contexts,
                 **_evidence(edge_votes(e)),
                 "stories": [{"context": str(s["context"]), "text": s["text"]} for s in edge_stories],
             }
@@ -374,7 +379,7 @@ def filter_options(snapshot) -> list[dict]:
     """Scenarios, each followed by its contexts; contexts without a scenario last."""
     titles = scenario_titles(snapshot.study)
     contexts = snapshot.contexts
-    groups = []
+    groups: list[dict[str, Any]] = []
     for sid, title in titles.items():
         in_scenario = [
             (cid, c["text"])
@@ -519,7 +524,7 @@ def participation_events(study, *, include_simulated: bool = False) -> list[tupl
     shown = StoryAssignment.objects.filter(story__study=study, shown_at__isnull=False)
     votes = votes.filter(counted("participant", include_simulated))
     shown = shown.filter(counted("participant", include_simulated))
-    rows = [
+    rows: list[tuple] = [
         (at, 1, pk, a, b, c, kind)
         for pk, at, a, b, c, kind in votes.values_list(
             "pk", "created_at", "from_value_id", "to_value_id", "context_id", "answer"

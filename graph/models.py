@@ -95,20 +95,21 @@ def _subtract(rows: str) -> str:
 def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
     """`follow_time`: upsert on every update, even with no count moved, so
     that `newest` follows the answer's time (votes)."""
-    statement = {"level": pgtrigger.Statement, "when": pgtrigger.After}
     return [
         pgtrigger.Trigger(
             name=f"{prefix}_insert",
             operation=pgtrigger.Insert,
             referencing=pgtrigger.Referencing(new="new_rows"),
-            **statement,
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
             func=_add(rows("new_rows", 1), changed_only=True) + " RETURN NULL;",
         ),
         pgtrigger.Trigger(
             name=f"{prefix}_update",
             operation=pgtrigger.Update,
             referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
-            **statement,
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
             func=_add(f"{rows('new_rows', 1)} UNION ALL {rows('old_rows', -1)}", changed_only=not follow_time)
             + " RETURN NULL;",
         ),
@@ -116,7 +117,8 @@ def _count_triggers(prefix: str, rows, *, follow_time: bool) -> list:
             name=f"{prefix}_delete",
             operation=pgtrigger.Delete,
             referencing=pgtrigger.Referencing(old="old_rows"),
-            **statement,
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
             func=_subtract(rows("old_rows", -1)) + " RETURN NULL;",
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import connection
 from django.db.models import Count, F, Max, Q, Sum
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -115,7 +117,7 @@ def assignment_of(participant, assignment_id: int):
 
 def graph_cells(
     study, *, include_simulated: bool = False, exclude=(), also=(), from_votes: bool = False
-) -> tuple[list[Cell], object]:
+) -> tuple[list[Cell], datetime | None]:
     """Votes and impressions per (from value, to value, context); values
     merged into another count for the value they live on in. `exclude`:
     participant ids left out (flagged voters, said in the snapshot);

@@ -1,4 +1,5 @@
 import time
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from procrastinate.contrib.django import app
@@ -42,7 +43,7 @@ def build_snapshot(
 ) -> int:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     study = Study.objects.get(pk=study_id)
-    options = {"weighting": weighting_run_id} if weighting_run_id is not None else {}
+    options: dict[str, Any] = {"weighting": weighting_run_id} if weighting_run_id is not None else {}
     if exclude_flagged:
         return services.build_without_flagged(study, include_simulated=include_simulated, user=user, **options)[1].pk
     return services.build_snapshot(study, include_simulated=include_simulated, user=user, **options).pk

@@ -23,6 +23,7 @@ registry). Pure functions over plain rows; the rows come from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class WeightedVotes:
     cells: list[Cell]
     voters: list[str]
     weights: np.ndarray
-    answers: object  # scipy.sparse csr array, voters × (cells · 3)
+    answers: Any  # scipy.sparse csr array, voters × (cells · 3)
     pair_voters: dict[tuple[int, int], set[str]] = field(default_factory=dict)
     left_out: dict = field(default_factory=dict)
 
@@ -156,7 +157,7 @@ def winners(weighted: dict, unweighted: dict) -> list[dict]:
     """Per scope (the whole graph, each scenario, each context): the top value
     with the weights and without them, and whether they differ. Both
     arguments are {"global": scores, "scenario": {id: scores}, "context": {id: scores}}."""
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "scope": "global",
             "id": None,

@@ -35,14 +35,14 @@ def weigh(
     }
     missing = {a: sum(1 for pid in pids if categories[pid][a] is None) for a in attributes}
     complete = [pid for pid in pids if all(categories[pid][a] is not None for a in attributes)]
-    rows = [categories[pid] for pid in complete]
+    rows = [{a: str(categories[pid][a]) for a in attributes} for pid in complete]  # complete: no None left
     if target.cells:  # joint cells: one variable, so raking is post-stratification
-        weights = raking.rake(
+        raked = raking.rake(
             [{"cell": targets.cell_key(r, attributes)} for r in rows], {"cell": target.cells}, trim=trim
         )
     else:
-        weights = raking.rake(rows, target.margins, trim=trim)
-    weights = [float(w) for w in weights]
+        raked = raking.rake(rows, target.margins, trim=trim)
+    weights = [float(w) for w in raked]
     report = build_report(target, categories, pids, complete, weights, missing)
     with transaction.atomic():
         run = WeightingRun.objects.create(

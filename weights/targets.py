@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -81,7 +82,7 @@ def _check_shares(shares: dict[str, float], what: str) -> None:
         raise ValueError(f"{what}: shares sum to {total:.4f}, not 1 (tolerance {TOLERANCE})")
 
 
-def cell_key(values: dict[str, str], attributes: list[str]) -> str:
+def cell_key(values: Mapping[str, str | None], attributes: list[str]) -> str:
     return CELL_SEPARATOR.join(f"{a}={values[a]}" for a in attributes)
 
 

@@ -81,7 +81,11 @@ def assign_stories(participant) -> list[StoryAssignment]:
     )
     # Only the participant's own question's contexts: a parenting participant
     # is never asked about a context written for another question.
-    stories = stories.filter(context__scenario_id=card.interview.scenario_id if card is not None else None)
+    stories = (
+        stories.filter(context__scenario_id=card.interview.scenario_id)
+        if card is not None
+        else stories.filter(context__scenario__isnull=True)
+    )
     if version := arms.effective(participant, "story_prompt_version"):  # an arm shows one writer's stories
         stories = stories.filter(prompt_version__endswith=f"story_writer v{version}")
     if card is not None and card.embedding is not None:

@@ -137,7 +137,7 @@ def build_snapshot(
         cells = unweighted_cells  # the summary counts the votes read, as an unweighted build's does
         stages["weighting"] += time.perf_counter() - t
 
-    reasons = {}
+    reasons: dict[str, int] = {}
     for e in edges:
         if not e.kept:
             reasons[e.reason] = reasons.get(e.reason, 0) + 1
