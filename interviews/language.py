@@ -159,6 +159,16 @@ GENERIC_CARDS = {
 }
 
 
+# Cards the offline card writer is told to expect (interviews.offline.expect_card) that are already in a
+# language other than English: the scripted participants' own (journey/personas). Left as they are.
+_WRITTEN_IN: dict[str, set[str]] = {}
+
+
+def written_in(language: str, card: dict) -> None:
+    """Say that an expected card is written in `language`, so the card writer does not put it into it."""
+    _WRITTEN_IN.setdefault(language, set()).add(card["title"])
+
+
 def _replace_all(text: str, pairs: list[tuple[str, str]]) -> str:
     for source, target in sorted(pairs, key=lambda p: -len(p[0])):
         text = text.replace(source, target)
@@ -217,6 +227,8 @@ def _transcript_in_english(language: str, transcript: str) -> str:
 
 
 def _card_in(language: str, card: dict, generic: dict) -> dict:
+    if card["title"] in _WRITTEN_IN.get(language, ()):
+        return card
     if card == generic:
         return json.loads(json.dumps(GENERIC_CARDS[language]))
     fixed = [s for s, _ in PHRASES[language]]

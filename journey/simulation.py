@@ -34,13 +34,13 @@ from journey.personas import Persona
 from mgeplatform import locks
 from mgeplatform.llm.providers.offline import unpaced
 from mgeplatform.models import LLMCall
-from studies import selectors, steps
+from studies import languages, selectors, steps
 from studies import services as journey
 from studies.models import Participant, Scenario, Step, Study
 from surveys import selectors as survey_selectors
 from surveys import services as survey_services
 from surveys.models import SurveyItem
-from values import relevance
+from values import relevance, translation
 from values import selectors as value_selectors
 from values import services as value_services
 
@@ -260,13 +260,37 @@ def simulate_one(study, rng: random.Random, turns: dict | None = None) -> Partic
     participant = create_participant(study, rng)
     scenarios = list(selectors.active_scenarios(study))
     scenario = rng.choice(scenarios)
-    personas = persona_data.for_scenario(scenario.key)
+    language = _language(study, scenario, rng)
+    personas = persona_data.for_scenario(scenario.key, language)
+    turn = scenario.key if language == "en" else f"{scenario.key}:{language}"
     if turns is None:
         persona = rng.choice(personas)
     else:
-        persona = personas[turns.get(scenario.key, 0) % len(personas)]
-        turns[scenario.key] = turns.get(scenario.key, 0) + 1
+        persona = personas[turns.get(turn, 0) % len(personas)]
+        turns[turn] = turns.get(turn, 0) + 1
+    if language != participant.language:
+        Participant.objects.filter(pk=participant.pk).update(language=language)
     return walk(participant, Actor(scenario=scenario, persona=persona, rng=rng))
+
+
+def _language(study, scenario, rng: random.Random) -> str:
+    """The language a simulated participant speaks: one of the study's, in turn at random, for which
+    the scenario has personas (English when it has none in the others). A study in English only draws
+    nothing, so its simulations stay as they were."""
+    spoken = [
+        code
+        for code in languages.study_languages(study)
+        if code == "en" or persona_data.for_scenario(scenario.key, code)
+    ]
+    if len(spoken) < 2:
+        return spoken[0] if spoken else "en"
+    return rng.choice(spoken)
+
+
+def _deduplicate(study) -> None:
+    """What the batch job does: group the cards, then render the values into the study's other languages."""
+    value_services.run_batch_dedup(study)
+    translation.render_missing_values(study)
 
 
 def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult:
@@ -285,14 +309,14 @@ def simulate(study, n: int, *, seed: int = 0, progress=None) -> SimulationResult
     with unpaced():
         for i in range(n):
             if i == first_batch or (i > first_batch and (i - first_batch) % every == 0):
-                value_services.run_batch_dedup(study)
+                _deduplicate(study)
                 stories.generate_stories(study, max_stories=40)
                 runs += 1
             participant = simulate_one(study, rng, turns)
             completed += participant.current_step == Step.COMPLETE
             if progress:
                 progress(i + 1, n)
-        value_services.run_batch_dedup(study)
+        _deduplicate(study)
     return SimulationResult(
         participants=n,
         completed=completed,

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from mgeplatform.admin import ReadOnlyAdminMixin
-from studies import arms, contributions, services
+from studies import arms, contributions, demographics, services
 from studies.models import Arm, ConsentDocument, ConsentRecord, Participant, ProlificIdentity, Scenario, StudyStatistics
 
 
@@ -110,9 +110,19 @@ class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "study", "current_step", "cohort", "arm", "via_prolific", "simulated", "created_at"]
-    list_filter = ["study", "current_step", "cohort", "arm", "simulated", "via_prolific", "created_at"]
-    list_select_related = ["study", "arm"]
+    list_display = [
+        "id",
+        "study",
+        "current_step",
+        "cohort",
+        "arm",
+        "language_chosen",
+        "via_prolific",
+        "simulated",
+        "created_at",
+    ]
+    list_filter = ["study", "current_step", "cohort", "arm", "language", "simulated", "via_prolific", "created_at"]
+    list_select_related = ["study", "arm", "demographics"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -122,7 +132,7 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "cohort",
         "simulated",
         "via_prolific",
-        "language",
+        "language_chosen",
         "arm",
         "created_at",
         "updated_at",
@@ -130,6 +140,11 @@ class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [ConsentRecordInline]
     actions = ["screen_out"]
     change_form_template = "admin/studies/participant/change_form.html"
+
+    @admin.display(description="language", ordering="language")
+    def language_chosen(self, participant):
+        # The language chosen on entry, with Prolific's "Language" answer once imported.
+        return demographics.language_beside_prolific(participant)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         participant = self.get_object(request, object_id)

@@ -7,6 +7,8 @@ console all count such an answer as missing, never as a category.
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
+
 # Lowered and with spaces collapsed: how an answer is compared with them.
 PLACEHOLDERS = frozenset(
     {"", "consent_revoked", "data_expired", "consent revoked", "data expired", "none", "n/a", "na"}
@@ -29,3 +31,24 @@ def answer_of(data: dict, attribute: str):
         return data[attribute]
     wanted = " ".join(attribute.lower().split())
     return next((v for k, v in data.items() if " ".join(str(k).lower().split()) == wanted), None)
+
+
+# Prolific's column for the language a participant speaks (their profile's answer).
+LANGUAGE = "Language"
+
+
+def prolific_language(participant) -> str | None:
+    """The participant's answer to Prolific's "Language" question, once their
+    demographics are imported; None when not imported or missing."""
+    try:
+        data = participant.demographics.data
+    except ObjectDoesNotExist:
+        return None
+    return clean(answer_of(data, LANGUAGE))
+
+
+def language_beside_prolific(participant) -> str:
+    """The language the participant chose, with Prolific's answer beside it
+    when there is one: "es (Prolific: Spanish)"."""
+    spoken = prolific_language(participant)
+    return f"{participant.language} (Prolific: {spoken})" if spoken else participant.language

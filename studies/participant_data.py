@@ -1,8 +1,9 @@
-"""The base layer's share of the study export: when each step began and ended."""
+"""The base layer's share of the study export: when each step began and ended; and of the
+participant trail: the steps, and the language chosen beside Prolific's answer."""
 
 from django.utils import timezone
 
-from studies import steps
+from studies import demographics, steps
 from studies.contributions import TrailSection, export_table, iso, participant_trail
 from studies.models import StepTiming
 from studies.selectors import skipped_steps
@@ -37,13 +38,19 @@ def _trail(participant) -> list[TrailSection]:
         ]
         for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")
     ]
+    languages = TrailSection(
+        "Language",
+        ["chosen on entry", 'Prolific\'s "Language"'],
+        [[participant.language, demographics.prolific_language(participant) or "not imported or missing"]],
+    )
     return [
+        languages,
         TrailSection(
             "Steps",
             ["step", "entered", "left", "minutes"],
             rows,
             empty="No step timings yet: the participant is still at the consent page.",
-        )
+        ),
     ]
 
 

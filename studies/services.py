@@ -551,11 +551,25 @@ def record_study_statistics(study: Study):
 
 
 @transaction.atomic
-def seed_case_study(slug: str | None = None) -> tuple[Study, bool]:
-    """Create the case study if missing; never overwrite a coordinator's edits."""
+def case_study_languages(codes) -> list[str]:
+    """The languages asked of the case study (`--languages es,ar`, aliases and regional tags accepted),
+    English first: the case study is written in English, so English is its pivot. Raises
+    ValidationError on a language the platform does not ship."""
+    wanted = languages.clean_languages([c for c in codes if c.strip()])
+    ordered = ["en", *(c for c in dict.fromkeys(wanted) if c != "en")]
+    languages.validate_languages(ordered)
+    return ordered
+
+
+def seed_case_study(slug: str | None = None, study_languages=None) -> tuple[Study, bool]:
+    """Create the case study if missing; never overwrite a coordinator's edits (an existing
+    study keeps its languages). `study_languages`: the new study's languages, see
+    `case_study_languages`; by default English only."""
+    chosen = case_study_languages(study_languages) if study_languages else languages.default_languages()
     study, created = Study.objects.get_or_create(
         slug=slug or case_study.SLUG,
         defaults={
+            "languages": chosen,
             "title": case_study.TITLE,
             "description": case_study.DESCRIPTION,
             # Without a language model the case study can only be a pilot with the scripted interviewer.

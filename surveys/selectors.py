@@ -124,15 +124,38 @@ def follow_up_link_rows(links, *, site_url: str) -> list[dict]:
     ]
 
 
-def follow_up_subject(participant) -> dict:
+def follow_up_subject(participant, language: str | None = None) -> dict:
     """What the follow-up is about: the participant's submitted card, the
     canonical value it lives on now (4.5), and that value's place in the
     study's latest moral graph with one wiser and one less wise neighbour
-    (Table 4). Missing parts are None."""
+    (Table 4). Missing parts are None.
 
+    With a `language`, the values are worded as a participant reading it is
+    shown them (`values.selectors.wordings_in`): `canonical_words` is the
+    canonical value so worded, and the graph's values carry their rendering of
+    the snapshot's wording in place of it (a value reworded since the graph was
+    built stays in the snapshot's pivot wording)."""
+
+    out = _follow_up_subject(participant)
+    if language is None:
+        return out
+    if out["canonical"] is not None:
+        out["canonical_words"] = value_selectors.value_in(out["canonical"], language)
+    graph = [out[side] for side in ("value", "wiser", "less_wise") if out[side] is not None]
+    shown = value_selectors.wordings_in(
+        [value_selectors.ValueWords(v["id"], v["title"], v["description"], list(v["policies"])) for v in graph],
+        language,
+    )
+    for value, words in zip(graph, shown, strict=True):
+        value.update(title=words.title, description=words.description, policies=words.policies)
+    return out
+
+
+def _follow_up_subject(participant) -> dict:
     out: dict[str, Any] = {
         "card": None,
         "canonical": None,
+        "canonical_words": None,
         "rewritten": False,
         "snapshot": None,
         "value": None,
@@ -149,6 +172,7 @@ def follow_up_subject(participant) -> dict:
     live_id = value_selectors.live_value_id([card.canonical_id], study)[card.canonical_id]
     canonical = CanonicalValue.objects.get(pk=live_id)
     out["canonical"] = canonical
+    out["canonical_words"] = value_selectors.value_in(canonical, None)
     # Their card was rewritten if the value they live on is worded otherwise.
     out["rewritten"] = canonical.representative_card_id != card.pk and (
         (canonical.title, canonical.description, list(canonical.policies))

@@ -156,7 +156,7 @@ def _follow_up(request, token, link, problem):
     participant = link.participant
     study = participant.study
     bank = services.ensure_default_bank(study)
-    subject = selectors.follow_up_subject(participant)
+    subject = selectors.follow_up_subject(participant, languages.participant_language(participant))
     items = _follow_up_items(bank, subject)
     errors: dict = {}
     status, chosen = 200, selectors.answers_given(participant, items)

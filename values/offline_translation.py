@@ -207,9 +207,26 @@ def _request_fields(text: str) -> tuple[str, str, dict]:
     )
 
 
+# Renderings the script is told (the scripted participants' cards and their English versions,
+# journey/personas): {(source, target, wording): rendering}.
+_EXPECTED: dict[tuple[str, str, str], dict] = {}
+
+
+def _wording(card: dict) -> str:
+    return json.dumps([card["title"], card["description"], list(card["policies"])], ensure_ascii=False)
+
+
+def expect_translation(card: dict, *, source: str, target: str, rendering: dict) -> None:
+    """Render this very wording of a card as `rendering` rather than through the glossary."""
+    _EXPECTED[(source, target, _wording(card))] = {**rendering, "policies": list(rendering["policies"])}
+
+
 def translator(request: ChatRequest) -> tuple[str, list[ToolCall]]:
     text = request.messages[-1].content if request.messages else ""
     source, target, card = _request_fields(text)
+    expected = _EXPECTED.get((source.split("-")[0], target.split("-")[0], _wording(card)))
+    if expected is not None:
+        return json.dumps(expected, ensure_ascii=False), []
     return (
         json.dumps(
             {

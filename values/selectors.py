@@ -213,24 +213,35 @@ def value_in(canonical: CanonicalValue, language: str | None) -> ValueWords:
 
 def values_in(canonicals, language: str | None) -> list[ValueWords]:
     """`value_in` for several values, in one query."""
-    canonicals = list(canonicals)
+    return wordings_in(
+        [ValueWords(c.pk, c.title, c.description, list(c.policies)) for c in canonicals],
+        language,
+    )
+
+
+def wordings_in(wordings: list[ValueWords], language: str | None) -> list[ValueWords]:
+    """Pivot wordings of values (a value's own fields, or the copy a graph snapshot keeps) in `language`:
+    each one's rendering when the value has one of exactly that wording, else the wording as given. A
+    snapshot's copy of a value reworded since it was built is so shown in the pivot, never beside a
+    rendering of other words."""
+    wordings = list(wordings)
     renderings = {}
-    if language and canonicals:
+    if language and wordings:
         renderings = {
             r.canonical_id: r
-            for r in ValueRendering.objects.filter(canonical__in=[c.pk for c in canonicals], language=language)
+            for r in ValueRendering.objects.filter(canonical__in=[w.pk for w in wordings], language=language)
         }
     shown = []
-    for value in canonicals:
-        rendering = renderings.get(value.pk)
+    for words in wordings:
+        rendering = renderings.get(words.pk)
         if rendering is not None and rendering.pivot_digest == wording_digest(
-            value.title, value.description, value.policies
+            words.title, words.description, words.policies
         ):
             shown.append(
-                ValueWords(value.pk, rendering.title, rendering.description, list(rendering.policies), language or "")
+                ValueWords(words.pk, rendering.title, rendering.description, list(rendering.policies), language or "")
             )
         else:
-            shown.append(ValueWords(value.pk, value.title, value.description, list(value.policies)))
+            shown.append(ValueWords(words.pk, words.title, words.description, list(words.policies)))
     return shown
 
 

@@ -8,6 +8,13 @@ carries the card a good articulator would write from those answers (the
 offline articulator has no model to get there; see `register_cards`). Its
 `family`, `depth` and `leans` are hidden: they shape only how it judges
 transition stories (journey.simulation.judge), never what it says.
+
+Personas in another language than English live in `<scenario>.<language>.toml`
+(`parenting.es.toml`), sharing the scenario file's families and contexts. Each
+names the English persona (`english`) whose card is its card's English
+rendering: the offline translator is told so, both ways (`register_cards`), so a
+simulated study in several languages gets Spanish cards whose pivot renderings
+merge with the English cards that say the same thing.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ class Persona(BaseModel):
     answers: list[str] = Field(min_length=4, max_length=4)
     after_card: list[str] = Field(default_factory=list, max_length=2)
     card: PersonaCard
+    language: str = "en"
+    english: str | None = None  # another language's persona: the English persona with its card's rendering
 
     @field_validator("style")
     @classmethod
@@ -75,6 +84,16 @@ class ContextTheme(BaseModel):
 
     match: str = Field(min_length=3)  # a word of the moral context's text
     favours: dict[str, float]
+
+
+class LanguagePersonas(BaseModel):
+    """A scenario's personas in another language (`<scenario>.<language>.toml`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]+)?$")
+    personas: list[Persona] = Field(min_length=1)
 
 
 class ScenarioPersonas(BaseModel):
@@ -108,8 +127,24 @@ def load() -> dict[str, ScenarioPersonas]:
     """Every scenario's personas, checked: keys, titles and signatures unique across files."""
     out = {}
     for path in sorted(HERE.glob("*.toml")):
-        data = ScenarioPersonas.model_validate(tomllib.loads(path.read_text()))
-        out[data.scenario] = data
+        if path.name.count(".") == 1:
+            data = ScenarioPersonas.model_validate(tomllib.loads(path.read_text()))
+            out[data.scenario] = data
+    for path in sorted(HERE.glob("*.*.toml")):
+        extra = LanguagePersonas.model_validate(tomllib.loads(path.read_text()))
+        base = out.get(extra.scenario)
+        if base is None:
+            raise ValueError(f"{path.name}: no {extra.scenario}.toml for its families")
+        english = {p.key: p for p in base.personas if p.language == "en"}
+        personas = []
+        for persona in extra.personas:
+            if persona.english not in english:
+                raise ValueError(f"{persona.key}: names no English persona of {extra.scenario} ({persona.english!r})")
+            personas.append(persona.model_copy(update={"language": extra.language}))
+        # Validated again with the scenario's families, which the language file shares.
+        out[extra.scenario] = ScenarioPersonas.model_validate(
+            {**base.model_dump(), "personas": [p.model_dump() for p in [*base.personas, *personas]]}
+        )
     everyone = [p for s in out.values() for p in s.personas]
     for what, get in (
         ("key", lambda p: p.key),
@@ -123,20 +158,47 @@ def load() -> dict[str, ScenarioPersonas]:
     return out
 
 
-def all_personas() -> list[Persona]:
-    return [p for s in load().values() for p in s.personas]
+def all_personas(language: str | None = "en") -> list[Persona]:
+    """The personas speaking `language` (None: every language)."""
+    return [p for s in load().values() for p in s.personas if language is None or p.language == language]
 
 
-def for_scenario(key: str) -> list[Persona]:
+def for_scenario(key: str, language: str = "en") -> list[Persona]:
+    """The scenario's personas in `language`; none when it has none in that language (another than English)."""
     data = load().get(key)
-    return list(data.personas) if data else all_personas()
+    if data is None:
+        return all_personas(language)
+    return [p for p in data.personas if p.language == language]
+
+
+def languages() -> list[str]:
+    """The languages that some persona speaks, English first."""
+    return ["en", *sorted({p.language for p in all_personas(None)} - {"en"})]
+
+
+def english_card(persona: Persona) -> PersonaCard:
+    """The card's English rendering: its own card for an English persona, else the card of the English
+    persona it names."""
+    if persona.english is None:
+        return persona.card
+    return next(p for p in all_personas() if p.key == persona.english).card
 
 
 def register_cards() -> None:
     """Tell the offline articulator the card each persona means, so scripted
     participants get readable cards through the real interview (see
     interviews.offline.expect_card)."""
-    from interviews import offline  # imported when used: only simulations need it
+    # Imported when used, as the offline scripts are: only simulations need them.
+    from interviews import language as interview_language  # (only simulations need it)
+    from interviews import offline  # (only simulations need it)
+    from values import offline_translation  # (only simulations need it)
 
-    for persona in all_personas():
+    for persona in all_personas(None):
         offline.expect_card(persona.signature, persona.card.model_dump())
+        if persona.language != "en":
+            card = persona.card.model_dump()
+            interview_language.written_in(persona.language, card)
+            english = english_card(persona).model_dump()
+            offline_translation.expect_translation(card, source=persona.language, target="en", rendering=english)
+            # And the other way: a value worded from the English card is shown in this persona's words.
+            offline_translation.expect_translation(english, source="en", target=persona.language, rendering=card)

@@ -44,6 +44,37 @@ def test_seed_case_study_is_idempotent_and_keeps_coordinator_edits(db):
     assert "Christian girl" in Scenario.objects.get(key="abortion").prompt
 
 
+def test_seed_case_study_with_languages_offers_them_with_english_as_the_pivot(db):
+    from io import StringIO
+
+    import pytest
+    from django.core.management.base import CommandError
+    from django.test import Client
+
+    out = StringIO()
+    call_command("seed_case_study", languages="es,ar", stdout=out)
+    study = Study.objects.get()
+    assert study.languages == ["en", "es", "ar"] and "in en, es, ar" in out.getvalue()
+    # A Spanish browser enters in Spanish, an Arabic link right to left.
+    link = {"PROLIFIC_PID": "p-es", "STUDY_ID": "s", "SESSION_ID": "t"}
+    spanish = Client().get(f"/s/{study.slug}/", link, HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9", follow=True)
+    assert '<html lang="es"' in spanish.content.decode()
+    link = {"PROLIFIC_PID": "p-ar", "STUDY_ID": "s", "SESSION_ID": "u", "lang": "ar"}
+    arabic = Client().get(f"/s/{study.slug}/", link, follow=True)
+    assert '<html lang="ar" dir="rtl"' in arabic.content.decode()
+    # Re-run: nothing changes, and the study keeps the languages a coordinator may have set since.
+    call_command("seed_case_study", languages="es,zh", stdout=StringIO())
+    assert Study.objects.get().languages == ["en", "es", "ar"]
+    # Aliases, and English named anywhere, end up as the shipped codes with English first.
+    call_command("seed_case_study", slug="zh-pilot", languages="zh,en", stdout=StringIO())
+    assert Study.objects.get(slug="zh-pilot").languages == ["en", "zh-hans"]
+    with pytest.raises(CommandError, match="Not a language the platform ships: xx"):
+        call_command("seed_case_study", slug="bad", languages="es,xx")
+    assert not Study.objects.filter(slug="bad").exists()
+    call_command("seed_case_study", slug="plain", stdout=StringIO())
+    assert Study.objects.get(slug="plain").languages == ["en"]
+
+
 def test_create_staff_command_makes_a_coordinator(db):
     from django.contrib.auth import get_user_model
 

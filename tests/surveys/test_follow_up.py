@@ -225,3 +225,43 @@ def test_withdrawn_participants_are_left_out_of_the_export(study, finished, coor
         "participant_id,prolific_pid,url,expires_at"
     )
     assert Client().get(f"/f/{link.token}/").status_code == 410
+
+
+def _spanish(value, title):
+    from values.models import ValueRendering, wording_digest
+
+    return ValueRendering.objects.create(
+        canonical=value,
+        language="es",
+        title=title,
+        description=f"{title}, en palabras de un participante.",
+        policies=["MOMENTOS en que se escucha"],
+        source=ValueRendering.Source.TRANSLATION,
+        pivot_digest=wording_digest(value.title, value.description, value.policies),
+    )
+
+
+def test_a_spanish_participant_sees_the_values_in_spanish(study):
+    study.languages = ["en", "es"]
+    study.save()
+    participant, card, live, wiser, less_wise = finished_participant(study, "hablante")
+    Participant.objects.filter(pk=participant.pk).update(language="es")
+    _spanish(live, "Autonomía informada")
+    _spanish(wiser, "Sabiduría compartida")
+    # "Strict rules" was worded again after the graph was built: its rendering is of the new words,
+    # so the page keeps the graph's pivot wording rather than show a rendering of something else.
+    less_wise.title = "Firm rules"
+    less_wise.save()
+    _spanish(less_wise, "Reglas firmes")
+
+    html = Client().get(f"/f/{_link(participant).token}/").content.decode()
+    assert '<html lang="es"' in html and "Preguntas de seguimiento" in html
+    # The merged value and the graph neighbours are in Spanish; the card in the participant's own words.
+    assert "<h2>Autonomía informada</h2>" in html and "<h2>Informed autonomy</h2>" not in html
+    assert "<h2>Sabiduría compartida</h2>" in html and "Shared wisdom" not in html
+    assert "MOMENTOS en que se escucha" in html and "Let kids choose" in html
+    assert "<h2>Strict rules</h2>" in html and "Reglas firmes" not in html
+    # What an answer was about is still recorded by the values' ids.
+    Client().post(f"/f/{_link(participant).token}/", {"dedup_represents": "well", "fair_position": "yes"})
+    shown = SurveyResponse.objects.get(participant=participant, item__key="fair_position").shown
+    assert shown["value"] == live.pk and shown["wiser"] == wiser.pk
