@@ -1,10 +1,12 @@
-"""The base layer's share of the study export: when each step began and ended."""
+"""The base layer's share of the study export: when each step began and
+ended, and the retest rounds each participant was invited to; on
+withdrawal, the invitations and their audit-trail copies."""
 
 from django.utils import timezone
 
 from studies import steps
-from studies.contributions import TrailSection, export_table, iso, participant_trail
-from studies.models import StepTiming
+from studies.contributions import TrailSection, export_table, iso, participant_content, participant_trail
+from studies.models import RetestInvitation, StepTiming
 from studies.selectors import skipped_steps
 
 
@@ -18,9 +20,31 @@ def _steps(study, pids):
             iso(t.ended_at),
             t.seconds,
             t.step in skipped.get(t.participant_id, ()),
+            1,  # step timings are of the first round until the retest journey records its own (issue 29)
         )
         for t in StepTiming.objects.filter(participant__in=pids).order_by("participant", "started_at")
     )
+
+
+def _invitations(study, pids):
+    return (
+        (i.participant_id, i.round.number, i.stratum, iso(i.created_at), iso(i.started_at))
+        for i in RetestInvitation.objects.filter(participant__in=pids)
+        .select_related("round")
+        .order_by("round__number", "participant")
+    )
+
+
+def _delete(participant) -> dict[str, int]:
+    return {"retest_invitations": RetestInvitation.objects.filter(participant=participant).delete()[0]}
+
+
+def _audit_copies(participant) -> dict[str, list]:
+    return {
+        "studies.RetestInvitationEvent": list(
+            RetestInvitation.objects.filter(participant=participant).values_list("pk", flat=True)
+        )
+    }
 
 
 def _trail(participant) -> list[TrailSection]:
@@ -49,6 +73,12 @@ def _trail(participant) -> list[TrailSection]:
 
 def register() -> None:
     export_table(
-        "participants_steps.csv", ["participant", "step", "started_at", "ended_at", "seconds", "skipped"], _steps
+        "participants_steps.csv",
+        ["participant", "step", "started_at", "ended_at", "seconds", "skipped", "round"],
+        _steps,
     )
+    export_table(
+        "retest_invitations.csv", ["participant", "round", "stratum", "invited_at", "started_at"], _invitations
+    )
+    participant_content(_delete, _audit_copies)
     participant_trail(_trail)
