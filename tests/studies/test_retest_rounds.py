@@ -150,3 +150,31 @@ def test_records_carry_their_round_and_the_export_shows_it(tmp_path):
     assert WisdomVote._meta.get_field("round").default == 1
     codebook = (tmp_path / "codebook.md").read_text(encoding="utf-8")
     assert "| retest_invited |" in codebook and "retest_invitations.csv" in codebook
+
+
+def _post(client, study, **data):
+    return client.post(
+        "/admin/studies/study/", {"action": "open_retest_round", "_selected_action": [study.pk], **data}, follow=True
+    )
+
+
+@pytest.mark.django_db
+def test_the_admin_action_asks_for_the_sample_then_opens_the_round_once(client, coordinator):
+    study = _study()
+    _completed(study, 10)
+    client.force_login(coordinator)
+    asked = _post(client, study)
+    page = asked.content.decode()
+    assert asked.status_code == 200 and 'id="retest-round-form"' in page and "the 10 real participants" in page
+    assert not Round.objects.exists()
+    # Both a number and a share: asked again, nothing opened.
+    both = _post(client, study, apply="open", n="4", fraction="0.5", seed="3", stratify_by="default", days_valid="30")
+    assert "not both" in both.content.decode() and not Round.objects.exists()
+    opened = _post(client, study, apply="open", n="4", seed="3", stratify_by="default", days_valid="30")
+    assert "Opened round 2 of retest: 4 of 10 completed participants invited (seed 3" in opened.content.decode()
+    assert RetestInvitation.objects.filter(round__study=study).count() == 4
+    again = _post(client, study, apply="open", n="4", seed="3", stratify_by="default", days_valid="30")
+    assert "already opened with these settings" in again.content.decode()
+    assert RetestInvitation.objects.filter(round__study=study).count() == 4
+    event = DomainEvent.objects.get(kind="study.retest_round_opened")
+    assert event.actor_user_id == coordinator.pk
