@@ -61,14 +61,32 @@ def _trail(participant) -> list[TrailSection]:
         ]
         for t in StepTiming.objects.filter(participant=participant).order_by("started_at", "pk")
     ]
-    return [
+    sections = [
         TrailSection(
             "Steps",
             ["step", "entered", "left", "minutes"],
             rows,
             empty="No step timings yet: the participant is still at the consent page.",
-        )
+        ),
     ]
+    invitations = RetestInvitation.objects.filter(participant=participant).select_related("round")
+    if invitations:  # shown once the participant was sampled into a retest round
+        sections.append(
+            TrailSection(
+                "Retest rounds",
+                ["round", "stratum", "invited", "began"],
+                [
+                    [
+                        str(i.round.number),
+                        i.stratum or "(not stratified)",
+                        when(i.created_at),
+                        when(i.started_at) if i.started_at else "not yet",
+                    ]
+                    for i in invitations
+                ],
+            )
+        )
+    return sections
 
 
 def register() -> None:

@@ -178,3 +178,13 @@ def test_the_admin_action_asks_for_the_sample_then_opens_the_round_once(client, 
     assert RetestInvitation.objects.filter(round__study=study).count() == 4
     event = DomainEvent.objects.get(kind="study.retest_round_opened")
     assert event.actor_user_id == coordinator.pk
+
+
+@pytest.mark.django_db
+def test_the_participant_page_lists_their_retest_rounds(client, coordinator):
+    study = _study(with_arms=True)
+    people = _completed(study, 2)
+    retest.open_retest_round(study, n=2, seed=1)
+    client.force_login(coordinator)
+    page = client.get(f"/admin/studies/participant/{people[0].pk}/change/").content.decode()
+    assert "Retest rounds" in page and people[0].arm.name in page and "not yet" in page
