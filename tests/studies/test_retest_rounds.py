@@ -188,3 +188,20 @@ def test_the_participant_page_lists_their_retest_rounds(client, coordinator):
     client.force_login(coordinator)
     page = client.get(f"/admin/studies/participant/{people[0].pk}/change/").content.decode()
     assert "Retest rounds" in page and people[0].arm.name in page and "not yet" in page
+
+
+@pytest.mark.django_db
+def test_a_sample_stratified_by_arm_and_language_keeps_each_strata_share():
+    study = _study("retest-strata")
+    study.languages, study.arm_strata = ["en", "es"], "language"
+    study.save()
+    people = [services.create_participant(study, via="link", language="es" if i % 4 == 0 else "en") for i in range(100)]
+    Participant.objects.filter(pk__in=[p.pk for p in people]).update(current_step=Step.COMPLETE)
+    drawn = rounds.draw(study, n=30, seed=11, stratify_by="arm_stratum")
+    assert len(drawn.sample) == 30 and len(drawn.by_stratum) == 4  # two arms × two languages
+    for stratum, (size, taken) in drawn.by_stratum.items():
+        assert abs(taken - 30 * size / 100) < 1, stratum
+        assert Counter(s for _, s in drawn.sample)[stratum] == taken
+    assert [p.pk for p, _ in drawn.sample] == [
+        p.pk for p, _ in rounds.draw(study, n=30, seed=11, stratify_by="arm_stratum").sample
+    ]
