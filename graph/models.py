@@ -308,6 +308,9 @@ class StoryAssignment(models.Model):
     position = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     shown_at = models.DateTimeField(null=True, blank=True, help_text="First time the page with this story was shown.")
+    # Which round of the study this belongs to: 1 is the first elicitation, 2 and on are retest
+    # rounds (studies.models.Round; docs/architecture.md, "Rounds").
+    round = models.PositiveSmallIntegerField(default=1, db_index=True)
 
     class Meta:
         ordering = ["participant", "position"]
@@ -377,6 +380,9 @@ class WisdomVote(models.Model):
     graph_import = models.ForeignKey(GraphImport, null=True, blank=True, on_delete=models.CASCADE, related_name="votes")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Which round of the study this belongs to: 1 is the first elicitation, 2 and on are retest
+    # rounds (studies.models.Round; docs/architecture.md, "Rounds").
+    round = models.PositiveSmallIntegerField(default=1, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

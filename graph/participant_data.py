@@ -19,6 +19,7 @@ def _impressions(study, pids):
             a.story.context_id,
             a.position,
             iso(a.shown_at),
+            a.round,
         )
         for a in StoryAssignment.objects.filter(participant__in=pids)
         .select_related("story")
@@ -39,6 +40,7 @@ def _votes(study, pids):
             v.time_taken_ms,
             iso(v.created_at),
             iso(v.updated_at),
+            v.round,
         )
         for v in WisdomVote.objects.filter(participant__in=pids).order_by("created_at")
     )
@@ -124,7 +126,7 @@ def _trail(participant) -> list[TrailSection]:
 def register() -> None:
     export_table(
         "story_impressions.csv",
-        ["participant", "story", "from_value", "to_value", "context", "position", "shown_at"],
+        ["participant", "story", "from_value", "to_value", "context", "position", "shown_at", "round"],
         _impressions,
     )
     export_table(
@@ -140,6 +142,7 @@ def register() -> None:
             "time_taken_ms",
             "created_at",
             "updated_at",
+            "round",
         ],
         _votes,
     )

@@ -31,6 +31,9 @@ class Interview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Which round of the study this belongs to: 1 is the first elicitation, 2 and on are retest
+    # rounds (studies.models.Round; docs/architecture.md, "Rounds").
+    round = models.PositiveSmallIntegerField(default=1, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

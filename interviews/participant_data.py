@@ -24,6 +24,7 @@ def _messages(study, pids):
             m.role,
             m.content,
             iso(m.created_at),
+            m.interview.round,
         )
         for m in ChatMessage.objects.filter(
             interview__participant__in=pids, role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]
@@ -45,6 +46,7 @@ def _ratings(study, pids):
             r.question,
             r.prompt_version,
             iso(r.created_at),
+            r.interview.round,
         )
         for r in TranscriptRating.objects.filter(interview__participant__in=pids)
         .select_related("interview")
@@ -114,11 +116,13 @@ def _trail(participant) -> list[TrailSection]:
 
 def register() -> None:
     export_table(
-        "messages.csv", ["participant", "interview", "scenario", "seq", "role", "content", "created_at"], _messages
+        "messages.csv",
+        ["participant", "interview", "scenario", "seq", "role", "content", "created_at", "round"],
+        _messages,
     )
     export_table(
         "ratings.csv",
-        ["participant", "interview", "kind", "score", "is_expert", "question", "prompt_version", "created_at"],
+        ["participant", "interview", "kind", "score", "is_expert", "question", "prompt_version", "created_at", "round"],
         _ratings,
     )
     participant_content(_delete, _audit_copies, _texts)

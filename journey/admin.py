@@ -26,7 +26,7 @@ from graph import services as graph_services
 from graph.admin import build_moral_graph_action
 from graph.tasks import generate_stories
 from interviews.tasks import rate_transcripts
-from journey import console, withdrawal
+from journey import console, retest, withdrawal
 from journey import services as dispute_services
 from journey.exports import export_study
 from journey.models import REASON_MAX_CHARS, Dispute
@@ -36,6 +36,7 @@ from mgeplatform.llm import gateway
 from mgeplatform.llm.probe import ProbeReport
 from studies import arms as study_arms
 from studies import languages as study_languages
+from studies import rounds as study_rounds
 from studies import selectors as study_selectors
 from studies import services
 from studies.admin import ArmInline, ConsentDocumentInline, ScenarioInline
@@ -88,6 +89,37 @@ class StudyForm(forms.ModelForm):
         return cleaned
 
 
+class RetestRoundForm(forms.Form):
+    """What a retest round samples: a number or a share of the completed participants, a seed, the strata."""
+
+    n = forms.IntegerField(label="Participants to invite", min_value=1, required=False)
+    fraction = forms.FloatField(label="…or a share of them (0 to 1)", min_value=0, max_value=1, required=False)
+    seed = forms.IntegerField(label="Seed", min_value=0, initial=1)
+    stratify_by = forms.ChoiceField(
+        label="Stratify by",
+        choices=[
+            ("default", "the arms, when the study has any"),
+            ("arm", "arm"),
+            ("arm_stratum", "arm and the stratum it was drawn in"),
+            ("language", "language"),
+            ("", "nothing"),
+        ],
+        initial="default",
+        required=False,
+    )
+    days_valid = forms.IntegerField(label="Days the follow-up links stay valid", min_value=1, initial=30)
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.study = study
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("n") is None) == (data.get("fraction") is None):
+            raise forms.ValidationError("Give a number of participants or a share, not both.")
+        return data
+
+
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
     form = StudyForm
@@ -108,6 +140,7 @@ class StudyAdmin(admin.ModelAdmin):
         "rate_transcripts",
         "export_data",
         "delete_previews",
+        "open_retest_round",
     ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description", "languages", "require_prolific"]}),
@@ -523,6 +556,46 @@ class StudyAdmin(admin.ModelAdmin):
             else "There were no previews to delete.",
             messages.SUCCESS,
         )
+
+    @admin.action(
+        description="Open a retest round (a seeded sample of completed participants, invited by their follow-up links)",
+        permissions=["change"],
+    )
+    def open_retest_round(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one study to open a retest round for.", messages.WARNING)
+            return None
+        study = queryset.get()
+        form = RetestRoundForm(request.POST if request.POST.get("apply") == "open" else None, study=study)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"Open a retest round of {study.title}",
+                "opts": self.model._meta,
+                "study": study,
+                "form": form,
+                "eligible": study_rounds.eligible(study).count(),
+                "rounds": list(study.rounds.all()),
+                "action": request.POST.get("action", "open_retest_round"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/studies/retest_round.html", context)
+        data = form.cleaned_data
+        try:
+            opened = retest.open_retest_round(
+                study,
+                n=data["n"],
+                fraction=data["fraction"],
+                seed=data["seed"],
+                stratify_by=None if data["stratify_by"] == "default" else data["stratify_by"],
+                days_valid=data["days_valid"],
+                user=request.user,
+            )
+        except study_rounds.RoundError as err:
+            self.message_user(request, f"{study.title}: {err}.", messages.ERROR)
+            return None
+        self.message_user(request, opened.summary(), messages.SUCCESS)
+        return None
 
     @admin.action(description="Export data (zip of CSV files, graph JSON and codebook)", permissions=["view"])
     def export_data(self, request, queryset):

@@ -15,3 +15,8 @@ ROBUSTNESS_RUN = kind(
 DISPUTE_OPENED = kind("dispute.opened", "A participant disputed how they are represented (merge, story or place)")
 DISPUTE_UPHELD = kind("dispute.upheld", "A coordinator upheld a participant's dispute; the payload says what changed")
 DISPUTE_REJECTED = kind("dispute.rejected", "A coordinator rejected a participant's dispute, with a reason")
+RETEST_ROUND_OPENED = kind(
+    "study.retest_round_opened",
+    "A coordinator opened a retest round: a seeded sample of completed participants invited back "
+    "through their follow-up links (the payload has the settings and the counts per stratum)",
+)

@@ -21,14 +21,14 @@ from graph import interchange
 from graph import selectors as graph_selectors
 from graph.models import WisdomVote
 from interviews import selectors
-from interviews.models import TranscriptRating
+from interviews.models import Interview, TranscriptRating
 from journey import events, weighting
 from mgeplatform import csvfiles
 from mgeplatform.audit import record_event
 from studies import contributions
 from studies import selectors as study_selectors
 from studies.contributions import iso
-from studies.models import Participant, ProlificDemographics, ProlificIdentity, Step, StepTiming
+from studies.models import Participant, ProlificDemographics, ProlificIdentity, RetestInvitation, Step, StepTiming
 from surveys import selectors as survey_selectors
 from values.models import CanonicalApproval, ValuesCard
 from weights import services as weight_services
@@ -57,10 +57,6 @@ def long_tables(study, pids) -> dict[str, tuple[list[str], object]]:
     return {table.name: (table.header, table.rows(study, pids)) for table in contributions.export_tables()}
 
 
-# Every participant's round of the study: "1" until retests exist (issue 29).
-ROUND = "1"
-
-
 def wide_rows(study, pids) -> tuple[list[str], list[list]]:
     """One row per participant: where they got to, how long each step took,
     their card and value, their vote and survey counts, ratings,
@@ -79,6 +75,18 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
         .order_by("submitted_at")
     ):
         cards[c.interview.participant_id] = c
+    # The latest round each took part in (an interview of it; 1 without a retest) and the retest rounds
+    # they were invited to (studies.rounds).
+    rounds: dict = defaultdict(lambda: 1)
+    for pid, number in Interview.objects.filter(participant__in=pids).values_list("participant_id", "round"):
+        rounds[pid] = max(rounds[pid], number)
+    invited: dict = defaultdict(list)
+    for pid, number in (
+        RetestInvitation.objects.filter(participant__in=pids)
+        .order_by("round__number")
+        .values_list("participant_id", "round__number")
+    ):
+        invited[pid].append(str(number))
     approvals = {a.card_id: a.answer for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)}
     votes: dict = defaultdict(lambda: defaultdict(int))
     for v in WisdomVote.objects.filter(participant__in=pids).values("participant_id", "answer"):
@@ -97,6 +105,7 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
             "via_prolific",
             "arm",
             "round",
+            "retest_invited",
             "current_step",
             "joined_at",
             "scenario",
@@ -123,7 +132,8 @@ def wide_rows(study, pids) -> tuple[list[str], list[list]]:
                 p.simulated,
                 p.via_prolific,
                 p.arm.name if p.arm else None,
-                ROUND,
+                rounds[p.pk],
+                ";".join(invited[p.pk]),
                 p.current_step,
                 iso(p.created_at),
                 card.interview.scenario.key if card else None,

@@ -506,3 +506,63 @@ class StudyStatistics(models.Model):
 
     def __str__(self):
         return f"{self.study.slug} @ {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+def _validate_round_strata(value: str) -> None:
+    rule = (value or "").strip()
+    if rule and rule not in ("arm", "arm_stratum", "language"):
+        raise ValidationError('Blank, "arm", "arm_stratum" (the arm and its stratum) or "language".')
+
+
+@pghistory.track()
+class Round(models.Model):
+    """A retest round of a study (issue 29): a seeded random sample of the
+    participants who completed it, invited back through their follow-up
+    links (`journey.retest.open_retest_round`). Round 1, the first
+    elicitation, is implicit: it has no row, and every record without a
+    later round says 1."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(2)])
+    seed = models.PositiveIntegerField(help_text="Seed of the sample: the same seed and participants, the same sample.")
+    sample_size = models.PositiveIntegerField(null=True, blank=True, help_text="How many were asked for, if a number.")
+    sample_fraction = models.FloatField(null=True, blank=True, help_text="The share asked for, if a fraction.")
+    stratify_by = models.CharField(max_length=32, blank=True, validators=[_validate_round_strata])
+    eligible = models.PositiveIntegerField(default=0, help_text="Completed participants it was drawn from.")
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="round_number_unique_per_study"),
+            models.CheckConstraint(name="round_is_a_retest", condition=models.Q(number__gte=2)),
+            models.CheckConstraint(
+                name="round_size_or_fraction",
+                condition=models.Q(sample_size__isnull=True) ^ models.Q(sample_fraction__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.study.slug} round {self.number}"
+
+
+@pghistory.track()
+class RetestInvitation(models.Model):
+    """One participant sampled into a retest round. Delivered through the
+    participant's signed follow-up link (surveys.FollowUpLink), which is
+    made for them if they had none."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="invitations")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="retest_invitations")
+    stratum = models.CharField(max_length=160, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the retest interview began.")
+
+    class Meta:
+        ordering = ["round", "created_at", "participant"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="one_invitation_per_round_and_participant")
+        ]
+
+    def __str__(self):
+        return f"round {self.round.number} for {str(self.participant_id)[:8]}"

@@ -42,7 +42,7 @@ def _trail(participant) -> list[TrailSection]:
 def register() -> None:
     export_table(
         "survey_answers.csv",
-        ["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at"],
+        ["participant", "item", "bank_version", "kind", "answer", "created_at", "updated_at", "round"],
         lambda study, pids: selectors.export_rows(pids),
     )
     participant_content(_delete, _audit_copies)

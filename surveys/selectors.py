@@ -216,7 +216,8 @@ def export_rows(participant_ids) -> list[tuple]:
         )
     )
     return [
-        (pid, key, version, kind, answer, created.isoformat(), updated.isoformat())
+        # Survey answers are of the first round (a retest asks the interview and the stories again).
+        (pid, key, version, kind, answer, created.isoformat(), updated.isoformat(), 1)
         for pid, key, version, kind, answer, created, updated in rows
     ]
 

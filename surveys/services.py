@@ -261,6 +261,24 @@ def issue_follow_up_links(study: Study, *, days_valid: int = 30, user=None) -> i
     return len(made)
 
 
+def deliver_links(participants, *, days_valid: int = 30) -> dict[str, int]:
+    """Make sure each of `participants` has a follow-up link valid for at
+    least `days_valid` more days: made if missing, its expiry moved on if
+    sooner (the token stays, so a link already sent keeps working). What a
+    retest round's invitations are delivered by (journey.retest). Runs in
+    the caller's transaction; the caller writes the event."""
+    if days_valid < 1:
+        raise ValueError("days_valid must be at least 1")
+    expires = timezone.now() + timedelta(days=days_valid)
+    ids = [p.pk for p in participants]
+    extended = FollowUpLink.objects.filter(participant__in=ids, expires_at__lt=expires).update(expires_at=expires)
+    have = set(FollowUpLink.objects.filter(participant__in=ids).values_list("participant_id", flat=True))
+    made = FollowUpLink.objects.bulk_create(
+        FollowUpLink(participant_id=pid, token=make_token(pid), expires_at=expires) for pid in ids if pid not in have
+    )
+    return {"made": len(made), "extended": extended}
+
+
 def mark_opened(link: FollowUpLink) -> None:
     if link.first_opened_at is None:
         with participant_context(link.participant_id):

@@ -179,10 +179,23 @@ class ValuesCard(Embedded):
     )
     translation_error = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Which round of the study this belongs to: 1 is the first elicitation, 2 and on are retest
+    # rounds (studies.models.Round; docs/architecture.md, "Rounds").
+    round = models.PositiveSmallIntegerField(default=1, db_index=True, editable=False)
 
     class Meta:
         ordering = ["interview", "-revision"]
         constraints = [models.UniqueConstraint(fields=["interview", "revision"], name="card_revision_unique")]
+        triggers = [
+            # A card is of its interview's round, whoever writes it (the interview services, seeding, tests).
+            pgtrigger.Trigger(
+                name="card_round_of_interview",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                func="NEW.round := COALESCE((SELECT i.round FROM interviews_interview i "
+                "WHERE i.id = NEW.interview_id), 1); RETURN NEW;",
+            ),
+        ]
         indexes = [
             HnswIndex(
                 OpClass(half_precision("embedding"), name="halfvec_cosine_ops"),

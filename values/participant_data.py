@@ -41,6 +41,7 @@ def _cards(study, pids):
             c.pivot_description,
             " | ".join(c.pivot_policies),
             c.translation,
+            c.round,
         )
         for c in ValuesCard.objects.filter(interview__participant__in=pids)
         .select_related("interview")
@@ -58,6 +59,7 @@ def _decisions(study, pids):
             d.matched_id,
             json.dumps(d.candidates),
             iso(d.created_at),
+            d.card.round,
         )
         for d in DeduplicationDecision.objects.filter(card__interview__participant__in=pids)
         .select_related("card__interview")
@@ -67,7 +69,7 @@ def _decisions(study, pids):
 
 def _approvals(study, pids):
     return (
-        (a.card.interview.participant_id, a.card_id, a.canonical_id, a.answer, iso(a.created_at))
+        (a.card.interview.participant_id, a.card_id, a.canonical_id, a.answer, iso(a.created_at), a.card.round)
         for a in CanonicalApproval.objects.filter(card__interview__participant__in=pids)
         .select_related("card__interview")
         .order_by("created_at")
@@ -102,6 +104,7 @@ def _relevance(study, pids):
             i.draw.scenario_id,
             i.relevant,
             iso(i.draw.created_at),
+            1,  # relevance marks are of the first round: a retest does not ask them again (issue 29)
         )
         for i in RelevanceItem.objects.filter(draw__participant__in=pids)
         .select_related("draw")
@@ -259,15 +262,18 @@ def register() -> None:
             "pivot_description",
             "pivot_policies",
             "translation",
+            "round",
         ],
         _cards,
     )
     export_table(
         "dedup_decisions.csv",
-        ["participant", "card", "kind", "outcome", "matched_value", "candidates", "created_at"],
+        ["participant", "card", "kind", "outcome", "matched_value", "candidates", "created_at", "round"],
         _decisions,
     )
-    export_table("approvals.csv", ["participant", "card", "canonical_value", "answer", "created_at"], _approvals)
+    export_table(
+        "approvals.csv", ["participant", "card", "canonical_value", "answer", "created_at", "round"], _approvals
+    )
     export_table(
         "canonical_values.csv",
         [
@@ -294,6 +300,7 @@ def register() -> None:
             "own_scenario",
             "relevant",
             "drawn_at",
+            "round",
         ],
         _relevance,
     )

@@ -261,6 +261,7 @@ ACTIONS = {
     ("studies.study", "build_moral_graph"): (True, False),
     ("studies.study", "rate_transcripts"): (True, False),
     ("studies.study", "delete_previews"): (True, False),
+    ("studies.study", "open_retest_round"): (True, False),  # asks for the sample first, then invites
     ("studies.study", "export_data"): (True, True),  # the export page then asks; identities need more
     ("studies.study", "delete_selected"): (True, False),
     ("studies.consentdocument", "delete_selected"): (True, False),
