@@ -36,7 +36,7 @@ def requested_language(request: ChatRequest) -> str:
     return match.group(1).lower() if match else "en"
 
 
-# The offline interviewer's sentences, in English (as interviews/offline.py writes them) and in the
+# The offline interviewer's sentences, in English (as interviews/offline/interviewer.py writes them) and in the
 # participant's language. Longest first when applied, so a sentence is never half replaced.
 PHRASES: dict[str, list[tuple[str, str]]] = {
     "es": [
@@ -114,7 +114,7 @@ PHRASES: dict[str, list[tuple[str, str]]] = {
             "Gracias, creo que ya veo lo que te importa. Voy a escribirlo en una tarjeta.",
         ),
         ("Thank you.", "Gracias."),
-        # the card writer's fixed parts (interviews/offline.py)
+        # the card writer's fixed parts (interviews/offline/revisions.py)
         ("WHAT they said matters: ", "LO QUE la persona dijo que importa: "),
         (
             "The scripted interviewer reads only English, so this card keeps the participant's own words: ",
