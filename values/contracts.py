@@ -7,6 +7,8 @@ ValuesCard and CanonicalValue all use them.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from pydantic import Field, ValidationError
 
 from mgeplatform.llm.contracts import Contract, Text
@@ -45,27 +47,53 @@ class CardFields(Contract):
     policies: list[Text(1, POLICY_MAX)] = Field(min_length=POLICIES_MIN, max_length=POLICIES_MAX)
 
 
-_FIELD_NAMES = {"title": "The title", "description": "The description"}
+# What the participant reads when their edit is refused: whole sentences, so
+# that each language can word them (a name + "is empty" cannot agree in gender).
+_PROBLEMS = {
+    "title": {
+        "missing": gettext_noop("The title is missing."),
+        "string_too_short": gettext_noop("The title is empty."),
+        "string_too_long": gettext_noop("The title can be at most %(max)s characters."),
+        "other": gettext_noop("The title should be text."),
+    },
+    "description": {
+        "missing": gettext_noop("The description is missing."),
+        "string_too_short": gettext_noop("The description is empty."),
+        "string_too_long": gettext_noop("The description can be at most %(max)s characters."),
+        "other": gettext_noop("The description should be text."),
+    },
+    "policies": {
+        "missing": gettext_noop("Policy %(number)s is missing."),
+        "string_too_short": gettext_noop("Policy %(number)s is empty."),
+        "string_too_long": gettext_noop("Policy %(number)s can be at most %(max)s characters."),
+        "other": gettext_noop("Policy %(number)s should be text."),
+    },
+    "": {
+        "missing": gettext_noop("The card is missing."),
+        "string_too_short": gettext_noop("The card is empty."),
+        "string_too_long": gettext_noop("The card is too long."),
+        "other": gettext_noop("The card should be text."),
+    },
+}
 _LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX, "policies": POLICY_MAX}
 
 
 def card_problem(err: ValidationError) -> str:
-    """The first thing wrong with a card, in the participant's words."""
+    """The first thing wrong with a card, in the participant's words and language."""
     error = err.errors(include_url=False)[0]
     loc, kind = error["loc"], error["type"]
-    field = loc[0] if loc else ""
+    field = str(loc[0]) if loc else ""
     if field == "policies" and len(loc) == 1:
         if kind in ("too_short", "too_long"):
-            return f"A card needs {POLICIES_MIN} to {POLICIES_MAX} policies; this one has {len(error['input'])}."
-        return "The policies should be a list of texts."
-    name = f"Policy {loc[1] + 1}" if field == "policies" else _FIELD_NAMES.get(field, "The card")
-    if kind == "missing":
-        return f"{name} is missing."
-    if kind == "string_too_short":
-        return f"{name} is empty."
-    if kind == "string_too_long":
-        return f"{name} can be at most {_LIMITS[field]} characters."
-    return f"{name} should be text."
+            return _("A card needs %(min)s to %(max)s policies; this one has %(count)s.") % {
+                "min": POLICIES_MIN,
+                "max": POLICIES_MAX,
+                "count": len(error["input"]),
+            }
+        return _("The policies should be a list of texts.")
+    texts = _PROBLEMS.get(field, _PROBLEMS[""])
+    number = loc[1] + 1 if field == "policies" and len(loc) > 1 and isinstance(loc[1], int) else 1
+    return _(texts.get(kind, texts["other"])) % {"max": _LIMITS.get(field, ""), "number": number}
 
 
 class TranslationAnswer(CardFields):

@@ -1,6 +1,7 @@
 """The chat's refusals reach the participant in their language (issue 27):
 a Spanish participant who sends text that cannot be saved, an empty answer
-or a card action that is not possible yet reads why in Spanish."""
+a card action that is not possible yet or a card edit that cannot be
+kept reads why in Spanish."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -43,6 +44,16 @@ async def test_a_spanish_participant_reads_the_chat_s_refusals_in_spanish():
         ({"type": "user_message", "text": "Me importa\x00 esto", "client_id": "n1"}, "carácter de control invisible"),
         ({"type": "user_message", "text": "   ", "client_id": "e1"}, "Escriba algo primero."),
         ({"type": "submit"}, "Aún no hay ninguna tarjeta que enviar."),
+        # A card edit that cannot be kept: each reason is a whole sentence in Spanish.
+        ({"type": "card_edit", "title": " ", "description": "Algo.", "policies": ["uno"]}, "El título está vacío."),
+        (
+            {"type": "card_edit", "title": "Un título", "description": "Algo.", "policies": ["uno", "  "]},
+            "El punto de atención 2 está vacío.",
+        ),
+        (
+            {"type": "card_edit", "title": "Un título", "description": "Algo.", "policies": []},
+            "Una tarjeta necesita de 1 a 10 puntos de atención; esta tiene 0.",
+        ),
     ]
     for frame, said in refusals:
         await ws.send_json_to(frame)
