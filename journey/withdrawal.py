@@ -107,6 +107,7 @@ RECEIPT_LABELS = {
     "training_examples_dropped": gettext_noop("training examples guided by your value's wording, dropped"),
     "llm_calls_redacted": gettext_noop("records of AI model calls that carried your words, with the text removed"),
     "export_files": gettext_noop("export files holding your data"),
+    "retest_invitations": gettext_noop("invitations to take part again"),
 }
 
 

@@ -288,6 +288,7 @@ def test_after_withdrawal_the_marker_is_in_no_column_of_any_table_and_no_file(
     marker_study, settings, django_capture_on_commit_callbacks
 ):
     from journey import withdrawal
+    from journey.selectors import deletion_receipt
     from studies.models import Study
 
     marker_study.withdrawal_policy = Study.WithdrawalPolicy.DELETE_CONTENT
@@ -296,6 +297,9 @@ def test_after_withdrawal_the_marker_is_in_no_column_of_any_table_and_no_file(
     with django_capture_on_commit_callbacks(execute=True):
         assert withdrawal.withdraw(participant)
     assert columns_holding(MARKER) == {}
+    # Every kind of thing removed has a label the receipt can translate, not its key.
+    receipt = deletion_receipt(participant)
+    assert receipt and [r["key"] for r in receipt if r["key"] not in withdrawal.RECEIPT_LABELS] == []
     assert files_holding(MARKER, Path(settings.VAR_DIR)) == []
 
 

@@ -9,9 +9,11 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from graph.models import WisdomVote
 from journey import exports, retest, withdrawal
+from journey import selectors as journey_selectors
 from mgeplatform.models import DomainEvent
 from studies import arms, rounds, services
 from studies.models import Participant, RetestInvitation, Round, Step, Study
@@ -102,8 +104,15 @@ def test_withdrawn_participants_are_never_sampled_and_their_invitations_go_with_
     people = _completed(study, 6)
     opened = retest.open_retest_round(study, n=6, seed=1)
     assert opened.links_made == 6  # nobody had a follow-up link yet
+    Study.objects.filter(pk=study.pk).update(withdrawal_policy=Study.WithdrawalPolicy.DELETE_CONTENT)
+    people[0].refresh_from_db()
     withdrawal.withdraw(people[0])
     assert not RetestInvitation.objects.filter(participant=people[0]).exists()
+    # The thank-you page's receipt names what went, in words the participant's language has.
+    row = next(r for r in journey_selectors.deletion_receipt(people[0]) if r["key"] == "retest_invitations")
+    assert row["what"] == "invitations to take part again" and row["count"] == 1
+    with translation.override("es"):
+        assert translation.gettext(row["what"]) == "invitaciones a volver a participar"
     with pytest.raises(rounds.RoundError, match="only 5 real participants completed"):
         retest.open_retest_round(study, n=6, seed=2)
     drawn = rounds.draw(study, n=5, seed=2, stratify_by="")
