@@ -3,6 +3,7 @@ what they may dispute and have disputed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from journey.models import Dispute
 from mgeplatform.models import DomainEvent
 from studies.models import Participant, Step, counted
 from surveys import selectors as survey_selectors
+from values import selectors as value_selectors
 
 
 def completion_code(participant: Participant) -> str:
@@ -40,11 +42,14 @@ def prolific_redirect_url(code: str) -> str | None:
 # --- disputes --------------------------------------------------------------------
 
 
-def dispute_subject(participant: Participant) -> dict:
+def dispute_subject(participant: Participant, language: str | None = None) -> dict:
     """What this participant may dispute: their card's merge (when the card
     lives on a canonical value), the active stories that depict their value,
-    and their value's place in the latest moral graph (when it is in it)."""
-    subject = survey_selectors.follow_up_subject(participant)
+    and their value's place in the latest moral graph (when it is in it).
+    With a `language`, the values are worded as the participant is shown
+    them (`survey_selectors.follow_up_subject`), and so are the two values
+    of each story in `stories_shown`."""
+    subject = survey_selectors.follow_up_subject(participant, language)
     canonical = subject["canonical"]
     stories = []
     if canonical is not None:
@@ -59,7 +64,18 @@ def dispute_subject(participant: Participant) -> dict:
         canonical.representative_card_id != subject["card"].pk
         or canonical.cards.exclude(pk=subject["card"].pk).exists()
     )
-    return {**subject, "stories": stories, "merged": merged}
+    words = value_selectors.values_in([v for s in stories for v in (s.from_value, s.to_value)], language)
+    shown = [StoryShown(s, words[2 * n], words[2 * n + 1]) for n, s in enumerate(stories)]
+    return {**subject, "stories": stories, "stories_shown": shown, "merged": merged}
+
+
+@dataclass(frozen=True)
+class StoryShown:
+    """A story as the disputes page shows it: its two values in the reader's language."""
+
+    story: TransitionStory
+    from_words: value_selectors.ValueWords
+    to_words: value_selectors.ValueWords
 
 
 STORIES_SHOWN = 10

@@ -300,7 +300,7 @@ def _disputes_page(request, study, participant, *, via, post_url, status=200, fo
         {
             "study": study,
             "participant": participant,
-            "subject": selectors.dispute_subject(participant),
+            "subject": selectors.dispute_subject(participant, study_languages.participant_language(participant)),
             "disputes": selectors.disputes_of(participant),
             "post_url": post_url,
             "via": via,

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from graph.models import GraphSnapshot
+from graph.models import GraphSnapshot, MoralContext, TransitionStory
 from interviews import services as interview_services
 from mgeplatform.models import DomainEvent
 from studies.models import Participant, Step
@@ -261,6 +261,15 @@ def test_a_spanish_participant_sees_the_values_in_spanish(study):
     assert "<h2>Sabiduría compartida</h2>" in html and "Shared wisdom" not in html
     assert "MOMENTOS en que se escucha" in html and "Let kids choose" in html
     assert "<h2>Strict rules</h2>" in html and "Reglas firmes" not in html
+    # The disputes page the follow-up links to words the same values the same way, its stories too.
+    context = MoralContext.objects.filter(study=study).first() or MoralContext.objects.create(
+        study=study, text="When a child asks for freedom"
+    )
+    TransitionStory.objects.create(study=study, from_value=wiser, to_value=live, context=context, story="A story.")
+    disputes = Client().get(f"/f/{_link(participant).token}/disputes/").content.decode()
+    assert "De «Sabiduría compartida» a «Autonomía informada»:" in disputes
+    assert "<h2>Autonomía informada</h2>" in disputes and "Informed autonomy" not in disputes
+    assert "<h2>Sabiduría compartida</h2>" in disputes and "Shared wisdom" not in disputes
     # What an answer was about is still recorded by the values' ids.
     Client().post(f"/f/{_link(participant).token}/", {"dedup_represents": "well", "fair_position": "yes"})
     shown = SurveyResponse.objects.get(participant=participant, item__key="fair_position").shown
