@@ -52,8 +52,8 @@ def test_participant_page_shows_the_whole_trail_with_links(voter, coordinator):
     page = html.content.decode()
     text = _text(page)
     headings = [_text(h).strip() for h in re.findall(r'<h2 id="trail-\d+">(.*?)</h2>', page, re.S)]
-    assert headings[0] == "Steps"
-    assert headings[1].startswith("Interview transcript: ")
+    assert headings[:2] == ["Language", "Steps"]  # who they are, then where they went
+    assert headings[2].startswith("Interview transcript: ")
     assert {
         "Values card revisions",
         "Deduplication decisions",
@@ -63,7 +63,7 @@ def test_participant_page_shows_the_whole_trail_with_links(voter, coordinator):
         "Survey answers",
     } <= set(headings)
     # Steps in order, with times.
-    steps = _text(re.search(r'<h2 id="trail-1">.*?</table>', page, re.S).group(0))
+    steps = _text(re.search(r'<h2 id="trail-2">.*?</table>', page, re.S).group(0))
     labels = ["Consent", "Choose a scenario", "Interview", "Relevance", "Transition stories"]
     assert [steps.index(label) for label in labels] == sorted(steps.index(label) for label in labels)
     assert steps.rstrip().endswith("still here")  # where they are now
