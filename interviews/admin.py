@@ -1,4 +1,5 @@
-"""Admin for the values interview: transcripts, cards and grades, read-only."""
+"""Admin for the values interview: transcripts and grades, read-only (the
+cards are shown here by values/admin.py)."""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -7,7 +8,6 @@ from django.utils.safestring import mark_safe
 
 from interviews.models import ChatMessage, DialogueGrade, Interview
 from mgeplatform.admin import ReadOnlyAdminMixin
-from values.models import ValuesCard
 
 
 class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -26,13 +26,6 @@ class ChatMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
         "output_tokens",
         "created_at",
     ]
-    readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
-
-
-class ValuesCardInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = ValuesCard
-    extra = 0
-    fields = ["revision", "title", "description", "policies", "source", "llm_call", "submitted", "created_at"]
     readonly_fields = fields  # type: ignore[assignment]  # django-stubs types the two lists apart; same names
 
 
@@ -81,7 +74,8 @@ class InterviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Transcript", {"fields": ["transcript"]}),
         ("Interviewer", {"fields": ["provider", "model", "offline", "prompt_versions", "last_error", "updated_at"]}),
     ]
-    inlines = [ValuesCardInline, DialogueGradeInline, ChatMessageInline]
+    # values/admin.py puts the interview's cards first (values points at interviews, not back)
+    inlines = [DialogueGradeInline, ChatMessageInline]
 
     @admin.display(description="participant")
     def participant_link(self, obj):

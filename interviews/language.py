@@ -17,10 +17,9 @@ import dataclasses
 import json
 import re
 
+from mgeplatform.llm.offline_translation import translate_text
 from mgeplatform.llm.types import ChatRequest, Message, ToolCall
 from studies import languages
-from values.offline_translation import translate_text
-from values.translation import language_name
 
 LANGUAGE_IN_PROMPT = re.compile(r"\(BCP-47 code ([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)")
 
@@ -28,7 +27,7 @@ LANGUAGE_IN_PROMPT = re.compile(r"\(BCP-47 code ([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*
 def prompt_language(participant) -> dict:
     """The prompt variables naming the participant's language."""
     code = languages.participant_language(participant)
-    return {"language": code, "language_name": language_name(code)}
+    return {"language": code, "language_name": languages.language_name(code)}
 
 
 def requested_language(request: ChatRequest) -> str:

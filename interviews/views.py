@@ -8,12 +8,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from interviews import contracts as card_limits
 from interviews import selectors, services
 from mgeplatform import inputs
 from studies import arms
 from studies.models import Step
 from studies.views import participant_view, step_page, step_url
-from values import contracts as card_limits
 
 
 def scenario_page(request, study, participant, error="", status=200):

@@ -78,6 +78,11 @@ def for_request(request, study) -> str:
     return choose(study, request.GET.get("lang"), request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
+def language_name(code: str) -> str:
+    """The shipped language's English name ("es": "Spanish"), as prompts name it; else the code."""
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
 def participant_language(participant) -> str:
     offered = study_languages(participant.study)
     return participant.language if participant.language in offered else offered[0]

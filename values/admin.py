@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from interviews.admin import InterviewAdmin
 from mgeplatform.admin import ReadOnlyAdminMixin
 from studies.models import Study
 from values import services
@@ -127,6 +128,17 @@ class ApprovalInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     fields = ["created_at", "card", "answer"]
     readonly_fields = fields
+
+
+class ValuesCardInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ValuesCard
+    extra = 0
+    fields = ["revision", "title", "description", "policies", "source", "llm_call", "submitted", "created_at"]
+    readonly_fields = fields
+
+
+# The interview's page lists the cards it wrote, first (interviews does not import values).
+InterviewAdmin.inlines = [ValuesCardInline, *InterviewAdmin.inlines]
 
 
 @admin.register(CanonicalValue)

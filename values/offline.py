@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
+from mgeplatform.llm import offline_translation
 from mgeplatform.llm.providers.offline import register_script
 from mgeplatform.llm.types import ChatRequest, ToolCall
-from values import offline_translation
 
 MATCH_THRESHOLD = 0.6
 

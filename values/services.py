@@ -578,3 +578,22 @@ def release_wording(participant) -> dict[str, int]:
             payload={"card": other.pk if other is not None else None, "reason": "participant withdrew"},
         )
     return {"values_reworded": reworded, "values_archived": archived}
+
+
+def add_card_revision(interview, *, revision, title, description, policies, source, llm_call, scripted) -> ValuesCard:
+    """A new revision of an interview's card (the interview's services call it through
+    interviews.card_store): written in the participant's language, and rendered in the study's pivot
+    language when that is another."""
+    participant = interview.participant
+    return ValuesCard.objects.create(
+        interview=interview,
+        revision=revision,
+        title=title,
+        description=description,
+        policies=policies,
+        source=source,
+        llm_call=llm_call,
+        scripted=scripted,
+        language=translation.card_language(participant),
+        pivot_language=translation.pivot_language(participant.study),
+    )

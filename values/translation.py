@@ -16,7 +16,6 @@ participant is shown is `selectors.value_in(value, their language)`."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from procrastinate.contrib.django import app
 
@@ -40,10 +39,6 @@ def translator_prompt():
 
 def pivot_language(study) -> str:
     return languages.study_languages(study)[0]
-
-
-def language_name(code: str) -> str:
-    return str(dict(settings.LANGUAGES).get(code, code))
 
 
 def card_language(participant) -> str:

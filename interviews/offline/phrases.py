@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from values import contracts as card_limits
+from interviews import contracts as card_limits
 
 # --- words the interviewer and the card writer both read ---------------------------
 

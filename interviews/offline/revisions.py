@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from interviews import contracts as card_limits
 from interviews.offline.phrases import (
     APPROVAL,
     FUNCTION_WORDS,
@@ -23,7 +24,6 @@ from interviews.offline.phrases import (
     policy_for,
 )
 from mgeplatform.llm.types import ChatRequest, ToolCall
-from values import contracts as card_limits
 
 # The interviewer asks for a card at this participant turn, and the card writer always writes one from the
 # turn after (FORCE_CARD_AT): a terse participant reaches a card, whatever they type.

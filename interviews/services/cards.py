@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from interviews import events
+from interviews import card_store, events
+from interviews import contracts as card_limits
 from interviews.contracts import ArticulatorAnswer
 from interviews.language import prompt_language
 from interviews.models import ChatMessage, Interview
@@ -34,12 +35,9 @@ from mgeplatform.llm.providers.offline import OfflineProvider
 from mgeplatform.llm.types import ChatRequest, LLMError, Message
 from studies import steps
 from studies.models import Participant, Step
-from values import contracts as card_limits
-from values import translation
-from values.models import ValuesCard
-from values.services import match_card_in_chat_async
 
 log = logging.getLogger(__name__)
+Card = card_store.Card
 
 
 def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str]]:
@@ -59,7 +57,7 @@ def _clean_card_fields(title, description, policies) -> tuple[str, str, list[str
     return card.title, card.description, list(card.policies)
 
 
-def _save_card(interview: Interview, *, title, description, policies, source, llm_call=None) -> ValuesCard:
+def _save_card(interview: Interview, *, title, description, policies, source, llm_call=None) -> Card:
     """A new revision. It is scripted when the offline provider wrote it (whatever the interview's route said:
     a missing key falls back to the script), or when it edits a scripted card (the wording started as the
     script's)."""
@@ -69,9 +67,8 @@ def _save_card(interview: Interview, *, title, description, policies, source, ll
         scripted = llm_call.provider == OfflineProvider.name
     else:
         scripted = bool(latest and latest["scripted"])
-    participant = interview.participant
-    return ValuesCard.objects.create(
-        interview=interview,
+    return card_store.store().create(
+        interview,
         revision=revision,
         title=title,
         description=description,
@@ -79,13 +76,10 @@ def _save_card(interview: Interview, *, title, description, policies, source, ll
         source=source,
         llm_call=llm_call,
         scripted=scripted,
-        # Written in the participant's language; a card in another than the study's pivot is rendered in it.
-        language=translation.card_language(participant),
-        pivot_language=translation.pivot_language(participant.study),
     )
 
 
-def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
+def edit_card(*, interview_id: int, title, description, policies) -> Card:
     """The participant edits the card directly: a new revision, and a note so
     the interviewer knows what changed."""
     title, description, policies = _clean_card_fields(title, description, policies)
@@ -101,7 +95,7 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
                 title=title,
                 description=description,
                 policies=policies,
-                source=ValuesCard.Source.PARTICIPANT_EDIT,
+                source=card_store.PARTICIPANT_EDIT,
             )
             ChatMessage.objects.create(
                 interview=interview,
@@ -119,7 +113,7 @@ def edit_card(*, interview_id: int, title, description, policies) -> ValuesCard:
         return card
 
 
-def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
+def submit_card(*, interview_id: int, via: str = "participant") -> Card:
     """Submit the current card and move the participant on. Idempotent.
 
     Refused as busy while the interviewer is answering (unless the
@@ -139,7 +133,7 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
         with participant_context(participant.pk):
             card.submitted, card.submitted_at = True, now
             card.save(update_fields=["submitted", "submitted_at"])
-            translation.queue_card_translation(card)  # after commit, when written in another language
+            card_store.store().submitted(card)  # after commit, its rendering when written in another language
             interview.status, interview.submitted_at = Interview.Status.SUBMITTED, now
             interview.save(update_fields=["status", "submitted_at", "updated_at"])
             record_event(
@@ -153,7 +147,7 @@ def submit_card(*, interview_id: int, via: str = "participant") -> ValuesCard:
         return card
 
 
-def _card_payload(card: ValuesCard) -> dict:
+def _card_payload(card: Card) -> dict:
     return {"title": card.title, "description": card.description, "policies": list(card.policies)}
 
 
@@ -176,14 +170,14 @@ def _articulation_request(interview_id: int, change_request: str | None):
     return request, _context(interview, "interview.articulate", prompt)
 
 
-def _save_articulated_card(interview_id: int, fields: dict, record) -> ValuesCard:
+def _save_articulated_card(interview_id: int, fields: dict, record) -> Card:
     with transaction.atomic():
         interview = _lock(interview_id)
         with participant_context(interview.participant_id):
-            return _save_card(interview, source=ValuesCard.Source.ARTICULATOR, llm_call=record, **fields)
+            return _save_card(interview, source=card_store.ARTICULATOR, llm_call=record, **fields)
 
 
-async def _articulate(interview_id: int, change_request: str | None) -> tuple[ValuesCard | None, str]:
+async def _articulate(interview_id: int, change_request: str | None) -> tuple[Card | None, str]:
     """Run the card writer. Returns (card, tool result text for the interviewer).
 
     Async so that waiting for the model never holds the thread that all
@@ -210,7 +204,7 @@ async def _articulate(interview_id: int, change_request: str | None) -> tuple[Va
     return None, f"MORE NEEDED before a card can be written: {critique}"
 
 
-def _unsubmitted_card(interview_id: int) -> ValuesCard | None:
+def _unsubmitted_card(interview_id: int) -> Card | None:
     interview = Interview.objects.get(pk=interview_id)
     if interview.status == Interview.Status.SUBMITTED:
         return None
@@ -227,11 +221,11 @@ async def match_before_submit(interview_id: int) -> None:
     if card is None:
         return
     try:
-        await match_card_in_chat_async(card.pk)
+        await card_store.store().match_in_chat(card.pk)
     except Exception:  # recorded, and the batch deduplicator retries
         log.exception("in-chat match failed for card %s", card.pk)
 
 
-def submitted_event(card: ValuesCard) -> dict:
+def submitted_event(card: Card) -> dict:
     slug = card.interview.participant.study.slug
     return {"type": "submitted", "card": card.as_dict(), "next_url": f"/s/{slug}/journey/"}

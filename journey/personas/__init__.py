@@ -191,7 +191,7 @@ def register_cards() -> None:
     # Imported when used, as the offline scripts are: only simulations need them.
     from interviews import language as interview_language  # (only simulations need it)
     from interviews import offline  # (only simulations need it)
-    from values import offline_translation  # (only simulations need it)
+    from mgeplatform.llm import offline_translation  # (only simulations need it)
 
     for persona in all_personas(None):
         offline.expect_card(persona.signature, persona.card.model_dump())
