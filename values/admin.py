@@ -44,7 +44,7 @@ class SourceCardInline(ReadOnlyAdminMixin, admin.TabularInline):
     fk_name = "canonical"
     extra = 0
     verbose_name_plural = "source cards"
-    fields = ["card_link", "interview_link", "participant", "language", "policies", "pivot_policies", "submitted_at"]
+    fields = ("card_link", "interview_link", "participant", "language", "policies", "pivot_policies", "submitted_at")
     readonly_fields = fields
 
     @admin.display(description="card")
@@ -65,7 +65,7 @@ class DecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     fk_name = "matched"
     extra = 0
     verbose_name_plural = "deduplication decisions that chose this value"
-    fields = ["created_at", "kind", "card", "candidates", "reason", "llm_call_link", "prompt", "model_used"]
+    fields = ("created_at", "kind", "card", "candidates", "reason", "llm_call_link", "prompt", "model_used")
     readonly_fields = fields
 
     @admin.display(description="LLM call")
@@ -104,7 +104,7 @@ class RenderingInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ValueRendering
     extra = 0
     verbose_name_plural = "in the study's other languages (beside the pivot wording above)"
-    fields = ["language", "beside_pivot", "source", "card", "current", "llm_call", "created_at"]
+    fields = ("language", "beside_pivot", "source", "card", "current", "llm_call", "created_at")
     readonly_fields = fields
 
     @admin.display(description="wording")
@@ -126,14 +126,14 @@ class RenderingInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ApprovalInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CanonicalApproval
     extra = 0
-    fields = ["created_at", "card", "answer"]
+    fields = ("created_at", "card", "answer")
     readonly_fields = fields
 
 
 class ValuesCardInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ValuesCard
     extra = 0
-    fields = ["revision", "title", "description", "policies", "source", "llm_call", "submitted", "created_at"]
+    fields = ("revision", "title", "description", "policies", "source", "llm_call", "submitted", "created_at")
     readonly_fields = fields
 
 
@@ -260,7 +260,7 @@ class CardDecisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeduplicationDecision
     fk_name = "card"
     extra = 0
-    fields = ["created_at", "kind", "outcome", "matched", "candidates", "reason", "llm_call"]
+    fields = ("created_at", "kind", "outcome", "matched", "candidates", "reason", "llm_call")
     readonly_fields = fields
 
 

@@ -4,6 +4,8 @@ interview writes cards) and named here for the values app's readers."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from interviews.contracts import (  # the card's limits and its edit check are the interview's (it writes cards)
     DESCRIPTION_MAX,
     POLICIES_MAX,
@@ -13,7 +15,7 @@ from interviews.contracts import (  # the card's limits and its edit check are t
     CardFields,
     card_problem,
 )
-from mgeplatform.llm.contracts import Contract, Text
+from mgeplatform.llm.contracts import Contract, text_limits
 
 __all__ = [
     "DESCRIPTION_MAX",
@@ -33,14 +35,14 @@ class MatchAnswer(Contract):
     """deduplicator: the id of the canonical value the card matches, or null."""
 
     match: int | None  # required, but null says "no match"
-    reason: Text() | None = None
+    reason: Annotated[str, text_limits()] | None = None
 
 
 class BestCardAnswer(Contract):
     """best_card: the id of the best-written card of a cluster."""
 
     best: int
-    reason: Text() | None = None
+    reason: Annotated[str, text_limits()] | None = None
 
 
 class TranslationAnswer(CardFields):

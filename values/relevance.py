@@ -32,9 +32,12 @@ def source_scenario_id(value: CanonicalValue, own_scenario_id=None):
     card's scenario breaks ties). A value without cards (seeded from a file)
     comes from the scenarios it was seeded for: the participant's own if it
     is one of them."""
-    counts = Counter(value.cards.values_list("interview__scenario_id", flat=True))
-    if value.representative_card_id:
-        counts[value.representative_card.interview.scenario_id] += 0.5
+    counts: Counter[int] = Counter()
+    for scenario_id in value.cards.values_list("interview__scenario_id", flat=True):
+        counts[scenario_id] += 2  # whole cards count 2, the representative's tie-break 1
+    representative = value.representative_card if value.representative_card_id else None
+    if representative is not None:
+        counts[representative.interview.scenario_id] += 1
     if counts:
         return counts.most_common(1)[0][0]
     seeded = sorted(value.scenarios.values_list("pk", flat=True))
@@ -107,7 +110,7 @@ def draw_for(participant) -> RelevanceDraw | None:
         pools.setdefault(v.pk, RelevanceItem.Pool.NEW)
     candidates = CanonicalValue.objects.filter(pk__in=pools).select_related("representative_card__interview")
     if card.embedding is not None:
-        chosen = list(
+        chosen: list[CanonicalValue] = list(
             candidates.filter(embedding_model=card.embedding_model)
             .annotate(distance=CosineDistance("embedding", card.embedding))
             .order_by("distance", "pk")[:DRAW_SIZE]
@@ -186,5 +189,5 @@ def relevance_by_origin(rows) -> dict:
 def relevance_table(study, *, include_simulated: bool = False) -> dict:
     rows = RelevanceItem.objects.filter(draw__participant__study=study, relevant__isnull=False)
     rows = rows.filter(counted("draw__participant", include_simulated))
-    rows = rows.values_list("source_scenario_id", "draw__scenario_id", "relevant")
-    return relevance_by_origin([(source == own, relevant) for source, own, relevant in rows])
+    triples = rows.values_list("source_scenario_id", "draw__scenario_id", "relevant")
+    return relevance_by_origin([(source == own, relevant) for source, own, relevant in triples])

@@ -14,7 +14,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -118,7 +120,7 @@ class Row:
     note: str = ""  # e.g. "skipped: already a value of this study"
 
 
-def _problem_text(error: dict) -> str:
+def _problem_text(error: Mapping[str, Any]) -> str:
     loc = [part for part in error["loc"] if part != "__root__"]
     name = str(loc[0]) if loc else "card"
     if name == "policies" and len(loc) > 1 and isinstance(loc[1], int):
@@ -188,7 +190,7 @@ def _key(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
-def parse(raw: bytes, name: str, *, scenario_keys: set[str], existing_titles: set[str] = frozenset()) -> list[Row]:
+def parse(raw: bytes, name: str, *, scenario_keys: set[str], existing_titles: Iterable[str] = ()) -> list[Row]:
     """Every row of the file, checked; a row's `problems` say what is wrong
     with it. A title already in the file is a problem; one the study
     already has is a note (the row will be skipped)."""

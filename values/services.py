@@ -22,6 +22,7 @@ from mgeplatform.audit import participant_context, record_event, redaction_marke
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
 from mgeplatform.llm.types import ChatRequest, LLMError, LLMOutputError, Message
+from mgeplatform.models import LLMCall
 from studies.models import Cohort, Step
 from values import embeddings, events, seed_file, selectors, translation
 from values.clustering import cluster_vectors, groups, medoid
@@ -71,7 +72,7 @@ def _prepare_match(card_id: int, kind: str):
         model="", system=prompt.render(), messages=[Message(role="user", content=text)], max_tokens=300, temperature=0
     )
     ctx = gateway.CallContext(
-        purpose=PURPOSES[kind],
+        purpose=PURPOSES[DeduplicationDecision.Kind(kind)],
         prompt=prompt,
         study=study,
         participant_id=card.interview.participant_id,
@@ -93,6 +94,7 @@ def _decide(
     elif error:
         outcome, reason = (Outcome.BAD_OUTPUT if error.startswith("bad output") else Outcome.ERROR), error
     else:
+        assert answer is not None  # no error, so the model answered
         chosen = answer.match
         reason = answer.reason or ""
         if chosen is None:
@@ -204,7 +206,7 @@ def best_card_prompt():
     return app_prompt(__file__, "best_card")
 
 
-def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str, object]:
+def _pick_best(study, cards: list[ValuesCard], vectors) -> tuple[ValuesCard, str, LLMCall | None]:
     """The LLM picks the best-written card; an unusable answer falls back to
     the cluster's medoid, and the reason says so."""
 
@@ -388,7 +390,9 @@ def split_canonical_value(*, cards: list[ValuesCard], user=None) -> CanonicalVal
     sources = {c.canonical_id for c in cards}
     if not cards or len(sources) != 1 or None in sources:
         raise ValueError("Choose cards that all belong to the same canonical value.")
-    source = CanonicalValue.objects.select_for_update().get(pk=sources.pop())
+    (source_id,) = sources
+    assert source_id is not None  # refused above
+    source = CanonicalValue.objects.select_for_update().get(pk=source_id)
     if source.cards.exclude(pk__in=[c.pk for c in cards]).count() == 0:
         raise ValueError("Leave at least one card with the original value (or edit it instead).")
     first = min(cards, key=lambda c: c.pk)
@@ -506,6 +510,7 @@ def seed_values_from_file(study, file, *, user=None) -> dict:
         taken = {seed_file._key(t) for t in selectors.live_values(study).values_list("title", flat=True)}
         for row in rows:
             card = row.card
+            assert card is not None, "only rows without problems are seeded"
             if seed_file._key(card.title) in taken:
                 skipped.append(card.title)
                 continue

@@ -93,7 +93,7 @@ def _checked(answer: TranslationAnswer, policies, record) -> TranslationAnswer:
         err = LLMOutputError(
             f"policies: the card has {len(policies)} attentional policies, the translation {len(answer.policies)}"
         )
-        err.record = record  # type: ignore[attr-defined]
+        err.record = record
         raise err
     return answer
 
@@ -195,7 +195,8 @@ def queue_card_translation(card: ValuesCard) -> bool:
     if not lacks_pivot(card):
         return False
     ValuesCard.objects.filter(pk=card.pk).update(translation=ValuesCard.Translation.PENDING)
-    transaction.on_commit(lambda pk=card.pk: app.configure_task(TASK).defer(card_id=pk))
+    card_id = card.pk
+    transaction.on_commit(lambda: app.configure_task(TASK).defer(card_id=card_id))
     return True
 
 

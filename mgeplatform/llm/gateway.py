@@ -583,7 +583,7 @@ def stream_chat(request: ChatRequest, ctx: CallContext) -> StreamedCall:
     return StreamedCall(request, ctx)
 
 
-async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatResult, object]:
+async def complete_async(request: ChatRequest, ctx: CallContext) -> tuple[ChatResult, LLMCall]:
     call = stream_chat(request, ctx)
     async for _ in call:
         pass
@@ -608,7 +608,7 @@ def parse_json_answer(text: str) -> dict:
     return value
 
 
-async def structured_async(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, object]:
+async def structured_async(request: ChatRequest, contract: type[C], ctx: CallContext) -> tuple[C, LLMCall]:
     """A call whose answer must be a JSON object satisfying `contract` (a
     pydantic model); returns the validated instance and the LLMCall.
 
