@@ -7,7 +7,8 @@ A moral context is **split** when
 - its groups disagree beyond their intervals: two groups (of the bridging
   attribute, U.S. political affiliation by default) whose winners in the
   context differ, each group's winner ranked by the other group with a
-  bootstrap rank interval that does not reach first place.
+  bootstrap rank interval wholly worse than its interval in its own group
+  (the two intervals do not overlap).
 
 Each group counts in a context when it cast at least `MIN_GROUP_VOTES`
 votes there and its own graph ranks a value there; "unknown" (no
@@ -77,16 +78,19 @@ def _winner(ranked: dict[str, dict]) -> str | None:
     return min(first, key=int) if first else None
 
 
-def _not_first(ranked: dict[str, dict], value: str) -> bool:
-    """Whether the group ranks `value` with an interval that never reaches first place."""
-    r = ranked.get(value)
-    return r is not None and r["rank_low"] is not None and r["rank_low"] > 1
+def _beyond(own: dict[str, dict], other: dict[str, dict], value: str) -> bool:
+    """Whether `value`'s rank interval in the other group lies wholly below
+    (worse than) its interval in its own group: the intervals do not overlap."""
+    mine, theirs = own.get(value), other.get(value)
+    if mine is None or theirs is None or mine["rank_high"] is None or theirs["rank_low"] is None:
+        return False
+    return theirs["rank_low"] > mine["rank_high"]
 
 
 def differ(a: dict[str, dict], b: dict[str, dict]) -> bool:
     """Whether two groups' winners differ beyond their intervals (see the module)."""
     wa, wb = _winner(a), _winner(b)
-    return wa is not None and wb is not None and wa != wb and _not_first(b, wa) and _not_first(a, wb)
+    return wa is not None and wb is not None and wa != wb and _beyond(a, b, wa) and _beyond(b, a, wb)
 
 
 def detect(
