@@ -15,7 +15,7 @@ from django.db.models import Max
 
 from alignment import events, services, targets
 from alignment.models import PlaygroundConversation, PlaygroundTurn
-from graph import explorer
+from graph import explorer, splits
 from graph.selectors import latest_snapshot
 from mgeplatform.audit import record_event
 from mgeplatform.llm import gateway
@@ -82,8 +82,14 @@ def values_text(values: list[dict]) -> str:
     blocks = []
     for v in values:
         policies = "\n".join(f"- {p}" for p in v["policies"])
+        contested = (
+            f"{splits.CONTESTED_TEXT}. This is the wisest value for one group ({v['attribute']}: {v['group']}); "
+            "the other groups' values follow.\n"
+            if v.get("group")
+            else ""
+        )
         blocks.append(
-            f"<value>\nContext: {v['context_text']}\nTitle: {v['title']}\n"
+            f"<value>\nContext: {v['context_text']}\n{contested}Title: {v['title']}\n"
             f"Description: {v['description']}\nAttentional policies:\n{policies}\n</value>"
         )
     return "\n\n".join(blocks)
@@ -91,11 +97,17 @@ def values_text(values: list[dict]) -> str:
 
 def winning_values(snapshot, contexts) -> list[dict]:
     """For each context, the graph's winner there (contexts without one are
-    left out), with its card as the snapshot stores it."""
+    left out), with its card as the snapshot stores it. In a split context
+    (graph/splits.py), the winner of each group instead, each marked with
+    its group: "contested here: wise values by group"."""
     out: list[dict] = []
     if snapshot is None:
         return out
     for context in contexts:
+        by_group = splits.group_winners(snapshot, context.pk)
+        if by_group:
+            out.extend(_group_values(snapshot, context, by_group))
+            continue
         winner = targets.winners(snapshot, [context.pk])[context.pk]
         if winner is None:
             continue
@@ -115,6 +127,35 @@ def winning_values(snapshot, contexts) -> list[dict]:
                 "interval_scope": winner.interval_scope,
                 "votes": winner.votes,
                 "too_few_votes": winner.too_few_votes,
+            }
+        )
+    return out
+
+
+def _group_values(snapshot, context, rows) -> list[dict]:
+    """The winners of each group in a split context, as `winning_values` gives them."""
+    attribute = (snapshot.scores.get("splits") or {}).get("attribute", "")
+    out = []
+    for row in rows:
+        card = (snapshot.values or {}).get(str(row["winner"]), {})
+        out.append(
+            {
+                "context": context.pk,
+                "context_text": context.text,
+                "id": row["winner"],
+                "title": card.get("title", f"value {row['winner']}"),
+                "description": card.get("description", ""),
+                "policies": list(card.get("policies", [])),
+                "score": row.get("score"),
+                "rank": 1,
+                "rank_low": row.get("rank_low"),
+                "rank_high": row.get("rank_high"),
+                "interval_scope": "group",
+                "votes": row.get("votes"),
+                "too_few_votes": False,
+                "contested": True,
+                "attribute": attribute,
+                "group": row["group"],
             }
         )
     return out
@@ -252,7 +293,13 @@ def export(conversation: PlaygroundConversation) -> dict:
                 "contexts": t.contexts,
                 "context_reason": t.context_reason,
                 "context_error": t.context_error,
-                "values": [{k: v[k] for k in ("context", "id", "title", "description", "policies")} for v in t.values],
+                "values": [
+                    {
+                        **{k: v[k] for k in ("context", "id", "title", "description", "policies")},
+                        **({"group": v["group"], "attribute": v.get("attribute", "")} if v.get("group") else {}),
+                    }
+                    for v in t.values
+                ],
                 "replies": {"graph": t.reply_graph, "plain": t.reply_plain, "constitution": t.reply_constitution},
                 "llm_calls": {
                     "contexts": t.context_call_id,

@@ -72,15 +72,20 @@ def edge_in_group(counts: aggregation.Counts, params: Parameters, min_votes: int
     ent = aggregation.entropy(counts, params.entropy_over)
     reason = aggregation._threshold_reason(counts, like, ent, params)
     return {
-        "votes": counts.votes,
-        "wiser": counts.wiser,
-        "less_wise": counts.less_wise,
+        "votes": _count(counts.votes),
+        "wiser": _count(counts.wiser),
+        "less_wise": _count(counts.less_wise),
         "likelihood": round(like, 6),
         "entropy": round(ent, 6),
         "enough_votes": counts.votes >= min_votes,
         "passes": counts.votes > 0 and not reason,
         "fails_because": reason if counts.votes else "no_votes",
     }
+
+
+def _count(n):
+    """A count as stored: an int, or a sum of survey weights rounded (weighted builds)."""
+    return round(n, 4) if isinstance(n, float) else n
 
 
 def classify(groups: dict[str, dict]) -> tuple[str, list[str]]:
@@ -151,17 +156,21 @@ def bridging(
     min_votes: int = DEFAULT_MIN_VOTES,
     column: str | None = None,
     top: int = TOP,
+    weighted: bool = False,
 ) -> dict:
     """JSON-ready: the settings, each group's size, the edge table, counts of
-    each kind, and each group's PageRank and winners."""
+    each kind, and each group's PageRank and winners. `weighted`: the cells
+    hold sums of survey weights (a weighted build), so every count, threshold
+    and group graph here is weighted, as the pooled build's are."""
     table = edge_table(group_cells, edges, params, min_votes)
     kinds = {k: sum(1 for r in table if r["kind"] == k) for k in KINDS}
-    votes = {g: sum(c.yes + c.no + c.unsure for c in cells) for g, cells in group_cells.items()}
+    votes = {g: _count(sum(c.yes + c.no + c.unsure for c in cells)) for g, cells in group_cells.items()}
     order = _group_order(set(group_cells) | set(participants or {}))
     return {
         "attribute": attribute,
         "column": column,
         "min_votes": min_votes,
+        "weighted": weighted,
         "groups": [
             {"name": g, "participants": (participants or {}).get(g, 0), "votes": votes.get(g, 0)} for g in order
         ],

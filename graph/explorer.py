@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from graph import aggregation, selectors
+from graph import aggregation, selectors, splits
 from graph.aggregation import CYCLE_POLICY_TEXT, REASONS
 from graph.models import GraphSnapshot, StoryAssignment, TransitionStory, WisdomVote
 from graph.selectors import latest_snapshot
@@ -569,4 +569,46 @@ def scalability(
         "impressions": sum(1 for e in events if e[3] == "impression"),
         "points": points,
         "parameters": params,
+    }
+
+
+# --- split scopes (graph/splits.py) ----------------------------------------------------
+
+
+def split_scopes(snapshot) -> dict | None:
+    """The contexts the snapshot found split, for the explorer: why (too
+    cyclic, or groups that differ beyond their intervals), the cyclic share,
+    the pooled winner and each group's winner with its rank interval within
+    the group. None for a snapshot that did not look (quick builds, older ones)."""
+    data = (snapshot.scores or {}).get("splits")
+    if data is None:
+        return None
+    rows = []
+    for cid, split in sorted(data.get("context", {}).items(), key=lambda kv: int(kv[0])):
+        pooled = split.get("pooled_winner")
+        rows.append(
+            {
+                "context": int(cid),
+                "context_text": (snapshot.contexts or {}).get(cid, {}).get("text", f"context {cid}"),
+                "reasons": [splits.REASON_TEXT.get(r, r) for r in split.get("reasons", [])],
+                "cyclic_share": split.get("cyclic_share"),
+                "pooled_winner": value_title(snapshot, pooled) if pooled is not None else "",
+                "groups": [
+                    {
+                        "group": g["group"],
+                        "winner": value_title(snapshot, g["winner"]) if g.get("winner") is not None else "",
+                        "interval": interval_text(g) if g.get("rank_low") is not None else "",
+                        "votes": g.get("votes"),
+                    }
+                    for g in split.get("groups", [])
+                ],
+            }
+        )
+    return {
+        "attribute": data.get("attribute", ""),
+        "threshold": data.get("cyclic_share_threshold"),
+        "min_group_votes": data.get("min_group_votes"),
+        "weighted": data.get("weighted", False),
+        "contested_text": splits.CONTESTED_TEXT,
+        "rows": rows,
     }

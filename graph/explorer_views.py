@@ -106,6 +106,7 @@ def graph_explorer(request, slug: str):
                 "cytoscape_url": _cytoscape_url(),
                 "shown_edges": sum(1 for e in tables["kept_edges"] if e["shown"]),
                 "value_count": len(snapshot.values),
+                "splits": explorer.split_scopes(snapshot),
             }
         )
     return render(request, "graph/explorer.html", context)

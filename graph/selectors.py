@@ -327,6 +327,20 @@ def graph_cells_by_group(
     return column, cells, voters
 
 
+def participant_groups(study, attribute: str) -> tuple[str | None, dict[str, str]]:
+    """Each participant's group by their answer to a demographic attribute
+    (bridging.group_of: no demographics or no answer is "unknown"), for the
+    weighted bridging groups: the column found and {participant id: group}."""
+    column = demographic_column(study, attribute)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id::text, d.data ->> %(column)s FROM interviews_participant p "
+            "LEFT JOIN interviews_prolificdemographics d ON d.participant_id = p.id WHERE p.study_id = %(study)s",
+            {"study": study.pk, "column": column or ""},
+        )
+        return column, {pid: bridging.group_of(answer) for pid, answer in cursor.fetchall()}
+
+
 def coordination_votes(study, *, include_simulated: bool = False, also=()) -> list[VoteRow]:
     """Every counted participant's answers for the coordination detector:
     values merged into another named by the value they live on in, the time

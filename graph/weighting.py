@@ -146,6 +146,24 @@ def weighted_votes(vote_rows, impression_rows, weights, live=None, archived=()) 
     )
 
 
+def weighted_votes_by_group(
+    vote_rows, impression_rows, weights, groups: dict[str, str], live=None, archived=(), unknown: str = "unknown"
+) -> dict[str, WeightedVotes]:
+    """`weighted_votes` for each group of participants (`groups`: {participant
+    id: group}; anyone not in it, and imported votes, are `unknown`): the
+    weighted bridging groups, each with its own cells and resampler."""
+    votes: dict[str, list] = {}
+    impressions: dict[str, list] = {}
+    for row in vote_rows:
+        votes.setdefault(groups.get(str(row[0]), unknown) if row[0] is not None else unknown, []).append(row)
+    for row in impression_rows:
+        impressions.setdefault(groups.get(str(row[0]), unknown) if row[0] is not None else unknown, []).append(row)
+    return {
+        g: weighted_votes(votes.get(g, []), impressions.get(g, []), weights, live, archived)
+        for g in sorted(set(votes) | set(impressions))
+    }
+
+
 def top(scores: dict) -> str | None:
     """The first value of a scope's scores (ties: the smaller id); None when nothing is ranked."""
     if not scores:

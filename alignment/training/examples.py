@@ -12,6 +12,7 @@ from typing import Any
 
 from alignment import services, targets
 from alignment.models import TrainingExample, TrainingRun
+from graph import splits
 from graph.models import MoralContext
 from mgeplatform.llm import gateway
 from mgeplatform.llm.prompts import app_prompt
@@ -132,9 +133,41 @@ def _model(record) -> str:
     return f"{record.provider}/{record.model}" if record is not None else ""
 
 
-def _sft(run, item, index, context, detection, winner) -> TrainingExample:
+def group_key(group: str) -> str:
+    """The example's `edge` key for a group's winner in a split context."""
+    return f"group:{group}"[:40]
+
+
+def sft_targets(snapshot, context_id: int) -> list[tuple[str, dict]]:
+    """The values an SFT answer is guided by in a context, with each
+    example's key: the winner (key ""), or in a split context
+    (graph/splits.py) the winner of each group (key "group:NAME"),
+    "contested here: wise values by group"."""
+    by_group = splits.group_winners(snapshot, context_id)
+    if by_group:
+        attribute = ((snapshot.scores or {}).get("splits") or {}).get("attribute", "")
+        return [
+            (
+                group_key(row["group"]),
+                {
+                    **_value(snapshot, row["winner"]),
+                    "score": row.get("score"),
+                    "group": row["group"],
+                    "attribute": attribute,
+                    "rank_interval": [row.get("rank_low"), row.get("rank_high")],
+                },
+            )
+            for row in by_group
+        ]
+    winner = next(iter(targets.ranked_in_context(snapshot, context_id, top=1)), None)
+    if winner is None:
+        return []
+    return [("", {"id": winner.id, "title": winner.title, "policies": winner.policies, "score": winner.score})]
+
+
+def _sft(run, item, index, context, detection, winner, key: str = "") -> TrainingExample:
     done = guided_completion(run.study, item["text"], winner)
-    row = TrainingExample(run=run, kind=TrainingExample.Kind.SFT, prompt_index=index, context=context)
+    row = TrainingExample(run=run, kind=TrainingExample.Kind.SFT, prompt_index=index, context=context, edge=key)
     if done.error:
         row.status, row.reason, row.error = TrainingExample.Status.DROPPED, "completion_failed", done.error[:4000]
         row.detail = {"llm_call": _id(done.llm_call)}
@@ -148,6 +181,13 @@ def _sft(run, item, index, context, detection, winner) -> TrainingExample:
             "model": _model(done.llm_call),
         }
     )
+    if winner.get("group"):
+        meta["contested"] = {
+            "text": splits.CONTESTED_TEXT,
+            "attribute": winner["attribute"],
+            "group": winner["group"],
+            "rank_interval": winner["rank_interval"],
+        }
     meta["llm_calls"]["completion"] = _id(done.llm_call)
     row.detail = {"llm_call": _id(done.llm_call)}
     row.line = {
@@ -265,24 +305,11 @@ def process(run: TrainingRun, limit: int | None = None) -> Progress:
                 context = contexts.get(cid)
                 if context is None:
                     continue
-                winner = next(iter(targets.ranked_in_context(run.snapshot, cid, top=1)), None)
-                if winner and (TrainingExample.Kind.SFT, index, cid, "") not in done:
+                for key, winner in sft_targets(run.snapshot, cid):
+                    if (TrainingExample.Kind.SFT, index, cid, key) in done:
+                        continue
                     step()
-                    _save(
-                        _sft(
-                            run,
-                            item,
-                            index,
-                            context,
-                            detect.detail,
-                            {
-                                "id": winner.id,
-                                "title": winner.title,
-                                "policies": winner.policies,
-                                "score": winner.score,
-                            },
-                        )
-                    )
+                    _save(_sft(run, item, index, context, detect.detail, winner, key))
                     progress.processed += 1
                 for edge in kept_edges(run.snapshot, cid):
                     if (TrainingExample.Kind.PAIR, index, cid, edge_key(edge)) in done:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from alignment import events, targets
+from alignment import events
 from alignment.models import TrainingExample, TrainingRun
 from alignment.training.examples import (
     COMPLETION_TOKENS,
@@ -21,6 +21,7 @@ from alignment.training.examples import (
     kept_edges,
     process,
     prompt_versions,
+    sft_targets,
 )
 from alignment.training.files import write_files
 from graph.models import MoralContext
@@ -97,7 +98,9 @@ def estimate_for(study, snapshot, prompts: list[dict], done=frozenset()) -> Esti
             tokens_in += system["choose_context"] + prompt_tokens + 20 * len(contexts)
             tokens_out += 60
         for cid in contexts:
-            if targets.winners(snapshot, [cid])[cid] and (TrainingExample.Kind.SFT, index, cid, "") not in done:
+            for key, _ in sft_targets(snapshot, cid):
+                if (TrainingExample.Kind.SFT, index, cid, key) in done:
+                    continue
                 calls += 1
                 tokens_in += system["guided_completion"] + prompt_tokens + 60
                 tokens_out += COMPLETION_TOKENS // 2
@@ -120,8 +123,9 @@ def estimate_for(study, snapshot, prompts: list[dict], done=frozenset()) -> Esti
 
 def units_in_context(snapshot, context_id: int) -> int:
     """Examples a prompt in this context makes: the winner's answer (when
-    the graph ranks a value there) and a pair per kept edge voted on in it."""
-    return (1 if targets.winners(snapshot, [context_id])[context_id] else 0) + len(kept_edges(snapshot, context_id))
+    the graph ranks a value there; one per group's winner in a split context)
+    and a pair per kept edge voted on in it."""
+    return len(sft_targets(snapshot, context_id)) + len(kept_edges(snapshot, context_id))
 
 
 def graph_contexts(run: TrainingRun) -> list[int]:

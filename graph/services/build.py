@@ -7,11 +7,12 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from graph import aggregation, aggregators, bridging, coordination, events, selectors
+from graph import aggregation, aggregators, bridging, coordination, events, selectors, splits
 from graph import weighting as graph_weighting
 from graph.models import GraphSnapshot, WisdomVote
 from mgeplatform.audit import record_event
@@ -20,7 +21,7 @@ from studies import weighting as study_weighting
 # What a quick build leaves out: each goes through every vote (coordination,
 # bridging) or ranks the graph many times over (bootstrap, the other
 # aggregators), far beyond a few seconds at a million votes.
-QUICK_SKIPS = ("coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging")
+QUICK_SKIPS = ("coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging", "splits")
 
 
 def build_snapshot(
@@ -53,8 +54,9 @@ def build_snapshot(
     id or a studies.weighting.Weighting): every vote and impression counts
     with its participant's weight, the bootstrap resamples participants by
     weight, and the snapshot names the run and compares its winners with the
-    unweighted ones (graph/weighting.py); bridging and the coordination
-    detector stay unweighted."""
+    unweighted ones (graph/weighting.py); bridging's groups and the split
+    scopes' group winners count the same weights (graph/splits.py); the
+    coordination detector stays unweighted."""
     if quick and weighting is not None:
         raise ValueError("A quick build reads the pair counts, which hold no weights: build the full graph for that.")
     if quick and exclude:
@@ -69,14 +71,12 @@ def build_snapshot(
     with _collector_paused():
         cells, votes_through = selectors.graph_cells(study, include_simulated=include_simulated, exclude=exclude)
     stages["sql_aggregation"] = time.perf_counter() - started
-    weighted = None
+    weighted, rows = None, None
     if weighting is not None:
         weighting = study_weighting.resolve(weighting, study=study)
         t = time.perf_counter()
-        votes, impressions, live, archived = selectors.weighted_vote_rows(
-            study, include_simulated=include_simulated, exclude=exclude
-        )
-        weighted = graph_weighting.weighted_votes(votes, impressions, weighting.weights, live, archived)
+        rows = selectors.weighted_vote_rows(study, include_simulated=include_simulated, exclude=exclude)
+        weighted = graph_weighting.weighted_votes(*rows[:2], weighting.weights, *rows[2:])
         unweighted_cells, cells = cells, weighted.cells
         stages["weighting"] = time.perf_counter() - t
 
@@ -98,7 +98,7 @@ def build_snapshot(
         contexts = selectors.snapshot_contexts(study)
         edges, cycles, kept, result, by_scenario, by_context = _edges_and_ranks(cells, values, contexts, params, stages)
 
-    intervals, context_intervals, others, bridged = {}, None, None, None
+    intervals, context_intervals, others, bridged, split = {}, None, None, None, None
     if not quick:
         t = time.perf_counter()
         resample = weighted.resample if weighted is not None else None
@@ -123,10 +123,22 @@ def build_snapshot(
         stages["aggregators"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        bridged = _bridging(
-            study, params, kept, contexts, include_simulated, bridging_attribute, bridging_min_votes, exclude=exclude
-        )
+        groups = _groups(study, bridging_attribute, include_simulated, exclude, weighting, rows)
+        bridged = _bridging(params, kept, contexts, groups, bridging_attribute, bridging_min_votes)
         stages["bridging"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        split = splits.detect(
+            groups.cells,
+            params,
+            [int(c) for c in contexts],
+            cyclic_shares={cid: block["cyclic_share"] for cid, block in others["context"].items()},
+            pooled_winners={cid: graph_weighting.top(scores) for cid, scores in by_context.items()},
+            resamplers=groups.resamplers,
+            attribute=bridging_attribute,
+            weighted=weighted is not None,
+        )
+        stages["splits"] = time.perf_counter() - t
 
     weighted_scores = None
     if weighted is not None:
@@ -190,6 +202,7 @@ def build_snapshot(
                         ("aggregators", others),
                         ("context_intervals", context_intervals),
                         ("bridging", bridged),
+                        ("splits", split),
                         ("coordination", coordinated),
                         ("weighting", weighted_scores),
                     )
@@ -287,24 +300,51 @@ def _context_intervals(cells, params, contexts, result, resample=None) -> dict:
     return {str(cid): {str(v): i for v, i in by_value.items()} for cid, by_value in intervals.items()}
 
 
-def _bridging(study, params, kept, contexts, include_simulated, attribute, min_votes, exclude=()) -> dict:
-    """The kept edges per group of `attribute` and each group's own graph."""
-    column, group_cells, voters = selectors.graph_cells_by_group(
-        study, attribute, include_simulated=include_simulated, exclude=exclude
+@dataclass
+class _Groups:
+    """The participants grouped by the bridging attribute: each group's cells
+    (weighted sums in a weighted build), voters and bootstrap resampler (weighted builds only)."""
+
+    column: str | None
+    cells: dict
+    voters: dict
+    resamplers: dict | None = None
+
+
+def _groups(study, attribute, include_simulated, exclude, weighting, rows) -> _Groups:
+    if weighting is None:
+        column, group_cells, voters = selectors.graph_cells_by_group(
+            study, attribute, include_simulated=include_simulated, exclude=exclude
+        )
+        return _Groups(column, group_cells, voters)
+    column, members = selectors.participant_groups(study, attribute)
+    by_group = graph_weighting.weighted_votes_by_group(
+        rows[0], rows[1], weighting.weights, members, live=rows[2], archived=rows[3], unknown=bridging.UNKNOWN
     )
+    return _Groups(
+        column,
+        {g: wv.cells for g, wv in by_group.items()},
+        {g: len(wv.voters) for g, wv in by_group.items()},
+        {g: wv.resample for g, wv in by_group.items()},
+    )
+
+
+def _bridging(params, kept, contexts, groups: _Groups, attribute, min_votes) -> dict:
+    """The kept edges per group of `attribute` and each group's own graph."""
     scenario_contexts: dict[str, set[int]] = {}
     for cid, c in contexts.items():
         if c["scenario"]:
             scenario_contexts.setdefault(str(c["scenario"]), set()).add(int(cid))
     return bridging.bridging(
-        group_cells,
+        groups.cells,
         kept,
         params,
         attribute=attribute,
-        column=column,
+        column=groups.column,
         scenario_contexts=scenario_contexts,
-        participants=voters,
+        participants=groups.voters,
         min_votes=min_votes,
+        weighted=groups.resamplers is not None,
     )
 
 

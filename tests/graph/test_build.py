@@ -53,6 +53,7 @@ def test_snapshot_counts_votes_and_keeps_parameters_and_reasons(voted):
         "context_bootstrap",
         "aggregators",
         "bridging",
+        "splits",
         "lineage",
     }
     within = snapshot.scores["context_intervals"][str(context.pk)]  # the rank interval within the context

@@ -11,7 +11,7 @@ from graph import aggregation, services
 from graph.services import build
 from tests.factories import stories_and_honest_votes
 
-SKIPPED = ["coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging"]
+SKIPPED = ["coordination", "bootstrap", "context_bootstrap", "aggregators", "bridging", "splits"]
 
 
 @pytest.fixture
@@ -30,9 +30,13 @@ def test_a_quick_build_keeps_the_same_edges_and_scores_and_names_what_it_skipped
     assert quick.scores["global"] == full.scores["global"] and quick.scores["scenario"] == full.scores["scenario"]
     assert quick.summary["skipped_stages"] == SKIPPED and "skipped_stages" not in full.summary
     assert set(quick.stage_seconds) == {"sql_aggregation", "filtering", "pagerank", "lineage"}
-    assert quick.bootstrap == {} and not {"aggregators", "bridging", "coordination", "context_intervals"} & set(
-        quick.scores
-    )
+    assert quick.bootstrap == {} and not {
+        "aggregators",
+        "bridging",
+        "coordination",
+        "context_intervals",
+        "splits",
+    } & set(quick.scores)
     assert quick.summary["votes"] == full.summary["votes"]
 
 
@@ -68,7 +72,7 @@ def test_the_command_builds_a_quick_snapshot(built):
     out = io.StringIO()
     call_command("build_moral_graph", "--study", study.slug, "--quick", stdout=out)
     text = out.getvalue()
-    assert "Quick build, skipped: coordination, bootstrap, context_bootstrap, aggregators, bridging." in text
+    assert "Quick build, skipped: coordination, bootstrap, context_bootstrap, aggregators, bridging, splits." in text
     assert "Bridging by" not in text
 
 
